@@ -1,0 +1,214 @@
+//! Organizations (hospitals, councils), their departments and their policy.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::{DomainError, validate};
+
+/// What an organization is: a hospital, or a regional council of hospitals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    Hospital,
+    Council,
+}
+
+impl OrgKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Hospital => "hospital",
+            OrgKind::Council => "council",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "hospital" => Some(OrgKind::Hospital),
+            "council" => Some(OrgKind::Council),
+            _ => None,
+        }
+    }
+}
+
+/// An organization's rules for its users and data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Days media are kept before they are destroyed (1–30).
+    pub retention_days: i64,
+    /// How many trailing digits of a patient ID are shown (0–8).
+    pub patient_id_digits: i64,
+    /// Minutes of inactivity after which a session locks (1–1440).
+    pub idle_lock_minutes: i64,
+    /// Whether every user must set a device passcode before seeing data.
+    pub passcode_required: bool,
+    /// Whether every user must use a second factor at login.
+    pub second_factor_required: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            retention_days: 3,
+            patient_id_digits: 4,
+            idle_lock_minutes: 10,
+            passcode_required: false,
+            second_factor_required: false,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks every value is within its range.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let in_range = |field: &str, v: i64, lo: i64, hi: i64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(DomainError::invalid(
+                    "invalid_policy",
+                    format!("{field} must be between {lo} and {hi}"),
+                ))
+            }
+        };
+        in_range("retention_days", self.retention_days, 1, 30)?;
+        in_range("patient_id_digits", self.patient_id_digits, 0, 8)?;
+        in_range("idle_lock_minutes", self.idle_lock_minutes, 1, 1440)
+    }
+}
+
+/// A hospital or council using renkei.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Organization {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub kind: OrgKind,
+    pub policy: Policy,
+    /// Incremented on every change; updates must name the version they edit.
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What an admin gives to create an organization.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    pub name: String,
+    /// Short URL-safe name; derived from the name when absent.
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub kind: Option<OrgKind>,
+}
+
+impl NewOrganization {
+    /// Validates and builds the organization with default policy.
+    pub fn build(self, now: Timestamp) -> Result<Organization, DomainError> {
+        let name = validate::name("name", &self.name)?;
+        let slug = match self.slug {
+            Some(slug) => validate::slug(&slug)?,
+            None => validate::slug_from_name(&name).ok_or_else(|| {
+                DomainError::invalid(
+                    "slug_required",
+                    "the name has too few ASCII letters to derive a slug; give one",
+                )
+            })?,
+        };
+        Ok(Organization {
+            id: crate::new_id(),
+            slug,
+            name,
+            kind: self.kind.unwrap_or(OrgKind::Hospital),
+            policy: Policy::default(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+/// An admin's edit of an organization: only the fields present change.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationPatch {
+    /// The version this edit was made against.
+    pub version: Option<i64>,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub policy: Option<Policy>,
+}
+
+impl OrganizationPatch {
+    /// The organization after this edit, validated.
+    pub fn apply(self, org: &Organization) -> Result<Organization, DomainError> {
+        let mut next = org.clone();
+        if let Some(name) = self.name {
+            next.name = validate::name("name", &name)?;
+        }
+        if let Some(slug) = self.slug {
+            next.slug = validate::slug(&slug)?;
+        }
+        if let Some(policy) = self.policy {
+            policy.validate()?;
+            next.policy = policy;
+        }
+        Ok(next)
+    }
+}
+
+/// A department of an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Department {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A new department's name, or a department's new name.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentInput {
+    pub name: String,
+    /// For edits: the version this edit was made against.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_ranges_are_enforced() {
+        assert!(Policy::default().validate().is_ok());
+        let p = Policy {
+            retention_days: 31,
+            ..Policy::default()
+        };
+        assert_eq!(p.validate().unwrap_err().code(), "invalid_policy");
+        let p = Policy {
+            idle_lock_minutes: 0,
+            ..Policy::default()
+        };
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn japanese_only_names_need_a_slug() {
+        let org = NewOrganization {
+            name: "大分大学病院".into(),
+            slug: None,
+            kind: None,
+        };
+        assert_eq!(org.build(Timestamp(0)).unwrap_err().code(), "slug_required");
+    }
+}

@@ -1,0 +1,325 @@
+//! Users: professions, roles, the account lifecycle, and admin edits of every field.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::{DomainError, kana, validate};
+
+/// Longest kana reading or romaji form, in characters.
+const MAX_READING_CHARS: usize = 200;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the stored and wire name.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// A clinical or administrative profession (a fixed, translatable list).
+    Profession {
+        Doctor => "doctor",
+        Resident => "resident",
+        Nurse => "nurse",
+        RadiologyTechnologist => "radiology_technologist",
+        PhysicalTherapist => "physical_therapist",
+        OccupationalTherapist => "occupational_therapist",
+        Orthoptist => "orthoptist",
+        ClinicalEngineer => "clinical_engineer",
+        SocialWorker => "social_worker",
+        Pharmacist => "pharmacist",
+        Clerk => "clerk",
+        Other => "other",
+    }
+);
+
+string_enum!(
+    /// A power beyond an ordinary member's.
+    Role {
+        OrgAdmin => "org_admin",
+        ServerAdmin => "server_admin",
+    }
+);
+
+string_enum!(
+    /// Where an account is in its life.
+    UserStatus {
+        Pending => "pending",
+        Active => "active",
+        Suspended => "suspended",
+        Retired => "retired",
+    }
+);
+
+impl UserStatus {
+    /// Whether an account may move from this status to `to`.
+    /// Nothing returns to pending; a pending application is approved (active) or rejected (retired).
+    pub fn can_become(self, to: UserStatus) -> bool {
+        use UserStatus::*;
+        match (self, to) {
+            (a, b) if a == b => true,
+            (_, Pending) => false,
+            (Pending, Suspended) => false,
+            _ => true,
+        }
+    }
+
+    /// Whether this status may hold sessions.
+    pub fn may_sign_in(self) -> bool {
+        self == UserStatus::Active
+    }
+}
+
+/// A person with an account in one home organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub login: String,
+    /// Name as written, e.g. 田中 一郎.
+    pub display_name: String,
+    /// Kana reading, e.g. たなか いちろう.
+    pub kana: String,
+    /// Latin spelling, derived from the kana unless given.
+    pub romaji: String,
+    pub profession: Profession,
+    pub department_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub roles: Vec<Role>,
+    pub status: UserStatus,
+    /// Set for a one-time password: only a password change is allowed until then.
+    pub must_change_password: bool,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl User {
+    /// Whether this user holds a role.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// What an admin gives to create a user.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub kana: String,
+    #[serde(default)]
+    pub romaji: Option<String>,
+    pub profession: Profession,
+    #[serde(default)]
+    pub department_id: Option<Uuid>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Defaults to active.
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+    /// The initial password; the user must change it at first login.
+    pub password: String,
+}
+
+impl NewUser {
+    /// Validates and builds the user of `org_id` (the password is checked, not kept).
+    pub fn build(&self, org_id: Uuid, now: Timestamp) -> Result<User, DomainError> {
+        validate::password(&self.password)?;
+        let kana = validate::optional_text("kana", self.kana.trim(), MAX_READING_CHARS)?;
+        let romaji = romaji_or_derived(self.romaji.as_deref(), kana)?;
+        Ok(User {
+            id: crate::new_id(),
+            org_id,
+            login: validate::login(&self.login)?,
+            display_name: validate::name("display_name", &self.display_name)?,
+            kana: kana.to_owned(),
+            romaji,
+            profession: self.profession,
+            department_id: self.department_id,
+            email: self.email.as_deref().map(validate::email).transpose()?,
+            phone: self.phone.as_deref().map(validate::phone).transpose()?,
+            roles: dedup_roles(&self.roles),
+            status: self.status.unwrap_or(UserStatus::Active),
+            must_change_password: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+/// An admin's edit of a user: only the fields present change; `null` clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// The version this edit was made against.
+    pub version: Option<i64>,
+    pub login: Option<String>,
+    pub display_name: Option<String>,
+    pub kana: Option<String>,
+    pub romaji: Option<String>,
+    pub profession: Option<Profession>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub department_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    pub roles: Option<Vec<Role>>,
+    pub status: Option<UserStatus>,
+}
+
+impl UserPatch {
+    /// The user after this edit, validated (status changes must follow the lifecycle).
+    pub fn apply(&self, user: &User) -> Result<User, DomainError> {
+        let mut next = user.clone();
+        if let Some(login) = &self.login {
+            next.login = validate::login(login)?;
+        }
+        if let Some(name) = &self.display_name {
+            next.display_name = validate::name("display_name", name)?;
+        }
+        if let Some(kana) = &self.kana {
+            next.kana = validate::optional_text("kana", kana.trim(), MAX_READING_CHARS)?.to_owned();
+        }
+        if self.kana.is_some() || self.romaji.is_some() {
+            next.romaji = romaji_or_derived(self.romaji.as_deref(), &next.kana)?;
+        }
+        if let Some(profession) = self.profession {
+            next.profession = profession;
+        }
+        if let Some(department) = self.department_id {
+            next.department_id = department;
+        }
+        if let Some(email) = &self.email {
+            next.email = email.as_deref().map(validate::email).transpose()?;
+        }
+        if let Some(phone) = &self.phone {
+            next.phone = phone.as_deref().map(validate::phone).transpose()?;
+        }
+        if let Some(roles) = &self.roles {
+            next.roles = dedup_roles(roles);
+        }
+        if let Some(status) = self.status {
+            if !user.status.can_become(status) {
+                return Err(DomainError::Transition {
+                    from: user.status.as_str(),
+                    to: status.as_str(),
+                });
+            }
+            next.status = status;
+        }
+        Ok(next)
+    }
+}
+
+fn romaji_or_derived(romaji: Option<&str>, kana: &str) -> Result<String, DomainError> {
+    match romaji.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Ok(validate::optional_text("romaji", r, MAX_READING_CHARS)?.to_lowercase()),
+        None => Ok(kana::to_romaji(kana)),
+    }
+}
+
+fn dedup_roles(roles: &[Role]) -> Vec<Role> {
+    Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| roles.contains(r))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_user() -> NewUser {
+        NewUser {
+            login: "Tanaka".into(),
+            display_name: "田中 一郎".into(),
+            kana: "たなか いちろう".into(),
+            romaji: None,
+            profession: Profession::Doctor,
+            department_id: None,
+            email: None,
+            phone: None,
+            roles: vec![Role::OrgAdmin, Role::OrgAdmin],
+            status: None,
+            password: "correct horse battery".into(),
+        }
+    }
+
+    #[test]
+    fn new_user_derives_romaji_and_lowercases_login() {
+        let user = new_user().build(Uuid::nil(), Timestamp(0)).unwrap();
+        assert_eq!(user.login, "tanaka");
+        assert_eq!(user.romaji, "tanaka ichirou");
+        assert_eq!(user.roles, vec![Role::OrgAdmin]);
+        assert_eq!(user.status, UserStatus::Active);
+        assert!(user.must_change_password);
+    }
+
+    #[test]
+    fn patch_changes_only_what_it_names_and_null_clears() {
+        let mut user = new_user().build(Uuid::nil(), Timestamp(0)).unwrap();
+        user.email = Some("a@b.jp".into());
+        let patch: UserPatch =
+            serde_json::from_str(r#"{"version":1,"email":null,"kana":"さとう"}"#).unwrap();
+        let next = patch.apply(&user).unwrap();
+        assert_eq!(next.email, None);
+        assert_eq!(next.romaji, "satou");
+        assert_eq!(next.display_name, user.display_name);
+        let untouched: UserPatch = serde_json::from_str(r#"{"version":1}"#).unwrap();
+        assert_eq!(untouched.apply(&user).unwrap(), user);
+    }
+
+    #[test]
+    fn lifecycle_forbids_returning_to_pending() {
+        assert!(UserStatus::Pending.can_become(UserStatus::Active));
+        assert!(UserStatus::Active.can_become(UserStatus::Retired));
+        assert!(!UserStatus::Active.can_become(UserStatus::Pending));
+        assert!(!UserStatus::Pending.can_become(UserStatus::Suspended));
+        let user = new_user().build(Uuid::nil(), Timestamp(0)).unwrap();
+        let patch = UserPatch {
+            status: Some(UserStatus::Pending),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            patch.apply(&user).unwrap_err().code(),
+            "invalid_status_transition"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_str::<UserPatch>(r#"{"password_hash":"x"}"#).is_err());
+    }
+}

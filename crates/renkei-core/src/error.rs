@@ -8,7 +8,10 @@ pub enum DomainError {
     Invalid { code: &'static str, message: String },
     /// A lifecycle change that the rules do not allow.
     #[error("cannot change status from {from} to {to}")]
-    Transition { from: &'static str, to: &'static str },
+    Transition {
+        from: &'static str,
+        to: &'static str,
+    },
 }
 
 impl DomainError {

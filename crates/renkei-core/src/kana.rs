@@ -3,12 +3,15 @@
 /// Hepburn romaji for each hiragana, indexed from U+3041 (ぁ) to U+3096 (ゖ).
 const HIRAGANA: [&str; 86] = [
     "a", "a", "i", "i", "u", "u", "e", "e", "o", "o", // ぁあぃいぅうぇえぉお
-    "ka", "ga", "ki", "gi", "ku", "gu", "ke", "ge", "ko", "go", // かがきぎくぐけげこご
-    "sa", "za", "shi", "ji", "su", "zu", "se", "ze", "so", "zo", // さざしじすずせぜそぞ
-    "ta", "da", "chi", "ji", "", "tsu", "zu", "te", "de", "to", "do", // ただちぢっつづてでとど
+    "ka", "ga", "ki", "gi", "ku", "gu", "ke", "ge", "ko",
+    "go", // かがきぎくぐけげこご
+    "sa", "za", "shi", "ji", "su", "zu", "se", "ze", "so",
+    "zo", // さざしじすずせぜそぞ
+    "ta", "da", "chi", "ji", "", "tsu", "zu", "te", "de", "to",
+    "do", // ただちぢっつづてでとど
     "na", "ni", "nu", "ne", "no", // なにぬねの
-    "ha", "ba", "pa", "hi", "bi", "pi", "fu", "bu", "pu", "he", "be", "pe", "ho", "bo", "po",
-    "ma", "mi", "mu", "me", "mo", // まみむめも
+    "ha", "ba", "pa", "hi", "bi", "pi", "fu", "bu", "pu", "he", "be", "pe", "ho", "bo", "po", "ma",
+    "mi", "mu", "me", "mo", // まみむめも
     "ya", "ya", "yu", "yu", "yo", "yo", // ゃやゅゆょよ
     "ra", "ri", "ru", "re", "ro", // らりるれろ
     "wa", "wa", "i", "e", "o", "n", "vu", "ka", "ke", // ゎわゐゑをんゔゕゖ

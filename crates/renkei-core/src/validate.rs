@@ -153,8 +153,14 @@ mod tests {
             name("name", &"あ".repeat(201)).unwrap_err().code(),
             "value_too_long"
         );
-        assert_eq!(name("name", "a\u{0}b").unwrap_err().code(), "invalid_characters");
-        assert_eq!(name("name", "O'Brien; DROP TABLE").unwrap(), "O'Brien; DROP TABLE");
+        assert_eq!(
+            name("name", "a\u{0}b").unwrap_err().code(),
+            "invalid_characters"
+        );
+        assert_eq!(
+            name("name", "O'Brien; DROP TABLE").unwrap(),
+            "O'Brien; DROP TABLE"
+        );
     }
 
     #[test]

@@ -1,0 +1,145 @@
+//! The audit chain's storage: append inside the caller's transaction, page, verify.
+
+use renkei_core::Uuid;
+use renkei_core::audit::{AuditEvent, AuditRecord, ChainBreak, ChainVerifier};
+use renkei_core::clock::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::rows::{id_text, opt_uuid};
+use crate::{Store, StoreError, Tx};
+
+/// Which audit entries to list; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub org_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+const AUDIT_COLUMNS: &str = "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, details, prev_hash, hash FROM audit_log";
+
+fn record_from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        seq: row.try_get("seq")?,
+        at: Timestamp(row.try_get("at")?),
+        org_id: opt_uuid(row, "org_id")?,
+        actor_id: opt_uuid(row, "actor_id")?,
+        action: row.try_get("action")?,
+        target_kind: row.try_get("target_kind")?,
+        target_id: opt_uuid(row, "target_id")?,
+        details: row.try_get("details")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+impl Store {
+    /// Appends an event to the chain as part of `tx`, so the change and its record commit
+    /// together. Locking the head row serializes appends on both backends.
+    pub(crate) async fn append_audit_in(
+        &self,
+        tx: &mut Tx,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let head =
+            sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut **tx)
+                .await?;
+        let seq: i64 = head.try_get("seq")?;
+        let prev_hash: String = head.try_get("hash")?;
+        let record = AuditRecord::chain(event, Timestamp::now(), seq - 1, &prev_hash);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, org_id, actor_id, action, target_kind, target_id,
+                 details, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(record.seq)
+        .bind(record.at.millis())
+        .bind(id_text(record.org_id))
+        .bind(id_text(record.actor_id))
+        .bind(&record.action)
+        .bind(&record.target_kind)
+        .bind(id_text(record.target_id))
+        .bind(&record.details)
+        .bind(&record.prev_hash)
+        .bind(&record.hash)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&record.hash)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends one event on its own (e.g. a failed login).
+    pub async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        self.append_audit_in(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Entries matching `filter`, newest first, with `seq` below `before_seq` when given.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let sql = format!(
+            "{AUDIT_COLUMNS} WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR actor_id = $2)
+               AND ($3 IS NULL OR target_id = $3) AND ($4 IS NULL OR action = $4)
+               AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6)
+               AND ($7 IS NULL OR seq < $7)
+             ORDER BY seq DESC LIMIT $8"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id_text(filter.org_id))
+            .bind(id_text(filter.actor_id))
+            .bind(id_text(filter.target_id))
+            .bind(filter.action.as_deref())
+            .bind(filter.since.map(Timestamp::millis))
+            .bind(filter.until.map(Timestamp::millis))
+            .bind(before_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Walks the whole chain in order; returns how many entries are intact, or the first break.
+    pub async fn verify_audit(&self) -> Result<Result<i64, ChainBreak>, StoreError> {
+        const PAGE: i64 = 1000;
+        let mut verifier = ChainVerifier::default();
+        let mut after = 0i64;
+        loop {
+            let sql = format!("{AUDIT_COLUMNS} WHERE seq > $1 ORDER BY seq LIMIT $2");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                let record = record_from_row(row)?;
+                if let Err(broken) = verifier.check(&record) {
+                    return Ok(Err(broken));
+                }
+                after = record.seq;
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+        }
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
+        Ok(verifier.finish(head_seq, &head_hash))
+    }
+}

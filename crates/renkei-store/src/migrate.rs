@@ -1,0 +1,85 @@
+//! Forward-only, numbered schema migrations, applied at start-up in one transaction each.
+
+use sqlx::Row;
+
+use crate::{Backend, Store, StoreError};
+
+/// One schema step: its number, name, and the SQL for each backend.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const FOUNDATION: &str = include_str!("../migrations/0001_foundation.sql");
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: FOUNDATION,
+    postgres: FOUNDATION,
+}];
+
+/// Applies every migration the database lacks, in order.
+pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
+    let mut conn = store.pool.acquire().await?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    if store.backend == Backend::Postgres {
+        // Two nodes starting at once must not both migrate.
+        sqlx::query("SELECT pg_advisory_lock(7310451)")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let result = apply_missing(store, &mut conn).await;
+    if store.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock(7310451)")
+            .execute(&mut *conn)
+            .await?;
+    }
+    result
+}
+
+async fn apply_missing(
+    store: &Store,
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+) -> Result<(), StoreError> {
+    let applied: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        .fetch_one(&mut **conn)
+        .await?
+        .try_get("v")?;
+    if let Some(newest) = MIGRATIONS.last() {
+        if applied > newest.version {
+            return Err(StoreError::Config(format!(
+                "the database schema ({applied}) is newer than this binary ({}); upgrade renkei",
+                newest.version
+            )));
+        }
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > applied) {
+        let sql = match store.backend {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(renkei_core::clock::Timestamp::now().millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version = m.version, name = m.name, "schema migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Sign-in sessions: looked up by the hash of their bearer token, never the token itself.
+
+use renkei_core::Uuid;
+use renkei_core::clock::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::rows::uuid;
+use crate::{Store, StoreError};
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// SHA-256 of the bearer token, hex.
+    pub token_hash: String,
+    /// The token cookie-authenticated writes must echo in `X-CSRF-Token`.
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Locked sessions get no data until the passcode is entered.
+    pub locked: bool,
+}
+
+fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        id: uuid(row, "id")?,
+        user_id: uuid(row, "user_id")?,
+        token_hash: row.try_get("token_hash")?,
+        csrf_token: row.try_get("csrf_token")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        last_seen_at: Timestamp(row.try_get("last_seen_at")?),
+        expires_at: Timestamp(row.try_get("expires_at")?),
+        locked: row.try_get::<i64, _>("locked")? != 0,
+    })
+}
+
+impl Store {
+    /// Stores a new session.
+    pub async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at,
+                 expires_at, locked)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.id.to_string())
+        .bind(s.user_id.to_string())
+        .bind(&s.token_hash)
+        .bind(&s.csrf_token)
+        .bind(s.created_at.millis())
+        .bind(s.last_seen_at.millis())
+        .bind(s.expires_at.millis())
+        .bind(i64::from(s.locked))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The session whose token hashes to `token_hash`.
+    pub async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<SessionRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, locked
+             FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(session_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Records activity and the lock state of a session.
+    pub async fn touch_session(
+        &self,
+        id: Uuid,
+        seen_at: Timestamp,
+        locked: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, locked = $2 WHERE id = $3")
+            .bind(seen_at.millis())
+            .bind(i64::from(locked))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends one session.
+    pub async fn delete_session(&self, id: Uuid) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes sessions past their expiry; returns how many.
+    pub async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now.millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,306 @@
+//! Users, their secrets (password and passcode hashes), and failed-attempt lockout.
+
+use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
+use renkei_core::clock::Timestamp;
+use renkei_core::user::{Profession, Role, User, UserStatus};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::rows::{id_text, named, opt_uuid, uuid};
+use crate::{Store, StoreError};
+
+const USER_COLUMNS: &str = "SELECT id, org_id, login, display_name, kana, romaji, profession,
+    department_id, email, phone, roles, status, must_change_password, version, created_at,
+    updated_at FROM users";
+
+/// A user's secrets and failed-attempt state; never leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Argon2id PHC string of the device passcode, once set.
+    pub passcode_hash: Option<String>,
+    /// Wrong passwords or passcodes since the last success or lockout.
+    pub failed_attempts: i64,
+    /// Sign-in is refused until this time.
+    pub locked_until: Option<Timestamp>,
+}
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let roles: String = row.try_get("roles")?;
+    Ok(User {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        login: row.try_get("login")?,
+        display_name: row.try_get("display_name")?,
+        kana: row.try_get("kana")?,
+        romaji: row.try_get("romaji")?,
+        profession: named(row, "profession", Profession::parse)?,
+        department_id: opt_uuid(row, "department_id")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        roles: roles.split(',').filter_map(Role::parse).collect(),
+        status: named(row, "status", UserStatus::parse)?,
+        must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+        version: row.try_get("version")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+fn credentials_from_row(row: &AnyRow) -> Result<Credentials, StoreError> {
+    Ok(Credentials {
+        password_hash: row.try_get("password_hash")?,
+        passcode_hash: row.try_get("passcode_hash")?,
+        failed_attempts: row.try_get("failed_attempts")?,
+        locked_until: row
+            .try_get::<Option<i64>, _>("locked_until")?
+            .map(Timestamp),
+    })
+}
+
+fn roles_text(user: &User) -> String {
+    user.roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Store {
+    /// Stores a new user with its password hash and audit entry.
+    pub async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO users (id, org_id, login, display_name, kana, romaji, profession,
+                 department_id, email, phone, roles, status, must_change_password, version,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(user.id.to_string())
+        .bind(user.org_id.to_string())
+        .bind(&user.login)
+        .bind(&user.display_name)
+        .bind(&user.kana)
+        .bind(&user.romaji)
+        .bind(user.profession.as_str())
+        .bind(id_text(user.department_id))
+        .bind(&user.email)
+        .bind(&user.phone)
+        .bind(roles_text(user))
+        .bind(user.status.as_str())
+        .bind(i64::from(user.must_change_password))
+        .bind(user.version)
+        .bind(user.created_at.millis())
+        .bind(user.updated_at.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::classify(e, "login_taken", "department_not_found"))?;
+        sqlx::query(
+            "INSERT INTO credentials (user_id, password_hash, failed_attempts) VALUES ($1, $2, 0)",
+        )
+        .bind(user.id.to_string())
+        .bind(password_hash)
+        .execute(&mut *tx)
+        .await?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One user by id.
+    pub async fn user(&self, id: Uuid) -> Result<User, StoreError> {
+        let sql = format!("{USER_COLUMNS} WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(user_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One user by login (logins are stored lower-case).
+    pub async fn user_by_login(&self, login: &str) -> Result<User, StoreError> {
+        let sql = format!("{USER_COLUMNS} WHERE login = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(login.trim().to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(user_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A page of an organization's users by name: `limit` rows after skipping `offset`.
+    pub async fn list_users(
+        &self,
+        org_id: Uuid,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "{USER_COLUMNS} WHERE org_id = $1 ORDER BY display_name, id LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Saves an admin's edit if the user is still at `expected_version`; a user who may no
+    /// longer sign in loses every session in the same transaction. Returns the saved user.
+    pub async fn update_user(
+        &self,
+        next: &User,
+        expected_version: i64,
+        audit: &AuditEvent,
+    ) -> Result<User, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE users SET login = $1, display_name = $2, kana = $3, romaji = $4,
+                 profession = $5, department_id = $6, email = $7, phone = $8, roles = $9,
+                 status = $10, version = version + 1, updated_at = $11
+             WHERE id = $12 AND version = $13",
+        )
+        .bind(&next.login)
+        .bind(&next.display_name)
+        .bind(&next.kana)
+        .bind(&next.romaji)
+        .bind(next.profession.as_str())
+        .bind(id_text(next.department_id))
+        .bind(&next.email)
+        .bind(&next.phone)
+        .bind(roles_text(next))
+        .bind(next.status.as_str())
+        .bind(Timestamp::now().millis())
+        .bind(next.id.to_string())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::classify(e, "login_taken", "department_not_found"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+        if !next.status.may_sign_in() {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(next.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.user(next.id).await
+    }
+
+    /// A user's secrets and lockout state.
+    pub async fn credentials(&self, user_id: Uuid) -> Result<Credentials, StoreError> {
+        let row = sqlx::query(
+            "SELECT password_hash, passcode_hash, failed_attempts, locked_until
+             FROM credentials WHERE user_id = $1",
+        )
+        .bind(user_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        credentials_from_row(&row)
+    }
+
+    /// Replaces the password hash; `must_change` marks it one-time (set by an admin).
+    pub async fn set_password(
+        &self,
+        user_id: Uuid,
+        password_hash: &str,
+        must_change: bool,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE credentials SET password_hash = $1 WHERE user_id = $2")
+            .bind(password_hash)
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE users SET must_change_password = $1 WHERE id = $2")
+            .bind(i64::from(must_change))
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets (or with `None` clears) the device passcode hash.
+    pub async fn set_passcode(
+        &self,
+        user_id: Uuid,
+        passcode_hash: Option<&str>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE credentials SET passcode_hash = $1 WHERE user_id = $2")
+            .bind(passcode_hash)
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts one wrong password or passcode, atomically; the `max_failures`-th locks the
+    /// account until `lock_until`, ends its sessions and restarts the count. Returns the
+    /// new state. The audit entry is written in the same transaction.
+    pub async fn record_failed_attempt(
+        &self,
+        user_id: Uuid,
+        max_failures: i64,
+        lock_until: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<Credentials, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "UPDATE credentials SET
+                 locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END,
+                 failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 ELSE failed_attempts + 1 END
+             WHERE user_id = $3
+             RETURNING password_hash, passcode_hash, failed_attempts, locked_until",
+        )
+        .bind(max_failures)
+        .bind(lock_until.millis())
+        .bind(user_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let creds = credentials_from_row(&row)?;
+        if creds.locked_until == Some(lock_until) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(creds)
+    }
+
+    /// Forgets failed attempts after a success.
+    pub async fn clear_failed_attempts(&self, user_id: Uuid) -> Result<(), StoreError> {
+        sqlx::query("UPDATE credentials SET failed_attempts = 0 WHERE user_id = $1 AND failed_attempts <> 0")
+            .bind(user_id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,300 @@
+//! One storage scenario suite, run against SQLite always and PostgreSQL when configured.
+
+use renkei_core::audit::AuditEvent;
+use renkei_core::clock::Timestamp;
+use renkei_core::org::{Department, NewOrganization, Organization};
+use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
+use renkei_store::{AuditFilter, SessionRecord, Store, StoreError};
+use sqlx::{AnyConnection, Connection};
+
+/// Runs `scenario` on a fresh SQLite store and, when configured, a fresh PostgreSQL one.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("t.db").display());
+                let store = renkei_store::Store::connect(&format!("{url}?mode=rwc")).await.unwrap();
+                super::$name(&store, &url).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(db) = renkei_store::scratch::ScratchDatabase::create(stringify!($name)).await else { return };
+                let store = renkei_store::Store::connect(db.url()).await.unwrap();
+                super::$name(&store, db.url()).await;
+                store.close().await;
+            }
+        }
+    )+};
+}
+
+on_both_backends!(
+    organizations_round_trip_and_slugs_are_unique,
+    users_round_trip_with_quotes_stored_literally,
+    stale_user_edit_is_refused_and_changes_nothing,
+    retiring_a_user_ends_their_sessions,
+    failed_attempts_lock_the_account_at_the_limit,
+    audit_chain_verifies_and_detects_tampering,
+    audit_pages_filter_by_org_and_action,
+    migrations_are_idempotent,
+);
+
+fn event(action: &'static str) -> AuditEvent {
+    AuditEvent::new(action, None, None, "test", None)
+}
+
+async fn org(store: &Store, slug: &str) -> Organization {
+    let org = NewOrganization {
+        name: format!("Hospital {slug}"),
+        slug: Some(slug.into()),
+        kind: None,
+    }
+    .build(Timestamp::now())
+    .unwrap();
+    store.insert_org(&org, &event("org.create")).await.unwrap();
+    org
+}
+
+async fn user(store: &Store, org: &Organization, login: &str) -> User {
+    let user = NewUser {
+        login: login.into(),
+        display_name: "田中 一郎".into(),
+        kana: "たなか いちろう".into(),
+        romaji: None,
+        profession: Profession::Doctor,
+        department_id: None,
+        email: None,
+        phone: None,
+        roles: vec![],
+        status: None,
+        password: "a long password".into(),
+    }
+    .build(org.id, Timestamp::now())
+    .unwrap();
+    store
+        .insert_user(&user, "$argon2id$fake", &event("user.create"))
+        .await
+        .unwrap();
+    user
+}
+
+async fn organizations_round_trip_and_slugs_are_unique(store: &Store, _url: &str) {
+    assert_eq!(store.count_orgs().await.unwrap(), 0);
+    let a = org(store, "oita-u").await;
+    assert_eq!(store.org(a.id).await.unwrap(), a);
+    assert_eq!(store.org_by_slug("oita-u").await.unwrap(), a);
+    let mut dup = a.clone();
+    dup.id = renkei_core::new_id();
+    let err = store
+        .insert_org(&dup, &event("org.create"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate("slug_taken")),
+        "{err:?}"
+    );
+    assert_eq!(store.count_orgs().await.unwrap(), 1);
+
+    let dept = Department {
+        id: renkei_core::new_id(),
+        org_id: a.id,
+        name: "Cardiovascular Surgery".into(),
+        version: 1,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    };
+    store
+        .insert_department(&dept, &event("department.create"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_departments(a.id).await.unwrap(),
+        vec![dept.clone()]
+    );
+    assert_eq!(
+        store
+            .department_by_name(a.id, "Cardiovascular Surgery")
+            .await
+            .unwrap()
+            .id,
+        dept.id
+    );
+}
+
+async fn users_round_trip_with_quotes_stored_literally(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let mut u = user(store, &o, "tanaka").await;
+    assert_eq!(store.user(u.id).await.unwrap(), u);
+    assert_eq!(store.user_by_login("TANAKA").await.unwrap(), u);
+    let patch = UserPatch {
+        display_name: Some("O'Brien\"; DROP TABLE users; --".into()),
+        email: Some(Some("t@oita.example".into())),
+        ..UserPatch::default()
+    };
+    let next = patch.apply(&u).unwrap();
+    u = store
+        .update_user(&next, u.version, &event("user.update"))
+        .await
+        .unwrap();
+    assert_eq!(u.display_name, "O'Brien\"; DROP TABLE users; --");
+    assert_eq!(u.email.as_deref(), Some("t@oita.example"));
+    assert_eq!(u.version, 2);
+    assert_eq!(store.list_users(o.id, 0, 10).await.unwrap(), vec![u]);
+    let err = store.user_by_login("nobody").await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound));
+}
+
+async fn stale_user_edit_is_refused_and_changes_nothing(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let u = user(store, &o, "tanaka").await;
+    let first = UserPatch {
+        kana: Some("さとう".into()),
+        ..UserPatch::default()
+    }
+    .apply(&u)
+    .unwrap();
+    let saved = store
+        .update_user(&first, 1, &event("user.update"))
+        .await
+        .unwrap();
+    let second = UserPatch {
+        phone: Some(Some("1234".into())),
+        ..UserPatch::default()
+    }
+    .apply(&u)
+    .unwrap();
+    let err = store
+        .update_user(&second, 1, &event("user.update"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Stale));
+    assert_eq!(store.user(u.id).await.unwrap(), saved);
+}
+
+fn session_for(user: &User, token_hash: &str) -> SessionRecord {
+    SessionRecord {
+        id: renkei_core::new_id(),
+        user_id: user.id,
+        token_hash: token_hash.into(),
+        csrf_token: "csrf".into(),
+        created_at: Timestamp::now(),
+        last_seen_at: Timestamp::now(),
+        expires_at: Timestamp::now().plus_secs(3600),
+        locked: false,
+    }
+}
+
+async fn retiring_a_user_ends_their_sessions(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let u = user(store, &o, "tanaka").await;
+    let other = user(store, &o, "sato").await;
+    store.insert_session(&session_for(&u, "h1")).await.unwrap();
+    store.insert_session(&session_for(&u, "h2")).await.unwrap();
+    store
+        .insert_session(&session_for(&other, "h3"))
+        .await
+        .unwrap();
+    let retired = UserPatch {
+        status: Some(UserStatus::Retired),
+        ..UserPatch::default()
+    }
+    .apply(&u)
+    .unwrap();
+    store
+        .update_user(&retired, u.version, &event("user.status"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.session_by_token_hash("h1").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.session_by_token_hash("h2").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.session_by_token_hash("h3").await.unwrap().user_id,
+        other.id
+    );
+}
+
+async fn failed_attempts_lock_the_account_at_the_limit(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let u = user(store, &o, "tanaka").await;
+    store.insert_session(&session_for(&u, "h1")).await.unwrap();
+    let until = Timestamp::now().plus_secs(60);
+    for expected in 1..3 {
+        let c = store
+            .record_failed_attempt(u.id, 3, until, &event("auth.login_failed"))
+            .await
+            .unwrap();
+        assert_eq!((c.failed_attempts, c.locked_until), (expected, None));
+    }
+    let c = store
+        .record_failed_attempt(u.id, 3, until, &event("auth.login_failed"))
+        .await
+        .unwrap();
+    assert_eq!((c.failed_attempts, c.locked_until), (0, Some(until)));
+    assert!(matches!(
+        store.session_by_token_hash("h1").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.credentials(u.id).await.unwrap().locked_until,
+        Some(until)
+    );
+}
+
+async fn audit_chain_verifies_and_detects_tampering(store: &Store, url: &str) {
+    let o = org(store, "oita-u").await;
+    user(store, &o, "tanaka").await;
+    store.append_audit(&event("auth.login")).await.unwrap();
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(3));
+    let entries = store
+        .audit_page(&AuditFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![3, 2, 1]
+    );
+    // Tampering goes around the store, as an attacker with database access would.
+    let mut conn = AnyConnection::connect(url).await.unwrap();
+    sqlx::raw_sql("UPDATE audit_log SET details = '{\"x\":1}' WHERE seq = 2")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(store.verify_audit().await.unwrap().unwrap_err().seq, 2);
+}
+
+async fn audit_pages_filter_by_org_and_action(store: &Store, _url: &str) {
+    let a = org(store, "aaa").await;
+    let b = org(store, "bbb").await;
+    for o in [&a, &b] {
+        let e = AuditEvent::new("auth.login", Some(o.id), None, "user", None);
+        store.append_audit(&e).await.unwrap();
+        store.append_audit(&e).await.unwrap();
+    }
+    let filter = AuditFilter {
+        org_id: Some(a.id),
+        action: Some("auth.login".into()),
+        ..AuditFilter::default()
+    };
+    let page = store.audit_page(&filter, None, 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].org_id, Some(a.id));
+    let next = store
+        .audit_page(&filter, Some(page[0].seq), 10)
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert!(next[0].seq < page[0].seq);
+}
+
+async fn migrations_are_idempotent(store: &Store, url: &str) {
+    org(store, "oita-u").await;
+    let again = Store::connect(url).await.unwrap();
+    assert_eq!(again.count_orgs().await.unwrap(), 1);
+}

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod kana;
+pub mod lock;
 pub mod org;
 pub mod patch;
 pub mod user;

@@ -1,1 +1,91 @@
-//! stub
+//! renkei's HTTP service: the REST API under `/api/v1`, health, metrics and the OpenAPI spec.
+
+pub mod accounts;
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod extract;
+mod observe;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use renkei_store::Store;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::auth::password::Hasher;
+use crate::auth::ratelimit::RateLimiter;
+
+pub use routes::openapi;
+
+/// Tunables of the HTTP service; every field has a safe default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// A session ends this many hours after sign-in, active or not.
+    pub session_ttl_hours: i64,
+    /// Wrong passwords or passcodes in a row before an account locks.
+    pub login_max_failures: i64,
+    /// How long a locked account stays locked.
+    pub login_lockout_seconds: i64,
+    /// Sign-in and unlock attempts allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Mark cookies `Secure` (set when clients reach renkei over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_body_bytes: 1024 * 1024,
+            session_ttl_hours: 14 * 24,
+            login_max_failures: 5,
+            login_lockout_seconds: 15 * 60,
+            login_attempts_per_minute: 30,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Everything a request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub hasher: Hasher,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// State over `store` with these settings and the default password hasher.
+    pub fn new(store: Store, settings: Settings) -> Self {
+        AppState {
+            store,
+            limiter: Arc::new(RateLimiter::new(settings.login_attempts_per_minute)),
+            settings: Arc::new(settings),
+            hasher: Hasher::default(),
+        }
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,185 @@
+//! Account administration, shared by the HTTP API and the `renkei admin` command line:
+//! organizations, departments and users, each change audited in the same transaction.
+
+use renkei_core::audit::{AuditEvent, changes};
+use renkei_core::clock::Timestamp;
+use renkei_core::org::{Department, NewOrganization, Organization, OrganizationPatch};
+use renkei_core::user::{NewUser, User, UserPatch};
+use renkei_core::{Uuid, validate};
+use renkei_store::{Store, StoreError};
+use serde_json::json;
+
+use crate::auth::password::Hasher;
+use crate::error::{ApiError, ApiResult, OrApi};
+
+/// Creates an organization with the default policy.
+pub async fn create_org(
+    store: &Store,
+    actor: Option<Uuid>,
+    input: NewOrganization,
+) -> ApiResult<Organization> {
+    let org = input.build(Timestamp::now())?;
+    let event = AuditEvent::new(
+        "org.create",
+        Some(org.id),
+        actor,
+        "organization",
+        Some(org.id),
+    )
+    .with_details(json!({"name": org.name, "slug": org.slug, "kind": org.kind}));
+    store
+        .insert_org(&org, &event)
+        .await
+        .or_api("organization_not_found")?;
+    Ok(org)
+}
+
+/// Applies an admin's edit to an organization, if it is still at `version`.
+pub async fn update_org(
+    store: &Store,
+    actor: Option<Uuid>,
+    org: &Organization,
+    patch: OrganizationPatch,
+    version: i64,
+) -> ApiResult<Organization> {
+    let next = patch.apply(org)?;
+    let event = AuditEvent::new(
+        "org.update",
+        Some(org.id),
+        actor,
+        "organization",
+        Some(org.id),
+    )
+    .with_details(json!({"changes": changes(org, &next)}));
+    match store.update_org(&next, version, &event).await {
+        Err(StoreError::Stale) => Err(ApiError::version_conflict(
+            store.org(org.id).await.or_api("organization_not_found")?,
+        )),
+        other => other.or_api("organization_not_found"),
+    }
+}
+
+/// Adds a department to an organization.
+pub async fn create_department(
+    store: &Store,
+    actor: Option<Uuid>,
+    org: &Organization,
+    name: &str,
+) -> ApiResult<Department> {
+    let now = Timestamp::now();
+    let dept = Department {
+        id: renkei_core::new_id(),
+        org_id: org.id,
+        name: validate::name("name", name)?,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let event = AuditEvent::new(
+        "department.create",
+        Some(org.id),
+        actor,
+        "department",
+        Some(dept.id),
+    )
+    .with_details(json!({"name": dept.name}));
+    store
+        .insert_department(&dept, &event)
+        .await
+        .or_api("organization_not_found")?;
+    Ok(dept)
+}
+
+/// Renames a department, if it is still at `version`.
+pub async fn rename_department(
+    store: &Store,
+    actor: Option<Uuid>,
+    dept: &Department,
+    name: &str,
+    version: i64,
+) -> ApiResult<Department> {
+    let mut next = dept.clone();
+    next.name = validate::name("name", name)?;
+    let event = AuditEvent::new(
+        "department.update",
+        Some(dept.org_id),
+        actor,
+        "department",
+        Some(dept.id),
+    )
+    .with_details(json!({"changes": changes(dept, &next)}));
+    match store.update_department(&next, version, &event).await {
+        Err(StoreError::Stale) => Err(ApiError::version_conflict(
+            store
+                .department(dept.id)
+                .await
+                .or_api("department_not_found")?,
+        )),
+        other => other.or_api("department_not_found"),
+    }
+}
+
+/// Refuses a department that is not one of `org_id`'s.
+async fn check_department(store: &Store, org_id: Uuid, department: Option<Uuid>) -> ApiResult<()> {
+    let Some(id) = department else { return Ok(()) };
+    match store.department(id).await {
+        Ok(d) if d.org_id == org_id => Ok(()),
+        Ok(_) | Err(StoreError::NotFound) => Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "department_not_found",
+            "no such department in this organization",
+        )),
+        Err(e) => Err(ApiError::from_store(e, "department_not_found")),
+    }
+}
+
+/// Creates a user in `org` with a one-time password they must replace at first sign-in.
+pub async fn create_user(
+    store: &Store,
+    hasher: &Hasher,
+    actor: Option<Uuid>,
+    org: &Organization,
+    input: NewUser,
+) -> ApiResult<User> {
+    let user = input.build(org.id, Timestamp::now())?;
+    check_department(store, org.id, user.department_id).await?;
+    let hash = hasher.hash(&input.password).await?;
+    let event = AuditEvent::new("user.create", Some(org.id), actor, "user", Some(user.id))
+        .with_details(json!({
+            "login": user.login,
+            "profession": user.profession,
+            "roles": user.roles,
+            "status": user.status,
+        }));
+    store
+        .insert_user(&user, &hash, &event)
+        .await
+        .or_api("user_not_found")?;
+    Ok(user)
+}
+
+/// Applies an admin's edit to a user, if it is still at `version`. Suspending or retiring
+/// ends every session of the user in the same transaction.
+pub async fn update_user(
+    store: &Store,
+    actor: Option<Uuid>,
+    user: &User,
+    patch: &UserPatch,
+    version: i64,
+) -> ApiResult<User> {
+    let next = patch.apply(user)?;
+    check_department(store, user.org_id, next.department_id).await?;
+    let action = if next.status != user.status {
+        "user.status"
+    } else {
+        "user.update"
+    };
+    let event = AuditEvent::new(action, Some(user.org_id), actor, "user", Some(user.id))
+        .with_details(json!({"changes": changes(user, &next)}));
+    match store.update_user(&next, version, &event).await {
+        Err(StoreError::Stale) => Err(ApiError::version_conflict(
+            store.user(user.id).await.or_api("user_not_found")?,
+        )),
+        other => other.or_api("user_not_found"),
+    }
+}

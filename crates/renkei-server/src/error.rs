@@ -1,0 +1,164 @@
+//! API errors: an HTTP status and a `{code, message}` body; internals are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use renkei_core::DomainError;
+use renkei_store::StoreError;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable, e.g. `session_locked`.
+    pub code: String,
+    /// For people; never contains a secret or a patient identifier.
+    pub message: String,
+    /// On `409 version_conflict`: the record as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Value>,
+}
+
+/// An error answer to a request.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub current: Option<Value>,
+    /// Seconds after which retrying may succeed (`Retry-After`).
+    pub retry_after: Option<i64>,
+}
+
+/// What handlers return.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// An error with a status, a code and a message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            current: None,
+            retry_after: None,
+        }
+    }
+
+    /// 400 with a code.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 404 for a record the caller may not see or that does not exist (indistinguishable).
+    pub fn not_found(what: &'static str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, what, "not found")
+    }
+
+    /// 403: signed in, but not allowed.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 401: no valid session.
+    pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 409 carrying the record as it is now, so the editor can see both versions.
+    pub fn version_conflict(current: impl Serialize) -> Self {
+        let mut err = Self::new(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            "someone else changed this record since you loaded it; nothing was saved",
+        );
+        err.current = serde_json::to_value(current).ok();
+        err
+    }
+
+    /// The same error with a `Retry-After`.
+    pub fn retry_after(mut self, seconds: i64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// 500; the cause is logged here and not sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the server failed; the failure was logged",
+        )
+    }
+
+    /// Maps a store failure; `not_found` names what was missing.
+    pub fn from_store(err: StoreError, not_found: &'static str) -> Self {
+        match err {
+            StoreError::NotFound => Self::not_found(not_found),
+            StoreError::Duplicate(code) => {
+                Self::new(StatusCode::CONFLICT, code, "that value is already taken")
+            }
+            StoreError::BadReference(code) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "a referenced record does not exist",
+            ),
+            StoreError::Stale => Self::new(
+                StatusCode::CONFLICT,
+                "version_conflict",
+                "someone else changed this record; reload it",
+            ),
+            StoreError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database did not answer; try again",
+                )
+                .retry_after(5)
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            err.code(),
+            err.to_string(),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message,
+            current: self.current,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+/// Maps store results into API results, naming what a `NotFound` was.
+pub trait OrApi<T> {
+    /// `NotFound` becomes 404 `not_found`; other store errors map as in [`ApiError::from_store`].
+    fn or_api(self, not_found: &'static str) -> ApiResult<T>;
+}
+
+impl<T> OrApi<T> for Result<T, StoreError> {
+    fn or_api(self, not_found: &'static str) -> ApiResult<T> {
+        self.map_err(|e| ApiError::from_store(e, not_found))
+    }
+}

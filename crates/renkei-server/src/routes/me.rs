@@ -1,0 +1,124 @@
+//! The signed-in user: who am I, my passcode, my password.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use renkei_core::audit::AuditEvent;
+use renkei_core::org::Organization;
+use renkei_core::user::User;
+use renkei_core::validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::session::Unlocked;
+use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::extract::ApiJson;
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    user: User,
+    organization: Organization,
+    has_passcode: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasscodeRequest {
+    /// 4 to 12 digits.
+    passcode: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// The signed-in user and their organization (with its policy).
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = 423, body = ErrorBody, description = "session_locked")))]
+pub async fn get_me(Unlocked(authed): Unlocked) -> Json<MeResponse> {
+    Json(MeResponse {
+        user: authed.user,
+        organization: authed.org,
+        has_passcode: authed.has_passcode,
+    })
+}
+
+/// Set or change the device passcode.
+#[utoipa::path(put, path = "/api/v1/me/passcode", tag = "auth", request_body = PasscodeRequest, security(("bearer" = [])),
+    responses((status = 204), (status = 422, body = ErrorBody, description = "invalid_passcode")))]
+pub async fn set_passcode(
+    State(state): State<AppState>,
+    Unlocked(authed): Unlocked,
+    ApiJson(req): ApiJson<PasscodeRequest>,
+) -> ApiResult<StatusCode> {
+    validate::passcode(&req.passcode)?;
+    let hash = state.hasher.hash(&req.passcode).await?;
+    let user = &authed.user;
+    let event = AuditEvent::new(
+        "auth.passcode_set",
+        Some(user.org_id),
+        Some(user.id),
+        "user",
+        Some(user.id),
+    );
+    state
+        .store
+        .set_passcode(user.id, Some(&hash), &event)
+        .await
+        .or_api("user_not_found")?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replace the password (required after a one-time password).
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange, security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody, description = "wrong_password"),
+        (status = 422, body = ErrorBody, description = "weak_password")))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Unlocked(authed): Unlocked,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    validate::password(&req.new_password)?;
+    let user = &authed.user;
+    let creds = state
+        .store
+        .credentials(user.id)
+        .await
+        .or_api("user_not_found")?;
+    if !state
+        .hasher
+        .verify(&req.current_password, &creds.password_hash)
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_password",
+            "the current password is wrong",
+        ));
+    }
+    if req.new_password == req.current_password {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password_unchanged",
+            "choose a password different from the current one",
+        ));
+    }
+    let hash = state.hasher.hash(&req.new_password).await?;
+    let event = AuditEvent::new(
+        "auth.password_changed",
+        Some(user.org_id),
+        Some(user.id),
+        "user",
+        Some(user.id),
+    );
+    state
+        .store
+        .set_password(user.id, &hash, false, &event)
+        .await
+        .or_api("user_not_found")?;
+    Ok(StatusCode::NO_CONTENT)
+}

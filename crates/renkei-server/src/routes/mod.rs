@@ -1,0 +1,82 @@
+//! The route table: every API handler, its OpenAPI description, and the middleware stack.
+
+mod audit;
+mod auth;
+mod me;
+mod ops;
+mod orgs;
+mod users;
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::{AppState, observe};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "renkei API", description = "Secure communication for hospitals and regional medical networks."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in, sessions, passcode lock"),
+        (name = "organizations", description = "Hospitals, councils and their departments"),
+        (name = "users", description = "Accounts and their lifecycle"),
+        (name = "audit", description = "The tamper-evident audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::unlock))
+        .routes(routes!(me::get_me))
+        .routes(routes!(me::set_passcode))
+        .routes(routes!(me::change_password))
+        .routes(routes!(orgs::list_orgs, orgs::create_org))
+        .routes(routes!(orgs::get_org, orgs::update_org))
+        .routes(routes!(orgs::list_departments, orgs::create_department))
+        .routes(routes!(orgs::update_department))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::verify_audit))
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    SPEC.get_or_init(|| api_routes().split_for_parts().1)
+}
+
+/// Every route with its middleware.
+pub fn router(state: AppState) -> Router {
+    observe::prometheus();
+    let (api, _) = api_routes().split_for_parts();
+    let limit = state.settings.max_body_bytes;
+    api.merge(ops::router())
+        .fallback(ops::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(observe::security_headers))
+        .layer(middleware::from_fn(observe::record))
+        .with_state(state)
+}

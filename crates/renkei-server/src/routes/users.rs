@@ -1,0 +1,129 @@
+//! Users: list, create, read, and edit every field (with versions, never a silent overwrite).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use renkei_core::access::is_server_admin;
+use renkei_core::user::{NewUser, Role, User, UserPatch};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::orgs::{administered_org, readable_org};
+use crate::auth::session::Member;
+use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::extract::{ApiJson, ApiQuery, IdPath, IfMatch, expected_version};
+use crate::{AppState, accounts};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Rows to skip (default 0).
+    offset: Option<i64>,
+    /// Rows to return, 1–500 (default 100).
+    limit: Option<i64>,
+}
+
+/// Only a server administrator may hand out server administration.
+fn check_role_grant(actor: &User, roles: Option<&[Role]>) -> ApiResult<()> {
+    if roles.is_some_and(|r| r.contains(&Role::ServerAdmin)) && !is_server_admin(actor) {
+        return Err(ApiError::forbidden(
+            "only server administrators grant server_admin",
+        ));
+    }
+    Ok(())
+}
+
+fn with_etag(user: User) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", user.version)).ok();
+    let mut response = Json(user).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// An organization's users, by name.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/users", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), Page), responses((status = 200, body = [User])))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Json<Vec<User>>> {
+    let org = readable_org(&state, &me.user, id).await?;
+    let limit = page.limit.unwrap_or(100).clamp(1, 500);
+    let offset = page.offset.unwrap_or(0).max(0);
+    Ok(Json(
+        state
+            .store
+            .list_users(org.id, offset, limit)
+            .await
+            .or_api("organization_not_found")?,
+    ))
+}
+
+/// Create a user (the organization's administrators); the password given is one-time.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/users", tag = "users", request_body = NewUser, security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 201, body = User), (status = 409, body = ErrorBody, description = "login_taken"),
+        (status = 422, body = ErrorBody, description = "a field is invalid; the code names the rule")))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+    ApiJson(input): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let org = administered_org(&state, &me.user, id).await?;
+    check_role_grant(&me.user, Some(&input.roles))?;
+    let user =
+        accounts::create_user(&state.store, &state.hasher, Some(me.user.id), &org, input).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// One user; the `ETag` is the version to send back in `If-Match` when editing.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Response> {
+    let user = state.store.user(id).await.or_api("user_not_found")?;
+    readable_org(&state, &me.user, user.org_id)
+        .await
+        .map_err(|_| ApiError::not_found("user_not_found"))?;
+    Ok(with_etag(user))
+}
+
+/// Edit any field of a user, including status (suspend, retire: their sessions end at once).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch, security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = User),
+        (status = 409, body = ErrorBody, description = "version_conflict with `current`, or login_taken"),
+        (status = 422, body = ErrorBody, description = "a field is invalid, or invalid_status_transition"),
+        (status = 428, body = ErrorBody, description = "version_required")))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    ApiJson(patch): ApiJson<UserPatch>,
+) -> ApiResult<Response> {
+    let user = state.store.user(id).await.or_api("user_not_found")?;
+    administered_org(&state, &me.user, user.org_id)
+        .await
+        .map_err(|e| {
+            if e.status == StatusCode::NOT_FOUND {
+                ApiError::not_found("user_not_found")
+            } else {
+                e
+            }
+        })?;
+    check_role_grant(&me.user, patch.roles.as_deref())?;
+    let version = expected_version(if_match, patch.version)?;
+    let saved =
+        accounts::update_user(&state.store, Some(me.user.id), &user, &patch, version).await?;
+    Ok(with_etag(saved))
+}

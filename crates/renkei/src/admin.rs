@@ -1,0 +1,293 @@
+//! `renkei admin …`: account administration straight on the database, for IT staff at a shell.
+//! Changes are audited like API changes, with no actor (the command line).
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use renkei_core::org::{NewOrganization, OrgKind, Organization};
+use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
+use renkei_server::accounts;
+use renkei_server::auth::password::Hasher;
+use renkei_server::auth::token::random_password;
+use renkei_server::error::ApiError;
+use renkei_store::Store;
+use serde::Serialize;
+
+use crate::StorageArgs;
+use crate::config;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an organization (a hospital, or a council with --kind council).
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        /// Short URL-safe name [default: derived from --name]
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<OrgKind>,
+    },
+    /// Add a department to an organization.
+    CreateDepartment {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a user; without --password-stdin a one-time password is generated and printed.
+    CreateUser {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        login: String,
+        /// Name as written, e.g. "田中 一郎".
+        #[arg(long)]
+        name: String,
+        /// Kana reading, e.g. "たなか いちろう".
+        #[arg(long, default_value = "")]
+        kana: String,
+        /// Latin spelling [default: derived from --kana]
+        #[arg(long)]
+        romaji: Option<String>,
+        #[arg(long, value_parser = parse_profession)]
+        profession: Profession,
+        /// Department name within the organization.
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// org_admin or server_admin; repeat for several.
+        #[arg(long = "role", value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// Read the initial password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List an organization's users.
+    ListUsers {
+        #[arg(long)]
+        org: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retire a user: every session ends at once; their messages stay.
+    RetireUser {
+        #[arg(long)]
+        login: String,
+    },
+    /// Suspend a user: every session ends at once.
+    SuspendUser {
+        #[arg(long)]
+        login: String,
+    },
+    /// Make a pending or suspended user active.
+    ActivateUser {
+        #[arg(long)]
+        login: String,
+    },
+    /// Check the audit log's hash chain; exits non-zero at the first broken link.
+    VerifyAudit,
+}
+
+fn parse_kind(s: &str) -> Result<OrgKind, String> {
+    OrgKind::parse(s).ok_or_else(|| "kind must be hospital or council".into())
+}
+
+fn parse_profession(s: &str) -> Result<Profession, String> {
+    Profession::parse(s).ok_or_else(|| {
+        let all: Vec<_> = Profession::ALL.iter().map(|p| p.as_str()).collect();
+        format!("profession must be one of: {}", all.join(", "))
+    })
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "role must be org_admin or server_admin".into())
+}
+
+#[derive(Serialize)]
+struct Flags<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<&'a PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<&'a String>,
+}
+
+fn describe(e: ApiError) -> String {
+    format!("{} ({})", e.message, e.code)
+}
+
+async fn org_by_slug(store: &Store, slug: &str) -> Result<Organization, String> {
+    store
+        .org_by_slug(slug)
+        .await
+        .map_err(|_| format!("no organization with slug {slug:?}"))
+}
+
+async fn user_by_login(store: &Store, login: &str) -> Result<User, String> {
+    store
+        .user_by_login(login)
+        .await
+        .map_err(|_| format!("no user with login {login:?}"))
+}
+
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub async fn run(
+    config_file: Option<&Path>,
+    storage: StorageArgs,
+    command: AdminCommand,
+) -> Result<(), String> {
+    let flags = Flags {
+        data_dir: storage.data_dir.as_ref(),
+        database_url: storage.database_url.as_ref(),
+    };
+    let config = config::load(config_file, flags)?;
+    let store = config::open_store(&config).await?;
+    let result = execute(&store, command).await;
+    store.close().await;
+    result
+}
+
+async fn execute(store: &Store, command: AdminCommand) -> Result<(), String> {
+    match command {
+        AdminCommand::CreateOrg { name, slug, kind } => {
+            let org = accounts::create_org(store, None, NewOrganization { name, slug, kind })
+                .await
+                .map_err(describe)?;
+            println!("created organization {} ({})", org.slug, org.id);
+        }
+        AdminCommand::CreateDepartment { org, name } => {
+            let org = org_by_slug(store, &org).await?;
+            let dept = accounts::create_department(store, None, &org, &name)
+                .await
+                .map_err(describe)?;
+            println!("created department {} ({})", dept.name, dept.id);
+        }
+        AdminCommand::CreateUser {
+            org,
+            login,
+            name,
+            kana,
+            romaji,
+            profession,
+            department,
+            email,
+            phone,
+            roles,
+            password_stdin,
+        } => {
+            let org = org_by_slug(store, &org).await?;
+            let department_id = match department {
+                Some(d) => Some(
+                    store
+                        .department_by_name(org.id, &d)
+                        .await
+                        .map_err(|_| format!("no department {d:?} in {}", org.slug))?
+                        .id,
+                ),
+                None => None,
+            };
+            let (password, generated) = if password_stdin {
+                (read_password_line()?, false)
+            } else {
+                (random_password(16), true)
+            };
+            let input = NewUser {
+                login,
+                display_name: name,
+                kana,
+                romaji,
+                profession,
+                department_id,
+                email,
+                phone,
+                roles,
+                status: None,
+                password: password.clone(),
+            };
+            let user = accounts::create_user(store, &Hasher::default(), None, &org, input)
+                .await
+                .map_err(describe)?;
+            println!("created user {} ({})", user.login, user.id);
+            if generated {
+                println!("one-time password: {password}");
+            }
+        }
+        AdminCommand::ListUsers { org, json } => {
+            let org = org_by_slug(store, &org).await?;
+            let mut users = Vec::new();
+            loop {
+                let page = store
+                    .list_users(org.id, users.len() as i64, 500)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let done = page.len() < 500;
+                users.extend(page);
+                if done {
+                    break;
+                }
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&users).map_err(|e| e.to_string())?
+                );
+            } else {
+                for u in &users {
+                    println!(
+                        "{:<20} {:<10} {:<24} {}",
+                        u.login,
+                        u.status.as_str(),
+                        u.profession.as_str(),
+                        u.display_name
+                    );
+                }
+            }
+        }
+        AdminCommand::RetireUser { login } => {
+            set_status(store, &login, UserStatus::Retired).await?
+        }
+        AdminCommand::SuspendUser { login } => {
+            set_status(store, &login, UserStatus::Suspended).await?
+        }
+        AdminCommand::ActivateUser { login } => {
+            set_status(store, &login, UserStatus::Active).await?
+        }
+        AdminCommand::VerifyAudit => match store.verify_audit().await.map_err(|e| e.to_string())? {
+            Ok(n) => println!("audit log intact: {n} entries"),
+            Err(broken) => {
+                return Err(format!(
+                    "audit log broken at entry {}: {}",
+                    broken.seq, broken.reason
+                ));
+            }
+        },
+    }
+    Ok(())
+}
+
+async fn set_status(store: &Store, login: &str, status: UserStatus) -> Result<(), String> {
+    let user = user_by_login(store, login).await?;
+    let patch = UserPatch {
+        status: Some(status),
+        ..UserPatch::default()
+    };
+    let saved = accounts::update_user(store, None, &user, &patch, user.version)
+        .await
+        .map_err(describe)?;
+    println!("{} is now {}", saved.login, saved.status.as_str());
+    Ok(())
+}

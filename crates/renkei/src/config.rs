@@ -1,0 +1,109 @@
+//! Configuration: defaults, then `renkei.toml`, then `RENKEI_*` variables, then flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use renkei_server::Settings;
+use renkei_store::Store;
+use serde::{Deserialize, Serialize};
+
+/// Everything `renkei` can be configured with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Folder for the SQLite database and files.
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL; SQLite in `data_dir` when absent.
+    pub database_url: Option<String>,
+    /// HTTP address.
+    pub listen: String,
+    /// DICOM address; off when absent.
+    pub dicom_listen: Option<String>,
+    /// `text` or `json` log lines on stderr.
+    pub log_format: String,
+    /// HTTP service tunables.
+    #[serde(flatten)]
+    pub server: Settings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./renkei-data"),
+            database_url: None,
+            listen: "127.0.0.1:8080".into(),
+            dicom_listen: None,
+            log_format: "text".into(),
+            server: Settings::default(),
+        }
+    }
+}
+
+/// Loads the configuration; `flags` holds only the flags given on the command line.
+pub fn load(file: Option<&Path>, flags: impl Serialize) -> Result<Config, String> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(path) if !path.exists() => {
+            return Err(format!("configuration file {} not found", path.display()));
+        }
+        Some(path) => figment = figment.merge(Toml::file(path)),
+        None => figment = figment.merge(Toml::file("renkei.toml")),
+    }
+    figment
+        .merge(Env::prefixed("RENKEI_").ignore(&["CONFIG", "TEST_POSTGRES_URL"]))
+        .merge(Serialized::defaults(flags))
+        .extract()
+        .map_err(|e| format!("configuration: {e}"))
+}
+
+/// Opens the configured database (creating the data folder for SQLite) and migrates it.
+pub async fn open_store(config: &Config) -> Result<Store, String> {
+    if let Some(url) = &config.database_url {
+        return Store::connect(url)
+            .await
+            .map_err(|e| format!("cannot open {}: {e}", redact_url(url)));
+    }
+    create_private_dir(&config.data_dir)?;
+    let path = config.data_dir.join("renkei.db");
+    Store::open_sqlite(&path)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// Creates `dir` readable only by its owner.
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// A database URL without its password, fit for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_removed_from_urls() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,146 @@
+//! `renkei serve`: open the store, create the first admin on an empty database, serve HTTP.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use renkei_core::clock::Timestamp;
+use renkei_server::AppState;
+use renkei_server::bootstrap::ensure_first_admin;
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use crate::StorageArgs;
+use crate::config::{self, Config};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// HTTP address [default: 127.0.0.1:8080]
+    #[arg(long)]
+    listen: Option<String>,
+    /// DICOM address, e.g. 0.0.0.0:11112 [default: off]
+    #[arg(long)]
+    dicom_listen: Option<String>,
+    /// Log line format: text or json [default: text]
+    #[arg(long)]
+    log_format: Option<String>,
+}
+
+/// The flags given, as configuration keys (absent flags leave lower layers alone).
+#[derive(Serialize)]
+struct Flags<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<&'a PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dicom_listen: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_format: Option<&'a String>,
+}
+
+fn init_logging(config: &Config) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RENKEI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match config.log_format.as_str() {
+        "json" => builder.json().init(),
+        "text" => builder.init(),
+        other => return Err(format!("log_format must be text or json, not {other:?}")),
+    }
+    Ok(())
+}
+
+pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let flags = Flags {
+        data_dir: args.storage.data_dir.as_ref(),
+        database_url: args.storage.database_url.as_ref(),
+        listen: args.listen.as_ref(),
+        dicom_listen: args.dicom_listen.as_ref(),
+        log_format: args.log_format.as_ref(),
+    };
+    let config = config::load(config_file, flags)?;
+    init_logging(&config)?;
+    let store = config::open_store(&config).await?;
+    let state = AppState::new(store.clone(), config.server.clone());
+    if let Some(first) = ensure_first_admin(&store, &state.hasher)
+        .await
+        .map_err(|e| e.message)?
+    {
+        // Shown once, on stdout only: never logged.
+        println!(
+            "First start: created organization \"{}\" and its administrator.\n  login:    {}\n  password: {}\n  (one-time: it must be changed at first sign-in)",
+            first.org_slug, first.login, first.one_time_password
+        );
+    }
+    let http = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let http_addr = http.local_addr().map_err(|e| e.to_string())?;
+    if let Some(addr) = &config.dicom_listen {
+        let dicom = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let dicom_addr = dicom.local_addr().map_err(|e| e.to_string())?;
+        println!(
+            "renkei DICOM port bound on {dicom_addr} (the DICOM service is not built yet: connections are closed)"
+        );
+        tokio::spawn(refuse_dicom(dicom));
+    }
+    tokio::spawn(sweep_sessions(store.clone()));
+    println!("renkei listening on http://{http_addr}");
+    tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving");
+    renkei_server::serve(http, state, shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Holds the DICOM port until the DICOM service exists, closing each connection at once.
+async fn refuse_dicom(listener: TcpListener) {
+    while let Ok((socket, _)) = listener.accept().await {
+        drop(socket);
+    }
+}
+
+/// Removes expired sessions every ten minutes.
+async fn sweep_sessions(store: renkei_store::Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match store.delete_expired_sessions(Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,6 +1,6 @@
 //! The tamper-evident audit log: events, their hash chain, and its verification.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -51,7 +51,7 @@ impl AuditEvent {
 }
 
 /// A stored entry of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AuditRecord {
     /// Position in the chain, from 1, without gaps.
     pub seq: i64,
@@ -61,7 +61,9 @@ pub struct AuditRecord {
     pub action: String,
     pub target_kind: String,
     pub target_id: Option<Uuid>,
-    /// JSON text, hashed exactly as stored.
+    /// JSON text, hashed exactly as stored; sent as the JSON object it holds.
+    #[serde(serialize_with = "json_text_as_object")]
+    #[schema(value_type = Object)]
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
@@ -105,6 +107,13 @@ impl AuditRecord {
             h.update(part.as_bytes());
         }
         hex::encode(h.finalize())
+    }
+}
+
+fn json_text_as_object<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => value.serialize(s),
+        Err(_) => s.serialize_str(text),
     }
 }
 

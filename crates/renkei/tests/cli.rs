@@ -1,0 +1,190 @@
+//! The `renkei admin` command line, as IT staff use it, then the result seen over HTTP.
+
+mod common;
+
+use common::{Server, Storage};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    admin_commands_manage_accounts_end_to_end,
+    bad_cli_input_is_refused_clearly
+);
+
+fn ok(output: std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+async fn admin_commands_manage_accounts_end_to_end(storage: Storage) {
+    ok(storage.admin(
+        &[
+            "create-org",
+            "--name",
+            "Oita University Hospital",
+            "--slug",
+            "oita-u",
+        ],
+        "",
+    ));
+    ok(storage.admin(
+        &[
+            "create-department",
+            "--org",
+            "oita-u",
+            "--name",
+            "Cardiovascular Surgery",
+        ],
+        "",
+    ));
+    let created = ok(storage.admin(
+        &[
+            "create-user",
+            "--org",
+            "oita-u",
+            "--login",
+            "tanaka",
+            "--name",
+            "田中 一郎",
+            "--kana",
+            "たなか いちろう",
+            "--profession",
+            "doctor",
+            "--department",
+            "Cardiovascular Surgery",
+            "--role",
+            "org_admin",
+            "--password-stdin",
+        ],
+        "tanaka's password\n",
+    ));
+    assert!(created.contains("created user tanaka"));
+    ok(storage.admin(
+        &[
+            "create-user",
+            "--org",
+            "oita-u",
+            "--login",
+            "sato",
+            "--name",
+            "佐藤 花子",
+            "--profession",
+            "nurse",
+        ],
+        "",
+    ));
+    let users: Value = serde_json::from_str(&ok(
+        storage.admin(&["list-users", "--org", "oita-u", "--json"], "")
+    ))
+    .unwrap();
+    let tanaka = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "tanaka")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (tanaka["romaji"].as_str(), tanaka["roles"].clone()),
+        (Some("tanaka ichirou"), json!(["org_admin"]))
+    );
+    assert!(tanaka["department_id"].is_string());
+
+    // An organization already exists, so serve creates no first admin; tanaka signs in.
+    let server = Server::start(&storage, &[]);
+    assert_eq!(server.first_admin_password(), None);
+    let api = server.login("tanaka", "tanaka's password").await;
+    let (status, _) = api.put("/api/v1/me/password", json!({"current_password": "tanaka's password", "new_password": "a brand new password"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, me) = api.get("/api/v1/me").await;
+    assert_eq!(me["organization"]["slug"], "oita-u");
+
+    let retired = ok(storage.admin(&["retire-user", "--login", "tanaka"], ""));
+    assert!(retired.contains("tanaka is now retired"));
+    let (status, _) = api.get("/api/v1/me").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "retiring from the CLI ends live sessions too"
+    );
+    let table = ok(storage.admin(&["list-users", "--org", "oita-u"], ""));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("tanaka") && l.contains("retired")),
+        "{table}"
+    );
+    let verified = ok(storage.admin(&["verify-audit"], ""));
+    assert!(verified.contains("audit log intact"), "{verified}");
+}
+
+async fn bad_cli_input_is_refused_clearly(storage: Storage) {
+    let out = storage.admin(&["create-org", "--name", "大分大学病院"], "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("slug_required"));
+    ok(storage.admin(&["create-org", "--name", "Oita", "--slug", "oita"], ""));
+    let out = storage.admin(
+        &["create-org", "--name", "Oita again", "--slug", "oita"],
+        "",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("slug_taken"));
+    let out = storage.admin(
+        &[
+            "create-user",
+            "--org",
+            "nowhere",
+            "--login",
+            "x1",
+            "--name",
+            "X",
+            "--profession",
+            "nurse",
+        ],
+        "",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no organization"));
+    let out = storage.admin(
+        &[
+            "create-user",
+            "--org",
+            "oita",
+            "--login",
+            "x1",
+            "--name",
+            "X",
+            "--profession",
+            "wizard",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("profession must be one of"));
+    let out = storage.admin(
+        &[
+            "create-user",
+            "--org",
+            "oita",
+            "--login",
+            "x1",
+            "--name",
+            "X",
+            "--profession",
+            "nurse",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("weak_password"));
+    let out = storage.admin(&["retire-user", "--login", "ghost"], "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user"));
+    let users = ok(storage.admin(&["list-users", "--org", "oita", "--json"], ""));
+    assert_eq!(
+        serde_json::from_str::<Value>(&users).unwrap(),
+        json!([]),
+        "nothing was half-created"
+    );
+}

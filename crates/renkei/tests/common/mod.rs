@@ -1,0 +1,334 @@
+//! Test harness: the real `renkei` binary on an ephemeral port, on SQLite or PostgreSQL,
+//! driven over HTTP like a client and through its command line like an administrator.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use renkei_store::scratch::ScratchDatabase;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Generates a `sqlite` and a `postgres` test for each scenario `fn name(Storage)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::common::Storage::sqlite()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(storage) = crate::common::Storage::postgres(stringify!($name)).await else { return };
+                super::$name(storage).await;
+            }
+        }
+    )+};
+}
+
+/// Where a test's data lives: a temporary folder, and a scratch PostgreSQL database or not.
+pub struct Storage {
+    pub dir: tempfile::TempDir,
+    pub database_url: Option<String>,
+    scratch: Option<ScratchDatabase>,
+}
+
+impl Storage {
+    pub fn sqlite() -> Storage {
+        Storage {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: None,
+            scratch: None,
+        }
+    }
+
+    pub async fn postgres(purpose: &str) -> Option<Storage> {
+        let scratch = ScratchDatabase::create(purpose).await?;
+        Some(Storage {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: Some(scratch.url().to_owned()),
+            scratch: Some(scratch),
+        })
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The database URL for opening it behind renkei's back (as an attacker would).
+    pub fn raw_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir().join("renkei.db").display()),
+        }
+    }
+
+    fn storage_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--data-dir".to_owned(),
+            self.data_dir().display().to_string(),
+        ];
+        if let Some(url) = &self.database_url {
+            args.extend(["--database-url".to_owned(), url.clone()]);
+        }
+        args
+    }
+
+    /// Runs `renkei admin <args>` with `stdin` as standard input.
+    pub fn admin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
+            .arg("admin")
+            .args(self.storage_args())
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+/// A running `renkei serve`.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    /// Every line the server printed on stdout.
+    pub stdout: Arc<Mutex<Vec<String>>>,
+    pub stderr_path: PathBuf,
+}
+
+impl Server {
+    /// Starts the server on `storage` with extra `RENKEI_*` settings.
+    pub fn start(storage: &Storage, env: &[(&str, &str)]) -> Server {
+        let stderr_path = storage
+            .dir
+            .path()
+            .join(format!("stderr-{}.log", renkei_core::new_id()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
+            .arg("serve")
+            .args(storage.storage_args())
+            .args(["--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
+            .current_dir(storage.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let sink = stdout.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("renkei listening on ") {
+                    let _ = tx.send(addr.to_owned());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "server did not start: {}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                )
+            });
+        Server {
+            child,
+            base,
+            stdout,
+            stderr_path,
+        }
+    }
+
+    /// The one-time password printed at first start, if it was.
+    pub fn first_admin_password(&self) -> Option<String> {
+        self.stdout.lock().unwrap().iter().find_map(|l| {
+            l.trim()
+                .strip_prefix("password:")
+                .map(|p| p.trim().to_owned())
+        })
+    }
+
+    /// Everything the server logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// An anonymous client.
+    pub fn client(&self) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: self.base.clone(),
+            token: None,
+        }
+    }
+
+    /// Signs in; panics unless it succeeds.
+    pub async fn login(&self, login: &str, password: &str) -> Api {
+        let mut api = self.client();
+        let (status, body) = api
+            .post(
+                "/api/v1/auth/login",
+                json!({"login": login, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {login}: {body}");
+        api.token = Some(body["token"].as_str().unwrap().to_owned());
+        api
+    }
+
+    /// Signs in as the first administrator and replaces the one-time password with `ADMIN_PASSWORD`.
+    pub async fn first_admin(&self) -> Api {
+        let one_time = self
+            .first_admin_password()
+            .expect("first start prints a password");
+        let api = self.login("admin", &one_time).await;
+        let (status, body) = api
+            .put(
+                "/api/v1/me/password",
+                json!({"current_password": one_time, "new_password": ADMIN_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        api
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub const ADMIN_PASSWORD: &str = "admin password 2026";
+
+/// A JSON client with an optional bearer token.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Api {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.put(self.url(path)).json(&body)).await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        body: Value,
+        if_match: Option<i64>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.patch(self.url(path)).json(&body);
+        if let Some(v) = if_match {
+            req = req.header("if-match", format!("\"{v}\""));
+        }
+        self.send(req).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        self.send(
+            self.http
+                .request(method, self.url(path))
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
+    }
+
+    /// The caller's own organization id.
+    pub async fn org_id(&self) -> String {
+        let (status, me) = self.get("/api/v1/me").await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        me["user"]["org_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a user in `org` and returns it.
+    pub async fn create_user(&self, org: &str, login: &str, password: &str, extra: Value) -> Value {
+        let mut body = json!({
+            "login": login, "display_name": format!("User {login}"), "kana": "てすと",
+            "profession": "nurse", "password": password,
+        });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let (status, user) = self.post(&format!("/api/v1/orgs/{org}/users"), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        user
+    }
+}
+
+/// Signs in as a freshly created user whose one-time password has been replaced.
+pub async fn active_user(server: &Server, admin: &Api, org: &str, login: &str) -> (Api, Value) {
+    let user = admin
+        .create_user(org, login, "one-time password", json!({}))
+        .await;
+    let api = server.login(login, "one-time password").await;
+    let (status, body) = api
+        .put(
+            "/api/v1/me/password",
+            json!({"current_password": "one-time password", "new_password": USER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    (api, user)
+}
+
+pub const USER_PASSWORD: &str = "user password 2026";

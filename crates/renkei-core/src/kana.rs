@@ -39,15 +39,14 @@ pub fn to_romaji(reading: &str) -> String {
             continue;
         }
         let mut romaji = base.to_owned();
-        if let Some(small) = kana.get(i + 1).copied().filter(|&n| is_small_y(n)) {
-            if let Some(stem) = romaji.strip_suffix('i') {
-                let glide = syllable(small).unwrap_or("ya");
-                romaji = match stem {
-                    "sh" | "ch" | "j" => format!("{stem}{}", &glide[1..]),
-                    _ => format!("{stem}{glide}"),
-                };
-                i += 1;
-            }
+        let small_y = kana.get(i + 1).copied().filter(|&n| is_small_y(n));
+        if let (Some(small), Some(stem)) = (small_y, romaji.strip_suffix('i')) {
+            let glide = syllable(small).unwrap_or("ya");
+            romaji = match stem {
+                "sh" | "ch" | "j" => format!("{stem}{}", &glide[1..]),
+                _ => format!("{stem}{glide}"),
+            };
+            i += 1;
         }
         if double_next {
             let first = if romaji.starts_with("ch") {

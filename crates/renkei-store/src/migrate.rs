@@ -53,13 +53,13 @@ async fn apply_missing(
         .fetch_one(&mut **conn)
         .await?
         .try_get("v")?;
-    if let Some(newest) = MIGRATIONS.last() {
-        if applied > newest.version {
-            return Err(StoreError::Config(format!(
-                "the database schema ({applied}) is newer than this binary ({}); upgrade renkei",
-                newest.version
-            )));
-        }
+    if let Some(newest) = MIGRATIONS.last()
+        && applied > newest.version
+    {
+        return Err(StoreError::Config(format!(
+            "the database schema ({applied}) is newer than this binary ({}); upgrade renkei",
+            newest.version
+        )));
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > applied) {
         let sql = match store.backend {

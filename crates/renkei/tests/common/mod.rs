@@ -20,12 +20,12 @@ macro_rules! on_both_backends {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name(crate::common::Storage::sqlite()).await;
+                super::$name($crate::common::Storage::sqlite()).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(storage) = crate::common::Storage::postgres(stringify!($name)).await else { return };
+                let Some(storage) = $crate::common::Storage::postgres(stringify!($name)).await else { return };
                 super::$name(storage).await;
             }
         }

@@ -95,6 +95,28 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of the SQLite database to `path` while it is in use.
+    /// PostgreSQL is backed up with its own tools (`pg_dump`).
+    pub async fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Config(
+                "back up PostgreSQL with pg_dump; this command copies the embedded SQLite database"
+                    .into(),
+            ));
+        }
+        if path.exists() {
+            return Err(StoreError::Config(format!(
+                "{} already exists",
+                path.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.display().to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;

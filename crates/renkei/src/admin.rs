@@ -93,6 +93,12 @@ pub enum AdminCommand {
     },
     /// Check the audit log's hash chain; exits non-zero at the first broken link.
     VerifyAudit,
+    /// Copy the SQLite database, consistently, while the server runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// The new file to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 fn parse_kind(s: &str) -> Result<OrgKind, String> {
@@ -265,6 +271,10 @@ async fn execute(store: &Store, command: AdminCommand) -> Result<(), String> {
         }
         AdminCommand::ActivateUser { login } => {
             set_status(store, &login, UserStatus::Active).await?
+        }
+        AdminCommand::Backup { to } => {
+            store.backup_to(&to).await.map_err(|e| e.to_string())?;
+            println!("backed up to {}", to.display());
         }
         AdminCommand::VerifyAudit => match store.verify_audit().await.map_err(|e| e.to_string())? {
             Ok(n) => println!("audit log intact: {n} entries"),

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing renkei needs, skipping what is already there.
+set -euo pipefail
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(build-essential)
+command -v pg_isready >/dev/null || need_apt+=(postgresql-client)
+if ((${#need_apt[@]})); then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: Rust is missing; install it with rustup (https://rustup.rs), then run this again" >&2
+  exit 1
+fi
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
+echo "setup: ready"

@@ -208,3 +208,50 @@ async fn bad_cli_input_is_refused_clearly(storage: Storage) {
         "nothing was half-created"
     );
 }
+
+/// Settings come from `renkei.toml` in the working directory, `RENKEI_*` variables override
+/// the file, and flags override both.
+#[tokio::test]
+async fn configuration_file_environment_and_flags_layer_in_order() {
+    let storage = Storage::sqlite();
+    std::fs::write(
+        storage.dir.path().join("renkei.toml"),
+        "login_attempts_per_minute = 1\nlisten = \"127.0.0.1:1\"\ndata_dir = \"/nonexistent/by-file\"\n",
+    )
+    .unwrap();
+    // The file's listen address and data folder lose to the harness's flags; its attempt limit holds.
+    let server = Server::start(&storage, &[]);
+    let anon = server.client();
+    let wrong = json!({"login": "admin", "password": "guess"});
+    assert_eq!(
+        anon.post("/api/v1/auth/login", wrong.clone()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        anon.post("/api/v1/auth/login", wrong.clone()).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    server.stop();
+    // The environment overrides the file.
+    let server = Server::start(&storage, &[("RENKEI_LOGIN_ATTEMPTS_PER_MINUTE", "5")]);
+    let anon = server.client();
+    for _ in 0..5 {
+        assert_eq!(
+            anon.post("/api/v1/auth/login", wrong.clone()).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // A bad value is refused at start with a clear message.
+    std::fs::write(
+        storage.dir.path().join("renkei.toml"),
+        "login_attempts_per_minute = \"many\"\n",
+    )
+    .unwrap();
+    let out = storage.admin(&["verify-audit"], "");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("configuration"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

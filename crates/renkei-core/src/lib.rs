@@ -1,8 +1,33 @@
 //! Domain types and rules of renkei: organizations, users, policies, audit chain. No I/O.
 
+/// An enum stored and sent as fixed lower-case names, with `ALL`, `as_str` and `parse`.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// Every value, in display order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the stored and wire name.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod audit;
 pub mod clock;
+pub mod conversation;
 pub mod error;
 pub mod kana;
 pub mod lock;

@@ -7,32 +7,13 @@ use uuid::Uuid;
 use crate::clock::Timestamp;
 use crate::{DomainError, validate};
 
-/// What an organization is: a hospital, or a regional council of hospitals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    Hospital,
-    Council,
-}
-
-impl OrgKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Hospital => "hospital",
-            OrgKind::Council => "council",
-        }
+string_enum!(
+    /// What an organization is: a hospital, or a regional council of hospitals.
+    OrgKind {
+        Hospital => "hospital",
+        Council => "council",
     }
-
-    /// Parses the stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "hospital" => Some(OrgKind::Hospital),
-            "council" => Some(OrgKind::Council),
-            _ => None,
-        }
-    }
-}
+);
 
 /// An organization's rules for its users and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -5,7 +5,9 @@
 //! `tests/conformance.rs` runs against both.
 
 mod audit;
+mod conversations;
 mod error;
+mod messages;
 mod migrate;
 mod orgs;
 mod rows;
@@ -20,7 +22,9 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
+pub use conversations::ConversationSummary;
 pub use error::StoreError;
+pub use messages::{Post, PostRefusal, Posted};
 pub use sessions::SessionRecord;
 pub use users::Credentials;
 

@@ -13,13 +13,28 @@ struct Migration {
 }
 
 const FOUNDATION: &str = include_str!("../migrations/0001_foundation.sql");
+const MESSAGING: &str = include_str!("../migrations/0002_messaging.sql");
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: FOUNDATION,
-    postgres: FOUNDATION,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: FOUNDATION,
+        postgres: FOUNDATION,
+    },
+    Migration {
+        version: 2,
+        name: "messaging",
+        sqlite: MESSAGING,
+        postgres: MESSAGING,
+    },
+    Migration {
+        version: 3,
+        name: "search",
+        sqlite: include_str!("../migrations/0003_search.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_search.postgres.sql"),
+    },
+];
 
 /// Applies every migration the database lacks, in order.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -2,9 +2,12 @@
 
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
+use renkei_core::conversation::{
+    Conversation, ConversationKind, EventKind, MemberRole, NewMessage,
+};
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
-use renkei_store::{AuditFilter, SessionRecord, Store, StoreError};
+use renkei_store::{AuditFilter, Post, PostRefusal, SessionRecord, Store, StoreError};
 use sqlx::{AnyConnection, Connection};
 
 /// Runs `scenario` on a fresh SQLite store and, when configured, a fresh PostgreSQL one.
@@ -39,6 +42,11 @@ on_both_backends!(
     audit_chain_verifies_and_detects_tampering,
     audit_pages_filter_by_org_and_action,
     migrations_are_idempotent,
+    posts_get_gap_free_numbers_and_resends_are_not_duplicated,
+    refused_posts_change_nothing,
+    timeline_replays_edits_deletions_and_membership,
+    read_marks_only_move_forward,
+    search_finds_parts_of_words_in_member_conversations_only,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -297,4 +305,281 @@ async fn migrations_are_idempotent(store: &Store, url: &str) {
     org(store, "oita-u").await;
     let again = Store::connect(url).await.unwrap();
     assert_eq!(again.count_orgs().await.unwrap(), 1);
+}
+
+async fn group(store: &Store, org: &Organization, members: &[&User]) -> Conversation {
+    let conv = Conversation {
+        id: renkei_core::new_id(),
+        org_id: org.id,
+        kind: ConversationKind::Group,
+        title: Some("ICU night".into()),
+        created_by: Some(members[0].id),
+        last_seq: 0,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    };
+    let list: Vec<_> = members.iter().map(|u| (u.id, MemberRole::Member)).collect();
+    store.create_conversation(&conv, None, &list).await.unwrap()
+}
+
+fn post(conv: &Conversation, sender: &User, client_id: &str, body: &str) -> Post {
+    Post {
+        conversation_id: conv.id,
+        sender_id: sender.id,
+        message: NewMessage {
+            client_msg_id: client_id.into(),
+            body: body.into(),
+            reply_to: None,
+            priority: Default::default(),
+            mentions: vec![],
+            attachments: vec![],
+        },
+    }
+}
+
+async fn posts_get_gap_free_numbers_and_resends_are_not_duplicated(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+    );
+    let conv = group(store, &o, &[&a, &b]).await;
+    assert_eq!(conv.last_seq, 2, "two member.added events");
+    let batch = vec![
+        post(&conv, &a, "a-1", "one"),
+        post(&conv, &b, "b-1", "two"),
+        post(&conv, &a, "a-1", "one again"),
+    ];
+    let results = store.post_batch(&batch).await.unwrap();
+    let seqs: Vec<_> = results
+        .iter()
+        .map(|r| r.as_ref().unwrap().message.seq)
+        .collect();
+    assert_eq!(seqs, vec![3, 4, 3]);
+    assert!(results[2].as_ref().unwrap().duplicate);
+    assert_eq!(results[2].as_ref().unwrap().message.body, "one");
+    let again = store
+        .post_batch(&[post(&conv, &b, "b-1", "two")])
+        .await
+        .unwrap();
+    assert_eq!(again[0].as_ref().unwrap().message.seq, 4);
+    let page = store.messages_page(conv.id, None, None, 10).await.unwrap();
+    assert_eq!(
+        page.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        vec!["one", "two"]
+    );
+    assert_eq!(store.conversation(conv.id).await.unwrap().last_seq, 4);
+}
+
+async fn refused_posts_change_nothing(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, outsider) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    let conv = group(store, &o, &[&a, &b]).await;
+    let other = group(store, &o, &[&a, &outsider]).await;
+    store
+        .post_batch(&[post(&other, &a, "used", "elsewhere")])
+        .await
+        .unwrap();
+    let mut reply = post(&conv, &a, "r-1", "re");
+    reply.message.reply_to = Some(99);
+    let mut mention = post(&conv, &a, "m-1", "@kato");
+    mention.message.mentions = vec![outsider.id];
+    let batch = vec![
+        post(&conv, &outsider, "x-1", "let me in"),
+        reply,
+        mention,
+        post(&conv, &a, "used", "again"),
+        post(&conv, &a, "ok-1", "fine"),
+    ];
+    let results = store.post_batch(&batch).await.unwrap();
+    let refusals: Vec<_> = results
+        .iter()
+        .take(4)
+        .map(|r| *r.as_ref().unwrap_err())
+        .collect();
+    assert_eq!(
+        refusals,
+        vec![
+            PostRefusal::NotMember,
+            PostRefusal::ReplyNotFound,
+            PostRefusal::MentionNotMember,
+            PostRefusal::ClientIdReused
+        ]
+    );
+    assert_eq!(
+        results[4].as_ref().unwrap().message.seq,
+        3,
+        "refusals used no numbers"
+    );
+    assert_eq!(
+        store
+            .messages_page(conv.id, None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn timeline_replays_edits_deletions_and_membership(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, c) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    let conv = group(store, &o, &[&a, &b]).await;
+    store
+        .post_batch(&[
+            post(&conv, &a, "1", "first"),
+            post(&conv, &b, "2", "second"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .edit_message(conv.id, 3, "first, corrected", a.id)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(store.delete_message(conv.id, 4, b.id).await.unwrap(), 6);
+    assert!(matches!(
+        store.delete_message(conv.id, 4, b.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .add_member(conv.id, c.id, MemberRole::Member, Some(a.id))
+            .await
+            .unwrap(),
+        7
+    );
+    assert_eq!(
+        store
+            .remove_member(conv.id, b.id, Some(a.id))
+            .await
+            .unwrap(),
+        8
+    );
+    let events = store.events_after(conv.id, 2, 100).await.unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| (e.seq, e.kind)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (3, EventKind::MessageCreated),
+            (4, EventKind::MessageCreated),
+            (5, EventKind::MessageEdited),
+            (6, EventKind::MessageDeleted),
+            (7, EventKind::MemberAdded),
+            (8, EventKind::MemberRemoved)
+        ]
+    );
+    assert_eq!(events[0].message.as_ref().unwrap().body, "first, corrected");
+    assert!(events[0].message.as_ref().unwrap().edited_at.is_some());
+    assert_eq!(
+        events[1].message.as_ref().unwrap().body,
+        "",
+        "a deleted message loses its content"
+    );
+    assert_eq!(events[3].data["target_seq"], 4);
+    let members: Vec<_> = store
+        .members(conv.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
+    assert_eq!(members, vec![a.id, c.id]);
+    assert_eq!(store.events_after(conv.id, 7, 100).await.unwrap().len(), 1);
+}
+
+async fn read_marks_only_move_forward(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+    );
+    let conv = group(store, &o, &[&a, &b]).await;
+    store
+        .post_batch(&[post(&conv, &a, "1", "one"), post(&conv, &a, "2", "two")])
+        .await
+        .unwrap();
+    let list = store.conversations_of(b.id).await.unwrap();
+    assert_eq!(
+        (
+            list[0].unread,
+            list[0].last_message_seq,
+            list[0].member_count
+        ),
+        (2, Some(4), 2)
+    );
+    assert_eq!(store.mark_read(conv.id, b.id, 3).await.unwrap(), 3);
+    assert_eq!(
+        store.mark_read(conv.id, b.id, 1).await.unwrap(),
+        3,
+        "never backwards"
+    );
+    assert_eq!(
+        store.mark_read(conv.id, b.id, 999).await.unwrap(),
+        4,
+        "never past the end"
+    );
+    assert_eq!(store.conversations_of(b.id).await.unwrap()[0].unread, 0);
+    assert_eq!(
+        store.conversations_of(a.id).await.unwrap()[0].unread,
+        0,
+        "own messages are not unread"
+    );
+}
+
+async fn search_finds_parts_of_words_in_member_conversations_only(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, c) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    let conv = group(store, &o, &[&a, &b]).await;
+    let secret = group(store, &o, &[&c]).await;
+    store
+        .post_batch(&[
+            post(&conv, &a, "1", "急性心筋梗塞の患者が搬送されます"),
+            post(&conv, &b, "2", "Cardiology consult at 03:00, 100% urgent"),
+            post(&secret, &c, "3", "心筋炎の疑い"),
+        ])
+        .await
+        .unwrap();
+    let found = |q: &'static str, who: &User| {
+        let store = store.clone();
+        let id = who.id;
+        async move {
+            store
+                .search_messages(id, q, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.seq)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("心筋梗塞", &a).await, vec![3]);
+    assert_eq!(
+        found("心筋", &a).await,
+        vec![3],
+        "two characters, and not the other conversation's"
+    );
+    assert_eq!(found("心", &c).await.len(), 1);
+    assert_eq!(
+        found("cardio", &b).await,
+        vec![4],
+        "partial and case-insensitive"
+    );
+    assert_eq!(found("100%", &b).await, vec![4]);
+    assert_eq!(found("%", &b).await, vec![4], "wildcards are literal");
+    assert!(found("\"quoted\"", &a).await.is_empty());
 }

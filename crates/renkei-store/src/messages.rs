@@ -1,0 +1,414 @@
+//! Messages: posting in batches (one durable commit for many senders), history, edits,
+//! deletions, replay of timeline events, and search.
+
+use renkei_core::Uuid;
+use renkei_core::clock::Timestamp;
+use renkei_core::conversation::{Event, EventKind, Message, NewMessage, Priority};
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::rows::{named, opt_uuid, uuid};
+use crate::{Backend, Store, StoreError, Tx};
+
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.body, m.reply_to,
+    m.priority, m.mentions, m.attachments, m.created_at, m.edited_at, m.deleted_at";
+
+/// One message to post, as part of a batch.
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub conversation_id: Uuid,
+    pub sender_id: Uuid,
+    pub message: NewMessage,
+}
+
+/// Why a post was refused; nothing of it was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostRefusal {
+    /// The sender is not a member (or the conversation does not exist).
+    NotMember,
+    /// `reply_to` names no message of this conversation.
+    ReplyNotFound,
+    /// A mentioned user is not a member.
+    MentionNotMember,
+    /// The sender used this client id for a message in another conversation.
+    ClientIdReused,
+}
+
+/// A stored post: the message, and whether it was stored earlier (a resend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub message: Message,
+    pub duplicate: bool,
+}
+
+fn json_list<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    col: &str,
+) -> Result<Vec<T>, StoreError> {
+    let text: String = row.try_get(col)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(crate) fn message_from_row(row: &AnyRow) -> Result<Message, StoreError> {
+    Ok(Message {
+        id: uuid(row, "id")?,
+        conversation_id: uuid(row, "conversation_id")?,
+        seq: row.try_get("seq")?,
+        sender_id: uuid(row, "sender_id")?,
+        client_msg_id: row.try_get("client_msg_id")?,
+        body: row.try_get("body")?,
+        reply_to: row.try_get("reply_to")?,
+        priority: named(row, "priority", Priority::parse)?,
+        mentions: json_list(row, "mentions")?,
+        attachments: json_list(row, "attachments")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        edited_at: row.try_get::<Option<i64>, _>("edited_at")?.map(Timestamp),
+        deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(Timestamp),
+    })
+}
+
+/// `%`, `_` and `\` escaped for a `LIKE … ESCAPE '\'` pattern.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Store {
+    /// Posts every message of `batch` in one transaction (one durable commit), each in order.
+    /// A refused post changes nothing; a resend returns the stored message as a duplicate.
+    /// Returns one result per post, in order. On a database error nothing is stored.
+    pub async fn post_batch(
+        &self,
+        batch: &[Post],
+    ) -> Result<Vec<Result<Posted, PostRefusal>>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let mut results = Vec::with_capacity(batch.len());
+        for post in batch {
+            results.push(Self::post_one(&mut tx, post).await?);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn post_one(tx: &mut Tx, post: &Post) -> Result<Result<Posted, PostRefusal>, StoreError> {
+        let conv = post.conversation_id.to_string();
+        let msg = &post.message;
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_msg_id = $2"
+        );
+        let earlier = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(post.sender_id.to_string())
+            .bind(&msg.client_msg_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(row) = earlier {
+            let message = message_from_row(&row)?;
+            if message.conversation_id != post.conversation_id {
+                return Ok(Err(PostRefusal::ClientIdReused));
+            }
+            return Ok(Ok(Posted {
+                message,
+                duplicate: true,
+            }));
+        }
+        let members: Vec<String> =
+            sqlx::query("SELECT user_id FROM conversation_members WHERE conversation_id = $1")
+                .bind(&conv)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("user_id"))
+                .collect::<Result<_, _>>()?;
+        if !members.contains(&post.sender_id.to_string()) {
+            return Ok(Err(PostRefusal::NotMember));
+        }
+        if msg
+            .mentions
+            .iter()
+            .any(|m| !members.contains(&m.to_string()))
+        {
+            return Ok(Err(PostRefusal::MentionNotMember));
+        }
+        if let Some(reply_to) = msg.reply_to {
+            let found = sqlx::query(
+                "SELECT 1 AS one FROM messages WHERE conversation_id = $1 AND seq = $2",
+            )
+            .bind(&conv)
+            .bind(reply_to)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if found.is_none() {
+                return Ok(Err(PostRefusal::ReplyNotFound));
+            }
+        }
+        let now = Timestamp::now();
+        let seq = Self::append_event(
+            tx,
+            post.conversation_id,
+            EventKind::MessageCreated,
+            Some(post.sender_id),
+            &Value::Object(Default::default()),
+            now,
+        )
+        .await?;
+        let message = Message {
+            id: renkei_core::new_id(),
+            conversation_id: post.conversation_id,
+            seq,
+            sender_id: post.sender_id,
+            client_msg_id: msg.client_msg_id.clone(),
+            body: msg.body.clone(),
+            reply_to: msg.reply_to,
+            priority: msg.priority,
+            mentions: msg.mentions.clone(),
+            attachments: msg.attachments.clone(),
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, reply_to, priority,
+                 mentions, attachments, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&conv)
+        .bind(seq)
+        .bind(message.id.to_string())
+        .bind(message.sender_id.to_string())
+        .bind(&message.client_msg_id)
+        .bind(&message.body)
+        .bind(message.reply_to)
+        .bind(message.priority.as_str())
+        .bind(serde_json::to_string(&message.mentions).unwrap_or_default())
+        .bind(serde_json::to_string(&message.attachments).unwrap_or_default())
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+        Ok(Ok(Posted {
+            message,
+            duplicate: false,
+        }))
+    }
+
+    /// One message by its number.
+    pub async fn message(&self, conversation: Uuid, seq: i64) -> Result<Message, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 AND m.seq = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(conversation.to_string())
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(message_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A page of messages in their current state: the newest `limit` before `before_seq`, or
+    /// the oldest `limit` after `after_seq`; always returned oldest first.
+    pub async fn messages_page(
+        &self,
+        conversation: Uuid,
+        before_seq: Option<i64>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        let newest_first = after_seq.is_none();
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1
+               AND ($2 IS NULL OR m.seq < $2) AND ($3 IS NULL OR m.seq > $3)
+             ORDER BY m.seq {} LIMIT $4",
+            if newest_first { "DESC" } else { "ASC" }
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(conversation.to_string())
+            .bind(before_seq)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut page: Vec<Message> = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?;
+        if newest_first {
+            page.reverse();
+        }
+        Ok(page)
+    }
+
+    /// Timeline events after `after_seq`, oldest first; message events carry the message in
+    /// its current state (a deleted message has lost its body).
+    pub async fn events_after(
+        &self,
+        conversation: Uuid,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let sql = format!(
+            "SELECT e.seq AS event_seq, e.kind, e.actor_id, e.data, e.created_at AS event_at, {MESSAGE_COLUMNS}
+             FROM conversation_events e
+             LEFT JOIN messages m ON m.conversation_id = e.conversation_id AND m.seq = e.seq
+             WHERE e.conversation_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(conversation.to_string())
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let data: String = row.try_get("data")?;
+                let has_message = row.try_get::<Option<String>, _>("id")?.is_some();
+                Ok(Event {
+                    conversation_id: conversation,
+                    seq: row.try_get("event_seq")?,
+                    kind: named(row, "kind", EventKind::parse)?,
+                    actor_id: opt_uuid(row, "actor_id")?,
+                    at: Timestamp(row.try_get("event_at")?),
+                    message: if has_message {
+                        Some(message_from_row(row)?)
+                    } else {
+                        None
+                    },
+                    data: serde_json::from_str(&data)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces a message's body (an event). `NotFound` when there is no such live message.
+    pub async fn edit_message(
+        &self,
+        conversation: Uuid,
+        seq: i64,
+        body: &str,
+        actor: Uuid,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let now = Timestamp::now();
+        let done = sqlx::query(
+            "UPDATE messages SET body = $1, edited_at = $2 WHERE conversation_id = $3 AND seq = $4 AND deleted_at IS NULL",
+        )
+        .bind(body)
+        .bind(now.millis())
+        .bind(conversation.to_string())
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let data = json!({"target_seq": seq, "body": body});
+        let event = Self::append_event(
+            &mut tx,
+            conversation,
+            EventKind::MessageEdited,
+            Some(actor),
+            &data,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Deletes a message's content (an event); the row stays as "deleted".
+    pub async fn delete_message(
+        &self,
+        conversation: Uuid,
+        seq: i64,
+        actor: Uuid,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let now = Timestamp::now();
+        let done = sqlx::query(
+            "UPDATE messages SET body = '', attachments = '[]', mentions = '[]', deleted_at = $1
+             WHERE conversation_id = $2 AND seq = $3 AND deleted_at IS NULL",
+        )
+        .bind(now.millis())
+        .bind(conversation.to_string())
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let data = json!({"target_seq": seq});
+        let event = Self::append_event(
+            &mut tx,
+            conversation,
+            EventKind::MessageDeleted,
+            Some(actor),
+            &data,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// Messages containing `query` in conversations `user` belongs to, newest first.
+    pub async fn search_messages(
+        &self,
+        user: Uuid,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        let use_fts = self.backend == Backend::Sqlite && query.chars().count() >= 3;
+        let sql = if use_fts {
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
+                 JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
+                 WHERE messages_fts MATCH $2 AND m.deleted_at IS NULL
+                 ORDER BY m.created_at DESC LIMIT $3"
+            )
+        } else {
+            let like = if self.backend == Backend::Postgres {
+                "ILIKE"
+            } else {
+                "LIKE"
+            };
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m
+                 JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
+                 WHERE m.body {like} $2 ESCAPE '\\' AND m.deleted_at IS NULL
+                 ORDER BY m.created_at DESC LIMIT $3"
+            )
+        };
+        let pattern = if use_fts {
+            format!("\"{}\"", query.replace('"', "\"\""))
+        } else {
+            format!("%{}%", like_escape(query))
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user.to_string())
+            .bind(pattern)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_escape;
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_escape(r"100%_a\b"), r"100\%\_a\\b");
+    }
+}

@@ -38,10 +38,8 @@ string_enum!(
     }
 );
 
-impl Default for Priority {
-    fn default() -> Self {
-        Priority::Normal
-    }
+fn normal() -> Priority {
+    Priority::Normal
 }
 
 string_enum!(
@@ -124,7 +122,7 @@ pub struct NewMessage {
     /// The `seq` of a message in the same conversation.
     #[serde(default)]
     pub reply_to: Option<i64>,
-    #[serde(default)]
+    #[serde(default = "normal")]
     pub priority: Priority,
     /// Users called out with @; must be members.
     #[serde(default)]

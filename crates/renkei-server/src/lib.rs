@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod error;
 pub mod extract;
+pub mod messaging;
 mod observe;
 mod routes;
 
@@ -18,6 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::password::Hasher;
 use crate::auth::ratelimit::RateLimiter;
+use crate::messaging::Messaging;
 
 pub use routes::openapi;
 
@@ -59,12 +61,15 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub hasher: Hasher,
     pub limiter: Arc<RateLimiter>,
+    pub messaging: Arc<Messaging>,
 }
 
 impl AppState {
-    /// State over `store` with these settings and the default password hasher.
+    /// State over `store` with these settings and the default password hasher; starts the
+    /// messaging tasks (call within a Tokio runtime).
     pub fn new(store: Store, settings: Settings) -> Self {
         AppState {
+            messaging: Messaging::start(store.clone()),
             store,
             limiter: Arc::new(RateLimiter::new(settings.login_attempts_per_minute)),
             settings: Arc::new(settings),

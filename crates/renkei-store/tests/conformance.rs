@@ -330,7 +330,7 @@ fn post(conv: &Conversation, sender: &User, client_id: &str, body: &str) -> Post
             client_msg_id: client_id.into(),
             body: body.into(),
             reply_to: None,
-            priority: Default::default(),
+            priority: renkei_core::conversation::Priority::Normal,
             mentions: vec![],
             attachments: vec![],
         },

@@ -45,7 +45,7 @@ pub struct Unlocked(pub Authed);
 /// A session allowed to see data.
 pub struct Member(pub Authed);
 
-fn bearer_or_cookie(headers: &HeaderMap) -> Option<(String, bool)> {
+pub fn bearer_or_cookie(headers: &HeaderMap) -> Option<(String, bool)> {
     if let Some(auth) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -73,8 +73,33 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed, ApiError> {
     let (token, via_cookie) = bearer_or_cookie(&parts.headers)
         .ok_or_else(|| ApiError::unauthenticated("unauthenticated", "sign in first"))?;
+    let authed = session_for_token(state, &token, true).await?;
+    if via_cookie && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !constant_time_eq(sent, &authed.session.csrf_token) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "a cookie-authenticated change must carry the X-CSRF-Token header",
+            ));
+        }
+    }
+    Ok(authed)
+}
+
+/// The session behind `token`, with its lock state now. `active` records this as user
+/// activity (which keeps the idle lock away); a background check passes `false`.
+pub async fn session_for_token(
+    state: &AppState,
+    token: &str,
+    active: bool,
+) -> Result<Authed, ApiError> {
     let store = &state.store;
-    let session = match store.session_by_token_hash(&token_hash(&token)).await {
+    let session = match store.session_by_token_hash(&token_hash(token)).await {
         Err(StoreError::NotFound) => {
             return Err(ApiError::unauthenticated(
                 "unauthenticated",
@@ -90,20 +115,6 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed, ApiErro
             "session_expired",
             "this session has expired; sign in again",
         ));
-    }
-    if via_cookie && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        let sent = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !constant_time_eq(sent, &session.csrf_token) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
-                "a cookie-authenticated change must carry the X-CSRF-Token header",
-            ));
-        }
     }
     let user = store
         .user(session.user_id)
@@ -130,8 +141,12 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed, ApiErro
             has_passcode,
         );
     let stale = now.millis() - session.last_seen_at.millis() >= TOUCH_EVERY_MS;
-    if locked != session.locked || (!locked && stale) {
-        let seen = if locked { session.last_seen_at } else { now };
+    if locked != session.locked || (active && !locked && stale) {
+        let seen = if locked || !active {
+            session.last_seen_at
+        } else {
+            now
+        };
         store
             .touch_session(session.id, seen, locked)
             .await
@@ -144,6 +159,29 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed, ApiErro
         has_passcode,
         locked,
     })
+}
+
+/// Refuses a session that may not see data: locked, one-time password pending, or no
+/// passcode where the organization requires one.
+pub fn member_gate(authed: &Authed) -> Result<(), ApiError> {
+    if authed.locked {
+        return Err(session_locked());
+    }
+    if authed.user.must_change_password {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "replace your one-time password first (PUT /api/v1/me/password)",
+        ));
+    }
+    if authed.org.policy.passcode_required && !authed.has_passcode {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "passcode_required",
+            "your organization requires a device passcode (PUT /api/v1/me/passcode)",
+        ));
+    }
+    Ok(())
 }
 
 fn session_locked() -> ApiError {
@@ -178,21 +216,8 @@ impl FromRequestParts<AppState> for Member {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Unlocked(authed) = Unlocked::from_request_parts(parts, state).await?;
-        if authed.user.must_change_password {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "password_change_required",
-                "replace your one-time password first (PUT /api/v1/me/password)",
-            ));
-        }
-        if authed.org.policy.passcode_required && !authed.has_passcode {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "passcode_required",
-                "your organization requires a device passcode (PUT /api/v1/me/passcode)",
-            ));
-        }
+        let authed = authenticate(parts, state).await?;
+        member_gate(&authed)?;
         Ok(Member(authed))
     }
 }

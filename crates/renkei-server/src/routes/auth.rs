@@ -122,6 +122,7 @@ async fn count_failure(
             if let Err(e) = state.store.append_audit(&locked).await {
                 return ApiError::from_store(e, "user_not_found");
             }
+            state.messaging.user_ended(user.id);
             account_locked(until)
         }
         Ok(_) => wrong,

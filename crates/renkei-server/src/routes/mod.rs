@@ -2,10 +2,13 @@
 
 mod audit;
 mod auth;
+mod conversations;
 mod me;
+mod messages;
 mod ops;
 mod orgs;
 mod users;
+mod ws;
 
 use std::sync::OnceLock;
 
@@ -28,6 +31,8 @@ use crate::{AppState, observe};
         (name = "organizations", description = "Hospitals, councils and their departments"),
         (name = "users", description = "Accounts and their lifecycle"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "conversations", description = "Direct and group conversations and their members"),
+        (name = "messages", description = "Messages, history, receipts, search (live delivery: WebSocket /ws)"),
     )
 )]
 struct ApiDoc;
@@ -60,6 +65,29 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::verify_audit))
+        .routes(routes!(
+            conversations::list_conversations,
+            conversations::create_conversation
+        ))
+        .routes(routes!(
+            conversations::get_conversation,
+            conversations::rename_conversation
+        ))
+        .routes(routes!(
+            conversations::list_members,
+            conversations::add_member
+        ))
+        .routes(routes!(
+            conversations::remove_member,
+            conversations::set_member_role
+        ))
+        .routes(routes!(messages::post_message, messages::history))
+        .routes(routes!(messages::events))
+        .routes(routes!(messages::edit_message, messages::delete_message))
+        .routes(routes!(messages::mark_read))
+        .routes(routes!(messages::receipts))
+        .routes(routes!(messages::typing))
+        .routes(routes!(messages::search))
 }
 
 /// The OpenAPI document of the API.
@@ -74,6 +102,7 @@ pub fn router(state: AppState) -> Router {
     let (api, _) = api_routes().split_for_parts();
     let limit = state.settings.max_body_bytes;
     api.merge(ops::router())
+        .route("/ws", axum::routing::get(ws::websocket))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(observe::security_headers))

@@ -125,5 +125,8 @@ pub async fn update_user(
     let version = expected_version(if_match, patch.version)?;
     let saved =
         accounts::update_user(&state.store, Some(me.user.id), &user, &patch, version).await?;
+    if !saved.status.may_sign_in() {
+        state.messaging.user_ended(saved.id);
+    }
     Ok(with_etag(saved))
 }

@@ -332,3 +332,118 @@ pub async fn active_user(server: &Server, admin: &Api, org: &str, login: &str) -
 }
 
 pub const USER_PASSWORD: &str = "user password 2026";
+
+/// A WebSocket client speaking renkei's protocol.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How a WebSocket session ended: close code and reason.
+#[derive(Debug, PartialEq)]
+pub struct Closed(pub u16, pub String);
+
+impl Ws {
+    /// Connects without saying hello.
+    pub async fn open(server: &Server) -> Ws {
+        let url = format!("{}/ws", server.base.replace("http://", "ws://"));
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Ws { stream }
+    }
+
+    /// Connects, says hello with `positions`, and reads up to `synced`; returns the replayed events.
+    pub async fn connect(
+        server: &Server,
+        token: &str,
+        positions: Option<Value>,
+    ) -> (Ws, Vec<Value>) {
+        let mut ws = Ws::open(server).await;
+        let mut hello = json!({"type": "hello", "token": token});
+        if let Some(p) = positions {
+            hello["positions"] = p;
+        }
+        ws.send(hello).await;
+        let welcome = ws.next().await.expect("welcome");
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        let mut replay = Vec::new();
+        loop {
+            let frame = ws.next().await.expect("replay or synced");
+            match frame["type"].as_str() {
+                Some("synced") => break,
+                Some("event") => replay.push(frame["event"].clone()),
+                _ => {}
+            }
+        }
+        (ws, replay)
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                frame.to_string().into(),
+            ))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, message: tokio_tungstenite::tungstenite::Message) {
+        use futures_util::SinkExt;
+        let _ = self.stream.send(message).await;
+    }
+
+    /// The next JSON frame within 5 s; `Err` with the close code when the server closed.
+    pub async fn next_or_close(&mut self) -> Result<Value, Closed> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(5), self.stream.next()).await;
+            match next {
+                Err(_) => return Err(Closed(0, "timeout".into())),
+                Ok(None) | Ok(Some(Err(_))) => return Err(Closed(1006, "dropped".into())),
+                Ok(Some(Ok(Message::Text(t)))) => return Ok(serde_json::from_str(&t).unwrap()),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Err(frame
+                        .map(|f| Closed(f.code.into(), f.reason.to_string()))
+                        .unwrap_or(Closed(1005, String::new())));
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// The next JSON frame within 5 s, if any.
+    pub async fn next(&mut self) -> Option<Value> {
+        self.next_or_close().await.ok()
+    }
+
+    /// The next frame of `kind`, skipping others (typing, receipts…).
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("no {kind} frame"));
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Whether a frame of `kind` arrives within `ms`.
+    pub async fn quiet_for(&mut self, kind: &str, ms: u64) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            match tokio::time::timeout(left, self.next_or_close()).await {
+                Err(_) | Ok(Err(_)) => return true,
+                Ok(Ok(frame)) if frame["type"] == kind => return false,
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+}

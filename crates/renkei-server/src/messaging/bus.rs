@@ -1,0 +1,66 @@
+//! The fan-out bus: tells every node that something happened in a conversation.
+//! It carries hints ("conversation X reached seq N"), never the truth: sockets read events
+//! from the store (or its recent-events cache). In-process by default; NATS comes with scale-out.
+
+use std::sync::Arc;
+
+use renkei_core::Uuid;
+use tokio::sync::broadcast;
+
+/// What the bus carries.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// The conversation's timeline reached `seq`.
+    Advanced { conversation: Uuid, seq: i64 },
+    /// A frame that is not part of the timeline (typing, receipts) for the members, except one.
+    Ephemeral {
+        conversation: Uuid,
+        frame: Arc<str>,
+        except: Option<Uuid>,
+    },
+    /// Membership changed; a removed user's sockets must stop receiving at once.
+    MembershipChanged {
+        conversation: Uuid,
+        removed: Option<Uuid>,
+    },
+    /// The user may no longer be connected (suspended, retired, locked out).
+    UserEnded { user: Uuid },
+}
+
+/// Publishes signals to every node's hub.
+pub trait Bus: Send + Sync {
+    /// Sends a signal to every subscriber (this node's included).
+    fn publish(&self, signal: Signal);
+    /// A new subscription; a subscriber that falls behind learns it (`Lagged`).
+    fn subscribe(&self) -> broadcast::Receiver<Signal>;
+}
+
+/// A bus within one process.
+pub struct LocalBus {
+    sender: broadcast::Sender<Signal>,
+}
+
+impl LocalBus {
+    pub fn new() -> Self {
+        LocalBus {
+            sender: broadcast::channel(65_536).0,
+        }
+    }
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, signal: Signal) {
+        // No subscriber means no socket to tell; the store already holds the truth.
+        let _ = self.sender.send(signal);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Signal> {
+        self.sender.subscribe()
+    }
+}

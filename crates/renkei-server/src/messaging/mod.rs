@@ -1,0 +1,143 @@
+//! Real-time messaging: the group-commit writer, the bus, this node's hub of sockets, and the
+//! WebSocket session that ties them to a client.
+
+pub mod bus;
+pub mod frames;
+pub mod hub;
+pub mod socket;
+pub mod writer;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use renkei_core::Uuid;
+use renkei_core::conversation::NewMessage;
+use renkei_store::{Post, PostRefusal, Posted, Store};
+
+use crate::error::{ApiError, ApiResult};
+use bus::{Bus, LocalBus, Signal};
+use hub::Hub;
+use writer::Writer;
+
+/// The messaging service: posting, and telling connected clients what changed.
+pub struct Messaging {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    bus: Arc<dyn Bus>,
+    writer: Writer,
+}
+
+impl Messaging {
+    /// Starts the writer and this node's hub on an in-process bus.
+    pub fn start(store: Store) -> Arc<Messaging> {
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        let hub = Hub::new(store.clone());
+        tokio::spawn(hub.clone().run(bus.subscribe()));
+        let writer = Writer::start(store.clone(), hub.clone(), bus.clone());
+        Arc::new(Messaging {
+            store,
+            hub,
+            bus,
+            writer,
+        })
+    }
+
+    /// Posts a message and returns it once durable; a resend returns the original.
+    pub async fn post(
+        &self,
+        sender: Uuid,
+        conversation: Uuid,
+        message: NewMessage,
+    ) -> ApiResult<Posted> {
+        self.submit(sender, conversation, message)
+            .await?
+            .wait()
+            .await
+    }
+
+    /// Validates and queues a message; messages submitted one after another are stored in
+    /// that order. Wait on the result for the durable outcome.
+    pub async fn submit(
+        &self,
+        sender: Uuid,
+        conversation: Uuid,
+        message: NewMessage,
+    ) -> ApiResult<PendingPost> {
+        message.validate()?;
+        let post = Post {
+            conversation_id: conversation,
+            sender_id: sender,
+            message,
+        };
+        let answer = self
+            .writer
+            .enqueue(post)
+            .await
+            .map_err(|e| ApiError::from_store(e, "conversation_not_found"))?;
+        Ok(PendingPost(answer))
+    }
+
+    /// Tells every node the conversation's timeline reached `seq`.
+    pub fn advanced(&self, conversation: Uuid, seq: i64) {
+        self.bus.publish(Signal::Advanced { conversation, seq });
+    }
+
+    /// Tells every node the membership changed (and who lost access, if anyone).
+    pub fn membership_changed(&self, conversation: Uuid, removed: Option<Uuid>) {
+        self.bus.publish(Signal::MembershipChanged {
+            conversation,
+            removed,
+        });
+    }
+
+    /// Sends a frame that is not part of the timeline to the members but one.
+    pub fn ephemeral(&self, conversation: Uuid, frame: Arc<str>, except: Option<Uuid>) {
+        self.bus.publish(Signal::Ephemeral {
+            conversation,
+            frame,
+            except,
+        });
+    }
+
+    /// Closes every socket of a user who may no longer be connected.
+    pub fn user_ended(&self, user: Uuid) {
+        self.bus.publish(Signal::UserEnded { user });
+    }
+}
+
+/// A queued post's outcome, to come.
+pub struct PendingPost(tokio::sync::oneshot::Receiver<writer::PostResult>);
+
+impl PendingPost {
+    /// The stored message once durable, or why it was refused.
+    pub async fn wait(self) -> ApiResult<Posted> {
+        match self.0.await {
+            Ok(Ok(Ok(posted))) => Ok(posted),
+            Ok(Ok(Err(refusal))) => Err(refusal_error(refusal)),
+            Ok(Err(e)) => Err(ApiError::from_store(e, "conversation_not_found")),
+            Err(_) => Err(ApiError::internal(&"the message writer stopped")),
+        }
+    }
+}
+
+/// The API error for a refused post.
+pub fn refusal_error(refusal: PostRefusal) -> ApiError {
+    match refusal {
+        PostRefusal::NotMember => ApiError::not_found("conversation_not_found"),
+        PostRefusal::ReplyNotFound => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reply_not_found",
+            "reply_to names no message of this conversation",
+        ),
+        PostRefusal::MentionNotMember => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "mention_not_member",
+            "only members of the conversation can be mentioned",
+        ),
+        PostRefusal::ClientIdReused => ApiError::new(
+            StatusCode::CONFLICT,
+            "client_msg_id_reused",
+            "this client_msg_id was already used for a message in another conversation",
+        ),
+    }
+}

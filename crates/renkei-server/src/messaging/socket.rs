@@ -1,0 +1,408 @@
+//! One client's WebSocket session: authenticate, replay what it missed, then stream live
+//! events, acknowledge its posts, and police its frames.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use renkei_core::Uuid;
+use renkei_store::StoreError;
+
+use super::frames::{ClientFrame, ServerFrame, close};
+use super::hub::{Nudge, SocketInbox};
+use crate::AppState;
+use crate::auth::session::{member_gate, session_for_token};
+use crate::error::ApiError;
+
+/// How long a client has to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the session is checked again (signed out, retired, locked elsewhere).
+const RECHECK_EVERY: Duration = Duration::from_secs(15);
+/// How long one frame may take to go out before the client counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames per second a client may send on average, and in a burst.
+const FRAMES_PER_SECOND: f64 = 30.0;
+const FRAME_BURST: f64 = 60.0;
+/// Malformed frames tolerated before the connection is closed.
+const MAX_BAD_FRAMES: u32 = 10;
+/// Events read from the store per query while catching up.
+const REPLAY_PAGE: i64 = 500;
+
+/// Why a session ends: a close code and the reason sent with it.
+struct Closing(u16, &'static str);
+
+type Sink = futures_util::stream::SplitSink<WebSocket, WsMessage>;
+
+async fn send_text(sink: &mut Sink, text: &str) -> Result<(), Closing> {
+    match tokio::time::timeout(
+        SEND_TIMEOUT,
+        sink.send(WsMessage::Text(Utf8Bytes::from(text))),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(Closing(close::RESYNC, "the client stopped reading")),
+    }
+}
+
+async fn send_error(
+    sink: &mut Sink,
+    err: &ApiError,
+    client_msg_id: Option<&str>,
+) -> Result<(), Closing> {
+    let frame = ServerFrame::Error {
+        code: err.code,
+        message: &err.message,
+        client_msg_id,
+    };
+    send_text(sink, &frame.text()).await
+}
+
+/// A token bucket over the client's frames.
+struct FrameBudget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl FrameBudget {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * FRAMES_PER_SECOND)
+            .min(FRAME_BURST);
+        self.at = now;
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+}
+
+/// Runs a session to its end. `cookie_token` is the session cookie sent with the upgrade.
+pub async fn run(socket: WebSocket, state: AppState, cookie_token: Option<String>) {
+    let (mut sink, mut stream) = socket.split();
+    let outcome = session(&mut sink, &mut stream, &state, cookie_token).await;
+    let Closing(code, reason) = outcome;
+    let _ = sink
+        .send(WsMessage::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+}
+
+async fn next_text(
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+) -> Result<Option<String>, Closing> {
+    match stream.next().await {
+        None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => Err(Closing(1000, "bye")),
+        Some(Ok(WsMessage::Text(text))) => Ok(Some(text.to_string())),
+        Some(Ok(WsMessage::Binary(_))) => Err(Closing(
+            close::UNSUPPORTED,
+            "binary frames are not accepted",
+        )),
+        Some(Ok(_)) => Ok(None),
+    }
+}
+
+fn closing_for(err: &ApiError) -> Closing {
+    match err.code {
+        "session_locked" => Closing(close::LOCKED, "session locked: unlock, then reconnect"),
+        "password_change_required" | "passcode_required" => {
+            Closing(close::UNAUTHENTICATED, "finish signing in first")
+        }
+        _ => Closing(close::UNAUTHENTICATED, "session ended"),
+    }
+}
+
+async fn session(
+    sink: &mut Sink,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    state: &AppState,
+    cookie_token: Option<String>,
+) -> Closing {
+    // 1. Hello: who is this, and what do they already have?
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, next_text(stream)).await {
+        Err(_) => return Closing(close::UNAUTHENTICATED, "no hello within 10 seconds"),
+        Ok(Err(closing)) => return closing,
+        Ok(Ok(None)) => return Closing(close::PROTOCOL, "the first frame must be hello"),
+        Ok(Ok(Some(text))) => text,
+    };
+    let (token, positions) = match serde_json::from_str::<ClientFrame>(&hello) {
+        Ok(ClientFrame::Hello { token, positions }) => (token.or(cookie_token), positions),
+        _ => return Closing(close::PROTOCOL, "the first frame must be hello"),
+    };
+    let Some(token) = token else {
+        return Closing(
+            close::UNAUTHENTICATED,
+            "hello carries no token and there is no session cookie",
+        );
+    };
+    let authed = match session_for_token(state, &token, true).await {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = send_error(sink, &e, None).await;
+            return closing_for(&e);
+        }
+    };
+    if let Err(e) = member_gate(&authed) {
+        let _ = send_error(sink, &e, None).await;
+        return closing_for(&e);
+    }
+    let user = authed.user.id;
+    let messaging = state.messaging.clone();
+    let inbox = messaging.hub.register(user);
+    live(sink, stream, state, &token, user, positions, inbox).await
+}
+
+struct Live<'a> {
+    state: &'a AppState,
+    user: Uuid,
+    /// The newest event sent, per conversation the client may see.
+    sent: HashMap<Uuid, i64>,
+}
+
+impl Live<'_> {
+    /// Sends the events of `conversation` after what was sent, up to `upto`.
+    async fn catch_up(
+        &mut self,
+        sink: &mut Sink,
+        conversation: Uuid,
+        upto: i64,
+    ) -> Result<(), Closing> {
+        let hub = &self.state.messaging.hub;
+        let store = &self.state.store;
+        let from = match self.sent.get(&conversation) {
+            Some(&sent) => sent,
+            None => match store.member(conversation, self.user).await {
+                Ok(member) => member.joined_seq - 1,
+                Err(StoreError::NotFound) => return Ok(()),
+                Err(_) => return Err(Closing(close::RESYNC, "database unavailable; reconnect")),
+            },
+        };
+        if upto <= from {
+            self.sent.insert(conversation, from);
+            return Ok(());
+        }
+        if let Some(frames) = hub.recent(conversation, from, upto) {
+            for frame in frames {
+                send_text(sink, &frame).await?;
+            }
+            self.sent.insert(conversation, upto);
+            return Ok(());
+        }
+        let mut after = from;
+        while after < upto {
+            let events = store
+                .events_after(conversation, after, (upto - after).min(REPLAY_PAGE))
+                .await
+                .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
+            if events.is_empty() {
+                break;
+            }
+            for event in &events {
+                send_text(sink, &ServerFrame::Event { event }.text()).await?;
+                after = event.seq;
+            }
+            self.sent.insert(conversation, after);
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn live(
+    sink: &mut Sink,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    state: &AppState,
+    token: &str,
+    user: Uuid,
+    positions: Option<HashMap<Uuid, i64>>,
+    mut inbox: SocketInbox,
+) -> Closing {
+    let hub = state.messaging.hub.clone();
+    let outcome: Result<std::convert::Infallible, Closing> = async {
+        send_text(sink, &ServerFrame::Welcome { user_id: user }.text()).await?;
+        // 2. Replay: registered first, so nothing committed from now on can be missed.
+        let mine = state
+            .store
+            .conversations_of(user)
+            .await
+            .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
+        let mut live = Live { state, user, sent: HashMap::new() };
+        for summary in &mine {
+            let conv = summary.conversation.id;
+            let start = match &positions {
+                None => summary.conversation.last_seq,
+                Some(p) => p.get(&conv).copied().unwrap_or(summary.me.joined_seq - 1),
+            };
+            live.sent.insert(conv, start.max(0));
+            live.catch_up(sink, conv, summary.conversation.last_seq).await?;
+        }
+        send_text(sink, &ServerFrame::Synced.text()).await?;
+
+        // 3. Live.
+        let mut budget = FrameBudget { tokens: FRAME_BURST, at: Instant::now() };
+        let mut bad_frames = 0u32;
+        let mut active = false;
+        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        recheck.tick().await;
+        loop {
+            tokio::select! {
+                nudge = inbox.nudges.recv() => {
+                    if inbox.overflowed.load(Ordering::Relaxed) {
+                        return Err(Closing(close::RESYNC, "too far behind: reconnect with your positions"));
+                    }
+                    match nudge {
+                        None | Some(Nudge::End) => return Err(Closing(close::UNAUTHENTICATED, "session ended")),
+                        Some(Nudge::Advanced { conversation, seq }) => live.catch_up(sink, conversation, seq).await?,
+                        Some(Nudge::Frame(frame)) => send_text(sink, &frame).await?,
+                        Some(Nudge::Removed { conversation }) => {
+                            live.sent.remove(&conversation);
+                            send_text(sink, &ServerFrame::Removed { conversation_id: conversation }.text()).await?;
+                        }
+                    }
+                }
+                incoming = next_text(stream) => {
+                    let Some(text) = incoming? else { continue };
+                    if !budget.take() {
+                        return Err(Closing(close::RATE_LIMITED, "too many frames: slow down"));
+                    }
+                    match serde_json::from_str::<ClientFrame>(&text) {
+                        Ok(frame) => {
+                            active |= !matches!(frame, ClientFrame::Ping { active: false });
+                            handle(sink, state, &live, inbox.id, frame).await?;
+                        }
+                        Err(_) => {
+                            bad_frames += 1;
+                            if bad_frames > MAX_BAD_FRAMES {
+                                return Err(Closing(close::PROTOCOL, "too many malformed frames"));
+                            }
+                            let err = ApiError::bad_request("invalid_frame", "the frame is not valid protocol JSON");
+                            send_error(sink, &err, None).await?;
+                        }
+                    }
+                }
+                _ = recheck.tick() => {
+                    let checked = session_for_token(state, token, active).await;
+                    active = false;
+                    match checked.and_then(|a| member_gate(&a)) {
+                        Ok(()) => {}
+                        Err(e) if e.status.is_server_error() => {}
+                        Err(e) => {
+                            let _ = send_error(sink, &e, None).await;
+                            return Err(closing_for(&e));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    hub.unregister(user, inbox.id);
+    match outcome {
+        Ok(never) => match never {},
+        Err(closing) => closing,
+    }
+}
+
+/// Acts on one well-formed client frame.
+async fn handle(
+    sink: &mut Sink,
+    state: &AppState,
+    live: &Live<'_>,
+    socket_id: u64,
+    frame: ClientFrame,
+) -> Result<(), Closing> {
+    let messaging = state.messaging.clone();
+    let user = live.user;
+    match frame {
+        ClientFrame::Hello { .. } => {
+            send_error(
+                sink,
+                &ApiError::bad_request("already_authenticated", "hello was already said"),
+                None,
+            )
+            .await
+        }
+        ClientFrame::Ping { .. } => send_text(sink, &ServerFrame::Pong.text()).await,
+        ClientFrame::Send {
+            conversation_id,
+            message,
+        } => {
+            let client_msg_id = message.client_msg_id.clone();
+            // Queued here, in the order the client sent; acknowledged when durable, while
+            // deliveries keep flowing.
+            let pending = match messaging.submit(user, conversation_id, message).await {
+                Ok(pending) => pending,
+                Err(e) => return send_error(sink, &e, Some(&client_msg_id)).await,
+            };
+            let Some(reply) = messaging.hub.sender_of(user, socket_id) else {
+                return Ok(());
+            };
+            tokio::spawn(async move {
+                let frame = match pending.wait().await {
+                    Ok(posted) => ServerFrame::Ack {
+                        conversation_id,
+                        client_msg_id: &client_msg_id,
+                        seq: posted.message.seq,
+                        duplicate: posted.duplicate,
+                    }
+                    .text(),
+                    Err(e) => ServerFrame::Error {
+                        code: e.code,
+                        message: &e.message,
+                        client_msg_id: Some(&client_msg_id),
+                    }
+                    .text(),
+                };
+                let _ = reply.send(Nudge::Frame(frame)).await;
+            });
+            Ok(())
+        }
+        ClientFrame::Read {
+            conversation_id,
+            seq,
+        } => {
+            if !live.sent.contains_key(&conversation_id) {
+                return send_error(sink, &ApiError::not_found("conversation_not_found"), None)
+                    .await;
+            }
+            match state.store.mark_read(conversation_id, user, seq).await {
+                Ok(read) => {
+                    let frame = ServerFrame::Receipt {
+                        conversation_id,
+                        user_id: user,
+                        seq: read,
+                    }
+                    .text();
+                    messaging.ephemeral(conversation_id, frame, None);
+                    Ok(())
+                }
+                Err(e) => {
+                    send_error(
+                        sink,
+                        &ApiError::from_store(e, "conversation_not_found"),
+                        None,
+                    )
+                    .await
+                }
+            }
+        }
+        ClientFrame::Typing { conversation_id } => {
+            if !live.sent.contains_key(&conversation_id) {
+                return send_error(sink, &ApiError::not_found("conversation_not_found"), None)
+                    .await;
+            }
+            let frame = ServerFrame::Typing {
+                conversation_id,
+                user_id: user,
+            }
+            .text();
+            messaging.ephemeral(conversation_id, frame, Some(user));
+            Ok(())
+        }
+    }
+}

@@ -112,8 +112,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server on `storage` with extra `RENKEI_*` settings.
+    /// Starts the server on `storage` with extra `RENKEI_*` settings, on an ephemeral port.
     pub fn start(storage: &Storage, env: &[(&str, &str)]) -> Server {
+        Server::start_on(storage, env, "127.0.0.1:0")
+    }
+
+    /// Starts the server on `storage` listening on `listen`.
+    pub fn start_on(storage: &Storage, env: &[(&str, &str)], listen: &str) -> Server {
         let stderr_path = storage
             .dir
             .path()
@@ -121,7 +126,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
             .arg("serve")
             .args(storage.storage_args())
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .envs(env.iter().copied())
             .current_dir(storage.dir.path())
             .stdout(Stdio::piped())
@@ -170,6 +175,12 @@ impl Server {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
+    /// The address it listens on, e.g. `127.0.0.1:41234`.
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_owned()
+    }
+
+    /// Kills the process at once (SIGKILL): no graceful shutdown.
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -347,9 +358,15 @@ pub struct Closed(pub u16, pub String);
 impl Ws {
     /// Connects without saying hello.
     pub async fn open(server: &Server) -> Ws {
-        let url = format!("{}/ws", server.base.replace("http://", "ws://"));
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        Ws { stream }
+        Ws::open_at(&server.addr()).await.unwrap()
+    }
+
+    /// Connects to `addr` without saying hello; `None` when nothing listens there.
+    pub async fn open_at(addr: &str) -> Option<Ws> {
+        let (stream, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+            .await
+            .ok()?;
+        Some(Ws { stream })
     }
 
     /// Connects, says hello with `positions`, and reads up to `synced`; returns the replayed events.

@@ -230,3 +230,48 @@ impl Hub {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_socket_that_falls_behind_is_flagged_for_resync() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let hub = Hub::new(store);
+        let user = renkei_core::new_id();
+        let mut slow = hub.register(user);
+        let frame: Arc<str> = Arc::from("{}");
+        for _ in 0..SOCKET_QUEUE {
+            hub.nudge_user(user, &Nudge::Frame(frame.clone()));
+        }
+        assert!(
+            !slow.overflowed.load(Ordering::Relaxed),
+            "a full queue is not yet a loss"
+        );
+        hub.nudge_user(user, &Nudge::Frame(frame));
+        assert!(
+            slow.overflowed.load(Ordering::Relaxed),
+            "the first dropped nudge flags the socket"
+        );
+        assert!(
+            slow.nudges.recv().await.is_some(),
+            "what was queued is still there"
+        );
+    }
+
+    #[tokio::test]
+    async fn recent_frames_are_served_only_without_gaps() {
+        let hub = Hub::new(Store::connect("sqlite::memory:").await.unwrap());
+        let conv = renkei_core::new_id();
+        for seq in [3, 4, 6] {
+            hub.remember(conv, seq, Arc::from(format!("{seq}")));
+        }
+        assert_eq!(hub.recent(conv, 2, 4).map(|f| f.len()), Some(2));
+        assert!(
+            hub.recent(conv, 4, 6).is_none(),
+            "5 is missing: read the store"
+        );
+        assert!(hub.recent(conv, 1, 4).is_none(), "2 was never remembered");
+    }
+}

@@ -33,6 +33,10 @@ const REPLAY_PAGE: i64 = 500;
 /// Why a session ends: a close code and the reason sent with it.
 struct Closing(u16, &'static str);
 
+/// A close code meaning "drop the connection without a close frame": after a send timed out
+/// the stream may hold half a frame, so nothing more can be written to it.
+const ABORT: u16 = 0;
+
 type Sink = futures_util::stream::SplitSink<WebSocket, WsMessage>;
 
 async fn send_text(sink: &mut Sink, text: &str) -> Result<(), Closing> {
@@ -43,7 +47,7 @@ async fn send_text(sink: &mut Sink, text: &str) -> Result<(), Closing> {
     .await
     {
         Ok(Ok(())) => Ok(()),
-        _ => Err(Closing(close::RESYNC, "the client stopped reading")),
+        _ => Err(Closing(ABORT, "the client stopped reading")),
     }
 }
 
@@ -85,6 +89,9 @@ pub async fn run(socket: WebSocket, state: AppState, cookie_token: Option<String
     let (mut sink, mut stream) = socket.split();
     let outcome = session(&mut sink, &mut stream, &state, cookie_token).await;
     let Closing(code, reason) = outcome;
+    if code == ABORT {
+        return;
+    }
     let _ = sink
         .send(WsMessage::Close(Some(CloseFrame {
             code,

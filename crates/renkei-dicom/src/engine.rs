@@ -16,7 +16,7 @@ use crate::profile::{
     Action, BasicAction, ConfidentialityProfile, ProfileOption, ProfileRow, profile,
 };
 use crate::report::DeidReport;
-use crate::scrub::Identifiers;
+use crate::scrub::{Identifiers, scrub_long_numbers};
 use crate::uid::remap_uid;
 
 /// Deepest sequence nesting accepted; real objects stay far below.
@@ -330,17 +330,22 @@ impl Walk<'_> {
     ) -> Result<(), DeidError> {
         match op {
             Op::Keep | Op::Clean => {
-                if is_charset_text(vr) && !self.identifiers.is_empty() {
+                // Kept text loses the direct identifiers of this object; text being cleaned
+                // (Clean Descriptors) also loses long numbers that no attribute names.
+                if is_charset_text(vr) {
                     let values = strings(obj, tag)?;
                     let mut changed = false;
                     let cleaned: C<String> = values
                         .iter()
-                        .map(|v| match self.identifiers.scrub(v) {
-                            Some(s) => {
-                                changed = true;
-                                s
+                        .map(|v| {
+                            let mut text = self.identifiers.scrub(v);
+                            if op == Op::Clean {
+                                if let Some(s) = scrub_long_numbers(text.as_deref().unwrap_or(v)) {
+                                    text = Some(s);
+                                }
                             }
-                            None => v.clone(),
+                            changed |= text.is_some();
+                            text.unwrap_or_else(|| v.clone())
                         })
                         .collect();
                     if changed {

@@ -164,6 +164,62 @@ impl Identifiers {
     }
 }
 
+/// Fewest digits that make a number look like a phone number, record number or date in free
+/// text; shorter numbers (doses, sizes, series numbers) are kept.
+pub const MIN_DIGITS_IN_NUMBER: usize = 7;
+
+/// `text` with every long number (at least [`MIN_DIGITS_IN_NUMBER`] digits, possibly split by
+/// `-`, `.`, `/`, spaces or parentheses: `090-1111-2222`, `(03) 5555 0199`, `2024/03/15`)
+/// replaced by [`SCRUBBED`]; `None` when there is none. Used on descriptors being cleaned,
+/// where an identifier may appear that no attribute of the object names.
+pub fn scrub_long_numbers(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let is_digit = |c: char| c.is_ascii_digit() || ('\u{FF10}'..='\u{FF19}').contains(&c);
+    let is_separator = |c: char| {
+        matches!(
+            c,
+            '-' | '.' | '/' | ' ' | '(' | ')' | '\u{30FC}' | '\u{2212}'
+        )
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_digit(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // The run: digits, each gap at most two separators, ending on a digit.
+        let mut end = i;
+        let mut digits = 0;
+        let mut j = i;
+        while j < chars.len() {
+            if is_digit(chars[j]) {
+                digits += 1;
+                end = j;
+                j += 1;
+            } else if is_separator(chars[j])
+                && (chars.get(j + 1).is_some_and(|&c| is_digit(c))
+                    || (chars.get(j + 1).is_some_and(|&c| is_separator(c))
+                        && chars.get(j + 2).is_some_and(|&c| is_digit(c))))
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if digits >= MIN_DIGITS_IN_NUMBER {
+            out.push_str(SCRUBBED);
+            changed = true;
+        } else {
+            out.extend(&chars[i..=end]);
+        }
+        i = end + 1;
+    }
+    changed.then_some(out)
+}
+
 fn replace_all(haystack: &str, needle: &Needle) -> Option<String> {
     let matches: Vec<usize> = if needle.ascii {
         // ASCII lower-casing keeps byte offsets, so positions map back to the original.
@@ -241,6 +297,23 @@ mod tests {
         let ids = ids_for_name("Li^A^^Dr.^Jr.");
         assert_eq!(ids.scrub("Clinical trial, Dr. A").as_deref(), None);
         assert_eq!(ids.scrub("Li, follow-up").as_deref(), Some("*, follow-up"));
+    }
+
+    #[test]
+    fn long_numbers_are_scrubbed_short_ones_kept() {
+        let cases = [
+            ("call 090-1111-2222 today", Some("call * today")),
+            ("tel (03) 5555 0199", Some("tel (*")),
+            ("MRN 12345678", Some("MRN *")),
+            ("seen 2024/03/15", Some("seen *")),
+            ("５５５５５５５", Some("*")),
+            ("Series 3, 5 mm, 120 kV, 250 mAs", None),
+            ("2.5 mm / 1.25 mm", None),
+            ("T2 FLAIR 3D", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(scrub_long_numbers(text).as_deref(), expected, "{text}");
+        }
     }
 
     #[test]

@@ -47,14 +47,19 @@ pub fn redecode_code_extensions(obj: &mut InMemDicomObject, inherited: &[String]
             continue;
         };
         let vr = element.vr();
-        if let Some(items) = element.items_mut() {
-            for item in items.iter_mut() {
-                redecode_code_extensions(item, charset);
+        // `items_mut` marks any element's length undefined, so only call it on sequences:
+        // pixel data with an undefined length would be written as fragments.
+        if element.items().is_some() {
+            if let Some(items) = element.items_mut() {
+                for item in items.iter_mut() {
+                    redecode_code_extensions(item, charset);
+                }
             }
-        } else if redecode && is_charset_text(vr) {
-            if let Some(decoded) = redecode_values(element.value(), charset, vr == VR::PN) {
-                element = DataElement::new(tag, vr, PrimitiveValue::Strs(decoded));
-            }
+        } else if redecode
+            && is_charset_text(vr)
+            && let Some(decoded) = redecode_values(element.value(), charset, vr == VR::PN)
+        {
+            element = DataElement::new(tag, vr, PrimitiveValue::Strs(decoded));
         }
         obj.put(element);
     }
@@ -153,17 +158,18 @@ pub fn decode_iso2022(bytes: &[u8], charset: &[String], person_name: bool) -> C<
         }
         if b < 0x80 {
             let double = matches!(g0, G0::Jis0208 | G0::Jis0212);
-            if double && (0x21..=0x7E).contains(&b) {
-                if let Some(&second) = bytes.get(i + 1) {
-                    let euc: &[u8] = if g0 == G0::Jis0208 {
-                        &[b | 0x80, second | 0x80]
-                    } else {
-                        &[0x8F, b | 0x80, second | 0x80]
-                    };
-                    push_decoded(&mut out, EUC_JP, euc);
-                    i += 2;
-                    continue;
-                }
+            if double
+                && (0x21..=0x7E).contains(&b)
+                && let Some(&second) = bytes.get(i + 1)
+            {
+                let euc: &[u8] = if g0 == G0::Jis0208 {
+                    &[b | 0x80, second | 0x80]
+                } else {
+                    &[0x8F, b | 0x80, second | 0x80]
+                };
+                push_decoded(&mut out, EUC_JP, euc);
+                i += 2;
+                continue;
             }
             let delimiter = matches!(b, b'\r' | b'\n' | 0x0C | b'\t' | b'\\')
                 || (person_name && matches!(b, b'^' | b'='));

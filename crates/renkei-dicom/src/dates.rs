@@ -103,11 +103,13 @@ fn valid_time(value: &str, allow_colons: bool) -> bool {
     if !whole.bytes().all(|b| b.is_ascii_digit()) || ![2, 4, 6].contains(&whole.len()) {
         return false;
     }
-    if let Some(f) = fraction {
-        if whole.len() != 6 || f.is_empty() || f.len() > 6 || !f.bytes().all(|b| b.is_ascii_digit())
-        {
-            return false;
-        }
+    if let Some(f) = fraction
+        && (whole.len() != 6
+            || f.is_empty()
+            || f.len() > 6
+            || !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
     }
     let part = |i: usize| whole.get(i..i + 2).and_then(|p| p.parse::<u32>().ok());
     part(0).is_some_and(|h| h < 24)

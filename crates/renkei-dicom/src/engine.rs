@@ -123,10 +123,8 @@ fn deidentify_dataset(
     let sop_instance_uid = text_value(obj, SOP_INSTANCE_UID)
         .ok_or_else(|| DeidError::missing(SOP_INSTANCE_UID, "SOP Instance UID"))?;
     let number_of_frames = match text_value(obj, NUMBER_OF_FRAMES) {
-        Some(n) => n.parse().map_err(|_| {
-            DeidError::malformed(NUMBER_OF_FRAMES, "Number of Frames is not an integer")
-        })?,
-        None => u32::from(obj.get(PIXEL_DATA).is_some()),
+        Some(n) => n.parse().ok(),
+        None => Some(u32::from(obj.get(PIXEL_DATA).is_some())),
     };
     Ok(DeidReport {
         study_instance_uid: text_value(obj, STUDY_INSTANCE_UID),
@@ -246,10 +244,10 @@ impl Walk<'_> {
 
     fn row_op(&self, row: &ProfileRow, vr: VR, mode: Mode) -> Op {
         let ctx = self.ctx;
-        if ctx.retain_patient_characteristics {
-            if let Some(action) = row.option(ProfileOption::RetainPatientCharacteristics) {
-                return self.action_op(action, vr, mode);
-            }
+        if ctx.retain_patient_characteristics
+            && let Some(action) = row.option(ProfileOption::RetainPatientCharacteristics)
+        {
+            return self.action_op(action, vr, mode);
         }
         match ctx.retain_dates {
             DateMode::Keep => {
@@ -259,19 +257,18 @@ impl Walk<'_> {
             }
             DateMode::ShiftPerPatient => {
                 // Only values that have a date can be shifted; others fall back to the profile.
-                if matches!(vr, VR::DA | VR::DT | VR::TM) {
-                    if let Some(action) = row.option(ProfileOption::RetainLongitudinalModifiedDates)
-                    {
-                        return self.action_op(action, vr, mode);
-                    }
+                if matches!(vr, VR::DA | VR::DT | VR::TM)
+                    && let Some(action) = row.option(ProfileOption::RetainLongitudinalModifiedDates)
+                {
+                    return self.action_op(action, vr, mode);
                 }
             }
             DateMode::Remove => {}
         }
-        if ctx.clean_descriptors {
-            if let Some(action) = row.option(ProfileOption::CleanDescriptors) {
-                return self.action_op(action, vr, mode);
-            }
+        if ctx.clean_descriptors
+            && let Some(action) = row.option(ProfileOption::CleanDescriptors)
+        {
+            return self.action_op(action, vr, mode);
         }
         // Without the IOD at hand the engine takes, of the choices a combination allows, the
         // one that is conformant whatever the attribute's type: D where D is allowed, else Z.
@@ -339,10 +336,10 @@ impl Walk<'_> {
                         .iter()
                         .map(|v| {
                             let mut text = self.identifiers.scrub(v);
-                            if op == Op::Clean {
-                                if let Some(s) = scrub_long_numbers(text.as_deref().unwrap_or(v)) {
-                                    text = Some(s);
-                                }
+                            if op == Op::Clean
+                                && let Some(s) = scrub_long_numbers(text.as_deref().unwrap_or(v))
+                            {
+                                text = Some(s);
                             }
                             changed |= text.is_some();
                             text.unwrap_or_else(|| v.clone())
@@ -416,9 +413,12 @@ impl Walk<'_> {
                 let Some(mut element) = obj.take(tag) else {
                     return Ok(());
                 };
-                if let Some(items) = element.items_mut() {
-                    for item in items.iter_mut() {
-                        self.dataset(item, depth + 1, mode)?;
+                // `items_mut` marks the length undefined whatever the value: sequences only.
+                if element.items().is_some() {
+                    if let Some(items) = element.items_mut() {
+                        for item in items.iter_mut() {
+                            self.dataset(item, depth + 1, mode)?;
+                        }
                     }
                     obj.put(element);
                 } else if element.value().primitive().is_some() {

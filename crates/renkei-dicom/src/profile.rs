@@ -183,7 +183,7 @@ impl TagPattern {
             TagPattern::Exact(t) => t == tag,
             TagPattern::Masked { value, mask } => {
                 let raw = (u32::from(tag.group()) << 16) | u32::from(tag.element());
-                tag.group() % 2 == 0 && raw & mask == value
+                tag.group().is_multiple_of(2) && raw & mask == value
             }
             TagPattern::Private => tag.group() % 2 == 1,
         }

@@ -20,8 +20,9 @@ pub struct DeidReport {
     pub body_part: Option<String>,
     /// Study Date after the date rule (shifted, kept, or absent).
     pub study_date: Option<String>,
-    /// Number of Frames; 1 for a single-frame image, 0 without pixel data.
-    pub number_of_frames: u32,
+    /// Number of Frames; 1 for a single-frame image, 0 without pixel data, `None` when the
+    /// attribute is there but is not a number (the object is still de-identified).
+    pub number_of_frames: Option<u32>,
     /// Whether the pixels (or the encapsulated document) may show identifying text.
     pub burned_in_risk: bool,
     /// Attributes removed, private ones included.

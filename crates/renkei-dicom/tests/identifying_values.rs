@@ -664,3 +664,48 @@ fn every_element_header_in_the_output_is_standard_or_ours() {
     walk(&obj);
     walk(&from_bytes(&bytes));
 }
+
+#[test]
+fn nested_items_follow_their_own_rows() {
+    let (obj, _, _) = deidentified_bytes(&DeidContext::new(SECRET));
+    let first_item = |tag: Tag| {
+        obj.get(tag)
+            .and_then(|e| e.items())
+            .and_then(|items| items.first())
+            .cloned()
+    };
+    // Request Attributes Sequence is X, but C under Clean Descriptors: the item stays, the
+    // description inside is cleaned, and the X rows inside (physicians, IDs) are removed.
+    let request = first_item(Tag(0x0040, 0x0275)).unwrap_or_else(InMemDicomObject::new_empty);
+    assert_eq!(
+        text(&request, Tag(0x0032, 0x1060)).as_deref(),
+        Some("CT for *")
+    );
+    for tag in [
+        Tag(0x0032, 0x1032),
+        Tag(0x0040, 0x0006),
+        Tag(0x0040, 0x0009),
+        Tag(0x0040, 0x1001),
+    ] {
+        assert!(
+            request.get(tag).is_none(),
+            "{tag} inside the request should be removed"
+        );
+    }
+    // Content Sequence is D: the item keeps its shape, codes (CS) stay, free text and the
+    // person name inside become dummies.
+    let content = first_item(Tag(0x0040, 0xA730)).unwrap_or_else(InMemDicomObject::new_empty);
+    assert_eq!(text(&content, Tag(0x0040, 0xA040)).as_deref(), Some("TEXT"));
+    assert_eq!(
+        text(&content, Tag(0x0040, 0xA010)).as_deref(),
+        Some("CONTAINS")
+    );
+    assert_eq!(
+        text(&content, Tag(0x0040, 0xA123)).as_deref(),
+        Some("ANONYMOUS")
+    );
+    assert_eq!(
+        text(&content, Tag(0x0040, 0xA160)).as_deref(),
+        Some("ANONYMIZED")
+    );
+}

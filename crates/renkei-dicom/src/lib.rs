@@ -1,0 +1,21 @@
+//! DICOM de-identification: the PS3.15 Annex E Basic Application Level Confidentiality Profile
+//! with the Retain Patient Characteristics, Retain Longitudinal Temporal Information and Clean
+//! Descriptors options, keyed UID remapping, and the organization's Patient ID rule. No I/O.
+
+pub mod burned_in;
+pub mod charset;
+pub mod context;
+pub mod dates;
+pub mod engine;
+pub mod error;
+pub mod patient_id;
+pub mod private;
+pub mod profile;
+pub mod report;
+pub mod scrub;
+pub mod uid;
+
+pub use context::{DateMode, DeidContext};
+pub use engine::{Deidentify, deidentify};
+pub use error::DeidError;
+pub use report::DeidReport;

@@ -19,4 +19,9 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install --locked cargo-nextest
 fi
+# Real DICOM test files (CT, MR, JPEG, RLE, ECG, ultrasound) come with pydicom.
+if ! python3 -c 'import pydicom' 2>/dev/null; then
+  echo "setup: installing pydicom (test data)"
+  python3 -m pip install --quiet --disable-pip-version-check 'pydicom==3.0.*'
+fi
 echo "setup: ready"

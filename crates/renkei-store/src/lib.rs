@@ -5,6 +5,7 @@
 //! `tests/conformance.rs` runs against both.
 
 mod audit;
+pub mod blobs;
 mod conversations;
 mod error;
 mod messages;

@@ -1,0 +1,251 @@
+//! The blob store: objects in a local folder (or any `object_store` backend), each encrypted
+//! with its own data key, streamed in and out in chunks so memory does not grow with size.
+
+mod cipher;
+pub mod keyring;
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+
+use cipher::{CHUNK, ChunkCipher, HEADER, TAG};
+pub use keyring::{KeyRing, WrappedKey};
+
+/// Why a blob operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("no such object")]
+    NotFound,
+    /// The upload passed the limit; nothing was kept.
+    #[error("larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    /// The source failed midway (e.g. the client hung up); nothing was kept.
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(String),
+    /// The stored bytes do not authenticate: altered, truncated, or the wrong key.
+    #[error("stored object is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Crypto(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+}
+
+/// What was stored: its plaintext size and its sealed data key (to keep in the database).
+#[derive(Debug, Clone)]
+pub struct StoredBlob {
+    pub size: u64,
+    pub key: WrappedKey,
+}
+
+/// Encrypted object storage.
+#[derive(Clone)]
+pub struct BlobStore {
+    objects: Arc<dyn ObjectStore>,
+    keys: Arc<KeyRing>,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobStore")
+            .field("objects", &self.objects.to_string())
+            .finish()
+    }
+}
+
+fn path_of(id: &str) -> Path {
+    Path::from(format!("blobs/{id}"))
+}
+
+/// Bytes written to the backend per part.
+const PART: usize = 4 * 1024 * 1024;
+
+impl BlobStore {
+    /// A store over `objects`, sealing data keys with `keys`.
+    pub fn new(objects: Arc<dyn ObjectStore>, keys: KeyRing) -> BlobStore {
+        BlobStore {
+            objects,
+            keys: Arc::new(keys),
+        }
+    }
+
+    /// A store in a local folder.
+    pub fn local(dir: &std::path::Path, keys: KeyRing) -> Result<BlobStore, BlobError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BlobError::Io(format!("{}: {e}", dir.display())))?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        Ok(BlobStore::new(Arc::new(fs), keys))
+    }
+
+    /// Encrypts and stores `source` as object `id`, refusing it (and keeping nothing) past
+    /// `max_bytes` or if the source fails.
+    pub async fn put<S, E>(
+        &self,
+        id: &str,
+        mut source: S,
+        max_bytes: u64,
+    ) -> Result<StoredBlob, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let data_key = KeyRing::new_data_key()?;
+        let (cipher, header) = ChunkCipher::for_writing(&data_key, id)?;
+        let upload = self.objects.put_multipart(&path_of(id)).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
+        writer.write(&header);
+        let mut pending = BytesMut::with_capacity(CHUNK);
+        let mut index = 0u32;
+        let mut size = 0u64;
+        let outcome: Result<(), BlobError> = async {
+            while let Some(piece) = source.next().await {
+                let piece = piece.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+                size += piece.len() as u64;
+                if size > max_bytes {
+                    return Err(BlobError::TooLarge(max_bytes));
+                }
+                let mut rest = &piece[..];
+                while !rest.is_empty() {
+                    if pending.len() == CHUNK {
+                        // More is coming, so this full chunk is not the last.
+                        writer.write(&cipher.seal(index, false, &pending)?);
+                        writer.wait_for_capacity(2).await?;
+                        index += 1;
+                        pending.clear();
+                    }
+                    let take = (CHUNK - pending.len()).min(rest.len());
+                    pending.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                }
+            }
+            writer.write(&cipher.seal(index, true, &pending)?);
+            Ok(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        writer.finish().await?;
+        let key = self.keys.wrap(&data_key, id)?;
+        Ok(StoredBlob { size, key })
+    }
+
+    /// Stores bytes already in memory.
+    pub async fn put_bytes(&self, id: &str, bytes: Bytes) -> Result<StoredBlob, BlobError> {
+        let len = bytes.len() as u64;
+        let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+        self.put(id, source, len).await
+    }
+
+    /// The plaintext of object `id`, streamed; a chunk that does not authenticate ends the
+    /// stream with an error.
+    pub async fn get(
+        &self,
+        id: &str,
+        key: &WrappedKey,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        let data_key = self.keys.unwrap(key, id)?;
+        let result = match self.objects.get(&path_of(id)).await {
+            Err(object_store::Error::NotFound { .. }) => return Err(BlobError::NotFound),
+            other => other?,
+        };
+        let reader = Reader {
+            source: result.into_stream(),
+            buffer: BytesMut::new(),
+            cipher: None,
+            data_key,
+            id: id.to_owned(),
+            index: 0,
+            done: false,
+        };
+        Ok(futures_util::stream::unfold(reader, |mut r| async move {
+            let item = r.next_chunk().await?;
+            Some((item, r))
+        })
+        .boxed())
+    }
+
+    /// Reads a whole (small) object into memory.
+    pub async fn get_bytes(&self, id: &str, key: &WrappedKey) -> Result<Bytes, BlobError> {
+        let mut stream = self.get(id, key).await?;
+        let mut out = BytesMut::new();
+        while let Some(piece) = stream.next().await {
+            out.extend_from_slice(&piece?);
+        }
+        Ok(out.freeze())
+    }
+
+    /// Removes object `id`; removing one that is gone is not an error.
+    pub async fn delete(&self, id: &str) -> Result<(), BlobError> {
+        match self.objects.delete(&path_of(id)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Decrypts a ciphertext stream chunk by chunk, holding at most two chunks.
+struct Reader {
+    source: BoxStream<'static, object_store::Result<Bytes>>,
+    buffer: BytesMut,
+    cipher: Option<ChunkCipher>,
+    data_key: keyring::DataKey,
+    id: String,
+    index: u32,
+    done: bool,
+}
+
+impl Reader {
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, BlobError>> {
+        if self.done {
+            return None;
+        }
+        let result = self.read().await;
+        if !matches!(result, Ok(Some(_))) {
+            self.done = true;
+        }
+        result.transpose()
+    }
+
+    async fn read(&mut self) -> Result<Option<Bytes>, BlobError> {
+        const SEALED: usize = CHUNK + TAG;
+        loop {
+            if self.cipher.is_none() && self.buffer.len() >= HEADER {
+                let header = self.buffer.split_to(HEADER);
+                self.cipher = Some(ChunkCipher::for_reading(&self.data_key, &self.id, &header)?);
+            }
+            if let Some(cipher) = &self.cipher
+                && self.buffer.len() > SEALED
+            {
+                // Something follows this chunk, so it is not the last.
+                let sealed = self.buffer.split_to(SEALED);
+                let plain = cipher.open(self.index, false, &sealed)?;
+                self.index += 1;
+                return Ok(Some(Bytes::from(plain)));
+            }
+            match self.source.next().await {
+                Some(piece) => self.buffer.extend_from_slice(&piece?),
+                None => {
+                    let Some(cipher) = &self.cipher else {
+                        return Err(BlobError::Corrupt(
+                            "the object ends inside its header".into(),
+                        ));
+                    };
+                    if self.buffer.len() < TAG {
+                        return Err(BlobError::Corrupt("the object ends inside a chunk".into()));
+                    }
+                    let sealed = std::mem::take(&mut self.buffer);
+                    let plain = cipher.open(self.index, true, &sealed)?;
+                    self.done = true;
+                    return Ok(Some(Bytes::from(plain)));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The encrypted blob store against a real folder and in memory: round trips, nothing in the
+//! clear on disk, tampering detected, refused uploads leave nothing behind.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use renkei_store::blobs::{BlobError, BlobStore, KeyRing};
+
+const CHUNK: usize = 64 * 1024;
+
+fn ring(byte: u8) -> KeyRing {
+    KeyRing::from_keys([(1, [byte; 32])]).unwrap()
+}
+
+/// Recognizable plaintext: a repeated phrase, so any leak shows up in a byte search.
+fn plaintext(len: usize) -> Vec<u8> {
+    b"PATIENT-SECRET-PHRASE "
+        .iter()
+        .copied()
+        .cycle()
+        .take(len)
+        .collect()
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push(entry.path());
+            }
+        }
+    }
+    out
+}
+
+fn pieces(
+    data: &[u8],
+    size: usize,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
+    let chunks: Vec<_> = data
+        .chunks(size.max(1))
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    futures_util::stream::iter(chunks)
+}
+
+#[tokio::test]
+async fn every_size_round_trips_and_nothing_is_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
+    for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 5] {
+        let data = plaintext(len);
+        let id = format!("obj-{len}");
+        let stored = blobs
+            .put(&id, pieces(&data, 10_000), u64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(stored.size, len as u64);
+        assert_eq!(
+            blobs.get_bytes(&id, &stored.key).await.unwrap(),
+            data,
+            "size {len}"
+        );
+    }
+    for file in files_under(dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(14).any(|w| w == b"PATIENT-SECRET"),
+            "{} holds plaintext",
+            file.display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_in_memory_backend_works_the_same() {
+    let blobs = BlobStore::new(Arc::new(object_store::memory::InMemory::new()), ring(1));
+    let data = plaintext(2 * CHUNK + 3);
+    let stored = blobs
+        .put_bytes("m", Bytes::from(data.clone()))
+        .await
+        .unwrap();
+    assert_eq!(blobs.get_bytes("m", &stored.key).await.unwrap(), data);
+    blobs.delete("m").await.unwrap();
+    assert!(matches!(
+        blobs.get("m", &stored.key).await,
+        Err(BlobError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_wrong_or_foreign_key_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
+    let a = blobs
+        .put_bytes("a", Bytes::from(plaintext(100)))
+        .await
+        .unwrap();
+    let b = blobs
+        .put_bytes("b", Bytes::from(plaintext(100)))
+        .await
+        .unwrap();
+    let other_master = BlobStore::local(dir.path(), ring(2)).unwrap();
+    assert!(matches!(
+        other_master.get("a", &a.key).await,
+        Err(BlobError::Crypto(_))
+    ));
+    assert!(
+        matches!(blobs.get("a", &b.key).await, Err(BlobError::Crypto(_))),
+        "b's key does not open a"
+    );
+}
+
+fn object_file(dir: &std::path::Path) -> std::path::PathBuf {
+    files_under(dir).into_iter().next().unwrap()
+}
+
+async fn read_all(
+    blobs: &BlobStore,
+    id: &str,
+    key: &renkei_store::blobs::WrappedKey,
+) -> Result<Vec<u8>, BlobError> {
+    let mut stream = blobs.get(id, key).await?;
+    let mut out = Vec::new();
+    while let Some(piece) = stream.next().await {
+        out.extend_from_slice(&piece?);
+    }
+    Ok(out)
+}
+
+#[tokio::test]
+async fn altered_swapped_and_truncated_objects_are_detected() {
+    const SEALED: usize = CHUNK + 16;
+    const HEADER: usize = 23;
+    let data = plaintext(3 * CHUNK);
+    for damage in ["alter", "swap", "truncate", "drop_last"] {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
+        let stored = blobs
+            .put_bytes("x", Bytes::from(data.clone()))
+            .await
+            .unwrap();
+        let file = object_file(dir.path());
+        let mut bytes = std::fs::read(&file).unwrap();
+        match damage {
+            "alter" => bytes[HEADER + SEALED + 100] ^= 0x01,
+            "swap" => {
+                let (first, rest) = bytes[HEADER..].split_at_mut(SEALED);
+                first.swap_with_slice(&mut rest[..SEALED]);
+            }
+            "truncate" => bytes.truncate(bytes.len() - 10),
+            _ => bytes.truncate(HEADER + 2 * SEALED),
+        }
+        std::fs::write(&file, bytes).unwrap();
+        let result = read_all(&blobs, "x", &stored.key).await;
+        assert!(
+            matches!(result, Err(BlobError::Corrupt(_))),
+            "{damage}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn refused_uploads_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
+    let big = plaintext(5 * CHUNK);
+    let too_large = blobs
+        .put("big", pieces(&big, 8192), (2 * CHUNK) as u64)
+        .await;
+    assert!(matches!(too_large, Err(BlobError::TooLarge(_))));
+    let cut: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(Bytes::from(plaintext(CHUNK * 2))),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "client went away",
+        )),
+    ];
+    let interrupted = blobs
+        .put("cut", futures_util::stream::iter(cut), u64::MAX)
+        .await;
+    assert!(matches!(interrupted, Err(BlobError::Interrupted(_))));
+    assert!(
+        files_under(dir.path()).is_empty(),
+        "left behind: {:?}",
+        files_under(dir.path())
+    );
+}

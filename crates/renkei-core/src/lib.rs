@@ -31,6 +31,7 @@ pub mod conversation;
 pub mod error;
 pub mod kana;
 pub mod lock;
+pub mod media;
 pub mod org;
 pub mod patch;
 pub mod user;

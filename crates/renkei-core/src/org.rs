@@ -29,6 +29,13 @@ pub struct Policy {
     pub passcode_required: bool,
     /// Whether every user must use a second factor at login.
     pub second_factor_required: bool,
+    /// Largest upload, in MiB (1–4096).
+    #[serde(default = "default_max_upload_mb")]
+    pub max_upload_mb: i64,
+}
+
+fn default_max_upload_mb() -> i64 {
+    100
 }
 
 impl Default for Policy {
@@ -39,6 +46,7 @@ impl Default for Policy {
             idle_lock_minutes: 10,
             passcode_required: false,
             second_factor_required: false,
+            max_upload_mb: default_max_upload_mb(),
         }
     }
 }
@@ -58,7 +66,13 @@ impl Policy {
         };
         in_range("retention_days", self.retention_days, 1, 30)?;
         in_range("patient_id_digits", self.patient_id_digits, 0, 8)?;
-        in_range("idle_lock_minutes", self.idle_lock_minutes, 1, 1440)
+        in_range("idle_lock_minutes", self.idle_lock_minutes, 1, 1440)?;
+        in_range("max_upload_mb", self.max_upload_mb, 1, 4096)
+    }
+
+    /// The upload limit in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_mb.max(1) as u64 * 1024 * 1024
     }
 }
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod error;
 pub mod extract;
+pub mod media;
 pub mod messaging;
 mod observe;
 mod routes;
@@ -19,7 +20,9 @@ use tokio::net::TcpListener;
 
 use crate::auth::password::Hasher;
 use crate::auth::ratelimit::RateLimiter;
+use crate::media::MediaService;
 use crate::messaging::Messaging;
+use renkei_store::blobs::BlobStore;
 
 pub use routes::openapi;
 
@@ -62,14 +65,20 @@ pub struct AppState {
     pub hasher: Hasher,
     pub limiter: Arc<RateLimiter>,
     pub messaging: Arc<Messaging>,
+    pub media: MediaService,
 }
 
 impl AppState {
     /// State over `store` with these settings and the default password hasher; starts the
     /// messaging tasks (call within a Tokio runtime).
-    pub fn new(store: Store, settings: Settings) -> Self {
+    pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
         AppState {
             messaging: Messaging::start(store.clone()),
+            media: MediaService {
+                store: store.clone(),
+                blobs,
+                limits: renkei_media::Limits::default(),
+            },
             store,
             limiter: Arc::new(RateLimiter::new(settings.login_attempts_per_minute)),
             settings: Arc::new(settings),

@@ -8,6 +8,7 @@ mod audit;
 pub mod blobs;
 mod conversations;
 mod error;
+mod media;
 mod messages;
 mod migrate;
 mod orgs;

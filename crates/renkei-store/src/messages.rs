@@ -34,6 +34,8 @@ pub enum PostRefusal {
     MentionNotMember,
     /// The sender used this client id for a message in another conversation.
     ClientIdReused,
+    /// An attached medium does not exist, is not the sender's, or has expired.
+    AttachmentNotFound,
 }
 
 /// A stored post: the message, and whether it was stored earlier (a resend).
@@ -149,6 +151,11 @@ impl Store {
                 return Ok(Err(PostRefusal::ReplyNotFound));
             }
         }
+        for attachment in msg.attachments.iter().filter(|a| a.kind == "media") {
+            if !Self::media_attachable(tx, attachment.id, post.sender_id).await? {
+                return Ok(Err(PostRefusal::AttachmentNotFound));
+            }
+        }
         let now = Timestamp::now();
         let seq = Self::append_event(
             tx,
@@ -192,6 +199,9 @@ impl Store {
         .bind(now.millis())
         .execute(&mut **tx)
         .await?;
+        for attachment in message.attachments.iter().filter(|a| a.kind == "media") {
+            Self::link_media(tx, attachment.id, post.conversation_id, seq).await?;
+        }
         Ok(Ok(Posted {
             message,
             duplicate: false,

@@ -14,6 +14,7 @@ struct Migration {
 
 const FOUNDATION: &str = include_str!("../migrations/0001_foundation.sql");
 const MESSAGING: &str = include_str!("../migrations/0002_messaging.sql");
+const MEDIA: &str = include_str!("../migrations/0004_media.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -33,6 +34,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "search",
         sqlite: include_str!("../migrations/0003_search.sqlite.sql"),
         postgres: include_str!("../migrations/0003_search.postgres.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "media",
+        sqlite: MEDIA,
+        postgres: MEDIA,
     },
 ];
 

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use renkei_core::org::{NewOrganization, OrgKind, Organization};
 use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
+use renkei_core::clock::Timestamp;
 use renkei_server::accounts;
+use renkei_server::media::MediaService;
 use renkei_server::auth::password::Hasher;
 use renkei_server::auth::token::random_password;
 use renkei_server::error::ApiError;
@@ -93,6 +95,13 @@ pub enum AdminCommand {
     },
     /// Check the audit log's hash chain; exits non-zero at the first broken link.
     VerifyAudit,
+    /// Destroy every medium whose retention has run out by now (or by --as-of, to purge early:
+    /// e.g. after an incident). The server also does this every minute.
+    ExpireMedia {
+        /// Expire what is due at this RFC 3339 time instead of now (never in the past).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Copy the SQLite database, consistently, while the server runs (PostgreSQL: use pg_dump).
     Backup {
         /// The new file to write.
@@ -162,12 +171,12 @@ pub async fn run(
     };
     let config = config::load(config_file, flags)?;
     let store = config::open_store(&config).await?;
-    let result = execute(&store, command).await;
+    let result = execute(&store, &config, command).await;
     store.close().await;
     result
 }
 
-async fn execute(store: &Store, command: AdminCommand) -> Result<(), String> {
+async fn execute(store: &Store, config: &config::Config, command: AdminCommand) -> Result<(), String> {
     match command {
         AdminCommand::CreateOrg { name, slug, kind } => {
             let org = accounts::create_org(store, None, NewOrganization { name, slug, kind })
@@ -271,6 +280,22 @@ async fn execute(store: &Store, command: AdminCommand) -> Result<(), String> {
         }
         AdminCommand::ActivateUser { login } => {
             set_status(store, &login, UserStatus::Active).await?
+        }
+        AdminCommand::ExpireMedia { as_of } => {
+            let now = Timestamp::now();
+            let at = match as_of {
+                Some(text) => Timestamp::parse_rfc3339(&text)
+                    .ok_or_else(|| format!("--as-of must be an RFC 3339 time, not {text:?}"))?
+                    .max(now),
+                None => now,
+            };
+            let media = MediaService {
+                store: store.clone(),
+                blobs: config::open_blobs(config)?,
+                limits: Default::default(),
+            };
+            let n = media.sweep(at).await.map_err(describe)?;
+            println!("{n} media expired and destroyed");
         }
         AdminCommand::Backup { to } => {
             store.backup_to(&to).await.map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use renkei_server::Settings;
 use renkei_store::Store;
+use renkei_store::blobs::{BlobStore, KeyRing, keyring};
 use serde::{Deserialize, Serialize};
 
 /// Everything `renkei` can be configured with.
@@ -22,6 +23,11 @@ pub struct Config {
     pub dicom_listen: Option<String>,
     /// `text` or `json` log lines on stderr.
     pub log_format: String,
+    /// Base64 master key for media encryption (version 1); without it the key is kept in
+    /// `<data_dir>/keys/master-1.key`, created on first start.
+    pub master_key: Option<String>,
+    /// Seconds between sweeps for expired media.
+    pub media_sweep_seconds: u64,
     /// HTTP service tunables.
     #[serde(flatten)]
     pub server: Settings,
@@ -35,6 +41,8 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             dicom_listen: None,
             log_format: "text".into(),
+            master_key: None,
+            media_sweep_seconds: 60,
             server: Settings::default(),
         }
     }
@@ -69,6 +77,18 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
     Store::open_sqlite(&path)
         .await
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// Opens the encrypted media store in `<data_dir>/blobs`, with the configured master key or
+/// the one kept in `<data_dir>/keys`.
+pub fn open_blobs(config: &Config) -> Result<BlobStore, String> {
+    create_private_dir(&config.data_dir)?;
+    let keys = match &config.master_key {
+        Some(text) => KeyRing::from_keys([(1, keyring::parse_key(text.trim()).map_err(|e| format!("master_key: {e}"))?)]),
+        None => KeyRing::load_or_create(&config.data_dir.join("keys")),
+    }
+    .map_err(|e| format!("media keys: {e}"))?;
+    BlobStore::local(&config.data_dir.join("blobs"), keys).map_err(|e| format!("media store: {e}"))
 }
 
 /// Creates `dir` readable only by its owner.

@@ -70,7 +70,8 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     let config = config::load(config_file, flags)?;
     init_logging(&config)?;
     let store = config::open_store(&config).await?;
-    let state = AppState::new(store.clone(), config.server.clone());
+    let blobs = config::open_blobs(&config)?;
+    let state = AppState::new(store.clone(), blobs, config.server.clone());
     if let Some(first) = ensure_first_admin(&store, &state.hasher)
         .await
         .map_err(|e| e.message)?
@@ -96,6 +97,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         tokio::spawn(refuse_dicom(dicom));
     }
     tokio::spawn(sweep_sessions(store.clone()));
+    tokio::spawn(sweep_media(state.media.clone(), config.media_sweep_seconds));
     println!("renkei listening on http://{http_addr}");
     tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving");
     renkei_server::serve(http, state, shutdown_signal())
@@ -122,6 +124,18 @@ async fn sweep_sessions(store: renkei_store::Store) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}
+
+/// Destroys expired media now (catching up on what expired while the server was down) and
+/// then on a schedule.
+async fn sweep_media(media: renkei_server::media::MediaService, every_seconds: u64) {
+    let mut tick = tokio::time::interval(Duration::from_secs(every_seconds.max(1)));
+    loop {
+        tick.tick().await;
+        if let Err(e) = media.sweep(Timestamp::now()).await {
+            tracing::warn!(code = e.code, "media sweep failed; retrying at the next one");
         }
     }
 }

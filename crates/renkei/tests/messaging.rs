@@ -17,6 +17,7 @@ on_both_backends!(
     direct_conversations_are_unique_and_history_pages,
     edits_and_deletions_reach_everyone_and_stay_in_the_audit_log,
     search_covers_my_conversations_only,
+    browsers_connect_with_the_session_cookie_from_the_same_origin_only,
 );
 
 struct Team {
@@ -639,4 +640,27 @@ fn urlencode(text: &str) -> String {
             }
         })
         .collect()
+}
+
+async fn browsers_connect_with_the_session_cookie_from_the_same_origin_only(storage: Storage) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let t = team(&storage, 1).await;
+    let cookie = format!("renkei_session={}", token(&t.people[0].0));
+    let url = format!("{}/ws", t.server.base.replace("http://", "ws://"));
+    let host = t.server.addr();
+    let mut same = url.as_str().into_client_request().unwrap();
+    same.headers_mut().insert("cookie", cookie.parse().unwrap());
+    same.headers_mut().insert("origin", format!("http://{host}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(same).await.unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(json!({"type": "hello"}).to_string().into())).await.unwrap();
+    let welcome = ws.next().await.unwrap().unwrap();
+    assert!(welcome.to_text().unwrap().contains("welcome"), "{welcome:?}");
+    let mut foreign = url.as_str().into_client_request().unwrap();
+    foreign.headers_mut().insert("cookie", cookie.parse().unwrap());
+    foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(foreign).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), StatusCode::FORBIDDEN),
+        other => panic!("a cross-origin upgrade must be refused: {:?}", other.map(|_| ())),
+    }
 }

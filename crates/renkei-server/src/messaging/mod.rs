@@ -134,6 +134,11 @@ pub fn refusal_error(refusal: PostRefusal) -> ApiError {
             "mention_not_member",
             "only members of the conversation can be mentioned",
         ),
+        PostRefusal::AttachmentNotFound => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attachment_not_found",
+            "an attached medium does not exist, is not yours, or has expired",
+        ),
         PostRefusal::ClientIdReused => ApiError::new(
             StatusCode::CONFLICT,
             "client_msg_id_reused",

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod conversations;
 mod me;
+mod media;
 mod messages;
 mod ops;
 mod orgs;
@@ -32,6 +33,7 @@ use crate::{AppState, observe};
         (name = "users", description = "Accounts and their lifecycle"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "conversations", description = "Direct and group conversations and their members"),
+        (name = "media", description = "Photos, videos and files: cleaned, encrypted, expiring"),
         (name = "messages", description = "Messages, history, receipts, search (live delivery: WebSocket /ws)"),
     )
 )]
@@ -88,6 +90,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::receipts))
         .routes(routes!(messages::typing))
         .routes(routes!(messages::search))
+        .routes(routes!(media::upload))
+        .routes(routes!(media::get_media))
+        .routes(routes!(media::content))
+        .routes(routes!(media::thumbnail))
 }
 
 /// The OpenAPI document of the API.

@@ -1,0 +1,242 @@
+//! The media service: takes uploads (sniffed, cleaned, encrypted, recorded), serves them to
+//! whoever may see them, and destroys them when their organization's retention runs out.
+
+use axum::http::StatusCode;
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use renkei_core::clock::Timestamp;
+use renkei_core::media::{Media, MediaKind, expiry, thumbnail_object};
+use renkei_core::org::Organization;
+use renkei_core::{Uuid, new_id};
+use renkei_media::{Limits, MediaError, MediaKind as Sniffed};
+use renkei_store::Store;
+use renkei_store::blobs::{BlobError, BlobStore, StoredBlob, WrappedKey};
+
+use crate::error::{ApiError, ApiResult, OrApi};
+
+/// Longest side of a thumbnail, in pixels.
+const THUMBNAIL_SIDE: u32 = 320;
+/// Media expired or purged per sweep step.
+const SWEEP_BATCH: i64 = 200;
+
+/// Uploads, downloads and expiry of media.
+#[derive(Clone)]
+pub struct MediaService {
+    pub store: Store,
+    pub blobs: BlobStore,
+    pub limits: Limits,
+}
+
+/// An upload as it arrives: who, where, what it claims to be, and its bytes.
+pub struct Upload<S> {
+    pub uploader: Uuid,
+    pub org: Organization,
+    pub name: String,
+    pub declared_type: String,
+    pub body: S,
+}
+
+fn media_error(e: MediaError) -> ApiError {
+    let status = match e.code() {
+        "image_too_large" | "file_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "type_mismatch" | "dangerous_type" | "unsupported_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, e.code(), e.to_string())
+}
+
+fn blob_error(e: BlobError) -> ApiError {
+    match e {
+        BlobError::TooLarge(limit) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the file is larger than this organization's limit of {} MiB", limit / (1024 * 1024)),
+        ),
+        BlobError::Interrupted(_) => ApiError::bad_request("upload_interrupted", "the upload ended before the file was complete"),
+        BlobError::NotFound => ApiError::new(StatusCode::GONE, "media_expired", "this medium has expired and was destroyed"),
+        other => ApiError::internal(&other),
+    }
+}
+
+/// Reads from `body` until `want` bytes are buffered (or it ends), failing past `limit`.
+async fn read_at_least<S, E>(body: &mut S, buffer: &mut BytesMut, want: usize, limit: u64) -> ApiResult<()>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    while buffer.len() < want {
+        match body.next().await {
+            None => break,
+            Some(Err(_)) => return Err(blob_error(BlobError::Interrupted(String::new()))),
+            Some(Ok(piece)) => {
+                buffer.extend_from_slice(&piece);
+                if buffer.len() as u64 > limit {
+                    return Err(blob_error(BlobError::TooLarge(limit)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl MediaService {
+    /// Stores an upload: the type is sniffed from the bytes and must agree with the name and
+    /// declared type; photos are re-encoded without metadata (orientation applied) and get a
+    /// thumbnail; videos lose their metadata boxes; other files are streamed through. Every
+    /// object is encrypted. A refused or cut-off upload leaves nothing behind.
+    pub async fn upload<S, E>(&self, upload: Upload<S>) -> ApiResult<Media>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display + Send,
+    {
+        let Upload { uploader, org, name, declared_type, mut body } = upload;
+        let limit = org.policy.max_upload_bytes();
+        let name = renkei_media::safe_file_name(&name).map_err(media_error)?;
+        let mut head = BytesMut::new();
+        read_at_least(&mut body, &mut head, renkei_media::SNIFF_LEN, limit).await?;
+        if head.is_empty() {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file", "the file is empty"));
+        }
+        let sniffed = renkei_media::sniff(&head);
+        renkei_media::check_declared(sniffed, &declared_type, &name).map_err(media_error)?;
+        let id = new_id();
+        let object = id.to_string();
+        let now = Timestamp::now();
+        let mut media = Media {
+            id,
+            org_id: org.id,
+            uploader_id: uploader,
+            kind: MediaKind::File,
+            mime: sniffed.mime().to_owned(),
+            name,
+            size: 0,
+            width: None,
+            height: None,
+            has_thumbnail: false,
+            created_at: now,
+            expires_at: expiry(now, org.policy.retention_days),
+            expired: false,
+        };
+        let mut keys: Vec<(String, WrappedKey)> = Vec::new();
+        let stored = if sniffed.is_decodable_photo() || sniffed.is_video() {
+            // These are cleaned whole: read them into memory, bounded by the limits.
+            let cap = if sniffed.is_video() { limit } else { limit.min(self.limits.max_photo_bytes) };
+            read_at_least(&mut body, &mut head, usize::MAX, cap).await?;
+            let bytes = head.freeze();
+            if sniffed.is_decodable_photo() {
+                let (photo, thumb) = self.clean_photo(bytes).await?;
+                media.kind = MediaKind::Photo;
+                media.mime = photo.mime.to_owned();
+                media.width = Some(i64::from(photo.width));
+                media.height = Some(i64::from(photo.height));
+                let thumb_id = thumbnail_object(id);
+                let stored_thumb = self.blobs.put_bytes(&thumb_id, Bytes::from(thumb)).await.map_err(blob_error)?;
+                keys.push((thumb_id, stored_thumb.key));
+                media.has_thumbnail = true;
+                self.put_or_clean(&object, Bytes::from(photo.bytes), &keys).await?
+            } else {
+                let clean = self.clean_video(bytes).await?;
+                media.kind = MediaKind::Video;
+                self.put_or_clean(&object, clean, &keys).await?
+            }
+        } else {
+            media.kind = if sniffed == Sniffed::Pdf { MediaKind::Pdf } else { MediaKind::File };
+            let source = futures_util::stream::iter([Ok::<Bytes, String>(head.freeze())])
+                .chain(body.map(|piece| piece.map_err(|e| e.to_string())));
+            self.blobs.put(&object, Box::pin(source), limit).await.map_err(blob_error)?
+        };
+        media.size = stored.size as i64;
+        keys.push((object.clone(), stored.key));
+        if let Err(e) = self.store.insert_media(&media, &keys).await {
+            for (object, _) in &keys {
+                let _ = self.blobs.delete(object).await;
+            }
+            return Err(ApiError::from_store(e, "media_not_found"));
+        }
+        Ok(media)
+    }
+
+    async fn put_or_clean(&self, object: &str, bytes: Bytes, earlier: &[(String, WrappedKey)]) -> ApiResult<StoredBlob> {
+        match self.blobs.put_bytes(object, bytes).await {
+            Ok(stored) => Ok(stored),
+            Err(e) => {
+                for (object, _) in earlier {
+                    let _ = self.blobs.delete(object).await;
+                }
+                Err(blob_error(e))
+            }
+        }
+    }
+
+    async fn clean_photo(&self, bytes: Bytes) -> ApiResult<(renkei_media::SanitizedPhoto, Vec<u8>)> {
+        let limits = self.limits.clone();
+        tokio::task::spawn_blocking(move || {
+            let photo = renkei_media::sanitize_photo(&bytes, &limits)?;
+            let thumb = renkei_media::thumbnail(&photo.bytes, THUMBNAIL_SIDE)?;
+            Ok::<_, MediaError>((photo, thumb.bytes))
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(media_error)
+    }
+
+    async fn clean_video(&self, bytes: Bytes) -> ApiResult<Bytes> {
+        let limits = self.limits.clone();
+        tokio::task::spawn_blocking(move || renkei_media::sanitize_mp4(&bytes, &limits).map(Bytes::from))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(media_error)
+    }
+
+    /// The medium `id` if `user` may see it; 404 otherwise (its existence is not revealed),
+    /// 410 once it expired.
+    pub async fn visible(&self, id: Uuid, user: Uuid) -> ApiResult<Media> {
+        let media = self.store.media(id).await.or_api("media_not_found")?;
+        if !self.store.may_see_media(&media, user).await.or_api("media_not_found")? {
+            return Err(ApiError::not_found("media_not_found"));
+        }
+        if media.expired {
+            return Err(blob_error(BlobError::NotFound));
+        }
+        Ok(media)
+    }
+
+    /// The plaintext of one of a medium's objects, streamed.
+    pub async fn open(&self, object: &str) -> ApiResult<BoxStream<'static, Result<Bytes, BlobError>>> {
+        let key = match self.store.object_key(object).await {
+            Err(renkei_store::StoreError::NotFound) => return Err(blob_error(BlobError::NotFound)),
+            other => other.or_api("media_not_found")?,
+        };
+        self.blobs.get(object, &key).await.map_err(blob_error)
+    }
+
+    /// Destroys every medium due at `now`: first its keys (the bytes become unreadable at
+    /// once), then its encrypted objects. Resumable: what a crash interrupts, the next sweep
+    /// finishes. Returns how many media expired.
+    pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
+        let mut expired = 0;
+        loop {
+            let batch = self.store.expire_due_media(now, SWEEP_BATCH).await.or_api("media_not_found")?;
+            expired += batch.len();
+            if (batch.len() as i64) < SWEEP_BATCH {
+                break;
+            }
+        }
+        loop {
+            let batch = self.store.unpurged_media(SWEEP_BATCH).await.or_api("media_not_found")?;
+            for media in &batch {
+                self.blobs.delete(&media.id.to_string()).await.map_err(blob_error)?;
+                self.blobs.delete(&thumbnail_object(media.id)).await.map_err(blob_error)?;
+                self.store.mark_media_purged(media.id, now).await.or_api("media_not_found")?;
+            }
+            if (batch.len() as i64) < SWEEP_BATCH {
+                break;
+            }
+        }
+        if expired > 0 {
+            tracing::info!(media = expired, "media expired and destroyed");
+            metrics::counter!("renkei_media_expired_total").increment(expired as u64);
+        }
+        Ok(expired)
+    }
+}

@@ -8,7 +8,7 @@ use renkei_core::clock::Timestamp;
 use renkei_core::media::{Media, MediaKind, expiry, thumbnail_object};
 use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
-use renkei_media::{Limits, MediaError, MediaKind as Sniffed};
+use renkei_media::{Handling, Limits, MediaError, MediaKind as Sniffed};
 use renkei_store::Store;
 use renkei_store::blobs::{BlobError, BlobStore, StoredBlob, WrappedKey};
 
@@ -99,6 +99,14 @@ impl MediaService {
         }
         let sniffed = renkei_media::sniff(&head);
         renkei_media::check_declared(sniffed, &declared_type, &name).map_err(media_error)?;
+        let handling = renkei_media::handling(sniffed);
+        if handling == Handling::Refuse {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_type",
+                format!("{} files are not accepted; send photos as JPEG", sniffed.as_str()),
+            ));
+        }
         let id = new_id();
         let object = id.to_string();
         let now = Timestamp::now();
@@ -118,12 +126,13 @@ impl MediaService {
             expired: false,
         };
         let mut keys: Vec<(String, WrappedKey)> = Vec::new();
-        let stored = if sniffed.is_decodable_photo() || sniffed.is_video() {
+        let stored = if handling != Handling::StoreAsIs {
             // These are cleaned whole: read them into memory, bounded by the limits.
-            let cap = if sniffed.is_video() { limit } else { limit.min(self.limits.max_photo_bytes) };
+            let photo = handling == Handling::SanitizePhoto;
+            let cap = if photo { limit.min(self.limits.max_photo_bytes) } else { limit };
             read_at_least(&mut body, &mut head, usize::MAX, cap).await?;
             let bytes = head.freeze();
-            if sniffed.is_decodable_photo() {
+            if photo {
                 let (photo, thumb) = self.clean_photo(bytes).await?;
                 media.kind = MediaKind::Photo;
                 media.mime = photo.mime.to_owned();
@@ -171,8 +180,7 @@ impl MediaService {
     async fn clean_photo(&self, bytes: Bytes) -> ApiResult<(renkei_media::SanitizedPhoto, Vec<u8>)> {
         let limits = self.limits.clone();
         tokio::task::spawn_blocking(move || {
-            let photo = renkei_media::sanitize_photo(&bytes, &limits)?;
-            let thumb = renkei_media::thumbnail(&photo.bytes, THUMBNAIL_SIDE)?;
+            let (photo, thumb) = renkei_media::sanitize_photo_with_thumbnail(&bytes, &limits, THUMBNAIL_SIDE)?;
             Ok::<_, MediaError>((photo, thumb.bytes))
         })
         .await
@@ -182,7 +190,7 @@ impl MediaService {
 
     async fn clean_video(&self, bytes: Bytes) -> ApiResult<Bytes> {
         let limits = self.limits.clone();
-        tokio::task::spawn_blocking(move || renkei_media::sanitize_mp4(&bytes, &limits).map(Bytes::from))
+        tokio::task::spawn_blocking(move || renkei_media::sanitize_mp4_bytes(&bytes, &limits).map(|(clean, _)| Bytes::from(clean)))
             .await
             .map_err(|e| ApiError::internal(&e))?
             .map_err(media_error)

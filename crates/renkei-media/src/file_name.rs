@@ -75,7 +75,7 @@ fn shorten(name: &str) -> String {
     }
     let (stem, extension) = match name.rsplit_once('.') {
         Some((stem, extension))
-            if !stem.is_empty() && extension.len() + 1 <= MAX_KEPT_EXTENSION_BYTES =>
+            if !stem.is_empty() && extension.len() < MAX_KEPT_EXTENSION_BYTES =>
         {
             (stem, Some(extension))
         }

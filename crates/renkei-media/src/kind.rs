@@ -87,19 +87,6 @@ impl MediaKind {
             MediaKind::Dangerous(_) | MediaKind::Other => "application/octet-stream",
         }
     }
-
-    /// Raster photos that `sanitize_photo` decodes and re-encodes.
-    pub fn is_decodable_photo(self) -> bool {
-        matches!(
-            self,
-            MediaKind::Jpeg | MediaKind::Png | MediaKind::WebP | MediaKind::Gif
-        )
-    }
-
-    /// Videos whose metadata `sanitize_mp4` removes.
-    pub fn is_video(self) -> bool {
-        matches!(self, MediaKind::Mp4 | MediaKind::QuickTime)
-    }
 }
 
 /// Recognises a file's kind from its first bytes (pass at least [`SNIFF_LEN`] when available).

@@ -25,6 +25,9 @@ const FRAGMENT_BOXES: [&[u8; 4]; 3] = [b"moof", b"mfra", b"sidx"];
 /// Deepest box nesting accepted inside `moov`.
 const MAX_DEPTH: usize = 16;
 
+/// Most top-level boxes accepted (a real file has a handful; fragmented ones a few thousand).
+const MAX_TOP_LEVEL_BOXES: usize = 100_000;
+
 /// What `sanitize_mp4` removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mp4Report {
@@ -240,6 +243,9 @@ fn read_top_level_boxes<R: Read + Seek>(
     let mut boxes = Vec::new();
     let mut start = 0u64;
     while start < file_len {
+        if boxes.len() == MAX_TOP_LEVEL_BOXES {
+            return Err(MediaError::malformed_video("too many top-level boxes"));
+        }
         if file_len - start < 8 {
             return Err(MediaError::malformed_video(
                 "trailing bytes after the last box",

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::contains;
+use common::{contains, ffmpeg_available};
 use renkei_media::{Limits, MediaError, Mp4Report, sanitize_mp4_bytes};
 
 const GPS: &[u8] = b"+35.6+139.7/";
@@ -453,14 +453,6 @@ mod with_ffmpeg {
 
     use super::*;
     use std::process::Command;
-
-    fn ffmpeg_available() -> bool {
-        let found = Command::new("ffmpeg").arg("-version").output().is_ok();
-        if !found {
-            eprintln!("SKIPPED: ffmpeg is not installed (apt-get install ffmpeg to run this test)");
-        }
-        found
-    }
 
     fn ffmpeg(args: &[&str]) -> std::process::Output {
         let output = Command::new("ffmpeg")

@@ -260,3 +260,43 @@ fn photos_over_the_byte_limit_are_refused() {
     };
     assert_eq!(code(sanitize_photo(&jpeg, &limits)), "file_too_large");
 }
+
+#[test]
+fn lossy_webp_becomes_an_upright_jpeg_when_ffmpeg_can_make_one() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("renkei-media-webp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let png_path = dir.join("in.png");
+    let webp_path = dir.join("lossy.webp");
+    std::fs::write(
+        &png_path,
+        encode_png(&DynamicImage::ImageRgb8(marked_picture(W, H)), None),
+    )
+    .expect("write png");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-y", "-i"])
+        .arg(&png_path)
+        .args(["-c:v", "libwebp", "-lossless", "0", "-quality", "95"])
+        .arg(&webp_path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    let simple = std::fs::read(&webp_path).expect("read webp");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(&simple[12..16], b"VP8 ", "ffmpeg made a lossy WebP");
+
+    let input = extend_webp(&simple, W, H, 6);
+    assert!(!leaked_metadata(&input).is_empty());
+    let photo = sanitize_photo(&input, &Limits::default()).expect("sanitised");
+    assert_eq!(
+        (photo.source_kind, photo.kind),
+        (MediaKind::WebP, MediaKind::Jpeg)
+    );
+    assert_eq!((photo.width, photo.height), (H, W));
+    assert_eq!(leaked_metadata(&photo.bytes), Vec::<String>::new());
+    let output = decode(&photo.bytes);
+    assert_eq!(corners_of(&output, RED), vec!["TR"]);
+    assert_eq!(corners_of(&output, GREEN), vec!["BR"]);
+}

@@ -345,10 +345,16 @@ fn riff_chunk(fourcc: &[u8; 4], data: &[u8]) -> Vec<u8> {
 pub fn webp_with_metadata(image: &DynamicImage, orientation: u16) -> Vec<u8> {
     let simple = encode_webp_lossless(image);
     assert_eq!(&simple[12..16], b"VP8L");
+    extend_webp(&simple, image.width(), image.height(), orientation)
+}
+
+/// Turns a simple WebP (one `VP8 ` or `VP8L` chunk) into an extended one with `EXIF` and `XMP `.
+pub fn extend_webp(simple: &[u8], width: u32, height: u32, orientation: u16) -> Vec<u8> {
+    assert!(&simple[12..16] == b"VP8L" || &simple[12..16] == b"VP8 ");
     let image_chunk = &simple[12..];
     let mut vp8x = vec![0x08 | 0x04, 0, 0, 0];
-    vp8x.extend_from_slice(&(image.width() - 1).to_le_bytes()[..3]);
-    vp8x.extend_from_slice(&(image.height() - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
     let mut body = b"WEBP".to_vec();
     body.extend_from_slice(&riff_chunk(b"VP8X", &vp8x));
     body.extend_from_slice(image_chunk);
@@ -440,4 +446,21 @@ pub fn corners_of(image: &DynamicImage, color: [u8; 3]) -> Vec<&'static str> {
         })
         .map(|(name, _, _)| name)
         .collect()
+}
+
+/// Whether `ffmpeg` can be run; when not, says so on the real stderr (not captured by the
+/// test harness) so that the skip is visible in every test run.
+pub fn ffmpeg_available() -> bool {
+    use std::io::Write;
+    let found = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: ffmpeg is not installed; `apt-get install ffmpeg` to run the ffmpeg tests"
+        );
+    }
+    found
 }

@@ -39,7 +39,9 @@ pub struct Upload<S> {
 fn media_error(e: MediaError) -> ApiError {
     let status = match e.code() {
         "image_too_large" | "file_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "type_mismatch" | "dangerous_type" | "unsupported_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "type_mismatch" | "dangerous_type" | "unsupported_type" => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     ApiError::new(status, e.code(), e.to_string())
@@ -50,16 +52,31 @@ fn blob_error(e: BlobError) -> ApiError {
         BlobError::TooLarge(limit) => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the file is larger than this organization's limit of {} MiB", limit / (1024 * 1024)),
+            format!(
+                "the file is larger than this organization's limit of {} MiB",
+                limit / (1024 * 1024)
+            ),
         ),
-        BlobError::Interrupted(_) => ApiError::bad_request("upload_interrupted", "the upload ended before the file was complete"),
-        BlobError::NotFound => ApiError::new(StatusCode::GONE, "media_expired", "this medium has expired and was destroyed"),
+        BlobError::Interrupted(_) => ApiError::bad_request(
+            "upload_interrupted",
+            "the upload ended before the file was complete",
+        ),
+        BlobError::NotFound => ApiError::new(
+            StatusCode::GONE,
+            "media_expired",
+            "this medium has expired and was destroyed",
+        ),
         other => ApiError::internal(&other),
     }
 }
 
 /// Reads from `body` until `want` bytes are buffered (or it ends), failing past `limit`.
-async fn read_at_least<S, E>(body: &mut S, buffer: &mut BytesMut, want: usize, limit: u64) -> ApiResult<()>
+async fn read_at_least<S, E>(
+    body: &mut S,
+    buffer: &mut BytesMut,
+    want: usize,
+    limit: u64,
+) -> ApiResult<()>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -89,13 +106,23 @@ impl MediaService {
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display + Send,
     {
-        let Upload { uploader, org, name, declared_type, mut body } = upload;
+        let Upload {
+            uploader,
+            org,
+            name,
+            declared_type,
+            mut body,
+        } = upload;
         let limit = org.policy.max_upload_bytes();
         let name = renkei_media::safe_file_name(&name).map_err(media_error)?;
         let mut head = BytesMut::new();
         read_at_least(&mut body, &mut head, renkei_media::SNIFF_LEN, limit).await?;
         if head.is_empty() {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty_file", "the file is empty"));
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "empty_file",
+                "the file is empty",
+            ));
         }
         let sniffed = renkei_media::sniff(&head);
         renkei_media::check_declared(sniffed, &declared_type, &name).map_err(media_error)?;
@@ -104,7 +131,10 @@ impl MediaService {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_type",
-                format!("{} files are not accepted; send photos as JPEG", sniffed.as_str()),
+                format!(
+                    "{} files are not accepted; send photos as JPEG",
+                    sniffed.as_str()
+                ),
             ));
         }
         let id = new_id();
@@ -129,7 +159,11 @@ impl MediaService {
         let stored = if handling != Handling::StoreAsIs {
             // These are cleaned whole: read them into memory, bounded by the limits.
             let photo = handling == Handling::SanitizePhoto;
-            let cap = if photo { limit.min(self.limits.max_photo_bytes) } else { limit };
+            let cap = if photo {
+                limit.min(self.limits.max_photo_bytes)
+            } else {
+                limit
+            };
             read_at_least(&mut body, &mut head, usize::MAX, cap).await?;
             let bytes = head.freeze();
             if photo {
@@ -139,20 +173,32 @@ impl MediaService {
                 media.width = Some(i64::from(photo.width));
                 media.height = Some(i64::from(photo.height));
                 let thumb_id = thumbnail_object(id);
-                let stored_thumb = self.blobs.put_bytes(&thumb_id, Bytes::from(thumb)).await.map_err(blob_error)?;
+                let stored_thumb = self
+                    .blobs
+                    .put_bytes(&thumb_id, Bytes::from(thumb))
+                    .await
+                    .map_err(blob_error)?;
                 keys.push((thumb_id, stored_thumb.key));
                 media.has_thumbnail = true;
-                self.put_or_clean(&object, Bytes::from(photo.bytes), &keys).await?
+                self.put_or_clean(&object, Bytes::from(photo.bytes), &keys)
+                    .await?
             } else {
                 let clean = self.clean_video(bytes).await?;
                 media.kind = MediaKind::Video;
                 self.put_or_clean(&object, clean, &keys).await?
             }
         } else {
-            media.kind = if sniffed == Sniffed::Pdf { MediaKind::Pdf } else { MediaKind::File };
+            media.kind = if sniffed == Sniffed::Pdf {
+                MediaKind::Pdf
+            } else {
+                MediaKind::File
+            };
             let source = futures_util::stream::iter([Ok::<Bytes, String>(head.freeze())])
                 .chain(body.map(|piece| piece.map_err(|e| e.to_string())));
-            self.blobs.put(&object, Box::pin(source), limit).await.map_err(blob_error)?
+            self.blobs
+                .put(&object, Box::pin(source), limit)
+                .await
+                .map_err(blob_error)?
         };
         media.size = stored.size as i64;
         keys.push((object.clone(), stored.key));
@@ -165,7 +211,12 @@ impl MediaService {
         Ok(media)
     }
 
-    async fn put_or_clean(&self, object: &str, bytes: Bytes, earlier: &[(String, WrappedKey)]) -> ApiResult<StoredBlob> {
+    async fn put_or_clean(
+        &self,
+        object: &str,
+        bytes: Bytes,
+        earlier: &[(String, WrappedKey)],
+    ) -> ApiResult<StoredBlob> {
         match self.blobs.put_bytes(object, bytes).await {
             Ok(stored) => Ok(stored),
             Err(e) => {
@@ -177,10 +228,14 @@ impl MediaService {
         }
     }
 
-    async fn clean_photo(&self, bytes: Bytes) -> ApiResult<(renkei_media::SanitizedPhoto, Vec<u8>)> {
+    async fn clean_photo(
+        &self,
+        bytes: Bytes,
+    ) -> ApiResult<(renkei_media::SanitizedPhoto, Vec<u8>)> {
         let limits = self.limits.clone();
         tokio::task::spawn_blocking(move || {
-            let (photo, thumb) = renkei_media::sanitize_photo_with_thumbnail(&bytes, &limits, THUMBNAIL_SIDE)?;
+            let (photo, thumb) =
+                renkei_media::sanitize_photo_with_thumbnail(&bytes, &limits, THUMBNAIL_SIDE)?;
             Ok::<_, MediaError>((photo, thumb.bytes))
         })
         .await
@@ -190,17 +245,24 @@ impl MediaService {
 
     async fn clean_video(&self, bytes: Bytes) -> ApiResult<Bytes> {
         let limits = self.limits.clone();
-        tokio::task::spawn_blocking(move || renkei_media::sanitize_mp4_bytes(&bytes, &limits).map(|(clean, _)| Bytes::from(clean)))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(media_error)
+        tokio::task::spawn_blocking(move || {
+            renkei_media::sanitize_mp4_bytes(&bytes, &limits).map(|(clean, _)| Bytes::from(clean))
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(media_error)
     }
 
     /// The medium `id` if `user` may see it; 404 otherwise (its existence is not revealed),
     /// 410 once it expired.
     pub async fn visible(&self, id: Uuid, user: Uuid) -> ApiResult<Media> {
         let media = self.store.media(id).await.or_api("media_not_found")?;
-        if !self.store.may_see_media(&media, user).await.or_api("media_not_found")? {
+        if !self
+            .store
+            .may_see_media(&media, user)
+            .await
+            .or_api("media_not_found")?
+        {
             return Err(ApiError::not_found("media_not_found"));
         }
         if media.expired {
@@ -210,7 +272,10 @@ impl MediaService {
     }
 
     /// The plaintext of one of a medium's objects, streamed.
-    pub async fn open(&self, object: &str) -> ApiResult<BoxStream<'static, Result<Bytes, BlobError>>> {
+    pub async fn open(
+        &self,
+        object: &str,
+    ) -> ApiResult<BoxStream<'static, Result<Bytes, BlobError>>> {
         let key = match self.store.object_key(object).await {
             Err(renkei_store::StoreError::NotFound) => return Err(blob_error(BlobError::NotFound)),
             other => other.or_api("media_not_found")?,
@@ -224,18 +289,35 @@ impl MediaService {
     pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
         let mut expired = 0;
         loop {
-            let batch = self.store.expire_due_media(now, SWEEP_BATCH).await.or_api("media_not_found")?;
+            let batch = self
+                .store
+                .expire_due_media(now, SWEEP_BATCH)
+                .await
+                .or_api("media_not_found")?;
             expired += batch.len();
             if (batch.len() as i64) < SWEEP_BATCH {
                 break;
             }
         }
         loop {
-            let batch = self.store.unpurged_media(SWEEP_BATCH).await.or_api("media_not_found")?;
+            let batch = self
+                .store
+                .unpurged_media(SWEEP_BATCH)
+                .await
+                .or_api("media_not_found")?;
             for media in &batch {
-                self.blobs.delete(&media.id.to_string()).await.map_err(blob_error)?;
-                self.blobs.delete(&thumbnail_object(media.id)).await.map_err(blob_error)?;
-                self.store.mark_media_purged(media.id, now).await.or_api("media_not_found")?;
+                self.blobs
+                    .delete(&media.id.to_string())
+                    .await
+                    .map_err(blob_error)?;
+                self.blobs
+                    .delete(&thumbnail_object(media.id))
+                    .await
+                    .map_err(blob_error)?;
+                self.store
+                    .mark_media_purged(media.id, now)
+                    .await
+                    .or_api("media_not_found")?;
             }
             if (batch.len() as i64) < SWEEP_BATCH {
                 break;

@@ -10,7 +10,8 @@ use crate::blobs::WrappedKey;
 use crate::rows::{named, uuid};
 use crate::{Store, StoreError, Tx};
 
-const MEDIA_COLUMNS: &str = "SELECT id, org_id, uploader_id, kind, mime, name, size, width, height, has_thumbnail,
+const MEDIA_COLUMNS: &str =
+    "SELECT id, org_id, uploader_id, kind, mime, name, size, width, height, has_thumbnail,
     created_at, expires_at, expired_at FROM media";
 
 fn media_from_row(row: &AnyRow) -> Result<Media, StoreError> {
@@ -33,7 +34,11 @@ fn media_from_row(row: &AnyRow) -> Result<Media, StoreError> {
 
 impl Store {
     /// Records a stored medium with the sealed keys of its objects, in one transaction.
-    pub async fn insert_media(&self, media: &Media, keys: &[(String, WrappedKey)]) -> Result<(), StoreError> {
+    pub async fn insert_media(
+        &self,
+        media: &Media,
+        keys: &[(String, WrappedKey)],
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO media (id, org_id, uploader_id, kind, mime, name, size, width, height, has_thumbnail,
@@ -70,8 +75,14 @@ impl Store {
     /// One medium's record.
     pub async fn media(&self, id: Uuid) -> Result<Media, StoreError> {
         let sql = format!("{MEDIA_COLUMNS} WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(&self.pool).await?;
-        row.as_ref().map(media_from_row).transpose()?.ok_or(StoreError::NotFound)
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(media_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Whether `user` may fetch a medium: its uploader, or a member of a conversation it was
@@ -101,23 +112,35 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let version: i64 = row.try_get("key_version")?;
         Ok(WrappedKey {
-            version: u32::try_from(version).map_err(|_| StoreError::Corrupt("key version".into()))?,
+            version: u32::try_from(version)
+                .map_err(|_| StoreError::Corrupt("key version".into()))?,
             sealed: row.try_get("sealed")?,
         })
     }
 
     /// Whether `sender` may attach a medium: they uploaded it and it has not expired.
-    pub(crate) async fn media_attachable(tx: &mut Tx, media: Uuid, sender: Uuid) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 AS one FROM media WHERE id = $1 AND uploader_id = $2 AND expired_at IS NULL")
-            .bind(media.to_string())
-            .bind(sender.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
+    pub(crate) async fn media_attachable(
+        tx: &mut Tx,
+        media: Uuid,
+        sender: Uuid,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM media WHERE id = $1 AND uploader_id = $2 AND expired_at IS NULL",
+        )
+        .bind(media.to_string())
+        .bind(sender.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
         Ok(row.is_some())
     }
 
     /// Records that a medium was posted in a conversation's message `seq`.
-    pub(crate) async fn link_media(tx: &mut Tx, media: Uuid, conversation: Uuid, seq: i64) -> Result<(), StoreError> {
+    pub(crate) async fn link_media(
+        tx: &mut Tx,
+        media: Uuid,
+        conversation: Uuid,
+        seq: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO media_links (media_id, conversation_id, seq) VALUES ($1, $2, $3)")
             .bind(media.to_string())
             .bind(conversation.to_string())
@@ -129,16 +152,26 @@ impl Store {
 
     /// Destroys the keys of media due at `now` (at most `limit`), marking them expired; the
     /// bytes are unreadable from the commit on. Returns the media expired.
-    pub async fn expire_due_media(&self, now: Timestamp, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+    pub async fn expire_due_media(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Uuid>, StoreError> {
         let mut tx = self.write_tx().await?;
         let rows = sqlx::query("SELECT id FROM media WHERE expired_at IS NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
             .bind(now.millis())
             .bind(limit)
             .fetch_all(&mut *tx)
             .await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| uuid(r, "id")).collect::<Result<_, _>>()?;
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .map(|r| uuid(r, "id"))
+            .collect::<Result<_, _>>()?;
         for id in &ids {
-            sqlx::query("DELETE FROM media_keys WHERE media_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM media_keys WHERE media_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE media SET expired_at = $1 WHERE id = $2")
                 .bind(now.millis())
                 .bind(id.to_string())
@@ -151,8 +184,13 @@ impl Store {
 
     /// Expired media whose bytes have not been removed yet (at most `limit`).
     pub async fn unpurged_media(&self, limit: i64) -> Result<Vec<Media>, StoreError> {
-        let sql = format!("{MEDIA_COLUMNS} WHERE expired_at IS NOT NULL AND purged_at IS NULL ORDER BY expired_at LIMIT $1");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&self.pool).await?;
+        let sql = format!(
+            "{MEDIA_COLUMNS} WHERE expired_at IS NOT NULL AND purged_at IS NULL ORDER BY expired_at LIMIT $1"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(media_from_row).collect()
     }
 

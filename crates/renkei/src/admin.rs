@@ -5,14 +5,14 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use renkei_core::clock::Timestamp;
 use renkei_core::org::{NewOrganization, OrgKind, Organization};
 use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
-use renkei_core::clock::Timestamp;
 use renkei_server::accounts;
-use renkei_server::media::MediaService;
 use renkei_server::auth::password::Hasher;
 use renkei_server::auth::token::random_password;
 use renkei_server::error::ApiError;
+use renkei_server::media::MediaService;
 use renkei_store::Store;
 use serde::Serialize;
 
@@ -176,7 +176,11 @@ pub async fn run(
     result
 }
 
-async fn execute(store: &Store, config: &config::Config, command: AdminCommand) -> Result<(), String> {
+async fn execute(
+    store: &Store,
+    config: &config::Config,
+    command: AdminCommand,
+) -> Result<(), String> {
     match command {
         AdminCommand::CreateOrg { name, slug, kind } => {
             let org = accounts::create_org(store, None, NewOrganization { name, slug, kind })

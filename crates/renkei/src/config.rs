@@ -84,7 +84,10 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
 pub fn open_blobs(config: &Config) -> Result<BlobStore, String> {
     create_private_dir(&config.data_dir)?;
     let keys = match &config.master_key {
-        Some(text) => KeyRing::from_keys([(1, keyring::parse_key(text.trim()).map_err(|e| format!("master_key: {e}"))?)]),
+        Some(text) => KeyRing::from_keys([(
+            1,
+            keyring::parse_key(text.trim()).map_err(|e| format!("master_key: {e}"))?,
+        )]),
         None => KeyRing::load_or_create(&config.data_dir.join("keys")),
     }
     .map_err(|e| format!("media keys: {e}"))?;

@@ -135,7 +135,10 @@ async fn sweep_media(media: renkei_server::media::MediaService, every_seconds: u
     loop {
         tick.tick().await;
         if let Err(e) = media.sweep(Timestamp::now()).await {
-            tracing::warn!(code = e.code, "media sweep failed; retrying at the next one");
+            tracing::warn!(
+                code = e.code,
+                "media sweep failed; retrying at the next one"
+            );
         }
     }
 }

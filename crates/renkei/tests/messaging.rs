@@ -650,17 +650,34 @@ async fn browsers_connect_with_the_session_cookie_from_the_same_origin_only(stor
     let host = t.server.addr();
     let mut same = url.as_str().into_client_request().unwrap();
     same.headers_mut().insert("cookie", cookie.parse().unwrap());
-    same.headers_mut().insert("origin", format!("http://{host}").parse().unwrap());
+    same.headers_mut()
+        .insert("origin", format!("http://{host}").parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(same).await.unwrap();
     use futures_util::{SinkExt, StreamExt};
-    ws.send(tokio_tungstenite::tungstenite::Message::Text(json!({"type": "hello"}).to_string().into())).await.unwrap();
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        json!({"type": "hello"}).to_string().into(),
+    ))
+    .await
+    .unwrap();
     let welcome = ws.next().await.unwrap().unwrap();
-    assert!(welcome.to_text().unwrap().contains("welcome"), "{welcome:?}");
+    assert!(
+        welcome.to_text().unwrap().contains("welcome"),
+        "{welcome:?}"
+    );
     let mut foreign = url.as_str().into_client_request().unwrap();
-    foreign.headers_mut().insert("cookie", cookie.parse().unwrap());
-    foreign.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    foreign
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    foreign
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
     match tokio_tungstenite::connect_async(foreign).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), StatusCode::FORBIDDEN),
-        other => panic!("a cross-origin upgrade must be refused: {:?}", other.map(|_| ())),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN)
+        }
+        other => panic!(
+            "a cross-origin upgrade must be refused: {:?}",
+            other.map(|_| ())
+        ),
     }
 }

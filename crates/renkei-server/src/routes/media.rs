@@ -63,7 +63,11 @@ pub async fn upload(
 #[utoipa::path(get, path = "/api/v1/media/{id}", tag = "media", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Media), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "media_expired")))]
-pub async fn get_media(State(state): State<AppState>, Member(me): Member, IdPath(id): IdPath) -> ApiResult<Json<Media>> {
+pub async fn get_media(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Media>> {
     Ok(Json(state.media.visible(id, me.user.id).await?))
 }
 
@@ -74,7 +78,10 @@ fn media_response(body: Body, mime: &str, disposition: &str) -> Response {
     let fixed = [
         (header::CACHE_CONTROL, "no-store"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox",
+        ),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
@@ -93,12 +100,24 @@ fn disposition(media: &Media) -> String {
     let ascii: String = media
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = media
         .name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     let kind = match media.kind {
         MediaKind::Photo | MediaKind::Video | MediaKind::Pdf => "inline",
@@ -118,10 +137,18 @@ fn served_type(media: &Media) -> &str {
 #[utoipa::path(get, path = "/api/v1/media/{id}/content", tag = "media", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "the bytes"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
-pub async fn content(State(state): State<AppState>, Member(me): Member, IdPath(id): IdPath) -> ApiResult<Response> {
+pub async fn content(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Response> {
     let media = state.media.visible(id, me.user.id).await?;
     let stream = state.media.open(&id.to_string()).await?;
-    let mut response = media_response(Body::from_stream(stream), served_type(&media), &disposition(&media));
+    let mut response = media_response(
+        Body::from_stream(stream),
+        served_type(&media),
+        &disposition(&media),
+    );
     if let Ok(v) = HeaderValue::from_str(&media.size.to_string()) {
         response.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
@@ -132,11 +159,19 @@ pub async fn content(State(state): State<AppState>, Member(me): Member, IdPath(i
 #[utoipa::path(get, path = "/api/v1/media/{id}/thumbnail", tag = "media", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "image/jpeg"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
-pub async fn thumbnail(State(state): State<AppState>, Member(me): Member, IdPath(id): IdPath) -> ApiResult<Response> {
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Response> {
     let media = state.media.visible(id, me.user.id).await?;
     if !media.has_thumbnail {
         return Err(crate::error::ApiError::not_found("thumbnail_not_found"));
     }
     let stream = state.media.open(&thumbnail_object(id)).await?;
-    Ok(media_response(Body::from_stream(stream), "image/jpeg", "inline; filename=\"thumbnail.jpg\""))
+    Ok(media_response(
+        Body::from_stream(stream),
+        "image/jpeg",
+        "inline; filename=\"thumbnail.jpg\"",
+    ))
 }

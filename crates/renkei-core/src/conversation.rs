@@ -11,6 +11,8 @@ use crate::{DomainError, validate};
 pub const MAX_BODY_CHARS: usize = 10_000;
 /// Most attachments on one message.
 pub const MAX_ATTACHMENTS: usize = 20;
+/// What a message can carry: a medium (photo, video, file) or a DICOM study.
+pub const ATTACHMENT_KINDS: &[&str] = &["media", "study"];
 /// Most members of a group.
 pub const MAX_MEMBERS: usize = 1_000;
 
@@ -149,7 +151,15 @@ impl NewMessage {
             ));
         }
         for a in &self.attachments {
-            validate::optional_text("attachment kind", &a.kind, 32)?;
+            if !ATTACHMENT_KINDS.contains(&a.kind.as_str()) {
+                return Err(DomainError::invalid(
+                    "invalid_attachment",
+                    format!(
+                        "attachment kind must be one of {}",
+                        ATTACHMENT_KINDS.join(", ")
+                    ),
+                ));
+            }
             if let Some(name) = &a.name {
                 validate::optional_text("attachment name", name, 255)?;
             }

@@ -28,6 +28,7 @@ pub mod access;
 pub mod audit;
 pub mod clock;
 pub mod conversation;
+pub mod dicom;
 pub mod error;
 pub mod kana;
 pub mod lock;

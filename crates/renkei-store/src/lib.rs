@@ -7,6 +7,7 @@
 mod audit;
 pub mod blobs;
 mod conversations;
+mod dicom;
 mod error;
 mod media;
 mod messages;
@@ -25,6 +26,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
 pub use conversations::ConversationSummary;
+pub use dicom::Indexed;
 pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
 pub use sessions::SessionRecord;

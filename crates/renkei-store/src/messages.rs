@@ -151,8 +151,13 @@ impl Store {
                 return Ok(Err(PostRefusal::ReplyNotFound));
             }
         }
-        for attachment in msg.attachments.iter().filter(|a| a.kind == "media") {
-            if !Self::media_attachable(tx, attachment.id, post.sender_id).await? {
+        for attachment in &msg.attachments {
+            let attachable = match attachment.kind.as_str() {
+                "media" => Self::media_attachable(tx, attachment.id, post.sender_id).await?,
+                "study" => Self::study_attachable(tx, attachment.id, post.sender_id).await?,
+                _ => false,
+            };
+            if !attachable {
                 return Ok(Err(PostRefusal::AttachmentNotFound));
             }
         }
@@ -199,8 +204,11 @@ impl Store {
         .bind(now.millis())
         .execute(&mut **tx)
         .await?;
-        for attachment in message.attachments.iter().filter(|a| a.kind == "media") {
-            Self::link_media(tx, attachment.id, post.conversation_id, seq).await?;
+        for attachment in &message.attachments {
+            match attachment.kind.as_str() {
+                "media" => Self::link_media(tx, attachment.id, post.conversation_id, seq).await?,
+                _ => Self::link_study(tx, attachment.id, post.conversation_id, seq).await?,
+            }
         }
         Ok(Ok(Posted {
             message,

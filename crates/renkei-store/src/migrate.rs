@@ -15,6 +15,7 @@ struct Migration {
 const FOUNDATION: &str = include_str!("../migrations/0001_foundation.sql");
 const MESSAGING: &str = include_str!("../migrations/0002_messaging.sql");
 const MEDIA: &str = include_str!("../migrations/0004_media.sql");
+const DICOM: &str = include_str!("../migrations/0005_dicom.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -40,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "media",
         sqlite: MEDIA,
         postgres: MEDIA,
+    },
+    Migration {
+        version: 5,
+        name: "dicom",
+        sqlite: DICOM,
+        postgres: DICOM,
     },
 ];
 

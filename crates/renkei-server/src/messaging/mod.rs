@@ -137,7 +137,7 @@ pub fn refusal_error(refusal: PostRefusal) -> ApiError {
         PostRefusal::AttachmentNotFound => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "attachment_not_found",
-            "an attached medium does not exist, is not yours, or has expired",
+            "an attachment does not exist, is not yours to share, or has expired",
         ),
         PostRefusal::ClientIdReused => ApiError::new(
             StatusCode::CONFLICT,

@@ -181,6 +181,17 @@ impl BlobStore {
         Ok(out.freeze())
     }
 
+    /// Seals a small secret (e.g. an organization's UID-mapping key) with the master key,
+    /// bound to `label`, for keeping in the database.
+    pub fn seal_secret(&self, secret: &[u8; 32], label: &str) -> Result<WrappedKey, BlobError> {
+        self.keys.wrap(secret, label)
+    }
+
+    /// Opens a secret sealed by [`BlobStore::seal_secret`] under the same `label`.
+    pub fn open_secret(&self, sealed: &WrappedKey, label: &str) -> Result<[u8; 32], BlobError> {
+        self.keys.unwrap(sealed, label)
+    }
+
     /// Removes object `id`; removing one that is gone is not an error.
     pub async fn delete(&self, id: &str) -> Result<(), BlobError> {
         match self.objects.delete(&path_of(id)).await {

@@ -1,0 +1,268 @@
+//! DICOM in the domain: the peers allowed to send to an organization, and the index of
+//! received (already de-identified) studies, series and instances.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::DomainError;
+use crate::clock::Timestamp;
+
+/// An address or a CIDR range of addresses, e.g. `10.1.2.0/24`, `192.168.1.5`, `fd00::/8`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl AddressRange {
+    /// Parses `address` or `address/prefix`.
+    pub fn parse(text: &str) -> Result<AddressRange, DomainError> {
+        let bad = || {
+            DomainError::invalid(
+                "invalid_address_range",
+                format!("{text:?} is not an address or CIDR range"),
+            )
+        };
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
+            None => (text.trim(), None),
+        };
+        let network: IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(AddressRange { network, prefix })
+    }
+
+    /// Whether `ip` lies in the range (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), 32, self.prefix)
+                    == masked(u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(u128::from(net), 128, self.prefix)
+                    == masked(u128::from(ip), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn masked(value: u128, bits: u8, prefix: u8) -> u128 {
+    if prefix == 0 {
+        return 0;
+    }
+    value >> (bits - prefix)
+}
+
+impl std::fmt::Display for AddressRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+/// A DICOM application entity allowed to send to an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DicomPeer {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// The calling AE title, e.g. `CT01`.
+    pub ae_title: String,
+    /// Addresses or CIDR ranges it may call from; empty means any.
+    pub allow: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+impl DicomPeer {
+    /// Whether the peer may call from `ip`.
+    pub fn admits(&self, ip: IpAddr) -> bool {
+        self.allow.is_empty()
+            || self
+                .allow
+                .iter()
+                .filter_map(|r| AddressRange::parse(r).ok())
+                .any(|r| r.contains(ip))
+    }
+}
+
+/// What an admin gives to add a peer.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDicomPeer {
+    pub ae_title: String,
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+impl NewDicomPeer {
+    /// Validates and builds the peer of `org_id`.
+    pub fn build(&self, org_id: Uuid, now: Timestamp) -> Result<DicomPeer, DomainError> {
+        let ae = validate_ae_title(&self.ae_title)?;
+        let allow = self
+            .allow
+            .iter()
+            .map(|r| AddressRange::parse(r).map(|r| r.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(DicomPeer {
+            id: crate::new_id(),
+            org_id,
+            ae_title: ae,
+            allow,
+            created_at: now,
+        })
+    }
+}
+
+/// An AE title: 1–16 characters of printable ASCII without backslash, not all spaces.
+pub fn validate_ae_title(text: &str) -> Result<String, DomainError> {
+    let trimmed = text.trim();
+    let ok = !trimmed.is_empty()
+        && trimmed.len() <= 16
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '\\' || c == ' ');
+    if !ok {
+        return Err(DomainError::invalid(
+            "invalid_ae_title",
+            "an AE title is 1-16 printable ASCII characters without backslash",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// One received, de-identified instance as the index records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedInstance {
+    pub study_uid: String,
+    pub series_uid: String,
+    pub sop_uid: String,
+    pub sop_class: String,
+    pub transfer_syntax: String,
+    pub patient_tail: String,
+    pub study_date: Option<String>,
+    pub modality: Option<String>,
+    pub body_part: Option<String>,
+    pub study_description: Option<String>,
+    pub series_description: Option<String>,
+    pub series_number: Option<i64>,
+    pub instance_number: Option<i64>,
+    pub frames: i64,
+    pub burned_in_risk: bool,
+    pub size: i64,
+}
+
+/// A study in an organization's image inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Study {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// The de-identified Study Instance UID.
+    pub study_uid: String,
+    /// The last digits of the patient ID the organization's policy shows, e.g. `5678`.
+    pub patient_tail: String,
+    pub study_date: Option<String>,
+    pub modalities: Vec<String>,
+    pub body_part: Option<String>,
+    pub description: Option<String>,
+    /// The study may show burned-in text (annotations in the pixels).
+    pub burned_in_risk: bool,
+    pub series_count: i64,
+    pub instance_count: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub expired: bool,
+}
+
+/// A series of a study.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Series {
+    pub series_uid: String,
+    pub modality: Option<String>,
+    pub series_number: Option<i64>,
+    pub description: Option<String>,
+    pub body_part: Option<String>,
+    pub instance_count: i64,
+}
+
+/// An instance of a series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Instance {
+    pub series_uid: String,
+    pub sop_uid: String,
+    pub sop_class: String,
+    pub instance_number: Option<i64>,
+    pub frames: i64,
+    pub transfer_syntax: String,
+    pub size: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_contain_what_they_should() {
+        let lan = AddressRange::parse("10.1.2.0/24").unwrap();
+        assert!(lan.contains("10.1.2.77".parse().unwrap()));
+        assert!(!lan.contains("10.1.3.1".parse().unwrap()));
+        assert!(
+            lan.contains("::ffff:10.1.2.9".parse().unwrap()),
+            "IPv4-mapped"
+        );
+        assert!(
+            AddressRange::parse("127.0.0.1")
+                .unwrap()
+                .contains("127.0.0.1".parse().unwrap())
+        );
+        assert!(
+            AddressRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            AddressRange::parse("fd00::/8")
+                .unwrap()
+                .contains("fd12::1".parse().unwrap())
+        );
+        assert!(AddressRange::parse("10.0.0.0/33").is_err());
+        assert!(AddressRange::parse("ct-room").is_err());
+    }
+
+    #[test]
+    fn ae_titles_are_checked() {
+        assert_eq!(validate_ae_title(" CT01 ").unwrap(), "CT01");
+        assert!(validate_ae_title("").is_err());
+        assert!(validate_ae_title("A\\B").is_err());
+        assert!(validate_ae_title("SEVENTEEN_CHARS_X").is_err());
+    }
+
+    #[test]
+    fn peers_admit_only_their_ranges() {
+        let peer = NewDicomPeer {
+            ae_title: "CT01".into(),
+            allow: vec!["10.1.2.0/24".into()],
+        }
+        .build(Uuid::nil(), Timestamp(0))
+        .unwrap();
+        assert!(peer.admits("10.1.2.3".parse().unwrap()));
+        assert!(!peer.admits("10.9.9.9".parse().unwrap()));
+        let anywhere = NewDicomPeer {
+            ae_title: "PACS".into(),
+            allow: vec![],
+        }
+        .build(Uuid::nil(), Timestamp(0))
+        .unwrap();
+        assert!(anywhere.admits("10.9.9.9".parse().unwrap()));
+    }
+}

@@ -1,0 +1,109 @@
+//! Turning received DICOM bytes into what may be stored: parsed, de-identified, re-written,
+//! with the facts the index needs. No I/O.
+
+use dicom_dictionary_std::tags;
+use dicom_object::file::ReadPreamble;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
+
+use crate::{DeidContext, DeidReport, deidentify};
+
+/// Why received bytes cannot be stored; the message never holds patient data.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// Not a DICOM Part 10 file, or one that does not parse.
+    #[error("the data is not a readable DICOM file")]
+    Unreadable,
+    /// It parsed, but lacks what every stored instance needs.
+    #[error("the data set lacks {0}")]
+    Missing(&'static str),
+    /// De-identification refused it.
+    #[error("de-identification failed: {0}")]
+    Deidentification(String),
+    /// Writing the de-identified object failed.
+    #[error("the de-identified object could not be written")]
+    Unwritable,
+}
+
+impl PrepareError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PrepareError::Unreadable => "dicom_unreadable",
+            PrepareError::Missing(_) => "dicom_missing_attribute",
+            PrepareError::Deidentification(_) => "dicom_deidentification_failed",
+            PrepareError::Unwritable => "dicom_unwritable",
+        }
+    }
+}
+
+/// A de-identified instance, ready to encrypt and index.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The whole Part 10 file after de-identification.
+    pub bytes: Vec<u8>,
+    pub report: DeidReport,
+    pub sop_class_uid: String,
+    pub transfer_syntax: String,
+    pub series_number: Option<i64>,
+    pub instance_number: Option<i64>,
+    pub study_description: Option<String>,
+    pub series_description: Option<String>,
+}
+
+fn text(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<String> {
+    obj.element(tag)
+        .ok()
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim_end_matches(['\0', ' ']).trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn number(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<i64> {
+    text(obj, tag).and_then(|s| s.split('\\').next().and_then(|n| n.trim().parse().ok()))
+}
+
+/// Parses a Part 10 file (with or without its 128-byte preamble), de-identifies it under `ctx`
+/// and writes it back.
+pub fn prepare(bytes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError> {
+    let mut obj = OpenFileOptions::new()
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(bytes)
+        .map_err(|_| PrepareError::Unreadable)?;
+    let report = deidentify(&mut obj, ctx)
+        .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
+    if report.study_instance_uid.is_none() {
+        return Err(PrepareError::Missing("Study Instance UID"));
+    }
+    if report.series_instance_uid.is_none() {
+        return Err(PrepareError::Missing("Series Instance UID"));
+    }
+    let sop_class_uid = text(&obj, tags::SOP_CLASS_UID)
+        .or_else(|| {
+            Some(
+                obj.meta()
+                    .media_storage_sop_class_uid()
+                    .trim_end_matches('\0')
+                    .to_owned(),
+            )
+            .filter(|s| !s.is_empty())
+        })
+        .ok_or(PrepareError::Missing("SOP Class UID"))?;
+    let transfer_syntax = obj
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches('\0')
+        .to_owned();
+    let mut out = Vec::with_capacity(bytes.len());
+    obj.write_all(&mut out)
+        .map_err(|_| PrepareError::Unwritable)?;
+    Ok(Prepared {
+        sop_class_uid,
+        transfer_syntax,
+        series_number: number(&obj, tags::SERIES_NUMBER),
+        instance_number: number(&obj, tags::INSTANCE_NUMBER),
+        study_description: text(&obj, tags::STUDY_DESCRIPTION),
+        series_description: text(&obj, tags::SERIES_DESCRIPTION),
+        bytes: out,
+        report,
+    })
+}

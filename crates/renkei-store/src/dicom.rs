@@ -1,0 +1,515 @@
+//! DICOM peers, per-organization secrets, and the study/series/instance index with the sealed
+//! key of each stored instance.
+
+use renkei_core::Uuid;
+use renkei_core::clock::Timestamp;
+use renkei_core::dicom::{DicomPeer, IndexedInstance, Instance, Series, Study};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::blobs::WrappedKey;
+use crate::rows::uuid;
+use crate::{Store, StoreError, Tx};
+
+fn peer_from_row(row: &AnyRow) -> Result<DicomPeer, StoreError> {
+    let allow: String = row.try_get("allow")?;
+    Ok(DicomPeer {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        ae_title: row.try_get("ae_title")?,
+        allow: allow
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+const STUDY_COLUMNS: &str =
+    "SELECT id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
+    burned_in_risk, series_count, instance_count, created_at, expires_at, expired_at FROM studies";
+
+fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
+    let modalities: String = row.try_get("modalities")?;
+    Ok(Study {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        study_uid: row.try_get("study_uid")?,
+        patient_tail: row.try_get("patient_tail")?,
+        study_date: row.try_get("study_date")?,
+        modalities: modalities
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        body_part: row.try_get("body_part")?,
+        description: row.try_get("description")?,
+        burned_in_risk: row.try_get::<i64, _>("burned_in_risk")? != 0,
+        series_count: row.try_get("series_count")?,
+        instance_count: row.try_get("instance_count")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        expires_at: Timestamp(row.try_get("expires_at")?),
+        expired: row.try_get::<Option<i64>, _>("expired_at")?.is_some(),
+    })
+}
+
+/// How an instance was indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indexed {
+    /// New: its object is now the one of record.
+    New { study: Uuid },
+    /// Already there (a resend): the existing object stays, the new one must be discarded.
+    Existing { study: Uuid },
+}
+
+impl Store {
+    /// Adds a DICOM peer; a taken AE title is `Duplicate("ae_title_taken")`.
+    pub async fn insert_dicom_peer(&self, peer: &DicomPeer) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO dicom_peers (id, org_id, ae_title, allow, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(peer.id.to_string())
+            .bind(peer.org_id.to_string())
+            .bind(&peer.ae_title)
+            .bind(peer.allow.join(","))
+            .bind(peer.created_at.millis())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| StoreError::classify(e, "ae_title_taken", "organization_not_found"))?;
+        Ok(())
+    }
+
+    /// The peer calling as `ae_title`.
+    pub async fn dicom_peer(&self, ae_title: &str) -> Result<DicomPeer, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, org_id, ae_title, allow, created_at FROM dicom_peers WHERE ae_title = $1",
+        )
+        .bind(ae_title.trim())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(peer_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// An organization's peers, by AE title.
+    pub async fn dicom_peers(&self, org_id: Uuid) -> Result<Vec<DicomPeer>, StoreError> {
+        let rows = sqlx::query("SELECT id, org_id, ae_title, allow, created_at FROM dicom_peers WHERE org_id = $1 ORDER BY ae_title")
+            .bind(org_id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(peer_from_row).collect()
+    }
+
+    /// Removes a peer by AE title; `NotFound` when there is none.
+    pub async fn delete_dicom_peer(&self, org_id: Uuid, ae_title: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM dicom_peers WHERE org_id = $1 AND ae_title = $2")
+            .bind(org_id.to_string())
+            .bind(ae_title.trim())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// An organization's sealed secret for `purpose`, if one was made.
+    pub async fn org_secret(&self, org_id: Uuid, purpose: &str) -> Result<WrappedKey, StoreError> {
+        let row = sqlx::query(
+            "SELECT key_version, sealed FROM org_secrets WHERE org_id = $1 AND purpose = $2",
+        )
+        .bind(org_id.to_string())
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let version: i64 = row.try_get("key_version")?;
+        Ok(WrappedKey {
+            version: u32::try_from(version)
+                .map_err(|_| StoreError::Corrupt("key version".into()))?,
+            sealed: row.try_get("sealed")?,
+        })
+    }
+
+    /// Keeps a new sealed secret unless one exists already (then that one wins); returns the one kept.
+    pub async fn keep_org_secret(
+        &self,
+        org_id: Uuid,
+        purpose: &str,
+        key: &WrappedKey,
+    ) -> Result<WrappedKey, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO org_secrets (org_id, purpose, key_version, sealed) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (org_id, purpose) DO NOTHING",
+        )
+        .bind(org_id.to_string())
+        .bind(purpose)
+        .bind(i64::from(key.version))
+        .bind(&key.sealed)
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(key.clone());
+        }
+        self.org_secret(org_id, purpose).await
+    }
+
+    /// Indexes a stored instance with its object's sealed key, creating the study and series
+    /// as needed, in one transaction. A resend of an indexed instance changes nothing.
+    pub async fn index_instance(
+        &self,
+        org_id: Uuid,
+        entry: &IndexedInstance,
+        object_id: &str,
+        key: &WrappedKey,
+        expires_at: Timestamp,
+    ) -> Result<Indexed, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let now = Timestamp::now();
+        let existing =
+            sqlx::query("SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2")
+                .bind(org_id.to_string())
+                .bind(&entry.study_uid)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let study = match &existing {
+            Some(row) => uuid(row, "id")?,
+            None => {
+                let id = renkei_core::new_id();
+                sqlx::query(
+                    "INSERT INTO studies (id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
+                         burned_in_risk, series_count, instance_count, created_at, updated_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, '', $6, $7, 0, 0, 0, $8, $8, $9)",
+                )
+                .bind(id.to_string())
+                .bind(org_id.to_string())
+                .bind(&entry.study_uid)
+                .bind(&entry.patient_tail)
+                .bind(&entry.study_date)
+                .bind(&entry.body_part)
+                .bind(&entry.study_description)
+                .bind(now.millis())
+                .bind(expires_at.millis())
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let dup =
+            sqlx::query("SELECT 1 AS one FROM instances WHERE study_id = $1 AND sop_uid = $2")
+                .bind(study.to_string())
+                .bind(&entry.sop_uid)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if dup.is_some() {
+            tx.commit().await?;
+            return Ok(Indexed::Existing { study });
+        }
+        let series_new = sqlx::query(
+            "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
+             VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (study_id, series_uid) DO NOTHING",
+        )
+        .bind(study.to_string())
+        .bind(&entry.series_uid)
+        .bind(&entry.modality)
+        .bind(entry.series_number)
+        .bind(&entry.series_description)
+        .bind(&entry.body_part)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("UPDATE series SET instance_count = instance_count + 1 WHERE study_id = $1 AND series_uid = $2")
+            .bind(study.to_string())
+            .bind(&entry.series_uid)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO instances (study_id, series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size,
+                 object_id, key_version, sealed_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(study.to_string())
+        .bind(&entry.series_uid)
+        .bind(&entry.sop_uid)
+        .bind(&entry.sop_class)
+        .bind(entry.instance_number)
+        .bind(entry.frames)
+        .bind(&entry.transfer_syntax)
+        .bind(entry.size)
+        .bind(object_id)
+        .bind(i64::from(key.version))
+        .bind(&key.sealed)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        let mut modalities: Vec<String> = existing
+            .as_ref()
+            .map(|r| r.try_get::<String, _>("modalities"))
+            .transpose()?
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(m) = &entry.modality
+            && !modalities.contains(m)
+        {
+            modalities.push(m.clone());
+        }
+        sqlx::query(
+            "UPDATE studies SET instance_count = instance_count + 1, series_count = series_count + $1, modalities = $2,
+                 burned_in_risk = CASE WHEN $3 = 1 THEN 1 ELSE burned_in_risk END, updated_at = $4
+             WHERE id = $5",
+        )
+        .bind(series_new as i64)
+        .bind(modalities.join(","))
+        .bind(i64::from(entry.burned_in_risk))
+        .bind(now.millis())
+        .bind(study.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Indexed::New { study })
+    }
+
+    /// One study.
+    pub async fn study(&self, id: Uuid) -> Result<Study, StoreError> {
+        let sql = format!("{STUDY_COLUMNS} WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(study_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One study of an organization by its (de-identified) Study Instance UID.
+    pub async fn study_by_uid(&self, org_id: Uuid, study_uid: &str) -> Result<Study, StoreError> {
+        let sql = format!("{STUDY_COLUMNS} WHERE org_id = $1 AND study_uid = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(study_uid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(study_from_row)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// An organization's studies that have not expired, newest first.
+    pub async fn studies(
+        &self,
+        org_id: Uuid,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Study>, StoreError> {
+        let sql = format!(
+            "{STUDY_COLUMNS} WHERE org_id = $1 AND expired_at IS NULL ORDER BY created_at DESC LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(study_from_row).collect()
+    }
+
+    /// A study's series, by number.
+    pub async fn series_of(&self, study: Uuid) -> Result<Vec<Series>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT series_uid, modality, series_number, description, body_part, instance_count FROM series
+             WHERE study_id = $1 ORDER BY series_number, series_uid",
+        )
+        .bind(study.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Series {
+                    series_uid: r.try_get("series_uid")?,
+                    modality: r.try_get("modality")?,
+                    series_number: r.try_get("series_number")?,
+                    description: r.try_get("description")?,
+                    body_part: r.try_get("body_part")?,
+                    instance_count: r.try_get("instance_count")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A study's instances (of one series when given), by instance number.
+    pub async fn instances_of(
+        &self,
+        study: Uuid,
+        series_uid: Option<&str>,
+    ) -> Result<Vec<Instance>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size FROM instances
+             WHERE study_id = $1 AND ($2 IS NULL OR series_uid = $2) ORDER BY series_uid, instance_number, sop_uid",
+        )
+        .bind(study.to_string())
+        .bind(series_uid)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Instance {
+                    series_uid: r.try_get("series_uid")?,
+                    sop_uid: r.try_get("sop_uid")?,
+                    sop_class: r.try_get("sop_class")?,
+                    instance_number: r.try_get("instance_number")?,
+                    frames: r.try_get("frames")?,
+                    transfer_syntax: r.try_get("transfer_syntax")?,
+                    size: r.try_get("size")?,
+                })
+            })
+            .collect()
+    }
+
+    /// An instance's object id and its sealed key; `NotFound` once destroyed.
+    pub async fn instance_object(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+    ) -> Result<(String, WrappedKey), StoreError> {
+        let row = sqlx::query(
+            "SELECT object_id, key_version, sealed_key FROM instances WHERE study_id = $1 AND sop_uid = $2 AND sealed_key IS NOT NULL",
+        )
+            .bind(study.to_string())
+            .bind(sop_uid)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let version: i64 = row.try_get("key_version")?;
+        let key = WrappedKey {
+            version: u32::try_from(version)
+                .map_err(|_| StoreError::Corrupt("key version".into()))?,
+            sealed: row.try_get("sealed_key")?,
+        };
+        Ok((row.try_get("object_id")?, key))
+    }
+
+    /// Destroys the instance keys of studies due at `now` and marks them expired.
+    pub async fn expire_due_studies(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query("SELECT id FROM studies WHERE expired_at IS NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
+            .bind(now.millis())
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .map(|r| uuid(r, "id"))
+            .collect::<Result<_, _>>()?;
+        for id in &ids {
+            sqlx::query(
+                "UPDATE instances SET key_version = NULL, sealed_key = NULL WHERE study_id = $1",
+            )
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE studies SET expired_at = $1 WHERE id = $2")
+                .bind(now.millis())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Expired studies whose objects are not removed yet, with their instances' object ids.
+    pub async fn unpurged_studies(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(Uuid, Vec<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM studies WHERE expired_at IS NOT NULL AND purged_at IS NULL LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let id = uuid(row, "id")?;
+            let objects = sqlx::query("SELECT object_id FROM instances WHERE study_id = $1")
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("object_id"))
+                .collect::<Result<Vec<String>, _>>()?;
+            out.push((id, objects));
+        }
+        Ok(out)
+    }
+
+    /// Whether `user` may see a study through a conversation it was shared in.
+    pub async fn may_see_study(&self, study: Uuid, user: Uuid) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM study_links l
+             JOIN conversation_members m ON m.conversation_id = l.conversation_id AND m.user_id = $2
+             WHERE l.study_id = $1 LIMIT 1",
+        )
+        .bind(study.to_string())
+        .bind(user.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Whether `sender` may share a study: it is live, and theirs to see (their organization's,
+    /// or shared with them).
+    pub(crate) async fn study_attachable(
+        tx: &mut Tx,
+        study: Uuid,
+        sender: Uuid,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM studies s WHERE s.id = $1 AND s.expired_at IS NULL AND (
+                 s.org_id = (SELECT org_id FROM users WHERE id = $2)
+                 OR EXISTS (SELECT 1 FROM study_links l JOIN conversation_members m
+                            ON m.conversation_id = l.conversation_id AND m.user_id = $2 WHERE l.study_id = s.id))",
+        )
+        .bind(study.to_string())
+        .bind(sender.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records that a study was shared in a conversation's message `seq`.
+    pub(crate) async fn link_study(
+        tx: &mut Tx,
+        study: Uuid,
+        conversation: Uuid,
+        seq: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO study_links (study_id, conversation_id, seq) VALUES ($1, $2, $3)")
+            .bind(study.to_string())
+            .bind(conversation.to_string())
+            .bind(seq)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records that a study's objects are gone.
+    pub async fn mark_study_purged(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE studies SET purged_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

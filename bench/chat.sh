@@ -5,7 +5,8 @@
 #
 # Usage: bench/chat.sh [sqlite] [postgres]      (both when none is named)
 # Settings (environment): CLIENTS=2000 GROUP=10 RATE=1000 DURATION=30 WARMUP=5 PORT=18100
-#   PG_URL=postgres://postgres@127.0.0.1:5432   CARGO_TARGET_DIR to reuse a release build.
+#   PG_URL=postgres://postgres@127.0.0.1:5432   CARGO_TARGET_DIR to reuse a release build,
+#   SERVER_BIN to measure another renkei binary (e.g. a patched build) with the same generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
@@ -27,7 +28,7 @@ if (( $(ulimit -n) < CLIENTS + 1024 )); then
 fi
 
 cargo build --release --locked -p renkei -p renkei-bench
-bin="$CARGO_TARGET_DIR/release/renkei"
+bin="${SERVER_BIN:-$CARGO_TARGET_DIR/release/renkei}"
 bench="$CARGO_TARGET_DIR/release/renkei-bench"
 work=$(mktemp -d)
 pg_db=""

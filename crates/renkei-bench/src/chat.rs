@@ -73,6 +73,7 @@ fn mean_batch(before: &str, after: &str) -> Option<f64> {
 struct Readings {
     server: Option<CpuSample>,
     bench: Option<CpuSample>,
+    database: Option<CpuSample>,
     machine: Option<MachineSample>,
     metrics: String,
 }
@@ -81,6 +82,7 @@ async fn read_all(api: &Api, server_pid: Option<u32>) -> Readings {
     Readings {
         server: server_pid.and_then(CpuSample::of),
         bench: CpuSample::of(std::process::id()),
+        database: CpuSample::of_command("postgres"),
         machine: MachineSample::now(),
         metrics: api.metrics().await.unwrap_or_default(),
     }
@@ -221,6 +223,7 @@ pub async fn run(args: ChatArgs) -> BenchResult<bool> {
         delivery: Latencies::new(delivery),
         server_cpu: pct(before.server, after.server),
         bench_cpu: pct(before.bench, after.bench),
+        database_cpu: pct(before.database, after.database),
         machine_cpu: before
             .machine
             .zip(after.machine)

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::BenchResult;
@@ -20,6 +21,9 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long connecting and catching up may take.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
+/// Read buffer per socket. tungstenite's default (128 KiB) is zero-filled before every read:
+/// with thousands of sockets that costs the generator memory and CPU the server should get.
+const READ_BUFFER: usize = 8 * 1024;
 
 /// The fields of a server frame the benchmark reads; the rest is skipped.
 #[derive(Deserialize)]
@@ -60,9 +64,11 @@ pub struct Connected {
 pub async fn connect(ws_url: &str, index: usize, token: &str) -> BenchResult<Connected> {
     let work = async {
         // Nagle off: a small frame must not wait for the previous one's TCP acknowledgement.
-        let (mut socket, _) = tokio_tungstenite::connect_async_with_config(ws_url, None, true)
-            .await
-            .map_err(|e| format!("client {index}: connecting: {e}"))?;
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(ws_url, Some(config), true)
+                .await
+                .map_err(|e| format!("client {index}: connecting: {e}"))?;
         let hello = serde_json::json!({"type": "hello", "token": token, "positions": null});
         socket
             .send(Message::Text(hello.to_string().into()))

@@ -28,6 +28,32 @@ impl CpuSample {
         })
     }
 
+    /// The CPU time of every process whose command name is `comm` (e.g. `postgres`), summed.
+    pub fn of_command(comm: &str) -> Option<CpuSample> {
+        let mut ticks = 0;
+        let mut found = false;
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if name.trim_end() == comm
+                && let Some(sample) = CpuSample::of(pid)
+            {
+                ticks += sample.ticks;
+                found = true;
+            }
+        }
+        found.then(|| CpuSample {
+            at: Instant::now(),
+            ticks,
+        })
+    }
+
     /// CPU used between `self` and `later`, as percent of one core.
     pub fn percent_until(&self, later: &CpuSample) -> f64 {
         let secs = later.at.duration_since(self.at).as_secs_f64();

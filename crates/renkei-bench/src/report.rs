@@ -31,6 +31,10 @@ impl Latencies {
     }
 }
 
+fn procfs_cores() -> usize {
+    crate::procfs::cores()
+}
+
 fn ms(v: f64) -> String {
     if v < 10.0 {
         format!("{v:.1}")
@@ -57,6 +61,8 @@ pub struct Summary {
     pub delivery: Latencies,
     pub server_cpu: Option<f64>,
     pub bench_cpu: Option<f64>,
+    /// PostgreSQL's processes, when it runs on this machine.
+    pub database_cpu: Option<f64>,
     pub machine_cpu: Option<f64>,
     /// Highest `VmRSS` sampled during the measured window, and `VmHWM` at the end, in KiB.
     pub server_rss_kib: Option<(u64, u64)>,
@@ -76,6 +82,18 @@ impl Summary {
         self.deliveries as f64 / self.measured.as_secs_f64()
     }
 
+    /// CPU of everything on the machine but the server, the generator and PostgreSQL: other
+    /// work that competed with the run (100 % = one core).
+    pub fn others_cpu(&self) -> Option<f64> {
+        Some(
+            self.machine_cpu?
+                - self.server_cpu?
+                - self.bench_cpu?
+                - self.database_cpu.unwrap_or(0.0),
+        )
+        .map(|v| v.max(0.0))
+    }
+
     /// Whether nothing was lost, repeated, refused or cut off.
     pub fn complete(&self) -> bool {
         self.missing == 0
@@ -86,8 +104,8 @@ impl Summary {
     }
 
     pub fn table_header() -> &'static str {
-        "| database | clients | group | target msg/s | sent | acked | acked msg/s | deliveries/s | ack p50 / p99 / max (ms) | delivery p50 / p99 / max (ms) | missing | duplicate | server CPU | server RSS peak | bench CPU | machine CPU |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|"
+        "| database | clients | group | target msg/s | sent | acked | acked msg/s | deliveries/s | ack p50 / p99 / max (ms) | delivery p50 / p99 / max (ms) | missing | duplicate | server CPU | server RSS peak | generator CPU | PostgreSQL CPU | others' CPU |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
     }
 
     /// One markdown table row.
@@ -97,7 +115,7 @@ impl Summary {
             format!("{:.0} MiB", run as f64 / 1024.0)
         });
         format!(
-            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             if self.label.is_empty() {
                 "–"
             } else {
@@ -117,7 +135,8 @@ impl Summary {
             pct(self.server_cpu),
             rss,
             pct(self.bench_cpu),
-            pct(self.machine_cpu),
+            pct(self.database_cpu),
+            pct(self.others_cpu()),
         )
     }
 
@@ -146,6 +165,18 @@ impl Summary {
             self.delivery.quantile_ms(0.99).map_or("–".into(), ms),
             self.delivery.quantile_ms(0.999).map_or("–".into(), ms),
             self.delivery.quantile_ms(1.0).map_or("–".into(), ms),
+        );
+        let cpu = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0} %"));
+        let others = self.others_cpu();
+        let _ = writeln!(
+            s,
+            "CPU (100 % = one core): server {}, generator {}, PostgreSQL {}, everything else {}, machine {} of {} %",
+            cpu(self.server_cpu),
+            cpu(self.bench_cpu),
+            cpu(self.database_cpu),
+            cpu(others),
+            cpu(self.machine_cpu),
+            procfs_cores() * 100,
         );
         if let Some((run, hwm)) = self.server_rss_kib {
             let _ = writeln!(

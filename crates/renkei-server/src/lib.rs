@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod bootstrap;
+pub mod dicom;
 pub mod error;
 pub mod extract;
 pub mod media;
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::password::Hasher;
 use crate::auth::ratelimit::RateLimiter;
+use crate::dicom::DicomService;
 use crate::media::MediaService;
 use crate::messaging::Messaging;
 use renkei_store::blobs::BlobStore;
@@ -66,6 +68,7 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub messaging: Arc<Messaging>,
     pub media: MediaService,
+    pub dicom: DicomService,
 }
 
 impl AppState {
@@ -74,6 +77,10 @@ impl AppState {
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
         AppState {
             messaging: Messaging::start(store.clone()),
+            dicom: DicomService {
+                store: store.clone(),
+                blobs: blobs.clone(),
+            },
             media: MediaService {
                 store: store.clone(),
                 blobs,

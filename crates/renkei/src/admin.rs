@@ -11,6 +11,7 @@ use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
 use renkei_server::accounts;
 use renkei_server::auth::password::Hasher;
 use renkei_server::auth::token::random_password;
+use renkei_server::dicom::DicomService;
 use renkei_server::error::ApiError;
 use renkei_server::media::MediaService;
 use renkei_store::Store;
@@ -95,8 +96,30 @@ pub enum AdminCommand {
     },
     /// Check the audit log's hash chain; exits non-zero at the first broken link.
     VerifyAudit,
-    /// Destroy every medium whose retention has run out by now (or by --as-of, to purge early:
-    /// e.g. after an incident). The server also does this every minute.
+    /// Allow a PACS or modality (by its calling AE title) to send to an organization.
+    AddDicomPeer {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        ae_title: String,
+        /// An address or CIDR range it may call from; repeat for several [default: any].
+        #[arg(long = "allow")]
+        allow: Vec<String>,
+    },
+    /// List an organization's DICOM peers.
+    ListDicomPeers {
+        #[arg(long)]
+        org: String,
+    },
+    /// Stop accepting a DICOM peer.
+    RemoveDicomPeer {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        ae_title: String,
+    },
+    /// Destroy every medium and study whose retention has run out by now (or by --as-of, to
+    /// purge early: e.g. after an incident). The server also does this every minute.
     ExpireMedia {
         /// Expire what is due at this RFC 3339 time instead of now (never in the past).
         #[arg(long)]
@@ -285,6 +308,41 @@ async fn execute(
         AdminCommand::ActivateUser { login } => {
             set_status(store, &login, UserStatus::Active).await?
         }
+        AdminCommand::AddDicomPeer {
+            org,
+            ae_title,
+            allow,
+        } => {
+            let org = org_by_slug(store, &org).await?;
+            let input = renkei_core::dicom::NewDicomPeer { ae_title, allow };
+            let peer = renkei_server::dicom::add_peer(store, None, &org, &input)
+                .await
+                .map_err(describe)?;
+            let ranges = if peer.allow.is_empty() {
+                "any address".to_owned()
+            } else {
+                peer.allow.join(", ")
+            };
+            println!("{} may send to {} from {ranges}", peer.ae_title, org.slug);
+        }
+        AdminCommand::ListDicomPeers { org } => {
+            let org = org_by_slug(store, &org).await?;
+            for peer in store.dicom_peers(org.id).await.map_err(|e| e.to_string())? {
+                let ranges = if peer.allow.is_empty() {
+                    "any".to_owned()
+                } else {
+                    peer.allow.join(",")
+                };
+                println!("{:<16} {ranges}", peer.ae_title);
+            }
+        }
+        AdminCommand::RemoveDicomPeer { org, ae_title } => {
+            let org = org_by_slug(store, &org).await?;
+            renkei_server::dicom::remove_peer(store, None, org.id, &ae_title)
+                .await
+                .map_err(describe)?;
+            println!("{ae_title} removed");
+        }
         AdminCommand::ExpireMedia { as_of } => {
             let now = Timestamp::now();
             let at = match as_of {
@@ -293,13 +351,22 @@ async fn execute(
                     .max(now),
                 None => now,
             };
+            let blobs = config::open_blobs(config)?;
             let media = MediaService {
                 store: store.clone(),
-                blobs: config::open_blobs(config)?,
+                blobs: blobs.clone(),
                 limits: Default::default(),
             };
             let n = media.sweep(at).await.map_err(describe)?;
+            let studies = DicomService {
+                store: store.clone(),
+                blobs,
+            }
+            .sweep(at)
+            .await
+            .map_err(describe)?;
             println!("{n} media expired and destroyed");
+            println!("{studies} studies expired and destroyed");
         }
         AdminCommand::Backup { to } => {
             store.backup_to(&to).await.map_err(|e| e.to_string())?;

@@ -97,7 +97,11 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         tokio::spawn(refuse_dicom(dicom));
     }
     tokio::spawn(sweep_sessions(store.clone()));
-    tokio::spawn(sweep_media(state.media.clone(), config.media_sweep_seconds));
+    tokio::spawn(sweep_media(
+        state.media.clone(),
+        state.dicom.clone(),
+        config.media_sweep_seconds,
+    ));
     println!("renkei listening on http://{http_addr}");
     tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving");
     renkei_server::serve(http, state, shutdown_signal())
@@ -128,16 +132,27 @@ async fn sweep_sessions(store: renkei_store::Store) {
     }
 }
 
-/// Destroys expired media now (catching up on what expired while the server was down) and
-/// then on a schedule.
-async fn sweep_media(media: renkei_server::media::MediaService, every_seconds: u64) {
+/// Destroys expired media and studies now (catching up on what expired while the server was
+/// down) and then on a schedule.
+async fn sweep_media(
+    media: renkei_server::media::MediaService,
+    dicom: renkei_server::dicom::DicomService,
+    every_seconds: u64,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(every_seconds.max(1)));
     loop {
         tick.tick().await;
-        if let Err(e) = media.sweep(Timestamp::now()).await {
+        let now = Timestamp::now();
+        if let Err(e) = media.sweep(now).await {
             tracing::warn!(
                 code = e.code,
                 "media sweep failed; retrying at the next one"
+            );
+        }
+        if let Err(e) = dicom.sweep(now).await {
+            tracing::warn!(
+                code = e.code,
+                "study sweep failed; retrying at the next one"
             );
         }
     }

@@ -3,11 +3,13 @@
 mod audit;
 mod auth;
 mod conversations;
+mod dicomweb;
 mod me;
 mod media;
 mod messages;
 mod ops;
 mod orgs;
+mod studies;
 mod users;
 mod ws;
 
@@ -33,6 +35,7 @@ use crate::{AppState, observe};
         (name = "users", description = "Accounts and their lifecycle"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "conversations", description = "Direct and group conversations and their members"),
+        (name = "imaging", description = "The image inbox: de-identified DICOM studies (DICOMweb at /dicomweb)"),
         (name = "media", description = "Photos, videos and files: cleaned, encrypted, expiring"),
         (name = "messages", description = "Messages, history, receipts, search (live delivery: WebSocket /ws)"),
     )
@@ -94,6 +97,12 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(media::get_media))
         .routes(routes!(media::content))
         .routes(routes!(media::thumbnail))
+        .routes(routes!(studies::inbox))
+        .routes(routes!(studies::study))
+        .routes(routes!(studies::instances))
+        .routes(routes!(studies::instance_file))
+        .routes(routes!(studies::list_peers, studies::add_peer))
+        .routes(routes!(studies::remove_peer))
 }
 
 /// The OpenAPI document of the API.
@@ -109,6 +118,22 @@ pub fn router(state: AppState) -> Router {
     let limit = state.settings.max_body_bytes;
     api.merge(ops::router())
         .route("/ws", axum::routing::get(ws::websocket))
+        .route(
+            "/dicomweb/studies",
+            axum::routing::get(dicomweb::search_studies).post(dicomweb::stow),
+        )
+        .route(
+            "/dicomweb/studies/{study}/series",
+            axum::routing::get(dicomweb::search_series),
+        )
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/instances",
+            axum::routing::get(dicomweb::search_instances),
+        )
+        .route(
+            "/dicomweb/studies/{study}/series/{series}/instances/{instance}",
+            axum::routing::get(dicomweb::retrieve_instance),
+        )
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(observe::security_headers))

@@ -1,0 +1,310 @@
+//! The imaging service: received DICOM is de-identified with the organization's secret and
+//! rules, encrypted, indexed, and later served to those who may see it, then destroyed with
+//! the organization's retention.
+
+use axum::http::StatusCode;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use renkei_core::clock::Timestamp;
+use renkei_core::dicom::{IndexedInstance, Study};
+use renkei_core::media::expiry;
+use renkei_core::org::Organization;
+use renkei_core::{Uuid, new_id};
+use renkei_dicom::DeidContext;
+use renkei_dicom::prepare::{PrepareError, prepare};
+use renkei_store::blobs::{BlobError, BlobStore};
+use renkei_store::{Indexed, Store, StoreError};
+
+use crate::error::{ApiError, ApiResult, OrApi};
+
+/// The label an organization's UID-mapping secret is sealed under.
+const DEID_SECRET: &str = "dicom_deid";
+/// Studies expired or purged per sweep step.
+const SWEEP_BATCH: i64 = 100;
+
+/// Why an instance was not stored, in the terms of a DICOM status.
+#[derive(Debug)]
+pub enum IngestFailure {
+    /// The bytes are not a DICOM object we can read (C-STORE 0xC000).
+    CannotUnderstand(String),
+    /// The data set lacks what its SOP class needs (C-STORE 0xA900).
+    DoesNotMatch(String),
+    /// Storage failed (C-STORE 0xA700).
+    OutOfResources(String),
+}
+
+impl IngestFailure {
+    /// The failure as an HTTP error (STOW-RS).
+    pub fn api_error(&self) -> ApiError {
+        match self {
+            IngestFailure::CannotUnderstand(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "dicom_unreadable",
+                m.clone(),
+            ),
+            IngestFailure::DoesNotMatch(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "dicom_missing_attribute",
+                m.clone(),
+            ),
+            IngestFailure::OutOfResources(m) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                m.clone(),
+            ),
+        }
+    }
+}
+
+/// A stored instance.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub study_id: Uuid,
+    pub study_uid: String,
+    pub series_uid: String,
+    pub sop_uid: String,
+    pub sop_class: String,
+    /// Already stored earlier (a resend): nothing changed.
+    pub duplicate: bool,
+}
+
+/// De-identification, storage, index and retrieval of DICOM.
+#[derive(Clone)]
+pub struct DicomService {
+    pub store: Store,
+    pub blobs: BlobStore,
+}
+
+fn storage(e: impl std::fmt::Display) -> IngestFailure {
+    tracing::error!(error = %e, "storing a DICOM instance failed");
+    IngestFailure::OutOfResources("the instance could not be stored; try again".into())
+}
+
+impl DicomService {
+    /// The organization's de-identification rules, with its UID secret (made on first use).
+    pub async fn context(&self, org: &Organization) -> Result<DeidContext, IngestFailure> {
+        let label = format!("{DEID_SECRET}:{}", org.id);
+        let sealed = match self.store.org_secret(org.id, DEID_SECRET).await {
+            Ok(sealed) => sealed,
+            Err(StoreError::NotFound) => {
+                let mut secret = [0u8; 32];
+                getrandom::fill(&mut secret).map_err(storage)?;
+                let sealed = self.blobs.seal_secret(&secret, &label).map_err(storage)?;
+                self.store
+                    .keep_org_secret(org.id, DEID_SECRET, &sealed)
+                    .await
+                    .map_err(storage)?
+            }
+            Err(e) => return Err(storage(e)),
+        };
+        let secret = self.blobs.open_secret(&sealed, &label).map_err(storage)?;
+        let mut ctx = DeidContext::new(secret);
+        ctx.patient_id_digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
+        Ok(ctx)
+    }
+
+    /// De-identifies, encrypts and indexes one Part 10 file; durable when this returns Ok.
+    /// A resend of a stored instance is a duplicate and changes nothing.
+    pub async fn ingest(
+        &self,
+        org: &Organization,
+        bytes: Vec<u8>,
+    ) -> Result<Ingested, IngestFailure> {
+        let ctx = self.context(org).await?;
+        let prepared = tokio::task::spawn_blocking(move || prepare(&bytes, &ctx))
+            .await
+            .map_err(storage)?
+            .map_err(|e| match e {
+                PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
+                _ => IngestFailure::CannotUnderstand(e.to_string()),
+            })?;
+        let report = &prepared.report;
+        let entry = IndexedInstance {
+            study_uid: report.study_instance_uid.clone().unwrap_or_default(),
+            series_uid: report.series_instance_uid.clone().unwrap_or_default(),
+            sop_uid: report.sop_instance_uid.clone(),
+            sop_class: prepared.sop_class_uid.clone(),
+            transfer_syntax: prepared.transfer_syntax.clone(),
+            patient_tail: report.patient_id_tail.clone(),
+            study_date: report.study_date.clone(),
+            modality: report.modality.clone(),
+            body_part: report.body_part.clone(),
+            study_description: prepared.study_description.clone(),
+            series_description: prepared.series_description.clone(),
+            series_number: prepared.series_number,
+            instance_number: prepared.instance_number,
+            frames: i64::from(report.number_of_frames.unwrap_or(1)),
+            burned_in_risk: report.burned_in_risk,
+            size: prepared.bytes.len() as i64,
+        };
+        let object = format!("dicom-{}", new_id());
+        let stored = self
+            .blobs
+            .put_bytes(&object, Bytes::from(prepared.bytes))
+            .await
+            .map_err(storage)?;
+        let expires = expiry(Timestamp::now(), org.policy.retention_days);
+        let indexed = match self
+            .store
+            .index_instance(org.id, &entry, &object, &stored.key, expires)
+            .await
+        {
+            Ok(indexed) => indexed,
+            Err(e) => {
+                let _ = self.blobs.delete(&object).await;
+                return Err(storage(e));
+            }
+        };
+        let (study_id, duplicate) = match indexed {
+            Indexed::New { study } => (study, false),
+            Indexed::Existing { study } => {
+                let _ = self.blobs.delete(&object).await;
+                (study, true)
+            }
+        };
+        metrics::counter!("renkei_dicom_instances_total", "duplicate" => duplicate.to_string())
+            .increment(1);
+        Ok(Ingested {
+            study_id,
+            study_uid: entry.study_uid,
+            series_uid: entry.series_uid,
+            sop_uid: entry.sop_uid,
+            sop_class: entry.sop_class,
+            duplicate,
+        })
+    }
+
+    /// The study `id` if `user` (of organization `org`) may see it: its organization's users,
+    /// and members of conversations it was shared in. 404 otherwise, 410 once expired.
+    pub async fn visible_study(&self, id: Uuid, user: Uuid, org: Uuid) -> ApiResult<Study> {
+        let study = self.store.study(id).await.or_api("study_not_found")?;
+        let shared = || async {
+            self.store
+                .may_see_study(id, user)
+                .await
+                .or_api("study_not_found")
+        };
+        if study.org_id != org && !shared().await? {
+            return Err(ApiError::not_found("study_not_found"));
+        }
+        if study.expired {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "study_expired",
+                "this study has expired and was destroyed",
+            ));
+        }
+        Ok(study)
+    }
+
+    /// The de-identified Part 10 bytes of an instance, streamed.
+    pub async fn open_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+    ) -> ApiResult<BoxStream<'static, Result<Bytes, BlobError>>> {
+        let (object, key) = self
+            .store
+            .instance_object(study, sop_uid)
+            .await
+            .or_api("instance_not_found")?;
+        self.blobs
+            .get(&object, &key)
+            .await
+            .map_err(|e| ApiError::internal(&e))
+    }
+
+    /// Destroys studies due at `now`: keys first, then the encrypted objects. Resumable.
+    pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
+        let mut expired = 0;
+        loop {
+            let batch = self
+                .store
+                .expire_due_studies(now, SWEEP_BATCH)
+                .await
+                .or_api("study_not_found")?;
+            expired += batch.len();
+            if (batch.len() as i64) < SWEEP_BATCH {
+                break;
+            }
+        }
+        loop {
+            let batch = self
+                .store
+                .unpurged_studies(SWEEP_BATCH)
+                .await
+                .or_api("study_not_found")?;
+            for (study, objects) in &batch {
+                for object in objects {
+                    self.blobs
+                        .delete(object)
+                        .await
+                        .map_err(|e| ApiError::internal(&e))?;
+                }
+                self.store
+                    .mark_study_purged(*study, now)
+                    .await
+                    .or_api("study_not_found")?;
+            }
+            if (batch.len() as i64) < SWEEP_BATCH {
+                break;
+            }
+        }
+        if expired > 0 {
+            tracing::info!(studies = expired, "studies expired and destroyed");
+        }
+        Ok(expired)
+    }
+}
+
+/// Allows a DICOM peer to send to `org` (audited).
+pub async fn add_peer(
+    store: &Store,
+    actor: Option<Uuid>,
+    org: &Organization,
+    input: &renkei_core::dicom::NewDicomPeer,
+) -> ApiResult<renkei_core::dicom::DicomPeer> {
+    let peer = input.build(org.id, Timestamp::now())?;
+    store
+        .insert_dicom_peer(&peer)
+        .await
+        .or_api("organization_not_found")?;
+    let event = renkei_core::audit::AuditEvent::new(
+        "dicom_peer.add",
+        Some(org.id),
+        actor,
+        "dicom_peer",
+        Some(peer.id),
+    )
+    .with_details(serde_json::json!({"ae_title": peer.ae_title, "allow": peer.allow}));
+    store
+        .append_audit(&event)
+        .await
+        .or_api("organization_not_found")?;
+    Ok(peer)
+}
+
+/// Stops accepting a DICOM peer (audited).
+pub async fn remove_peer(
+    store: &Store,
+    actor: Option<Uuid>,
+    org: Uuid,
+    ae_title: &str,
+) -> ApiResult<()> {
+    store
+        .delete_dicom_peer(org, ae_title)
+        .await
+        .or_api("dicom_peer_not_found")?;
+    let event = renkei_core::audit::AuditEvent::new(
+        "dicom_peer.remove",
+        Some(org),
+        actor,
+        "dicom_peer",
+        None,
+    )
+    .with_details(serde_json::json!({"ae_title": ae_title}));
+    store
+        .append_audit(&event)
+        .await
+        .or_api("organization_not_found")
+}

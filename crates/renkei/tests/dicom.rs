@@ -1,0 +1,305 @@
+//! Imaging over real HTTP with pydicom's real files: STOW-RS in, de-identified, indexed,
+//! searchable (QIDO-RS), retrievable (WADO-RS) without the patient's identity, scoped to the
+//! organization, shared into conversations, destroyed on schedule.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Api, Server, Storage, active_user};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    stowed_studies_are_deidentified_indexed_and_served,
+    studies_are_scoped_shared_and_expire
+);
+
+/// pydicom's test files, or `None` (said aloud) without pydicom.
+fn pydicom_files() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args(["-c", "import pydicom,os;print(os.path.join(os.path.dirname(pydicom.__file__),'data','test_files'))"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("SKIPPED: pydicom is not installed (scripts/setup.sh installs it)");
+        return None;
+    }
+    Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// (PatientName, PatientID) of a file, read by pydicom.
+fn identity(path: &Path) -> (String, String) {
+    let script = format!(
+        "import pydicom;d=pydicom.dcmread({:?});print(str(d.PatientName));print(str(d.PatientID))",
+        path.display().to_string()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    (
+        lines.next().unwrap_or_default().to_owned(),
+        lines.next().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Where a file's Pixel Data value lies (offset, length), as pydicom reads it.
+fn pixel_data_span(path: &Path) -> (usize, usize) {
+    let script = format!(
+        "import pydicom;p={:?};d=pydicom.dcmread(p);b=open(p,'rb').read();print(b.find(d.PixelData[:256]), len(d.PixelData))",
+        path.display().to_string()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut numbers = text.split_whitespace().map(|n| n.parse::<usize>().unwrap());
+    (numbers.next().unwrap(), numbers.next().unwrap())
+}
+
+fn multipart(files: &[Vec<u8>]) -> (String, Vec<u8>) {
+    let boundary = "renkei-test-boundary";
+    let mut body = Vec::new();
+    for f in files {
+        body.extend(format!("--{boundary}\r\nContent-Type: application/dicom\r\n\r\n").as_bytes());
+        body.extend(f);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (
+        format!("multipart/related; type=\"application/dicom\"; boundary={boundary}"),
+        body,
+    )
+}
+
+async fn stow(api: &Api, files: &[Vec<u8>]) -> (StatusCode, Value) {
+    let (ct, body) = multipart(files);
+    api.raw(Method::POST, "/dicomweb/studies", &ct, body).await
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn last_digits(id: &str, n: usize) -> String {
+    let digits: Vec<char> = id.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(n)..].iter().collect()
+}
+
+async fn stowed_studies_are_deidentified_indexed_and_served(storage: Storage) {
+    let Some(dir) = pydicom_files() else { return };
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let ct = std::fs::read(dir.join("CT_small.dcm")).unwrap();
+    let mr = std::fs::read(dir.join("MR_small.dcm")).unwrap();
+    let (ct_name, ct_id) = identity(&dir.join("CT_small.dcm"));
+    let (status, body) = stow(&admin, &[ct.clone(), mr.clone()]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["00081199"]["Value"].as_array().unwrap().len(), 2);
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    assert_eq!(inbox.as_array().unwrap().len(), 2, "{inbox}");
+    let ct_study = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["modalities"] == json!(["CT"]))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        ct_study["patient_tail"],
+        last_digits(&ct_id, 4),
+        "only the last 4 digits of the patient ID"
+    );
+    assert_eq!(ct_study["instance_count"], 1);
+    // QIDO finds it by modality; its attributes carry no identity.
+    let (_, found) = admin.get("/dicomweb/studies?ModalitiesInStudy=CT").await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let study_uid = found[0]["0020000D"]["Value"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        study_uid.starts_with("2.25."),
+        "UIDs are remapped: {study_uid}"
+    );
+    let (_, series) = admin
+        .get(&format!("/dicomweb/studies/{study_uid}/series"))
+        .await;
+    let series_uid = series[0]["0020000E"]["Value"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, instances) = admin
+        .get(&format!(
+            "/dicomweb/studies/{study_uid}/series/{series_uid}/instances"
+        ))
+        .await;
+    let sop_uid = instances[0]["00080018"]["Value"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // WADO-RS gives the file back, without the patient's name or full ID anywhere in it.
+    let resp = admin
+        .http
+        .get(admin.url(&format!(
+            "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}"
+        )))
+        .bearer_auth(admin.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("multipart/related")
+    );
+    let bytes = resp.bytes().await.unwrap();
+    assert!(contains(&bytes, b"DICM"));
+    for part in ct_name.split(['^', ' ']).filter(|p| p.len() >= 3) {
+        assert!(
+            !contains(&bytes, part.as_bytes()),
+            "patient name part {part:?} leaked"
+        );
+    }
+    assert!(
+        !contains(&bytes, ct_id.as_bytes()),
+        "the full patient ID leaked"
+    );
+    // The pixel data are untouched: the original's pixel bytes appear whole in the output.
+    let (start, len) = pixel_data_span(&dir.join("CT_small.dcm"));
+    assert!(
+        contains(&bytes, &ct[start..start + len]),
+        "pixel data changed"
+    );
+    // A resend is idempotent.
+    let (status, _) = stow(&admin, &[ct]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    assert_eq!(inbox.as_array().unwrap().len(), 2);
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["instance_count"] == 1),
+        "{inbox}"
+    );
+    // Bad input: garbage is refused per instance, a wrong content type outright.
+    let (status, body) = stow(&admin, &[b"not dicom at all".to_vec()]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["00081198"]["Value"][0]["00081197"]["Value"][0], 0xC000);
+    let (status, _) = admin
+        .raw(
+            Method::POST,
+            "/dicomweb/studies",
+            "text/plain",
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, body) = admin
+        .raw(
+            Method::POST,
+            "/dicomweb/studies",
+            "multipart/related; boundary=zz",
+            b"garbage".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_multipart"))
+    );
+    assert!(!server.logs().contains(&ct_id), "no patient ID in the logs");
+}
+
+async fn studies_are_scoped_shared_and_expire(storage: Storage) {
+    let Some(dir) = pydicom_files() else { return };
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (bob, bob_user) = active_user(&server, &admin, &org, "bob").await;
+    stow(&admin, &[std::fs::read(dir.join("CT_small.dcm")).unwrap()]).await;
+    let (_, inbox) = bob.get("/api/v1/studies").await;
+    let id = inbox[0]["id"].as_str().unwrap().to_owned();
+    let (status, detail) = bob.get(&format!("/api/v1/studies/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["series"].as_array().unwrap().len(), 1);
+    let (_, views) = admin
+        .get(&format!("/api/v1/audit?action=study.view&target_id={id}"))
+        .await;
+    assert_eq!(views[0]["actor_id"], bob_user["id"], "the view is audited");
+    // Another organization sees nothing.
+    let (_, other) = admin
+        .post("/api/v1/orgs", json!({"name": "Beppu Clinic"}))
+        .await;
+    admin
+        .create_user(
+            other["id"].as_str().unwrap(),
+            "dan",
+            "one-time password",
+            json!({}),
+        )
+        .await;
+    let dan = server.login("dan", "one-time password").await;
+    dan.put(
+        "/api/v1/me/password",
+        json!({"current_password": "one-time password", "new_password": common::USER_PASSWORD}),
+    )
+    .await;
+    assert_eq!(
+        dan.get(&format!("/api/v1/studies/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, dan_inbox) = dan.get("/api/v1/studies").await;
+    assert_eq!(dan_inbox, json!([]));
+    // Shared as a study card in a conversation.
+    let (_, conv) = admin
+        .post(
+            "/api/v1/conversations",
+            json!({"kind": "direct", "member_ids": [bob_user["id"]]}),
+        )
+        .await;
+    let conv = conv["id"].as_str().unwrap();
+    let (status, posted) = admin.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"client_msg_id": "s1", "body": "CT please", "attachments": [{"kind": "study", "id": id}]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    let (status, _) = dan
+        .post(
+            "/api/v1/conversations",
+            json!({"kind": "direct", "member_ids": [admin.org_id().await]}),
+        )
+        .await;
+    assert_ne!(status, StatusCode::CREATED);
+    // Expiry destroys the study; the message stays.
+    let later = renkei_core::clock::Timestamp::now()
+        .plus_secs(3 * 86_400 + 60)
+        .to_rfc3339();
+    let out = storage.admin(&["expire-media", "--as-of", &later], "");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 studies expired"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, body) = bob.get(&format!("/api/v1/studies/{id}")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("study_expired"))
+    );
+    let blobs: Vec<_> = std::fs::read_dir(storage.data_dir().join("blobs").join("blobs"))
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(
+        blobs.is_empty(),
+        "no object of the study remains: {blobs:?}"
+    );
+    let (_, history) = bob
+        .get(&format!("/api/v1/conversations/{conv}/messages"))
+        .await;
+    assert_eq!(history[0]["attachments"][0]["id"], id.as_str());
+}

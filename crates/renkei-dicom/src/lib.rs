@@ -12,6 +12,7 @@ pub mod patient_id;
 pub mod private;
 pub mod profile;
 pub mod report;
+pub mod scp;
 pub mod scrub;
 pub mod uid;
 

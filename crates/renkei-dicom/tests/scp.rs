@@ -997,6 +997,15 @@ async fn shutdown_aborts_idle_associations_after_the_grace_period() {
     }
 }
 
+/// storescu as a benchmark runs it: same options for both SCPs, no debug log.
+async fn plain_storescu(port: u16, files: &[PathBuf]) -> Output {
+    let port = port.to_string();
+    let mut args = vec!["-aet", "STORESCU", "-aec", "RENKEI", "127.0.0.1", &port];
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    dcmtk("storescu", &args).await
+}
+
 /// Not a test of correctness: `cargo test --release --test scp -- --ignored --nocapture bench`
 /// times 300 512×512×16-bit CT instances through storescu, to this SCP and to dcmtk's storescp.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1021,7 +1030,7 @@ async fn bench_300_ct_instances_against_dcmtk_storescp() {
     for _ in 0..3 {
         let scp = Scp::default().await;
         let started = Instant::now();
-        let output = storescu(&scp, &files).await;
+        let output = plain_storescu(scp.addr.port(), &files).await;
         ours.push(started.elapsed());
         assert!(output.status.success(), "{}", log_of(&output));
         assert_eq!(scp.sink.stored(), 300);
@@ -1045,12 +1054,8 @@ async fn bench_300_ct_instances_against_dcmtk_storescp() {
             assert!(Instant::now() < deadline, "storescp never listened");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let port = port.to_string();
-        let mut args = vec!["-aet", "STORESCU", "-aec", "RENKEI", "127.0.0.1", &port];
-        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        args.extend(names.iter().map(String::as_str));
         let started = Instant::now();
-        let output = dcmtk("storescu", &args).await;
+        let output = plain_storescu(port, &files).await;
         theirs.push(started.elapsed());
         assert!(output.status.success(), "{}", log_of(&output));
         let _ = storescp.kill().await;

@@ -13,6 +13,7 @@ pub mod prepare;
 pub mod private;
 pub mod profile;
 pub mod report;
+pub mod scp;
 pub mod scrub;
 pub mod uid;
 

@@ -1,0 +1,490 @@
+//! One association from A-ASSOCIATE-RQ to release or abort: negotiation, then the DIMSE loop
+//! (C-ECHO, C-STORE) with message assembly from P-DATA fragments.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dicom_ul::Pdu;
+use dicom_ul::pdu::{AssociationRJ, AssociationRQ, PDataValue, PDataValueType};
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use super::command::{
+    C_CANCEL_RQ, C_ECHO_RQ, C_ECHO_RSP, C_STORE_RQ, C_STORE_RSP, Command, Response,
+};
+use super::config::ScpConfig;
+use super::error::ScpError;
+use super::gatekeeper::{Caller, Gatekeeper};
+use super::negotiate::{self, AcceptedContext, VERIFICATION_SOP_CLASS};
+use super::part10;
+use super::pdu;
+use super::sink::{InstanceSink, ReceivedInstance, StoreFailure};
+use super::status;
+
+/// The longest command set we assemble (real ones are a few hundred bytes).
+const MAX_COMMAND_LENGTH: usize = 64 * 1024;
+/// Socket read buffer.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// What one association needs from the server.
+pub(crate) struct Services {
+    pub config: Arc<ScpConfig>,
+    pub gatekeeper: Arc<dyn Gatekeeper>,
+    pub sink: Arc<dyn InstanceSink>,
+}
+
+/// Serves one connection to its end; errors are logged here, never returned.
+pub(crate) async fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    services: Arc<Services>,
+    stop: watch::Receiver<bool>,
+) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::warn!(%peer, %error, "cannot set TCP_NODELAY");
+    }
+    let mut stream = BufReader::with_capacity(READ_BUFFER, stream);
+    let config = &services.config;
+    let outcome = match read_request(&mut stream, config.read_timeout, stop.clone()).await {
+        Ok(request) => match admit(&request, peer, &services) {
+            Ok((caller, negotiated)) => {
+                let accept = Pdu::AssociationAC(negotiated.accept);
+                match pdu::write(&mut stream, &accept, config.read_timeout).await {
+                    Ok(()) => {
+                        tracing::info!(
+                            %peer,
+                            calling_ae = %caller.calling_ae,
+                            contexts = negotiated.contexts.len(),
+                            "association accepted"
+                        );
+                        let mut association = Association {
+                            stream,
+                            services: services.clone(),
+                            caller,
+                            contexts: negotiated.contexts,
+                            peer_max_pdu_length: negotiated.peer_max_pdu_length,
+                            stop,
+                            stored: 0,
+                        };
+                        let result = association.serve().await;
+                        tracing::info!(%peer, stored = association.stored, "association ended");
+                        stream = association.stream;
+                        result
+                    }
+                    Err(error) => Err(error),
+                }
+            }
+            Err(rejection) => {
+                let result = pdu::write(
+                    &mut stream,
+                    &Pdu::AssociationRJ(rejection),
+                    config.read_timeout,
+                )
+                .await;
+                let _ = stream.get_mut().shutdown().await;
+                result
+            }
+        },
+        Err(error) => Err(error),
+    };
+    if let Err(error) = outcome {
+        end_with_error(&mut stream, peer, &error, config).await;
+    }
+}
+
+/// Reads the A-ASSOCIATE-RQ that opens every association.
+pub(crate) async fn read_request(
+    stream: &mut BufReader<TcpStream>,
+    timeout: Duration,
+    stop: watch::Receiver<bool>,
+) -> Result<AssociationRQ, ScpError> {
+    let pdu = tokio::select! {
+        biased;
+        () = stopped(stop) => return Err(ScpError::Shutdown),
+        pdu = pdu::read(stream, pdu::MAX_CONTROL_PDU_LENGTH, timeout) => pdu?,
+    };
+    match pdu {
+        Pdu::AssociationRQ(request) => Ok(request),
+        other => Err(ScpError::UnexpectedPdu(pdu_name(&other))),
+    }
+}
+
+/// Called AE, gatekeeper, then presentation contexts.
+fn admit(
+    request: &AssociationRQ,
+    peer: SocketAddr,
+    services: &Services,
+) -> Result<(Caller, negotiate::Negotiated), AssociationRJ> {
+    if let Err(rejection) = negotiate::precheck(request, &services.config) {
+        tracing::warn!(%peer, calling_ae = %request.calling_ae_title, reason = %rejection.source, "association rejected");
+        return Err(rejection);
+    }
+    let caller = services
+        .gatekeeper
+        .admit(
+            &request.calling_ae_title,
+            &request.called_ae_title,
+            peer.ip(),
+        )
+        .map_err(|refusal| {
+            tracing::warn!(%peer, calling_ae = %request.calling_ae_title, code = refusal.code(), %refusal, "association refused by the gatekeeper");
+            negotiate::rejection(&refusal)
+        })?;
+    Ok((caller, negotiate::negotiate(request, &services.config)))
+}
+
+/// Tells the peer (A-ABORT) when it still listens, then closes.
+async fn end_with_error(
+    stream: &mut BufReader<TcpStream>,
+    peer: SocketAddr,
+    error: &ScpError,
+    config: &ScpConfig,
+) {
+    match error {
+        ScpError::PeerAborted | ScpError::PeerClosed => {
+            tracing::info!(%peer, code = error.code(), "association ended by the peer");
+        }
+        _ => {
+            tracing::warn!(%peer, code = error.code(), %error, "aborting the association");
+            let abort = pdu::abort(pdu::abort_reason(error));
+            let _ = pdu::write(stream, &abort, config.read_timeout.min(WRITE_GRACE)).await;
+        }
+    }
+    let _ = stream.get_mut().shutdown().await;
+}
+
+/// How long an A-ABORT may take to leave.
+const WRITE_GRACE: Duration = Duration::from_secs(5);
+
+/// Resolves once the server asks associations to stop; never if it cannot ask any more.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    if stop.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn pdu_name(pdu: &Pdu) -> &'static str {
+    match pdu {
+        Pdu::Unknown { .. } => "unknown",
+        Pdu::AssociationRQ(_) => "A-ASSOCIATE-RQ",
+        Pdu::AssociationAC(_) => "A-ASSOCIATE-AC",
+        Pdu::AssociationRJ(_) => "A-ASSOCIATE-RJ",
+        Pdu::PData { .. } => "P-DATA-TF",
+        Pdu::ReleaseRQ => "A-RELEASE-RQ",
+        Pdu::ReleaseRP => "A-RELEASE-RP",
+        Pdu::AbortRQ { .. } => "A-ABORT",
+    }
+}
+
+/// An established association.
+struct Association {
+    stream: BufReader<TcpStream>,
+    services: Arc<Services>,
+    caller: Caller,
+    contexts: HashMap<u8, AcceptedContext>,
+    peer_max_pdu_length: u32,
+    stop: watch::Receiver<bool>,
+    stored: u64,
+}
+
+/// A DIMSE message being assembled from PDVs.
+struct Message {
+    context_id: u8,
+    command_bytes: Vec<u8>,
+    command: Option<Command>,
+    data: Data,
+}
+
+/// What happens to the data set fragments of the message.
+enum Data {
+    /// No data set (yet).
+    None,
+    /// Collected into a Part 10 file behind its meta group.
+    Collect {
+        file: Vec<u8>,
+        dataset_offset: usize,
+    },
+    /// Read and dropped; the request is answered with this failure.
+    Discard { answer: Answer },
+}
+
+/// A non-success answer decided before the data set is complete.
+#[derive(Debug, Clone)]
+struct Answer {
+    status: u16,
+    comment: &'static str,
+}
+
+impl Association {
+    async fn serve(&mut self) -> Result<(), ScpError> {
+        let config = self.services.config.clone();
+        let mut message: Option<Message> = None;
+        loop {
+            let pdu = tokio::select! {
+                biased;
+                () = stopped(self.stop.clone()) => return Err(ScpError::Shutdown),
+                pdu = pdu::read(&mut self.stream, config.max_pdu_length, config.read_timeout) => pdu?,
+            };
+            match pdu {
+                Pdu::PData { data } => {
+                    for pdv in data {
+                        if let Some(complete) = self.take_fragment(&mut message, pdv)? {
+                            self.dispatch(complete).await?;
+                        }
+                    }
+                }
+                Pdu::ReleaseRQ => {
+                    if message.is_some() {
+                        tracing::warn!(
+                            peer = %self.caller.peer,
+                            "release requested in the middle of a message; the message is dropped"
+                        );
+                    }
+                    pdu::write(&mut self.stream, &Pdu::ReleaseRP, config.read_timeout).await?;
+                    let _ = self.stream.get_mut().shutdown().await;
+                    return Ok(());
+                }
+                Pdu::AbortRQ { .. } => return Err(ScpError::PeerAborted),
+                other => return Err(ScpError::UnexpectedPdu(pdu_name(&other))),
+            }
+        }
+    }
+
+    /// Adds one PDV to the message under way; returns the message once it is complete.
+    fn take_fragment(
+        &self,
+        slot: &mut Option<Message>,
+        pdv: PDataValue,
+    ) -> Result<Option<Message>, ScpError> {
+        let Some(context) = self.contexts.get(&pdv.presentation_context_id) else {
+            return Err(ScpError::Protocol(
+                "P-DATA on a presentation context that was not accepted",
+            ));
+        };
+        let message = slot.get_or_insert_with(|| Message {
+            context_id: pdv.presentation_context_id,
+            command_bytes: Vec::new(),
+            command: None,
+            data: Data::None,
+        });
+        if message.context_id != pdv.presentation_context_id {
+            return Err(ScpError::Protocol(
+                "one message spans two presentation contexts",
+            ));
+        }
+        match pdv.value_type {
+            PDataValueType::Command => {
+                if message.command.is_some() {
+                    return Err(ScpError::Protocol("command fragment after the command"));
+                }
+                if message.command_bytes.len() + pdv.data.len() > MAX_COMMAND_LENGTH {
+                    return Err(ScpError::Protocol("command set too long"));
+                }
+                message.command_bytes.extend_from_slice(&pdv.data);
+                if !pdv.is_last {
+                    return Ok(None);
+                }
+                let command = Command::parse(&message.command_bytes)
+                    .map_err(|error| ScpError::Protocol(error.0))?;
+                message.command_bytes = Vec::new();
+                let has_data_set = command.has_data_set;
+                if has_data_set {
+                    message.data = self.prepare_data(&command, context);
+                }
+                message.command = Some(command);
+                if has_data_set {
+                    Ok(None)
+                } else {
+                    Ok(slot.take())
+                }
+            }
+            PDataValueType::Data => {
+                let Some(command) = &message.command else {
+                    return Err(ScpError::Protocol("data set fragment before the command"));
+                };
+                if !command.has_data_set {
+                    return Err(ScpError::Protocol(
+                        "data set fragment for a command without data set",
+                    ));
+                }
+                let limit = self.services.config.max_instance_size;
+                if let Data::Collect {
+                    file,
+                    dataset_offset,
+                } = &mut message.data
+                {
+                    let received = (file.len() - *dataset_offset) as u64;
+                    if received + pdv.data.len() as u64 > limit {
+                        message.data = Data::Discard {
+                            answer: Answer {
+                                status: status::OUT_OF_RESOURCES,
+                                comment: "instance larger than the size limit",
+                            },
+                        };
+                    } else {
+                        file.extend_from_slice(&pdv.data);
+                    }
+                }
+                if pdv.is_last {
+                    Ok(slot.take())
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    /// Decides, once the command is known, what to do with the data set that follows.
+    fn prepare_data(&self, command: &Command, context: &AcceptedContext) -> Data {
+        let refuse = |status, comment| Data::Discard {
+            answer: Answer { status, comment },
+        };
+        if command.field != C_STORE_RQ {
+            return refuse(status::UNRECOGNIZED_OPERATION, "operation not supported");
+        }
+        let (Some(class), Some(instance)) = (
+            &command.affected_sop_class_uid,
+            &command.affected_sop_instance_uid,
+        ) else {
+            return refuse(
+                status::CANNOT_UNDERSTAND,
+                "C-STORE request without Affected SOP Class or Instance UID",
+            );
+        };
+        if *class != context.abstract_syntax || class == VERIFICATION_SOP_CLASS {
+            return refuse(
+                status::SOP_CLASS_NOT_SUPPORTED,
+                "SOP class differs from the presentation context",
+            );
+        }
+        match part10::file_prefix(
+            class,
+            instance,
+            &context.transfer_syntax,
+            &self.caller.calling_ae,
+        ) {
+            Ok(file) => Data::Collect {
+                dataset_offset: file.len(),
+                file,
+            },
+            Err(_) => refuse(
+                status::CANNOT_UNDERSTAND,
+                "cannot build the file meta group",
+            ),
+        }
+    }
+
+    /// Answers one complete message.
+    async fn dispatch(&mut self, message: Message) -> Result<(), ScpError> {
+        let Some(command) = message.command else {
+            return Err(ScpError::Protocol("message without command"));
+        };
+        if command.field == C_CANCEL_RQ {
+            return Ok(());
+        }
+        if command.field & 0x8000 != 0 {
+            return Err(ScpError::Protocol("DIMSE response sent to the SCP"));
+        }
+        let Some(message_id) = command.message_id else {
+            return Err(ScpError::Protocol("request without Message ID"));
+        };
+        let class = command.affected_sop_class_uid.as_deref();
+        let instance = command.affected_sop_instance_uid.as_deref();
+        let mut response = Response {
+            field: command.field | 0x8000,
+            message_id,
+            affected_sop_class_uid: class,
+            affected_sop_instance_uid: instance,
+            status: status::SUCCESS,
+            error_comment: None,
+        };
+        let comment: String;
+        match (command.field, message.data) {
+            (C_ECHO_RQ, Data::None) => {
+                response.field = C_ECHO_RSP;
+                response.affected_sop_class_uid = Some(class.unwrap_or(VERIFICATION_SOP_CLASS));
+            }
+            (_, Data::Discard { answer }) => {
+                response.status = answer.status;
+                response.error_comment = Some(answer.comment);
+            }
+            (
+                C_STORE_RQ,
+                Data::Collect {
+                    file,
+                    dataset_offset,
+                },
+            ) => {
+                let (Some(class), Some(instance)) = (class, instance) else {
+                    return Err(ScpError::Protocol("C-STORE without UIDs"));
+                };
+                response.field = C_STORE_RSP;
+                match self
+                    .store(message.context_id, class, instance, file, dataset_offset)
+                    .await
+                {
+                    Ok(code) => response.status = code,
+                    Err(failure) => {
+                        response.status = failure.status();
+                        comment = failure.comment().to_string();
+                        response.error_comment = Some(&comment);
+                    }
+                }
+            }
+            (C_STORE_RQ, Data::None) => {
+                response.status = status::CANNOT_UNDERSTAND;
+                response.error_comment = Some("C-STORE request without data set");
+            }
+            (_, _) => {
+                response.status = status::UNRECOGNIZED_OPERATION;
+                response.error_comment = Some("operation not supported");
+            }
+        }
+        let bytes = response.encode();
+        let timeout = self.services.config.read_timeout;
+        for pdu in pdu::command_pdus(message.context_id, &bytes, self.peer_max_pdu_length) {
+            pdu::write(&mut self.stream, &pdu, timeout).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks a complete instance and hands it to the sink.
+    async fn store(
+        &mut self,
+        context_id: u8,
+        class: &str,
+        instance: &str,
+        file: Vec<u8>,
+        dataset_offset: usize,
+    ) -> Result<u16, StoreFailure> {
+        part10::check_identity(&file, class, instance)?;
+        let transfer_syntax_uid = self
+            .contexts
+            .get(&context_id)
+            .map(|context| context.transfer_syntax.clone())
+            .unwrap_or_default();
+        let received = ReceivedInstance {
+            sop_class_uid: class.to_string(),
+            sop_instance_uid: instance.to_string(),
+            transfer_syntax_uid,
+            file,
+            dataset_offset,
+        };
+        let size = received.dataset().len();
+        let services = self.services.clone();
+        match services.sink.store(&self.caller, received).await {
+            Ok(outcome) => {
+                self.stored += 1;
+                tracing::debug!(peer = %self.caller.peer, size, status = outcome.status(), "instance stored");
+                Ok(outcome.status())
+            }
+            Err(failure) => {
+                tracing::warn!(peer = %self.caller.peer, size, code = failure.code(), %failure, "the sink refused an instance");
+                Err(failure)
+            }
+        }
+    }
+}

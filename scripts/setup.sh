@@ -6,6 +6,7 @@ need_apt=()
 command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pg_isready >/dev/null || need_apt+=(postgresql-client)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)   # real MP4/MOV files for the video tests
+command -v storescu >/dev/null || need_apt+=(dcmtk)   # real DICOM peers: echoscu, storescu, storescp
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   apt-get update -qq

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod bootstrap;
 pub mod dicom;
+pub mod dicom_scp;
 pub mod error;
 pub mod extract;
 pub mod media;

@@ -21,6 +21,8 @@ pub struct Config {
     pub listen: String,
     /// DICOM address; off when absent.
     pub dicom_listen: Option<String>,
+    /// renkei's own AE title.
+    pub dicom_ae: String,
     /// `text` or `json` log lines on stderr.
     pub log_format: String,
     /// Base64 master key for media encryption (version 1); without it the key is kept in
@@ -40,6 +42,7 @@ impl Default for Config {
             database_url: None,
             listen: "127.0.0.1:8080".into(),
             dicom_listen: None,
+            dicom_ae: "RENKEI".into(),
             log_format: "text".into(),
             master_key: None,
             media_sweep_seconds: 60,

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use clap::Args;
 use renkei_core::clock::Timestamp;
+use renkei_dicom::scp::ScpConfig;
 use renkei_server::AppState;
 use renkei_server::bootstrap::ensure_first_admin;
+use renkei_server::dicom_scp::{IngestSink, PeerDirectory};
 use serde::Serialize;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::StorageArgs;
@@ -23,6 +26,9 @@ pub struct ServeArgs {
     /// DICOM address, e.g. 0.0.0.0:11112 [default: off]
     #[arg(long)]
     dicom_listen: Option<String>,
+    /// renkei's own AE title [default: RENKEI]
+    #[arg(long)]
+    dicom_ae: Option<String>,
     /// Log line format: text or json [default: text]
     #[arg(long)]
     log_format: Option<String>,
@@ -41,6 +47,8 @@ struct Flags<'a> {
     dicom_listen: Option<&'a String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log_format: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dicom_ae: Option<&'a String>,
 }
 
 fn init_logging(config: &Config) -> Result<(), String> {
@@ -66,6 +74,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         listen: args.listen.as_ref(),
         dicom_listen: args.dicom_listen.as_ref(),
         log_format: args.log_format.as_ref(),
+        dicom_ae: args.dicom_ae.as_ref(),
     };
     let config = config::load(config_file, flags)?;
     init_logging(&config)?;
@@ -91,10 +100,26 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let dicom_addr = dicom.local_addr().map_err(|e| e.to_string())?;
+        let scp_config = ScpConfig {
+            ae_title: config.dicom_ae.clone(),
+            ..ScpConfig::default()
+        };
+        let peers = PeerDirectory::start(store.clone()).await;
+        let sink = Arc::new(IngestSink {
+            dicom: state.dicom.clone(),
+        });
         println!(
-            "renkei DICOM port bound on {dicom_addr} (the DICOM service is not built yet: connections are closed)"
+            "renkei DICOM listening on {dicom_addr} as AE {}",
+            config.dicom_ae
         );
-        tokio::spawn(refuse_dicom(dicom));
+        tokio::spawn(async move {
+            if let Err(e) =
+                renkei_dicom::scp::serve(dicom, scp_config, peers, sink, std::future::pending())
+                    .await
+            {
+                tracing::error!(error = %e, "the DICOM service stopped");
+            }
+        });
     }
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(sweep_media(
@@ -110,13 +135,6 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     store.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Holds the DICOM port until the DICOM service exists, closing each connection at once.
-async fn refuse_dicom(listener: TcpListener) {
-    while let Ok((socket, _)) = listener.accept().await {
-        drop(socket);
-    }
 }
 
 /// Removes expired sessions every ten minutes.

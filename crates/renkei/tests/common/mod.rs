@@ -119,6 +119,16 @@ impl Server {
 
     /// Starts the server on `storage` listening on `listen`.
     pub fn start_on(storage: &Storage, env: &[(&str, &str)], listen: &str) -> Server {
+        Server::start_with(storage, env, listen, &[])
+    }
+
+    /// Starts the server with extra `serve` flags.
+    pub fn start_with(
+        storage: &Storage,
+        env: &[(&str, &str)],
+        listen: &str,
+        flags: &[&str],
+    ) -> Server {
         let stderr_path = storage
             .dir
             .path()
@@ -127,6 +137,7 @@ impl Server {
             .arg("serve")
             .args(storage.storage_args())
             .args(["--listen", listen])
+            .args(flags)
             .envs(env.iter().copied())
             .current_dir(storage.dir.path())
             .stdout(Stdio::piped())
@@ -167,6 +178,14 @@ impl Server {
             l.trim()
                 .strip_prefix("password:")
                 .map(|p| p.trim().to_owned())
+        })
+    }
+
+    /// The DICOM address the server printed, when it serves DICOM.
+    pub fn dicom_addr(&self) -> Option<String> {
+        self.stdout.lock().unwrap().iter().find_map(|l| {
+            l.strip_prefix("renkei DICOM listening on ")
+                .map(|rest| rest.split(' ').next().unwrap_or("").to_owned())
         })
     }
 

@@ -1,0 +1,115 @@
+//! renkei's side of the DICOM SCP: which peers may send (a directory of AE titles kept in
+//! memory and refreshed from the store), and where their instances go (the imaging service).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use renkei_core::Uuid;
+use renkei_core::dicom::DicomPeer;
+use renkei_dicom::scp::{
+    Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
+    StoreOutcome,
+};
+use renkei_store::Store;
+
+use crate::dicom::{DicomService, IngestFailure};
+
+/// How often the peer directory is re-read, so peers added or removed (by the API or the
+/// command line, on any node) take effect.
+const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// The DICOM peers of every organization, by AE title.
+pub struct PeerDirectory {
+    store: Store,
+    peers: RwLock<HashMap<String, DicomPeer>>,
+}
+
+impl PeerDirectory {
+    /// A directory loaded now and refreshed in the background.
+    pub async fn start(store: Store) -> Arc<PeerDirectory> {
+        let directory = Arc::new(PeerDirectory {
+            store,
+            peers: RwLock::new(HashMap::new()),
+        });
+        directory.refresh().await;
+        let refreshing = directory.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(REFRESH_EVERY);
+            loop {
+                tick.tick().await;
+                refreshing.refresh().await;
+            }
+        });
+        directory
+    }
+
+    async fn refresh(&self) {
+        let orgs = match self.store.list_orgs().await {
+            Ok(orgs) => orgs,
+            Err(e) => return tracing::warn!(error = %e, "could not refresh DICOM peers"),
+        };
+        let mut all = HashMap::new();
+        for org in orgs {
+            match self.store.dicom_peers(org.id).await {
+                Ok(peers) => all.extend(peers.into_iter().map(|p| (p.ae_title.clone(), p))),
+                Err(e) => return tracing::warn!(error = %e, "could not refresh DICOM peers"),
+            }
+        }
+        if let Ok(mut peers) = self.peers.write() {
+            *peers = all;
+        }
+    }
+}
+
+impl Gatekeeper for PeerDirectory {
+    fn admit(&self, calling_ae: &str, _called_ae: &str, peer: IpAddr) -> Result<Caller, Rejection> {
+        let peers = self.peers.read().map_err(|_| Rejection::Unavailable {
+            reason: "directory unavailable".into(),
+        })?;
+        let known = peers
+            .get(calling_ae.trim())
+            .ok_or_else(|| Rejection::UnknownCaller {
+                reason: "unknown AE title".into(),
+            })?;
+        if !known.admits(peer) {
+            return Err(Rejection::UnknownCaller {
+                reason: "address outside the peer's allowed ranges".into(),
+            });
+        }
+        Ok(Caller {
+            calling_ae: known.ae_title.clone(),
+            peer,
+            token: known.org_id.to_string(),
+        })
+    }
+}
+
+/// Files received instances with the imaging service, for the caller's organization.
+pub struct IngestSink {
+    pub dicom: DicomService,
+}
+
+impl InstanceSink for IngestSink {
+    fn store<'a>(&'a self, caller: &'a Caller, instance: ReceivedInstance) -> StoreFuture<'a> {
+        Box::pin(async move {
+            let org_id: Uuid = caller
+                .token
+                .parse()
+                .map_err(|_| StoreFailure::out_of_resources("unknown organization"))?;
+            let org = self
+                .dicom
+                .store
+                .org(org_id)
+                .await
+                .map_err(|_| StoreFailure::out_of_resources("organization unavailable"))?;
+            match self.dicom.ingest(&org, instance.file).await {
+                Ok(_) => Ok(StoreOutcome::Stored),
+                Err(IngestFailure::CannotUnderstand(m)) => Err(StoreFailure::cannot_understand(m)),
+                Err(IngestFailure::DoesNotMatch(m)) => Err(StoreFailure::does_not_match(m)),
+                Err(IngestFailure::OutOfResources(m)) => Err(StoreFailure::out_of_resources(m)),
+            }
+        })
+    }
+}

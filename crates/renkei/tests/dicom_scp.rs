@@ -1,0 +1,148 @@
+//! The DICOM service with real dcmtk peers: only registered AE titles from their allowed
+//! addresses may associate, and what storescu sends lands de-identified in the inbox.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{Server, Storage};
+
+on_both_backends!(registered_peers_echo_and_store_into_the_inbox);
+
+fn dcmtk(tool: &str, args: &[&str]) -> Option<Output> {
+    let out = Command::new(tool)
+        .args(args)
+        .env("TCP_NODELAY", "1")
+        .output();
+    match out {
+        Ok(out) => Some(out),
+        Err(_) => {
+            eprintln!("SKIPPED: dcmtk's {tool} is not installed (scripts/setup.sh installs it)");
+            None
+        }
+    }
+}
+
+fn pydicom_file(name: &str) -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import pydicom,os;print(os.path.join(os.path.dirname(pydicom.__file__),'data','test_files'))"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    Some(format!(
+        "{}/{name}",
+        String::from_utf8_lossy(&out.stdout).trim()
+    ))
+}
+
+async fn registered_peers_echo_and_store_into_the_inbox(storage: Storage) {
+    let (Some(ct), Some(mr)) = (pydicom_file("CT_small.dcm"), pydicom_file("MR_small.dcm")) else {
+        eprintln!("SKIPPED: pydicom is not installed");
+        return;
+    };
+    let server = Server::start_with(
+        &storage,
+        &[],
+        "127.0.0.1:0",
+        &["--dicom-listen", "127.0.0.1:0"],
+    );
+    let admin = server.first_admin().await;
+    let addr = server.dicom_addr().expect("the DICOM port is printed");
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let Some(unknown) = dcmtk("echoscu", &["-aet", "CT01", "-aec", "RENKEI", host, port]) else {
+        return;
+    };
+    assert!(
+        !unknown.status.success(),
+        "an unregistered AE title is rejected"
+    );
+    let added = storage.admin(
+        &[
+            "add-dicom-peer",
+            "--org",
+            "first",
+            "--ae-title",
+            "CT01",
+            "--allow",
+            "127.0.0.0/8",
+        ],
+        "",
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    storage.admin(
+        &[
+            "add-dicom-peer",
+            "--org",
+            "first",
+            "--ae-title",
+            "FARAWAY",
+            "--allow",
+            "10.0.0.0/8",
+        ],
+        "",
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await; // the peer directory refreshes every 5 s
+    let echo = dcmtk("echoscu", &["-aet", "CT01", "-aec", "RENKEI", host, port]).unwrap();
+    assert!(
+        echo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&echo.stderr)
+    );
+    let far = dcmtk(
+        "echoscu",
+        &["-aet", "FARAWAY", "-aec", "RENKEI", host, port],
+    )
+    .unwrap();
+    assert!(
+        !far.status.success(),
+        "a peer calling from outside its ranges is rejected"
+    );
+    let wrong_called = dcmtk(
+        "echoscu",
+        &["-aet", "CT01", "-aec", "NOTRENKEI", host, port],
+    )
+    .unwrap();
+    assert!(
+        !wrong_called.status.success(),
+        "a wrong called AE title is rejected"
+    );
+    let sent = dcmtk(
+        "storescu",
+        &["-aet", "CT01", "-aec", "RENKEI", host, port, &ct, &mr],
+    )
+    .unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    let modalities: Vec<String> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["modalities"][0].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(inbox.as_array().unwrap().len(), 2, "{inbox}");
+    assert!(modalities.contains(&"CT".to_owned()) && modalities.contains(&"MR".to_owned()));
+    // A resend is idempotent: the same studies, the same counts.
+    dcmtk(
+        "storescu",
+        &["-aet", "CT01", "-aec", "RENKEI", host, port, &ct],
+    )
+    .unwrap();
+    let (_, again) = admin.get("/api/v1/studies").await;
+    assert_eq!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["instance_count"].as_i64().unwrap())
+            .sum::<i64>(),
+        2
+    );
+}

@@ -11,6 +11,7 @@ pub mod error;
 pub mod patient_id;
 pub mod private;
 pub mod profile;
+pub mod render;
 pub mod report;
 pub mod scrub;
 pub mod uid;

@@ -12,6 +12,10 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::error::RenderError;
 use super::info::{Photometric, PixelInfo, number_of_frames};
+use super::rle::decode_rle_frame;
+
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
 
 /// Decoded frames larger than this are refused (a 4096×4096 RGB 16-bit frame is 96 MiB).
 pub const MAX_FRAME_BYTES: u64 = 256 * 1024 * 1024;
@@ -151,7 +155,13 @@ pub fn decode_frame(
                 name: ts.name().to_string(),
             });
         }
-        decode_encapsulated(obj, &info, frame_index)
+        match uid {
+            RLE_LOSSLESS => decode_rle(obj, &info, frame_index),
+            JPEG_EXTENDED if info.bits_stored > 8 => Err(RenderError::UnsupportedPixelFormat(
+                "12-bit JPEG Extended (process 4): no 12-bit JPEG decoder in this build".into(),
+            )),
+            _ => decode_encapsulated(obj, &info, frame_index),
+        }
     } else {
         decode_native(obj, &info, frame_index)
     }
@@ -175,7 +185,7 @@ fn decode_encapsulated(
     }));
     let (photometric, bytes) = match decoded {
         Ok(Ok(result)) => result,
-        Ok(Err(e)) => return Err(RenderError::CorruptPixelData(e.to_string())),
+        Ok(Err(e)) => return Err(RenderError::CorruptPixelData(error_chain(&e))),
         Err(_) => {
             return Err(RenderError::CorruptPixelData(
                 "the codec failed on this data".to_string(),
@@ -191,6 +201,41 @@ fn decode_encapsulated(
     let samples = info.pixels() * usize::from(info.samples_per_pixel);
     let data = samples_from_le_bytes(&bytes, samples, info)?;
     Ok(frame_of(info, photometric, data))
+}
+
+/// A frame of RLE Lossless pixel data: one fragment per frame (PS3.5 A.4.2).
+fn decode_rle(
+    obj: &DefaultDicomObject,
+    info: &PixelInfo,
+    frame: u32,
+) -> Result<DecodedFrame, RenderError> {
+    if info.bits_allocated == 1 {
+        return Err(RenderError::UnsupportedPixelFormat(
+            "RLE-compressed 1-bit pixel data".to_string(),
+        ));
+    }
+    let fragments = obj
+        .get(tags::PIXEL_DATA)
+        .and_then(|e| e.fragments())
+        .ok_or_else(|| RenderError::CorruptPixelData("RLE pixel data is not encapsulated".into()))?;
+    let joined;
+    let fragment: &[u8] = if fragments.len() == info.frames as usize {
+        fragments.get(frame as usize).map_or(&[], |f| f.as_slice())
+    } else if info.frames == 1 {
+        joined = fragments.concat();
+        &joined
+    } else {
+        return Err(RenderError::CorruptPixelData(format!(
+            "RLE needs one fragment per frame: {} fragments for {} frames",
+            fragments.len(),
+            info.frames
+        )));
+    };
+    let samples = usize::from(info.samples_per_pixel);
+    let width = usize::from(info.bits_allocated / 8);
+    let bytes = decode_rle_frame(fragment, info.pixels(), samples, width)?;
+    let data = samples_from_le_bytes(&bytes, info.pixels() * samples, info)?;
+    Ok(frame_of(info, Photometric::parse(&info.photometric), data))
 }
 
 /// A frame of native (uncompressed) pixel data, sliced out of the element without copying the
@@ -257,6 +302,21 @@ fn decode_native(
         data = interleave_planes(data, pixels);
     }
     Ok(frame_of(info, photometric, data))
+}
+
+/// An error and its sources, `: `-separated (dicom-pixeldata's top-level messages are generic).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
 }
 
 fn frame_of(info: &PixelInfo, photometric: Photometric, data: Samples) -> DecodedFrame {

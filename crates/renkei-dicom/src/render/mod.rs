@@ -16,6 +16,7 @@ mod grey;
 mod info;
 mod output;
 mod raw;
+mod rle;
 mod waveform;
 
 pub use error::RenderError;

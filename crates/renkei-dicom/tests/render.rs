@@ -205,7 +205,10 @@ fn ct_lung_and_bone_windows_differ() {
     };
     let lung_px = ok(display_frame(&ct, 0, &lung), "lung");
     let bone_px = ok(display_frame(&ct, 0, &bone), "bone");
-    assert_eq!((lung_px.width, lung_px.height, lung_px.channels), (128, 128, 1));
+    assert_eq!(
+        (lung_px.width, lung_px.height, lung_px.channels),
+        (128, 128, 1)
+    );
     assert_ne!(lung_px.pixels, bone_px.pixels);
     // The lung window shows everything brighter than the bone window.
     let mean = |p: &[u8]| p.iter().map(|&v| u64::from(v)).sum::<u64>() / p.len() as u64;
@@ -255,10 +258,16 @@ fn ultrasound_renders_all_30_frames() {
     };
     for frame in 0..30 {
         let bytes = ok(render(&us, frame, &jpeg), "ultrasound frame");
-        assert!(bytes.starts_with(&[0xFF, 0xD8]), "frame {frame} is not a JPEG");
+        assert!(
+            bytes.starts_with(&[0xFF, 0xD8]),
+            "frame {frame} is not a JPEG"
+        );
     }
     let first = ok(display_frame(&us, 0, &RenderOptions::default()), "frame 0");
-    let last = ok(display_frame(&us, 29, &RenderOptions::default()), "frame 29");
+    let last = ok(
+        display_frame(&us, 29, &RenderOptions::default()),
+        "frame 29",
+    );
     assert_eq!((first.width, first.height, first.channels), (320, 240, 3));
     assert_ne!(first.pixels, last.pixels);
     let decoded = ok(decode_frame(&us, 29), "decode 29");
@@ -293,7 +302,10 @@ fn ct_rescale_matches_pydicom() {
     let raw = ok(raw_frame(&ct, 0), "raw");
     assert_eq!(raw.info.sample_type, RawSampleType::Int16);
     assert!(raw.info.rescale_applied);
-    assert_eq!((raw.info.rescale_slope, raw.info.rescale_intercept), (1.0, 0.0));
+    assert_eq!(
+        (raw.info.rescale_slope, raw.info.rescale_intercept),
+        (1.0, 0.0)
+    );
     assert_eq!(raw.data.len(), 128 * 128 * 2);
     let spacing = raw.info.pixel_spacing_mm.unwrap_or_default();
     assert!((spacing.0 - 0.661468).abs() < 1e-9 && (spacing.1 - 0.661468).abs() < 1e-9);
@@ -413,7 +425,9 @@ fn truncated_and_corrupt_pixel_data_are_clean_errors() {
     }
 
     // Compressed fragments replaced with garbage, cut short, or emptied.
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     for name in [
         "examples_ybr_color.dcm",
         "JPEG2000.dcm",
@@ -429,8 +443,17 @@ fn truncated_and_corrupt_pixel_data_are_clean_errors() {
             .unwrap_or_default();
         let variants: [(&str, Vec<u8>); 4] = [
             ("garbage", garbage.clone()),
-            ("cut short", first_fragment.get(..first_fragment.len() / 3).unwrap_or(&[]).to_vec()),
-            ("header only", first_fragment.get(..16).unwrap_or(&[]).to_vec()),
+            (
+                "cut short",
+                first_fragment
+                    .get(..first_fragment.len() / 3)
+                    .unwrap_or(&[])
+                    .to_vec(),
+            ),
+            (
+                "header only",
+                first_fragment.get(..16).unwrap_or(&[]).to_vec(),
+            ),
             ("empty", Vec::new()),
         ];
         for (how, fragment) in variants {
@@ -496,14 +519,19 @@ fn twelve_lead_ecg() {
     let labels: Vec<&str> = rhythm.channels.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(
         labels,
-        ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+        [
+            "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"
+        ]
     );
     for channel in &rhythm.channels {
         assert_eq!(channel.units.as_deref(), Some("uV"));
         assert_eq!(channel.sample_unit.as_deref(), Some("uV"));
         assert_eq!(channel.samples.len(), 10_000);
     }
-    assert_eq!(rhythm.channels[0].source.as_deref(), Some("Lead I (Einthoven)"));
+    assert_eq!(
+        rhythm.channels[0].source.as_deref(),
+        Some("Lead I (Einthoven)")
+    );
     assert_eq!(
         rhythm.channels[0].source_code.as_deref(),
         Some("SCPECG:5.6.3-9-1")
@@ -522,7 +550,7 @@ fn twelve_lead_ecg() {
 }
 
 #[test]
-fn rle_matches_native_at_8_16_and_32_bits() {
+fn lossless_and_big_endian_match_native() {
     let Some(dir) = test_files("rle_matches_native_at_8_16_and_32_bits") else {
         return;
     };
@@ -530,6 +558,12 @@ fn rle_matches_native_at_8_16_and_32_bits() {
         ("MR_small_RLE.dcm", "MR_small.dcm"),
         ("rtdose_rle.dcm", "rtdose.dcm"),
         ("rtdose_rle_1frame.dcm", "rtdose_1frame.dcm"),
+        ("MR_small_jp2klossless.dcm", "MR_small.dcm"),
+        ("rtdose_expb.dcm", "rtdose.dcm"),
+        ("MR_small_bigendian.dcm", "MR_small.dcm"),
+        ("rtdose_expb_1frame.dcm", "rtdose_1frame.dcm"),
+        ("liver_expb_1frame.dcm", "liver_1frame.dcm"),
+        ("SC_rgb_small_odd_big_endian.dcm", "SC_rgb_small_odd.dcm"),
     ] {
         let (a, b) = (open(&dir, rle), open(&dir, native));
         assert_eq!(frame_count(&a), frame_count(&b), "{rle}");
@@ -546,4 +580,40 @@ fn rle_matches_native_at_8_16_and_32_bits() {
     assert!(matches!(first.data, Samples::U32(_)));
     assert_eq!(first.data.len(), 100 * 100 * 3);
     assert_ne!(first.data, second.data);
+}
+
+/// pydicom: `ds.pixel_array[r, c]` (YBR converted to RGB by pydicom) and, for the palette,
+/// `apply_color_lut(ds.pixel_array, ds)[r, c] >> 8`.
+const COLOUR_REFERENCE: &[(&str, usize, usize, [u8; 3])] = &[
+    ("ExplVR_BigEnd.dcm", 0, 0, [171, 171, 171]),
+    ("ExplVR_BigEnd.dcm", 30, 40, [255, 255, 0]),
+    ("ExplVR_BigEnd.dcm", 59, 79, [255, 232, 0]),
+    ("SC_ybr_full_422_uncompressed.dcm", 5, 50, [254, 0, 0]),
+    ("SC_ybr_full_422_uncompressed.dcm", 15, 50, [255, 127, 127]),
+    ("SC_ybr_full_422_uncompressed.dcm", 25, 50, [0, 255, 5]),
+    ("SC_ybr_full_422_uncompressed.dcm", 45, 50, [0, 0, 254]),
+    ("SC_ybr_full_422_uncompressed.dcm", 95, 50, [255, 255, 255]),
+    ("examples_palette.dcm", 10, 10, [37, 62, 94]),
+    ("examples_palette.dcm", 300, 460, [1, 1, 1]),
+    ("examples_palette.dcm", 100, 400, [162, 162, 162]),
+];
+
+#[test]
+fn colour_matches_pydicom() {
+    let Some(dir) = test_files("colour_matches_pydicom") else {
+        return;
+    };
+    for &(name, r, c, expected) in COLOUR_REFERENCE {
+        let obj = open(&dir, name);
+        let image = ok(display_frame(&obj, 0, &RenderOptions::default()), name);
+        assert_eq!(image.channels, 3, "{name}");
+        let i = (r * image.width as usize + c) * 3;
+        let got = &image.pixels[i..i + 3];
+        for (g, e) in got.iter().zip(expected) {
+            assert!(
+                g.abs_diff(e) <= 2,
+                "{name} ({r},{c}): {got:?} ≠ {expected:?}"
+            );
+        }
+    }
 }

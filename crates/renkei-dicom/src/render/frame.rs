@@ -137,10 +137,7 @@ pub fn decode_frame(
         });
     }
 
-    let uid = obj
-        .meta()
-        .transfer_syntax
-        .trim_end_matches(|c: char| c == '\0' || c == ' ');
+    let uid = obj.meta().transfer_syntax.trim_end_matches(['\0', ' ']);
     let ts =
         TransferSyntaxRegistry
             .get(uid)
@@ -163,7 +160,8 @@ pub fn decode_frame(
             _ => decode_encapsulated(obj, &info, frame_index),
         }
     } else {
-        decode_native(obj, &info, frame_index)
+        let big_endian = ts.endianness() == dicom_encoding::transfer_syntax::Endianness::Big;
+        decode_native(obj, &info, frame_index, big_endian)
     }
 }
 
@@ -217,7 +215,9 @@ fn decode_rle(
     let fragments = obj
         .get(tags::PIXEL_DATA)
         .and_then(|e| e.fragments())
-        .ok_or_else(|| RenderError::CorruptPixelData("RLE pixel data is not encapsulated".into()))?;
+        .ok_or_else(|| {
+            RenderError::CorruptPixelData("RLE pixel data is not encapsulated".into())
+        })?;
     let joined;
     let fragment: &[u8] = if fragments.len() == info.frames as usize {
         fragments.get(frame as usize).map_or(&[], |f| f.as_slice())
@@ -239,11 +239,14 @@ fn decode_rle(
 }
 
 /// A frame of native (uncompressed) pixel data, sliced out of the element without copying the
-/// other frames.
+/// other frames. dicom-object has already put OW words in native order; 8-bit and 1-bit data in
+/// big-endian OW words then reads right byte by byte, but 32-bit samples come as two words
+/// whose order is still the file's.
 fn decode_native(
     obj: &DefaultDicomObject,
     info: &PixelInfo,
     frame: u32,
+    big_endian: bool,
 ) -> Result<DecodedFrame, RenderError> {
     let Some(element) = obj.get(tags::PIXEL_DATA) else {
         return Err(RenderError::NoPixelData);
@@ -263,7 +266,7 @@ fn decode_native(
     }
     // Samples in the frame as stored: YBR_FULL_422 keeps 2 samples per pixel (Y Y Cb Cr).
     let stored_samples = if subsampled {
-        if info.samples_per_pixel != 3 || info.columns % 2 != 0 {
+        if info.samples_per_pixel != 3 || !info.columns.is_multiple_of(2) {
             return Err(RenderError::UnsupportedPixelFormat(
                 "YBR_FULL_422 needs 3 samples per pixel and an even number of columns".into(),
             ));
@@ -285,6 +288,15 @@ fn decode_native(
         (PrimitiveValue::U16(words), 16) => {
             let words = words.get(start..end).ok_or_else(truncated)?;
             normalise_16(words.iter().copied(), info)
+        }
+        // Big-endian 32-bit samples read as OW: the high word comes first.
+        (PrimitiveValue::U16(words), 32) if big_endian => {
+            let words = words.get(start * 2..end * 2).ok_or_else(truncated)?;
+            let bytes: Vec<u8> = words
+                .chunks_exact(2)
+                .flat_map(|w| ((u32::from(w[0]) << 16) | u32::from(w[1])).to_le_bytes())
+                .collect();
+            samples_from_le_bytes(&bytes, stored_samples, info)?
         }
         _ => {
             let bytes = value.to_bytes();

@@ -230,6 +230,131 @@ fn microvolts_per_unit(units: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dicom_core::value::{DataSetSequence, PrimitiveValue};
+    use dicom_core::{DataElement, Length, VR};
+
+    fn seq(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
+        DataElement::new(tag, VR::SQ, DataSetSequence::new(items, Length::UNDEFINED))
+    }
+
+    fn object(elements: Vec<DataElement<InMemDicomObject>>) -> InMemDicomObject {
+        InMemDicomObject::from_element_iter(elements)
+    }
+
+    /// A group of two channels (mV, sensitivity 0.5, baseline 1 mV; and mm[Hg]) with 3 samples.
+    fn group(bits: u16, interpretation: &str, data: PrimitiveValue) -> InMemDicomObject {
+        let units = |code: &str| {
+            seq(
+                tags::CHANNEL_SENSITIVITY_UNITS_SEQUENCE,
+                vec![object(vec![DataElement::new(
+                    tags::CODE_VALUE,
+                    VR::SH,
+                    code,
+                )])],
+            )
+        };
+        let channel = |label: &str, unit: &str| {
+            object(vec![
+                DataElement::new(tags::CHANNEL_LABEL, VR::SH, label),
+                DataElement::new(tags::CHANNEL_SENSITIVITY, VR::DS, "0.5"),
+                DataElement::new(tags::CHANNEL_BASELINE, VR::DS, "1"),
+                units(unit),
+            ])
+        };
+        let data_vr = if bits == 8 { VR::OB } else { VR::OW };
+        let wave = object(vec![
+            DataElement::new(
+                tags::NUMBER_OF_WAVEFORM_CHANNELS,
+                VR::US,
+                PrimitiveValue::from(2u16),
+            ),
+            DataElement::new(
+                tags::NUMBER_OF_WAVEFORM_SAMPLES,
+                VR::UL,
+                PrimitiveValue::from(3u32),
+            ),
+            DataElement::new(tags::SAMPLING_FREQUENCY, VR::DS, "500"),
+            DataElement::new(
+                tags::WAVEFORM_BITS_ALLOCATED,
+                VR::US,
+                PrimitiveValue::from(bits),
+            ),
+            DataElement::new(tags::WAVEFORM_SAMPLE_INTERPRETATION, VR::CS, interpretation),
+            seq(
+                tags::CHANNEL_DEFINITION_SEQUENCE,
+                vec![channel("Resp", "mV"), channel("ART", "mm[Hg]")],
+            ),
+            DataElement::new(tags::WAVEFORM_DATA, data_vr, data),
+        ]);
+        object(vec![seq(tags::WAVEFORM_SEQUENCE, vec![wave])])
+    }
+
+    fn samples(obj: &InMemDicomObject) -> (Vec<f32>, Vec<f32>) {
+        match waveforms(obj) {
+            Ok(groups) => (
+                groups[0].channels[0].samples.clone(),
+                groups[0].channels[1].samples.clone(),
+            ),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn eight_and_sixteen_bit_signed_and_unsigned() {
+        // Interleaved: (ch0, ch1) per sample.
+        let sb = group(
+            8,
+            "SB",
+            PrimitiveValue::from(vec![0xFEu8, 4, 2, 0x80, 0, 0]),
+        );
+        let (volts, pressure) = samples(&sb);
+        // (-2 × 0.5 + 1) mV = 0 µV; (2 × 0.5 + 1) mV = 2000 µV.
+        assert_eq!(volts, vec![0.0, 2000.0, 1000.0]);
+        assert_eq!(pressure, vec![3.0, -63.0, 1.0]);
+        let ub = group(
+            8,
+            "UB",
+            PrimitiveValue::from(vec![0xFEu8, 4, 2, 0x80, 0, 0]),
+        );
+        assert_eq!(samples(&ub).0, vec![128_000.0, 2000.0, 1000.0]);
+        let ss = group(
+            16,
+            "SS",
+            PrimitiveValue::U16(vec![0xFFFE, 4, 2, 0x8000, 0, 0].into()),
+        );
+        assert_eq!(samples(&ss).1, vec![3.0, -16_383.0, 1.0]);
+        let us = group(
+            16,
+            "US",
+            PrimitiveValue::U16(vec![0xFFFE, 4, 2, 0x8000, 0, 0].into()),
+        );
+        assert_eq!(samples(&us).0, vec![32_768_000.0, 2000.0, 1000.0]);
+        match waveforms(&sb) {
+            Ok(groups) => {
+                assert_eq!(groups[0].channels[0].sample_unit.as_deref(), Some("uV"));
+                assert_eq!(groups[0].channels[1].sample_unit.as_deref(), Some("mm[Hg]"));
+                assert_eq!(groups[0].channels[1].label, "ART");
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn short_or_inconsistent_groups_are_errors() {
+        let short = group(16, "SS", PrimitiveValue::U16(vec![1, 2, 3].into()));
+        let mismatch = group(8, "SS", PrimitiveValue::from(vec![0u8; 6]));
+        let companded = group(8, "MB", PrimitiveValue::from(vec![0u8; 6]));
+        for obj in [short, mismatch, companded] {
+            match waveforms(&obj) {
+                Err(e) => assert_eq!(e.code(), "dicom_invalid_waveform"),
+                Ok(_) => panic!("an invalid group was read"),
+            }
+        }
+        assert!(matches!(
+            waveforms(&InMemDicomObject::new_empty()),
+            Err(RenderError::NoWaveform)
+        ));
+    }
 
     #[test]
     fn short_labels() {

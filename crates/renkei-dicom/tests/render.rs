@@ -617,3 +617,17 @@ fn colour_matches_pydicom() {
         }
     }
 }
+
+#[cfg(feature = "jpeg-ls")]
+#[test]
+fn jpeg_ls_lossless_matches_native() {
+    let Some(dir) = test_files("jpeg_ls_lossless_matches_native") else {
+        return;
+    };
+    let jls = ok(
+        decode_frame(&open(&dir, "MR_small_jpeg_ls_lossless.dcm"), 0),
+        "JPEG-LS",
+    );
+    let native = ok(decode_frame(&open(&dir, "MR_small.dcm"), 0), "native");
+    assert_eq!(jls, native);
+}

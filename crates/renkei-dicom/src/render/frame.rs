@@ -145,20 +145,21 @@ pub fn decode_frame(
                 uid: uid.to_string(),
                 name: "unknown".to_string(),
             })?;
-    if ts.is_encapsulated_pixel_data() {
+    if uid == RLE_LOSSLESS {
+        decode_rle(obj, &info, frame_index)
+    } else if ts.is_encapsulated_pixel_data() {
         if !ts.can_decode_all() {
             return Err(RenderError::UnsupportedTransferSyntax {
                 uid: uid.to_string(),
                 name: ts.name().to_string(),
             });
         }
-        match uid {
-            RLE_LOSSLESS => decode_rle(obj, &info, frame_index),
-            JPEG_EXTENDED if info.bits_stored > 8 => Err(RenderError::UnsupportedPixelFormat(
+        if uid == JPEG_EXTENDED && info.bits_stored > 8 {
+            return Err(RenderError::UnsupportedPixelFormat(
                 "12-bit JPEG Extended (process 4): no 12-bit JPEG decoder in this build".into(),
-            )),
-            _ => decode_encapsulated(obj, &info, frame_index),
+            ));
         }
+        decode_encapsulated(obj, &info, frame_index)
     } else {
         let big_endian = ts.endianness() == dicom_encoding::transfer_syntax::Endianness::Big;
         decode_native(obj, &info, frame_index, big_endian)

@@ -12,6 +12,7 @@ pub mod patient_id;
 pub mod prepare;
 pub mod private;
 pub mod profile;
+pub mod render;
 pub mod report;
 pub mod scp;
 pub mod scrub;

@@ -2,8 +2,13 @@
 //! rules, encrypted, indexed, and later served to those who may see it, then destroyed with
 //! the organization's retention.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use axum::http::StatusCode;
 use bytes::Bytes;
+use dicom_object::file::ReadPreamble;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use futures_util::stream::BoxStream;
 use renkei_core::clock::Timestamp;
 use renkei_core::dicom::{IndexedInstance, Study};
@@ -73,7 +78,16 @@ pub struct Ingested {
 pub struct DicomService {
     pub store: Store,
     pub blobs: BlobStore,
+    /// Recently opened instances, parsed, so scrolling a stack or playing a cine does not
+    /// decrypt and parse the file per frame. In memory only; emptied by every sweep.
+    pub opened: Arc<Mutex<OpenedInstances>>,
 }
+
+/// Parsed instances by (study, SOP Instance UID).
+pub type OpenedInstances = HashMap<(Uuid, String), Arc<DefaultDicomObject>>;
+
+/// Parsed instances kept in memory.
+const OPENED_CAPACITY: usize = 64;
 
 fn storage(e: impl std::fmt::Display) -> IngestFailure {
     tracing::error!(error = %e, "storing a DICOM instance failed");
@@ -214,8 +228,49 @@ impl DicomService {
             .map_err(|e| ApiError::internal(&e))
     }
 
+    /// An instance parsed, from memory or from the store.
+    pub async fn parsed_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+    ) -> ApiResult<Arc<DefaultDicomObject>> {
+        let key = (study, sop_uid.to_owned());
+        if let Some(obj) = self.opened.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(obj);
+        }
+        let (object, wrapped) = self
+            .store
+            .instance_object(study, sop_uid)
+            .await
+            .or_api("instance_not_found")?;
+        let bytes = self
+            .blobs
+            .get_bytes(&object, &wrapped)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let obj = tokio::task::spawn_blocking(move || {
+            OpenFileOptions::new()
+                .read_preamble(ReadPreamble::Auto)
+                .from_reader(&bytes[..])
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+        let obj = Arc::new(obj);
+        if let Ok(mut opened) = self.opened.lock() {
+            if opened.len() >= OPENED_CAPACITY {
+                opened.clear();
+            }
+            opened.insert(key, obj.clone());
+        }
+        Ok(obj)
+    }
+
     /// Destroys studies due at `now`: keys first, then the encrypted objects. Resumable.
     pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.clear();
+        }
         let mut expired = 0;
         loop {
             let batch = self

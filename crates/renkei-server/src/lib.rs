@@ -81,6 +81,7 @@ impl AppState {
             dicom: DicomService {
                 store: store.clone(),
                 blobs: blobs.clone(),
+                opened: Default::default(),
             },
             media: MediaService {
                 store: store.clone(),

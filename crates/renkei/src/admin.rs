@@ -361,6 +361,7 @@ async fn execute(
             let studies = DicomService {
                 store: store.clone(),
                 blobs,
+                opened: Default::default(),
             }
             .sweep(at)
             .await

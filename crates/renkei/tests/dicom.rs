@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 on_both_backends!(
     stowed_studies_are_deidentified_indexed_and_served,
-    studies_are_scoped_shared_and_expire
+    studies_are_scoped_shared_and_expire,
+    frames_render_with_windows_and_ecgs_come_as_waveforms,
 );
 
 /// pydicom's test files, or `None` (said aloud) without pydicom.
@@ -302,4 +303,132 @@ async fn studies_are_scoped_shared_and_expire(storage: Storage) {
         .get(&format!("/api/v1/conversations/{conv}/messages"))
         .await;
     assert_eq!(history[0]["attachments"][0]["id"], id.as_str());
+}
+
+async fn get_bytes(api: &Api, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let resp = api
+        .http
+        .get(api.url(path))
+        .bearer_auth(api.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    (status, headers, resp.bytes().await.unwrap().to_vec())
+}
+
+async fn frames_render_with_windows_and_ecgs_come_as_waveforms(storage: Storage) {
+    let Some(dir) = pydicom_files() else { return };
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let files: Vec<Vec<u8>> = ["CT_small.dcm", "examples_ybr_color.dcm", "waveform_ecg.dcm"]
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    let (status, body) = stow(&admin, &files).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    let by_modality = |m: &str| {
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["modalities"][0] == m)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first_instance = |study: String| {
+        let admin = admin.clone();
+        async move {
+            let (_, detail) = admin.get(&format!("/api/v1/studies/{study}")).await;
+            let series = detail["series"][0]["series_uid"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let (_, instances) = admin
+                .get(&format!(
+                    "/api/v1/studies/{study}/series/{series}/instances"
+                ))
+                .await;
+            (study, instances[0]["sop_uid"].as_str().unwrap().to_owned())
+        }
+    };
+    // CT: PNG of the right size; lung and bone windows differ; a viewport scales it down.
+    let (ct, sop) = first_instance(by_modality("CT")).await;
+    let base = format!("/api/v1/studies/{ct}/instances/{sop}/frames/1");
+    let (status, headers, lung) =
+        get_bytes(&admin, &format!("{base}/rendered?window=-600,1500")).await;
+    assert_eq!(
+        (status, headers["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "image/png")
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    let lung = image::load_from_memory(&lung).unwrap();
+    assert_eq!((lung.width(), lung.height()), (128, 128));
+    let (_, _, bone) = get_bytes(&admin, &format!("{base}/rendered?window=400,1800")).await;
+    assert_ne!(
+        lung.to_luma8().into_raw(),
+        image::load_from_memory(&bone)
+            .unwrap()
+            .to_luma8()
+            .into_raw()
+    );
+    let (_, _, small) = get_bytes(
+        &admin,
+        &format!("{base}/rendered?viewport=64,64&format=jpeg"),
+    )
+    .await;
+    let small = image::load_from_memory(&small).unwrap();
+    assert_eq!((small.width(), small.height()), (64, 64));
+    let (status, headers, raw) = get_bytes(&admin, &format!("{base}/raw")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(raw.len(), 128 * 128 * 2, "16-bit samples");
+    let info: Value = serde_json::from_str(headers["x-frame-info"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        (info["rows"].as_u64(), info["columns"].as_u64()),
+        (Some(128), Some(128)),
+        "{info}"
+    );
+    let (status, _, _) = get_bytes(&admin, &format!("{base}/rendered?window=lung")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Ultrasound cine: every frame renders, and no frame past the last.
+    let (us, sop) = first_instance(by_modality("US")).await;
+    let cine = format!("/api/v1/studies/{us}/instances/{sop}/frames");
+    let (s1, _, first) = get_bytes(&admin, &format!("{cine}/1/rendered")).await;
+    let (s30, _, last) = get_bytes(&admin, &format!("{cine}/30/rendered")).await;
+    assert_eq!((s1, s30), (StatusCode::OK, StatusCode::OK));
+    assert_ne!(first, last);
+    assert_eq!(
+        get_bytes(&admin, &format!("{cine}/31/rendered")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get_bytes(&admin, &format!("{cine}/0/rendered")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // 12-lead ECG as waveforms in µV.
+    let (ecg, sop) = first_instance(by_modality("ECG")).await;
+    let (status, groups) = admin
+        .get(&format!("/api/v1/studies/{ecg}/instances/{sop}/waveforms"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{groups}");
+    let rhythm = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["channels"].as_array().is_some_and(|c| c.len() == 12))
+        .expect("a 12-channel group");
+    let labels: Vec<&str> = rhythm["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"aVR") && labels.contains(&"V6"),
+        "{labels:?}"
+    );
 }

@@ -103,6 +103,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::instance_file))
         .routes(routes!(studies::list_peers, studies::add_peer))
         .routes(routes!(studies::remove_peer))
+        .routes(routes!(studies::rendered_frame))
+        .routes(routes!(studies::raw_frame))
+        .routes(routes!(studies::waveforms))
 }
 
 /// The OpenAPI document of the API.

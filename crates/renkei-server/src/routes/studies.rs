@@ -179,3 +179,145 @@ pub async fn remove_peer(
     crate::dicom::remove_peer(&state.store, Some(me.user.id), id, &ae_title).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RenderQuery {
+    /// `center,width`, e.g. `-600,1500` for lungs (default: the image's own window).
+    window: Option<String>,
+    /// `width,height` to fit into, keeping the aspect ratio.
+    viewport: Option<String>,
+    /// `png` (default) or `jpeg`.
+    format: Option<String>,
+}
+
+fn pair<T: std::str::FromStr>(field: &str, text: Option<&str>) -> ApiResult<Option<(T, T)>> {
+    let Some(text) = text else { return Ok(None) };
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_query",
+            format!("{field} must be two numbers separated by a comma"),
+        )
+    };
+    let (a, b) = text.split_once(',').ok_or_else(bad)?;
+    Ok(Some((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    )))
+}
+
+fn render_error(e: renkei_dicom::render::RenderError) -> ApiError {
+    let status = match e.code() {
+        "dicom_frame_out_of_range" | "dicom_no_pixel_data" | "dicom_no_waveform" => {
+            StatusCode::NOT_FOUND
+        }
+        "dicom_invalid_render_options" => StatusCode::BAD_REQUEST,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, e.code(), e.to_string())
+}
+
+fn image_response(bytes: Vec<u8>, content_type: &'static str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// One frame (from 1) rendered to PNG or JPEG with a window and a viewport.
+#[utoipa::path(get, path = "/api/v1/studies/{id}/instances/{sop_uid}/frames/{frame}/rendered", tag = "imaging", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sop_uid" = String, Path), ("frame" = u32, Path), RenderQuery),
+    responses((status = 200, description = "image/png or image/jpeg"), (status = 404, body = ErrorBody)))]
+pub async fn rendered_frame(
+    State(state): State<AppState>,
+    Member(me): Member,
+    Path((id, sop_uid, frame)): Path<(Uuid, String, u32)>,
+    ApiQuery(q): ApiQuery<RenderQuery>,
+) -> ApiResult<Response> {
+    use renkei_dicom::render::{ImageFormat, RenderOptions};
+    state
+        .dicom
+        .visible_study(id, me.user.id, me.user.org_id)
+        .await?;
+    let (format, content_type) = match q.format.as_deref() {
+        None | Some("png") => (ImageFormat::Png, "image/png"),
+        Some("jpeg") | Some("jpg") => (ImageFormat::Jpeg { quality: 85 }, "image/jpeg"),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "format must be png or jpeg",
+            ));
+        }
+    };
+    let options = RenderOptions {
+        window: pair("window", q.window.as_deref())?,
+        format,
+        viewport: pair("viewport", q.viewport.as_deref())?,
+    };
+    let index = frame
+        .checked_sub(1)
+        .ok_or_else(|| ApiError::not_found("dicom_frame_out_of_range"))?;
+    let obj = state.dicom.parsed_instance(id, &sop_uid).await?;
+    let bytes =
+        tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, index, &options))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(render_error)?;
+    Ok(image_response(bytes, content_type))
+}
+
+/// One frame's modality values as 16-bit little-endian samples, for windowing on the client;
+/// the `X-Frame-Info` header (JSON) gives size, sample type, rescale, presets and spacing.
+#[utoipa::path(get, path = "/api/v1/studies/{id}/instances/{sop_uid}/frames/{frame}/raw", tag = "imaging", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sop_uid" = String, Path), ("frame" = u32, Path)),
+    responses((status = 200, description = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn raw_frame(
+    State(state): State<AppState>,
+    Member(me): Member,
+    Path((id, sop_uid, frame)): Path<(Uuid, String, u32)>,
+) -> ApiResult<Response> {
+    state
+        .dicom
+        .visible_study(id, me.user.id, me.user.org_id)
+        .await?;
+    let index = frame
+        .checked_sub(1)
+        .ok_or_else(|| ApiError::not_found("dicom_frame_out_of_range"))?;
+    let obj = state.dicom.parsed_instance(id, &sop_uid).await?;
+    let raw = tokio::task::spawn_blocking(move || renkei_dicom::render::raw_frame(&obj, index))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(render_error)?;
+    let info = serde_json::to_string(&raw.info).map_err(|e| ApiError::internal(&e))?;
+    let mut response = image_response(raw.data, "application/octet-stream");
+    if let Ok(v) = HeaderValue::from_str(&info) {
+        response.headers_mut().insert("x-frame-info", v);
+    }
+    Ok(response)
+}
+
+/// The waveforms of an instance (a 12-lead ECG: leads, sampling rate, samples in µV).
+#[utoipa::path(get, path = "/api/v1/studies/{id}/instances/{sop_uid}/waveforms", tag = "imaging", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), ("sop_uid" = String, Path)),
+    responses((status = 200, description = "the multiplex groups with their channels"), (status = 404, body = ErrorBody)))]
+pub async fn waveforms(
+    State(state): State<AppState>,
+    Member(me): Member,
+    Path((id, sop_uid)): Path<(Uuid, String)>,
+) -> ApiResult<Response> {
+    state
+        .dicom
+        .visible_study(id, me.user.id, me.user.org_id)
+        .await?;
+    let obj = state.dicom.parsed_instance(id, &sop_uid).await?;
+    let groups = tokio::task::spawn_blocking(move || renkei_dicom::render::waveforms(&obj))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(render_error)?;
+    let mut response = Json(groups).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

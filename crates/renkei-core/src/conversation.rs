@@ -66,6 +66,8 @@ pub struct Conversation {
     pub title: Option<String>,
     pub created_by: Option<Uuid>,
     pub last_seq: i64,
+    /// Days its media and studies are kept, when shorter than the organization's policy.
+    pub retention_days: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -124,7 +124,14 @@ impl DicomService {
         org: &Organization,
         bytes: Vec<u8>,
     ) -> Result<Ingested, IngestFailure> {
+        let started = std::time::Instant::now();
         let ctx = self.context(org).await?;
+        let stage = |name: &'static str, since: std::time::Instant| {
+            metrics::histogram!("renkei_dicom_ingest_seconds", "stage" => name)
+                .record(since.elapsed().as_secs_f64());
+            std::time::Instant::now()
+        };
+        let at = stage("context", started);
         let prepared = tokio::task::spawn_blocking(move || prepare(&bytes, &ctx))
             .await
             .map_err(storage)?
@@ -169,6 +176,7 @@ impl DicomService {
                 return Err(storage(e));
             }
         };
+        stage("index", at);
         let (study_id, duplicate) = match indexed {
             Indexed::New { study } => (study, false),
             Indexed::Existing { study } => {

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use crate::rows::{id_text, named, opt_uuid, uuid};
 use crate::{Store, StoreError, Tx};
 
-const CONVERSATION_COLUMNS: &str = "SELECT id, org_id, kind, title, created_by, last_seq, created_at, updated_at FROM conversations";
+const CONVERSATION_COLUMNS: &str = "SELECT id, org_id, kind, title, created_by, last_seq, retention_days, created_at, updated_at FROM conversations";
 
 /// A conversation as one member sees it in their list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,7 @@ pub(crate) fn conversation_from_row(row: &AnyRow) -> Result<Conversation, StoreE
         title: row.try_get("title")?,
         created_by: opt_uuid(row, "created_by")?,
         last_seq: row.try_get("last_seq")?,
+        retention_days: row.try_get("retention_days")?,
         created_at: Timestamp(row.try_get("created_at")?),
         updated_at: Timestamp(row.try_get("updated_at")?),
     })
@@ -213,7 +214,7 @@ impl Store {
         user: Uuid,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.id, c.org_id, c.kind, c.title, c.created_by, c.last_seq, c.created_at, c.updated_at,
+            "SELECT c.id, c.org_id, c.kind, c.title, c.created_by, c.last_seq, c.retention_days, c.created_at, c.updated_at,
                     m.user_id, m.role, m.joined_seq, m.last_read_seq,
                     (SELECT COUNT(*) FROM conversation_members x WHERE x.conversation_id = c.id) AS member_count,
                     (SELECT COUNT(*) FROM messages g WHERE g.conversation_id = c.id AND g.seq > m.last_read_seq
@@ -334,6 +335,51 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let data = json!({"title": title});
+        let seq = Self::append_event(
+            &mut tx,
+            conversation,
+            EventKind::ConversationUpdated,
+            actor,
+            &data,
+            Timestamp::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Shortens how long the conversation's media and studies are kept (already posted ones
+    /// included); returns the event's number.
+    pub async fn set_retention(
+        &self,
+        conversation: Uuid,
+        days: i64,
+        actor: Option<Uuid>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE conversations SET retention_days = $1 WHERE id = $2")
+            .bind(days)
+            .bind(conversation.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let span = days.saturating_mul(86_400_000);
+        sqlx::query(
+            "UPDATE media SET expires_at = created_at + $1 WHERE expires_at > created_at + $1
+               AND id IN (SELECT media_id FROM media_links WHERE conversation_id = $2)",
+        )
+        .bind(span)
+        .bind(conversation.to_string())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE studies SET expires_at = created_at + $1 WHERE expires_at > created_at + $1
+               AND id IN (SELECT study_id FROM study_links WHERE conversation_id = $2)",
+        )
+        .bind(span)
+        .bind(conversation.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({"retention_days": days});
         let seq = Self::append_event(
             &mut tx,
             conversation,

@@ -500,6 +500,15 @@ impl Store {
             .bind(seq)
             .execute(&mut **tx)
             .await?;
+        sqlx::query(
+            "UPDATE studies SET expires_at = created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000
+             WHERE id = $1 AND (SELECT retention_days FROM conversations WHERE id = $2) IS NOT NULL
+               AND expires_at > created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000",
+        )
+        .bind(study.to_string())
+        .bind(conversation.to_string())
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 

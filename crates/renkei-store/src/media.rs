@@ -147,6 +147,16 @@ impl Store {
             .bind(seq)
             .execute(&mut **tx)
             .await?;
+        // A conversation that keeps media for less time shortens the medium's life.
+        sqlx::query(
+            "UPDATE media SET expires_at = created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000
+             WHERE id = $1 AND (SELECT retention_days FROM conversations WHERE id = $2) IS NOT NULL
+               AND expires_at > created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000",
+        )
+        .bind(media.to_string())
+        .bind(conversation.to_string())
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 

@@ -16,6 +16,7 @@ const FOUNDATION: &str = include_str!("../migrations/0001_foundation.sql");
 const MESSAGING: &str = include_str!("../migrations/0002_messaging.sql");
 const MEDIA: &str = include_str!("../migrations/0004_media.sql");
 const DICOM: &str = include_str!("../migrations/0005_dicom.sql");
+const RETENTION: &str = include_str!("../migrations/0006_conversation_retention.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -47,6 +48,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "dicom",
         sqlite: DICOM,
         postgres: DICOM,
+    },
+    Migration {
+        version: 6,
+        name: "conversation_retention",
+        sqlite: RETENTION,
+        postgres: RETENTION,
     },
 ];
 

@@ -315,6 +315,7 @@ async fn group(store: &Store, org: &Organization, members: &[&User]) -> Conversa
         title: Some("ICU night".into()),
         created_by: Some(members[0].id),
         last_seq: 0,
+        retention_days: None,
         created_at: Timestamp::now(),
         updated_at: Timestamp::now(),
     };

@@ -15,6 +15,7 @@ on_both_backends!(
     only_members_of_a_conversation_it_was_posted_in_see_a_medium,
     bad_uploads_are_refused_and_leave_nothing_behind,
     expired_media_are_destroyed_but_their_messages_stay,
+    a_conversation_may_keep_media_for_less_time_never_more,
 );
 
 const MARKER: &str = "PATIENT-TANAKA-GPS-MARKER";
@@ -535,5 +536,77 @@ async fn expired_media_are_destroyed_but_their_messages_stay(storage: Storage) {
         ),
         (Some("day 1"), Some(id.as_str())),
         "the message stays"
+    );
+}
+
+async fn a_conversation_may_keep_media_for_less_time_never_more(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (_, bob) = active_user(&server, &admin, &org, "bob").await;
+    let (_, conv) = admin
+        .post(
+            "/api/v1/conversations",
+            json!({"kind": "group", "title": "Wound care", "member_ids": [bob["id"]]}),
+        )
+        .await;
+    let conv = conv["id"].as_str().unwrap();
+    let (status, body) = admin
+        .patch(
+            &format!("/api/v1/conversations/{conv}"),
+            json!({"retention_days": 5}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_retention")),
+        "longer than the policy's 3 days"
+    );
+    let (_, before) = upload(&admin, "before.png", "image/png", png(8, 8)).await;
+    admin.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"client_msg_id": "1", "body": "day 0", "attachments": [{"kind": "media", "id": before["id"]}]})).await;
+    let (status, changed) = admin
+        .patch(
+            &format!("/api/v1/conversations/{conv}"),
+            json!({"retention_days": 1}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, changed["retention_days"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{changed}"
+    );
+    let (_, after) = upload(&admin, "after.png", "image/png", png(8, 8)).await;
+    admin.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"client_msg_id": "2", "body": "day 0 again", "attachments": [{"kind": "media", "id": after["id"]}]})).await;
+    let (_, elsewhere) = upload(&admin, "kept.png", "image/png", png(8, 8)).await;
+    let a_day_later = renkei_core::clock::Timestamp::now()
+        .plus_secs(86_400 + 60)
+        .to_rfc3339();
+    let out = storage.admin(&["expire-media", "--as-of", &a_day_later], "");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 media expired"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for media in [&before, &after] {
+        assert_eq!(
+            admin
+                .get(&format!("/api/v1/media/{}", media["id"].as_str().unwrap()))
+                .await
+                .0,
+            StatusCode::GONE
+        );
+    }
+    assert_eq!(
+        admin
+            .get(&format!(
+                "/api/v1/media/{}",
+                elsewhere["id"].as_str().unwrap()
+            ))
+            .await
+            .0,
+        StatusCode::OK,
+        "media outside keep the policy's days"
     );
 }

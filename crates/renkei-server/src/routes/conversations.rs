@@ -60,8 +60,14 @@ fn yes() -> bool {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TitleChange {
-    title: String,
+pub struct ConversationChange {
+    /// A group's new title.
+    #[serde(default)]
+    title: Option<String>,
+    /// Keep this conversation's media and studies fewer days than the organization does
+    /// (1 up to the organization's retention); applies to what was already posted too.
+    #[serde(default)]
+    retention_days: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -257,6 +263,7 @@ pub async fn create_conversation(
         title: None,
         created_by: Some(me.id),
         last_seq: 0,
+        retention_days: None,
         created_at: now,
         updated_at: now,
     };
@@ -375,23 +382,52 @@ pub async fn get_conversation(
     Ok(Json(view_of(&state, &me.user, id).await?))
 }
 
-/// Rename a group (its admins).
-#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", request_body = TitleChange, security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ConversationView)))]
+/// Rename a group or shorten how long its media are kept (its admins).
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", request_body = ConversationChange, security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConversationView), (status = 422, body = ErrorBody, description = "invalid_retention")))]
 pub async fn rename_conversation(
     State(state): State<AppState>,
     Signed(me): Signed,
     IdPath(id): IdPath,
-    ApiJson(req): ApiJson<TitleChange>,
+    ApiJson(req): ApiJson<ConversationChange>,
 ) -> ApiResult<Json<ConversationView>> {
-    managed(&state, &me.user, id).await?;
-    let title = validate_title(&req.title)?;
-    let seq = state
-        .store
-        .set_title(id, &title, Some(me.user.id))
-        .await
-        .or_api("conversation_not_found")?;
-    state.messaging.advanced(id, seq);
+    let conversation = managed(&state, &me.user, id).await?;
+    if let Some(title) = &req.title {
+        let title = validate_title(title)?;
+        let seq = state
+            .store
+            .set_title(id, &title, Some(me.user.id))
+            .await
+            .or_api("conversation_not_found")?;
+        state.messaging.advanced(id, seq);
+    }
+    if let Some(days) = req.retention_days {
+        let org = state
+            .store
+            .org(conversation.org_id)
+            .await
+            .or_api("conversation_not_found")?;
+        let longest = conversation
+            .retention_days
+            .unwrap_or(org.policy.retention_days)
+            .min(org.policy.retention_days);
+        if !(1..=longest).contains(&days) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_retention",
+                format!(
+                    "retention_days must be between 1 and {longest}: a conversation may keep media for less time, never more"
+                ),
+            ));
+        }
+        let seq = state
+            .store
+            .set_retention(id, days, Some(me.user.id))
+            .await
+            .or_api("conversation_not_found")?;
+        state.messaging.advanced(id, seq);
+    }
     Ok(Json(view_of(&state, &me.user, id).await?))
 }
 

@@ -52,6 +52,11 @@ impl Identifiers {
                 items.iter().for_each(|item| self.collect_from(item));
                 continue;
             }
+            // Identifiers live in text; binary values (pixel data above all) are never read
+            // as text, which would turn every sample into a string.
+            if !is_string_vr(element.vr()) {
+                continue;
+            }
             let tag = element.tag();
             let Ok(values) = element.value().to_multi_str() else {
                 continue;
@@ -333,4 +338,28 @@ mod tests {
             );
         }
     }
+}
+
+/// Whether values of `vr` are text (and may therefore hold a name, an ID or a date).
+fn is_string_vr(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::AE
+            | VR::AS
+            | VR::CS
+            | VR::DA
+            | VR::DS
+            | VR::DT
+            | VR::IS
+            | VR::LO
+            | VR::LT
+            | VR::PN
+            | VR::SH
+            | VR::ST
+            | VR::TM
+            | VR::UC
+            | VR::UI
+            | VR::UR
+            | VR::UT
+    )
 }

@@ -158,12 +158,14 @@ impl DicomService {
             burned_in_risk: report.burned_in_risk,
             size: prepared.bytes.len() as i64,
         };
+        let at = stage("deidentify", at);
         let object = format!("dicom-{}", new_id());
         let stored = self
             .blobs
             .put_bytes(&object, Bytes::from(prepared.bytes))
             .await
             .map_err(storage)?;
+        let at = stage("encrypt_store", at);
         let expires = expiry(Timestamp::now(), org.policy.retention_days);
         let indexed = match self
             .store

@@ -266,6 +266,30 @@ fn is_word_at(haystack: &str, at: usize, len: usize) -> bool {
     !before.is_some_and(u8::is_ascii_alphanumeric) && !after.is_some_and(u8::is_ascii_alphanumeric)
 }
 
+/// Whether values of `vr` are text (and may therefore hold a name, an ID or a date).
+fn is_string_vr(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::AE
+            | VR::AS
+            | VR::CS
+            | VR::DA
+            | VR::DS
+            | VR::DT
+            | VR::IS
+            | VR::LO
+            | VR::LT
+            | VR::PN
+            | VR::SH
+            | VR::ST
+            | VR::TM
+            | VR::UC
+            | VR::UI
+            | VR::UR
+            | VR::UT
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,28 +362,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Whether values of `vr` are text (and may therefore hold a name, an ID or a date).
-fn is_string_vr(vr: VR) -> bool {
-    matches!(
-        vr,
-        VR::AE
-            | VR::AS
-            | VR::CS
-            | VR::DA
-            | VR::DS
-            | VR::DT
-            | VR::IS
-            | VR::LO
-            | VR::LT
-            | VR::PN
-            | VR::SH
-            | VR::ST
-            | VR::TM
-            | VR::UC
-            | VR::UI
-            | VR::UR
-            | VR::UT
-    )
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::attachments::{Attached, shorten_to_conversation};
 use crate::rows::{id_text, named, opt_uuid, uuid};
 use crate::{Store, StoreError, Tx};
 
@@ -362,23 +363,9 @@ impl Store {
             .bind(conversation.to_string())
             .execute(&mut *tx)
             .await?;
-        let span = days.saturating_mul(86_400_000);
-        sqlx::query(
-            "UPDATE media SET expires_at = created_at + $1 WHERE expires_at > created_at + $1
-               AND id IN (SELECT media_id FROM media_links WHERE conversation_id = $2)",
-        )
-        .bind(span)
-        .bind(conversation.to_string())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE studies SET expires_at = created_at + $1 WHERE expires_at > created_at + $1
-               AND id IN (SELECT study_id FROM study_links WHERE conversation_id = $2)",
-        )
-        .bind(span)
-        .bind(conversation.to_string())
-        .execute(&mut *tx)
-        .await?;
+        for kind in [Attached::Media, Attached::Study] {
+            shorten_to_conversation(&mut tx, kind, conversation).await?;
+        }
         let data = json!({"retention_days": days});
         let seq = Self::append_event(
             &mut tx,

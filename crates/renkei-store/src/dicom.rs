@@ -487,31 +487,6 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Records that a study was shared in a conversation's message `seq`.
-    pub(crate) async fn link_study(
-        tx: &mut Tx,
-        study: Uuid,
-        conversation: Uuid,
-        seq: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO study_links (study_id, conversation_id, seq) VALUES ($1, $2, $3)")
-            .bind(study.to_string())
-            .bind(conversation.to_string())
-            .bind(seq)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
-            "UPDATE studies SET expires_at = created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000
-             WHERE id = $1 AND (SELECT retention_days FROM conversations WHERE id = $2) IS NOT NULL
-               AND expires_at > created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000",
-        )
-        .bind(study.to_string())
-        .bind(conversation.to_string())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
     /// Records that a study's objects are gone.
     pub async fn mark_study_purged(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE studies SET purged_at = $1 WHERE id = $2")

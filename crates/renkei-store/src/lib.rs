@@ -4,6 +4,7 @@
 //! apart; dialect-specific statements branch on [`Backend`]. The conformance suite in
 //! `tests/conformance.rs` runs against both.
 
+mod attachments;
 mod audit;
 pub mod blobs;
 mod conversations;

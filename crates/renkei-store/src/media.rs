@@ -134,32 +134,6 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Records that a medium was posted in a conversation's message `seq`.
-    pub(crate) async fn link_media(
-        tx: &mut Tx,
-        media: Uuid,
-        conversation: Uuid,
-        seq: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO media_links (media_id, conversation_id, seq) VALUES ($1, $2, $3)")
-            .bind(media.to_string())
-            .bind(conversation.to_string())
-            .bind(seq)
-            .execute(&mut **tx)
-            .await?;
-        // A conversation that keeps media for less time shortens the medium's life.
-        sqlx::query(
-            "UPDATE media SET expires_at = created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000
-             WHERE id = $1 AND (SELECT retention_days FROM conversations WHERE id = $2) IS NOT NULL
-               AND expires_at > created_at + (SELECT retention_days FROM conversations WHERE id = $2) * 86400000",
-        )
-        .bind(media.to_string())
-        .bind(conversation.to_string())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
     /// Destroys the keys of media due at `now` (at most `limit`), marking them expired; the
     /// bytes are unreadable from the commit on. Returns the media expired.
     pub async fn expire_due_media(

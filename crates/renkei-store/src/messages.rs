@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::attachments::{Attached, link_attachment};
 use crate::rows::{named, opt_uuid, uuid};
 use crate::{Backend, Store, StoreError, Tx};
 
@@ -205,10 +206,12 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         for attachment in &message.attachments {
-            match attachment.kind.as_str() {
-                "media" => Self::link_media(tx, attachment.id, post.conversation_id, seq).await?,
-                _ => Self::link_study(tx, attachment.id, post.conversation_id, seq).await?,
-            }
+            let kind = if attachment.kind == "media" {
+                Attached::Media
+            } else {
+                Attached::Study
+            };
+            link_attachment(tx, kind, attachment.id, post.conversation_id, seq).await?;
         }
         Ok(Ok(Posted {
             message,

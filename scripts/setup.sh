@@ -26,4 +26,9 @@ if ! python3 -c 'import pydicom' 2>/dev/null; then
   echo "setup: installing pydicom (test data)"
   python3 -m pip install --quiet --disable-pip-version-check 'pydicom==3.0.*'
 fi
+# A local S3-compatible server for the object-store tests.
+if ! command -v moto_server >/dev/null; then
+  echo "setup: installing moto (S3-compatible test server)"
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.*'
+fi
 echo "setup: ready"

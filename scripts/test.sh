@@ -22,6 +22,21 @@ else
   echo "test: WARNING: PostgreSQL not reachable: its half of every suite is SKIPPED"
 fi
 
+# An S3-compatible server for the object-store tests, when moto is installed (setup.sh does).
+if command -v moto_server >/dev/null && [[ -z "${RENKEI_TEST_S3_URL:-}" ]]; then
+  s3_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  moto_server -H 127.0.0.1 -p "$s3_port" >/dev/null 2>&1 &
+  s3_pid=$!
+  trap 'kill $s3_pid 2>/dev/null || true' EXIT
+  export AWS_ENDPOINT="http://127.0.0.1:$s3_port" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test RENKEI_TEST_S3_URL=s3://renkei-test
+  for _ in $(seq 50); do curl -s -o /dev/null "$AWS_ENDPOINT" && break; sleep 0.2; done
+  curl -s -X PUT "$AWS_ENDPOINT/renkei-test" >/dev/null
+  echo "test: S3 tests against a local moto server on port $s3_port"
+else
+  echo "test: WARNING: no S3-compatible server (moto): the S3 test is SKIPPED"
+fi
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked

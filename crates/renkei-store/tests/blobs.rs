@@ -191,3 +191,34 @@ async fn refused_uploads_leave_nothing_behind() {
         files_under(dir.path())
     );
 }
+
+/// The same round trip against an S3-compatible server, when one is configured
+/// (`RENKEI_TEST_S3_URL=s3://bucket` plus `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, credentials;
+/// `scripts/test.sh` starts one when moto is installed).
+#[tokio::test]
+async fn an_s3_bucket_works_the_same_when_configured() {
+    let Ok(url) = std::env::var("RENKEI_TEST_S3_URL") else {
+        eprintln!("SKIPPED S3 round trip: RENKEI_TEST_S3_URL is not set");
+        return;
+    };
+    let prefix = format!("{url}/run-{}", uuid::Uuid::now_v7().simple());
+    let blobs = BlobStore::s3(&prefix, ring(1)).unwrap();
+    let data = plaintext(3 * CHUNK + 7);
+    let stored = blobs
+        .put("s3-object", pieces(&data, 50_000), u64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs.get_bytes("s3-object", &stored.key).await.unwrap(),
+        data
+    );
+    let too_large = blobs
+        .put("s3-big", pieces(&data, 50_000), CHUNK as u64)
+        .await;
+    assert!(matches!(too_large, Err(BlobError::TooLarge(_))));
+    blobs.delete("s3-object").await.unwrap();
+    assert!(matches!(
+        blobs.get("s3-object", &stored.key).await,
+        Err(BlobError::NotFound)
+    ));
+}

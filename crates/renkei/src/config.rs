@@ -28,6 +28,9 @@ pub struct Config {
     /// Base64 master key for media encryption (version 1); without it the key is kept in
     /// `<data_dir>/keys/master-1.key`, created on first start.
     pub master_key: Option<String>,
+    /// Where encrypted media and DICOM objects go: `s3://bucket[/prefix]` (credentials from
+    /// `AWS_*` variables); without it, `<data_dir>/blobs`.
+    pub object_store_url: Option<String>,
     /// Seconds between sweeps for expired media.
     pub media_sweep_seconds: u64,
     /// HTTP service tunables.
@@ -45,6 +48,7 @@ impl Default for Config {
             dicom_ae: "RENKEI".into(),
             log_format: "text".into(),
             master_key: None,
+            object_store_url: None,
             media_sweep_seconds: 60,
             server: Settings::default(),
         }
@@ -94,7 +98,16 @@ pub fn open_blobs(config: &Config) -> Result<BlobStore, String> {
         None => KeyRing::load_or_create(&config.data_dir.join("keys")),
     }
     .map_err(|e| format!("media keys: {e}"))?;
-    BlobStore::local(&config.data_dir.join("blobs"), keys).map_err(|e| format!("media store: {e}"))
+    match &config.object_store_url {
+        Some(url) if url.starts_with("s3://") => {
+            BlobStore::s3(url, keys).map_err(|e| format!("object store {url}: {e}"))
+        }
+        Some(url) => Err(format!(
+            "object_store_url must start with s3://, not {url:?}"
+        )),
+        None => BlobStore::local(&config.data_dir.join("blobs"), keys)
+            .map_err(|e| format!("media store: {e}")),
+    }
 }
 
 /// Creates `dir` readable only by its owner.

@@ -82,6 +82,31 @@ impl BlobStore {
         Ok(BlobStore::new(Arc::new(fs), keys))
     }
 
+    /// A store in an S3-compatible bucket, `s3://bucket[/prefix]`; credentials, region and
+    /// endpoint come from the usual `AWS_*` environment variables (`AWS_ENDPOINT` and
+    /// `AWS_ALLOW_HTTP=true` for a local S3-compatible server).
+    pub fn s3(url: &str, keys: KeyRing) -> Result<BlobStore, BlobError> {
+        let (bucket_url, prefix) = match url
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+        {
+            Some((bucket, prefix)) => (
+                format!("s3://{bucket}"),
+                prefix.trim_matches('/').to_owned(),
+            ),
+            None => (url.to_owned(), String::new()),
+        };
+        let s3 = object_store::aws::AmazonS3Builder::from_env()
+            .with_url(bucket_url)
+            .build()?;
+        let objects: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
+        };
+        Ok(BlobStore::new(objects, keys))
+    }
+
     /// Encrypts and stores `source` as object `id`, refusing it (and keeping nothing) past
     /// `max_bytes` or if the source fails.
     pub async fn put<S, E>(

@@ -418,12 +418,18 @@ export class Session {
       }));
     }
     const chat = this.state.chats[id];
+    if (message && event.kind === "message.created" && chat?.typing[message.sender_id]) {
+      // Whoever was typing has sent.
+      this.setChat(id, (ch) => {
+        const typing = { ...ch.typing };
+        delete typing[message.sender_id];
+        return { typing };
+      });
+    }
     if (chat?.loaded && message) {
       this.setChat(id, (ch) => {
         const messages = mergeMessages(ch.messages, [message]);
-        const typing = { ...ch.typing };
-        delete typing[message.sender_id];
-        return { messages, pending: settle(ch.pending, messages, me ?? ""), typing };
+        return { messages, pending: settle(ch.pending, messages, me ?? "") };
       });
       if (message.sender_id === me) this.clearAck(message.client_msg_id);
     }

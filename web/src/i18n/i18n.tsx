@@ -53,7 +53,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   }, []);
   const value = useMemo<I18n>(() => {
     const locale = lang === "ja" ? "ja-JP" : undefined;
-    const timeFmt = new Intl.DateTimeFormat(locale ?? navigator.language, { hour: "2-digit", minute: "2-digit" });
+    const timeFmt = new Intl.DateTimeFormat(locale ?? navigator.language, { hour: "numeric", minute: "2-digit" });
     const dateFmt = new Intl.DateTimeFormat(locale ?? navigator.language, { month: "short", day: "numeric" });
     const weekdayFmt = new Intl.DateTimeFormat(locale ?? navigator.language, { weekday: "short" });
     const dayFmt = new Intl.DateTimeFormat(locale ?? navigator.language, {

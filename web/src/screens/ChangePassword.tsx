@@ -46,9 +46,10 @@ export function ChangePassword() {
           <span>{t("password.current")}</span>
           <input name="current" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
         </label>
-        <label className="field">
-          <span>{t("password.new")}</span>
+        <div className="field">
+          <label htmlFor="new-password">{t("password.new")}</label>
           <input
+            id="new-password"
             name="new"
             type="password"
             autoComplete="new-password"
@@ -57,7 +58,7 @@ export function ChangePassword() {
             onChange={(e) => setNext(e.target.value)}
           />
           <small id="password-hint">{t("password.hint")}</small>
-        </label>
+        </div>
         <label className="field">
           <span>{t("password.confirm")}</span>
           <input name="confirm" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />

@@ -69,7 +69,15 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
 }
 
 fn compressible(url: &str) -> bool {
-    [".html", ".js", ".css", ".svg", ".json", ".webmanifest", ".txt"]
-        .iter()
-        .any(|ext| url.ends_with(ext))
+    [
+        ".html",
+        ".js",
+        ".css",
+        ".svg",
+        ".json",
+        ".webmanifest",
+        ".txt",
+    ]
+    .iter()
+    .any(|ext| url.ends_with(ext))
 }

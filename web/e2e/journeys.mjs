@@ -176,6 +176,10 @@ async function main() {
       }
       const api404 = await fetch(base + "/api/v1/nope");
       assert(api404.status === 404 && (api404.headers.get("content-type") || "").includes("json"), "API 404 stays JSON");
+      const script = (await (await fetch(base + "/")).text()).match(/src="(\/assets\/[^"]+\.js)"/)[1];
+      const asset = await fetch(base + script, { headers: { "accept-encoding": "gzip" } });
+      assert(asset.ok && (asset.headers.get("cache-control") || "").includes("immutable"), "hashed assets cached");
+      assert((asset.headers.get("content-security-policy") || "").includes("default-src 'self'"), "CSP on assets");
       const manifest = await fetch(base + "/manifest.webmanifest");
       assert(manifest.ok && (await manifest.json()).icons.length >= 2, "manifest");
     });
@@ -352,6 +356,8 @@ async function main() {
       await page.getByRole("heading", { name: "パスコードの設定" }).waitFor();
       await page.getByRole("button", { name: "あとで" }).click();
       await page.getByRole("heading", { name: "トーク" }).waitFor();
+      await page.getByRole("button", { name: new RegExp(GROUP) }).waitFor();
+      await page.screenshot({ path: join(results, "journey3-japanese-list.png") });
       await page.getByRole("button", { name: new RegExp(GROUP) }).click();
       await page.getByText(FIRST_MESSAGE).waitFor();
       // An urgent reply.

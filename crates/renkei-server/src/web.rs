@@ -25,7 +25,14 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Paths that belong to the server, never to the client.
-const SERVER_PREFIXES: &[&str] = &["/api", "/ws", "/dicomweb", "/healthz", "/readyz", "/metrics"];
+const SERVER_PREFIXES: &[&str] = &[
+    "/api",
+    "/ws",
+    "/dicomweb",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
 
 const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>renkei</title></head>\
@@ -80,7 +87,12 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         return crate::routes::not_found().await.into_response();
     }
     if !embedded() {
-        return page(StatusCode::OK, "text/html; charset=utf-8", NOT_BUILT.as_bytes(), None);
+        return page(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            NOT_BUILT.as_bytes(),
+            None,
+        );
     }
     let (asset, cache) = match find(path).filter(|_| path != "/index.html") {
         Some(asset) if path.starts_with("/assets/") => {
@@ -104,12 +116,22 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
     let mut response = match asset.gzip.filter(|_| gzip_ok) {
         Some(packed) => {
-            let mut r = page(StatusCode::OK, content_type(asset.path), packed, Some(cache));
+            let mut r = page(
+                StatusCode::OK,
+                content_type(asset.path),
+                packed,
+                Some(cache),
+            );
             r.headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r
         }
-        None => page(StatusCode::OK, content_type(asset.path), asset.body, Some(cache)),
+        None => page(
+            StatusCode::OK,
+            content_type(asset.path),
+            asset.body,
+            Some(cache),
+        ),
     };
     if asset.gzip.is_some() {
         response
@@ -133,7 +155,10 @@ fn page(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -157,7 +182,13 @@ mod tests {
 
     #[test]
     fn server_paths_are_not_the_clients() {
-        for path in ["/api", "/api/v1/nope", "/ws", "/dicomweb/studies", "/metrics"] {
+        for path in [
+            "/api",
+            "/api/v1/nope",
+            "/ws",
+            "/dicomweb/studies",
+            "/metrics",
+        ] {
             assert!(is_server_path(path), "{path}");
         }
         for path in ["/", "/c/123", "/apis", "/wsx", "/assets/index-abc.js"] {
@@ -176,10 +207,18 @@ mod tests {
             let response = get(path).await;
             assert_eq!(response.status(), StatusCode::OK, "{path}");
             let headers = response.headers();
-            assert_eq!(headers[header::CONTENT_SECURITY_POLICY], CONTENT_SECURITY_POLICY);
+            assert_eq!(
+                headers[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY
+            );
             assert_eq!(headers[header::CACHE_CONTROL], "no-store");
             assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
-            assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+            assert!(
+                headers[header::CONTENT_TYPE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html")
+            );
         }
     }
 
@@ -212,6 +251,9 @@ mod tests {
             response.headers().get(header::CONTENT_ENCODING).is_some(),
             asset.gzip.is_some()
         );
-        assert_eq!(get("/assets/missing-0000.js").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            get("/assets/missing-0000.js").await.status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }

@@ -102,6 +102,10 @@ class Check {
     } catch (e) {
       this.failed++;
       log(`FAIL ${name}: ${e.stack || e}`);
+      // What each open page showed when it failed.
+      for (const [i, page] of (globalThis.openPages ?? []).entries()) {
+        if (!page.isClosed()) await page.screenshot({ path: join(results, `failure-${this.failed}-${i}.png`) }).catch(() => {});
+      }
     }
   }
 }
@@ -204,6 +208,7 @@ async function main() {
     const pageB = await ctxB.newPage();
     watch(pageA, "A");
     watch(pageB, "B");
+    globalThis.openPages = [pageA, pageB];
 
     if (want(1)) await check.run("journey 1: A signs in, sets a passcode, starts a group, B reads live, A sees read by 1", async () => {
       // B signs in first (one-time password replaced, passcode skipped) and waits on the list.
@@ -289,6 +294,42 @@ async function main() {
       await pageB.screenshot({ path: join(results, "journey4-after-retry.png") });
     });
 
+    if (want(5)) await check.run("journey 5: history scrolls back page by page without duplicates", async () => {
+      if (!want(1)) throw new Error("needs journey 1");
+      // B posts 120 messages over the REST API with the cookie session and its CSRF token.
+      await pageB.evaluate(async (title) => {
+        const csrf = decodeURIComponent(document.cookie.match(/renkei_csrf=([^;]+)/)[1]);
+        const convs = await (await fetch("/api/v1/conversations")).json();
+        const id = convs.find((c) => c.title === title).id;
+        for (let i = 1; i <= 120; i++) {
+          const res = await fetch(`/api/v1/conversations/${id}/messages`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-csrf-token": csrf },
+            body: JSON.stringify({ client_msg_id: `backlog-${i}`, body: `Backlog note ${i}` }),
+          });
+          if (!res.ok) throw new Error(`post ${i}: ${res.status}`);
+        }
+      }, GROUP);
+      await pageB.locator(".msg").getByText("Backlog note 120", { exact: true }).waitFor();
+      await pageB.reload();
+      // B has no passcode: reopening the app asks again (it can be declined).
+      await pageB.getByRole("button", { name: "Not now" }).click();
+      await pageB.getByRole("button", { name: new RegExp(GROUP) }).click();
+      await pageB.getByText("Backlog note 120", { exact: true }).waitFor();
+      assert((await pageB.getByText("Backlog note 1", { exact: true }).count()) === 0, "only the newest page at first");
+      const log = pageB.getByRole("log");
+      for (let i = 0; i < 20 && !(await pageB.getByText("This is the beginning of the conversation.").count()); i++) {
+        await log.evaluate((el) => el.scrollTo(0, 0));
+        await pageB.waitForTimeout(250);
+      }
+      await pageB.getByText("Backlog note 1", { exact: true }).waitFor();
+      await pageB.getByText(FIRST_MESSAGE).waitFor();
+      const seqs = await pageB.locator(".msg[data-seq]").evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+      assert(new Set(seqs).size === seqs.length, "no message twice");
+      assert(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), "in order");
+      assert(seqs.length >= 122, `all loaded (${seqs.length})`);
+    });
+
     if (want(2)) await check.run("journey 2: the session starts locked, the API refuses data until unlock, idle time locks again", async () => {
       // The organization locks after 1 idle minute.
       await json(base, "PATCH", `/api/v1/orgs/${org.id}`, admin.token, {
@@ -299,6 +340,7 @@ async function main() {
       ctx.setDefaultTimeout(15_000);
       const page = await ctx.newPage();
       watch(page, "A2");
+      globalThis.openPages = [pageA, pageB, page];
       await page.clock.install();
       await signIn(page, base, A, A.password);
       await page.getByRole("heading", { name: "Locked" }).waitFor();
@@ -313,7 +355,7 @@ async function main() {
       const open = await page.evaluate(async () => (await fetch("/api/v1/conversations")).status);
       assert(open === 200, `API answers ${open} after unlock`);
       await page.getByRole("button", { name: new RegExp(GROUP) }).click();
-      await page.getByText(FIRST_MESSAGE).waitFor();
+      const newest = await page.locator(".msg .body").last().innerText();
 
       // Reopening the app shows the lock screen first.
       await page.reload();
@@ -326,7 +368,7 @@ async function main() {
       await page.clock.fastForward("01:05");
       await page.getByRole("heading", { name: "Locked" }).waitFor();
       const content = await page.content();
-      assert(!content.includes(FIRST_MESSAGE) && !content.includes(GROUP), "no conversation data behind the lock");
+      assert(!content.includes(newest) && !content.includes(GROUP), "no conversation data behind the lock");
       const storage = await page.evaluate(async () => ({
         local: Object.keys(localStorage),
         session: Object.keys(sessionStorage),
@@ -343,6 +385,7 @@ async function main() {
       ctx.setDefaultTimeout(15_000);
       const page = await ctx.newPage();
       watch(page, "C");
+      globalThis.openPages = [pageA, pageB, page];
       await page.goto(base + "/");
       await page.getByRole("heading", { name: "ログイン" }).waitFor();
       await page.getByLabel("ユーザーID").fill(C.login);
@@ -359,16 +402,17 @@ async function main() {
       await page.getByRole("button", { name: new RegExp(GROUP) }).waitFor();
       await page.screenshot({ path: join(results, "journey3-japanese-list.png") });
       await page.getByRole("button", { name: new RegExp(GROUP) }).click();
-      await page.getByText(FIRST_MESSAGE).waitFor();
-      // An urgent reply.
-      await page.locator(".msg.theirs", { hasText: FIRST_MESSAGE }).getByRole("button", { name: "返信" }).click();
-      await page.getByText(`${A.name} さんに返信`).waitFor();
+      // An urgent reply to the newest message.
+      const target = page.locator(".msg.theirs").last();
+      const quotedText = await target.locator(".body").innerText();
+      await target.getByRole("button", { name: "返信" }).click();
+      await page.getByText(/さんに返信$/).waitFor();
       await page.getByRole("button", { name: "至急: オフ" }).click();
       await page.getByRole("textbox", { name: "メッセージを入力" }).fill("了解しました。10分以内に確認します。");
       await page.getByRole("button", { name: "送信" }).click();
       const mine = page.locator(".msg.mine.urgent:not(.pending)", { hasText: "了解しました" });
       await mine.waitFor();
-      await mine.locator(".quote", { hasText: FIRST_MESSAGE }).waitFor();
+      await mine.locator(".quote", { hasText: quotedText }).waitFor();
       await page.getByText(/既読 \d\/2|未読/).first().waitFor();
       const text = await page.evaluate(() => document.body.innerText);
       for (const word of ["今日", "至急", "送信"]) assert(text.includes(word) || (word === "送信" && true), `shows ${word}`);

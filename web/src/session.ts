@@ -341,6 +341,9 @@ export class Session {
   setOnline(online: boolean) {
     this.set({ online });
     if (online) this.reconnectNow();
+    // The network is gone: do not wait for the socket to notice (sends fall back to HTTP and
+    // fail at once, visibly, with retry).
+    else if (this.socket) this.socket.close(4000, "offline");
   }
 
   private onFrame(frame: ServerFrame) {

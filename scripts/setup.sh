@@ -7,6 +7,9 @@ command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pg_isready >/dev/null || need_apt+=(postgresql-client)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)   # real MP4/MOV files for the video tests
 command -v storescu >/dev/null || need_apt+=(dcmtk)   # real DICOM peers: echoscu, storescu, storescp
+command -v node >/dev/null || need_apt+=(nodejs npm)   # the web client (web/): Vite, Vitest
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)      # the web client's end-to-end tests
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)   # Japanese in screenshots
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   apt-get update -qq
@@ -30,5 +33,15 @@ fi
 if ! command -v moto_server >/dev/null; then
   echo "setup: installing moto (S3-compatible test server)"
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.*'
+fi
+# The web client needs Node >= 20.19 (Vite 8); its packages install exactly as locked.
+web_dir="$(cd "$(dirname "$0")/.." && pwd)/web"
+if command -v node >/dev/null; then
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+    || echo "setup: WARNING: Node $(node --version) is too old for the web client (needs 20.19 or newer)" >&2
+fi
+if command -v npm >/dev/null && [[ ! -d "$web_dir/node_modules" ]]; then
+  echo "setup: installing the web client's packages (npm ci)"
+  (cd "$web_dir" && npm ci --no-audit --no-fund)
 fi
 echo "setup: ready"

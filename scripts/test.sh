@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy, and the test suites on SQLite and PostgreSQL.
+# Runs every check and test: formatting, clippy, the test suites on SQLite and PostgreSQL, then
+# the web client: its build, its unit tests (Vitest) and its end-to-end journeys in Chromium.
 #
 # PostgreSQL: tests use RENKEI_TEST_POSTGRES_URL (default: the local server at
 # postgres://postgres@127.0.0.1:5432/postgres), creating and dropping a fresh database per test.
@@ -40,3 +41,31 @@ fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked
+
+# ---- the web client (web/) ----
+web_skip() {
+  if [[ "${CI:-}" == "true" ]]; then
+    echo "test: $1 (required under CI)" >&2
+    exit 1
+  fi
+  echo "test: WARNING: $1: the web client's tests are SKIPPED"
+}
+web_started=$SECONDS
+if ! command -v npm >/dev/null; then
+  web_skip "npm is missing (run scripts/setup.sh)"
+elif [[ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
+  web_skip "Chromium is missing (run scripts/setup.sh)"
+else
+  (
+    cd web
+    # npm ci only when node_modules is missing or older than the lock file.
+    if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+      npm ci --no-audit --no-fund
+    fi
+    npm run build
+    npm test
+    # Rebuilds the binary (now embedding web/dist), starts it and drives Chromium.
+    node e2e/journeys.mjs
+  )
+  echo "test: web client checked in $((SECONDS - web_started)) s"
+fi

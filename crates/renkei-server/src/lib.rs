@@ -11,6 +11,7 @@ pub mod media;
 pub mod messaging;
 mod observe;
 mod routes;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

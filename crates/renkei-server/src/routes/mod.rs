@@ -108,6 +108,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::waveforms))
 }
 
+/// The JSON 404 of an unknown server path.
+pub(crate) async fn not_found() -> crate::error::ApiError {
+    ops::not_found().await
+}
+
 /// The OpenAPI document of the API.
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
@@ -137,7 +142,7 @@ pub fn router(state: AppState) -> Router {
             "/dicomweb/studies/{study}/series/{series}/instances/{instance}",
             axum::routing::get(dicomweb::retrieve_instance),
         )
-        .fallback(ops::not_found)
+        .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(observe::security_headers))
         .layer(middleware::from_fn(observe::record))

@@ -1,0 +1,58 @@
+import { useEffect } from "react";
+import { session } from "./session";
+import { useSession } from "./hooks";
+import { useI18n } from "./i18n/i18n";
+import { Login } from "./screens/Login";
+import { ChangePassword } from "./screens/ChangePassword";
+import { SetPasscode } from "./screens/SetPasscode";
+import { LockScreen } from "./screens/LockScreen";
+import { Home } from "./screens/Home";
+
+export function App() {
+  const state = useSession();
+  const { t } = useI18n();
+
+  useEffect(() => {
+    void session.start();
+    const activity = () => session.activity();
+    const events = ["pointerdown", "keydown", "touchstart", "wheel"] as const;
+    events.forEach((e) => window.addEventListener(e, activity, { passive: true }));
+    const online = () => session.setOnline(true);
+    const offline = () => session.setOnline(false);
+    const visible = () => {
+      if (document.visibilityState === "visible") {
+        session.markReadIfVisible();
+        session.reconnectNow();
+      }
+    };
+    window.addEventListener("online", online);
+    window.addEventListener("offline", offline);
+    document.addEventListener("visibilitychange", visible);
+    return () => {
+      events.forEach((e) => window.removeEventListener(e, activity));
+      window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
+      document.removeEventListener("visibilitychange", visible);
+    };
+  }, []);
+
+  switch (state.phase) {
+    case "starting":
+      return (
+        <div className="splash" role="status" aria-live="polite">
+          <div className="brand-mark" aria-hidden="true">連</div>
+          <span className="visually-hidden">{t("common.loading")}</span>
+        </div>
+      );
+    case "signedOut":
+      return <Login />;
+    case "changePassword":
+      return <ChangePassword />;
+    case "setPasscode":
+      return <SetPasscode />;
+    case "locked":
+      return <LockScreen />;
+    case "ready":
+      return <Home />;
+  }
+}

@@ -1,0 +1,109 @@
+// The REST client: the session is the HttpOnly cookie; changes carry the CSRF token, which is
+// read from the (non-HttpOnly) `renkei_csrf` cookie so it survives a reload without storage.
+
+import type { Conversation, Me, Member, Message, Organization, Receipts, User, Uuid } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Listener = (error: ApiError) => void;
+const listeners = new Set<Listener>();
+
+/** Called for every 401 (session ended) and 423 (session locked) answer. */
+export function onAuthProblem(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function csrfToken(): string {
+  const match = document.cookie.match(/(?:^|;\s*)renkei_csrf=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET") headers["x-csrf-token"] = csrfToken();
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "network", "network error");
+  }
+  if (response.status === 204) return undefined as T;
+  let json: unknown = null;
+  try {
+    json = await response.json();
+  } catch {
+    /* empty or not JSON */
+  }
+  if (!response.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const code = err?.code ?? (json as { code?: string } | null)?.code ?? `http_${response.status}`;
+    const error = new ApiError(response.status, code, err?.message ?? response.statusText);
+    if (response.status === 401 || response.status === 423) {
+      if (!path.startsWith("/api/v1/auth/")) listeners.forEach((l) => l(error));
+    }
+    throw error;
+  }
+  return json as T;
+}
+
+export const api = {
+  login: (login: string, password: string) =>
+    request<{ csrf_token: string; user: User; locked: boolean }>("POST", "/api/v1/auth/login", {
+      login,
+      password,
+    }),
+  logout: () => request<void>("POST", "/api/v1/auth/logout"),
+  unlock: (passcode: string) => request<void>("POST", "/api/v1/auth/unlock", { passcode }),
+  me: () => request<Me>("GET", "/api/v1/me"),
+  changePassword: (current_password: string, new_password: string) =>
+    request<void>("PUT", "/api/v1/me/password", { current_password, new_password }),
+  setPasscode: (passcode: string) => request<void>("PUT", "/api/v1/me/passcode", { passcode }),
+  conversations: () => request<Conversation[]>("GET", "/api/v1/conversations"),
+  conversation: (id: Uuid) => request<Conversation>("GET", `/api/v1/conversations/${id}`),
+  createConversation: (kind: "direct" | "group", member_ids: Uuid[], title?: string) =>
+    request<Conversation>("POST", "/api/v1/conversations", { kind, member_ids, title }),
+  members: (id: Uuid) => request<Member[]>("GET", `/api/v1/conversations/${id}/members`),
+  history: (id: Uuid, beforeSeq?: number, limit = 50) =>
+    request<Message[]>(
+      "GET",
+      `/api/v1/conversations/${id}/messages?limit=${limit}` +
+        (beforeSeq ? `&before_seq=${beforeSeq}` : ""),
+    ),
+  post: (id: Uuid, message: OutgoingMessage) =>
+    request<{ seq: number; duplicate: boolean; message: Message }>(
+      "POST",
+      `/api/v1/conversations/${id}/messages`,
+      message,
+    ),
+  markRead: (id: Uuid, seq: number) =>
+    request<{ last_read_seq: number }>("POST", `/api/v1/conversations/${id}/read`, { seq }),
+  receipts: (id: Uuid, seq: number) =>
+    request<Receipts>("GET", `/api/v1/conversations/${id}/messages/${seq}/receipts`),
+  orgUsers: (orgId: Uuid) => request<User[]>("GET", `/api/v1/orgs/${orgId}/users?limit=500`),
+  user: (id: Uuid) => request<User>("GET", `/api/v1/users/${id}`),
+  updateOrg: (org: Organization, patch: Partial<Organization>) =>
+    request<Organization>("PATCH", `/api/v1/orgs/${org.id}`, { version: org.version, ...patch }),
+};
+
+export interface OutgoingMessage {
+  client_msg_id: string;
+  body: string;
+  reply_to?: number | null;
+  priority?: "normal" | "urgent";
+}

@@ -1,0 +1,123 @@
+import { useEffect, useRef, useState } from "react";
+import { session } from "../session";
+import { useSession } from "../hooks";
+import { useI18n } from "../i18n/i18n";
+import { ConversationList } from "./ConversationList";
+import { ChatView } from "./ChatView";
+import { NewConversation } from "./NewConversation";
+import { LanguageSwitch } from "./LanguageSwitch";
+import { Avatar, Icon } from "./common";
+
+export function Home() {
+  const state = useSession();
+  const { t } = useI18n();
+  const [creating, setCreating] = useState(false);
+  const [menu, setMenu] = useState(false);
+  const menuRef = useRef<HTMLDivElement>(null);
+  const me = state.me!;
+
+  // The browser's back button leaves a conversation on a phone.
+  useEffect(() => {
+    const pop = () => session.select(null);
+    window.addEventListener("popstate", pop);
+    return () => window.removeEventListener("popstate", pop);
+  }, []);
+
+  useEffect(() => {
+    if (!menu) return;
+    const close = (e: PointerEvent) => {
+      if (!menuRef.current?.contains(e.target as Node)) setMenu(false);
+    };
+    const esc = (e: KeyboardEvent) => e.key === "Escape" && setMenu(false);
+    window.addEventListener("pointerdown", close);
+    window.addEventListener("keydown", esc);
+    return () => {
+      window.removeEventListener("pointerdown", close);
+      window.removeEventListener("keydown", esc);
+    };
+  }, [menu]);
+
+  const open = (id: string) => {
+    if (state.selected === null) history.pushState({ c: true }, "");
+    session.select(id);
+  };
+  const offline = !state.online || state.connection === "offline";
+
+  return (
+    <div className={`home ${state.selected ? "has-chat" : ""}`}>
+      {offline && (
+        <div className="offline-banner" role="status" aria-live="polite">
+          {t("status.offline")}
+        </div>
+      )}
+      <aside className="sidebar" aria-label={t("list.title")}>
+        <header className="topbar">
+          <div className="topbar-brand">
+            <span className="brand-mark small" aria-hidden="true">連</span>
+            <div className="topbar-titles">
+              <h1>{t("list.title")}</h1>
+              <span className="org-name">{me.organization.name}</span>
+            </div>
+          </div>
+          <div className="topbar-actions">
+            <button className="icon-button" type="button" aria-label={t("list.new")} title={t("list.new")} onClick={() => setCreating(true)}>
+              <Icon name="plus" />
+            </button>
+            <div className="menu-anchor" ref={menuRef}>
+              <button
+                className="icon-button avatar-button"
+                type="button"
+                aria-label={t("nav.menu")}
+                aria-haspopup="true"
+                aria-expanded={menu}
+                onClick={() => setMenu(!menu)}
+              >
+                <Avatar name={me.user.display_name} id={me.user.id} size={36} />
+              </button>
+              {menu && (
+                <div className="menu" role="menu">
+                  <div className="menu-me">
+                    <strong>{me.user.display_name}</strong>
+                    <span>{t(`profession.${me.user.profession}` as never)}</span>
+                  </div>
+                  <div className="menu-lang">
+                    <LanguageSwitch />
+                  </div>
+                  {me.has_passcode && (
+                    <button role="menuitem" type="button" onClick={() => session.lock("manual")}>
+                      <Icon name="lock" /> {t("nav.lockNow")}
+                    </button>
+                  )}
+                  <button role="menuitem" type="button" onClick={() => void session.signOut()}>
+                    <Icon name="logout" /> {t("nav.signOut")}
+                  </button>
+                </div>
+              )}
+            </div>
+          </div>
+        </header>
+        <ConversationList onOpen={open} />
+      </aside>
+      <main className="chat-pane" aria-label={t("chat.select")}>
+        {state.selected ? (
+          <ChatView key={state.selected} id={state.selected} onBack={() => history.back()} />
+        ) : (
+          <div className="chat-empty">
+            <span className="brand-mark large" aria-hidden="true">連</span>
+            <h2>{t("chat.select")}</h2>
+            <p>{t("chat.selectHint")}</p>
+          </div>
+        )}
+      </main>
+      {creating && (
+        <NewConversation
+          onClose={() => setCreating(false)}
+          onCreated={(id) => {
+            setCreating(false);
+            open(id);
+          }}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,670 @@
+// The app's state and its connection to the server: sign-in phases, the conversation list,
+// loaded timelines, pending sends, the WebSocket with catch-up, and the idle lock.
+// Nothing here is persisted: a lock or sign-out drops every piece of data from memory.
+
+import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
+import { backoff, IdleTimer } from "./state/idle";
+import { Positions } from "./state/positions";
+import {
+  applyReceipt,
+  mergeMessages,
+  newClientMsgId,
+  readMarksOf,
+  settle,
+  type Pending,
+} from "./state/timeline";
+import type { Conversation, Me, Message, ServerFrame, TimelineEvent, User, Uuid } from "./types";
+
+export type Phase = "starting" | "signedOut" | "changePassword" | "setPasscode" | "locked" | "ready";
+export type Connection = "connecting" | "online" | "offline";
+
+export interface Chat {
+  messages: Message[];
+  loaded: boolean;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  pending: Pending[];
+  members: Uuid[];
+  readMarks: Record<Uuid, number>;
+  /** user → time (ms) their typing indicator expires */
+  typing: Record<Uuid, number>;
+  error: boolean;
+}
+
+export interface State {
+  phase: Phase;
+  me: Me | null;
+  conversations: Conversation[];
+  listLoaded: boolean;
+  chats: Record<Uuid, Chat>;
+  users: Record<Uuid, User>;
+  /** the other person of each direct conversation */
+  peers: Record<Uuid, Uuid>;
+  selected: Uuid | null;
+  connection: Connection;
+  online: boolean;
+  /** why the lock screen shows: the session started locked, idle time, or the server said so */
+  lockReason: "start" | "idle" | "server" | "manual" | null;
+}
+
+const emptyChat = (): Chat => ({
+  messages: [],
+  loaded: false,
+  hasOlder: true,
+  loadingOlder: false,
+  pending: [],
+  members: [],
+  readMarks: {},
+  typing: {},
+  error: false,
+});
+
+const initial = (): State => ({
+  phase: "starting",
+  me: null,
+  conversations: [],
+  listLoaded: false,
+  chats: {},
+  users: {},
+  peers: {},
+  selected: null,
+  connection: "connecting",
+  online: typeof navigator === "undefined" ? true : navigator.onLine,
+  lockReason: null,
+});
+
+const PAGE = 50;
+const ACK_TIMEOUT_MS = 10_000;
+const PING_MS = 25_000;
+const TYPING_SHOW_MS = 6_000;
+const TYPING_SEND_MS = 3_000;
+
+function byActivity(a: Conversation, b: Conversation): number {
+  const at = a.last_message?.created_at ?? a.updated_at;
+  const bt = b.last_message?.created_at ?? b.updated_at;
+  return bt.localeCompare(at);
+}
+
+export class Session {
+  state: State = initial();
+  private listeners = new Set<() => void>();
+  private positions = new Positions();
+  private idle = new IdleTimer(10);
+  private socket: WebSocket | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private attempts = 0;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private lastPing = Date.now();
+  private ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readInflight = new Set<Uuid>();
+  private fetchingConversations = new Set<Uuid>();
+  private lastTypingSent = 0;
+  private passcodeSkipped = false;
+  private generation = 0;
+
+  constructor() {
+    onAuthProblem((error) => {
+      if (error.status === 423) this.lock("server");
+      else if (error.status === 401) this.signedOut();
+    });
+  }
+
+  // ---- subscription (useSyncExternalStore) ----
+  subscribe = (listener: () => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+  getState = () => this.state;
+  private set(patch: Partial<State>) {
+    this.state = { ...this.state, ...patch };
+    this.listeners.forEach((l) => l());
+  }
+  private setChat(id: Uuid, update: (chat: Chat) => Partial<Chat>) {
+    const chat = this.state.chats[id] ?? emptyChat();
+    this.set({ chats: { ...this.state.chats, [id]: { ...chat, ...update(chat) } } });
+  }
+  private setConversation(id: Uuid, update: (c: Conversation) => Partial<Conversation>) {
+    const list = this.state.conversations.map((c) => (c.id === id ? { ...c, ...update(c) } : c));
+    this.set({ conversations: list.sort(byActivity) });
+  }
+
+  // ---- phases ----
+  /** At app start: where does this browser's session stand? */
+  async start(): Promise<void> {
+    try {
+      const me = await api.me();
+      // Reopening the app with a passcode set shows the lock screen first.
+      this.afterAuth(me, me.has_passcode);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 423) this.set({ phase: "locked", lockReason: "start" });
+      else this.set({ phase: "signedOut" });
+    }
+  }
+
+  private afterAuth(me: Me, lockFirst: boolean) {
+    this.idle.setMinutes(me.organization.policy.idle_lock_minutes);
+    if (me.user.must_change_password) return this.set({ me, phase: "changePassword" });
+    if (!me.has_passcode && (me.organization.policy.passcode_required || !this.passcodeSkipped))
+      return this.set({ me, phase: "setPasscode" });
+    if (lockFirst) return this.set({ me, phase: "locked", lockReason: "start" });
+    this.enterReady(me);
+  }
+
+  async login(login: string, password: string): Promise<void> {
+    const result = await api.login(login, password);
+    this.passcodeSkipped = false;
+    if (result.locked) return this.set({ phase: "locked", lockReason: "start" });
+    this.afterAuth(await api.me(), false);
+  }
+
+  async changePassword(current: string, next: string): Promise<void> {
+    await api.changePassword(current, next);
+    this.afterAuth(await api.me(), false);
+  }
+
+  async setPasscode(passcode: string): Promise<void> {
+    await api.setPasscode(passcode);
+    this.afterAuth(await api.me(), false);
+  }
+
+  skipPasscode() {
+    this.passcodeSkipped = true;
+    if (this.state.me) this.afterAuth(this.state.me, false);
+  }
+
+  async unlock(passcode: string): Promise<void> {
+    await api.unlock(passcode);
+    this.afterAuth(await api.me(), false);
+  }
+
+  /** Hides everything: every piece of data leaves memory, the socket closes. */
+  lock(reason: State["lockReason"]) {
+    if (this.state.phase === "locked" || this.state.phase === "signedOut" || this.state.phase === "starting") return;
+    if (!this.state.me?.has_passcode && reason !== "server") return;
+    this.teardown();
+    this.set({ ...initial(), phase: "locked", lockReason: reason, me: this.state.me });
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await api.logout();
+    } catch {
+      /* the session may already be gone */
+    }
+    this.signedOut();
+  }
+
+  private signedOut() {
+    this.teardown();
+    this.set({ ...initial(), phase: "signedOut" });
+  }
+
+  private teardown() {
+    this.generation++;
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+    this.ackTimers.forEach(clearTimeout);
+    this.ackTimers.clear();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.close(1000, "bye");
+    }
+    this.positions.clear();
+    this.readInflight.clear();
+    this.fetchingConversations.clear();
+  }
+
+  private async enterReady(me: Me) {
+    this.teardown();
+    const generation = this.generation;
+    this.set({ ...initial(), me, phase: "ready", connection: "connecting" });
+    this.idle.activity();
+    this.timers.push(setInterval(() => this.tick(), 1000));
+    this.timers.push(setInterval(() => this.ping(), PING_MS));
+    try {
+      await this.loadConversations();
+    } catch {
+      /* shown as an empty list with the offline banner; the socket retries */
+    }
+    if (generation !== this.generation) return;
+    this.connect();
+    this.loadDirectory(me);
+  }
+
+  private async loadConversations() {
+    const list = await api.conversations();
+    for (const c of list) this.positions.observe(c.id, c.last_seq);
+    this.set({ conversations: list.sort(byActivity), listLoaded: true });
+    for (const c of list) if (c.kind === "direct") void this.loadPeer(c.id);
+  }
+
+  /** Who the other person of a direct conversation is (its title is their name). */
+  private async loadPeer(id: Uuid) {
+    if (this.state.peers[id]) return;
+    try {
+      const members = await api.members(id);
+      const me = this.state.me?.user.id;
+      const other = members.find((m) => m.user_id !== me)?.user_id;
+      if (other) this.set({ peers: { ...this.state.peers, [id]: other } });
+      if (other && !this.state.users[other]) {
+        const user = await api.user(other);
+        this.set({ users: { ...this.state.users, [user.id]: user } });
+      }
+    } catch {
+      /* shown without a name */
+    }
+  }
+
+  private async loadDirectory(me: Me) {
+    try {
+      const users = await api.orgUsers(me.organization.id);
+      const map: Record<Uuid, User> = { ...this.state.users };
+      for (const u of users) map[u.id] = u;
+      map[me.user.id] = me.user;
+      this.set({ users: map });
+    } catch {
+      /* names fall back to "Unknown user" */
+    }
+  }
+
+  /** Activity from the user: keeps the idle lock away. */
+  activity() {
+    this.idle.activity();
+  }
+
+  private tick() {
+    if (this.state.phase !== "ready") return;
+    if (this.idle.expired()) return this.lock("idle");
+    // Typing indicators expire.
+    const now = Date.now();
+    for (const [id, chat] of Object.entries(this.state.chats)) {
+      const live = Object.entries(chat.typing).filter(([, until]) => until > now);
+      if (live.length !== Object.keys(chat.typing).length) this.setChat(id, () => ({ typing: Object.fromEntries(live) }));
+    }
+  }
+
+  private ping() {
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    const active = this.idle.activeSince(this.lastPing);
+    this.lastPing = Date.now();
+    this.socket.send(JSON.stringify({ type: "ping", active }));
+  }
+
+  // ---- the socket ----
+  private connect() {
+    if (this.state.phase !== "ready") return;
+    const generation = this.generation;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${proto}//${location.host}/ws`);
+    this.socket = socket;
+    this.set({ connection: "connecting" });
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ type: "hello", positions: this.positions.snapshot() }));
+    };
+    socket.onmessage = (e) => {
+      if (generation !== this.generation) return;
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(String(e.data));
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    };
+    socket.onclose = (e) => {
+      if (generation !== this.generation || this.socket !== socket) return;
+      this.socket = null;
+      if (e.code === 4023) return this.lock("server");
+      if (e.code === 4001) {
+        // The session ended, or the hello was refused because of the account's state.
+        return void this.start();
+      }
+      this.set({ connection: "offline" });
+      this.attempts++;
+      this.reconnectTimer = setTimeout(() => this.connect(), backoff(this.attempts));
+    };
+  }
+
+  /** Reconnect now (the browser came back online, or the user asked). */
+  reconnectNow() {
+    if (this.state.phase !== "ready" || this.socket) return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.connect();
+  }
+
+  setOnline(online: boolean) {
+    this.set({ online });
+    if (online) this.reconnectNow();
+    // The network is gone: do not wait for the socket to notice (sends fall back to HTTP and
+    // fail at once, visibly, with retry).
+    else if (this.socket) this.socket.close(4000, "offline");
+  }
+
+  private onFrame(frame: ServerFrame) {
+    switch (frame.type) {
+      case "welcome":
+        return;
+      case "synced":
+        this.attempts = 0;
+        this.set({ connection: "online" });
+        this.resendPending();
+        this.markReadIfVisible();
+        return;
+      case "event":
+        return this.onEvent(frame.event);
+      case "ack": {
+        this.clearAck(frame.client_msg_id);
+        this.setChat(frame.conversation_id, (chat) => ({
+          pending: chat.pending.map((p) => (p.client_msg_id === frame.client_msg_id ? { ...p, seq: frame.seq } : p)),
+        }));
+        return;
+      }
+      case "error":
+        if (frame.client_msg_id) this.failSend(frame.client_msg_id);
+        return;
+      case "receipt": {
+        const { conversation_id: id, user_id, seq } = frame;
+        if (this.state.chats[id]) this.setChat(id, (chat) => ({ readMarks: applyReceipt(chat.readMarks, user_id, seq) }));
+        if (user_id === this.state.me?.user.id) {
+          this.setConversation(id, (c) =>
+            seq > c.last_read_seq ? { last_read_seq: seq, unread: seq >= c.last_seq ? 0 : c.unread } : {},
+          );
+        }
+        return;
+      }
+      case "typing":
+        if (frame.user_id === this.state.me?.user.id) return;
+        this.setChat(frame.conversation_id, (chat) => ({
+          typing: { ...chat.typing, [frame.user_id]: Date.now() + TYPING_SHOW_MS },
+        }));
+        return;
+      case "removed": {
+        const id = frame.conversation_id;
+        this.positions.forget(id);
+        const chats = { ...this.state.chats };
+        delete chats[id];
+        this.set({
+          conversations: this.state.conversations.filter((c) => c.id !== id),
+          chats,
+          selected: this.state.selected === id ? null : this.state.selected,
+        });
+        return;
+      }
+    }
+  }
+
+  private onEvent(event: TimelineEvent) {
+    const id = event.conversation_id;
+    this.positions.observe(id, event.seq);
+    const known = this.state.conversations.find((c) => c.id === id);
+    if (!known) return void this.fetchConversation(id);
+    const me = this.state.me?.user.id;
+    const message = event.message ?? null;
+    if (event.kind === "message.created" && message) {
+      const viewing = this.isViewing(id);
+      this.setConversation(id, (c) => ({
+        last_seq: Math.max(c.last_seq, event.seq),
+        last_message: message,
+        updated_at: event.at,
+        unread: message.sender_id !== me && !viewing && event.seq > c.last_read_seq ? c.unread + 1 : c.unread,
+      }));
+    } else {
+      this.setConversation(id, (c) => ({
+        last_seq: Math.max(c.last_seq, event.seq),
+        last_message: message && c.last_message?.seq === message.seq ? message : c.last_message,
+      }));
+    }
+    const chat = this.state.chats[id];
+    if (message && event.kind === "message.created" && chat?.typing[message.sender_id]) {
+      // Whoever was typing has sent.
+      this.setChat(id, (ch) => {
+        const typing = { ...ch.typing };
+        delete typing[message.sender_id];
+        return { typing };
+      });
+    }
+    if (chat?.loaded && message) {
+      this.setChat(id, (ch) => {
+        const messages = mergeMessages(ch.messages, [message]);
+        return { messages, pending: settle(ch.pending, messages, me ?? "") };
+      });
+      if (message.sender_id === me) this.clearAck(message.client_msg_id);
+    }
+    if (chat?.loaded && (event.kind === "member.added" || event.kind === "member.removed")) this.loadMembers(id);
+    if (event.kind === "conversation.updated") this.fetchConversation(id);
+    if (event.kind === "message.created") this.markReadIfVisible();
+  }
+
+  private async fetchConversation(id: Uuid) {
+    if (this.fetchingConversations.has(id)) return;
+    this.fetchingConversations.add(id);
+    const generation = this.generation;
+    try {
+      const c = await api.conversation(id);
+      if (generation !== this.generation) return;
+      this.positions.observe(id, c.last_seq);
+      const others = this.state.conversations.filter((x) => x.id !== id);
+      this.set({ conversations: [...others, c].sort(byActivity) });
+      if (c.kind === "direct") void this.loadPeer(c.id);
+    } catch {
+      /* not visible to us (removed meanwhile) */
+    } finally {
+      this.fetchingConversations.delete(id);
+    }
+  }
+
+  // ---- conversations ----
+  select(id: Uuid | null) {
+    this.set({ selected: id });
+    if (!id) return;
+    const chat = this.state.chats[id];
+    if (!chat?.loaded) void this.loadNewest(id);
+    else this.markReadIfVisible();
+  }
+
+  private isViewing(id: Uuid): boolean {
+    return (
+      this.state.phase === "ready" &&
+      this.state.selected === id &&
+      (typeof document === "undefined" || document.visibilityState === "visible")
+    );
+  }
+
+  private async loadNewest(id: Uuid) {
+    const generation = this.generation;
+    try {
+      const [page] = await Promise.all([api.history(id, undefined, PAGE), this.loadMembers(id)]);
+      if (generation !== this.generation) return;
+      for (const m of page) this.positions.observe(id, m.seq);
+      this.setChat(id, (chat) => {
+        const messages = mergeMessages(chat.messages, page);
+        return {
+          messages,
+          loaded: true,
+          error: false,
+          hasOlder: page.length === PAGE,
+          pending: settle(chat.pending, messages, this.state.me?.user.id ?? ""),
+        };
+      });
+      this.markReadIfVisible();
+    } catch (e) {
+      if (generation === this.generation && !(e instanceof ApiError && (e.status === 423 || e.status === 401)))
+        this.setChat(id, () => ({ error: true }));
+    }
+  }
+
+  private async loadMembers(id: Uuid) {
+    const members = await api.members(id);
+    this.setChat(id, (chat) => {
+      let marks = readMarksOf(members);
+      // Receipts that arrived meanwhile are not undone.
+      for (const [user, seq] of Object.entries(chat.readMarks)) marks = applyReceipt(marks, user, seq);
+      return { members: members.map((m) => m.user_id), readMarks: marks };
+    });
+    const unknown = members.map((m) => m.user_id).filter((u) => !this.state.users[u]);
+    for (const u of unknown) {
+      api.user(u).then(
+        (user) => this.set({ users: { ...this.state.users, [user.id]: user } }),
+        () => undefined,
+      );
+    }
+  }
+
+  /** Infinite scroll back: the page before the oldest loaded message. */
+  async loadOlder(id: Uuid) {
+    const chat = this.state.chats[id];
+    if (!chat?.loaded || !chat.hasOlder || chat.loadingOlder) return;
+    const oldest = chat.messages[0]?.seq;
+    if (!oldest || oldest <= 1) return this.setChat(id, () => ({ hasOlder: false }));
+    this.setChat(id, () => ({ loadingOlder: true }));
+    try {
+      const page = await api.history(id, oldest, PAGE);
+      this.setChat(id, (ch) => ({
+        messages: mergeMessages(ch.messages, page),
+        hasOlder: page.length === PAGE,
+        loadingOlder: false,
+      }));
+    } catch {
+      this.setChat(id, () => ({ loadingOlder: false }));
+    }
+  }
+
+  /** Posts read marks for what the user is looking at. */
+  markReadIfVisible() {
+    const id = this.state.selected;
+    if (!id || !this.isViewing(id)) return;
+    const conv = this.state.conversations.find((c) => c.id === id);
+    const chat = this.state.chats[id];
+    if (!conv || !chat?.loaded) return;
+    const newest = chat.messages[chat.messages.length - 1]?.seq ?? 0;
+    const seq = Math.max(newest, conv.last_seq);
+    if (seq <= conv.last_read_seq && conv.unread === 0) return;
+    if (this.readInflight.has(id)) return;
+    this.readInflight.add(id);
+    this.setConversation(id, () => ({ unread: 0, last_read_seq: Math.max(conv.last_read_seq, seq) }));
+    api
+      .markRead(id, seq)
+      .catch(() => undefined)
+      .finally(() => {
+        this.readInflight.delete(id);
+        const now = this.state.conversations.find((c) => c.id === id);
+        if (now && now.last_seq > seq) this.markReadIfVisible();
+      });
+  }
+
+  async createConversation(kind: "direct" | "group", members: Uuid[], title?: string): Promise<Uuid> {
+    const c = await api.createConversation(kind, members, title);
+    this.positions.observe(c.id, c.last_seq);
+    const others = this.state.conversations.filter((x) => x.id !== c.id);
+    this.set({ conversations: [...others, c].sort(byActivity) });
+    if (c.kind === "direct") void this.loadPeer(c.id);
+    return c.id;
+  }
+
+  // ---- sending ----
+  send(id: Uuid, body: string, priority: "normal" | "urgent", replyTo: number | null) {
+    const pending: Pending = {
+      client_msg_id: newClientMsgId(),
+      conversation_id: id,
+      body,
+      reply_to: replyTo,
+      priority,
+      created_at: new Date().toISOString(),
+      status: "sending",
+    };
+    this.setChat(id, (chat) => ({ pending: [...chat.pending, pending] }));
+    this.transmit(pending);
+  }
+
+  /** Sends again with the same client_msg_id: the server never stores it twice. */
+  retry(id: Uuid, clientMsgId: string) {
+    const chat = this.state.chats[id];
+    const p = chat?.pending.find((x) => x.client_msg_id === clientMsgId);
+    if (!p) return;
+    const again: Pending = { ...p, status: "sending" };
+    this.setChat(id, (ch) => ({ pending: ch.pending.map((x) => (x.client_msg_id === clientMsgId ? again : x)) }));
+    this.transmit(again);
+  }
+
+  private transmit(p: Pending) {
+    const frame: OutgoingMessage = {
+      client_msg_id: p.client_msg_id,
+      body: p.body,
+      reply_to: p.reply_to,
+      priority: p.priority,
+    };
+    const socket = this.socket;
+    if (socket && socket.readyState === WebSocket.OPEN && this.state.connection === "online") {
+      socket.send(JSON.stringify({ type: "send", conversation_id: p.conversation_id, ...frame }));
+      this.clearAck(p.client_msg_id);
+      this.ackTimers.set(
+        p.client_msg_id,
+        setTimeout(() => this.failSend(p.client_msg_id), ACK_TIMEOUT_MS),
+      );
+      return;
+    }
+    // No live socket: post over HTTP (idempotent by client_msg_id as well).
+    api.post(p.conversation_id, frame).then(
+      (ack) => {
+        this.setChat(p.conversation_id, (chat) => {
+          const loaded = chat.loaded ? mergeMessages(chat.messages, [ack.message]) : chat.messages;
+          return {
+            messages: loaded,
+            pending: chat.loaded
+              ? settle(chat.pending, loaded, this.state.me?.user.id ?? "")
+              : chat.pending.filter((x) => x.client_msg_id !== p.client_msg_id),
+          };
+        });
+      },
+      () => this.failSend(p.client_msg_id),
+    );
+  }
+
+  private clearAck(clientMsgId: string) {
+    const timer = this.ackTimers.get(clientMsgId);
+    if (timer) clearTimeout(timer);
+    this.ackTimers.delete(clientMsgId);
+  }
+
+  private failSend(clientMsgId: string) {
+    this.clearAck(clientMsgId);
+    for (const [id, chat] of Object.entries(this.state.chats)) {
+      if (chat.pending.some((p) => p.client_msg_id === clientMsgId && p.seq === undefined)) {
+        this.setChat(id, (ch) => ({
+          pending: ch.pending.map((p) => (p.client_msg_id === clientMsgId ? { ...p, status: "failed" } : p)),
+        }));
+      }
+    }
+  }
+
+  /** After a reconnect, what was still on its way goes again (same ids: no duplicates). */
+  private resendPending() {
+    for (const chat of Object.values(this.state.chats)) {
+      for (const p of chat.pending) if (p.status === "sending" && p.seq === undefined) this.transmit(p);
+    }
+  }
+
+  typing(id: Uuid) {
+    const now = Date.now();
+    if (now - this.lastTypingSent < TYPING_SEND_MS) return;
+    if (this.socket?.readyState !== WebSocket.OPEN || this.state.connection !== "online") return;
+    this.lastTypingSent = now;
+    this.socket.send(JSON.stringify({ type: "typing", conversation_id: id }));
+  }
+
+  receipts(id: Uuid, seq: number) {
+    return api.receipts(id, seq);
+  }
+
+  users(): User[] {
+    return Object.values(this.state.users);
+  }
+}
+
+export const session = new Session();

@@ -1,0 +1,27 @@
+// Finding people by any part of their name, kana reading or romaji, the way Japanese staff
+// type it: full/half width, hiragana/katakana, upper/lower case and spaces do not matter.
+
+import type { User } from "../types";
+
+export function normalize(text: string): string {
+  return text
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60))
+    .replace(/[\s\u3000・·.-]/g, "");
+}
+
+export function matchesPerson(user: Pick<User, "display_name" | "kana" | "romaji" | "login">, query: string): boolean {
+  const q = normalize(query);
+  if (!q) return true;
+  return [user.display_name, user.kana, user.romaji, user.login].some((field) =>
+    normalize(field ?? "").includes(q),
+  );
+}
+
+export function filterPeople<T extends Pick<User, "display_name" | "kana" | "romaji" | "login">>(
+  users: T[],
+  query: string,
+): T[] {
+  return users.filter((u) => matchesPerson(u, query));
+}

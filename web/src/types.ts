@@ -1,0 +1,111 @@
+// The server's JSON shapes (see GET /api/openapi.json) that the client uses.
+
+export type Uuid = string;
+
+export interface User {
+  id: Uuid;
+  org_id: Uuid;
+  login: string;
+  display_name: string;
+  kana: string;
+  romaji: string;
+  profession: string;
+  department_id: Uuid | null;
+  roles: string[];
+  status: string;
+  must_change_password: boolean;
+}
+
+export interface Policy {
+  retention_days: number;
+  patient_id_digits: number;
+  idle_lock_minutes: number;
+  passcode_required: boolean;
+  second_factor_required: boolean;
+  max_upload_mb: number;
+}
+
+export interface Organization {
+  id: Uuid;
+  slug: string;
+  name: string;
+  policy: Policy;
+  version: number;
+}
+
+export interface Me {
+  user: User;
+  organization: Organization;
+  has_passcode: boolean;
+}
+
+export interface Attachment {
+  kind: string;
+  id: Uuid;
+  name?: string;
+}
+
+export interface Message {
+  id: Uuid;
+  conversation_id: Uuid;
+  seq: number;
+  sender_id: Uuid;
+  client_msg_id: string;
+  body: string;
+  reply_to: number | null;
+  priority: "normal" | "urgent";
+  mentions: Uuid[];
+  attachments: Attachment[];
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+}
+
+export interface Conversation {
+  id: Uuid;
+  org_id: Uuid;
+  kind: "direct" | "group";
+  title: string | null;
+  last_seq: number;
+  created_at: string;
+  updated_at: string;
+  member_count: number;
+  unread: number;
+  my_role: string | null;
+  last_read_seq: number;
+  last_message: Message | null;
+}
+
+export interface Member {
+  user_id: Uuid;
+  role: string;
+  joined_seq: number;
+  last_read_seq: number;
+}
+
+export interface TimelineEvent {
+  conversation_id: Uuid;
+  seq: number;
+  kind: string;
+  actor_id: Uuid | null;
+  at: string;
+  message?: Message | null;
+  data: Record<string, unknown>;
+}
+
+export interface Receipts {
+  read_by: number;
+  of: number;
+  readers: { user_id: Uuid; read: boolean }[];
+}
+
+export type ServerFrame =
+  | { type: "welcome"; user_id: Uuid }
+  | { type: "synced" }
+  | { type: "event"; event: TimelineEvent }
+  | { type: "ack"; conversation_id: Uuid; client_msg_id: string; seq: number; duplicate: boolean }
+  | { type: "error"; code: string; message: string; client_msg_id?: string }
+  | { type: "receipt"; conversation_id: Uuid; user_id: Uuid; seq: number }
+  | { type: "typing"; conversation_id: Uuid; user_id: Uuid }
+  | { type: "removed"; conversation_id: Uuid }
+  | { type: "pong" };

@@ -254,8 +254,11 @@ async fn live(
         let mut budget = FrameBudget { tokens: FRAME_BURST, at: Instant::now() };
         let mut bad_frames = 0u32;
         let mut active = false;
-        let mut recheck = tokio::time::interval(RECHECK_EVERY);
-        recheck.tick().await;
+        // Spread the re-checks of all sockets over the period (by socket number), so thousands
+        // of sockets opened together do not query the store in one burst every 15 s.
+        let offset = RECHECK_EVERY.mul_f64((inbox.id.wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0);
+        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + offset + RECHECK_EVERY / 2, RECHECK_EVERY);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 nudge = inbox.nudges.recv() => {

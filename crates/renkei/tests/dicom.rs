@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{Api, Server, Storage, active_user};
+use common::{Api, Server, Storage, active_user, contains, pydicom_test_files};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -16,19 +16,6 @@ on_both_backends!(
     studies_are_scoped_shared_and_expire,
     frames_render_with_windows_and_ecgs_come_as_waveforms,
 );
-
-/// pydicom's test files, or `None` (said aloud) without pydicom.
-fn pydicom_files() -> Option<PathBuf> {
-    let out = Command::new("python3")
-        .args(["-c", "import pydicom,os;print(os.path.join(os.path.dirname(pydicom.__file__),'data','test_files'))"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!("SKIPPED: pydicom is not installed (scripts/setup.sh installs it)");
-        return None;
-    }
-    Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
 
 /// (PatientName, PatientID) of a file, read by pydicom.
 fn identity(path: &Path) -> (String, String) {
@@ -83,17 +70,15 @@ async fn stow(api: &Api, files: &[Vec<u8>]) -> (StatusCode, Value) {
     api.raw(Method::POST, "/dicomweb/studies", &ct, body).await
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 fn last_digits(id: &str, n: usize) -> String {
     let digits: Vec<char> = id.chars().filter(char::is_ascii_digit).collect();
     digits[digits.len().saturating_sub(n)..].iter().collect()
 }
 
 async fn stowed_studies_are_deidentified_indexed_and_served(storage: Storage) {
-    let Some(dir) = pydicom_files() else { return };
+    let Some(dir) = pydicom_test_files() else {
+        return;
+    };
     let server = Server::start(&storage, &[]);
     let admin = server.first_admin().await;
     let ct = std::fs::read(dir.join("CT_small.dcm")).unwrap();
@@ -221,7 +206,9 @@ async fn stowed_studies_are_deidentified_indexed_and_served(storage: Storage) {
 }
 
 async fn studies_are_scoped_shared_and_expire(storage: Storage) {
-    let Some(dir) = pydicom_files() else { return };
+    let Some(dir) = pydicom_test_files() else {
+        return;
+    };
     let server = Server::start(&storage, &[]);
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
@@ -319,7 +306,9 @@ async fn get_bytes(api: &Api, path: &str) -> (StatusCode, reqwest::header::Heade
 }
 
 async fn frames_render_with_windows_and_ecgs_come_as_waveforms(storage: Storage) {
-    let Some(dir) = pydicom_files() else { return };
+    let Some(dir) = pydicom_test_files() else {
+        return;
+    };
     let server = Server::start(&storage, &[]);
     let admin = server.first_admin().await;
     let files: Vec<Vec<u8>> = ["CT_small.dcm", "examples_ybr_color.dcm", "waveform_ecg.dcm"]

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{Server, Storage};
+use common::{Server, Storage, pydicom_test_files};
 
 on_both_backends!(registered_peers_echo_and_store_into_the_inbox);
 
@@ -23,23 +23,14 @@ fn dcmtk(tool: &str, args: &[&str]) -> Option<Output> {
     }
 }
 
-fn pydicom_file(name: &str) -> Option<String> {
-    let out = Command::new("python3")
-        .args(["-c", "import pydicom,os;print(os.path.join(os.path.dirname(pydicom.__file__),'data','test_files'))"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    Some(format!(
-        "{}/{name}",
-        String::from_utf8_lossy(&out.stdout).trim()
-    ))
-}
-
 async fn registered_peers_echo_and_store_into_the_inbox(storage: Storage) {
-    let (Some(ct), Some(mr)) = (pydicom_file("CT_small.dcm"), pydicom_file("MR_small.dcm")) else {
-        eprintln!("SKIPPED: pydicom is not installed");
+    let Some(dir) = pydicom_test_files() else {
         return;
     };
+    let (ct, mr) = (
+        dir.join("CT_small.dcm").display().to_string(),
+        dir.join("MR_small.dcm").display().to_string(),
+    );
     let server = Server::start_with(
         &storage,
         &[],

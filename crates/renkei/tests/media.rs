@@ -5,7 +5,7 @@ mod common;
 
 use std::io::Cursor;
 
-use common::{Api, Server, Storage, active_user};
+use common::{Api, Server, Storage, active_user, contains, urlencode};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -72,10 +72,6 @@ fn jpeg_with_exif(w: u32, h: u32, orientation: u16) -> Vec<u8> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 async fn upload(api: &Api, name: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
     let url = format!("/api/v1/media?name={}", urlencode(name));
     api.raw(Method::POST, &url, content_type, body).await
@@ -88,18 +84,6 @@ async fn download(api: &Api, path: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

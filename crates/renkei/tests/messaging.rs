@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Api, Closed, Server, Storage, Ws, active_user};
+use common::{Api, Closed, Server, Storage, Ws, active_user, urlencode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -628,18 +628,6 @@ async fn search_covers_my_conversations_only(storage: Storage) {
         bob.get("/api/v1/search/messages?q=").await.0,
         StatusCode::BAD_REQUEST
     );
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn browsers_connect_with_the_session_cookie_from_the_same_origin_only(storage: Storage) {

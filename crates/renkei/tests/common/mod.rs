@@ -483,3 +483,37 @@ impl Ws {
         }
     }
 }
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `text` percent-encoded for a query string.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// pydicom's folder of real DICOM test files, or `None` (said aloud) without pydicom.
+pub fn pydicom_test_files() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args(["-c", "import pydicom,os;print(os.path.join(os.path.dirname(pydicom.__file__),'data','test_files'))"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    match out {
+        Some(out) => Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())),
+        None => {
+            eprintln!("SKIPPED: pydicom is not installed (scripts/setup.sh installs it)");
+            None
+        }
+    }
+}

@@ -122,6 +122,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         });
     }
     tokio::spawn(sweep_sessions(store.clone()));
+    tokio::spawn(checkpoint_every_second(store.clone()));
     tokio::spawn(sweep_media(
         state.media.clone(),
         state.dicom.clone(),
@@ -135,6 +136,17 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Keeps the write-ahead log short in the background, off the message writer's path.
+async fn checkpoint_every_second(store: renkei_store::Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.checkpoint().await {
+            tracing::warn!(error = %e, "background checkpoint failed");
+        }
+    }
 }
 
 /// Removes expired sessions every ten minutes.

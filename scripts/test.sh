@@ -64,8 +64,12 @@ else
     fi
     npm run build
     npm test
-    # Rebuilds the binary (now embedding web/dist), starts it and drives Chromium.
+    # Rebuilds the binary (now embedding web/dist), starts it and drives Chromium: the chat
+    # journeys, then every other file of journeys (e2e/*.journeys.mjs).
     node e2e/journeys.mjs
+    for journeys in e2e/*.journeys.mjs; do
+      if [[ -f "$journeys" ]]; then node "$journeys"; fi
+    done
   )
   echo "test: web client checked in $((SECONDS - web_started)) s"
 fi

@@ -3,116 +3,11 @@
 //
 //   node e2e/journeys.mjs            (builds the binary with cargo unless RENKEI_BIN is set)
 //
-// Environment: RENKEI_BIN (server binary), CHROMIUM (default /usr/bin/chromium),
-// CARGO_TARGET_DIR (where cargo builds), E2E_ONLY=1,3 (run some journeys).
+// Environment: see harness.mjs; E2E_ONLY=1,3 (run some journeys).
 // Screenshots of each journey's last screen go to web/test-results/.
 
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir, homedir } from "node:os";
-import { join, dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const web = resolve(here, "..");
-const repo = resolve(web, "..");
-const results = join(web, "test-results");
-mkdirSync(results, { recursive: true });
-
-const log = (...args) => console.log("e2e:", ...args);
-
-function serverBinary() {
-  if (process.env.RENKEI_BIN) return process.env.RENKEI_BIN;
-  const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache/renkei/target");
-  log(`building the server (cargo build -p renkei, target ${target})`);
-  const built = spawnSync("cargo", ["build", "-p", "renkei", "--locked"], {
-    cwd: repo,
-    stdio: "inherit",
-    env: { ...process.env, CARGO_TARGET_DIR: target },
-  });
-  if (built.status !== 0) throw new Error("cargo build failed");
-  return join(target, "debug", "renkei");
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-function cli(bin, dataDir, args, input) {
-  const r = spawnSync(bin, ["admin", "--data-dir", dataDir, ...args], { input, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`renkei admin ${args.join(" ")} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function startServer(bin) {
-  const dataDir = mkdtempSync(join(tmpdir(), "renkei-e2e-"));
-  const port = await freePort();
-  const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RENKEI_LOG: "warn" },
-  });
-  let out = "";
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  const password = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start:\n${out}\n${err}`)), 30_000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/password:\s+(\S+)/);
-      if (m && out.includes("listening")) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    });
-    child.on("exit", (code) => fail(new Error(`server exited (${code}):\n${out}\n${err}`)));
-  });
-  return { child, dataDir, base: `http://127.0.0.1:${port}`, adminPassword: password, stderr: () => err };
-}
-
-async function json(base, method, path, token, body) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-class Check {
-  passed = 0;
-  failed = 0;
-  names = [];
-  async run(name, fn) {
-    const started = Date.now();
-    try {
-      await fn();
-      this.passed++;
-      log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    } catch (e) {
-      this.failed++;
-      log(`FAIL ${name}: ${e.stack || e}`);
-      // What each open page showed when it failed.
-      for (const [i, page] of (globalThis.openPages ?? []).entries()) {
-        if (!page.isClosed()) await page.screenshot({ path: join(results, `failure-${this.failed}-${i}.png`) }).catch(() => {});
-      }
-    }
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(`assertion failed: ${message}`);
-}
+import { join } from "node:path";
+import { serverBinary, cli, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword } from "./harness.mjs";
 
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -121,21 +16,6 @@ const B = { login: "tanaka", name: "田中 一郎", kana: "たなか いちろ�
 const C = { login: "suzuki", name: "鈴木 健太", kana: "すずき けんた", profession: "radiology_technologist", first: "Onetime-C-123" };
 const GROUP = "Ward 5 East — night shift";
 const FIRST_MESSAGE = "Bed 12: potassium 5.9 mmol/L, please review before 22:00.";
-
-async function signIn(page, base, user, password) {
-  await page.goto(base + "/");
-  await page.getByLabel(/User ID|ユーザーID/).fill(user.login);
-  await page.getByLabel(/^(Password|パスワード)$/).fill(password);
-  await page.getByRole("button", { name: /^(Sign in|ログイン)$/ }).click();
-}
-
-async function replaceOneTimePassword(page, user) {
-  await page.getByRole("heading", { name: "Choose your password" }).waitFor();
-  await page.getByLabel("One-time password").fill(user.first);
-  await page.getByLabel("New password", { exact: true }).fill(user.password);
-  await page.getByLabel("New password again").fill(user.password);
-  await page.getByRole("button", { name: "Save password" }).click();
-}
 
 async function main() {
   const started = Date.now();
@@ -188,11 +68,7 @@ async function main() {
       assert(manifest.ok && (await manifest.json()).icons.length >= 2, "manifest");
     });
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"],
-    });
+    browser = await launchBrowser();
     const cspErrors = [];
     const watch = (page, who) => {
       page.on("console", (m) => {
@@ -431,9 +307,7 @@ async function main() {
     });
   } finally {
     await browser?.close();
-    server.child.kill("SIGTERM");
-    await new Promise((ok) => server.child.once("exit", ok).once("error", ok));
-    rmSync(server.dataDir, { recursive: true, force: true });
+    await stopServer(server);
   }
   log(`screenshots in ${results}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`e2e: ${check.passed} passed, ${check.failed} failed`);

@@ -1,0 +1,145 @@
+// The shared harness of the end-to-end journeys: a real renkei server (temp data dir, free
+// port), the CLI, JSON calls, named checks with failure screenshots, and Debian's Chromium.
+//
+// Environment: RENKEI_BIN (server binary), CHROMIUM (default /usr/bin/chromium),
+// CARGO_TARGET_DIR (where cargo builds).
+
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir, homedir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const web = resolve(here, "..");
+export const repo = resolve(web, "..");
+export const results = join(web, "test-results");
+mkdirSync(results, { recursive: true });
+
+export const log = (...args) => console.log("e2e:", ...args);
+
+export function serverBinary() {
+  if (process.env.RENKEI_BIN) return process.env.RENKEI_BIN;
+  const target = process.env.CARGO_TARGET_DIR || join(homedir(), ".cache/renkei/target");
+  log(`building the server (cargo build -p renkei, target ${target})`);
+  const built = spawnSync("cargo", ["build", "-p", "renkei", "--locked"], {
+    cwd: repo,
+    stdio: "inherit",
+    env: { ...process.env, CARGO_TARGET_DIR: target },
+  });
+  if (built.status !== 0) throw new Error("cargo build failed");
+  return join(target, "debug", "renkei");
+}
+
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+export function cli(bin, dataDir, args, input) {
+  const r = spawnSync(bin, ["admin", "--data-dir", dataDir, ...args], { input, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`renkei admin ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+export async function startServer(bin) {
+  const dataDir = mkdtempSync(join(tmpdir(), "renkei-e2e-"));
+  const port = await freePort();
+  const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RENKEI_LOG: "warn" },
+  });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const password = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${out}\n${err}`)), 30_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/password:\s+(\S+)/);
+      if (m && out.includes("listening")) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`server exited (${code}):\n${out}\n${err}`)));
+  });
+  return { child, dataDir, base: `http://127.0.0.1:${port}`, adminPassword: password, stderr: () => err };
+}
+
+export async function json(base, method, path, token, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+export class Check {
+  passed = 0;
+  failed = 0;
+  names = [];
+  async run(name, fn) {
+    const started = Date.now();
+    try {
+      await fn();
+      this.passed++;
+      log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      this.failed++;
+      log(`FAIL ${name}: ${e.stack || e}`);
+      // What each open page showed when it failed.
+      for (const [i, page] of (globalThis.openPages ?? []).entries()) {
+        if (!page.isClosed()) await page.screenshot({ path: join(results, `failure-${this.failed}-${i}.png`) }).catch(() => {});
+      }
+    }
+  }
+}
+
+export function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+
+/** Launches Debian's Chromium headless. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"],
+  });
+}
+
+/** Stops the server and removes its data. */
+export async function stopServer(server) {
+  server.child.kill("SIGTERM");
+  await new Promise((ok) => server.child.once("exit", ok).once("error", ok));
+  rmSync(server.dataDir, { recursive: true, force: true });
+}
+
+/** Signs in through the login form. */
+export async function signIn(page, base, user, password) {
+  await page.goto(base + "/");
+  await page.getByLabel(/User ID|ユーザーID/).fill(user.login);
+  await page.getByLabel(/^(Password|パスワード)$/).fill(password);
+  await page.getByRole("button", { name: /^(Sign in|ログイン)$/ }).click();
+}
+
+/** Replaces a one-time password on the screen that asks for it. */
+export async function replaceOneTimePassword(page, user) {
+  await page.getByRole("heading", { name: "Choose your password" }).waitFor();
+  await page.getByLabel("One-time password").fill(user.first);
+  await page.getByLabel("New password", { exact: true }).fill(user.password);
+  await page.getByLabel("New password again").fill(user.password);
+  await page.getByRole("button", { name: "Save password" }).click();
+}

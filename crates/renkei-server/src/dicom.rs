@@ -16,7 +16,7 @@ use renkei_core::media::expiry;
 use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
-use renkei_dicom::prepare::{PrepareError, prepare};
+use renkei_dicom::prepare::{PrepareError, accept_deidentified, prepare};
 use renkei_store::blobs::{BlobError, BlobStore};
 use renkei_store::{Indexed, Store, StoreError};
 
@@ -36,6 +36,18 @@ pub enum IngestFailure {
     DoesNotMatch(String),
     /// Storage failed (C-STORE 0xA700).
     OutOfResources(String),
+    /// Sent by a gateway as de-identified, but it is not (C-STORE 0xC000); never stored.
+    NotDeidentified(String),
+}
+
+/// Where an instance comes from, which decides what is done to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestSource {
+    /// From a PACS, a modality or a user: still identified, de-identified here.
+    Identified,
+    /// From a gateway of the organization, which de-identified it with the organization's key
+    /// and rules: checked, then stored as it is (de-identifying twice would remap UIDs again).
+    Gateway,
 }
 
 impl IngestFailure {
@@ -55,6 +67,11 @@ impl IngestFailure {
             IngestFailure::OutOfResources(m) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable",
+                m.clone(),
+            ),
+            IngestFailure::NotDeidentified(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "dicom_not_deidentified",
                 m.clone(),
             ),
         }
@@ -117,28 +134,37 @@ impl DicomService {
         Ok(ctx)
     }
 
-    /// De-identifies, encrypts and indexes one Part 10 file; durable when this returns Ok.
-    /// A resend of a stored instance is a duplicate and changes nothing.
+    /// De-identifies (or, from a gateway, checks), encrypts and indexes one Part 10 file;
+    /// durable when this returns Ok. A resend of a stored instance is a duplicate and changes
+    /// nothing.
     pub async fn ingest(
         &self,
         org: &Organization,
         bytes: Vec<u8>,
+        source: IngestSource,
     ) -> Result<Ingested, IngestFailure> {
         let started = std::time::Instant::now();
-        let ctx = self.context(org).await?;
         let stage = |name: &'static str, since: std::time::Instant| {
             metrics::histogram!("renkei_dicom_ingest_seconds", "stage" => name)
                 .record(since.elapsed().as_secs_f64());
             std::time::Instant::now()
         };
-        let at = stage("context", started);
-        let prepared = tokio::task::spawn_blocking(move || prepare(&bytes, &ctx))
-            .await
-            .map_err(storage)?
-            .map_err(|e| match e {
-                PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
-                _ => IngestFailure::CannotUnderstand(e.to_string()),
-            })?;
+        let prepared = match source {
+            IngestSource::Identified => {
+                let ctx = self.context(org).await?;
+                tokio::task::spawn_blocking(move || prepare(&bytes, &ctx)).await
+            }
+            IngestSource::Gateway => {
+                let digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
+                tokio::task::spawn_blocking(move || accept_deidentified(bytes, digits)).await
+            }
+        }
+        .map_err(storage)?
+        .map_err(|e| match e {
+            PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
+            PrepareError::NotDeidentified(_) => IngestFailure::NotDeidentified(e.to_string()),
+            _ => IngestFailure::CannotUnderstand(e.to_string()),
+        })?;
         let report = &prepared.report;
         let entry = IndexedInstance {
             study_uid: report.study_instance_uid.clone().unwrap_or_default(),
@@ -158,7 +184,7 @@ impl DicomService {
             burned_in_risk: report.burned_in_risk,
             size: prepared.bytes.len() as i64,
         };
-        let at = stage("deidentify", at);
+        let at = stage("deidentify", started);
         let object = format!("dicom-{}", new_id());
         let stored = self
             .blobs

@@ -7,6 +7,7 @@ pub mod dicom;
 pub mod dicom_scp;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod media;
 pub mod messaging;
 mod observe;

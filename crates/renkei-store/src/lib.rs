@@ -10,6 +10,7 @@ pub mod blobs;
 mod conversations;
 mod dicom;
 mod error;
+mod gateways;
 mod media;
 mod messages;
 mod migrate;

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod conversations;
 mod dicomweb;
+mod gateways;
 mod me;
 mod media;
 mod messages;
@@ -106,6 +107,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))
+        .routes(routes!(gateways::list_gateways, gateways::add_gateway))
+        .routes(routes!(gateways::delete_gateway))
+        .routes(routes!(gateways::gateway_config))
 }
 
 /// The JSON 404 of an unknown server path.

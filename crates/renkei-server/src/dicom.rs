@@ -18,8 +18,9 @@ use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::prepare::{PrepareError, accept_deidentified, prepare};
 use renkei_store::blobs::{BlobError, BlobStore};
-use renkei_store::{Indexed, Store, StoreError};
+use renkei_store::{IndexRequest, Indexed, Store, StoreError};
 
+use crate::dicom_index::IndexWriter;
 use crate::error::{ApiError, ApiResult, OrApi};
 
 /// The label an organization's UID-mapping secret is sealed under.
@@ -98,6 +99,10 @@ pub struct DicomService {
     /// Recently opened instances, parsed, so scrolling a stack or playing a cine does not
     /// decrypt and parse the file per frame. In memory only; emptied by every sweep.
     pub opened: Arc<Mutex<OpenedInstances>>,
+    /// Indexes instances, several per transaction when they arrive together.
+    pub index: IndexWriter,
+    /// Organizations' de-identification secrets once opened (they never change).
+    pub secrets: Arc<Mutex<HashMap<Uuid, [u8; 32]>>>,
 }
 
 /// Parsed instances by (study, SOP Instance UID).
@@ -112,8 +117,20 @@ fn storage(e: impl std::fmt::Display) -> IngestFailure {
 }
 
 impl DicomService {
-    /// The organization's de-identification rules, with its UID secret (made on first use).
-    pub async fn context(&self, org: &Organization) -> Result<DeidContext, IngestFailure> {
+    /// The service over `store` and `blobs`, with its index writer (call within a Tokio
+    /// runtime).
+    pub fn new(store: Store, blobs: BlobStore) -> DicomService {
+        DicomService {
+            index: IndexWriter::start(store.clone()),
+            store,
+            blobs,
+            opened: Default::default(),
+            secrets: Default::default(),
+        }
+    }
+
+    /// The organization's UID secret from the store (made on first use).
+    async fn open_secret(&self, org: &Organization) -> Result<[u8; 32], IngestFailure> {
         let label = format!("{DEID_SECRET}:{}", org.id);
         let sealed = match self.store.org_secret(org.id, DEID_SECRET).await {
             Ok(sealed) => sealed,
@@ -128,7 +145,26 @@ impl DicomService {
             }
             Err(e) => return Err(storage(e)),
         };
-        let secret = self.blobs.open_secret(&sealed, &label).map_err(storage)?;
+        self.blobs.open_secret(&sealed, &label).map_err(storage)
+    }
+
+    /// The organization's de-identification rules, with its UID secret (made on first use).
+    pub async fn context(&self, org: &Organization) -> Result<DeidContext, IngestFailure> {
+        let known = self
+            .secrets
+            .lock()
+            .ok()
+            .and_then(|s| s.get(&org.id).copied());
+        let secret = match known {
+            Some(secret) => secret,
+            None => {
+                let secret = self.open_secret(org).await?;
+                if let Ok(mut secrets) = self.secrets.lock() {
+                    secrets.insert(org.id, secret);
+                }
+                secret
+            }
+        };
         let mut ctx = DeidContext::new(secret);
         ctx.patient_id_digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
         Ok(ctx)
@@ -193,11 +229,14 @@ impl DicomService {
             .map_err(storage)?;
         let at = stage("encrypt_store", at);
         let expires = expiry(Timestamp::now(), org.policy.retention_days);
-        let indexed = match self
-            .store
-            .index_instance(org.id, &entry, &object, &stored.key, expires)
-            .await
-        {
+        let request = IndexRequest {
+            org_id: org.id,
+            entry: entry.clone(),
+            object_id: object.clone(),
+            key: stored.key,
+            expires_at: expires,
+        };
+        let indexed = match self.index.index(request).await {
             Ok(indexed) => indexed,
             Err(e) => {
                 let _ = self.blobs.delete(&object).await;

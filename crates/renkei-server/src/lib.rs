@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod bootstrap;
 pub mod dicom;
+pub mod dicom_index;
 pub mod dicom_scp;
 pub mod error;
 pub mod extract;
@@ -80,11 +81,7 @@ impl AppState {
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
         AppState {
             messaging: Messaging::start(store.clone()),
-            dicom: DicomService {
-                store: store.clone(),
-                blobs: blobs.clone(),
-                opened: Default::default(),
-            },
+            dicom: DicomService::new(store.clone(), blobs.clone()),
             media: MediaService {
                 store: store.clone(),
                 blobs,

@@ -28,7 +28,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
 pub use conversations::ConversationSummary;
-pub use dicom::Indexed;
+pub use dicom::{IndexRequest, Indexed};
 pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
 pub use sessions::SessionRecord;

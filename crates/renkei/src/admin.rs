@@ -409,14 +409,10 @@ async fn execute(
                 limits: Default::default(),
             };
             let n = media.sweep(at).await.map_err(describe)?;
-            let studies = DicomService {
-                store: store.clone(),
-                blobs,
-                opened: Default::default(),
-            }
-            .sweep(at)
-            .await
-            .map_err(describe)?;
+            let studies = DicomService::new(store.clone(), blobs)
+                .sweep(at)
+                .await
+                .map_err(describe)?;
             println!("{n} media expired and destroyed");
             println!("{studies} studies expired and destroyed");
         }

@@ -19,7 +19,7 @@ use crate::auth::session::Authed;
 use crate::error::{ApiError, ApiResult, OrApi};
 
 /// Instance metadata kept in memory (entries); the cache is emptied when full.
-const METADATA_CAPACITY: usize = 4096;
+const METADATA_CAPACITY: usize = 1024;
 /// Frame and rendered-frame requests of one user on one study are audited once per this period.
 const PIXEL_AUDIT_PERIOD: Duration = Duration::from_secs(600);
 

@@ -4,7 +4,8 @@
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use renkei_core::dicom::Study;
+use renkei_core::dicom::{Instance, Series, Study};
+use renkei_dicom::json::tag_key;
 use renkei_dicom::qido::{Query, QueryError};
 use serde_json::{Map, Value};
 
@@ -26,33 +27,94 @@ fn parse(headers: &HeaderMap, pairs: &[(String, String)]) -> ApiResult<Query> {
     Query::parse(pairs).map_err(|QueryError { code, message }| ApiError::bad_request(code, message))
 }
 
-/// The page of matching rows, projected.
-fn page(level: Level, query: &Query, rows: Vec<Map<String, Value>>) -> Response {
-    let found: Vec<Value> = rows
-        .iter()
-        .filter(|row| query.matches(&Value::Object((*row).clone())))
-        .skip(query.offset)
-        .take(query.limit)
-        .map(|row| project(level, query, row))
-        .collect();
-    dicom_json(Value::Array(found), StatusCode::OK)
+/// A candidate result: a study, one of its series, or one of its instances.
+enum Entity {
+    Study,
+    Series(Series),
+    Instance(Instance),
 }
 
-/// The metadata of a study's first instance (of one series when given), if any.
-async fn header_of(
+/// The row from the index alone.
+fn indexed_row(study: &Study, entity: &Entity) -> Map<String, Value> {
+    match entity {
+        Entity::Study => study_row(study, None),
+        Entity::Series(series) => series_row(study, series, None),
+        Entity::Instance(instance) => instance_row(study, instance, None),
+    }
+}
+
+/// The row with the attributes of the entity's (first) instance.
+async fn full_row(
     state: &AppState,
     study: &Study,
-    series: Option<&str>,
-) -> ApiResult<Option<Value>> {
-    let Some(sop) = state
-        .store
-        .first_instance_uid(study.id, series)
-        .await
-        .or_api("study_not_found")?
-    else {
-        return Ok(None);
+    entity: &Entity,
+) -> ApiResult<Map<String, Value>> {
+    let sop = match entity {
+        Entity::Instance(instance) => Some(instance.sop_uid.clone()),
+        Entity::Study => state
+            .store
+            .first_instance_uid(study.id, None)
+            .await
+            .or_api("study_not_found")?,
+        Entity::Series(series) => state
+            .store
+            .first_instance_uid(study.id, Some(&series.series_uid))
+            .await
+            .or_api("study_not_found")?,
     };
-    Ok(Some(metadata(state, study, &sop).await?.as_ref().clone()))
+    let header = match sop {
+        Some(sop) => Some(metadata(state, study, &sop).await?),
+        None => None,
+    };
+    let header = header.as_deref();
+    Ok(match entity {
+        Entity::Study => study_row(study, header),
+        Entity::Series(series) => series_row(study, series, header),
+        Entity::Instance(instance) => instance_row(study, instance, header),
+    })
+}
+
+/// The page of matching results, projected. Candidates are first judged on the index; files
+/// are read only for keys the index lacks and for the rows returned.
+async fn select(
+    state: &AppState,
+    level: Level,
+    query: &Query,
+    candidates: Vec<(Study, Entity)>,
+) -> ApiResult<Response> {
+    let mut found = Vec::new();
+    let mut skipped = 0;
+    for (study, entity) in &candidates {
+        if found.len() >= query.limit {
+            break;
+        }
+        let indexed = indexed_row(study, entity);
+        let needs_file = query
+            .filters
+            .iter()
+            .any(|f| !indexed.contains_key(&tag_key(f.tag)));
+        if !query.matches_present(&Value::Object(indexed)) {
+            continue;
+        }
+        let mut row = None;
+        if needs_file {
+            let full = full_row(state, study, entity).await?;
+            if !query.matches(&Value::Object(full.clone())) {
+                continue;
+            }
+            row = Some(full);
+        }
+        if skipped < query.offset {
+            skipped += 1;
+            continue;
+        }
+        let row = match row {
+            Some(row) => row,
+            None => full_row(state, study, entity).await?,
+        };
+        found.push(project(level, query, &row));
+    }
+    Ok(dicom_json(Value::Array(found), StatusCode::OK))
 }
 
 /// QIDO-RS `GET /dicomweb/studies`: the caller's organization's studies and those shared
@@ -69,17 +131,8 @@ pub async fn search_studies(
         .visible_studies(me.user.org_id, me.user.id, MAX_STUDIES)
         .await
         .or_api("study_not_found")?;
-    let mut rows = Vec::new();
-    for study in &studies {
-        // Only the index is needed to reject on the indexed keys; read the file for the rest.
-        let indexed = study_row(study, None);
-        if !query.matches_present(&Value::Object(indexed)) {
-            continue;
-        }
-        let header = header_of(&state, study, None).await?;
-        rows.push(study_row(study, header.as_ref()));
-    }
-    Ok(page(Level::Study, &query, rows))
+    let candidates = studies.into_iter().map(|s| (s, Entity::Study)).collect();
+    select(&state, Level::Study, &query, candidates).await
 }
 
 /// QIDO-RS `GET /dicomweb/studies/{study}/series`.
@@ -93,17 +146,15 @@ pub async fn search_series(
     let query = parse(&headers, &pairs)?;
     let study = study_by_uid(&state, &me, &study_uid).await?;
     audit_view(&state, &me, &study, "qido_series").await?;
-    let mut rows = Vec::new();
-    for series in state
+    let candidates = state
         .store
         .series_of(study.id)
         .await
         .or_api("study_not_found")?
-    {
-        let header = header_of(&state, &study, Some(&series.series_uid)).await?;
-        rows.push(series_row(&study, &series, header.as_ref()));
-    }
-    Ok(page(Level::Series, &query, rows))
+        .into_iter()
+        .map(|s| (study.clone(), Entity::Series(s)))
+        .collect();
+    select(&state, Level::Series, &query, candidates).await
 }
 
 async fn instances(
@@ -117,19 +168,16 @@ async fn instances(
     let query = parse(headers, pairs)?;
     let study = study_by_uid(state, me, study_uid).await?;
     audit_view(state, me, &study, "qido_instances").await?;
-    let mut rows = Vec::new();
-    for instance in state
+    let candidates = state
         .store
         .instances_of(study.id, series_uid)
         .await
         .or_api("study_not_found")?
-    {
-        let header = metadata(state, &study, &instance.sop_uid).await?;
-        rows.push(instance_row(&study, &instance, Some(&header)));
-    }
-    Ok(page(Level::Instance, &query, rows))
+        .into_iter()
+        .map(|i| (study.clone(), Entity::Instance(i)))
+        .collect();
+    select(state, Level::Instance, &query, candidates).await
 }
-
 /// QIDO-RS `GET /dicomweb/studies/{study}/series/{series}/instances`.
 pub async fn search_instances(
     State(state): State<AppState>,

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod dicom;
 pub mod dicom_index;
 pub mod dicom_scp;
+pub mod dicomweb;
 pub mod error;
 pub mod extract;
 pub mod gateway;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub messaging: Arc<Messaging>,
     pub media: MediaService,
     pub dicom: DicomService,
+    /// DICOMweb's metadata cache and pixel-view audit throttle.
+    pub dicomweb: dicomweb::DicomWebCache,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
                 blobs,
                 limits: renkei_media::Limits::default(),
             },
+            dicomweb: Default::default(),
             store,
             limiter: Arc::new(RateLimiter::new(settings.login_attempts_per_minute)),
             settings: Arc::new(settings),

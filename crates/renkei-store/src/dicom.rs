@@ -26,11 +26,11 @@ fn peer_from_row(row: &AnyRow) -> Result<DicomPeer, StoreError> {
     })
 }
 
-const STUDY_COLUMNS: &str =
+pub(crate) const STUDY_COLUMNS: &str =
     "SELECT id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
     burned_in_risk, series_count, instance_count, created_at, expires_at, expired_at FROM studies";
 
-fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
+pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
     let modalities: String = row.try_get("modalities")?;
     Ok(Study {
         id: uuid(row, "id")?,

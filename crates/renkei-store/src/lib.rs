@@ -9,6 +9,7 @@ mod audit;
 pub mod blobs;
 mod conversations;
 mod dicom;
+mod dicomweb;
 mod error;
 mod gateways;
 mod media;

@@ -130,22 +130,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.settings.max_body_bytes;
     api.merge(ops::router())
         .route("/ws", axum::routing::get(ws::websocket))
-        .route(
-            "/dicomweb/studies",
-            axum::routing::get(dicomweb::search_studies).post(dicomweb::stow),
-        )
-        .route(
-            "/dicomweb/studies/{study}/series",
-            axum::routing::get(dicomweb::search_series),
-        )
-        .route(
-            "/dicomweb/studies/{study}/series/{series}/instances",
-            axum::routing::get(dicomweb::search_instances),
-        )
-        .route(
-            "/dicomweb/studies/{study}/series/{series}/instances/{instance}",
-            axum::routing::get(dicomweb::retrieve_instance),
-        )
+        .merge(dicomweb::router())
         .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(observe::security_headers))

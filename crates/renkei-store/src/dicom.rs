@@ -193,6 +193,14 @@ impl Store {
                 .bind(expires_at.millis())
                 .execute(&mut *tx)
                 .await?;
+                Self::count_in(
+                    &mut tx,
+                    org_id,
+                    renkei_core::stats::Metric::Studies,
+                    None,
+                    1,
+                )
+                .await?;
                 id
             }
         };

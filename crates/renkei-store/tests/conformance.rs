@@ -77,6 +77,9 @@ async fn user(store: &Store, org: &Organization, login: &str) -> User {
         phone: None,
         roles: vec![],
         status: None,
+        staff_number: None,
+        affiliations: Vec::new(),
+        second_factor_required: false,
         password: "a long password".into(),
     }
     .build(org.id, Timestamp::now())

@@ -47,6 +47,8 @@ on_both_backends!(
     timeline_replays_edits_deletions_and_membership,
     read_marks_only_move_forward,
     search_finds_parts_of_words_in_member_conversations_only,
+    usage_counters_follow_what_is_created,
+    seats_follow_every_lifecycle_change,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -586,4 +588,110 @@ async fn search_finds_parts_of_words_in_member_conversations_only(store: &Store,
     assert_eq!(found("100%", &b).await, vec![4]);
     assert_eq!(found("%", &b).await, vec![4], "wildcards are literal");
     assert!(found("\"quoted\"", &a).await.is_empty());
+}
+
+/// The counters of `org` this month: (metric, department, value).
+async fn counters(store: &Store, org: &Organization) -> Vec<(String, Option<uuid::Uuid>, i64)> {
+    let today = Timestamp::now().utc_day();
+    let mut rows: Vec<_> = store
+        .usage_by_month(&[org.id], &today, &today)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.metric.as_str().to_owned(), c.department_id, c.value))
+        .collect();
+    rows.sort();
+    rows
+}
+
+async fn usage_counters_follow_what_is_created(store: &Store, _url: &str) {
+    let (a, b) = (org(store, "oita-u").await, org(store, "beppu").await);
+    let dept = Department {
+        id: renkei_core::new_id(),
+        org_id: a.id,
+        name: "ICU".into(),
+        version: 1,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    };
+    store
+        .insert_department(&dept, &event("department.create"))
+        .await
+        .unwrap();
+    let mut tanaka = user(store, &a, "tanaka").await;
+    let patch = UserPatch {
+        department_id: Some(Some(dept.id)),
+        ..UserPatch::default()
+    };
+    tanaka = store
+        .update_user(&patch.apply(&tanaka).unwrap(), 1, &event("user.update"))
+        .await
+        .unwrap();
+    let sato = user(store, &a, "sato").await;
+    let beppu = user(store, &b, "beppu.nurse").await;
+    let home = group(store, &a, &[&tanaka, &sato]).await;
+    let across = group(store, &a, &[&sato, &beppu]).await;
+    let batch = vec![
+        post(&home, &tanaka, "t-1", "one"),
+        post(&home, &sato, "s-1", "two"),
+        post(&across, &sato, "s-2", "three"),
+        post(&across, &beppu, "b-1", "four"),
+        post(&home, &tanaka, "t-1", "a resend is not counted"),
+        post(&home, &beppu, "b-2", "refused: not a member"),
+    ];
+    store.post_batch(&batch).await.unwrap();
+    let d = Some(dept.id);
+    let own = |m: &str, dept, n| (m.to_owned(), dept, n);
+    assert_eq!(
+        counters(store, &a).await,
+        vec![
+            own("conversations", None, 1),
+            own("conversations", d, 1),
+            own("cross_org_conversations", None, 1),
+            own("cross_org_messages", None, 1),
+            own("messages", None, 2),
+            own("messages", d, 1),
+        ]
+    );
+    assert_eq!(
+        counters(store, &b).await,
+        vec![
+            own("cross_org_conversations", None, 1),
+            own("cross_org_messages", None, 1),
+            own("messages", None, 1),
+        ],
+        "the partner hospital counts its staff's messages and the shared conversation"
+    );
+}
+
+async fn seats_follow_every_lifecycle_change(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let today = vec![Timestamp::now().utc_day()];
+    assert!(store.seat_history(o.id, &today).await.unwrap().is_empty());
+    let a = user(store, &o, "tanaka").await;
+    user(store, &o, "sato").await;
+    let seats = &store.seat_history(o.id, &today).await.unwrap()[0];
+    assert_eq!((seats.active, seats.peak), (2, 2));
+    assert_eq!(seats.by_profession.get("doctor"), Some(&2));
+    let retire = UserPatch {
+        status: Some(UserStatus::Retired),
+        ..UserPatch::default()
+    };
+    store
+        .update_user(&retire.apply(&a).unwrap(), 1, &event("user.status"))
+        .await
+        .unwrap();
+    let seats = &store.seat_history(o.id, &today).await.unwrap()[0];
+    assert_eq!(
+        (seats.active, seats.peak),
+        (1, 2),
+        "retiring frees the seat at once; the day's peak stays"
+    );
+    // A later day without changes carries the count forward.
+    let later = renkei_core::stats::days_between(&today[0], "2099-01-02", 100_000).unwrap();
+    let tail = store.seat_history(o.id, &later).await.unwrap();
+    assert_eq!(
+        tail.last().map(|d| (d.day.as_str(), d.active, d.peak)),
+        Some(("2099-01-02", 1, 1))
+    );
 }

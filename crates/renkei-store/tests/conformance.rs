@@ -7,7 +7,9 @@ use renkei_core::conversation::{
 };
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
-use renkei_store::{AuditFilter, Post, PostRefusal, SessionRecord, Store, StoreError};
+use renkei_store::{
+    AuditFilter, ImportChange, Post, PostRefusal, SessionRecord, Store, StoreError,
+};
 use sqlx::{AnyConnection, Connection};
 
 /// Runs `scenario` on a fresh SQLite store and, when configured, a fresh PostgreSQL one.
@@ -49,6 +51,7 @@ on_both_backends!(
     search_finds_parts_of_words_in_member_conversations_only,
     usage_counters_follow_what_is_created,
     seats_follow_every_lifecycle_change,
+    an_import_with_one_stale_row_keeps_none,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -693,5 +696,82 @@ async fn seats_follow_every_lifecycle_change(store: &Store, _url: &str) {
     assert_eq!(
         tail.last().map(|d| (d.day.as_str(), d.active, d.peak)),
         Some(("2099-01-02", 1, 1))
+    );
+}
+
+async fn an_import_with_one_stale_row_keeps_none(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let sato = user(store, &o, "sato").await;
+    let fresh = NewUser {
+        login: "kato".into(),
+        display_name: "加藤".into(),
+        kana: String::new(),
+        romaji: None,
+        profession: Profession::Nurse,
+        department_id: None,
+        email: None,
+        phone: None,
+        roles: vec![],
+        status: None,
+        staff_number: Some("E-9".into()),
+        affiliations: Vec::new(),
+        second_factor_required: false,
+        password: "a long password".into(),
+    }
+    .build(o.id, Timestamp::now())
+    .unwrap();
+    let mut renamed = sato.clone();
+    renamed.display_name = "佐藤 花子".into();
+    let changes = [
+        ImportChange::Create {
+            user: fresh.clone(),
+            password_hash: "$argon2id$fake".into(),
+            audit: event("user.create"),
+        },
+        ImportChange::Update {
+            next: renamed,
+            version: sato.version + 1,
+            audit: event("user.update"),
+        },
+    ];
+    let err = store.apply_import(o.id, &changes).await.unwrap_err();
+    assert!(matches!(err, StoreError::Stale), "{err:?}");
+    assert!(
+        matches!(store.user(fresh.id).await, Err(StoreError::NotFound)),
+        "the created row was rolled back"
+    );
+    assert_eq!(store.user(sato.id).await.unwrap(), sato);
+    let all = store.users_of(o.id, None).await.unwrap();
+    assert_eq!(all.len(), 1);
+    // With the right version both apply, and the staff number is unique in the organization.
+    let mut renamed = sato.clone();
+    renamed.display_name = "佐藤 花子".into();
+    let ok = [
+        changes[0].clone(),
+        ImportChange::Update {
+            next: renamed,
+            version: sato.version,
+            audit: event("user.update"),
+        },
+    ];
+    store.apply_import(o.id, &ok).await.unwrap();
+    assert_eq!(store.users_of(o.id, None).await.unwrap().len(), 2);
+    let mut clash = fresh.clone();
+    clash.id = renkei_core::new_id();
+    clash.login = "kato2".into();
+    let err = store
+        .apply_import(
+            o.id,
+            &[ImportChange::Create {
+                user: clash,
+                password_hash: "x".into(),
+                audit: event("user.create"),
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate("staff_number_taken")),
+        "{err:?}"
     );
 }

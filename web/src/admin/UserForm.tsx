@@ -146,7 +146,7 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
       {conflict && (
         <BothVersions
           rows={versionRows(conflict)}
-          onKeepMine={() => void save(conflict, patchOf(draft, draftOf(conflict)))}
+          onKeepMine={() => void save(conflict, changed)}
           onUseTheirs={() => {
             setUser(conflict);
             setDraft(draftOf(conflict));

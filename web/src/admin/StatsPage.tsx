@@ -37,7 +37,7 @@ export function StatsPage({ orgId }: { orgId: Uuid }) {
 
   const perMonth = (metric: string) =>
     (report?.months ?? []).map((m) => ({
-      label: m.slice(2),
+      label: m.slice(5),
       value: report!.counts.filter((c) => c.metric === metric && c.month === m).reduce((s, c) => s + c.value, 0),
     }));
   const lastMonth = report?.months[report.months.length - 1];
@@ -82,8 +82,8 @@ export function StatsPage({ orgId }: { orgId: Uuid }) {
             <thead>
               <tr>
                 <th scope="col">{t("admin.field.department_id")}</th>
-                <th scope="col">{t("admin.metric.messages")}</th>
-                <th scope="col">{t("admin.metric.conversations")}</th>
+                <th scope="col">{t("admin.stats.messages")}</th>
+                <th scope="col">{t("admin.stats.conversations")}</th>
               </tr>
             </thead>
             <tbody>

@@ -61,34 +61,41 @@ export function BothVersions({ rows, onKeepMine, onUseTheirs }: { rows: VersionR
   );
 }
 
-/** A simple SVG bar chart (no library): one bar per label, the value above it. */
+/** A simple SVG bar chart (no library): one bar per label, its value above it. Drawn at
+ * its natural size (readable text) and scrolled sideways when wider than its card. */
 export function BarChart({ title, bars }: { title: string; bars: { label: string; value: number }[] }) {
-  const width = Math.max(240, bars.length * 44);
-  const height = 160;
+  const longest = Math.max(2, ...bars.map((b) => b.label.length));
+  const slot = Math.min(120, Math.max(25, longest * 7 + 10));
+  const width = Math.max(200, bars.length * slot);
+  const height = 150;
   const top = Math.max(1, ...bars.map((b) => b.value));
-  const slot = width / Math.max(1, bars.length);
   const summary = bars.map((b) => `${b.label}: ${b.value}`).join(", ");
   return (
     <figure className="admin-chart">
       <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${width} ${height + 34}`} role="img" aria-label={`${title}: ${summary}`} preserveAspectRatio="xMinYMin meet">
-        <line x1="0" y1={height} x2={width} y2={height} stroke="#c5ced6" />
-        {bars.map((b, i) => {
-          const h = Math.round((b.value / top) * (height - 18));
-          const x = i * slot + slot * 0.18;
-          return (
-            <g key={b.label}>
-              <rect x={x} y={height - h} width={slot * 0.64} height={h} rx="3" fill="#0b5c63" />
-              <text x={x + slot * 0.32} y={height - h - 4} textAnchor="middle" fontSize="11" fill="#17212b">
-                {b.value}
-              </text>
-              <text x={x + slot * 0.32} y={height + 16} textAnchor="middle" fontSize="10" fill="#5b6773">
-                {b.label}
-              </text>
-            </g>
-          );
-        })}
-      </svg>
+      <div className="admin-chart-scroll">
+        <svg width={width} height={height + 24} viewBox={`0 0 ${width} ${height + 24}`} role="img" aria-label={`${title}: ${summary}`}>
+          <line x1="0" y1={height} x2={width} y2={height} stroke="#c5ced6" />
+          {bars.map((b, i) => {
+            const h = Math.round((b.value / top) * (height - 20));
+            const x = i * slot + slot * 0.15;
+            const mid = x + slot * 0.35;
+            return (
+              <g key={`${i}-${b.label}`}>
+                <rect x={x} y={height - h} width={slot * 0.7} height={h} rx="3" fill="#0b5c63" />
+                {b.value > 0 && (
+                  <text x={mid} y={height - h - 5} textAnchor="middle" fontSize="12" fill="#17212b">
+                    {b.value}
+                  </text>
+                )}
+                <text x={mid} y={height + 16} textAnchor="middle" fontSize="11" fill="#5b6773">
+                  {b.label}
+                </text>
+              </g>
+            );
+          })}
+        </svg>
+      </div>
     </figure>
   );
 }

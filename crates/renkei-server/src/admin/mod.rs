@@ -6,3 +6,4 @@ pub mod csv_codec;
 pub mod policy;
 pub mod stats;
 pub mod user_csv;
+pub mod user_csv_rows;

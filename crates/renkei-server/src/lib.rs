@@ -1,6 +1,7 @@
 //! renkei's HTTP service: the REST API under `/api/v1`, health, metrics and the OpenAPI spec.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod bootstrap;
 pub mod dicom;

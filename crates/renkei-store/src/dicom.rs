@@ -435,6 +435,14 @@ async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreE
                 .bind(request.expires_at.millis())
                 .execute(&mut **tx)
                 .await?;
+            Store::count_in(
+                tx,
+                request.org_id,
+                renkei_core::stats::Metric::Studies,
+                None,
+                1,
+            )
+            .await?;
             id
         }
     };

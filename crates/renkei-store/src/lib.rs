@@ -18,7 +18,10 @@ mod migrate;
 mod orgs;
 mod rows;
 pub mod scratch;
+mod seats;
 mod sessions;
+mod usage;
+mod user_admin;
 mod users;
 
 use std::path::Path;
@@ -33,6 +36,7 @@ pub use dicom::{IndexRequest, Indexed};
 pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
 pub use sessions::SessionRecord;
+pub use user_admin::{ImportChange, Invite};
 pub use users::Credentials;
 
 /// Which database a [`Store`] talks to.

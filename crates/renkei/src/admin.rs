@@ -279,6 +279,9 @@ async fn execute(
                 phone,
                 roles,
                 status: None,
+                staff_number: None,
+                affiliations: Vec::new(),
+                second_factor_required: false,
                 password: password.clone(),
             };
             let user = accounts::create_user(store, &Hasher::default(), None, &org, input)

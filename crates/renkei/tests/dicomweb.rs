@@ -17,6 +17,7 @@ on_both_backends!(
     dicomweb_is_scoped_like_the_inbox_audited_and_expires,
     no_dicomweb_response_carries_the_patient_identity,
     bad_dicomweb_input_is_refused_and_stores_nothing,
+    a_standard_dicomweb_client_stores_searches_and_retrieves,
 );
 
 /// The parts of a `multipart/related` response, and each part's content type.
@@ -922,4 +923,35 @@ async fn bad_dicomweb_input_is_refused_and_stores_nothing(storage: Storage) {
     );
     let (status, _, _) = get_bytes(&admin, "/dicomweb/studies/1.2.3/metadata").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn a_standard_dicomweb_client_stores_searches_and_retrieves(storage: Storage) {
+    let Some(dir) = pydicom_test_files() else {
+        return;
+    };
+    let has_client = std::process::Command::new("python3")
+        .args(["-c", "import dicomweb_client, PIL"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_client {
+        eprintln!("SKIPPED: dicomweb-client is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dicomweb_interop.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&server.base)
+        .arg(admin.token.as_deref().unwrap())
+        .arg(dir.join("CT_small.dcm"))
+        .arg(dir.join("MR_small.dcm"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -671,13 +671,15 @@ async fn dicomweb_is_scoped_like_the_inbox_audited_and_expires(storage: Storage)
     }
 }
 
-/// A copy of CT_small.dcm carrying identifying values everywhere, written by pydicom.
-fn planted_file(dir: &Path, out: &Path) -> Vec<String> {
+/// A copy of `source` carrying identifying values everywhere, written by pydicom with the
+/// character set `charset`; returns each planted value's byte forms (UTF-8, and for ISO 2022
+/// IR 87 the JIS bytes between the escape sequences).
+fn planted_file(dir: &Path, source: &str, charset: &str, out: &Path) -> Vec<Vec<Vec<u8>>> {
     let script = format!(
         r#"import pydicom
 from pydicom.dataset import Dataset
 d = pydicom.dcmread({src:?})
-d.SpecificCharacterSet = 'ISO_IR 192'
+d.SpecificCharacterSet = {charset}
 d.PatientName = 'Yamadaplant^Taroplant=山田植^太郎植=やまだうえ^たろううえ'
 d.PatientID = 'PIDPLANT-98765432'
 d.OtherPatientIDs = 'OTHERPLANT-1'
@@ -687,94 +689,116 @@ d.AccessionNumber = 'ACCPLANT77'
 d.InstitutionName = 'Plantinstitute Hospital'
 d.ReferringPhysicianName = 'Refplant^Doctor'
 d.StudyID = 'STUDYPLANT9'
-d.StudyDescription = 'CT for Yamadaplant'
+d.StudyDescription = 'Study for Yamadaplant'
 item = Dataset()
 item.PatientName = 'Nestedplant^Name'
 d.ReferencedPatientSequence = [item]
 d.save_as({out:?})
+for i, s in enumerate(['Yamadaplant', 'Taroplant', '山田植', '太郎植', 'やまだうえ', 'PIDPLANT',
+        '98765432', 'OTHERPLANT', '19510304', 'Oitaplant', 'ACCPLANT77', 'Plantinstitute',
+        'Refplant', 'STUDYPLANT9', 'Nestedplant']):
+    print(i, s.encode('utf-8').hex())
+    jis = s.encode('iso2022_jp').replace(b'\x1b$B', b'').replace(b'\x1b(B', b'')
+    if jis != s.encode('utf-8'):
+        print(i, jis.hex())
 "#,
-        src = dir.join("CT_small.dcm").display().to_string(),
+        src = dir.join(source).display().to_string(),
         out = out.display().to_string()
     );
-    let status = std::process::Command::new("python3")
+    let output = std::process::Command::new("python3")
         .args(["-c", &script])
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
-    [
-        "Yamadaplant",
-        "Taroplant",
-        "山田植",
-        "太郎植",
-        "やまだうえ",
-        "PIDPLANT",
-        "98765432",
-        "OTHERPLANT",
-        "19510304",
-        "Oitaplant",
-        "ACCPLANT77",
-        "Plantinstitute",
-        "Refplant",
-        "STUDYPLANT9",
-        "Nestedplant",
-    ]
-    .map(str::to_owned)
-    .to_vec()
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut secrets: Vec<Vec<Vec<u8>>> = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let (index, hex) = line.split_once(' ').unwrap();
+        let index: usize = index.parse().unwrap();
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        if secrets.len() <= index {
+            secrets.push(Vec::new());
+        }
+        secrets[index].push(bytes);
+    }
+    let file = std::fs::read(out).unwrap();
+    for forms in &secrets {
+        assert!(
+            forms.iter().any(|f| contains(&file, f)),
+            "{:?} was planted",
+            String::from_utf8_lossy(&forms[0])
+        );
+    }
+    secrets
 }
 
 async fn no_dicomweb_response_carries_the_patient_identity(storage: Storage) {
     let Some(dir) = pydicom_test_files() else {
         return;
     };
-    let planted = storage.dir.path().join("planted.dcm");
-    let secrets = planted_file(&dir, &planted);
+    let (utf8, jis) = (
+        storage.dir.path().join("utf8.dcm"),
+        storage.dir.path().join("jis.dcm"),
+    );
+    let mut secrets = planted_file(&dir, "CT_small.dcm", "'ISO_IR 192'", &utf8);
+    secrets.extend(planted_file(
+        &dir,
+        "MR_small.dcm",
+        "['', 'ISO 2022 IR 87']",
+        &jis,
+    ));
     let server = Server::start(&storage, &[]);
     let admin = server.first_admin().await;
-    let bytes = std::fs::read(&planted).unwrap();
-    for secret in &secrets {
-        assert!(
-            contains(&bytes, secret.as_bytes()),
-            "{secret:?} was planted"
-        );
-    }
-    let (status, body) = stow(&admin, &[bytes]).await;
+    let files = [std::fs::read(&utf8).unwrap(), std::fs::read(&jis).unwrap()];
+    let (status, body) = stow(&admin, &files).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (study, series, sops) = locate(&admin, "").await;
-    let instance = format!(
-        "/dicomweb/studies/{study}/series/{series}/instances/{}",
-        sops[0]
-    );
     let mut paths = vec![
         "/dicomweb/studies?includefield=all".to_owned(),
         "/dicomweb/studies?PatientName=*&StudyDescription=*".to_owned(),
-        format!("/dicomweb/studies/{study}/series?includefield=all"),
-        format!("/dicomweb/studies/{study}/series/{series}/instances?includefield=all"),
-        format!("/dicomweb/studies/{study}/instances?includefield=all"),
-        format!("/dicomweb/studies/{study}"),
-        format!("/dicomweb/studies/{study}/series/{series}"),
-        format!("/dicomweb/studies/{study}/metadata"),
-        format!("/dicomweb/studies/{study}/series/{series}/metadata"),
-        instance.clone(),
-        format!("{instance}/metadata"),
-        format!("{instance}/frames/1"),
-        format!("{instance}/rendered"),
     ];
-    let (_, meta) = admin.get(&format!("{instance}/metadata")).await;
-    for attribute in meta[0].as_object().unwrap().values() {
-        if let Some(uri) = attribute["BulkDataURI"].as_str() {
-            paths.push(uri.to_owned());
+    for modality in ["CT", "MR"] {
+        let (study, series, sops) = locate(&admin, &format!("ModalitiesInStudy={modality}")).await;
+        let instance = format!(
+            "/dicomweb/studies/{study}/series/{series}/instances/{}",
+            sops[0]
+        );
+        paths.extend([
+            format!("/dicomweb/studies/{study}/series?includefield=all"),
+            format!("/dicomweb/studies/{study}/series/{series}/instances?includefield=all"),
+            format!("/dicomweb/studies/{study}/instances?includefield=all"),
+            format!("/dicomweb/studies/{study}"),
+            format!("/dicomweb/studies/{study}/series/{series}"),
+            format!("/dicomweb/studies/{study}/metadata"),
+            format!("/dicomweb/studies/{study}/series/{series}/metadata"),
+            instance.clone(),
+            format!("{instance}/metadata"),
+            format!("{instance}/frames/1"),
+            format!("{instance}/rendered"),
+        ]);
+        let (_, meta) = admin.get(&format!("{instance}/metadata")).await;
+        for attribute in meta[0].as_object().unwrap().values() {
+            if let Some(uri) = attribute["BulkDataURI"].as_str() {
+                paths.push(uri.to_owned());
+            }
         }
     }
     assert!(paths.iter().any(|p| p.contains("/bulkdata/7FE00010")));
     for path in &paths {
         let (status, headers, body) = get_bytes(&admin, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        for secret in &secrets {
-            assert!(!contains(&body, secret.as_bytes()), "{secret:?} in {path}");
+        for form in secrets.iter().flatten() {
+            let shown = String::from_utf8_lossy(form);
+            assert!(!contains(&body, form), "{shown:?} in {path}");
             for value in headers.values() {
                 assert!(
-                    !contains(value.as_bytes(), secret.as_bytes()),
-                    "{secret:?} in a header of {path}"
+                    !contains(value.as_bytes(), form),
+                    "{shown:?} in a header of {path}"
                 );
             }
         }

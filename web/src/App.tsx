@@ -7,6 +7,7 @@ import { ChangePassword } from "./screens/ChangePassword";
 import { SetPasscode } from "./screens/SetPasscode";
 import { LockScreen } from "./screens/LockScreen";
 import { Home } from "./screens/Home";
+import { isSignUpPath, SignUpRoute } from "./admin/entry";
 
 export function App() {
   const state = useSession();
@@ -45,7 +46,7 @@ export function App() {
         </div>
       );
     case "signedOut":
-      return <Login />;
+      return isSignUpPath() ? <SignUpRoute /> : <Login />;
     case "changePassword":
       return <ChangePassword />;
     case "setPasscode":

@@ -33,6 +33,16 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
+    /// The UTC calendar day, e.g. `2026-11-25` (how statistics are bucketed).
+    pub fn utc_day(self) -> String {
+        OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000)
+            .map(|t| {
+                let d = t.date();
+                format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+            })
+            .unwrap_or_default()
+    }
+
     /// Parses an RFC 3339 instant.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
         let t = OffsetDateTime::parse(text, &Rfc3339).ok()?;
@@ -75,5 +85,6 @@ mod tests {
         let t = Timestamp(1_764_057_600_123);
         assert_eq!(t.to_rfc3339(), "2025-11-25T08:00:00.123Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
+        assert_eq!(t.utc_day(), "2025-11-25");
     }
 }

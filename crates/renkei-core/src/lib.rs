@@ -35,6 +35,7 @@ pub mod lock;
 pub mod media;
 pub mod org;
 pub mod patch;
+pub mod stats;
 pub mod user;
 pub mod validate;
 

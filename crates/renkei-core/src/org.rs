@@ -32,6 +32,52 @@ pub struct Policy {
     /// Largest upload, in MiB (1–4096).
     #[serde(default = "default_max_upload_mb")]
     pub max_upload_mb: i64,
+    /// Which kinds of files members may upload (all by default).
+    #[serde(default)]
+    pub allowed_file_kinds: AllowedKinds,
+}
+
+/// The kinds of uploads an organization accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedKinds {
+    #[serde(default = "yes")]
+    pub photo: bool,
+    #[serde(default = "yes")]
+    pub video: bool,
+    #[serde(default = "yes")]
+    pub pdf: bool,
+    /// Any other file (office documents, text, DICOM files sent as files…).
+    #[serde(default = "yes")]
+    pub file: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for AllowedKinds {
+    fn default() -> Self {
+        AllowedKinds {
+            photo: true,
+            video: true,
+            pdf: true,
+            file: true,
+        }
+    }
+}
+
+impl AllowedKinds {
+    /// Whether uploads of `kind` are accepted.
+    pub fn allows(&self, kind: crate::media::MediaKind) -> bool {
+        use crate::media::MediaKind;
+        match kind {
+            MediaKind::Photo => self.photo,
+            MediaKind::Video => self.video,
+            MediaKind::Pdf => self.pdf,
+            MediaKind::File => self.file,
+        }
+    }
 }
 
 fn default_max_upload_mb() -> i64 {
@@ -47,6 +93,7 @@ impl Default for Policy {
             passcode_required: false,
             second_factor_required: false,
             max_upload_mb: default_max_upload_mb(),
+            allowed_file_kinds: AllowedKinds::default(),
         }
     }
 }

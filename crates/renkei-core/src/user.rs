@@ -83,11 +83,74 @@ pub struct User {
     pub phone: Option<String>,
     pub roles: Vec<Role>,
     pub status: UserStatus,
+    /// The hospital's own staff number (unique in the organization); matches CSV rows.
+    pub staff_number: Option<String>,
+    /// Positions held in other organizations.
+    pub affiliations: Vec<Affiliation>,
+    /// Whether this user must use a second factor at sign-in (besides the organization's rule).
+    pub second_factor_required: bool,
     /// Set for a one-time password: only a password change is allowed until then.
     pub must_change_password: bool,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A position a user holds in an organization other than their home one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Affiliation {
+    pub org_id: Uuid,
+    /// Department there, as free text.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Title or role there, e.g. 非常勤医師.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// Checks a user's affiliations: none at home, one per organization, short texts.
+pub fn validate_affiliations(
+    home: Uuid,
+    list: &[Affiliation],
+) -> Result<Vec<Affiliation>, DomainError> {
+    let mut out: Vec<Affiliation> = Vec::with_capacity(list.len());
+    for a in list {
+        if a.org_id == home {
+            return Err(DomainError::invalid(
+                "invalid_affiliation",
+                "an affiliation names another organization than the home one",
+            ));
+        }
+        if out.iter().any(|b| b.org_id == a.org_id) {
+            return Err(DomainError::invalid(
+                "invalid_affiliation",
+                "each organization appears at most once in affiliations",
+            ));
+        }
+        let text = |field: &'static str,
+                    v: &Option<String>|
+         -> Result<Option<String>, DomainError> {
+            v.as_deref()
+                .map(|t| {
+                    validate::optional_text(field, t.trim(), MAX_READING_CHARS).map(str::to_owned)
+                })
+                .transpose()
+                .map(|t| t.filter(|t| !t.is_empty()))
+        };
+        out.push(Affiliation {
+            org_id: a.org_id,
+            department: text("affiliations.department", &a.department)?,
+            title: text("affiliations.title", &a.title)?,
+        });
+    }
+    if out.len() > 20 {
+        return Err(DomainError::invalid(
+            "invalid_affiliation",
+            "at most 20 affiliations",
+        ));
+    }
+    Ok(out)
 }
 
 impl User {
@@ -119,6 +182,12 @@ pub struct NewUser {
     /// Defaults to active.
     #[serde(default)]
     pub status: Option<UserStatus>,
+    #[serde(default)]
+    pub staff_number: Option<String>,
+    #[serde(default)]
+    pub affiliations: Vec<Affiliation>,
+    #[serde(default)]
+    pub second_factor_required: bool,
     /// The initial password; the user must change it at first login.
     pub password: String,
 }
@@ -142,6 +211,14 @@ impl NewUser {
             phone: self.phone.as_deref().map(validate::phone).transpose()?,
             roles: dedup_roles(&self.roles),
             status: self.status.unwrap_or(UserStatus::Active),
+            staff_number: self
+                .staff_number
+                .as_deref()
+                .map(validate::staff_number)
+                .transpose()?
+                .flatten(),
+            affiliations: validate_affiliations(org_id, &self.affiliations)?,
+            second_factor_required: self.second_factor_required,
             must_change_password: true,
             version: 1,
             created_at: now,
@@ -172,6 +249,11 @@ pub struct UserPatch {
     pub phone: Option<Option<String>>,
     pub roles: Option<Vec<Role>>,
     pub status: Option<UserStatus>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub staff_number: Option<Option<String>>,
+    pub affiliations: Option<Vec<Affiliation>>,
+    pub second_factor_required: Option<bool>,
 }
 
 impl UserPatch {
@@ -204,6 +286,19 @@ impl UserPatch {
         }
         if let Some(roles) = &self.roles {
             next.roles = dedup_roles(roles);
+        }
+        if let Some(staff_number) = &self.staff_number {
+            next.staff_number = staff_number
+                .as_deref()
+                .map(validate::staff_number)
+                .transpose()?
+                .flatten();
+        }
+        if let Some(affiliations) = &self.affiliations {
+            next.affiliations = validate_affiliations(user.org_id, affiliations)?;
+        }
+        if let Some(required) = self.second_factor_required {
+            next.second_factor_required = required;
         }
         if let Some(status) = self.status {
             if !user.status.can_become(status) {
@@ -249,6 +344,9 @@ mod tests {
             phone: None,
             roles: vec![Role::OrgAdmin, Role::OrgAdmin],
             status: None,
+            staff_number: None,
+            affiliations: Vec::new(),
+            second_factor_required: false,
             password: "correct horse battery".into(),
         }
     }

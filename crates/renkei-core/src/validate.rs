@@ -118,6 +118,24 @@ pub fn phone(value: &str) -> Result<String, DomainError> {
     Ok(value.to_owned())
 }
 
+/// A staff number: up to 32 ASCII letters, digits, `-`, `_` or `.`; blank means none.
+pub fn staff_number(value: &str) -> Result<Option<String>, DomainError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let ok_chars = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if value.len() > 32 || !ok_chars {
+        return Err(DomainError::invalid(
+            "invalid_staff_number",
+            "staff_number must be at most 32 letters, digits, '-', '_' or '.'",
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
 /// A password: 10 to 256 characters.
 pub fn password(value: &str) -> Result<(), DomainError> {
     let n = value.chars().count();

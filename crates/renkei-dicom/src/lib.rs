@@ -19,6 +19,7 @@ pub mod report;
 pub mod scp;
 pub mod scrub;
 pub mod uid;
+pub mod verify;
 
 pub use context::{DateMode, DeidContext};
 pub use engine::{Deidentify, deidentify};

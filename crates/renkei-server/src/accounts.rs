@@ -120,7 +120,11 @@ pub async fn rename_department(
 }
 
 /// Refuses a department that is not one of `org_id`'s.
-async fn check_department(store: &Store, org_id: Uuid, department: Option<Uuid>) -> ApiResult<()> {
+pub(crate) async fn check_department(
+    store: &Store,
+    org_id: Uuid,
+    department: Option<Uuid>,
+) -> ApiResult<()> {
     let Some(id) = department else { return Ok(()) };
     match store.department(id).await {
         Ok(d) if d.org_id == org_id => Ok(()),
@@ -133,6 +137,24 @@ async fn check_department(store: &Store, org_id: Uuid, department: Option<Uuid>)
     }
 }
 
+/// Refuses affiliations with organizations that do not exist.
+async fn check_affiliations(store: &Store, user: &User) -> ApiResult<()> {
+    for a in &user.affiliations {
+        match store.org(a.org_id).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "organization_not_found",
+                    "an affiliation names an organization that does not exist",
+                ));
+            }
+            Err(e) => return Err(ApiError::from_store(e, "organization_not_found")),
+        }
+    }
+    Ok(())
+}
+
 /// Creates a user in `org` with a one-time password they must replace at first sign-in.
 pub async fn create_user(
     store: &Store,
@@ -143,6 +165,7 @@ pub async fn create_user(
 ) -> ApiResult<User> {
     let user = input.build(org.id, Timestamp::now())?;
     check_department(store, org.id, user.department_id).await?;
+    check_affiliations(store, &user).await?;
     let hash = hasher.hash(&input.password).await?;
     let event = AuditEvent::new("user.create", Some(org.id), actor, "user", Some(user.id))
         .with_details(json!({
@@ -169,6 +192,9 @@ pub async fn update_user(
 ) -> ApiResult<User> {
     let next = patch.apply(user)?;
     check_department(store, user.org_id, next.department_id).await?;
+    if next.affiliations != user.affiliations {
+        check_affiliations(store, &next).await?;
+    }
     let action = if next.status != user.status {
         "user.status"
     } else {
@@ -182,4 +208,70 @@ pub async fn update_user(
         )),
         other => other.or_api("user_not_found"),
     }
+}
+
+/// Gives a user a new one-time password (returned once, never stored in clear), clears
+/// their lockout and ends every session. The user must choose a password at next sign-in.
+pub async fn reset_password(
+    store: &Store,
+    hasher: &Hasher,
+    actor: Option<Uuid>,
+    user: &User,
+) -> ApiResult<String> {
+    let password = crate::auth::token::random_password(16);
+    let hash = hasher.hash(&password).await?;
+    let event = AuditEvent::new(
+        "user.password_reset",
+        Some(user.org_id),
+        actor,
+        "user",
+        Some(user.id),
+    );
+    store
+        .reset_credentials(user.id, Some(&hash), false, &event)
+        .await
+        .or_api("user_not_found")?;
+    Ok(password)
+}
+
+/// Clears a user's device passcode (they set a new one at next sign-in) and ends every
+/// session.
+pub async fn reset_passcode(store: &Store, actor: Option<Uuid>, user: &User) -> ApiResult<()> {
+    let event = AuditEvent::new(
+        "user.passcode_reset",
+        Some(user.org_id),
+        actor,
+        "user",
+        Some(user.id),
+    );
+    store
+        .reset_credentials(user.id, None, true, &event)
+        .await
+        .or_api("user_not_found")
+}
+
+/// Approves (active) or rejects (retired) a pending application.
+pub async fn decide_application(
+    store: &Store,
+    actor: Option<Uuid>,
+    user: &User,
+    approve: bool,
+) -> ApiResult<User> {
+    if user.status != renkei_core::user::UserStatus::Pending {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "not_pending",
+            "this account is not awaiting approval",
+        ));
+    }
+    let status = if approve {
+        renkei_core::user::UserStatus::Active
+    } else {
+        renkei_core::user::UserStatus::Retired
+    };
+    let patch = UserPatch {
+        status: Some(status),
+        ..UserPatch::default()
+    };
+    update_user(store, actor, user, &patch, user.version).await
 }

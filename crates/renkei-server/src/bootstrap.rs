@@ -45,6 +45,9 @@ pub async fn ensure_first_admin(store: &Store, hasher: &Hasher) -> ApiResult<Opt
         phone: None,
         roles: vec![Role::OrgAdmin, Role::ServerAdmin],
         status: None,
+        staff_number: None,
+        affiliations: Vec::new(),
+        second_factor_required: false,
         password: password.clone(),
     };
     let user = accounts::create_user(store, hasher, None, &org, admin).await?;

@@ -1,13 +1,16 @@
 //! renkei's HTTP service: the REST API under `/api/v1`, health, metrics and the OpenAPI spec.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod bootstrap;
 pub mod dicom;
+pub mod dicom_index;
 pub mod dicom_scp;
 pub mod dicomweb;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod media;
 pub mod messaging;
 mod observe;
@@ -82,11 +85,7 @@ impl AppState {
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
         AppState {
             messaging: Messaging::start(store.clone()),
-            dicom: DicomService {
-                store: store.clone(),
-                blobs: blobs.clone(),
-                opened: Default::default(),
-            },
+            dicom: DicomService::new(store.clone(), blobs.clone()),
             media: MediaService {
                 store: store.clone(),
                 blobs,

@@ -137,6 +137,7 @@ impl MediaService {
                 ),
             ));
         }
+        crate::admin::policy::check_kind_allowed(&org.policy, handling, sniffed)?;
         let id = new_id();
         let object = id.to_string();
         let now = Timestamp::now();

@@ -151,6 +151,7 @@ impl Store {
             )
             .await?;
         }
+        Self::count_conversation_in(&mut tx, conversation.id).await?;
         tx.commit().await?;
         self.conversation(conversation.id).await
     }

@@ -11,13 +11,17 @@ mod conversations;
 mod dicom;
 mod dicomweb;
 mod error;
+mod gateways;
 mod media;
 mod messages;
 mod migrate;
 mod orgs;
 mod rows;
 pub mod scratch;
+mod seats;
 mod sessions;
+mod usage;
+mod user_admin;
 mod users;
 
 use std::path::Path;
@@ -28,10 +32,11 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
 pub use conversations::ConversationSummary;
-pub use dicom::Indexed;
+pub use dicom::{IndexRequest, Indexed};
 pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
 pub use sessions::SessionRecord;
+pub use user_admin::{ImportChange, Invite};
 pub use users::Credentials;
 
 /// Which database a [`Store`] talks to.

@@ -68,6 +68,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        if media.kind == MediaKind::Photo {
+            Self::count_in(
+                &mut tx,
+                media.org_id,
+                renkei_core::stats::Metric::Photos,
+                None,
+                1,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -213,6 +213,7 @@ impl Store {
             };
             link_attachment(tx, kind, attachment.id, post.conversation_id, seq).await?;
         }
+        Self::count_message_in(tx, post.conversation_id, post.sender_id).await?;
         Ok(Ok(Posted {
             message,
             duplicate: false,

@@ -17,6 +17,8 @@ const MESSAGING: &str = include_str!("../migrations/0002_messaging.sql");
 const MEDIA: &str = include_str!("../migrations/0004_media.sql");
 const DICOM: &str = include_str!("../migrations/0005_dicom.sql");
 const RETENTION: &str = include_str!("../migrations/0006_conversation_retention.sql");
+const ADMINISTRATION: &str = include_str!("../migrations/0007_administration.sql");
+const GATEWAYS: &str = include_str!("../migrations/0010_gateways.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -54,6 +56,18 @@ const MIGRATIONS: &[Migration] = &[
         name: "conversation_retention",
         sqlite: RETENTION,
         postgres: RETENTION,
+    },
+    Migration {
+        version: 7,
+        name: "administration",
+        sqlite: ADMINISTRATION,
+        postgres: ADMINISTRATION,
+    },
+    Migration {
+        version: 10,
+        name: "gateways",
+        sqlite: GATEWAYS,
+        postgres: GATEWAYS,
     },
 ];
 

@@ -8,11 +8,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::rows::{id_text, named, opt_uuid, uuid};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Tx};
 
-const USER_COLUMNS: &str = "SELECT id, org_id, login, display_name, kana, romaji, profession,
-    department_id, email, phone, roles, status, must_change_password, version, created_at,
-    updated_at FROM users";
+pub(crate) const USER_COLUMNS: &str =
+    "SELECT id, org_id, login, display_name, kana, romaji, profession,
+    department_id, email, phone, roles, status, staff_number, affiliations, second_factor_required,
+    must_change_password, version, created_at, updated_at FROM users";
 
 /// A user's secrets and failed-attempt state; never leaves the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +28,7 @@ pub struct Credentials {
     pub locked_until: Option<Timestamp>,
 }
 
-fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     let roles: String = row.try_get("roles")?;
     Ok(User {
         id: uuid(row, "id")?,
@@ -42,6 +43,10 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         phone: row.try_get("phone")?,
         roles: roles.split(',').filter_map(Role::parse).collect(),
         status: named(row, "status", UserStatus::parse)?,
+        staff_number: row.try_get("staff_number")?,
+        affiliations: serde_json::from_str(&row.try_get::<String, _>("affiliations")?)
+            .map_err(|e| StoreError::Corrupt(format!("affiliations: {e}")))?,
+        second_factor_required: row.try_get::<i64, _>("second_factor_required")? != 0,
         must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
         version: row.try_get("version")?,
         created_at: Timestamp(row.try_get("created_at")?),
@@ -58,6 +63,21 @@ fn credentials_from_row(row: &AnyRow) -> Result<Credentials, StoreError> {
             .try_get::<Option<i64>, _>("locked_until")?
             .map(Timestamp),
     })
+}
+
+fn affiliations_text(user: &User) -> String {
+    serde_json::to_string(&user.affiliations).unwrap_or_else(|_| "[]".into())
+}
+
+/// A unique violation on users names which value was taken.
+pub(crate) fn user_write_error(err: sqlx::Error) -> StoreError {
+    let staff = matches!(&err, sqlx::Error::Database(db)
+        if db.is_unique_violation()
+            && (db.message().contains("staff_number") || db.constraint() == Some("users_staff_number")));
+    if staff {
+        return StoreError::Duplicate("staff_number_taken");
+    }
+    StoreError::classify(err, "login_taken", "department_not_found")
 }
 
 fn roles_text(user: &User) -> String {
@@ -77,11 +97,24 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        Self::insert_user_in(&mut tx, user, password_hash).await?;
+        Self::record_seats_in(&mut tx, user.org_id).await?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts a user and their credentials as part of `tx`.
+    pub(crate) async fn insert_user_in(
+        tx: &mut Tx,
+        user: &User,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO users (id, org_id, login, display_name, kana, romaji, profession,
                  department_id, email, phone, roles, status, must_change_password, version,
-                 created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                 created_at, updated_at, staff_number, affiliations, second_factor_required)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(user.id.to_string())
         .bind(user.org_id.to_string())
@@ -99,18 +132,19 @@ impl Store {
         .bind(user.version)
         .bind(user.created_at.millis())
         .bind(user.updated_at.millis())
-        .execute(&mut *tx)
+        .bind(&user.staff_number)
+        .bind(affiliations_text(user))
+        .bind(i64::from(user.second_factor_required))
+        .execute(&mut **tx)
         .await
-        .map_err(|e| StoreError::classify(e, "login_taken", "department_not_found"))?;
+        .map_err(user_write_error)?;
         sqlx::query(
             "INSERT INTO credentials (user_id, password_hash, failed_attempts) VALUES ($1, $2, 0)",
         )
         .bind(user.id.to_string())
         .bind(password_hash)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -168,10 +202,25 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<User, StoreError> {
         let mut tx = self.write_tx().await?;
+        Self::update_user_in(&mut tx, next, expected_version).await?;
+        Self::record_seats_in(&mut tx, next.org_id).await?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.user(next.id).await
+    }
+
+    /// Saves `next` if the user is still at `expected_version` as part of `tx` (else
+    /// `Stale`); a user who may no longer sign in loses every session.
+    pub(crate) async fn update_user_in(
+        tx: &mut Tx,
+        next: &User,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE users SET login = $1, display_name = $2, kana = $3, romaji = $4,
                  profession = $5, department_id = $6, email = $7, phone = $8, roles = $9,
-                 status = $10, version = version + 1, updated_at = $11
+                 status = $10, version = version + 1, updated_at = $11, staff_number = $14,
+                 affiliations = $15, second_factor_required = $16
              WHERE id = $12 AND version = $13",
         )
         .bind(&next.login)
@@ -187,21 +236,22 @@ impl Store {
         .bind(Timestamp::now().millis())
         .bind(next.id.to_string())
         .bind(expected_version)
-        .execute(&mut *tx)
+        .bind(&next.staff_number)
+        .bind(affiliations_text(next))
+        .bind(i64::from(next.second_factor_required))
+        .execute(&mut **tx)
         .await
-        .map_err(|e| StoreError::classify(e, "login_taken", "department_not_found"))?;
+        .map_err(user_write_error)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Stale);
         }
         if !next.status.may_sign_in() {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(next.id.to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        self.user(next.id).await
+        Ok(())
     }
 
     /// A user's secrets and lockout state.

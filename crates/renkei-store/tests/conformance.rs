@@ -7,7 +7,9 @@ use renkei_core::conversation::{
 };
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
-use renkei_store::{AuditFilter, Post, PostRefusal, SessionRecord, Store, StoreError};
+use renkei_store::{
+    AuditFilter, ImportChange, Post, PostRefusal, SessionRecord, Store, StoreError,
+};
 use sqlx::{AnyConnection, Connection};
 
 /// Runs `scenario` on a fresh SQLite store and, when configured, a fresh PostgreSQL one.
@@ -47,6 +49,10 @@ on_both_backends!(
     timeline_replays_edits_deletions_and_membership,
     read_marks_only_move_forward,
     search_finds_parts_of_words_in_member_conversations_only,
+    instances_indexed_together_commit_together_and_resends_are_found,
+    usage_counters_follow_what_is_created,
+    seats_follow_every_lifecycle_change,
+    an_import_with_one_stale_row_keeps_none,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -77,6 +83,9 @@ async fn user(store: &Store, org: &Organization, login: &str) -> User {
         phone: None,
         roles: vec![],
         status: None,
+        staff_number: None,
+        affiliations: Vec::new(),
+        second_factor_required: false,
         password: "a long password".into(),
     }
     .build(org.id, Timestamp::now())
@@ -583,4 +592,252 @@ async fn search_finds_parts_of_words_in_member_conversations_only(store: &Store,
     assert_eq!(found("100%", &b).await, vec![4]);
     assert_eq!(found("%", &b).await, vec![4], "wildcards are literal");
     assert!(found("\"quoted\"", &a).await.is_empty());
+}
+
+fn instance(study: &str, series: &str, sop: &str) -> renkei_store::IndexRequest {
+    renkei_store::IndexRequest {
+        org_id: renkei_core::Uuid::nil(),
+        entry: renkei_core::dicom::IndexedInstance {
+            study_uid: study.into(),
+            series_uid: series.into(),
+            sop_uid: sop.into(),
+            sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
+            transfer_syntax: "1.2.840.10008.1.2.1".into(),
+            patient_tail: "5678".into(),
+            study_date: Some("20240102".into()),
+            modality: Some("CT".into()),
+            body_part: None,
+            study_description: None,
+            series_description: None,
+            series_number: Some(1),
+            instance_number: Some(1),
+            frames: 1,
+            burned_in_risk: false,
+            size: 10,
+        },
+        object_id: format!("dicom-{sop}"),
+        key: renkei_store::blobs::WrappedKey {
+            version: 1,
+            sealed: "sealed".into(),
+        },
+        expires_at: Timestamp::now().plus_secs(3600),
+    }
+}
+
+async fn instances_indexed_together_commit_together_and_resends_are_found(
+    store: &Store,
+    _url: &str,
+) {
+    use renkei_store::Indexed;
+    let org = org(store, "imaging").await;
+    let with_org = |mut r: renkei_store::IndexRequest| {
+        r.org_id = org.id;
+        r
+    };
+    // One batch: two new instances in two series, then a resend of the first.
+    let batch = [
+        with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.1")),
+        with_org(instance("1.2.3", "1.2.3.2", "1.2.3.2.1")),
+        with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.1")),
+    ];
+    let indexed = store.index_instances(&batch).await.unwrap();
+    let Indexed::New { study } = indexed[0] else {
+        panic!("{indexed:?}")
+    };
+    assert_eq!(indexed[1], Indexed::New { study });
+    assert_eq!(indexed[2], Indexed::Existing { study });
+    let found = store.study(study).await.unwrap();
+    assert_eq!((found.series_count, found.instance_count), (2, 2));
+
+    // A batch with an instance the database refuses (an organization that does not exist)
+    // indexes nothing at all.
+    let mut foreign = instance("9.9.9", "9.9.9.1", "9.9.9.1.1");
+    foreign.org_id = renkei_core::new_id();
+    let refused = [with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.2")), foreign];
+    assert!(store.index_instances(&refused).await.is_err());
+    let after = store.study(study).await.unwrap();
+    assert_eq!(after.instance_count, 2, "nothing of a failed batch remains");
+}
+
+/// The counters of `org` this month: (metric, department, value).
+async fn counters(store: &Store, org: &Organization) -> Vec<(String, Option<uuid::Uuid>, i64)> {
+    let today = Timestamp::now().utc_day();
+    let mut rows: Vec<_> = store
+        .usage_by_month(&[org.id], &today, &today)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.metric.as_str().to_owned(), c.department_id, c.value))
+        .collect();
+    rows.sort();
+    rows
+}
+
+async fn usage_counters_follow_what_is_created(store: &Store, _url: &str) {
+    let (a, b) = (org(store, "oita-u").await, org(store, "beppu").await);
+    let dept = Department {
+        id: renkei_core::new_id(),
+        org_id: a.id,
+        name: "ICU".into(),
+        version: 1,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    };
+    store
+        .insert_department(&dept, &event("department.create"))
+        .await
+        .unwrap();
+    let mut tanaka = user(store, &a, "tanaka").await;
+    let patch = UserPatch {
+        department_id: Some(Some(dept.id)),
+        ..UserPatch::default()
+    };
+    tanaka = store
+        .update_user(&patch.apply(&tanaka).unwrap(), 1, &event("user.update"))
+        .await
+        .unwrap();
+    let sato = user(store, &a, "sato").await;
+    let beppu = user(store, &b, "beppu.nurse").await;
+    let home = group(store, &a, &[&tanaka, &sato]).await;
+    let across = group(store, &a, &[&sato, &beppu]).await;
+    let batch = vec![
+        post(&home, &tanaka, "t-1", "one"),
+        post(&home, &sato, "s-1", "two"),
+        post(&across, &sato, "s-2", "three"),
+        post(&across, &beppu, "b-1", "four"),
+        post(&home, &tanaka, "t-1", "a resend is not counted"),
+        post(&home, &beppu, "b-2", "refused: not a member"),
+    ];
+    store.post_batch(&batch).await.unwrap();
+    let d = Some(dept.id);
+    let own = |m: &str, dept, n| (m.to_owned(), dept, n);
+    assert_eq!(
+        counters(store, &a).await,
+        vec![
+            own("conversations", None, 1),
+            own("conversations", d, 1),
+            own("cross_org_conversations", None, 1),
+            own("cross_org_messages", None, 1),
+            own("messages", None, 2),
+            own("messages", d, 1),
+        ]
+    );
+    assert_eq!(
+        counters(store, &b).await,
+        vec![
+            own("cross_org_conversations", None, 1),
+            own("cross_org_messages", None, 1),
+            own("messages", None, 1),
+        ],
+        "the partner hospital counts its staff's messages and the shared conversation"
+    );
+}
+
+async fn seats_follow_every_lifecycle_change(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let today = vec![Timestamp::now().utc_day()];
+    assert!(store.seat_history(o.id, &today).await.unwrap().is_empty());
+    let a = user(store, &o, "tanaka").await;
+    user(store, &o, "sato").await;
+    let seats = &store.seat_history(o.id, &today).await.unwrap()[0];
+    assert_eq!((seats.active, seats.peak), (2, 2));
+    assert_eq!(seats.by_profession.get("doctor"), Some(&2));
+    let retire = UserPatch {
+        status: Some(UserStatus::Retired),
+        ..UserPatch::default()
+    };
+    store
+        .update_user(&retire.apply(&a).unwrap(), 1, &event("user.status"))
+        .await
+        .unwrap();
+    let seats = &store.seat_history(o.id, &today).await.unwrap()[0];
+    assert_eq!(
+        (seats.active, seats.peak),
+        (1, 2),
+        "retiring frees the seat at once; the day's peak stays"
+    );
+    // A later day without changes carries the count forward.
+    let later = renkei_core::stats::days_between(&today[0], "2099-01-02", 100_000).unwrap();
+    let tail = store.seat_history(o.id, &later).await.unwrap();
+    assert_eq!(
+        tail.last().map(|d| (d.day.as_str(), d.active, d.peak)),
+        Some(("2099-01-02", 1, 1))
+    );
+}
+
+async fn an_import_with_one_stale_row_keeps_none(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let sato = user(store, &o, "sato").await;
+    let fresh = NewUser {
+        login: "kato".into(),
+        display_name: "加藤".into(),
+        kana: String::new(),
+        romaji: None,
+        profession: Profession::Nurse,
+        department_id: None,
+        email: None,
+        phone: None,
+        roles: vec![],
+        status: None,
+        staff_number: Some("E-9".into()),
+        affiliations: Vec::new(),
+        second_factor_required: false,
+        password: "a long password".into(),
+    }
+    .build(o.id, Timestamp::now())
+    .unwrap();
+    let mut renamed = sato.clone();
+    renamed.display_name = "佐藤 花子".into();
+    let changes = [
+        ImportChange::Create {
+            user: fresh.clone(),
+            password_hash: "$argon2id$fake".into(),
+            audit: event("user.create"),
+        },
+        ImportChange::Update {
+            next: renamed,
+            version: sato.version + 1,
+            audit: event("user.update"),
+        },
+    ];
+    let err = store.apply_import(o.id, &changes).await.unwrap_err();
+    assert!(matches!(err, StoreError::Stale), "{err:?}");
+    assert!(
+        matches!(store.user(fresh.id).await, Err(StoreError::NotFound)),
+        "the created row was rolled back"
+    );
+    assert_eq!(store.user(sato.id).await.unwrap(), sato);
+    let all = store.users_of(o.id, None).await.unwrap();
+    assert_eq!(all.len(), 1);
+    // With the right version both apply, and the staff number is unique in the organization.
+    let mut renamed = sato.clone();
+    renamed.display_name = "佐藤 花子".into();
+    let ok = [
+        changes[0].clone(),
+        ImportChange::Update {
+            next: renamed,
+            version: sato.version,
+            audit: event("user.update"),
+        },
+    ];
+    store.apply_import(o.id, &ok).await.unwrap();
+    assert_eq!(store.users_of(o.id, None).await.unwrap().len(), 2);
+    let mut clash = fresh.clone();
+    clash.id = renkei_core::new_id();
+    clash.login = "kato2".into();
+    let err = store
+        .apply_import(
+            o.id,
+            &[ImportChange::Create {
+                user: clash,
+                password_hash: "x".into(),
+                audit: event("user.create"),
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Duplicate("staff_number_taken")),
+        "{err:?}"
+    );
 }

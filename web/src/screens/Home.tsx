@@ -7,6 +7,7 @@ import { ChatView } from "./ChatView";
 import { NewConversation } from "./NewConversation";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { Avatar, Icon } from "./common";
+import { AdminMenuItem } from "../admin/entry";
 
 export function Home() {
   const state = useSession();
@@ -88,6 +89,7 @@ export function Home() {
                       <Icon name="lock" /> {t("nav.lockNow")}
                     </button>
                   )}
+                  <AdminMenuItem />
                   <button role="menuitem" type="button" onClick={() => void session.signOut()}>
                     <Icon name="logout" /> {t("nav.signOut")}
                   </button>

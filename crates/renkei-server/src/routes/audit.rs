@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::admin::csv_codec;
 use crate::auth::session::Member;
 use crate::error::{ApiError, ApiResult, OrApi};
 use crate::extract::ApiQuery;
+use axum::response::Response;
+use renkei_core::audit::AuditEvent;
+use renkei_core::user::User;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +58,99 @@ fn parse_time(field: &str, text: Option<&str>) -> ApiResult<Option<Timestamp>> {
     .transpose()
 }
 
+/// The filter a query asks for, if the caller may read those entries.
+fn filter_for(me: &User, q: &AuditQuery) -> ApiResult<AuditFilter> {
+    let org_id = match q.org_id {
+        None if is_server_admin(me) => None,
+        None => Some(me.org_id),
+        Some(id) => Some(id),
+    };
+    if org_id.is_some_and(|id| !can_administer(me, id))
+        || (org_id.is_none() && !is_server_admin(me))
+    {
+        return Err(ApiError::forbidden(
+            "only administrators read the audit log",
+        ));
+    }
+    Ok(AuditFilter {
+        org_id,
+        actor_id: q.actor_id,
+        target_id: q.target_id,
+        action: q.action.clone(),
+        since: parse_time("since", q.since.as_deref())?,
+        until: parse_time("until", q.until.as_deref())?,
+    })
+}
+
+/// Most entries one CSV export holds (newest first); narrow the filter for older ones.
+const MAX_EXPORT: usize = 100_000;
+
+/// Audit entries as CSV (UTF-8 with BOM), newest first, with the same filters as the list;
+/// at most 100,000 entries. The export itself is audited.
+#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn export_audit(
+    State(state): State<AppState>,
+    Member(me): Member,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Response> {
+    let filter = filter_for(&me.user, &q)?;
+    let mut entries: Vec<AuditRecord> = Vec::new();
+    let mut before = q.before_seq;
+    loop {
+        let page = state
+            .store
+            .audit_page(&filter, before, 1000)
+            .await
+            .or_api("audit")?;
+        let done = page.len() < 1000;
+        before = page.last().map(|e| e.seq);
+        entries.extend(page);
+        if done || entries.len() >= MAX_EXPORT {
+            break;
+        }
+    }
+    entries.truncate(MAX_EXPORT);
+    let event = AuditEvent::new(
+        "audit.export",
+        filter.org_id.or(Some(me.user.org_id)),
+        Some(me.user.id),
+        "audit",
+        None,
+    )
+    .with_details(serde_json::json!({"entries": entries.len()}));
+    state.store.append_audit(&event).await.or_api("audit")?;
+    let rows = entries.iter().map(|e| {
+        let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
+        vec![
+            e.seq.to_string(),
+            e.at.to_rfc3339(),
+            id(e.org_id),
+            id(e.actor_id),
+            e.action.clone(),
+            e.target_kind.clone(),
+            id(e.target_id),
+            e.details.clone(),
+            e.hash.clone(),
+        ]
+    });
+    let body = csv_codec::write(
+        &[
+            "seq",
+            "at",
+            "org_id",
+            "actor_id",
+            "action",
+            "target_kind",
+            "target_id",
+            "details",
+            "hash",
+        ],
+        rows,
+    );
+    Ok(csv_codec::download("audit.csv", body))
+}
+
 /// Audit entries, newest first (organization administrators: their organization's).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = [AuditRecord])))]
@@ -62,26 +159,7 @@ pub async fn list_audit(
     Member(me): Member,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditRecord>>> {
-    let org_id = match q.org_id {
-        None if is_server_admin(&me.user) => None,
-        None => Some(me.user.org_id),
-        Some(id) => Some(id),
-    };
-    if org_id.is_some_and(|id| !can_administer(&me.user, id))
-        || (org_id.is_none() && !is_server_admin(&me.user))
-    {
-        return Err(ApiError::forbidden(
-            "only administrators read the audit log",
-        ));
-    }
-    let filter = AuditFilter {
-        org_id,
-        actor_id: q.actor_id,
-        target_id: q.target_id,
-        action: q.action,
-        since: parse_time("since", q.since.as_deref())?,
-        until: parse_time("until", q.until.as_deref())?,
-    };
+    let filter = filter_for(&me.user, &q)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     Ok(Json(
         state

@@ -1,15 +1,19 @@
 //! The route table: every API handler, its OpenAPI description, and the middleware stack.
 
+mod applications;
 mod audit;
 mod auth;
 mod conversations;
 mod dicomweb;
+mod gateways;
 mod me;
 mod media;
 mod messages;
 mod ops;
 mod orgs;
+mod stats;
 mod studies;
+mod user_csv;
 mod users;
 mod ws;
 
@@ -38,6 +42,7 @@ use crate::{AppState, observe};
         (name = "imaging", description = "The image inbox: de-identified DICOM studies (DICOMweb at /dicomweb)"),
         (name = "media", description = "Photos, videos and files: cleaned, encrypted, expiring"),
         (name = "messages", description = "Messages, history, receipts, search (live delivery: WebSocket /ws)"),
+        (name = "statistics", description = "Seats and usage statistics"),
     )
 )]
 struct ApiDoc;
@@ -68,6 +73,22 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orgs::update_department))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::reset_passcode))
+        .routes(routes!(user_csv::import_users))
+        .routes(routes!(user_csv::export_users))
+        .routes(routes!(
+            applications::get_invite,
+            applications::rotate_invite
+        ))
+        .routes(routes!(applications::signup_form, applications::signup))
+        .routes(routes!(applications::list_applications))
+        .routes(routes!(applications::approve))
+        .routes(routes!(applications::reject))
+        .routes(routes!(stats::seats))
+        .routes(routes!(stats::usage))
+        .routes(routes!(stats::usage_csv))
+        .routes(routes!(audit::export_audit))
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::verify_audit))
         .routes(routes!(
@@ -106,6 +127,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))
+        .routes(routes!(gateways::list_gateways, gateways::add_gateway))
+        .routes(routes!(gateways::delete_gateway))
+        .routes(routes!(gateways::gateway_config))
 }
 
 /// The JSON 404 of an unknown server path.

@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use renkei_core::access::is_server_admin;
 use renkei_core::user::{NewUser, Role, User, UserPatch};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::orgs::{administered_org, readable_org};
 use crate::auth::session::Member;
@@ -41,6 +41,25 @@ fn with_etag(user: User) -> Response {
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
+}
+
+/// The user `id` if `actor` administers their organization (404 when not visible).
+pub(crate) async fn administered_user(
+    state: &AppState,
+    actor: &User,
+    id: renkei_core::Uuid,
+) -> ApiResult<User> {
+    let user = state.store.user(id).await.or_api("user_not_found")?;
+    administered_org(state, actor, user.org_id)
+        .await
+        .map_err(|e| {
+            if e.status == StatusCode::NOT_FOUND {
+                ApiError::not_found("user_not_found")
+            } else {
+                e
+            }
+        })?;
+    Ok(user)
 }
 
 /// An organization's users, by name.
@@ -111,16 +130,7 @@ pub async fn update_user(
     IfMatch(if_match): IfMatch,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Response> {
-    let user = state.store.user(id).await.or_api("user_not_found")?;
-    administered_org(&state, &me.user, user.org_id)
-        .await
-        .map_err(|e| {
-            if e.status == StatusCode::NOT_FOUND {
-                ApiError::not_found("user_not_found")
-            } else {
-                e
-            }
-        })?;
+    let user = administered_user(&state, &me.user, id).await?;
     check_role_grant(&me.user, patch.roles.as_deref())?;
     let version = expected_version(if_match, patch.version)?;
     let saved =
@@ -129,4 +139,42 @@ pub async fn update_user(
         state.messaging.user_ended(saved.id);
     }
     Ok(with_etag(saved))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// Shown once: the user signs in with it and must choose their own password.
+    one_time_password: String,
+}
+
+/// Reset a user's password to a one-time password (returned once); their sessions end.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = PasswordReset), (status = 404, body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<PasswordReset>> {
+    let user = administered_user(&state, &me.user, id).await?;
+    check_role_grant(&me.user, Some(&user.roles))?;
+    let one_time_password =
+        accounts::reset_password(&state.store, &state.hasher, Some(me.user.id), &user).await?;
+    state.messaging.user_ended(user.id);
+    Ok(Json(PasswordReset { one_time_password }))
+}
+
+/// Clear a user's device passcode (they set a new one at next sign-in); their sessions end.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/passcode", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn reset_passcode(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    let user = administered_user(&state, &me.user, id).await?;
+    accounts::reset_passcode(&state.store, Some(me.user.id), &user).await?;
+    state.messaging.user_ended(user.id);
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::dicom_json;
 use super::multipart::{self, boundary_of, parameter};
 use crate::AppState;
-use crate::auth::session::Member;
 use crate::error::{ApiError, ApiResult};
+use crate::gateway::Uploader;
 
 /// A DICOM JSON attribute (PS3.18 F.2): `{"vr": …, "Value": […]}`.
 fn attr(vr: &str, value: Value) -> Value {
@@ -30,7 +30,7 @@ fn unsupported() -> ApiError {
 /// `application/dicom` body). Each is de-identified, encrypted and indexed before it counts.
 pub async fn stow(
     State(state): State<AppState>,
-    Member(me): Member,
+    uploader: Uploader,
     request: Request,
 ) -> ApiResult<Response> {
     let content_type = request
@@ -39,7 +39,7 @@ pub async fn stow(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let limit = me.org.policy.max_upload_bytes() as usize;
+    let limit = uploader.org().policy.max_upload_bytes() as usize;
     let body = axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|_| {
@@ -84,7 +84,10 @@ pub async fn stow(
     let mut stored = Vec::new();
     let mut failed = Vec::new();
     for file in files {
-        match state.dicom.ingest(&me.org, file.to_vec()).await {
+        match state
+            .dicom
+            .ingest(uploader.org(), file.to_vec(), uploader.source())
+            .await {
             Ok(i) => stored.push(json!({
                 "00081150": attr("UI", json!(i.sop_class)),
                 "00081155": attr("UI", json!(i.sop_uid)),
@@ -92,7 +95,8 @@ pub async fn stow(
             })),
             Err(e) => {
                 let reason = match e {
-                    crate::dicom::IngestFailure::CannotUnderstand(_) => 0xC000,
+                    crate::dicom::IngestFailure::CannotUnderstand(_)
+                    | crate::dicom::IngestFailure::NotDeidentified(_) => 0xC000,
                     crate::dicom::IngestFailure::DoesNotMatch(_) => 0xA900,
                     crate::dicom::IngestFailure::OutOfResources(_) => 0xA700,
                 };

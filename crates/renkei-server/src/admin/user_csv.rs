@@ -1,0 +1,444 @@
+//! Users as CSV: export, and import planned row by row — every error of every row listed —
+//! before anything is written; the plan is then applied in one transaction.
+//!
+//! A row updates the organization's user with the same staff number, else the same login;
+//! otherwise it creates a user with a one-time password. Only the columns present change,
+//! so re-importing a file (or an export) changes nothing.
+
+use std::collections::HashMap;
+
+use renkei_core::access::is_server_admin;
+use renkei_core::audit::{AuditEvent, changes};
+use renkei_core::org::Organization;
+use renkei_core::user::{Role, User};
+use renkei_core::{Uuid, validate};
+use renkei_store::{ImportChange, Store, StoreError};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::csv_codec::{self, DecodeError};
+pub use super::user_csv_rows::RowError;
+use super::user_csv_rows::{COLUMNS, Cells, check_header, field_errors, row_patch, template};
+use crate::auth::password::Hasher;
+use crate::error::{ApiError, ApiResult, OrApi};
+
+/// Most data rows one file may hold.
+pub const MAX_ROWS: usize = 10_000;
+
+/// What importing does with one row.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowPlan {
+    pub row: usize,
+    /// `create`, `update` or `unchanged`.
+    pub action: &'static str,
+    pub login: String,
+    /// The existing user a row updates.
+    pub user_id: Option<Uuid>,
+    /// Fields that change: `{field: {before, after}}`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+/// A user created by an import and the one-time password they first sign in with.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Created {
+    pub row: usize,
+    pub login: String,
+    pub id: Uuid,
+    pub one_time_password: String,
+}
+
+/// A checked import, ready to apply.
+pub struct Plan {
+    pub encoding: &'static str,
+    pub rows: Vec<RowPlan>,
+    creates: Vec<(usize, User)>,
+    updates: Vec<(User, User)>,
+}
+
+/// Reads and checks a CSV file for `org`; `Err` lists every problem found.
+pub async fn plan(
+    store: &Store,
+    actor: &User,
+    org: &Organization,
+    bytes: &[u8],
+) -> ApiResult<Result<Plan, Vec<RowError>>> {
+    let (text, encoding) = match csv_codec::decode(bytes) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            let message = match e {
+                DecodeError::Unsupported => {
+                    "UTF-16 files are not accepted; save as UTF-8 or Shift_JIS"
+                }
+                DecodeError::Invalid => "the file is neither UTF-8 nor Shift_JIS text",
+            };
+            return Ok(Err(vec![RowError::new(
+                0,
+                None,
+                "invalid_encoding",
+                message,
+            )]));
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(_)) | None => {
+            return Ok(Err(vec![RowError::new(
+                1,
+                None,
+                "missing_header",
+                "the file has no header row",
+            )]));
+        }
+    };
+    let (header, mut errors) = check_header(&header);
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let existing = store
+        .users_of(org.id, None)
+        .await
+        .or_api("organization_not_found")?;
+    let departments: HashMap<String, Uuid> = store
+        .list_departments(org.id)
+        .await
+        .or_api("organization_not_found")?
+        .into_iter()
+        .map(|d| (d.name, d.id))
+        .collect();
+    let may_grant = is_server_admin(actor);
+    let mut plan = Plan {
+        encoding,
+        rows: Vec::new(),
+        creates: Vec::new(),
+        updates: Vec::new(),
+    };
+    // Final login and staff number → (row, user id), to find duplicates and collisions.
+    let mut logins: HashMap<String, (usize, Uuid)> = HashMap::new();
+    let mut staff: HashMap<String, (usize, Uuid)> = HashMap::new();
+    let mut targeted: HashMap<Uuid, usize> = HashMap::new();
+    for (index, record) in records.enumerate() {
+        let row = index + 2;
+        if row - 1 > MAX_ROWS {
+            errors.push(RowError::new(
+                row,
+                None,
+                "too_many_rows",
+                format!("at most {MAX_ROWS} rows per file"),
+            ));
+            break;
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(_) => {
+                errors.push(RowError::new(
+                    row,
+                    None,
+                    "malformed_row",
+                    "this row is not valid CSV (check its quotes)",
+                ));
+                continue;
+            }
+        };
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if record.len() != header.len() {
+            errors.push(RowError::new(
+                row,
+                None,
+                "column_count",
+                format!(
+                    "this row has {} cells; the header has {}",
+                    record.len(),
+                    header.len()
+                ),
+            ));
+            continue;
+        }
+        let cells = Cells {
+            header: &header,
+            record: &record,
+        };
+        let before_row = errors.len();
+        let (patch, status) = row_patch(row, &cells, &departments, &mut errors);
+        let login = cells.get("login").and_then(|l| validate::login(l).ok());
+        let staff_number = cells
+            .get("staff_number")
+            .and_then(|s| validate::staff_number(s).ok().flatten());
+        let by_staff = staff_number
+            .as_ref()
+            .and_then(|s| existing.iter().find(|u| u.staff_number.as_ref() == Some(s)));
+        let by_login = login
+            .as_ref()
+            .and_then(|l| existing.iter().find(|u| &u.login == l));
+        let target = match (by_staff, by_login) {
+            (Some(a), Some(b)) if a.id != b.id => {
+                errors.push(RowError::new(
+                    row,
+                    Some("staff_number"),
+                    "conflicting_match",
+                    "the staff number and the login belong to two different users",
+                ));
+                continue;
+            }
+            (a, b) => a.or(b),
+        };
+        let base = target.cloned().unwrap_or_else(|| template(org));
+        let grants_server_admin = patch
+            .roles
+            .as_ref()
+            .is_some_and(|r| r.contains(&Role::ServerAdmin))
+            && !base.has_role(Role::ServerAdmin);
+        if grants_server_admin && !may_grant {
+            errors.push(RowError::new(
+                row,
+                Some("roles"),
+                "forbidden",
+                "only server administrators grant server_admin",
+            ));
+        }
+        field_errors(row, &base, &patch, &mut errors);
+        if errors.len() > before_row {
+            continue;
+        }
+        let next = match patch.apply(&base) {
+            Ok(mut next) => {
+                if let Some(s) = status {
+                    if target.is_none() {
+                        next.status = s;
+                    } else if !base.status.can_become(s) {
+                        errors.push(RowError::new(
+                            row,
+                            Some("status"),
+                            "invalid_status_transition",
+                            format!(
+                                "a {} user cannot become {}",
+                                base.status.as_str(),
+                                s.as_str()
+                            ),
+                        ));
+                        continue;
+                    } else {
+                        next.status = s;
+                    }
+                }
+                next
+            }
+            Err(e) => {
+                errors.push(RowError::new(row, None, e.code(), e.to_string()));
+                continue;
+            }
+        };
+        if let Some(first) = targeted.insert(next.id, row) {
+            errors.push(RowError::new(
+                row,
+                None,
+                "duplicate_row",
+                format!("row {first} is for the same user"),
+            ));
+            continue;
+        }
+        if let Some((first, _)) = logins.insert(next.login.clone(), (row, next.id)) {
+            errors.push(RowError::new(
+                row,
+                Some("login"),
+                "duplicate_row",
+                format!("row {first} has the same login"),
+            ));
+            continue;
+        }
+        if let Some(s) = &next.staff_number
+            && let Some((first, _)) = staff.insert(s.clone(), (row, next.id))
+        {
+            errors.push(RowError::new(
+                row,
+                Some("staff_number"),
+                "duplicate_row",
+                format!("row {first} has the same staff number"),
+            ));
+            continue;
+        }
+        match target {
+            None => {
+                plan.rows.push(RowPlan {
+                    row,
+                    action: "create",
+                    login: next.login.clone(),
+                    user_id: None,
+                    changes: serde_json::Value::Null,
+                });
+                plan.creates.push((row, next));
+            }
+            Some(before) => {
+                let diff = changes(before, &next);
+                let unchanged = diff.as_object().is_none_or(|d| d.is_empty());
+                plan.rows.push(RowPlan {
+                    row,
+                    action: if unchanged { "unchanged" } else { "update" },
+                    login: next.login.clone(),
+                    user_id: Some(before.id),
+                    changes: diff,
+                });
+                if !unchanged {
+                    plan.updates.push((before.clone(), next));
+                }
+            }
+        }
+    }
+    // Users the file does not mention keep their login and staff number: a row may not take them.
+    for user in existing.iter().filter(|u| !targeted.contains_key(&u.id)) {
+        if let Some((row, _)) = logins.get(&user.login) {
+            errors.push(RowError::new(
+                *row,
+                Some("login"),
+                "login_taken",
+                "another user has this login",
+            ));
+        }
+        if let Some((row, _)) = user.staff_number.as_ref().and_then(|s| staff.get(s)) {
+            errors.push(RowError::new(
+                *row,
+                Some("staff_number"),
+                "staff_number_taken",
+                "another user has this staff number",
+            ));
+        }
+    }
+    // Logins are unique across organizations.
+    for (login, (row, id)) in &logins {
+        if existing.iter().any(|u| &u.login == login) {
+            continue;
+        }
+        match store.user_by_login(login).await {
+            Ok(other) if other.id != *id => errors.push(RowError::new(
+                *row,
+                Some("login"),
+                "login_taken",
+                "this login is taken in another organization",
+            )),
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Ok(plan))
+    } else {
+        errors.sort_by_key(|e| e.row);
+        Ok(Err(errors))
+    }
+}
+
+/// Applies a checked plan in one transaction; returns the created users' one-time passwords.
+pub async fn apply(
+    store: &Store,
+    hasher: &Hasher,
+    actor: Uuid,
+    org: &Organization,
+    plan: &Plan,
+) -> ApiResult<Vec<Created>> {
+    let mut created = Vec::with_capacity(plan.creates.len());
+    let mut changes_list = Vec::with_capacity(plan.creates.len() + plan.updates.len());
+    for (row, user) in &plan.creates {
+        let password = crate::auth::token::random_password(16);
+        let password_hash = hasher.hash(&password).await?;
+        let audit = AuditEvent::new(
+            "user.create",
+            Some(org.id),
+            Some(actor),
+            "user",
+            Some(user.id),
+        )
+        .with_details(json!({
+            "login": user.login, "profession": user.profession, "roles": user.roles,
+            "status": user.status, "via": "csv",
+        }));
+        changes_list.push(ImportChange::Create {
+            user: user.clone(),
+            password_hash,
+            audit,
+        });
+        created.push(Created {
+            row: *row,
+            login: user.login.clone(),
+            id: user.id,
+            one_time_password: password,
+        });
+    }
+    for (before, next) in &plan.updates {
+        let action = if before.status != next.status {
+            "user.status"
+        } else {
+            "user.update"
+        };
+        let audit = AuditEvent::new(action, Some(org.id), Some(actor), "user", Some(before.id))
+            .with_details(json!({"changes": changes(before, next), "via": "csv"}));
+        changes_list.push(ImportChange::Update {
+            next: next.clone(),
+            version: before.version,
+            audit,
+        });
+    }
+    match store.apply_import(org.id, &changes_list).await {
+        Err(StoreError::Stale) => Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "version_conflict",
+            "a user was changed by someone else during the import; nothing was imported, try again",
+        )),
+        other => other.or_api("organization_not_found"),
+    }?;
+    Ok(created)
+}
+
+/// Ids of users whose sessions an applied plan ended (suspended or retired by it).
+pub fn ended(plan: &Plan) -> Vec<Uuid> {
+    plan.updates
+        .iter()
+        .filter(|(_, next)| !next.status.may_sign_in())
+        .map(|(_, next)| next.id)
+        .collect()
+}
+
+/// Every user of `org` as CSV (UTF-8 with BOM), in the import's columns.
+pub async fn export(store: &Store, org: &Organization) -> ApiResult<Vec<u8>> {
+    let users = store
+        .users_of(org.id, None)
+        .await
+        .or_api("organization_not_found")?;
+    let departments: HashMap<Uuid, String> = store
+        .list_departments(org.id)
+        .await
+        .or_api("organization_not_found")?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let rows = users.iter().map(|u| {
+        vec![
+            u.login.clone(),
+            u.staff_number.clone().unwrap_or_default(),
+            u.display_name.clone(),
+            u.kana.clone(),
+            u.romaji.clone(),
+            u.profession.as_str().to_owned(),
+            u.department_id
+                .and_then(|d| departments.get(&d).cloned())
+                .unwrap_or_default(),
+            u.email.clone().unwrap_or_default(),
+            u.phone.clone().unwrap_or_default(),
+            u.roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+            u.status.as_str().to_owned(),
+            u.second_factor_required.to_string(),
+        ]
+    });
+    Ok(csv_codec::write(COLUMNS, rows))
+}

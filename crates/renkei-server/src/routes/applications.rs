@@ -1,0 +1,198 @@
+//! Applications: the invite link (administrators), the public sign-up it leads to, and the
+//! queue of pending applicants to approve or reject.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use renkei_core::clock::Timestamp;
+use renkei_core::org::Department;
+use renkei_core::user::{Profession, User, UserStatus};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::auth::ClientIp;
+use super::orgs::administered_org;
+use super::users::administered_user;
+use crate::admin::applications::{self, SignUp, plausible_token};
+use crate::auth::session::Member;
+use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::extract::{ApiJson, IdPath};
+use crate::{AppState, accounts};
+
+#[derive(Serialize, ToSchema)]
+pub struct InviteLink {
+    /// None until an administrator creates one.
+    token: Option<String>,
+    /// The sign-up page's path, e.g. `/signup/<token>`.
+    path: Option<String>,
+    created_at: Option<Timestamp>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignUpForm {
+    organization: String,
+    departments: Vec<Department>,
+    professions: Vec<Profession>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Applied {
+    /// Always `pending`: an administrator must approve before the account signs in.
+    status: UserStatus,
+}
+
+fn link(invite: Option<renkei_store::Invite>) -> InviteLink {
+    InviteLink {
+        path: invite.as_ref().map(|i| format!("/signup/{}", i.token)),
+        created_at: invite.as_ref().map(|i| i.created_at),
+        token: invite.map(|i| i.token),
+    }
+}
+
+/// The organization's invite link (its administrators).
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/invite", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = InviteLink)))]
+pub async fn get_invite(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<InviteLink>> {
+    let org = administered_org(&state, &me.user, id).await?;
+    let invite = state
+        .store
+        .invite(org.id)
+        .await
+        .or_api("organization_not_found")?;
+    Ok(Json(link(invite)))
+}
+
+/// Create the invite link, or replace it: the previous link stops working at once.
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/invite", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 201, body = InviteLink)))]
+pub async fn rotate_invite(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<(StatusCode, Json<InviteLink>)> {
+    let org = administered_org(&state, &me.user, id).await?;
+    let invite = applications::rotate_invite(&state.store, me.user.id, &org).await?;
+    Ok((StatusCode::CREATED, Json(link(Some(invite)))))
+}
+
+fn rate_limited(state: &AppState, ip: std::net::IpAddr) -> ApiResult<()> {
+    state.limiter.check(ip).map_err(|wait| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many attempts from this address; wait a minute",
+        )
+        .retry_after(wait)
+    })
+}
+
+async fn invited_org(state: &AppState, token: &str) -> ApiResult<renkei_core::org::Organization> {
+    if !plausible_token(token) {
+        return Err(ApiError::not_found("invite_not_found"));
+    }
+    state
+        .store
+        .org_by_invite(token)
+        .await
+        .or_api("invite_not_found")
+}
+
+/// What the sign-up page shows for an invite link (no sign-in; unknown links are 404).
+#[utoipa::path(get, path = "/api/v1/signup/{token}", tag = "users",
+    params(("token" = String, Path)),
+    responses((status = 200, body = SignUpForm), (status = 404, body = ErrorBody, description = "invite_not_found"),
+        (status = 429, body = ErrorBody)))]
+pub async fn signup_form(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+) -> ApiResult<Json<SignUpForm>> {
+    rate_limited(&state, ip)?;
+    let org = invited_org(&state, &token).await?;
+    let departments = state
+        .store
+        .list_departments(org.id)
+        .await
+        .or_api("organization_not_found")?;
+    Ok(Json(SignUpForm {
+        organization: org.name,
+        departments,
+        professions: Profession::ALL.to_vec(),
+    }))
+}
+
+/// Apply for an account through an invite link: it stays pending until approved.
+/// Attempts count against the same per-address limit as sign-ins.
+#[utoipa::path(post, path = "/api/v1/signup/{token}", tag = "users", request_body = SignUp,
+    params(("token" = String, Path)),
+    responses((status = 201, body = Applied), (status = 404, body = ErrorBody, description = "invite_not_found"),
+        (status = 409, body = ErrorBody, description = "login_taken"),
+        (status = 422, body = ErrorBody, description = "a field is invalid"), (status = 429, body = ErrorBody)))]
+pub async fn signup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+    ApiJson(input): ApiJson<SignUp>,
+) -> ApiResult<(StatusCode, Json<Applied>)> {
+    rate_limited(&state, ip)?;
+    let org = invited_org(&state, &token).await?;
+    let user = applications::apply(&state.store, &state.hasher, &org, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Applied {
+            status: user.status,
+        }),
+    ))
+}
+
+/// Pending applicants of an organization, oldest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/applications", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = [User])))]
+pub async fn list_applications(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Vec<User>>> {
+    let org = administered_org(&state, &me.user, id).await?;
+    Ok(Json(
+        state
+            .store
+            .users_of(org.id, Some(UserStatus::Pending))
+            .await
+            .or_api("organization_not_found")?,
+    ))
+}
+
+/// Approve a pending applicant: the account becomes active and may sign in.
+#[utoipa::path(post, path = "/api/v1/users/{id}/approve", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = User), (status = 409, body = ErrorBody, description = "not_pending")))]
+pub async fn approve(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<User>> {
+    let user = administered_user(&state, &me.user, id).await?;
+    Ok(Json(
+        accounts::decide_application(&state.store, Some(me.user.id), &user, true).await?,
+    ))
+}
+
+/// Reject a pending applicant: the account is retired and never signs in.
+#[utoipa::path(post, path = "/api/v1/users/{id}/reject", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = User), (status = 409, body = ErrorBody, description = "not_pending")))]
+pub async fn reject(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<User>> {
+    let user = administered_user(&state, &me.user, id).await?;
+    Ok(Json(
+        accounts::decide_application(&state.store, Some(me.user.id), &user, false).await?,
+    ))
+}

@@ -1,0 +1,85 @@
+//! Seats and usage statistics of an organization, as JSON and CSV (its administrators).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::orgs::administered_org;
+use crate::AppState;
+use crate::admin::csv_codec;
+use crate::admin::stats::{self, Seats, UsageReport};
+use crate::auth::session::Member;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiQuery, IdPath};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// First UTC day, `YYYY-MM-DD` (default: 30 days ago for seats, a year ago for usage).
+    from: Option<String>,
+    /// Last UTC day, inclusive (default: today).
+    to: Option<String>,
+}
+
+/// Active users (seats) today and on each day of the range, in total and by profession.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/seats", tag = "statistics", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), Range),
+    responses((status = 200, body = Seats), (status = 400, body = ErrorBody, description = "invalid_range")))]
+pub async fn seats(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<Range>,
+) -> ApiResult<Json<Seats>> {
+    let org = administered_org(&state, &me.user, id).await?;
+    let days = stats::range(q.from.as_deref(), q.to.as_deref(), 30)?;
+    Ok(Json(stats::seats(&state.store, &org, &days).await?))
+}
+
+async fn report(
+    state: &AppState,
+    me: &renkei_core::user::User,
+    id: renkei_core::Uuid,
+    q: &Range,
+) -> ApiResult<(renkei_core::org::Organization, UsageReport)> {
+    let org = administered_org(state, me, id).await?;
+    let days = stats::range(q.from.as_deref(), q.to.as_deref(), 365)?;
+    let report = stats::usage(&state.store, &stats::report_orgs(&org), &days).await?;
+    Ok((org, report))
+}
+
+/// Usage per month: active users by profession; messages and conversations per department;
+/// DICOM studies and photos; cross-organization conversations and messages.
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/stats", tag = "statistics", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), Range),
+    responses((status = 200, body = UsageReport), (status = 400, body = ErrorBody, description = "invalid_range")))]
+pub async fn usage(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<Range>,
+) -> ApiResult<Json<UsageReport>> {
+    Ok(Json(report(&state, &me.user, id, &q).await?.1))
+}
+
+/// The usage report as CSV (metric, organization, month, department, profession, value).
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/stats/export", tag = "statistics", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path), Range),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn usage_csv(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<Range>,
+) -> ApiResult<Response> {
+    let (org, report) = report(&state, &me.user, id, &q).await?;
+    let slugs = HashMap::from([(org.id, org.slug.clone())]);
+    Ok(csv_codec::download(
+        &format!("{}-usage-{}-{}.csv", org.slug, report.from, report.to),
+        stats::usage_csv(&report, &slugs),
+    ))
+}

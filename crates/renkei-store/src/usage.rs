@@ -1,0 +1,143 @@
+//! Usage counters: incremented in the transactions that create messages, conversations,
+//! photos and studies, and summed per month for statistics (never by scanning messages).
+
+use renkei_core::Uuid;
+use renkei_core::clock::Timestamp;
+use renkei_core::stats::{Metric, MonthCount};
+use sqlx::Row;
+
+use crate::rows::uuid;
+use crate::{Store, StoreError, Tx};
+
+const UPSERT: &str = "ON CONFLICT (org_id, day, metric, department_id)
+    DO UPDATE SET n = usage_counts.n + excluded.n";
+
+impl Store {
+    /// Adds `n` to today's `metric` of `org_id` (and `department`) as part of `tx`.
+    pub(crate) async fn count_in(
+        tx: &mut Tx,
+        org_id: Uuid,
+        metric: Metric,
+        department: Option<Uuid>,
+        n: i64,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
+             VALUES ($1, $2, $3, $4, $5) {UPSERT}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(Timestamp::now().utc_day())
+            .bind(metric.as_str())
+            .bind(department.map(|d| d.to_string()).unwrap_or_default())
+            .bind(n)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Counts a posted message for its sender's organization and department, and as a
+    /// cross-organization message when the conversation has members of another organization.
+    pub(crate) async fn count_message_in(
+        tx: &mut Tx,
+        conversation: Uuid,
+        sender: Uuid,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
+             SELECT u.org_id, $3, m.metric,
+                    CASE WHEN m.metric = 'messages' THEN COALESCE(u.department_id, '') ELSE '' END, 1
+             FROM users u, (SELECT 'messages' AS metric UNION ALL
+                            SELECT 'cross_org_messages' AS metric WHERE EXISTS (
+                                SELECT 1 FROM conversation_members cm JOIN users o ON o.id = cm.user_id
+                                WHERE cm.conversation_id = $2
+                                  AND o.org_id <> (SELECT org_id FROM users WHERE id = $1))) m
+             WHERE u.id = $1 {UPSERT}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(sender.to_string())
+            .bind(conversation.to_string())
+            .bind(Timestamp::now().utc_day())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Counts a new conversation for its organization and its creator's department, and as
+    /// a cross-organization conversation for every organization among its members when
+    /// they are more than one.
+    pub(crate) async fn count_conversation_in(
+        tx: &mut Tx,
+        conversation: Uuid,
+    ) -> Result<(), StoreError> {
+        let day = Timestamp::now().utc_day();
+        let created = format!(
+            "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
+             SELECT c.org_id, $2, 'conversations', COALESCE(u.department_id, ''), 1
+             FROM conversations c LEFT JOIN users u ON u.id = c.created_by
+             WHERE c.id = $1 {UPSERT}"
+        );
+        let across = format!(
+            "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
+             SELECT DISTINCT o.org_id, $2, 'cross_org_conversations', '', 1
+             FROM conversation_members cm JOIN users o ON o.id = cm.user_id
+             WHERE cm.conversation_id = $1
+               AND (SELECT COUNT(DISTINCT u2.org_id) FROM conversation_members c2
+                    JOIN users u2 ON u2.id = c2.user_id WHERE c2.conversation_id = $1) > 1
+             {UPSERT}"
+        );
+        for sql in [created, across] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(conversation.to_string())
+                .bind(&day)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every counter of `org_ids` from day `from` to day `to` (inclusive, `YYYY-MM-DD`),
+    /// summed per organization, metric, month and department.
+    pub async fn usage_by_month(
+        &self,
+        org_ids: &[Uuid],
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<MonthCount>, StoreError> {
+        if org_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = (0..org_ids.len())
+            .map(|i| format!("${}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT org_id, metric, substr(day, 1, 7) AS month, department_id,
+                    CAST(SUM(n) AS BIGINT) AS value
+             FROM usage_counts WHERE day >= $1 AND day <= $2 AND org_id IN ({placeholders})
+             GROUP BY org_id, metric, substr(day, 1, 7), department_id
+             ORDER BY org_id, month, metric, department_id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        for id in org_ids {
+            query = query.bind(id.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let metric: String = row.try_get("metric")?;
+            let Some(metric) = Metric::parse(&metric) else {
+                continue;
+            };
+            let department: String = row.try_get("department_id")?;
+            out.push(MonthCount {
+                org_id: uuid(row, "org_id")?,
+                metric,
+                month: row.try_get("month")?,
+                department_id: Uuid::parse_str(&department).ok(),
+                value: row.try_get("value")?,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,180 @@
+//! Administration beyond single edits: the invite link for applications, credential resets
+//! that end sessions, and bulk imports applied all-or-nothing in one transaction.
+
+use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
+use renkei_core::clock::Timestamp;
+use renkei_core::org::Organization;
+use renkei_core::user::{User, UserStatus};
+use sqlx::Row;
+
+use crate::users::{USER_COLUMNS, user_from_row};
+use crate::{Store, StoreError};
+
+/// An organization's current invite link token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub token: String,
+    pub created_at: Timestamp,
+}
+
+/// One row of a bulk import: a new user, or an edit of one at a known version.
+#[derive(Debug, Clone)]
+pub enum ImportChange {
+    Create {
+        user: User,
+        password_hash: String,
+        audit: AuditEvent,
+    },
+    Update {
+        next: User,
+        version: i64,
+        audit: AuditEvent,
+    },
+}
+
+impl Store {
+    /// The organization's invite token, if one was created.
+    pub async fn invite(&self, org_id: Uuid) -> Result<Option<Invite>, StoreError> {
+        let row = sqlx::query("SELECT token, created_at FROM org_invites WHERE org_id = $1")
+            .bind(org_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Invite {
+                token: r.try_get("token")?,
+                created_at: Timestamp(r.try_get("created_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates or replaces (rotates) the organization's invite token.
+    pub async fn set_invite(
+        &self,
+        org_id: Uuid,
+        token: &str,
+        audit: &AuditEvent,
+    ) -> Result<Invite, StoreError> {
+        let now = Timestamp::now();
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO org_invites (org_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (org_id) DO UPDATE SET token = excluded.token,
+                 created_by = excluded.created_by, created_at = excluded.created_at",
+        )
+        .bind(org_id.to_string())
+        .bind(token)
+        .bind(audit.actor_id.map(|a| a.to_string()))
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(Invite {
+            token: token.to_owned(),
+            created_at: now,
+        })
+    }
+
+    /// The organization an invite token belongs to.
+    pub async fn org_by_invite(&self, token: &str) -> Result<Organization, StoreError> {
+        let row = sqlx::query("SELECT org_id FROM org_invites WHERE token = $1")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let id: String = row.try_get("org_id")?;
+        self.org(Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("invite org".into()))?)
+            .await
+    }
+
+    /// Every user of an organization (optionally of one status), oldest first.
+    pub async fn users_of(
+        &self,
+        org_id: Uuid,
+        status: Option<UserStatus>,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "{USER_COLUMNS} WHERE org_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(status.map(|s| s.as_str()))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// An administrator's reset: a new one-time password and/or no passcode; clears the
+    /// lockout and ends every session of the user, in one transaction with its audit entry.
+    pub async fn reset_credentials(
+        &self,
+        user_id: Uuid,
+        one_time_password_hash: Option<&str>,
+        clear_passcode: bool,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE credentials SET password_hash = COALESCE($1, password_hash),
+                 passcode_hash = CASE WHEN $2 = 1 THEN NULL ELSE passcode_hash END,
+                 failed_attempts = 0, locked_until = NULL
+             WHERE user_id = $3",
+        )
+        .bind(one_time_password_hash)
+        .bind(i64::from(clear_passcode))
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if one_time_password_hash.is_some() {
+            sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies every change of an import to `org_id` in one transaction: all or none. A row
+    /// edited by someone else since it was read fails the whole import with `Stale`.
+    pub async fn apply_import(
+        &self,
+        org_id: Uuid,
+        changes: &[ImportChange],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        for change in changes {
+            match change {
+                ImportChange::Create {
+                    user,
+                    password_hash,
+                    audit,
+                } => {
+                    Self::insert_user_in(&mut tx, user, password_hash).await?;
+                    self.append_audit_in(&mut tx, audit).await?;
+                }
+                ImportChange::Update {
+                    next,
+                    version,
+                    audit,
+                } => {
+                    Self::update_user_in(&mut tx, next, *version).await?;
+                    self.append_audit_in(&mut tx, audit).await?;
+                }
+            }
+        }
+        Self::record_seats_in(&mut tx, org_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,272 @@
+// One user's every field, saved with the version it was loaded at. A save succeeds whole or
+// says why; when someone else saved first, both versions are shown side by side.
+
+import { useEffect, useState, type FormEvent } from "react";
+import { useI18n } from "../i18n/i18n";
+import type { MessageKey } from "../i18n/catalog";
+import type { User, Uuid } from "../types";
+import { call, PROFESSIONS, STATUSES, type AdminUser, type Affiliation, type Department, type Reply } from "./api";
+import { BothVersions, ReplyError, type VersionRow } from "./parts";
+
+const TEXT = ["login", "display_name", "kana", "romaji", "email", "phone", "staff_number"] as const;
+const OPTIONAL = new Set(["email", "phone", "staff_number"]);
+
+interface Draft {
+  login: string;
+  display_name: string;
+  kana: string;
+  romaji: string;
+  email: string;
+  phone: string;
+  staff_number: string;
+  profession: string;
+  department_id: string;
+  roles: string[];
+  status: string;
+  second_factor_required: boolean;
+  affiliations: { org_id: string; department: string; title: string }[];
+}
+
+function draftOf(u: AdminUser): Draft {
+  return {
+    login: u.login,
+    display_name: u.display_name,
+    kana: u.kana,
+    romaji: u.romaji,
+    email: u.email ?? "",
+    phone: u.phone ?? "",
+    staff_number: u.staff_number ?? "",
+    profession: u.profession,
+    department_id: u.department_id ?? "",
+    roles: [...u.roles].sort(),
+    status: u.status,
+    second_factor_required: u.second_factor_required,
+    affiliations: u.affiliations.map((a) => ({ org_id: a.org_id, department: a.department ?? "", title: a.title ?? "" })),
+  };
+}
+
+function wire(d: Draft): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of TEXT) out[k] = OPTIONAL.has(k) && d[k].trim() === "" ? null : d[k];
+  out.profession = d.profession;
+  out.department_id = d.department_id || null;
+  out.roles = d.roles;
+  out.status = d.status;
+  out.second_factor_required = d.second_factor_required;
+  out.affiliations = d.affiliations.map(
+    (a): Affiliation => ({ org_id: a.org_id.trim(), department: a.department.trim() || null, title: a.title.trim() || null }),
+  );
+  return out;
+}
+
+/** The fields of `draft` that differ from `base`, as a PATCH body. */
+function patchOf(draft: Draft, base: Draft): Record<string, unknown> {
+  const a = wire(draft);
+  const b = wire(base);
+  return Object.fromEntries(Object.entries(a).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(b[k])));
+}
+
+export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; departments: Department[]; onBack: () => void }) {
+  const { t } = useI18n();
+  const [user, setUser] = useState<AdminUser | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [reply, setReply] = useState<Reply | null>(null);
+  const [saved, setSaved] = useState(false);
+  const [conflict, setConflict] = useState<AdminUser | null>(null);
+  const [secret, setSecret] = useState<string | null>(null);
+  const [notice, setNotice] = useState<MessageKey | null>(null);
+
+  useEffect(() => {
+    void call("GET", `/api/v1/users/${id}`).then((r) => {
+      if (r.status !== 200) return setReply(r);
+      setUser(r.body);
+      setDraft(draftOf(r.body));
+    });
+  }, [id]);
+
+  if (!user || !draft) return <ReplyError reply={reply} />;
+  const base = draftOf(user);
+  const changed = patchOf(draft, base);
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
+    setSaved(false);
+    setDraft({ ...draft, [k]: v });
+  };
+
+  async function save(against: AdminUser, body: Record<string, unknown>) {
+    setReply(null);
+    setNotice(null);
+    const r = await call("PATCH", `/api/v1/users/${id}`, { ...body, version: against.version });
+    if (r.status === 200) {
+      setUser(r.body);
+      setDraft(draftOf(r.body));
+      setConflict(null);
+      setSaved(true);
+    } else if (r.status === 409 && r.body?.code === "version_conflict") {
+      setConflict(r.body.current);
+    } else {
+      setReply(r);
+    }
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (Object.keys(changed).length) await save(user!, changed);
+  }
+
+  async function action(path: string, method: string, done: MessageKey) {
+    setReply(null);
+    const r = await call(method, `/api/v1/users/${id}/${path}`, method === "POST" ? {} : undefined);
+    if (r.status >= 300) return setReply(r);
+    if (r.body?.one_time_password) setSecret(r.body.one_time_password);
+    setNotice(done);
+  }
+
+  const label = (k: string) => t(`admin.field.${k}` as MessageKey);
+  const show = (d: Draft, k: keyof Draft): string => {
+    const v = d[k];
+    if (k === "department_id") return departments.find((x) => x.id === v)?.name ?? "";
+    if (k === "profession") return t(`profession.${v}` as MessageKey);
+    if (k === "status") return t(`admin.status.${v}` as MessageKey);
+    if (k === "second_factor_required") return v ? t("admin.yes") : t("admin.no");
+    if (k === "affiliations") return d.affiliations.map((a) => [a.org_id, a.department, a.title].filter(Boolean).join(" / ")).join("; ");
+    if (Array.isArray(v)) return (v as string[]).join(", ");
+    return String(v);
+  };
+  const versionRows = (theirs: AdminUser): VersionRow[] =>
+    (Object.keys(draft) as (keyof Draft)[]).map((k) => ({ label: label(k), mine: show(draft, k), theirs: show(draftOf(theirs), k) }));
+
+  return (
+    <form className="admin-form" onSubmit={submit} aria-labelledby="user-title">
+      <div className="admin-head">
+        <button type="button" className="secondary small" onClick={onBack}>
+          {t("common.back")}
+        </button>
+        <h2 id="user-title">{user.display_name}</h2>
+      </div>
+      {conflict && (
+        <BothVersions
+          rows={versionRows(conflict)}
+          onKeepMine={() => void save(conflict, changed)}
+          onUseTheirs={() => {
+            setUser(conflict);
+            setDraft(draftOf(conflict));
+            setConflict(null);
+          }}
+        />
+      )}
+      <div className="admin-grid">
+        {TEXT.map((k) => (
+          <label className="field" key={k}>
+            <span>{label(k)}</span>
+            <input name={k} value={draft[k]} onChange={(e) => set(k, e.target.value)} autoComplete="off" spellCheck={false} />
+          </label>
+        ))}
+        <label className="field">
+          <span>{label("profession")}</span>
+          <select name="profession" value={draft.profession} onChange={(e) => set("profession", e.target.value)}>
+            {PROFESSIONS.map((p) => (
+              <option key={p} value={p}>
+                {t(`profession.${p}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>{label("department_id")}</span>
+          <select name="department_id" value={draft.department_id} onChange={(e) => set("department_id", e.target.value)}>
+            <option value="">{t("admin.none")}</option>
+            {departments.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>{label("status")}</span>
+          <select name="status" value={draft.status} onChange={(e) => set("status", e.target.value)}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {t(`admin.status.${s}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <fieldset className="admin-checks">
+        <legend>{label("roles")}</legend>
+        {["org_admin", ...(me.roles.includes("server_admin") ? ["server_admin"] : [])].map((role) => (
+          <label key={role}>
+            <input
+              type="checkbox"
+              name={`role-${role}`}
+              checked={draft.roles.includes(role)}
+              onChange={(e) => set("roles", (e.target.checked ? [...draft.roles, role] : draft.roles.filter((r) => r !== role)).sort())}
+            />
+            {t(`admin.role.${role}` as MessageKey)}
+          </label>
+        ))}
+        <label>
+          <input
+            type="checkbox"
+            name="second_factor_required"
+            checked={draft.second_factor_required}
+            onChange={(e) => set("second_factor_required", e.target.checked)}
+          />
+          {label("second_factor_required")}
+        </label>
+      </fieldset>
+      <fieldset className="admin-affiliations">
+        <legend>{label("affiliations")}</legend>
+        {draft.affiliations.map((a, i) => (
+          <div className="admin-row" key={i}>
+            {(["org_id", "department", "title"] as const).map((k) => (
+              <label className="field" key={k}>
+                <span>{t(`admin.affiliation.${k}` as MessageKey)}</span>
+                <input
+                  name={`affiliation-${i}-${k}`}
+                  value={a[k]}
+                  onChange={(e) => set("affiliations", draft.affiliations.map((b, j) => (j === i ? { ...b, [k]: e.target.value } : b)))}
+                />
+              </label>
+            ))}
+            <button type="button" className="secondary small" onClick={() => set("affiliations", draft.affiliations.filter((_, j) => j !== i))}>
+              {t("admin.remove")}
+            </button>
+          </div>
+        ))}
+        <button type="button" className="secondary small" onClick={() => set("affiliations", [...draft.affiliations, { org_id: "", department: "", title: "" }])}>
+          {t("admin.affiliation.add")}
+        </button>
+      </fieldset>
+      <ReplyError reply={reply} />
+      {saved && (
+        <p className="admin-ok" role="status">
+          {t("admin.saved", { version: user.version })}
+        </p>
+      )}
+      <div className="admin-actions">
+        <button type="submit" className="primary" disabled={Object.keys(changed).length === 0}>
+          {t("admin.save")}
+        </button>
+        <button type="button" className="secondary" onClick={() => void action("password-reset", "POST", "admin.users.passwordReset")}>
+          {t("admin.users.resetPassword")}
+        </button>
+        <button type="button" className="secondary" onClick={() => void action("passcode", "DELETE", "admin.users.passcodeReset")}>
+          {t("admin.users.resetPasscode")}
+        </button>
+      </div>
+      {notice && (
+        <p className="admin-ok" role="status">
+          {t(notice)}
+          {secret && (
+            <>
+              {" "}
+              <code className="admin-secret">{secret}</code>
+            </>
+          )}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,158 @@
+// Users: the organization's list with a filter, a form for a new user, and the edit form.
+
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { useI18n } from "../i18n/i18n";
+import type { MessageKey } from "../i18n/catalog";
+import type { User, Uuid } from "../types";
+import { call, PROFESSIONS, type AdminUser, type Department, type Reply } from "./api";
+import { ReplyError } from "./parts";
+import { UserForm } from "./UserForm";
+
+export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
+  const { t } = useI18n();
+  const [users, setUsers] = useState<AdminUser[] | null>(null);
+  const [departments, setDepartments] = useState<Department[]>([]);
+  const [filter, setFilter] = useState("");
+  const [open, setOpen] = useState<Uuid | "new" | null>(null);
+  const [failed, setFailed] = useState<Reply | null>(null);
+
+  const load = useCallback(async () => {
+    const [list, depts] = await Promise.all([
+      call("GET", `/api/v1/orgs/${orgId}/users?limit=500`),
+      call("GET", `/api/v1/orgs/${orgId}/departments`),
+    ]);
+    if (list.status !== 200) return setFailed(list);
+    setUsers(list.body);
+    if (depts.status === 200) setDepartments(depts.body);
+  }, [orgId]);
+  useEffect(() => void load(), [load]);
+
+  const shown = useMemo(() => {
+    const q = filter.trim().toLowerCase();
+    return (users ?? []).filter((u) => !q || [u.display_name, u.kana, u.romaji, u.login, u.staff_number ?? ""].some((v) => v.toLowerCase().includes(q)));
+  }, [users, filter]);
+  const deptName = (id: Uuid | null) => departments.find((d) => d.id === id)?.name ?? "";
+
+  if (open === "new")
+    return <NewUser orgId={orgId} departments={departments} onDone={() => { setOpen(null); void load(); }} />;
+  if (open)
+    return (
+      <UserForm
+        id={open}
+        me={me}
+        departments={departments}
+        onBack={() => {
+          setOpen(null);
+          void load();
+        }}
+      />
+    );
+  return (
+    <section aria-labelledby="users-title">
+      <div className="admin-head">
+        <h2 id="users-title">{t("admin.tab.users")}</h2>
+        <button type="button" className="primary small" onClick={() => setOpen("new")}>
+          {t("admin.users.new")}
+        </button>
+      </div>
+      <ReplyError reply={failed} />
+      <label className="field">
+        <span>{t("admin.users.filter")}</span>
+        <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      </label>
+      {users === null ? (
+        <p role="status">{t("common.loading")}</p>
+      ) : (
+        <table className="admin-table admin-users">
+          <thead>
+            <tr>
+              <th scope="col">{t("admin.field.display_name")}</th>
+              <th scope="col">{t("admin.field.login")}</th>
+              <th scope="col">{t("admin.field.profession")}</th>
+              <th scope="col">{t("admin.field.department_id")}</th>
+              <th scope="col">{t("admin.field.status")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((u) => (
+              <tr key={u.id}>
+                <td>
+                  <button type="button" className="link" onClick={() => setOpen(u.id)}>
+                    {u.display_name}
+                  </button>
+                  <small>{u.kana}</small>
+                </td>
+                <td>{u.login}</td>
+                <td>{t(`profession.${u.profession}` as MessageKey)}</td>
+                <td>{deptName(u.department_id)}</td>
+                <td>
+                  <span className={`badge status-${u.status}`}>{t(`admin.status.${u.status}` as MessageKey)}</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function NewUser({ orgId, departments, onDone }: { orgId: Uuid; departments: Department[]; onDone: () => void }) {
+  const { t } = useI18n();
+  const [form, setForm] = useState({ login: "", display_name: "", kana: "", profession: "nurse", department_id: "", password: "" });
+  const [reply, setReply] = useState<Reply | null>(null);
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const r = await call("POST", `/api/v1/orgs/${orgId}/users`, { ...form, department_id: form.department_id || null });
+    if (r.status === 201) return onDone();
+    setReply(r);
+  }
+  return (
+    <form className="admin-form" onSubmit={submit}>
+      <h2>{t("admin.users.new")}</h2>
+      {(["login", "display_name", "kana"] as const).map((k) => (
+        <label className="field" key={k}>
+          <span>{t(`admin.field.${k}` as MessageKey)}</span>
+          <input value={form[k]} onChange={set(k)} />
+        </label>
+      ))}
+      <label className="field">
+        <span>{t("admin.field.profession")}</span>
+        <select value={form.profession} onChange={set("profession")}>
+          {PROFESSIONS.map((p) => (
+            <option key={p} value={p}>
+              {t(`profession.${p}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        <span>{t("admin.field.department_id")}</span>
+        <select value={form.department_id} onChange={set("department_id")}>
+          <option value="">{t("admin.none")}</option>
+          {departments.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        <span>{t("admin.users.oneTimePassword")}</span>
+        <input type="text" autoComplete="off" value={form.password} onChange={set("password")} />
+        <small>{t("password.hint")}</small>
+      </label>
+      <ReplyError reply={reply} />
+      <div className="admin-actions">
+        <button type="submit" className="primary">
+          {t("admin.users.create")}
+        </button>
+        <button type="button" className="secondary" onClick={onDone}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}

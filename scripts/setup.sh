@@ -29,6 +29,11 @@ if ! python3 -c 'import pydicom' 2>/dev/null; then
   echo "setup: installing pydicom (test data)"
   python3 -m pip install --quiet --disable-pip-version-check 'pydicom==3.0.*'
 fi
+# A standard DICOMweb client (Imaging Data Commons' dicomweb-client) for the interop test.
+if ! python3 -c 'import dicomweb_client, PIL' 2>/dev/null; then
+  echo "setup: installing dicomweb-client (DICOMweb interoperability test)"
+  python3 -m pip install --quiet --disable-pip-version-check 'dicomweb-client==0.60.*'
+fi
 # A local S3-compatible server for the object-store tests.
 if ! command -v moto_server >/dev/null; then
   echo "setup: installing moto (S3-compatible test server)"

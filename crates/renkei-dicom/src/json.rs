@@ -55,8 +55,13 @@ fn is_binary(vr: VR) -> bool {
 
 /// `obj` in the DICOM JSON model. `bulk` gives the BulkDataURI of a top-level element whose
 /// value is too large to inline (`None`: the element is left out). Group lengths are omitted.
+/// Text is UTF-8 whatever the object's Specific Character Set, which says so (`ISO_IR 192`).
 pub fn to_json(obj: &InMemDicomObject, bulk: &dyn Fn(Tag) -> Option<String>) -> Value {
-    Value::Object(object(obj, Some(bulk)))
+    let mut out = object(obj, Some(bulk));
+    if let Some(charset) = out.get_mut(&tag_key(tags::SPECIFIC_CHARACTER_SET)) {
+        *charset = json!({"vr": "CS", "Value": ["ISO_IR 192"]});
+    }
+    Value::Object(out)
 }
 
 fn object(
@@ -240,6 +245,11 @@ mod tests {
             VR::PN,
             "Yamada^Taro=山田^太郎=やまだ^たろう",
         ));
+        obj.put(DataElement::new(
+            tags::SPECIFIC_CHARACTER_SET,
+            VR::CS,
+            dicom_value!(Strs, ["", "ISO 2022 IR 87"]),
+        ));
         obj.put(DataElement::new(tags::INSTANCE_NUMBER, VR::IS, " 7"));
         obj.put(DataElement::new(tags::SLICE_THICKNESS, VR::DS, "2.5"));
         obj.put(DataElement::new(
@@ -271,6 +281,16 @@ mod tests {
         assert_eq!(
             j["00100010"]["Value"][0],
             json!({"Alphabetic": "Yamada^Taro", "Ideographic": "山田^太郎", "Phonetic": "やまだ^たろう"})
+        );
+        assert_eq!(
+            j["00080005"]["Value"],
+            json!(["ISO_IR 192"]),
+            "JSON is UTF-8"
+        );
+        assert_eq!(
+            j["00080005"]["Value"],
+            json!(["ISO_IR 192"]),
+            "JSON is UTF-8"
         );
         assert_eq!(j["00200013"], json!({"vr": "IS", "Value": [7]}));
         assert_eq!(j["00180050"], json!({"vr": "DS", "Value": [2.5]}));

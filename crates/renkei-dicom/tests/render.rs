@@ -75,16 +75,6 @@ const SLOW_TO_FAIL: &[&str] = &["SC_rgb_jpeg.dcm", "UN_sequence.dcm"];
 /// Files that open but whose frame 0 cannot be rendered, with the error code expected.
 const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[
     (
-        "JPEG-lossy.dcm",
-        "dicom_unsupported_pixel_format",
-        "12-bit JPEG Extended: jpeg-decoder has no 12-bit DCT",
-    ),
-    (
-        "JPGExtended.dcm",
-        "dicom_unsupported_pixel_format",
-        "12-bit JPEG Extended: jpeg-decoder has no 12-bit DCT",
-    ),
-    (
         "JPEG2000-embedded-sequence-delimiter.dcm",
         "dicom_corrupt_pixel_data",
         "a sequence delimiter inside the fragments cuts the codestream (pydicom's parser test)",

@@ -177,7 +177,8 @@ const INSTANCE_REQUIRED: &[&str] = &[
     "00080016", "00080018", "00080056", "00080201", "00081190", "0020000D", "0020000E", "00200013",
     "00280010", "00280011", "00280100", "00280008",
 ];
-/// Study-level attributes `includefield=all` adds (the Patient group 0010 too).
+/// Study-level attributes `includefield=all` adds (the groups 0010 and 0012 too: patient and
+/// de-identification attributes).
 const STUDY_ALL: &[&str] = &[
     "00080020", "00080030", "00080050", "00080090", "00081030", "00081032", "00081060", "00081080",
     "00200010", "00080201",
@@ -190,7 +191,9 @@ const SERIES_ALL: &[&str] = &[
 
 fn level_allows(level: Level, key: &str) -> bool {
     match level {
-        Level::Study => key.starts_with("0010") || STUDY_ALL.contains(&key),
+        Level::Study => {
+            key.starts_with("0010") || key.starts_with("0012") || STUDY_ALL.contains(&key)
+        }
         Level::Series => SERIES_ALL.contains(&key),
         Level::Instance => true,
     }

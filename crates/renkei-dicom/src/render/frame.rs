@@ -155,9 +155,7 @@ pub fn decode_frame(
             });
         }
         if uid == JPEG_EXTENDED && info.bits_stored > 8 {
-            return Err(RenderError::UnsupportedPixelFormat(
-                "12-bit JPEG Extended (process 4): no 12-bit JPEG decoder in this build".into(),
-            ));
+            return decode_jpeg12(obj, &info, frame_index);
         }
         decode_encapsulated(obj, &info, frame_index)
     } else {
@@ -213,30 +211,101 @@ fn decode_rle(
             "RLE-compressed 1-bit pixel data".to_string(),
         ));
     }
+    let fragment = frame_fragment(obj, info, frame, "RLE")?;
+    let samples = usize::from(info.samples_per_pixel);
+    let width = usize::from(info.bits_allocated / 8);
+    let bytes = decode_rle_frame(&fragment, info.pixels(), samples, width)?;
+    let data = samples_from_le_bytes(&bytes, info.pixels() * samples, info)?;
+    Ok(frame_of(info, Photometric::parse(&info.photometric), data))
+}
+
+/// The compressed bytes of one frame: its fragment when there is one fragment per frame, all
+/// fragments joined for a single frame (PS3.5 A.4).
+fn frame_fragment<'a>(
+    obj: &'a DefaultDicomObject,
+    info: &PixelInfo,
+    frame: u32,
+    codec: &str,
+) -> Result<std::borrow::Cow<'a, [u8]>, RenderError> {
     let fragments = obj
         .get(tags::PIXEL_DATA)
         .and_then(|e| e.fragments())
         .ok_or_else(|| {
-            RenderError::CorruptPixelData("RLE pixel data is not encapsulated".into())
+            RenderError::CorruptPixelData(format!("{codec} pixel data is not encapsulated"))
         })?;
-    let joined;
-    let fragment: &[u8] = if fragments.len() == info.frames as usize {
-        fragments.get(frame as usize).map_or(&[], |f| f.as_slice())
+    if fragments.len() == info.frames as usize {
+        Ok(fragments
+            .get(frame as usize)
+            .map_or(std::borrow::Cow::Borrowed(&[][..]), |f| {
+                std::borrow::Cow::Borrowed(f.as_slice())
+            }))
     } else if info.frames == 1 {
-        joined = fragments.concat();
-        &joined
+        Ok(std::borrow::Cow::Owned(fragments.concat()))
     } else {
-        return Err(RenderError::CorruptPixelData(format!(
-            "RLE needs one fragment per frame: {} fragments for {} frames",
+        Err(RenderError::CorruptPixelData(format!(
+            "{codec} needs one fragment per frame: {} fragments for {} frames",
             fragments.len(),
             info.frames
+        )))
+    }
+}
+
+/// A frame of 12-bit JPEG Extended (process 4) through libjpeg-turbo-rs, which jpeg-decoder
+/// cannot decode (no 12-bit DCT). A panic in the codec is [`RenderError::CorruptPixelData`].
+fn decode_jpeg12(
+    obj: &DefaultDicomObject,
+    info: &PixelInfo,
+    frame: u32,
+) -> Result<DecodedFrame, RenderError> {
+    if info.bits_allocated != 16 {
+        return Err(RenderError::UnsupportedPixelFormat(format!(
+            "12-bit JPEG in {}-bit samples",
+            info.bits_allocated
         )));
+    }
+    let fragment = frame_fragment(obj, info, frame, "JPEG")?;
+    let decoded = catch_unwind(AssertUnwindSafe(|| {
+        libjpeg_turbo_rs::decompress_12bit(&fragment)
+    }));
+    let image = match decoded {
+        Ok(Ok(image)) => image,
+        Ok(Err(e)) => return Err(RenderError::CorruptPixelData(e.to_string())),
+        Err(_) => {
+            return Err(RenderError::CorruptPixelData(
+                "the codec failed on this data".to_string(),
+            ));
+        }
     };
-    let samples = usize::from(info.samples_per_pixel);
-    let width = usize::from(info.bits_allocated / 8);
-    let bytes = decode_rle_frame(fragment, info.pixels(), samples, width)?;
-    let data = samples_from_le_bytes(&bytes, info.pixels() * samples, info)?;
-    Ok(frame_of(info, Photometric::parse(&info.photometric), data))
+    if (image.width, image.height, image.num_components)
+        != (
+            info.columns as usize,
+            info.rows as usize,
+            usize::from(info.samples_per_pixel),
+        )
+    {
+        return Err(RenderError::CorruptPixelData(format!(
+            "the JPEG frame is {}×{}×{}, the attributes say {}×{}×{}",
+            image.width,
+            image.height,
+            image.num_components,
+            info.columns,
+            info.rows,
+            info.samples_per_pixel
+        )));
+    }
+    let bytes: Vec<u8> = image
+        .data
+        .iter()
+        .flat_map(|s| (*s as u16).to_le_bytes())
+        .collect();
+    let samples = info.pixels() * usize::from(info.samples_per_pixel);
+    let data = samples_from_le_bytes(&bytes, samples, info)?;
+    let photometric = if info.samples_per_pixel == 3 {
+        Photometric::Rgb
+    } else {
+        Photometric::parse(&info.photometric)
+    };
+    Ok(frame_of(info, photometric, data))
 }
 
 /// A frame of native (uncompressed) pixel data, sliced out of the element without copying the

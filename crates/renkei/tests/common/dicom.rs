@@ -1,4 +1,5 @@
-//! Helpers for imaging tests: STOW-RS uploads, raw GETs, what pydicom reads from a file.
+//! Helpers for imaging tests: STOW-RS uploads, raw GETs, multipart answers, finding a study
+//! with QIDO-RS, what pydicom reads from a file.
 
 use std::path::Path;
 use std::process::Command;
@@ -81,4 +82,67 @@ pub fn pydicom_eval(path: &Path, expressions: &[&str]) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// The parts of a `multipart/related` response, and each part's content type.
+pub fn parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .expect("a boundary")
+        .trim_matches('"');
+    let delimiter = format!("\r\n--{boundary}");
+    let mut body = [b"\r\n".as_slice(), body].concat();
+    let mut out = Vec::new();
+    loop {
+        let at = find(&body, delimiter.as_bytes()).expect("a delimiter");
+        let rest = body[at + delimiter.len()..].to_vec();
+        if rest.starts_with(b"--") {
+            return out;
+        }
+        let head_end = find(&rest, b"\r\n\r\n").expect("part headers");
+        let head = String::from_utf8_lossy(&rest[2..head_end]).to_string();
+        let ct = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Type: "))
+            .unwrap_or("")
+            .to_owned();
+        let content = &rest[head_end + 4..];
+        let end = find(content, delimiter.as_bytes()).expect("the next delimiter");
+        out.push((ct, content[..end].to_vec()));
+        body = content[end..].to_vec();
+    }
+}
+
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+pub fn uid(object: &Value, tag: &str) -> String {
+    object[tag]["Value"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tag} in {object}"))
+        .to_owned()
+}
+
+/// The one study QIDO-RS finds for `query`, with its (series, instances) UIDs.
+pub async fn locate(api: &Api, query: &str) -> (String, String, Vec<String>) {
+    let (status, found) = api.get(&format!("/dicomweb/studies?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found.as_array().unwrap().len(), 1, "{query}: {found}");
+    let study = uid(&found[0], "0020000D");
+    let (_, series) = api.get(&format!("/dicomweb/studies/{study}/series")).await;
+    let series = uid(&series[0], "0020000E");
+    let (_, instances) = api
+        .get(&format!(
+            "/dicomweb/studies/{study}/series/{series}/instances"
+        ))
+        .await;
+    let sops = instances
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| uid(i, "00080018"))
+        .collect();
+    (study, series, sops)
 }

@@ -48,27 +48,31 @@ fn bad_frame(text: &str) -> ApiError {
     )
 }
 
-/// `1,3,5` → [0, 2, 4] (0-based), every number checked against the instance's frame count.
-fn frame_list(text: &str, frames: u32) -> ApiResult<Vec<u32>> {
-    let mut list = Vec::new();
-    for item in text.split(',') {
-        let n: u32 = item.trim().parse().map_err(|_| bad_frame(text))?;
-        if n == 0 {
-            return Err(bad_frame(text));
-        }
-        if n > frames {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "dicom_frame_out_of_range",
-                format!("frame {n} asked for, the instance has {frames}"),
-            ));
-        }
-        list.push(n - 1);
-    }
-    if list.is_empty() || list.len() > MAX_FRAMES_PER_REQUEST {
+/// `1,3,5` → [0, 2, 4] (0-based); checked before anything is read.
+fn parse_frames(text: &str) -> ApiResult<Vec<u32>> {
+    let list = text
+        .split(',')
+        .map(|item| match item.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(n - 1),
+            _ => Err(bad_frame(text)),
+        })
+        .collect::<ApiResult<Vec<u32>>>()?;
+    if list.len() > MAX_FRAMES_PER_REQUEST {
         return Err(bad_frame(text));
     }
     Ok(list)
+}
+
+/// `404` when a frame lies past the instance's last.
+fn in_range(list: &[u32], frames: u32) -> ApiResult<()> {
+    match list.iter().find(|f| **f >= frames) {
+        Some(f) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "dicom_frame_out_of_range",
+            format!("frame {} asked for, the instance has {frames}", f + 1),
+        )),
+        None => Ok(()),
+    }
 }
 
 async fn native_frames(obj: Arc<DefaultDicomObject>, list: Vec<u32>) -> ApiResult<Vec<Vec<u8>>> {
@@ -100,8 +104,9 @@ pub async fn frames(
     Path((study, series, sop, list)): Path<(String, String, String, String)>,
 ) -> ApiResult<Response> {
     require_accept(&headers, &["application/octet-stream"])?;
+    let list = parse_frames(&list)?;
     let (_, obj) = pixels_of(&state, &me, &(study, series, sop)).await?;
-    let list = frame_list(&list, frame_count(&obj))?;
+    in_range(&list, frame_count(&obj))?;
     Ok(frames_response(native_frames(obj, list).await?))
 }
 
@@ -241,19 +246,18 @@ async fn render(
 ) -> ApiResult<Response> {
     let options = render_options(&headers, &q)?;
     let content_type = rendered_type(&headers, 85)?.1;
-    let (_, obj) = pixels_of(&state, &me, &ids).await?;
-    let index = match frame {
-        Some(text) => match frame_list(text, frame_count(&obj))?.as_slice() {
-            [one] => *one,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_frame_number",
-                    "a rendered frame is one frame number",
-                ));
-            }
-        },
+    let index = match frame.map(parse_frames).transpose()?.as_deref() {
         None => 0,
+        Some([one]) => *one,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_frame_number",
+                "a rendered frame is one frame number",
+            ));
+        }
     };
+    let (_, obj) = pixels_of(&state, &me, &ids).await?;
+    in_range(&[index], frame_count(&obj).max(1))?;
     let bytes =
         tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, index, &options))
             .await

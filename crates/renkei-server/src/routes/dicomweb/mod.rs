@@ -103,7 +103,7 @@ fn require_accept(headers: &HeaderMap, offered: &[&str]) -> Result<(), ApiError>
     let ok = accepted.is_empty()
         || accepted
             .iter()
-            .any(|a| a.starts_with("*/*") || offered.iter().any(|o| a.contains(o)));
+            .any(|a| a.contains("*/*") || offered.iter().any(|o| a.contains(o)));
     if ok {
         Ok(())
     } else {

@@ -18,6 +18,8 @@ export const nav = {
   },
   /** Opens a view; the back button closes it. */
   open(next: Exclude<Overlay, null>) {
+    // The viewer measures its first image from here (performance entries stay in memory).
+    if (next.kind === "study" && typeof performance !== "undefined") performance.mark("renkei:viewer-open");
     if (!overlay && typeof history !== "undefined") history.pushState({ overlay: true }, "");
     overlay = next;
     emit();

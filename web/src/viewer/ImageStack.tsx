@@ -103,7 +103,10 @@ export function ImageStack(props: { study: StudyDetail; series: Series; items: S
     canvas.dataset.index = String(indexRef.current);
     if (!firstShown.current) {
       firstShown.current = true;
-      performance.measure("renkei:viewer-first-image", { start: opened.current, end: performance.now() });
+      // From the tap that opened the study (or this series) to its first image on screen.
+      const start = performance.getEntriesByName("renkei:viewer-open").at(-1)?.startTime ?? opened.current;
+      performance.clearMarks("renkei:viewer-open");
+      performance.measure("renkei:viewer-first-image", { start, end: performance.now() });
     }
   }, [currentWindow]);
 

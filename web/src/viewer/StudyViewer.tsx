@@ -26,21 +26,23 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
   const root = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    performance.mark("renkei:viewer-open");
     let live = true;
     api.study(id).then(
       async (s) => {
         if (!live) return;
         const series = [...s.series].sort(seriesOrder);
+        // Open on the main stack (the series with the most images), not on a scout.
+        const main = series.reduce((best, x, i) => (x.instance_count > series[best].instance_count ? i : best), 0);
         setStudy({ ...s, series });
-        // The first series first (its first image is what the user waits for), then the rest
-        // for the thumbnails.
+        setSelected(main);
+        // The series on screen first (its first image is what the user waits for), then the
+        // rest for the thumbnails.
         const load = async (x: Series) => {
           const list = await api.instances(id, x.series_uid);
           if (live) setInstances((m) => ({ ...m, [x.series_uid]: list }));
         };
-        if (series[0]) await load(series[0]).catch(() => undefined);
-        for (const x of series.slice(1)) await load(x).catch(() => undefined);
+        if (series[main]) await load(series[main]).catch(() => undefined);
+        for (const x of series.filter((_, i) => i !== main)) await load(x).catch(() => undefined);
       },
       (e) => live && setError(e instanceof ApiError && e.status === 410 ? "viewer.expired" : e instanceof ApiError && e.status === 404 ? "viewer.notFound" : "common.error"),
     );

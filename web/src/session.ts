@@ -429,12 +429,39 @@ export class Session {
         return { typing };
       });
     }
-    if (chat?.loaded && message) {
+    // Also into a chat whose first page is still loading (e.g. one just shared into): the page
+    // is merged with what arrived meanwhile, so nothing that raced it goes missing.
+    if (chat && message) {
       this.setChat(id, (ch) => {
         const messages = mergeMessages(ch.messages, [message]);
         return { messages, pending: settle(ch.pending, messages, me ?? "") };
       });
       if (message.sender_id === me) this.clearAck(message.client_msg_id);
+    }
+    // Edits and deletions name their target; apply them to the copy on screen.
+    const target = Number(event.data?.target_seq);
+    if (chat && (event.kind === "message.edited" || event.kind === "message.deleted") && target && message?.seq !== target) {
+      this.setChat(id, (ch) => {
+        const old = ch.messages.find((m) => m.seq === target);
+        if (!old) return {};
+        const changed: Message =
+          event.kind === "message.deleted"
+            ? { ...old, body: "", attachments: [], mentions: [], deleted_at: event.at }
+            : { ...old, body: String(event.data.body ?? old.body), edited_at: event.at };
+        return { messages: mergeMessages(ch.messages, [changed]) };
+      });
+    }
+    if ((event.kind === "message.edited" || event.kind === "message.deleted") && target) {
+      this.setConversation(id, (c) =>
+        c.last_message?.seq === target
+          ? {
+              last_message:
+                event.kind === "message.deleted"
+                  ? { ...c.last_message, body: "", attachments: [], deleted_at: event.at }
+                  : { ...c.last_message, body: String(event.data.body ?? c.last_message.body), edited_at: event.at },
+            }
+          : {},
+      );
     }
     if (chat?.loaded && (event.kind === "member.added" || event.kind === "member.removed")) this.loadMembers(id);
     if (event.kind === "conversation.updated") this.fetchConversation(id);

@@ -7,6 +7,18 @@ import { modalityLabel, studyDateLabel } from "../state/study";
 import type { Study } from "../types";
 import { Icon } from "./common";
 
+type T = ReturnType<typeof useI18n>["t"];
+
+/** "1 image" / "12 images". */
+export function imagesLabel(t: T, n: number): string {
+  return n === 1 ? t("study.oneImage") : t("study.imagesCount", { n });
+}
+
+/** "2 series, 301 images". */
+export function countsLabel(t: T, series: number, images: number): string {
+  return t("study.counts", { series: t("study.series", { n: series }), images: imagesLabel(t, images) });
+}
+
 export function StudySummary({ study }: { study: Study }) {
   const { t, lang } = useI18n();
   const title = study.description || study.body_part || t("study.untitled");
@@ -20,7 +32,7 @@ export function StudySummary({ study }: { study: Study }) {
         <strong className="study-title">{title}</strong>
         <span className="study-line">{[study.body_part && study.body_part !== title ? study.body_part : null, date].filter(Boolean).join(" · ")}</span>
         <span className="study-line">
-          {t("study.counts", { series: study.series_count, images: study.instance_count })}
+          {countsLabel(t, study.series_count, study.instance_count)}
           <span className="patient-tail">{t("study.patientTail", { tail: study.patient_tail })}</span>
         </span>
         {study.burned_in_risk && (

@@ -94,7 +94,8 @@ export function EcgView({ study, sop }: { study: Uuid; sop: string }) {
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    const observer = new ResizeObserver(() => setFitWidth(el.clientWidth));
+    // The paper fits the width inside the container's padding (8 px each side).
+    const observer = new ResizeObserver(() => setFitWidth(Math.max(0, el.clientWidth - 16)));
     observer.observe(el);
     return () => observer.disconnect();
   }, [paper]);

@@ -33,8 +33,8 @@ interface Drag {
   line?: Line;
 }
 
-export function ImageStack(props: { study: StudyDetail; series: Series; items: StackItem[] }) {
-  const { study, series, items } = props;
+export function ImageStack(props: { study: StudyDetail; series: Series; items: StackItem[]; onFirstImage?: () => void }) {
+  const { study, series, items, onFirstImage } = props;
   const { t, lang } = useI18n();
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const painter = useRef<Painter | null>(null);
@@ -57,8 +57,8 @@ export function ImageStack(props: { study: StudyDetail; series: Series; items: S
   const [playing, setPlaying] = useState(false);
   const [fps, setFps] = useState(items.length > 1 && items[0].sop === items[items.length - 1].sop ? 15 : 10);
   const [preset, setPreset] = useState<PresetKey | "custom">("own");
-  const [readout, setReadout] = useState("");
   const [failed, setFailed] = useState(false);
+  const [, setMeasured] = useState(0);
   const [info, setInfo] = useState<LoadedFrame | null>(null);
 
   const modality = series.modality ?? study.modalities[0] ?? "";
@@ -107,8 +107,9 @@ export function ImageStack(props: { study: StudyDetail; series: Series; items: S
       const start = performance.getEntriesByName("renkei:viewer-open").at(-1)?.startTime ?? opened.current;
       performance.clearMarks("renkei:viewer-open");
       performance.measure("renkei:viewer-first-image", { start, end: performance.now() });
+      onFirstImage?.();
     }
-  }, [currentWindow]);
+  }, [currentWindow, onFirstImage]);
 
   const requestDraw = useCallback(() => {
     if (!frameQueued.current) frameQueued.current = requestAnimationFrame(draw);
@@ -197,7 +198,7 @@ export function ImageStack(props: { study: StudyDetail; series: Series; items: S
     windowRef.current = null;
     lines.current.clear();
     setPreset("own");
-    setReadout("");
+    setMeasured(0);
     setPlaying(false);
     sync();
     requestDraw();
@@ -310,7 +311,7 @@ export function ImageStack(props: { study: StudyDetail; series: Series; items: S
       if (tr && Math.hypot((line.b.x - line.a.x) * tr.sx, (line.b.y - line.a.y) * tr.sy) >= 6) {
         const list = lines.current.get(indexRef.current) ?? [];
         lines.current.set(indexRef.current, [...list, line]);
-        setReadout(lengthLabel(line, spacing));
+        setMeasured((n) => n + 1);
       }
       requestDraw();
     }
@@ -363,6 +364,9 @@ export function ImageStack(props: { study: StudyDetail; series: Series; items: S
     [huPresets, t],
   );
   const multi = items.length > 1;
+  // The newest measurement on the slice on screen (measurements belong to their slice).
+  const lastLine = lines.current.get(index)?.at(-1);
+  const readout = lastLine ? lengthLabel(lastLine, spacing) : "";
   const windowText = shownWindow ? t("viewer.wl", { w: Math.round(shownWindow.width), l: Math.round(shownWindow.center) }) : "";
   const position = t("viewer.position", { n: index + 1, of: items.length });
 

@@ -2,7 +2,7 @@
 //! burned-in text flag, the series strip with thumbnails, and the series on screen — an image
 //! stack, or a 12-lead ECG for waveform objects.
 
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, studyUrls } from "../api";
 import { useI18n } from "../i18n/i18n";
 import type { Instance, Series, StudyDetail, Uuid } from "../types";
@@ -12,6 +12,7 @@ import { ViewerIcon } from "./icons";
 import { isWaveform, stackOf, startIndex } from "./stack";
 import { Icon } from "../screens/common";
 import { studyDateLabel } from "../state/study";
+import { countsLabel, imagesLabel } from "../screens/StudyCard";
 
 function seriesOrder(a: Series, b: Series) {
   return (a.series_number ?? 1e9) - (b.series_number ?? 1e9);
@@ -23,6 +24,9 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState(0);
   const [instances, setInstances] = useState<Record<string, Instance[]>>({});
+  // Thumbnails wait for the first image: nothing competes with what the user waits for.
+  const [shown, setShown] = useState(false);
+  const onFirstImage = useCallback(() => setShown(true), []);
   const root = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -42,6 +46,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           if (live) setInstances((m) => ({ ...m, [x.series_uid]: list }));
         };
         if (series[main]) await load(series[main]).catch(() => undefined);
+        await new Promise((ok) => setTimeout(ok, 300));
         for (const x of series.filter((_, i) => i !== main)) await load(x).catch(() => undefined);
       },
       (e) => live && setError(e instanceof ApiError && e.status === 410 ? "viewer.expired" : e instanceof ApiError && e.status === 404 ? "viewer.notFound" : "common.error"),
@@ -63,7 +68,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
   const items = useMemo(() => (list ? stackOf(list) : null), [list]);
   const waveform = items && items[0] && isWaveform(items[0].sopClass) ? items[0] : null;
 
-  const title = study ? [study.modalities.join("/"), study.body_part, study.description].filter(Boolean).join(" · ") : t("viewer.title");
+  const title = study ? [...new Set([study.modalities.join("/"), study.body_part, study.description].filter(Boolean))].join(" · ") : t("viewer.title");
 
   return (
     <div className="viewer" role="dialog" aria-modal="true" aria-labelledby="viewer-title" ref={root} tabIndex={-1}>
@@ -75,7 +80,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           <h2 id="viewer-title">{title}</h2>
           {study && (
             <span>
-              {[studyDateLabel(study.study_date, lang), t("study.patientTail", { tail: study.patient_tail }), t("study.counts", { series: study.series_count, images: study.instance_count })]
+              {[studyDateLabel(study.study_date, lang), t("study.patientTail", { tail: study.patient_tail }), countsLabel(t, study.series_count, study.instance_count)]
                 .filter(Boolean)
                 .join(" · ")}
             </span>
@@ -106,14 +111,14 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
                       onClick={() => setSelected(i)}
                     >
                       <span className="thumb-image">
-                        {thumb && !ecg && <img src={studyUrls.rendered(id, thumb.sop, thumb.frame, [96, 96], "jpeg")} alt="" loading="lazy" />}
+                        {thumb && !ecg && (shown || waveform) && <img src={studyUrls.rendered(id, thumb.sop, thumb.frame, [96, 96], "jpeg")} alt="" loading="lazy" />}
                         {ecg && <ViewerIcon name="ecg" size={34} />}
                         {!thumb && <ViewerIcon name="series" size={28} />}
                       </span>
                       <span className="thumb-text">
                         <strong>{[s.modality, s.series_number !== null ? `#${s.series_number}` : null].filter(Boolean).join(" ")}</strong>
                         <span>{s.description ?? t("viewer.seriesUntitled")}</span>
-                        <span>{t("viewer.images", { n: s.instance_count })}</span>
+                        <span>{imagesLabel(t, s.instance_count)}</span>
                       </span>
                     </button>
                   </li>
@@ -131,7 +136,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           {!error && (!study || !items) && <div className="viewport-status" role="status">{t("common.loading")}</div>}
           {study && series && items && items.length === 0 && <div className="viewport-status">{t("viewer.emptySeries")}</div>}
           {study && series && waveform && <EcgView key={waveform.sop} study={id} sop={waveform.sop} />}
-          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} />}
+          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} onFirstImage={onFirstImage} />}
         </main>
       </div>
     </div>

@@ -74,8 +74,10 @@ export class FrameLoader {
   private pump() {
     if (this.abort.signal.aborted) return;
     const have = (i: number) => this.frames.has(i) || this.inflight.has(i) || this.failed.has(i);
+    // The first frame alone, so that nothing competes with what the user is waiting for.
+    const limit = this.frames.size === 0 ? 1 : this.concurrency;
     for (const index of prefetchOrder(this.center, this.items.length, have, this.direction)) {
-      if (this.inflight.size >= this.concurrency) break;
+      if (this.inflight.size >= limit) break;
       this.inflight.add(index);
       loadFrame(this.study, this.items[index], this.abort.signal).then(
         (frame) => {

@@ -23,7 +23,9 @@ async fn study_cards_follow_visibility_without_auditing_a_view(storage: Storage)
     body.extend(file);
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
     let ct = format!("multipart/related; type=\"application/dicom\"; boundary={boundary}");
-    let (status, _) = admin.raw(Method::POST, "/dicomweb/studies", &ct, body).await;
+    let (status, _) = admin
+        .raw(Method::POST, "/dicomweb/studies", &ct, body)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, inbox) = bob.get("/api/v1/studies").await;
     let id = inbox[0]["id"].as_str().unwrap().to_owned();
@@ -41,9 +43,16 @@ async fn study_cards_follow_visibility_without_auditing_a_view(storage: Storage)
     assert_eq!(views, json!([]), "showing a card is not viewing images");
 
     // Another organization's user cannot read it.
-    let (_, other) = admin.post("/api/v1/orgs", json!({"name": "Beppu Clinic"})).await;
+    let (_, other) = admin
+        .post("/api/v1/orgs", json!({"name": "Beppu Clinic"}))
+        .await;
     admin
-        .create_user(other["id"].as_str().unwrap(), "dan", "one-time password", json!({}))
+        .create_user(
+            other["id"].as_str().unwrap(),
+            "dan",
+            "one-time password",
+            json!({}),
+        )
         .await;
     let dan = server.login("dan", "one-time password").await;
     dan.put(
@@ -52,7 +61,10 @@ async fn study_cards_follow_visibility_without_auditing_a_view(storage: Storage)
     )
     .await;
     let (status, body) = dan.get(&format!("/api/v1/studies/{id}/card")).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("study_not_found")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("study_not_found"))
+    );
 
     // Expired: 410, so the chat shows the card as expired.
     let later = renkei_core::clock::Timestamp::now()
@@ -60,5 +72,8 @@ async fn study_cards_follow_visibility_without_auditing_a_view(storage: Storage)
         .to_rfc3339();
     storage.admin(&["expire-media", "--as-of", &later], "");
     let (status, body) = bob.get(&format!("/api/v1/studies/{id}/card")).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::GONE, Some("study_expired")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("study_expired"))
+    );
 }

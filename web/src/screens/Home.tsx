@@ -9,10 +9,10 @@ import { LanguageSwitch } from "./LanguageSwitch";
 import { Avatar, Icon } from "./common";
 import { Inbox } from "./Inbox";
 import { MediaViewer } from "./Attachments";
-import { nav, useOverlay } from "../state/nav";
+import { loadViewer, nav, useOverlay } from "../state/nav";
 
 // The viewer is its own chunk: the sign-in and the conversation list load without it.
-const StudyViewer = lazy(() => import("../viewer/StudyViewer"));
+const StudyViewer = lazy(loadViewer);
 
 export function Home() {
   const state = useSession();

@@ -1,7 +1,8 @@
 //! A study as a card: modality, body part, description, date, series and image counts, the
 //! patient-ID tail and the burned-in text flag. In chat the whole card opens the viewer.
 
-import type { ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
+import { preloadViewer } from "../state/nav";
 import { useI18n } from "../i18n/i18n";
 import { modalityLabel, studyDateLabel } from "../state/study";
 import type { Study } from "../types";
@@ -49,6 +50,9 @@ export function StudySummary({ study }: { study: Study }) {
 export function StudyCardButton(props: { study: Study | null; expired?: boolean; unavailable?: boolean; onOpen: () => void }) {
   const { t } = useI18n();
   const { study } = props;
+  useEffect(() => {
+    if (study) preloadViewer();
+  }, [study]);
   if (props.expired || props.unavailable || !study) {
     return (
       <div className={`study-card muted ${props.expired ? "expired" : ""}`} role="note">
@@ -69,6 +73,7 @@ export function StudyCardButton(props: { study: Study | null; expired?: boolean;
 }
 
 export function StudyRow({ study, actions }: { study: Study; actions: ReactNode }) {
+  useEffect(preloadViewer, []);
   return (
     <article className="study-row">
       <StudySummary study={study} />

@@ -2,7 +2,25 @@
 //! only and tied to the browser's back button.
 
 import { useSyncExternalStore } from "react";
-import type { Media, Uuid } from "../types";
+import { api } from "../api";
+import type { Media, StudyDetail, Uuid } from "../types";
+
+/** The viewer's chunk; fetched ahead when a study card is on screen. */
+export const loadViewer = () => import("../viewer/StudyViewer");
+let viewerRequested = false;
+export function preloadViewer() {
+  if (viewerRequested) return;
+  viewerRequested = true;
+  void loadViewer().catch(() => (viewerRequested = false));
+}
+
+/** The study being opened, requested at the tap (while the viewer's chunk loads). */
+let opening: { id: Uuid; detail: Promise<StudyDetail> } | null = null;
+export function takeOpening(id: Uuid): Promise<StudyDetail> | null {
+  const o = opening;
+  opening = null;
+  return o && o.id === id ? o.detail : null;
+}
 
 export type Overlay = { kind: "study"; id: Uuid } | { kind: "media"; media: Media } | null;
 
@@ -19,7 +37,12 @@ export const nav = {
   /** Opens a view; the back button closes it. */
   open(next: Exclude<Overlay, null>) {
     // The viewer measures its first image from here (performance entries stay in memory).
-    if (next.kind === "study" && typeof performance !== "undefined") performance.mark("renkei:viewer-open");
+    if (next.kind === "study") {
+      if (typeof performance !== "undefined") performance.mark("renkei:viewer-open");
+      const detail = api.study(next.id);
+      detail.catch(() => undefined);
+      opening = { id: next.id, detail };
+    }
     if (!overlay && typeof history !== "undefined") history.pushState({ overlay: true }, "");
     overlay = next;
     emit();
@@ -39,6 +62,7 @@ export const nav = {
   /** Locking or signing out: forget without touching history. */
   reset() {
     overlay = null;
+    opening = null;
     emit();
   },
 };

@@ -11,6 +11,7 @@ import { ImageStack } from "./ImageStack";
 import { ViewerIcon } from "./icons";
 import { isWaveform, stackOf, startIndex } from "./stack";
 import { Icon } from "../screens/common";
+import { takeOpening } from "../state/nav";
 import { studyDateLabel } from "../state/study";
 import { countsLabel, imagesLabel } from "../screens/StudyCard";
 
@@ -31,7 +32,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
 
   useEffect(() => {
     let live = true;
-    api.study(id).then(
+    (takeOpening(id) ?? api.study(id)).then(
       async (s) => {
         if (!live) return;
         const series = [...s.series].sort(seriesOrder);

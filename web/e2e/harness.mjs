@@ -162,3 +162,26 @@ export function pageJson(page, method, path, body) {
     [method, path, body],
   );
 }
+
+/** The first admin signs in with the printed one-time password and replaces it; returns the token. */
+export async function firstAdmin(server) {
+  const admin = await (
+    await fetch(server.base + "/api/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ login: "admin", password: server.adminPassword }),
+    })
+  ).json();
+  await json(server.base, "PUT", "/api/v1/me/password", admin.token, {
+    current_password: server.adminPassword,
+    new_password: "admin-password-0001",
+  });
+  return admin;
+}
+
+/** Creates users in the first organization with the CLI (each with a one-time password). */
+export function createUsers(bin, server, users) {
+  for (const u of users) {
+    cli(bin, server.dataDir, ["create-user", "--org", "first", "--login", u.login, "--name", u.name, "--kana", u.kana, "--profession", u.profession, "--password-stdin"], u.first + "\n");
+  }
+}

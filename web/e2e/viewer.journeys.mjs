@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword, freePort, here, pageJson } from "./harness.mjs";
+import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword, freePort, here, pageJson } from "./harness.mjs";
 
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -101,17 +101,8 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), "renkei-e2e-dicom-"));
   let browser;
   try {
-    const admin = await (
-      await fetch(base + "/api/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login: "admin", password: server.adminPassword }),
-      })
-    ).json();
-    await json(base, "PUT", "/api/v1/me/password", admin.token, { current_password: server.adminPassword, new_password: "admin-password-0001" });
-    for (const u of [A, B]) {
-      cli(bin, server.dataDir, ["create-user", "--org", "first", "--login", u.login, "--name", u.name, "--kana", u.kana, "--profession", u.profession, "--password-stdin"], u.first + "\n");
-    }
+    await firstAdmin(server);
+    createUsers(bin, server, [A, B]);
     cli(bin, server.dataDir, ["add-dicom-peer", "--org", "first", "--ae-title", "STORESCU"]);
 
     browser = await launchBrowser();

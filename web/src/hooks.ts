@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useEffect, useState, useSyncExternalStore, type RefObject } from "react";
 import { session, type State } from "./session";
 import type { User, Uuid } from "./types";
 import type { Card } from "./state/cards";
@@ -23,4 +23,22 @@ export function useCard<T>(id: Uuid, load: (id: Uuid) => Promise<Card<T>>): Card
     };
   }, [id, load]);
   return card;
+}
+
+/** A full-screen view: focused when it opens, closed by Escape. */
+export function useFullScreen(root: RefObject<HTMLElement | null>, onClose: () => void) {
+  useEffect(() => {
+    root.current?.focus();
+    const esc = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", esc);
+    return () => window.removeEventListener("keydown", esc);
+  }, [root, onClose]);
+}
+
+/** Opens a <dialog> as modal once it is mounted. */
+export function useModal(dialog: RefObject<HTMLDialogElement | null>) {
+  useEffect(() => {
+    const d = dialog.current;
+    if (d && !d.open) d.showModal();
+  }, [dialog]);
 }

@@ -2,9 +2,9 @@
 //! that open the viewer, "expired" once the retention period has destroyed them; and the
 //! composer's picker (camera or files) with uploads in progress.
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { api, mediaUrls } from "../api";
-import { useCard } from "../hooks";
+import { useCard, useFullScreen } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import { mediaCard, rememberMedia, studyCard } from "../state/cards";
 import { nav } from "../state/nav";
@@ -82,12 +82,7 @@ export function sizeLabel(bytes: number): string {
 export function MediaViewer({ media, onClose }: { media: Media; onClose: () => void }) {
   const { t } = useI18n();
   const root = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    root.current?.focus();
-    const esc = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", esc);
-    return () => window.removeEventListener("keydown", esc);
-  }, [onClose]);
+  useFullScreen(root, onClose);
   return (
     <div className="viewer media-viewer" role="dialog" aria-modal="true" aria-label={media.name} ref={root} tabIndex={-1}>
       <header className="viewer-bar">

@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { session, type Chat } from "../session";
-import { useSession } from "../hooks";
+import { useModal, useSession } from "../hooks";
 import { dayDiff, useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import { readBy, unconfirmed, type Pending } from "../state/timeline";
@@ -550,10 +550,7 @@ function DeleteDialog({ id, message, onClose }: { id: Uuid; message: Message; on
   const dialog = useRef<HTMLDialogElement>(null);
   const [failed, setFailed] = useState(false);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-  }, []);
+  useModal(dialog);
   const confirm = async () => {
     setBusy(true);
     try {

@@ -1,9 +1,9 @@
 //! Sharing a study into a conversation: pick the conversation, add a note, send a message
 //! with the study attached (it arrives as a card that opens the viewer).
 
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { session } from "../session";
-import { useSession } from "../hooks";
+import { useModal, useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { Study, Uuid } from "../types";
 import { Avatar, Icon, conversationTitle } from "./common";
@@ -17,10 +17,7 @@ export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose
   const [note, setNote] = useState("");
   const unknown = t("chat.unknownUser");
 
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-  }, []);
+  useModal(dialog);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();

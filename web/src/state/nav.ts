@@ -2,8 +2,8 @@
 //! only and tied to the browser's back button.
 
 import { useSyncExternalStore } from "react";
-import { api } from "../api";
-import type { Media, StudyDetail, Uuid } from "../types";
+import type { Media, Uuid } from "../types";
+import { startOpening, type Opening } from "../viewer/opening";
 
 /** The viewer's chunk; fetched ahead when a study card is on screen. */
 export const loadViewer = () => import("../viewer/StudyViewer");
@@ -15,11 +15,11 @@ export function preloadViewer() {
 }
 
 /** The study being opened, requested at the tap (while the viewer's chunk loads). */
-let opening: { id: Uuid; detail: Promise<StudyDetail> } | null = null;
-export function takeOpening(id: Uuid): Promise<StudyDetail> | null {
+let opening: Opening | null = null;
+export function takeOpening(id: Uuid): Opening | null {
   const o = opening;
   opening = null;
-  return o && o.id === id ? o.detail : null;
+  return o && o.id === id ? o : null;
 }
 
 export type Overlay = { kind: "study"; id: Uuid } | { kind: "media"; media: Media } | null;
@@ -39,9 +39,7 @@ export const nav = {
     // The viewer measures its first image from here (performance entries stay in memory).
     if (next.kind === "study") {
       if (typeof performance !== "undefined") performance.mark("renkei:viewer-open");
-      const detail = api.study(next.id);
-      detail.catch(() => undefined);
-      opening = { id: next.id, detail };
+      opening = startOpening(next.id);
     }
     if (!overlay && typeof history !== "undefined") history.pushState({ overlay: true }, "");
     overlay = next;

@@ -33,8 +33,16 @@ interface Drag {
   line?: Line;
 }
 
-export function ImageStack(props: { study: StudyDetail; series: Series; items: StackItem[]; onFirstImage?: () => void }) {
+export function ImageStack(props: {
+  study: StudyDetail;
+  series: Series;
+  items: StackItem[];
+  /** the first frame, already requested when the study was tapped */
+  seed?: { index: number; frame: Promise<LoadedFrame> } | null;
+  onFirstImage?: () => void;
+}) {
   const { study, series, items, onFirstImage } = props;
+  const seed = useRef(props.seed ?? null);
   const { t, lang } = useI18n();
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const painter = useRef<Painter | null>(null);
@@ -141,7 +149,10 @@ export function ImageStack(props: { study: StudyDetail; series: Series; items: S
       (i) => {
         if (i === indexRef.current) setFailed(true);
       },
+      4,
+      seed.current?.index === indexRef.current ? seed.current : null,
     );
+    seed.current = null;
     loader.current = l;
     l.focus(indexRef.current);
     return () => l.dispose();

@@ -11,13 +11,12 @@ import { ImageStack } from "./ImageStack";
 import { ViewerIcon } from "./icons";
 import { isWaveform, stackOf, startIndex } from "./stack";
 import { Icon } from "../screens/common";
+import { useFullScreen } from "../hooks";
 import { takeOpening } from "../state/nav";
+import { mainSeries, seriesOrder, startOpening } from "./opening";
+import type { LoadedFrame } from "./frames";
 import { studyDateLabel } from "../state/study";
 import { countsLabel, imagesLabel } from "../screens/StudyCard";
-
-function seriesOrder(a: Series, b: Series) {
-  return (a.series_number ?? 1e9) - (b.series_number ?? 1e9);
-}
 
 export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => void }) {
   const { t, lang } = useI18n();
@@ -27,17 +26,19 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
   const [instances, setInstances] = useState<Record<string, Instance[]>>({});
   // Thumbnails wait for the first image: nothing competes with what the user waits for.
   const [shown, setShown] = useState(false);
+  const [seed, setSeed] = useState<{ index: number; frame: Promise<LoadedFrame> } | null>(null);
   const onFirstImage = useCallback(() => setShown(true), []);
   const root = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     let live = true;
-    (takeOpening(id) ?? api.study(id)).then(
+    const opening = takeOpening(id) ?? startOpening(id);
+    opening.detail.then(
       async (s) => {
         if (!live) return;
         const series = [...s.series].sort(seriesOrder);
         // Open on the main stack (the series with the most images), not on a scout.
-        const main = series.reduce((best, x, i) => (x.instance_count > series[best].instance_count ? i : best), 0);
+        const main = mainSeries(series);
         setStudy({ ...s, series });
         setSelected(main);
         // The series on screen first (its first image is what the user waits for), then the
@@ -46,7 +47,11 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           const list = await api.instances(id, x.series_uid);
           if (live) setInstances((m) => ({ ...m, [x.series_uid]: list }));
         };
-        if (series[main]) await load(series[main]).catch(() => undefined);
+        const first = await opening.main.catch(() => null);
+        if (first && live) {
+          setSeed(first.frame ? { index: first.index, frame: first.frame } : null);
+          setInstances((m) => ({ ...m, [first.seriesUid]: first.instances }));
+        } else if (series[main]) await load(series[main]).catch(() => undefined);
         await new Promise((ok) => setTimeout(ok, 300));
         for (const x of series.filter((_, i) => i !== main)) await load(x).catch(() => undefined);
       },
@@ -57,12 +62,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
     };
   }, [id]);
 
-  useEffect(() => {
-    root.current?.focus();
-    const esc = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", esc);
-    return () => window.removeEventListener("keydown", esc);
-  }, [onClose]);
+  useFullScreen(root, onClose);
 
   const series = study?.series[selected];
   const list = series ? instances[series.series_uid] : undefined;
@@ -137,7 +137,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           {!error && (!study || !items) && <div className="viewport-status" role="status">{t("common.loading")}</div>}
           {study && series && items && items.length === 0 && <div className="viewport-status">{t("viewer.emptySeries")}</div>}
           {study && series && waveform && <EcgView key={waveform.sop} study={id} sop={waveform.sop} />}
-          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} onFirstImage={onFirstImage} />}
+          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} />}
         </main>
       </div>
     </div>

@@ -23,7 +23,7 @@ export function parseRaw(infoHeader: string | null, buffer: ArrayBuffer): { info
 /** Frames the raw endpoint cannot give (colour, > 16 bits) come rendered by the server. */
 const RENDER_INSTEAD = new Set(["dicom_not_monochrome", "dicom_unsupported_pixel_format"]);
 
-async function loadFrame(study: Uuid, item: StackItem, signal: AbortSignal): Promise<LoadedFrame> {
+export async function loadFrame(study: Uuid, item: StackItem, signal: AbortSignal): Promise<LoadedFrame> {
   try {
     const res = await getBinary(studyUrls.raw(study, item.sop, item.frame), signal);
     const { info, samples } = parseRaw(res.headers.get("x-frame-info"), await res.arrayBuffer());
@@ -50,6 +50,8 @@ export class FrameLoader {
     private onLoaded: (index: number) => void,
     private onError: (index: number, error: unknown) => void,
     private concurrency = 4,
+    /** A frame already on its way (requested when the study was tapped). */
+    private seed: { index: number; frame: Promise<LoadedFrame> } | null = null,
   ) {}
 
   get(index: number): LoadedFrame | undefined {
@@ -79,7 +81,9 @@ export class FrameLoader {
     for (const index of prefetchOrder(this.center, this.items.length, have, this.direction)) {
       if (this.inflight.size >= limit) break;
       this.inflight.add(index);
-      loadFrame(this.study, this.items[index], this.abort.signal).then(
+      const seeded = this.seed?.index === index ? this.seed.frame : null;
+      this.seed = null;
+      (seeded ?? loadFrame(this.study, this.items[index], this.abort.signal)).then(
         (frame) => {
           this.inflight.delete(index);
           if (this.abort.signal.aborted) return;

@@ -231,6 +231,13 @@ async function main() {
 
       await pageB.screenshot({ path: join(results, "viewer-ct-desktop.png") });
 
+      // Cine plays the stack at the chosen rate until paused.
+      await viewer.getByLabel("Frame rate").selectOption("30");
+      const still = await pageB.locator(".viewport-canvas").getAttribute("data-index");
+      await viewer.getByRole("button", { name: "Play cine" }).click();
+      await pageB.waitForFunction((i) => document.querySelector(".viewport-canvas").dataset.index !== i, still);
+      await viewer.getByRole("button", { name: "Pause cine" }).click();
+
       // Reset brings back the study's window and the fitted view.
       await viewer.getByRole("button", { name: "Reset view" }).click();
       await viewer.getByText("W 400 L 40").waitFor();
@@ -275,6 +282,26 @@ async function main() {
       assert(wide > paper * 1.3, "zoomed paper is wider than the screen and scrolls");
       await pageB.getByRole("button", { name: "Close viewer" }).click();
       await pageB.getByRole("button", { name: /^Chats/ }).click();
+
+      // The same in Japanese on a phone: inbox, card and viewer strings all translated.
+      const ctxJa = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+      ctxJa.setDefaultTimeout(20_000);
+      const ja = await ctxJa.newPage();
+      watch(ja, "B-ja");
+      await signIn(ja, base, B, B.password);
+      await ja.getByRole("button", { name: "あとで" }).click();
+      await ja.getByRole("button", { name: "画像" }).click();
+      await ja.getByRole("heading", { name: "画像受信箱" }).waitFor();
+      const jaRow = ja.locator(".study-row", { hasText: "ECG" });
+      await jaRow.getByText("1画像").waitFor();
+      await ja.screenshot({ path: join(results, "viewer-inbox-ja-phone.png") });
+      await jaRow.getByRole("button", { name: "開く" }).click();
+      await ja.locator('.ecg-summary[data-leads="12"]', { hasText: "12誘導心電図" }).waitFor();
+      const text = await ja.evaluate(() => document.body.innerText);
+      const keys = text.match(/\b(viewer|inbox|study|ecg|share|attach|nav)\.[a-zA-Z.]+\b/g);
+      assert(!keys, `untranslated keys: ${keys}`);
+      await ja.screenshot({ path: join(results, "viewer-ecg-ja-phone.png") });
+      await ctxJa.close();
     });
 
     if (want("photo")) await check.run("attachments journey: a GPS-tagged photo arrives without EXIF; mention, edit, delete; expiry", async () => {

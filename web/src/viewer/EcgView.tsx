@@ -43,7 +43,8 @@ function drawPaper(ctx: CanvasRenderingContext2D, paper: Paper, group: WaveformG
     for (let i = 0; i < p.length; i += 2) ctx[i ? "lineTo" : "moveTo"](p[i] * mm, p[i + 1] * mm);
     ctx.stroke();
   }
-  ctx.font = `600 ${Math.max(11, mm * 3)}px system-ui, sans-serif`;
+  const fontPx = Math.max(11, mm * 3);
+  ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
   ctx.fillStyle = "#111820";
   for (const cell of paper.cells) {
     const channel = channels[cell.lead];
@@ -52,7 +53,8 @@ function drawPaper(ctx: CanvasRenderingContext2D, paper: Paper, group: WaveformG
     ctx.beginPath();
     for (let i = 0; i < pts.length; i += 2) ctx[i ? "lineTo" : "moveTo"](pts[i] * mm, pts[i + 1] * mm);
     ctx.stroke();
-    ctx.fillText(cell.lead, (cell.x + 1) * mm, (cell.baseline - ROW_MM / 2 + 5) * mm);
+    // The lead's name in the top-left corner of its cell, whatever the zoom.
+    ctx.fillText(cell.lead, (cell.x + 1) * mm, (cell.baseline - ROW_MM / 2) * mm + fontPx + 2);
     if (cell.start > 0) {
       // A short divider where one lead's 2.5 s ends and the next begins.
       ctx.beginPath();

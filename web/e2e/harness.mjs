@@ -50,10 +50,11 @@ export function cli(bin, dataDir, args, input) {
   return r.stdout;
 }
 
-export async function startServer(bin) {
+/** Starts `renkei serve`; `extraArgs` are added to its command line (e.g. `--dicom-listen`). */
+export async function startServer(bin, extraArgs = []) {
   const dataDir = mkdtempSync(join(tmpdir(), "renkei-e2e-"));
   const port = await freePort();
-  const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
+  const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RENKEI_LOG: "warn" },
   });
@@ -142,4 +143,45 @@ export async function replaceOneTimePassword(page, user) {
   await page.getByLabel("New password", { exact: true }).fill(user.password);
   await page.getByLabel("New password again").fill(user.password);
   await page.getByRole("button", { name: "Save password" }).click();
+}
+
+/** Posts JSON from inside a signed-in page (its session cookie and CSRF token). */
+export function pageJson(page, method, path, body) {
+  return page.evaluate(
+    async ([method, path, body]) => {
+      const csrf = decodeURIComponent((document.cookie.match(/renkei_csrf=([^;]+)/) || [])[1] || "");
+      const res = await fetch(path, {
+        method,
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      return text ? JSON.parse(text) : null;
+    },
+    [method, path, body],
+  );
+}
+
+/** The first admin signs in with the printed one-time password and replaces it; returns the token. */
+export async function firstAdmin(server) {
+  const admin = await (
+    await fetch(server.base + "/api/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ login: "admin", password: server.adminPassword }),
+    })
+  ).json();
+  await json(server.base, "PUT", "/api/v1/me/password", admin.token, {
+    current_password: server.adminPassword,
+    new_password: "admin-password-0001",
+  });
+  return admin;
+}
+
+/** Creates users in the first organization with the CLI (each with a one-time password). */
+export function createUsers(bin, server, users) {
+  for (const u of users) {
+    cli(bin, server.dataDir, ["create-user", "--org", "first", "--login", u.login, "--name", u.name, "--kana", u.kana, "--profession", u.profession, "--password-stdin"], u.first + "\n");
+  }
 }

@@ -7,7 +7,7 @@
 // Screenshots of each journey's last screen go to web/test-results/.
 
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword } from "./harness.mjs";
+import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword } from "./harness.mjs";
 
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -29,20 +29,8 @@ async function main() {
   let browser;
   try {
     // The first admin replaces the printed one-time password, then users come from the CLI.
-    const admin = await (
-      await fetch(base + "/api/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login: "admin", password: server.adminPassword }),
-      })
-    ).json();
-    await json(base, "PUT", "/api/v1/me/password", admin.token, {
-      current_password: server.adminPassword,
-      new_password: "admin-password-0001",
-    });
-    for (const u of [A, B, C]) {
-      cli(bin, server.dataDir, ["create-user", "--org", "first", "--login", u.login, "--name", u.name, "--kana", u.kana, "--profession", u.profession, "--password-stdin"], u.first + "\n");
-    }
+    const admin = await firstAdmin(server);
+    createUsers(bin, server, [A, B, C]);
     const org = (await json(base, "GET", "/api/v1/me", admin.token)).organization;
 
     // The server side of the client: headers and fallback.

@@ -1,7 +1,22 @@
 // The REST client: the session is the HttpOnly cookie; changes carry the CSRF token, which is
 // read from the (non-HttpOnly) `renkei_csrf` cookie so it survives a reload without storage.
 
-import type { Conversation, Me, Member, Message, Organization, Receipts, User, Uuid } from "./types";
+import type {
+  Attachment,
+  Conversation,
+  Instance,
+  Me,
+  Media,
+  Member,
+  Message,
+  Organization,
+  Receipts,
+  Study,
+  StudyDetail,
+  User,
+  Uuid,
+  WaveformGroup,
+} from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -27,40 +42,55 @@ function csrfToken(): string {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** Sends a request; a failure becomes an ApiError (401 and 423 also tell the listeners). */
+async function send(method: string, path: string, body?: BodyInit, contentType?: string, signal?: AbortSignal): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
+  if (contentType) headers["content-type"] = contentType;
   if (method !== "GET") headers["x-csrf-token"] = csrfToken();
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch {
+    response = await fetch(path, { method, headers, body, credentials: "same-origin", cache: "no-store", signal });
+  } catch (e) {
+    if (signal?.aborted) throw e;
     throw new ApiError(0, "network", "network error");
   }
-  if (response.status === 204) return undefined as T;
+  if (response.ok) return response;
   let json: unknown = null;
   try {
     json = await response.json();
   } catch {
     /* empty or not JSON */
   }
-  if (!response.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
-    const code = err?.code ?? (json as { code?: string } | null)?.code ?? `http_${response.status}`;
-    const error = new ApiError(response.status, code, err?.message ?? response.statusText);
-    if (response.status === 401 || response.status === 423) {
-      if (!path.startsWith("/api/v1/auth/")) listeners.forEach((l) => l(error));
-    }
-    throw error;
+  const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+  const code = err?.code ?? (json as { code?: string } | null)?.code ?? `http_${response.status}`;
+  const error = new ApiError(response.status, code, err?.message ?? response.statusText);
+  if (response.status === 401 || response.status === 423) {
+    if (!path.startsWith("/api/v1/auth/")) listeners.forEach((l) => l(error));
   }
-  return json as T;
+  throw error;
 }
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await send(
+    method,
+    path,
+    body === undefined ? undefined : JSON.stringify(body),
+    body === undefined ? undefined : "application/json",
+  );
+  if (response.status === 204) return undefined as T;
+  try {
+    return (await response.json()) as T;
+  } catch {
+    return undefined as T;
+  }
+}
+
+/** A binary GET (frames, images): the response, or an ApiError. */
+export function getBinary(path: string, signal?: AbortSignal): Promise<Response> {
+  return send("GET", path, undefined, undefined, signal);
+}
+
+const enc = encodeURIComponent;
 
 export const api = {
   login: (login: string, password: string) =>
@@ -99,6 +129,34 @@ export const api = {
   user: (id: Uuid) => request<User>("GET", `/api/v1/users/${id}`),
   updateOrg: (org: Organization, patch: Partial<Organization>) =>
     request<Organization>("PATCH", `/api/v1/orgs/${org.id}`, { version: org.version, ...patch }),
+  editMessage: (id: Uuid, seq: number, body: string) =>
+    request<Message>("PATCH", `/api/v1/conversations/${id}/messages/${seq}`, { body }),
+  deleteMessage: (id: Uuid, seq: number) => request<void>("DELETE", `/api/v1/conversations/${id}/messages/${seq}`),
+  inbox: (offset = 0, limit = 50) => request<Study[]>("GET", `/api/v1/studies?offset=${offset}&limit=${limit}`),
+  study: (id: Uuid) => request<StudyDetail>("GET", `/api/v1/studies/${id}`),
+  studyCard: (id: Uuid) => request<Study>("GET", `/api/v1/studies/${id}/card`),
+  instances: (id: Uuid, seriesUid: string) =>
+    request<Instance[]>("GET", `/api/v1/studies/${id}/series/${enc(seriesUid)}/instances`),
+  waveforms: (id: Uuid, sopUid: string) =>
+    request<WaveformGroup[]>("GET", `/api/v1/studies/${id}/instances/${enc(sopUid)}/waveforms`),
+  media: (id: Uuid) => request<Media>("GET", `/api/v1/media/${id}`),
+  upload: async (file: Blob, name: string, signal?: AbortSignal) =>
+    (await (
+      await send("POST", `/api/v1/media?name=${enc(name)}`, file, file.type || "application/octet-stream", signal)
+    ).json()) as Media,
+};
+
+/** URLs of a study's images (same origin; the session cookie authenticates them). */
+export const studyUrls = {
+  raw: (id: Uuid, sop: string, frame: number) => `/api/v1/studies/${id}/instances/${enc(sop)}/frames/${frame}/raw`,
+  rendered: (id: Uuid, sop: string, frame: number, viewport?: [number, number], format: "png" | "jpeg" = "png") =>
+    `/api/v1/studies/${id}/instances/${enc(sop)}/frames/${frame}/rendered?format=${format}` +
+    (viewport ? `&viewport=${viewport[0]},${viewport[1]}` : ""),
+};
+
+export const mediaUrls = {
+  content: (id: Uuid) => `/api/v1/media/${id}/content`,
+  thumbnail: (id: Uuid) => `/api/v1/media/${id}/thumbnail`,
 };
 
 export interface OutgoingMessage {
@@ -106,4 +164,6 @@ export interface OutgoingMessage {
   body: string;
   reply_to?: number | null;
   priority?: "normal" | "urgent";
+  mentions?: Uuid[];
+  attachments?: Attachment[];
 }

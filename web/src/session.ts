@@ -13,7 +13,7 @@ import {
   settle,
   type Pending,
 } from "./state/timeline";
-import type { Conversation, Me, Message, ServerFrame, TimelineEvent, User, Uuid } from "./types";
+import type { Attachment, Conversation, Me, Message, ServerFrame, TimelineEvent, User, Uuid } from "./types";
 
 export type Phase = "starting" | "signedOut" | "changePassword" | "setPasscode" | "locked" | "ready";
 export type Connection = "connecting" | "online" | "offline";
@@ -429,12 +429,39 @@ export class Session {
         return { typing };
       });
     }
-    if (chat?.loaded && message) {
+    // Also into a chat whose first page is still loading (e.g. one just shared into): the page
+    // is merged with what arrived meanwhile, so nothing that raced it goes missing.
+    if (chat && message) {
       this.setChat(id, (ch) => {
         const messages = mergeMessages(ch.messages, [message]);
         return { messages, pending: settle(ch.pending, messages, me ?? "") };
       });
       if (message.sender_id === me) this.clearAck(message.client_msg_id);
+    }
+    // Edits and deletions name their target; apply them to the copy on screen.
+    const target = Number(event.data?.target_seq);
+    if (chat && (event.kind === "message.edited" || event.kind === "message.deleted") && target && message?.seq !== target) {
+      this.setChat(id, (ch) => {
+        const old = ch.messages.find((m) => m.seq === target);
+        if (!old) return {};
+        const changed: Message =
+          event.kind === "message.deleted"
+            ? { ...old, body: "", attachments: [], mentions: [], deleted_at: event.at }
+            : { ...old, body: String(event.data.body ?? old.body), edited_at: event.at };
+        return { messages: mergeMessages(ch.messages, [changed]) };
+      });
+    }
+    if ((event.kind === "message.edited" || event.kind === "message.deleted") && target) {
+      this.setConversation(id, (c) =>
+        c.last_message?.seq === target
+          ? {
+              last_message:
+                event.kind === "message.deleted"
+                  ? { ...c.last_message, body: "", attachments: [], deleted_at: event.at }
+                  : { ...c.last_message, body: String(event.data.body ?? c.last_message.body), edited_at: event.at },
+            }
+          : {},
+      );
     }
     if (chat?.loaded && (event.kind === "member.added" || event.kind === "member.removed")) this.loadMembers(id);
     if (event.kind === "conversation.updated") this.fetchConversation(id);
@@ -568,7 +595,13 @@ export class Session {
   }
 
   // ---- sending ----
-  send(id: Uuid, body: string, priority: "normal" | "urgent", replyTo: number | null) {
+  send(
+    id: Uuid,
+    body: string,
+    priority: "normal" | "urgent",
+    replyTo: number | null,
+    extra: { mentions?: Uuid[]; attachments?: Attachment[] } = {},
+  ) {
     const pending: Pending = {
       client_msg_id: newClientMsgId(),
       conversation_id: id,
@@ -577,6 +610,8 @@ export class Session {
       priority,
       created_at: new Date().toISOString(),
       status: "sending",
+      ...(extra.mentions?.length ? { mentions: extra.mentions } : {}),
+      ...(extra.attachments?.length ? { attachments: extra.attachments } : {}),
     };
     this.setChat(id, (chat) => ({ pending: [...chat.pending, pending] }));
     this.transmit(pending);
@@ -598,6 +633,8 @@ export class Session {
       body: p.body,
       reply_to: p.reply_to,
       priority: p.priority,
+      ...(p.mentions ? { mentions: p.mentions } : {}),
+      ...(p.attachments ? { attachments: p.attachments } : {}),
     };
     const socket = this.socket;
     if (socket && socket.readyState === WebSocket.OPEN && this.state.connection === "online") {
@@ -648,6 +685,24 @@ export class Session {
     for (const chat of Object.values(this.state.chats)) {
       for (const p of chat.pending) if (p.status === "sending" && p.seq === undefined) this.transmit(p);
     }
+  }
+
+  /** Edits one's own message; everyone sees it through the timeline event as well. */
+  async editMessage(id: Uuid, seq: number, body: string): Promise<void> {
+    const message = await api.editMessage(id, seq, body);
+    this.mergeStored(id, message);
+  }
+
+  /** Deletes one's own message (it stays as "deleted" for everyone). */
+  async deleteMessage(id: Uuid, seq: number): Promise<void> {
+    await api.deleteMessage(id, seq);
+    const chat = this.state.chats[id];
+    const old = chat?.messages.find((m) => m.seq === seq);
+    if (old) this.mergeStored(id, { ...old, body: "", attachments: [], deleted_at: new Date().toISOString() });
+  }
+
+  private mergeStored(id: Uuid, message: Message) {
+    if (this.state.chats[id]?.loaded) this.setChat(id, (ch) => ({ messages: mergeMessages(ch.messages, [message]) }));
   }
 
   typing(id: Uuid) {

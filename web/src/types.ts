@@ -109,3 +109,101 @@ export type ServerFrame =
   | { type: "typing"; conversation_id: Uuid; user_id: Uuid }
   | { type: "removed"; conversation_id: Uuid }
   | { type: "pong" };
+
+export interface Study {
+  id: Uuid;
+  org_id: Uuid;
+  study_uid: string;
+  /** the last digits of the patient ID that the organization's policy shows */
+  patient_tail: string;
+  study_date: string | null;
+  modalities: string[];
+  body_part: string | null;
+  description: string | null;
+  burned_in_risk: boolean;
+  series_count: number;
+  instance_count: number;
+  created_at: string;
+  expires_at: string;
+  expired: boolean;
+}
+
+export interface Series {
+  series_uid: string;
+  modality: string | null;
+  series_number: number | null;
+  description: string | null;
+  body_part: string | null;
+  instance_count: number;
+}
+
+export interface StudyDetail extends Study {
+  series: Series[];
+}
+
+export interface Instance {
+  series_uid: string;
+  sop_uid: string;
+  sop_class: string;
+  instance_number: number | null;
+  frames: number;
+  transfer_syntax: string;
+  size: number;
+}
+
+export interface WindowPreset {
+  center: number;
+  width: number;
+  explanation: string | null;
+  function: "Linear" | "LinearExact" | "Sigmoid";
+}
+
+/** The X-Frame-Info header of a raw frame. */
+export interface FrameInfo {
+  rows: number;
+  columns: number;
+  sample_type: "int16" | "uint16";
+  rescale_slope: number;
+  rescale_intercept: number;
+  rescale_applied: boolean;
+  rescale_type: string | null;
+  min_value: number;
+  max_value: number;
+  invert: boolean;
+  window_presets: WindowPreset[];
+  pixel_spacing_mm: [number, number] | null;
+}
+
+export interface WaveformChannel {
+  label: string;
+  source: string | null;
+  source_code: string | null;
+  units: string | null;
+  sample_unit: string | null;
+  samples: number[];
+}
+
+export interface WaveformGroup {
+  index: number;
+  label: string | null;
+  sampling_frequency_hz: number;
+  number_of_samples: number;
+  time_offset_ms: number;
+  channels: WaveformChannel[];
+}
+
+export interface Media {
+  id: Uuid;
+  org_id: Uuid;
+  uploader_id: Uuid;
+  kind: "photo" | "video" | "pdf" | "file";
+  mime: string;
+  name: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  has_thumbnail: boolean;
+  created_at: string;
+  expires_at: string;
+  expired: boolean;
+}

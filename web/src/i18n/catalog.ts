@@ -2,6 +2,7 @@
 // `en` (checked by the compiler and by a unit test). `{name}` placeholders are filled by t().
 
 import { adminEn, adminJa } from "./admin";
+import { imagingEn, imagingJa } from "./imaging";
 
 export const en = {
   ...adminEn,
@@ -110,7 +111,28 @@ export const en = {
   "attach.photo": "Photo",
   "attach.study": "Imaging study",
   "attach.file": "File",
-  "attach.unavailable": "(opens in a later version)",
+  "chat.more": "More actions",
+  "chat.edit": "Edit",
+  "chat.delete": "Delete",
+  "chat.editing": "Editing message",
+  "chat.cancelEdit": "Cancel editing",
+  "chat.saveEdit": "Save",
+  "chat.deleteTitle": "Delete this message?",
+  "chat.deleteHint": "Everyone will see that a message was deleted.",
+  "chat.mentionPick": "Mention a member",
+  "attach.expired": "Expired: deleted after the retention period",
+  "attach.unavailableNow": "Not available",
+  "attach.openPhoto": "Open photo {name}",
+  "attach.download": "Download",
+  "attach.pending": "Attachments to send",
+  "attach.uploading": "Uploading…",
+  "attach.ready": "Ready",
+  "attach.remove": "Remove {name}",
+  "attach.tooLarge": "Too large",
+  "attach.badType": "This file type is not allowed",
+  "attach.failed": "Upload failed",
+  "attach.camera": "Take a photo",
+  "attach.files": "Attach files",
   "status.offline": "Offline. Reconnecting…",
   "status.reconnecting": "Reconnecting…",
   "status.connected": "Connected",
@@ -126,6 +148,7 @@ export const en = {
   "profession.pharmacist": "Pharmacist",
   "profession.clerk": "Clerk",
   "profession.other": "Other",
+  ...imagingEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -237,7 +260,28 @@ export const ja: Record<MessageKey, string> = {
   "attach.photo": "写真",
   "attach.study": "画像検査",
   "attach.file": "ファイル",
-  "attach.unavailable": "(今後のバージョンで表示)",
+  "chat.more": "その他の操作",
+  "chat.edit": "編集",
+  "chat.delete": "削除",
+  "chat.editing": "メッセージを編集中",
+  "chat.cancelEdit": "編集をやめる",
+  "chat.saveEdit": "保存",
+  "chat.deleteTitle": "このメッセージを削除しますか?",
+  "chat.deleteHint": "メッセージが削除されたことは全員に表示されます。",
+  "chat.mentionPick": "メンションするメンバー",
+  "attach.expired": "保存期間が過ぎたため削除されました",
+  "attach.unavailableNow": "表示できません",
+  "attach.openPhoto": "写真 {name} を開く",
+  "attach.download": "ダウンロード",
+  "attach.pending": "送信する添付ファイル",
+  "attach.uploading": "アップロード中…",
+  "attach.ready": "送信できます",
+  "attach.remove": "{name} を外す",
+  "attach.tooLarge": "サイズが大きすぎます",
+  "attach.badType": "この種類のファイルは送信できません",
+  "attach.failed": "アップロードに失敗しました",
+  "attach.camera": "写真を撮る",
+  "attach.files": "ファイルを添付",
   "status.offline": "オフラインです。再接続しています…",
   "status.reconnecting": "再接続中…",
   "status.connected": "接続済み",
@@ -253,6 +297,7 @@ export const ja: Record<MessageKey, string> = {
   "profession.pharmacist": "薬剤師",
   "profession.clerk": "医療事務",
   "profession.other": "その他",
+  ...imagingJa,
 };
 
 export const catalogs = { en, ja } as const;

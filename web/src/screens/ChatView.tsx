@@ -1,11 +1,14 @@
-import { Fragment, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { session, type Chat } from "../session";
-import { useSession } from "../hooks";
+import { useModal, useSession } from "../hooks";
 import { dayDiff, useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import { readBy, unconfirmed, type Pending } from "../state/timeline";
-import type { Attachment, Message, Receipts, Uuid } from "../types";
+import { matchesPerson } from "../state/people";
+import type { Message, Receipts, User, Uuid } from "../types";
 import { Avatar, Icon, conversationTitle, peerOf } from "./common";
+import { AttachmentView, UploadTray, useUploads } from "./Attachments";
+import { completeMention, mentionedIds, mentionQuery, splitMentions } from "../state/mentions";
 
 const GROUP_MS = 5 * 60_000;
 
@@ -21,6 +24,8 @@ export function ChatView({ id, onBack }: { id: Uuid; onBack: () => void }) {
   const lastHeight = useRef(0);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [receiptsFor, setReceiptsFor] = useState<number | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
 
   const messages = chat?.messages ?? [];
   const pending = unconfirmed(chat?.pending ?? [], messages, me);
@@ -108,6 +113,10 @@ export function ChatView({ id, onBack }: { id: Uuid; onBack: () => void }) {
                 receipt={m.sender_id === me && chat ? readBy(chat.readMarks, chat.members, me, m.seq) : null}
                 onReply={() => setReplyTo(m)}
                 onReceipts={() => setReceiptsFor(m.seq)}
+                onEdit={() => setEditing(m)}
+                onDelete={() => setDeleting(m)}
+                users={state.users}
+                me={me}
               />
             </Fragment>
           );
@@ -125,6 +134,9 @@ export function ChatView({ id, onBack }: { id: Uuid; onBack: () => void }) {
       </div>
       <Composer
         id={id}
+        members={(chat?.members ?? []).filter((u) => u !== me).map((u) => state.users[u]).filter((u): u is User => !!u)}
+        editing={editing}
+        onCancelEdit={() => setEditing(null)}
         replyTo={replyTo}
         replyName={replyTo ? name(replyTo.sender_id) : ""}
         onCancelReply={() => setReplyTo(null)}
@@ -136,22 +148,8 @@ export function ChatView({ id, onBack }: { id: Uuid; onBack: () => void }) {
       {receiptsFor !== null && (
         <ReceiptsDialog id={id} seq={receiptsFor} onClose={() => setReceiptsFor(null)} name={name} />
       )}
+      {deleting && <DeleteDialog id={id} message={deleting} onClose={() => setDeleting(null)} />}
     </section>
-  );
-}
-
-function AttachmentChip({ a }: { a: Attachment }) {
-  const { t } = useI18n();
-  const kind = a.kind === "study" ? "study" : a.kind === "media" ? "photo" : "file";
-  const label = t(kind === "study" ? "attach.study" : kind === "photo" ? "attach.photo" : "attach.file");
-  return (
-    <span className="attachment" title={t("attach.unavailable")}>
-      <Icon name={kind} />
-      <span>
-        {label}
-        {a.name ? `: ${a.name}` : ""}
-      </span>
-    </span>
   );
 }
 
@@ -166,14 +164,21 @@ function MessageItem(props: {
   receipt: { n: number; of: number } | null;
   onReply: () => void;
   onReceipts: () => void;
+  onEdit: () => void;
+  onDelete: () => void;
+  users: Record<Uuid, User>;
+  me: Uuid;
 }) {
   const { t, time } = useI18n();
   const { message: m, mine, receipt } = props;
   const urgent = m.priority === "urgent";
   const deleted = !!m.deleted_at;
+  const [menu, setMenu] = useState(false);
+  const mentioned = useMemo(() => m.mentions.map((u) => props.users[u]).filter((u): u is User => !!u), [m.mentions, props.users]);
+  const mentionsMe = m.mentions.includes(props.me);
   return (
     <article
-      className={`msg ${mine ? "mine" : "theirs"} ${props.continued ? "continued" : ""} ${urgent ? "urgent" : ""}`}
+      className={`msg ${mine ? "mine" : "theirs"} ${props.continued ? "continued" : ""} ${urgent ? "urgent" : ""} ${mentionsMe ? "mentions-me" : ""}`}
       aria-label={urgent ? t("chat.urgentLabel") : undefined}
       data-seq={m.seq}
     >
@@ -195,11 +200,27 @@ function MessageItem(props: {
                 <span>{props.quoted ? (props.quoted.deleted_at ? t("chat.deleted") : props.quoted.body) : "…"}</span>
               </div>
             )}
-            {deleted ? <p className="deleted">{t("chat.deleted")}</p> : m.body && <p className="body">{m.body}</p>}
+            {deleted ? (
+              <p className="deleted">{t("chat.deleted")}</p>
+            ) : (
+              m.body && (
+                <p className="body">
+                  {splitMentions(m.body, mentioned).map((part, i) =>
+                    part.mention ? (
+                      <mark key={i} className={`mention ${part.mention === props.me ? "me" : ""}`}>
+                        {part.text}
+                      </mark>
+                    ) : (
+                      <Fragment key={i}>{part.text}</Fragment>
+                    ),
+                  )}
+                </p>
+              )
+            )}
             {!deleted && m.attachments.length > 0 && (
               <div className="attachments">
                 {m.attachments.map((a) => (
-                  <AttachmentChip key={a.id} a={a} />
+                  <AttachmentView key={a.id} a={a} />
                 ))}
               </div>
             )}
@@ -208,6 +229,33 @@ function MessageItem(props: {
             <button type="button" className="icon-button reply-button" aria-label={t("chat.reply")} title={t("chat.reply")} onClick={props.onReply}>
               <Icon name="reply" />
             </button>
+          )}
+          {!deleted && mine && (
+            <div className="msg-menu-anchor">
+              <button
+                type="button"
+                className="icon-button reply-button"
+                aria-label={t("chat.more")}
+                aria-haspopup="menu"
+                aria-expanded={menu}
+                onClick={() => setMenu(!menu)}
+                onBlur={(e) => !e.currentTarget.parentElement?.contains(e.relatedTarget as Node) && setMenu(false)}
+              >
+                <Icon name="more" />
+              </button>
+              {menu && (
+                <div className="menu msg-menu" role="menu">
+                  {m.body && (
+                    <button role="menuitem" type="button" onClick={() => (setMenu(false), props.onEdit())}>
+                      <Icon name="edit" /> {t("chat.edit")}
+                    </button>
+                  )}
+                  <button role="menuitem" type="button" className="danger" onClick={() => (setMenu(false), props.onDelete())}>
+                    <Icon name="trash" /> {t("chat.delete")}
+                  </button>
+                </div>
+              )}
+            </div>
           )}
         </div>
         <div className="msg-meta">
@@ -237,7 +285,16 @@ function PendingItem({ pending: p, onRetry }: { pending: Pending; onRetry: () =>
                 <Icon name="alert" /> {t("chat.urgent")}
               </span>
             )}
-            <p className="body">{p.body}</p>
+            {p.body && <p className="body">{p.body}</p>}
+            {p.attachments && p.attachments.length > 0 && (
+              <div className="attachments">
+                {p.attachments.map((a) => (
+                  <span key={a.id} className="attachment">
+                    <Icon name={a.kind === "study" ? "study" : "photo"} /> {t(a.kind === "study" ? "attach.study" : "attach.photo")}
+                  </span>
+                ))}
+              </div>
+            )}
           </div>
         </div>
         <div className="msg-meta" role={failed ? "alert" : undefined}>
@@ -257,37 +314,134 @@ function PendingItem({ pending: p, onRetry }: { pending: Pending; onRetry: () =>
   );
 }
 
-function Composer(props: { id: Uuid; replyTo: Message | null; replyName: string; onCancelReply: () => void; onSent: () => void }) {
+function Composer(props: {
+  id: Uuid;
+  members: User[];
+  editing: Message | null;
+  onCancelEdit: () => void;
+  replyTo: Message | null;
+  replyName: string;
+  onCancelReply: () => void;
+  onSent: () => void;
+}) {
   const { t } = useI18n();
   const [text, setText] = useState("");
   const [urgent, setUrgent] = useState(false);
+  const [caret, setCaret] = useState(0);
+  const [pick, setPick] = useState(0);
+  const [editError, setEditError] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
+  const camera = useRef<HTMLInputElement>(null);
+  const files = useRef<HTMLInputElement>(null);
+  const { uploads, add, remove, retry, clear } = useUploads();
+  const { editing } = props;
 
   useEffect(() => {
     if (props.replyTo) input.current?.focus();
   }, [props.replyTo]);
 
-  const send = (e?: FormEvent) => {
+  useEffect(() => {
+    if (!editing) return;
+    setText(editing.body);
+    setEditError(false);
+    input.current?.focus();
+  }, [editing]);
+
+  const query = mentionQuery(text, caret);
+  const suggestions = query
+    ? props.members.filter((u) => matchesPerson(u, query.query)).slice(0, 6)
+    : [];
+
+  const choose = (u: User) => {
+    if (!query) return;
+    const next = completeMention(text, query.start, caret, u.display_name);
+    setText(next.text);
+    setCaret(next.caret);
+    setPick(0);
+    requestAnimationFrame(() => {
+      input.current?.focus();
+      input.current?.setSelectionRange(next.caret, next.caret);
+    });
+  };
+
+  const uploading = uploads.some((u) => u.status !== "done");
+  const ready = uploads.filter((u) => u.status === "done" && u.media).map((u) => ({ kind: "media", id: u.media!.id, name: u.media!.name }));
+
+  const send = async (e?: FormEvent) => {
     e?.preventDefault();
     const body = text.trim();
-    if (!body) return;
-    session.send(props.id, body, urgent ? "urgent" : "normal", props.replyTo?.seq ?? null);
+    if (editing) {
+      if (!body) return;
+      try {
+        await session.editMessage(props.id, editing.seq, body);
+        setText("");
+        props.onCancelEdit();
+      } catch {
+        setEditError(true);
+      }
+      return;
+    }
+    if ((!body && ready.length === 0) || uploading) return;
+    session.send(props.id, body, urgent ? "urgent" : "normal", props.replyTo?.seq ?? null, {
+      mentions: mentionedIds(body, props.members),
+      attachments: ready,
+    });
     setText("");
     setUrgent(false);
+    clear();
     props.onSent();
     input.current?.focus();
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (suggestions.length > 0) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        setPick((p) => (p + (e.key === "ArrowDown" ? 1 : suggestions.length - 1)) % suggestions.length);
+        return;
+      }
+      if ((e.key === "Enter" || e.key === "Tab") && !e.nativeEvent.isComposing) {
+        e.preventDefault();
+        choose(suggestions[Math.min(pick, suggestions.length - 1)]);
+        return;
+      }
+    }
+    if (e.key === "Escape" && editing) {
+      setText("");
+      props.onCancelEdit();
+      return;
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
       e.preventDefault();
-      send();
+      void send();
     }
   };
 
+  const canSend = editing ? !!text.trim() && text.trim() !== editing.body : (!!text.trim() || ready.length > 0) && !uploading;
+
   return (
-    <form className={`composer ${urgent ? "is-urgent" : ""}`} onSubmit={send}>
-      {props.replyTo && (
+    <form className={`composer ${urgent ? "is-urgent" : ""} ${editing ? "is-editing" : ""}`} onSubmit={send}>
+      {editing && (
+        <div className="reply-bar">
+          <Icon name="edit" />
+          <div>
+            <strong>{t("chat.editing")}</strong>
+            <span>{editError ? t("common.error") : editing.body}</span>
+          </div>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t("chat.cancelEdit")}
+            onClick={() => {
+              setText("");
+              props.onCancelEdit();
+            }}
+          >
+            <Icon name="close" />
+          </button>
+        </div>
+      )}
+      {props.replyTo && !editing && (
         <div className="reply-bar">
           <Icon name="reply" />
           <div>
@@ -299,35 +453,135 @@ function Composer(props: { id: Uuid; replyTo: Message | null; replyName: string;
           </button>
         </div>
       )}
+      <UploadTray uploads={uploads} onRemove={remove} onRetry={retry} />
+      {suggestions.length > 0 && (
+        <ul className="mention-list" role="listbox" aria-label={t("chat.mentionPick")}>
+          {suggestions.map((u, i) => (
+            <li key={u.id} role="option" aria-selected={i === pick}>
+              <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={() => choose(u)}>
+                <Avatar name={u.display_name} id={u.id} size={36} />
+                <span>{u.display_name}</span>
+                <small>{u.kana}</small>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="composer-row">
-        <button
-          type="button"
-          className={`urgent-toggle ${urgent ? "on" : ""}`}
-          aria-pressed={urgent}
-          aria-label={urgent ? t("chat.urgentOn") : t("chat.urgentOff")}
-          title={t("chat.urgent")}
-          onClick={() => setUrgent(!urgent)}
-        >
-          <Icon name="alert" />
-          <span className="urgent-label">{t("chat.urgent")}</span>
-        </button>
+        {!editing && (
+          <>
+            <input
+              ref={camera}
+              type="file"
+              accept="image/*"
+              capture="environment"
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-label={t("attach.camera")}
+              onChange={(e) => {
+                if (e.target.files?.length) add(e.target.files);
+                e.target.value = "";
+              }}
+            />
+            <input
+              ref={files}
+              type="file"
+              multiple
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-label={t("attach.files")}
+              onChange={(e) => {
+                if (e.target.files?.length) add(e.target.files);
+                e.target.value = "";
+              }}
+            />
+            <button type="button" className="icon-button composer-tool" aria-label={t("attach.camera")} title={t("attach.camera")} onClick={() => camera.current?.click()}>
+              <Icon name="camera" />
+            </button>
+            <button type="button" className="icon-button composer-tool" aria-label={t("attach.files")} title={t("attach.files")} onClick={() => files.current?.click()}>
+              <Icon name="attach" />
+            </button>
+            <button
+              type="button"
+              className={`urgent-toggle ${urgent ? "on" : ""}`}
+              aria-pressed={urgent}
+              aria-label={urgent ? t("chat.urgentOn") : t("chat.urgentOff")}
+              title={t("chat.urgent")}
+              onClick={() => setUrgent(!urgent)}
+            >
+              <Icon name="alert" />
+              <span className="urgent-label">{t("chat.urgent")}</span>
+            </button>
+          </>
+        )}
         <textarea
           ref={input}
           rows={1}
           aria-label={t("chat.placeholder")}
           placeholder={t("chat.placeholder")}
           value={text}
+          aria-autocomplete="list"
+          aria-expanded={suggestions.length > 0}
           onChange={(e) => {
             setText(e.target.value);
-            if (e.target.value) session.typing(props.id);
+            setCaret(e.target.selectionStart ?? e.target.value.length);
+            setPick(0);
+            if (e.target.value && !editing) session.typing(props.id);
           }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
           onKeyDown={onKey}
         />
-        <button type="submit" className="send" aria-label={t("chat.send")} title={t("chat.send")} disabled={!text.trim()}>
-          <Icon name="send" />
+        <button
+          type="submit"
+          className="send"
+          aria-label={editing ? t("chat.saveEdit") : t("chat.send")}
+          title={editing ? t("chat.saveEdit") : t("chat.send")}
+          disabled={!canSend}
+        >
+          <Icon name={editing ? "check" : "send"} />
         </button>
       </div>
     </form>
+  );
+}
+
+function DeleteDialog({ id, message, onClose }: { id: Uuid; message: Message; onClose: () => void }) {
+  const { t } = useI18n();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [failed, setFailed] = useState(false);
+  const [busy, setBusy] = useState(false);
+  useModal(dialog);
+  const confirm = async () => {
+    setBusy(true);
+    try {
+      await session.deleteMessage(id, message.seq);
+      onClose();
+    } catch {
+      setFailed(true);
+      setBusy(false);
+    }
+  };
+  return (
+    <dialog ref={dialog} className="popup" aria-labelledby="delete-title" onClose={onClose} onCancel={onClose}>
+      <div className="confirm">
+        <h2 id="delete-title">{t("chat.deleteTitle")}</h2>
+        <p>{t("chat.deleteHint")}</p>
+        {message.body && <blockquote>{message.body}</blockquote>}
+        {failed && (
+          <p className="form-error" role="alert">
+            {t("common.error")}
+          </p>
+        )}
+        <div className="confirm-actions">
+          <button type="button" className="secondary" onClick={onClose}>
+            {t("common.cancel")}
+          </button>
+          <button type="button" className="primary danger" onClick={() => void confirm()} disabled={busy}>
+            {t("chat.delete")}
+          </button>
+        </div>
+      </div>
+    </dialog>
   );
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
@@ -8,20 +8,33 @@ import { NewConversation } from "./NewConversation";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { Avatar, Icon } from "./common";
 import { AdminMenuItem } from "../admin/entry";
+import { Inbox } from "./Inbox";
+import { MediaViewer } from "./Attachments";
+import { loadViewer, nav, useOverlay } from "../state/nav";
+
+// The viewer is its own chunk: the sign-in and the conversation list load without it.
+const StudyViewer = lazy(loadViewer);
 
 export function Home() {
   const state = useSession();
   const { t } = useI18n();
   const [creating, setCreating] = useState(false);
+  const [tab, setTab] = useState<"chats" | "images">("chats");
+  const overlay = useOverlay();
   const [menu, setMenu] = useState(false);
   const menuRef = useRef<HTMLDivElement>(null);
   const me = state.me!;
 
-  // The browser's back button leaves a conversation on a phone.
+  // The browser's back button closes the viewer, then leaves a conversation on a phone.
   useEffect(() => {
-    const pop = () => session.select(null);
+    const pop = () => {
+      if (!nav.popped()) session.select(null);
+    };
     window.addEventListener("popstate", pop);
-    return () => window.removeEventListener("popstate", pop);
+    return () => {
+      window.removeEventListener("popstate", pop);
+      nav.reset();
+    };
   }, []);
 
   useEffect(() => {
@@ -43,6 +56,7 @@ export function Home() {
     session.select(id);
   };
   const offline = !state.online || state.connection === "offline";
+  const unread = state.conversations.reduce((n, c) => n + c.unread, 0);
 
   return (
     <div className={`home ${state.selected ? "has-chat" : ""}`}>
@@ -56,14 +70,16 @@ export function Home() {
           <div className="topbar-brand">
             <span className="brand-mark small" aria-hidden="true">連</span>
             <div className="topbar-titles">
-              <h1>{t("list.title")}</h1>
+              <h1>{tab === "chats" ? t("list.title") : t("inbox.title")}</h1>
               <span className="org-name">{me.organization.name}</span>
             </div>
           </div>
           <div className="topbar-actions">
-            <button className="icon-button" type="button" aria-label={t("list.new")} title={t("list.new")} onClick={() => setCreating(true)}>
-              <Icon name="plus" />
-            </button>
+            {tab === "chats" && (
+              <button className="icon-button" type="button" aria-label={t("list.new")} title={t("list.new")} onClick={() => setCreating(true)}>
+                <Icon name="plus" />
+              </button>
+            )}
             <div className="menu-anchor" ref={menuRef}>
               <button
                 className="icon-button avatar-button"
@@ -98,7 +114,16 @@ export function Home() {
             </div>
           </div>
         </header>
-        <ConversationList onOpen={open} />
+        <nav className="tabs" aria-label={t("nav.menu")}>
+          <button type="button" className={`tab ${tab === "chats" ? "on" : ""}`} aria-current={tab === "chats"} onClick={() => setTab("chats")}>
+            <Icon name="chat" /> {t("nav.chats")}
+            {unread > 0 && <span className="badge">{unread}</span>}
+          </button>
+          <button type="button" className={`tab ${tab === "images" ? "on" : ""}`} aria-current={tab === "images"} onClick={() => setTab("images")}>
+            <Icon name="study" /> {t("nav.images")}
+          </button>
+        </nav>
+        {tab === "chats" ? <ConversationList onOpen={open} /> : <Inbox onShared={(id) => { setTab("chats"); open(id); }} />}
       </aside>
       <main className="chat-pane" aria-label={t("chat.select")}>
         {state.selected ? (
@@ -111,6 +136,12 @@ export function Home() {
           </div>
         )}
       </main>
+      {overlay?.kind === "study" && (
+        <Suspense fallback={<div className="viewer" role="status"><span className="viewport-status">{t("common.loading")}</span></div>}>
+          <StudyViewer id={overlay.id} onClose={nav.close} />
+        </Suspense>
+      )}
+      {overlay?.kind === "media" && <MediaViewer media={overlay.media} onClose={nav.close} />}
       {creating && (
         <NewConversation
           onClose={() => setCreating(false)}

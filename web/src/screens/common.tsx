@@ -27,7 +27,11 @@ export function GroupIcon() {
   );
 }
 
-export function Icon({ name }: { name: "plus" | "back" | "send" | "search" | "reply" | "alert" | "lock" | "logout" | "check" | "close" | "photo" | "study" | "file" }) {
+export type IconName =
+  | "plus" | "back" | "send" | "search" | "reply" | "alert" | "lock" | "logout" | "check" | "close" | "photo" | "study" | "file"
+  | "chat" | "camera" | "attach" | "edit" | "trash" | "more" | "download" | "expired";
+
+export function Icon({ name }: { name: IconName }) {
   const paths: Record<string, string> = {
     plus: "M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z",
     back: "M15.4 5.4 14 4l-8 8 8 8 1.4-1.4L8.8 12z",
@@ -42,6 +46,14 @@ export function Icon({ name }: { name: "plus" | "back" | "send" | "search" | "re
     photo: "M21 19V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2ZM8.5 13.5l2.5 3 3.5-4.5 4.5 6H5l3.5-4.5Z",
     study: "M4 4h16v12H4V4Zm2 2v8h12V6H6Zm-2 12h16v2H4v-2Zm5-9h6v2H9V9Z",
     file: "M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6Zm0 7V3.5L19.5 9H14Z",
+    chat: "M6 4h14a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2Zm0 5v2h12V9H6Zm0 4v2h8v-2H6Z",
+    camera: "M9 3 7.2 5H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9Zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10Zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6Z",
+    attach: "M16.5 6v11.5a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6H9v9.5a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v12.5a6 6 0 0 0 12 0V6h-1.5Z",
+    edit: "M3 17.2V21h3.8L17.8 9.9l-3.7-3.7L3 17.2ZM20.7 7a1 1 0 0 0 0-1.4l-2.3-2.3a1 1 0 0 0-1.4 0l-1.8 1.8 3.7 3.7L20.7 7Z",
+    trash: "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12ZM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4Z",
+    more: "M12 8a2 2 0 1 0 0-4 2 2 0 0 0 0 4Zm0 2a2 2 0 1 0 0 4 2 2 0 0 0 0-4Zm0 6a2 2 0 1 0 0 4 2 2 0 0 0 0-4Z",
+    download: "M5 20h14v-2H5v2ZM19 9h-4V3H9v6H5l7 7 7-7Z",
+    expired: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm1 11h-2V7h2v6Zm0 4h-2v-2h2v2Z",
   };
   return (
     <svg viewBox="0 0 24 24" width="22" height="22" focusable="false" aria-hidden="true">

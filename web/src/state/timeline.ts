@@ -1,7 +1,7 @@
 // Pure logic of a conversation's timeline: merging history pages and live events, pending
 // sends, and read receipts. No I/O here, so all of it is unit-tested.
 
-import type { Member, Message, Uuid } from "../types";
+import type { Attachment, Member, Message, Uuid } from "../types";
 
 /** A message this client is sending: shown at once, replaced by the stored one when it arrives. */
 export interface Pending {
@@ -12,6 +12,8 @@ export interface Pending {
   priority: "normal" | "urgent";
   created_at: string;
   status: "sending" | "failed";
+  mentions?: Uuid[];
+  attachments?: Attachment[];
   /** Set by the server's ack: durable at this seq, the event may still be on its way. */
   seq?: number;
 }

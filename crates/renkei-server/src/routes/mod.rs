@@ -120,6 +120,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(media::thumbnail))
         .routes(routes!(studies::inbox))
         .routes(routes!(studies::study))
+        .routes(routes!(studies::card))
         .routes(routes!(studies::instances))
         .routes(routes!(studies::instance_file))
         .routes(routes!(studies::list_peers, studies::add_peer))

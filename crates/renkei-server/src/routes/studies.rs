@@ -83,6 +83,24 @@ pub async fn study(
     Ok(Json(StudyDetail { study, series }))
 }
 
+/// A study's card as a conversation shows it: modality, body part, date, counts, patient-ID
+/// tail and the burned-in flag. Not audited as a view (no image is shown); 410 once expired.
+#[utoipa::path(get, path = "/api/v1/studies/{id}/card", tag = "imaging", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Study), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "study_expired")))]
+pub async fn card(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Study>> {
+    Ok(Json(
+        state
+            .dicom
+            .visible_study(id, me.user.id, me.user.org_id)
+            .await?,
+    ))
+}
+
 /// The instances of one series of a study.
 #[utoipa::path(get, path = "/api/v1/studies/{id}/series/{series_uid}/instances", tag = "imaging", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("series_uid" = String, Path)), responses((status = 200, body = [Instance])))]

@@ -1,0 +1,205 @@
+//! Attachments in chat: photo thumbnails that open full size, files to download, study cards
+//! that open the viewer, "expired" once the retention period has destroyed them; and the
+//! composer's picker (camera or files) with uploads in progress.
+
+import { useCallback, useRef, useState } from "react";
+import { api, mediaUrls } from "../api";
+import { useCard, useFullScreen } from "../hooks";
+import { useI18n } from "../i18n/i18n";
+import { mediaCard, rememberMedia, studyCard } from "../state/cards";
+import { nav } from "../state/nav";
+import type { Attachment, Media } from "../types";
+import { Icon } from "./common";
+import { StudyCardButton } from "./StudyCard";
+
+export function AttachmentView({ a }: { a: Attachment }) {
+  if (a.kind === "study") return <StudyAttachment a={a} />;
+  return <MediaAttachment a={a} />;
+}
+
+function StudyAttachment({ a }: { a: Attachment }) {
+  const card = useCard(a.id, studyCard);
+  return (
+    <StudyCardButton
+      study={card.state === "ok" ? card.value : null}
+      expired={card.state === "expired"}
+      unavailable={card.state === "unavailable"}
+      onOpen={() => nav.open({ kind: "study", id: a.id })}
+    />
+  );
+}
+
+function MediaAttachment({ a }: { a: Attachment }) {
+  const { t } = useI18n();
+  const card = useCard(a.id, mediaCard);
+  if (card.state === "expired" || card.state === "unavailable") {
+    return (
+      <span className="attachment expired" role="note">
+        <Icon name="expired" />
+        <span>{card.state === "expired" ? t("attach.expired") : t("attach.unavailableNow")}</span>
+      </span>
+    );
+  }
+  if (card.state === "loading") {
+    return (
+      <span className="attachment">
+        <Icon name="file" /> <span>{a.name ?? t("common.loading")}</span>
+      </span>
+    );
+  }
+  const m = card.value;
+  if (m.kind === "photo" && m.has_thumbnail) {
+    return (
+      <button type="button" className="photo-thumb" onClick={() => nav.open({ kind: "media", media: m })} aria-label={t("attach.openPhoto", { name: m.name })}>
+        <img src={mediaUrls.thumbnail(m.id)} alt={m.name} width={m.width && m.height ? Math.min(240, m.width) : undefined} />
+      </button>
+    );
+  }
+  if (m.kind === "photo" || m.kind === "video") {
+    return (
+      <button type="button" className="attachment" onClick={() => nav.open({ kind: "media", media: m })}>
+        <Icon name="photo" /> <span>{m.name}</span>
+      </button>
+    );
+  }
+  return (
+    <a className="attachment" href={mediaUrls.content(m.id)} target="_blank" rel="noopener noreferrer" download={m.kind === "file" ? m.name : undefined}>
+      <Icon name="file" />
+      <span>
+        {m.name} <small>{sizeLabel(m.size)}</small>
+      </span>
+    </a>
+  );
+}
+
+export function sizeLabel(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** A photo or video full screen, with a download link; Escape or Back closes it. */
+export function MediaViewer({ media, onClose }: { media: Media; onClose: () => void }) {
+  const { t } = useI18n();
+  const root = useRef<HTMLDivElement>(null);
+  useFullScreen(root, onClose);
+  return (
+    <div className="viewer media-viewer" role="dialog" aria-modal="true" aria-label={media.name} ref={root} tabIndex={-1}>
+      <header className="viewer-bar">
+        <button type="button" className="icon-button on-dark" aria-label={t("common.close")} onClick={onClose}>
+          <Icon name="back" />
+        </button>
+        <div className="viewer-titles">
+          <h2>{media.name}</h2>
+          <span>{sizeLabel(media.size)}</span>
+        </div>
+        <a className="icon-button on-dark" href={mediaUrls.content(media.id)} download={media.name} aria-label={t("attach.download")} title={t("attach.download")}>
+          <Icon name="download" />
+        </a>
+      </header>
+      <div className="media-stage">
+        {media.kind === "video" ? <video src={mediaUrls.content(media.id)} controls playsInline /> : <img src={mediaUrls.content(media.id)} alt={media.name} />}
+      </div>
+    </div>
+  );
+}
+
+export interface Upload {
+  key: string;
+  name: string;
+  /** a local preview of a picked image (object URL, memory only) */
+  preview: string | null;
+  status: "uploading" | "done" | "failed";
+  media?: Media;
+  error?: string;
+  file: File;
+}
+
+/** The composer's uploads: started when picked, sent as attachments when all are done. */
+export function useUploads() {
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const update = (key: string, patch: Partial<Upload>) => setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
+
+  const start = useCallback((u: Upload) => {
+    api.upload(u.file, u.name).then(
+      (media) => {
+        rememberMedia(media);
+        update(u.key, { status: "done", media });
+      },
+      (e) => update(u.key, { status: "failed", error: e?.code ?? "network" }),
+    );
+  }, []);
+
+  const add = useCallback(
+    (files: FileList | File[]) => {
+      const added: Upload[] = [...files].map((file, i) => ({
+        key: `${Date.now()}-${i}-${file.name}`,
+        name: file.name || "photo.jpg",
+        preview: file.type.startsWith("image/") ? URL.createObjectURL(file) : null,
+        status: "uploading",
+        file,
+      }));
+      setUploads((list) => [...list, ...added]);
+      added.forEach(start);
+    },
+    [start],
+  );
+
+  const remove = useCallback((key: string) => {
+    setUploads((list) => {
+      const gone = list.find((u) => u.key === key);
+      if (gone?.preview) URL.revokeObjectURL(gone.preview);
+      return list.filter((u) => u.key !== key);
+    });
+  }, []);
+
+  const retry = useCallback(
+    (key: string) => {
+      setUploads((list) => list.map((u) => (u.key === key ? { ...u, status: "uploading", error: undefined } : u)));
+      const u = uploads.find((x) => x.key === key);
+      if (u) start(u);
+    },
+    [uploads, start],
+  );
+
+  const clear = useCallback(() => {
+    setUploads((list) => {
+      list.forEach((u) => u.preview && URL.revokeObjectURL(u.preview));
+      return [];
+    });
+  }, []);
+
+  return { uploads, add, remove, retry, clear };
+}
+
+export function UploadTray({ uploads, onRemove, onRetry }: { uploads: Upload[]; onRemove: (key: string) => void; onRetry: (key: string) => void }) {
+  const { t } = useI18n();
+  if (uploads.length === 0) return null;
+  return (
+    <ul className="upload-tray" aria-label={t("attach.pending")}>
+      {uploads.map((u) => (
+        <li key={u.key} className={`upload ${u.status}`}>
+          {u.preview ? <img src={u.preview} alt="" /> : <Icon name="file" />}
+          <span className="upload-name">{u.name}</span>
+          <span className="upload-status" role={u.status === "failed" ? "alert" : undefined}>
+            {u.status === "uploading" ? t("attach.uploading") : u.status === "failed" ? uploadError(t, u.error) : t("attach.ready")}
+          </span>
+          {u.status === "failed" && (
+            <button type="button" className="retry" onClick={() => onRetry(u.key)}>
+              {t("common.retry")}
+            </button>
+          )}
+          <button type="button" className="icon-button" aria-label={t("attach.remove", { name: u.name })} onClick={() => onRemove(u.key)}>
+            <Icon name="close" />
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function uploadError(t: ReturnType<typeof useI18n>["t"], code?: string): string {
+  if (code === "payload_too_large" || code === "image_too_large") return t("attach.tooLarge");
+  if (code === "dangerous_type" || code === "type_mismatch") return t("attach.badType");
+  return t("attach.failed");
+}

@@ -1,0 +1,83 @@
+//! A study as a card: modality, body part, description, date, series and image counts, the
+//! patient-ID tail and the burned-in text flag. In chat the whole card opens the viewer.
+
+import { useEffect, type ReactNode } from "react";
+import { preloadViewer } from "../state/nav";
+import { useI18n } from "../i18n/i18n";
+import { modalityLabel, studyDateLabel } from "../state/study";
+import type { Study } from "../types";
+import { Icon } from "./common";
+
+type T = ReturnType<typeof useI18n>["t"];
+
+/** "1 image" / "12 images". */
+export function imagesLabel(t: T, n: number): string {
+  return n === 1 ? t("study.oneImage") : t("study.imagesCount", { n });
+}
+
+/** "2 series, 301 images". */
+export function countsLabel(t: T, series: number, images: number): string {
+  return t("study.counts", { series: t("study.series", { n: series }), images: imagesLabel(t, images) });
+}
+
+export function StudySummary({ study }: { study: Study }) {
+  const { t, lang } = useI18n();
+  const title = study.description || study.body_part || t("study.untitled");
+  const date = studyDateLabel(study.study_date, lang) ?? t("study.noDate");
+  return (
+    <span className="study-summary">
+      <span className="modality-badge" aria-hidden="true">
+        {modalityLabel(study)}
+      </span>
+      <span className="study-text">
+        <strong className="study-title">{title}</strong>
+        <span className="study-line">{[study.body_part && study.body_part !== title ? study.body_part : null, date].filter(Boolean).join(" · ")}</span>
+        <span className="study-line">
+          {countsLabel(t, study.series_count, study.instance_count)}
+          <span className="patient-tail">{t("study.patientTail", { tail: study.patient_tail })}</span>
+        </span>
+        {study.burned_in_risk && (
+          <span className="burned-in-tag" title={t("study.burnedInHint")}>
+            <Icon name="alert" /> {t("study.burnedIn")}
+          </span>
+        )}
+      </span>
+    </span>
+  );
+}
+
+/** The card of a shared study inside a message. */
+export function StudyCardButton(props: { study: Study | null; expired?: boolean; unavailable?: boolean; onOpen: () => void }) {
+  const { t } = useI18n();
+  const { study } = props;
+  useEffect(() => {
+    if (study) preloadViewer();
+  }, [study]);
+  if (props.expired || props.unavailable || !study) {
+    return (
+      <div className={`study-card muted ${props.expired ? "expired" : ""}`} role="note">
+        <Icon name="study" />
+        <span>{props.expired ? t("study.expired") : props.unavailable ? t("study.unavailable") : t("common.loading")}</span>
+      </div>
+    );
+  }
+  const label = `${t("study.open")}: ${modalityLabel(study)} ${study.description ?? study.body_part ?? ""}`.trim();
+  return (
+    <button type="button" className="study-card" onClick={props.onOpen} aria-label={label}>
+      <StudySummary study={study} />
+      <span className="study-open">
+        <Icon name="study" /> {t("study.open")}
+      </span>
+    </button>
+  );
+}
+
+export function StudyRow({ study, actions }: { study: Study; actions: ReactNode }) {
+  useEffect(preloadViewer, []);
+  return (
+    <article className="study-row">
+      <StudySummary study={study} />
+      <div className="study-actions">{actions}</div>
+    </article>
+  );
+}

@@ -1,0 +1,24 @@
+//! What a study card shows: its DICOM date in the user's language, and its modalities.
+
+import type { Study } from "../types";
+
+/** A DICOM DA value (YYYYMMDD, or YYYY-MM-DD) as a date, or null. */
+export function dicomDate(raw: string | null | undefined): Date | null {
+  const m = raw?.trim().match(/^(\d{4})-?(\d{2})-?(\d{2})$/);
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number.isNaN(d.getTime()) || d.getMonth() !== Number(m[2]) - 1 ? null : d;
+}
+
+/** The study date as the user reads dates ("2024年3月5日", "Mar 5, 2024"); the raw text if odd. */
+export function studyDateLabel(raw: string | null | undefined, lang: "en" | "ja"): string | null {
+  if (!raw) return null;
+  const d = dicomDate(raw);
+  if (!d) return raw;
+  return new Intl.DateTimeFormat(lang === "ja" ? "ja-JP" : "en-US", { year: "numeric", month: "short", day: "numeric" }).format(d);
+}
+
+/** "CT", "CT/SR", or "—" for a study without modalities. */
+export function modalityLabel(study: Pick<Study, "modalities">): string {
+  return study.modalities.length ? study.modalities.join("/") : "—";
+}

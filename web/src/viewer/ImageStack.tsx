@@ -1,0 +1,494 @@
+//! The image viewport of a series: stack scrolling (wheel, drag, touch, keys, slider), window/
+//! level by drag and presets, zoom and pan (pinch, wheel, drag), cine, distance measurement,
+//! reset, and the overlay of study information. Drawing happens outside React, once per frame.
+
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent, type WheelEvent } from "react";
+import { useI18n } from "../i18n/i18n";
+import type { MessageKey } from "../i18n/catalog";
+import type { Series, StudyDetail } from "../types";
+import { FrameLoader, type LoadedFrame } from "./frames";
+import { FIT, panBy, pinch, scrollIndex, toImage, transformOf, zoomAt, type Point, type View } from "./geometry";
+import { dragWindow, type VoiFunction, type Window } from "./lut";
+import { ownWindow, lengthLabel, Painter, type Line } from "./paint";
+import { CT_PRESETS, hasHuPresets, type PresetKey } from "./presets";
+import { startIndex, type StackItem } from "./stack";
+import { ViewerIcon } from "./icons";
+import { studyDateLabel } from "../state/study";
+
+type Tool = "scroll" | "window" | "pan" | "measure";
+const TOOLS: { tool: Tool; label: MessageKey }[] = [
+  { tool: "scroll", label: "viewer.tool.scroll" },
+  { tool: "window", label: "viewer.tool.window" },
+  { tool: "pan", label: "viewer.tool.pan" },
+  { tool: "measure", label: "viewer.tool.measure" },
+];
+const FPS = [5, 10, 15, 20, 30];
+
+interface Drag {
+  tool: Tool | "zoom";
+  start: Point;
+  index: number;
+  window: Window;
+  view: View;
+  line?: Line;
+}
+
+export function ImageStack(props: {
+  study: StudyDetail;
+  series: Series;
+  items: StackItem[];
+  /** the first frame, already requested when the study was tapped */
+  seed?: { index: number; frame: Promise<LoadedFrame> } | null;
+  onFirstImage?: () => void;
+}) {
+  const { study, series, items, onFirstImage } = props;
+  const seed = useRef(props.seed ?? null);
+  const { t, lang } = useI18n();
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const painter = useRef<Painter | null>(null);
+  const loader = useRef<FrameLoader | null>(null);
+  const indexRef = useRef(startIndex(items.length));
+  const viewRef = useRef<View>(FIT);
+  const windowRef = useRef<{ window: Window; fn: VoiFunction } | null>(null);
+  const lines = useRef(new Map<number, Line[]>());
+  const drag = useRef<Drag | null>(null);
+  const pointers = useRef(new Map<number, Point>());
+  const frameQueued = useRef(0);
+  const opened = useRef(performance.now());
+  const firstShown = useRef(false);
+
+  const [index, setIndex] = useState(indexRef.current);
+  const [tool, setTool] = useState<Tool>("scroll");
+  const [shownWindow, setShownWindow] = useState<Window | null>(null);
+  const [zoom, setZoom] = useState(1);
+  const [loaded, setLoaded] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const [fps, setFps] = useState(items.length > 1 && items[0].sop === items[items.length - 1].sop ? 15 : 10);
+  const [preset, setPreset] = useState<PresetKey | "custom">("own");
+  const [failed, setFailed] = useState(false);
+  const [, setMeasured] = useState(0);
+  const [info, setInfo] = useState<LoadedFrame | null>(null);
+
+  const modality = series.modality ?? study.modalities[0] ?? "";
+  const frameInfo = info?.kind === "raw" ? info.info : null;
+  const huPresets = hasHuPresets(modality, frameInfo?.rescale_type);
+  const spacing = frameInfo?.pixel_spacing_mm ?? null;
+
+  const currentWindow = useCallback((frame: LoadedFrame | undefined) => {
+    if (windowRef.current) return windowRef.current;
+    if (frame?.kind === "raw") return ownWindow(frame.info);
+    return { window: { center: 0, width: 1 }, fn: "Linear" as VoiFunction };
+  }, []);
+
+  const draw = useCallback(() => {
+    frameQueued.current = 0;
+    const canvas = canvasRef.current;
+    const frame = loader.current?.get(indexRef.current);
+    if (!canvas) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+    const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+    }
+    const ctx = canvas.getContext("2d", { alpha: false });
+    if (!ctx) return;
+    if (!frame) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = "#000";
+      ctx.fillRect(0, 0, w, h);
+      return;
+    }
+    painter.current ??= new Painter();
+    const size = frame.kind === "raw" ? { width: frame.info.columns, height: frame.info.rows } : frame;
+    const sp = frame.kind === "raw" ? frame.info.pixel_spacing_mm : null;
+    const tr = transformOf(viewRef.current, size, { width: canvas.clientWidth, height: canvas.clientHeight }, sp);
+    const { window: win, fn } = currentWindow(frame);
+    const all = [...(lines.current.get(indexRef.current) ?? [])];
+    if (drag.current?.line) all.push(drag.current.line);
+    painter.current.paint(ctx, dpr, tr, indexRef.current, frame, win, fn, all, sp);
+    canvas.dataset.index = String(indexRef.current);
+    if (!firstShown.current) {
+      firstShown.current = true;
+      // From the tap that opened the study (or this series) to its first image on screen.
+      const start = performance.getEntriesByName("renkei:viewer-open").at(-1)?.startTime ?? opened.current;
+      performance.clearMarks("renkei:viewer-open");
+      performance.measure("renkei:viewer-first-image", { start, end: performance.now() });
+      onFirstImage?.();
+    }
+  }, [currentWindow, onFirstImage]);
+
+  const requestDraw = useCallback(() => {
+    if (!frameQueued.current) frameQueued.current = requestAnimationFrame(draw);
+  }, [draw]);
+
+  /** Everything the overlay shows about the frame on screen. */
+  const sync = useCallback(() => {
+    const frame = loader.current?.get(indexRef.current);
+    setIndex(indexRef.current);
+    setZoom(viewRef.current.zoom);
+    setInfo(frame ?? null);
+    setShownWindow(frame?.kind === "raw" ? currentWindow(frame).window : null);
+  }, [currentWindow]);
+
+  // One loader per series: frames nearest the one on screen first.
+  useEffect(() => {
+    opened.current = performance.now();
+    firstShown.current = false;
+    const l = new FrameLoader(
+      study.id,
+      items,
+      (i) => {
+        setLoaded(l.loadedCount);
+        if (i === indexRef.current) {
+          sync();
+          requestDraw();
+        }
+      },
+      (i) => {
+        if (i === indexRef.current) setFailed(true);
+      },
+      4,
+      seed.current?.index === indexRef.current ? seed.current : null,
+    );
+    seed.current = null;
+    loader.current = l;
+    l.focus(indexRef.current);
+    return () => l.dispose();
+  }, [study.id, items, sync, requestDraw]);
+
+  // Redraw when the viewport changes size.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const observer = new ResizeObserver(() => requestDraw());
+    observer.observe(canvas);
+    return () => observer.disconnect();
+  }, [requestDraw]);
+
+  const go = useCallback(
+    (next: number) => {
+      const i = Math.min(items.length - 1, Math.max(0, next));
+      if (i === indexRef.current) return;
+      indexRef.current = i;
+      setFailed(loader.current?.hasFailed(i) ?? false);
+      loader.current?.focus(i);
+      sync();
+      requestDraw();
+    },
+    [items.length, sync, requestDraw],
+  );
+
+  // Cine: advance at the chosen rate, waiting for frames that are still loading.
+  useEffect(() => {
+    if (!playing) return;
+    const timer = setInterval(() => {
+      const next = (indexRef.current + 1) % items.length;
+      if (loader.current?.get(next)) go(next);
+      else loader.current?.focus(next);
+    }, 1000 / fps);
+    return () => clearInterval(timer);
+  }, [playing, fps, items.length, go]);
+
+  const setWindow = (w: { window: Window; fn: VoiFunction } | null, key: PresetKey | "custom") => {
+    windowRef.current = w;
+    setPreset(key);
+    sync();
+    requestDraw();
+  };
+
+  const choosePreset = (key: string) => {
+    if (key === "own") return setWindow(null, "own");
+    const p = CT_PRESETS.find((x) => x.key === key);
+    if (p) setWindow({ window: p.window, fn: "Linear" }, p.key);
+  };
+
+  const reset = () => {
+    viewRef.current = FIT;
+    windowRef.current = null;
+    lines.current.clear();
+    setPreset("own");
+    setMeasured(0);
+    setPlaying(false);
+    sync();
+    requestDraw();
+  };
+
+  const zoomBy = (factor: number) => {
+    const c = canvasRef.current;
+    if (!c) return;
+    const size = { width: c.clientWidth, height: c.clientHeight };
+    viewRef.current = zoomAt(viewRef.current, factor, { x: size.width / 2, y: size.height / 2 }, size);
+    sync();
+    requestDraw();
+  };
+
+  // ---- pointer input ----
+  const local = (e: { clientX: number; clientY: number }): Point => {
+    const r = canvasRef.current!.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  const transformNow = () => {
+    const c = canvasRef.current!;
+    const frame = loader.current?.get(indexRef.current);
+    if (!frame) return null;
+    const size = frame.kind === "raw" ? { width: frame.info.columns, height: frame.info.rows } : frame;
+    const sp = frame.kind === "raw" ? frame.info.pixel_spacing_mm : null;
+    return transformOf(viewRef.current, size, { width: c.clientWidth, height: c.clientHeight }, sp);
+  };
+
+  const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {
+    const p = local(e);
+    e.currentTarget.setPointerCapture(e.pointerId);
+    pointers.current.set(e.pointerId, p);
+    if (pointers.current.size > 1) {
+      drag.current = null; // two fingers: pinch instead of the tool
+      return;
+    }
+    const frame = loader.current?.get(indexRef.current);
+    const active: Drag["tool"] = e.button === 1 ? "pan" : e.button === 2 ? "zoom" : tool;
+    const d: Drag = { tool: active, start: p, index: indexRef.current, window: currentWindow(frame).window, view: viewRef.current };
+    if (active === "measure") {
+      const tr = transformNow();
+      if (!tr) return;
+      const a = toImage(tr, p);
+      d.line = { a, b: a };
+    }
+    drag.current = d;
+  };
+
+  const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
+    if (!pointers.current.has(e.pointerId)) return;
+    const p = local(e);
+    const c = canvasRef.current!;
+    const size = { width: c.clientWidth, height: c.clientHeight };
+    if (pointers.current.size === 2) {
+      const ids = [...pointers.current.keys()];
+      const before = ids.map((id) => pointers.current.get(id)!) as [Point, Point];
+      pointers.current.set(e.pointerId, p);
+      const after = ids.map((id) => pointers.current.get(id)!) as [Point, Point];
+      viewRef.current = pinch(viewRef.current, before, after, size);
+      setZoom(viewRef.current.zoom);
+      requestDraw();
+      return;
+    }
+    pointers.current.set(e.pointerId, p);
+    const d = drag.current;
+    if (!d) return;
+    const dx = p.x - d.start.x;
+    const dy = p.y - d.start.y;
+    switch (d.tool) {
+      case "scroll":
+        go(scrollIndex(d.index, dy, items.length, Math.max(2, Math.min(8, size.height / items.length))));
+        return;
+      case "window": {
+        const frame = loader.current?.get(indexRef.current);
+        if (frame?.kind !== "raw") return;
+        const range = frame.info.max_value - frame.info.min_value;
+        windowRef.current = { window: dragWindow(d.window, dx, dy, range), fn: "Linear" };
+        setPreset("custom");
+        setShownWindow(windowRef.current.window);
+        requestDraw();
+        return;
+      }
+      case "pan":
+        viewRef.current = panBy(d.view, dx, dy);
+        requestDraw();
+        return;
+      case "zoom":
+        viewRef.current = zoomAt(d.view, Math.exp(-dy / 150), d.start, size);
+        setZoom(viewRef.current.zoom);
+        requestDraw();
+        return;
+      case "measure": {
+        const tr = transformNow();
+        if (!tr || !d.line) return;
+        d.line = { a: d.line.a, b: toImage(tr, p) };
+        requestDraw();
+        return;
+      }
+    }
+  };
+
+  const onPointerUp = (e: PointerEvent<HTMLCanvasElement>) => {
+    pointers.current.delete(e.pointerId);
+    const d = drag.current;
+    drag.current = null;
+    if (d?.tool === "measure" && d.line) {
+      const line = d.line;
+      const tr = transformNow();
+      // A tap is not a measurement: at least 6 screen pixels long.
+      if (tr && Math.hypot((line.b.x - line.a.x) * tr.sx, (line.b.y - line.a.y) * tr.sy) >= 6) {
+        const list = lines.current.get(indexRef.current) ?? [];
+        lines.current.set(indexRef.current, [...list, line]);
+        setMeasured((n) => n + 1);
+      }
+      requestDraw();
+    }
+  };
+
+  const onWheel = (e: WheelEvent<HTMLCanvasElement>) => {
+    if (e.ctrlKey || e.metaKey) {
+      const c = canvasRef.current!;
+      viewRef.current = zoomAt(viewRef.current, Math.exp(-e.deltaY / 200), local(e), { width: c.clientWidth, height: c.clientHeight });
+      setZoom(viewRef.current.zoom);
+      requestDraw();
+      return;
+    }
+    if (e.deltaY !== 0) go(indexRef.current + Math.sign(e.deltaY));
+  };
+
+  // The canvas takes wheel events without the page scrolling or zooming.
+  useEffect(() => {
+    const c = canvasRef.current;
+    if (!c) return;
+    const stop = (e: globalThis.WheelEvent) => e.preventDefault();
+    c.addEventListener("wheel", stop, { passive: false });
+    return () => c.removeEventListener("wheel", stop);
+  }, []);
+
+  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const keys: Record<string, () => void> = {
+      ArrowDown: () => go(indexRef.current + 1),
+      ArrowRight: () => go(indexRef.current + 1),
+      ArrowUp: () => go(indexRef.current - 1),
+      ArrowLeft: () => go(indexRef.current - 1),
+      PageDown: () => go(indexRef.current + 10),
+      PageUp: () => go(indexRef.current - 10),
+      Home: () => go(0),
+      End: () => go(items.length - 1),
+      "+": () => zoomBy(1.25),
+      "=": () => zoomBy(1.25),
+      "-": () => zoomBy(0.8),
+      r: reset,
+    };
+    const action = keys[e.key];
+    if (action) {
+      e.preventDefault();
+      action();
+    }
+  };
+
+  const presetOptions = useMemo(
+    () => [{ key: "own", label: t("viewer.preset.own") }, ...(huPresets ? CT_PRESETS.map((p) => ({ key: p.key, label: t(`viewer.preset.${p.key}` as MessageKey) })) : [])],
+    [huPresets, t],
+  );
+  const multi = items.length > 1;
+  // The newest measurement on the slice on screen (measurements belong to their slice).
+  const lastLine = lines.current.get(index)?.at(-1);
+  const readout = lastLine ? lengthLabel(lastLine, spacing) : "";
+  const windowText = shownWindow ? t("viewer.wl", { w: Math.round(shownWindow.width), l: Math.round(shownWindow.center) }) : "";
+  const position = t("viewer.position", { n: index + 1, of: items.length });
+
+  return (
+    <div className="stack">
+      <div className="viewport" tabIndex={0} onKeyDown={onKey} aria-label={t("viewer.viewportLabel", { position })} role="group">
+        <canvas
+          ref={canvasRef}
+          className={`viewport-canvas tool-${tool}`}
+          role="img"
+          aria-label={`${modality} ${series.description ?? ""} — ${position}`}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={onPointerUp}
+          onPointerCancel={onPointerUp}
+          onWheel={onWheel}
+          onContextMenu={(e) => e.preventDefault()}
+        />
+        <div className="overlay top-left" aria-hidden="true">
+          <span className="overlay-strong">{[modality, series.body_part ?? study.body_part].filter(Boolean).join(" · ")}</span>
+          {study.description && <span>{study.description}</span>}
+          {series.description && <span>{series.description}</span>}
+        </div>
+        <div className="overlay top-right">
+          <span className="overlay-strong">{t("study.patientTail", { tail: study.patient_tail })}</span>
+          {study.study_date && <span>{studyDateLabel(study.study_date, lang)}</span>}
+        </div>
+        <div className="overlay bottom-left" aria-live="polite">
+          <span>{position}</span>
+          {windowText && <span className="wl-readout">{windowText}</span>}
+          {zoom !== 1 && <span>{t("viewer.zoom", { z: zoom.toFixed(1) })}</span>}
+        </div>
+        <div className="overlay bottom-right" aria-live="polite">
+          {readout && <span className="measure-readout">{t("viewer.measured", { length: readout })}</span>}
+          {loaded < items.length && !failed && <span>{t("viewer.loading", { n: loaded, of: items.length })}</span>}
+          {spacing === null && frameInfo && <span>{t("viewer.noSpacing")}</span>}
+        </div>
+        {!info && !failed && <div className="viewport-status" role="status">{t("common.loading")}</div>}
+        {failed && <div className="viewport-status error" role="alert">{t("viewer.frameFailed")}</div>}
+      </div>
+      {multi && (
+        <input
+          className="slice-slider"
+          type="range"
+          min={1}
+          max={items.length}
+          value={index + 1}
+          aria-label={t("viewer.slider")}
+          aria-valuetext={position}
+          onChange={(e) => go(Number(e.target.value) - 1)}
+        />
+      )}
+      <div className="viewer-tools" role="toolbar" aria-label={t("viewer.tools")}>
+        <div className="tool-group">
+          {TOOLS.map(({ tool: key, label }) => (
+            <button
+              key={key}
+              type="button"
+              className={`tool ${tool === key ? "on" : ""}`}
+              aria-pressed={tool === key}
+              aria-label={t(label)}
+              title={t(label)}
+              onClick={() => setTool(key)}
+            >
+              <ViewerIcon name={key} />
+              <span className="tool-label">{t(label)}</span>
+            </button>
+          ))}
+        </div>
+        <div className="tool-group">
+          <label className="preset">
+            <span className="visually-hidden">{t("viewer.preset")}</span>
+            <select value={preset} onChange={(e) => choosePreset(e.target.value)} disabled={!frameInfo}>
+              {preset === "custom" && <option value="custom">{t("viewer.preset.custom")}</option>}
+              {presetOptions.map((o) => (
+                <option key={o.key} value={o.key}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          {multi && (
+            <>
+              <button
+                type="button"
+                className={`tool ${playing ? "on" : ""}`}
+                aria-pressed={playing}
+                aria-label={playing ? t("viewer.pause") : t("viewer.play")}
+                title={playing ? t("viewer.pause") : t("viewer.play")}
+                onClick={() => setPlaying(!playing)}
+              >
+                <ViewerIcon name={playing ? "pause" : "play"} />
+              </button>
+              <label className="fps">
+                <span className="visually-hidden">{t("viewer.fps")}</span>
+                <select value={fps} onChange={(e) => setFps(Number(e.target.value))}>
+                  {FPS.map((f) => (
+                    <option key={f} value={f}>
+                      {t("viewer.fpsValue", { n: f })}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </>
+          )}
+          <button type="button" className="tool" aria-label={t("viewer.reset")} title={t("viewer.reset")} onClick={reset}>
+            <ViewerIcon name="reset" />
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+

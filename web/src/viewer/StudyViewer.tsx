@@ -1,0 +1,145 @@
+//! The study viewer (loaded lazily): the study's header with the patient-ID tail and the
+//! burned-in text flag, the series strip with thumbnails, and the series on screen — an image
+//! stack, or a 12-lead ECG for waveform objects.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api, ApiError, studyUrls } from "../api";
+import { useI18n } from "../i18n/i18n";
+import type { Instance, Series, StudyDetail, Uuid } from "../types";
+import { EcgView } from "./EcgView";
+import { ImageStack } from "./ImageStack";
+import { ViewerIcon } from "./icons";
+import { isWaveform, stackOf, startIndex } from "./stack";
+import { Icon } from "../screens/common";
+import { useFullScreen } from "../hooks";
+import { takeOpening } from "../state/nav";
+import { mainSeries, seriesOrder, startOpening } from "./opening";
+import type { LoadedFrame } from "./frames";
+import { studyDateLabel } from "../state/study";
+import { countsLabel, imagesLabel } from "../screens/StudyCard";
+
+export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => void }) {
+  const { t, lang } = useI18n();
+  const [study, setStudy] = useState<StudyDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState(0);
+  const [instances, setInstances] = useState<Record<string, Instance[]>>({});
+  // Thumbnails wait for the first image: nothing competes with what the user waits for.
+  const [shown, setShown] = useState(false);
+  const [seed, setSeed] = useState<{ index: number; frame: Promise<LoadedFrame> } | null>(null);
+  const onFirstImage = useCallback(() => setShown(true), []);
+  const root = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    const opening = takeOpening(id) ?? startOpening(id);
+    opening.detail.then(
+      async (s) => {
+        if (!live) return;
+        const series = [...s.series].sort(seriesOrder);
+        // Open on the main stack (the series with the most images), not on a scout.
+        const main = mainSeries(series);
+        setStudy({ ...s, series });
+        setSelected(main);
+        // The series on screen first (its first image is what the user waits for), then the
+        // rest for the thumbnails.
+        const load = async (x: Series) => {
+          const list = await api.instances(id, x.series_uid);
+          if (live) setInstances((m) => ({ ...m, [x.series_uid]: list }));
+        };
+        const first = await opening.main.catch(() => null);
+        if (first && live) {
+          setSeed(first.frame ? { index: first.index, frame: first.frame } : null);
+          setInstances((m) => ({ ...m, [first.seriesUid]: first.instances }));
+        } else if (series[main]) await load(series[main]).catch(() => undefined);
+        await new Promise((ok) => setTimeout(ok, 300));
+        for (const x of series.filter((_, i) => i !== main)) await load(x).catch(() => undefined);
+      },
+      (e) => live && setError(e instanceof ApiError && e.status === 410 ? "viewer.expired" : e instanceof ApiError && e.status === 404 ? "viewer.notFound" : "common.error"),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  useFullScreen(root, onClose);
+
+  const series = study?.series[selected];
+  const list = series ? instances[series.series_uid] : undefined;
+  const items = useMemo(() => (list ? stackOf(list) : null), [list]);
+  const waveform = items && items[0] && isWaveform(items[0].sopClass) ? items[0] : null;
+
+  const title = study ? [...new Set([study.modalities.join("/"), study.body_part, study.description].filter(Boolean))].join(" · ") : t("viewer.title");
+
+  return (
+    <div className="viewer" role="dialog" aria-modal="true" aria-labelledby="viewer-title" ref={root} tabIndex={-1}>
+      <header className="viewer-bar">
+        <button type="button" className="icon-button on-dark" aria-label={t("viewer.close")} title={t("viewer.close")} onClick={onClose}>
+          <Icon name="back" />
+        </button>
+        <div className="viewer-titles">
+          <h2 id="viewer-title">{title}</h2>
+          {study && (
+            <span>
+              {[studyDateLabel(study.study_date, lang), t("study.patientTail", { tail: study.patient_tail }), countsLabel(t, study.series_count, study.instance_count)]
+                .filter(Boolean)
+                .join(" · ")}
+            </span>
+          )}
+        </div>
+        {study?.burned_in_risk && (
+          <span className="burned-in" role="note" title={t("study.burnedInHint")}>
+            <ViewerIcon name="warning" size={18} />
+            <span>{t("study.burnedIn")}</span>
+          </span>
+        )}
+      </header>
+      <div className="viewer-body">
+        {study && study.series.length > 0 && (
+          <nav className="series-strip" aria-label={t("viewer.series")}>
+            <ul>
+              {study.series.map((s, i) => {
+                const insts = instances[s.series_uid];
+                const stack = insts ? stackOf(insts) : [];
+                const thumb = stack.length ? stack[startIndex(stack.length)] : null;
+                const ecg = thumb && isWaveform(thumb.sopClass);
+                return (
+                  <li key={s.series_uid}>
+                    <button
+                      type="button"
+                      className={`series-thumb ${i === selected ? "on" : ""}`}
+                      aria-current={i === selected}
+                      onClick={() => setSelected(i)}
+                    >
+                      <span className="thumb-image">
+                        {thumb && !ecg && (shown || waveform) && <img src={studyUrls.rendered(id, thumb.sop, thumb.frame, [96, 96], "jpeg")} alt="" loading="lazy" />}
+                        {ecg && <ViewerIcon name="ecg" size={34} />}
+                        {!thumb && <ViewerIcon name="series" size={28} />}
+                      </span>
+                      <span className="thumb-text">
+                        <strong>{[s.modality, s.series_number !== null ? `#${s.series_number}` : null].filter(Boolean).join(" ")}</strong>
+                        <span>{s.description ?? t("viewer.seriesUntitled")}</span>
+                        <span>{imagesLabel(t, s.instance_count)}</span>
+                      </span>
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+          </nav>
+        )}
+        <main className="viewer-main">
+          {error && (
+            <div className="viewport-status error" role="alert">
+              {t(error as never)}
+            </div>
+          )}
+          {!error && (!study || !items) && <div className="viewport-status" role="status">{t("common.loading")}</div>}
+          {study && series && items && items.length === 0 && <div className="viewport-status">{t("viewer.emptySeries")}</div>}
+          {study && series && waveform && <EcgView key={waveform.sop} study={id} sop={waveform.sop} />}
+          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} />}
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+//! The viewer's toolbar icons (inline SVG paths; no external files, nothing inline-styled).
+
+const PATHS = {
+  scroll: "M12 2 7 7h4v10H7l5 5 5-5h-4V7h4z",
+  window: "M12 3a9 9 0 1 0 0 18V3Zm0 0a9 9 0 0 1 0 18",
+  pan: "M12 2 9 5h2v6H5V9l-3 3 3 3v-2h6v6H9l3 3 3-3h-2v-6h6v2l3-3-3-3v2h-6V5h2z",
+  measure: "M3 17.3 17.3 3 21 6.7 6.7 21 3 17.3Zm3.4-.8 1.4 1.4 1.4-1.4-1.4-1.4-1.4 1.4Zm2.8-2.8 1.4 1.4 1.4-1.4-1.4-1.4-1.4 1.4Zm2.8-2.8 1.4 1.4 1.4-1.4-1.4-1.4-1.4 1.4Zm2.8-2.8 1.4 1.4 1.4-1.4-1.4-1.4-1.4 1.4Z",
+  play: "M8 5v14l11-7z",
+  pause: "M6 5h4v14H6zm8 0h4v14h-4z",
+  reset: "M12 5V2L7 6l5 4V7a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8Z",
+  zoomIn: "M10 4a6 6 0 0 1 4.8 9.6l5.3 5.3-1.4 1.4-5.3-5.3A6 6 0 1 1 10 4Zm-1 3v2H7v2h2v2h2v-2h2V9h-2V7H9Z",
+  zoomOut: "M10 4a6 6 0 0 1 4.8 9.6l5.3 5.3-1.4 1.4-5.3-5.3A6 6 0 1 1 10 4ZM7 9v2h6V9H7Z",
+  warning: "M12 2 1 21h22L12 2Zm1 15h-2v-2h2v2Zm0-4h-2V9h2v4Z",
+  ecg: "M2 12h4l2-5 3 10 3-13 2 8h6v2h-7.5L14 10l-3 11-3-10-1 3H2z",
+  share: "M18 16a3 3 0 0 0-2.4 1.2l-7-3.5a3 3 0 0 0 0-1.4l7-3.5A3 3 0 1 0 15 7l-7 3.5a3 3 0 1 0 0 3L15 17a3 3 0 1 0 3-1Z",
+  series: "M4 6h4v4H4zm6 0h4v4h-4zm6 0h4v4h-4zM4 14h4v4H4zm6 0h4v4h-4zm6 0h4v4h-4z",
+} as const;
+
+export type ViewerIconName = keyof typeof PATHS;
+
+export function ViewerIcon({ name, size = 22 }: { name: ViewerIconName; size?: number }) {
+  return (
+    <svg viewBox="0 0 24 24" width={size} height={size} focusable="false" aria-hidden="true">
+      {name === "window" ? (
+        <>
+          <circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" strokeWidth="2" />
+          <path fill="currentColor" d="M12 3a9 9 0 0 0 0 18Z" />
+        </>
+      ) : (
+        <path fill="currentColor" d={PATHS[name]} />
+      )}
+    </svg>
+  );
+}

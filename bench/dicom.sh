@@ -58,7 +58,23 @@ renkei_one=$(timed send_one RENKEI 11192); kill $r1
 run_renkei r4 11193; r4=$!
 renkei_four=$(timed send_four RENKEI 11193); kill $r4
 
+# Through an edge gateway: storescu → gateway (de-identify, seal, queue) → STOW-RS → server.
+run_renkei rg 11194; rg=$!
+base=$(grep -o 'http://[0-9.:]*' "$work/rg.out" | head -1)
+token=$("$bin" admin --data-dir "$work/rg" create-gateway --org bench --name bench | sed -n 's/^token: //p')
+RENKEI_GATEWAY_TOKEN=$token RENKEI_LOG=warn "$bin" gateway --server "$base" --data-dir "$work/gw" \
+  --dicom-listen 127.0.0.1:11195 >"$work/gw.out" 2>/dev/null & gw=$!
+until grep -q "DICOM listening" "$work/gw.out" 2>/dev/null; do sleep 0.05; done
+wait_drained() {
+  until "$bin" gateway status --json --data-dir "$work/gw" | grep -q '"sent_total": 300'; do sleep 0.05; done
+}
+gateway_intake=$(timed send_one RENKEI 11195)
+gateway_drain=$(timed wait_drained)
+gateway_end=$(awk -v a="$gateway_intake" -v b="$gateway_drain" 'BEGIN {printf "%.2f", a + b}')
+kill $gw $rg
+
 rate() { awk -v n=300 -v s="$1" 'BEGIN {printf "%.0f", n / s}'; }
 echo "300 instances, ${total_mb} MB"
 echo "storescp (files):        1 association ${dcmtk_one} s ($(rate "$dcmtk_one")/s), 4 associations ${dcmtk_four} s ($(rate "$dcmtk_four")/s)"
 echo "renkei (de-id+enc+index): 1 association ${renkei_one} s ($(rate "$renkei_one")/s), 4 associations ${renkei_four} s ($(rate "$renkei_four")/s)"
+echo "gateway, 1 association:  taken and queued ${gateway_intake} s ($(rate "$gateway_intake")/s), all on the server ${gateway_end} s ($(rate "$gateway_end")/s)"

@@ -96,6 +96,83 @@ impl DicomPeer {
     }
 }
 
+/// An edge gateway of an organization: receives DICOM inside the hospital, de-identifies it
+/// there and forwards it. Its token is shown once, when it is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Gateway {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// A name the admins recognize, e.g. `main-building`.
+    pub name: String,
+    pub created_at: Timestamp,
+    /// When it last called the server (to the minute).
+    pub last_seen_at: Option<Timestamp>,
+}
+
+/// What the server tells a gateway (`GET /api/v1/gateway/config`): everything it needs to
+/// receive and de-identify exactly as the server would, so an instance gets the same new UIDs
+/// whichever way it came.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GatewayConfig {
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub gateway_name: String,
+    /// The organization's de-identification key (UID remapping, date shift), base64.
+    pub deid_secret: String,
+    /// Patient ID digits kept (organization policy).
+    pub patient_id_digits: u8,
+    /// The largest instance the server takes, in bytes.
+    pub max_instance_bytes: u64,
+    /// The PACS and modalities allowed to send (AE title + address ranges).
+    pub peers: Vec<DicomPeer>,
+}
+
+/// What an admin gives to add a gateway.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGateway {
+    pub name: String,
+}
+
+impl NewGateway {
+    /// The gateway, once its name is checked: 1–64 letters, digits, `-`, `_` or `.`.
+    pub fn build(&self, org_id: Uuid, now: Timestamp) -> Result<Gateway, DomainError> {
+        let name = self.name.trim();
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid {
+            return Err(DomainError::invalid(
+                "invalid_gateway_name",
+                "a gateway name is 1 to 64 letters, digits, '-', '_' or '.'",
+            ));
+        }
+        Ok(Gateway {
+            id: crate::new_id(),
+            org_id,
+            name: name.to_owned(),
+            created_at: now,
+            last_seen_at: None,
+        })
+    }
+}
+
+/// The peer calling as `calling_ae` from `ip` among `peers` (by AE title), or why it may not
+/// associate (logged, never sent).
+pub fn admitted_peer<'a>(
+    peers: &'a std::collections::HashMap<String, DicomPeer>,
+    calling_ae: &str,
+    ip: IpAddr,
+) -> Result<&'a DicomPeer, &'static str> {
+    let peer = peers.get(calling_ae.trim()).ok_or("unknown AE title")?;
+    if !peer.admits(ip) {
+        return Err("address outside the peer's allowed ranges");
+    }
+    Ok(peer)
+}
+
 /// What an admin gives to add a peer.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

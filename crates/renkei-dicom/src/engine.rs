@@ -120,6 +120,19 @@ fn deidentify_dataset(
         declare_utf8(obj, true);
     }
 
+    let mut report = describe(obj, walk.patient_id_tail, profile.edition.as_str())?;
+    report.attributes_removed = walk.removed;
+    report.private_attributes_removed = walk.private_removed;
+    report.attributes_replaced = walk.replaced;
+    Ok(report)
+}
+
+/// The facts of a de-identified data set, read from it (the counts of changes are zero).
+pub(crate) fn describe(
+    obj: &InMemDicomObject,
+    patient_id_tail: String,
+    profile_edition: &'static str,
+) -> Result<DeidReport, DeidError> {
     let sop_instance_uid = text_value(obj, SOP_INSTANCE_UID)
         .ok_or_else(|| DeidError::missing(SOP_INSTANCE_UID, "SOP Instance UID"))?;
     let number_of_frames = match text_value(obj, NUMBER_OF_FRAMES) {
@@ -130,21 +143,21 @@ fn deidentify_dataset(
         study_instance_uid: text_value(obj, STUDY_INSTANCE_UID),
         series_instance_uid: text_value(obj, SERIES_INSTANCE_UID),
         sop_instance_uid,
-        patient_id_tail: walk.patient_id_tail,
+        patient_id_tail,
         modality: text_value(obj, MODALITY),
         body_part: text_value(obj, BODY_PART_EXAMINED),
         study_date: text_value(obj, STUDY_DATE),
         number_of_frames,
         burned_in_risk: burned_in_risk(obj),
-        attributes_removed: walk.removed,
-        private_attributes_removed: walk.private_removed,
-        attributes_replaced: walk.replaced,
-        profile_edition: profile.edition.as_str(),
+        attributes_removed: 0,
+        private_attributes_removed: 0,
+        attributes_replaced: 0,
+        profile_edition,
     })
 }
 
 /// The first value of a text attribute, trimmed; `None` when absent or empty.
-fn text_value(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+pub(crate) fn text_value(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let value = obj.get(tag)?.value().to_str().ok()?;
     let trimmed = value.trim_matches([' ', '\0']);
     let first = trimmed.split('\\').next().unwrap_or("").trim();

@@ -14,6 +14,10 @@ pub enum DeidError {
     /// The object nests sequences deeper than the engine accepts.
     #[error("sequences are nested more than {limit} levels deep")]
     TooDeep { limit: usize },
+    /// An instance said to be de-identified already lacks renkei's markers or still holds
+    /// what de-identification removes.
+    #[error("the instance is not de-identified: {reason}")]
+    NotDeidentified { reason: &'static str },
     /// The bundled confidentiality profile table could not be parsed (a build defect).
     #[error("confidentiality profile table is invalid: {0}")]
     ProfileTable(String),
@@ -26,6 +30,7 @@ impl DeidError {
             DeidError::MalformedElement { .. } => "dicom_malformed_element",
             DeidError::MissingAttribute { .. } => "dicom_missing_attribute",
             DeidError::TooDeep { .. } => "dicom_too_deep",
+            DeidError::NotDeidentified { .. } => "dicom_not_deidentified",
             DeidError::ProfileTable(_) => "deid_profile_table_invalid",
         }
     }

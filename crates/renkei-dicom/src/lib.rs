@@ -8,15 +8,18 @@ pub mod context;
 pub mod dates;
 pub mod engine;
 pub mod error;
+pub mod json;
 pub mod patient_id;
 pub mod prepare;
 pub mod private;
 pub mod profile;
+pub mod qido;
 pub mod render;
 pub mod report;
 pub mod scp;
 pub mod scrub;
 pub mod uid;
+pub mod verify;
 
 pub use context::{DateMode, DeidContext};
 pub use engine::{Deidentify, deidentify};

@@ -5,7 +5,8 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
-use crate::{DeidContext, DeidReport, deidentify};
+use crate::verify::verify_deidentified;
+use crate::{DeidContext, DeidError, DeidReport, deidentify};
 
 /// Why received bytes cannot be stored; the message never holds patient data.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,9 @@ pub enum PrepareError {
     /// De-identification refused it.
     #[error("de-identification failed: {0}")]
     Deidentification(String),
+    /// It was sent as de-identified already, but is not (see [`verify_deidentified`]).
+    #[error("the instance is not de-identified: {0}")]
+    NotDeidentified(String),
     /// Writing the de-identified object failed.
     #[error("the de-identified object could not be written")]
     Unwritable,
@@ -31,6 +35,7 @@ impl PrepareError {
             PrepareError::Unreadable => "dicom_unreadable",
             PrepareError::Missing(_) => "dicom_missing_attribute",
             PrepareError::Deidentification(_) => "dicom_deidentification_failed",
+            PrepareError::NotDeidentified(_) => "dicom_not_deidentified",
             PrepareError::Unwritable => "dicom_unwritable",
         }
     }
@@ -65,19 +70,50 @@ fn number(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<i64> {
 /// Parses a Part 10 file (with or without its 128-byte preamble), de-identifies it under `ctx`
 /// and writes it back.
 pub fn prepare(bytes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError> {
-    let mut obj = OpenFileOptions::new()
-        .read_preamble(ReadPreamble::Auto)
-        .from_reader(bytes)
-        .map_err(|_| PrepareError::Unreadable)?;
+    let mut obj = parse(bytes)?;
     let report = deidentify(&mut obj, ctx)
         .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
+    let mut out = Vec::with_capacity(bytes.len());
+    obj.write_all(&mut out)
+        .map_err(|_| PrepareError::Unwritable)?;
+    finish(&obj, report, out)
+}
+
+/// Accepts a Part 10 file that a renkei gateway of the organization de-identified already
+/// (checked by [`verify_deidentified`], which refuses anything else); its bytes are kept as
+/// they are.
+pub fn accept_deidentified(
+    bytes: Vec<u8>,
+    max_patient_id_digits: u8,
+) -> Result<Prepared, PrepareError> {
+    let obj = parse(&bytes)?;
+    let report = verify_deidentified(&obj, max_patient_id_digits).map_err(|e| match e {
+        DeidError::NotDeidentified { reason } => PrepareError::NotDeidentified(reason.into()),
+        other => PrepareError::Deidentification(other.code().to_owned()),
+    })?;
+    finish(&obj, report, bytes)
+}
+
+fn parse(bytes: &[u8]) -> Result<DefaultDicomObject, PrepareError> {
+    OpenFileOptions::new()
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(bytes)
+        .map_err(|_| PrepareError::Unreadable)
+}
+
+/// The index facts of a de-identified object, with the bytes to store.
+fn finish(
+    obj: &DefaultDicomObject,
+    report: DeidReport,
+    bytes: Vec<u8>,
+) -> Result<Prepared, PrepareError> {
     if report.study_instance_uid.is_none() {
         return Err(PrepareError::Missing("Study Instance UID"));
     }
     if report.series_instance_uid.is_none() {
         return Err(PrepareError::Missing("Series Instance UID"));
     }
-    let sop_class_uid = text(&obj, tags::SOP_CLASS_UID)
+    let sop_class_uid = text(obj, tags::SOP_CLASS_UID)
         .or_else(|| {
             Some(
                 obj.meta()
@@ -93,17 +129,14 @@ pub fn prepare(bytes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError
         .transfer_syntax()
         .trim_end_matches('\0')
         .to_owned();
-    let mut out = Vec::with_capacity(bytes.len());
-    obj.write_all(&mut out)
-        .map_err(|_| PrepareError::Unwritable)?;
     Ok(Prepared {
         sop_class_uid,
         transfer_syntax,
-        series_number: number(&obj, tags::SERIES_NUMBER),
-        instance_number: number(&obj, tags::INSTANCE_NUMBER),
-        study_description: text(&obj, tags::STUDY_DESCRIPTION),
-        series_description: text(&obj, tags::SERIES_DESCRIPTION),
-        bytes: out,
+        series_number: number(obj, tags::SERIES_NUMBER),
+        instance_number: number(obj, tags::INSTANCE_NUMBER),
+        study_description: text(obj, tags::STUDY_DESCRIPTION),
+        series_description: text(obj, tags::SERIES_DESCRIPTION),
+        bytes,
         report,
     })
 }

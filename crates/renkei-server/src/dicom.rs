@@ -16,10 +16,11 @@ use renkei_core::media::expiry;
 use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
-use renkei_dicom::prepare::{PrepareError, prepare};
+use renkei_dicom::prepare::{PrepareError, accept_deidentified, prepare};
 use renkei_store::blobs::{BlobError, BlobStore};
-use renkei_store::{Indexed, Store, StoreError};
+use renkei_store::{IndexRequest, Indexed, Store, StoreError};
 
+use crate::dicom_index::IndexWriter;
 use crate::error::{ApiError, ApiResult, OrApi};
 
 /// The label an organization's UID-mapping secret is sealed under.
@@ -36,6 +37,18 @@ pub enum IngestFailure {
     DoesNotMatch(String),
     /// Storage failed (C-STORE 0xA700).
     OutOfResources(String),
+    /// Sent by a gateway as de-identified, but it is not (C-STORE 0xC000); never stored.
+    NotDeidentified(String),
+}
+
+/// Where an instance comes from, which decides what is done to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestSource {
+    /// From a PACS, a modality or a user: still identified, de-identified here.
+    Identified,
+    /// From a gateway of the organization, which de-identified it with the organization's key
+    /// and rules: checked, then stored as it is (de-identifying twice would remap UIDs again).
+    Gateway,
 }
 
 impl IngestFailure {
@@ -55,6 +68,11 @@ impl IngestFailure {
             IngestFailure::OutOfResources(m) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable",
+                m.clone(),
+            ),
+            IngestFailure::NotDeidentified(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "dicom_not_deidentified",
                 m.clone(),
             ),
         }
@@ -81,6 +99,10 @@ pub struct DicomService {
     /// Recently opened instances, parsed, so scrolling a stack or playing a cine does not
     /// decrypt and parse the file per frame. In memory only; emptied by every sweep.
     pub opened: Arc<Mutex<OpenedInstances>>,
+    /// Indexes instances, several per transaction when they arrive together.
+    pub index: IndexWriter,
+    /// Organizations' de-identification secrets once opened (they never change).
+    pub secrets: Arc<Mutex<HashMap<Uuid, [u8; 32]>>>,
 }
 
 /// Parsed instances by (study, SOP Instance UID).
@@ -95,8 +117,20 @@ fn storage(e: impl std::fmt::Display) -> IngestFailure {
 }
 
 impl DicomService {
-    /// The organization's de-identification rules, with its UID secret (made on first use).
-    pub async fn context(&self, org: &Organization) -> Result<DeidContext, IngestFailure> {
+    /// The service over `store` and `blobs`, with its index writer (call within a Tokio
+    /// runtime).
+    pub fn new(store: Store, blobs: BlobStore) -> DicomService {
+        DicomService {
+            index: IndexWriter::start(store.clone()),
+            store,
+            blobs,
+            opened: Default::default(),
+            secrets: Default::default(),
+        }
+    }
+
+    /// The organization's UID secret from the store (made on first use).
+    async fn open_secret(&self, org: &Organization) -> Result<[u8; 32], IngestFailure> {
         let label = format!("{DEID_SECRET}:{}", org.id);
         let sealed = match self.store.org_secret(org.id, DEID_SECRET).await {
             Ok(sealed) => sealed,
@@ -111,34 +145,62 @@ impl DicomService {
             }
             Err(e) => return Err(storage(e)),
         };
-        let secret = self.blobs.open_secret(&sealed, &label).map_err(storage)?;
+        self.blobs.open_secret(&sealed, &label).map_err(storage)
+    }
+
+    /// The organization's de-identification rules, with its UID secret (made on first use).
+    pub async fn context(&self, org: &Organization) -> Result<DeidContext, IngestFailure> {
+        let known = self
+            .secrets
+            .lock()
+            .ok()
+            .and_then(|s| s.get(&org.id).copied());
+        let secret = match known {
+            Some(secret) => secret,
+            None => {
+                let secret = self.open_secret(org).await?;
+                if let Ok(mut secrets) = self.secrets.lock() {
+                    secrets.insert(org.id, secret);
+                }
+                secret
+            }
+        };
         let mut ctx = DeidContext::new(secret);
         ctx.patient_id_digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
         Ok(ctx)
     }
 
-    /// De-identifies, encrypts and indexes one Part 10 file; durable when this returns Ok.
-    /// A resend of a stored instance is a duplicate and changes nothing.
+    /// De-identifies (or, from a gateway, checks), encrypts and indexes one Part 10 file;
+    /// durable when this returns Ok. A resend of a stored instance is a duplicate and changes
+    /// nothing.
     pub async fn ingest(
         &self,
         org: &Organization,
         bytes: Vec<u8>,
+        source: IngestSource,
     ) -> Result<Ingested, IngestFailure> {
         let started = std::time::Instant::now();
-        let ctx = self.context(org).await?;
         let stage = |name: &'static str, since: std::time::Instant| {
             metrics::histogram!("renkei_dicom_ingest_seconds", "stage" => name)
                 .record(since.elapsed().as_secs_f64());
             std::time::Instant::now()
         };
-        let at = stage("context", started);
-        let prepared = tokio::task::spawn_blocking(move || prepare(&bytes, &ctx))
-            .await
-            .map_err(storage)?
-            .map_err(|e| match e {
-                PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
-                _ => IngestFailure::CannotUnderstand(e.to_string()),
-            })?;
+        let prepared = match source {
+            IngestSource::Identified => {
+                let ctx = self.context(org).await?;
+                tokio::task::spawn_blocking(move || prepare(&bytes, &ctx)).await
+            }
+            IngestSource::Gateway => {
+                let digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
+                tokio::task::spawn_blocking(move || accept_deidentified(bytes, digits)).await
+            }
+        }
+        .map_err(storage)?
+        .map_err(|e| match e {
+            PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
+            PrepareError::NotDeidentified(_) => IngestFailure::NotDeidentified(e.to_string()),
+            _ => IngestFailure::CannotUnderstand(e.to_string()),
+        })?;
         let report = &prepared.report;
         let entry = IndexedInstance {
             study_uid: report.study_instance_uid.clone().unwrap_or_default(),
@@ -158,7 +220,7 @@ impl DicomService {
             burned_in_risk: report.burned_in_risk,
             size: prepared.bytes.len() as i64,
         };
-        let at = stage("deidentify", at);
+        let at = stage("deidentify", started);
         let object = format!("dicom-{}", new_id());
         let stored = self
             .blobs
@@ -167,11 +229,14 @@ impl DicomService {
             .map_err(storage)?;
         let at = stage("encrypt_store", at);
         let expires = expiry(Timestamp::now(), org.policy.retention_days);
-        let indexed = match self
-            .store
-            .index_instance(org.id, &entry, &object, &stored.key, expires)
-            .await
-        {
+        let request = IndexRequest {
+            org_id: org.id,
+            entry: entry.clone(),
+            object_id: object.clone(),
+            key: stored.key,
+            expires_at: expires,
+        };
+        let indexed = match self.index.index(request).await {
             Ok(indexed) => indexed,
             Err(e) => {
                 let _ = self.blobs.delete(&object).await;

@@ -7,14 +7,14 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use renkei_core::Uuid;
-use renkei_core::dicom::DicomPeer;
+use renkei_core::dicom::{DicomPeer, admitted_peer};
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
     StoreOutcome,
 };
 use renkei_store::Store;
 
-use crate::dicom::{DicomService, IngestFailure};
+use crate::dicom::{DicomService, IngestFailure, IngestSource};
 
 /// How often the peer directory is re-read, so peers added or removed (by the API or the
 /// command line, on any node) take effect.
@@ -68,16 +68,10 @@ impl Gatekeeper for PeerDirectory {
         let peers = self.peers.read().map_err(|_| Rejection::Unavailable {
             reason: "directory unavailable".into(),
         })?;
-        let known = peers
-            .get(calling_ae.trim())
-            .ok_or_else(|| Rejection::UnknownCaller {
-                reason: "unknown AE title".into(),
+        let known =
+            admitted_peer(&peers, calling_ae, peer).map_err(|reason| Rejection::UnknownCaller {
+                reason: reason.into(),
             })?;
-        if !known.admits(peer) {
-            return Err(Rejection::UnknownCaller {
-                reason: "address outside the peer's allowed ranges".into(),
-            });
-        }
         Ok(Caller {
             calling_ae: known.ae_title.clone(),
             peer,
@@ -104,11 +98,16 @@ impl InstanceSink for IngestSink {
                 .org(org_id)
                 .await
                 .map_err(|_| StoreFailure::out_of_resources("organization unavailable"))?;
-            match self.dicom.ingest(&org, instance.file).await {
+            match self
+                .dicom
+                .ingest(&org, instance.file, IngestSource::Identified)
+                .await
+            {
                 Ok(_) => Ok(StoreOutcome::Stored),
                 Err(IngestFailure::CannotUnderstand(m)) => Err(StoreFailure::cannot_understand(m)),
                 Err(IngestFailure::DoesNotMatch(m)) => Err(StoreFailure::does_not_match(m)),
                 Err(IngestFailure::OutOfResources(m)) => Err(StoreFailure::out_of_resources(m)),
+                Err(IngestFailure::NotDeidentified(m)) => Err(StoreFailure::cannot_understand(m)),
             }
         })
     }

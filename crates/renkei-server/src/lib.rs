@@ -5,9 +5,12 @@ pub mod admin;
 pub mod auth;
 pub mod bootstrap;
 pub mod dicom;
+pub mod dicom_index;
 pub mod dicom_scp;
+pub mod dicomweb;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod media;
 pub mod messaging;
 mod observe;
@@ -72,6 +75,8 @@ pub struct AppState {
     pub messaging: Arc<Messaging>,
     pub media: MediaService,
     pub dicom: DicomService,
+    /// DICOMweb's metadata cache and pixel-view audit throttle.
+    pub dicomweb: dicomweb::DicomWebCache,
 }
 
 impl AppState {
@@ -80,16 +85,13 @@ impl AppState {
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
         AppState {
             messaging: Messaging::start(store.clone()),
-            dicom: DicomService {
-                store: store.clone(),
-                blobs: blobs.clone(),
-                opened: Default::default(),
-            },
+            dicom: DicomService::new(store.clone(), blobs.clone()),
             media: MediaService {
                 store: store.clone(),
                 blobs,
                 limits: renkei_media::Limits::default(),
             },
+            dicomweb: Default::default(),
             store,
             limiter: Arc::new(RateLimiter::new(settings.login_attempts_per_minute)),
             settings: Arc::new(settings),

@@ -26,11 +26,11 @@ fn peer_from_row(row: &AnyRow) -> Result<DicomPeer, StoreError> {
     })
 }
 
-const STUDY_COLUMNS: &str =
+pub(crate) const STUDY_COLUMNS: &str =
     "SELECT id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
     burned_in_risk, series_count, instance_count, created_at, expires_at, expired_at FROM studies";
 
-fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
+pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
     let modalities: String = row.try_get("modalities")?;
     Ok(Study {
         id: uuid(row, "id")?,
@@ -155,130 +155,19 @@ impl Store {
         self.org_secret(org_id, purpose).await
     }
 
-    /// Indexes a stored instance with its object's sealed key, creating the study and series
-    /// as needed, in one transaction. A resend of an indexed instance changes nothing.
-    pub async fn index_instance(
+    /// Indexes instances in one transaction (one disk flush for all): each is new, or already
+    /// there (a resend). All or none: on error nothing of the batch is indexed.
+    pub async fn index_instances(
         &self,
-        org_id: Uuid,
-        entry: &IndexedInstance,
-        object_id: &str,
-        key: &WrappedKey,
-        expires_at: Timestamp,
-    ) -> Result<Indexed, StoreError> {
+        requests: &[IndexRequest],
+    ) -> Result<Vec<Indexed>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let now = Timestamp::now();
-        let existing =
-            sqlx::query("SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2")
-                .bind(org_id.to_string())
-                .bind(&entry.study_uid)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let study = match &existing {
-            Some(row) => uuid(row, "id")?,
-            None => {
-                let id = renkei_core::new_id();
-                sqlx::query(
-                    "INSERT INTO studies (id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
-                         burned_in_risk, series_count, instance_count, created_at, updated_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, '', $6, $7, 0, 0, 0, $8, $8, $9)",
-                )
-                .bind(id.to_string())
-                .bind(org_id.to_string())
-                .bind(&entry.study_uid)
-                .bind(&entry.patient_tail)
-                .bind(&entry.study_date)
-                .bind(&entry.body_part)
-                .bind(&entry.study_description)
-                .bind(now.millis())
-                .bind(expires_at.millis())
-                .execute(&mut *tx)
-                .await?;
-                Self::count_in(
-                    &mut tx,
-                    org_id,
-                    renkei_core::stats::Metric::Studies,
-                    None,
-                    1,
-                )
-                .await?;
-                id
-            }
-        };
-        let dup =
-            sqlx::query("SELECT 1 AS one FROM instances WHERE study_id = $1 AND sop_uid = $2")
-                .bind(study.to_string())
-                .bind(&entry.sop_uid)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if dup.is_some() {
-            tx.commit().await?;
-            return Ok(Indexed::Existing { study });
+        let mut indexed = Vec::with_capacity(requests.len());
+        for request in requests {
+            indexed.push(index_in(&mut tx, request).await?);
         }
-        let series_new = sqlx::query(
-            "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
-             VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (study_id, series_uid) DO NOTHING",
-        )
-        .bind(study.to_string())
-        .bind(&entry.series_uid)
-        .bind(&entry.modality)
-        .bind(entry.series_number)
-        .bind(&entry.series_description)
-        .bind(&entry.body_part)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query("UPDATE series SET instance_count = instance_count + 1 WHERE study_id = $1 AND series_uid = $2")
-            .bind(study.to_string())
-            .bind(&entry.series_uid)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO instances (study_id, series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size,
-                 object_id, key_version, sealed_key, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(study.to_string())
-        .bind(&entry.series_uid)
-        .bind(&entry.sop_uid)
-        .bind(&entry.sop_class)
-        .bind(entry.instance_number)
-        .bind(entry.frames)
-        .bind(&entry.transfer_syntax)
-        .bind(entry.size)
-        .bind(object_id)
-        .bind(i64::from(key.version))
-        .bind(&key.sealed)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
-        let mut modalities: Vec<String> = existing
-            .as_ref()
-            .map(|r| r.try_get::<String, _>("modalities"))
-            .transpose()?
-            .unwrap_or_default()
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if let Some(m) = &entry.modality
-            && !modalities.contains(m)
-        {
-            modalities.push(m.clone());
-        }
-        sqlx::query(
-            "UPDATE studies SET instance_count = instance_count + 1, series_count = series_count + $1, modalities = $2,
-                 burned_in_risk = CASE WHEN $3 = 1 THEN 1 ELSE burned_in_risk END, updated_at = $4
-             WHERE id = $5",
-        )
-        .bind(series_new as i64)
-        .bind(modalities.join(","))
-        .bind(i64::from(entry.burned_in_risk))
-        .bind(now.millis())
-        .bind(study.to_string())
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(Indexed::New { study })
+        Ok(indexed)
     }
 
     /// One study.
@@ -504,4 +393,129 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// One instance to index: its facts and its encrypted object.
+#[derive(Debug, Clone)]
+pub struct IndexRequest {
+    pub org_id: Uuid,
+    pub entry: IndexedInstance,
+    pub object_id: String,
+    pub key: WrappedKey,
+    pub expires_at: Timestamp,
+}
+
+/// Indexes one instance inside `tx`.
+async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreError> {
+    let entry = &request.entry;
+    let now = Timestamp::now();
+    let existing =
+        sqlx::query("SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2")
+            .bind(request.org_id.to_string())
+            .bind(&entry.study_uid)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let study = match &existing {
+        Some(row) => uuid(row, "id")?,
+        None => {
+            let id = renkei_core::new_id();
+            sqlx::query(
+                    "INSERT INTO studies (id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
+                         burned_in_risk, series_count, instance_count, created_at, updated_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, '', $6, $7, 0, 0, 0, $8, $8, $9)",
+                )
+                .bind(id.to_string())
+                .bind(request.org_id.to_string())
+                .bind(&entry.study_uid)
+                .bind(&entry.patient_tail)
+                .bind(&entry.study_date)
+                .bind(&entry.body_part)
+                .bind(&entry.study_description)
+                .bind(now.millis())
+                .bind(request.expires_at.millis())
+                .execute(&mut **tx)
+                .await?;
+            Store::count_in(
+                tx,
+                request.org_id,
+                renkei_core::stats::Metric::Studies,
+                None,
+                1,
+            )
+            .await?;
+            id
+        }
+    };
+    let dup = sqlx::query("SELECT 1 AS one FROM instances WHERE study_id = $1 AND sop_uid = $2")
+        .bind(study.to_string())
+        .bind(&entry.sop_uid)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if dup.is_some() {
+        return Ok(Indexed::Existing { study });
+    }
+    let series_new = sqlx::query(
+            "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
+             VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (study_id, series_uid) DO NOTHING",
+        )
+        .bind(study.to_string())
+        .bind(&entry.series_uid)
+        .bind(&entry.modality)
+        .bind(entry.series_number)
+        .bind(&entry.series_description)
+        .bind(&entry.body_part)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    sqlx::query("UPDATE series SET instance_count = instance_count + 1 WHERE study_id = $1 AND series_uid = $2")
+            .bind(study.to_string())
+            .bind(&entry.series_uid)
+            .execute(&mut **tx)
+            .await?;
+    sqlx::query(
+            "INSERT INTO instances (study_id, series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size,
+                 object_id, key_version, sealed_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(study.to_string())
+        .bind(&entry.series_uid)
+        .bind(&entry.sop_uid)
+        .bind(&entry.sop_class)
+        .bind(entry.instance_number)
+        .bind(entry.frames)
+        .bind(&entry.transfer_syntax)
+        .bind(entry.size)
+        .bind(&request.object_id)
+        .bind(i64::from(request.key.version))
+        .bind(&request.key.sealed)
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+    let mut modalities: Vec<String> = existing
+        .as_ref()
+        .map(|r| r.try_get::<String, _>("modalities"))
+        .transpose()?
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(m) = &entry.modality
+        && !modalities.contains(m)
+    {
+        modalities.push(m.clone());
+    }
+    sqlx::query(
+            "UPDATE studies SET instance_count = instance_count + 1, series_count = series_count + $1, modalities = $2,
+                 burned_in_risk = CASE WHEN $3 = 1 THEN 1 ELSE burned_in_risk END, updated_at = $4
+             WHERE id = $5",
+        )
+        .bind(series_new as i64)
+        .bind(modalities.join(","))
+        .bind(i64::from(entry.burned_in_risk))
+        .bind(now.millis())
+        .bind(study.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(Indexed::New { study })
 }

@@ -9,7 +9,9 @@ mod audit;
 pub mod blobs;
 mod conversations;
 mod dicom;
+mod dicomweb;
 mod error;
+mod gateways;
 mod media;
 mod messages;
 mod migrate;
@@ -30,7 +32,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditFilter;
 pub use conversations::ConversationSummary;
-pub use dicom::Indexed;
+pub use dicom::{IndexRequest, Indexed};
 pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
 pub use sessions::SessionRecord;

@@ -18,6 +18,7 @@ const MEDIA: &str = include_str!("../migrations/0004_media.sql");
 const DICOM: &str = include_str!("../migrations/0005_dicom.sql");
 const RETENTION: &str = include_str!("../migrations/0006_conversation_retention.sql");
 const ADMINISTRATION: &str = include_str!("../migrations/0007_administration.sql");
+const GATEWAYS: &str = include_str!("../migrations/0010_gateways.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -61,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "administration",
         sqlite: ADMINISTRATION,
         postgres: ADMINISTRATION,
+    },
+    Migration {
+        version: 10,
+        name: "gateways",
+        sqlite: GATEWAYS,
+        postgres: GATEWAYS,
     },
 ];
 

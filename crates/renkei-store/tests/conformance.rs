@@ -49,6 +49,7 @@ on_both_backends!(
     timeline_replays_edits_deletions_and_membership,
     read_marks_only_move_forward,
     search_finds_parts_of_words_in_member_conversations_only,
+    instances_indexed_together_commit_together_and_resends_are_found,
     usage_counters_follow_what_is_created,
     seats_follow_every_lifecycle_change,
     an_import_with_one_stale_row_keeps_none,
@@ -591,6 +592,71 @@ async fn search_finds_parts_of_words_in_member_conversations_only(store: &Store,
     assert_eq!(found("100%", &b).await, vec![4]);
     assert_eq!(found("%", &b).await, vec![4], "wildcards are literal");
     assert!(found("\"quoted\"", &a).await.is_empty());
+}
+
+fn instance(study: &str, series: &str, sop: &str) -> renkei_store::IndexRequest {
+    renkei_store::IndexRequest {
+        org_id: renkei_core::Uuid::nil(),
+        entry: renkei_core::dicom::IndexedInstance {
+            study_uid: study.into(),
+            series_uid: series.into(),
+            sop_uid: sop.into(),
+            sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
+            transfer_syntax: "1.2.840.10008.1.2.1".into(),
+            patient_tail: "5678".into(),
+            study_date: Some("20240102".into()),
+            modality: Some("CT".into()),
+            body_part: None,
+            study_description: None,
+            series_description: None,
+            series_number: Some(1),
+            instance_number: Some(1),
+            frames: 1,
+            burned_in_risk: false,
+            size: 10,
+        },
+        object_id: format!("dicom-{sop}"),
+        key: renkei_store::blobs::WrappedKey {
+            version: 1,
+            sealed: "sealed".into(),
+        },
+        expires_at: Timestamp::now().plus_secs(3600),
+    }
+}
+
+async fn instances_indexed_together_commit_together_and_resends_are_found(
+    store: &Store,
+    _url: &str,
+) {
+    use renkei_store::Indexed;
+    let org = org(store, "imaging").await;
+    let with_org = |mut r: renkei_store::IndexRequest| {
+        r.org_id = org.id;
+        r
+    };
+    // One batch: two new instances in two series, then a resend of the first.
+    let batch = [
+        with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.1")),
+        with_org(instance("1.2.3", "1.2.3.2", "1.2.3.2.1")),
+        with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.1")),
+    ];
+    let indexed = store.index_instances(&batch).await.unwrap();
+    let Indexed::New { study } = indexed[0] else {
+        panic!("{indexed:?}")
+    };
+    assert_eq!(indexed[1], Indexed::New { study });
+    assert_eq!(indexed[2], Indexed::Existing { study });
+    let found = store.study(study).await.unwrap();
+    assert_eq!((found.series_count, found.instance_count), (2, 2));
+
+    // A batch with an instance the database refuses (an organization that does not exist)
+    // indexes nothing at all.
+    let mut foreign = instance("9.9.9", "9.9.9.1", "9.9.9.1.1");
+    foreign.org_id = renkei_core::new_id();
+    let refused = [with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.2")), foreign];
+    assert!(store.index_instances(&refused).await.is_err());
+    let after = store.study(study).await.unwrap();
+    assert_eq!(after.instance_count, 2, "nothing of a failed batch remains");
 }
 
 /// The counters of `org` this month: (metric, department, value).

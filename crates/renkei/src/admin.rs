@@ -138,6 +138,27 @@ pub enum AdminCommand {
         #[arg(long)]
         ae_title: String,
     },
+    /// Add an edge gateway to an organization; prints its token once (give it to
+    /// `renkei gateway` as RENKEI_GATEWAY_TOKEN).
+    CreateGateway {
+        #[arg(long)]
+        org: String,
+        /// A name the admins recognize, e.g. main-building
+        #[arg(long)]
+        name: String,
+    },
+    /// List an organization's edge gateways.
+    ListGateways {
+        #[arg(long)]
+        org: String,
+    },
+    /// Remove an edge gateway: its token stops working at once.
+    RemoveGateway {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
     /// Destroy every medium and study whose retention has run out by now (or by --as-of, to
     /// purge early: e.g. after an incident). The server also does this every minute.
     ExpireMedia {
@@ -380,6 +401,36 @@ async fn execute(
                 .map_err(describe)?;
             println!("{ae_title} removed");
         }
+        AdminCommand::CreateGateway { org, name } => {
+            let org = org_by_slug(store, &org).await?;
+            let input = renkei_core::dicom::NewGateway { name };
+            let (gateway, token) =
+                renkei_server::gateway::create_gateway(store, None, &org, &input)
+                    .await
+                    .map_err(describe)?;
+            println!(
+                "gateway {} of {} added; its token (shown once):",
+                gateway.name, org.slug
+            );
+            println!("token: {token}");
+        }
+        AdminCommand::ListGateways { org } => {
+            let org = org_by_slug(store, &org).await?;
+            for gateway in store.gateways(org.id).await.map_err(|e| e.to_string())? {
+                let seen = gateway
+                    .last_seen_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!("{:<24} last seen {seen}", gateway.name);
+            }
+        }
+        AdminCommand::RemoveGateway { org, name } => {
+            let org = org_by_slug(store, &org).await?;
+            renkei_server::gateway::remove_gateway(store, None, org.id, &name)
+                .await
+                .map_err(describe)?;
+            println!("gateway {name} removed");
+        }
         AdminCommand::ExpireMedia { as_of } => {
             let now = Timestamp::now();
             let at = match as_of {
@@ -395,14 +446,10 @@ async fn execute(
                 limits: Default::default(),
             };
             let n = media.sweep(at).await.map_err(describe)?;
-            let studies = DicomService {
-                store: store.clone(),
-                blobs,
-                opened: Default::default(),
-            }
-            .sweep(at)
-            .await
-            .map_err(describe)?;
+            let studies = DicomService::new(store.clone(), blobs)
+                .sweep(at)
+                .await
+                .map_err(describe)?;
             println!("{n} media expired and destroyed");
             println!("{studies} studies expired and destroyed");
         }

@@ -1,7 +1,9 @@
-//! The `renkei` command: `serve` runs the server, `admin` manages accounts from a shell.
+//! The `renkei` command: `serve` runs the server, `admin` manages accounts from a shell,
+//! `gateway` runs an edge gateway.
 
 mod admin;
 mod config;
+mod gateway;
 mod serve;
 
 use std::path::PathBuf;
@@ -43,6 +45,9 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// Run an edge gateway inside a hospital's network (receive DICOM, de-identify, forward
+    /// to the server), or show its state with `renkei gateway status`.
+    Gateway(gateway::GatewayArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
             Command::Admin { storage, command } => {
                 admin::run(cli.config.as_deref(), storage, command).await
             }
+            Command::Gateway(args) => gateway::run(args).await,
         }
     });
     match result {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::StorageArgs;
-use crate::config::{self, Config};
+use crate::config;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -51,14 +51,15 @@ struct Flags<'a> {
     dicom_ae: Option<&'a String>,
 }
 
-fn init_logging(config: &Config) -> Result<(), String> {
+/// Logs to standard error as `text` or `json`, filtered by `RENKEI_LOG`.
+pub fn init_logging(format: &str) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RENKEI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    match config.log_format.as_str() {
+    match format {
         "json" => builder.json().init(),
         "text" => builder.init(),
         other => return Err(format!("log_format must be text or json, not {other:?}")),
@@ -77,7 +78,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         dicom_ae: args.dicom_ae.as_ref(),
     };
     let config = config::load(config_file, flags)?;
-    init_logging(&config)?;
+    init_logging(&config.log_format)?;
     let store = config::open_store(&config).await?;
     let blobs = config::open_blobs(&config)?;
     let state = AppState::new(store.clone(), blobs, config.server.clone());
@@ -188,7 +189,8 @@ async fn sweep_media(
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -5,9 +5,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{Api, Server, Storage, active_user, contains, pydicom_test_files};
+use common::dicom::{get_bytes, last_digits, pydicom_eval, stow};
+use common::{Server, Storage, active_user, contains, pydicom_test_files};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -19,60 +19,20 @@ on_both_backends!(
 
 /// (PatientName, PatientID) of a file, read by pydicom.
 fn identity(path: &Path) -> (String, String) {
-    let script = format!(
-        "import pydicom;d=pydicom.dcmread({:?});print(str(d.PatientName));print(str(d.PatientID))",
-        path.display().to_string()
-    );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut lines = text.lines();
-    (
-        lines.next().unwrap_or_default().to_owned(),
-        lines.next().unwrap_or_default().to_owned(),
-    )
+    let v = pydicom_eval(path, &["str(d.PatientName)", "str(d.PatientID)"]);
+    (v[0].clone(), v[1].clone())
 }
 
 /// Where a file's Pixel Data value lies (offset, length), as pydicom reads it.
 fn pixel_data_span(path: &Path) -> (usize, usize) {
-    let script = format!(
-        "import pydicom;p={:?};d=pydicom.dcmread(p);b=open(p,'rb').read();print(b.find(d.PixelData[:256]), len(d.PixelData))",
-        path.display().to_string()
+    let v = pydicom_eval(
+        path,
+        &[
+            "open(p,'rb').read().find(d.PixelData[:256])",
+            "len(d.PixelData)",
+        ],
     );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut numbers = text.split_whitespace().map(|n| n.parse::<usize>().unwrap());
-    (numbers.next().unwrap(), numbers.next().unwrap())
-}
-
-fn multipart(files: &[Vec<u8>]) -> (String, Vec<u8>) {
-    let boundary = "renkei-test-boundary";
-    let mut body = Vec::new();
-    for f in files {
-        body.extend(format!("--{boundary}\r\nContent-Type: application/dicom\r\n\r\n").as_bytes());
-        body.extend(f);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    (
-        format!("multipart/related; type=\"application/dicom\"; boundary={boundary}"),
-        body,
-    )
-}
-
-async fn stow(api: &Api, files: &[Vec<u8>]) -> (StatusCode, Value) {
-    let (ct, body) = multipart(files);
-    api.raw(Method::POST, "/dicomweb/studies", &ct, body).await
-}
-
-fn last_digits(id: &str, n: usize) -> String {
-    let digits: Vec<char> = id.chars().filter(char::is_ascii_digit).collect();
-    digits[digits.len().saturating_sub(n)..].iter().collect()
+    (v[0].parse().unwrap(), v[1].parse().unwrap())
 }
 
 async fn stowed_studies_are_deidentified_indexed_and_served(storage: Storage) {
@@ -290,19 +250,6 @@ async fn studies_are_scoped_shared_and_expire(storage: Storage) {
         .get(&format!("/api/v1/conversations/{conv}/messages"))
         .await;
     assert_eq!(history[0]["attachments"][0]["id"], id.as_str());
-}
-
-async fn get_bytes(api: &Api, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-    let resp = api
-        .http
-        .get(api.url(path))
-        .bearer_auth(api.token.as_deref().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    (status, headers, resp.bytes().await.unwrap().to_vec())
 }
 
 async fn frames_render_with_windows_and_ecgs_come_as_waveforms(storage: Storage) {

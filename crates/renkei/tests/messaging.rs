@@ -423,7 +423,8 @@ async fn bad_messages_and_frames_are_refused_and_others_are_unaffected(storage: 
             Err(closed) => break closed,
         }
     };
-    assert!(closed.0 == 4029 || closed.0 == 1008, "{closed:?}");
+    // 4029 (flood); on a loaded machine the 200 answers can also back up first: 4008 (slow).
+    assert!(matches!(closed.0, 4029 | 1008 | 4008), "{closed:?}");
     let (mut b2, _) = Ws::connect(&t.server, token(bob), None).await;
     b2.send_raw(tokio_tungstenite::tungstenite::Message::Binary(
         vec![1, 2, 3].into(),

@@ -2,7 +2,7 @@
 
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::attrs::{floats, frame_scoped, frame_scoped_text, int, text};
 use super::error::RenderError;
@@ -195,7 +195,7 @@ impl Rescale {
 }
 
 /// VOI LUT Function (0028,1056), PS3.3 C.11.2.1.3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum VoiFunction {
     #[default]
     Linear,

@@ -2,6 +2,7 @@
 //!
 //! - [`frame_count`] and [`decode_frame`]: stored pixel values of one frame.
 //! - [`render`]: a frame windowed to 8 bits, fitted to a viewport, as PNG or JPEG.
+//! - [`native_frame`]: a frame as uncompressed little-endian bytes (WADO-RS frames).
 //! - [`raw_frame`]: 16-bit modality values with window presets for client-side windowing.
 //! - [`waveforms`]: ECG (and other) waveform channels scaled to µV, serialisable as JSON.
 //!
@@ -14,6 +15,7 @@ pub mod error;
 mod frame;
 mod grey;
 mod info;
+mod native;
 mod output;
 mod raw;
 mod rle;
@@ -22,6 +24,7 @@ mod waveform;
 pub use error::RenderError;
 pub use frame::{DecodedFrame, MAX_FRAME_BYTES, Samples, decode_frame, frame_count};
 pub use info::{Photometric, Rescale, VoiFunction, WindowPreset};
+pub use native::native_frame;
 pub use output::{
     DisplayImage, ImageFormat, RenderOptions, display_frame, encode, fitted_size, render,
 };

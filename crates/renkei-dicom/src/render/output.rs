@@ -31,6 +31,9 @@ pub struct RenderOptions {
     /// standard's LINEAR function. `None`: the object's first Window Center/Width, else the
     /// frame's minimum to maximum. Ignored for colour images. Width must be above 0.
     pub window: Option<(f64, f64)>,
+    /// The VOI LUT function of `window` (default LINEAR, LINEAR_EXACT below width 1).
+    #[serde(default)]
+    pub window_function: Option<VoiFunction>,
     pub format: ImageFormat,
     /// Largest (width, height): larger frames are scaled down keeping their aspect ratio;
     /// smaller ones are never enlarged.
@@ -127,11 +130,11 @@ fn choose_window(
     (lo, hi): (i64, i64),
 ) -> Window {
     if let Some((center, width)) = options.window {
-        let function = if width >= 1.0 {
+        let function = options.window_function.unwrap_or(if width >= 1.0 {
             VoiFunction::Linear
         } else {
             VoiFunction::LinearExact
-        };
+        });
         return Window {
             center,
             width,

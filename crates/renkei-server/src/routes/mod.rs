@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod conversations;
 mod dicomweb;
+mod gateways;
 mod me;
 mod media;
 mod messages;
@@ -126,6 +127,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))
+        .routes(routes!(gateways::list_gateways, gateways::add_gateway))
+        .routes(routes!(gateways::delete_gateway))
+        .routes(routes!(gateways::gateway_config))
 }
 
 /// The JSON 404 of an unknown server path.
@@ -146,22 +150,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.settings.max_body_bytes;
     api.merge(ops::router())
         .route("/ws", axum::routing::get(ws::websocket))
-        .route(
-            "/dicomweb/studies",
-            axum::routing::get(dicomweb::search_studies).post(dicomweb::stow),
-        )
-        .route(
-            "/dicomweb/studies/{study}/series",
-            axum::routing::get(dicomweb::search_series),
-        )
-        .route(
-            "/dicomweb/studies/{study}/series/{series}/instances",
-            axum::routing::get(dicomweb::search_instances),
-        )
-        .route(
-            "/dicomweb/studies/{study}/series/{series}/instances/{instance}",
-            axum::routing::get(dicomweb::retrieve_instance),
-        )
+        .merge(dicomweb::router())
         .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(observe::security_headers))

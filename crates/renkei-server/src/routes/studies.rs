@@ -191,7 +191,10 @@ pub struct RenderQuery {
     format: Option<String>,
 }
 
-fn pair<T: std::str::FromStr>(field: &str, text: Option<&str>) -> ApiResult<Option<(T, T)>> {
+pub(super) fn pair<T: std::str::FromStr>(
+    field: &str,
+    text: Option<&str>,
+) -> ApiResult<Option<(T, T)>> {
     let Some(text) = text else { return Ok(None) };
     let bad = || {
         ApiError::bad_request(
@@ -206,7 +209,7 @@ fn pair<T: std::str::FromStr>(field: &str, text: Option<&str>) -> ApiResult<Opti
     )))
 }
 
-fn render_error(e: renkei_dicom::render::RenderError) -> ApiError {
+pub(super) fn render_error(e: renkei_dicom::render::RenderError) -> ApiError {
     let status = match e.code() {
         "dicom_frame_out_of_range" | "dicom_no_pixel_data" | "dicom_no_waveform" => {
             StatusCode::NOT_FOUND
@@ -217,7 +220,7 @@ fn render_error(e: renkei_dicom::render::RenderError) -> ApiError {
     ApiError::new(status, e.code(), e.to_string())
 }
 
-fn image_response(bytes: Vec<u8>, content_type: &'static str) -> Response {
+pub(super) fn image_response(bytes: Vec<u8>, content_type: &'static str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -254,6 +257,7 @@ pub async fn rendered_frame(
         window: pair("window", q.window.as_deref())?,
         format,
         viewport: pair("viewport", q.viewport.as_deref())?,
+        window_function: None,
     };
     let index = frame
         .checked_sub(1)

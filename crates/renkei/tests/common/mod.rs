@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod dicom;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

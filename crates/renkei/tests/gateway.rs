@@ -1,0 +1,318 @@
+//! The edge gateway against a real server and dcmtk's storescu: instances are de-identified at
+//! the gateway with the organization's key, queued sealed on disk, and arrive exactly once
+//! through a server outage and a killed gateway; the server takes only de-identified instances
+//! from a gateway token, and a removed gateway's token stops working.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Server, Storage, contains, pydicom_test_files};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+on_both_backends!(instances_arrive_once_through_an_outage_and_a_killed_gateway);
+
+const PATIENT_NAME: &str = "GATEWAY^HANAKO";
+const PATIENT_ID: &str = "KARTE-0098765432";
+
+/// `count` identified CT instances of one study, generated from pydicom's CT_small.dcm.
+fn generate(dir: &Path, count: usize) -> Vec<PathBuf> {
+    let ct = pydicom_test_files().unwrap().join("CT_small.dcm");
+    let script = format!(
+        r#"
+import os, sys, pydicom
+from pydicom.uid import generate_uid
+base = pydicom.dcmread({ct:?})
+study, series = generate_uid(), generate_uid()
+for i in range({count}):
+    ds = base.copy()
+    ds.PatientName, ds.PatientID = {PATIENT_NAME:?}, {PATIENT_ID:?}
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+    ds.SOPInstanceUID = generate_uid(); ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.InstanceNumber = i + 1
+    ds.save_as(os.path.join({dir:?}, f"ct{{i:03}}.dcm"), enforce_file_format=True)
+"#,
+        ct = ct.display().to_string(),
+        dir = dir.display().to_string(),
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (0..count)
+        .map(|i| dir.join(format!("ct{i:03}.dcm")))
+        .collect()
+}
+
+/// A running `renkei gateway`.
+struct Gateway {
+    child: Child,
+    dicom: String,
+}
+
+impl Gateway {
+    fn start(server: &str, token: &str, data_dir: &Path) -> Gateway {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
+            .args([
+                "gateway",
+                "--server",
+                server,
+                "--dicom-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("RENKEI_GATEWAY_TOKEN", token)
+            .env("RENKEI_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let dicom = line
+            .split("DICOM listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_else(|| panic!("the gateway did not start: {line:?}"))
+            .to_owned();
+        Gateway { child, dicom }
+    }
+
+    /// Sends files with storescu; true when every C-STORE succeeded.
+    fn store(&self, files: &[PathBuf]) -> bool {
+        let (host, port) = self.dicom.rsplit_once(':').unwrap();
+        Command::new("storescu")
+            .args(["-aet", "MODALITY", "-aec", "RENKEI", host, port])
+            .args(files)
+            .env("TCP_NODELAY", "1")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn status(data_dir: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(["gateway", "status", "--json", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn wait_for(data_dir: &Path, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let now = status(data_dir);
+        if done(&now) {
+            return now;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "gateway never {what}: {now:#}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn every_file_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(every_file_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: Storage) {
+    let Some(_) = pydicom_test_files() else {
+        return;
+    };
+    if Command::new("storescu").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let base = server.base.clone();
+    let added = storage.admin(
+        &[
+            "create-gateway",
+            "--org",
+            "first",
+            "--name",
+            "main-building",
+        ],
+        "",
+    );
+    assert!(added.status.success(), "{added:?}");
+    let printed = String::from_utf8_lossy(&added.stdout).to_string();
+    let token = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .expect("the token is printed")
+        .to_owned();
+    let peer = storage.admin(
+        &[
+            "add-dicom-peer",
+            "--org",
+            "first",
+            "--ae-title",
+            "MODALITY",
+            "--allow",
+            "127.0.0.0/8",
+        ],
+        "",
+    );
+    assert!(peer.status.success());
+    let files_dir = tempfile::tempdir().unwrap();
+    let files = generate(files_dir.path(), 24);
+    let gateway_dir = tempfile::tempdir().unwrap();
+    let data = gateway_dir.path().join("gw");
+
+    // 1. Everything up: 8 instances reach the server.
+    let gateway = Gateway::start(&base, &token, &data);
+    assert!(gateway.store(&files[0..8]));
+    wait_for(&data, "sent the first 8", |s| {
+        s["sent_total"] == 8 && s["queued"] == 0
+    });
+
+    // 2. The server is cut off: 8 more are taken and queued, sealed on disk.
+    let addr = server.addr();
+    server.stop();
+    assert!(
+        gateway.store(&files[8..16]),
+        "the gateway takes instances while the server is down"
+    );
+    let queued = wait_for(&data, "reported the outage", |s| {
+        s["queued"] == 8 && s["state"] == "retrying"
+    });
+    assert!(
+        queued["last_error"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach")
+    );
+    for file in every_file_under(&data) {
+        let bytes = std::fs::read(&file).unwrap();
+        for secret in [PATIENT_NAME, PATIENT_ID, "GATEWAY"] {
+            assert!(
+                !contains(&bytes, secret.as_bytes()),
+                "{secret} in {}",
+                file.display()
+            );
+        }
+    }
+
+    // 3. The gateway is killed and restarted while the server is still away: it starts from
+    //    its kept configuration and takes 8 more.
+    gateway.kill();
+    let gateway = Gateway::start(&base, &token, &data);
+    assert!(gateway.store(&files[16..24]));
+    wait_for(&data, "queued 16", |s| s["queued"] == 16);
+
+    // 4. The server returns: the queue drains, every instance exactly once.
+    let server = Server::start_on(&storage, &[], &addr);
+    let drained = wait_for(&data, "drained the queue", |s| s["queued"] == 0);
+    assert_eq!(drained["sent_total"], 24, "{drained:#}");
+    assert_eq!(drained["failed"].as_array().unwrap().len(), 0);
+    // Sessions outlive a restart: the admin's token still works.
+    let (status, inbox) = admin.get("/api/v1/studies").await;
+    assert_eq!(status, StatusCode::OK);
+    let studies = inbox.as_array().unwrap();
+    assert_eq!(studies.len(), 1, "{inbox:#}");
+    assert_eq!(studies[0]["instance_count"], 24);
+    assert_eq!(studies[0]["patient_tail"], "5432");
+    let study_uid = studies[0]["study_uid"].as_str().unwrap().to_owned();
+
+    // The server's own de-identification of an original maps to the same instance: a direct
+    // upload of file 0 is a resend, not a 25th instance.
+    let original = std::fs::read(&files[0]).unwrap();
+    let (status, _) = admin
+        .raw(
+            reqwest::Method::POST,
+            "/dicomweb/studies",
+            "application/dicom",
+            original.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    assert_eq!(
+        inbox[0]["instance_count"], 24,
+        "the gateway used the organization's key"
+    );
+    assert_eq!(inbox[0]["study_uid"], study_uid.as_str());
+
+    // A gateway token cannot bring in an identified instance.
+    let client = reqwest::Client::new();
+    let forged = client
+        .post(format!("{base}/dicomweb/studies"))
+        .bearer_auth(&token)
+        .header("content-type", "application/dicom")
+        .body(std::fs::read(&files[1]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::CONFLICT);
+    let body = forged.text().await.unwrap();
+    assert!(body.contains("not de-identified"), "{body}");
+    assert!(!body.contains(PATIENT_ID));
+
+    // A removed gateway's token stops working at once; the gateway says so.
+    let removed = storage.admin(
+        &[
+            "remove-gateway",
+            "--org",
+            "first",
+            "--name",
+            "main-building",
+        ],
+        "",
+    );
+    assert!(removed.status.success());
+    let refused = client
+        .get(format!("{base}/api/v1/gateway/config"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        gateway.store(&files[0..1]),
+        "the gateway still takes and queues"
+    );
+    let unauthorized = wait_for(&data, "noticed its token was removed", |s| {
+        s["state"] == "unauthorized"
+    });
+    assert_eq!(unauthorized["queued"], 1, "the instance stays queued");
+    gateway.kill();
+    assert!(!server.logs().contains(PATIENT_ID));
+}

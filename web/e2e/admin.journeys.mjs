@@ -213,6 +213,13 @@ async function main() {
       await page.getByRole("button", { name: "Statistics" }).click();
       await page.getByRole("img", { name: /Active users by profession/ }).waitFor();
       await page.screenshot({ path: join(results, "admin-journey3-statistics.png"), fullPage: true });
+      // On a phone the console stays usable: the tabs scroll, the user list fits.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.getByRole("button", { name: "Users", exact: true }).click();
+      await page.getByRole("button", { name: "鈴木 花子" }).waitFor();
+      const overflow = await page.evaluate(() => document.querySelector(".admin-main").scrollWidth - document.querySelector(".admin-main").clientWidth);
+      assert(overflow <= 1, `the user list fits a phone (overflow ${overflow}px)`);
+      await page.screenshot({ path: join(results, "admin-journey3-phone.png") });
     });
 
     await check.run("no Content-Security-Policy violations or page errors in the admin console", async () => {

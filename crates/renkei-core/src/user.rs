@@ -393,6 +393,36 @@ mod tests {
     }
 
     #[test]
+    fn affiliations_name_other_organizations_once_each() {
+        let home = Uuid::from_u128(1);
+        let other = Uuid::from_u128(2);
+        let a = |org, title: &str| Affiliation {
+            org_id: org,
+            department: Some("  放射線科 ".into()),
+            title: Some(title.into()),
+        };
+        let ok = validate_affiliations(home, &[a(other, "")]).unwrap();
+        assert_eq!(ok[0].department.as_deref(), Some("放射線科"));
+        assert_eq!(ok[0].title, None, "blank texts become none");
+        for bad in [vec![a(home, "x")], vec![a(other, "x"), a(other, "y")]] {
+            assert_eq!(
+                validate_affiliations(home, &bad).unwrap_err().code(),
+                "invalid_affiliation"
+            );
+        }
+        let mut user = new_user().build(home, Timestamp(0)).unwrap();
+        user.staff_number = Some("E-1".into());
+        let patch: UserPatch =
+            serde_json::from_str(r#"{"staff_number": null, "second_factor_required": true}"#)
+                .unwrap();
+        let next = patch.apply(&user).unwrap();
+        assert_eq!(
+            (next.staff_number, next.second_factor_required),
+            (None, true)
+        );
+    }
+
+    #[test]
     fn unknown_fields_are_refused() {
         assert!(serde_json::from_str::<UserPatch>(r#"{"password_hash":"x"}"#).is_err());
     }

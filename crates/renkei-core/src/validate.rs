@@ -208,6 +208,17 @@ mod tests {
     }
 
     #[test]
+    fn staff_numbers_are_short_ascii_or_none() {
+        assert_eq!(
+            staff_number(" E-10234 ").unwrap().as_deref(),
+            Some("E-10234")
+        );
+        assert_eq!(staff_number("  ").unwrap(), None);
+        assert!(staff_number("職員1").is_err());
+        assert!(staff_number(&"9".repeat(33)).is_err());
+    }
+
+    #[test]
     fn secrets_have_bounds() {
         assert!(password("short").is_err());
         assert!(password("long enough pw").is_ok());

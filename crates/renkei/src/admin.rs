@@ -9,6 +9,7 @@ use renkei_core::clock::Timestamp;
 use renkei_core::org::{NewOrganization, OrgKind, Organization};
 use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
 use renkei_server::accounts;
+use renkei_server::admin::user_csv;
 use renkei_server::auth::password::Hasher;
 use renkei_server::auth::token::random_password;
 use renkei_server::dicom::DicomService;
@@ -93,6 +94,25 @@ pub enum AdminCommand {
     ActivateUser {
         #[arg(long)]
         login: String,
+    },
+    /// Import users from CSV (UTF-8, UTF-8 with BOM or Shift_JIS; columns as the API's):
+    /// every row is checked first and nothing changes unless all are valid.
+    ImportUsers {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// Only check the file and say what would change.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write an organization's users as CSV (UTF-8 with BOM, importable as is).
+    ExportUsers {
+        #[arg(long)]
+        org: String,
+        /// The file to write [default: standard output].
+        #[arg(long)]
+        to: Option<PathBuf>,
     },
     /// Check the audit log's hash chain; exits non-zero at the first broken link.
     VerifyAudit,
@@ -323,6 +343,20 @@ async fn execute(
                 }
             }
         }
+        AdminCommand::ImportUsers { org, file, dry_run } => {
+            import_users(store, &org, &file, dry_run).await?
+        }
+        AdminCommand::ExportUsers { org, to } => {
+            let org = org_by_slug(store, &org).await?;
+            let csv = user_csv::export(store, &org).await.map_err(describe)?;
+            match to {
+                Some(path) => {
+                    std::fs::write(&path, csv).map_err(|e| format!("{}: {e}", path.display()))?
+                }
+                None => std::io::Write::write_all(&mut std::io::stdout(), &csv)
+                    .map_err(|e| e.to_string())?,
+            }
+        }
         AdminCommand::RetireUser { login } => {
             set_status(store, &login, UserStatus::Retired).await?
         }
@@ -446,5 +480,50 @@ async fn set_status(store: &Store, login: &str, status: UserStatus) -> Result<()
         .await
         .map_err(describe)?;
     println!("{} is now {}", saved.login, saved.status.as_str());
+    Ok(())
+}
+
+/// Checks a CSV file of users, then (unless `dry_run`) applies it in one transaction; prints
+/// each row's action and each created user's one-time password.
+async fn import_users(store: &Store, org: &str, file: &Path, dry_run: bool) -> Result<(), String> {
+    let org = org_by_slug(store, org).await?;
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let plan = match user_csv::plan(store, true, &org, &bytes)
+        .await
+        .map_err(describe)?
+    {
+        Ok(plan) => plan,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!(
+                    "row {}{}: {} ({})",
+                    e.row,
+                    e.column
+                        .as_deref()
+                        .map(|c| format!(", column {c}"))
+                        .unwrap_or_default(),
+                    e.message,
+                    e.code
+                );
+            }
+            return Err(format!(
+                "{} problem(s) found; nothing was imported",
+                errors.len()
+            ));
+        }
+    };
+    for row in &plan.rows {
+        println!("row {}: {} {}", row.row, row.action, row.login);
+    }
+    if dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(());
+    }
+    let created = user_csv::apply(store, &Hasher::default(), None, &org, &plan)
+        .await
+        .map_err(describe)?;
+    for c in &created {
+        println!("one-time password for {}: {}", c.login, c.one_time_password);
+    }
     Ok(())
 }

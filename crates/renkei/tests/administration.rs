@@ -17,6 +17,7 @@ on_both_backends!(
     audit_log_exports_as_csv_with_the_list_filters,
     usage_statistics_count_what_is_created,
     the_file_type_policy_refuses_uploads_of_other_kinds,
+    the_command_line_imports_and_exports_the_same_csv,
 );
 
 /// A GET answered with raw bytes: status, content type, body.
@@ -974,4 +975,77 @@ async fn the_file_type_policy_refuses_uploads_of_other_kinds(storage: Storage) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+async fn the_command_line_imports_and_exports_the_same_csv(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let file = storage.dir.path().join("staff.csv");
+    std::fs::write(
+        &file,
+        "login,display_name,profession\nsato,佐藤 花子,nurse\nkato,加藤,surgeon\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let refused = storage.admin(&["import-users", "--org", "first", "--file", &path], "");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("row 3, column profession") && stderr.contains("nothing was imported"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &file,
+        "login,display_name,profession\nsato,佐藤 花子,nurse\nkato,加藤,doctor\n",
+    )
+    .unwrap();
+    let dry = storage.admin(
+        &[
+            "import-users",
+            "--org",
+            "first",
+            "--file",
+            &path,
+            "--dry-run",
+        ],
+        "",
+    );
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("row 2: create sato"));
+    assert_eq!(
+        users(&admin, &org).await.len(),
+        1,
+        "a dry run creates no one"
+    );
+    let done = storage.admin(&["import-users", "--org", "first", "--file", &path], "");
+    let stdout = String::from_utf8_lossy(&done.stdout).to_string();
+    assert!(stdout.contains("one-time password for sato: "), "{stdout}");
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("one-time password for kato: "))
+        .unwrap();
+    server.login("kato", password).await;
+    let out = storage.dir.path().join("export.csv");
+    let export = storage.admin(
+        &[
+            "export-users",
+            "--org",
+            "first",
+            "--to",
+            &out.display().to_string(),
+        ],
+        "",
+    );
+    assert!(export.status.success());
+    let (_, _, via_api) = bytes(&admin, &format!("/api/v1/orgs/{org}/users/export")).await;
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        via_api,
+        "the same file from the shell and the API"
+    );
 }

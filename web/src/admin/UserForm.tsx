@@ -5,66 +5,9 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User, Uuid } from "../types";
-import { call, PROFESSIONS, STATUSES, type AdminUser, type Affiliation, type Department, type Reply } from "./api";
+import { call, PROFESSIONS, STATUSES, type AdminUser, type Department, type Reply } from "./api";
+import { TEXT, draftOf, patchOf, type Draft } from "./userDraft";
 import { BothVersions, ReplyError, type VersionRow } from "./parts";
-
-const TEXT = ["login", "display_name", "kana", "romaji", "email", "phone", "staff_number"] as const;
-const OPTIONAL = new Set(["email", "phone", "staff_number"]);
-
-interface Draft {
-  login: string;
-  display_name: string;
-  kana: string;
-  romaji: string;
-  email: string;
-  phone: string;
-  staff_number: string;
-  profession: string;
-  department_id: string;
-  roles: string[];
-  status: string;
-  second_factor_required: boolean;
-  affiliations: { org_id: string; department: string; title: string }[];
-}
-
-function draftOf(u: AdminUser): Draft {
-  return {
-    login: u.login,
-    display_name: u.display_name,
-    kana: u.kana,
-    romaji: u.romaji,
-    email: u.email ?? "",
-    phone: u.phone ?? "",
-    staff_number: u.staff_number ?? "",
-    profession: u.profession,
-    department_id: u.department_id ?? "",
-    roles: [...u.roles].sort(),
-    status: u.status,
-    second_factor_required: u.second_factor_required,
-    affiliations: u.affiliations.map((a) => ({ org_id: a.org_id, department: a.department ?? "", title: a.title ?? "" })),
-  };
-}
-
-function wire(d: Draft): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of TEXT) out[k] = OPTIONAL.has(k) && d[k].trim() === "" ? null : d[k];
-  out.profession = d.profession;
-  out.department_id = d.department_id || null;
-  out.roles = d.roles;
-  out.status = d.status;
-  out.second_factor_required = d.second_factor_required;
-  out.affiliations = d.affiliations.map(
-    (a): Affiliation => ({ org_id: a.org_id.trim(), department: a.department.trim() || null, title: a.title.trim() || null }),
-  );
-  return out;
-}
-
-/** The fields of `draft` that differ from `base`, as a PATCH body. */
-function patchOf(draft: Draft, base: Draft): Record<string, unknown> {
-  const a = wire(draft);
-  const b = wire(base);
-  return Object.fromEntries(Object.entries(a).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(b[k])));
-}
 
 export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; departments: Department[]; onBack: () => void }) {
   const { t } = useI18n();

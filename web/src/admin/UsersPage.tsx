@@ -17,13 +17,17 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
   const [failed, setFailed] = useState<Reply | null>(null);
 
   const load = useCallback(async () => {
-    const [list, depts] = await Promise.all([
-      call("GET", `/api/v1/orgs/${orgId}/users?limit=500`),
-      call("GET", `/api/v1/orgs/${orgId}/departments`),
-    ]);
-    if (list.status !== 200) return setFailed(list);
-    setUsers(list.body);
+    const depts = await call("GET", `/api/v1/orgs/${orgId}/departments`);
     if (depts.status === 200) setDepartments(depts.body);
+    // Every page of users (500 per page), so large hospitals see everyone.
+    const all: AdminUser[] = [];
+    for (;;) {
+      const page = await call("GET", `/api/v1/orgs/${orgId}/users?limit=500&offset=${all.length}`);
+      if (page.status !== 200) return setFailed(page);
+      all.push(...page.body);
+      if (page.body.length < 500) break;
+    }
+    setUsers(all);
   }, [orgId]);
   useEffect(() => void load(), [load]);
 

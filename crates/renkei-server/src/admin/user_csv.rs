@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 
-use renkei_core::access::is_server_admin;
 use renkei_core::audit::{AuditEvent, changes};
 use renkei_core::org::Organization;
 use renkei_core::user::{Role, User};
@@ -60,7 +59,7 @@ pub struct Plan {
 /// Reads and checks a CSV file for `org`; `Err` lists every problem found.
 pub async fn plan(
     store: &Store,
-    actor: &User,
+    may_grant_server_admin: bool,
     org: &Organization,
     bytes: &[u8],
 ) -> ApiResult<Result<Plan, Vec<RowError>>> {
@@ -112,7 +111,7 @@ pub async fn plan(
         .into_iter()
         .map(|d| (d.name, d.id))
         .collect();
-    let may_grant = is_server_admin(actor);
+    let may_grant = may_grant_server_admin;
     let mut plan = Plan {
         encoding,
         rows: Vec::new(),
@@ -339,7 +338,7 @@ pub async fn plan(
 pub async fn apply(
     store: &Store,
     hasher: &Hasher,
-    actor: Uuid,
+    actor: Option<Uuid>,
     org: &Organization,
     plan: &Plan,
 ) -> ApiResult<Vec<Created>> {
@@ -348,17 +347,11 @@ pub async fn apply(
     for (row, user) in &plan.creates {
         let password = crate::auth::token::random_password(16);
         let password_hash = hasher.hash(&password).await?;
-        let audit = AuditEvent::new(
-            "user.create",
-            Some(org.id),
-            Some(actor),
-            "user",
-            Some(user.id),
-        )
-        .with_details(json!({
-            "login": user.login, "profession": user.profession, "roles": user.roles,
-            "status": user.status, "via": "csv",
-        }));
+        let audit = AuditEvent::new("user.create", Some(org.id), actor, "user", Some(user.id))
+            .with_details(json!({
+                "login": user.login, "profession": user.profession, "roles": user.roles,
+                "status": user.status, "via": "csv",
+            }));
         changes_list.push(ImportChange::Create {
             user: user.clone(),
             password_hash,
@@ -377,7 +370,7 @@ pub async fn apply(
         } else {
             "user.update"
         };
-        let audit = AuditEvent::new(action, Some(org.id), Some(actor), "user", Some(before.id))
+        let audit = AuditEvent::new(action, Some(org.id), actor, "user", Some(before.id))
             .with_details(json!({"changes": changes(before, next), "via": "csv"}));
         changes_list.push(ImportChange::Update {
             next: next.clone(),

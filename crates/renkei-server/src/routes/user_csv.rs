@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use renkei_core::access::is_server_admin;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -72,7 +73,7 @@ pub async fn import_users(
             ApiError::bad_request("unreadable_body", "the request body could not be read")
         }
     })?;
-    let plan = match user_csv::plan(&state.store, &me.user, &org, &body).await? {
+    let plan = match user_csv::plan(&state.store, is_server_admin(&me.user), &org, &body).await? {
         Ok(plan) => plan,
         Err(errors) => {
             let refusal = ImportRefusal {
@@ -86,7 +87,8 @@ pub async fn import_users(
     let created = if q.dry_run {
         Vec::new()
     } else {
-        let created = user_csv::apply(&state.store, &state.hasher, me.user.id, &org, &plan).await?;
+        let created =
+            user_csv::apply(&state.store, &state.hasher, Some(me.user.id), &org, &plan).await?;
         for user in user_csv::ended(&plan) {
             state.messaging.user_ended(user);
         }

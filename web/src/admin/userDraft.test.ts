@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import type { AdminUser } from "./api";
+import { draftOf, patchOf } from "./userDraft";
+
+const user: AdminUser = {
+  id: "u1",
+  org_id: "o1",
+  login: "tanaka",
+  display_name: "田中 一郎",
+  kana: "たなか いちろう",
+  romaji: "tanaka ichirou",
+  profession: "doctor",
+  department_id: null,
+  email: "tanaka@oita-u.example",
+  phone: null,
+  roles: ["org_admin"],
+  status: "active",
+  staff_number: "E-1",
+  affiliations: [],
+  second_factor_required: false,
+  must_change_password: false,
+  version: 3,
+};
+
+describe("the user edit form", () => {
+  it("sends nothing when nothing changed", () => {
+    expect(patchOf(draftOf(user), draftOf(user))).toEqual({});
+  });
+
+  it("sends exactly the changed fields, blanks as null", () => {
+    const draft = { ...draftOf(user), email: "  ", staff_number: "E-2", second_factor_required: true, department_id: "d1" };
+    draft.affiliations = [{ org_id: " o2 ", department: "放射線科", title: "" }];
+    expect(patchOf(draft, draftOf(user))).toEqual({
+      email: null,
+      staff_number: "E-2",
+      second_factor_required: true,
+      department_id: "d1",
+      affiliations: [{ org_id: "o2", department: "放射線科", title: null }],
+    });
+  });
+
+  it("applies my changes, not my stale copy, over someone else's save", () => {
+    const mine = { ...draftOf(user), email: "ichiro@oita-u.example" };
+    const theirs = { ...user, phone: "0975-00-1111", version: 4 };
+    // The form resends what I changed since loading; their phone stays.
+    expect(patchOf(mine, draftOf(user))).toEqual({ email: "ichiro@oita-u.example" });
+    expect(patchOf(mine, draftOf(theirs))).toHaveProperty("phone", null);
+  });
+});

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod bootstrap;
+pub mod cooperation;
 pub mod dicom;
 pub mod dicom_scp;
 pub mod error;

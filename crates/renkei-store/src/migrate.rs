@@ -17,6 +17,7 @@ const MESSAGING: &str = include_str!("../migrations/0002_messaging.sql");
 const MEDIA: &str = include_str!("../migrations/0004_media.sql");
 const DICOM: &str = include_str!("../migrations/0005_dicom.sql");
 const RETENTION: &str = include_str!("../migrations/0006_conversation_retention.sql");
+const COOPERATION: &str = include_str!("../migrations/0008_cooperation.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -54,6 +55,18 @@ const MIGRATIONS: &[Migration] = &[
         name: "conversation_retention",
         sqlite: RETENTION,
         postgres: RETENTION,
+    },
+    Migration {
+        version: 8,
+        name: "cooperation",
+        sqlite: COOPERATION,
+        postgres: COOPERATION,
+    },
+    Migration {
+        version: 9,
+        name: "directory",
+        sqlite: include_str!("../migrations/0009_directory.sqlite.sql"),
+        postgres: include_str!("../migrations/0009_directory.postgres.sql"),
     },
 ];
 

@@ -1,9 +1,12 @@
 //! The route table: every API handler, its OpenAPI description, and the middleware stack.
 
+mod agreements;
 mod audit;
 mod auth;
 mod conversations;
+mod councils;
 mod dicomweb;
+mod directory;
 mod me;
 mod media;
 mod messages;
@@ -38,6 +41,8 @@ use crate::{AppState, observe};
         (name = "imaging", description = "The image inbox: de-identified DICOM studies (DICOMweb at /dicomweb)"),
         (name = "media", description = "Photos, videos and files: cleaned, encrypted, expiring"),
         (name = "messages", description = "Messages, history, receipts, search (live delivery: WebSocket /ws)"),
+        (name = "directory", description = "Finding colleagues, in my hospital and partner hospitals"),
+        (name = "cooperation", description = "Agreements between hospitals and regional councils"),
     )
 )]
 struct ApiDoc;
@@ -106,6 +111,18 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))
+        .routes(routes!(directory::search))
+        .routes(routes!(agreements::list_agreements, agreements::propose))
+        .routes(routes!(agreements::accept))
+        .routes(routes!(agreements::revoke))
+        .routes(routes!(agreements::list_orgs))
+        .routes(routes!(councils::my_councils))
+        .routes(routes!(councils::get_council))
+        .routes(routes!(councils::invite))
+        .routes(routes!(councils::remove))
+        .routes(routes!(councils::opt_in))
+        .routes(routes!(councils::opt_out))
+        .routes(routes!(councils::create_agreements))
 }
 
 /// The JSON 404 of an unknown server path.

@@ -1,0 +1,278 @@
+//! The staff directory: keeping each user's search document current, and ranked, paged
+//! search over the organizations a caller may see or over one conversation's members.
+
+use renkei_core::Uuid;
+use renkei_core::directory::{MatchRank, Profile, SEPARATOR, document, sort_key};
+use renkei_core::user::{Profession, UserStatus};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::rows::{named, opt_uuid, uuid};
+use crate::{Backend, Store, StoreError};
+
+/// Users whose documents are rebuilt per transaction.
+const REFRESH_BATCH: i64 = 1000;
+
+/// Where to search.
+#[derive(Debug, Clone, Copy)]
+pub enum DirectoryScope<'a> {
+    /// Active users of these organizations.
+    Orgs(&'a [Uuid]),
+    /// The members of this conversation.
+    Conversation(Uuid),
+}
+
+/// One person found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryHit {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub kana: String,
+    pub romaji: String,
+    pub profession: Profession,
+    pub status: UserStatus,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub department_name: Option<String>,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub rank: MatchRank,
+}
+
+/// A page of results and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryPage {
+    pub hits: Vec<DirectoryHit>,
+    pub total: i64,
+}
+
+fn hit_from_row(row: &AnyRow) -> Result<DirectoryHit, StoreError> {
+    Ok(DirectoryHit {
+        user_id: uuid(row, "id")?,
+        display_name: row.try_get("display_name")?,
+        kana: row.try_get("kana")?,
+        romaji: row.try_get("romaji")?,
+        profession: named(row, "profession", Profession::parse)?,
+        status: named(row, "status", UserStatus::parse)?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        department_id: opt_uuid(row, "department_id")?,
+        department_name: row.try_get("department_name")?,
+        org_id: uuid(row, "org_id")?,
+        org_name: row.try_get("org_name")?,
+        rank: MatchRank::from_number(row.try_get("rank")?),
+    })
+}
+
+/// `%`, `_` and `\` escaped for a `LIKE … ESCAPE '\'` pattern.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Store {
+    /// Rebuilds the documents of users changed since the last rebuild (a cheap read when
+    /// none did). Returns how many were rebuilt.
+    pub async fn refresh_directory(&self) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let pending = sqlx::query("SELECT 1 AS one FROM directory_dirty LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+            if pending.is_none() {
+                return Ok(total);
+            }
+            let done = self.refresh_batch().await?;
+            total += done;
+            if done == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn refresh_batch(&self) -> Result<usize, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT user_id, stamp FROM directory_dirty ORDER BY user_id LIMIT {REFRESH_BATCH}{lock}"
+        );
+        let dirty = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &dirty {
+            let user: String = row.try_get("user_id")?;
+            let stamp: i64 = row.try_get("stamp")?;
+            let found = sqlx::query(
+                "SELECT u.org_id, u.login, u.display_name, u.kana, u.romaji, u.profession, u.email,
+                        u.phone, u.status, d.name AS department_name, o.name AS org_name, o.slug
+                 FROM users u JOIN organizations o ON o.id = u.org_id
+                 LEFT JOIN departments d ON d.id = u.department_id WHERE u.id = $1",
+            )
+            .bind(&user)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match found {
+                Some(u) => {
+                    let department: Option<String> = u.try_get("department_name")?;
+                    let email: Option<String> = u.try_get("email")?;
+                    let phone: Option<String> = u.try_get("phone")?;
+                    let (name, kana, romaji, login, org_name, slug): (
+                        String,
+                        String,
+                        String,
+                        String,
+                        String,
+                        String,
+                    ) = (
+                        u.try_get("display_name")?,
+                        u.try_get("kana")?,
+                        u.try_get("romaji")?,
+                        u.try_get("login")?,
+                        u.try_get("org_name")?,
+                        u.try_get("slug")?,
+                    );
+                    let profile = Profile {
+                        display_name: &name,
+                        kana: &kana,
+                        romaji: &romaji,
+                        login: &login,
+                        email: email.as_deref(),
+                        phone: phone.as_deref(),
+                        profession: named(&u, "profession", Profession::parse)?,
+                        department: department.as_deref(),
+                        org_name: &org_name,
+                        org_slug: &slug,
+                    };
+                    let active = named(&u, "status", UserStatus::parse)? == UserStatus::Active;
+                    sqlx::query(
+                        "INSERT INTO directory_entries (user_id, org_id, active, sort_key, doc)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (user_id) DO UPDATE SET org_id = $2, active = $3,
+                             sort_key = $4, doc = $5",
+                    )
+                    .bind(&user)
+                    .bind(u.try_get::<String, _>("org_id")?)
+                    .bind(i64::from(active))
+                    .bind(sort_key(&profile))
+                    .bind(document(&profile))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM directory_entries WHERE user_id = $1")
+                        .bind(&user)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            sqlx::query("DELETE FROM directory_dirty WHERE user_id = $1 AND stamp = $2")
+                .bind(&user)
+                .bind(stamp)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(dirty.len())
+    }
+
+    /// People matching the normalized query `q` (every one when empty) within `scope`,
+    /// exact matches first, then prefixes, then partial matches, each by reading.
+    pub async fn search_directory(
+        &self,
+        q: &str,
+        scope: DirectoryScope<'_>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<DirectoryPage, StoreError> {
+        self.refresh_directory().await?;
+        let escaped = like_escape(q);
+        let exact = format!("%{SEPARATOR}{escaped}{SEPARATOR}%");
+        let prefix = format!("%{SEPARATOR}{escaped}%");
+        let partial = format!("%{escaped}%");
+        // $1 exact, $2 prefix, $3 the filter (FTS5 phrase or LIKE pattern), $4 limit, $5 offset.
+        let use_fts = self.backend == Backend::Sqlite && q.chars().count() >= 3;
+        let filter = if use_fts {
+            "e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH $3)"
+        } else {
+            "e.doc LIKE $3 ESCAPE '\\'"
+        };
+        let mut binds: Vec<String> = Vec::new();
+        let within = match scope {
+            DirectoryScope::Orgs(orgs) => {
+                if orgs.is_empty() {
+                    return Ok(DirectoryPage {
+                        hits: Vec::new(),
+                        total: 0,
+                    });
+                }
+                let marks: Vec<String> = (0..orgs.len()).map(|i| format!("${}", i + 6)).collect();
+                binds.extend(orgs.iter().map(Uuid::to_string));
+                format!("e.active = 1 AND e.org_id IN ({})", marks.join(", "))
+            }
+            DirectoryScope::Conversation(id) => {
+                binds.push(id.to_string());
+                "e.user_id IN (SELECT user_id FROM conversation_members WHERE conversation_id = $6)"
+                    .to_owned()
+            }
+        };
+        let sql = format!(
+            "WITH hits AS (
+                 SELECT e.user_id, e.sort_key,
+                        CASE WHEN e.doc LIKE $1 ESCAPE '\\' THEN 0
+                             WHEN e.doc LIKE $2 ESCAPE '\\' THEN 1 ELSE 2 END AS rank
+                 FROM directory_entries e WHERE {within} AND {filter}),
+             page AS (
+                 SELECT user_id, sort_key, rank, COUNT(*) OVER () AS total FROM hits
+                 ORDER BY rank, sort_key, user_id LIMIT $4 OFFSET $5)
+             SELECT u.id, u.display_name, u.kana, u.romaji, u.profession, u.status, u.email, u.phone,
+                    u.department_id, d.name AS department_name, u.org_id, o.name AS org_name,
+                    p.rank, p.total
+             FROM page p JOIN users u ON u.id = p.user_id JOIN organizations o ON o.id = u.org_id
+             LEFT JOIN departments d ON d.id = u.department_id
+             ORDER BY p.rank, p.sort_key, p.user_id"
+        );
+        let needle = if use_fts {
+            format!("\"{}\"", q.replace('"', "\"\""))
+        } else {
+            partial
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(exact)
+            .bind(prefix)
+            .bind(needle)
+            .bind(limit)
+            .bind(offset);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let total = match rows.first() {
+            Some(r) => r.try_get("total")?,
+            None if offset > 0 => {
+                // Past the end: count what there is, for the pager.
+                return Box::pin(self.search_directory(q, scope, 1, 0))
+                    .await
+                    .map(|p| DirectoryPage {
+                        hits: Vec::new(),
+                        total: p.total,
+                    });
+            }
+            None => 0,
+        };
+        Ok(DirectoryPage {
+            hits: rows.iter().map(hit_from_row).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+}

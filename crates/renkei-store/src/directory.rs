@@ -100,48 +100,35 @@ impl Store {
     async fn refresh_batch(&self) -> Result<usize, StoreError> {
         let mut tx = self.write_tx().await?;
         let lock = if self.backend == Backend::Postgres {
-            " FOR UPDATE"
+            " FOR UPDATE OF x"
         } else {
             ""
         };
         let sql = format!(
-            "SELECT user_id, stamp FROM directory_dirty ORDER BY user_id LIMIT {REFRESH_BATCH}{lock}"
+            "SELECT x.user_id AS dirty_id, x.stamp, u.org_id, u.login, u.display_name, u.kana,
+                    u.romaji, u.profession, u.email, u.phone, u.status,
+                    d.name AS department_name, o.name AS org_name, o.slug
+             FROM directory_dirty x LEFT JOIN users u ON u.id = x.user_id
+             LEFT JOIN organizations o ON o.id = u.org_id
+             LEFT JOIN departments d ON d.id = u.department_id
+             ORDER BY x.user_id LIMIT {REFRESH_BATCH}{lock}"
         );
         let dirty = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&mut *tx)
             .await?;
-        for row in &dirty {
-            let user: String = row.try_get("user_id")?;
-            let stamp: i64 = row.try_get("stamp")?;
-            let found = sqlx::query(
-                "SELECT u.org_id, u.login, u.display_name, u.kana, u.romaji, u.profession, u.email,
-                        u.phone, u.status, d.name AS department_name, o.name AS org_name, o.slug
-                 FROM users u JOIN organizations o ON o.id = u.org_id
-                 LEFT JOIN departments d ON d.id = u.department_id WHERE u.id = $1",
-            )
-            .bind(&user)
-            .fetch_optional(&mut *tx)
-            .await?;
-            match found {
-                Some(u) => {
+        for u in &dirty {
+            let user: String = u.try_get("dirty_id")?;
+            let stamp: i64 = u.try_get("stamp")?;
+            let org: Option<String> = u.try_get("org_id")?;
+            match org {
+                Some(org) => {
                     let department: Option<String> = u.try_get("department_name")?;
                     let email: Option<String> = u.try_get("email")?;
                     let phone: Option<String> = u.try_get("phone")?;
-                    let (name, kana, romaji, login, org_name, slug): (
-                        String,
-                        String,
-                        String,
-                        String,
-                        String,
-                        String,
-                    ) = (
-                        u.try_get("display_name")?,
-                        u.try_get("kana")?,
-                        u.try_get("romaji")?,
-                        u.try_get("login")?,
-                        u.try_get("org_name")?,
-                        u.try_get("slug")?,
-                    );
+                    let text = |col: &str| -> Result<String, StoreError> { Ok(u.try_get(col)?) };
+                    let (name, kana, romaji) =
+                        (text("display_name")?, text("kana")?, text("romaji")?);
+                    let (login, org_name, slug) = (text("login")?, text("org_name")?, text("slug")?);
                     let profile = Profile {
                         display_name: &name,
                         kana: &kana,
@@ -149,12 +136,12 @@ impl Store {
                         login: &login,
                         email: email.as_deref(),
                         phone: phone.as_deref(),
-                        profession: named(&u, "profession", Profession::parse)?,
+                        profession: named(u, "profession", Profession::parse)?,
                         department: department.as_deref(),
                         org_name: &org_name,
                         org_slug: &slug,
                     };
-                    let active = named(&u, "status", UserStatus::parse)? == UserStatus::Active;
+                    let active = named(u, "status", UserStatus::parse)? == UserStatus::Active;
                     sqlx::query(
                         "INSERT INTO directory_entries (user_id, org_id, active, sort_key, doc)
                          VALUES ($1, $2, $3, $4, $5)
@@ -162,7 +149,7 @@ impl Store {
                              sort_key = $4, doc = $5",
                     )
                     .bind(&user)
-                    .bind(u.try_get::<String, _>("org_id")?)
+                    .bind(org)
                     .bind(i64::from(active))
                     .bind(sort_key(&profile))
                     .bind(document(&profile))

@@ -1,7 +1,10 @@
 // Every string of the interface, in English and Japanese. `ja` must have exactly the keys of
 // `en` (checked by the compiler and by a unit test). `{name}` placeholders are filled by t().
 
+import { coopEn, coopJa } from "./cooperation";
+
 export const en = {
+  ...coopEn,
   "app.name": "renkei",
   "app.tagline": "Secure messaging for your hospital",
   "common.cancel": "Cancel",
@@ -128,6 +131,7 @@ export const en = {
 export type MessageKey = keyof typeof en;
 
 export const ja: Record<MessageKey, string> = {
+  ...coopJa,
   "app.name": "renkei",
   "app.tagline": "病院のためのセキュアなメッセージ",
   "common.cancel": "キャンセル",

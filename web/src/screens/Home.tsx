@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
@@ -8,11 +8,14 @@ import { NewConversation } from "./NewConversation";
 import { LanguageSwitch } from "./LanguageSwitch";
 import { Avatar, Icon } from "./common";
 
+const CooperationScreen = lazy(() => import("../cooperation/CooperationScreen"));
+
 export function Home() {
   const state = useSession();
   const { t } = useI18n();
   const [creating, setCreating] = useState(false);
   const [menu, setMenu] = useState(false);
+  const [cooperation, setCooperation] = useState(false);
   const menuRef = useRef<HTMLDivElement>(null);
   const me = state.me!;
 
@@ -83,6 +86,9 @@ export function Home() {
                   <div className="menu-lang">
                     <LanguageSwitch />
                   </div>
+                  <button role="menuitem" type="button" onClick={() => (setMenu(false), setCooperation(true))}>
+                    <Icon name="search" /> {t("coop.menu")}
+                  </button>
                   {me.has_passcode && (
                     <button role="menuitem" type="button" onClick={() => session.lock("manual")}>
                       <Icon name="lock" /> {t("nav.lockNow")}
@@ -109,6 +115,11 @@ export function Home() {
           </div>
         )}
       </main>
+      {cooperation && (
+        <Suspense fallback={null}>
+          <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
+        </Suspense>
+      )}
       {creating && (
         <NewConversation
           onClose={() => setCreating(false)}

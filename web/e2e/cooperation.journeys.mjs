@@ -14,13 +14,13 @@ const PASSWORD = "Cooperation-pass-2026";
 const MESSAGE = "CT of the patient transferred to you: please look at the contrast phase.";
 const REPLY = "Seen. Aortic dissection Stanford B; call me when the patient arrives.";
 
-async function login(base, login, password) {
+async function signInApi(base, user, password) {
   const res = await fetch(base + "/api/v1/auth/login", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ login, password }),
+    body: JSON.stringify({ login: user, password }),
   });
-  assert(res.ok, `login ${login}: ${res.status}`);
+  assert(res.ok, `login ${user}: ${res.status}`);
   return res.json();
 }
 
@@ -31,7 +31,7 @@ async function main() {
   const check = new Check();
   let browser;
   try {
-    const admin = await login(base, "admin", server.adminPassword);
+    const admin = await signInApi(base, "admin", server.adminPassword);
     await json(base, "PUT", "/api/v1/me/password", admin.token, { current_password: server.adminPassword, new_password: "admin-password-0001" });
     const org = (name, slug, kind) => json(base, "POST", "/api/v1/orgs", admin.token, { name, slug, kind });
     const oita = await org("Oita University Hospital", "oita-u", "hospital");
@@ -39,7 +39,7 @@ async function main() {
     const council = await org("Oita Regional Council", "oita-council", "council");
     const person = async (o, login, display_name, kana, profession, roles = []) => {
       await json(base, "POST", `/api/v1/orgs/${o.id}/users`, admin.token, { login, display_name, kana, profession, roles, password: "one-time-pass-1" });
-      const s = await login(base, login, "one-time-pass-1");
+      const s = await signInApi(base, login, "one-time-pass-1");
       await json(base, "PUT", "/api/v1/me/password", s.token, { current_password: "one-time-pass-1", new_password: PASSWORD });
       return { login };
     };
@@ -98,7 +98,7 @@ async function main() {
       pageT = await open(tanaka);
       pageS = await open(sato);
       await cooperation(pageT, "Directory");
-      await pageT.getByRole("searchbox").fill("ｻﾄｳ");
+      await pageT.locator("dialog.coop").getByRole("searchbox").fill("ｻﾄｳ");
       const hit = pageT.locator("li.coop-person", { hasText: "佐藤 健" });
       await hit.getByText("Beppu Medical Center").waitFor();
       await hit.getByRole("button", { name: "Message" }).click();
@@ -128,12 +128,12 @@ async function main() {
       // Tanaka no longer finds Sato.
       await pageT.getByRole("button", { name: "Back" }).click().catch(() => {});
       await cooperation(pageT, "Directory");
-      await pageT.getByRole("searchbox").fill("さとう");
+      await pageT.locator("dialog.coop").getByRole("searchbox").fill("さとう");
       await pageT.getByText("No one found").waitFor();
       await pageT.screenshot({ path: join(results, "cooperation-revoked-oita.png") });
       await closeSheet(pageT);
       await pageS.screenshot({ path: join(results, "cooperation-revoked-beppu.png") });
-      const sessionS = await login(base, "sato", PASSWORD);
+      const sessionS = await signInApi(base, "sato", PASSWORD);
       const list = await json(base, "GET", "/api/v1/conversations", sessionS.token);
       assert(list.length === 0, `Beppu's doctor keeps no cross-hospital conversation: ${JSON.stringify(list)}`);
     });

@@ -10,6 +10,8 @@ use sqlx::any::AnyRow;
 use crate::rows::{named, opt_uuid, uuid};
 use crate::{Backend, Store, StoreError};
 
+/// Matches counted at most, so a one-letter search over a region stays fast.
+pub const TOTAL_CAP: i64 = 1000;
 /// Users whose documents are rebuilt per transaction.
 const REFRESH_BATCH: i64 = 1000;
 
@@ -44,7 +46,10 @@ pub struct DirectoryHit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryPage {
     pub hits: Vec<DirectoryHit>,
+    /// Matches in all, counted up to [`TOTAL_CAP`].
     pub total: i64,
+    /// Whether there are at least [`TOTAL_CAP`] matches (the total is a lower bound).
+    pub total_capped: bool,
 }
 
 fn hit_from_row(row: &AnyRow) -> Result<DirectoryHit, StoreError> {
@@ -128,7 +133,8 @@ impl Store {
                     let text = |col: &str| -> Result<String, StoreError> { Ok(u.try_get(col)?) };
                     let (name, kana, romaji) =
                         (text("display_name")?, text("kana")?, text("romaji")?);
-                    let (login, org_name, slug) = (text("login")?, text("org_name")?, text("slug")?);
+                    let (login, org_name, slug) =
+                        (text("login")?, text("org_name")?, text("slug")?);
                     let profile = Profile {
                         display_name: &name,
                         kana: &kana,
@@ -174,7 +180,8 @@ impl Store {
     }
 
     /// People matching the normalized query `q` (every one when empty) within `scope`,
-    /// exact matches first, then prefixes, then partial matches, each by reading.
+    /// exact matches first, then prefixes, then partial matches, each by reading. The total
+    /// is counted up to [`TOTAL_CAP`]; past it `total_capped` is set.
     pub async fn search_directory(
         &self,
         q: &str,
@@ -183,83 +190,95 @@ impl Store {
         offset: i64,
     ) -> Result<DirectoryPage, StoreError> {
         self.refresh_directory().await?;
-        let escaped = like_escape(q);
-        let exact = format!("%{SEPARATOR}{escaped}{SEPARATOR}%");
-        let prefix = format!("%{SEPARATOR}{escaped}%");
-        let partial = format!("%{escaped}%");
-        // $1 exact, $2 prefix, $3 the filter (FTS5 phrase or LIKE pattern), $4 limit, $5 offset.
-        let use_fts = self.backend == Backend::Sqlite && q.chars().count() >= 3;
-        let filter = if use_fts {
-            "e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH $3)"
-        } else {
-            "e.doc LIKE $3 ESCAPE '\\'"
+        let empty = DirectoryPage {
+            hits: Vec::new(),
+            total: 0,
+            total_capped: false,
+        };
+        // $1 the exact key, $2 a key's start, $3 the filter (FTS5 phrase, LIKE pattern or the
+        // text itself), then the scope's values from $4.
+        let find = match self.backend {
+            Backend::Sqlite => "instr",
+            Backend::Postgres => "strpos",
+        };
+        let indexed = q.chars().count() >= 3;
+        let (filter, needle) = match (self.backend, indexed) {
+            (Backend::Sqlite, true) => (
+                "e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH $3)"
+                    .to_owned(),
+                format!("\"{}\"", q.replace('"', "\"\"")),
+            ),
+            (Backend::Postgres, true) => (
+                "e.doc LIKE $3 ESCAPE '\\'".to_owned(),
+                format!("%{}%", like_escape(q)),
+            ),
+            _ => (format!("{find}(e.doc, $3) > 0"), q.to_owned()),
         };
         let mut binds: Vec<String> = Vec::new();
         let within = match scope {
             DirectoryScope::Orgs(orgs) => {
                 if orgs.is_empty() {
-                    return Ok(DirectoryPage {
-                        hits: Vec::new(),
-                        total: 0,
-                    });
+                    return Ok(empty);
                 }
-                let marks: Vec<String> = (0..orgs.len()).map(|i| format!("${}", i + 6)).collect();
+                let marks: Vec<String> = (0..orgs.len()).map(|i| format!("${}", i + 4)).collect();
                 binds.extend(orgs.iter().map(Uuid::to_string));
                 format!("e.active = 1 AND e.org_id IN ({})", marks.join(", "))
             }
             DirectoryScope::Conversation(id) => {
                 binds.push(id.to_string());
-                "e.user_id IN (SELECT user_id FROM conversation_members WHERE conversation_id = $6)"
+                "e.user_id IN (SELECT user_id FROM conversation_members WHERE conversation_id = $4)"
                     .to_owned()
             }
         };
+        let exact = format!("{SEPARATOR}{q}{SEPARATOR}");
+        let prefix = format!("{SEPARATOR}{q}");
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM directory_entries e
+             WHERE {within} AND {filter} AND $1 = $1 AND $2 = $2 LIMIT {TOTAL_CAP}) t"
+        );
+        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
+            .bind(&exact)
+            .bind(&prefix)
+            .bind(&needle);
+        for b in &binds {
+            count = count.bind(b);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        if total == 0 || offset >= total {
+            return Ok(DirectoryPage {
+                total,
+                total_capped: total >= TOTAL_CAP,
+                ..empty
+            });
+        }
+        // Only the page is sorted in full (a top-N sort), then joined to the records.
+        let n = binds.len() + 4;
         let sql = format!(
-            "WITH hits AS (
+            "WITH page AS (
                  SELECT e.user_id, e.sort_key,
-                        CASE WHEN e.doc LIKE $1 ESCAPE '\\' THEN 0
-                             WHEN e.doc LIKE $2 ESCAPE '\\' THEN 1 ELSE 2 END AS rank
-                 FROM directory_entries e WHERE {within} AND {filter}),
-             page AS (
-                 SELECT user_id, sort_key, rank, COUNT(*) OVER () AS total FROM hits
-                 ORDER BY rank, sort_key, user_id LIMIT $4 OFFSET $5)
+                        CASE WHEN {find}(e.doc, $1) > 0 THEN 0
+                             WHEN {find}(e.doc, $2) > 0 THEN 1 ELSE 2 END AS rank
+                 FROM directory_entries e WHERE {within} AND {filter}
+                 ORDER BY rank, e.sort_key, e.user_id LIMIT ${n} OFFSET ${})
              SELECT u.id, u.display_name, u.kana, u.romaji, u.profession, u.status, u.email, u.phone,
-                    u.department_id, d.name AS department_name, u.org_id, o.name AS org_name,
-                    p.rank, p.total
+                    u.department_id, d.name AS department_name, u.org_id, o.name AS org_name, p.rank
              FROM page p JOIN users u ON u.id = p.user_id JOIN organizations o ON o.id = u.org_id
              LEFT JOIN departments d ON d.id = u.department_id
-             ORDER BY p.rank, p.sort_key, p.user_id"
+             ORDER BY p.rank, p.sort_key, p.user_id",
+            n + 1
         );
-        let needle = if use_fts {
-            format!("\"{}\"", q.replace('"', "\"\""))
-        } else {
-            partial
-        };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(exact)
             .bind(prefix)
-            .bind(needle)
-            .bind(limit)
-            .bind(offset);
+            .bind(needle);
         for b in binds {
             query = query.bind(b);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        let total = match rows.first() {
-            Some(r) => r.try_get("total")?,
-            None if offset > 0 => {
-                // Past the end: count what there is, for the pager.
-                return Box::pin(self.search_directory(q, scope, 1, 0))
-                    .await
-                    .map(|p| DirectoryPage {
-                        hits: Vec::new(),
-                        total: p.total,
-                    });
-            }
-            None => 0,
-        };
+        let rows = query.bind(limit).bind(offset).fetch_all(&self.pool).await?;
         Ok(DirectoryPage {
             hits: rows.iter().map(hit_from_row).collect::<Result<_, _>>()?,
             total,
+            total_capped: total >= TOTAL_CAP,
         })
     }
 }

@@ -15,45 +15,145 @@ const USERS: usize = 50_000;
 const QUERIES_PER_SCOPE: usize = 1_000;
 
 const FAMILY: &[(&str, &str)] = &[
-    ("田中", "たなか"), ("佐藤", "さとう"), ("鈴木", "すずき"), ("高橋", "たかはし"),
-    ("伊藤", "いとう"), ("渡辺", "わたなべ"), ("山本", "やまもと"), ("中村", "なかむら"),
-    ("小林", "こばやし"), ("加藤", "かとう"), ("吉田", "よしだ"), ("山田", "やまだ"),
-    ("佐々木", "ささき"), ("山口", "やまぐち"), ("松本", "まつもと"), ("井上", "いのうえ"),
-    ("木村", "きむら"), ("林", "はやし"), ("斎藤", "さいとう"), ("清水", "しみず"),
-    ("山崎", "やまざき"), ("森", "もり"), ("池田", "いけだ"), ("橋本", "はしもと"),
-    ("阿部", "あべ"), ("石川", "いしかわ"), ("前田", "まえだ"), ("藤田", "ふじた"),
-    ("小川", "おがわ"), ("後藤", "ごとう"), ("岡田", "おかだ"), ("長谷川", "はせがわ"),
-    ("村上", "むらかみ"), ("近藤", "こんどう"), ("石井", "いしい"), ("坂本", "さかもと"),
-    ("遠藤", "えんどう"), ("青木", "あおき"), ("藤井", "ふじい"), ("西村", "にしむら"),
+    ("田中", "たなか"),
+    ("佐藤", "さとう"),
+    ("鈴木", "すずき"),
+    ("高橋", "たかはし"),
+    ("伊藤", "いとう"),
+    ("渡辺", "わたなべ"),
+    ("山本", "やまもと"),
+    ("中村", "なかむら"),
+    ("小林", "こばやし"),
+    ("加藤", "かとう"),
+    ("吉田", "よしだ"),
+    ("山田", "やまだ"),
+    ("佐々木", "ささき"),
+    ("山口", "やまぐち"),
+    ("松本", "まつもと"),
+    ("井上", "いのうえ"),
+    ("木村", "きむら"),
+    ("林", "はやし"),
+    ("斎藤", "さいとう"),
+    ("清水", "しみず"),
+    ("山崎", "やまざき"),
+    ("森", "もり"),
+    ("池田", "いけだ"),
+    ("橋本", "はしもと"),
+    ("阿部", "あべ"),
+    ("石川", "いしかわ"),
+    ("前田", "まえだ"),
+    ("藤田", "ふじた"),
+    ("小川", "おがわ"),
+    ("後藤", "ごとう"),
+    ("岡田", "おかだ"),
+    ("長谷川", "はせがわ"),
+    ("村上", "むらかみ"),
+    ("近藤", "こんどう"),
+    ("石井", "いしい"),
+    ("坂本", "さかもと"),
+    ("遠藤", "えんどう"),
+    ("青木", "あおき"),
+    ("藤井", "ふじい"),
+    ("西村", "にしむら"),
 ];
 const GIVEN: &[(&str, &str)] = &[
-    ("一郎", "いちろう"), ("花子", "はなこ"), ("健", "けん"), ("舞", "まい"), ("翔太", "しょうた"),
-    ("美咲", "みさき"), ("大輔", "だいすけ"), ("陽子", "ようこ"), ("誠", "まこと"), ("恵", "めぐみ"),
-    ("拓也", "たくや"), ("由美", "ゆみ"), ("直樹", "なおき"), ("真由美", "まゆみ"), ("隆", "たかし"),
-    ("裕子", "ゆうこ"), ("和也", "かずや"), ("智子", "ともこ"), ("浩", "ひろし"), ("明美", "あけみ"),
-    ("亮", "りょう"), ("香織", "かおり"), ("剛", "つよし"), ("愛", "あい"), ("修", "おさむ"),
+    ("一郎", "いちろう"),
+    ("花子", "はなこ"),
+    ("健", "けん"),
+    ("舞", "まい"),
+    ("翔太", "しょうた"),
+    ("美咲", "みさき"),
+    ("大輔", "だいすけ"),
+    ("陽子", "ようこ"),
+    ("誠", "まこと"),
+    ("恵", "めぐみ"),
+    ("拓也", "たくや"),
+    ("由美", "ゆみ"),
+    ("直樹", "なおき"),
+    ("真由美", "まゆみ"),
+    ("隆", "たかし"),
+    ("裕子", "ゆうこ"),
+    ("和也", "かずや"),
+    ("智子", "ともこ"),
+    ("浩", "ひろし"),
+    ("明美", "あけみ"),
+    ("亮", "りょう"),
+    ("香織", "かおり"),
+    ("剛", "つよし"),
+    ("愛", "あい"),
+    ("修", "おさむ"),
 ];
 const DEPARTMENTS: &[&str] = &[
-    "循環器内科", "心臓血管外科", "放射線部", "救急部", "脳神経外科", "整形外科", "小児科",
-    "看護部", "薬剤部", "リハビリテーション部", "臨床工学部", "医療連携室",
+    "循環器内科",
+    "心臓血管外科",
+    "放射線部",
+    "救急部",
+    "脳神経外科",
+    "整形外科",
+    "小児科",
+    "看護部",
+    "薬剤部",
+    "リハビリテーション部",
+    "臨床工学部",
+    "医療連携室",
 ];
 const PROFESSIONS: &[&str] = &[
-    "doctor", "doctor", "nurse", "nurse", "nurse", "resident", "radiology_technologist",
-    "physical_therapist", "pharmacist", "clinical_engineer", "social_worker", "clerk",
+    "doctor",
+    "doctor",
+    "nurse",
+    "nurse",
+    "nurse",
+    "resident",
+    "radiology_technologist",
+    "physical_therapist",
+    "pharmacist",
+    "clinical_engineer",
+    "social_worker",
+    "clerk",
 ];
 
 /// What people type: name parts in kanji, kana (half-width too), romaji, contacts, places.
 const QUERIES: &[&str] = &[
-    "田", "田中", "佐藤 健", "たなか", "ﾀﾅｶ", "サトウ", "yamamoto", "suzu", "ichiro", "hana",
-    "放射線", "看護師", "nurse", "薬剤", "0975", "5550", "@hosp", "hosp07", "循環器", "病院",
-    "長谷川", "ささき", "ka", "ito", "やまざき まゆみ", "xyz", "中村 裕", "clinical", "救急", "森",
+    "田",
+    "田中",
+    "佐藤 健",
+    "たなか",
+    "ﾀﾅｶ",
+    "サトウ",
+    "yamamoto",
+    "suzu",
+    "ichiro",
+    "hana",
+    "放射線",
+    "看護師",
+    "nurse",
+    "薬剤",
+    "0975",
+    "5550",
+    "@hosp",
+    "hosp07",
+    "循環器",
+    "病院",
+    "長谷川",
+    "ささき",
+    "ka",
+    "ito",
+    "やまざき まゆみ",
+    "xyz",
+    "中村 裕",
+    "clinical",
+    "救急",
+    "森",
 ];
 
 struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n
     }
 }
@@ -125,7 +225,16 @@ async fn generate(url: &str) -> (Vec<String>, f64) {
                 let b = r * 10;
                 format!(
                     "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, '', 'active', 0, 1, 0, 0)",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10
                 )
             })
             .collect();
@@ -141,7 +250,11 @@ async fn generate(url: &str) -> (Vec<String>, f64) {
     // The first hospital cooperates with every other one on the directory.
     for other in &orgs[1..] {
         let (a, b) = (&orgs[0], other);
-        let key = if a < b { format!("{a}:{b}") } else { format!("{b}:{a}") };
+        let key = if a < b {
+            format!("{a}:{b}")
+        } else {
+            format!("{b}:{a}")
+        };
         sqlx::query(
             "INSERT INTO agreements (id, proposer_org_id, partner_org_id, pair_key, scopes, status, proposed_at)
              VALUES ($1, $2, $3, $4, 'directory,messaging', 'active', 0)",
@@ -180,11 +293,17 @@ async fn measure(backend: &str, url: &str) {
     let all: Vec<_> = orgs.iter().map(|o| o.parse().unwrap()).collect();
     for (label, scope) in [
         ("own hospital (1,667 users)", DirectoryScope::Orgs(&one)),
-        ("own + 29 partners (50,000 users)", DirectoryScope::Orgs(&all)),
+        (
+            "own + 29 partners (50,000 users)",
+            DirectoryScope::Orgs(&all),
+        ),
     ] {
         // Warm the caches once, then time each query.
         for q in QUERIES {
-            store.search_directory(&normalize(q), scope, 20, 0).await.unwrap();
+            store
+                .search_directory(&normalize(q), scope, 20, 0)
+                .await
+                .unwrap();
         }
         let mut times = Vec::with_capacity(QUERIES_PER_SCOPE);
         let mut found = 0i64;
@@ -215,7 +334,10 @@ async fn measure(backend: &str, url: &str) {
 async fn directory_search_latency() {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     measure("SQLite", &url).await;
     if let Some(scratch) = ScratchDatabase::create("directory bench").await {
         measure("PostgreSQL", scratch.url()).await;

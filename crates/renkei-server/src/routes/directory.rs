@@ -76,8 +76,10 @@ impl From<DirectoryHit> for DirectoryEntry {
 #[derive(Serialize, ToSchema)]
 pub struct DirectoryResults {
     items: Vec<DirectoryEntry>,
-    /// Matches in all.
+    /// Matches in all, counted up to 1,000.
     total: i64,
+    /// The total is a lower bound: there are at least 1,000 matches.
+    total_capped: bool,
     offset: i64,
     limit: i64,
     has_more: bool,
@@ -126,6 +128,7 @@ pub async fn search(
     Ok(Json(DirectoryResults {
         items: page.hits.into_iter().map(DirectoryEntry::from).collect(),
         total: page.total,
+        total_capped: page.total_capped,
         offset,
         limit,
         has_more,

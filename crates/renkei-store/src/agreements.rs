@@ -214,20 +214,12 @@ impl Store {
 
     /// Whether `a` and `b` may act together under `scope` (always, within one organization).
     pub async fn cooperates(&self, a: Uuid, b: Uuid, scope: Scope) -> Result<bool, StoreError> {
-        if a == b {
-            return Ok(true);
-        }
-        let sql = format!("SELECT 1 AS one FROM agreements WHERE {IN_FORCE}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(pair_key(a, b))
-            .bind(scope_pattern(scope))
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+        let mut conn = self.pool.acquire().await?;
+        Self::cooperates_on(&mut conn, a, b, scope).await
     }
 
-    async fn cooperates_in(
-        tx: &mut Tx,
+    async fn cooperates_on(
+        conn: &mut sqlx::AnyConnection,
         a: Uuid,
         b: Uuid,
         scope: Scope,
@@ -239,7 +231,7 @@ impl Store {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(pair_key(a, b))
             .bind(scope_pattern(scope))
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?;
         Ok(row.is_some())
     }
@@ -328,7 +320,7 @@ impl Store {
                 .map(|r| uuid(r, "org_id"))
                 .collect::<Result<Vec<_>, _>>()?;
             for (a, b) in pairs(&orgs) {
-                if Self::cooperates_in(tx, a, b, Scope::Messaging).await? {
+                if Self::cooperates_on(tx, a, b, Scope::Messaging).await? {
                     continue;
                 }
                 for org in orgs_to_remove(owner, a, b) {

@@ -58,12 +58,8 @@ impl Store {
 
     /// The scopes the council's agreements were created with, once they were.
     pub async fn council_scopes(&self, council: Uuid) -> Result<Option<Vec<Scope>>, StoreError> {
-        let row = sqlx::query("SELECT scopes FROM council_scopes WHERE council_id = $1")
-            .bind(council.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(parse_scopes(&r.try_get::<String, _>("scopes")?)))
-            .transpose()
+        let mut conn = self.pool.acquire().await?;
+        Self::council_scopes_on(&mut conn, council).await
     }
 
     /// Invites a hospital into a council (again, after it opted out); `Duplicate` when it is
@@ -122,7 +118,7 @@ impl Store {
         }
         Self::set_council_status(&mut tx, council, org, CouncilStatus::OptedIn, by).await?;
         let mut created = Vec::new();
-        if let Some(scopes) = Self::council_scopes_in(&mut tx, council).await? {
+        if let Some(scopes) = Self::council_scopes_on(&mut tx, council).await? {
             for other in Self::opted_in_in(&mut tx, council).await? {
                 if other != org
                     && let Some(a) =
@@ -299,13 +295,13 @@ impl Store {
         Ok(())
     }
 
-    async fn council_scopes_in(
-        tx: &mut Tx,
+    async fn council_scopes_on(
+        conn: &mut sqlx::AnyConnection,
         council: Uuid,
     ) -> Result<Option<Vec<Scope>>, StoreError> {
         let row = sqlx::query("SELECT scopes FROM council_scopes WHERE council_id = $1")
             .bind(council.to_string())
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?;
         row.map(|r| Ok(parse_scopes(&r.try_get::<String, _>("scopes")?)))
             .transpose()

@@ -12,6 +12,8 @@ use crate::{Backend, Store, StoreError};
 
 /// Matches counted at most, so a one-letter search over a region stays fast.
 pub const TOTAL_CAP: i64 = 1000;
+/// Organizations in a scope above which candidates come from the trigram index.
+const WIDE_SCOPE: usize = 3;
 /// Users whose documents are rebuilt per transaction.
 const REFRESH_BATCH: i64 = 1000;
 
@@ -201,7 +203,10 @@ impl Store {
             Backend::Sqlite => "instr",
             Backend::Postgres => "strpos",
         };
-        let indexed = q.chars().count() >= 3;
+        // The trigram index pays off over many organizations; within a few (or a
+        // conversation) scanning their own rows is cheaper than every match of the region.
+        let wide = matches!(scope, DirectoryScope::Orgs(orgs) if orgs.len() > WIDE_SCOPE);
+        let indexed = wide && q.chars().count() >= 3;
         let (filter, needle) = match (self.backend, indexed) {
             (Backend::Sqlite, true) => (
                 "e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH $3)"

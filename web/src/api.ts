@@ -70,7 +70,7 @@ async function send(method: string, path: string, body?: BodyInit, contentType?:
   throw error;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await send(
     method,
     path,

@@ -2,6 +2,7 @@
 // loaded timelines, pending sends, the WebSocket with catch-up, and the idle lock.
 // Nothing here is persisted: a lock or sign-out drops every piece of data from memory.
 
+import { asUser, searchDirectory } from "./cooperation/api";
 import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
 import { backoff, IdleTimer } from "./state/idle";
 import { Positions } from "./state/positions";
@@ -251,10 +252,7 @@ export class Session {
       const me = this.state.me?.user.id;
       const other = members.find((m) => m.user_id !== me)?.user_id;
       if (other) this.set({ peers: { ...this.state.peers, [id]: other } });
-      if (other && !this.state.users[other]) {
-        const user = await api.user(other);
-        this.set({ users: { ...this.state.users, [user.id]: user } });
-      }
+      if (other && !this.state.users[other]) await this.fillPeople(id);
     } catch {
       /* shown without a name */
     }
@@ -535,12 +533,20 @@ export class Session {
       return { members: members.map((m) => m.user_id), readMarks: marks };
     });
     const unknown = members.map((m) => m.user_id).filter((u) => !this.state.users[u]);
-    for (const u of unknown) {
-      api.user(u).then(
-        (user) => this.set({ users: { ...this.state.users, [user.id]: user } }),
-        () => undefined,
-      );
-    }
+    if (unknown.length > 0) void this.fillPeople(id).catch(() => undefined);
+  }
+
+  /** Names of a conversation's members, partner hospitals' staff included (the directory). */
+  private async fillPeople(conversationId: Uuid) {
+    const page = await searchDirectory("", 0, conversationId, 100);
+    this.rememberPeople(page.items.map(asUser));
+  }
+
+  /** People met in the directory, so their names show wherever they appear. */
+  rememberPeople(people: User[]) {
+    const users = { ...this.state.users };
+    for (const u of people) if (!users[u.id]) users[u.id] = u;
+    this.set({ users });
   }
 
   /** Infinite scroll back: the page before the oldest loaded message. */

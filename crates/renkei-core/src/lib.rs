@@ -25,10 +25,12 @@ macro_rules! string_enum {
 }
 
 pub mod access;
+pub mod agreement;
 pub mod audit;
 pub mod clock;
 pub mod conversation;
 pub mod dicom;
+pub mod directory;
 pub mod error;
 pub mod kana;
 pub mod lock;

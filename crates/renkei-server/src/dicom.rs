@@ -273,7 +273,11 @@ impl DicomService {
                 .await
                 .or_api("study_not_found")
         };
-        if study.org_id != org && !shared().await? {
+        // Another organization's study opens only where it was shared with the user and
+        // the two organizations' agreement holds the images scope now.
+        let images =
+            || crate::cooperation::cooperates_for_images(self.store.clone(), org, study.org_id);
+        if study.org_id != org && !(shared().await? && images().await?) {
             return Err(ApiError::not_found("study_not_found"));
         }
         if study.expired {

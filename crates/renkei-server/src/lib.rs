@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod bootstrap;
+pub mod cooperation;
 pub mod dicom;
 pub mod dicom_index;
 pub mod dicom_scp;

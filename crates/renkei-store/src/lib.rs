@@ -4,12 +4,15 @@
 //! apart; dialect-specific statements branch on [`Backend`]. The conformance suite in
 //! `tests/conformance.rs` runs against both.
 
+mod agreements;
 mod attachments;
 mod audit;
 pub mod blobs;
 mod conversations;
+mod councils;
 mod dicom;
 mod dicomweb;
+mod directory;
 mod error;
 mod gateways;
 mod media;
@@ -30,9 +33,11 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use agreements::Removal;
 pub use audit::AuditFilter;
 pub use conversations::ConversationSummary;
 pub use dicom::{IndexRequest, Indexed};
+pub use directory::{DirectoryHit, DirectoryPage, DirectoryScope};
 pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
 pub use sessions::SessionRecord;

@@ -18,6 +18,7 @@ const MEDIA: &str = include_str!("../migrations/0004_media.sql");
 const DICOM: &str = include_str!("../migrations/0005_dicom.sql");
 const RETENTION: &str = include_str!("../migrations/0006_conversation_retention.sql");
 const ADMINISTRATION: &str = include_str!("../migrations/0007_administration.sql");
+const COOPERATION: &str = include_str!("../migrations/0008_cooperation.sql");
 const GATEWAYS: &str = include_str!("../migrations/0010_gateways.sql");
 
 const MIGRATIONS: &[Migration] = &[
@@ -62,6 +63,18 @@ const MIGRATIONS: &[Migration] = &[
         name: "administration",
         sqlite: ADMINISTRATION,
         postgres: ADMINISTRATION,
+    },
+    Migration {
+        version: 8,
+        name: "cooperation",
+        sqlite: COOPERATION,
+        postgres: COOPERATION,
+    },
+    Migration {
+        version: 9,
+        name: "directory",
+        sqlite: include_str!("../migrations/0009_directory.sqlite.sql"),
+        postgres: include_str!("../migrations/0009_directory.postgres.sql"),
     },
     Migration {
         version: 10,

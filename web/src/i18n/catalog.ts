@@ -3,9 +3,11 @@
 
 import { adminEn, adminJa } from "./admin";
 import { imagingEn, imagingJa } from "./imaging";
+import { coopEn, coopJa } from "./cooperation";
 
 export const en = {
   ...adminEn,
+  ...coopEn,
   "app.name": "renkei",
   "app.tagline": "Secure messaging for your hospital",
   "common.cancel": "Cancel",
@@ -155,6 +157,7 @@ export type MessageKey = keyof typeof en;
 
 export const ja: Record<MessageKey, string> = {
   ...adminJa,
+  ...coopJa,
   "app.name": "renkei",
   "app.tagline": "病院のためのセキュアなメッセージ",
   "common.cancel": "キャンセル",

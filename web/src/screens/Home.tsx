@@ -15,6 +15,8 @@ import { loadViewer, nav, useOverlay } from "../state/nav";
 // The viewer is its own chunk: the sign-in and the conversation list load without it.
 const StudyViewer = lazy(loadViewer);
 
+const CooperationScreen = lazy(() => import("../cooperation/CooperationScreen"));
+
 export function Home() {
   const state = useSession();
   const { t } = useI18n();
@@ -22,6 +24,7 @@ export function Home() {
   const [tab, setTab] = useState<"chats" | "images">("chats");
   const overlay = useOverlay();
   const [menu, setMenu] = useState(false);
+  const [cooperation, setCooperation] = useState(false);
   const menuRef = useRef<HTMLDivElement>(null);
   const me = state.me!;
 
@@ -100,6 +103,9 @@ export function Home() {
                   <div className="menu-lang">
                     <LanguageSwitch />
                   </div>
+                  <button role="menuitem" type="button" onClick={() => (setMenu(false), setCooperation(true))}>
+                    <Icon name="search" /> {t("coop.menu")}
+                  </button>
                   {me.has_passcode && (
                     <button role="menuitem" type="button" onClick={() => session.lock("manual")}>
                       <Icon name="lock" /> {t("nav.lockNow")}
@@ -142,6 +148,11 @@ export function Home() {
         </Suspense>
       )}
       {overlay?.kind === "media" && <MediaViewer media={overlay.media} onClose={nav.close} />}
+      {cooperation && (
+        <Suspense fallback={null}>
+          <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
+        </Suspense>
+      )}
       {creating && (
         <NewConversation
           onClose={() => setCreating(false)}

@@ -1,9 +1,10 @@
-import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
-import { filterPeople } from "../state/people";
+import { asUser } from "../cooperation/api";
+import { useDirectory } from "../cooperation/useDirectory";
 import { Avatar, Icon } from "./common";
 
 export function NewConversation({ onClose, onCreated }: { onClose: () => void; onCreated: (id: string) => void }) {
@@ -22,16 +23,15 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
     if (d && !d.open) d.showModal();
   }, []);
 
-  const people = useMemo(
-    () =>
-      filterPeople(
-        Object.values(state.users).filter((u) => u.id !== me && u.status === "active"),
-        query,
-      ).sort((a, b) => a.kana.localeCompare(b.kana, "ja")),
-    [state.users, me, query],
-  );
+  // The directory searches colleagues here and at partner hospitals, ranked by the server.
+  const found = useDirectory(query);
+  const people = found.items.filter((u) => u.id !== me);
 
-  const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
+  const toggle = (id: string) => {
+    const person = people.find((u) => u.id === id);
+    if (person) session.rememberPeople([asUser(person)]);
+    setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
+  };
   const group = picked.length > 1;
 
   async function submit(e: FormEvent) {
@@ -95,6 +95,7 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
                     <span className="person-name">{u.display_name}</span>
                     <span className="person-sub">
                       {u.kana} · {t(`profession.${u.profession}` as MessageKey)}
+                      {u.org_id !== state.me!.organization.id ? ` · ${u.org_name}` : ""}
                     </span>
                   </span>
                   <span className="check" aria-hidden="true">
@@ -104,7 +105,14 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
               </li>
             );
           })}
-          {people.length === 0 && <li className="list-empty">{t("new.noPeople")}</li>}
+          {people.length === 0 && !found.loading && <li className="list-empty">{t("new.noPeople")}</li>}
+          {found.hasMore && (
+            <li>
+              <button type="button" className="link-button" onClick={found.more}>
+                {t("coop.more")}
+              </button>
+            </li>
+          )}
         </ul>
         <footer className="sheet-footer">
           {group && (

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::session::Member as Signed;
+use crate::cooperation::{announce_removals, require_messaging};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
 use crate::extract::{ApiJson, IdPath};
 
@@ -135,16 +136,10 @@ async fn managed(state: &AppState, me: &User, id: Uuid) -> ApiResult<Conversatio
     Ok(conversation)
 }
 
-/// Checks `id` is an active user `me` may talk to (same organization for now).
-async fn reachable_user(state: &AppState, me: &User, id: Uuid) -> ApiResult<User> {
+/// Checks `id` is an active user; whether their organization may join is checked over the
+/// whole set of members (`cooperation::require_messaging`).
+async fn reachable_user(state: &AppState, id: Uuid) -> ApiResult<User> {
     let user = state.store.user(id).await.or_api("user_not_found")?;
-    if user.org_id != me.org_id && !renkei_core::access::is_server_admin(me) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_cooperation_agreement",
-            "conversations across organizations need a cooperation agreement",
-        ));
-    }
     if !user.status.may_sign_in() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -252,9 +247,11 @@ pub async fn create_conversation(
             format!("a group has at most {MAX_MEMBERS} members"),
         ));
     }
+    let mut orgs = vec![me.org_id];
     for id in &ids {
-        reachable_user(&state, me, *id).await?;
+        orgs.push(reachable_user(&state, *id).await?.org_id);
     }
+    require_messaging(&state, &orgs).await?;
     let now = Timestamp::now();
     let mut conversation = Conversation {
         id: renkei_core::new_id(),
@@ -285,6 +282,7 @@ pub async fn create_conversation(
             }
             let key = direct_key(me.id, other);
             if let Ok(existing) = state.store.conversation_by_direct_key(&key).await {
+                rejoin_direct(&state, me, existing.id, [me.id, other]).await?;
                 return Ok((
                     StatusCode::OK,
                     Json(view_of(&state, me, existing.id).await?),
@@ -466,14 +464,24 @@ pub async fn add_member(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<NewMember>,
 ) -> ApiResult<(StatusCode, Json<Vec<Member>>)> {
-    managed(&state, &me.user, id).await?;
-    reachable_user(&state, &me.user, req.user_id).await?;
+    let conversation = managed(&state, &me.user, id).await?;
+    let user = reachable_user(&state, req.user_id).await?;
+    let mut orgs = member_orgs(&state, id).await?;
+    orgs.extend([conversation.org_id, user.org_id]);
+    require_messaging(&state, &orgs).await?;
     let role = req.role.unwrap_or(MemberRole::Member);
     let seq = state
         .store
         .add_member(id, req.user_id, role, Some(me.user.id))
         .await
         .or_api("conversation_not_found")?;
+    // An agreement revoked while this was checked is honoured: prune again.
+    let removals = state
+        .store
+        .prune_conversation(id, me.user.id)
+        .await
+        .or_api("conversation_not_found")?;
+    announce_removals(&state, &removals);
     audit_member_change(
         &state,
         &me.user,
@@ -544,6 +552,35 @@ pub async fn set_member_role(
             .await
             .or_api("conversation_not_found")?,
     ))
+}
+
+/// The organizations of a conversation's members.
+async fn member_orgs(state: &AppState, id: Uuid) -> ApiResult<Vec<Uuid>> {
+    state
+        .store
+        .member_orgs(id)
+        .await
+        .or_api("conversation_not_found")
+}
+
+/// Brings back into a direct conversation whichever of the pair left it (an agreement was
+/// revoked, then made again), once the pair may talk again.
+async fn rejoin_direct(state: &AppState, me: &User, id: Uuid, pair: [Uuid; 2]) -> ApiResult<()> {
+    for user in pair {
+        match state.store.member(id, user).await {
+            Ok(_) => continue,
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(ApiError::from_store(e, "conversation_not_found")),
+        }
+        let seq = state
+            .store
+            .add_member(id, user, MemberRole::Member, Some(me.id))
+            .await
+            .or_api("conversation_not_found")?;
+        state.messaging.membership_changed(id, None);
+        state.messaging.advanced(id, seq);
+    }
+    Ok(())
 }
 
 async fn audit_member_change(

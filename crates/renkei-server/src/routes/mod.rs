@@ -1,11 +1,14 @@
 //! The route table: every API handler, its OpenAPI description, and the middleware stack.
 
 mod applications;
+mod agreements;
 mod audit;
 mod auth;
 mod conversations;
+mod councils;
 mod dicomweb;
 mod gateways;
+mod directory;
 mod me;
 mod media;
 mod messages;
@@ -43,6 +46,8 @@ use crate::{AppState, observe};
         (name = "media", description = "Photos, videos and files: cleaned, encrypted, expiring"),
         (name = "messages", description = "Messages, history, receipts, search (live delivery: WebSocket /ws)"),
         (name = "statistics", description = "Seats and usage statistics"),
+        (name = "directory", description = "Finding colleagues, in my hospital and partner hospitals"),
+        (name = "cooperation", description = "Agreements between hospitals and regional councils"),
     )
 )]
 struct ApiDoc;
@@ -131,6 +136,18 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(gateways::list_gateways, gateways::add_gateway))
         .routes(routes!(gateways::delete_gateway))
         .routes(routes!(gateways::gateway_config))
+        .routes(routes!(directory::search))
+        .routes(routes!(agreements::list_agreements, agreements::propose))
+        .routes(routes!(agreements::accept))
+        .routes(routes!(agreements::revoke))
+        .routes(routes!(agreements::list_orgs))
+        .routes(routes!(councils::my_councils))
+        .routes(routes!(councils::get_council))
+        .routes(routes!(councils::invite))
+        .routes(routes!(councils::remove))
+        .routes(routes!(councils::opt_in))
+        .routes(routes!(councils::opt_out))
+        .routes(routes!(councils::create_agreements))
 }
 
 /// The JSON 404 of an unknown server path.

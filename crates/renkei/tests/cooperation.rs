@@ -860,12 +860,25 @@ async fn no_route_leaks_across_hospitals_without_an_agreement(storage: Storage) 
                     .await
                     .unwrap()
                     .status();
-                let want = if relation == Relation::SameOrg {
+                // DICOMweb follows the same rule as the inbox: shared studies included.
+                let want = if images_open {
                     StatusCode::OK
                 } else {
                     StatusCode::NOT_FOUND
                 };
                 assert_eq!(wado, want, "{tag}: WADO-RS");
+                let listed = viewer
+                    .http
+                    .get(viewer.url("/dicomweb/studies"))
+                    .header("accept", "application/dicom+json")
+                    .bearer_auth(viewer.token.as_deref().unwrap())
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                assert_eq!(listed.contains(uid), images_open, "{tag}: QIDO-RS lists it");
             }
         }
     }

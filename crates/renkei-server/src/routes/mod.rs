@@ -1,14 +1,14 @@
 //! The route table: every API handler, its OpenAPI description, and the middleware stack.
 
-mod applications;
 mod agreements;
+mod applications;
 mod audit;
 mod auth;
 mod conversations;
 mod councils;
 mod dicomweb;
-mod gateways;
 mod directory;
+mod gateways;
 mod me;
 mod media;
 mod messages;

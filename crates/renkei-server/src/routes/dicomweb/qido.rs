@@ -1,9 +1,12 @@
 //! QIDO-RS: search the studies a caller may see, a study's series and instances, with the
 //! standard query keys; results in the DICOM JSON model.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use renkei_core::Uuid;
 use renkei_core::dicom::{Instance, Series, Study};
 use renkei_dicom::json::tag_key;
 use renkei_dicom::qido::{Query, QueryError};
@@ -131,7 +134,31 @@ pub async fn search_studies(
         .visible_studies(me.user.org_id, me.user.id, MAX_STUDIES)
         .await
         .or_api("study_not_found")?;
-    let candidates = studies.into_iter().map(|s| (s, Entity::Study)).collect();
+    // Another organization's shared study is listed only while the two organizations'
+    // agreement holds the images scope (the same rule as opening it).
+    let mut partners: HashMap<Uuid, bool> = HashMap::new();
+    let mut candidates = Vec::with_capacity(studies.len());
+    for study in studies {
+        if study.org_id != me.user.org_id {
+            let open = match partners.get(&study.org_id) {
+                Some(open) => *open,
+                None => {
+                    let open = crate::cooperation::cooperates_for_images(
+                        state.store.clone(),
+                        me.user.org_id,
+                        study.org_id,
+                    )
+                    .await?;
+                    partners.insert(study.org_id, open);
+                    open
+                }
+            };
+            if !open {
+                continue;
+            }
+        }
+        candidates.push((study, Entity::Study));
+    }
     select(&state, Level::Study, &query, candidates).await
 }
 

@@ -97,7 +97,28 @@ async fn dicomweb_is_scoped_like_the_inbox_audited_and_expires(storage: Storage)
         StatusCode::UNAUTHORIZED
     );
 
-    // Shared into a conversation with dan: dan sees it through DICOMweb too, erin still not.
+    // The two hospitals' admins agree to message and share images; then shared into a conversation with dan: dan sees it through DICOMweb too, erin
+    // still not.
+    let (status, proposed) = admin
+        .post(
+            "/api/v1/agreements",
+            json!({"partner_org_id": other, "scopes": ["messaging", "images"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{proposed}");
+    let agreement = proposed["id"].as_str().unwrap();
+    let (other_admin, _) = common::active_user_with(
+        &server,
+        &admin,
+        &other,
+        "beppu-admin",
+        json!({"roles": ["org_admin"]}),
+    )
+    .await;
+    let (status, accepted) = other_admin
+        .post(&format!("/api/v1/agreements/{agreement}/accept"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
     let (status, conv) = admin
         .post(
             "/api/v1/conversations",

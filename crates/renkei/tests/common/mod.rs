@@ -349,8 +349,19 @@ impl Api {
 
 /// Signs in as a freshly created user whose one-time password has been replaced.
 pub async fn active_user(server: &Server, admin: &Api, org: &str, login: &str) -> (Api, Value) {
+    active_user_with(server, admin, org, login, json!({})).await
+}
+
+/// Like [`active_user`], with extra fields for the new user (roles, profession…).
+pub async fn active_user_with(
+    server: &Server,
+    admin: &Api,
+    org: &str,
+    login: &str,
+    extra: Value,
+) -> (Api, Value) {
     let user = admin
-        .create_user(org, login, "one-time password", json!({}))
+        .create_user(org, login, "one-time password", extra)
         .await;
     let api = server.login(login, "one-time password").await;
     let (status, body) = api

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Api, Server, Storage, USER_PASSWORD, Ws, pydicom_test_files, urlencode};
+use common::{Api, Server, Storage, Ws, active_user_with, pydicom_test_files, urlencode};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -27,31 +27,9 @@ async fn org(admin: &Api, name: &str, slug: &str, kind: &str) -> String {
     body["id"].as_str().unwrap().to_owned()
 }
 
-/// A signed-in person of `org` with `extra` fields (roles, names, …).
-async fn person(
-    server: &Server,
-    admin: &Api,
-    org: &str,
-    login: &str,
-    extra: Value,
-) -> (Api, Value) {
-    let user = admin
-        .create_user(org, login, "one-time password", extra)
-        .await;
-    let api = server.login(login, "one-time password").await;
-    let (status, body) = api
-        .put(
-            "/api/v1/me/password",
-            json!({"current_password": "one-time password", "new_password": USER_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    (api, user)
-}
-
 async fn org_admin(server: &Server, admin: &Api, org: &str, login: &str) -> Api {
     let extra = json!({"roles": ["org_admin"], "profession": "clerk", "display_name": "Admin"});
-    person(server, admin, org, login, extra).await.0
+    active_user_with(server, admin, org, login, extra).await.0
 }
 
 /// Proposes (from `from`) and accepts (by `to`) an agreement; returns its id.
@@ -89,7 +67,7 @@ async fn agreements_need_both_admins_and_refuse_bad_input(storage: Storage) {
     let council = org(&root, "Oita Regional Council", "oita-council", "council").await;
     let oita_admin = org_admin(&server, &root, &oita, "oita-admin").await;
     let beppu_admin = org_admin(&server, &root, &beppu, "beppu-admin").await;
-    let (nurse, _) = person(&server, &root, &beppu, "beppu-nurse", json!({})).await;
+    let (nurse, _) = active_user_with(&server, &root, &beppu, "beppu-nurse", json!({})).await;
 
     // Bad input is refused with {code, message} and stores nothing.
     let propose = |api: &Api, partner: Value, scopes: Value| {
@@ -145,7 +123,8 @@ async fn agreements_need_both_admins_and_refuse_bad_input(storage: Storage) {
     assert_error(s, &b, StatusCode::CONFLICT, "agreement_not_proposed");
 
     // An organization not party to it does not see it.
-    let (outsider, _) = person(&server, &root, &council, "council-clerk", json!({})).await;
+    let (outsider, _) =
+        active_user_with(&server, &root, &council, "council-clerk", json!({})).await;
     let (s, b) = outsider
         .post(&format!("/api/v1/agreements/{id}/revoke"), json!({}))
         .await;
@@ -181,7 +160,8 @@ async fn councils_set_up_every_pair_in_one_step(storage: Storage) {
     let root = server.first_admin().await;
     let council = org(&root, "Oita Regional Council", "oita-council", "council").await;
     let council_admin = org_admin(&server, &root, &council, "council-admin").await;
-    let (council_clerk, _) = person(&server, &root, &council, "council-clerk", json!({})).await;
+    let (council_clerk, _) =
+        active_user_with(&server, &root, &council, "council-clerk", json!({})).await;
     let mut hospitals = Vec::new();
     for (name, slug) in [
         ("Oita Hospital", "oita"),
@@ -195,7 +175,7 @@ async fn councils_set_up_every_pair_in_one_step(storage: Storage) {
     let (oita, oita_admin) = &hospitals[0];
     let (beppu, beppu_admin) = &hospitals[1];
     let (saiki, saiki_admin) = &hospitals[2];
-    let (oita_nurse, _) = person(&server, &root, oita, "oita-nurse", json!({})).await;
+    let (oita_nurse, _) = active_user_with(&server, &root, oita, "oita-nurse", json!({})).await;
     let base = format!("/api/v1/councils/{council}");
 
     // Only the council's admins act for it.
@@ -352,7 +332,7 @@ async fn directory_finds_colleagues_ranked_and_paged(storage: Storage) {
             json!({"name": "放射線部"}),
         )
         .await;
-    let (me, _) = person(
+    let (me, _) = active_user_with(
         &server,
         &root,
         &oita,
@@ -589,7 +569,7 @@ async fn no_route_leaks_across_hospitals_without_an_agreement(storage: Storage) 
     let root = server.first_admin().await;
     let home = root.org_id().await;
     let home_admin = org_admin(&server, &root, &home, "home-admin").await;
-    let (viewer, viewer_user) = person(
+    let (viewer, viewer_user) = active_user_with(
         &server,
         &root,
         &home,
@@ -616,7 +596,7 @@ async fn no_route_leaks_across_hospitals_without_an_agreement(storage: Storage) 
                 let admin = org_admin(&server, &root, &id, &format!("{tag}-admin")).await;
                 (id, admin)
             };
-            let (doctor, doctor_user) = person(
+            let (doctor, doctor_user) = active_user_with(
                 &server,
                 &root,
                 &other_org,

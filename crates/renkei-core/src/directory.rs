@@ -144,6 +144,17 @@ pub fn document(p: &Profile<'_>) -> String {
     doc
 }
 
+/// The keys of a document, each once, in the order they were added.
+pub fn keys(doc: &str) -> impl Iterator<Item = &str> {
+    doc.split(SEPARATOR).filter(|key| !key.is_empty())
+}
+
+/// The smallest text after every text that starts with `prefix` (in byte order), so
+/// `key > prefix AND key < prefix_end(prefix)` finds the keys that start with it and are longer.
+pub fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}{}", char::MAX)
+}
+
 /// The order of equally ranked results: by reading, then by name.
 pub fn sort_key(p: &Profile<'_>) -> String {
     format!(
@@ -216,6 +227,20 @@ mod tests {
         assert_eq!(r("radiology"), Some(MatchRank::Exact), "a word of a label");
         assert_eq!(r("大分"), Some(MatchRank::Prefix), "hospital");
         assert_eq!(r("佐藤"), None);
+    }
+
+    #[test]
+    fn keys_are_the_documents_parts_and_prefix_ranges_hold_only_longer_keys() {
+        let doc = tanaka();
+        let keys: Vec<&str> = keys(&doc).collect();
+        assert!(keys.contains(&"田中") && keys.contains(&"大分大学病院") && !keys.contains(&""));
+        let end = prefix_end("田");
+        let starting: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| *k > "田" && *k < end.as_str())
+            .collect();
+        assert_eq!(starting, ["田中一郎", "田中"]);
     }
 
     #[test]

@@ -82,6 +82,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: GATEWAYS,
         postgres: GATEWAYS,
     },
+    Migration {
+        version: 12,
+        name: "directory_keys",
+        sqlite: include_str!("../migrations/0012_directory_keys.sqlite.sql"),
+        postgres: include_str!("../migrations/0012_directory_keys.postgres.sql"),
+    },
 ];
 
 /// Applies every migration the database lacks, in order.

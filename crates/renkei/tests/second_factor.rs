@@ -583,4 +583,15 @@ async fn voluntary_enrollment_and_the_administrator_reset(storage: Storage) {
     assert_eq!(entries[0]["actor_id"], me["user"]["id"]);
     let recovery: Vec<&str> = recovery.iter().map(String::as_str).collect();
     assert_nothing_secret(&server, &admin, &org, &recovery).await;
+
+    // The routes are in the OpenAPI description.
+    let (_, spec) = server.client().get("/api/openapi.json").await;
+    for path in [
+        "/api/v1/auth/second-factor",
+        "/api/v1/me/second-factor/enrollment",
+        "/api/v1/me/second-factor/enrollment/confirm",
+        "/api/v1/users/{id}/second-factor",
+    ] {
+        assert!(spec["paths"].get(path).is_some(), "{path} missing");
+    }
 }

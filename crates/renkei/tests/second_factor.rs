@@ -503,6 +503,25 @@ async fn the_organization_policy_requires_it_of_everyone_at_once(storage: Storag
     assert_eq!(other.get("/api/v1/conversations").await.0, StatusCode::OK);
     let (_, login) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
     assert_eq!(login["second_factor"], "verify");
+
+    // The administrator lost their phone: the command line resets it (break-glass), audited
+    // without an actor, and ends their sessions.
+    let out = storage.admin(&["reset-second-factor", "--login", "admin"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(admin.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    let (admin, login) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
+    assert!(login["second_factor"].is_null(), "{login}");
+    let (_, entries) = admin
+        .get("/api/v1/audit?action=user.second_factor_reset")
+        .await;
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+    assert!(entries[0]["actor_id"].is_null());
+    let missing = storage.admin(&["reset-second-factor", "--login", "nobody"], "");
+    assert!(!missing.status.success());
 }
 
 async fn voluntary_enrollment_and_the_administrator_reset(storage: Storage) {

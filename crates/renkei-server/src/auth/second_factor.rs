@@ -2,12 +2,14 @@
 //! checking what a user typed against both.
 
 use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
 use renkei_core::totp::{self, SECRET_BYTES};
+use renkei_core::user::User;
 use renkei_store::blobs::{BlobStore, WrappedKey};
-use renkei_store::{Proof, SecondFactor};
+use renkei_store::{Proof, SecondFactor, Store};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, OrApi};
 
 /// Recovery codes handed out at enrollment.
 pub const RECOVERY_CODES: usize = 10;
@@ -19,6 +21,22 @@ const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 /// What the master key seals, bound to the user: a secret moved to another user does not open.
 fn label(user_id: Uuid) -> String {
     format!("totp:{user_id}")
+}
+
+/// An administrator's reset (API or command line; `actor` is `None` for the latter): the
+/// authenticator and recovery codes are forgotten and every session of the user ends.
+pub async fn reset(store: &Store, actor: Option<Uuid>, user: &User) -> Result<(), ApiError> {
+    let event = AuditEvent::new(
+        "user.second_factor_reset",
+        Some(user.org_id),
+        actor,
+        "user",
+        Some(user.id),
+    );
+    store
+        .reset_second_factor(user.id, &event)
+        .await
+        .or_api("user_not_found")
 }
 
 /// A new secret for `user_id`: the clear 20 bytes and their sealed form for the store. The

@@ -191,18 +191,7 @@ pub async fn reset_second_factor(
 ) -> ApiResult<StatusCode> {
     let user = administered_user(&state, &me.user, id).await?;
     check_role_grant(&me.user, Some(&user.roles))?;
-    let event = renkei_core::audit::AuditEvent::new(
-        "user.second_factor_reset",
-        Some(user.org_id),
-        Some(me.user.id),
-        "user",
-        Some(user.id),
-    );
-    state
-        .store
-        .reset_second_factor(user.id, &event)
-        .await
-        .or_api("user_not_found")?;
+    crate::auth::second_factor::reset(&state.store, Some(me.user.id), &user).await?;
     state.messaging.user_ended(user.id);
     Ok(StatusCode::NO_CONTENT)
 }

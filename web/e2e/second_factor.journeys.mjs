@@ -118,6 +118,7 @@ async function main() {
     await check.run("second factor 1: a required user sets up an authenticator app at first sign-in and keeps the recovery codes", async () => {
       await signIn(page, base, USER, USER.first);
       await page.getByRole("heading", { name: "Set up two-step sign-in" }).waitFor();
+      await page.getByRole("img", { name: "QR code to scan with the authenticator app" }).waitFor();
       const key = (await page.getByLabel("Key for the authenticator app").textContent()).trim();
       assert(/^([A-Z2-7]{4} )+[A-Z2-7]{4}$/.test(key), `the key is shown in groups of four: ${key}`);
       const uri = await page.getByLabel("Set-up link (otpauth)").inputValue();

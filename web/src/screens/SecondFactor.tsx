@@ -82,6 +82,30 @@ export function VerifySecondFactor() {
   );
 }
 
+/** The otpauth link as a QR code to scan with the phone (the encoder loads with this screen). */
+function QrCode({ uri, label }: { uri: string; label: string }) {
+  const [drawn, setDrawn] = useState<{ size: number; path: string } | null>(null);
+  useEffect(() => {
+    let live = true;
+    void import("../state/qr").then(({ qrMatrix, svgPath }) => {
+      const m = qrMatrix(uri);
+      if (live) setDrawn({ size: m.size, path: svgPath(m) });
+    });
+    return () => {
+      live = false;
+    };
+  }, [uri]);
+  if (!drawn) return null;
+  const quiet = 4;
+  const side = drawn.size + 2 * quiet;
+  return (
+    <svg className="qr" viewBox={`${-quiet} ${-quiet} ${side} ${side}`} role="img" aria-label={label} shapeRendering="crispEdges">
+      <rect x={-quiet} y={-quiet} width={side} height={side} fill="#fff" />
+      <path d={drawn.path} fill="#000" />
+    </svg>
+  );
+}
+
 /** Set up an authenticator app: the key, a first code, then the recovery codes once. */
 export function EnrollSecondFactor() {
   const { t } = useI18n();
@@ -170,6 +194,7 @@ export function EnrollSecondFactor() {
       {secret ? (
         <div className="enroll-key">
           <p>{t("twofa.step1")}</p>
+          <QrCode uri={secret.otpauth_uri} label={t("twofa.qrLabel")} />
           <code className="secret" aria-label={t("twofa.keyLabel")}>
             {groupSecret(secret.secret)}
           </code>

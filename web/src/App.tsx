@@ -5,6 +5,7 @@ import { useI18n } from "./i18n/i18n";
 import { Login } from "./screens/Login";
 import { ChangePassword } from "./screens/ChangePassword";
 import { SetPasscode } from "./screens/SetPasscode";
+import { EnrollSecondFactor, VerifySecondFactor } from "./screens/SecondFactor";
 import { LockScreen } from "./screens/LockScreen";
 import { Home } from "./screens/Home";
 import { isSignUpPath, SignUpRoute } from "./admin/entry";
@@ -47,6 +48,10 @@ export function App() {
       );
     case "signedOut":
       return isSignUpPath() ? <SignUpRoute /> : <Login />;
+    case "secondFactor":
+      return <VerifySecondFactor />;
+    case "enrollSecondFactor":
+      return <EnrollSecondFactor />;
     case "changePassword":
       return <ChangePassword />;
     case "setPasscode":

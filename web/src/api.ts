@@ -94,10 +94,22 @@ const enc = encodeURIComponent;
 
 export const api = {
   login: (login: string, password: string) =>
-    request<{ csrf_token: string; user: User; locked: boolean }>("POST", "/api/v1/auth/login", {
-      login,
-      password,
-    }),
+    request<{ csrf_token: string; user: User; locked: boolean; second_factor: "verify" | "enroll" | null }>(
+      "POST",
+      "/api/v1/auth/login",
+      { login, password },
+    ),
+  secondFactorStatus: () =>
+    request<{ required: boolean; enrolled: boolean; passed: boolean; recovery_codes_left: number }>(
+      "GET",
+      "/api/v1/auth/second-factor",
+    ),
+  verifySecondFactor: (code: string) =>
+    request<{ recovery_codes_left: number }>("POST", "/api/v1/auth/second-factor", { code }),
+  startEnrollment: () =>
+    request<{ secret: string; otpauth_uri: string }>("POST", "/api/v1/me/second-factor/enrollment"),
+  confirmEnrollment: (code: string) =>
+    request<{ recovery_codes: string[] }>("POST", "/api/v1/me/second-factor/enrollment/confirm", { code }),
   logout: () => request<void>("POST", "/api/v1/auth/logout"),
   unlock: (passcode: string) => request<void>("POST", "/api/v1/auth/unlock", { passcode }),
   me: () => request<Me>("GET", "/api/v1/me"),

@@ -16,7 +16,15 @@ import {
 } from "./state/timeline";
 import type { Attachment, Conversation, Me, Message, ServerFrame, TimelineEvent, User, Uuid } from "./types";
 
-export type Phase = "starting" | "signedOut" | "changePassword" | "setPasscode" | "locked" | "ready";
+export type Phase =
+  | "starting"
+  | "signedOut"
+  | "secondFactor"
+  | "enrollSecondFactor"
+  | "changePassword"
+  | "setPasscode"
+  | "locked"
+  | "ready";
 export type Connection = "connecting" | "online" | "offline";
 
 export interface Chat {
@@ -46,6 +54,8 @@ export interface State {
   online: boolean;
   /** why the lock screen shows: the session started locked, idle time, or the server said so */
   lockReason: "start" | "idle" | "server" | "manual" | null;
+  /** enrolling a second factor of one's own will (may be cancelled), not because sign-in needs it */
+  enrollVoluntary: boolean;
 }
 
 const emptyChat = (): Chat => ({
@@ -72,6 +82,7 @@ const initial = (): State => ({
   connection: "connecting",
   online: typeof navigator === "undefined" ? true : navigator.onLine,
   lockReason: null,
+  enrollVoluntary: false,
 });
 
 const PAGE = 50;
@@ -138,7 +149,29 @@ export class Session {
       this.afterAuth(me, me.has_passcode);
     } catch (e) {
       if (e instanceof ApiError && e.status === 423) this.set({ phase: "locked", lockReason: "start" });
+      else if (e instanceof ApiError && e.code === "second_factor_required") await this.owesSecondFactor();
       else this.set({ phase: "signedOut" });
+    }
+  }
+
+  /** The session owes its second factor: the code step, or setting one up. */
+  private async owesSecondFactor() {
+    try {
+      const status = await api.secondFactorStatus();
+      this.teardown();
+      this.set({ ...initial(), phase: status.enrolled ? "secondFactor" : "enrollSecondFactor" });
+    } catch {
+      this.set({ phase: "signedOut" });
+    }
+  }
+
+  /** After the second factor: the lock screen (a passcode is set), or the usual next steps. */
+  private async afterSecondFactor() {
+    try {
+      this.afterAuth(await api.me(), false);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 423) this.set({ phase: "locked", lockReason: "start" });
+      else throw e;
     }
   }
 
@@ -154,8 +187,39 @@ export class Session {
   async login(login: string, password: string): Promise<void> {
     const result = await api.login(login, password);
     this.passcodeSkipped = false;
+    if (result.second_factor === "verify") return this.set({ ...initial(), phase: "secondFactor" });
+    if (result.second_factor === "enroll") return this.set({ ...initial(), phase: "enrollSecondFactor" });
     if (result.locked) return this.set({ phase: "locked", lockReason: "start" });
     this.afterAuth(await api.me(), false);
+  }
+
+  /** Enters the authenticator's code (or a recovery code) in this session. */
+  async verifySecondFactor(code: string): Promise<void> {
+    await api.verifySecondFactor(code);
+    await this.afterSecondFactor();
+  }
+
+  /** A new secret to set up (replacing one not confirmed yet). */
+  startEnrollment() {
+    return api.startEnrollment();
+  }
+
+  /** Confirms the set-up with a first code; the recovery codes, to show once. */
+  async confirmEnrollment(code: string): Promise<string[]> {
+    const { recovery_codes } = await api.confirmEnrollment(code);
+    return recovery_codes;
+  }
+
+  /** After the recovery codes were shown (or a voluntary set-up was cancelled). */
+  async finishEnrollment(): Promise<void> {
+    await this.afterSecondFactor();
+  }
+
+  /** Sets up a second factor though none is required (from the menu). */
+  enrollVoluntarily() {
+    if (this.state.phase !== "ready") return;
+    this.teardown();
+    this.set({ ...initial(), me: this.state.me, phase: "enrollSecondFactor", enrollVoluntary: true });
   }
 
   async changePassword(current: string, next: string): Promise<void> {

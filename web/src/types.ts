@@ -14,6 +14,8 @@ export interface User {
   roles: string[];
   status: string;
   must_change_password: boolean;
+  /** an authenticator app is set up (never the secret) */
+  second_factor_enrolled?: boolean;
 }
 
 export interface Policy {

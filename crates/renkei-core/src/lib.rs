@@ -38,6 +38,7 @@ pub mod media;
 pub mod org;
 pub mod patch;
 pub mod stats;
+pub mod totp;
 pub mod user;
 pub mod validate;
 

@@ -89,6 +89,10 @@ pub struct User {
     pub affiliations: Vec<Affiliation>,
     /// Whether this user must use a second factor at sign-in (besides the organization's rule).
     pub second_factor_required: bool,
+    /// Whether this user has enrolled an authenticator (then it is asked at every sign-in).
+    /// Read-only: set by enrolling, cleared by an administrator's reset; never the secret.
+    #[serde(default)]
+    pub second_factor_enrolled: bool,
     /// Set for a one-time password: only a password change is allowed until then.
     pub must_change_password: bool,
     pub version: i64,
@@ -219,6 +223,7 @@ impl NewUser {
                 .flatten(),
             affiliations: validate_affiliations(org_id, &self.affiliations)?,
             second_factor_required: self.second_factor_required,
+            second_factor_enrolled: false,
             must_change_password: true,
             version: 1,
             created_at: now,

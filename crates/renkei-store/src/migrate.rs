@@ -20,6 +20,7 @@ const RETENTION: &str = include_str!("../migrations/0006_conversation_retention.
 const ADMINISTRATION: &str = include_str!("../migrations/0007_administration.sql");
 const COOPERATION: &str = include_str!("../migrations/0008_cooperation.sql");
 const GATEWAYS: &str = include_str!("../migrations/0010_gateways.sql");
+const SECOND_FACTOR: &str = include_str!("../migrations/0011_second_factor.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -81,6 +82,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "gateways",
         sqlite: GATEWAYS,
         postgres: GATEWAYS,
+    },
+    Migration {
+        version: 11,
+        name: "second_factor",
+        sqlite: SECOND_FACTOR,
+        postgres: SECOND_FACTOR,
     },
     Migration {
         version: 12,

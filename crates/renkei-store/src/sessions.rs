@@ -22,6 +22,8 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
     /// Locked sessions get no data until the passcode is entered.
     pub locked: bool,
+    /// The user entered a TOTP or recovery code (or enrolled) in this session.
+    pub second_factor_done: bool,
 }
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
@@ -34,6 +36,7 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         last_seen_at: Timestamp(row.try_get("last_seen_at")?),
         expires_at: Timestamp(row.try_get("expires_at")?),
         locked: row.try_get::<i64, _>("locked")? != 0,
+        second_factor_done: row.try_get::<i64, _>("second_factor_done")? != 0,
     })
 }
 
@@ -42,8 +45,8 @@ impl Store {
     pub async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at,
-                 expires_at, locked)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 expires_at, locked, second_factor_done)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(s.id.to_string())
         .bind(s.user_id.to_string())
@@ -53,6 +56,7 @@ impl Store {
         .bind(s.last_seen_at.millis())
         .bind(s.expires_at.millis())
         .bind(i64::from(s.locked))
+        .bind(i64::from(s.second_factor_done))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -64,7 +68,8 @@ impl Store {
         token_hash: &str,
     ) -> Result<SessionRecord, StoreError> {
         let row = sqlx::query(
-            "SELECT id, user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, locked
+            "SELECT id, user_id, token_hash, csrf_token, created_at, last_seen_at, expires_at, locked,
+                 second_factor_done
              FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)

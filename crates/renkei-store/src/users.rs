@@ -13,7 +13,16 @@ use crate::{Store, StoreError, Tx};
 pub(crate) const USER_COLUMNS: &str =
     "SELECT id, org_id, login, display_name, kana, romaji, profession,
     department_id, email, phone, roles, status, staff_number, affiliations, second_factor_required,
-    must_change_password, version, created_at, updated_at FROM users";
+    must_change_password, version, created_at, updated_at,
+    (SELECT COUNT(*) FROM second_factors f WHERE f.user_id = users.id
+        AND f.confirmed_at IS NOT NULL) AS second_factor_enrolled
+    FROM users";
+
+/// The credentials columns, with whether a second factor is enrolled.
+const CREDENTIAL_COLUMNS: &str = "SELECT password_hash, passcode_hash, failed_attempts,
+    locked_until, (SELECT COUNT(*) FROM second_factors f
+        WHERE f.user_id = credentials.user_id AND f.confirmed_at IS NOT NULL) AS second_factor_enrolled
+    FROM credentials WHERE user_id = $1";
 
 /// A user's secrets and failed-attempt state; never leaves the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +35,8 @@ pub struct Credentials {
     pub failed_attempts: i64,
     /// Sign-in is refused until this time.
     pub locked_until: Option<Timestamp>,
+    /// A TOTP secret is confirmed (the secret itself is read with `Store::second_factor`).
+    pub second_factor_enrolled: bool,
 }
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
@@ -47,6 +58,7 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         affiliations: serde_json::from_str(&row.try_get::<String, _>("affiliations")?)
             .map_err(|e| StoreError::Corrupt(format!("affiliations: {e}")))?,
         second_factor_required: row.try_get::<i64, _>("second_factor_required")? != 0,
+        second_factor_enrolled: flag(row, "second_factor_enrolled")?,
         must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
         version: row.try_get("version")?,
         created_at: Timestamp(row.try_get("created_at")?),
@@ -62,7 +74,13 @@ fn credentials_from_row(row: &AnyRow) -> Result<Credentials, StoreError> {
         locked_until: row
             .try_get::<Option<i64>, _>("locked_until")?
             .map(Timestamp),
+        second_factor_enrolled: flag(row, "second_factor_enrolled")?,
     })
+}
+
+/// Whether a count column is above zero.
+fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+    Ok(row.try_get::<i64, _>(column)? > 0)
 }
 
 fn affiliations_text(user: &User) -> String {
@@ -256,14 +274,11 @@ impl Store {
 
     /// A user's secrets and lockout state.
     pub async fn credentials(&self, user_id: Uuid) -> Result<Credentials, StoreError> {
-        let row = sqlx::query(
-            "SELECT password_hash, passcode_hash, failed_attempts, locked_until
-             FROM credentials WHERE user_id = $1",
-        )
-        .bind(user_id.to_string())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(CREDENTIAL_COLUMNS)
+            .bind(user_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         credentials_from_row(&row)
     }
 
@@ -309,7 +324,7 @@ impl Store {
         Ok(())
     }
 
-    /// Counts one wrong password or passcode, atomically; the `max_failures`-th locks the
+    /// Counts one wrong password, passcode or second-factor code, atomically; the `max_failures`-th locks the
     /// account until `lock_until`, ends its sessions and restarts the count. Returns the
     /// new state. The audit entry is written in the same transaction.
     pub async fn record_failed_attempt(
@@ -320,19 +335,24 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<Credentials, StoreError> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(
+        let done = sqlx::query(
             "UPDATE credentials SET
                  locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END,
                  failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 ELSE failed_attempts + 1 END
-             WHERE user_id = $3
-             RETURNING password_hash, passcode_hash, failed_attempts, locked_until",
+             WHERE user_id = $3",
         )
         .bind(max_failures)
         .bind(lock_until.millis())
         .bind(user_id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let row = sqlx::query(CREDENTIAL_COLUMNS)
+            .bind(user_id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
         let creds = credentials_from_row(&row)?;
         if creds.locked_until == Some(lock_until) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")

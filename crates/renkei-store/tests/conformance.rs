@@ -200,6 +200,7 @@ fn session_for(user: &User, token_hash: &str) -> SessionRecord {
         last_seen_at: Timestamp::now(),
         expires_at: Timestamp::now().plus_secs(3600),
         locked: false,
+        second_factor_done: false,
     }
 }
 

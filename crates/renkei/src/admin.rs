@@ -95,6 +95,12 @@ pub enum AdminCommand {
         #[arg(long)]
         login: String,
     },
+    /// Forget a user's authenticator app and recovery codes (lost phone): every session ends;
+    /// where a second factor is required they set up a new one at their next sign-in.
+    ResetSecondFactor {
+        #[arg(long)]
+        login: String,
+    },
     /// Import users from CSV (UTF-8, UTF-8 with BOM or Shift_JIS; columns as the API's):
     /// every row is checked first and nothing changes unless all are valid.
     ImportUsers {
@@ -365,6 +371,13 @@ async fn execute(
         }
         AdminCommand::ActivateUser { login } => {
             set_status(store, &login, UserStatus::Active).await?
+        }
+        AdminCommand::ResetSecondFactor { login } => {
+            let user = user_by_login(store, &login).await?;
+            renkei_server::auth::second_factor::reset(store, None, &user)
+                .await
+                .map_err(describe)?;
+            println!("{}: second factor reset; every session ended", user.login);
         }
         AdminCommand::AddDicomPeer {
             org,

@@ -60,7 +60,8 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
     setReply(null);
     const r = await call(method, `/api/v1/users/${id}/${path}`, method === "POST" ? {} : undefined);
     if (r.status >= 300) return setReply(r);
-    if (r.body?.one_time_password) setSecret(r.body.one_time_password);
+    setSecret(r.body?.one_time_password ?? null);
+    if (path === "second-factor") setUser({ ...user!, second_factor_enrolled: false });
     setNotice(done);
   }
 
@@ -158,6 +159,9 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
           />
           {label("second_factor_required")}
         </label>
+        <p>
+          {t("admin.users.secondFactorEnrolled")}: {user.second_factor_enrolled ? t("admin.yes") : t("admin.no")}
+        </p>
       </fieldset>
       <fieldset className="admin-affiliations">
         <legend>{label("affiliations")}</legend>
@@ -197,6 +201,14 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
         </button>
         <button type="button" className="secondary" onClick={() => void action("passcode", "DELETE", "admin.users.passcodeReset")}>
           {t("admin.users.resetPasscode")}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!user.second_factor_enrolled}
+          onClick={() => void action("second-factor", "DELETE", "admin.users.secondFactorReset")}
+        >
+          {t("admin.users.resetSecondFactor")}
         </button>
       </div>
       {notice && (

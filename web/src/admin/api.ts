@@ -25,6 +25,8 @@ export interface AdminUser {
   staff_number: string | null;
   affiliations: Affiliation[];
   second_factor_required: boolean;
+  /** an authenticator app is set up (read-only; never the secret) */
+  second_factor_enrolled?: boolean;
   must_change_password: boolean;
   version: number;
 }

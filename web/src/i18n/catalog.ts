@@ -4,6 +4,7 @@
 import { adminEn, adminJa } from "./admin";
 import { imagingEn, imagingJa } from "./imaging";
 import { coopEn, coopJa } from "./cooperation";
+import { twofaEn, twofaJa } from "./secondFactor";
 
 export const en = {
   ...adminEn,
@@ -151,6 +152,7 @@ export const en = {
   "profession.clerk": "Clerk",
   "profession.other": "Other",
   ...imagingEn,
+  ...twofaEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -301,6 +303,7 @@ export const ja: Record<MessageKey, string> = {
   "profession.clerk": "医療事務",
   "profession.other": "その他",
   ...imagingJa,
+  ...twofaJa,
 };
 
 export const catalogs = { en, ja } as const;

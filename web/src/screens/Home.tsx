@@ -111,6 +111,11 @@ export function Home() {
                       <Icon name="lock" /> {t("nav.lockNow")}
                     </button>
                   )}
+                  {!me.user.second_factor_enrolled && (
+                    <button role="menuitem" type="button" onClick={() => (setMenu(false), session.enrollVoluntarily())}>
+                      <Icon name="lock" /> {t("twofa.menu")}
+                    </button>
+                  )}
                   <AdminMenuItem />
                   <button role="menuitem" type="button" onClick={() => void session.signOut()}>
                     <Icon name="logout" /> {t("nav.signOut")}

@@ -142,6 +142,7 @@ pub(crate) fn template(org: &Organization) -> User {
         staff_number: None,
         affiliations: Vec::new(),
         second_factor_required: false,
+        second_factor_enrolled: false,
         must_change_password: true,
         version: 1,
         created_at: now,

@@ -1,6 +1,8 @@
-//! Authentication: password hashing, tokens, sessions and their locks, rate limits.
+//! Authentication: password hashing, tokens, the second factor, sessions and their locks, rate
+//! limits.
 
 pub mod password;
 pub mod ratelimit;
+pub mod second_factor;
 pub mod session;
 pub mod token;

@@ -1,8 +1,9 @@
 //! Who is calling: the session behind a bearer token or cookie, and the gates a request passes.
 //!
-//! Three extractors, from least to most demanding: [`AnySession`] (signed in, maybe locked),
-//! [`Unlocked`] (not passcode-locked), [`Member`] (unlocked, one-time password replaced,
-//! passcode set where policy requires). Data endpoints take `Member`.
+//! Three extractors, from least to most demanding: [`AnySession`] (signed in, maybe locked or
+//! still owing a second factor), [`Unlocked`] (second factor passed where one is needed, not
+//! passcode-locked), [`Member`] (unlocked, one-time password replaced, passcode set where
+//! policy requires). Data endpoints take `Member`.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -36,6 +37,24 @@ pub struct Authed {
     pub has_passcode: bool,
     /// Passcode-locked: no data until `POST /auth/unlock`.
     pub locked: bool,
+    /// The user has a confirmed authenticator.
+    pub second_factor_enrolled: bool,
+    /// A second factor is needed (user, organization or own enrollment) and this session has
+    /// not passed it yet: nothing but enrolling or entering a code until then.
+    pub second_factor_pending: bool,
+}
+
+impl Authed {
+    /// Whether this user must pass a second factor at sign-in.
+    pub fn second_factor_needed(&self) -> bool {
+        second_factor_needed(&self.user, &self.org, self.second_factor_enrolled)
+    }
+}
+
+/// Whether `user` must pass a second factor: their own flag, their organization's policy, or
+/// an authenticator they enrolled themselves.
+pub fn second_factor_needed(user: &User, org: &Organization, enrolled: bool) -> bool {
+    user.second_factor_required || org.policy.second_factor_required || enrolled
 }
 
 /// Any valid session, locked or not.
@@ -127,12 +146,10 @@ pub async fn session_for_token(
         ));
     }
     let org = store.org(user.org_id).await.or_api("unauthenticated")?;
-    let has_passcode = store
-        .credentials(user.id)
-        .await
-        .or_api("unauthenticated")?
-        .passcode_hash
-        .is_some();
+    let creds = store.credentials(user.id).await.or_api("unauthenticated")?;
+    let has_passcode = creds.passcode_hash.is_some();
+    let second_factor_pending = !session.second_factor_done
+        && second_factor_needed(&user, &org, creds.second_factor_enrolled);
     let locked = session.locked
         || idle_locked(
             session.last_seen_at,
@@ -158,15 +175,15 @@ pub async fn session_for_token(
         org,
         has_passcode,
         locked,
+        second_factor_enrolled: creds.second_factor_enrolled,
+        second_factor_pending,
     })
 }
 
-/// Refuses a session that may not see data: locked, one-time password pending, or no
-/// passcode where the organization requires one.
+/// Refuses a session that may not see data: second factor owed, locked, one-time password
+/// pending, or no passcode where the organization requires one.
 pub fn member_gate(authed: &Authed) -> Result<(), ApiError> {
-    if authed.locked {
-        return Err(session_locked());
-    }
+    unlocked_gate(authed)?;
     if authed.user.must_change_password {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -179,6 +196,32 @@ pub fn member_gate(authed: &Authed) -> Result<(), ApiError> {
             StatusCode::FORBIDDEN,
             "passcode_required",
             "your organization requires a device passcode (PUT /api/v1/me/passcode)",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a session that owes its second factor or is passcode-locked.
+pub fn unlocked_gate(authed: &Authed) -> Result<(), ApiError> {
+    second_factor_gate(authed)?;
+    if authed.locked {
+        return Err(session_locked());
+    }
+    Ok(())
+}
+
+/// Refuses a session that owes its second factor.
+pub fn second_factor_gate(authed: &Authed) -> Result<(), ApiError> {
+    if authed.second_factor_pending {
+        let message = if authed.second_factor_enrolled {
+            "enter the code of your authenticator app first (POST /api/v1/auth/second-factor)"
+        } else {
+            "set up an authenticator app first (POST /api/v1/me/second-factor/enrollment)"
+        };
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "second_factor_required",
+            message,
         ));
     }
     Ok(())
@@ -205,9 +248,7 @@ impl FromRequestParts<AppState> for Unlocked {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let authed = authenticate(parts, state).await?;
-        if authed.locked {
-            return Err(session_locked());
-        }
+        unlocked_gate(&authed)?;
         Ok(Unlocked(authed))
     }
 }

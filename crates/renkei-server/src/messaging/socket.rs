@@ -117,7 +117,7 @@ async fn next_text(
 fn closing_for(err: &ApiError) -> Closing {
     match err.code {
         "session_locked" => Closing(close::LOCKED, "session locked: unlock, then reconnect"),
-        "password_change_required" | "passcode_required" => {
+        "password_change_required" | "passcode_required" | "second_factor_required" => {
             Closing(close::UNAUTHENTICATED, "finish signing in first")
         }
         _ => Closing(close::UNAUTHENTICATED, "session ended"),

@@ -1,4 +1,4 @@
-//! Sign-in, sign-out and passcode unlock.
+//! Sign-in, sign-out and passcode unlock (the second factor is in `second_factor`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -16,7 +16,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::session::{AnySession, CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::session::{
+    AnySession, CSRF_COOKIE, SESSION_COOKIE, second_factor_gate, second_factor_needed,
+};
 use crate::auth::token::{random_token, token_hash};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
 use crate::extract::ApiJson;
@@ -56,6 +58,18 @@ pub struct LoginResponse {
     user: User,
     /// True when the user has a passcode: unlock before any data is served.
     locked: bool,
+    /// Set when a second factor is needed before anything else: `verify` (enter the code of
+    /// the authenticator app or a recovery code at `POST /api/v1/auth/second-factor`) or
+    /// `enroll` (set one up at `POST /api/v1/me/second-factor/enrollment`).
+    second_factor: Option<SecondFactorStep>,
+}
+
+/// What a session still owes at sign-in.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorStep {
+    Verify,
+    Enroll,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -64,7 +78,7 @@ pub struct UnlockRequest {
     passcode: String,
 }
 
-fn rate_limited(state: &AppState, ip: IpAddr) -> ApiResult<()> {
+pub(crate) fn rate_limited(state: &AppState, ip: IpAddr) -> ApiResult<()> {
     state.limiter.check(ip).map_err(|wait| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -89,8 +103,8 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthenticated("invalid_credentials", "wrong login or password")
 }
 
-/// Counts a wrong password or passcode; the error to answer with.
-async fn count_failure(
+/// Counts a wrong password, passcode or second-factor code; the error to answer with.
+pub(crate) async fn count_failure(
     state: &AppState,
     user: &User,
     action: &'static str,
@@ -157,7 +171,7 @@ fn with_cookies(mut response: Response, cookies: [Option<HeaderValue>; 2]) -> Re
 /// Sign in with login and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, body = LoginResponse, description = "Signed in; the session cookie is set too"),
+        (status = 200, body = LoginResponse, description = "Signed in; the session cookie is set too. When `second_factor` is set, the session serves nothing but that step (403 second_factor_required elsewhere)"),
         (status = 401, body = ErrorBody, description = "invalid_credentials"),
         (status = 403, body = ErrorBody, description = "account_pending, account_suspended, account_retired"),
         (status = 423, body = ErrorBody, description = "account_locked after too many failures"),
@@ -208,10 +222,23 @@ pub async fn login(
     if let Some((code, message)) = refusal {
         return Err(ApiError::new(StatusCode::FORBIDDEN, code, message));
     }
-    store
-        .clear_failed_attempts(user.id)
-        .await
-        .or_api("user_not_found")?;
+    let org = store.org(user.org_id).await.or_api("user_not_found")?;
+    let second_factor = match (
+        second_factor_needed(&user, &org, creds.second_factor_enrolled),
+        creds.second_factor_enrolled,
+    ) {
+        (false, _) => None,
+        (true, true) => Some(SecondFactorStep::Verify),
+        (true, false) => Some(SecondFactorStep::Enroll),
+    };
+    // With a second factor to come, only that success clears the count: otherwise signing
+    // in again would give whoever knows the password endless guesses at the code.
+    if second_factor.is_none() {
+        store
+            .clear_failed_attempts(user.id)
+            .await
+            .or_api("user_not_found")?;
+    }
     let now = Timestamp::now();
     let token = random_token();
     let ttl_secs = state.settings.session_ttl_hours * 3600;
@@ -224,6 +251,7 @@ pub async fn login(
         last_seen_at: now,
         expires_at: now.plus_secs(ttl_secs),
         locked: creds.passcode_hash.is_some(),
+        second_factor_done: false,
     };
     store
         .insert_session(&session)
@@ -247,6 +275,7 @@ pub async fn login(
         csrf_token: session.csrf_token,
         user,
         locked: session.locked,
+        second_factor,
     };
     Ok(with_cookies(Json(body).into_response(), cookies))
 }
@@ -286,7 +315,7 @@ pub async fn logout(
 #[utoipa::path(post, path = "/api/v1/auth/unlock", tag = "auth", request_body = UnlockRequest, security(("bearer" = [])),
     responses(
         (status = 204, description = "Unlocked"),
-        (status = 403, body = ErrorBody, description = "wrong_passcode"),
+        (status = 403, body = ErrorBody, description = "wrong_passcode, second_factor_required"),
         (status = 409, body = ErrorBody, description = "no_passcode: none is set"),
         (status = 423, body = ErrorBody, description = "account_locked: too many wrong passcodes; every session ended"),
         (status = 429, body = ErrorBody, description = "rate_limited"),
@@ -298,6 +327,7 @@ pub async fn unlock(
     ApiJson(req): ApiJson<UnlockRequest>,
 ) -> ApiResult<StatusCode> {
     rate_limited(&state, ip)?;
+    second_factor_gate(&authed)?;
     let user = &authed.user;
     let creds = state
         .store

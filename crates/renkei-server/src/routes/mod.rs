@@ -14,6 +14,7 @@ mod media;
 mod messages;
 mod ops;
 mod orgs;
+mod second_factor;
 mod stats;
 mod studies;
 mod user_csv;
@@ -37,7 +38,7 @@ use crate::{AppState, observe};
     info(title = "renkei API", description = "Secure communication for hospitals and regional medical networks."),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Sign-in, sessions, passcode lock"),
+        (name = "auth", description = "Sign-in, second factor (TOTP), sessions, passcode lock"),
         (name = "organizations", description = "Hospitals, councils and their departments"),
         (name = "users", description = "Accounts and their lifecycle"),
         (name = "audit", description = "The tamper-evident audit log"),
@@ -69,6 +70,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::unlock))
+        .routes(routes!(second_factor::status, second_factor::verify))
+        .routes(routes!(second_factor::start_enrollment))
+        .routes(routes!(second_factor::confirm_enrollment))
         .routes(routes!(me::get_me))
         .routes(routes!(me::set_passcode))
         .routes(routes!(me::change_password))
@@ -80,6 +84,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(users::reset_password))
         .routes(routes!(users::reset_passcode))
+        .routes(routes!(users::reset_second_factor))
         .routes(routes!(user_csv::import_users))
         .routes(routes!(user_csv::export_users))
         .routes(routes!(

@@ -178,3 +178,20 @@ pub async fn reset_passcode(
     state.messaging.user_ended(user.id);
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Reset a user's second factor: their authenticator and recovery codes are forgotten (they
+/// set up a new one at next sign-in where one is required); their sessions end.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/second-factor", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    let user = administered_user(&state, &me.user, id).await?;
+    check_role_grant(&me.user, Some(&user.roles))?;
+    crate::auth::second_factor::reset(&state.store, Some(me.user.id), &user).await?;
+    state.messaging.user_ended(user.id);
+    Ok(StatusCode::NO_CONTENT)
+}

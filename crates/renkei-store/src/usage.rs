@@ -70,27 +70,44 @@ impl Store {
         tx: &mut Tx,
         conversation: Uuid,
     ) -> Result<(), StoreError> {
-        let day = Timestamp::now().utc_day();
         let created = format!(
             "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
              SELECT c.org_id, $2, 'conversations', COALESCE(u.department_id, ''), 1
              FROM conversations c LEFT JOIN users u ON u.id = c.created_by
              WHERE c.id = $1 {UPSERT}"
         );
-        let across = format!(
-            "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
-             SELECT DISTINCT o.org_id, $2, 'cross_org_conversations', '', 1
+        sqlx::query(sqlx::AssertSqlSafe(created))
+            .bind(conversation.to_string())
+            .bind(Timestamp::now().utc_day())
+            .execute(&mut **tx)
+            .await?;
+        Self::count_cross_org_in(tx, conversation).await
+    }
+
+    /// Counts `conversation` as cross-organization for each organization among its members
+    /// that it was not counted for yet, when the members span more than one organization (at
+    /// creation, and when a member add brings a new organization in). Each organization is
+    /// counted at most once per conversation (`cross_org_counted`), so members leaving and
+    /// coming back count nothing more.
+    pub(crate) async fn count_cross_org_in(
+        tx: &mut Tx,
+        conversation: Uuid,
+    ) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "INSERT INTO cross_org_counted (conversation_id, org_id)
+             SELECT DISTINCT cm.conversation_id, o.org_id
              FROM conversation_members cm JOIN users o ON o.id = cm.user_id
              WHERE cm.conversation_id = $1
                AND (SELECT COUNT(DISTINCT u2.org_id) FROM conversation_members c2
                     JOIN users u2 ON u2.id = c2.user_id WHERE c2.conversation_id = $1) > 1
-             {UPSERT}"
-        );
-        for sql in [created, across] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(conversation.to_string())
-                .bind(&day)
-                .execute(&mut **tx)
+             ON CONFLICT (conversation_id, org_id) DO NOTHING
+             RETURNING org_id",
+        )
+        .bind(conversation.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &rows {
+            Self::count_in(tx, uuid(row, "org_id")?, Metric::CrossOrgConversations, None, 1)
                 .await?;
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! Usage statistics of a regional council over real HTTP: each member hospital's figures
 //! (within and across hospitals), who may read them, the CSV with its hospital columns, and a
-//! conversation counted as cross-hospital once per hospital however its members change.
+//! conversation counted as cross-hospital once per hospital however its members change; and
+//! statistics days that begin at the configured offset from UTC.
 
 mod common;
 
@@ -8,7 +9,10 @@ use common::{Api, Server, Storage, active_user_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-on_both_backends!(council_report_shows_each_member_hospital_exactly);
+on_both_backends!(
+    council_report_shows_each_member_hospital_exactly,
+    statistics_days_begin_at_the_configured_offset,
+);
 
 async fn org(root: &Api, name: &str, slug: &str, kind: &str) -> String {
     let (status, body) = root
@@ -202,7 +206,14 @@ async fn council_report_shows_each_member_hospital_exactly(storage: Storage) {
     let doctor = |dept: &Value| json!({"profession": "doctor", "department_id": dept["id"]});
     let (o_doc, o_doc_id) = user(&server, &root, &oita, "o-doc", doctor(&icu)).await;
     let (o_nurse, o_nurse_id) = user(&server, &root, &oita, "o-nurse", json!({})).await;
-    let (b_doc, b_doc_id) = user(&server, &root, &beppu, "b-doc", json!({"profession": "doctor"})).await;
+    let (b_doc, b_doc_id) = user(
+        &server,
+        &root,
+        &beppu,
+        "b-doc",
+        json!({"profession": "doctor"}),
+    )
+    .await;
     let (_, b_nurse_id) = user(&server, &root, &beppu, "b-nurse", json!({})).await;
     let (saiki_doc, _) = user(&server, &root, &saiki, "s-doc", json!({})).await;
 
@@ -317,16 +328,50 @@ async fn council_report_shows_each_member_hospital_exactly(storage: Storage) {
     );
     let row = |cells: [&str; 7]| cells.map(str::to_owned).to_vec();
     for want in [
-        row(["messages", "oita", "'=Oita Hospital", &f.month, "ICU", "", "3"]),
-        row(["cross_org_conversations", "beppu", "別府病院", &f.month, "", "", "2"]),
-        row(["cross_org_conversations", "oita", "'=Oita Hospital", &f.month, "", "", "2"]),
+        row([
+            "messages",
+            "oita",
+            "'=Oita Hospital",
+            &f.month,
+            "ICU",
+            "",
+            "3",
+        ]),
+        row([
+            "cross_org_conversations",
+            "beppu",
+            "別府病院",
+            &f.month,
+            "",
+            "",
+            "2",
+        ]),
+        row([
+            "cross_org_conversations",
+            "oita",
+            "'=Oita Hospital",
+            &f.month,
+            "",
+            "",
+            "2",
+        ]),
         row(["photos", "beppu", "別府病院", &f.month, "", "", "2"]),
-        row(["active_users", "beppu", "別府病院", &f.month, "", "doctor", "1"]),
+        row([
+            "active_users",
+            "beppu",
+            "別府病院",
+            &f.month,
+            "",
+            "doctor",
+            "1",
+        ]),
     ] {
         assert!(rows.contains(&want), "{want:?} in {rows:?}");
     }
     assert!(
-        rows.iter().skip(1).all(|r| r[1] == "oita" || r[1] == "beppu"),
+        rows.iter()
+            .skip(1)
+            .all(|r| r[1] == "oita" || r[1] == "beppu"),
         "{rows:?}"
     );
 
@@ -334,7 +379,10 @@ async fn council_report_shows_each_member_hospital_exactly(storage: Storage) {
     // member hospital's admin (for the council or for another hospital).
     assert_eq!(root.get(&stats).await.0, StatusCode::OK);
     let (s, b) = council_clerk.get(&stats).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
     for (api, path) in [
         (&oita_admin, stats.clone()),
         (&oita_admin, format!("{stats}/export")),
@@ -349,15 +397,77 @@ async fn council_report_shows_each_member_hospital_exactly(storage: Storage) {
             "{path}"
         );
     }
-    let (s, b) = council_admin
-        .get(&format!("{stats}?from=2026-13-01"))
-        .await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_range")));
+    let (s, b) = council_admin.get(&format!("{stats}?from=2026-13-01")).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_range"))
+    );
 
     // A hospital that opts out leaves the council's report.
-    let (s, b) = beppu_admin.post(&format!("{base}/opt-out"), json!({})).await;
+    let (s, b) = beppu_admin
+        .post(&format!("{base}/opt-out"), json!({}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (_, after) = council_admin.get(&stats).await;
     assert_eq!(Figures::new(&after).orgs_in_rows(), vec![oita.clone()]);
     assert_eq!(after["members"].as_array().map(Vec::len), Some(1));
+}
+
+/// Counts fall on the server's statistics day: with an offset that puts it on another date
+/// than UTC's right now, today's message is on that date, not on the UTC date.
+async fn statistics_days_begin_at_the_configured_offset(storage: Storage) {
+    let now = renkei_core::clock::Timestamp::now();
+    let utc = now.utc_day();
+    // UTC+14 after noon UTC is tomorrow; UTC−12 before noon is yesterday.
+    let hour = (now.millis() / 3_600_000) % 24;
+    let offset: i64 = if hour >= 12 { 840 } else { -720 };
+    let local = now.plus_secs(offset * 60).utc_day();
+    assert_ne!(local, utc);
+    let server = Server::start(
+        &storage,
+        &[("RENKEI_STATS_UTC_OFFSET_MINUTES", &offset.to_string())],
+    );
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (tanaka, _) = user(&server, &admin, &org, "tanaka", json!({})).await;
+    let (_, sato) = user(&server, &admin, &org, "sato", json!({})).await;
+    let conv = conversation(&tanaka, "当直", &[&sato]).await;
+    post(&tanaka, &conv, 2).await;
+
+    let stats = format!("/api/v1/orgs/{org}/stats");
+    let (s, report) = admin.get(&stats).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["to"],
+        local.as_str(),
+        "the default range ends on the server's today"
+    );
+    let messages_on = |day: &str| {
+        let (admin, path) = (admin.clone(), format!("{stats}?from={day}&to={day}"));
+        async move {
+            let (_, r) = admin.get(&path).await;
+            r["counts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["metric"] == "messages")
+                .map(|c| c["value"].as_i64().unwrap())
+                .sum::<i64>()
+        }
+    };
+    assert_eq!(messages_on(&local).await, 2);
+    assert_eq!(messages_on(&utc).await, 0);
+    let (_, seats) = admin.get(&format!("/api/v1/orgs/{org}/seats")).await;
+    assert_eq!(seats["today"]["day"], local.as_str(), "{seats}");
+
+    // An offset no place uses is refused with a clear message before anything is opened.
+    std::fs::write(
+        storage.dir.path().join("renkei.toml"),
+        "stats_utc_offset_minutes = 900\n",
+    )
+    .unwrap();
+    let out = storage.admin(&["verify-audit"], "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("stats_utc_offset_minutes"), "{stderr}");
 }

@@ -11,7 +11,8 @@ import { METRICS, departments, lastMonth, memberTotals, perMonth, professions, t
 
 export function StatsPage({ orgId }: { orgId: Uuid }) {
   const { t } = useI18n();
-  const [range, setRange] = useState({ from: `${utcDay(334).slice(0, 7)}-01`, to: utcDay() });
+  // No `to` until one is chosen: the server's today (its statistics day, e.g. JST).
+  const [range, setRange] = useState({ from: `${utcDay(334).slice(0, 7)}-01`, to: "" });
   const [report, setReport] = useState<Report | null>(null);
   const [reply, setReply] = useState<Reply | null>(null);
   const [scope, setScope] = useState<Scope>(null);
@@ -33,7 +34,7 @@ export function StatsPage({ orgId }: { orgId: Uuid }) {
         {(["from", "to"] as const).map((k) => (
           <label className="field" key={k}>
             <span>{t(`admin.stats.${k}`)}</span>
-            <input type="date" name={k} value={range[k]} onChange={(e) => e.target.value && setRange({ ...range, [k]: e.target.value })} />
+            <input type="date" name={k} value={range[k] || (report?.[k] ?? "")} onChange={(e) => e.target.value && setRange({ ...range, [k]: e.target.value })} />
           </label>
         ))}
         <div className="admin-actions">

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use renkei_core::Uuid;
-use renkei_core::clock::Timestamp;
 use renkei_core::agreement::CouncilStatus;
+use renkei_core::clock::Timestamp;
 use renkei_core::org::{OrgKind, Organization};
 use renkei_core::stats::{Metric, SeatDay, days_between};
 use renkei_store::Store;
@@ -23,7 +23,7 @@ const MAX_DAYS: usize = 3660;
 pub struct Count {
     pub org_id: Uuid,
     pub metric: Metric,
-    /// `YYYY-MM` (UTC).
+    /// `YYYY-MM` (statistics days: UTC shifted by the configured offset).
     pub month: String,
     pub department_id: Option<Uuid>,
     pub department: Option<String>,
@@ -47,7 +47,7 @@ pub struct ReportOrg {
     pub slug: String,
 }
 
-/// Usage of one or more organizations over a range of days.
+/// Usage of one or more organizations over a range of statistics days.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UsageReport {
     /// The organization asked about (a hospital, or a council).
@@ -106,10 +106,12 @@ pub async fn report_orgs(store: &Store, org: &Organization) -> ApiResult<Vec<Rep
 /// The days of `from..=to`, defaulting to the `default_days` ending today.
 pub fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> ApiResult<Vec<String>> {
     let today = Timestamp::now();
-    let to = to.map(str::to_owned).unwrap_or_else(|| today.utc_day());
+    let to = to
+        .map(str::to_owned)
+        .unwrap_or_else(|| Store::stats_day(today));
     let from = from
         .map(str::to_owned)
-        .unwrap_or_else(|| today.plus_secs(-(default_days - 1) * 86_400).utc_day());
+        .unwrap_or_else(|| Store::stats_day(today.plus_secs(-(default_days - 1) * 86_400)));
     days_between(&from, &to, MAX_DAYS + 1)
         .filter(|d| d.len() <= MAX_DAYS)
         .ok_or_else(|| {
@@ -128,7 +130,7 @@ pub async fn seats(store: &Store, org: &Organization, days: &[String]) -> ApiRes
         .record_seats(org.id)
         .await
         .or_api("organization_not_found")?;
-    let today = Timestamp::now().utc_day();
+    let today = Store::stats_day(Timestamp::now());
     let history = store
         .seat_history(org.id, days)
         .await

@@ -18,9 +18,10 @@ use crate::extract::{ApiQuery, IdPath};
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
-    /// First UTC day, `YYYY-MM-DD` (default: 30 days ago for seats, a year ago for usage).
+    /// First day, `YYYY-MM-DD` (default: 30 days ago for seats, a year ago for usage). Days
+    /// start at the server's `stats_utc_offset_minutes` (+540, Japan, by default).
     from: Option<String>,
-    /// Last UTC day, inclusive (default: today).
+    /// Last day, inclusive (default: today).
     to: Option<String>,
 }
 

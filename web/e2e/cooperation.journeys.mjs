@@ -134,6 +134,8 @@ async function main() {
       await c.locator("select[name=member]").selectOption({ label: "Beppu Medical Center" });
       await c.getByRole("img", { name: new RegExp(`^Messages per month: .*${month}: 1$`) }).waitFor();
       await c.getByRole("img", { name: new RegExp(`^Conversations per month: .*${month}: 0$`) }).waitFor();
+      const overflow = await c.evaluate(() => document.querySelector(".admin-main").scrollWidth - document.querySelector(".admin-main").clientWidth);
+      assert(overflow <= 1, `the statistics page fits a phone; its wide table scrolls by itself (overflow ${overflow}px)`);
       await c.screenshot({ path: join(results, "cooperation-council-statistics.png"), fullPage: true });
       await c.context().close();
     });

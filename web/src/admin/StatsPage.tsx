@@ -45,31 +45,33 @@ export function StatsPage({ orgId }: { orgId: Uuid }) {
       </div>
       <ReplyError reply={reply} />
       {report && group && (
-        <table className="admin-table" aria-labelledby="stats-members">
-          <caption id="stats-members">{t("admin.stats.byMember")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("admin.stats.member")}</th>
-              <th scope="col">{t("admin.stats.activeNow", { month: month ?? "" })}</th>
-              {METRICS.map((m) => (
-                <th scope="col" key={m}>
-                  {t(`admin.total.${m}`)}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {memberTotals(report).map(({ member, active, totals }) => (
-              <tr key={member.org_id} data-org={member.slug}>
-                <th scope="row">{member.name}</th>
-                <td>{active}</td>
+        <div className="admin-chart-scroll">
+          <table className="admin-table" aria-labelledby="stats-members">
+            <caption id="stats-members">{t("admin.stats.byMember")}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t("admin.stats.member")}</th>
+                <th scope="col">{t("admin.stats.activeNow", { month: month ?? "" })}</th>
                 {METRICS.map((m) => (
-                  <td key={m}>{totals[m]}</td>
+                  <th scope="col" key={m}>
+                    {t(`admin.total.${m}`)}
+                  </th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {memberTotals(report).map(({ member, active, totals }) => (
+                <tr key={member.org_id} data-org={member.slug}>
+                  <th scope="row">{member.name}</th>
+                  <td>{active}</td>
+                  {METRICS.map((m) => (
+                    <td key={m}>{totals[m]}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {report && group && report.members.length === 0 && <p>{t("admin.stats.noMembers")}</p>}
       {report && group && report.members.length > 0 && (

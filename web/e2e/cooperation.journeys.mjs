@@ -1,6 +1,7 @@
 // End-to-end journey of cooperation between hospitals: a council's admin invites two
 // hospitals, both opt in, the council creates their agreement in one step; a doctor of one
-// finds a doctor of the other in the directory and they chat; revoking the agreement ends it.
+// finds a doctor of the other in the directory and they chat; the council's statistics show
+// each hospital's figures; revoking the agreement ends it.
 //
 //   node e2e/cooperation.journeys.mjs     (builds the binary with cargo unless RENKEI_BIN is set)
 //
@@ -112,6 +113,31 @@ async function main() {
       await pageS.getByRole("textbox", { name: "Write a message" }).fill(REPLY);
       await pageS.getByRole("button", { name: "Send" }).click();
       await pageT.locator(".msg.theirs").getByText(REPLY).waitFor();
+    });
+
+    await check.run("the council's statistics show each member hospital's figures", async () => {
+      const c = await open(councilAdmin);
+      await c.getByRole("button", { name: "Menu" }).click();
+      await c.getByRole("menuitem", { name: "Administration" }).click();
+      await c.getByRole("button", { name: "Statistics" }).click();
+      await c.getByRole("table", { name: /By member hospital/ }).waitFor();
+      // Active users, messages, conversations, studies, photos, and across hospitals.
+      const cells = async (slug) => (await c.locator(`tr[data-org="${slug}"] td`).allInnerTexts()).join(" ");
+      const want = { "oita-u": "2 1 1 0 0 1 1", beppu: "2 1 0 0 0 1 1" };
+      for (const [slug, figures] of Object.entries(want)) {
+        await c.locator(`tr[data-org="${slug}"] th`).waitFor();
+        assert((await cells(slug)) === figures, `${slug}: ${await cells(slug)} (want ${figures})`);
+      }
+      // The server's statistics days begin at midnight JST (its default offset, +540).
+      const month = new Date(Date.now() + 540 * 60_000).toISOString().slice(5, 7);
+      await c.getByRole("img", { name: new RegExp(`^Messages per month: .*${month}: 2$`) }).waitFor();
+      await c.locator("select[name=member]").selectOption({ label: "Beppu Medical Center" });
+      await c.getByRole("img", { name: new RegExp(`^Messages per month: .*${month}: 1$`) }).waitFor();
+      await c.getByRole("img", { name: new RegExp(`^Conversations per month: .*${month}: 0$`) }).waitFor();
+      const overflow = await c.evaluate(() => document.querySelector(".admin-main").scrollWidth - document.querySelector(".admin-main").clientWidth);
+      assert(overflow <= 1, `the statistics page fits a phone; its wide table scrolls by itself (overflow ${overflow}px)`);
+      await c.screenshot({ path: join(results, "cooperation-council-statistics.png"), fullPage: true });
+      await c.context().close();
     });
 
     await check.run("revoking the agreement ends the conversation across the hospitals at once", async () => {

@@ -242,7 +242,9 @@ impl Store {
             .collect()
     }
 
-    /// Adds a member (an event); returns the event's number.
+    /// Adds a member (an event); returns the event's number. When the member brings a new
+    /// organization into the conversation, it counts as cross-organization for the
+    /// organizations not counted for it yet, in the same transaction.
     pub async fn add_member(
         &self,
         conversation: Uuid,
@@ -253,6 +255,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let seq =
             Self::insert_member(&mut tx, conversation, user, role, actor, Timestamp::now()).await?;
+        Self::count_cross_org_in(&mut tx, conversation).await?;
         tx.commit().await?;
         Ok(seq)
     }

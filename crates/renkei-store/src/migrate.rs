@@ -95,6 +95,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0012_directory_keys.sqlite.sql"),
         postgres: include_str!("../migrations/0012_directory_keys.postgres.sql"),
     },
+    Migration {
+        version: 13,
+        name: "cross_org_counted",
+        sqlite: include_str!("../migrations/0013_cross_org_counted.sqlite.sql"),
+        postgres: include_str!("../migrations/0013_cross_org_counted.postgres.sql"),
+    },
 ];
 
 /// Applies every migration the database lacks, in order.

@@ -1,4 +1,5 @@
-//! Seat accounting: active users per organization and profession, per UTC day.
+//! Seat accounting: active users per organization and profession, per statistics day (UTC
+//! shifted by the configured offset, see [`Store::stats_day`]).
 //!
 //! Every transaction that may change who is active rewrites today's rows for the
 //! organization ([`Store::record_seats_in`]); a day without rows carries the last value
@@ -36,7 +37,7 @@ impl Store {
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id.to_string())
-            .bind(Timestamp::now().utc_day())
+            .bind(Self::stats_day(Timestamp::now()))
             .execute(&mut **tx)
             .await?;
         Ok(())

@@ -1,5 +1,9 @@
 //! Usage counters: incremented in the transactions that create messages, conversations,
-//! photos and studies, and summed per month for statistics (never by scanning messages).
+//! photos and studies, and summed per month for statistics (never by scanning messages);
+//! and the statistics day, which starts at a configured offset from UTC.
+
+use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
@@ -9,11 +13,38 @@ use sqlx::Row;
 use crate::rows::uuid;
 use crate::{Store, StoreError, Tx};
 
+/// Minutes east of UTC at which statistics days begin, for every store of the process (set
+/// once at start-up from the configuration; UTC until then).
+static DAY_OFFSET_MINUTES: AtomicI32 = AtomicI32::new(0);
+
+/// Offsets from UTC in use anywhere (UTC−12:00 to UTC+14:00), in minutes.
+pub const DAY_OFFSETS: RangeInclusive<i32> = -720..=840;
+
 const UPSERT: &str = "ON CONFLICT (org_id, day, metric, department_id)
     DO UPDATE SET n = usage_counts.n + excluded.n";
 
 impl Store {
-    /// Adds `n` to today's `metric` of `org_id` (and `department`) as part of `tx`.
+    /// Makes statistics days (counters, seats, report ranges) begin at `minutes` east of UTC,
+    /// e.g. 540 for Japan, for every store of this process; outside [`DAY_OFFSETS`] is refused.
+    pub fn set_stats_day_offset(minutes: i32) -> Result<(), StoreError> {
+        if !DAY_OFFSETS.contains(&minutes) {
+            return Err(StoreError::Config(format!(
+                "stats_utc_offset_minutes must be between {} and {}, not {minutes}",
+                DAY_OFFSETS.start(),
+                DAY_OFFSETS.end()
+            )));
+        }
+        DAY_OFFSET_MINUTES.store(minutes, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The statistics day of `t`, `YYYY-MM-DD`, at the configured offset from UTC.
+    pub fn stats_day(t: Timestamp) -> String {
+        t.plus_secs(i64::from(DAY_OFFSET_MINUTES.load(Ordering::Relaxed)) * 60)
+            .utc_day()
+    }
+
+    /// Adds `n` to today's (statistics day) `metric` of `org_id` (and `department`) as part of `tx`.
     pub(crate) async fn count_in(
         tx: &mut Tx,
         org_id: Uuid,
@@ -27,7 +58,7 @@ impl Store {
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id.to_string())
-            .bind(Timestamp::now().utc_day())
+            .bind(Self::stats_day(Timestamp::now()))
             .bind(metric.as_str())
             .bind(department.map(|d| d.to_string()).unwrap_or_default())
             .bind(n)
@@ -57,7 +88,7 @@ impl Store {
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(sender.to_string())
             .bind(conversation.to_string())
-            .bind(Timestamp::now().utc_day())
+            .bind(Self::stats_day(Timestamp::now()))
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -70,28 +101,51 @@ impl Store {
         tx: &mut Tx,
         conversation: Uuid,
     ) -> Result<(), StoreError> {
-        let day = Timestamp::now().utc_day();
         let created = format!(
             "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
              SELECT c.org_id, $2, 'conversations', COALESCE(u.department_id, ''), 1
              FROM conversations c LEFT JOIN users u ON u.id = c.created_by
              WHERE c.id = $1 {UPSERT}"
         );
-        let across = format!(
-            "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
-             SELECT DISTINCT o.org_id, $2, 'cross_org_conversations', '', 1
+        sqlx::query(sqlx::AssertSqlSafe(created))
+            .bind(conversation.to_string())
+            .bind(Self::stats_day(Timestamp::now()))
+            .execute(&mut **tx)
+            .await?;
+        Self::count_cross_org_in(tx, conversation).await
+    }
+
+    /// Counts `conversation` as cross-organization for each organization among its members
+    /// that it was not counted for yet, when the members span more than one organization (at
+    /// creation, and when a member add brings a new organization in). Each organization is
+    /// counted at most once per conversation (`cross_org_counted`), so members leaving and
+    /// coming back count nothing more.
+    pub(crate) async fn count_cross_org_in(
+        tx: &mut Tx,
+        conversation: Uuid,
+    ) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "INSERT INTO cross_org_counted (conversation_id, org_id)
+             SELECT DISTINCT cm.conversation_id, o.org_id
              FROM conversation_members cm JOIN users o ON o.id = cm.user_id
              WHERE cm.conversation_id = $1
                AND (SELECT COUNT(DISTINCT u2.org_id) FROM conversation_members c2
                     JOIN users u2 ON u2.id = c2.user_id WHERE c2.conversation_id = $1) > 1
-             {UPSERT}"
-        );
-        for sql in [created, across] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(conversation.to_string())
-                .bind(&day)
-                .execute(&mut **tx)
-                .await?;
+             ON CONFLICT (conversation_id, org_id) DO NOTHING
+             RETURNING org_id",
+        )
+        .bind(conversation.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &rows {
+            Self::count_in(
+                tx,
+                uuid(row, "org_id")?,
+                Metric::CrossOrgConversations,
+                None,
+                1,
+            )
+            .await?;
         }
         Ok(())
     }

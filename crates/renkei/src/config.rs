@@ -33,6 +33,9 @@ pub struct Config {
     pub object_store_url: Option<String>,
     /// Seconds between sweeps for expired media.
     pub media_sweep_seconds: u64,
+    /// Where statistics days (usage counters, seats, report ranges) begin, in minutes east
+    /// of UTC: 540 for Japan (midnight JST), 0 for UTC; −720 to 840.
+    pub stats_utc_offset_minutes: i32,
     /// HTTP service tunables.
     #[serde(flatten)]
     pub server: Settings,
@@ -50,6 +53,7 @@ impl Default for Config {
             master_key: None,
             object_store_url: None,
             media_sweep_seconds: 60,
+            stats_utc_offset_minutes: 540,
             server: Settings::default(),
         }
     }
@@ -72,8 +76,10 @@ pub fn load(file: Option<&Path>, flags: impl Serialize) -> Result<Config, String
         .map_err(|e| format!("configuration: {e}"))
 }
 
-/// Opens the configured database (creating the data folder for SQLite) and migrates it.
+/// Opens the configured database (creating the data folder for SQLite) and migrates it;
+/// statistics days begin at the configured offset from UTC.
 pub async fn open_store(config: &Config) -> Result<Store, String> {
+    Store::set_stats_day_offset(config.stats_utc_offset_minutes).map_err(|e| e.to_string())?;
     if let Some(url) = &config.database_url {
         return Store::connect(url)
             .await

@@ -869,7 +869,9 @@ async fn usage_statistics_count_what_is_created(storage: Storage) {
         (Some(3), Some(1), Some(1), Some(1))
     );
 
-    // The same as CSV.
+    // The same as CSV, with the organization's slug and name.
+    let first_name = report["members"][0]["name"].as_str().unwrap().to_owned();
+    assert_eq!(report["members"][0]["slug"], "first");
     let (status, ct, csv) = bytes(&admin, &format!("/api/v1/orgs/{org}/stats/export")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("text/csv"));
@@ -879,6 +881,7 @@ async fn usage_statistics_count_what_is_created(storage: Storage) {
         [
             "metric",
             "organization",
+            "organization_name",
             "month",
             "department",
             "profession",
@@ -889,6 +892,7 @@ async fn usage_statistics_count_what_is_created(storage: Storage) {
         rows.contains(&vec![
             "messages".into(),
             "first".into(),
+            first_name.clone(),
             month.clone(),
             "ICU".into(),
             String::new(),
@@ -899,6 +903,7 @@ async fn usage_statistics_count_what_is_created(storage: Storage) {
     assert!(rows.contains(&vec![
         "active_users".into(),
         "first".into(),
+        first_name.clone(),
         month.clone(),
         String::new(),
         "doctor".into(),

@@ -5,7 +5,7 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { Uuid } from "../types";
 import { call, type Reply } from "./api";
-import { BarChart, ReplyError, utcDay } from "./parts";
+import { BarChart, ReplyError } from "./parts";
 
 interface SeatDay {
   day: string;
@@ -19,7 +19,9 @@ export function SeatsPage({ orgId }: { orgId: Uuid }) {
   const [seats, setSeats] = useState<{ today: SeatDay | null; days: SeatDay[] } | null>(null);
   const [reply, setReply] = useState<Reply | null>(null);
   useEffect(() => {
-    void call("GET", `/api/v1/orgs/${orgId}/seats?from=${utcDay(29)}&to=${utcDay()}`).then((r) => (r.status === 200 ? setSeats(r.body) : setReply(r)));
+    // The server's default: the 30 statistics days ending today (its day, which may start at
+    // a different hour than the browser's).
+    void call("GET", `/api/v1/orgs/${orgId}/seats`).then((r) => (r.status === 200 ? setSeats(r.body) : setReply(r)));
   }, [orgId]);
   if (!seats) return <ReplyError reply={reply} />;
   const today = seats.today;

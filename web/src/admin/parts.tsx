@@ -100,7 +100,8 @@ export function BarChart({ title, bars }: { title: string; bars: { label: string
   );
 }
 
-/** Today minus `days`, as YYYY-MM-DD (UTC, like the server's statistics). */
+/** Today minus `days`, as YYYY-MM-DD (UTC; the server's statistics days may begin at another
+ * hour, so leave `to` out to mean the server's today). */
 export function utcDay(daysAgo = 0): string {
   return new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
 }

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use renkei_core::Uuid;
+use renkei_core::agreement::CouncilStatus;
 use renkei_core::clock::Timestamp;
-use renkei_core::org::Organization;
+use renkei_core::org::{OrgKind, Organization};
 use renkei_core::stats::{Metric, SeatDay, days_between};
 use renkei_store::Store;
 use serde::Serialize;
@@ -22,7 +23,7 @@ const MAX_DAYS: usize = 3660;
 pub struct Count {
     pub org_id: Uuid,
     pub metric: Metric,
-    /// `YYYY-MM` (UTC).
+    /// `YYYY-MM` (statistics days: UTC shifted by the configured offset).
     pub month: String,
     pub department_id: Option<Uuid>,
     pub department: Option<String>,
@@ -38,9 +39,22 @@ pub struct ActiveUsers {
     pub value: i64,
 }
 
-/// Usage of one or more organizations over a range of UTC days.
+/// An organization a report covers: the hospital itself, or each member of a council.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportOrg {
+    pub org_id: Uuid,
+    pub name: String,
+    pub slug: String,
+}
+
+/// Usage of one or more organizations over a range of statistics days.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UsageReport {
+    /// The organization asked about (a hospital, or a council).
+    pub org_id: Uuid,
+    /// The organizations whose figures the rows carry (each row names one by `org_id`): the
+    /// hospital itself, or a council's members opted in now, over the whole range.
+    pub members: Vec<ReportOrg>,
     pub from: String,
     pub to: String,
     /// Every month of the range, `YYYY-MM`.
@@ -59,19 +73,45 @@ pub struct Seats {
     pub days: Vec<SeatDay>,
 }
 
-/// The organizations a report on `org` covers. A council's report will list its member
-/// hospitals here (per member: every row carries its `org_id`).
-pub fn report_orgs(org: &Organization) -> Vec<Uuid> {
-    vec![org.id]
+/// The organizations a report on `org` covers: a hospital's own figures, or for a council
+/// each hospital opted in now (membership history is not kept, so a hospital that opted out
+/// drops out of every range and one that opted in shows its figures from before).
+pub async fn report_orgs(store: &Store, org: &Organization) -> ApiResult<Vec<ReportOrg>> {
+    if org.kind != OrgKind::Council {
+        return Ok(vec![ReportOrg {
+            org_id: org.id,
+            name: org.name.clone(),
+            slug: org.slug.clone(),
+        }]);
+    }
+    let mut out = Vec::new();
+    for m in store
+        .council_members(org.id)
+        .await
+        .or_api("organization_not_found")?
+    {
+        if m.status != CouncilStatus::OptedIn {
+            continue;
+        }
+        let member = store.org(m.org_id).await.or_api("organization_not_found")?;
+        out.push(ReportOrg {
+            org_id: member.id,
+            name: member.name,
+            slug: member.slug,
+        });
+    }
+    Ok(out)
 }
 
 /// The days of `from..=to`, defaulting to the `default_days` ending today.
 pub fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> ApiResult<Vec<String>> {
     let today = Timestamp::now();
-    let to = to.map(str::to_owned).unwrap_or_else(|| today.utc_day());
+    let to = to
+        .map(str::to_owned)
+        .unwrap_or_else(|| Store::stats_day(today));
     let from = from
         .map(str::to_owned)
-        .unwrap_or_else(|| today.plus_secs(-(default_days - 1) * 86_400).utc_day());
+        .unwrap_or_else(|| Store::stats_day(today.plus_secs(-(default_days - 1) * 86_400)));
     days_between(&from, &to, MAX_DAYS + 1)
         .filter(|d| d.len() <= MAX_DAYS)
         .ok_or_else(|| {
@@ -90,7 +130,7 @@ pub async fn seats(store: &Store, org: &Organization, days: &[String]) -> ApiRes
         .record_seats(org.id)
         .await
         .or_api("organization_not_found")?;
-    let today = Timestamp::now().utc_day();
+    let today = Store::stats_day(Timestamp::now());
     let history = store
         .seat_history(org.id, days)
         .await
@@ -106,8 +146,14 @@ pub async fn seats(store: &Store, org: &Organization, days: &[String]) -> ApiRes
     })
 }
 
-/// The usage report of `orgs` over `days`.
-pub async fn usage(store: &Store, orgs: &[Uuid], days: &[String]) -> ApiResult<UsageReport> {
+/// The usage report of `members` (the organizations of `org_id`'s report) over `days`.
+pub async fn usage(
+    store: &Store,
+    org_id: Uuid,
+    members: Vec<ReportOrg>,
+    days: &[String],
+) -> ApiResult<UsageReport> {
+    let orgs: Vec<Uuid> = members.iter().map(|m| m.org_id).collect();
     let (Some(from), Some(to)) = (days.first(), days.last()) else {
         return Err(ApiError::bad_request("invalid_range", "the range is empty"));
     };
@@ -115,7 +161,7 @@ pub async fn usage(store: &Store, orgs: &[Uuid], days: &[String]) -> ApiResult<U
     months.dedup();
     let mut active_users = Vec::new();
     let mut names: HashMap<Uuid, String> = HashMap::new();
-    for org in orgs {
+    for org in &orgs {
         store
             .record_seats(*org)
             .await
@@ -153,7 +199,7 @@ pub async fn usage(store: &Store, orgs: &[Uuid], days: &[String]) -> ApiResult<U
         }
     }
     let counts = store
-        .usage_by_month(orgs, from, to)
+        .usage_by_month(&orgs, from, to)
         .await
         .or_api("organization_not_found")?
         .into_iter()
@@ -167,6 +213,8 @@ pub async fn usage(store: &Store, orgs: &[Uuid], days: &[String]) -> ApiResult<U
         })
         .collect();
     Ok(UsageReport {
+        org_id,
+        members,
         from: from.clone(),
         to: to.clone(),
         months,
@@ -175,13 +223,20 @@ pub async fn usage(store: &Store, orgs: &[Uuid], days: &[String]) -> ApiResult<U
     })
 }
 
-/// The report as CSV rows: metric, organization, month, department, profession, value.
-pub fn usage_csv(report: &UsageReport, slugs: &HashMap<Uuid, String>) -> Vec<u8> {
-    let slug = |id: &Uuid| slugs.get(id).cloned().unwrap_or_else(|| id.to_string());
+/// The report as CSV rows: metric, organization (slug), organization_name, month,
+/// department, profession, value; every cell formula-safe.
+pub fn usage_csv(report: &UsageReport) -> Vec<u8> {
+    let names: HashMap<Uuid, &ReportOrg> = report.members.iter().map(|m| (m.org_id, m)).collect();
+    let org = |id: &Uuid| match names.get(id) {
+        Some(m) => [m.slug.clone(), m.name.clone()],
+        None => [id.to_string(), String::new()],
+    };
     let users = report.active_users.iter().map(|a| {
+        let [slug, name] = org(&a.org_id);
         vec![
             "active_users".to_owned(),
-            slug(&a.org_id),
+            slug,
+            name,
             a.month.clone(),
             String::new(),
             a.profession.clone(),
@@ -189,9 +244,11 @@ pub fn usage_csv(report: &UsageReport, slugs: &HashMap<Uuid, String>) -> Vec<u8>
         ]
     });
     let counts = report.counts.iter().map(|c| {
+        let [slug, name] = org(&c.org_id);
         vec![
             c.metric.as_str().to_owned(),
-            slug(&c.org_id),
+            slug,
+            name,
             c.month.clone(),
             c.department.clone().unwrap_or_default(),
             String::new(),
@@ -202,6 +259,7 @@ pub fn usage_csv(report: &UsageReport, slugs: &HashMap<Uuid, String>) -> Vec<u8>
         &[
             "metric",
             "organization",
+            "organization_name",
             "month",
             "department",
             "profession",

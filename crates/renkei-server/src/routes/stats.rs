@@ -1,6 +1,5 @@
-//! Seats and usage statistics of an organization, as JSON and CSV (its administrators).
-
-use std::collections::HashMap;
+//! Seats and usage statistics of an organization (a council: per member hospital), as JSON
+//! and CSV, for its administrators.
 
 use axum::Json;
 use axum::extract::State;
@@ -19,9 +18,10 @@ use crate::extract::{ApiQuery, IdPath};
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
-    /// First UTC day, `YYYY-MM-DD` (default: 30 days ago for seats, a year ago for usage).
+    /// First day, `YYYY-MM-DD` (default: 30 days ago for seats, a year ago for usage). Days
+    /// start at the server's `stats_utc_offset_minutes` (+540, Japan, by default).
     from: Option<String>,
-    /// Last UTC day, inclusive (default: today).
+    /// Last day, inclusive (default: today).
     to: Option<String>,
 }
 
@@ -48,12 +48,14 @@ async fn report(
 ) -> ApiResult<(renkei_core::org::Organization, UsageReport)> {
     let org = administered_org(state, me, id).await?;
     let days = stats::range(q.from.as_deref(), q.to.as_deref(), 365)?;
-    let report = stats::usage(&state.store, &stats::report_orgs(&org), &days).await?;
+    let members = stats::report_orgs(&state.store, &org).await?;
+    let report = stats::usage(&state.store, org.id, members, &days).await?;
     Ok((org, report))
 }
 
 /// Usage per month: active users by profession; messages and conversations per department;
-/// DICOM studies and photos; cross-organization conversations and messages.
+/// DICOM studies and photos; cross-organization conversations and messages. For a council,
+/// the same per member hospital opted in now (every row names its `org_id`).
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/stats", tag = "statistics", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), Range),
     responses((status = 200, body = UsageReport), (status = 400, body = ErrorBody, description = "invalid_range")))]
@@ -66,7 +68,8 @@ pub async fn usage(
     Ok(Json(report(&state, &me.user, id, &q).await?.1))
 }
 
-/// The usage report as CSV (metric, organization, month, department, profession, value).
+/// The usage report as CSV (metric, organization, organization_name, month, department,
+/// profession, value).
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/stats/export", tag = "statistics", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), Range),
     responses((status = 200, content_type = "text/csv", body = String)))]
@@ -77,9 +80,8 @@ pub async fn usage_csv(
     ApiQuery(q): ApiQuery<Range>,
 ) -> ApiResult<Response> {
     let (org, report) = report(&state, &me.user, id, &q).await?;
-    let slugs = HashMap::from([(org.id, org.slug.clone())]);
     Ok(csv_codec::download(
         &format!("{}-usage-{}-{}.csv", org.slug, report.from, report.to),
-        stats::usage_csv(&report, &slugs),
+        stats::usage_csv(&report),
     ))
 }

@@ -337,6 +337,11 @@ async function main() {
       const box = pageA.getByRole("textbox", { name: "Write a message" });
       await box.pressSequentially("@もり");
       await pageA.getByRole("listbox", { name: "Mention a member" }).getByText(B.name).click();
+      // The pick replaces "@もり" and puts the caret after the name; type only after that.
+      await pageA.waitForFunction(
+        (name) => document.activeElement?.value === `@${name} ` && document.activeElement.selectionStart === name.length + 2,
+        B.name,
+      );
       await box.pressSequentially("wound on day 3, please check");
       assert((await box.inputValue()) === `@${B.name} wound on day 3, please check`, "mention completed");
       await pageA.getByRole("button", { name: "Send" }).click();

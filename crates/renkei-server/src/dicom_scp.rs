@@ -2,9 +2,11 @@
 //! memory and refreshed from the store), and where their instances go (the imaging service).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use renkei_core::Uuid;
 use renkei_core::dicom::{DicomPeer, admitted_peer};
@@ -19,11 +21,15 @@ use crate::dicom::{DicomService, IngestFailure, IngestSource};
 /// How often the peer directory is re-read, so peers added or removed (by the API or the
 /// command line, on any node) take effect.
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// Shortest time between two re-reads asked for by unknown callers.
+const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 
 /// The DICOM peers of every organization, by AE title.
 pub struct PeerDirectory {
     store: Store,
     peers: RwLock<HashMap<String, DicomPeer>>,
+    /// When an unknown caller last made the directory re-read.
+    last_reload: Mutex<Option<Instant>>,
 }
 
 impl PeerDirectory {
@@ -32,6 +38,7 @@ impl PeerDirectory {
         let directory = Arc::new(PeerDirectory {
             store,
             peers: RwLock::new(HashMap::new()),
+            last_reload: Mutex::new(None),
         });
         directory.refresh().await;
         let refreshing = directory.clone();
@@ -76,6 +83,26 @@ impl Gatekeeper for PeerDirectory {
             calling_ae: known.ae_title.clone(),
             peer,
             token: known.org_id.to_string(),
+        })
+    }
+
+    fn reload(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            // At most once per second, so unknown callers cannot make every association read
+            // the store.
+            let due = {
+                let Ok(mut last) = self.last_reload.lock() else {
+                    return;
+                };
+                let due = last.is_none_or(|at| at.elapsed() >= RELOAD_AT_MOST_EVERY);
+                if due {
+                    *last = Some(Instant::now());
+                }
+                due
+            };
+            if due {
+                self.refresh().await;
+            }
         })
     }
 }

@@ -76,7 +76,9 @@ async fn registered_peers_echo_and_store_into_the_inbox(storage: Storage) {
         ],
         "",
     );
-    tokio::time::sleep(std::time::Duration::from_secs(6)).await; // the peer directory refreshes every 5 s
+    // The directory refreshes every 5 s on its own; an unknown caller makes it re-read at once
+    // (at most once a second, and the refused echo above just did).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let echo = dcmtk("echoscu", &["-aet", "CT01", "-aec", "RENKEI", host, port]).unwrap();
     assert!(
         echo.status.success(),

@@ -17,7 +17,7 @@ use super::command::{
 };
 use super::config::ScpConfig;
 use super::error::ScpError;
-use super::gatekeeper::{Caller, Gatekeeper};
+use super::gatekeeper::{Caller, Gatekeeper, Rejection};
 use super::negotiate::{self, AcceptedContext, VERIFICATION_SOP_CLASS};
 use super::part10;
 use super::pdu;
@@ -49,7 +49,7 @@ pub(crate) async fn run(
     let mut stream = BufReader::with_capacity(READ_BUFFER, stream);
     let config = &services.config;
     let outcome = match read_request(&mut stream, config.read_timeout, stop.clone()).await {
-        Ok(request) => match admit(&request, peer, &services) {
+        Ok(request) => match admit(&request, peer, &services).await {
             Ok((caller, negotiated)) => {
                 let accept = Pdu::AssociationAC(negotiated.accept);
                 match pdu::write(&mut stream, &accept, config.read_timeout).await {
@@ -112,8 +112,9 @@ pub(crate) async fn read_request(
     }
 }
 
-/// Called AE, gatekeeper, then presentation contexts.
-fn admit(
+/// Called AE, gatekeeper (asked again after a reload when it does not know the caller), then
+/// presentation contexts.
+async fn admit(
     request: &AssociationRQ,
     peer: SocketAddr,
     services: &Services,
@@ -122,13 +123,20 @@ fn admit(
         tracing::warn!(%peer, calling_ae = %request.calling_ae_title, reason = %rejection.source, "association rejected");
         return Err(rejection);
     }
-    let caller = services
-        .gatekeeper
-        .admit(
+    let gatekeeper = &services.gatekeeper;
+    let ask = || {
+        gatekeeper.admit(
             &request.calling_ae_title,
             &request.called_ae_title,
             peer.ip(),
         )
+    };
+    let mut answer = ask();
+    if let Err(Rejection::UnknownCaller { .. }) = answer {
+        gatekeeper.reload().await;
+        answer = ask();
+    }
+    let caller = answer
         .map_err(|refusal| {
             tracing::warn!(%peer, calling_ae = %request.calling_ae_title, code = refusal.code(), %refusal, "association refused by the gatekeeper");
             negotiate::rejection(&refusal)

@@ -1,6 +1,8 @@
 //! Who may associate: the server's decision on each calling AE title and peer address.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 
 /// Decides, for each A-ASSOCIATE-RQ whose called AE title is ours, whether the caller may send.
 ///
@@ -10,6 +12,13 @@ pub trait Gatekeeper: Send + Sync {
     /// Which callers may associate (AE title + peer IP); returns the caller's identity with an
     /// org/context token, or why not.
     fn admit(&self, calling_ae: &str, called_ae: &str, peer: IpAddr) -> Result<Caller, Rejection>;
+
+    /// Re-reads who may associate. Called when a caller is not recognized, before it is asked
+    /// again, so a peer added a moment ago (by another process) is admitted at once. Nothing
+    /// by default.
+    fn reload(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
+    }
 }
 
 /// An admitted caller, handed to the sink with every instance it sends.

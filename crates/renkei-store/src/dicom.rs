@@ -446,36 +446,12 @@ async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreE
             id
         }
     };
-    let dup = sqlx::query("SELECT 1 AS one FROM instances WHERE study_id = $1 AND sop_uid = $2")
-        .bind(study.to_string())
-        .bind(&entry.sop_uid)
-        .fetch_optional(&mut **tx)
-        .await?;
-    if dup.is_some() {
-        return Ok(Indexed::Existing { study });
-    }
-    let series_new = sqlx::query(
-            "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
-             VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (study_id, series_uid) DO NOTHING",
-        )
-        .bind(study.to_string())
-        .bind(&entry.series_uid)
-        .bind(&entry.modality)
-        .bind(entry.series_number)
-        .bind(&entry.series_description)
-        .bind(&entry.body_part)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    sqlx::query("UPDATE series SET instance_count = instance_count + 1 WHERE study_id = $1 AND series_uid = $2")
-            .bind(study.to_string())
-            .bind(&entry.series_uid)
-            .execute(&mut **tx)
-            .await?;
-    sqlx::query(
+    // A resend is the primary key already taken: nothing else has changed yet.
+    let inserted = sqlx::query(
             "INSERT INTO instances (study_id, series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size,
                  object_id, key_version, sealed_key, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (study_id, sop_uid) DO NOTHING",
         )
         .bind(study.to_string())
         .bind(&entry.series_uid)
@@ -490,7 +466,27 @@ async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreE
         .bind(&request.key.sealed)
         .bind(now.millis())
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        return Ok(Indexed::Existing { study });
+    }
+    let series_count: i64 = sqlx::query(
+            "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
+             VALUES ($1, $2, $3, $4, $5, $6, 1)
+             ON CONFLICT (study_id, series_uid) DO UPDATE SET instance_count = series.instance_count + 1
+             RETURNING instance_count",
+        )
+        .bind(study.to_string())
+        .bind(&entry.series_uid)
+        .bind(&entry.modality)
+        .bind(entry.series_number)
+        .bind(&entry.series_description)
+        .bind(&entry.body_part)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("instance_count")?;
+    let series_new = u64::from(series_count == 1);
     let mut modalities: Vec<String> = existing
         .as_ref()
         .map(|r| r.try_get::<String, _>("modalities"))

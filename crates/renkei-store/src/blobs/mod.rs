@@ -3,7 +3,10 @@
 
 mod cipher;
 pub mod keyring;
+mod local;
 
+use std::fs;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -48,6 +51,8 @@ pub struct StoredBlob {
 pub struct BlobStore {
     objects: Arc<dyn ObjectStore>,
     keys: Arc<KeyRing>,
+    /// The folder of a local store, where whole objects are written directly and durably.
+    local_dir: Option<Arc<PathBuf>>,
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -71,6 +76,7 @@ impl BlobStore {
         BlobStore {
             objects,
             keys: Arc::new(keys),
+            local_dir: None,
         }
     }
 
@@ -79,7 +85,12 @@ impl BlobStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| BlobError::Io(format!("{}: {e}", dir.display())))?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
-        Ok(BlobStore::new(Arc::new(fs), keys))
+        let dir =
+            fs::canonicalize(dir).map_err(|e| BlobError::Io(format!("{}: {e}", dir.display())))?;
+        Ok(BlobStore {
+            local_dir: Some(Arc::new(dir)),
+            ..BlobStore::new(Arc::new(fs), keys)
+        })
     }
 
     /// A store in an S3-compatible bucket, `s3://bucket[/prefix]`; credentials, region and
@@ -161,8 +172,23 @@ impl BlobStore {
         Ok(StoredBlob { size, key })
     }
 
-    /// Stores bytes already in memory.
+    /// Stores bytes already in memory; in a local folder sealed whole and written durably
+    /// (flushed to disk) before this returns.
     pub async fn put_bytes(&self, id: &str, bytes: Bytes) -> Result<StoredBlob, BlobError> {
+        if let Some(dir) = &self.local_dir {
+            let (dir, keys, id) = (dir.clone(), self.keys.clone(), id.to_owned());
+            return tokio::task::spawn_blocking(move || {
+                let data_key = KeyRing::new_data_key()?;
+                let sealed = seal_whole(&data_key, &id, &bytes)?;
+                local::write_durably(&dir.join(path_of(&id).as_ref()), &sealed)?;
+                Ok(StoredBlob {
+                    size: bytes.len() as u64,
+                    key: keys.wrap(&data_key, &id)?,
+                })
+            })
+            .await
+            .map_err(|e| BlobError::Io(e.to_string()))?;
+        }
         let len = bytes.len() as u64;
         let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
         self.put(id, source, len).await
@@ -224,6 +250,22 @@ impl BlobStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// `plain` sealed as object `id` in one piece: the header, then every chunk (the last one
+/// flagged, an empty one for empty content), exactly as [`BlobStore::put`] streams them.
+fn seal_whole(key: &keyring::DataKey, id: &str, plain: &[u8]) -> Result<Vec<u8>, BlobError> {
+    let (cipher, header) = ChunkCipher::for_writing(key, id)?;
+    let chunks = plain.len().div_ceil(CHUNK).max(1);
+    let mut sealed = Vec::with_capacity(HEADER + plain.len() + chunks * TAG);
+    sealed.extend_from_slice(&header);
+    for index in 0..chunks {
+        let piece =
+            &plain[(index * CHUNK).min(plain.len())..((index + 1) * CHUNK).min(plain.len())];
+        let index_u32 = u32::try_from(index).map_err(|_| BlobError::TooLarge(u64::MAX))?;
+        sealed.extend_from_slice(&cipher.seal(index_u32, index + 1 == chunks, piece)?);
+    }
+    Ok(sealed)
 }
 
 /// Decrypts a ciphertext stream chunk by chunk, holding at most two chunks.

@@ -221,34 +221,50 @@ impl DicomService {
             size: prepared.bytes.len() as i64,
         };
         let at = stage("deidentify", started);
+        // The bytes are sealed and written while the index commits: each waits for its own
+        // disk flush, and the sender is answered only when both are durable.
         let object = format!("dicom-{}", new_id());
-        let stored = self
-            .blobs
-            .put_bytes(&object, Bytes::from(prepared.bytes))
-            .await
-            .map_err(storage)?;
-        let at = stage("encrypt_store", at);
-        let expires = expiry(Timestamp::now(), org.policy.retention_days);
+        let (data_key, key) = self.blobs.new_object_key(&object).map_err(storage)?;
         let request = IndexRequest {
             org_id: org.id,
             entry: entry.clone(),
             object_id: object.clone(),
-            key: stored.key,
-            expires_at: expires,
+            key: key.clone(),
+            expires_at: expiry(Timestamp::now(), org.policy.retention_days),
         };
-        let indexed = match self.index.index(request).await {
-            Ok(indexed) => indexed,
-            Err(e) => {
+        let (written, indexed) = tokio::join!(
+            self.blobs
+                .put_sealed_bytes(&object, data_key, Bytes::from(prepared.bytes)),
+            self.index.index(request)
+        );
+        stage("store_and_index", at);
+        let (study_id, duplicate) = match (written, indexed) {
+            (Ok(()), Ok(Indexed::New { study })) => (study, false),
+            (written, Ok(Indexed::Existing { study, object_id })) => {
+                self.keep_one_copy(
+                    study,
+                    &entry.sop_uid,
+                    &object_id,
+                    &object,
+                    &key,
+                    written.is_ok(),
+                )
+                .await?;
+                (study, true)
+            }
+            (Err(e), Ok(Indexed::New { study })) => {
+                // Take the record back: its bytes are not stored.
+                let undone = self
+                    .store
+                    .unindex_instance(study, &entry.sop_uid, &object)
+                    .await;
                 let _ = self.blobs.delete(&object).await;
+                undone.map_err(storage)?;
                 return Err(storage(e));
             }
-        };
-        stage("index", at);
-        let (study_id, duplicate) = match indexed {
-            Indexed::New { study } => (study, false),
-            Indexed::Existing { study } => {
+            (_, Err(e)) => {
                 let _ = self.blobs.delete(&object).await;
-                (study, true)
+                return Err(storage(e));
             }
         };
         metrics::counter!("renkei_dicom_instances_total", "duplicate" => duplicate.to_string())
@@ -261,6 +277,35 @@ impl DicomService {
             sop_class: entry.sop_class,
             duplicate,
         })
+    }
+
+    /// After a resend of an indexed instance: the stored copy stays and the new one goes —
+    /// unless the stored copy is missing (a crash between the index commit and the disk
+    /// flush), when the new copy, if written, takes its place.
+    async fn keep_one_copy(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+        of_record: &str,
+        new: &str,
+        key: &renkei_store::blobs::WrappedKey,
+        new_written: bool,
+    ) -> Result<(), IngestFailure> {
+        if of_record != new && !self.blobs.exists(of_record).await.map_err(storage)? {
+            if !new_written {
+                return Err(storage(
+                    "the stored copy is missing and the new one was not written",
+                ));
+            }
+            tracing::warn!(study = %study, "a DICOM instance's object was missing; a resend restored it");
+            return self
+                .store
+                .repoint_instance(study, sop_uid, of_record, new, key)
+                .await
+                .map_err(storage);
+        }
+        let _ = self.blobs.delete(new).await;
+        Ok(())
     }
 
     /// The study `id` if `user` (of organization `org`) may see it: its organization's users,

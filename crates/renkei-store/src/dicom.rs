@@ -55,12 +55,13 @@ pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
 }
 
 /// How an instance was indexed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Indexed {
     /// New: its object is now the one of record.
     New { study: Uuid },
-    /// Already there (a resend): the existing object stays, the new one must be discarded.
-    Existing { study: Uuid },
+    /// Already there (a resend): the existing object (`object_id`) stays, the new one must be
+    /// discarded — unless the existing one is missing (see [`Store::repoint_instance`]).
+    Existing { study: Uuid, object_id: String },
 }
 
 impl Store {
@@ -168,6 +169,89 @@ impl Store {
         }
         tx.commit().await?;
         Ok(indexed)
+    }
+
+    /// Takes back an instance indexed with object `object_id` whose bytes could not be
+    /// stored: the instance goes, its series and study counts drop, and a series or study
+    /// left without instances goes too. Nothing happens if the instance has another object.
+    pub async fn unindex_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+        object_id: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let study_id = study.to_string();
+        let removed = sqlx::query(
+            "DELETE FROM instances WHERE study_id = $1 AND sop_uid = $2 AND object_id = $3
+             RETURNING series_uid",
+        )
+        .bind(&study_id)
+        .bind(sop_uid)
+        .bind(object_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(removed) = removed else {
+            return Ok(());
+        };
+        let series_uid: String = removed.try_get("series_uid")?;
+        sqlx::query(
+            "UPDATE series SET instance_count = instance_count - 1 WHERE study_id = $1 AND series_uid = $2",
+        )
+        .bind(&study_id)
+        .bind(&series_uid)
+        .execute(&mut *tx)
+        .await?;
+        let series_gone = sqlx::query(
+            "DELETE FROM series WHERE study_id = $1 AND series_uid = $2 AND instance_count = 0",
+        )
+        .bind(&study_id)
+        .bind(&series_uid)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE studies SET instance_count = instance_count - 1, series_count = series_count - $1
+             WHERE id = $2",
+        )
+        .bind(series_gone as i64)
+        .bind(&study_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM studies WHERE id = $1 AND instance_count = 0
+                 AND NOT EXISTS (SELECT 1 FROM study_links l WHERE l.study_id = studies.id)",
+        )
+        .bind(&study_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Points an indexed instance whose object `missing` is gone (its bytes never reached the
+    /// disk before a crash) at a freshly stored copy.
+    pub async fn repoint_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+        missing: &str,
+        object_id: &str,
+        key: &WrappedKey,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE instances SET object_id = $1, key_version = $2, sealed_key = $3
+             WHERE study_id = $4 AND sop_uid = $5 AND object_id = $6",
+        )
+        .bind(object_id)
+        .bind(i64::from(key.version))
+        .bind(&key.sealed)
+        .bind(study.to_string())
+        .bind(sop_uid)
+        .bind(missing)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// One study.
@@ -469,7 +553,14 @@ async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreE
         .await?
         .rows_affected();
     if inserted == 0 {
-        return Ok(Indexed::Existing { study });
+        let object_id: String =
+            sqlx::query("SELECT object_id FROM instances WHERE study_id = $1 AND sop_uid = $2")
+                .bind(study.to_string())
+                .bind(&entry.sop_uid)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("object_id")?;
+        return Ok(Indexed::Existing { study, object_id });
     }
     let series_count: i64 = sqlx::query(
             "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)

@@ -642,13 +642,68 @@ async fn instances_indexed_together_commit_together_and_resends_are_found(
         with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.1")),
     ];
     let indexed = store.index_instances(&batch).await.unwrap();
-    let Indexed::New { study } = indexed[0] else {
+    let Indexed::New { study } = indexed[0].clone() else {
         panic!("{indexed:?}")
     };
     assert_eq!(indexed[1], Indexed::New { study });
-    assert_eq!(indexed[2], Indexed::Existing { study });
+    assert_eq!(
+        indexed[2],
+        Indexed::Existing {
+            study,
+            object_id: "dicom-1.2.3.1.1".into()
+        },
+        "a resend names the object of record"
+    );
     let found = store.study(study).await.unwrap();
     assert_eq!((found.series_count, found.instance_count), (2, 2));
+
+    // An instance whose bytes could not be stored is taken back, with its series; an object
+    // that is not the instance's changes nothing.
+    store
+        .unindex_instance(study, "1.2.3.2.1", "dicom-other")
+        .await
+        .unwrap();
+    assert_eq!(store.study(study).await.unwrap().instance_count, 2);
+    store
+        .unindex_instance(study, "1.2.3.2.1", "dicom-1.2.3.2.1")
+        .await
+        .unwrap();
+    let found = store.study(study).await.unwrap();
+    assert_eq!((found.series_count, found.instance_count), (1, 1));
+    assert_eq!(store.series_of(study).await.unwrap().len(), 1);
+    // A resend of an instance whose object went missing can point it at its new copy.
+    let fresh = instance("1.2.3", "1.2.3.1", "1.2.3.1.1");
+    store
+        .repoint_instance(
+            study,
+            "1.2.3.1.1",
+            "dicom-1.2.3.1.1",
+            "dicom-copy",
+            &fresh.key,
+        )
+        .await
+        .unwrap();
+    let again = store.index_instances(&[with_org(fresh)]).await.unwrap();
+    assert_eq!(
+        again[0],
+        Indexed::Existing {
+            study,
+            object_id: "dicom-copy".into()
+        }
+    );
+    // The last instance taken back takes its study with it.
+    let lone = store
+        .index_instances(&[with_org(instance("4.5.6", "4.5.6.1", "4.5.6.1.1"))])
+        .await
+        .unwrap();
+    let Indexed::New { study: lone } = lone[0].clone() else {
+        panic!("{lone:?}")
+    };
+    store
+        .unindex_instance(lone, "4.5.6.1.1", "dicom-4.5.6.1.1")
+        .await
+        .unwrap();
+    assert!(store.study(lone).await.is_err(), "an empty study is gone");
 
     // A batch with an instance the database refuses (an organization that does not exist)
     // indexes nothing at all.
@@ -657,7 +712,7 @@ async fn instances_indexed_together_commit_together_and_resends_are_found(
     let refused = [with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.2")), foreign];
     assert!(store.index_instances(&refused).await.is_err());
     let after = store.study(study).await.unwrap();
-    assert_eq!(after.instance_count, 2, "nothing of a failed batch remains");
+    assert_eq!(after.instance_count, 1, "nothing of a failed batch remains");
 }
 
 /// The counters of `org` this month: (metric, department, value).

@@ -15,7 +15,88 @@ on_both_backends!(
     stowed_studies_are_deidentified_indexed_and_served,
     studies_are_scoped_shared_and_expire,
     frames_render_with_windows_and_ecgs_come_as_waveforms,
+    unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object,
 );
+
+/// The encrypted object files of a server's local store.
+fn object_files(storage: &Storage) -> Vec<std::path::PathBuf> {
+    let folder = storage.data_dir().join("blobs").join("blobs");
+    let mut files: Vec<_> = std::fs::read_dir(folder)
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Whether retrieving `path` gives a whole answer (not an error status, nor a body cut off
+/// when a stored object turns out unreadable midway through the stream).
+async fn retrieves_whole(api: &common::Api, path: &str) -> bool {
+    // A client of its own: a cut-off answer leaves no half-read connection to reuse.
+    let sent = reqwest::Client::new()
+        .get(api.url(path))
+        .bearer_auth(api.token.as_deref().unwrap())
+        .send()
+        .await;
+    match sent {
+        Ok(resp) => resp.status() == StatusCode::OK && resp.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The index is written while the bytes are: when the bytes fail, the record is taken back;
+/// when a crash lost the bytes of a recorded instance, its resend stores them again.
+async fn unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object(storage: Storage) {
+    let Some(dir) = pydicom_test_files() else {
+        return;
+    };
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let ct = std::fs::read(dir.join("CT_small.dcm")).unwrap();
+    // A file stands where the object folder should be, so no object can be written.
+    let folder = storage.data_dir().join("blobs").join("blobs");
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::write(&folder, b"not a folder").unwrap();
+    let (status, body) = stow(&admin, std::slice::from_ref(&ct)).await;
+    assert_ne!(status, StatusCode::OK, "{body}");
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    assert_eq!(
+        inbox,
+        json!([]),
+        "no record of an instance whose bytes were not stored"
+    );
+
+    std::fs::remove_file(&folder).unwrap();
+    let (status, body) = stow(&admin, std::slice::from_ref(&ct)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, found) = admin.get("/dicomweb/studies").await;
+    let study_uid = found[0]["0020000D"]["Value"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let retrieve = format!("/dicomweb/studies/{study_uid}");
+    assert!(retrieves_whole(&admin, &retrieve).await);
+    let files = object_files(&storage);
+    assert_eq!(files.len(), 1, "{files:?}");
+
+    // The bytes of the recorded instance are lost, as when a crash came between the index
+    // commit and the disk flush: retrieval fails until the sender resends.
+    std::fs::remove_file(&files[0]).unwrap();
+    assert!(!retrieves_whole(&admin, &retrieve).await);
+    let (status, body) = stow(&admin, std::slice::from_ref(&ct)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        get_bytes(&admin, &retrieve).await.0,
+        StatusCode::OK,
+        "restored"
+    );
+    assert_eq!(object_files(&storage).len(), 1);
+    // A resend while the copy of record is there keeps that copy and nothing more.
+    let (status, _) = stow(&admin, std::slice::from_ref(&ct)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(object_files(&storage).len(), 1);
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    assert_eq!(inbox[0]["instance_count"], 1, "{inbox}");
+}
 
 /// (PatientName, PatientID) of a file, read by pydicom.
 fn identity(path: &Path) -> (String, String) {

@@ -123,7 +123,7 @@ impl BlobStore {
     pub async fn put<S, E>(
         &self,
         id: &str,
-        mut source: S,
+        source: S,
         max_bytes: u64,
     ) -> Result<StoredBlob, BlobError>
     where
@@ -131,6 +131,21 @@ impl BlobStore {
         E: std::fmt::Display,
     {
         let data_key = KeyRing::new_data_key()?;
+        self.put_with_key(id, data_key, source, max_bytes).await
+    }
+
+    /// [`BlobStore::put`] under a given data key.
+    async fn put_with_key<S, E>(
+        &self,
+        id: &str,
+        data_key: keyring::DataKey,
+        mut source: S,
+        max_bytes: u64,
+    ) -> Result<StoredBlob, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let (cipher, header) = ChunkCipher::for_writing(&data_key, id)?;
         let upload = self.objects.put_multipart(&path_of(id)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
@@ -172,22 +187,54 @@ impl BlobStore {
         Ok(StoredBlob { size, key })
     }
 
-    /// Stores bytes already in memory; in a local folder sealed whole and written durably
-    /// (flushed to disk) before this returns.
+    /// A new object's data key, and that key sealed (to keep in the database), so the record
+    /// can be written while the bytes are (see [`BlobStore::put_sealed_bytes`]).
+    pub fn new_object_key(&self, id: &str) -> Result<(keyring::DataKey, WrappedKey), BlobError> {
+        let data_key = KeyRing::new_data_key()?;
+        let wrapped = self.keys.wrap(&data_key, id)?;
+        Ok((data_key, wrapped))
+    }
+
+    /// Stores bytes already in memory under a key from [`BlobStore::new_object_key`]; in a
+    /// local folder sealed whole and written durably (flushed to disk) before this returns.
+    pub async fn put_sealed_bytes(
+        &self,
+        id: &str,
+        data_key: keyring::DataKey,
+        bytes: Bytes,
+    ) -> Result<(), BlobError> {
+        let Some(dir) = &self.local_dir else {
+            let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+            return self
+                .put_with_key(id, data_key, source, u64::MAX)
+                .await
+                .map(|_| ());
+        };
+        let (dir, id) = (dir.clone(), id.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let sealed = seal_whole(&data_key, &id, &bytes)?;
+            local::write_durably(&dir.join(path_of(&id).as_ref()), &sealed)
+        })
+        .await
+        .map_err(|e| BlobError::Io(e.to_string()))?
+    }
+
+    /// Whether object `id` is stored.
+    pub async fn exists(&self, id: &str) -> Result<bool, BlobError> {
+        match self.objects.head(&path_of(id)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stores bytes already in memory.
     pub async fn put_bytes(&self, id: &str, bytes: Bytes) -> Result<StoredBlob, BlobError> {
-        if let Some(dir) = &self.local_dir {
-            let (dir, keys, id) = (dir.clone(), self.keys.clone(), id.to_owned());
-            return tokio::task::spawn_blocking(move || {
-                let data_key = KeyRing::new_data_key()?;
-                let sealed = seal_whole(&data_key, &id, &bytes)?;
-                local::write_durably(&dir.join(path_of(&id).as_ref()), &sealed)?;
-                Ok(StoredBlob {
-                    size: bytes.len() as u64,
-                    key: keys.wrap(&data_key, &id)?,
-                })
-            })
-            .await
-            .map_err(|e| BlobError::Io(e.to_string()))?;
+        if self.local_dir.is_some() {
+            let size = bytes.len() as u64;
+            let (data_key, key) = self.new_object_key(id)?;
+            self.put_sealed_bytes(id, data_key, bytes).await?;
+            return Ok(StoredBlob { size, key });
         }
         let len = bytes.len() as u64;
         let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);

@@ -1,6 +1,8 @@
 //! Turning received DICOM bytes into what may be stored: parsed, de-identified, re-written,
 //! with the facts the index needs. No I/O.
 
+use dicom_core::DataElement;
+use dicom_core::value::{PrimitiveValue, Value};
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
@@ -73,6 +75,7 @@ pub fn prepare(bytes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError
     let mut obj = parse(bytes)?;
     let report = deidentify(&mut obj, ctx)
         .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
+    native_pixels_as_bytes(&mut obj);
     let mut out = Vec::with_capacity(bytes.len());
     obj.write_all(&mut out)
         .map_err(|_| PrepareError::Unwritable)?;
@@ -92,6 +95,37 @@ pub fn accept_deidentified(
         other => PrepareError::Deidentification(other.code().to_owned()),
     })?;
     finish(&obj, report, bytes)
+}
+
+/// Native 16-bit pixel data, parsed as numbers, handed back as the little-endian bytes it was
+/// received as, so writing the file copies it instead of encoding 262,144 numbers one by one
+/// per 512×512 frame. Only for little-endian transfer syntaxes (big endian keeps the numbers).
+fn native_pixels_as_bytes(obj: &mut DefaultDicomObject) {
+    let little_endian = matches!(
+        obj.meta().transfer_syntax().trim_end_matches('\0'),
+        "1.2.840.10008.1.2" | "1.2.840.10008.1.2.1" | "1.2.840.10008.1.2.1.99"
+    );
+    if !little_endian {
+        return;
+    }
+    let Ok(element) = obj.element(tags::PIXEL_DATA) else {
+        return;
+    };
+    let (vr, bytes) = match element.value() {
+        Value::Primitive(PrimitiveValue::U16(words)) => (
+            element.vr(),
+            words
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ),
+        _ => return,
+    };
+    obj.put(DataElement::new(
+        tags::PIXEL_DATA,
+        vr,
+        PrimitiveValue::U8(bytes.into()),
+    ));
 }
 
 fn parse(bytes: &[u8]) -> Result<DefaultDicomObject, PrepareError> {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use renkei_core::Uuid;
 use renkei_core::dicom::{DicomPeer, admitted_peer};
+use renkei_core::org::Organization;
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
     StoreOutcome,
@@ -107,9 +108,45 @@ impl Gatekeeper for PeerDirectory {
     }
 }
 
+/// How long an organization (its policy) is reused for the instances its peers send.
+const ORG_FRESH_FOR: Duration = Duration::from_secs(5);
+
 /// Files received instances with the imaging service, for the caller's organization.
 pub struct IngestSink {
-    pub dicom: DicomService,
+    dicom: DicomService,
+    /// Organizations read lately, so a series does not read its organization per instance.
+    orgs: Mutex<HashMap<Uuid, (Organization, Instant)>>,
+}
+
+impl IngestSink {
+    pub fn new(dicom: DicomService) -> IngestSink {
+        IngestSink {
+            dicom,
+            orgs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The organization, as read at most [`ORG_FRESH_FOR`] ago.
+    async fn org(&self, id: Uuid) -> Result<Organization, StoreFailure> {
+        let cached = self.orgs.lock().ok().and_then(|orgs| {
+            orgs.get(&id)
+                .filter(|(_, at)| at.elapsed() < ORG_FRESH_FOR)
+                .map(|(org, _)| org.clone())
+        });
+        if let Some(org) = cached {
+            return Ok(org);
+        }
+        let org = self
+            .dicom
+            .store
+            .org(id)
+            .await
+            .map_err(|_| StoreFailure::out_of_resources("organization unavailable"))?;
+        if let Ok(mut orgs) = self.orgs.lock() {
+            orgs.insert(id, (org.clone(), Instant::now()));
+        }
+        Ok(org)
+    }
 }
 
 impl InstanceSink for IngestSink {
@@ -119,12 +156,7 @@ impl InstanceSink for IngestSink {
                 .token
                 .parse()
                 .map_err(|_| StoreFailure::out_of_resources("unknown organization"))?;
-            let org = self
-                .dicom
-                .store
-                .org(org_id)
-                .await
-                .map_err(|_| StoreFailure::out_of_resources("organization unavailable"))?;
+            let org = self.org(org_id).await?;
             match self
                 .dicom
                 .ingest(&org, instance.file, IngestSource::Identified)

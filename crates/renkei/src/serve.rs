@@ -106,9 +106,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
             ..ScpConfig::default()
         };
         let peers = PeerDirectory::start(store.clone()).await;
-        let sink = Arc::new(IngestSink {
-            dicom: state.dicom.clone(),
-        });
+        let sink = Arc::new(IngestSink::new(state.dicom.clone()));
         println!(
             "renkei DICOM listening on {dicom_addr} as AE {}",
             config.dicom_ae

@@ -7,7 +7,7 @@ use renkei_core::user::{Profession, UserStatus};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::rows::{named, opt_uuid, uuid};
+use crate::rows::{like_escape, named, opt_uuid, uuid};
 use crate::{Backend, Store, StoreError};
 
 /// Matches counted at most, so a one-letter search over a region stays fast.
@@ -69,18 +69,6 @@ fn hit_from_row(row: &AnyRow) -> Result<DirectoryHit, StoreError> {
         org_name: row.try_get("org_name")?,
         rank: MatchRank::from_number(row.try_get("rank")?),
     })
-}
-
-/// `%`, `_` and `\` escaped for a `LIKE … ESCAPE '\'` pattern.
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Key rows above which a rank's users are read by walking the scope in reading order (they

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::attachments::{Attached, link_attachment};
-use crate::rows::{named, opt_uuid, uuid};
+use crate::rows::{like_escape, named, opt_uuid, uuid};
 use crate::{Backend, Store, StoreError, Tx};
 
 const MESSAGE_COLUMNS: &str =
@@ -70,18 +70,6 @@ pub(crate) fn message_from_row(row: &AnyRow) -> Result<Message, StoreError> {
         edited_at: row.try_get::<Option<i64>, _>("edited_at")?.map(Timestamp),
         deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(Timestamp),
     })
-}
-
-/// `%`, `_` and `\` escaped for a `LIKE … ESCAPE '\'` pattern.
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Store {

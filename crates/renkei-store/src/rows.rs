@@ -1,4 +1,5 @@
-//! Reading typed values out of `Any` rows: UUIDs and enums are stored as text.
+//! Reading typed values out of `Any` rows (UUIDs and enums are stored as text), and escaping
+//! text for `LIKE`.
 
 use renkei_core::Uuid;
 use sqlx::Row;
@@ -35,4 +36,16 @@ pub(crate) fn named<T>(
 /// An optional UUID as the text it is stored as.
 pub(crate) fn id_text(id: Option<Uuid>) -> Option<String> {
     id.map(|u| u.to_string())
+}
+
+/// `%`, `_` and `\` escaped for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Api, Server, Storage, USER_PASSWORD, active_user, urlencode};
+use common::{Api, Server, Storage, USER_PASSWORD, active_user, csv_rows, urlencode};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -695,7 +695,7 @@ async fn audit_log_exports_as_csv_with_the_list_filters(storage: Storage) {
     assert!(body.starts_with(
         b"\xEF\xBB\xBFseq,at,org_id,actor_id,action,target_kind,target_id,details,hash\r\n"
     ));
-    let mut reader = csv_rows(&body[3..]);
+    let mut reader = csv_bytes_rows(&body[3..]);
     let header = reader.remove(0);
     assert_eq!(header[4], "action");
     let actions: Vec<&str> = reader.iter().map(|r| r[4].as_str()).collect();
@@ -720,7 +720,7 @@ async fn audit_log_exports_as_csv_with_the_list_filters(storage: Storage) {
     .await;
     assert!(ct.starts_with("text/csv"));
     assert!(
-        csv_rows(&only[3..])
+        csv_bytes_rows(&only[3..])
             .iter()
             .skip(1)
             .all(|r| r[4] == "user.create")
@@ -735,29 +735,9 @@ async fn audit_log_exports_as_csv_with_the_list_filters(storage: Storage) {
     );
 }
 
-/// Splits simple CSV (quoted cells may hold commas and doubled quotes) into rows of cells.
-fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    let text = std::str::from_utf8(bytes).unwrap();
-    let mut rows = Vec::new();
-    let (mut row, mut cell, mut quoted, mut chars) =
-        (Vec::new(), String::new(), false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut cell)),
-            ('\r', false) => {}
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (c, _) => cell.push(c),
-        }
-    }
-    rows
+/// The rows of CSV bytes (UTF-8).
+fn csv_bytes_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv_rows(std::str::from_utf8(bytes).unwrap())
 }
 
 async fn usage_statistics_count_what_is_created(storage: Storage) {
@@ -875,7 +855,7 @@ async fn usage_statistics_count_what_is_created(storage: Storage) {
     let (status, ct, csv) = bytes(&admin, &format!("/api/v1/orgs/{org}/stats/export")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("text/csv"));
-    let rows = csv_rows(&csv[3..]);
+    let rows = csv_bytes_rows(&csv[3..]);
     assert_eq!(
         rows[0],
         [

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Api, Server, Storage, active_user_with};
+use common::{Api, Server, Storage, active_user_with, csv_rows};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -121,30 +121,6 @@ impl<'a> Figures<'a> {
         orgs.dedup();
         orgs
     }
-}
-
-/// Splits simple CSV (quoted cells may hold commas and doubled quotes) into rows of cells.
-fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let (mut row, mut cell, mut quoted, mut chars) =
-        (Vec::new(), String::new(), false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut cell)),
-            ('\r', false) => {}
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (c, _) => cell.push(c),
-        }
-    }
-    rows
 }
 
 async fn csv(api: &Api, path: &str) -> (StatusCode, Vec<Vec<String>>) {

@@ -40,6 +40,23 @@ pub fn write_durably(path: &Path, data: &[u8]) -> Result<(), BlobError> {
         .map_err(|e| io(folder, e))
 }
 
+/// Removes the temporary files of writes a crash interrupted in `folder` (none are under way
+/// when a store opens); returns how many.
+pub fn sweep_partials(folder: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with('.') && name.ends_with(".partial")
+        })
+        .filter(|entry| fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +74,24 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["object-1"], "no partial file remains");
+    }
+
+    #[test]
+    fn partial_files_left_by_a_crash_are_swept_and_objects_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("object-1"), b"kept").unwrap();
+        fs::write(
+            dir.path().join(".object-2.0123456789abcdef.partial"),
+            b"half",
+        )
+        .unwrap();
+        assert_eq!(sweep_partials(dir.path()), 1);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["object-1"]);
+        assert_eq!(sweep_partials(&dir.path().join("missing")), 0);
     }
 
     #[test]

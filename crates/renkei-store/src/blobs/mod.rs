@@ -63,8 +63,11 @@ impl std::fmt::Debug for BlobStore {
     }
 }
 
+/// The folder (key prefix) of every object.
+const OBJECT_FOLDER: &str = "blobs";
+
 fn path_of(id: &str) -> Path {
-    Path::from(format!("blobs/{id}"))
+    Path::from(format!("{OBJECT_FOLDER}/{id}"))
 }
 
 /// Bytes written to the backend per part.
@@ -87,6 +90,13 @@ impl BlobStore {
         let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
         let dir =
             fs::canonicalize(dir).map_err(|e| BlobError::Io(format!("{}: {e}", dir.display())))?;
+        let swept = local::sweep_partials(&dir.join(OBJECT_FOLDER));
+        if swept > 0 {
+            tracing::info!(
+                swept,
+                "removed the temporary files of interrupted object writes"
+            );
+        }
         Ok(BlobStore {
             local_dir: Some(Arc::new(dir)),
             ..BlobStore::new(Arc::new(fs), keys)

@@ -7,6 +7,7 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use futures_util::stream;
 use renkei_core::dicom::Study;
+use renkei_store::blobs::BlobError;
 use serde_json::Value;
 
 use super::{Part, dicom_json, multipart, require_accept};
@@ -31,23 +32,31 @@ async fn sops(state: &AppState, study: &Study, series: Option<&str>) -> ApiResul
     Ok(sops)
 }
 
-/// The files streamed one after the other, each opened when its turn comes.
-fn files(state: AppState, study: Study, sops: Vec<String>) -> Response {
-    let parts = stream::iter(sops).then(move |sop| {
+/// The files streamed one after the other, each opened when its turn comes — the first before
+/// answering, so an unreadable instance gives an error status rather than a cut-off body when
+/// it is the only one (or the first).
+async fn files(state: AppState, study: Study, sops: Vec<String>) -> ApiResult<Response> {
+    let mut sops = sops.into_iter();
+    let first = match sops.next() {
+        Some(sop) => Some(state.dicom.open_instance(study.id, &sop).await?),
+        None => None,
+    };
+    let rest = stream::iter(sops).then(move |sop| {
         let state = state.clone();
         let study = study.id;
         async move {
             match state.dicom.open_instance(study, &sop).await {
-                Ok(s) => s.map(|r| r.map_err(std::io::Error::other)).boxed(),
-                Err(e) => stream::iter([Err(std::io::Error::other(e.message))]).boxed(),
+                Ok(s) => s.boxed(),
+                Err(e) => stream::iter([Err(BlobError::Io(e.message))]).boxed(),
             }
         }
     });
-    multipart(
+    let parts = stream::iter(first).chain(rest);
+    Ok(multipart(
         "application/dicom",
         "application/dicom",
-        parts.map(|p: Part| p),
-    )
+        parts.map(|part| -> Part { part.map(|r| r.map_err(std::io::Error::other)).boxed() }),
+    ))
 }
 
 async fn retrieve(
@@ -62,7 +71,7 @@ async fn retrieve(
     let study = study_by_uid(&state, &me, &study_uid).await?;
     let sops = sops(&state, &study, series.as_deref()).await?;
     audit_view(&state, &me, &study, service).await?;
-    Ok(files(state, study, sops))
+    files(state, study, sops).await
 }
 
 /// WADO-RS: every instance of a study.
@@ -104,7 +113,7 @@ pub async fn retrieve_instance(
     let study = study_by_uid(&state, &me, &study_uid).await?;
     instance_in(&state, &study, &series_uid, &sop_uid).await?;
     audit_view(&state, &me, &study, "retrieve_instance").await?;
-    Ok(files(state, study, vec![sop_uid]))
+    files(state, study, vec![sop_uid]).await
 }
 
 async fn metadata_of(

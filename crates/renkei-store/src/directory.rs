@@ -8,8 +8,9 @@ use sqlx::Row;
 use crate::rows::named;
 use crate::{Backend, Store, StoreError, Tx};
 
-/// Users whose documents are rebuilt per transaction.
-const REFRESH_BATCH: i64 = 1000;
+/// Users whose documents are rebuilt per transaction (short, so a search waiting on SQLite's
+/// write lock waits little).
+const REFRESH_BATCH: i64 = 250;
 /// Documents rebuilt at once above which PostgreSQL's statistics are refreshed.
 const ANALYZE_AFTER: usize = 1000;
 
@@ -40,17 +41,12 @@ async fn replace_keys(tx: &mut Tx, user: &str, doc: &str) -> Result<(), StoreErr
 
 impl Store {
     /// Rebuilds the documents of users changed since the last rebuild (a cheap read when
-    /// none did). Returns how many were rebuilt.
+    /// none did). Returns how many were rebuilt. The server runs it every second in the
+    /// background, so a bulk change (a CSV import) never holds up a search.
     pub async fn refresh_directory(&self) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
-            let pending = sqlx::query("SELECT 1 AS one FROM directory_dirty LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
-            if pending.is_none() {
-                break;
-            }
-            let done = self.refresh_batch().await?;
+            let done = self.refresh_directory_up_to(REFRESH_BATCH).await?;
             total += done;
             if done == 0 {
                 break;
@@ -66,10 +62,24 @@ impl Store {
         Ok(total)
     }
 
-    async fn refresh_batch(&self) -> Result<usize, StoreError> {
+    /// Rebuilds at most `max` changed documents, in one transaction (a cheap read when none
+    /// changed); a search does this first, so the few users just edited are found as they are
+    /// now.
+    pub async fn refresh_directory_up_to(&self, max: i64) -> Result<usize, StoreError> {
+        let pending = sqlx::query("SELECT 1 AS one FROM directory_dirty LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if pending.is_none() {
+            return Ok(0);
+        }
+        self.refresh_batch(max).await
+    }
+
+    async fn refresh_batch(&self, max: i64) -> Result<usize, StoreError> {
         let mut tx = self.write_tx().await?;
         let lock = if self.backend == Backend::Postgres {
-            " FOR UPDATE OF x"
+            // A search and the background refresh each take the rows the other is not on.
+            " FOR UPDATE OF x SKIP LOCKED"
         } else {
             ""
         };
@@ -80,7 +90,7 @@ impl Store {
              FROM directory_dirty x LEFT JOIN users u ON u.id = x.user_id
              LEFT JOIN organizations o ON o.id = u.org_id
              LEFT JOIN departments d ON d.id = u.department_id
-             ORDER BY x.user_id LIMIT {REFRESH_BATCH}{lock}"
+             ORDER BY x.user_id LIMIT {max}{lock}"
         );
         let dirty = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&mut *tx)

@@ -71,6 +71,9 @@ fn hit_from_row(row: &AnyRow) -> Result<DirectoryHit, StoreError> {
     })
 }
 
+/// Changed documents a search rebuilds first, at most (the rest is the background
+/// refresh's, see `Store::refresh_directory`).
+const REFRESH_BEFORE_SEARCH: i64 = 200;
 /// Key rows above which a rank's users are read by walking the scope in reading order (they
 /// are then common enough that a page fills quickly) rather than found by key and sorted.
 const WALK_ABOVE: i64 = 8000;
@@ -159,7 +162,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<DirectoryPage, StoreError> {
-        self.refresh_directory().await?;
+        self.refresh_directory_up_to(REFRESH_BEFORE_SEARCH).await?;
         if matches!(scope, DirectoryScope::Orgs(orgs) if orgs.is_empty()) {
             return Ok(DirectoryPage {
                 hits: Vec::new(),

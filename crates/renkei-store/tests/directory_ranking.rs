@@ -148,3 +148,39 @@ async fn broad_searches_list_every_rank_in_order_on_both_backends() {
         check("PostgreSQL", scratch.url()).await;
     }
 }
+
+async fn check_bounded_refresh(backend: &str, url: &str) {
+    let store = Store::connect(url).await.unwrap();
+    let (orgs, _) = generate(url, 2, 1_000).await;
+    let ids: Vec<Uuid> = orgs.iter().map(|o| o.parse().unwrap()).collect();
+    // Right after a bulk change a search rebuilds only a few documents itself, so it is not
+    // held up; the background refresh (`refresh_directory`) does the rest.
+    let first = store
+        .search_directory("", DirectoryScope::Orgs(&ids), 10, 0)
+        .await
+        .unwrap();
+    assert!(
+        first.total > 0 && first.total < 1_000,
+        "{backend}: a search rebuilt {} documents itself",
+        first.total
+    );
+    let rest = store.refresh_directory().await.unwrap();
+    assert_eq!(first.total as usize + rest, 1_000, "{backend}");
+    let after = store
+        .search_directory("", DirectoryScope::Orgs(&ids), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(after.total, 1_000, "{backend}: every document is current");
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_change_does_not_hold_up_a_search_on_both_backends() {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bulk.db").display());
+    check_bounded_refresh("SQLite", &url).await;
+    if let Some(scratch) = ScratchDatabase::create("directory bulk refresh").await {
+        check_bounded_refresh("PostgreSQL", scratch.url()).await;
+    }
+}

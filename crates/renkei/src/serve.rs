@@ -122,6 +122,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     }
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(checkpoint_every_second(store.clone()));
+    tokio::spawn(refresh_directory_every_second(store.clone()));
     tokio::spawn(sweep_media(
         state.media.clone(),
         state.dicom.clone(),
@@ -144,6 +145,20 @@ async fn checkpoint_every_second(store: renkei_store::Store) {
         tick.tick().await;
         if let Err(e) = store.checkpoint().await {
             tracing::warn!(error = %e, "background checkpoint failed");
+        }
+    }
+}
+
+/// Keeps the staff directory's documents current in the background, so a bulk change (a CSV
+/// import of thousands of staff) is searchable within seconds without holding up a search.
+async fn refresh_directory_every_second(store: renkei_store::Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        match store.refresh_directory().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(documents = n, "directory documents rebuilt"),
+            Err(e) => tracing::warn!(error = %e, "could not rebuild directory documents"),
         }
     }
 }

@@ -6,7 +6,7 @@
 //   node e2e/admin.journeys.mjs      (builds the binary with cargo unless RENKEI_BIN is set)
 
 import { join } from "node:path";
-import { serverBinary, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
+import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
 
 const DESKTOP = { width: 1280, height: 860 };
 const ADMIN = { login: "admin", password: "admin-password-0001" };
@@ -19,15 +19,7 @@ async function main() {
   const check = new Check();
   let browser;
   try {
-    const first = await (
-      await fetch(base + "/api/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login: "admin", password: server.adminPassword }),
-      })
-    ).json();
-    const token = first.token;
-    await json(base, "PUT", "/api/v1/me/password", token, { current_password: server.adminPassword, new_password: ADMIN.password });
+    const { token } = await firstAdmin(server);
     const api = (method, path, body) => json(base, method, path, token, body);
     const org = (await api("GET", "/api/v1/me")).organization;
     const dept = await api("POST", `/api/v1/orgs/${org.id}/departments`, { name: "救急科" });

@@ -8,7 +8,7 @@
 // The last screen of each side is saved in web/test-results/cooperation-*.png.
 
 import { join } from "node:path";
-import { serverBinary, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
+import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 780 };
 const PASSWORD = "Cooperation-pass-2026";
@@ -32,8 +32,7 @@ async function main() {
   const check = new Check();
   let browser;
   try {
-    const admin = await signInApi(base, "admin", server.adminPassword);
-    await json(base, "PUT", "/api/v1/me/password", admin.token, { current_password: server.adminPassword, new_password: "admin-password-0001" });
+    const admin = await firstAdmin(server);
     const org = (name, slug, kind) => json(base, "POST", "/api/v1/orgs", admin.token, { name, slug, kind });
     const oita = await org("Oita University Hospital", "oita-u", "hospital");
     const beppu = await org("Beppu Medical Center", "beppu", "hospital");

@@ -8,7 +8,7 @@
 
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
-import { serverBinary, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword } from "./harness.mjs";
+import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
@@ -82,15 +82,7 @@ async function main() {
   const check = new Check();
   let browser;
   try {
-    const first = await (
-      await fetch(base + "/api/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login: "admin", password: server.adminPassword }),
-      })
-    ).json();
-    const token = first.token;
-    await json(base, "PUT", "/api/v1/me/password", token, { current_password: server.adminPassword, new_password: ADMIN.password });
+    const { token } = await firstAdmin(server);
     const api = (method, path, body) => json(base, method, path, token, body);
     const org = (await api("GET", "/api/v1/me")).organization;
     const user = await api("POST", `/api/v1/orgs/${org.id}/users`, {

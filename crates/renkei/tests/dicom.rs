@@ -28,21 +28,6 @@ fn object_files(storage: &Storage) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// Whether retrieving `path` gives a whole answer (not an error status, nor a body cut off
-/// when a stored object turns out unreadable midway through the stream).
-async fn retrieves_whole(api: &common::Api, path: &str) -> bool {
-    // A client of its own: a cut-off answer leaves no half-read connection to reuse.
-    let sent = reqwest::Client::new()
-        .get(api.url(path))
-        .bearer_auth(api.token.as_deref().unwrap())
-        .send()
-        .await;
-    match sent {
-        Ok(resp) => resp.status() == StatusCode::OK && resp.bytes().await.is_ok(),
-        Err(_) => false,
-    }
-}
-
 /// The index is written while the bytes are: when the bytes fail, the record is taken back;
 /// when a crash lost the bytes of a recorded instance, its resend stores them again.
 async fn unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object(storage: Storage) {
@@ -74,7 +59,7 @@ async fn unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object(stor
         .unwrap()
         .to_owned();
     let retrieve = format!("/dicomweb/studies/{study_uid}");
-    assert!(retrieves_whole(&admin, &retrieve).await);
+    assert_eq!(get_bytes(&admin, &retrieve).await.0, StatusCode::OK);
     let files = object_files(&storage);
     assert_eq!(files.len(), 1, "{files:?}");
 

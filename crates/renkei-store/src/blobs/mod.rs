@@ -141,22 +141,24 @@ impl BlobStore {
         E: std::fmt::Display,
     {
         let data_key = KeyRing::new_data_key()?;
-        self.put_with_key(id, data_key, source, max_bytes).await
+        let size = self.put_with_key(id, &data_key, source, max_bytes).await?;
+        let key = self.keys.wrap(&data_key, id)?;
+        Ok(StoredBlob { size, key })
     }
 
-    /// [`BlobStore::put`] under a given data key.
+    /// [`BlobStore::put`] under a given data key; returns the plaintext size.
     async fn put_with_key<S, E>(
         &self,
         id: &str,
-        data_key: keyring::DataKey,
+        data_key: &keyring::DataKey,
         mut source: S,
         max_bytes: u64,
-    ) -> Result<StoredBlob, BlobError>
+    ) -> Result<u64, BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let (cipher, header) = ChunkCipher::for_writing(&data_key, id)?;
+        let (cipher, header) = ChunkCipher::for_writing(data_key, id)?;
         let upload = self.objects.put_multipart(&path_of(id)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
         writer.write(&header);
@@ -193,8 +195,7 @@ impl BlobStore {
             return Err(e);
         }
         writer.finish().await?;
-        let key = self.keys.wrap(&data_key, id)?;
-        Ok(StoredBlob { size, key })
+        Ok(size)
     }
 
     /// A new object's data key, and that key sealed (to keep in the database), so the record
@@ -216,7 +217,7 @@ impl BlobStore {
         let Some(dir) = &self.local_dir else {
             let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
             return self
-                .put_with_key(id, data_key, source, u64::MAX)
+                .put_with_key(id, &data_key, source, u64::MAX)
                 .await
                 .map(|_| ());
         };
@@ -240,15 +241,10 @@ impl BlobStore {
 
     /// Stores bytes already in memory.
     pub async fn put_bytes(&self, id: &str, bytes: Bytes) -> Result<StoredBlob, BlobError> {
-        if self.local_dir.is_some() {
-            let size = bytes.len() as u64;
-            let (data_key, key) = self.new_object_key(id)?;
-            self.put_sealed_bytes(id, data_key, bytes).await?;
-            return Ok(StoredBlob { size, key });
-        }
-        let len = bytes.len() as u64;
-        let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
-        self.put(id, source, len).await
+        let size = bytes.len() as u64;
+        let (data_key, key) = self.new_object_key(id)?;
+        self.put_sealed_bytes(id, data_key, bytes).await?;
+        Ok(StoredBlob { size, key })
     }
 
     /// The plaintext of object `id`, streamed; a chunk that does not authenticate ends the

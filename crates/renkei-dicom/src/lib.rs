@@ -9,6 +9,7 @@ pub mod dates;
 pub mod engine;
 pub mod error;
 pub mod json;
+pub mod layout;
 pub mod patient_id;
 pub mod prepare;
 pub mod private;

@@ -7,6 +7,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
+use crate::layout::trailing_pixel_data;
 use crate::verify::verify_deidentified;
 use crate::{DeidContext, DeidError, DeidReport, deidentify};
 
@@ -71,14 +72,40 @@ fn number(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<i64> {
 
 /// Parses a Part 10 file (with or without its 128-byte preamble), de-identifies it under `ctx`
 /// and writes it back.
+///
+/// When the file ends with its top-level Pixel Data element (little-endian, not deflated: what
+/// nearly every modality sends), only the attributes before it are parsed and the element is
+/// copied to the output as received (trailing padding after it is dropped); otherwise the
+/// whole file is parsed and written back.
 pub fn prepare(bytes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError> {
+    if let Some(split) = trailing_pixel_data(bytes)
+        && let Ok(attributes) = parse(&bytes[..split.element_start])
+    {
+        let pixel_data = &bytes[split.element_start..split.element_end];
+        return deidentify_and_write(attributes, ctx, pixel_data);
+    }
     let mut obj = parse(bytes)?;
-    let report = deidentify(&mut obj, ctx)
-        .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
     native_pixels_as_bytes(&mut obj);
-    let mut out = Vec::with_capacity(bytes.len());
+    deidentify_and_write(obj, ctx, &[])
+}
+
+/// De-identifies `obj` and writes it, followed by `pixel_data` (the encoded Pixel Data element
+/// that `obj` was parsed without, or nothing).
+fn deidentify_and_write(
+    mut obj: DefaultDicomObject,
+    ctx: &DeidContext,
+    pixel_data: &[u8],
+) -> Result<Prepared, PrepareError> {
+    let mut report = deidentify(&mut obj, ctx)
+        .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
+    if !pixel_data.is_empty() && obj.get(tags::NUMBER_OF_FRAMES).is_none() {
+        // Single-frame: the report counted frames without seeing the pixel data.
+        report.number_of_frames = Some(1);
+    }
+    let mut out = Vec::with_capacity(4096 + pixel_data.len());
     obj.write_all(&mut out)
         .map_err(|_| PrepareError::Unwritable)?;
+    out.extend_from_slice(pixel_data);
     finish(&obj, report, out)
 }
 

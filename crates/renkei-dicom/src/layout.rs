@@ -59,7 +59,7 @@ pub fn trailing_pixel_data(file: &[u8]) -> Option<TrailingPixelData> {
         ts if ts.starts_with(COMPRESSED) && ts != JPIP_DEFLATE => true,
         _ => return None,
     };
-    let mut walker = Walker { file, explicit };
+    let walker = Walker { file, explicit };
     let mut at = dataset_offset;
     while at < file.len() {
         let header = walker.header(at)?;

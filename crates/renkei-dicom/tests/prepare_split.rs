@@ -95,15 +95,11 @@ fn the_split_path_matches_parsing_the_whole_file() {
                     "{name}: pixel data unchanged"
                 );
             } else {
-                let (a, b) = (
+                // Compared as printed: equal values may differ in cached lengths.
+                assert_eq!(
                     format!("{:?}", ours.value()),
                     format!("{:?}", element.value()),
-                );
-                let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-                assert!(
-                    a == b,
-                    "{name}: {tag} differs at {}",
-                    &a[at.saturating_sub(200)..(at + 200).min(a.len())]
+                    "{name}: {tag}"
                 );
             }
         }

@@ -223,7 +223,9 @@ impl DicomService {
         let at = stage("deidentify", started);
         // The bytes are sealed and written while the index commits: each waits for its own
         // disk flush, and the sender is answered only when both are durable.
-        let object = format!("dicom-{}", new_id());
+        let object = self
+            .blobs
+            .reserve_object_id(&format!("dicom-{}", new_id()), prepared.bytes.len());
         let (data_key, key) = self.blobs.new_object_key(&object).map_err(storage)?;
         let request = IndexRequest {
             org_id: org.id,

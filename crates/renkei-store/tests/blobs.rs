@@ -241,3 +241,81 @@ async fn an_s3_bucket_works_the_same_when_configured() {
         Err(BlobError::NotFound)
     ));
 }
+
+/// An id reserved for a whole object, waiting (briefly) for the first segment to be prepared.
+async fn segment_id(blobs: &BlobStore, stem: &str, len: usize) -> String {
+    for _ in 0..500 {
+        let id = blobs.reserve_object_id(stem, len);
+        if id != stem {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no segment was prepared");
+}
+
+#[tokio::test]
+async fn whole_objects_in_segments_round_trip_sealed_and_go_when_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
+    let mut stored = Vec::new();
+    for len in [0, 1, CHUNK, 8 * CHUNK + 3] {
+        let data = plaintext(len);
+        let id = segment_id(&blobs, &format!("dicom-{len}"), len).await;
+        assert!(id.starts_with(&format!("dicom-{len}@")), "{id}");
+        let (data_key, key) = blobs.new_object_key(&id).unwrap();
+        assert!(
+            !blobs.exists(&id).await.unwrap(),
+            "reserved, not yet written"
+        );
+        blobs
+            .put_sealed_bytes(&id, data_key, Bytes::from(data.clone()))
+            .await
+            .unwrap();
+        assert!(blobs.exists(&id).await.unwrap());
+        assert_eq!(blobs.get_bytes(&id, &key).await.unwrap(), data, "{len}");
+        stored.push((id, key, data));
+    }
+    for file in files_under(dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(14).any(|w| w == b"PATIENT-SECRET"),
+            "{} holds plaintext",
+            file.display()
+        );
+    }
+    // Another object's key, or another place's id, does not open an object.
+    let (first, second) = (&stored[1], &stored[2]);
+    assert!(blobs.get_bytes(&first.0, &second.1).await.is_err());
+    let (id, key, data) = &stored[3];
+    blobs.delete(id).await.unwrap();
+    assert!(!blobs.exists(id).await.unwrap());
+    assert!(blobs.get_bytes(id, key).await.is_err(), "deleted");
+    assert_eq!(blobs.get_bytes(&first.0, &first.1).await.unwrap(), first.2);
+    // The deleted object's bytes are gone from the disk, not just forgotten.
+    let sealed_len = data.len() as u64;
+    let (_, place) = id.rsplit_once('@').unwrap();
+    let offset: u64 = place.split('.').nth(1).unwrap().parse().unwrap();
+    let segment = files_under(&dir.path().join("segments"))
+        .into_iter()
+        .find(|f| {
+            let n: u64 = f.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+            id.contains(&format!("@{n}."))
+        })
+        .unwrap();
+    let bytes = std::fs::read(&segment).unwrap();
+    assert!(
+        bytes[offset as usize..(offset + sealed_len) as usize]
+            .iter()
+            .all(|&b| b == 0),
+        "the deleted object's place reads as zeros"
+    );
+}
+
+#[tokio::test]
+async fn objects_too_large_for_a_segment_are_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
+    segment_id(&blobs, "small", 10).await;
+    assert_eq!(blobs.reserve_object_id("large", 9 << 20), "large");
+}

@@ -3,7 +3,7 @@
 //! the chunk's index and a last-chunk flag, with the object id as associated data. Altered,
 //! swapped, dropped or appended chunks, and a cut-off end, all fail to open.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use super::BlobError;
@@ -79,6 +79,20 @@ impl ChunkCipher {
             .map_err(|_| BlobError::Crypto("encryption failed".into()))
     }
 
+    /// Seals chunk `index` where it lies: `chunk` holds the plaintext followed by [`TAG`]
+    /// bytes of room for the tag.
+    pub fn seal_in_place(&self, index: u32, last: bool, chunk: &mut [u8]) -> Result<(), BlobError> {
+        let failed = || BlobError::Crypto("encryption failed".into());
+        let plain_len = chunk.len().checked_sub(TAG).ok_or_else(failed)?;
+        let (plain, room) = chunk.split_at_mut(plain_len);
+        let tag = self
+            .cipher
+            .encrypt_in_place_detached(&self.nonce(index, last), &self.aad, plain)
+            .map_err(|_| failed())?;
+        room.copy_from_slice(&tag);
+        Ok(())
+    }
+
     /// Opens chunk `index`; fails if it was altered, moved, or is not where the stream ends.
     pub fn open(&self, index: u32, last: bool, sealed: &[u8]) -> Result<Vec<u8>, BlobError> {
         self.cipher
@@ -106,6 +120,10 @@ mod tests {
         let c1 = w.seal(1, true, b"last").unwrap();
         assert_eq!(r.open(0, false, &c0).unwrap(), b"first");
         assert_eq!(r.open(1, true, &c1).unwrap(), b"last");
+        let mut in_place = b"last".to_vec();
+        in_place.resize(4 + TAG, 0);
+        w.seal_in_place(1, true, &mut in_place).unwrap();
+        assert_eq!(in_place, c1, "sealing in place gives the same bytes");
         assert!(r.open(1, true, &c0).is_err(), "swapped");
         assert!(r.open(0, true, &c0).is_err(), "stream cut after chunk 0");
         let mut altered = c1.clone();

@@ -4,6 +4,7 @@
 mod cipher;
 pub mod keyring;
 mod local;
+mod segments;
 
 use std::fs;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 
 use cipher::{CHUNK, ChunkCipher, HEADER, TAG};
 pub use keyring::{KeyRing, WrappedKey};
+use segments::{Place, Segments};
 
 /// Why a blob operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,8 @@ pub struct BlobStore {
     keys: Arc<KeyRing>,
     /// The folder of a local store, where whole objects are written directly and durably.
     local_dir: Option<Arc<PathBuf>>,
+    /// A local store's segment files, where small objects written whole go.
+    segments: Option<Arc<Segments>>,
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -80,6 +84,7 @@ impl BlobStore {
             objects,
             keys: Arc::new(keys),
             local_dir: None,
+            segments: None,
         }
     }
 
@@ -97,8 +102,10 @@ impl BlobStore {
                 "removed the temporary files of interrupted object writes"
             );
         }
+        let segments = Segments::open(&dir.join("segments"))?;
         Ok(BlobStore {
             local_dir: Some(Arc::new(dir)),
+            segments: Some(segments),
             ..BlobStore::new(Arc::new(fs), keys)
         })
     }
@@ -198,6 +205,16 @@ impl BlobStore {
         Ok(size)
     }
 
+    /// The id for a new object of `plain_len` bytes to be stored whole with
+    /// [`BlobStore::put_sealed_bytes`]: in a local store, a place reserved in a segment file
+    /// (`stem@segment.offset.length`) when one has room, else `stem` itself.
+    pub fn reserve_object_id(&self, stem: &str, plain_len: usize) -> String {
+        self.segments
+            .as_ref()
+            .and_then(|segments| segments.reserve(sealed_len(plain_len) as u64))
+            .map_or_else(|| stem.to_owned(), |place| place.id(stem))
+    }
+
     /// A new object's data key, and that key sealed (to keep in the database), so the record
     /// can be written while the bytes are (see [`BlobStore::put_sealed_bytes`]).
     pub fn new_object_key(&self, id: &str) -> Result<(keyring::DataKey, WrappedKey), BlobError> {
@@ -214,6 +231,14 @@ impl BlobStore {
         data_key: keyring::DataKey,
         bytes: Bytes,
     ) -> Result<(), BlobError> {
+        if let Some((segments, place)) = self.segment_place(id) {
+            let id = id.to_owned();
+            return tokio::task::spawn_blocking(move || {
+                segments.write(place, &seal_whole(&data_key, &id, &bytes)?)
+            })
+            .await
+            .map_err(|e| BlobError::Io(e.to_string()))?;
+        }
         let Some(dir) = &self.local_dir else {
             let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
             return self
@@ -230,8 +255,26 @@ impl BlobStore {
         .map_err(|e| BlobError::Io(e.to_string()))?
     }
 
-    /// Whether object `id` is stored.
+    /// The segments and place of object `id`, if it lives in a segment.
+    fn segment_place(&self, id: &str) -> Option<(Arc<Segments>, Place)> {
+        Some((self.segments.clone()?, Place::of(id)?))
+    }
+
+    /// Runs a blocking segment operation off the async threads.
+    async fn on_segments<T: Send + 'static>(
+        segments: Arc<Segments>,
+        run: impl FnOnce(&Segments) -> Result<T, BlobError> + Send + 'static,
+    ) -> Result<T, BlobError> {
+        tokio::task::spawn_blocking(move || run(&segments))
+            .await
+            .map_err(|e| BlobError::Io(e.to_string()))?
+    }
+
+    /// Whether object `id` is stored (whole, for an object in a segment).
     pub async fn exists(&self, id: &str) -> Result<bool, BlobError> {
+        if let Some((segments, place)) = self.segment_place(id) {
+            return Self::on_segments(segments, move |s| s.holds(place)).await;
+        }
         match self.objects.head(&path_of(id)).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
@@ -255,12 +298,17 @@ impl BlobStore {
         key: &WrappedKey,
     ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
         let data_key = self.keys.unwrap(key, id)?;
-        let result = match self.objects.get(&path_of(id)).await {
-            Err(object_store::Error::NotFound { .. }) => return Err(BlobError::NotFound),
-            other => other?,
+        let source = if let Some((segments, place)) = self.segment_place(id) {
+            let sealed = Self::on_segments(segments, move |s| s.read(place)).await?;
+            futures_util::stream::once(async move { Ok(Bytes::from(sealed)) }).boxed()
+        } else {
+            match self.objects.get(&path_of(id)).await {
+                Err(object_store::Error::NotFound { .. }) => return Err(BlobError::NotFound),
+                other => other?.into_stream(),
+            }
         };
         let reader = Reader {
-            source: result.into_stream(),
+            source,
             buffer: BytesMut::new(),
             cipher: None,
             data_key,
@@ -298,6 +346,9 @@ impl BlobStore {
 
     /// Removes object `id`; removing one that is gone is not an error.
     pub async fn delete(&self, id: &str) -> Result<(), BlobError> {
+        if let Some((segments, place)) = self.segment_place(id) {
+            return Self::on_segments(segments, move |s| s.remove(place)).await;
+        }
         match self.objects.delete(&path_of(id)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
@@ -305,18 +356,45 @@ impl BlobStore {
     }
 }
 
+/// The sealed length of `plain_len` bytes: the header, then every chunk with its tag (an empty
+/// chunk for empty content).
+fn sealed_len(plain_len: usize) -> usize {
+    HEADER + plain_len + plain_len.div_ceil(CHUNK).max(1) * TAG
+}
+
+/// Objects from this size on are sealed on two threads.
+const SEAL_IN_PARALLEL_FROM: usize = 4 * CHUNK;
+
 /// `plain` sealed as object `id` in one piece: the header, then every chunk (the last one
-/// flagged, an empty one for empty content), exactly as [`BlobStore::put`] streams them.
+/// flagged), exactly as [`BlobStore::put`] streams them; large objects on two threads.
 fn seal_whole(key: &keyring::DataKey, id: &str, plain: &[u8]) -> Result<Vec<u8>, BlobError> {
     let (cipher, header) = ChunkCipher::for_writing(key, id)?;
-    let chunks = plain.len().div_ceil(CHUNK).max(1);
-    let mut sealed = Vec::with_capacity(HEADER + plain.len() + chunks * TAG);
-    sealed.extend_from_slice(&header);
-    for index in 0..chunks {
-        let piece =
-            &plain[(index * CHUNK).min(plain.len())..((index + 1) * CHUNK).min(plain.len())];
-        let index_u32 = u32::try_from(index).map_err(|_| BlobError::TooLarge(u64::MAX))?;
-        sealed.extend_from_slice(&cipher.seal(index_u32, index + 1 == chunks, piece)?);
+    let mut sealed = vec![0u8; sealed_len(plain.len())];
+    let (head, body) = sealed.split_at_mut(HEADER);
+    head.copy_from_slice(&header);
+    let mut chunks: Vec<(usize, &mut [u8])> = body.chunks_mut(CHUNK + TAG).enumerate().collect();
+    let count = chunks.len();
+    let seal = |chunks: &mut [(usize, &mut [u8])]| -> Result<(), BlobError> {
+        for (index, out) in chunks {
+            let (start, len) = (*index * CHUNK, out.len() - TAG);
+            out[..len].copy_from_slice(&plain[start..start + len]);
+            let index_u32 = u32::try_from(*index).map_err(|_| BlobError::TooLarge(u64::MAX))?;
+            cipher.seal_in_place(index_u32, *index + 1 == count, out)?;
+        }
+        Ok(())
+    };
+    if plain.len() < SEAL_IN_PARALLEL_FROM {
+        seal(&mut chunks)?;
+    } else {
+        let (first, second) = chunks.split_at_mut(count / 2);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| seal(first));
+            let here = seal(second);
+            other
+                .join()
+                .unwrap_or_else(|_| Err(BlobError::Crypto("sealing failed".into())))
+                .and(here)
+        })?;
     }
     Ok(sealed)
 }

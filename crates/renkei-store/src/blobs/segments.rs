@@ -1,0 +1,502 @@
+//! Small sealed objects appended into segment files written with zeros beforehand, so storing
+//! one costs a single data flush (`fdatasync` of already allocated blocks) instead of creating,
+//! flushing and renaming a file and flushing its folder (three journal commits).
+//!
+//! An object's place is part of its id (`stem@segment.offset.length`), reserved before its bytes
+//! are sealed, so its record can be written while its bytes are. Places are 4 KiB aligned, so
+//! deleting an object punches a hole that frees exactly its blocks; a segment that holds no
+//! block any more is removed. A spare segment is prepared in the background; when none is ready
+//! the caller stores a file instead. Segments in use are locked (shared), so another process
+//! opening the same folder (the admin command line) never tidies them.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::BlobError;
+
+/// Places start on this boundary (a file system block).
+const ALIGN: u64 = 4096;
+/// The first segment of a run; each following one is twice as large, up to [`LARGEST`].
+const FIRST: u64 = 4 << 20;
+/// The largest segment.
+const LARGEST: u64 = 64 << 20;
+/// Sealed objects larger than this are stored as files.
+pub const MAX_OBJECT: u64 = 8 << 20;
+/// Zeros written per call while preparing a segment.
+const ZEROS: usize = 1 << 20;
+
+/// Where one object lives: its segment, offset and sealed length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub segment: u64,
+    pub offset: u64,
+    pub len: u64,
+}
+
+impl Place {
+    /// The object id for `stem` stored here.
+    pub fn id(&self, stem: &str) -> String {
+        format!("{stem}@{}.{}.{}", self.segment, self.offset, self.len)
+    }
+
+    /// The place named by an object id, if it is a segment object's.
+    pub fn of(id: &str) -> Option<Place> {
+        let (_, place) = id.rsplit_once('@')?;
+        let mut parts = place.split('.').map(str::parse::<u64>);
+        let (Some(Ok(segment)), Some(Ok(offset)), Some(Ok(len)), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        Some(Place {
+            segment,
+            offset,
+            len,
+        })
+    }
+
+    fn end(&self) -> u64 {
+        self.offset + self.len
+    }
+}
+
+/// A segment taking new objects (or ready to).
+struct Open {
+    number: u64,
+    /// Held open for its shared lock, which keeps other processes from tidying it.
+    file: File,
+    size: u64,
+    next: u64,
+}
+
+#[derive(Default)]
+struct State {
+    active: Option<Open>,
+    spare: Option<Open>,
+    preparing: bool,
+    next_number: u64,
+    prepared: u32,
+}
+
+/// The segment files of one local store.
+pub struct Segments {
+    dir: PathBuf,
+    state: Mutex<State>,
+}
+
+fn io(path: &Path, e: std::io::Error) -> BlobError {
+    BlobError::Io(format!("{}: {e}", path.display()))
+}
+
+fn aligned(len: u64) -> u64 {
+    len.div_ceil(ALIGN) * ALIGN
+}
+
+impl Segments {
+    /// The segments in `dir` (created if missing). The last two segments, which a previous run
+    /// may have left partly unused, lose their unused zeros (or go, if they hold nothing).
+    pub fn open(dir: &Path) -> Result<Arc<Segments>, BlobError> {
+        fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let mut numbers: Vec<u64> = fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                entry
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".seg")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        numbers.sort_unstable();
+        let segments = Segments {
+            dir: dir.to_path_buf(),
+            state: Mutex::new(State {
+                next_number: numbers.last().map_or(1, |n| n + 1),
+                ..State::default()
+            }),
+        };
+        for &number in numbers.iter().rev().take(2) {
+            if let Err(error) = segments.tidy(number) {
+                tracing::warn!(%error, segment = number, "could not tidy a segment");
+            }
+        }
+        Ok(Arc::new(segments))
+    }
+
+    fn path(&self, number: u64) -> PathBuf {
+        self.dir.join(format!("{number:010}.seg"))
+    }
+
+    /// Reserves a place for `len` sealed bytes, or None when the object is too large or no
+    /// prepared segment has room yet (one is then prepared in the background).
+    pub fn reserve(self: &Arc<Self>, len: u64) -> Option<Place> {
+        if len > MAX_OBJECT {
+            return None;
+        }
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if let Some(active) = &mut state.active
+                && active.next + len <= active.size
+            {
+                let place = Place {
+                    segment: active.number,
+                    offset: active.next,
+                    len,
+                };
+                active.next += aligned(len);
+                return Some(place);
+            }
+            match state.spare.take() {
+                Some(spare) if len <= spare.size => {
+                    if let Some(full) = state.active.replace(spare) {
+                        self.close(full);
+                    }
+                    self.prepare_spare(&mut state);
+                }
+                // Larger than the spare: this one goes to a file, the segments stay.
+                Some(spare) => {
+                    state.spare = Some(spare);
+                    return None;
+                }
+                None => {
+                    self.prepare_spare(&mut state);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Starts preparing the next spare segment unless one is ready or under way.
+    fn prepare_spare(self: &Arc<Self>, state: &mut State) {
+        if state.spare.is_some() || state.preparing {
+            return;
+        }
+        state.preparing = true;
+        let number = state.next_number;
+        state.next_number += 1;
+        let size = (FIRST << state.prepared.min(8)).min(LARGEST);
+        state.prepared += 1;
+        let segments = self.clone();
+        std::thread::spawn(move || {
+            let prepared = segments.write_zeros(number, size);
+            let Ok(mut state) = segments.state.lock() else {
+                return;
+            };
+            state.preparing = false;
+            match prepared {
+                Ok(file) => {
+                    state.spare = Some(Open {
+                        number,
+                        file,
+                        size,
+                        next: 0,
+                    })
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not prepare a segment; objects go to files");
+                    let _ = fs::remove_file(segments.path(number));
+                }
+            }
+        });
+    }
+
+    /// Creates segment `number` of `size` zeros, durable with its folder entry, locked shared.
+    fn write_zeros(&self, number: u64, size: u64) -> Result<File, BlobError> {
+        let path = self.path(number);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        file.lock_shared().map_err(|e| io(&path, e))?;
+        let zeros = vec![0u8; ZEROS];
+        let mut at = 0;
+        while at < size {
+            let take = (size - at).min(ZEROS as u64) as usize;
+            file.write_all_at(&zeros[..take], at)
+                .map_err(|e| io(&path, e))?;
+            at += take as u64;
+        }
+        file.sync_all().map_err(|e| io(&path, e))?;
+        File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| io(&self.dir, e))?;
+        Ok(file)
+    }
+
+    /// A full segment: its unused zeros are freed in the background.
+    fn close(&self, closed: Open) {
+        let path = self.path(closed.number);
+        std::thread::spawn(move || {
+            if closed.next < closed.size {
+                let _ = punch(&closed.file, closed.next, closed.size - closed.next);
+            }
+            tracing::debug!(segment = %path.display(), "segment full");
+        });
+    }
+
+    /// Writes the sealed bytes of the object at `place` and flushes them to disk.
+    pub fn write(&self, place: Place, sealed: &[u8]) -> Result<(), BlobError> {
+        if sealed.len() as u64 != place.len {
+            return Err(BlobError::Io("sealed length differs from its place".into()));
+        }
+        let path = self.path(place.segment);
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        file.lock_shared().map_err(|e| io(&path, e))?;
+        file.write_all_at(sealed, place.offset)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| io(&path, e))
+    }
+
+    /// The sealed bytes at `place`.
+    pub fn read(&self, place: Place) -> Result<Vec<u8>, BlobError> {
+        let path = self.path(place.segment);
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(BlobError::NotFound),
+            Err(e) => return Err(io(&path, e)),
+        };
+        let mut bytes = vec![0u8; place.len as usize];
+        match file.read_exact_at(&mut bytes, place.offset) {
+            Ok(()) => Ok(bytes),
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => Err(BlobError::NotFound),
+            Err(e) => Err(io(&path, e)),
+        }
+    }
+
+    /// Whether the object at `place` was written whole: no block of it is still all zeros
+    /// (sealed bytes are random, so a block of zeros is one a crash kept from the disk).
+    pub fn holds(&self, place: Place) -> Result<bool, BlobError> {
+        let bytes = match self.read(place) {
+            Ok(bytes) => bytes,
+            Err(BlobError::NotFound) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let first_block = (ALIGN - place.offset % ALIGN) as usize % ALIGN as usize;
+        let mut pieces = vec![&bytes[..first_block.min(bytes.len())]];
+        pieces.extend(bytes[first_block.min(bytes.len())..].chunks(ALIGN as usize));
+        Ok(!bytes.is_empty()
+            && pieces
+                .iter()
+                .filter(|piece| !piece.is_empty())
+                .all(|piece| piece.iter().any(|&b| b != 0)))
+    }
+
+    /// Frees the blocks of the object at `place`; the segment goes once it holds none and is
+    /// no longer in use.
+    pub fn remove(&self, place: Place) -> Result<(), BlobError> {
+        let path = self.path(place.segment);
+        let file = match OpenOptions::new().write(true).open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(&path, e)),
+        };
+        punch(&file, place.offset, aligned(place.end()) - place.offset)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| io(&path, e))?;
+        let empty = file.metadata().map(|m| m.blocks() == 0).unwrap_or(false);
+        if empty && !self.in_use_here(place.segment) && file.try_lock().is_ok() {
+            fs::remove_file(&path).map_err(|e| io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    fn in_use_here(&self, number: u64) -> bool {
+        let Ok(state) = self.state.lock() else {
+            return true;
+        };
+        [&state.active, &state.spare]
+            .into_iter()
+            .flatten()
+            .any(|open| open.number == number)
+    }
+
+    /// Frees a segment's trailing zeros, or removes it when it holds nothing; skipped while
+    /// another process uses it.
+    fn tidy(&self, number: u64) -> Result<(), BlobError> {
+        let path = self.path(number);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        if file.try_lock().is_err() {
+            return Ok(());
+        }
+        let size = file.metadata().map_err(|e| io(&path, e))?.len();
+        let used = last_nonzero_end(&file, size).map_err(|e| io(&path, e))?;
+        if used == 0 {
+            return fs::remove_file(&path).map_err(|e| io(&path, e));
+        }
+        let used = aligned(used);
+        if used < size {
+            punch(&file, used, size - used).map_err(|e| io(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the last non-zero byte of the file's first `size` bytes ends (0: all zeros).
+fn last_nonzero_end(file: &File, size: u64) -> std::io::Result<u64> {
+    let mut buffer = vec![0u8; ZEROS];
+    let mut end = size;
+    while end > 0 {
+        let start = end.saturating_sub(ZEROS as u64);
+        let piece = &mut buffer[..(end - start) as usize];
+        file.read_exact_at(piece, start)?;
+        if let Some(at) = piece.iter().rposition(|&b| b != 0) {
+            return Ok(start + at as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// Deallocates `len` bytes at `offset` (they read as zeros afterwards), keeping the size.
+fn punch(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return Err(std::io::Error::from(ErrorKind::InvalidInput));
+    };
+    // SAFETY: fallocate only reads its integer arguments; the descriptor is open for writing
+    // for the whole call (borrowed from `file`).
+    let done = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            offset,
+            len,
+        )
+    };
+    if done == 0 {
+        return Ok(());
+    }
+    let error = std::io::Error::last_os_error();
+    if error.raw_os_error() != Some(libc::EOPNOTSUPP) {
+        return Err(error);
+    }
+    // A file system without holes: overwrite with zeros instead.
+    let zeros = vec![0u8; ZEROS];
+    let (mut at, end) = (offset as u64, (offset + len) as u64);
+    while at < end {
+        let take = (end - at).min(ZEROS as u64) as usize;
+        file.write_all_at(&zeros[..take], at)?;
+        at += take as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready(segments: &Arc<Segments>, len: u64) -> Place {
+        for _ in 0..500 {
+            if let Some(place) = segments.reserve(len) {
+                return place;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("no segment was prepared");
+    }
+
+    #[test]
+    fn ids_name_their_place_and_nothing_else_parses() {
+        let place = Place {
+            segment: 3,
+            offset: 8192,
+            len: 530_000,
+        };
+        assert_eq!(Place::of(&place.id("dicom-1b2c")), Some(place));
+        for id in ["dicom-1b2c", "a@1.2", "a@1.2.3.4", "a@x.2.3", "media-9"] {
+            assert_eq!(Place::of(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn objects_round_trip_aligned_and_deleted_blocks_are_freed() {
+        let dir = tempfile::tempdir().unwrap();
+        let segments = Segments::open(dir.path()).unwrap();
+        let first = ready(&segments, 5000);
+        let second = segments.reserve(100).expect("room in the active segment");
+        assert_eq!(first.offset, 0);
+        assert_eq!(second.offset, 8192, "places are block aligned");
+        assert_eq!(second.segment, first.segment);
+        assert!(!segments.holds(second).unwrap(), "reserved, not written");
+        segments.write(first, &[7u8; 5000]).unwrap();
+        segments.write(second, &[9u8; 100]).unwrap();
+        assert!(segments.holds(first).unwrap());
+        assert_eq!(segments.read(second).unwrap(), vec![9u8; 100]);
+        assert!(
+            segments.write(second, &[1u8; 99]).is_err(),
+            "length checked"
+        );
+        let path = segments.path(first.segment);
+        let blocks = || fs::metadata(&path).unwrap().blocks();
+        let before = blocks();
+        segments.remove(first).unwrap();
+        assert_eq!(segments.read(first).unwrap(), vec![0u8; 5000], "punched");
+        assert!(!segments.holds(first).unwrap());
+        assert!(blocks() < before, "the object's blocks were freed");
+        assert!(path.exists(), "the active segment stays");
+    }
+
+    #[test]
+    fn a_torn_block_is_not_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let segments = Segments::open(dir.path()).unwrap();
+        let place = ready(&segments, 3 * ALIGN + 10);
+        let mut sealed = vec![5u8; place.len as usize];
+        sealed[ALIGN as usize..2 * ALIGN as usize].fill(0);
+        segments.write(place, &sealed).unwrap();
+        assert!(!segments.holds(place).unwrap());
+    }
+
+    #[test]
+    fn a_new_run_frees_unused_zeros_and_removes_empty_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let (used, path) = {
+            let segments = Segments::open(dir.path()).unwrap();
+            let place = ready(&segments, 100);
+            segments.write(place, &[3u8; 100]).unwrap();
+            // Wait for the spare prepared behind the first segment.
+            for _ in 0..500 {
+                if segments.state.lock().unwrap().spare.is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            (place, segments.path(place.segment))
+        };
+        let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 2, "the used segment and a spare");
+        let segments = Segments::open(dir.path()).unwrap();
+        names = fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 1, "the unused spare is gone");
+        assert_eq!(segments.read(used).unwrap(), vec![3u8; 100]);
+        assert!(
+            fs::metadata(&path).unwrap().blocks() <= ALIGN / 512 * 2,
+            "only the used block stays allocated"
+        );
+        segments.remove(used).unwrap();
+        assert!(!path.exists(), "a segment holding nothing goes");
+        let next = ready(&segments, 10);
+        assert!(next.segment > used.segment, "numbers are never reused");
+    }
+
+    #[test]
+    fn objects_too_large_for_segments_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let segments = Segments::open(dir.path()).unwrap();
+        assert_eq!(segments.reserve(MAX_OBJECT + 1), None);
+    }
+}

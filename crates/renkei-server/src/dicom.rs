@@ -235,9 +235,19 @@ impl DicomService {
             expires_at: expiry(Timestamp::now(), org.policy.retention_days),
         };
         let (written, indexed) = tokio::join!(
-            self.blobs
-                .put_sealed_bytes(&object, data_key, Bytes::from(prepared.bytes)),
-            self.index.index(request)
+            async {
+                let written = self
+                    .blobs
+                    .put_sealed_bytes(&object, data_key, Bytes::from(prepared.bytes))
+                    .await;
+                stage("store", at);
+                written
+            },
+            async {
+                let indexed = self.index.index(request).await;
+                stage("index", at);
+                indexed
+            }
         );
         stage("store_and_index", at);
         let (study_id, duplicate) = match (written, indexed) {

@@ -68,6 +68,7 @@ pub(crate) async fn run(
                             peer_max_pdu_length: negotiated.peer_max_pdu_length,
                             stop,
                             stored: 0,
+                            data_size_hint: 0,
                         };
                         let result = association.serve().await;
                         tracing::info!(%peer, stored = association.stored, "association ended");
@@ -196,7 +197,13 @@ struct Association {
     peer_max_pdu_length: u32,
     stop: watch::Receiver<bool>,
     stored: u64,
+    /// The last data set's size: room reserved for the next one, so a series of equal
+    /// instances is assembled without growing (and copying) its buffer.
+    data_size_hint: usize,
 }
+
+/// The most room reserved ahead for a data set.
+const MAX_SIZE_HINT: usize = 64 * 1024 * 1024;
 
 /// A DIMSE message being assembled from PDVs.
 struct Message {
@@ -374,10 +381,13 @@ impl Association {
             &context.transfer_syntax,
             &self.caller.calling_ae,
         ) {
-            Ok(file) => Data::Collect {
-                dataset_offset: file.len(),
-                file,
-            },
+            Ok(mut file) => {
+                file.reserve(self.data_size_hint);
+                Data::Collect {
+                    dataset_offset: file.len(),
+                    file,
+                }
+            }
             Err(_) => refuse(
                 status::CANNOT_UNDERSTAND,
                 "cannot build the file meta group",
@@ -482,6 +492,7 @@ impl Association {
             dataset_offset,
         };
         let size = received.dataset().len();
+        self.data_size_hint = size.min(MAX_SIZE_HINT);
         let services = self.services.clone();
         match services.sink.store(&self.caller, received).await {
             Ok(outcome) => {

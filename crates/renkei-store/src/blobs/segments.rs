@@ -11,7 +11,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -215,13 +215,15 @@ impl Segments {
             .open(&path)
             .map_err(|e| io(&path, e))?;
         file.lock_shared().map_err(|e| io(&path, e))?;
-        let zeros = vec![0u8; ZEROS];
-        let mut at = 0;
-        while at < size {
-            let take = (size - at).min(ZEROS as u64) as usize;
-            file.write_all_at(&zeros[..take], at)
-                .map_err(|e| io(&path, e))?;
-            at += take as u64;
+        // Written around the page cache when the file system allows it: no CPU spent copying
+        // zeros, no dirty pages competing with the objects' flushes.
+        let direct = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(&path)
+            .and_then(|direct| write_zeros_at(&direct, 0, size));
+        if direct.is_err() {
+            write_zeros_at(&file, 0, size).map_err(|e| io(&path, e))?;
         }
         file.sync_all().map_err(|e| io(&path, e))?;
         File::open(&self.dir)
@@ -385,8 +387,15 @@ fn punch(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
         return Err(error);
     }
     // A file system without holes: overwrite with zeros instead.
-    let zeros = vec![0u8; ZEROS];
-    let (mut at, end) = (offset as u64, (offset + len) as u64);
+    write_zeros_at(file, offset as u64, len as u64)
+}
+
+/// Writes `len` zeros at `offset`, from a block-aligned buffer (as `O_DIRECT` needs).
+fn write_zeros_at(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
+    let buffer = vec![0u8; ZEROS + ALIGN as usize];
+    let start = buffer.as_ptr().align_offset(ALIGN as usize);
+    let zeros = &buffer[start..start + ZEROS];
+    let (mut at, end) = (offset, offset + len);
     while at < end {
         let take = (end - at).min(ZEROS as u64) as usize;
         file.write_all_at(&zeros[..take], at)?;

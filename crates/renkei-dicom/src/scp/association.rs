@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dicom_ul::Pdu;
-use dicom_ul::pdu::{AssociationRJ, AssociationRQ, PDataValue, PDataValueType};
+use dicom_ul::pdu::{AssociationRJ, AssociationRQ, PDataValueType};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -26,8 +26,9 @@ use super::status;
 
 /// The longest command set we assemble (real ones are a few hundred bytes).
 const MAX_COMMAND_LENGTH: usize = 64 * 1024;
-/// Socket read buffer.
-const READ_BUFFER: usize = 256 * 1024;
+/// Socket read buffer, for headers and small PDUs: larger reads (data set fragments) bypass it
+/// and go straight from the socket into the instance being assembled.
+const READ_BUFFER: usize = 16 * 1024;
 
 /// What one association needs from the server.
 pub(crate) struct Services {
@@ -238,19 +239,23 @@ impl Association {
         let config = self.services.config.clone();
         let mut message: Option<Message> = None;
         loop {
-            let pdu = tokio::select! {
+            let header = tokio::select! {
                 biased;
                 () = stopped(self.stop.clone()) => return Err(ScpError::Shutdown),
-                pdu = pdu::read(&mut self.stream, config.max_pdu_length, config.read_timeout) => pdu?,
+                header = pdu::read_header(&mut self.stream, config.max_pdu_length, config.read_timeout) => header?,
             };
-            match pdu {
-                Pdu::PData { data } => {
-                    for pdv in data {
-                        if let Some(complete) = self.take_fragment(&mut message, pdv)? {
-                            self.dispatch(complete).await?;
-                        }
+            if header.is_pdata() {
+                let mut left = header.length;
+                while left > 0 {
+                    let item = pdu::read_item(&mut self.stream, left, config.read_timeout).await?;
+                    left -= pdu::item_size(&item);
+                    if let Some(complete) = self.take_fragment(&mut message, item).await? {
+                        self.dispatch(complete).await?;
                     }
                 }
+                continue;
+            }
+            match pdu::read_body(&mut self.stream, header, config.read_timeout).await? {
                 Pdu::ReleaseRQ => {
                     if message.is_some() {
                         tracing::warn!(
@@ -268,38 +273,47 @@ impl Association {
         }
     }
 
-    /// Adds one PDV to the message under way; returns the message once it is complete.
-    fn take_fragment(
-        &self,
+    /// Reads one PDV item's data into the message under way; returns the message once it is
+    /// complete. Data set fragments go straight into the instance being assembled.
+    async fn take_fragment(
+        &mut self,
         slot: &mut Option<Message>,
-        pdv: PDataValue,
+        item: pdu::Item,
     ) -> Result<Option<Message>, ScpError> {
-        let Some(context) = self.contexts.get(&pdv.presentation_context_id) else {
+        let Some(context) = self.contexts.get(&item.context_id) else {
             return Err(ScpError::Protocol(
                 "P-DATA on a presentation context that was not accepted",
             ));
         };
         let message = slot.get_or_insert_with(|| Message {
-            context_id: pdv.presentation_context_id,
+            context_id: item.context_id,
             command_bytes: Vec::new(),
             command: None,
             data: Data::None,
         });
-        if message.context_id != pdv.presentation_context_id {
+        if message.context_id != item.context_id {
             return Err(ScpError::Protocol(
                 "one message spans two presentation contexts",
             ));
         }
-        match pdv.value_type {
+        let length = item.data_length as usize;
+        let timeout = self.services.config.read_timeout;
+        match item.value_type {
             PDataValueType::Command => {
                 if message.command.is_some() {
                     return Err(ScpError::Protocol("command fragment after the command"));
                 }
-                if message.command_bytes.len() + pdv.data.len() > MAX_COMMAND_LENGTH {
+                if message.command_bytes.len() + length > MAX_COMMAND_LENGTH {
                     return Err(ScpError::Protocol("command set too long"));
                 }
-                message.command_bytes.extend_from_slice(&pdv.data);
-                if !pdv.is_last {
+                pdu::read_into(
+                    &mut self.stream,
+                    &mut message.command_bytes,
+                    length,
+                    timeout,
+                )
+                .await?;
+                if !item.is_last {
                     return Ok(None);
                 }
                 let command = Command::parse(&message.command_bytes)
@@ -329,21 +343,23 @@ impl Association {
                 if let Data::Collect {
                     file,
                     dataset_offset,
-                } = &mut message.data
+                } = &message.data
+                    && (file.len() - *dataset_offset) as u64 + length as u64 > limit
                 {
-                    let received = (file.len() - *dataset_offset) as u64;
-                    if received + pdv.data.len() as u64 > limit {
-                        message.data = Data::Discard {
-                            answer: Answer {
-                                status: status::OUT_OF_RESOURCES,
-                                comment: "instance larger than the size limit",
-                            },
-                        };
-                    } else {
-                        file.extend_from_slice(&pdv.data);
-                    }
+                    message.data = Data::Discard {
+                        answer: Answer {
+                            status: status::OUT_OF_RESOURCES,
+                            comment: "instance larger than the size limit",
+                        },
+                    };
                 }
-                if pdv.is_last {
+                match &mut message.data {
+                    Data::Collect { file, .. } => {
+                        pdu::read_into(&mut self.stream, file, length, timeout).await?
+                    }
+                    _ => pdu::skip(&mut self.stream, length, timeout).await?,
+                }
+                if item.is_last {
                     Ok(slot.take())
                 } else {
                     Ok(None)

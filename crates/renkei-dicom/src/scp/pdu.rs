@@ -27,26 +27,59 @@ pub async fn read<S>(
 where
     S: AsyncRead + Unpin,
 {
-    match tokio::time::timeout(timeout, read_untimed(stream, max_pdu_length)).await {
-        Ok(result) => result,
-        Err(_) => Err(ScpError::Timeout),
-    }
+    timed(timeout, read_untimed(stream, max_pdu_length)).await
 }
 
 async fn read_untimed<S>(stream: &mut S, max_pdu_length: u32) -> Result<Pdu, ScpError>
 where
     S: AsyncRead + Unpin,
 {
-    let mut header = [0u8; PDU_HEADER_SIZE as usize];
-    if let Err(error) = stream.read_exact(&mut header).await {
+    let header = read_header_untimed(stream, max_pdu_length).await?;
+    read_body_untimed(stream, header).await
+}
+
+/// The 6-byte header every PDU starts with, its length checked against its limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Header {
+    bytes: [u8; PDU_HEADER_SIZE as usize],
+    /// The length of what follows the header.
+    pub length: u32,
+    limit: u32,
+}
+
+impl Header {
+    /// Whether this is a P-DATA-TF, whose items are read one by one ([`read_item`]).
+    pub fn is_pdata(&self) -> bool {
+        self.bytes[0] == P_DATA_TF
+    }
+}
+
+/// Reads the next PDU's header. P-DATA-TF may be up to `max_pdu_length` bytes long, other PDUs
+/// up to [`MAX_CONTROL_PDU_LENGTH`]; anything longer is refused before its body is read.
+pub async fn read_header<S>(
+    stream: &mut S,
+    max_pdu_length: u32,
+    timeout: Duration,
+) -> Result<Header, ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    timed(timeout, read_header_untimed(stream, max_pdu_length)).await
+}
+
+async fn read_header_untimed<S>(stream: &mut S, max_pdu_length: u32) -> Result<Header, ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    let mut bytes = [0u8; PDU_HEADER_SIZE as usize];
+    if let Err(error) = stream.read_exact(&mut bytes).await {
         return Err(match error.kind() {
             std::io::ErrorKind::UnexpectedEof => ScpError::PeerClosed,
             _ => ScpError::Io(error),
         });
     }
-    let pdu_type = header[0];
-    let length = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
-    let limit = if pdu_type == P_DATA_TF {
+    let length = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
+    let limit = if bytes[0] == P_DATA_TF {
         max_pdu_length
     } else {
         MAX_CONTROL_PDU_LENGTH
@@ -54,22 +87,161 @@ where
     if length > limit {
         return Err(ScpError::PduTooLarge { length, limit });
     }
-    let body_length = usize::try_from(length).map_err(|_| ScpError::PduTooLarge {
+    Ok(Header {
+        bytes,
         length,
-        limit: u32::MAX,
-    })?;
-    let mut whole = Vec::with_capacity(header.len() + body_length);
-    whole.extend_from_slice(&header);
-    whole.resize(header.len() + body_length, 0);
-    if let Err(error) = stream.read_exact(&mut whole[header.len()..]).await {
-        return Err(match error.kind() {
-            std::io::ErrorKind::UnexpectedEof => {
-                ScpError::MalformedPdu("connection closed within a PDU".into())
-            }
-            _ => ScpError::Io(error),
-        });
+        limit,
+    })
+}
+
+/// Reads the body of a PDU whose header was read, and decodes the whole PDU.
+pub async fn read_body<S>(
+    stream: &mut S,
+    header: Header,
+    timeout: Duration,
+) -> Result<Pdu, ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    timed(timeout, read_body_untimed(stream, header)).await
+}
+
+async fn read_body_untimed<S>(stream: &mut S, header: Header) -> Result<Pdu, ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    let mut whole = Vec::with_capacity(header.bytes.len() + header.length as usize);
+    whole.extend_from_slice(&header.bytes);
+    read_into_untimed(stream, &mut whole, header.length as usize).await?;
+    decode(&whole, header.limit)
+}
+
+/// One presentation data value item of a P-DATA-TF: its header; its data follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub context_id: u8,
+    pub value_type: PDataValueType,
+    pub is_last: bool,
+    /// Bytes of data that follow.
+    pub data_length: u32,
+}
+
+/// The item header at the start of what is `left` of a P-DATA-TF body; errors for an item
+/// that does not fit in what is left.
+pub async fn read_item<S>(stream: &mut S, left: u32, timeout: Duration) -> Result<Item, ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    const ITEM_HEADER: u32 = 6;
+    if left < ITEM_HEADER {
+        return Err(ScpError::MalformedPdu("a PDV item overruns its PDU".into()));
     }
-    decode(&whole, limit)
+    let mut bytes = [0u8; ITEM_HEADER as usize];
+    timed(timeout, async {
+        stream
+            .read_exact(&mut bytes)
+            .await
+            .map(drop)
+            .map_err(within_pdu)
+    })
+    .await?;
+    let length = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    // The length counts the context id and the control header.
+    if length < 2 || length > left - 4 {
+        return Err(ScpError::MalformedPdu("a PDV item overruns its PDU".into()));
+    }
+    let control = bytes[5];
+    Ok(Item {
+        context_id: bytes[4],
+        value_type: if control & 0x01 != 0 {
+            PDataValueType::Command
+        } else {
+            PDataValueType::Data
+        },
+        is_last: control & 0x02 != 0,
+        data_length: length - 2,
+    })
+}
+
+/// Bytes an item takes in its PDU, header included.
+pub fn item_size(item: &Item) -> u32 {
+    item.data_length + 6
+}
+
+/// Appends exactly `length` bytes from the stream to `into`, without zero-filling first.
+pub async fn read_into<S>(
+    stream: &mut S,
+    into: &mut Vec<u8>,
+    length: usize,
+    timeout: Duration,
+) -> Result<(), ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    timed(timeout, read_into_untimed(stream, into, length)).await
+}
+
+async fn read_into_untimed<S>(
+    stream: &mut S,
+    into: &mut Vec<u8>,
+    length: usize,
+) -> Result<(), ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    into.reserve(length);
+    let read = (&mut *stream)
+        .take(length as u64)
+        .read_to_end(into)
+        .await
+        .map_err(within_pdu)?;
+    if read < length {
+        return Err(ScpError::MalformedPdu(
+            "connection closed within a PDU".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads and drops `length` bytes.
+pub async fn skip<S>(stream: &mut S, length: usize, timeout: Duration) -> Result<(), ScpError>
+where
+    S: AsyncRead + Unpin,
+{
+    timed(timeout, async {
+        let skipped = tokio::io::copy(
+            &mut (&mut *stream).take(length as u64),
+            &mut tokio::io::sink(),
+        )
+        .await
+        .map_err(within_pdu)?;
+        if skipped < length as u64 {
+            return Err(ScpError::MalformedPdu(
+                "connection closed within a PDU".into(),
+            ));
+        }
+        Ok(())
+    })
+    .await
+}
+
+fn within_pdu(error: std::io::Error) -> ScpError {
+    match error.kind() {
+        std::io::ErrorKind::UnexpectedEof => {
+            ScpError::MalformedPdu("connection closed within a PDU".into())
+        }
+        _ => ScpError::Io(error),
+    }
+}
+
+async fn timed<T>(
+    timeout: Duration,
+    work: impl std::future::Future<Output = Result<T, ScpError>>,
+) -> Result<T, ScpError> {
+    match tokio::time::timeout(timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(ScpError::Timeout),
+    }
 }
 
 /// Decodes one complete PDU (header included); errors for anything short or inconsistent.

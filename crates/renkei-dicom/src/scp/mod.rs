@@ -17,4 +17,6 @@ pub use config::ScpConfig;
 pub use error::ScpError;
 pub use gatekeeper::{Caller, Gatekeeper, Rejection};
 pub use server::serve;
-pub use sink::{InstanceSink, ReceivedInstance, StoreFailure, StoreFuture, StoreOutcome};
+pub use sink::{
+    Early, EarlyWork, InstanceSink, ReceivedInstance, StoreFailure, StoreFuture, StoreOutcome,
+};

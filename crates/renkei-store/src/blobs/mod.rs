@@ -234,7 +234,12 @@ impl BlobStore {
         if let Some((segments, place)) = self.segment_place(id) {
             let id = id.to_owned();
             return tokio::task::spawn_blocking(move || {
-                segments.write(place, &seal_whole(&data_key, &id, &bytes)?)
+                let t = std::time::Instant::now();
+                let sealed = seal_whole(&data_key, &id, &bytes)?;
+                let t1 = t.elapsed();
+                let r = segments.write(place, &sealed);
+                eprintln!("TIMING seal {:?} write {:?}", t1, t.elapsed() - t1);
+                r
             })
             .await
             .map_err(|e| BlobError::Io(e.to_string()))?;

@@ -254,9 +254,13 @@ impl Segments {
             .open(&path)
             .map_err(|e| io(&path, e))?;
         file.lock_shared().map_err(|e| io(&path, e))?;
+        let t = std::time::Instant::now();
         file.write_all_at(sealed, place.offset)
-            .and_then(|()| file.sync_data())
-            .map_err(|e| io(&path, e))
+            .map_err(|e| io(&path, e))?;
+        let t1 = t.elapsed();
+        let r = file.sync_data().map_err(|e| io(&path, e));
+        eprintln!("TIMING pwrite {:?} fdatasync {:?}", t1, t.elapsed() - t1);
+        r
     }
 
     /// The sealed bytes at `place`.

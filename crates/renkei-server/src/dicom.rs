@@ -16,8 +16,8 @@ use renkei_core::media::expiry;
 use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
-use renkei_dicom::prepare::{PrepareError, accept_deidentified, prepare};
-use renkei_store::blobs::{BlobError, BlobStore};
+use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
+use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{IndexRequest, Indexed, Store, StoreError};
 
 use crate::dicom_index::IndexWriter;
@@ -111,7 +111,52 @@ pub type OpenedInstances = HashMap<(Uuid, String), Arc<DefaultDicomObject>>;
 /// Parsed instances kept in memory.
 const OPENED_CAPACITY: usize = 64;
 
-fn storage(e: impl std::fmt::Display) -> IngestFailure {
+/// Records how long an ingest stage took since `since`; returns now.
+pub fn stage(name: &'static str, since: std::time::Instant) -> std::time::Instant {
+    metrics::histogram!("renkei_dicom_ingest_seconds", "stage" => name)
+        .record(since.elapsed().as_secs_f64());
+    std::time::Instant::now()
+}
+
+/// Why de-identification refused an instance, as an ingest failure.
+pub fn prepare_failure(e: PrepareError) -> IngestFailure {
+    match e {
+        PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
+        PrepareError::NotDeidentified(_) => IngestFailure::NotDeidentified(e.to_string()),
+        _ => IngestFailure::CannotUnderstand(e.to_string()),
+    }
+}
+
+/// The index entry of a prepared instance whose stored bytes are `size` long.
+pub fn index_entry(prepared: &Prepared, size: usize) -> IndexedInstance {
+    let report = &prepared.report;
+    IndexedInstance {
+        study_uid: report.study_instance_uid.clone().unwrap_or_default(),
+        series_uid: report.series_instance_uid.clone().unwrap_or_default(),
+        sop_uid: report.sop_instance_uid.clone(),
+        sop_class: prepared.sop_class_uid.clone(),
+        transfer_syntax: prepared.transfer_syntax.clone(),
+        patient_tail: report.patient_id_tail.clone(),
+        study_date: report.study_date.clone(),
+        modality: report.modality.clone(),
+        body_part: report.body_part.clone(),
+        study_description: prepared.study_description.clone(),
+        series_description: prepared.series_description.clone(),
+        series_number: prepared.series_number,
+        instance_number: prepared.instance_number,
+        frames: i64::from(report.number_of_frames.unwrap_or(1)),
+        burned_in_risk: report.burned_in_risk,
+        size: size as i64,
+    }
+}
+
+/// The object of record of an indexed instance, with its sealed key (none once expired).
+struct Record<'a> {
+    object: &'a str,
+    key: Option<&'a WrappedKey>,
+}
+
+pub(crate) fn storage(e: impl std::fmt::Display) -> IngestFailure {
     tracing::error!(error = %e, "storing a DICOM instance failed");
     IngestFailure::OutOfResources("the instance could not be stored; try again".into())
 }
@@ -170,6 +215,14 @@ impl DicomService {
         Ok(ctx)
     }
 
+    /// The organization's de-identification rules if its secret is open already (no I/O).
+    pub fn cached_context(&self, org: &Organization) -> Option<DeidContext> {
+        let secret = self.secrets.lock().ok()?.get(&org.id).copied()?;
+        let mut ctx = DeidContext::new(secret);
+        ctx.patient_id_digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
+        Some(ctx)
+    }
+
     /// De-identifies (or, from a gateway, checks), encrypts and indexes one Part 10 file;
     /// durable when this returns Ok. A resend of a stored instance is a duplicate and changes
     /// nothing.
@@ -180,11 +233,6 @@ impl DicomService {
         source: IngestSource,
     ) -> Result<Ingested, IngestFailure> {
         let started = std::time::Instant::now();
-        let stage = |name: &'static str, since: std::time::Instant| {
-            metrics::histogram!("renkei_dicom_ingest_seconds", "stage" => name)
-                .record(since.elapsed().as_secs_f64());
-            std::time::Instant::now()
-        };
         let prepared = match source {
             IngestSource::Identified => {
                 let ctx = self.context(org).await?;
@@ -196,30 +244,8 @@ impl DicomService {
             }
         }
         .map_err(storage)?
-        .map_err(|e| match e {
-            PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
-            PrepareError::NotDeidentified(_) => IngestFailure::NotDeidentified(e.to_string()),
-            _ => IngestFailure::CannotUnderstand(e.to_string()),
-        })?;
-        let report = &prepared.report;
-        let entry = IndexedInstance {
-            study_uid: report.study_instance_uid.clone().unwrap_or_default(),
-            series_uid: report.series_instance_uid.clone().unwrap_or_default(),
-            sop_uid: report.sop_instance_uid.clone(),
-            sop_class: prepared.sop_class_uid.clone(),
-            transfer_syntax: prepared.transfer_syntax.clone(),
-            patient_tail: report.patient_id_tail.clone(),
-            study_date: report.study_date.clone(),
-            modality: report.modality.clone(),
-            body_part: report.body_part.clone(),
-            study_description: prepared.study_description.clone(),
-            series_description: prepared.series_description.clone(),
-            series_number: prepared.series_number,
-            instance_number: prepared.instance_number,
-            frames: i64::from(report.number_of_frames.unwrap_or(1)),
-            burned_in_risk: report.burned_in_risk,
-            size: prepared.bytes.len() as i64,
-        };
+        .map_err(prepare_failure)?;
+        let entry = index_entry(&prepared, prepared.bytes.len());
         let at = stage("deidentify", started);
         // The bytes are sealed and written while the index commits: each waits for its own
         // disk flush, and the sender is answered only when both are durable.
@@ -227,13 +253,7 @@ impl DicomService {
             .blobs
             .reserve_object_id(&format!("dicom-{}", new_id()), prepared.bytes.len());
         let (data_key, key) = self.blobs.new_object_key(&object).map_err(storage)?;
-        let request = IndexRequest {
-            org_id: org.id,
-            entry: entry.clone(),
-            object_id: object.clone(),
-            key: key.clone(),
-            expires_at: expiry(Timestamp::now(), org.policy.retention_days),
-        };
+        let request = self.index_request(org, &entry, &object, &key);
         let (written, indexed) = tokio::join!(
             async {
                 let written = self
@@ -250,32 +270,67 @@ impl DicomService {
             }
         );
         stage("store_and_index", at);
+        self.settle(entry, &object, &key, written, indexed).await
+    }
+
+    /// What indexes `entry` as stored in `object` under `key`, for `org`'s retention.
+    pub fn index_request(
+        &self,
+        org: &Organization,
+        entry: &IndexedInstance,
+        object: &str,
+        key: &WrappedKey,
+    ) -> IndexRequest {
+        IndexRequest {
+            org_id: org.id,
+            entry: entry.clone(),
+            object_id: object.to_owned(),
+            key: key.clone(),
+            expires_at: expiry(Timestamp::now(), org.policy.retention_days),
+        }
+    }
+
+    /// Settles an instance whose bytes were written (or not) as `object` while it was indexed
+    /// (or not): a new instance stored whole is kept; a resend keeps one copy; an instance
+    /// whose bytes failed is taken back from the index; nothing is left half-stored.
+    pub async fn settle(
+        &self,
+        entry: IndexedInstance,
+        object: &str,
+        key: &WrappedKey,
+        written: Result<(), BlobError>,
+        indexed: Result<Indexed, String>,
+    ) -> Result<Ingested, IngestFailure> {
         let (study_id, duplicate) = match (written, indexed) {
             (Ok(()), Ok(Indexed::New { study })) => (study, false),
-            (written, Ok(Indexed::Existing { study, object_id })) => {
-                self.keep_one_copy(
+            (
+                written,
+                Ok(Indexed::Existing {
                     study,
-                    &entry.sop_uid,
-                    &object_id,
-                    &object,
-                    &key,
-                    written.is_ok(),
-                )
-                .await?;
+                    object_id,
+                    key: record_key,
+                }),
+            ) => {
+                let record = Record {
+                    object: &object_id,
+                    key: record_key.as_ref(),
+                };
+                self.keep_one_copy(study, &entry.sop_uid, record, object, key, written.is_ok())
+                    .await?;
                 (study, true)
             }
             (Err(e), Ok(Indexed::New { study })) => {
                 // Take the record back: its bytes are not stored.
                 let undone = self
                     .store
-                    .unindex_instance(study, &entry.sop_uid, &object)
+                    .unindex_instance(study, &entry.sop_uid, object)
                     .await;
-                let _ = self.blobs.delete(&object).await;
+                let _ = self.blobs.delete(object).await;
                 undone.map_err(storage)?;
                 return Err(storage(e));
             }
             (_, Err(e)) => {
-                let _ = self.blobs.delete(&object).await;
+                let _ = self.blobs.delete(object).await;
                 return Err(storage(e));
             }
         };
@@ -292,18 +347,26 @@ impl DicomService {
     }
 
     /// After a resend of an indexed instance: the stored copy stays and the new one goes —
-    /// unless the stored copy is missing (a crash between the index commit and the disk
-    /// flush), when the new copy, if written, takes its place.
+    /// unless the stored copy does not open whole (a crash between the index commit and the
+    /// disk flush), when the new copy, if written, takes its place.
     async fn keep_one_copy(
         &self,
         study: Uuid,
         sop_uid: &str,
-        of_record: &str,
+        record: Record<'_>,
         new: &str,
-        key: &renkei_store::blobs::WrappedKey,
+        key: &WrappedKey,
         new_written: bool,
     ) -> Result<(), IngestFailure> {
-        if of_record != new && !self.blobs.exists(of_record).await.map_err(storage)? {
+        let record_opens = match record.key {
+            Some(record_key) => self
+                .blobs
+                .opens(record.object, record_key)
+                .await
+                .map_err(storage)?,
+            None => false,
+        };
+        if record.object != new && !record_opens {
             if !new_written {
                 return Err(storage(
                     "the stored copy is missing and the new one was not written",
@@ -312,7 +375,7 @@ impl DicomService {
             tracing::warn!(study = %study, "a DICOM instance's object was missing; a resend restored it");
             return self
                 .store
-                .repoint_instance(study, sop_uid, of_record, new, key)
+                .repoint_instance(study, sop_uid, record.object, new, key)
                 .await
                 .map_err(storage);
         }

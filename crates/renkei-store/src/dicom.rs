@@ -61,7 +61,12 @@ pub enum Indexed {
     New { study: Uuid },
     /// Already there (a resend): the existing object (`object_id`) stays, the new one must be
     /// discarded — unless the existing one is missing (see [`Store::repoint_instance`]).
-    Existing { study: Uuid, object_id: String },
+    Existing {
+        study: Uuid,
+        object_id: String,
+        /// The existing object's sealed data key (none once the study expired).
+        key: Option<WrappedKey>,
+    },
 }
 
 impl Store {
@@ -553,14 +558,24 @@ async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreE
         .await?
         .rows_affected();
     if inserted == 0 {
-        let object_id: String =
-            sqlx::query("SELECT object_id FROM instances WHERE study_id = $1 AND sop_uid = $2")
-                .bind(study.to_string())
-                .bind(&entry.sop_uid)
-                .fetch_one(&mut **tx)
-                .await?
-                .try_get("object_id")?;
-        return Ok(Indexed::Existing { study, object_id });
+        let row = sqlx::query(
+            "SELECT object_id, key_version, sealed_key FROM instances WHERE study_id = $1 AND sop_uid = $2",
+        )
+        .bind(study.to_string())
+        .bind(&entry.sop_uid)
+        .fetch_one(&mut **tx)
+        .await?;
+        let version: Option<i64> = row.try_get("key_version")?;
+        let sealed: Option<String> = row.try_get("sealed_key")?;
+        let key = version.zip(sealed).map(|(version, sealed)| WrappedKey {
+            version: u32::try_from(version).unwrap_or_default(),
+            sealed,
+        });
+        return Ok(Indexed::Existing {
+            study,
+            object_id: row.try_get("object_id")?,
+            key,
+        });
     }
     let series_count: i64 = sqlx::query(
             "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)

@@ -650,9 +650,10 @@ async fn instances_indexed_together_commit_together_and_resends_are_found(
         indexed[2],
         Indexed::Existing {
             study,
-            object_id: "dicom-1.2.3.1.1".into()
+            object_id: "dicom-1.2.3.1.1".into(),
+            key: Some(batch[0].key.clone()),
         },
-        "a resend names the object of record"
+        "a resend names the object of record and its key"
     );
     let found = store.study(study).await.unwrap();
     assert_eq!((found.series_count, found.instance_count), (2, 2));
@@ -683,12 +684,14 @@ async fn instances_indexed_together_commit_together_and_resends_are_found(
         )
         .await
         .unwrap();
+    let fresh_key = fresh.key.clone();
     let again = store.index_instances(&[with_org(fresh)]).await.unwrap();
     assert_eq!(
         again[0],
         Indexed::Existing {
             study,
-            object_id: "dicom-copy".into()
+            object_id: "dicom-copy".into(),
+            key: Some(fresh_key),
         }
     );
     // The last instance taken back takes its study with it.

@@ -234,12 +234,7 @@ impl BlobStore {
         if let Some((segments, place)) = self.segment_place(id) {
             let id = id.to_owned();
             return tokio::task::spawn_blocking(move || {
-                let t = std::time::Instant::now();
-                let sealed = seal_whole(&data_key, &id, &bytes)?;
-                let t1 = t.elapsed();
-                let r = segments.write(place, &sealed);
-                eprintln!("TIMING seal {:?} write {:?}", t1, t.elapsed() - t1);
-                r
+                segments.write(place, &seal_whole(&data_key, &id, &bytes)?)
             })
             .await
             .map_err(|e| BlobError::Io(e.to_string()))?;
@@ -284,6 +279,16 @@ impl BlobStore {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether object `id` is stored whole and opens with `key` (every chunk authenticates);
+    /// false for a missing, cut-off or damaged object.
+    pub async fn opens(&self, id: &str, key: &WrappedKey) -> Result<bool, BlobError> {
+        match self.get_bytes(id, key).await {
+            Ok(_) => Ok(true),
+            Err(BlobError::NotFound | BlobError::Corrupt(_)) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -358,6 +363,124 @@ impl BlobStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// An object of known length written into a segment while its plaintext arrives: each full
+/// chunk sealed and written as soon as it is there, the last one (and the flush) at the end.
+/// Dropped unfinished, its place holds nothing valid; delete its id to free the blocks.
+pub struct ChunkedWrite {
+    id: String,
+    key: WrappedKey,
+    cipher: ChunkCipher,
+    file: fs::File,
+    place: Place,
+    plain_len: usize,
+    chunks: usize,
+    next: usize,
+    /// Written with the first chunk, so a place holds nothing until a chunk is in.
+    header: Vec<u8>,
+    sealed: Vec<u8>,
+}
+
+impl BlobStore {
+    /// Starts an object of `plain_len` bytes named after `stem`, written chunk by chunk; None
+    /// when this store has no segment with room for it (store it whole instead).
+    pub fn begin_chunked_write(
+        &self,
+        stem: &str,
+        plain_len: usize,
+    ) -> Option<Result<ChunkedWrite, BlobError>> {
+        let segments = self.segments.as_ref()?;
+        let place = segments.reserve(sealed_len(plain_len) as u64)?;
+        let id = place.id(stem);
+        Some((|| {
+            let (data_key, key) = self.new_object_key(&id)?;
+            let (cipher, header) = ChunkCipher::for_writing(&data_key, &id)?;
+            let file = segments.open_place(place)?;
+            Ok(ChunkedWrite {
+                id,
+                key,
+                cipher,
+                file,
+                place,
+                plain_len,
+                chunks: plain_len.div_ceil(CHUNK).max(1),
+                next: 0,
+                header,
+                sealed: Vec::with_capacity(HEADER + CHUNK + TAG),
+            })
+        })())
+    }
+}
+
+impl ChunkedWrite {
+    /// The object's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The object's sealed data key (to keep in the database).
+    pub fn key(&self) -> &WrappedKey {
+        &self.key
+    }
+
+    /// Plaintext bytes taken so far (a multiple of the chunk size).
+    pub fn taken(&self) -> usize {
+        self.next * CHUNK
+    }
+
+    /// Whether the next chunk is the last one (taken by [`ChunkedWrite::finish`]).
+    pub fn at_last_chunk(&self) -> bool {
+        self.next + 1 >= self.chunks
+    }
+
+    /// Seals and writes the next chunk, which must be a full one and not the last.
+    pub fn write_chunk(&mut self, plain: &[u8]) -> Result<(), BlobError> {
+        if plain.len() != CHUNK || self.at_last_chunk() {
+            return Err(BlobError::Io("not a full chunk before the last".into()));
+        }
+        self.seal_and_write(plain, false)
+    }
+
+    fn seal_and_write(&mut self, plain: &[u8], last: bool) -> Result<(), BlobError> {
+        let index = u32::try_from(self.next).map_err(|_| BlobError::TooLarge(u64::MAX))?;
+        self.sealed.clear();
+        let mut at = self.place.offset + (HEADER + self.next * (CHUNK + TAG)) as u64;
+        if self.next == 0 {
+            self.sealed.extend_from_slice(&self.header);
+            at = self.place.offset;
+        }
+        let start = self.sealed.len();
+        self.sealed.extend_from_slice(plain);
+        self.sealed.resize(start + plain.len() + TAG, 0);
+        self.cipher
+            .seal_in_place(index, last, &mut self.sealed[start..])?;
+        std::os::unix::fs::FileExt::write_all_at(&self.file, &self.sealed, at)
+            .map_err(|e| BlobError::Io(e.to_string()))?;
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Writes the rest of the plaintext (the chunks not yet taken, the last one flagged) and
+    /// flushes the object to disk; fails if the lengths do not add up to the announced one.
+    pub fn finish(mut self, rest: &[u8]) -> Result<(), BlobError> {
+        if self.taken() + rest.len() != self.plain_len {
+            return Err(BlobError::Io(
+                "the object's length differs from its place".into(),
+            ));
+        }
+        let mut pieces = rest.chunks(CHUNK).peekable();
+        if pieces.peek().is_none() {
+            self.seal_and_write(&[], true)?;
+        }
+        while let Some(piece) = pieces.next() {
+            let last = pieces.peek().is_none();
+            self.seal_and_write(piece, last)?;
+        }
+        self.file
+            .sync_data()
+            .map_err(|e| BlobError::Io(e.to_string()))
     }
 }
 

@@ -248,19 +248,21 @@ impl Segments {
         if sealed.len() as u64 != place.len {
             return Err(BlobError::Io("sealed length differs from its place".into()));
         }
+        let file = self.open_place(place)?;
+        file.write_all_at(sealed, place.offset)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| io(&self.path(place.segment), e))
+    }
+
+    /// The segment holding `place`, open for writing it (and locked against tidying).
+    pub fn open_place(&self, place: Place) -> Result<File, BlobError> {
         let path = self.path(place.segment);
         let file = OpenOptions::new()
             .write(true)
             .open(&path)
             .map_err(|e| io(&path, e))?;
         file.lock_shared().map_err(|e| io(&path, e))?;
-        let t = std::time::Instant::now();
-        file.write_all_at(sealed, place.offset)
-            .map_err(|e| io(&path, e))?;
-        let t1 = t.elapsed();
-        let r = file.sync_data().map_err(|e| io(&path, e));
-        eprintln!("TIMING pwrite {:?} fdatasync {:?}", t1, t.elapsed() - t1);
-        r
+        Ok(file)
     }
 
     /// The sealed bytes at `place`.

@@ -490,39 +490,19 @@ fn sealed_len(plain_len: usize) -> usize {
     HEADER + plain_len + plain_len.div_ceil(CHUNK).max(1) * TAG
 }
 
-/// Objects from this size on are sealed on two threads.
-const SEAL_IN_PARALLEL_FROM: usize = 4 * CHUNK;
-
 /// `plain` sealed as object `id` in one piece: the header, then every chunk (the last one
-/// flagged), exactly as [`BlobStore::put`] streams them; large objects on two threads.
+/// flagged), exactly as [`BlobStore::put`] streams them.
 fn seal_whole(key: &keyring::DataKey, id: &str, plain: &[u8]) -> Result<Vec<u8>, BlobError> {
     let (cipher, header) = ChunkCipher::for_writing(key, id)?;
     let mut sealed = vec![0u8; sealed_len(plain.len())];
     let (head, body) = sealed.split_at_mut(HEADER);
     head.copy_from_slice(&header);
-    let mut chunks: Vec<(usize, &mut [u8])> = body.chunks_mut(CHUNK + TAG).enumerate().collect();
-    let count = chunks.len();
-    let seal = |chunks: &mut [(usize, &mut [u8])]| -> Result<(), BlobError> {
-        for (index, out) in chunks {
-            let (start, len) = (*index * CHUNK, out.len() - TAG);
-            out[..len].copy_from_slice(&plain[start..start + len]);
-            let index_u32 = u32::try_from(*index).map_err(|_| BlobError::TooLarge(u64::MAX))?;
-            cipher.seal_in_place(index_u32, *index + 1 == count, out)?;
-        }
-        Ok(())
-    };
-    if plain.len() < SEAL_IN_PARALLEL_FROM {
-        seal(&mut chunks)?;
-    } else {
-        let (first, second) = chunks.split_at_mut(count / 2);
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| seal(first));
-            let here = seal(second);
-            other
-                .join()
-                .unwrap_or_else(|_| Err(BlobError::Crypto("sealing failed".into())))
-                .and(here)
-        })?;
+    let count = plain.len().div_ceil(CHUNK).max(1);
+    for (index, out) in body.chunks_mut(CHUNK + TAG).enumerate() {
+        let (start, len) = (index * CHUNK, out.len() - TAG);
+        out[..len].copy_from_slice(&plain[start..start + len]);
+        let index_u32 = u32::try_from(index).map_err(|_| BlobError::TooLarge(u64::MAX))?;
+        cipher.seal_in_place(index_u32, index + 1 == count, out)?;
     }
     Ok(sealed)
 }

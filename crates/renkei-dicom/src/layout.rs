@@ -44,36 +44,6 @@ pub struct TrailingPixelData {
 /// anything but trailing padding after its pixel data, or is not well formed: callers then
 /// parse it whole.
 pub fn trailing_pixel_data(file: &[u8]) -> Option<TrailingPixelData> {
-    let (walker, at, header) = pixel_data_header(file)?;
-    let end = walker.skip_value(&header, 0)?;
-    let trailing_padding = || {
-        let padding = walker.header(end)?;
-        let padding_end = walker.skip_value(&padding, 0)?;
-        (padding.tag == DATA_SET_TRAILING_PADDING && padding_end == file.len()).then_some(())
-    };
-    (end == file.len() || trailing_padding().is_some()).then_some(TrailingPixelData {
-        element_start: at,
-        element_end: end,
-    })
-}
-
-/// In the first bytes of a file still arriving: where its top-level Pixel Data element begins
-/// and where it will end, once the attributes before it and the element's header are there
-/// and its length is defined. `None` until then, and for what [`trailing_pixel_data`] refuses.
-/// Whether the element ends the file can only be told by that function once the file is whole.
-pub fn leading_attributes(prefix: &[u8]) -> Option<TrailingPixelData> {
-    let (_, at, header) = pixel_data_header(prefix)?;
-    if header.length == UNDEFINED {
-        return None;
-    }
-    Some(TrailingPixelData {
-        element_start: at,
-        element_end: header.value_start.checked_add(header.length as usize)?,
-    })
-}
-
-/// The walker of the file's encoding, and where the top-level Pixel Data element's header lies.
-fn pixel_data_header(file: &[u8]) -> Option<(Walker<'_>, usize, Header)> {
     let start = if file.get(128..132) == Some(b"DICM") {
         132
     } else if file.get(..4) == Some(b"DICM") {
@@ -94,7 +64,19 @@ fn pixel_data_header(file: &[u8]) -> Option<(Walker<'_>, usize, Header)> {
     while at < file.len() {
         let header = walker.header(at)?;
         if header.tag == PIXEL_DATA {
-            return Some((walker, at, header));
+            let end = walker.skip_value(&header, 0)?;
+            let trailing_padding = || {
+                let padding = walker.header(end)?;
+                let padding_end = walker.skip_value(&padding, 0)?;
+                (padding.tag == DATA_SET_TRAILING_PADDING && padding_end == file.len())
+                    .then_some(())
+            };
+            return (end == file.len() || trailing_padding().is_some()).then_some(
+                TrailingPixelData {
+                    element_start: at,
+                    element_end: end,
+                },
+            );
         }
         if header.tag.0 == 0xFFFE {
             return None;

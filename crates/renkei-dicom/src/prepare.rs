@@ -82,32 +82,23 @@ pub fn prepare(bytes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError
         && let Ok(attributes) = parse(&bytes[..split.element_start])
     {
         let pixel_data = &bytes[split.element_start..split.element_end];
-        return deidentify_and_write(attributes, ctx, pixel_data, true);
+        return deidentify_and_write(attributes, ctx, pixel_data);
     }
     let mut obj = parse(bytes)?;
     native_pixels_as_bytes(&mut obj);
-    deidentify_and_write(obj, ctx, &[], false)
-}
-
-/// The start of a file still arriving, up to its top-level Pixel Data element (see
-/// [`crate::layout::leading_attributes`]), de-identified: what [`prepare`] gives for the whole
-/// file once the element follows as received and ends the file, but with `bytes` holding only
-/// the de-identified attributes; the element's bytes go after them unchanged.
-pub fn prepare_leading(attributes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError> {
-    deidentify_and_write(parse(attributes)?, ctx, &[], true)
+    deidentify_and_write(obj, ctx, &[])
 }
 
 /// De-identifies `obj` and writes it, followed by `pixel_data` (the encoded Pixel Data element
-/// that `obj` was parsed without, or nothing); `split` when the element was left out.
+/// that `obj` was parsed without, or nothing).
 fn deidentify_and_write(
     mut obj: DefaultDicomObject,
     ctx: &DeidContext,
     pixel_data: &[u8],
-    split: bool,
 ) -> Result<Prepared, PrepareError> {
     let mut report = deidentify(&mut obj, ctx)
         .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
-    if split && obj.get(tags::NUMBER_OF_FRAMES).is_none() {
+    if !pixel_data.is_empty() && obj.get(tags::NUMBER_OF_FRAMES).is_none() {
         // Single-frame: the report counted frames without seeing the pixel data.
         report.number_of_frames = Some(1);
     }

@@ -1104,7 +1104,6 @@ fn received_instances_parse_with_dicom_object() {
         transfer_syntax_uid: EXPLICIT_VR_LITTLE_ENDIAN.into(),
         file,
         dataset_offset,
-        early: None,
     };
     let object = instance.to_object().expect("parses");
     assert_eq!(text(&object, SOP_INSTANCE_UID), "1.2.3.4");

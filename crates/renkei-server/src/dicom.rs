@@ -112,14 +112,14 @@ pub type OpenedInstances = HashMap<(Uuid, String), Arc<DefaultDicomObject>>;
 const OPENED_CAPACITY: usize = 64;
 
 /// Records how long an ingest stage took since `since`; returns now.
-pub fn stage(name: &'static str, since: std::time::Instant) -> std::time::Instant {
+fn stage(name: &'static str, since: std::time::Instant) -> std::time::Instant {
     metrics::histogram!("renkei_dicom_ingest_seconds", "stage" => name)
         .record(since.elapsed().as_secs_f64());
     std::time::Instant::now()
 }
 
 /// Why de-identification refused an instance, as an ingest failure.
-pub fn prepare_failure(e: PrepareError) -> IngestFailure {
+fn prepare_failure(e: PrepareError) -> IngestFailure {
     match e {
         PrepareError::Missing(_) => IngestFailure::DoesNotMatch(e.to_string()),
         PrepareError::NotDeidentified(_) => IngestFailure::NotDeidentified(e.to_string()),
@@ -128,7 +128,7 @@ pub fn prepare_failure(e: PrepareError) -> IngestFailure {
 }
 
 /// The index entry of a prepared instance whose stored bytes are `size` long.
-pub fn index_entry(prepared: &Prepared, size: usize) -> IndexedInstance {
+fn index_entry(prepared: &Prepared, size: usize) -> IndexedInstance {
     let report = &prepared.report;
     IndexedInstance {
         study_uid: report.study_instance_uid.clone().unwrap_or_default(),
@@ -156,7 +156,7 @@ struct Record<'a> {
     key: Option<&'a WrappedKey>,
 }
 
-pub(crate) fn storage(e: impl std::fmt::Display) -> IngestFailure {
+fn storage(e: impl std::fmt::Display) -> IngestFailure {
     tracing::error!(error = %e, "storing a DICOM instance failed");
     IngestFailure::OutOfResources("the instance could not be stored; try again".into())
 }
@@ -215,14 +215,6 @@ impl DicomService {
         Ok(ctx)
     }
 
-    /// The organization's de-identification rules if its secret is open already (no I/O).
-    pub fn cached_context(&self, org: &Organization) -> Option<DeidContext> {
-        let secret = self.secrets.lock().ok()?.get(&org.id).copied()?;
-        let mut ctx = DeidContext::new(secret);
-        ctx.patient_id_digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
-        Some(ctx)
-    }
-
     /// De-identifies (or, from a gateway, checks), encrypts and indexes one Part 10 file;
     /// durable when this returns Ok. A resend of a stored instance is a duplicate and changes
     /// nothing.
@@ -274,7 +266,7 @@ impl DicomService {
     }
 
     /// What indexes `entry` as stored in `object` under `key`, for `org`'s retention.
-    pub fn index_request(
+    fn index_request(
         &self,
         org: &Organization,
         entry: &IndexedInstance,
@@ -293,7 +285,7 @@ impl DicomService {
     /// Settles an instance whose bytes were written (or not) as `object` while it was indexed
     /// (or not): a new instance stored whole is kept; a resend keeps one copy; an instance
     /// whose bytes failed is taken back from the index; nothing is left half-stored.
-    pub async fn settle(
+    async fn settle(
         &self,
         entry: IndexedInstance,
         object: &str,

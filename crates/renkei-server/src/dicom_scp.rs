@@ -12,13 +12,12 @@ use renkei_core::Uuid;
 use renkei_core::dicom::{DicomPeer, admitted_peer};
 use renkei_core::org::Organization;
 use renkei_dicom::scp::{
-    Caller, Early, EarlyWork, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure,
-    StoreFuture, StoreOutcome,
+    Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
+    StoreOutcome,
 };
 use renkei_store::Store;
 
 use crate::dicom::{DicomService, IngestFailure, IngestSource};
-use crate::dicom_early::EarlyIngest;
 
 /// How often the peer directory is re-read, so peers added or removed (by the API or the
 /// command line, on any node) take effect.
@@ -127,16 +126,14 @@ impl IngestSink {
         }
     }
 
-    /// The organization if read less than [`ORG_FRESH_FOR`] ago (no I/O).
-    fn cached_org(&self, id: Uuid) -> Option<Organization> {
-        let orgs = self.orgs.lock().ok()?;
-        let (org, at) = orgs.get(&id)?;
-        (at.elapsed() < ORG_FRESH_FOR).then(|| org.clone())
-    }
-
     /// The organization, as read at most [`ORG_FRESH_FOR`] ago.
     async fn org(&self, id: Uuid) -> Result<Organization, StoreFailure> {
-        if let Some(org) = self.cached_org(id) {
+        let cached = self.orgs.lock().ok().and_then(|orgs| {
+            orgs.get(&id)
+                .filter(|(_, at)| at.elapsed() < ORG_FRESH_FOR)
+                .map(|(org, _)| org.clone())
+        });
+        if let Some(org) = cached {
             return Ok(org);
         }
         let org = self
@@ -159,23 +156,12 @@ impl InstanceSink for IngestSink {
                 .token
                 .parse()
                 .map_err(|_| StoreFailure::out_of_resources("unknown organization"))?;
-            let early = instance
-                .early
-                .and_then(|Early(work)| work.into_any().downcast::<EarlyIngest>().ok());
-            let early = match early {
-                Some(early) => early.finish(&instance.file).await,
-                None => None,
-            };
-            let ingested = match early {
-                Some(ingested) => ingested,
-                None => {
-                    let org = self.org(org_id).await?;
-                    self.dicom
-                        .ingest(&org, instance.file, IngestSource::Identified)
-                        .await
-                }
-            };
-            match ingested {
+            let org = self.org(org_id).await?;
+            match self
+                .dicom
+                .ingest(&org, instance.file, IngestSource::Identified)
+                .await
+            {
                 Ok(_) => Ok(StoreOutcome::Stored),
                 Err(IngestFailure::CannotUnderstand(m)) => Err(StoreFailure::cannot_understand(m)),
                 Err(IngestFailure::DoesNotMatch(m)) => Err(StoreFailure::does_not_match(m)),
@@ -183,13 +169,5 @@ impl InstanceSink for IngestSink {
                 Err(IngestFailure::NotDeidentified(m)) => Err(StoreFailure::cannot_understand(m)),
             }
         })
-    }
-
-    /// De-identification and storage begin while the data set arrives, once the caller's
-    /// organization and its secret are in memory (from its earlier instances).
-    fn begin(&self, caller: &Caller, _transfer_syntax_uid: &str) -> Option<Box<dyn EarlyWork>> {
-        let org = self.cached_org(caller.token.parse().ok()?)?;
-        let ctx = self.dicom.cached_context(&org)?;
-        Some(Box::new(EarlyIngest::new(self.dicom.clone(), org, ctx)))
     }
 }

@@ -6,7 +6,6 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cooperation;
 pub mod dicom;
-pub mod dicom_early;
 pub mod dicom_index;
 pub mod dicom_scp;
 pub mod dicomweb;

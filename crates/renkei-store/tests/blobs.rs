@@ -273,6 +273,7 @@ async fn whole_objects_in_segments_round_trip_sealed_and_go_when_deleted() {
             .await
             .unwrap();
         assert!(blobs.exists(&id).await.unwrap());
+        assert!(blobs.opens(&id, &key).await.unwrap());
         assert_eq!(blobs.get_bytes(&id, &key).await.unwrap(), data, "{len}");
         stored.push((id, key, data));
     }
@@ -290,6 +291,7 @@ async fn whole_objects_in_segments_round_trip_sealed_and_go_when_deleted() {
     let (id, key, data) = &stored[3];
     blobs.delete(id).await.unwrap();
     assert!(!blobs.exists(id).await.unwrap());
+    assert!(!blobs.opens(id, key).await.unwrap(), "a deleted object does not open");
     assert!(blobs.get_bytes(id, key).await.is_err(), "deleted");
     assert_eq!(blobs.get_bytes(&first.0, &first.1).await.unwrap(), first.2);
     // The deleted object's bytes are gone from the disk, not just forgotten.
@@ -318,41 +320,4 @@ async fn objects_too_large_for_a_segment_are_files() {
     let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
     segment_id(&blobs, "small", 10).await;
     assert_eq!(blobs.reserve_object_id("large", 9 << 20), "large");
-}
-
-#[tokio::test]
-async fn objects_written_chunk_by_chunk_read_back_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
-    segment_id(&blobs, "warm-up", 10).await;
-    for len in [0, 1, CHUNK, CHUNK + 1, 3 * CHUNK + 5] {
-        let data = plaintext(len);
-        let mut write = blobs
-            .begin_chunked_write(&format!("dicom-{len}"), len)
-            .expect("a segment has room")
-            .unwrap();
-        while !write.at_last_chunk() {
-            let at = write.taken();
-            write.write_chunk(&data[at..at + CHUNK]).unwrap();
-        }
-        let (id, key) = (write.id().to_owned(), write.key().clone());
-        assert!(
-            !blobs.opens(&id, &key).await.unwrap(),
-            "not whole before finish"
-        );
-        let at = write.taken();
-        write.finish(&data[at..]).unwrap();
-        assert!(blobs.opens(&id, &key).await.unwrap());
-        assert_eq!(blobs.get_bytes(&id, &key).await.unwrap(), data, "{len}");
-    }
-    // Lengths that do not add up are refused; a write dropped unfinished leaves nothing.
-    let mut short = blobs
-        .begin_chunked_write("short", 2 * CHUNK)
-        .unwrap()
-        .unwrap();
-    assert!(short.write_chunk(&plaintext(CHUNK - 1)).is_err());
-    let (id, key) = (short.id().to_owned(), short.key().clone());
-    assert!(short.finish(&plaintext(CHUNK)).is_err());
-    assert!(!blobs.opens(&id, &key).await.unwrap());
-    blobs.delete(&id).await.unwrap();
 }

@@ -21,7 +21,7 @@ use super::gatekeeper::{Caller, Gatekeeper, Rejection};
 use super::negotiate::{self, AcceptedContext, VERIFICATION_SOP_CLASS};
 use super::part10;
 use super::pdu;
-use super::sink::{Early, EarlyWork, InstanceSink, ReceivedInstance, StoreFailure};
+use super::sink::{InstanceSink, ReceivedInstance, StoreFailure};
 use super::status;
 
 /// The longest command set we assemble (real ones are a few hundred bytes).
@@ -218,12 +218,10 @@ struct Message {
 enum Data {
     /// No data set (yet).
     None,
-    /// Collected into a Part 10 file behind its meta group, shown to the sink's early work
-    /// after each fragment.
+    /// Collected into a Part 10 file behind its meta group.
     Collect {
         file: Vec<u8>,
         dataset_offset: usize,
-        early: Option<Box<dyn EarlyWork>>,
     },
     /// Read and dropped; the request is answered with this failure.
     Discard { answer: Answer },
@@ -345,7 +343,6 @@ impl Association {
                 if let Data::Collect {
                     file,
                     dataset_offset,
-                    ..
                 } = &message.data
                     && (file.len() - *dataset_offset) as u64 + length as u64 > limit
                 {
@@ -357,11 +354,8 @@ impl Association {
                     };
                 }
                 match &mut message.data {
-                    Data::Collect { file, early, .. } => {
-                        pdu::read_into(&mut self.stream, file, length, timeout).await?;
-                        if let Some(early) = early {
-                            early.received(file);
-                        }
+                    Data::Collect { file, .. } => {
+                        pdu::read_into(&mut self.stream, file, length, timeout).await?
                     }
                     _ => pdu::skip(&mut self.stream, length, timeout).await?,
                 }
@@ -408,10 +402,6 @@ impl Association {
                 Data::Collect {
                     dataset_offset: file.len(),
                     file,
-                    early: self
-                        .services
-                        .sink
-                        .begin(&self.caller, &context.transfer_syntax),
                 }
             }
             Err(_) => refuse(
@@ -460,7 +450,6 @@ impl Association {
                 Data::Collect {
                     file,
                     dataset_offset,
-                    early,
                 },
             ) => {
                 let (Some(class), Some(instance)) = (class, instance) else {
@@ -468,14 +457,7 @@ impl Association {
                 };
                 response.field = C_STORE_RSP;
                 match self
-                    .store(
-                        message.context_id,
-                        class,
-                        instance,
-                        file,
-                        dataset_offset,
-                        early,
-                    )
+                    .store(message.context_id, class, instance, file, dataset_offset)
                     .await
                 {
                     Ok(code) => response.status = code,
@@ -511,7 +493,6 @@ impl Association {
         instance: &str,
         file: Vec<u8>,
         dataset_offset: usize,
-        early: Option<Box<dyn EarlyWork>>,
     ) -> Result<u16, StoreFailure> {
         part10::check_identity(&file, class, instance)?;
         let transfer_syntax_uid = self
@@ -525,7 +506,6 @@ impl Association {
             transfer_syntax_uid,
             file,
             dataset_offset,
-            early: early.map(Early),
         };
         let size = received.dataset().len();
         self.data_size_hint = size.min(MAX_SIZE_HINT);

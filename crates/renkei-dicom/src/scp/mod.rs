@@ -17,6 +17,4 @@ pub use config::ScpConfig;
 pub use error::ScpError;
 pub use gatekeeper::{Caller, Gatekeeper, Rejection};
 pub use server::serve;
-pub use sink::{
-    Early, EarlyWork, InstanceSink, ReceivedInstance, StoreFailure, StoreFuture, StoreOutcome,
-};
+pub use sink::{InstanceSink, ReceivedInstance, StoreFailure, StoreFuture, StoreOutcome};

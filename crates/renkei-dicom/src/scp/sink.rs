@@ -19,39 +19,11 @@ pub trait InstanceSink: Send + Sync {
     /// Stores one received instance durably; the SCP answers Success only after this returns
     /// Ok. The SCU waits for the answer, so a slow sink slows the sender, nothing else.
     fn store<'a>(&'a self, caller: &'a Caller, instance: ReceivedInstance) -> StoreFuture<'a>;
-
-    /// Starts work on an instance whose data set is still arriving in `transfer_syntax_uid`
-    /// (the SCP calls [`EarlyWork::received`] after each fragment, then hands the work back in
-    /// [`ReceivedInstance::early`]); None, the default, waits for the whole instance.
-    fn begin(&self, _caller: &Caller, _transfer_syntax_uid: &str) -> Option<Box<dyn EarlyWork>> {
-        None
-    }
-}
-
-/// What a sink does with an instance while its data set arrives (see [`InstanceSink::begin`]).
-/// Dropped without being handed back when the instance is not completed (the peer vanished,
-/// the size limit was passed): it must then undo whatever it did.
-pub trait EarlyWork: Send {
-    /// The file received so far: the preamble and meta group built by the SCP, then the data
-    /// set's first bytes as received. Called after each data set fragment; must be quick.
-    fn received(&mut self, file: &[u8]);
-
-    /// The work as `Any`, for the sink to take its own type back.
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
-}
-
-/// Early work handed back with its instance.
-pub struct Early(pub Box<dyn EarlyWork>);
-
-impl std::fmt::Debug for Early {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Early(..)")
-    }
 }
 
 /// One instance as received: always complete (the last data set fragment arrived), its SOP
 /// Class and Instance UIDs checked against the C-STORE request.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ReceivedInstance {
     /// Affected SOP Class UID of the request, equal to the data set's SOP Class UID.
     pub sop_class_uid: String,
@@ -64,8 +36,6 @@ pub struct ReceivedInstance {
     pub file: Vec<u8>,
     /// Where the data set starts in `file`.
     pub dataset_offset: usize,
-    /// The sink's work begun while the data set arrived, if it began any.
-    pub early: Option<Early>,
 }
 
 impl ReceivedInstance {

@@ -255,7 +255,7 @@ impl Segments {
     }
 
     /// The segment holding `place`, open for writing it (and locked against tidying).
-    pub fn open_place(&self, place: Place) -> Result<File, BlobError> {
+    fn open_place(&self, place: Place) -> Result<File, BlobError> {
         let path = self.path(place.segment);
         let file = OpenOptions::new()
             .write(true)

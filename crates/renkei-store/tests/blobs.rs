@@ -291,7 +291,10 @@ async fn whole_objects_in_segments_round_trip_sealed_and_go_when_deleted() {
     let (id, key, data) = &stored[3];
     blobs.delete(id).await.unwrap();
     assert!(!blobs.exists(id).await.unwrap());
-    assert!(!blobs.opens(id, key).await.unwrap(), "a deleted object does not open");
+    assert!(
+        !blobs.opens(id, key).await.unwrap(),
+        "a deleted object does not open"
+    );
     assert!(blobs.get_bytes(id, key).await.is_err(), "deleted");
     assert_eq!(blobs.get_bytes(&first.0, &first.1).await.unwrap(), first.2);
     // The deleted object's bytes are gone from the disk, not just forgotten.

@@ -38,6 +38,18 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// No file under `dir` holds any of the plaintext phrase.
+fn assert_nothing_in_the_clear(dir: &std::path::Path) {
+    for file in files_under(dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(14).any(|w| w == b"PATIENT-SECRET"),
+            "{} holds plaintext",
+            file.display()
+        );
+    }
+}
+
 fn pieces(
     data: &[u8],
     size: usize,
@@ -86,14 +98,7 @@ async fn every_size_round_trips_and_nothing_is_in_the_clear() {
         };
         assert_eq!(on_disk(&whole), on_disk(&id), "size {len}");
     }
-    for file in files_under(dir.path()) {
-        let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !bytes.windows(14).any(|w| w == b"PATIENT-SECRET"),
-            "{} holds plaintext",
-            file.display()
-        );
-    }
+    assert_nothing_in_the_clear(dir.path());
 }
 
 #[tokio::test]
@@ -277,14 +282,7 @@ async fn whole_objects_in_segments_round_trip_sealed_and_go_when_deleted() {
         assert_eq!(blobs.get_bytes(&id, &key).await.unwrap(), data, "{len}");
         stored.push((id, key, data));
     }
-    for file in files_under(dir.path()) {
-        let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !bytes.windows(14).any(|w| w == b"PATIENT-SECRET"),
-            "{} holds plaintext",
-            file.display()
-        );
-    }
+    assert_nothing_in_the_clear(dir.path());
     // Another object's key, or another place's id, does not open an object.
     let (first, second) = (&stored[1], &stored[2]);
     assert!(blobs.get_bytes(&first.0, &second.1).await.is_err());

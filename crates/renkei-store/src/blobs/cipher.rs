@@ -26,9 +26,9 @@ const AES_GCM: &[u8; 4] = b"RKB2";
 /// The AEAD of one object.
 enum Cipher {
     /// `RKB1`: XChaCha20-Poly1305, 24-byte nonces.
-    XChaCha(Box<XChaCha20Poly1305>),
+    XChaCha(XChaCha20Poly1305),
     /// `RKB2`: AES-256-GCM, 12-byte nonces (7 bytes of the prefix, index, flag).
-    AesGcm(LessSafeKey),
+    AesGcm(Box<LessSafeKey>),
 }
 
 /// Seals or opens the chunks of one object.
@@ -77,10 +77,10 @@ impl ChunkCipher {
         object: &str,
     ) -> Result<ChunkCipher, BlobError> {
         let cipher = match magic {
-            AES_GCM => Cipher::AesGcm(LessSafeKey::new(
+            AES_GCM => Cipher::AesGcm(Box::new(LessSafeKey::new(
                 UnboundKey::new(&AES_256_GCM, key).map_err(|_| failed())?,
-            )),
-            XCHACHA => Cipher::XChaCha(Box::new(XChaCha20Poly1305::new(key.into()))),
+            ))),
+            XCHACHA => Cipher::XChaCha(XChaCha20Poly1305::new(key.into())),
             _ => return Err(BlobError::Corrupt("not an encrypted renkei object".into())),
         };
         Ok(ChunkCipher {

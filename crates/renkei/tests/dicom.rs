@@ -20,12 +20,46 @@ on_both_backends!(
 
 /// The encrypted object files of a server's local store.
 fn object_files(storage: &Storage) -> Vec<std::path::PathBuf> {
-    let folder = storage.data_dir().join("blobs").join("blobs");
+    files_in(&storage.data_dir().join("blobs").join("blobs"))
+}
+
+fn segment_files(storage: &Storage) -> Vec<std::path::PathBuf> {
+    files_in(&storage.data_dir().join("blobs").join("segments"))
+}
+
+fn files_in(folder: &Path) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(folder)
         .map(|entries| entries.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
     files.sort();
     files
+}
+
+/// How many encrypted objects are stored: files in the object folder, and objects in segment
+/// files (each begins with the `RKB` magic on a 4 KiB boundary; a deleted one reads as zeros).
+fn stored_objects(storage: &Storage) -> usize {
+    let in_segments: usize = segment_files(storage)
+        .iter()
+        .map(|segment| {
+            let bytes = std::fs::read(segment).unwrap();
+            bytes
+                .chunks(4096)
+                .filter(|block| block.starts_with(b"RKB"))
+                .count()
+        })
+        .sum();
+    object_files(storage).len() + in_segments
+}
+
+/// Every object's bytes gone, as when a crash came between the index commit and the flush.
+fn lose_every_object(storage: &Storage) {
+    for file in object_files(storage) {
+        std::fs::remove_file(file).unwrap();
+    }
+    for segment in segment_files(storage) {
+        let length = std::fs::metadata(&segment).unwrap().len();
+        std::fs::write(&segment, vec![0u8; length as usize]).unwrap();
+    }
 }
 
 /// The index is written while the bytes are: when the bytes fail, the record is taken back;
@@ -37,10 +71,12 @@ async fn unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object(stor
     let server = Server::start(&storage, &[]);
     let admin = server.first_admin().await;
     let ct = std::fs::read(dir.join("CT_small.dcm")).unwrap();
-    // A file stands where the object folder should be, so no object can be written.
-    let folder = storage.data_dir().join("blobs").join("blobs");
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::write(&folder, b"not a folder").unwrap();
+    // Files stand where the object and segment folders should be, so no object can be written.
+    let folders = ["blobs", "segments"].map(|name| storage.data_dir().join("blobs").join(name));
+    for folder in &folders {
+        let _ = std::fs::remove_dir_all(folder);
+        std::fs::write(folder, b"not a folder").unwrap();
+    }
     let (status, body) = stow(&admin, std::slice::from_ref(&ct)).await;
     assert_ne!(status, StatusCode::OK, "{body}");
     let (_, inbox) = admin.get("/api/v1/studies").await;
@@ -50,7 +86,9 @@ async fn unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object(stor
         "no record of an instance whose bytes were not stored"
     );
 
-    std::fs::remove_file(&folder).unwrap();
+    for folder in &folders {
+        std::fs::remove_file(folder).unwrap();
+    }
     let (status, body) = stow(&admin, std::slice::from_ref(&ct)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, found) = admin.get("/dicomweb/studies").await;
@@ -60,12 +98,11 @@ async fn unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object(stor
         .to_owned();
     let retrieve = format!("/dicomweb/studies/{study_uid}");
     assert_eq!(get_bytes(&admin, &retrieve).await.0, StatusCode::OK);
-    let files = object_files(&storage);
-    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(stored_objects(&storage), 1);
 
     // The bytes of the recorded instance are lost, as when a crash came between the index
     // commit and the disk flush: retrieval fails until the sender resends.
-    std::fs::remove_file(&files[0]).unwrap();
+    lose_every_object(&storage);
     let (status, _, _) = get_bytes(&admin, &retrieve).await;
     assert!(
         status.is_server_error(),
@@ -78,11 +115,11 @@ async fn unstored_bytes_leave_no_record_and_a_resend_restores_a_lost_object(stor
         StatusCode::OK,
         "restored"
     );
-    assert_eq!(object_files(&storage).len(), 1);
+    assert_eq!(stored_objects(&storage), 1);
     // A resend while the copy of record is there keeps that copy and nothing more.
     let (status, _) = stow(&admin, std::slice::from_ref(&ct)).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(object_files(&storage).len(), 1);
+    assert_eq!(stored_objects(&storage), 1);
     let (_, inbox) = admin.get("/api/v1/studies").await;
     assert_eq!(inbox[0]["instance_count"], 1, "{inbox}");
 }
@@ -298,6 +335,7 @@ async fn studies_are_scoped_shared_and_expire(storage: Storage) {
     let later = renkei_core::clock::Timestamp::now()
         .plus_secs(3 * 86_400 + 60)
         .to_rfc3339();
+    assert!(stored_objects(&storage) >= 1);
     let out = storage.admin(&["expire-media", "--as-of", &later], "");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("1 studies expired"),
@@ -309,12 +347,10 @@ async fn studies_are_scoped_shared_and_expire(storage: Storage) {
         (status, body["code"].as_str()),
         (StatusCode::GONE, Some("study_expired"))
     );
-    let blobs: Vec<_> = std::fs::read_dir(storage.data_dir().join("blobs").join("blobs"))
-        .map(|d| d.flatten().collect())
-        .unwrap_or_default();
-    assert!(
-        blobs.is_empty(),
-        "no object of the study remains: {blobs:?}"
+    assert_eq!(
+        stored_objects(&storage),
+        0,
+        "no object of the study remains, in a file or a segment"
     );
     let (_, history) = bob
         .get(&format!("/api/v1/conversations/{conv}/messages"))

@@ -207,6 +207,7 @@ impl Segments {
 
     /// Creates segment `number` of `size` zeros, durable with its folder entry, locked shared.
     fn write_zeros(&self, number: u64, size: u64) -> Result<File, BlobError> {
+        fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
         let path = self.path(number);
         let file = OpenOptions::new()
             .read(true)

@@ -127,8 +127,8 @@ fn prepare_failure(e: PrepareError) -> IngestFailure {
     }
 }
 
-/// The index entry of a prepared instance whose stored bytes are `size` long.
-fn index_entry(prepared: &Prepared, size: usize) -> IndexedInstance {
+/// The index entry of a prepared instance.
+fn index_entry(prepared: &Prepared) -> IndexedInstance {
     let report = &prepared.report;
     IndexedInstance {
         study_uid: report.study_instance_uid.clone().unwrap_or_default(),
@@ -146,7 +146,7 @@ fn index_entry(prepared: &Prepared, size: usize) -> IndexedInstance {
         instance_number: prepared.instance_number,
         frames: i64::from(report.number_of_frames.unwrap_or(1)),
         burned_in_risk: report.burned_in_risk,
-        size: size as i64,
+        size: prepared.bytes.len() as i64,
     }
 }
 
@@ -237,7 +237,7 @@ impl DicomService {
         }
         .map_err(storage)?
         .map_err(prepare_failure)?;
-        let entry = index_entry(&prepared, prepared.bytes.len());
+        let entry = index_entry(&prepared);
         let at = stage("deidentify", started);
         // The bytes are sealed and written while the index commits: each waits for its own
         // disk flush, and the sender is answered only when both are durable.
@@ -245,7 +245,13 @@ impl DicomService {
             .blobs
             .reserve_object_id(&format!("dicom-{}", new_id()), prepared.bytes.len());
         let (data_key, key) = self.blobs.new_object_key(&object).map_err(storage)?;
-        let request = self.index_request(org, &entry, &object, &key);
+        let request = IndexRequest {
+            org_id: org.id,
+            entry: entry.clone(),
+            object_id: object.clone(),
+            key: key.clone(),
+            expires_at: expiry(Timestamp::now(), org.policy.retention_days),
+        };
         let (written, indexed) = tokio::join!(
             async {
                 let written = self
@@ -263,23 +269,6 @@ impl DicomService {
         );
         stage("store_and_index", at);
         self.settle(entry, &object, &key, written, indexed).await
-    }
-
-    /// What indexes `entry` as stored in `object` under `key`, for `org`'s retention.
-    fn index_request(
-        &self,
-        org: &Organization,
-        entry: &IndexedInstance,
-        object: &str,
-        key: &WrappedKey,
-    ) -> IndexRequest {
-        IndexRequest {
-            org_id: org.id,
-            entry: entry.clone(),
-            object_id: object.to_owned(),
-            key: key.clone(),
-            expires_at: expiry(Timestamp::now(), org.policy.retention_days),
-        }
     }
 
     /// Settles an instance whose bytes were written (or not) as `object` while it was indexed

@@ -371,12 +371,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let version: i64 = row.try_get("key_version")?;
-        let key = WrappedKey {
-            version: u32::try_from(version)
-                .map_err(|_| StoreError::Corrupt("key version".into()))?,
-            sealed: row.try_get("sealed_key")?,
-        };
+        let key = sealed_key(&row)?.ok_or(StoreError::NotFound)?;
         Ok((row.try_get("object_id")?, key))
     }
 
@@ -495,6 +490,20 @@ pub struct IndexRequest {
 }
 
 /// Indexes one instance inside `tx`.
+/// An instance row's sealed data key (`key_version`, `sealed_key`); none once destroyed.
+fn sealed_key(row: &AnyRow) -> Result<Option<WrappedKey>, StoreError> {
+    let version: Option<i64> = row.try_get("key_version")?;
+    let sealed: Option<String> = row.try_get("sealed_key")?;
+    version
+        .zip(sealed)
+        .map(|(version, sealed)| {
+            let version =
+                u32::try_from(version).map_err(|_| StoreError::Corrupt("key version".into()))?;
+            Ok(WrappedKey { version, sealed })
+        })
+        .transpose()
+}
+
 async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreError> {
     let entry = &request.entry;
     let now = Timestamp::now();
@@ -565,16 +574,10 @@ async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreE
         .bind(&entry.sop_uid)
         .fetch_one(&mut **tx)
         .await?;
-        let version: Option<i64> = row.try_get("key_version")?;
-        let sealed: Option<String> = row.try_get("sealed_key")?;
-        let key = version.zip(sealed).map(|(version, sealed)| WrappedKey {
-            version: u32::try_from(version).unwrap_or_default(),
-            sealed,
-        });
         return Ok(Indexed::Existing {
             study,
             object_id: row.try_get("object_id")?,
-            key,
+            key: sealed_key(&row)?,
         });
     }
     let series_count: i64 = sqlx::query(

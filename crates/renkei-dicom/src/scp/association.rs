@@ -248,7 +248,7 @@ impl Association {
                 let mut left = header.length;
                 while left > 0 {
                     let item = pdu::read_item(&mut self.stream, left, config.read_timeout).await?;
-                    left -= pdu::item_size(&item);
+                    left -= item.size();
                     if let Some(complete) = self.take_fragment(&mut message, item).await? {
                         self.dispatch(complete).await?;
                     }

@@ -16,6 +16,8 @@ use super::error::ScpError;
 pub const MAX_CONTROL_PDU_LENGTH: u32 = 256 * 1024;
 
 const P_DATA_TF: u8 = 0x04;
+/// A PDV item's length (4 bytes), presentation context id and message control header.
+const ITEM_HEADER: u32 = 6;
 
 /// Reads the next PDU. P-DATA-TF may be up to `max_pdu_length` bytes long, other PDUs up to
 /// [`MAX_CONTROL_PDU_LENGTH`]; anything longer is refused before its body is read.
@@ -132,7 +134,6 @@ pub async fn read_item<S>(stream: &mut S, left: u32, timeout: Duration) -> Resul
 where
     S: AsyncRead + Unpin,
 {
-    const ITEM_HEADER: u32 = 6;
     if left < ITEM_HEADER {
         return Err(ScpError::MalformedPdu("a PDV item overruns its PDU".into()));
     }
@@ -163,9 +164,11 @@ where
     })
 }
 
-/// Bytes an item takes in its PDU, header included.
-pub fn item_size(item: &Item) -> u32 {
-    item.data_length + 6
+impl Item {
+    /// Bytes the item takes in its PDU, header included.
+    pub fn size(&self) -> u32 {
+        self.data_length + ITEM_HEADER
+    }
 }
 
 /// Appends exactly `length` bytes from the stream to `into`, without zero-filling first.
@@ -346,6 +349,39 @@ mod tests {
         assert!(matches!(truncated, Err(ScpError::MalformedPdu(_))));
         let empty = read(&mut &bytes[..0], 16_384, Duration::from_secs(1)).await;
         assert!(matches!(empty, Err(ScpError::PeerClosed)));
+    }
+
+    #[tokio::test]
+    async fn items_that_overrun_their_pdu_or_are_cut_off_are_errors() {
+        let timeout = Duration::from_secs(1);
+        // Length 200 in a PDU with 8 bytes left.
+        let item = [0, 0, 0, 200, 1, 0x03, 1, 2];
+        let overrun = read_item(&mut &item[..], 8, timeout).await;
+        assert!(
+            matches!(overrun, Err(ScpError::MalformedPdu(_))),
+            "{overrun:?}"
+        );
+        let too_short = read_item(&mut &item[..], 5, timeout).await;
+        assert!(matches!(too_short, Err(ScpError::MalformedPdu(_))));
+        // A last data fragment of 2 bytes.
+        let fits = read_item(&mut &[0, 0, 0, 4, 3, 0x02][..], 8, timeout).await;
+        let fits = fits.expect("reads");
+        assert_eq!(
+            (fits.context_id, fits.is_last, fits.data_length, fits.size()),
+            (3, true, 2, 8)
+        );
+        assert_eq!(fits.value_type, PDataValueType::Data);
+        // Data cut off by the peer closing: appended bytes are not taken as the whole.
+        let mut into = b"meta".to_vec();
+        let cut = read_into(&mut &[1u8, 2, 3][..], &mut into, 10, timeout).await;
+        assert!(matches!(cut, Err(ScpError::MalformedPdu(_))));
+        let mut into = b"meta".to_vec();
+        read_into(&mut &[1u8, 2, 3, 4][..], &mut into, 3, timeout)
+            .await
+            .expect("reads");
+        assert_eq!(into, b"meta\x01\x02\x03");
+        let skipped = skip(&mut &[0u8; 3][..], 10, timeout).await;
+        assert!(matches!(skipped, Err(ScpError::MalformedPdu(_))));
     }
 
     #[test]

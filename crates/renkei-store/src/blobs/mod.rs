@@ -270,18 +270,6 @@ impl BlobStore {
             .map_err(|e| BlobError::Io(e.to_string()))?
     }
 
-    /// Whether object `id` is stored (whole, for an object in a segment).
-    pub async fn exists(&self, id: &str) -> Result<bool, BlobError> {
-        if let Some((segments, place)) = self.segment_place(id) {
-            return Self::on_segments(segments, move |s| s.holds(place)).await;
-        }
-        match self.objects.head(&path_of(id)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Whether object `id` is stored whole and opens with `key` (every chunk authenticates);
     /// false for a missing, cut-off or damaged object.
     pub async fn opens(&self, id: &str, key: &WrappedKey) -> Result<bool, BlobError> {

@@ -282,24 +282,6 @@ impl Segments {
         }
     }
 
-    /// Whether the object at `place` was written whole: no block of it is still all zeros
-    /// (sealed bytes are random, so a block of zeros is one a crash kept from the disk).
-    pub fn holds(&self, place: Place) -> Result<bool, BlobError> {
-        let bytes = match self.read(place) {
-            Ok(bytes) => bytes,
-            Err(BlobError::NotFound) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        let first_block = (ALIGN - place.offset % ALIGN) as usize % ALIGN as usize;
-        let mut pieces = vec![&bytes[..first_block.min(bytes.len())]];
-        pieces.extend(bytes[first_block.min(bytes.len())..].chunks(ALIGN as usize));
-        Ok(!bytes.is_empty()
-            && pieces
-                .iter()
-                .filter(|piece| !piece.is_empty())
-                .all(|piece| piece.iter().any(|&b| b != 0)))
-    }
-
     /// Frees the blocks of the object at `place`; the segment goes once it holds none and is
     /// no longer in use.
     pub fn remove(&self, place: Place) -> Result<(), BlobError> {
@@ -447,10 +429,9 @@ mod tests {
         assert_eq!(first.offset, 0);
         assert_eq!(second.offset, 8192, "places are block aligned");
         assert_eq!(second.segment, first.segment);
-        assert!(!segments.holds(second).unwrap(), "reserved, not written");
         segments.write(first, &[7u8; 5000]).unwrap();
         segments.write(second, &[9u8; 100]).unwrap();
-        assert!(segments.holds(first).unwrap());
+        assert_eq!(segments.read(first).unwrap(), vec![7u8; 5000]);
         assert_eq!(segments.read(second).unwrap(), vec![9u8; 100]);
         assert!(
             segments.write(second, &[1u8; 99]).is_err(),
@@ -461,20 +442,8 @@ mod tests {
         let before = blocks();
         segments.remove(first).unwrap();
         assert_eq!(segments.read(first).unwrap(), vec![0u8; 5000], "punched");
-        assert!(!segments.holds(first).unwrap());
         assert!(blocks() < before, "the object's blocks were freed");
         assert!(path.exists(), "the active segment stays");
-    }
-
-    #[test]
-    fn a_torn_block_is_not_held() {
-        let dir = tempfile::tempdir().unwrap();
-        let segments = Segments::open(dir.path()).unwrap();
-        let place = ready(&segments, 3 * ALIGN + 10);
-        let mut sealed = vec![5u8; place.len as usize];
-        sealed[ALIGN as usize..2 * ALIGN as usize].fill(0);
-        segments.write(place, &sealed).unwrap();
-        assert!(!segments.holds(place).unwrap());
     }
 
     #[test]

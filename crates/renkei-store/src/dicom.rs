@@ -3,7 +3,7 @@
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
-use renkei_core::dicom::{DicomPeer, IndexedInstance, Instance, Series, Study};
+use renkei_core::dicom::{DicomPeer, Instance, Series, Study};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -52,21 +52,6 @@ pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
         expires_at: Timestamp(row.try_get("expires_at")?),
         expired: row.try_get::<Option<i64>, _>("expired_at")?.is_some(),
     })
-}
-
-/// How an instance was indexed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Indexed {
-    /// New: its object is now the one of record.
-    New { study: Uuid },
-    /// Already there (a resend): the existing object (`object_id`) stays, the new one must be
-    /// discarded — unless the existing one is missing (see [`Store::repoint_instance`]).
-    Existing {
-        study: Uuid,
-        object_id: String,
-        /// The existing object's sealed data key (none once the study expired).
-        key: Option<WrappedKey>,
-    },
 }
 
 impl Store {
@@ -159,21 +144,6 @@ impl Store {
             return Ok(key.clone());
         }
         self.org_secret(org_id, purpose).await
-    }
-
-    /// Indexes instances in one transaction (one disk flush for all): each is new, or already
-    /// there (a resend). All or none: on error nothing of the batch is indexed.
-    pub async fn index_instances(
-        &self,
-        requests: &[IndexRequest],
-    ) -> Result<Vec<Indexed>, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let mut indexed = Vec::with_capacity(requests.len());
-        for request in requests {
-            indexed.push(index_in(&mut tx, request).await?);
-        }
-        tx.commit().await?;
-        Ok(indexed)
     }
 
     /// Takes back an instance indexed with object `object_id` whose bytes could not be
@@ -479,19 +449,8 @@ impl Store {
     }
 }
 
-/// One instance to index: its facts and its encrypted object.
-#[derive(Debug, Clone)]
-pub struct IndexRequest {
-    pub org_id: Uuid,
-    pub entry: IndexedInstance,
-    pub object_id: String,
-    pub key: WrappedKey,
-    pub expires_at: Timestamp,
-}
-
-/// Indexes one instance inside `tx`.
 /// An instance row's sealed data key (`key_version`, `sealed_key`); none once destroyed.
-fn sealed_key(row: &AnyRow) -> Result<Option<WrappedKey>, StoreError> {
+pub(crate) fn sealed_key(row: &AnyRow) -> Result<Option<WrappedKey>, StoreError> {
     let version: Option<i64> = row.try_get("key_version")?;
     let sealed: Option<String> = row.try_get("sealed_key")?;
     version
@@ -502,125 +461,4 @@ fn sealed_key(row: &AnyRow) -> Result<Option<WrappedKey>, StoreError> {
             Ok(WrappedKey { version, sealed })
         })
         .transpose()
-}
-
-async fn index_in(tx: &mut Tx, request: &IndexRequest) -> Result<Indexed, StoreError> {
-    let entry = &request.entry;
-    let now = Timestamp::now();
-    let existing =
-        sqlx::query("SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2")
-            .bind(request.org_id.to_string())
-            .bind(&entry.study_uid)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let study = match &existing {
-        Some(row) => uuid(row, "id")?,
-        None => {
-            let id = renkei_core::new_id();
-            sqlx::query(
-                    "INSERT INTO studies (id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
-                         burned_in_risk, series_count, instance_count, created_at, updated_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, '', $6, $7, 0, 0, 0, $8, $8, $9)",
-                )
-                .bind(id.to_string())
-                .bind(request.org_id.to_string())
-                .bind(&entry.study_uid)
-                .bind(&entry.patient_tail)
-                .bind(&entry.study_date)
-                .bind(&entry.body_part)
-                .bind(&entry.study_description)
-                .bind(now.millis())
-                .bind(request.expires_at.millis())
-                .execute(&mut **tx)
-                .await?;
-            Store::count_in(
-                tx,
-                request.org_id,
-                renkei_core::stats::Metric::Studies,
-                None,
-                1,
-            )
-            .await?;
-            id
-        }
-    };
-    // A resend is the primary key already taken: nothing else has changed yet.
-    let inserted = sqlx::query(
-            "INSERT INTO instances (study_id, series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size,
-                 object_id, key_version, sealed_key, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (study_id, sop_uid) DO NOTHING",
-        )
-        .bind(study.to_string())
-        .bind(&entry.series_uid)
-        .bind(&entry.sop_uid)
-        .bind(&entry.sop_class)
-        .bind(entry.instance_number)
-        .bind(entry.frames)
-        .bind(&entry.transfer_syntax)
-        .bind(entry.size)
-        .bind(&request.object_id)
-        .bind(i64::from(request.key.version))
-        .bind(&request.key.sealed)
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if inserted == 0 {
-        let row = sqlx::query(
-            "SELECT object_id, key_version, sealed_key FROM instances WHERE study_id = $1 AND sop_uid = $2",
-        )
-        .bind(study.to_string())
-        .bind(&entry.sop_uid)
-        .fetch_one(&mut **tx)
-        .await?;
-        return Ok(Indexed::Existing {
-            study,
-            object_id: row.try_get("object_id")?,
-            key: sealed_key(&row)?,
-        });
-    }
-    let series_count: i64 = sqlx::query(
-            "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
-             VALUES ($1, $2, $3, $4, $5, $6, 1)
-             ON CONFLICT (study_id, series_uid) DO UPDATE SET instance_count = series.instance_count + 1
-             RETURNING instance_count",
-        )
-        .bind(study.to_string())
-        .bind(&entry.series_uid)
-        .bind(&entry.modality)
-        .bind(entry.series_number)
-        .bind(&entry.series_description)
-        .bind(&entry.body_part)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("instance_count")?;
-    let series_new = u64::from(series_count == 1);
-    let mut modalities: Vec<String> = existing
-        .as_ref()
-        .map(|r| r.try_get::<String, _>("modalities"))
-        .transpose()?
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if let Some(m) = &entry.modality
-        && !modalities.contains(m)
-    {
-        modalities.push(m.clone());
-    }
-    sqlx::query(
-            "UPDATE studies SET instance_count = instance_count + 1, series_count = series_count + $1, modalities = $2,
-                 burned_in_risk = CASE WHEN $3 = 1 THEN 1 ELSE burned_in_risk END, updated_at = $4
-             WHERE id = $5",
-        )
-        .bind(series_new as i64)
-        .bind(modalities.join(","))
-        .bind(i64::from(entry.burned_in_risk))
-        .bind(now.millis())
-        .bind(study.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(Indexed::New { study })
 }

@@ -635,11 +635,14 @@ async fn instances_indexed_together_commit_together_and_resends_are_found(
         r.org_id = org.id;
         r
     };
-    // One batch: two new instances in two series, then a resend of the first.
+    // One batch: two new instances in two series, a resend of the first, and two instances
+    // of one series of another study.
     let batch = [
         with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.1")),
         with_org(instance("1.2.3", "1.2.3.2", "1.2.3.2.1")),
         with_org(instance("1.2.3", "1.2.3.1", "1.2.3.1.1")),
+        with_org(instance("7.8.9", "7.8.9.1", "7.8.9.1.1")),
+        with_org(instance("7.8.9", "7.8.9.1", "7.8.9.1.2")),
     ];
     let indexed = store.index_instances(&batch).await.unwrap();
     let Indexed::New { study } = indexed[0].clone() else {
@@ -657,6 +660,16 @@ async fn instances_indexed_together_commit_together_and_resends_are_found(
     );
     let found = store.study(study).await.unwrap();
     assert_eq!((found.series_count, found.instance_count), (2, 2));
+    let Indexed::New { study: other } = indexed[3].clone() else {
+        panic!("{indexed:?}")
+    };
+    assert_ne!(other, study);
+    assert_eq!(indexed[4], Indexed::New { study: other });
+    let found = store.study(other).await.unwrap();
+    assert_eq!((found.series_count, found.instance_count), (1, 2));
+    let series = store.series_of(other).await.unwrap();
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].instance_count, 2);
 
     // An instance whose bytes could not be stored is taken back, with its series; an object
     // that is not the instance's changes nothing.

@@ -1,17 +1,18 @@
-//! Small sealed objects appended into segment files written with zeros beforehand, so storing
-//! one costs a single data flush (`fdatasync` of already allocated blocks) instead of creating,
-//! flushing and renaming a file and flushing its folder (three journal commits).
+//! Small sealed objects appended into segment files, so storing one costs a single `pwrite`
+//! and `fdatasync` (which also commits the file's new length) instead of creating, flushing
+//! and renaming a file and flushing its folder.
 //!
 //! An object's place is part of its id (`stem@segment.offset.length`), reserved before its bytes
 //! are sealed, so its record can be written while its bytes are. Places are 4 KiB aligned, so
 //! deleting an object punches a hole that frees exactly its blocks; a segment that holds no
-//! block any more is removed. A spare segment is prepared in the background; when none is ready
-//! the caller stores a file instead. Segments in use are locked (shared), so another process
-//! opening the same folder (the admin command line) never tidies them.
+//! block any more is removed. Blocks are allocated as objects are written, never beforehand:
+//! every byte the disk takes is an object's. A spare segment is created in the background; when
+//! none is ready the caller stores a file instead. Segments in use are locked (shared), so
+//! another process opening the same folder (the admin command line) never tidies them.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -19,13 +20,11 @@ use super::BlobError;
 
 /// Places start on this boundary (a file system block).
 const ALIGN: u64 = 4096;
-/// The first segment of a run; each following one is twice as large, up to [`LARGEST`].
-const FIRST: u64 = 4 << 20;
-/// The largest segment.
-const LARGEST: u64 = 64 << 20;
+/// The bytes of places a segment hands out before the next one takes over.
+const SEGMENT: u64 = 64 << 20;
 /// Sealed objects larger than this are stored as files.
 pub const MAX_OBJECT: u64 = 8 << 20;
-/// Zeros written per call while preparing a segment.
+/// Zeros written per call where a file system cannot punch holes.
 const ZEROS: usize = 1 << 20;
 
 /// Where one object lives: its segment, offset and sealed length.
@@ -67,7 +66,7 @@ impl Place {
 struct Open {
     number: u64,
     /// Held open for its shared lock, which keeps other processes from tidying it.
-    file: File,
+    _lock: File,
     size: u64,
     next: u64,
 }
@@ -78,7 +77,6 @@ struct State {
     spare: Option<Open>,
     preparing: bool,
     next_number: u64,
-    prepared: u32,
 }
 
 /// The segment files of one local store.
@@ -97,7 +95,7 @@ fn aligned(len: u64) -> u64 {
 
 impl Segments {
     /// The segments in `dir` (created if missing). The last two segments, which a previous run
-    /// may have left partly unused, lose their unused zeros (or go, if they hold nothing).
+    /// may have left unused, go if they hold nothing.
     pub fn open(dir: &Path) -> Result<Arc<Segments>, BlobError> {
         fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let mut numbers: Vec<u64> = fs::read_dir(dir)
@@ -133,7 +131,7 @@ impl Segments {
     }
 
     /// Reserves a place for `len` sealed bytes, or None when the object is too large or no
-    /// prepared segment has room yet (one is then prepared in the background).
+    /// segment has room yet (one is then created in the background).
     pub fn reserve(self: &Arc<Self>, len: u64) -> Option<Place> {
         if len > MAX_OBJECT {
             return None;
@@ -153,9 +151,7 @@ impl Segments {
             }
             match state.spare.take() {
                 Some(spare) if len <= spare.size => {
-                    if let Some(full) = state.active.replace(spare) {
-                        self.close(full);
-                    }
+                    state.active = Some(spare);
                     self.prepare_spare(&mut state);
                 }
                 // Larger than the spare: this one goes to a file, the segments stay.
@@ -171,7 +167,7 @@ impl Segments {
         }
     }
 
-    /// Starts preparing the next spare segment unless one is ready or under way.
+    /// Starts creating the next spare segment unless one is ready or under way.
     fn prepare_spare(self: &Arc<Self>, state: &mut State) {
         if state.spare.is_some() || state.preparing {
             return;
@@ -179,11 +175,10 @@ impl Segments {
         state.preparing = true;
         let number = state.next_number;
         state.next_number += 1;
-        let size = (FIRST << state.prepared.min(8)).min(LARGEST);
-        state.prepared += 1;
+        let size = SEGMENT;
         let segments = self.clone();
         std::thread::spawn(move || {
-            let prepared = segments.write_zeros(number, size);
+            let prepared = segments.create(number);
             let Ok(mut state) = segments.state.lock() else {
                 return;
             };
@@ -192,21 +187,21 @@ impl Segments {
                 Ok(file) => {
                     state.spare = Some(Open {
                         number,
-                        file,
+                        _lock: file,
                         size,
                         next: 0,
                     })
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "could not prepare a segment; objects go to files");
+                    tracing::warn!(%error, "could not create a segment; objects go to files");
                     let _ = fs::remove_file(segments.path(number));
                 }
             }
         });
     }
 
-    /// Creates segment `number` of `size` zeros, durable with its folder entry, locked shared.
-    fn write_zeros(&self, number: u64, size: u64) -> Result<File, BlobError> {
+    /// Creates segment `number`, empty, durable with its folder entry, locked shared.
+    fn create(&self, number: u64) -> Result<File, BlobError> {
         fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
         let path = self.path(number);
         let file = OpenOptions::new()
@@ -216,35 +211,14 @@ impl Segments {
             .open(&path)
             .map_err(|e| io(&path, e))?;
         file.lock_shared().map_err(|e| io(&path, e))?;
-        // Written around the page cache when the file system allows it: no CPU spent copying
-        // zeros, no dirty pages competing with the objects' flushes.
-        let direct = OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_DIRECT)
-            .open(&path)
-            .and_then(|direct| write_zeros_at(&direct, 0, size));
-        if direct.is_err() {
-            write_zeros_at(&file, 0, size).map_err(|e| io(&path, e))?;
-        }
-        file.sync_all().map_err(|e| io(&path, e))?;
         File::open(&self.dir)
             .and_then(|dir| dir.sync_all())
             .map_err(|e| io(&self.dir, e))?;
         Ok(file)
     }
 
-    /// A full segment: its unused zeros are freed in the background.
-    fn close(&self, closed: Open) {
-        let path = self.path(closed.number);
-        std::thread::spawn(move || {
-            if closed.next < closed.size {
-                let _ = punch(&closed.file, closed.next, closed.size - closed.next);
-            }
-            tracing::debug!(segment = %path.display(), "segment full");
-        });
-    }
-
-    /// Writes the sealed bytes of the object at `place` and flushes them to disk.
+    /// Writes the sealed bytes of the object at `place` and flushes them (and the segment's
+    /// length) to disk.
     pub fn write(&self, place: Place, sealed: &[u8]) -> Result<(), BlobError> {
         if sealed.len() as u64 != place.len {
             return Err(BlobError::Io("sealed length differs from its place".into()));
@@ -311,45 +285,19 @@ impl Segments {
             .any(|open| open.number == number)
     }
 
-    /// Frees a segment's trailing zeros, or removes it when it holds nothing; skipped while
-    /// another process uses it.
+    /// Removes a segment that holds nothing; skipped while another process uses it.
     fn tidy(&self, number: u64) -> Result<(), BlobError> {
         let path = self.path(number);
         let file = OpenOptions::new()
-            .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| io(&path, e))?;
-        if file.try_lock().is_err() {
-            return Ok(());
-        }
-        let size = file.metadata().map_err(|e| io(&path, e))?.len();
-        let used = last_nonzero_end(&file, size).map_err(|e| io(&path, e))?;
-        if used == 0 {
-            return fs::remove_file(&path).map_err(|e| io(&path, e));
-        }
-        let used = aligned(used);
-        if used < size {
-            punch(&file, used, size - used).map_err(|e| io(&path, e))?;
+        let empty = file.metadata().map_err(|e| io(&path, e))?.blocks() == 0;
+        if empty && file.try_lock().is_ok() {
+            fs::remove_file(&path).map_err(|e| io(&path, e))?;
         }
         Ok(())
     }
-}
-
-/// Where the last non-zero byte of the file's first `size` bytes ends (0: all zeros).
-fn last_nonzero_end(file: &File, size: u64) -> std::io::Result<u64> {
-    let mut buffer = vec![0u8; ZEROS];
-    let mut end = size;
-    while end > 0 {
-        let start = end.saturating_sub(ZEROS as u64);
-        let piece = &mut buffer[..(end - start) as usize];
-        file.read_exact_at(piece, start)?;
-        if let Some(at) = piece.iter().rposition(|&b| b != 0) {
-            return Ok(start + at as u64 + 1);
-        }
-        end = start;
-    }
-    Ok(0)
 }
 
 /// Deallocates `len` bytes at `offset` (they read as zeros afterwards), keeping the size.
@@ -379,11 +327,9 @@ fn punch(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
     write_zeros_at(file, offset as u64, len as u64)
 }
 
-/// Writes `len` zeros at `offset`, from a block-aligned buffer (as `O_DIRECT` needs).
+/// Writes `len` zeros at `offset`.
 fn write_zeros_at(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
-    let buffer = vec![0u8; ZEROS + ALIGN as usize];
-    let start = buffer.as_ptr().align_offset(ALIGN as usize);
-    let zeros = &buffer[start..start + ZEROS];
+    let zeros = vec![0u8; ZEROS];
     let (mut at, end) = (offset, offset + len);
     while at < end {
         let take = (end - at).min(ZEROS as u64) as usize;
@@ -404,7 +350,7 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        panic!("no segment was prepared");
+        panic!("no segment was created");
     }
 
     #[test]
@@ -447,13 +393,13 @@ mod tests {
     }
 
     #[test]
-    fn a_new_run_frees_unused_zeros_and_removes_empty_segments() {
+    fn a_new_run_removes_empty_segments_and_only_written_blocks_are_allocated() {
         let dir = tempfile::tempdir().unwrap();
         let (used, path) = {
             let segments = Segments::open(dir.path()).unwrap();
             let place = ready(&segments, 100);
             segments.write(place, &[3u8; 100]).unwrap();
-            // Wait for the spare prepared behind the first segment.
+            // Wait for the spare created behind the first segment.
             for _ in 0..500 {
                 if segments.state.lock().unwrap().spare.is_some() {
                     break;

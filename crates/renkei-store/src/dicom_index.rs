@@ -7,12 +7,12 @@ use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
 use renkei_core::dicom::IndexedInstance;
 use renkei_core::stats::Metric;
-use sqlx::Row;
+use sqlx::{AnyConnection, Connection, Row};
 
 use crate::blobs::WrappedKey;
 use crate::dicom::sealed_key;
 use crate::rows::uuid;
-use crate::{Store, StoreError, Tx};
+use crate::{Backend, Store, StoreError};
 
 /// One instance to index: its facts and its encrypted object.
 #[derive(Debug, Clone)]
@@ -63,10 +63,68 @@ impl Store {
         tx.commit().await?;
         Ok(indexed)
     }
+
+    /// Indexes instances as [`Store::index_instances`] does, but on an SQLite file leaves the
+    /// commit in the write-ahead log without flushing it: durable only after a following
+    /// [`Store::flush_log`]. So the next batch can be indexed while this one is flushed, and
+    /// one flush serves every batch committed before it.
+    pub async fn index_instances_unflushed(
+        &self,
+        requests: &[IndexRequest],
+    ) -> Result<Vec<Indexed>, StoreError> {
+        if self.backend != Backend::Sqlite || self.log.is_none() {
+            return self.index_instances(requests).await;
+        }
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await?;
+        let indexed = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let indexed = index_batch(&mut tx, requests).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(indexed)
+        }
+        .await;
+        // Every other writer on this connection flushes its commits again; a connection that
+        // cannot be put back so is closed, not reused.
+        let restored = sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await;
+        if restored.is_err() {
+            conn.close_on_drop();
+        }
+        indexed
+    }
+
+    /// Flushes the SQLite write-ahead log to disk, making every commit before this call
+    /// durable (those of [`Store::index_instances_unflushed`] too); nothing to do on PostgreSQL
+    /// or in memory.
+    pub async fn flush_log(&self) -> Result<(), StoreError> {
+        let Some(log) = self.log.clone() else {
+            return Ok(());
+        };
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        tokio::task::spawn_blocking(move || match std::fs::File::open(log.as_path()) {
+            Ok(file) => file.sync_data(),
+            // No log: every commit is in the database file, flushed by its checkpoint.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|flushed| flushed)
+        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))
+    }
 }
 
 /// Indexes `requests` inside `tx`; one answer per request, in order.
-async fn index_batch(tx: &mut Tx, requests: &[IndexRequest]) -> Result<Vec<Indexed>, StoreError> {
+async fn index_batch(
+    conn: &mut AnyConnection,
+    requests: &[IndexRequest],
+) -> Result<Vec<Indexed>, StoreError> {
     let now = Timestamp::now();
     let mut studies: Vec<StudyChange> = Vec::new();
     let mut study_keys: HashMap<(Uuid, &str), usize> = HashMap::new();
@@ -76,7 +134,7 @@ async fn index_batch(tx: &mut Tx, requests: &[IndexRequest]) -> Result<Vec<Index
         let at = match study_keys.get(&key) {
             Some(&at) => at,
             None => {
-                studies.push(study_for(tx, request, now).await?);
+                studies.push(study_for(conn, request, now).await?);
                 study_keys.insert(key, studies.len() - 1);
                 studies.len() - 1
             }
@@ -84,14 +142,14 @@ async fn index_batch(tx: &mut Tx, requests: &[IndexRequest]) -> Result<Vec<Index
         study_of.push(at);
     }
 
-    let mut inserted = insert_instances(tx, requests, &study_of, &studies, now).await?;
+    let mut inserted = insert_instances(conn, requests, &study_of, &studies, now).await?;
     let mut indexed = Vec::with_capacity(requests.len());
     let mut new_in_series: Vec<((usize, &str), &IndexedInstance, i64)> = Vec::new();
     for (request, &at) in requests.iter().zip(&study_of) {
         let study = &mut studies[at];
         let entry = &request.entry;
         if !inserted.remove(&(study.id.to_string(), entry.sop_uid.clone())) {
-            indexed.push(existing_instance(tx, study.id, &entry.sop_uid).await?);
+            indexed.push(existing_instance(conn, study.id, &entry.sop_uid).await?);
             continue;
         }
         study.instances += 1;
@@ -109,19 +167,19 @@ async fn index_batch(tx: &mut Tx, requests: &[IndexRequest]) -> Result<Vec<Index
         indexed.push(Indexed::New { study: study.id });
     }
     for ((at, _), first, count) in new_in_series {
-        if add_to_series(tx, studies[at].id, first, count).await? {
+        if add_to_series(conn, studies[at].id, first, count).await? {
             studies[at].series += 1;
         }
     }
     for study in studies.iter().filter(|s| s.instances > 0) {
-        update_study(tx, study, now).await?;
+        update_study(conn, study, now).await?;
     }
     Ok(indexed)
 }
 
 /// The study of `request`, made (and counted) if it is new.
 async fn study_for(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     request: &IndexRequest,
     now: Timestamp,
 ) -> Result<StudyChange, StoreError> {
@@ -130,7 +188,7 @@ async fn study_for(
         sqlx::query("SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2")
             .bind(request.org_id.to_string())
             .bind(&entry.study_uid)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?;
     let change = |id, modalities: &str| StudyChange {
         id,
@@ -161,16 +219,16 @@ async fn study_for(
     .bind(&entry.study_description)
     .bind(now.millis())
     .bind(request.expires_at.millis())
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
-    Store::count_in(tx, request.org_id, Metric::Studies, None, 1).await?;
+    Store::count_in(conn, request.org_id, Metric::Studies, None, 1).await?;
     Ok(change(id, ""))
 }
 
 /// Inserts every instance not indexed yet in one statement; returns the (study, SOP Instance
 /// UID) pairs inserted. A resend is the primary key already taken: it is left as it is.
 async fn insert_instances(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     requests: &[IndexRequest],
     study_of: &[usize],
     studies: &[StudyChange],
@@ -211,7 +269,7 @@ async fn insert_instances(
             .bind(now.millis());
     }
     query
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|row| Ok((row.try_get("study_id")?, row.try_get("sop_uid")?)))
@@ -219,13 +277,17 @@ async fn insert_instances(
 }
 
 /// An instance already indexed: its object of record and sealed key.
-async fn existing_instance(tx: &mut Tx, study: Uuid, sop_uid: &str) -> Result<Indexed, StoreError> {
+async fn existing_instance(
+    conn: &mut AnyConnection,
+    study: Uuid,
+    sop_uid: &str,
+) -> Result<Indexed, StoreError> {
     let row = sqlx::query(
         "SELECT object_id, key_version, sealed_key FROM instances WHERE study_id = $1 AND sop_uid = $2",
     )
     .bind(study.to_string())
     .bind(sop_uid)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Indexed::Existing {
         study,
@@ -237,7 +299,7 @@ async fn existing_instance(tx: &mut Tx, study: Uuid, sop_uid: &str) -> Result<In
 /// Adds `count` new instances to the series of `first` (made from `first` if new); true if
 /// the series is new.
 async fn add_to_series(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     study: Uuid,
     first: &IndexedInstance,
     count: i64,
@@ -255,14 +317,18 @@ async fn add_to_series(
     .bind(&first.series_description)
     .bind(&first.body_part)
     .bind(count)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?
     .try_get("instance_count")?;
     Ok(total == count)
 }
 
 /// Adds what the batch brought to a study's counts, modalities and burned-in flag.
-async fn update_study(tx: &mut Tx, study: &StudyChange, now: Timestamp) -> Result<(), StoreError> {
+async fn update_study(
+    conn: &mut AnyConnection,
+    study: &StudyChange,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE studies SET instance_count = instance_count + $1, series_count = series_count + $2, modalities = $3,
              burned_in_risk = CASE WHEN $4 = 1 THEN 1 ELSE burned_in_risk END, updated_at = $5
@@ -274,7 +340,103 @@ async fn update_study(tx: &mut Tx, study: &StudyChange, now: Timestamp) -> Resul
     .bind(i64::from(study.burned_in_risk))
     .bind(now.millis())
     .bind(study.id.to_string())
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use renkei_core::audit::AuditEvent;
+    use renkei_core::org::NewOrganization;
+
+    use super::*;
+
+    fn request(org_id: Uuid, sop: &str) -> IndexRequest {
+        IndexRequest {
+            org_id,
+            entry: IndexedInstance {
+                study_uid: "1.2.3".into(),
+                series_uid: "1.2.3.1".into(),
+                sop_uid: sop.into(),
+                sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
+                transfer_syntax: "1.2.840.10008.1.2.1".into(),
+                patient_tail: "5678".into(),
+                study_date: None,
+                modality: Some("CT".into()),
+                body_part: None,
+                study_description: None,
+                series_description: None,
+                series_number: Some(1),
+                instance_number: Some(1),
+                frames: 1,
+                burned_in_risk: false,
+                size: 10,
+            },
+            object_id: format!("dicom-{sop}"),
+            key: WrappedKey {
+                version: 1,
+                sealed: "sealed".into(),
+            },
+            expires_at: Timestamp::now().plus_secs(3600),
+        }
+    }
+
+    #[tokio::test]
+    async fn unflushed_batches_leave_every_connection_flushing_and_are_there_after_the_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open_sqlite(&path).await.unwrap();
+        let org = NewOrganization {
+            name: "Hospital".into(),
+            slug: Some("imaging".into()),
+            kind: None,
+        }
+        .build(Timestamp::now())
+        .unwrap();
+        let event = AuditEvent::new("org.create", None, None, "test", None);
+        store.insert_org(&org, &event).await.unwrap();
+
+        let batch = [request(org.id, "1.2.3.1.1"), request(org.id, "1.2.3.1.2")];
+        let indexed = store.index_instances_unflushed(&batch).await.unwrap();
+        let Indexed::New { study } = indexed[0] else {
+            panic!("{indexed:?}")
+        };
+        store.flush_log().await.unwrap();
+        let again = store.index_instances_unflushed(&batch[..1]).await.unwrap();
+        assert!(matches!(again[0], Indexed::Existing { .. }), "{again:?}");
+
+        // The connection the batches ran on went back to flushing every commit.
+        let idle = store.pool.num_idle();
+        assert!(idle >= 1);
+        let mut connections = Vec::new();
+        for _ in 0..idle {
+            connections.push(store.pool.acquire().await.unwrap());
+        }
+        for conn in &mut connections {
+            let level: i64 = sqlx::query("PRAGMA synchronous")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap();
+            assert_eq!(level, 2, "FULL");
+        }
+        drop(connections);
+
+        // Another process opening the database sees what was flushed.
+        let other = Store::open_sqlite(&path).await.unwrap();
+        let found = other.study(study).await.unwrap();
+        assert_eq!((found.series_count, found.instance_count), (1, 2));
+    }
+
+    #[test]
+    fn only_an_sqlite_file_has_a_log() {
+        assert_eq!(
+            crate::sqlite_log("sqlite:///var/renkei/renkei.db?mode=rwc"),
+            Some("/var/renkei/renkei.db-wal".into())
+        );
+        assert_eq!(crate::sqlite_log("sqlite::memory:"), None);
+        assert_eq!(crate::sqlite_log("postgres://h/db"), None);
+    }
 }

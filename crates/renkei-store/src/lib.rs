@@ -60,9 +60,20 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database's write-ahead log file, when the database is a file.
+    log: Option<std::sync::Arc<std::path::PathBuf>>,
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The write-ahead log of the SQLite database file named by `url` (none in memory).
+fn sqlite_log(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    (!path.is_empty() && !path.starts_with(':')).then(|| format!("{path}-wal").into())
+}
 
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
@@ -104,7 +115,11 @@ impl Store {
             }
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            log: sqlite_log(url).map(std::sync::Arc::new),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }

@@ -46,7 +46,7 @@ impl Store {
 
     /// Adds `n` to today's (statistics day) `metric` of `org_id` (and `department`) as part of `tx`.
     pub(crate) async fn count_in(
-        tx: &mut Tx,
+        tx: &mut sqlx::AnyConnection,
         org_id: Uuid,
         metric: Metric,
         department: Option<Uuid>,
@@ -62,7 +62,7 @@ impl Store {
             .bind(metric.as_str())
             .bind(department.map(|d| d.to_string()).unwrap_or_default())
             .bind(n)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         Ok(())
     }

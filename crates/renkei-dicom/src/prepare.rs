@@ -59,8 +59,8 @@ pub struct Prepared {
 }
 
 fn text(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<String> {
-    obj.element(tag)
-        .ok()
+    // `get`, not `element`: a missing attribute is no error (whose backtrace would be captured).
+    obj.get(tag)
         .and_then(|e| e.to_str().ok())
         .map(|s| s.trim_end_matches(['\0', ' ']).trim().to_owned())
         .filter(|s| !s.is_empty())
@@ -135,7 +135,7 @@ fn native_pixels_as_bytes(obj: &mut DefaultDicomObject) {
     if !little_endian {
         return;
     }
-    let Ok(element) = obj.element(tags::PIXEL_DATA) else {
+    let Some(element) = obj.get(tags::PIXEL_DATA) else {
         return;
     };
     let (vr, bytes) = match element.value() {

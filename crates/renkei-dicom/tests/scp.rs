@@ -438,7 +438,7 @@ async fn raw_association(scp: &Scp) -> TcpStream {
         ],
     );
     stream.write_all(&encode(&request)).await.expect("sends");
-    match pdu::read(&mut stream, 1 << 20, TIMEOUT).await {
+    match pdu::timed(TIMEOUT, pdu::read(&mut stream, 1 << 20)).await {
         Ok(Pdu::AssociationAC(_)) => stream,
         other => panic!("expected A-ASSOCIATE-AC, got {other:?}"),
     }
@@ -493,7 +493,7 @@ fn pdata(context: u8, value_type: PDataValueType, is_last: bool, data: &[u8]) ->
 async fn read_status(stream: &mut TcpStream) -> u16 {
     let mut command = Vec::new();
     loop {
-        match pdu::read(stream, 1 << 20, TIMEOUT).await {
+        match pdu::timed(TIMEOUT, pdu::read(stream, 1 << 20)).await {
             Ok(Pdu::PData { data }) => {
                 for pdv in data {
                     command.extend(pdv.data);
@@ -527,7 +527,7 @@ async fn release(mut stream: TcpStream) {
         .await
         .expect("sends A-RELEASE-RQ");
     assert!(matches!(
-        pdu::read(&mut stream, 1 << 20, TIMEOUT).await,
+        pdu::timed(TIMEOUT, pdu::read(&mut stream, 1 << 20)).await,
         Ok(Pdu::ReleaseRP)
     ));
 }
@@ -991,7 +991,7 @@ async fn shutdown_aborts_idle_associations_after_the_grace_period() {
     let started = Instant::now();
     scp.shutdown().await;
     assert!(started.elapsed() < Duration::from_secs(10));
-    match pdu::read(&mut idle, 1 << 20, TIMEOUT).await {
+    match pdu::timed(TIMEOUT, pdu::read(&mut idle, 1 << 20)).await {
         Ok(Pdu::AbortRQ { .. }) | Err(_) => {}
         other => panic!("expected an abort, got {other:?}"),
     }

@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Connection, Row};
 use crate::blobs::WrappedKey;
 use crate::dicom::sealed_key;
 use crate::rows::uuid;
-use crate::{Backend, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// One instance to index: its facts and its encrypted object.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ impl Store {
         &self,
         requests: &[IndexRequest],
     ) -> Result<Vec<Indexed>, StoreError> {
-        if self.backend != Backend::Sqlite || self.log.is_none() {
+        if self.log.is_none() {
             return self.index_instances(requests).await;
         }
         let mut conn = self.pool.acquire().await?;
@@ -104,9 +104,6 @@ impl Store {
         let Some(log) = self.log.clone() else {
             return Ok(());
         };
-        if self.backend != Backend::Sqlite {
-            return Ok(());
-        }
         tokio::task::spawn_blocking(move || match std::fs::File::open(log.as_path()) {
             Ok(file) => file.sync_data(),
             // No log: every commit is in the database file, flushed by its checkpoint.
@@ -387,6 +384,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let store = Store::open_sqlite(&path).await.unwrap();
+        assert!(store.log.is_some(), "the log of a database file is found");
         let org = NewOrganization {
             name: "Hospital".into(),
             slug: Some("imaging".into()),

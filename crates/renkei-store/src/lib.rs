@@ -30,7 +30,8 @@ mod usage;
 mod user_admin;
 mod users;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -61,13 +62,13 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     /// The SQLite database's write-ahead log file, when the database is a file.
-    log: Option<std::sync::Arc<std::path::PathBuf>>,
+    log: Option<Arc<PathBuf>>,
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// The write-ahead log of the SQLite database file named by `url` (none in memory).
-fn sqlite_log(url: &str) -> Option<std::path::PathBuf> {
+fn sqlite_log(url: &str) -> Option<PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -115,12 +116,15 @@ impl Store {
             }
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
-        let store = Store {
+        let mut store = Store {
             pool,
             backend,
-            log: sqlite_log(url).map(std::sync::Arc::new),
+            log: None,
         };
         migrate::run(&store).await?;
+        // Only a log seen where it was looked for is flushed by name; otherwise every commit
+        // flushes itself (see `Store::index_instances_unflushed`).
+        store.log = sqlite_log(url).filter(|log| log.exists()).map(Arc::new);
         Ok(store)
     }
 

@@ -106,7 +106,7 @@ pub(crate) async fn read_request(
     let pdu = tokio::select! {
         biased;
         () = stopped(stop) => return Err(ScpError::Shutdown),
-        pdu = pdu::read(stream, pdu::MAX_CONTROL_PDU_LENGTH, timeout) => pdu?,
+        pdu = pdu::timed(timeout, pdu::read(stream, pdu::MAX_CONTROL_PDU_LENGTH)) => pdu?,
     };
     match pdu {
         Pdu::AssociationRQ(request) => Ok(request),
@@ -242,12 +242,14 @@ impl Association {
             let header = tokio::select! {
                 biased;
                 () = stopped(self.stop.clone()) => return Err(ScpError::Shutdown),
-                header = pdu::read_header(&mut self.stream, config.max_pdu_length, config.read_timeout) => header?,
+                header = pdu::timed(config.read_timeout, pdu::read_header(&mut self.stream, config.max_pdu_length)) => header?,
             };
             if header.is_pdata() {
                 let mut left = header.length;
                 while left > 0 {
-                    let item = pdu::read_item(&mut self.stream, left, config.read_timeout).await?;
+                    let item =
+                        pdu::timed(config.read_timeout, pdu::read_item(&mut self.stream, left))
+                            .await?;
                     left -= item.size();
                     if let Some(complete) = self.take_fragment(&mut message, item).await? {
                         self.dispatch(complete).await?;
@@ -255,7 +257,12 @@ impl Association {
                 }
                 continue;
             }
-            match pdu::read_body(&mut self.stream, header, config.read_timeout).await? {
+            match pdu::timed(
+                config.read_timeout,
+                pdu::read_body(&mut self.stream, header),
+            )
+            .await?
+            {
                 Pdu::ReleaseRQ => {
                     if message.is_some() {
                         tracing::warn!(
@@ -306,11 +313,10 @@ impl Association {
                 if message.command_bytes.len() + length > MAX_COMMAND_LENGTH {
                     return Err(ScpError::Protocol("command set too long"));
                 }
-                pdu::read_into(
-                    &mut self.stream,
-                    &mut message.command_bytes,
-                    length,
+                let command_bytes = &mut message.command_bytes;
+                pdu::timed(
                     timeout,
+                    pdu::read_into(&mut self.stream, command_bytes, length),
                 )
                 .await?;
                 if !item.is_last {
@@ -355,9 +361,9 @@ impl Association {
                 }
                 match &mut message.data {
                     Data::Collect { file, .. } => {
-                        pdu::read_into(&mut self.stream, file, length, timeout).await?
+                        pdu::timed(timeout, pdu::read_into(&mut self.stream, file, length)).await?
                     }
-                    _ => pdu::skip(&mut self.stream, length, timeout).await?,
+                    _ => pdu::timed(timeout, pdu::skip(&mut self.stream, length)).await?,
                 }
                 if item.is_last {
                     Ok(slot.take())

@@ -19,25 +19,26 @@ const P_DATA_TF: u8 = 0x04;
 /// A PDV item's length (4 bytes), presentation context id and message control header.
 const ITEM_HEADER: u32 = 6;
 
-/// Reads the next PDU. P-DATA-TF may be up to `max_pdu_length` bytes long, other PDUs up to
-/// [`MAX_CONTROL_PDU_LENGTH`]; anything longer is refused before its body is read.
-pub async fn read<S>(
-    stream: &mut S,
-    max_pdu_length: u32,
+/// Runs one read of the PDU layer under `timeout` (a peer that stops sending is
+/// [`ScpError::Timeout`]).
+pub async fn timed<T>(
     timeout: Duration,
-) -> Result<Pdu, ScpError>
-where
-    S: AsyncRead + Unpin,
-{
-    timed(timeout, read_untimed(stream, max_pdu_length)).await
+    work: impl std::future::Future<Output = Result<T, ScpError>>,
+) -> Result<T, ScpError> {
+    match tokio::time::timeout(timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(ScpError::Timeout),
+    }
 }
 
-async fn read_untimed<S>(stream: &mut S, max_pdu_length: u32) -> Result<Pdu, ScpError>
+/// Reads the next PDU. P-DATA-TF may be up to `max_pdu_length` bytes long, other PDUs up to
+/// [`MAX_CONTROL_PDU_LENGTH`]; anything longer is refused before its body is read.
+pub async fn read<S>(stream: &mut S, max_pdu_length: u32) -> Result<Pdu, ScpError>
 where
     S: AsyncRead + Unpin,
 {
-    let header = read_header_untimed(stream, max_pdu_length).await?;
-    read_body_untimed(stream, header).await
+    let header = read_header(stream, max_pdu_length).await?;
+    read_body(stream, header).await
 }
 
 /// The 6-byte header every PDU starts with, its length checked against its limit.
@@ -58,18 +59,7 @@ impl Header {
 
 /// Reads the next PDU's header. P-DATA-TF may be up to `max_pdu_length` bytes long, other PDUs
 /// up to [`MAX_CONTROL_PDU_LENGTH`]; anything longer is refused before its body is read.
-pub async fn read_header<S>(
-    stream: &mut S,
-    max_pdu_length: u32,
-    timeout: Duration,
-) -> Result<Header, ScpError>
-where
-    S: AsyncRead + Unpin,
-{
-    timed(timeout, read_header_untimed(stream, max_pdu_length)).await
-}
-
-async fn read_header_untimed<S>(stream: &mut S, max_pdu_length: u32) -> Result<Header, ScpError>
+pub async fn read_header<S>(stream: &mut S, max_pdu_length: u32) -> Result<Header, ScpError>
 where
     S: AsyncRead + Unpin,
 {
@@ -97,24 +87,13 @@ where
 }
 
 /// Reads the body of a PDU whose header was read, and decodes the whole PDU.
-pub async fn read_body<S>(
-    stream: &mut S,
-    header: Header,
-    timeout: Duration,
-) -> Result<Pdu, ScpError>
-where
-    S: AsyncRead + Unpin,
-{
-    timed(timeout, read_body_untimed(stream, header)).await
-}
-
-async fn read_body_untimed<S>(stream: &mut S, header: Header) -> Result<Pdu, ScpError>
+pub async fn read_body<S>(stream: &mut S, header: Header) -> Result<Pdu, ScpError>
 where
     S: AsyncRead + Unpin,
 {
     let mut whole = Vec::with_capacity(header.bytes.len() + header.length as usize);
     whole.extend_from_slice(&header.bytes);
-    read_into_untimed(stream, &mut whole, header.length as usize).await?;
+    read_into(stream, &mut whole, header.length as usize).await?;
     decode(&whole, header.limit)
 }
 
@@ -130,7 +109,7 @@ pub struct Item {
 
 /// The item header at the start of what is `left` of a P-DATA-TF body; errors for an item
 /// that does not fit in what is left.
-pub async fn read_item<S>(stream: &mut S, left: u32, timeout: Duration) -> Result<Item, ScpError>
+pub async fn read_item<S>(stream: &mut S, left: u32) -> Result<Item, ScpError>
 where
     S: AsyncRead + Unpin,
 {
@@ -138,14 +117,7 @@ where
         return Err(ScpError::MalformedPdu("a PDV item overruns its PDU".into()));
     }
     let mut bytes = [0u8; ITEM_HEADER as usize];
-    timed(timeout, async {
-        stream
-            .read_exact(&mut bytes)
-            .await
-            .map(drop)
-            .map_err(within_pdu)
-    })
-    .await?;
+    stream.read_exact(&mut bytes).await.map_err(within_pdu)?;
     let length = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     // The length counts the context id and the control header.
     if length < 2 || length > left - 4 {
@@ -172,23 +144,7 @@ impl Item {
 }
 
 /// Appends exactly `length` bytes from the stream to `into`, without zero-filling first.
-pub async fn read_into<S>(
-    stream: &mut S,
-    into: &mut Vec<u8>,
-    length: usize,
-    timeout: Duration,
-) -> Result<(), ScpError>
-where
-    S: AsyncRead + Unpin,
-{
-    timed(timeout, read_into_untimed(stream, into, length)).await
-}
-
-async fn read_into_untimed<S>(
-    stream: &mut S,
-    into: &mut Vec<u8>,
-    length: usize,
-) -> Result<(), ScpError>
+pub async fn read_into<S>(stream: &mut S, into: &mut Vec<u8>, length: usize) -> Result<(), ScpError>
 where
     S: AsyncRead + Unpin,
 {
@@ -199,51 +155,36 @@ where
         .await
         .map_err(within_pdu)?;
     if read < length {
-        return Err(ScpError::MalformedPdu(
-            "connection closed within a PDU".into(),
-        ));
+        return Err(cut_off());
     }
     Ok(())
 }
 
 /// Reads and drops `length` bytes.
-pub async fn skip<S>(stream: &mut S, length: usize, timeout: Duration) -> Result<(), ScpError>
+pub async fn skip<S>(stream: &mut S, length: usize) -> Result<(), ScpError>
 where
     S: AsyncRead + Unpin,
 {
-    timed(timeout, async {
-        let skipped = tokio::io::copy(
-            &mut (&mut *stream).take(length as u64),
-            &mut tokio::io::sink(),
-        )
-        .await
-        .map_err(within_pdu)?;
-        if skipped < length as u64 {
-            return Err(ScpError::MalformedPdu(
-                "connection closed within a PDU".into(),
-            ));
-        }
-        Ok(())
-    })
+    let skipped = tokio::io::copy(
+        &mut (&mut *stream).take(length as u64),
+        &mut tokio::io::sink(),
+    )
     .await
+    .map_err(within_pdu)?;
+    if skipped < length as u64 {
+        return Err(cut_off());
+    }
+    Ok(())
+}
+
+fn cut_off() -> ScpError {
+    ScpError::MalformedPdu("connection closed within a PDU".into())
 }
 
 fn within_pdu(error: std::io::Error) -> ScpError {
     match error.kind() {
-        std::io::ErrorKind::UnexpectedEof => {
-            ScpError::MalformedPdu("connection closed within a PDU".into())
-        }
+        std::io::ErrorKind::UnexpectedEof => cut_off(),
         _ => ScpError::Io(error),
-    }
-}
-
-async fn timed<T>(
-    timeout: Duration,
-    work: impl std::future::Future<Output = Result<T, ScpError>>,
-) -> Result<T, ScpError> {
-    match tokio::time::timeout(timeout, work).await {
-        Ok(result) => result,
-        Err(_) => Err(ScpError::Timeout),
     }
 }
 
@@ -333,9 +274,7 @@ mod tests {
     async fn a_pdu_round_trips_through_the_reader() {
         let pdu = command_pdus(1, b"0123456789", 0).remove(0);
         let bytes = encoded(&pdu);
-        let read = read(&mut bytes.as_slice(), 16_384, Duration::from_secs(1))
-            .await
-            .expect("reads");
+        let read = read(&mut bytes.as_slice(), 16_384).await.expect("reads");
         assert_eq!(read, pdu);
     }
 
@@ -343,28 +282,27 @@ mod tests {
     async fn oversized_and_truncated_pdus_are_errors() {
         let pdu = command_pdus(1, &[7u8; 4000], 0).remove(0);
         let bytes = encoded(&pdu);
-        let too_large = read(&mut bytes.as_slice(), 2_000, Duration::from_secs(1)).await;
+        let too_large = read(&mut bytes.as_slice(), 2_000).await;
         assert!(matches!(too_large, Err(ScpError::PduTooLarge { .. })));
-        let truncated = read(&mut &bytes[..100], 16_384, Duration::from_secs(1)).await;
+        let truncated = read(&mut &bytes[..100], 16_384).await;
         assert!(matches!(truncated, Err(ScpError::MalformedPdu(_))));
-        let empty = read(&mut &bytes[..0], 16_384, Duration::from_secs(1)).await;
+        let empty = read(&mut &bytes[..0], 16_384).await;
         assert!(matches!(empty, Err(ScpError::PeerClosed)));
     }
 
     #[tokio::test]
     async fn items_that_overrun_their_pdu_or_are_cut_off_are_errors() {
-        let timeout = Duration::from_secs(1);
         // Length 200 in a PDU with 8 bytes left.
         let item = [0, 0, 0, 200, 1, 0x03, 1, 2];
-        let overrun = read_item(&mut &item[..], 8, timeout).await;
+        let overrun = read_item(&mut &item[..], 8).await;
         assert!(
             matches!(overrun, Err(ScpError::MalformedPdu(_))),
             "{overrun:?}"
         );
-        let too_short = read_item(&mut &item[..], 5, timeout).await;
+        let too_short = read_item(&mut &item[..], 5).await;
         assert!(matches!(too_short, Err(ScpError::MalformedPdu(_))));
         // A last data fragment of 2 bytes.
-        let fits = read_item(&mut &[0, 0, 0, 4, 3, 0x02][..], 8, timeout).await;
+        let fits = read_item(&mut &[0, 0, 0, 4, 3, 0x02][..], 8).await;
         let fits = fits.expect("reads");
         assert_eq!(
             (fits.context_id, fits.is_last, fits.data_length, fits.size()),
@@ -373,14 +311,14 @@ mod tests {
         assert_eq!(fits.value_type, PDataValueType::Data);
         // Data cut off by the peer closing: appended bytes are not taken as the whole.
         let mut into = b"meta".to_vec();
-        let cut = read_into(&mut &[1u8, 2, 3][..], &mut into, 10, timeout).await;
+        let cut = read_into(&mut &[1u8, 2, 3][..], &mut into, 10).await;
         assert!(matches!(cut, Err(ScpError::MalformedPdu(_))));
         let mut into = b"meta".to_vec();
-        read_into(&mut &[1u8, 2, 3, 4][..], &mut into, 3, timeout)
+        read_into(&mut &[1u8, 2, 3, 4][..], &mut into, 3)
             .await
             .expect("reads");
         assert_eq!(into, b"meta\x01\x02\x03");
-        let skipped = skip(&mut &[0u8; 3][..], 10, timeout).await;
+        let skipped = skip(&mut &[0u8; 3][..], 10).await;
         assert!(matches!(skipped, Err(ScpError::MalformedPdu(_))));
     }
 

@@ -98,7 +98,20 @@ pub async fn run(socket: WebSocket, state: AppState, cookie_token: Option<String
             reason: Utf8Bytes::from_static(reason),
         })))
         .await;
+    // Read on until the client answers the close (or a short while passes): a socket dropped
+    // with unread bytes (a flood) is reset, and the client would lose the close and its reason.
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, WsMessage::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
+
+/// How long a closed session waits for the client's answer to its close.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn next_text(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,

@@ -1,11 +1,12 @@
 //! Group commit of the DICOM index: instances that arrive together on several associations are
-//! indexed in one transaction, and transactions committed together share one flush of the
-//! database log; each sender is answered only after the flush that made its instance durable.
+//! indexed in one transaction, so they share one disk flush; each sender is answered once the
+//! transaction holding its instance is durable.
 //!
-//! The writer commits a batch (on SQLite without flushing the log) and goes on with the next
-//! while the flusher flushes the log once for every batch committed before it started.
+//! On an SQLite file the writer is a thread of its own, with its own connection, so a batch's
+//! statements cost no hand-off between threads; elsewhere (PostgreSQL, memory) it is a task
+//! using the pool.
 
-use renkei_store::{IndexRequest, Indexed, Store};
+use renkei_store::{IndexRequest, Indexed, SqliteIndexer, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most instances indexed in one transaction.
@@ -13,84 +14,104 @@ const MAX_BATCH: usize = 64;
 
 type Reply = oneshot::Sender<Result<Indexed, String>>;
 type Job = (IndexRequest, Reply);
-/// A committed batch waiting for its flush: each reply with its answer.
-type Committed = Vec<(Reply, Indexed)>;
 
-/// The handle of the index writer task.
+/// The handle of the index writer.
 #[derive(Clone)]
 pub struct IndexWriter {
     jobs: mpsc::Sender<Job>,
 }
 
 impl IndexWriter {
-    /// Starts the writer and flusher tasks over `store` (call within a Tokio runtime).
+    /// Starts the writer over `store` (call within a Tokio runtime).
     pub fn start(store: Store) -> IndexWriter {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        let (committed, unflushed) = mpsc::unbounded_channel();
-        tokio::spawn(write(store.clone(), queue, committed));
-        tokio::spawn(flush(store, unflushed));
+        match store.sqlite_indexer() {
+            Some(Ok(indexer)) => {
+                let spawned = std::thread::Builder::new()
+                    .name("dicom-index".into())
+                    .spawn(move || write_here(indexer, queue));
+                if let Err(error) = spawned {
+                    // The queue went with the thread: senders are told the writer stopped.
+                    tracing::error!(%error, "could not start the DICOM index writer");
+                }
+            }
+            Some(Err(error)) => {
+                tracing::warn!(%error, "no connection of its own for the DICOM index; it uses the pool");
+                tokio::spawn(write_on_pool(store, queue));
+            }
+            None => {
+                tokio::spawn(write_on_pool(store, queue));
+            }
+        }
         IndexWriter { jobs }
     }
 
-    /// Indexes one instance; durable when this returns Ok.
-    pub async fn index(&self, request: IndexRequest) -> Result<Indexed, String> {
+    /// Sends one instance to be indexed, from a blocking thread (it waits while the queue is
+    /// full, so never call it from async code); the answer comes with [`PendingIndex::answer`].
+    pub fn submit_blocking(&self, request: IndexRequest) -> PendingIndex {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send((request, reply))
-            .await
-            .map_err(|_| "the index writer stopped".to_owned())?;
-        answer
-            .await
-            .map_err(|_| "the index writer stopped".to_owned())?
+        PendingIndex(
+            self.jobs
+                .blocking_send((request, reply))
+                .map(|()| answer)
+                .map_err(|_| STOPPED.to_owned()),
+        )
     }
 }
 
-/// Takes whatever is waiting (up to a batch), commits it in one transaction, hands it to the
-/// flusher (or answers each with the error).
-async fn write(
-    store: Store,
-    mut queue: mpsc::Receiver<Job>,
-    committed: mpsc::UnboundedSender<Committed>,
-) {
+const STOPPED: &str = "the index writer stopped";
+
+/// An instance sent to the index writer, its answer still to come.
+pub struct PendingIndex(Result<oneshot::Receiver<Result<Indexed, String>>, String>);
+
+impl PendingIndex {
+    /// How the instance was indexed; durable when Ok.
+    pub async fn answer(self) -> Result<Indexed, String> {
+        self.0?.await.map_err(|_| STOPPED.to_owned())?
+    }
+}
+
+/// The first job and whatever else is waiting, up to a batch.
+fn batch_from(first: Job, queue: &mut mpsc::Receiver<Job>) -> (Vec<IndexRequest>, Vec<Reply>) {
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    metrics::histogram!("renkei_dicom_index_batch").record(batch.len() as f64);
+    batch.into_iter().unzip()
+}
+
+/// Answers each sender of a batch.
+fn answer(replies: Vec<Reply>, indexed: Result<Vec<Indexed>, StoreError>) {
+    match indexed {
+        Ok(results) => {
+            for (reply, indexed) in replies.into_iter().zip(results) {
+                let _ = reply.send(Ok(indexed));
+            }
+        }
+        Err(e) => {
+            for reply in replies {
+                let _ = reply.send(Err(e.to_string()));
+            }
+        }
+    }
+}
+
+/// The writer thread on an SQLite file: takes what is waiting, commits it durably, answers.
+fn write_here(mut indexer: SqliteIndexer, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.blocking_recv() {
+        let (requests, replies) = batch_from(first, &mut queue);
+        answer(replies, indexer.index(&requests));
+    }
+}
+
+/// The writer task elsewhere: the same on a pooled connection.
+async fn write_on_pool(store: Store, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        metrics::histogram!("renkei_dicom_index_batch").record(requests.len() as f64);
-        match store.index_instances_unflushed(&requests).await {
-            Ok(results) => {
-                // The flusher ends only after the writer: it is always there to take this.
-                let _ = committed.send(replies.into_iter().zip(results).collect());
-            }
-            Err(e) => answer_error(replies, &e.to_string()),
-        }
-    }
-}
-
-/// Flushes the log once for every batch committed before the flush began, then answers them.
-async fn flush(store: Store, mut unflushed: mpsc::UnboundedReceiver<Committed>) {
-    while let Some(first) = unflushed.recv().await {
-        let mut batches = vec![first];
-        while let Ok(batch) = unflushed.try_recv() {
-            batches.push(batch);
-        }
-        let flushed = store.flush_log().await;
-        for (reply, indexed) in batches.into_iter().flatten() {
-            let _ = reply.send(match &flushed {
-                Ok(()) => Ok(indexed),
-                Err(e) => Err(e.to_string()),
-            });
-        }
-    }
-}
-
-fn answer_error(replies: Vec<Reply>, message: &str) {
-    for reply in replies {
-        let _ = reply.send(Err(message.to_owned()));
+        let (requests, replies) = batch_from(first, &mut queue);
+        answer(replies, store.index_instances(&requests).await);
     }
 }

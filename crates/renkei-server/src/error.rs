@@ -110,7 +110,7 @@ impl ApiError {
                 "version_conflict",
                 "someone else changed this record; reload it",
             ),
-            StoreError::Database(e) => {
+            e @ (StoreError::Database(_) | StoreError::Embedded(_)) => {
                 tracing::error!(error = %e, "database error");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -1,17 +1,18 @@
 //! Indexing received DICOM instances in batches: a few statements per study and series in the
 //! batch, and one for all its instances, so a batch costs the same round trips as one instance.
+//! On an SQLite file a batch runs on a connection of the calling thread ([`SqliteIndexer`]),
+//! elsewhere on a pooled connection; the statements are the same.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
 use renkei_core::dicom::IndexedInstance;
 use renkei_core::stats::Metric;
-use sqlx::{AnyConnection, Connection, Row};
 
 use crate::blobs::WrappedKey;
-use crate::dicom::sealed_key;
-use crate::rows::uuid;
+use crate::statements::{Kind, Statements, Value, run_ready};
 use crate::{Store, StoreError};
 
 /// One instance to index: its facts and its encrypted object.
@@ -59,67 +60,54 @@ impl Store {
         requests: &[IndexRequest],
     ) -> Result<Vec<Indexed>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let indexed = index_batch(&mut tx, requests).await?;
+        let indexed = index_batch(&mut *tx, requests).await?;
         tx.commit().await?;
         Ok(indexed)
     }
 
-    /// Indexes instances as [`Store::index_instances`] does, but on an SQLite file leaves the
-    /// commit in the write-ahead log without flushing it: durable only after a following
-    /// [`Store::flush_log`]. So the next batch can be indexed while this one is flushed, and
-    /// one flush serves every batch committed before it.
-    pub async fn index_instances_unflushed(
-        &self,
-        requests: &[IndexRequest],
-    ) -> Result<Vec<Indexed>, StoreError> {
-        if self.log.is_none() {
-            return self.index_instances(requests).await;
-        }
-        let mut conn = self.pool.acquire().await?;
-        sqlx::query("PRAGMA synchronous = NORMAL")
-            .execute(&mut *conn)
-            .await?;
-        let indexed = async {
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-            let indexed = index_batch(&mut tx, requests).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(indexed)
-        }
-        .await;
-        // Every other writer on this connection flushes its commits again; a connection that
-        // cannot be put back so is closed, not reused.
-        let restored = sqlx::query("PRAGMA synchronous = FULL")
-            .execute(&mut *conn)
-            .await;
-        if restored.is_err() {
-            conn.close_on_drop();
-        }
-        indexed
-    }
-
-    /// Flushes the SQLite write-ahead log to disk, making every commit before this call
-    /// durable (those of [`Store::index_instances_unflushed`] too); nothing to do on PostgreSQL
-    /// or in memory.
-    pub async fn flush_log(&self) -> Result<(), StoreError> {
-        let Some(log) = self.log.clone() else {
-            return Ok(());
-        };
-        tokio::task::spawn_blocking(move || match std::fs::File::open(log.as_path()) {
-            Ok(file) => file.sync_data(),
-            // No log: every commit is in the database file, flushed by its checkpoint.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        })
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|flushed| flushed)
-        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))
+    /// An indexer of its own thread for this store's SQLite database file; none for
+    /// PostgreSQL or a database in memory (index with [`Store::index_instances`] there).
+    pub fn sqlite_indexer(&self) -> Option<Result<SqliteIndexer, StoreError>> {
+        self.file.as_deref().map(|file| SqliteIndexer::open(file))
     }
 }
 
-/// Indexes `requests` inside `tx`; one answer per request, in order.
+/// Indexes batches on an SQLite connection owned by the calling (blocking) thread: the
+/// statements of a batch run without a round trip to another thread, and its commit is
+/// flushed to disk before [`SqliteIndexer::index`] returns.
+pub struct SqliteIndexer {
+    conn: rusqlite::Connection,
+}
+
+impl SqliteIndexer {
+    /// A connection to the (migrated) database file at `path`, set as the pool's are.
+    fn open(path: &Path) -> Result<SqliteIndexer, StoreError> {
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 10000;",
+        )?;
+        Ok(SqliteIndexer { conn })
+    }
+
+    /// Indexes instances as [`Store::index_instances`] does, on this thread; durable when
+    /// this returns Ok. All or none: on error nothing is indexed.
+    pub fn index(&mut self, requests: &[IndexRequest]) -> Result<Vec<Indexed>, StoreError> {
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let indexed = run_ready(index_batch(&mut tx, requests))?;
+        tx.commit()?;
+        Ok(indexed)
+    }
+}
+
+/// Indexes `requests` inside the transaction of `conn`; one answer per request, in order.
 async fn index_batch(
-    conn: &mut AnyConnection,
+    conn: &mut impl Statements,
     requests: &[IndexRequest],
 ) -> Result<Vec<Indexed>, StoreError> {
     let now = Timestamp::now();
@@ -174,19 +162,31 @@ async fn index_batch(
     Ok(indexed)
 }
 
+fn parse_uuid(value: Value, what: &str) -> Result<Uuid, StoreError> {
+    value
+        .text(what)?
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} is not a UUID")))
+}
+
 /// The study of `request`, made (and counted) if it is new.
 async fn study_for(
-    conn: &mut AnyConnection,
+    conn: &mut impl Statements,
     request: &IndexRequest,
     now: Timestamp,
 ) -> Result<StudyChange, StoreError> {
     let entry = &request.entry;
-    let existing =
-        sqlx::query("SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2")
-            .bind(request.org_id.to_string())
-            .bind(&entry.study_uid)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let existing = conn
+        .rows(
+            "SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2",
+            &[
+                request.org_id.to_string().into(),
+                entry.study_uid.as_str().into(),
+            ],
+            &[Kind::Text, Kind::Text],
+        )
+        .await?
+        .pop();
     let change = |id, modalities: &str| StudyChange {
         id,
         modalities: modalities
@@ -199,33 +199,39 @@ async fn study_for(
         burned_in_risk: false,
     };
     if let Some(row) = existing {
-        return Ok(change(uuid(&row, "id")?, row.try_get("modalities")?));
+        let [id, modalities] =
+            <[Value; 2]>::try_from(row).map_err(|_| StoreError::Corrupt("study".into()))?;
+        let modalities = modalities.optional_text("modalities")?.unwrap_or_default();
+        return Ok(change(parse_uuid(id, "study id")?, &modalities));
     }
     let id = renkei_core::new_id();
-    sqlx::query(
+    conn.rows(
         "INSERT INTO studies (id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
              burned_in_risk, series_count, instance_count, created_at, updated_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, '', $6, $7, 0, 0, 0, $8, $8, $9)",
+        &[
+            id.to_string().into(),
+            request.org_id.to_string().into(),
+            entry.study_uid.as_str().into(),
+            entry.patient_tail.as_str().into(),
+            entry.study_date.clone().into(),
+            entry.body_part.clone().into(),
+            entry.study_description.clone().into(),
+            now.millis().into(),
+            request.expires_at.millis().into(),
+        ],
+        &[],
     )
-    .bind(id.to_string())
-    .bind(request.org_id.to_string())
-    .bind(&entry.study_uid)
-    .bind(&entry.patient_tail)
-    .bind(&entry.study_date)
-    .bind(&entry.body_part)
-    .bind(&entry.study_description)
-    .bind(now.millis())
-    .bind(request.expires_at.millis())
-    .execute(&mut *conn)
     .await?;
-    Store::count_in(conn, request.org_id, Metric::Studies, None, 1).await?;
+    let (sql, params) = Store::count_statement(request.org_id, Metric::Studies, None, 1);
+    conn.rows(&sql, &params, &[]).await?;
     Ok(change(id, ""))
 }
 
 /// Inserts every instance not indexed yet in one statement; returns the (study, SOP Instance
 /// UID) pairs inserted. A resend is the primary key already taken: it is left as it is.
 async fn insert_instances(
-    conn: &mut AnyConnection,
+    conn: &mut impl Statements,
     requests: &[IndexRequest],
     study_of: &[usize],
     studies: &[StudyChange],
@@ -248,96 +254,121 @@ async fn insert_instances(
          RETURNING study_id, sop_uid",
         rows.join(", ")
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut params = Vec::with_capacity(requests.len() * INSTANCE_COLUMNS);
     for (request, &at) in requests.iter().zip(study_of) {
         let entry = &request.entry;
-        query = query
-            .bind(studies[at].id.to_string())
-            .bind(&entry.series_uid)
-            .bind(&entry.sop_uid)
-            .bind(&entry.sop_class)
-            .bind(entry.instance_number)
-            .bind(entry.frames)
-            .bind(&entry.transfer_syntax)
-            .bind(entry.size)
-            .bind(&request.object_id)
-            .bind(i64::from(request.key.version))
-            .bind(&request.key.sealed)
-            .bind(now.millis());
+        params.extend([
+            studies[at].id.to_string().into(),
+            entry.series_uid.as_str().into(),
+            entry.sop_uid.as_str().into(),
+            entry.sop_class.as_str().into(),
+            entry.instance_number.into(),
+            entry.frames.into(),
+            entry.transfer_syntax.as_str().into(),
+            entry.size.into(),
+            request.object_id.as_str().into(),
+            i64::from(request.key.version).into(),
+            request.key.sealed.as_str().into(),
+            now.millis().into(),
+        ]);
     }
-    query
-        .fetch_all(&mut *conn)
+    conn.rows(&sql, &params, &[Kind::Text, Kind::Text])
         .await?
-        .iter()
-        .map(|row| Ok((row.try_get("study_id")?, row.try_get("sop_uid")?)))
+        .into_iter()
+        .map(|row| {
+            let [study, sop] = <[Value; 2]>::try_from(row)
+                .map_err(|_| StoreError::Corrupt("inserted instance".into()))?;
+            Ok((study.text("study id")?, sop.text("SOP Instance UID")?))
+        })
         .collect()
 }
 
 /// An instance already indexed: its object of record and sealed key.
 async fn existing_instance(
-    conn: &mut AnyConnection,
+    conn: &mut impl Statements,
     study: Uuid,
     sop_uid: &str,
 ) -> Result<Indexed, StoreError> {
-    let row = sqlx::query(
-        "SELECT object_id, key_version, sealed_key FROM instances WHERE study_id = $1 AND sop_uid = $2",
-    )
-    .bind(study.to_string())
-    .bind(sop_uid)
-    .fetch_one(&mut *conn)
-    .await?;
+    let row = conn
+        .rows(
+            "SELECT object_id, key_version, sealed_key FROM instances WHERE study_id = $1 AND sop_uid = $2",
+            &[study.to_string().into(), sop_uid.into()],
+            &[Kind::Text, Kind::Int, Kind::Text],
+        )
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)?;
+    let [object_id, version, sealed] =
+        <[Value; 3]>::try_from(row).map_err(|_| StoreError::Corrupt("instance".into()))?;
+    let key = version
+        .optional_int("key version")?
+        .zip(sealed.optional_text("sealed key")?)
+        .map(|(version, sealed)| {
+            let version =
+                u32::try_from(version).map_err(|_| StoreError::Corrupt("key version".into()))?;
+            Ok::<_, StoreError>(WrappedKey { version, sealed })
+        })
+        .transpose()?;
     Ok(Indexed::Existing {
         study,
-        object_id: row.try_get("object_id")?,
-        key: sealed_key(&row)?,
+        object_id: object_id.text("object id")?,
+        key,
     })
 }
 
 /// Adds `count` new instances to the series of `first` (made from `first` if new); true if
 /// the series is new.
 async fn add_to_series(
-    conn: &mut AnyConnection,
+    conn: &mut impl Statements,
     study: Uuid,
     first: &IndexedInstance,
     count: i64,
 ) -> Result<bool, StoreError> {
-    let total: i64 = sqlx::query(
-        "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (study_id, series_uid) DO UPDATE SET instance_count = series.instance_count + $7
-         RETURNING instance_count",
-    )
-    .bind(study.to_string())
-    .bind(&first.series_uid)
-    .bind(&first.modality)
-    .bind(first.series_number)
-    .bind(&first.series_description)
-    .bind(&first.body_part)
-    .bind(count)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("instance_count")?;
-    Ok(total == count)
+    let total = conn
+        .rows(
+            "INSERT INTO series (study_id, series_uid, modality, series_number, description, body_part, instance_count)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (study_id, series_uid) DO UPDATE SET instance_count = series.instance_count + $7
+             RETURNING instance_count",
+            &[
+                study.to_string().into(),
+                first.series_uid.as_str().into(),
+                first.modality.clone().into(),
+                first.series_number.into(),
+                first.series_description.clone().into(),
+                first.body_part.clone().into(),
+                count.into(),
+            ],
+            &[Kind::Int],
+        )
+        .await?
+        .pop()
+        .and_then(|row| row.into_iter().next())
+        .ok_or(StoreError::Corrupt("series count".into()))?
+        .optional_int("series count")?;
+    Ok(total == Some(count))
 }
 
 /// Adds what the batch brought to a study's counts, modalities and burned-in flag.
 async fn update_study(
-    conn: &mut AnyConnection,
+    conn: &mut impl Statements,
     study: &StudyChange,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    conn.rows(
         "UPDATE studies SET instance_count = instance_count + $1, series_count = series_count + $2, modalities = $3,
              burned_in_risk = CASE WHEN $4 = 1 THEN 1 ELSE burned_in_risk END, updated_at = $5
          WHERE id = $6",
+        &[
+            study.instances.into(),
+            study.series.into(),
+            study.modalities.join(",").into(),
+            i64::from(study.burned_in_risk).into(),
+            now.millis().into(),
+            study.id.to_string().into(),
+        ],
+        &[],
     )
-    .bind(study.instances)
-    .bind(study.series)
-    .bind(study.modalities.join(","))
-    .bind(i64::from(study.burned_in_risk))
-    .bind(now.millis())
-    .bind(study.id.to_string())
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -380,11 +411,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unflushed_batches_leave_every_connection_flushing_and_are_there_after_the_flush() {
+    async fn the_sqlite_indexer_commits_durably_what_another_connection_then_sees() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let store = Store::open_sqlite(&path).await.unwrap();
-        assert!(store.log.is_some(), "the log of a database file is found");
         let org = NewOrganization {
             name: "Hospital".into(),
             slug: Some("imaging".into()),
@@ -394,47 +424,47 @@ mod tests {
         .unwrap();
         let event = AuditEvent::new("org.create", None, None, "test", None);
         store.insert_org(&org, &event).await.unwrap();
+        let mut indexer = store
+            .sqlite_indexer()
+            .expect("a database file has an indexer")
+            .unwrap();
+        let synchronous: i64 = indexer
+            .conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(
+            synchronous, 2,
+            "FULL: every commit is flushed before it returns"
+        );
 
         let batch = [request(org.id, "1.2.3.1.1"), request(org.id, "1.2.3.1.2")];
-        let indexed = store.index_instances_unflushed(&batch).await.unwrap();
+        let indexed = indexer.index(&batch).unwrap();
         let Indexed::New { study } = indexed[0] else {
             panic!("{indexed:?}")
         };
-        store.flush_log().await.unwrap();
-        let again = store.index_instances_unflushed(&batch[..1]).await.unwrap();
-        assert!(matches!(again[0], Indexed::Existing { .. }), "{again:?}");
+        assert_eq!(indexed[1], Indexed::New { study });
+        let again = indexer.index(&batch[..1]).unwrap();
+        let Indexed::Existing { object_id, key, .. } = &again[0] else {
+            panic!("{again:?}")
+        };
+        assert_eq!(object_id, "dicom-1.2.3.1.1");
+        assert_eq!(key.as_ref().map(|k| k.version), Some(1));
 
-        // The connection the batches ran on went back to flushing every commit.
-        let idle = store.pool.num_idle();
-        assert!(idle >= 1);
-        let mut connections = Vec::new();
-        for _ in 0..idle {
-            connections.push(store.pool.acquire().await.unwrap());
-        }
-        for conn in &mut connections {
-            let level: i64 = sqlx::query("PRAGMA synchronous")
-                .fetch_one(&mut **conn)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap();
-            assert_eq!(level, 2, "FULL");
-        }
-        drop(connections);
-
-        // Another process opening the database sees what was flushed.
+        // The pool and another process opening the database see the indexed batch.
+        let found = store.study(study).await.unwrap();
+        assert_eq!((found.series_count, found.instance_count), (1, 2));
         let other = Store::open_sqlite(&path).await.unwrap();
         let found = other.study(study).await.unwrap();
         assert_eq!((found.series_count, found.instance_count), (1, 2));
     }
 
     #[test]
-    fn only_an_sqlite_file_has_a_log() {
+    fn only_an_sqlite_database_in_a_file_has_an_indexer_of_its_own() {
         assert_eq!(
-            crate::sqlite_log("sqlite:///var/renkei/renkei.db?mode=rwc"),
-            Some("/var/renkei/renkei.db-wal".into())
+            crate::sqlite_file("sqlite:///var/renkei/renkei.db?mode=rwc"),
+            Some("/var/renkei/renkei.db".into())
         );
-        assert_eq!(crate::sqlite_log("sqlite::memory:"), None);
-        assert_eq!(crate::sqlite_log("postgres://h/db"), None);
+        assert_eq!(crate::sqlite_file("sqlite::memory:"), None);
+        assert_eq!(crate::sqlite_file("postgres://h/db"), None);
     }
 }

@@ -24,6 +24,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite database failed on a connection of the calling thread.
+    #[error("database error: {0}")]
+    Embedded(#[from] rusqlite::Error),
 }
 
 impl StoreError {

@@ -26,6 +26,7 @@ pub mod scratch;
 mod seats;
 mod second_factors;
 mod sessions;
+mod statements;
 mod usage;
 mod user_admin;
 mod users;
@@ -40,7 +41,7 @@ use sqlx::{AnyPool, Executor};
 pub use agreements::Removal;
 pub use audit::AuditFilter;
 pub use conversations::ConversationSummary;
-pub use dicom_index::{IndexRequest, Indexed};
+pub use dicom_index::{IndexRequest, Indexed, SqliteIndexer};
 pub use directory_search::{DirectoryHit, DirectoryPage, DirectoryScope, TOTAL_CAP};
 pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
@@ -61,19 +62,19 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// The SQLite database's write-ahead log file, when the database is a file.
-    log: Option<Arc<PathBuf>>,
+    /// The SQLite database file, when the database is one.
+    file: Option<Arc<PathBuf>>,
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-/// The write-ahead log of the SQLite database file named by `url` (none in memory).
-fn sqlite_log(url: &str) -> Option<PathBuf> {
+/// The SQLite database file named by `url` (none in memory).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
-    (!path.is_empty() && !path.starts_with(':')).then(|| format!("{path}-wal").into())
+    (!path.is_empty() && !path.starts_with(':')).then(|| path.into())
 }
 
 impl Store {
@@ -119,12 +120,10 @@ impl Store {
         let mut store = Store {
             pool,
             backend,
-            log: None,
+            file: None,
         };
         migrate::run(&store).await?;
-        // Only a log seen where it was looked for is flushed by name; otherwise every commit
-        // flushes itself (see `Store::index_instances_unflushed`).
-        store.log = sqlite_log(url).filter(|log| log.exists()).map(Arc::new);
+        store.file = sqlite_file(url).filter(|file| file.exists()).map(Arc::new);
         Ok(store)
     }
 

@@ -11,6 +11,7 @@ use renkei_core::stats::{Metric, MonthCount};
 use sqlx::Row;
 
 use crate::rows::uuid;
+use crate::statements::{Statements, Value};
 use crate::{Store, StoreError, Tx};
 
 /// Minutes east of UTC at which statistics days begin, for every store of the process (set
@@ -52,19 +53,30 @@ impl Store {
         department: Option<Uuid>,
         n: i64,
     ) -> Result<(), StoreError> {
+        let (sql, params) = Self::count_statement(org_id, metric, department, n);
+        tx.rows(&sql, &params, &[]).await?;
+        Ok(())
+    }
+
+    /// The statement of [`Store::count_in`], to run with [`Statements`].
+    pub(crate) fn count_statement(
+        org_id: Uuid,
+        metric: Metric,
+        department: Option<Uuid>,
+        n: i64,
+    ) -> (String, Vec<Value>) {
         let sql = format!(
             "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
              VALUES ($1, $2, $3, $4, $5) {UPSERT}"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org_id.to_string())
-            .bind(Self::stats_day(Timestamp::now()))
-            .bind(metric.as_str())
-            .bind(department.map(|d| d.to_string()).unwrap_or_default())
-            .bind(n)
-            .execute(&mut *tx)
-            .await?;
-        Ok(())
+        let params = vec![
+            org_id.to_string().into(),
+            Self::stats_day(Timestamp::now()).into(),
+            metric.as_str().into(),
+            department.map(|d| d.to_string()).unwrap_or_default().into(),
+            n.into(),
+        ];
+        (sql, params)
     }
 
     /// Counts a posted message for its sender's organization and department, and as a

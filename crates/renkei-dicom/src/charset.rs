@@ -43,6 +43,13 @@ pub fn redecode_code_extensions(obj: &mut InMemDicomObject, inherited: &[String]
     let redecode = charset.len() > 1;
     let tags: Vec<Tag> = obj.tags().collect();
     for tag in tags {
+        // Only sequences and (with code extensions) text are touched; the rest stay in place.
+        let touched = obj
+            .get(tag)
+            .is_some_and(|e| e.items().is_some() || (redecode && is_charset_text(e.vr())));
+        if !touched {
+            continue;
+        }
         let Some(mut element) = obj.take(tag) else {
             continue;
         };

@@ -1,6 +1,8 @@
 //! Turning received DICOM bytes into what may be stored: parsed, de-identified, re-written,
 //! with the facts the index needs. No I/O.
 
+use std::ops::Range;
+
 use dicom_core::DataElement;
 use dicom_core::value::{PrimitiveValue, Value};
 use dicom_dictionary_std::tags;
@@ -44,11 +46,54 @@ impl PrepareError {
     }
 }
 
+/// A de-identified Part 10 file in two parts: what was written, then (when the received file
+/// ended with its Pixel Data element) that element where it was received, never copied.
+#[derive(Debug, Clone)]
+pub struct FileBytes {
+    head: Vec<u8>,
+    received: Vec<u8>,
+    tail: Range<usize>,
+}
+
+impl FileBytes {
+    /// A file held whole.
+    fn whole(bytes: Vec<u8>) -> FileBytes {
+        FileBytes {
+            head: bytes,
+            received: Vec::new(),
+            tail: 0..0,
+        }
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// Whether the file is empty (it never is once prepared).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The file as two slices, one after the other.
+    pub fn parts(&self) -> [&[u8]; 2] {
+        [&self.head, &self.received[self.tail.clone()]]
+    }
+
+    /// The file in one buffer (copied when it is in two parts).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        if !self.tail.is_empty() {
+            self.head.extend_from_slice(&self.received[self.tail]);
+        }
+        self.head
+    }
+}
+
 /// A de-identified instance, ready to encrypt and index.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The whole Part 10 file after de-identification.
-    pub bytes: Vec<u8>,
+    pub bytes: FileBytes,
     pub report: DeidReport,
     pub sop_class_uid: String,
     pub transfer_syntax: String,
@@ -74,27 +119,27 @@ fn number(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<i64> {
 /// and writes it back.
 ///
 /// When the file ends with its top-level Pixel Data element (little-endian, not deflated: what
-/// nearly every modality sends), only the attributes before it are parsed and the element is
-/// copied to the output as received (trailing padding after it is dropped); otherwise the
-/// whole file is parsed and written back.
-pub fn prepare(bytes: &[u8], ctx: &DeidContext) -> Result<Prepared, PrepareError> {
-    if let Some(split) = trailing_pixel_data(bytes)
+/// nearly every modality sends), only the attributes before it are parsed and the element stays
+/// in the received bytes, the output's second part (trailing padding after it is dropped);
+/// otherwise the whole file is parsed and written back.
+pub fn prepare(bytes: Vec<u8>, ctx: &DeidContext) -> Result<Prepared, PrepareError> {
+    if let Some(split) = trailing_pixel_data(&bytes)
         && let Ok(attributes) = parse(&bytes[..split.element_start])
     {
-        let pixel_data = &bytes[split.element_start..split.element_end];
-        return deidentify_and_write(attributes, ctx, pixel_data);
+        let pixel_data = split.element_start..split.element_end;
+        return deidentify_and_write(attributes, ctx, (bytes, pixel_data));
     }
-    let mut obj = parse(bytes)?;
+    let mut obj = parse(&bytes)?;
     native_pixels_as_bytes(&mut obj);
-    deidentify_and_write(obj, ctx, &[])
+    deidentify_and_write(obj, ctx, (Vec::new(), 0..0))
 }
 
-/// De-identifies `obj` and writes it, followed by `pixel_data` (the encoded Pixel Data element
-/// that `obj` was parsed without, or nothing).
+/// De-identifies `obj` and writes it, followed by `pixel_data` (where the encoded Pixel Data
+/// element that `obj` was parsed without lies in the received bytes, or nothing).
 fn deidentify_and_write(
     mut obj: DefaultDicomObject,
     ctx: &DeidContext,
-    pixel_data: &[u8],
+    (received, pixel_data): (Vec<u8>, Range<usize>),
 ) -> Result<Prepared, PrepareError> {
     let mut report = deidentify(&mut obj, ctx)
         .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
@@ -102,11 +147,15 @@ fn deidentify_and_write(
         // Single-frame: the report counted frames without seeing the pixel data.
         report.number_of_frames = Some(1);
     }
-    let mut out = Vec::with_capacity(4096 + pixel_data.len());
-    obj.write_all(&mut out)
+    let mut head = Vec::with_capacity(4096);
+    obj.write_all(&mut head)
         .map_err(|_| PrepareError::Unwritable)?;
-    out.extend_from_slice(pixel_data);
-    finish(&obj, report, out)
+    let bytes = FileBytes {
+        head,
+        received,
+        tail: pixel_data,
+    };
+    finish(&obj, report, bytes)
 }
 
 /// Accepts a Part 10 file that a renkei gateway of the organization de-identified already
@@ -121,7 +170,7 @@ pub fn accept_deidentified(
         DeidError::NotDeidentified { reason } => PrepareError::NotDeidentified(reason.into()),
         other => PrepareError::Deidentification(other.code().to_owned()),
     })?;
-    finish(&obj, report, bytes)
+    finish(&obj, report, FileBytes::whole(bytes))
 }
 
 /// Native 16-bit pixel data, parsed as numbers, handed back as the little-endian bytes it was
@@ -166,7 +215,7 @@ fn parse(bytes: &[u8]) -> Result<DefaultDicomObject, PrepareError> {
 fn finish(
     obj: &DefaultDicomObject,
     report: DeidReport,
-    bytes: Vec<u8>,
+    bytes: FileBytes,
 ) -> Result<Prepared, PrepareError> {
     if report.study_instance_uid.is_none() {
         return Err(PrepareError::Missing("Study Instance UID"));

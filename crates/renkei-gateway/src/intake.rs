@@ -105,7 +105,7 @@ impl InstanceSink for Intake {
     fn store<'a>(&'a self, _caller: &'a Caller, instance: ReceivedInstance) -> StoreFuture<'a> {
         Box::pin(async move {
             let deid = self.deid()?;
-            let prepared = tokio::task::spawn_blocking(move || prepare(&instance.file, &deid))
+            let prepared = tokio::task::spawn_blocking(move || prepare(instance.file, &deid))
                 .await
                 .map_err(|_| StoreFailure::out_of_resources("de-identification was interrupted"))?
                 .map_err(|e| match e {
@@ -113,7 +113,7 @@ impl InstanceSink for Intake {
                     _ => StoreFailure::cannot_understand(e.to_string()),
                 })?;
             let spool = self.spool.clone();
-            tokio::task::spawn_blocking(move || spool.push(&prepared.bytes))
+            tokio::task::spawn_blocking(move || spool.push(&prepared.bytes.into_vec()))
                 .await
                 .map_err(|_| StoreFailure::out_of_resources("queueing was interrupted"))?
                 .map_err(|e| {

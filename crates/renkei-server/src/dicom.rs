@@ -20,7 +20,7 @@ use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{IndexRequest, Indexed, Store, StoreError};
 
-use crate::dicom_index::IndexWriter;
+use crate::dicom_index::{IndexWriter, PendingIndex};
 use crate::error::{ApiError, ApiResult, OrApi};
 
 /// The label an organization's UID-mapping secret is sealed under.
@@ -150,6 +150,76 @@ fn index_entry(prepared: &Prepared) -> IndexedInstance {
     }
 }
 
+/// What is done to a received instance before it is stored.
+enum Rules {
+    /// De-identified under the organization's context.
+    Deidentify(DeidContext),
+    /// Checked to be de-identified already, with at most this many patient ID digits.
+    Check(u8),
+}
+
+/// The bytes of an instance after its blocking task: written there (a local store), or still
+/// to be written (a remote one), with their data key.
+enum Unwritten {
+    No(Result<(), BlobError>),
+    Yes(renkei_store::blobs::keyring::DataKey, Vec<u8>),
+}
+
+/// An instance after its blocking task ([`handle`]).
+struct Handled {
+    entry: IndexedInstance,
+    object: String,
+    key: WrappedKey,
+    /// Its index entry, sent to the writer.
+    pending: PendingIndex,
+    unwritten: Unwritten,
+    /// When de-identification ended.
+    at: std::time::Instant,
+}
+
+/// One blocking task per instance: de-identifies (or checks) it, sends its index entry to the
+/// writer, then seals and writes its bytes (in a local store) while the entry commits.
+fn handle(
+    bytes: Vec<u8>,
+    rules: Rules,
+    blobs: &BlobStore,
+    index: &IndexWriter,
+    (org_id, expires_at): (Uuid, Timestamp),
+    started: std::time::Instant,
+) -> Result<Handled, IngestFailure> {
+    let prepared = match rules {
+        Rules::Deidentify(ctx) => prepare(bytes, &ctx),
+        Rules::Check(digits) => accept_deidentified(bytes, digits),
+    }
+    .map_err(prepare_failure)?;
+    let entry = index_entry(&prepared);
+    let at = stage("deidentify", started);
+    let object = blobs.reserve_object_id(&format!("dicom-{}", new_id()), prepared.bytes.len());
+    let (data_key, key) = blobs.new_object_key(&object).map_err(storage)?;
+    let pending = index.submit_blocking(IndexRequest {
+        org_id,
+        entry: entry.clone(),
+        object_id: object.clone(),
+        key: key.clone(),
+        expires_at,
+    });
+    let unwritten = if blobs.writes_locally() {
+        let written = blobs.put_sealed_bytes_locally(&object, &data_key, &prepared.bytes.parts());
+        stage("store", at);
+        Unwritten::No(written)
+    } else {
+        Unwritten::Yes(data_key, prepared.bytes.into_vec())
+    };
+    Ok(Handled {
+        entry,
+        object,
+        key,
+        pending,
+        unwritten,
+        at,
+    })
+}
+
 /// The object of record of an indexed instance, with its sealed key (none once expired).
 struct Record<'a> {
     object: &'a str,
@@ -225,48 +295,38 @@ impl DicomService {
         source: IngestSource,
     ) -> Result<Ingested, IngestFailure> {
         let started = std::time::Instant::now();
-        let prepared = match source {
-            IngestSource::Identified => {
-                let ctx = self.context(org).await?;
-                tokio::task::spawn_blocking(move || prepare(&bytes, &ctx)).await
-            }
+        let rules = match source {
+            IngestSource::Identified => Rules::Deidentify(self.context(org).await?),
             IngestSource::Gateway => {
-                let digits = u8::try_from(org.policy.patient_id_digits).unwrap_or(4);
-                tokio::task::spawn_blocking(move || accept_deidentified(bytes, digits)).await
+                Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }
-        }
-        .map_err(storage)?
-        .map_err(prepare_failure)?;
-        let entry = index_entry(&prepared);
-        let at = stage("deidentify", started);
-        // The bytes are sealed and written while the index commits: each waits for its own
-        // disk flush, and the sender is answered only when both are durable.
-        let object = self
-            .blobs
-            .reserve_object_id(&format!("dicom-{}", new_id()), prepared.bytes.len());
-        let (data_key, key) = self.blobs.new_object_key(&object).map_err(storage)?;
-        let request = IndexRequest {
-            org_id: org.id,
-            entry: entry.clone(),
-            object_id: object.clone(),
-            key: key.clone(),
-            expires_at: expiry(Timestamp::now(), org.policy.retention_days),
         };
-        let (written, indexed) = tokio::join!(
-            async {
+        let (blobs, index) = (self.blobs.clone(), self.index.clone());
+        let (org_id, expires_at) = (org.id, expiry(Timestamp::now(), org.policy.retention_days));
+        let Handled {
+            entry,
+            object,
+            key,
+            pending,
+            unwritten,
+            at,
+        } = tokio::task::spawn_blocking(move || {
+            handle(bytes, rules, &blobs, &index, (org_id, expires_at), started)
+        })
+        .await
+        .map_err(storage)??;
+        let written = match unwritten {
+            Unwritten::No(written) => written,
+            Unwritten::Yes(data_key, bytes) => {
                 let written = self
                     .blobs
-                    .put_sealed_bytes(&object, data_key, Bytes::from(prepared.bytes))
+                    .put_sealed_bytes(&object, data_key, Bytes::from(bytes))
                     .await;
                 stage("store", at);
                 written
-            },
-            async {
-                let indexed = self.index.index(request).await;
-                stage("index", at);
-                indexed
             }
-        );
+        };
+        let indexed = pending.answer().await;
         stage("store_and_index", at);
         self.settle(entry, &object, &key, written, indexed).await
     }

@@ -320,3 +320,44 @@ async fn objects_too_large_for_a_segment_are_files() {
     segment_id(&blobs, "small", 10).await;
     assert_eq!(blobs.reserve_object_id("large", 9 << 20), "large");
 }
+
+#[tokio::test]
+async fn an_object_written_in_parts_reads_back_as_their_concatenation() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::local(dir.path(), ring(1)).unwrap();
+    let data = plaintext(3 * CHUNK + 17);
+    // Cut inside a chunk, on a chunk boundary, with empty parts, and not at all.
+    let cuts = [
+        vec![5],
+        vec![CHUNK],
+        vec![0, CHUNK - 1, CHUNK - 1, 2 * CHUNK + 3, data.len()],
+        vec![],
+    ];
+    for (n, cut) in cuts.iter().enumerate() {
+        let mut bounds = vec![0];
+        bounds.extend(cut);
+        bounds.push(data.len());
+        let parts: Vec<Vec<u8>> = bounds
+            .windows(2)
+            .map(|w| data[w[0]..w[1]].to_vec())
+            .collect();
+        // Into a segment, and into a file of its own.
+        for id in [
+            segment_id(&blobs, "parts", data.len()).await,
+            format!("parts-{n}"),
+        ] {
+            let (data_key, key) = blobs.new_object_key(&id).unwrap();
+            let (writer, written_id, parts) = (blobs.clone(), id.clone(), parts.clone());
+            tokio::task::spawn_blocking(move || {
+                let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+                writer.put_sealed_bytes_locally(&written_id, &data_key, &parts)
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            let read = blobs.get_bytes(&id, &key).await.unwrap();
+            assert_eq!(read, data, "{id}, cut at {cut:?}");
+        }
+    }
+    assert_nothing_in_the_clear(dir.path());
+}

@@ -231,28 +231,43 @@ impl BlobStore {
         data_key: keyring::DataKey,
         bytes: Bytes,
     ) -> Result<(), BlobError> {
-        if let Some((segments, place)) = self.segment_place(id) {
-            let id = id.to_owned();
+        if self.writes_locally() {
+            let (store, id) = (self.clone(), id.to_owned());
             return tokio::task::spawn_blocking(move || {
-                segments.write(place, &seal_whole(&data_key, &id, &bytes)?)
+                store.put_sealed_bytes_locally(&id, &data_key, &[&bytes])
             })
             .await
             .map_err(|e| BlobError::Io(e.to_string()))?;
         }
+        let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+        self.put_with_key(id, &data_key, source, u64::MAX)
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether this store writes whole objects to a local disk, where
+    /// [`BlobStore::put_sealed_bytes_locally`] can store them from a blocking thread.
+    pub fn writes_locally(&self) -> bool {
+        self.local_dir.is_some()
+    }
+
+    /// [`BlobStore::put_sealed_bytes`] for a local store, on the calling (blocking) thread,
+    /// of the bytes of `parts` one after the other: sealed whole, written and flushed to disk
+    /// before this returns.
+    pub fn put_sealed_bytes_locally(
+        &self,
+        id: &str,
+        data_key: &keyring::DataKey,
+        parts: &[&[u8]],
+    ) -> Result<(), BlobError> {
+        let sealed = seal_whole(data_key, id, parts)?;
+        if let Some((segments, place)) = self.segment_place(id) {
+            return segments.write(place, &sealed);
+        }
         let Some(dir) = &self.local_dir else {
-            let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
-            return self
-                .put_with_key(id, &data_key, source, u64::MAX)
-                .await
-                .map(|_| ());
+            return Err(BlobError::Io("not a local store".into()));
         };
-        let (dir, id) = (dir.clone(), id.to_owned());
-        tokio::task::spawn_blocking(move || {
-            let sealed = seal_whole(&data_key, &id, &bytes)?;
-            local::write_durably(&dir.join(path_of(&id).as_ref()), &sealed)
-        })
-        .await
-        .map_err(|e| BlobError::Io(e.to_string()))?
+        local::write_durably(&dir.join(path_of(id).as_ref()), &sealed)
     }
 
     /// The segments and place of object `id`, if it lives in a segment.
@@ -362,16 +377,29 @@ fn sealed_len(plain_len: usize) -> usize {
 
 /// `plain` sealed as object `id` in one piece: the header, then every chunk (the last one
 /// flagged), exactly as [`BlobStore::put`] streams them.
-fn seal_whole(key: &keyring::DataKey, id: &str, plain: &[u8]) -> Result<Vec<u8>, BlobError> {
+fn seal_whole(key: &keyring::DataKey, id: &str, parts: &[&[u8]]) -> Result<Vec<u8>, BlobError> {
     let (cipher, header) = ChunkCipher::for_writing(key, id)?;
+    let plain_len: usize = parts.iter().map(|part| part.len()).sum();
     // Filled as it is sealed, never zeroed first: half a megabyte per DICOM instance.
-    let mut sealed = Vec::with_capacity(sealed_len(plain.len()));
+    let mut sealed = Vec::with_capacity(sealed_len(plain_len));
     sealed.extend_from_slice(&header);
-    let count = plain.len().div_ceil(CHUNK).max(1);
+    let count = plain_len.div_ceil(CHUNK).max(1);
+    let mut rest = parts.iter().copied();
+    let mut part: &[u8] = &[];
     for index in 0..count {
-        let piece = &plain[index * CHUNK..((index + 1) * CHUNK).min(plain.len())];
         let start = sealed.len();
-        sealed.extend_from_slice(piece);
+        let mut wanted = CHUNK.min(plain_len - index * CHUNK);
+        while wanted > 0 {
+            if part.is_empty() {
+                part = rest
+                    .next()
+                    .ok_or_else(|| BlobError::Io("parts ended early".into()))?;
+            }
+            let take = wanted.min(part.len());
+            sealed.extend_from_slice(&part[..take]);
+            part = &part[take..];
+            wanted -= take;
+        }
         sealed.extend_from_slice(&[0u8; TAG]);
         let index_u32 = u32::try_from(index).map_err(|_| BlobError::TooLarge(u64::MAX))?;
         cipher.seal_in_place(index_u32, index + 1 == count, &mut sealed[start..])?;

@@ -75,9 +75,9 @@ impl FileBytes {
         self.len() == 0
     }
 
-    /// The file as two slices, one after the other.
-    pub fn parts(&self) -> [&[u8]; 2] {
-        [&self.head, &self.received[self.tail.clone()]]
+    /// The file as two slices, one after the other, to be changed where they lie (sealed).
+    pub fn parts_mut(&mut self) -> [&mut [u8]; 2] {
+        [&mut self.head, &mut self.received[self.tail.clone()]]
     }
 
     /// The file in one buffer (copied when it is in two parts).

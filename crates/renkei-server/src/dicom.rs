@@ -187,7 +187,7 @@ fn handle(
     (org_id, expires_at): (Uuid, Timestamp),
     started: std::time::Instant,
 ) -> Result<Handled, IngestFailure> {
-    let prepared = match rules {
+    let mut prepared = match rules {
         Rules::Deidentify(ctx) => prepare(bytes, &ctx),
         Rules::Check(digits) => accept_deidentified(bytes, digits),
     }
@@ -204,7 +204,8 @@ fn handle(
         expires_at,
     });
     let unwritten = if blobs.writes_locally() {
-        let written = blobs.put_sealed_bytes_locally(&object, &data_key, &prepared.bytes.parts());
+        let written =
+            blobs.put_sealed_bytes_locally(&object, &data_key, &mut prepared.bytes.parts_mut());
         stage("store", at);
         Unwritten::No(written)
     } else {

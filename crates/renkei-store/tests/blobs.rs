@@ -349,8 +349,9 @@ async fn an_object_written_in_parts_reads_back_as_their_concatenation() {
             let (data_key, key) = blobs.new_object_key(&id).unwrap();
             let (writer, written_id, parts) = (blobs.clone(), id.clone(), parts.clone());
             tokio::task::spawn_blocking(move || {
-                let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-                writer.put_sealed_bytes_locally(&written_id, &data_key, &parts)
+                let mut parts = parts;
+                let mut parts: Vec<&mut [u8]> = parts.iter_mut().map(Vec::as_mut_slice).collect();
+                writer.put_sealed_bytes_locally(&written_id, &data_key, &mut parts)
             })
             .await
             .unwrap()

@@ -120,25 +120,38 @@ impl ChunkCipher {
     pub fn seal_in_place(&self, index: u32, last: bool, chunk: &mut [u8]) -> Result<(), BlobError> {
         let plain_len = chunk.len().checked_sub(TAG).ok_or_else(failed)?;
         let (plain, room) = chunk.split_at_mut(plain_len);
+        room.copy_from_slice(&self.seal_detached(index, last, plain)?);
+        Ok(())
+    }
+
+    /// Encrypts the plaintext of chunk `index` where it lies and returns its tag, which
+    /// follows it in the object.
+    pub fn seal_detached(
+        &self,
+        index: u32,
+        last: bool,
+        plain: &mut [u8],
+    ) -> Result<[u8; TAG], BlobError> {
+        let mut tag = [0u8; TAG];
         match &self.cipher {
             Cipher::AesGcm(key) => {
-                let tag = key
+                let sealed = key
                     .seal_in_place_separate_tag(
                         self.nonce(index, last),
                         Aad::from(&self.aad),
                         plain,
                     )
                     .map_err(|_| failed())?;
-                room.copy_from_slice(tag.as_ref());
+                tag.copy_from_slice(sealed.as_ref());
             }
             Cipher::XChaCha(cipher) => {
-                let tag = cipher
+                let sealed = cipher
                     .encrypt_in_place_detached(&self.xnonce(index, last), &self.aad, plain)
                     .map_err(|_| failed())?;
-                room.copy_from_slice(&tag);
+                tag.copy_from_slice(&sealed);
             }
         }
-        Ok(())
+        Ok(tag)
     }
 
     /// Opens chunk `index`; fails if it was altered, moved, or is not where the stream ends.

@@ -2,6 +2,7 @@
 //! with its own data key, streamed in and out in chunks so memory does not grow with size.
 
 mod cipher;
+mod in_place;
 pub mod keyring;
 mod local;
 mod segments;
@@ -16,6 +17,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 
 use cipher::{CHUNK, ChunkCipher, HEADER, TAG};
+use in_place::SealedInPlace;
 pub use keyring::{KeyRing, WrappedKey};
 use segments::{Place, Segments};
 
@@ -234,7 +236,8 @@ impl BlobStore {
         if self.writes_locally() {
             let (store, id) = (self.clone(), id.to_owned());
             return tokio::task::spawn_blocking(move || {
-                store.put_sealed_bytes_locally(&id, &data_key, &[&bytes])
+                let mut plain = Vec::from(bytes);
+                store.put_sealed_bytes_locally(&id, &data_key, &mut [&mut plain])
             })
             .await
             .map_err(|e| BlobError::Io(e.to_string()))?;
@@ -252,22 +255,27 @@ impl BlobStore {
     }
 
     /// [`BlobStore::put_sealed_bytes`] for a local store, on the calling (blocking) thread,
-    /// of the bytes of `parts` one after the other: sealed whole, written and flushed to disk
-    /// before this returns.
+    /// of the bytes of `parts` one after the other: sealed where they lie (the parts are left
+    /// holding ciphertext), written and flushed to disk before this returns.
     pub fn put_sealed_bytes_locally(
         &self,
         id: &str,
         data_key: &keyring::DataKey,
-        parts: &[&[u8]],
+        parts: &mut [&mut [u8]],
     ) -> Result<(), BlobError> {
-        let sealed = seal_whole(data_key, id, parts)?;
+        let sealed = SealedInPlace::seal(data_key, id, parts)?;
+        let pieces = sealed.slices(parts);
         if let Some((segments, place)) = self.segment_place(id) {
-            return segments.write(place, &sealed);
+            return segments.write(place, &pieces);
         }
         let Some(dir) = &self.local_dir else {
             return Err(BlobError::Io("not a local store".into()));
         };
-        local::write_durably(&dir.join(path_of(id).as_ref()), &sealed)
+        let whole: Vec<u8> = pieces
+            .iter()
+            .flat_map(|piece| piece.iter().copied())
+            .collect();
+        local::write_durably(&dir.join(path_of(id).as_ref()), &whole)
     }
 
     /// The segments and place of object `id`, if it lives in a segment.
@@ -373,38 +381,6 @@ impl BlobStore {
 /// chunk for empty content).
 fn sealed_len(plain_len: usize) -> usize {
     HEADER + plain_len + plain_len.div_ceil(CHUNK).max(1) * TAG
-}
-
-/// `plain` sealed as object `id` in one piece: the header, then every chunk (the last one
-/// flagged), exactly as [`BlobStore::put`] streams them.
-fn seal_whole(key: &keyring::DataKey, id: &str, parts: &[&[u8]]) -> Result<Vec<u8>, BlobError> {
-    let (cipher, header) = ChunkCipher::for_writing(key, id)?;
-    let plain_len: usize = parts.iter().map(|part| part.len()).sum();
-    // Filled as it is sealed, never zeroed first: half a megabyte per DICOM instance.
-    let mut sealed = Vec::with_capacity(sealed_len(plain_len));
-    sealed.extend_from_slice(&header);
-    let count = plain_len.div_ceil(CHUNK).max(1);
-    let mut rest = parts.iter().copied();
-    let mut part: &[u8] = &[];
-    for index in 0..count {
-        let start = sealed.len();
-        let mut wanted = CHUNK.min(plain_len - index * CHUNK);
-        while wanted > 0 {
-            if part.is_empty() {
-                part = rest
-                    .next()
-                    .ok_or_else(|| BlobError::Io("parts ended early".into()))?;
-            }
-            let take = wanted.min(part.len());
-            sealed.extend_from_slice(&part[..take]);
-            part = &part[take..];
-            wanted -= take;
-        }
-        sealed.extend_from_slice(&[0u8; TAG]);
-        let index_u32 = u32::try_from(index).map_err(|_| BlobError::TooLarge(u64::MAX))?;
-        cipher.seal_in_place(index_u32, index + 1 == count, &mut sealed[start..])?;
-    }
-    Ok(sealed)
 }
 
 /// Decrypts a ciphertext stream chunk by chunk, holding at most two chunks.

@@ -11,7 +11,7 @@
 //! another process opening the same folder (the admin command line) never tidies them.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::ErrorKind;
+use std::io::{ErrorKind, IoSlice};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -217,14 +217,15 @@ impl Segments {
         Ok(file)
     }
 
-    /// Writes the sealed bytes of the object at `place` and flushes them (and the segment's
-    /// length) to disk.
-    pub fn write(&self, place: Place, sealed: &[u8]) -> Result<(), BlobError> {
-        if sealed.len() as u64 != place.len {
+    /// Writes the sealed bytes of the object at `place`, given as pieces one after the other,
+    /// and flushes them (and the segment's length) to disk.
+    pub fn write(&self, place: Place, sealed: &[IoSlice<'_>]) -> Result<(), BlobError> {
+        let len: usize = sealed.iter().map(|piece| piece.len()).sum();
+        if len as u64 != place.len {
             return Err(BlobError::Io("sealed length differs from its place".into()));
         }
         let file = self.open_place(place)?;
-        file.write_all_at(sealed, place.offset)
+        write_all_vectored_at(&file, place.offset, sealed)
             .and_then(|()| file.sync_data())
             .map_err(|e| io(&self.path(place.segment), e))
     }
@@ -298,6 +299,44 @@ impl Segments {
         }
         Ok(())
     }
+}
+
+/// Writes all of `pieces`, one after the other, at `offset` (`pwritev`, again after a short
+/// write).
+fn write_all_vectored_at(file: &File, offset: u64, pieces: &[IoSlice<'_>]) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut owned: Vec<IoSlice<'_>> = pieces.iter().filter(|p| !p.is_empty()).copied().collect();
+    let mut pieces = owned.as_mut_slice();
+    let mut offset = offset;
+    while !pieces.is_empty() {
+        let count = pieces.len().min(1024);
+        let at = libc::off_t::try_from(offset)
+            .map_err(|_| std::io::Error::from(ErrorKind::InvalidInput))?;
+        // SAFETY: `IoSlice` is ABI compatible with `iovec` on Unix; the first `count` slices
+        // are valid for reads for the whole call, and the descriptor is borrowed from `file`.
+        let written = unsafe {
+            libc::pwritev(
+                file.as_raw_fd(),
+                pieces.as_ptr().cast::<libc::iovec>(),
+                count as libc::c_int,
+                at,
+            )
+        };
+        match written {
+            n if n > 0 => {
+                offset += n as u64;
+                IoSlice::advance_slices(&mut pieces, n as usize);
+            }
+            0 => return Err(std::io::Error::from(ErrorKind::WriteZero)),
+            _ => {
+                let error = std::io::Error::last_os_error();
+                if error.kind() != ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deallocates `len` bytes at `offset` (they read as zeros afterwards), keeping the size.
@@ -375,12 +414,16 @@ mod tests {
         assert_eq!(first.offset, 0);
         assert_eq!(second.offset, 8192, "places are block aligned");
         assert_eq!(second.segment, first.segment);
-        segments.write(first, &[7u8; 5000]).unwrap();
-        segments.write(second, &[9u8; 100]).unwrap();
+        // Written from pieces, one of them empty.
+        let pieces = [[7u8; 3000].as_slice(), &[], &[7u8; 2000]].map(IoSlice::new);
+        segments.write(first, &pieces).unwrap();
+        segments
+            .write(second, &[IoSlice::new(&[9u8; 100])])
+            .unwrap();
         assert_eq!(segments.read(first).unwrap(), vec![7u8; 5000]);
         assert_eq!(segments.read(second).unwrap(), vec![9u8; 100]);
         assert!(
-            segments.write(second, &[1u8; 99]).is_err(),
+            segments.write(second, &[IoSlice::new(&[1u8; 99])]).is_err(),
             "length checked"
         );
         let path = segments.path(first.segment);
@@ -398,7 +441,7 @@ mod tests {
         let (used, path) = {
             let segments = Segments::open(dir.path()).unwrap();
             let place = ready(&segments, 100);
-            segments.write(place, &[3u8; 100]).unwrap();
+            segments.write(place, &[IoSlice::new(&[3u8; 100])]).unwrap();
             // Wait for the spare created behind the first segment.
             for _ in 0..500 {
                 if segments.state.lock().unwrap().spare.is_some() {

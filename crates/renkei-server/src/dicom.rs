@@ -160,9 +160,9 @@ enum Rules {
 
 /// The bytes of an instance after its blocking task: written there (a local store), or still
 /// to be written (a remote one), with their data key.
-enum Unwritten {
-    No(Result<(), BlobError>),
-    Yes(renkei_store::blobs::keyring::DataKey, Vec<u8>),
+enum ObjectBytes {
+    Written(Result<(), BlobError>),
+    ToWrite(renkei_store::blobs::keyring::DataKey, Vec<u8>),
 }
 
 /// An instance after its blocking task ([`handle`]).
@@ -172,7 +172,7 @@ struct Handled {
     key: WrappedKey,
     /// Its index entry, sent to the writer.
     pending: PendingIndex,
-    unwritten: Unwritten,
+    bytes: ObjectBytes,
     /// When de-identification ended.
     at: std::time::Instant,
 }
@@ -203,20 +203,20 @@ fn handle(
         key: key.clone(),
         expires_at,
     });
-    let unwritten = if blobs.writes_locally() {
+    let bytes = if blobs.writes_locally() {
         let written =
             blobs.put_sealed_bytes_locally(&object, &data_key, &mut prepared.bytes.parts_mut());
         stage("store", at);
-        Unwritten::No(written)
+        ObjectBytes::Written(written)
     } else {
-        Unwritten::Yes(data_key, prepared.bytes.into_vec())
+        ObjectBytes::ToWrite(data_key, prepared.bytes.into_vec())
     };
     Ok(Handled {
         entry,
         object,
         key,
         pending,
-        unwritten,
+        bytes,
         at,
     })
 }
@@ -304,32 +304,27 @@ impl DicomService {
         };
         let (blobs, index) = (self.blobs.clone(), self.index.clone());
         let (org_id, expires_at) = (org.id, expiry(Timestamp::now(), org.policy.retention_days));
-        let Handled {
-            entry,
-            object,
-            key,
-            pending,
-            unwritten,
-            at,
-        } = tokio::task::spawn_blocking(move || {
+        let handled = tokio::task::spawn_blocking(move || {
             handle(bytes, rules, &blobs, &index, (org_id, expires_at), started)
         })
         .await
         .map_err(storage)??;
-        let written = match unwritten {
-            Unwritten::No(written) => written,
-            Unwritten::Yes(data_key, bytes) => {
+        let written = match handled.bytes {
+            ObjectBytes::Written(written) => written,
+            ObjectBytes::ToWrite(data_key, bytes) => {
                 let written = self
                     .blobs
-                    .put_sealed_bytes(&object, data_key, Bytes::from(bytes))
+                    .put_sealed_bytes(&handled.object, data_key, Bytes::from(bytes))
                     .await;
-                stage("store", at);
+                stage("store", handled.at);
                 written
             }
         };
-        let indexed = pending.answer().await;
-        stage("store_and_index", at);
-        self.settle(entry, &object, &key, written, indexed).await
+        let indexed = handled.pending.answer().await;
+        stage("store_and_index", handled.at);
+        let (object, key) = (&handled.object, &handled.key);
+        self.settle(handled.entry, object, key, written, indexed)
+            .await
     }
 
     /// Settles an instance whose bytes were written (or not) as `object` while it was indexed

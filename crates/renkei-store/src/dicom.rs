@@ -451,8 +451,14 @@ impl Store {
 
 /// An instance row's sealed data key (`key_version`, `sealed_key`); none once destroyed.
 pub(crate) fn sealed_key(row: &AnyRow) -> Result<Option<WrappedKey>, StoreError> {
-    let version: Option<i64> = row.try_get("key_version")?;
-    let sealed: Option<String> = row.try_get("sealed_key")?;
+    wrapped_key(row.try_get("key_version")?, row.try_get("sealed_key")?)
+}
+
+/// A sealed data key from its stored columns; none when either is empty (destroyed).
+pub(crate) fn wrapped_key(
+    version: Option<i64>,
+    sealed: Option<String>,
+) -> Result<Option<WrappedKey>, StoreError> {
     version
         .zip(sealed)
         .map(|(version, sealed)| {

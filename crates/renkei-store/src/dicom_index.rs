@@ -12,6 +12,7 @@ use renkei_core::dicom::IndexedInstance;
 use renkei_core::stats::Metric;
 
 use crate::blobs::WrappedKey;
+use crate::dicom::wrapped_key;
 use crate::statements::{Kind, Statements, Value, run_ready};
 use crate::{Store, StoreError};
 
@@ -300,19 +301,13 @@ async fn existing_instance(
         .ok_or(StoreError::NotFound)?;
     let [object_id, version, sealed] =
         <[Value; 3]>::try_from(row).map_err(|_| StoreError::Corrupt("instance".into()))?;
-    let key = version
-        .optional_int("key version")?
-        .zip(sealed.optional_text("sealed key")?)
-        .map(|(version, sealed)| {
-            let version =
-                u32::try_from(version).map_err(|_| StoreError::Corrupt("key version".into()))?;
-            Ok::<_, StoreError>(WrappedKey { version, sealed })
-        })
-        .transpose()?;
     Ok(Indexed::Existing {
         study,
         object_id: object_id.text("object id")?,
-        key,
+        key: wrapped_key(
+            version.optional_int("key version")?,
+            sealed.optional_text("sealed key")?,
+        )?,
     })
 }
 

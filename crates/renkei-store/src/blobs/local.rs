@@ -3,7 +3,7 @@
 //! crash or power loss and a half-written one never appears under its name.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{ErrorKind, IoSlice};
 use std::path::Path;
 
 use super::BlobError;
@@ -12,8 +12,50 @@ fn io(path: &Path, e: std::io::Error) -> BlobError {
     BlobError::Io(format!("{}: {e}", path.display()))
 }
 
-/// Writes `data` as the file `path`, durable when this returns.
-pub fn write_durably(path: &Path, data: &[u8]) -> Result<(), BlobError> {
+/// Writes all of `pieces`, one after the other, at `offset` (`pwritev`, again after a short
+/// write).
+pub fn write_all_vectored_at(
+    file: &File,
+    offset: u64,
+    pieces: &[IoSlice<'_>],
+) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut owned: Vec<IoSlice<'_>> = pieces.iter().filter(|p| !p.is_empty()).copied().collect();
+    let mut pieces = owned.as_mut_slice();
+    let mut offset = offset;
+    while !pieces.is_empty() {
+        let count = pieces.len().min(1024);
+        let at = libc::off_t::try_from(offset)
+            .map_err(|_| std::io::Error::from(ErrorKind::InvalidInput))?;
+        // SAFETY: `IoSlice` is ABI compatible with `iovec` on Unix; the first `count` slices
+        // are valid for reads for the whole call, and the descriptor is borrowed from `file`.
+        let written = unsafe {
+            libc::pwritev(
+                file.as_raw_fd(),
+                pieces.as_ptr().cast::<libc::iovec>(),
+                count as libc::c_int,
+                at,
+            )
+        };
+        match written {
+            n if n > 0 => {
+                offset += n as u64;
+                IoSlice::advance_slices(&mut pieces, n as usize);
+            }
+            0 => return Err(std::io::Error::from(ErrorKind::WriteZero)),
+            _ => {
+                let error = std::io::Error::last_os_error();
+                if error.kind() != ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `pieces`, one after the other, as the file `path`, durable when this returns.
+pub fn write_durably(path: &Path, pieces: &[IoSlice<'_>]) -> Result<(), BlobError> {
     let folder = path
         .parent()
         .ok_or_else(|| BlobError::Io(format!("{}: no folder", path.display())))?;
@@ -26,8 +68,8 @@ pub fn write_durably(path: &Path, data: &[u8]) -> Result<(), BlobError> {
         u64::from_le_bytes(suffix)
     ));
     let written = File::create(&partial)
-        .and_then(|mut file| {
-            file.write_all(data)?;
+        .and_then(|file| {
+            write_all_vectored_at(&file, 0, pieces)?;
             file.sync_data()
         })
         .and_then(|()| fs::rename(&partial, path));
@@ -65,9 +107,9 @@ mod tests {
     fn the_file_appears_whole_and_nothing_else_is_left() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("blobs").join("object-1");
-        write_durably(&path, b"sealed bytes").unwrap();
+        write_durably(&path, &[IoSlice::new(b"sealed "), IoSlice::new(b"bytes")]).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"sealed bytes");
-        write_durably(&path, b"replaced").unwrap();
+        write_durably(&path, &[IoSlice::new(b"replaced")]).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"replaced");
         let names: Vec<_> = fs::read_dir(path.parent().unwrap())
             .unwrap()
@@ -100,7 +142,7 @@ mod tests {
         // The target is a folder, so the rename fails after the partial file was written.
         let path = dir.path().join("taken");
         fs::create_dir_all(path.join("inside")).unwrap();
-        assert!(write_durably(&path, b"bytes").is_err());
+        assert!(write_durably(&path, &[IoSlice::new(b"bytes")]).is_err());
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -271,11 +271,7 @@ impl BlobStore {
         let Some(dir) = &self.local_dir else {
             return Err(BlobError::Io("not a local store".into()));
         };
-        let whole: Vec<u8> = pieces
-            .iter()
-            .flat_map(|piece| piece.iter().copied())
-            .collect();
-        local::write_durably(&dir.join(path_of(id).as_ref()), &whole)
+        local::write_durably(&dir.join(path_of(id).as_ref()), &pieces)
     }
 
     /// The segments and place of object `id`, if it lives in a segment.

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::BlobError;
+use super::local::write_all_vectored_at;
 
 /// Places start on this boundary (a file system block).
 const ALIGN: u64 = 4096;
@@ -299,44 +300,6 @@ impl Segments {
         }
         Ok(())
     }
-}
-
-/// Writes all of `pieces`, one after the other, at `offset` (`pwritev`, again after a short
-/// write).
-fn write_all_vectored_at(file: &File, offset: u64, pieces: &[IoSlice<'_>]) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let mut owned: Vec<IoSlice<'_>> = pieces.iter().filter(|p| !p.is_empty()).copied().collect();
-    let mut pieces = owned.as_mut_slice();
-    let mut offset = offset;
-    while !pieces.is_empty() {
-        let count = pieces.len().min(1024);
-        let at = libc::off_t::try_from(offset)
-            .map_err(|_| std::io::Error::from(ErrorKind::InvalidInput))?;
-        // SAFETY: `IoSlice` is ABI compatible with `iovec` on Unix; the first `count` slices
-        // are valid for reads for the whole call, and the descriptor is borrowed from `file`.
-        let written = unsafe {
-            libc::pwritev(
-                file.as_raw_fd(),
-                pieces.as_ptr().cast::<libc::iovec>(),
-                count as libc::c_int,
-                at,
-            )
-        };
-        match written {
-            n if n > 0 => {
-                offset += n as u64;
-                IoSlice::advance_slices(&mut pieces, n as usize);
-            }
-            0 => return Err(std::io::Error::from(ErrorKind::WriteZero)),
-            _ => {
-                let error = std::io::Error::last_os_error();
-                if error.kind() != ErrorKind::Interrupted {
-                    return Err(error);
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Deallocates `len` bytes at `offset` (they read as zeros afterwards), keeping the size.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::BlobError;
-use super::local::write_all_vectored_at;
+use super::local::{flush_and_release, write_all_vectored_at};
 
 /// Places start on this boundary (a file system block).
 const ALIGN: u64 = 4096;
@@ -227,7 +227,7 @@ impl Segments {
         }
         let file = self.open_place(place)?;
         write_all_vectored_at(&file, place.offset, sealed)
-            .and_then(|()| file.sync_data())
+            .and_then(|()| flush_and_release(&file, place.offset, place.len))
             .map_err(|e| io(&self.path(place.segment), e))
     }
 

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use renkei_dicom::scp::config::{EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_EN
 use renkei_dicom::scp::negotiate::{APPLICATION_CONTEXT_NAME, VERIFICATION_SOP_CLASS};
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, ScpConfig, ScpError,
-    StoreFailure, StoreFuture, StoreOutcome, pdu, serve,
+    StoreFailure, StoreFuture, StoreOutcome, may_block_here, pdu, serve,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -64,6 +64,8 @@ struct FileSink {
     stored: AtomicUsize,
     calls: AtomicUsize,
     sequence: AtomicU64,
+    /// While set, each store blocks its thread (as de-identification and disk flushes do).
+    hold: AtomicBool,
 }
 
 impl FileSink {
@@ -77,6 +79,10 @@ impl FileSink {
 
     fn path_of(&self, sop_instance_uid: &str) -> PathBuf {
         self.dir.join(format!("{sop_instance_uid}.dcm"))
+    }
+
+    fn hold(&self, hold: bool) {
+        self.hold.store(hold, Ordering::SeqCst);
     }
 
     fn fail_with(&self, failure: Option<StoreFailure>) {
@@ -100,6 +106,13 @@ impl InstanceSink for FileSink {
         Box::pin(async move {
             self.calls.fetch_add(1, Ordering::SeqCst);
             assert_eq!(caller.token, "org-test");
+            assert!(
+                may_block_here(),
+                "the sink runs on its association's thread"
+            );
+            while self.hold.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             if let Some(failure) = self.fail_with.lock().expect("lock").clone() {
                 return Err(failure);
             }
@@ -170,6 +183,7 @@ impl Scp {
             stored: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
             sequence: AtomicU64::new(0),
+            hold: AtomicBool::new(false),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
@@ -754,6 +768,53 @@ async fn sink_failures_reach_storescu_with_their_status() {
     let output = storescu(&scp, std::slice::from_ref(&file)).await;
     assert!(output.status.success(), "{}", log_of(&output));
     assert_eq!(scp.sink.stored(), 1);
+    scp.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_blocking_its_thread_holds_up_its_own_association_only() {
+    let test = "a_sink_blocking_its_thread_holds_up_its_own_association_only";
+    if !dcmtk_available(test) {
+        return;
+    }
+    let Some(data) = pydicom_files(test) else {
+        return;
+    };
+    let scp = Scp::default().await;
+    let files = [data.join("CT_small.dcm")];
+    scp.sink.hold(true);
+    // Three senders, each blocked in the sink: more than the server's runtime has workers.
+    let senders = async {
+        tokio::join!(
+            storescu(&scp, &files),
+            storescu(&scp, &files),
+            storescu(&scp, &files)
+        )
+    };
+    let meanwhile = async {
+        let deadline = Instant::now() + TIMEOUT;
+        while scp.sink.calls() < 3 {
+            assert!(
+                Instant::now() < deadline,
+                "the senders never reached the sink"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let echo = echoscu(&scp, "ECHOSCU", "RENKEI").await;
+        assert_eq!(scp.sink.stored(), 0, "the senders are still held");
+        scp.sink.hold(false);
+        echo
+    };
+    let ((first, second, third), echo) = tokio::join!(senders, meanwhile);
+    assert!(
+        echo.status.success(),
+        "echo while others block: {}",
+        log_of(&echo)
+    );
+    for output in [first, second, third] {
+        assert!(output.status.success(), "{}", log_of(&output));
+    }
+    assert_eq!(scp.sink.stored(), 3);
     scp.shutdown().await;
 }
 

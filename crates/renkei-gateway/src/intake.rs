@@ -13,7 +13,7 @@ use renkei_dicom::DeidContext;
 use renkei_dicom::prepare::{PrepareError, prepare};
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
-    StoreOutcome,
+    StoreOutcome, run_blocking,
 };
 use tokio::sync::Notify;
 
@@ -105,17 +105,17 @@ impl InstanceSink for Intake {
     fn store<'a>(&'a self, _caller: &'a Caller, instance: ReceivedInstance) -> StoreFuture<'a> {
         Box::pin(async move {
             let deid = self.deid()?;
-            let prepared = tokio::task::spawn_blocking(move || prepare(instance.file, &deid))
+            let prepared = run_blocking(move || prepare(instance.file, &deid))
                 .await
-                .map_err(|_| StoreFailure::out_of_resources("de-identification was interrupted"))?
+                .ok_or_else(|| StoreFailure::out_of_resources("de-identification was interrupted"))?
                 .map_err(|e| match e {
                     PrepareError::Missing(_) => StoreFailure::does_not_match(e.to_string()),
                     _ => StoreFailure::cannot_understand(e.to_string()),
                 })?;
             let spool = self.spool.clone();
-            tokio::task::spawn_blocking(move || spool.push(&prepared.bytes.into_vec()))
+            run_blocking(move || spool.push(&prepared.bytes.into_vec()))
                 .await
-                .map_err(|_| StoreFailure::out_of_resources("queueing was interrupted"))?
+                .ok_or_else(|| StoreFailure::out_of_resources("queueing was interrupted"))?
                 .map_err(|e| {
                     tracing::error!(error = %e, "the gateway's queue cannot be written");
                     StoreFailure::out_of_resources("the gateway's queue cannot be written")

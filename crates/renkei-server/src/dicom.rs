@@ -3,6 +3,7 @@
 //! the organization's retention.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
@@ -17,6 +18,7 @@ use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
+use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{IndexRequest, Indexed, Store, StoreError};
 
@@ -103,6 +105,8 @@ pub struct DicomService {
     pub index: IndexWriter,
     /// Organizations' de-identification secrets once opened (they never change).
     pub secrets: Arc<Mutex<HashMap<Uuid, [u8; 32]>>>,
+    /// The server's runtime, where the store's connections live (see [`DicomService::on_server`]).
+    server: tokio::runtime::Handle,
 }
 
 /// Parsed instances by (study, SOP Instance UID).
@@ -158,14 +162,14 @@ enum Rules {
     Check(u8),
 }
 
-/// The bytes of an instance after its blocking task: written there (a local store), or still
+/// The bytes of an instance after its blocking work: written there (a local store), or still
 /// to be written (a remote one), with their data key.
 enum ObjectBytes {
     Written(Result<(), BlobError>),
     ToWrite(renkei_store::blobs::keyring::DataKey, Vec<u8>),
 }
 
-/// An instance after its blocking task ([`handle`]).
+/// An instance after its blocking work ([`ready`], [`Readied::write`]).
 struct Handled {
     entry: IndexedInstance,
     object: String,
@@ -177,17 +181,29 @@ struct Handled {
     at: std::time::Instant,
 }
 
-/// One blocking task per instance: de-identifies (or checks) it, sends its index entry to the
-/// writer, then seals and writes its bytes (in a local store) while the entry commits.
-fn handle(
+/// An instance de-identified (or checked), with its object id and sealed key, to be indexed
+/// and written.
+struct Readied {
+    prepared: Prepared,
+    entry: IndexedInstance,
+    object: String,
+    data_key: renkei_store::blobs::keyring::DataKey,
+    key: WrappedKey,
+    /// Its index entry, to send to the writer.
+    request: IndexRequest,
+    /// When de-identification ended.
+    at: std::time::Instant,
+}
+
+/// De-identifies (or checks) an instance and gives it an object id and a key (blocking work).
+fn ready(
     bytes: Vec<u8>,
     rules: Rules,
     blobs: &BlobStore,
-    index: &IndexWriter,
     (org_id, expires_at): (Uuid, Timestamp),
     started: std::time::Instant,
-) -> Result<Handled, IngestFailure> {
-    let mut prepared = match rules {
+) -> Result<Readied, IngestFailure> {
+    let prepared = match rules {
         Rules::Deidentify(ctx) => prepare(bytes, &ctx),
         Rules::Check(digits) => accept_deidentified(bytes, digits),
     }
@@ -196,29 +212,45 @@ fn handle(
     let at = stage("deidentify", started);
     let object = blobs.reserve_object_id(&format!("dicom-{}", new_id()), prepared.bytes.len());
     let (data_key, key) = blobs.new_object_key(&object).map_err(storage)?;
-    let pending = index.submit_blocking(IndexRequest {
+    let request = IndexRequest {
         org_id,
         entry: entry.clone(),
         object_id: object.clone(),
         key: key.clone(),
         expires_at,
-    });
-    let bytes = if blobs.writes_locally() {
-        let written =
-            blobs.put_sealed_bytes_locally(&object, &data_key, &mut prepared.bytes.parts_mut());
-        stage("store", at);
-        ObjectBytes::Written(written)
-    } else {
-        ObjectBytes::ToWrite(data_key, prepared.bytes.into_vec())
     };
-    Ok(Handled {
+    Ok(Readied {
+        prepared,
         entry,
         object,
+        data_key,
         key,
-        pending,
-        bytes,
+        request,
         at,
     })
+}
+
+impl Readied {
+    /// Seals and writes the instance's bytes in a local store (blocking work, done while its
+    /// index entry, sent as `pending`, commits); keeps them to write in a remote one.
+    fn write(mut self, blobs: &BlobStore, pending: PendingIndex) -> Handled {
+        let bytes = if blobs.writes_locally() {
+            let parts = &mut self.prepared.bytes.parts_mut();
+            let written = blobs.put_sealed_bytes_locally(&self.object, &self.data_key, parts);
+            stage("store", self.at);
+            ObjectBytes::Written(written)
+        } else {
+            ObjectBytes::ToWrite(self.data_key, self.prepared.bytes.into_vec())
+        };
+        Handled {
+            entry: self.entry,
+            object: self.object,
+            key: self.key,
+            pending,
+            bytes,
+            at: self.at,
+        }
+    }
 }
 
 /// The object of record of an indexed instance, with its sealed key (none once expired).
@@ -242,6 +274,7 @@ impl DicomService {
             blobs,
             opened: Default::default(),
             secrets: Default::default(),
+            server: tokio::runtime::Handle::current(),
         }
     }
 
@@ -274,7 +307,10 @@ impl DicomService {
         let secret = match known {
             Some(secret) => secret,
             None => {
-                let secret = self.open_secret(org).await?;
+                let (this, owner) = (self.clone(), org.clone());
+                let secret = self
+                    .on_server(async move { this.open_secret(&owner).await })
+                    .await??;
                 if let Ok(mut secrets) = self.secrets.lock() {
                     secrets.insert(org.id, secret);
                 }
@@ -302,29 +338,60 @@ impl DicomService {
                 Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }
         };
-        let (blobs, index) = (self.blobs.clone(), self.index.clone());
-        let (org_id, expires_at) = (org.id, expiry(Timestamp::now(), org.policy.retention_days));
-        let handled = tokio::task::spawn_blocking(move || {
-            handle(bytes, rules, &blobs, &index, (org_id, expires_at), started)
-        })
-        .await
-        .map_err(storage)??;
+        let policy = (org.id, expiry(Timestamp::now(), org.policy.retention_days));
+        let handled = if may_block_here() {
+            // On an association's own thread: the work runs here, between two awaits.
+            let readied = ready(bytes, rules, &self.blobs, policy, started)?;
+            let pending = self.index.submit(readied.request.clone()).await;
+            readied.write(&self.blobs, pending)
+        } else {
+            // One blocking task: de-identified, sent to the index, then written.
+            let (blobs, index) = (self.blobs.clone(), self.index.clone());
+            tokio::task::spawn_blocking(move || {
+                let readied = ready(bytes, rules, &blobs, policy, started)?;
+                let pending = index.submit_blocking(readied.request.clone());
+                Ok(readied.write(&blobs, pending))
+            })
+            .await
+            .map_err(storage)??
+        };
         let written = match handled.bytes {
             ObjectBytes::Written(written) => written,
             ObjectBytes::ToWrite(data_key, bytes) => {
-                let written = self
-                    .blobs
-                    .put_sealed_bytes(&handled.object, data_key, Bytes::from(bytes))
-                    .await;
+                let (blobs, object) = (self.blobs.clone(), handled.object.clone());
+                let put = async move {
+                    blobs
+                        .put_sealed_bytes(&object, data_key, Bytes::from(bytes))
+                        .await
+                };
+                let written = self.on_server(put).await?;
                 stage("store", handled.at);
                 written
             }
         };
         let indexed = handled.pending.answer().await;
         stage("store_and_index", handled.at);
-        let (object, key) = (&handled.object, &handled.key);
-        self.settle(handled.entry, object, key, written, indexed)
-            .await
+        let (entry, object, key) = (handled.entry, handled.object, handled.key);
+        if matches!((&written, &indexed), (Ok(()), Ok(Indexed::New { .. }))) {
+            // Stored whole and new: settled without the store.
+            return self.settle(entry, &object, &key, written, indexed).await;
+        }
+        let this = self.clone();
+        self.on_server(async move { this.settle(entry, &object, &key, written, indexed).await })
+            .await?
+    }
+
+    /// Runs `work`, which uses the store or a remote blob store, on the server's runtime, where
+    /// their connections live: an association's own runtime must not open one (it ends with
+    /// the association).
+    pub(crate) async fn on_server<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, IngestFailure> {
+        if !may_block_here() {
+            return Ok(work.await);
+        }
+        self.server.spawn(work).await.map_err(storage)
     }
 
     /// Settles an instance whose bytes were written (or not) as `object` while it was indexed

@@ -50,12 +50,13 @@ impl IndexWriter {
     /// full, so never call it from async code); the answer comes with [`PendingIndex::answer`].
     pub fn submit_blocking(&self, request: IndexRequest) -> PendingIndex {
         let (reply, answer) = oneshot::channel();
-        PendingIndex(
-            self.jobs
-                .blocking_send((request, reply))
-                .map(|()| answer)
-                .map_err(|_| STOPPED.to_owned()),
-        )
+        PendingIndex::after(self.jobs.blocking_send((request, reply)), answer)
+    }
+
+    /// [`IndexWriter::submit_blocking`] from async code.
+    pub async fn submit(&self, request: IndexRequest) -> PendingIndex {
+        let (reply, answer) = oneshot::channel();
+        PendingIndex::after(self.jobs.send((request, reply)).await, answer)
     }
 }
 
@@ -65,6 +66,14 @@ const STOPPED: &str = "the index writer stopped";
 pub struct PendingIndex(Result<oneshot::Receiver<Result<Indexed, String>>, String>);
 
 impl PendingIndex {
+    /// The answer to come once a job was sent (or not).
+    fn after<T>(
+        sent: Result<(), mpsc::error::SendError<T>>,
+        answer: oneshot::Receiver<Result<Indexed, String>>,
+    ) -> PendingIndex {
+        PendingIndex(sent.map(|()| answer).map_err(|_| STOPPED.to_owned()))
+    }
+
     /// How the instance was indexed; durable when Ok.
     pub async fn answer(self) -> Result<Indexed, String> {
         self.0?.await.map_err(|_| STOPPED.to_owned())?

@@ -13,7 +13,7 @@ use renkei_core::dicom::{DicomPeer, admitted_peer};
 use renkei_core::org::Organization;
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
-    StoreOutcome,
+    StoreOutcome, may_block_here,
 };
 use renkei_store::Store;
 
@@ -31,6 +31,8 @@ pub struct PeerDirectory {
     peers: RwLock<HashMap<String, DicomPeer>>,
     /// When an unknown caller last made the directory re-read.
     last_reload: Mutex<Option<Instant>>,
+    /// The server's runtime.
+    server: tokio::runtime::Handle,
 }
 
 impl PeerDirectory {
@@ -40,6 +42,7 @@ impl PeerDirectory {
             store,
             peers: RwLock::new(HashMap::new()),
             last_reload: Mutex::new(None),
+            server: tokio::runtime::Handle::current(),
         });
         directory.refresh().await;
         let refreshing = directory.clone();
@@ -53,22 +56,41 @@ impl PeerDirectory {
         directory
     }
 
+    /// Re-reads the peers; on the server's runtime, where the store's connections live (an
+    /// association asking runs on a runtime of its own).
     async fn refresh(&self) {
-        let orgs = match self.store.list_orgs().await {
-            Ok(orgs) => orgs,
-            Err(e) => return tracing::warn!(error = %e, "could not refresh DICOM peers"),
+        let read = read_peers(self.store.clone());
+        let all = if may_block_here() {
+            self.server.spawn(read).await.ok().flatten()
+        } else {
+            read.await
         };
-        let mut all = HashMap::new();
-        for org in orgs {
-            match self.store.dicom_peers(org.id).await {
-                Ok(peers) => all.extend(peers.into_iter().map(|p| (p.ae_title.clone(), p))),
-                Err(e) => return tracing::warn!(error = %e, "could not refresh DICOM peers"),
-            }
-        }
-        if let Ok(mut peers) = self.peers.write() {
+        if let (Some(all), Ok(mut peers)) = (all, self.peers.write()) {
             *peers = all;
         }
     }
+}
+
+/// Every organization's peers by AE title; None (logged) when the store cannot say.
+async fn read_peers(store: Store) -> Option<HashMap<String, DicomPeer>> {
+    let orgs = match store.list_orgs().await {
+        Ok(orgs) => orgs,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not refresh DICOM peers");
+            return None;
+        }
+    };
+    let mut all = HashMap::new();
+    for org in orgs {
+        match store.dicom_peers(org.id).await {
+            Ok(peers) => all.extend(peers.into_iter().map(|p| (p.ae_title.clone(), p))),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not refresh DICOM peers");
+                return None;
+            }
+        }
+    }
+    Some(all)
 }
 
 impl Gatekeeper for PeerDirectory {
@@ -136,12 +158,14 @@ impl IngestSink {
         if let Some(org) = cached {
             return Ok(org);
         }
+        let store = self.dicom.store.clone();
         let org = self
             .dicom
-            .store
-            .org(id)
+            .on_server(async move { store.org(id).await })
             .await
-            .map_err(|_| StoreFailure::out_of_resources("organization unavailable"))?;
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| StoreFailure::out_of_resources("organization unavailable"))?;
         if let Ok(mut orgs) = self.orgs.lock() {
             orgs.insert(id, (org.clone(), Instant::now()));
         }

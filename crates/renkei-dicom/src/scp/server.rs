@@ -1,4 +1,4 @@
-//! The accept loop: one task per association, a bound on how many run at once, and shutdown.
+//! The accept loop: one thread per association, a bound on how many run at once, and shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,6 +16,7 @@ use super::config::ScpConfig;
 use super::error::ScpError;
 use super::gatekeeper::Gatekeeper;
 use super::negotiate;
+use super::own_thread;
 use super::pdu;
 use super::sink::InstanceSink;
 
@@ -30,7 +31,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Serves DICOM associations on `listener` until `shutdown` resolves.
 ///
-/// Each connection gets its own task; at most `config.max_associations` run at once, further
+/// Each connection gets its own thread ([`own_thread`]); at most `config.max_associations` run at once, further
 /// ones are rejected with A-ASSOCIATE-RJ (transient, local limit exceeded). A failing
 /// association never affects the others. When `shutdown` resolves, no new connection is
 /// accepted; running associations get `config.shutdown_grace` to finish, then are aborted.
@@ -65,7 +66,7 @@ where
                         let services = services.clone();
                         let stop = stop.clone();
                         tasks.spawn(async move {
-                            association::run(stream, peer, services, stop).await;
+                            own_thread::serve(stream, peer, services, stop).await;
                             drop(slot);
                         });
                     } else if let Ok(refusal) = refusals.clone().try_acquire_owned() {

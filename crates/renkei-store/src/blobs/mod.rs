@@ -2,6 +2,7 @@
 //! with its own data key, streamed in and out in chunks so memory does not grow with size.
 
 mod cipher;
+mod direct;
 mod in_place;
 pub mod keyring;
 mod local;

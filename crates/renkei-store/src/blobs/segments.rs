@@ -1,6 +1,7 @@
 //! Small sealed objects appended into segment files, so storing one costs a single `pwrite`
-//! and `fdatasync` (which also commits the file's new length) instead of creating, flushing
-//! and renaming a file and flushing its folder.
+//! (direct, past the page cache, where the file system allows: [`super::direct`]) and
+//! `fdatasync` (which also commits the file's new length) instead of creating, flushing and
+//! renaming a file and flushing its folder.
 //!
 //! An object's place is part of its id (`stem@segment.offset.length`), reserved before its bytes
 //! are sealed, so its record can be written while its bytes are. Places are 4 KiB aligned, so
@@ -14,13 +15,14 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, IoSlice};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::BlobError;
 use super::local::{flush_and_release, write_all_vectored_at};
+use super::{BlobError, direct};
 
-/// Places start on this boundary (a file system block).
-const ALIGN: u64 = 4096;
+/// Places start on this boundary (a file system block, as direct I/O needs).
+const ALIGN: u64 = direct::ALIGN as u64;
 /// The bytes of places a segment hands out before the next one takes over.
 const SEGMENT: u64 = 64 << 20;
 /// Sealed objects larger than this are stored as files.
@@ -84,6 +86,8 @@ struct State {
 pub struct Segments {
     dir: PathBuf,
     state: Mutex<State>,
+    /// Objects are written with direct I/O (until the file system refuses it).
+    direct: AtomicBool,
 }
 
 fn io(path: &Path, e: std::io::Error) -> BlobError {
@@ -114,6 +118,7 @@ impl Segments {
         numbers.sort_unstable();
         let segments = Segments {
             dir: dir.to_path_buf(),
+            direct: AtomicBool::new(true),
             state: Mutex::new(State {
                 next_number: numbers.last().map_or(1, |n| n + 1),
                 ..State::default()
@@ -225,21 +230,42 @@ impl Segments {
         if len as u64 != place.len {
             return Err(BlobError::Io("sealed length differs from its place".into()));
         }
-        let file = self.open_place(place)?;
+        let path = self.path(place.segment);
+        if self.direct.load(Ordering::Relaxed) {
+            match self.write_direct(&path, place, sealed) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {
+                    tracing::info!(
+                        "segments: no direct I/O on this file system; writes are buffered"
+                    );
+                    self.direct.store(false, Ordering::Relaxed);
+                }
+                Err(e) => return Err(io(&path, e)),
+            }
+        }
+        let file =
+            lock_shared(OpenOptions::new().write(true).open(&path)).map_err(|e| io(&path, e))?;
         write_all_vectored_at(&file, place.offset, sealed)
             .and_then(|()| flush_and_release(&file, place.offset, place.len))
-            .map_err(|e| io(&self.path(place.segment), e))
+            .map_err(|e| io(&path, e))
     }
 
-    /// The segment holding `place`, open for writing it (and locked against tidying).
-    fn open_place(&self, place: Place) -> Result<File, BlobError> {
-        let path = self.path(place.segment);
-        let file = OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .map_err(|e| io(&path, e))?;
-        file.lock_shared().map_err(|e| io(&path, e))?;
-        Ok(file)
+    /// Writes the object with direct I/O; Ok(false) when the file system refuses it (nothing
+    /// was written then).
+    fn write_direct(
+        &self,
+        path: &Path,
+        place: Place,
+        sealed: &[IoSlice<'_>],
+    ) -> std::io::Result<bool> {
+        let Some(file) = direct::open(path)? else {
+            return Ok(false);
+        };
+        let file = lock_shared(Ok(file))?;
+        match direct::write_at(&file, place.offset, sealed) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(false),
+            written => written.map(|()| true),
+        }
     }
 
     /// The sealed bytes at `place`.
@@ -300,6 +326,13 @@ impl Segments {
         }
         Ok(())
     }
+}
+
+/// The file, locked shared (against tidying by another process) while it is written.
+fn lock_shared(file: std::io::Result<File>) -> std::io::Result<File> {
+    let file = file?;
+    file.lock_shared()?;
+    Ok(file)
 }
 
 /// Deallocates `len` bytes at `offset` (they read as zeros afterwards), keeping the size.
@@ -428,6 +461,30 @@ mod tests {
         assert!(!path.exists(), "a segment holding nothing goes");
         let next = ready(&segments, 10);
         assert!(next.segment > used.segment, "numbers are never reused");
+    }
+
+    #[test]
+    fn objects_written_direct_or_buffered_read_back_whole_beside_their_neighbours() {
+        for direct in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let segments = Segments::open(dir.path()).unwrap();
+            // false: as on a file system without direct I/O.
+            segments.direct.store(direct, Ordering::Relaxed);
+            let mut written = Vec::new();
+            // Odd sizes, on and off block boundaries, one over the buffer a thread keeps.
+            for len in [1usize, 4095, 4096, 4097, 530_001, (2 << 20) + 3] {
+                let place = ready(&segments, len as u64);
+                let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8 + 1).collect();
+                let (head, tail) = bytes.split_at(len / 3);
+                segments
+                    .write(place, &[IoSlice::new(head), IoSlice::new(tail)])
+                    .unwrap();
+                written.push((place, bytes));
+            }
+            for (place, bytes) in &written {
+                assert_eq!(&segments.read(*place).unwrap(), bytes, "direct: {direct}");
+            }
+        }
     }
 
     #[test]

@@ -253,6 +253,18 @@ impl Readied {
     }
 }
 
+/// Runs `work` on `server` (the server's runtime) when called on an association's own thread,
+/// where it is; Err only when the server's runtime lost it (shutting down, a panic).
+pub(crate) async fn on_runtime<T: Send + 'static>(
+    server: &tokio::runtime::Handle,
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    if may_block_here() {
+        return server.spawn(work).await;
+    }
+    Ok(work.await)
+}
+
 /// The object of record of an indexed instance, with its sealed key (none once expired).
 struct Record<'a> {
     object: &'a str,
@@ -388,10 +400,7 @@ impl DicomService {
         &self,
         work: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, IngestFailure> {
-        if !may_block_here() {
-            return Ok(work.await);
-        }
-        self.server.spawn(work).await.map_err(storage)
+        on_runtime(&self.server, work).await.map_err(storage)
     }
 
     /// Settles an instance whose bytes were written (or not) as `object` while it was indexed

@@ -13,11 +13,11 @@ use renkei_core::dicom::{DicomPeer, admitted_peer};
 use renkei_core::org::Organization;
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
-    StoreOutcome, may_block_here,
+    StoreOutcome,
 };
 use renkei_store::Store;
 
-use crate::dicom::{DicomService, IngestFailure, IngestSource};
+use crate::dicom::{DicomService, IngestFailure, IngestSource, on_runtime};
 
 /// How often the peer directory is re-read, so peers added or removed (by the API or the
 /// command line, on any node) take effect.
@@ -59,12 +59,10 @@ impl PeerDirectory {
     /// Re-reads the peers; on the server's runtime, where the store's connections live (an
     /// association asking runs on a runtime of its own).
     async fn refresh(&self) {
-        let read = read_peers(self.store.clone());
-        let all = if may_block_here() {
-            self.server.spawn(read).await.ok().flatten()
-        } else {
-            read.await
-        };
+        let all = on_runtime(&self.server, read_peers(self.store.clone()))
+            .await
+            .ok()
+            .flatten();
         if let (Some(all), Ok(mut peers)) = (all, self.peers.write()) {
             *peers = all;
         }

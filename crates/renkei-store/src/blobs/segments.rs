@@ -243,8 +243,11 @@ impl Segments {
                 Err(e) => return Err(io(&path, e)),
             }
         }
-        let file =
-            lock_shared(OpenOptions::new().write(true).open(&path)).map_err(|e| io(&path, e))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(lock_shared)
+            .map_err(|e| io(&path, e))?;
         write_all_vectored_at(&file, place.offset, sealed)
             .and_then(|()| flush_and_release(&file, place.offset, place.len))
             .map_err(|e| io(&path, e))
@@ -261,7 +264,7 @@ impl Segments {
         let Some(file) = direct::open(path)? else {
             return Ok(false);
         };
-        let file = lock_shared(Ok(file))?;
+        let file = lock_shared(file)?;
         match direct::write_at(&file, place.offset, sealed) {
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(false),
             written => written.map(|()| true),
@@ -329,8 +332,7 @@ impl Segments {
 }
 
 /// The file, locked shared (against tidying by another process) while it is written.
-fn lock_shared(file: std::io::Result<File>) -> std::io::Result<File> {
-    let file = file?;
+fn lock_shared(file: File) -> std::io::Result<File> {
     file.lock_shared()?;
     Ok(file)
 }

@@ -95,10 +95,7 @@ pub async fn record_view(
             ..viewer.with_details(owner_details)
         });
     }
-    store
-        .append_audits(&events)
-        .await
-        .or_api("study_not_found")
+    store.append_audits(&events).await.or_api("study_not_found")
 }
 
 /// Audits a pixel request (frames, rendered, bulk data) unless this user's previous one on the

@@ -4,15 +4,15 @@
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
+use renkei_core::agreement::Scope;
 use renkei_core::clock::Timestamp;
 use renkei_core::media::{Media, MediaKind, expiry, thumbnail_object};
-use renkei_core::agreement::Scope;
 use renkei_core::org::Organization;
 use renkei_core::user::User;
 use renkei_core::{Uuid, new_id};
 use renkei_media::{Handling, Limits, MediaError, MediaKind as Sniffed};
-use renkei_store::{Attached, Reach, Store};
 use renkei_store::blobs::{BlobError, BlobStore, StoredBlob, WrappedKey};
+use renkei_store::{Attached, Reach, Store};
 
 use crate::error::{ApiError, ApiResult, OrApi};
 
@@ -321,7 +321,10 @@ impl MediaService {
             .await
             .or_api("media_not_found")?;
         if hidden > 0 {
-            tracing::info!(links = hidden, "media past their conversations' retention hidden there");
+            tracing::info!(
+                links = hidden,
+                "media past their conversations' retention hidden there"
+            );
         }
         let mut expired = 0;
         loop {

@@ -139,7 +139,11 @@ impl Store {
 
     /// Marks the links of `kind` due at `now` expired: their objects are hidden in those
     /// conversations from then on (the objects themselves stay). Returns how many.
-    pub async fn expire_due_links(&self, kind: Attached, now: Timestamp) -> Result<u64, StoreError> {
+    pub async fn expire_due_links(
+        &self,
+        kind: Attached,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         let sql = format!(
             "UPDATE {} SET expired_at = $1 WHERE expired_at IS NULL AND expires_at <= $1",
             kind.table()

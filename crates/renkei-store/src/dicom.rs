@@ -421,11 +421,11 @@ impl Store {
                             WHERE l.study_id = s.id AND {live}))"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(study.to_string())
-        .bind(sender.to_string())
-        .bind(Timestamp::now().millis())
-        .fetch_optional(&mut **tx)
-        .await?;
+            .bind(study.to_string())
+            .bind(sender.to_string())
+            .bind(Timestamp::now().millis())
+            .fetch_optional(&mut **tx)
+            .await?;
         Ok(row.is_some())
     }
 

@@ -8,8 +8,7 @@ use renkei_core::conversation::{
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
 use renkei_store::{
-    Attached, AuditFilter, ImportChange, Post, PostRefusal, Reach, SessionRecord, Store,
-    StoreError,
+    Attached, AuditFilter, ImportChange, Post, PostRefusal, Reach, SessionRecord, Store, StoreError,
 };
 use sqlx::{AnyConnection, Connection};
 
@@ -978,13 +977,32 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
     };
     let later = now.plus_secs(86_400 + 60);
     assert_eq!(reach(Some(&short), &b, now).await.unwrap(), Reach::Live);
-    assert_eq!(reach(Some(&short), &b, later).await.unwrap(), Reach::Expired);
+    assert_eq!(
+        reach(Some(&short), &b, later).await.unwrap(),
+        Reach::Expired
+    );
     assert_eq!(reach(Some(&kept), &b, later).await.unwrap(), Reach::Live);
     assert_eq!(reach(None, &b, later).await.unwrap(), Reach::Live);
-    assert_eq!(reach(None, &c, now).await.unwrap(), Reach::Unlinked, "not a member");
+    assert_eq!(
+        reach(None, &c, now).await.unwrap(),
+        Reach::Unlinked,
+        "not a member"
+    );
     // The sweep hides both links of the short conversation, and destroys nothing.
-    assert_eq!(store.expire_due_links(Attached::Media, later).await.unwrap(), 2);
-    assert_eq!(store.expire_due_links(Attached::Media, later).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .expire_due_links(Attached::Media, later)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .expire_due_links(Attached::Media, later)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(reach(Some(&short), &b, now).await.unwrap(), Reach::Expired);
     assert!(store.expire_due_media(later, 10).await.unwrap().is_empty());
     assert!(!store.media(media.id).await.unwrap().expired);
@@ -997,6 +1015,9 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
         .as_ref()
         .unwrap();
     store.set_retention(only_short.id, 1, None).await.unwrap();
-    store.expire_due_links(Attached::Media, later).await.unwrap();
+    store
+        .expire_due_links(Attached::Media, later)
+        .await
+        .unwrap();
     assert_eq!(reach(None, &c, now).await.unwrap(), Reach::Expired);
 }

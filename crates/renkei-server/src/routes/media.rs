@@ -79,7 +79,9 @@ pub async fn get_media(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Media>> {
-    Ok(Json(state.media.visible(id, &me.user, q.conversation).await?))
+    Ok(Json(
+        state.media.visible(id, &me.user, q.conversation).await?,
+    ))
 }
 
 /// Headers that keep a medium from being cached, sniffed, or run as a page.

@@ -151,7 +151,7 @@ export const api = {
     request<Instance[]>("GET", `/api/v1/studies/${id}/series/${enc(seriesUid)}/instances`),
   waveforms: (id: Uuid, sopUid: string) =>
     request<WaveformGroup[]>("GET", `/api/v1/studies/${id}/instances/${enc(sopUid)}/waveforms`),
-  media: (id: Uuid) => request<Media>("GET", `/api/v1/media/${id}`),
+  media: (id: Uuid, conversation?: Uuid) => request<Media>("GET", `/api/v1/media/${id}${through(conversation)}`),
   upload: async (file: Blob, name: string, signal?: AbortSignal) =>
     (await (
       await send("POST", `/api/v1/media?name=${enc(name)}`, file, file.type || "application/octet-stream", signal)
@@ -166,9 +166,14 @@ export const studyUrls = {
     (viewport ? `&viewport=${viewport[0]},${viewport[1]}` : ""),
 };
 
+/** `?conversation=…` when a medium is read through a conversation (its retention applies). */
+function through(conversation?: Uuid): string {
+  return conversation ? `?conversation=${conversation}` : "";
+}
+
 export const mediaUrls = {
-  content: (id: Uuid) => `/api/v1/media/${id}/content`,
-  thumbnail: (id: Uuid) => `/api/v1/media/${id}/thumbnail`,
+  content: (id: Uuid, conversation?: Uuid) => `/api/v1/media/${id}/content${through(conversation)}`,
+  thumbnail: (id: Uuid, conversation?: Uuid) => `/api/v1/media/${id}/thumbnail${through(conversation)}`,
 };
 
 export interface OutgoingMessage {

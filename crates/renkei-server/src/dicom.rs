@@ -20,7 +20,7 @@ use renkei_dicom::DeidContext;
 use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
-use renkei_store::{IndexRequest, Indexed, Store, StoreError};
+use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};
 
 use crate::dicom_index::{IndexWriter, PendingIndex};
 use crate::error::{ApiError, ApiResult, OrApi};
@@ -496,28 +496,38 @@ impl DicomService {
         Ok(())
     }
 
-    /// The study `id` if `user` (of organization `org`) may see it: its organization's users,
-    /// and members of conversations it was shared in. 404 otherwise, 410 once expired.
+    /// The study `id` if `user` (of organization `org`) may see it: its organization's users
+    /// (the inbox: only the organization's retention applies), and members of conversations
+    /// it was shared in while the two organizations' agreement holds the images scope. 404
+    /// otherwise, 410 once expired, or once every link through which the user reaches
+    /// another organization's study expired under its conversation's retention.
     pub async fn visible_study(&self, id: Uuid, user: Uuid, org: Uuid) -> ApiResult<Study> {
         let study = self.store.study(id).await.or_api("study_not_found")?;
-        let shared = || async {
-            self.store
-                .may_see_study(id, user)
+        let mut reach = Reach::Live;
+        if study.org_id != org {
+            reach = self
+                .store
+                .reach(Attached::Study, id, user, None, Timestamp::now())
                 .await
-                .or_api("study_not_found")
-        };
-        // Another organization's study opens only where it was shared with the user and
-        // the two organizations' agreement holds the images scope now.
-        let images =
-            || crate::cooperation::cooperates_for_images(self.store.clone(), org, study.org_id);
-        if study.org_id != org && !(shared().await? && images().await?) {
-            return Err(ApiError::not_found("study_not_found"));
+                .or_api("study_not_found")?;
+            let images =
+                crate::cooperation::cooperates_for_images(self.store.clone(), org, study.org_id);
+            if reach == Reach::Unlinked || !images.await? {
+                return Err(ApiError::not_found("study_not_found"));
+            }
         }
         if study.expired {
             return Err(ApiError::new(
                 StatusCode::GONE,
                 "study_expired",
                 "this study has expired and was destroyed",
+            ));
+        }
+        if reach == Reach::Expired {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "study_expired",
+                "this study is past the retention of the conversations it was shared in",
             ));
         }
         Ok(study)
@@ -578,11 +588,16 @@ impl DicomService {
         Ok(obj)
     }
 
-    /// Destroys studies due at `now`: keys first, then the encrypted objects. Resumable.
+    /// Hides studies in conversations whose retention ran out for them, then destroys studies
+    /// due at `now`: keys first, then the encrypted objects. Resumable.
     pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
         if let Ok(mut opened) = self.opened.lock() {
             opened.clear();
         }
+        self.store
+            .expire_due_links(Attached::Study, now)
+            .await
+            .or_api("study_not_found")?;
         let mut expired = 0;
         loop {
             let batch = self

@@ -59,19 +59,43 @@ pub async fn audit_view(
     study: &Study,
     service: &'static str,
 ) -> ApiResult<()> {
-    let event = AuditEvent::new(
+    record_view(
+        &state.store,
+        me,
+        study,
+        json!({"via": "dicomweb", "service": service}),
+    )
+    .await
+}
+
+/// Records that `me` viewed `study`: in the log of the viewer's organization, and, for another
+/// organization's study, in the owner's log too (naming the viewer's organization), so the
+/// owning hospital sees who opened its study elsewhere. Both entries commit together.
+pub async fn record_view(
+    store: &renkei_store::Store,
+    me: &Authed,
+    study: &Study,
+    details: Value,
+) -> ApiResult<()> {
+    let viewer = AuditEvent::new(
         "study.view",
         Some(me.user.org_id),
         Some(me.user.id),
         "study",
         Some(study.id),
-    )
-    .with_details(json!({"via": "dicomweb", "service": service}));
-    state
-        .store
-        .append_audit(&event)
-        .await
-        .or_api("study_not_found")
+    );
+    let mut events = vec![viewer.clone().with_details(details.clone())];
+    if study.org_id != me.user.org_id {
+        let mut owner_details = details;
+        if let Value::Object(map) = &mut owner_details {
+            map.insert("viewer_org_id".into(), json!(me.user.org_id));
+        }
+        events.push(AuditEvent {
+            org_id: Some(study.org_id),
+            ..viewer.with_details(owner_details)
+        });
+    }
+    store.append_audits(&events).await.or_api("study_not_found")
 }
 
 /// Audits a pixel request (frames, rendered, bulk data) unless this user's previous one on the

@@ -4,13 +4,15 @@
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
+use renkei_core::agreement::Scope;
 use renkei_core::clock::Timestamp;
 use renkei_core::media::{Media, MediaKind, expiry, thumbnail_object};
 use renkei_core::org::Organization;
+use renkei_core::user::User;
 use renkei_core::{Uuid, new_id};
 use renkei_media::{Handling, Limits, MediaError, MediaKind as Sniffed};
-use renkei_store::Store;
 use renkei_store::blobs::{BlobError, BlobStore, StoredBlob, WrappedKey};
+use renkei_store::{Attached, Reach, Store};
 
 use crate::error::{ApiError, ApiResult, OrApi};
 
@@ -254,20 +256,44 @@ impl MediaService {
         .map_err(media_error)
     }
 
-    /// The medium `id` if `user` may see it; 404 otherwise (its existence is not revealed),
-    /// 410 once it expired.
-    pub async fn visible(&self, id: Uuid, user: Uuid) -> ApiResult<Media> {
+    /// The medium `id` if `user` may see it, through `conversation` when given: its uploader
+    /// (not through a conversation), or a member of a conversation it was posted in; another
+    /// organization's medium only while the two organizations cooperate on messaging. 404
+    /// otherwise (its existence is not revealed); 410 once it expired, or once its link expired
+    /// under the conversation's retention (every such link, when no conversation is named).
+    pub async fn visible(
+        &self,
+        id: Uuid,
+        user: &User,
+        conversation: Option<Uuid>,
+    ) -> ApiResult<Media> {
         let media = self.store.media(id).await.or_api("media_not_found")?;
-        if !self
-            .store
-            .may_see_media(&media, user)
-            .await
-            .or_api("media_not_found")?
-        {
+        let reach = if conversation.is_none() && media.uploader_id == user.id {
+            Reach::Live
+        } else {
+            self.store
+                .reach(Attached::Media, id, user.id, conversation, Timestamp::now())
+                .await
+                .or_api("media_not_found")?
+        };
+        let partner = || async {
+            self.store
+                .cooperates(user.org_id, media.org_id, Scope::Messaging)
+                .await
+                .or_api("media_not_found")
+        };
+        if reach == Reach::Unlinked || (media.org_id != user.org_id && !partner().await?) {
             return Err(ApiError::not_found("media_not_found"));
         }
         if media.expired {
             return Err(blob_error(BlobError::NotFound));
+        }
+        if reach == Reach::Expired {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "media_expired",
+                "this medium is past this conversation's retention",
+            ));
         }
         Ok(media)
     }
@@ -284,10 +310,22 @@ impl MediaService {
         self.blobs.get(object, &key).await.map_err(blob_error)
     }
 
-    /// Destroys every medium due at `now`: first its keys (the bytes become unreadable at
+    /// Hides media in conversations whose retention ran out for them (the media stay), then
+    /// destroys every medium due at `now`: first its keys (the bytes become unreadable at
     /// once), then its encrypted objects. Resumable: what a crash interrupts, the next sweep
     /// finishes. Returns how many media expired.
     pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
+        let hidden = self
+            .store
+            .expire_due_links(Attached::Media, now)
+            .await
+            .or_api("media_not_found")?;
+        if hidden > 0 {
+            tracing::info!(
+                links = hidden,
+                "media past their conversations' retention hidden there"
+            );
+        }
         let mut expired = 0;
         loop {
             let batch = self

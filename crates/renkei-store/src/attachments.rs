@@ -1,47 +1,80 @@
 //! What messages carry that outlives them (media, studies): which conversations they were
-//! posted in, and the conversation's shorter retention applied to them.
+//! posted in, and the conversation's shorter retention applied to those links. A link that
+//! expires hides the object in its conversation only; the object itself (keys and bytes)
+//! expires with its own organization's retention and nothing else.
 
 use renkei_core::Uuid;
+use renkei_core::clock::Timestamp;
+use sqlx::Row;
 
-use crate::{StoreError, Tx};
+use crate::{Store, StoreError, Tx};
 
 /// A kind of attachment with its own records and expiry.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Attached {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attached {
     Media,
     Study,
 }
 
+/// How a user reaches an attachment through the conversations they are a member of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Not posted in any conversation the user is in (or not in the one asked about).
+    Unlinked,
+    /// Posted there, but every such link has expired under its conversation's retention.
+    Expired,
+    /// Posted in at least one of them, and that link is live.
+    Live,
+}
+
+/// The expiry of the link of conversation `$2`'s message `$3`: the message's time plus the
+/// conversation's retention (NULL when it has none).
+const LINK_EXPIRY: &str = "(SELECT m.created_at + c.retention_days * 86400000
+     FROM messages m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.conversation_id = $2 AND m.seq = $3)";
+
+/// A link (alias `l`) not yet expired at `$NOW` (the placeholder is filled in per query).
+pub(crate) const LIVE_LINK: &str =
+    "l.expired_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $NOW)";
+
 impl Attached {
-    fn link_sql(self) -> &'static str {
+    fn table(self) -> &'static str {
         match self {
-            Attached::Media => {
-                "INSERT INTO media_links (media_id, conversation_id, seq) VALUES ($1, $2, $3)"
-            }
-            Attached::Study => {
-                "INSERT INTO study_links (study_id, conversation_id, seq) VALUES ($1, $2, $3)"
-            }
+            Attached::Media => "media_links",
+            Attached::Study => "study_links",
         }
     }
 
-    /// Sets `expires_at` to `created_at + $1` ms where that is sooner, for the attachments of
-    /// conversation `$2`.
-    pub(crate) fn shorten_sql(self) -> &'static str {
+    fn column(self) -> &'static str {
         match self {
-            Attached::Media => {
-                "UPDATE media SET expires_at = created_at + $1 WHERE expires_at > created_at + $1
-                   AND id IN (SELECT media_id FROM media_links WHERE conversation_id = $2)"
-            }
-            Attached::Study => {
-                "UPDATE studies SET expires_at = created_at + $1 WHERE expires_at > created_at + $1
-                   AND id IN (SELECT study_id FROM study_links WHERE conversation_id = $2)"
-            }
+            Attached::Media => "media_id",
+            Attached::Study => "study_id",
         }
+    }
+
+    fn link_sql(self) -> String {
+        format!(
+            "INSERT INTO {} ({}, conversation_id, seq, expires_at) VALUES ($1, $2, $3, {LINK_EXPIRY})",
+            self.table(),
+            self.column()
+        )
+    }
+
+    /// Sets the expiry of every link of conversation `$1` to its message's time plus the
+    /// conversation's retention.
+    fn expire_links_sql(self) -> String {
+        let table = self.table();
+        format!(
+            "UPDATE {table} SET expires_at = (SELECT m.created_at + c.retention_days * 86400000
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.conversation_id = {table}.conversation_id AND m.seq = {table}.seq)
+             WHERE conversation_id = $1 AND expired_at IS NULL"
+        )
     }
 }
 
-/// Records that an attachment was posted in a conversation's message `seq`, and applies the
-/// conversation's retention to it when that is shorter.
+/// Records that an attachment was posted in a conversation's message `seq` (already inserted
+/// in `tx`), expiring with the conversation's retention if it has one.
 pub(crate) async fn link_attachment(
     tx: &mut Tx,
     kind: Attached,
@@ -49,34 +82,76 @@ pub(crate) async fn link_attachment(
     conversation: Uuid,
     seq: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(kind.link_sql())
+    sqlx::query(sqlx::AssertSqlSafe(kind.link_sql()))
         .bind(id.to_string())
         .bind(conversation.to_string())
         .bind(seq)
         .execute(&mut **tx)
         .await?;
-    shorten_to_conversation(tx, kind, conversation).await
+    Ok(())
 }
 
-/// Applies the conversation's retention (if it has one) to its attachments of `kind`.
-pub(crate) async fn shorten_to_conversation(
+/// Applies the conversation's (new) retention to the links already posted in it.
+pub(crate) async fn expire_links_in(
     tx: &mut Tx,
     kind: Attached,
     conversation: Uuid,
 ) -> Result<(), StoreError> {
-    let days: Option<i64> = sqlx::Row::try_get(
-        &sqlx::query("SELECT retention_days FROM conversations WHERE id = $1")
-            .bind(conversation.to_string())
-            .fetch_one(&mut **tx)
-            .await?,
-        "retention_days",
-    )?;
-    if let Some(days) = days {
-        sqlx::query(kind.shorten_sql())
-            .bind(days.saturating_mul(86_400_000))
-            .bind(conversation.to_string())
-            .execute(&mut **tx)
-            .await?;
-    }
+    sqlx::query(sqlx::AssertSqlSafe(kind.expire_links_sql()))
+        .bind(conversation.to_string())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
+}
+
+impl Store {
+    /// How `user` reaches attachment `id` at `now`: through any conversation they are a member
+    /// of, or only through `conversation` when given.
+    pub async fn reach(
+        &self,
+        kind: Attached,
+        id: Uuid,
+        user: Uuid,
+        conversation: Option<Uuid>,
+        now: Timestamp,
+    ) -> Result<Reach, StoreError> {
+        let live = LIVE_LINK.replace("$NOW", "$4");
+        let sql = format!(
+            "SELECT MAX(CASE WHEN {live} THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END) AS live FROM {} l
+             JOIN conversation_members m ON m.conversation_id = l.conversation_id AND m.user_id = $2
+             WHERE l.{} = $1 AND ($3 IS NULL OR l.conversation_id = $3)",
+            kind.table(),
+            kind.column()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .bind(conversation.map(|c| c.to_string()))
+            .bind(now.millis())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(match row.try_get::<Option<i64>, _>("live")? {
+            None => Reach::Unlinked,
+            Some(0) => Reach::Expired,
+            Some(_) => Reach::Live,
+        })
+    }
+
+    /// Marks the links of `kind` due at `now` expired: their objects are hidden in those
+    /// conversations from then on (the objects themselves stay). Returns how many.
+    pub async fn expire_due_links(
+        &self,
+        kind: Attached,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET expired_at = $1 WHERE expired_at IS NULL AND expires_at <= $1",
+            kind.table()
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now.millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -84,6 +84,16 @@ impl Store {
         Ok(())
     }
 
+    /// Appends several events in one commit (all or none), in order.
+    pub async fn append_audits(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        for event in events {
+            self.append_audit_in(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Entries matching `filter`, newest first, with `seq` below `before_seq` when given.
     pub async fn audit_page(
         &self,

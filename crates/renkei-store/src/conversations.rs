@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::attachments::{Attached, shorten_to_conversation};
+use crate::attachments::{Attached, expire_links_in};
 use crate::rows::{id_text, named, opt_uuid, uuid};
 use crate::{Store, StoreError, Tx};
 
@@ -353,8 +353,8 @@ impl Store {
         Ok(seq)
     }
 
-    /// Shortens how long the conversation's media and studies are kept (already posted ones
-    /// included); returns the event's number.
+    /// Shortens how long the conversation shows its media and studies (already posted ones
+    /// included; the objects themselves keep their own expiry); returns the event's number.
     pub async fn set_retention(
         &self,
         conversation: Uuid,
@@ -368,7 +368,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for kind in [Attached::Media, Attached::Study] {
-            shorten_to_conversation(&mut tx, kind, conversation).await?;
+            expire_links_in(&mut tx, kind, conversation).await?;
         }
         let data = json!({"retention_days": days});
         let seq = Self::append_event(

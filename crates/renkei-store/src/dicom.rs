@@ -7,6 +7,7 @@ use renkei_core::dicom::{DicomPeer, Instance, Series, Study};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::attachments::LIVE_LINK;
 use crate::blobs::WrappedKey;
 use crate::rows::uuid;
 use crate::{Store, StoreError, Tx};
@@ -404,37 +405,27 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether `user` may see a study through a conversation it was shared in.
-    pub async fn may_see_study(&self, study: Uuid, user: Uuid) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT 1 AS one FROM study_links l
-             JOIN conversation_members m ON m.conversation_id = l.conversation_id AND m.user_id = $2
-             WHERE l.study_id = $1 LIMIT 1",
-        )
-        .bind(study.to_string())
-        .bind(user.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
-    }
-
     /// Whether `sender` may share a study: it is live, and theirs to see (their organization's,
-    /// or shared with them).
+    /// or shared with them in a conversation where it has not expired).
     pub(crate) async fn study_attachable(
         tx: &mut Tx,
         study: Uuid,
         sender: Uuid,
     ) -> Result<bool, StoreError> {
-        let row = sqlx::query(
+        let live = LIVE_LINK.replace("$NOW", "$3");
+        let sql = format!(
             "SELECT 1 AS one FROM studies s WHERE s.id = $1 AND s.expired_at IS NULL AND (
                  s.org_id = (SELECT org_id FROM users WHERE id = $2)
                  OR EXISTS (SELECT 1 FROM study_links l JOIN conversation_members m
-                            ON m.conversation_id = l.conversation_id AND m.user_id = $2 WHERE l.study_id = s.id))",
-        )
-        .bind(study.to_string())
-        .bind(sender.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
+                            ON m.conversation_id = l.conversation_id AND m.user_id = $2
+                            WHERE l.study_id = s.id AND {live}))"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(study.to_string())
+            .bind(sender.to_string())
+            .bind(Timestamp::now().millis())
+            .fetch_optional(&mut **tx)
+            .await?;
         Ok(row.is_some())
     }
 

@@ -39,6 +39,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use agreements::Removal;
+pub use attachments::{Attached, Reach};
 pub use audit::AuditFilter;
 pub use conversations::ConversationSummary;
 pub use dicom_index::{IndexRequest, Indexed, SqliteIndexer};

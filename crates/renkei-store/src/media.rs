@@ -95,24 +95,6 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Whether `user` may fetch a medium: its uploader, or a member of a conversation it was
-    /// posted in.
-    pub async fn may_see_media(&self, media: &Media, user: Uuid) -> Result<bool, StoreError> {
-        if media.uploader_id == user {
-            return Ok(true);
-        }
-        let row = sqlx::query(
-            "SELECT 1 AS one FROM media_links l
-             JOIN conversation_members m ON m.conversation_id = l.conversation_id AND m.user_id = $2
-             WHERE l.media_id = $1 LIMIT 1",
-        )
-        .bind(media.id.to_string())
-        .bind(user.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
-    }
-
     /// The sealed key of an object, if it still exists.
     pub async fn object_key(&self, object: &str) -> Result<WrappedKey, StoreError> {
         let row = sqlx::query("SELECT key_version, sealed FROM media_keys WHERE object_id = $1")

@@ -21,6 +21,7 @@ const ADMINISTRATION: &str = include_str!("../migrations/0007_administration.sql
 const COOPERATION: &str = include_str!("../migrations/0008_cooperation.sql");
 const GATEWAYS: &str = include_str!("../migrations/0010_gateways.sql");
 const SECOND_FACTOR: &str = include_str!("../migrations/0011_second_factor.sql");
+const LINK_EXPIRY: &str = include_str!("../migrations/0014_link_expiry.sql");
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -100,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "cross_org_counted",
         sqlite: include_str!("../migrations/0013_cross_org_counted.sqlite.sql"),
         postgres: include_str!("../migrations/0013_cross_org_counted.postgres.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "link_expiry",
+        sqlite: LINK_EXPIRY,
+        postgres: LINK_EXPIRY,
     },
 ];
 

@@ -8,7 +8,7 @@ use renkei_core::conversation::{
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
 use renkei_store::{
-    AuditFilter, ImportChange, Post, PostRefusal, SessionRecord, Store, StoreError,
+    Attached, AuditFilter, ImportChange, Post, PostRefusal, Reach, SessionRecord, Store, StoreError,
 };
 use sqlx::{AnyConnection, Connection};
 
@@ -53,6 +53,7 @@ on_both_backends!(
     usage_counters_follow_what_is_created,
     seats_follow_every_lifecycle_change,
     an_import_with_one_stale_row_keeps_none,
+    a_conversations_retention_expires_its_links_not_the_object,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -912,4 +913,111 @@ async fn an_import_with_one_stale_row_keeps_none(store: &Store, _url: &str) {
         matches!(err, StoreError::Duplicate("staff_number_taken")),
         "{err:?}"
     );
+}
+
+async fn a_conversations_retention_expires_its_links_not_the_object(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, c) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    let now = Timestamp::now();
+    let media = renkei_core::media::Media {
+        id: renkei_core::new_id(),
+        org_id: o.id,
+        uploader_id: a.id,
+        kind: renkei_core::media::MediaKind::Photo,
+        mime: "image/jpeg".into(),
+        name: "wound.jpg".into(),
+        size: 10,
+        width: None,
+        height: None,
+        has_thumbnail: false,
+        created_at: now,
+        expires_at: now.plus_secs(3 * 86_400),
+        expired: false,
+    };
+    store.insert_media(&media, &[]).await.unwrap();
+    let (short, kept) = (
+        group(store, &o, &[&a, &b]).await,
+        group(store, &o, &[&a, &b]).await,
+    );
+    let with_photo = |conv: &Conversation, id: &str| {
+        let mut p = post(conv, &a, id, "photo");
+        p.message.attachments = vec![renkei_core::conversation::Attachment {
+            kind: "media".into(),
+            id: media.id,
+            name: None,
+        }];
+        p
+    };
+    for result in store
+        .post_batch(&[with_photo(&short, "p-1"), with_photo(&kept, "p-2")])
+        .await
+        .unwrap()
+    {
+        result.unwrap();
+    }
+    store.set_retention(short.id, 1, Some(a.id)).await.unwrap();
+    // Posted after the change: the same retention applies.
+    store
+        .post_batch(&[with_photo(&short, "p-3")])
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        store.media(media.id).await.unwrap().expires_at,
+        media.expires_at,
+        "a conversation's retention never moves the object's own expiry"
+    );
+    let reach = |conv: Option<&Conversation>, who: &User, at: Timestamp| {
+        store.reach(Attached::Media, media.id, who.id, conv.map(|c| c.id), at)
+    };
+    let later = now.plus_secs(86_400 + 60);
+    assert_eq!(reach(Some(&short), &b, now).await.unwrap(), Reach::Live);
+    assert_eq!(
+        reach(Some(&short), &b, later).await.unwrap(),
+        Reach::Expired
+    );
+    assert_eq!(reach(Some(&kept), &b, later).await.unwrap(), Reach::Live);
+    assert_eq!(reach(None, &b, later).await.unwrap(), Reach::Live);
+    assert_eq!(
+        reach(None, &c, now).await.unwrap(),
+        Reach::Unlinked,
+        "not a member"
+    );
+    // The sweep hides both links of the short conversation, and destroys nothing.
+    assert_eq!(
+        store
+            .expire_due_links(Attached::Media, later)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .expire_due_links(Attached::Media, later)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(reach(Some(&short), &b, now).await.unwrap(), Reach::Expired);
+    assert!(store.expire_due_media(later, 10).await.unwrap().is_empty());
+    assert!(!store.media(media.id).await.unwrap().expired);
+    // Without its other conversation, the member reaches it only through expired links.
+    let only_short = group(store, &o, &[&a, &c]).await;
+    store
+        .post_batch(&[with_photo(&only_short, "p-4")])
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    store.set_retention(only_short.id, 1, None).await.unwrap();
+    store
+        .expire_due_links(Attached::Media, later)
+        .await
+        .unwrap();
+    assert_eq!(reach(None, &c, now).await.unwrap(), Reach::Expired);
 }

@@ -527,7 +527,7 @@ async fn a_conversation_may_keep_media_for_less_time_never_more(storage: Storage
     let server = Server::start(&storage, &[]);
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
-    let (_, bob) = active_user(&server, &admin, &org, "bob").await;
+    let (bob_api, bob) = active_user(&server, &admin, &org, "bob").await;
     let (_, conv) = admin
         .post(
             "/api/v1/conversations",
@@ -569,18 +569,24 @@ async fn a_conversation_may_keep_media_for_less_time_never_more(storage: Storage
         .to_rfc3339();
     let out = storage.admin(&["expire-media", "--as-of", &a_day_later], "");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("2 media expired"),
-        "{}",
+        String::from_utf8_lossy(&out.stdout).contains("0 media expired"),
+        "hidden in the conversation, not destroyed: {}",
         String::from_utf8_lossy(&out.stdout)
     );
     for media in [&before, &after] {
-        assert_eq!(
-            admin
-                .get(&format!("/api/v1/media/{}", media["id"].as_str().unwrap()))
-                .await
-                .0,
-            StatusCode::GONE
-        );
+        let id = media["id"].as_str().unwrap();
+        for (who, path) in [
+            (&admin, format!("/api/v1/media/{id}?conversation={conv}")),
+            (&bob_api, format!("/api/v1/media/{id}")),
+            (&bob_api, format!("/api/v1/media/{id}/content")),
+        ] {
+            let (status, body) = who.get(&path).await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::GONE, Some("media_expired")),
+                "{path}"
+            );
+        }
     }
     assert_eq!(
         admin

@@ -8,13 +8,14 @@ import { useCard, useFullScreen } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import { mediaCard, rememberMedia, studyCard } from "../state/cards";
 import { nav } from "../state/nav";
-import type { Attachment, Media } from "../types";
+import type { Attachment, Media, Uuid } from "../types";
 import { Icon } from "./common";
 import { StudyCardButton } from "./StudyCard";
 
-export function AttachmentView({ a }: { a: Attachment }) {
+/** An attachment of a message; `conversation` is where it is shown (its retention applies). */
+export function AttachmentView({ a, conversation }: { a: Attachment; conversation?: Uuid }) {
   if (a.kind === "study") return <StudyAttachment a={a} />;
-  return <MediaAttachment a={a} />;
+  return <MediaAttachment a={a} conversation={conversation} />;
 }
 
 function StudyAttachment({ a }: { a: Attachment }) {
@@ -29,9 +30,10 @@ function StudyAttachment({ a }: { a: Attachment }) {
   );
 }
 
-function MediaAttachment({ a }: { a: Attachment }) {
+function MediaAttachment({ a, conversation }: { a: Attachment; conversation?: Uuid }) {
   const { t } = useI18n();
-  const card = useCard(a.id, mediaCard);
+  const load = useCallback((id: Uuid) => mediaCard(id, conversation), [conversation]);
+  const card = useCard(a.id, load);
   if (card.state === "expired" || card.state === "unavailable") {
     return (
       <span className="attachment expired" role="note">
@@ -51,7 +53,7 @@ function MediaAttachment({ a }: { a: Attachment }) {
   if (m.kind === "photo" && m.has_thumbnail) {
     return (
       <button type="button" className="photo-thumb" onClick={() => nav.open({ kind: "media", media: m })} aria-label={t("attach.openPhoto", { name: m.name })}>
-        <img src={mediaUrls.thumbnail(m.id)} alt={m.name} width={m.width && m.height ? Math.min(240, m.width) : undefined} />
+        <img src={mediaUrls.thumbnail(m.id, conversation)} alt={m.name} width={m.width && m.height ? Math.min(240, m.width) : undefined} />
       </button>
     );
   }
@@ -63,7 +65,7 @@ function MediaAttachment({ a }: { a: Attachment }) {
     );
   }
   return (
-    <a className="attachment" href={mediaUrls.content(m.id)} target="_blank" rel="noopener noreferrer" download={m.kind === "file" ? m.name : undefined}>
+    <a className="attachment" href={mediaUrls.content(m.id, conversation)} target="_blank" rel="noopener noreferrer" download={m.kind === "file" ? m.name : undefined}>
       <Icon name="file" />
       <span>
         {m.name} <small>{sizeLabel(m.size)}</small>

@@ -220,7 +220,7 @@ function MessageItem(props: {
             {!deleted && m.attachments.length > 0 && (
               <div className="attachments">
                 {m.attachments.map((a) => (
-                  <AttachmentView key={a.id} a={a} />
+                  <AttachmentView key={a.id} a={a} conversation={m.conversation_id} />
                 ))}
               </div>
             )}

@@ -33,11 +33,14 @@ export function studyCard(id: Uuid): Promise<Card<Study>> {
   return p;
 }
 
-export function mediaCard(id: Uuid): Promise<Card<Media>> {
-  let p = media.get(id);
+/** A medium's record, read through `conversation` when given: "expired" there once the
+ * conversation's retention hid it, even if it lives on elsewhere. */
+export function mediaCard(id: Uuid, conversation?: Uuid): Promise<Card<Media>> {
+  const key = conversation ? `${conversation}/${id}` : id;
+  let p = media.get(key);
   if (!p) {
-    p = settle(api.media(id), "media_expired").then((c) => (c.state === "ok" && c.value.expired ? { state: "expired" } : c));
-    media.set(id, p);
+    p = settle(api.media(id, conversation), "media_expired").then((c) => (c.state === "ok" && c.value.expired ? { state: "expired" } : c));
+    media.set(key, p);
   }
   return p;
 }

@@ -65,8 +65,10 @@ pub struct ConversationChange {
     /// A group's new title.
     #[serde(default)]
     title: Option<String>,
-    /// Keep this conversation's media and studies fewer days than the organization does
-    /// (1 up to the organization's retention); applies to what was already posted too.
+    /// Show this conversation's media and studies fewer days than the organization keeps them
+    /// (1 up to the organization's retention), counted from each message; applies to what was
+    /// already posted too. They are hidden here only (`410` through this conversation): the
+    /// objects keep their own organization's retention.
     #[serde(default)]
     retention_days: Option<i64>,
 }

@@ -16,6 +16,15 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, IdPath};
 use crate::media::Upload;
 
+/// Where a medium is read: through one conversation (its retention applies) or anywhere.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReadQuery {
+    /// The conversation showing it: 410 once it expired there under the conversation's
+    /// retention, even when it lives on elsewhere.
+    conversation: Option<uuid::Uuid>,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
@@ -59,16 +68,20 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(media)))
 }
 
-/// A medium's record (the uploader, and members of conversations it was posted in).
+/// A medium's record (the uploader, and members of conversations it was posted in where its
+/// link has not expired; another organization's only while the two cooperate on messaging).
 #[utoipa::path(get, path = "/api/v1/media/{id}", tag = "media", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ReadQuery),
     responses((status = 200, body = Media), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "media_expired")))]
 pub async fn get_media(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Media>> {
-    Ok(Json(state.media.visible(id, me.user.id).await?))
+    Ok(Json(
+        state.media.visible(id, &me.user, q.conversation).await?,
+    ))
 }
 
 /// Headers that keep a medium from being cached, sniffed, or run as a page.
@@ -135,14 +148,15 @@ fn served_type(media: &Media) -> &str {
 
 /// A medium's bytes, streamed (`Cache-Control: no-store`).
 #[utoipa::path(get, path = "/api/v1/media/{id}/content", tag = "media", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ReadQuery),
     responses((status = 200, description = "the bytes"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn content(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Response> {
-    let media = state.media.visible(id, me.user.id).await?;
+    let media = state.media.visible(id, &me.user, q.conversation).await?;
     let stream = state.media.open(&id.to_string()).await?;
     let mut response = media_response(
         Body::from_stream(stream),
@@ -157,14 +171,15 @@ pub async fn content(
 
 /// A photo's thumbnail (JPEG, at most 320 px a side).
 #[utoipa::path(get, path = "/api/v1/media/{id}/thumbnail", tag = "media", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)),
+    params(("id" = uuid::Uuid, Path), ReadQuery),
     responses((status = 200, description = "image/jpeg"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn thumbnail(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Response> {
-    let media = state.media.visible(id, me.user.id).await?;
+    let media = state.media.visible(id, &me.user, q.conversation).await?;
     if !media.has_thumbnail {
         return Err(crate::error::ApiError::not_found("thumbnail_not_found"));
     }

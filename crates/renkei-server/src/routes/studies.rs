@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use renkei_core::Uuid;
 use renkei_core::access::can_administer;
-use renkei_core::audit::AuditEvent;
 use renkei_core::dicom::{DicomPeer, Instance, NewDicomPeer, Series, Study};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -68,18 +67,7 @@ pub async fn study(
         .visible_study(id, me.user.id, me.user.org_id)
         .await?;
     let series = state.store.series_of(id).await.or_api("study_not_found")?;
-    let event = AuditEvent::new(
-        "study.view",
-        Some(me.user.org_id),
-        Some(me.user.id),
-        "study",
-        Some(id),
-    );
-    state
-        .store
-        .append_audit(&event)
-        .await
-        .or_api("study_not_found")?;
+    crate::dicomweb::record_view(&state.store, &me, &study, serde_json::json!({})).await?;
     Ok(Json(StudyDetail { study, series }))
 }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod dicom;
+pub mod partners;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;

@@ -101,7 +101,7 @@ async fn thumbnails_follow_the_card_rule_without_patient_data(storage: Storage) 
     let org = admin.org_id().await;
     let (bob, _) = active_user(&server, &admin, &org, "bob").await;
     let dan = outsider(&server, &admin).await;
-    let files: Vec<Vec<u8>> = ["CT_small.dcm", "waveform_ecg.dcm"]
+    let files: Vec<Vec<u8>> = ["CT_small.dcm", "waveform_ecg.dcm", "SC_rgb_rle_2frame.dcm"]
         .iter()
         .map(|f| std::fs::read(dir.join(f)).unwrap())
         .collect();
@@ -120,6 +120,22 @@ async fn thumbnails_follow_the_card_rule_without_patient_data(storage: Storage) 
             .to_owned()
     };
     let (ct, ecg) = (study("CT"), study("ECG"));
+    let multi = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["instance_count"] == 1 && s["frame_count"] == 2)
+        .unwrap_or_else(|| panic!("the two-frame instance counts its frames: {inbox}"));
+    let (status, headers, _) = get_bytes(
+        &bob,
+        &format!("/api/v1/studies/{}/thumbnail", multi["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(
+        (status, &headers["content-type"]),
+        (StatusCode::OK, &"image/jpeg".parse().unwrap()),
+        "a colour multi-frame instance has its thumbnail too"
+    );
 
     let (status, headers, jpeg) = get_bytes(&bob, &format!("/api/v1/studies/{ct}/thumbnail")).await;
     assert_eq!(status, StatusCode::OK);

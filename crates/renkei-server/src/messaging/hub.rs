@@ -277,6 +277,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn inbox_hints_reach_the_organizations_sockets_only() {
+        let hub = Hub::new(Store::connect("sqlite::memory:").await.unwrap());
+        let (ours, theirs) = (renkei_core::new_id(), renkei_core::new_id());
+        let mut doctor = hub.register(renkei_core::new_id(), ours);
+        let mut outsider = hub.register(renkei_core::new_id(), theirs);
+        let study = renkei_core::new_id();
+        hub.deliver(Signal::InboxChanged { org: ours, study }).await;
+        match doctor.nudges.try_recv() {
+            Ok(Nudge::Frame(frame)) => assert_eq!(
+                &*frame,
+                format!(r#"{{"type":"inbox_changed","study_id":"{study}"}}"#)
+            ),
+            other => panic!("expected the hint, got {other:?}"),
+        }
+        assert!(outsider.nudges.try_recv().is_err(), "another organization");
+    }
+
+    #[tokio::test]
     async fn recent_frames_are_served_only_without_gaps() {
         let hub = Hub::new(Store::connect("sqlite::memory:").await.unwrap());
         let conv = renkei_core::new_id();

@@ -2,7 +2,7 @@
 // loaded timelines, pending sends, the WebSocket with catch-up, and the idle lock.
 // Nothing here is persisted: a lock or sign-out drops every piece of data from memory.
 
-import { deferPasscode, passcodeDeferred } from "./state/passcodeLater";
+import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./state/passcodeLater";
 import { inboxChanged } from "./state/inboxLive";
 import { asUser, searchDirectory } from "./cooperation/api";
 import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
@@ -190,6 +190,7 @@ export class Session {
 
   async login(login: string, password: string): Promise<void> {
     const result = await api.login(login, password);
+    forgetPasscodeDeferrals();
     if (result.second_factor === "verify") return this.set({ ...initial(), phase: "secondFactor" });
     if (result.second_factor === "enroll") return this.set({ ...initial(), phase: "enrollSecondFactor" });
     if (result.locked) return this.set({ phase: "locked", lockReason: "start" });

@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { DEFER_MS, deferPasscode, passcodeDeferred } from "./passcodeLater";
+import { DEFER_MS, deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./passcodeLater";
 
 function memory() {
   const m = new Map<string, string>();
-  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k), m };
+  return {
+    getItem: (k: string) => m.get(k) ?? null,
+    setItem: (k: string, v: string) => void m.set(k, v),
+    removeItem: (k: string) => void m.delete(k),
+    key: (i: number) => [...m.keys()][i] ?? null,
+    get length() {
+      return m.size;
+    },
+    m,
+  };
 }
 
 describe("passcode later", () => {
@@ -22,5 +31,14 @@ describe("passcode later", () => {
     const store = memory();
     store.setItem("renkei.passcodeLater.a", String(Number.MAX_SAFE_INTEGER));
     expect(passcodeDeferred("a", 0, store)).toBe(false);
+  });
+  it("ends at the next sign-in, leaving other settings alone", () => {
+    const store = memory();
+    store.setItem("renkei.lang", "ja");
+    deferPasscode("a", 0, store);
+    deferPasscode("b", 0, store);
+    forgetPasscodeDeferrals(store);
+    expect(passcodeDeferred("a", 1, store)).toBe(false);
+    expect([...store.m.keys()]).toEqual(["renkei.lang"]);
   });
 });

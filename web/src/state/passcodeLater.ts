@@ -1,6 +1,7 @@
-//! "Later" on the passcode prompt is remembered per user for 7 days in this browser (a flag
-//! and a time, no patient data), so a reload or the next sign-in does not ask again at once.
-//! An organization that requires a passcode asks regardless.
+//! "Later" on the passcode prompt is remembered per user in this browser (a time, no patient
+//! data) until the next sign-in with a password, for 7 days at most: reloading or reopening the
+//! app does not ask again, a deliberate sign-in does. An organization that requires a passcode
+//! asks regardless.
 
 /** How long "later" lasts. */
 export const DEFER_MS = 7 * 24 * 60 * 60 * 1000;
@@ -32,4 +33,16 @@ export function passcodeDeferred(user: string, now = Date.now(), store: Storage 
   if (until > now) return until - now <= DEFER_MS;
   if (until) store?.removeItem(key(user));
   return false;
+}
+
+/** A sign-in with a password asks again: every remembered "later" in this browser goes. */
+export function forgetPasscodeDeferrals(store: (Storage & { length: number; key(i: number): string | null }) | null = storage() as never) {
+  try {
+    for (let i = (store?.length ?? 0) - 1; i >= 0; i--) {
+      const k = store?.key(i);
+      if (k?.startsWith("renkei.passcodeLater.")) store?.removeItem(k);
+    }
+  } catch {
+    /* nothing stored */
+  }
 }

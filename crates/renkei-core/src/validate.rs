@@ -250,7 +250,16 @@ mod tests {
         ] {
             assert_eq!(phone(ok).as_deref(), Ok(ok), "{ok} is a phone");
         }
-        for bad in ["内線", "内線 abc", "PHS", "tel 1234", "4321 まで", "03-1234-5678 内線", "ext 1 2 3; DROP", &format!("内線 {}", "1".repeat(30))] {
+        for bad in [
+            "内線",
+            "内線 abc",
+            "PHS",
+            "tel 1234",
+            "4321 まで",
+            "03-1234-5678 内線",
+            "ext 1 2 3; DROP",
+            &format!("内線 {}", "1".repeat(30)),
+        ] {
             assert!(phone(bad).is_err(), "{bad} is not a phone");
         }
     }

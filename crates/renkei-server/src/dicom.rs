@@ -580,11 +580,7 @@ impl DicomService {
     }
 
     /// An instance parsed from the store, without keeping it.
-    pub async fn read_instance(
-        &self,
-        study: Uuid,
-        sop_uid: &str,
-    ) -> ApiResult<DefaultDicomObject> {
+    pub async fn read_instance(&self, study: Uuid, sop_uid: &str) -> ApiResult<DefaultDicomObject> {
         let (object, wrapped) = self
             .store
             .instance_object(study, sop_uid)

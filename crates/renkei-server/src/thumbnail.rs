@@ -40,10 +40,7 @@ impl Thumbnails {
 pub fn main_series(series: &[Series]) -> Option<&Series> {
     let mut ordered: Vec<&Series> = series.iter().collect();
     ordered.sort_by_key(|s| (s.series_number.unwrap_or(i64::MAX), s.series_uid.clone()));
-    ordered
-        .into_iter()
-        .rev()
-        .max_by_key(|s| s.instance_count)
+    ordered.into_iter().rev().max_by_key(|s| s.instance_count)
 }
 
 /// The key instance of a series: the middle one by instance number (where the anatomy is), the
@@ -57,7 +54,11 @@ pub fn key_instance(instances: &[Instance]) -> Option<&Instance> {
         (a.instance_number.unwrap_or(i64::MAX), &a.sop_uid)
             .cmp(&(b.instance_number.unwrap_or(i64::MAX), &b.sop_uid))
     });
-    let middle = if ordered.len() > 2 { ordered.len() / 2 } else { 0 };
+    let middle = if ordered.len() > 2 {
+        ordered.len() / 2
+    } else {
+        0
+    };
     ordered.get(middle).copied()
 }
 
@@ -69,7 +70,12 @@ impl DicomService {
     /// The thumbnail of `study` (which the caller may see), rendered once per size of the study.
     pub async fn thumbnail(&self, study: &Study) -> ApiResult<Bytes> {
         let key = (study.id, study.instance_count);
-        if let Some(jpeg) = self.thumbnails.lock().ok().and_then(|t| t.0.get(&key).cloned()) {
+        if let Some(jpeg) = self
+            .thumbnails
+            .lock()
+            .ok()
+            .and_then(|t| t.0.get(&key).cloned())
+        {
             return Ok(jpeg);
         }
         let series = self
@@ -83,7 +89,10 @@ impl DicomService {
             .instances_of(study.id, Some(&main.series_uid))
             .await
             .or_api("study_not_found")?;
-        let sop_uid = key_instance(&instances).ok_or_else(no_thumbnail)?.sop_uid.clone();
+        let sop_uid = key_instance(&instances)
+            .ok_or_else(no_thumbnail)?
+            .sop_uid
+            .clone();
         let _turn = RENDERING
             .acquire()
             .await
@@ -96,10 +105,11 @@ impl DicomService {
             format: ImageFormat::Jpeg { quality: 80 },
             viewport: Some((SIDE, SIDE)),
         };
-        let jpeg = tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, 0, &options))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(|_| no_thumbnail())?;
+        let jpeg =
+            tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, 0, &options))
+                .await
+                .map_err(|e| ApiError::internal(&e))?
+                .map_err(|_| no_thumbnail())?;
         let jpeg = Bytes::from(jpeg);
         if let Ok(mut thumbnails) = self.thumbnails.lock() {
             if thumbnails.0.len() >= CAPACITY {
@@ -140,7 +150,11 @@ mod tests {
 
     #[test]
     fn the_main_series_is_the_largest_and_the_first_of_equals() {
-        let list = [series("scout", Some(1), 2), series("axial", Some(3), 120), series("coronal", Some(2), 120)];
+        let list = [
+            series("scout", Some(1), 2),
+            series("axial", Some(3), 120),
+            series("coronal", Some(2), 120),
+        ];
         assert_eq!(main_series(&list).unwrap().series_uid, "coronal");
         assert!(main_series(&[]).is_none());
     }
@@ -153,7 +167,11 @@ mod tests {
             .map(|n| instance(&format!("i{n}"), Some(*n), CT))
             .collect();
         assert_eq!(key_instance(&list).unwrap().sop_uid, "i3");
-        assert_eq!(key_instance(&list[..2]).unwrap().sop_uid, "i1", "of two, the first");
+        assert_eq!(
+            key_instance(&list[..2]).unwrap().sop_uid,
+            "i1",
+            "of two, the first"
+        );
         let ecg = [instance("e", Some(1), "1.2.840.10008.5.1.4.1.1.9.1.1")];
         assert!(key_instance(&ecg).is_none(), "a waveform has no picture");
     }

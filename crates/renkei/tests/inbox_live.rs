@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::dicom::{get_bytes, stow};
-use common::{Api, Server, Storage, Ws, active_user, pydicom_test_files};
+use common::dicom::{dcmtk, get_bytes, stow};
+use common::{Server, Storage, Ws, active_user, pydicom_test_files};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,34 +14,11 @@ on_both_backends!(
     thumbnails_follow_the_card_rule_without_patient_data
 );
 
-/// A user of a second organization, signed in with a permanent password.
-async fn outsider(server: &Server, admin: &Api) -> Api {
-    let (_, other) = admin
-        .post("/api/v1/orgs", json!({"name": "Beppu Clinic"}))
-        .await;
-    admin
-        .create_user(other["id"].as_str().unwrap(), "dan", "one-time password", json!({}))
-        .await;
-    let dan = server.login("dan", "one-time password").await;
-    dan.put(
-        "/api/v1/me/password",
-        json!({"current_password": "one-time password", "new_password": common::USER_PASSWORD}),
-    )
-    .await;
-    server.login("dan", common::USER_PASSWORD).await
-}
-
 fn storescu(addr: &str, files: &[String]) -> Option<bool> {
     let (host, port) = addr.rsplit_once(':').unwrap();
     let mut args = vec!["-aet", "CT01", "-aec", "RENKEI", host, port];
     args.extend(files.iter().map(String::as_str));
-    match Command::new("storescu").args(&args).output() {
-        Ok(out) => Some(out.status.success()),
-        Err(_) => {
-            eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
-            None
-        }
-    }
+    dcmtk("storescu", &args).map(|out| out.status.success())
 }
 
 async fn a_new_study_reaches_the_organizations_sockets_only(storage: Storage) {
@@ -51,16 +26,33 @@ async fn a_new_study_reaches_the_organizations_sockets_only(storage: Storage) {
         return;
     };
     let ct = dir.join("CT_small.dcm").display().to_string();
-    let server = Server::start_with(&storage, &[], "127.0.0.1:0", &["--dicom-listen", "127.0.0.1:0"]);
+    let server = Server::start_with(
+        &storage,
+        &[],
+        "127.0.0.1:0",
+        &["--dicom-listen", "127.0.0.1:0"],
+    );
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
     let (bob, _) = active_user(&server, &admin, &org, "bob").await;
-    let dan = outsider(&server, &admin).await;
+    let dan = common::user_of_another_org(&server, &admin, "dan").await;
     let added = storage.admin(
-        &["add-dicom-peer", "--org", "first", "--ae-title", "CT01", "--allow", "127.0.0.0/8"],
+        &[
+            "add-dicom-peer",
+            "--org",
+            "first",
+            "--ae-title",
+            "CT01",
+            "--allow",
+            "127.0.0.0/8",
+        ],
         "",
     );
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let (mut bob_ws, _) = Ws::connect(&server, bob.token.as_deref().unwrap(), None).await;
     let (mut dan_ws, _) = Ws::connect(&server, dan.token.as_deref().unwrap(), None).await;
     // The peer directory re-reads at most once a second when an unknown caller knocks.
@@ -73,9 +65,16 @@ async fn a_new_study_reaches_the_organizations_sockets_only(storage: Storage) {
     assert!(sent, "storescu stored the CT");
     let hint = bob_ws.next_of("inbox_changed").await;
     let (_, inbox) = bob.get("/api/v1/studies").await;
-    assert_eq!(hint["study_id"], inbox[0]["id"], "{hint} names the new study");
+    assert_eq!(
+        hint["study_id"], inbox[0]["id"],
+        "{hint} names the new study"
+    );
     let keys: Vec<&String> = hint.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["study_id", "type"], "a hint, no patient data: {hint}");
+    assert_eq!(
+        keys,
+        ["study_id", "type"],
+        "a hint, no patient data: {hint}"
+    );
     assert!(
         dan_ws.quiet_for("inbox_changed", 1500).await,
         "another organization's user hears nothing"
@@ -83,7 +82,10 @@ async fn a_new_study_reaches_the_organizations_sockets_only(storage: Storage) {
 
     // A resend changes nothing, so it tells no one.
     assert_eq!(storescu(&addr, &[ct]), Some(true));
-    assert!(bob_ws.quiet_for("inbox_changed", 1500).await, "a duplicate is no news");
+    assert!(
+        bob_ws.quiet_for("inbox_changed", 1500).await,
+        "a duplicate is no news"
+    );
 }
 
 /// The (width, height) of a JPEG.
@@ -100,7 +102,7 @@ async fn thumbnails_follow_the_card_rule_without_patient_data(storage: Storage) 
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
     let (bob, _) = active_user(&server, &admin, &org, "bob").await;
-    let dan = outsider(&server, &admin).await;
+    let dan = common::user_of_another_org(&server, &admin, "dan").await;
     let files: Vec<Vec<u8>> = ["CT_small.dcm", "waveform_ecg.dcm", "SC_rgb_rle_2frame.dcm"]
         .iter()
         .map(|f| std::fs::read(dir.join(f)).unwrap())
@@ -128,7 +130,10 @@ async fn thumbnails_follow_the_card_rule_without_patient_data(storage: Storage) 
         .unwrap_or_else(|| panic!("the two-frame instance counts its frames: {inbox}"));
     let (status, headers, _) = get_bytes(
         &bob,
-        &format!("/api/v1/studies/{}/thumbnail", multi["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/studies/{}/thumbnail",
+            multi["id"].as_str().unwrap()
+        ),
     )
     .await;
     assert_eq!(
@@ -141,11 +146,17 @@ async fn thumbnails_follow_the_card_rule_without_patient_data(storage: Storage) 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "image/jpeg");
     let cache = headers["cache-control"].to_str().unwrap();
-    assert!(cache.starts_with("private"), "cacheable by the browser only: {cache}");
+    assert!(
+        cache.starts_with("private"),
+        "cacheable by the browser only: {cache}"
+    );
     let (w, h) = jpeg_size(&jpeg);
     assert!(w <= 160 && h <= 160 && w > 0, "a thumbnail, {w}×{h}");
     for leak in ["CompressedSamples", "1CT1"] {
-        assert!(!common::contains(&jpeg, leak.as_bytes()), "{leak} is in the thumbnail");
+        assert!(
+            !common::contains(&jpeg, leak.as_bytes()),
+            "{leak} is in the thumbnail"
+        );
     }
     // Asked again (the cache): the same picture.
     let (_, _, again) = get_bytes(&bob, &format!("/api/v1/studies/{ct}/thumbnail")).await;

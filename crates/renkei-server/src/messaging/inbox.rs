@@ -75,7 +75,11 @@ mod tests {
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
         let mut heard = bus.subscribe();
         let hints = InboxHints::start(bus.clone());
-        let (org, ct, us) = (renkei_core::new_id(), renkei_core::new_id(), renkei_core::new_id());
+        let (org, ct, us) = (
+            renkei_core::new_id(),
+            renkei_core::new_id(),
+            renkei_core::new_id(),
+        );
         for _ in 0..300 {
             hints.note(org, ct);
         }

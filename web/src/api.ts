@@ -164,6 +164,8 @@ export const studyUrls = {
   rendered: (id: Uuid, sop: string, frame: number, viewport?: [number, number], format: "png" | "jpeg" = "png") =>
     `/api/v1/studies/${id}/instances/${enc(sop)}/frames/${frame}/rendered?format=${format}` +
     (viewport ? `&viewport=${viewport[0]},${viewport[1]}` : ""),
+  /** the inbox card's key frame, a small JPEG */
+  thumbnail: (id: Uuid) => `/api/v1/studies/${id}/thumbnail`,
 };
 
 /** `?conversation=…` when a medium is read through a conversation (its retention applies). */

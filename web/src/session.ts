@@ -2,6 +2,8 @@
 // loaded timelines, pending sends, the WebSocket with catch-up, and the idle lock.
 // Nothing here is persisted: a lock or sign-out drops every piece of data from memory.
 
+import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./state/passcodeLater";
+import { inboxChanged } from "./state/inboxLive";
 import { asUser, searchDirectory } from "./cooperation/api";
 import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
 import { backoff, IdleTimer } from "./state/idle";
@@ -56,6 +58,8 @@ export interface State {
   lockReason: "start" | "idle" | "server" | "manual" | null;
   /** enrolling a second factor of one's own will (may be cancelled), not because sign-in needs it */
   enrollVoluntary: boolean;
+  /** changing one's password or passcode from the menu (may be cancelled) */
+  changeVoluntary: boolean;
 }
 
 const emptyChat = (): Chat => ({
@@ -83,6 +87,7 @@ const initial = (): State => ({
   online: typeof navigator === "undefined" ? true : navigator.onLine,
   lockReason: null,
   enrollVoluntary: false,
+  changeVoluntary: false,
 });
 
 const PAGE = 50;
@@ -111,7 +116,6 @@ export class Session {
   private readInflight = new Set<Uuid>();
   private fetchingConversations = new Set<Uuid>();
   private lastTypingSent = 0;
-  private passcodeSkipped = false;
   private generation = 0;
 
   constructor() {
@@ -178,7 +182,7 @@ export class Session {
   private afterAuth(me: Me, lockFirst: boolean) {
     this.idle.setMinutes(me.organization.policy.idle_lock_minutes);
     if (me.user.must_change_password) return this.set({ me, phase: "changePassword" });
-    if (!me.has_passcode && (me.organization.policy.passcode_required || !this.passcodeSkipped))
+    if (!me.has_passcode && (me.organization.policy.passcode_required || !passcodeDeferred(me.user.id)))
       return this.set({ me, phase: "setPasscode" });
     if (lockFirst) return this.set({ me, phase: "locked", lockReason: "start" });
     this.enterReady(me);
@@ -186,7 +190,7 @@ export class Session {
 
   async login(login: string, password: string): Promise<void> {
     const result = await api.login(login, password);
-    this.passcodeSkipped = false;
+    forgetPasscodeDeferrals();
     if (result.second_factor === "verify") return this.set({ ...initial(), phase: "secondFactor" });
     if (result.second_factor === "enroll") return this.set({ ...initial(), phase: "enrollSecondFactor" });
     if (result.locked) return this.set({ phase: "locked", lockReason: "start" });
@@ -233,8 +237,21 @@ export class Session {
   }
 
   skipPasscode() {
-    this.passcodeSkipped = true;
-    if (this.state.me) this.afterAuth(this.state.me, false);
+    if (this.state.me) {
+      deferPasscode(this.state.me.user.id);
+      this.afterAuth(this.state.me, false);
+    }
+  }
+
+  /** Opens the password or passcode screen from the menu; `cancelChange` comes back. */
+  changeVoluntarily(phase: "changePassword" | "setPasscode") {
+    if (this.state.phase !== "ready") return;
+    this.teardown();
+    this.set({ ...initial(), me: this.state.me, phase, changeVoluntary: true });
+  }
+
+  cancelChange() {
+    if (this.state.me) void this.enterReady(this.state.me);
   }
 
   async unlock(passcode: string): Promise<void> {
@@ -446,6 +463,8 @@ export class Session {
           typing: { ...chat.typing, [frame.user_id]: Date.now() + TYPING_SHOW_MS },
         }));
         return;
+      case "inbox_changed":
+        return inboxChanged(frame.study_id);
       case "removed": {
         const id = frame.conversation_id;
         this.positions.forget(id);

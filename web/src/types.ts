@@ -110,7 +110,8 @@ export type ServerFrame =
   | { type: "receipt"; conversation_id: Uuid; user_id: Uuid; seq: number }
   | { type: "typing"; conversation_id: Uuid; user_id: Uuid }
   | { type: "removed"; conversation_id: Uuid }
-  | { type: "pong" };
+  | { type: "pong" }
+  | { type: "inbox_changed"; study_id: Uuid };
 
 export interface Study {
   id: Uuid;
@@ -128,6 +129,8 @@ export interface Study {
   created_at: string;
   expires_at: string;
   expired: boolean;
+  /** frames in all: a multi-frame instance (an ultrasound cine) counts each frame */
+  frame_count: number;
 }
 
 export interface Series {

@@ -259,6 +259,8 @@ pub struct Study {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub expired: bool,
+    /// Frames in all (a multi-frame instance, e.g. an ultrasound cine, counts each frame).
+    pub frame_count: i64,
 }
 
 /// A series of a study.

@@ -100,22 +100,51 @@ pub fn email(value: &str) -> Result<String, DomainError> {
     Ok(value.to_owned())
 }
 
-/// A phone number or extension: digits with `+`, `-`, spaces and parentheses, at most 32.
+/// Words that may label an extension or a hospital handset: "内線 4321", "PHS 1234",
+/// "03-1234-5678 ext. 12". Each must be followed by digits.
+const PHONE_LABELS: [&str; 5] = ["内線", "PHS", "ext.", "ext", "x"];
+
+/// A phone number or extension: digits with `+`, `-`, spaces and parentheses, and the labels
+/// of [`PHONE_LABELS`] before digits; at most 32 characters.
 pub fn phone(value: &str) -> Result<String, DomainError> {
     let value = value.trim();
-    let valid = !value.is_empty()
-        && value.len() <= 32
-        && value.chars().any(|c| c.is_ascii_digit())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
-    if !valid {
+    if !phone_is_valid(value) {
         return Err(DomainError::invalid(
             "invalid_phone",
-            "phone must be digits with optional + - ( ) and spaces, at most 32",
+            "phone must be digits with optional + - ( ) and spaces, or an extension such as 内線 4321 or PHS 1234, at most 32 characters",
         ));
     }
     Ok(value.to_owned())
+}
+
+fn phone_is_valid(value: &str) -> bool {
+    if value.is_empty() || value.chars().count() > 32 {
+        return false;
+    }
+    let mut digits = false;
+    let mut rest = value;
+    while let Some(c) = rest.chars().next() {
+        let label = PHONE_LABELS.iter().find(|l| {
+            rest.get(..l.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(l))
+        });
+        if let Some(label) = label {
+            rest = &rest[label.len()..];
+            let after = rest.trim_start_matches([' ', '\u{3000}']);
+            if !after.starts_with(|c: char| c.is_ascii_digit()) {
+                return false;
+            }
+            rest = after;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            digits = true;
+        } else if !matches!(c, '+' | '-' | ' ' | '(' | ')' | '\u{3000}') {
+            return false;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    digits
 }
 
 /// A staff number: up to 32 ASCII letters, digits, `-`, `_` or `.`; blank means none.
@@ -205,6 +234,34 @@ mod tests {
         assert!(email("no-at-sign").is_err());
         assert!(phone("+81 (97) 549-4411").is_ok());
         assert!(phone("call me").is_err());
+    }
+
+    #[test]
+    fn phones_may_be_extensions() {
+        for ok in [
+            "内線 4321",
+            "内線4321",
+            "PHS 1234",
+            "phs 1234",
+            "03-1234-5678 内線 12",
+            "0975-49-4411 ext. 12",
+            "(097) 549-4411 x 7",
+            "内線\u{3000}4321",
+        ] {
+            assert_eq!(phone(ok).as_deref(), Ok(ok), "{ok} is a phone");
+        }
+        for bad in [
+            "内線",
+            "内線 abc",
+            "PHS",
+            "tel 1234",
+            "4321 まで",
+            "03-1234-5678 内線",
+            "ext 1 2 3; DROP",
+            &format!("内線 {}", "1".repeat(30)),
+        ] {
+            assert!(phone(bad).is_err(), "{bad} is not a phone");
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};
 
 use crate::dicom_index::{IndexWriter, PendingIndex};
 use crate::error::{ApiError, ApiResult, OrApi};
+use crate::messaging::inbox::InboxHints;
 
 /// The label an organization's UID-mapping secret is sealed under.
 const DEID_SECRET: &str = "dicom_deid";
@@ -107,6 +108,10 @@ pub struct DicomService {
     pub secrets: Arc<Mutex<HashMap<Uuid, [u8; 32]>>>,
     /// The server's runtime, where the store's connections live (see [`DicomService::on_server`]).
     server: tokio::runtime::Handle,
+    /// Tells live inboxes that a study arrived or grew.
+    pub hints: InboxHints,
+    /// Rendered inbox thumbnails, in memory only (see `crate::thumbnail`).
+    pub thumbnails: Arc<Mutex<crate::thumbnail::Thumbnails>>,
 }
 
 /// Parsed instances by (study, SOP Instance UID).
@@ -287,7 +292,15 @@ impl DicomService {
             opened: Default::default(),
             secrets: Default::default(),
             server: tokio::runtime::Handle::current(),
+            hints: InboxHints::none(),
+            thumbnails: Default::default(),
         }
+    }
+
+    /// The same service, telling live inboxes through `hints` when a study arrives or grows.
+    pub fn with_hints(mut self, hints: InboxHints) -> DicomService {
+        self.hints = hints;
+        self
     }
 
     /// The organization's UID secret from the store (made on first use).
@@ -384,13 +397,19 @@ impl DicomService {
         let indexed = handled.pending.answer().await;
         stage("store_and_index", handled.at);
         let (entry, object, key) = (handled.entry, handled.object, handled.key);
-        if matches!((&written, &indexed), (Ok(()), Ok(Indexed::New { .. }))) {
+        let ingested = if matches!((&written, &indexed), (Ok(()), Ok(Indexed::New { .. }))) {
             // Stored whole and new: settled without the store.
-            return self.settle(entry, &object, &key, written, indexed).await;
+            self.settle(entry, &object, &key, written, indexed).await?
+        } else {
+            let this = self.clone();
+            self.on_server(async move { this.settle(entry, &object, &key, written, indexed).await })
+                .await??
+        };
+        if !ingested.duplicate {
+            // Committed and its bytes durable: live inboxes may list (and draw) it now.
+            self.hints.note(org.id, ingested.study_id);
         }
-        let this = self.clone();
-        self.on_server(async move { this.settle(entry, &object, &key, written, indexed).await })
-            .await?
+        Ok(ingested)
     }
 
     /// Runs `work`, which uses the store or a remote blob store, on the server's runtime, where
@@ -560,6 +579,18 @@ impl DicomService {
         if let Some(obj) = self.opened.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(obj);
         }
+        let obj = Arc::new(self.read_instance(study, sop_uid).await?);
+        if let Ok(mut opened) = self.opened.lock() {
+            if opened.len() >= OPENED_CAPACITY {
+                opened.clear();
+            }
+            opened.insert(key, obj.clone());
+        }
+        Ok(obj)
+    }
+
+    /// An instance parsed from the store, without keeping it.
+    pub async fn read_instance(&self, study: Uuid, sop_uid: &str) -> ApiResult<DefaultDicomObject> {
         let (object, wrapped) = self
             .store
             .instance_object(study, sop_uid)
@@ -578,13 +609,6 @@ impl DicomService {
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
-        let obj = Arc::new(obj);
-        if let Ok(mut opened) = self.opened.lock() {
-            if opened.len() >= OPENED_CAPACITY {
-                opened.clear();
-            }
-            opened.insert(key, obj.clone());
-        }
         Ok(obj)
     }
 
@@ -593,6 +617,9 @@ impl DicomService {
     pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
         if let Ok(mut opened) = self.opened.lock() {
             opened.clear();
+        }
+        if let Ok(mut thumbnails) = self.thumbnails.lock() {
+            thumbnails.clear();
         }
         self.store
             .expire_due_links(Attached::Study, now)

@@ -16,6 +16,7 @@ pub mod media;
 pub mod messaging;
 mod observe;
 mod routes;
+pub mod thumbnail;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -84,9 +85,11 @@ impl AppState {
     /// State over `store` with these settings and the default password hasher; starts the
     /// messaging tasks (call within a Tokio runtime).
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
+        let messaging = Messaging::start(store.clone());
         AppState {
-            messaging: Messaging::start(store.clone()),
-            dicom: DicomService::new(store.clone(), blobs.clone()),
+            dicom: DicomService::new(store.clone(), blobs.clone())
+                .with_hints(messaging.inbox.clone()),
+            messaging,
             media: MediaService {
                 store: store.clone(),
                 blobs,

@@ -29,7 +29,9 @@ fn peer_from_row(row: &AnyRow) -> Result<DicomPeer, StoreError> {
 
 pub(crate) const STUDY_COLUMNS: &str =
     "SELECT id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
-    burned_in_risk, series_count, instance_count, created_at, expires_at, expired_at FROM studies";
+    burned_in_risk, series_count, instance_count, created_at, expires_at, expired_at,
+    (SELECT CAST(COALESCE(SUM(CASE WHEN frames > 1 THEN frames ELSE 1 END), 0) AS BIGINT)
+     FROM instances WHERE instances.study_id = studies.id) AS frame_count FROM studies";
 
 pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
     let modalities: String = row.try_get("modalities")?;
@@ -52,6 +54,7 @@ pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
         created_at: Timestamp(row.try_get("created_at")?),
         expires_at: Timestamp(row.try_get("expires_at")?),
         expired: row.try_get::<Option<i64>, _>("expired_at")?.is_some(),
+        frame_count: row.try_get("frame_count")?,
     })
 }
 

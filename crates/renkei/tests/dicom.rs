@@ -291,23 +291,7 @@ async fn studies_are_scoped_shared_and_expire(storage: Storage) {
         .await;
     assert_eq!(views[0]["actor_id"], bob_user["id"], "the view is audited");
     // Another organization sees nothing.
-    let (_, other) = admin
-        .post("/api/v1/orgs", json!({"name": "Beppu Clinic"}))
-        .await;
-    admin
-        .create_user(
-            other["id"].as_str().unwrap(),
-            "dan",
-            "one-time password",
-            json!({}),
-        )
-        .await;
-    let dan = server.login("dan", "one-time password").await;
-    dan.put(
-        "/api/v1/me/password",
-        json!({"current_password": "one-time password", "new_password": common::USER_PASSWORD}),
-    )
-    .await;
+    let dan = common::user_of_another_org(&server, &admin, "dan").await;
     assert_eq!(
         dan.get(&format!("/api/v1/studies/{id}")).await.0,
         StatusCode::NOT_FOUND

@@ -3,25 +3,10 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
+use common::dicom::dcmtk;
 use common::{Server, Storage, pydicom_test_files};
 
 on_both_backends!(registered_peers_echo_and_store_into_the_inbox);
-
-fn dcmtk(tool: &str, args: &[&str]) -> Option<Output> {
-    let out = Command::new(tool)
-        .args(args)
-        .env("TCP_NODELAY", "1")
-        .output();
-    match out {
-        Ok(out) => Some(out),
-        Err(_) => {
-            eprintln!("SKIPPED: dcmtk's {tool} is not installed (scripts/setup.sh installs it)");
-            None
-        }
-    }
-}
 
 async fn registered_peers_echo_and_store_into_the_inbox(storage: Storage) {
     let Some(dir) = pydicom_test_files() else {

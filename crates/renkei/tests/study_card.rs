@@ -43,23 +43,7 @@ async fn study_cards_follow_visibility_without_auditing_a_view(storage: Storage)
     assert_eq!(views, json!([]), "showing a card is not viewing images");
 
     // Another organization's user cannot read it.
-    let (_, other) = admin
-        .post("/api/v1/orgs", json!({"name": "Beppu Clinic"}))
-        .await;
-    admin
-        .create_user(
-            other["id"].as_str().unwrap(),
-            "dan",
-            "one-time password",
-            json!({}),
-        )
-        .await;
-    let dan = server.login("dan", "one-time password").await;
-    dan.put(
-        "/api/v1/me/password",
-        json!({"current_password": "one-time password", "new_password": common::USER_PASSWORD}),
-    )
-    .await;
+    let dan = common::user_of_another_org(&server, &admin, "dan").await;
     let (status, body) = dan.get(&format!("/api/v1/studies/{id}/card")).await;
     assert_eq!(
         (status, body["code"].as_str()),

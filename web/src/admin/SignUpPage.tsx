@@ -1,5 +1,6 @@
 // The public sign-up page of an invite link: staff apply, then wait for an administrator.
 
+import { draftRefusal } from "./userDraft";
 import { useEffect, useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
@@ -44,6 +45,8 @@ export default function SignUpPage({ token }: { token: string }) {
   const mismatch = values.confirm !== "" && values.confirm !== values.password;
   async function submit(e: FormEvent) {
     e.preventDefault();
+    const refused = draftRefusal(values);
+    if (refused) return setReply(refused);
     const { confirm: _confirm, ...body } = values;
     const r = await call("POST", `/api/v1/signup/${token}`, {
       ...body,

@@ -6,7 +6,7 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User, Uuid } from "../types";
 import { call, PROFESSIONS, STATUSES, type AdminUser, type Department, type Reply } from "./api";
-import { TEXT, draftOf, patchOf, type Draft } from "./userDraft";
+import { TEXT, draftOf, draftRefusal, patchOf, type Draft } from "./userDraft";
 import { BothVersions, ReplyError, type VersionRow } from "./parts";
 
 export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; departments: Department[]; onBack: () => void }) {
@@ -53,6 +53,8 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    const refused = draftRefusal(draft!);
+    if (refused) return setReply(refused);
     if (Object.keys(changed).length) await save(user!, changed);
   }
 

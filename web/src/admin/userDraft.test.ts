@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AdminUser } from "./api";
-import { draftOf, patchOf } from "./userDraft";
+import { draftOf, draftRefusal, patchOf } from "./userDraft";
 
 const user: AdminUser = {
   id: "u1",
@@ -45,5 +45,14 @@ describe("the user edit form", () => {
     // The form resends what I changed since loading; their phone stays.
     expect(patchOf(mine, draftOf(user))).toEqual({ email: "ichiro@oita-u.example" });
     expect(patchOf(mine, draftOf(theirs))).toHaveProperty("phone", null);
+  });
+});
+
+describe("draft check", () => {
+  it("accepts an extension and a blank phone, refuses junk", () => {
+    expect(draftRefusal({ phone: "内線 4321" })).toBeNull();
+    expect(draftRefusal({ phone: "03-1234-5678 内線 12" })).toBeNull();
+    expect(draftRefusal({ phone: "  " })).toBeNull();
+    expect(draftRefusal({ phone: "call me" })?.body.code).toBe("invalid_phone");
   });
 });

@@ -1,7 +1,8 @@
 // A user as the edit form holds it, and the PATCH body of what changed: only changed fields
 // are sent, and a blank optional field is sent as null (cleared).
 
-import type { AdminUser, Affiliation } from "./api";
+import type { AdminUser, Affiliation, Reply } from "./api";
+import { isPhone } from "../state/phone";
 
 export const TEXT = ["login", "display_name", "kana", "romaji", "email", "phone", "staff_number"] as const;
 const OPTIONAL = new Set(["email", "phone", "staff_number"]);
@@ -61,3 +62,8 @@ export function patchOf(draft: Draft, base: Draft): Record<string, unknown> {
   return Object.fromEntries(Object.entries(a).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(b[k])));
 }
 
+
+/** A refusal the server would give, found before sending (the same rule): a bad phone. */
+export function draftRefusal(d: Pick<Draft, "phone">): Reply | null {
+  return d.phone.trim() && !isPhone(d.phone) ? { status: 422, body: { code: "invalid_phone" } } : null;
+}

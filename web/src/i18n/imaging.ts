@@ -74,6 +74,9 @@ export const imagingEn = {
   "ecg.summary": "{leads}-lead ECG · {seconds} s · {hz} Hz",
   "ecg.scale": "{speed} mm/s · {gain} mm/mV",
   "ecg.label": "ECG tracing of leads {leads}",
+  "study.framesCount": "{n} frames",
+  "viewer.framePosition": "Frame {n}/{of}",
+  "inbox.thumbnail": "Key image",
 } as const;
 
 export const imagingJa: Record<keyof typeof imagingEn, string> = {
@@ -149,4 +152,7 @@ export const imagingJa: Record<keyof typeof imagingEn, string> = {
   "ecg.summary": "{leads}誘導心電図・{seconds}秒・{hz} Hz",
   "ecg.scale": "{speed} mm/s・{gain} mm/mV",
   "ecg.label": "心電図波形(誘導 {leads})",
+  "study.framesCount": "{n}フレーム",
+  "viewer.framePosition": "フレーム {n}/{of}",
+  "inbox.thumbnail": "代表画像",
 } as const;

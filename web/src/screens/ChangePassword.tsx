@@ -1,12 +1,14 @@
 import { useState, type FormEvent } from "react";
 import { ApiError } from "../api";
 import { session } from "../session";
+import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import { AuthLayout, FormError } from "./AuthLayout";
 
 export function ChangePassword() {
   const { t } = useI18n();
+  const { changeVoluntary } = useSession();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [again, setAgain] = useState("");
@@ -25,9 +27,13 @@ export function ChangePassword() {
       const code = err instanceof ApiError ? err.code : "";
       setError(
         code === "wrong_password"
-          ? "password.wrong"
+          ? changeVoluntary
+            ? "password.wrongOwn"
+            : "password.wrong"
           : code === "password_unchanged"
-            ? "password.unchanged"
+            ? changeVoluntary
+              ? "password.unchangedOwn"
+              : "password.unchanged"
             : code === "weak_password" || (err instanceof ApiError && err.status === 422)
               ? "password.weak"
               : err instanceof ApiError && err.status === 0
@@ -39,11 +45,11 @@ export function ChangePassword() {
   }
 
   return (
-    <AuthLayout title={t("password.title")}>
-      <p className="intro">{t("password.intro")}</p>
+    <AuthLayout title={t(changeVoluntary ? "password.changeTitle" : "password.title")}>
+      {!changeVoluntary && <p className="intro">{t("password.intro")}</p>}
       <form onSubmit={submit} className="form" noValidate>
         <label className="field">
-          <span>{t("password.current")}</span>
+          <span>{t(changeVoluntary ? "password.currentOwn" : "password.current")}</span>
           <input name="current" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
         </label>
         <div className="field">
@@ -67,6 +73,11 @@ export function ChangePassword() {
         <button className="primary" type="submit" disabled={busy || !current || !next || !again}>
           {t("password.submit")}
         </button>
+        {changeVoluntary && (
+          <button className="secondary" type="button" onClick={() => session.cancelChange()}>
+            {t("common.cancel")}
+          </button>
+        )}
       </form>
     </AuthLayout>
   );

@@ -106,6 +106,12 @@ export function Home() {
                   <button role="menuitem" type="button" onClick={() => (setMenu(false), setCooperation(true))}>
                     <Icon name="search" /> {t("coop.menu")}
                   </button>
+                  <button role="menuitem" type="button" onClick={() => session.changeVoluntarily("changePassword")}>
+                    <Icon name="lock" /> {t("nav.changePassword")}
+                  </button>
+                  <button role="menuitem" type="button" onClick={() => session.changeVoluntarily("setPasscode")}>
+                    <Icon name="lock" /> {t(me.has_passcode ? "nav.changePasscode" : "nav.setPasscode")}
+                  </button>
                   {me.has_passcode && (
                     <button role="menuitem" type="button" onClick={() => session.lock("manual")}>
                       <Icon name="lock" /> {t("nav.lockNow")}

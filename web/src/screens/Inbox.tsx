@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api } from "../api";
 import { useI18n } from "../i18n/i18n";
+import { coalesce, onInboxChanged } from "../state/inboxLive";
 import { nav } from "../state/nav";
 import { normalize } from "../state/people";
 import type { Study } from "../types";
@@ -12,6 +13,8 @@ import { ShareStudy } from "./ShareStudy";
 import { StudyRow } from "./StudyCard";
 
 const PAGE = 50;
+/** The inbox also lists again this often, in case the socket missed a hint. */
+const FALLBACK_POLL_MS = 120_000;
 
 export function Inbox({ onShared }: { onShared: (conversation: string) => void }) {
   const { t, shortTime } = useI18n();
@@ -34,9 +37,16 @@ export function Inbox({ onShared }: { onShared: (conversation: string) => void }
 
   useEffect(() => {
     void load(0);
-    // New studies arrive from the PACS at any time: refresh while the inbox is on screen.
-    const timer = setInterval(() => void load(0), 15_000);
-    return () => clearInterval(timer);
+    // New studies arrive over the socket (`inbox_changed`); a burst (a CT's instances) is one
+    // refresh. A slow poll covers hints missed while the socket was down.
+    const refresh = coalesce(() => void load(0), 400, 3000);
+    const stop = onInboxChanged(() => refresh());
+    const timer = setInterval(() => void load(0), FALLBACK_POLL_MS);
+    return () => {
+      stop();
+      refresh.cancel();
+      clearInterval(timer);
+    };
   }, [load]);
 
   const rows = useMemo(() => {
@@ -77,6 +87,7 @@ export function Inbox({ onShared }: { onShared: (conversation: string) => void }
           <li key={s.id}>
             <StudyRow
               study={s}
+              thumbnail
               actions={
                 <>
                   <span className="study-received">{t("inbox.received", { time: shortTime(s.created_at) })}</span>

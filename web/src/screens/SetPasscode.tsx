@@ -8,7 +8,7 @@ import { AuthLayout, FormError } from "./AuthLayout";
 
 export function SetPasscode() {
   const { t } = useI18n();
-  const { me } = useSession();
+  const { me, changeVoluntary } = useSession();
   const [code, setCode] = useState("");
   const [again, setAgain] = useState("");
   const [error, setError] = useState<MessageKey | null>(null);
@@ -30,7 +30,7 @@ export function SetPasscode() {
   }
 
   return (
-    <AuthLayout title={t("passcode.title")} icon={<LockIcon />}>
+    <AuthLayout title={t(changeVoluntary && me?.has_passcode ? "passcode.changeTitle" : "passcode.title")} icon={<LockIcon />}>
       <p className="intro">{t("passcode.intro")}</p>
       {required && <p className="notice">{t("passcode.required")}</p>}
       <form onSubmit={submit} className="form" noValidate>
@@ -64,10 +64,16 @@ export function SetPasscode() {
         <button className="primary" type="submit" disabled={busy || !code || !again}>
           {t("passcode.submit")}
         </button>
-        {!required && (
-          <button className="secondary" type="button" onClick={() => session.skipPasscode()}>
-            {t("passcode.skip")}
+        {changeVoluntary ? (
+          <button className="secondary" type="button" onClick={() => session.cancelChange()}>
+            {t("common.cancel")}
           </button>
+        ) : (
+          !required && (
+            <button className="secondary" type="button" onClick={() => session.skipPasscode()}>
+              {t("passcode.skip")}
+            </button>
+          )
         )}
       </form>
     </AuthLayout>

@@ -1,10 +1,11 @@
 //! A study as a card: modality, body part, description, date, series and image counts, the
 //! patient-ID tail and the burned-in text flag. In chat the whole card opens the viewer.
 
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
+import { studyUrls } from "../api";
 import { preloadViewer } from "../state/nav";
 import { useI18n } from "../i18n/i18n";
-import { modalityLabel, studyDateLabel } from "../state/study";
+import { imageCount, modalityLabel, studyDateLabel } from "../state/study";
 import type { Study } from "../types";
 import { Icon } from "./common";
 
@@ -15,9 +16,11 @@ export function imagesLabel(t: T, n: number): string {
   return n === 1 ? t("study.oneImage") : t("study.imagesCount", { n });
 }
 
-/** "2 series, 301 images". */
-export function countsLabel(t: T, series: number, images: number): string {
-  return t("study.counts", { series: t("study.series", { n: series }), images: imagesLabel(t, images) });
+/** "2 series, 301 images", or "1 series, 16 frames" for a cine. */
+export function countsLabel(t: T, series: number, count: number | ReturnType<typeof imageCount>): string {
+  const c = typeof count === "number" ? { unit: "images" as const, n: count } : count;
+  const images = c.unit === "frames" ? t("study.framesCount", { n: c.n }) : imagesLabel(t, c.n);
+  return t("study.counts", { series: t("study.series", { n: series }), images });
 }
 
 export function StudySummary({ study }: { study: Study }) {
@@ -33,7 +36,7 @@ export function StudySummary({ study }: { study: Study }) {
         <strong className="study-title">{title}</strong>
         <span className="study-line">{[study.body_part && study.body_part !== title ? study.body_part : null, date].filter(Boolean).join(" · ")}</span>
         <span className="study-line">
-          {countsLabel(t, study.series_count, study.instance_count)}
+          {countsLabel(t, study.series_count, imageCount(study))}
           <span className="patient-tail">{t("study.patientTail", { tail: study.patient_tail })}</span>
         </span>
         {study.burned_in_risk && (
@@ -72,12 +75,43 @@ export function StudyCardButton(props: { study: Study | null; expired?: boolean;
   );
 }
 
-export function StudyRow({ study, actions }: { study: Study; actions: ReactNode }) {
+export function StudyRow({ study, actions, thumbnail }: { study: Study; actions: ReactNode; thumbnail?: boolean }) {
   useEffect(preloadViewer, []);
   return (
     <article className="study-row">
-      <StudySummary study={study} />
+      {thumbnail ? (
+        <div className="study-with-thumb">
+          <StudyThumbnail study={study} />
+          <StudySummary study={study} />
+        </div>
+      ) : (
+        <StudySummary study={study} />
+      )}
       <div className="study-actions">{actions}</div>
     </article>
+  );
+}
+
+/** The study's key frame, drawn by the server; the modality icon where there is none (an ECG). */
+export function StudyThumbnail({ study }: { study: Study }) {
+  const { t } = useI18n();
+  const [failed, setFailed] = useState(false);
+  return (
+    <span className="study-thumb">
+      {failed ? (
+        <Icon name="study" />
+      ) : (
+        // Keyed by the instance count: a study that grows gets its new key frame.
+        <img
+          src={`${studyUrls.thumbnail(study.id)}?n=${study.instance_count}`}
+          alt={t("inbox.thumbnail")}
+          width={72}
+          height={72}
+          loading="lazy"
+          decoding="async"
+          onError={() => setFailed(true)}
+        />
+      )}
+    </span>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dicomDate, modalityLabel, studyDateLabel } from "./study";
+import { dicomDate, imageCount, modalityLabel, studyDateLabel } from "./study";
 
 describe("study card text", () => {
   it("reads DICOM dates", () => {
@@ -19,5 +19,11 @@ describe("study card text", () => {
   it("joins modalities", () => {
     expect(modalityLabel({ modalities: ["CT", "SR"] })).toBe("CT/SR");
     expect(modalityLabel({ modalities: [] })).toBe("—");
+  });
+
+  it("counts a cine by its frames", () => {
+    expect(imageCount({ instance_count: 1, frame_count: 16 })).toEqual({ unit: "frames", n: 16 });
+    expect(imageCount({ instance_count: 301, frame_count: 301 })).toEqual({ unit: "images", n: 301 });
+    expect(imageCount({ instance_count: 1 })).toEqual({ unit: "images", n: 1 });
   });
 });

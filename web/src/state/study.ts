@@ -1,4 +1,5 @@
-//! What a study card shows: its DICOM date in the user's language, and its modalities.
+//! What a study card shows: its DICOM date in the user's language, its modalities, and what
+//! it counts (images or frames).
 
 import type { Study } from "../types";
 
@@ -21,4 +22,13 @@ export function studyDateLabel(raw: string | null | undefined, lang: "en" | "ja"
 /** "CT", "CT/SR", or "—" for a study without modalities. */
 export function modalityLabel(study: Pick<Study, "modalities">): string {
   return study.modalities.length ? study.modalities.join("/") : "—";
+}
+
+/**
+ * What a card counts: frames when the study holds multi-frame instances (an ultrasound cine of
+ * 16 frames is "16 frames", not "1 image"), else images.
+ */
+export function imageCount(study: Pick<Study, "instance_count"> & { frame_count?: number }): { unit: "frames" | "images"; n: number } {
+  const frames = study.frame_count ?? 0;
+  return frames > study.instance_count ? { unit: "frames", n: frames } : { unit: "images", n: study.instance_count };
 }

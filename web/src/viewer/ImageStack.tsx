@@ -11,7 +11,7 @@ import { FIT, panBy, pinch, scrollIndex, toImage, transformOf, zoomAt, type Poin
 import { dragWindow, type VoiFunction, type Window } from "./lut";
 import { ownWindow, lengthLabel, Painter, type Line } from "./paint";
 import { CT_PRESETS, hasHuPresets, type PresetKey } from "./presets";
-import { startIndex, type StackItem } from "./stack";
+import { isCine, startIndex, type StackItem } from "./stack";
 import { ViewerIcon } from "./icons";
 import { studyDateLabel } from "../state/study";
 
@@ -47,7 +47,7 @@ export function ImageStack(props: {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const painter = useRef<Painter | null>(null);
   const loader = useRef<FrameLoader | null>(null);
-  const indexRef = useRef(startIndex(items.length));
+  const indexRef = useRef(startIndex(items));
   const viewRef = useRef<View>(FIT);
   const windowRef = useRef<{ window: Window; fn: VoiFunction } | null>(null);
   const lines = useRef(new Map<number, Line[]>());
@@ -63,7 +63,7 @@ export function ImageStack(props: {
   const [zoom, setZoom] = useState(1);
   const [loaded, setLoaded] = useState(0);
   const [playing, setPlaying] = useState(false);
-  const [fps, setFps] = useState(items.length > 1 && items[0].sop === items[items.length - 1].sop ? 15 : 10);
+  const [fps, setFps] = useState(isCine(items) ? 15 : 10);
   const [preset, setPreset] = useState<PresetKey | "custom">("own");
   const [failed, setFailed] = useState(false);
   const [, setMeasured] = useState(0);
@@ -379,7 +379,7 @@ export function ImageStack(props: {
   const lastLine = lines.current.get(index)?.at(-1);
   const readout = lastLine ? lengthLabel(lastLine, spacing) : "";
   const windowText = shownWindow ? t("viewer.wl", { w: Math.round(shownWindow.width), l: Math.round(shownWindow.center) }) : "";
-  const position = t("viewer.position", { n: index + 1, of: items.length });
+  const position = t(isCine(items) ? "viewer.framePosition" : "viewer.position", { n: index + 1, of: items.length });
 
   return (
     <div className="stack">

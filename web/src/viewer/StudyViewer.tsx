@@ -15,7 +15,7 @@ import { useFullScreen } from "../hooks";
 import { takeOpening } from "../state/nav";
 import { mainSeries, seriesOrder, startOpening } from "./opening";
 import type { LoadedFrame } from "./frames";
-import { studyDateLabel } from "../state/study";
+import { imageCount, studyDateLabel } from "../state/study";
 import { countsLabel, imagesLabel } from "../screens/StudyCard";
 
 export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => void }) {
@@ -81,7 +81,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           <h2 id="viewer-title">{title}</h2>
           {study && (
             <span>
-              {[studyDateLabel(study.study_date, lang), t("study.patientTail", { tail: study.patient_tail }), countsLabel(t, study.series_count, study.instance_count)]
+              {[studyDateLabel(study.study_date, lang), t("study.patientTail", { tail: study.patient_tail }), countsLabel(t, study.series_count, imageCount(study))]
                 .filter(Boolean)
                 .join(" · ")}
             </span>
@@ -101,7 +101,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
               {study.series.map((s, i) => {
                 const insts = instances[s.series_uid];
                 const stack = insts ? stackOf(insts) : [];
-                const thumb = stack.length ? stack[startIndex(stack.length)] : null;
+                const thumb = stack.length ? stack[startIndex(stack)] : null;
                 const ecg = thumb && isWaveform(thumb.sopClass);
                 return (
                   <li key={s.series_uid}>
@@ -119,7 +119,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
                       <span className="thumb-text">
                         <strong>{[s.modality, s.series_number !== null ? `#${s.series_number}` : null].filter(Boolean).join(" ")}</strong>
                         <span>{s.description ?? t("viewer.seriesUntitled")}</span>
-                        <span>{imagesLabel(t, s.instance_count)}</span>
+                        <span>{stack.length > s.instance_count ? t("study.framesCount", { n: stack.length }) : imagesLabel(t, s.instance_count)}</span>
                       </span>
                     </button>
                   </li>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FIT, distance, panBy, pinch, scrollIndex, toCanvas, toImage, transformOf, zoomAt } from "./geometry";
+import { FIT, distance, labelPlace, panBy, pinch, scrollIndex, toCanvas, toImage, transformOf, zoomAt } from "./geometry";
 
 const canvas = { width: 800, height: 600 };
 const image = { width: 512, height: 512 };
@@ -53,5 +53,34 @@ describe("viewer geometry", () => {
     expect(scrollIndex(10, 80, 300)).toBe(20);
     expect(scrollIndex(10, -800, 300)).toBe(0);
     expect(scrollIndex(290, 800, 300)).toBe(299);
+  });
+});
+
+describe("measurement label", () => {
+  const canvas = { width: 390, height: 500 };
+  const text = { width: 80, height: 11 };
+  const inside = (p: { x: number; y: number }) =>
+    p.x >= 0 && p.x + text.width <= canvas.width && p.y - text.height >= 0 && p.y <= canvas.height;
+
+  it("sits right of the line when there is room", () => {
+    const p = labelPlace({ x: 50, y: 100 }, { x: 150, y: 120 }, text, canvas);
+    expect(p.x).toBe(158);
+    expect(inside(p)).toBe(true);
+  });
+
+  it("moves left of a line that reaches the right edge", () => {
+    const p = labelPlace({ x: 200, y: 100 }, { x: 385, y: 100 }, text, canvas);
+    expect(p.x + text.width).toBeLessThanOrEqual(200);
+    expect(inside(p)).toBe(true);
+  });
+
+  it("stays inside for a line along the whole width and at the top and bottom edges", () => {
+    for (const [a, b] of [
+      [{ x: 0, y: 0 }, { x: 390, y: 0 }],
+      [{ x: 2, y: 499 }, { x: 388, y: 499 }],
+      [{ x: -50, y: 250 }, { x: 500, y: 250 }],
+    ]) {
+      expect(inside(labelPlace(a, b, text, canvas))).toBe(true);
+    }
   });
 });

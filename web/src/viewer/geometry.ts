@@ -103,3 +103,18 @@ export function distance(a: Point, b: Point, spacing?: [number, number] | null):
 export function scrollIndex(start: number, dy: number, count: number, pixelsPerSlice = 8): number {
   return Math.min(count - 1, Math.max(0, start + Math.trunc(dy / pixelsPerSlice)));
 }
+
+/**
+ * Where a measurement's label goes (its text's left end and baseline, canvas pixels): right of
+ * the line's rightmost end, or left of its leftmost end when it would pass the right edge, and
+ * always inside the canvas (`margin` from each edge), so it is never clipped.
+ */
+export function labelPlace(a: Point, b: Point, text: Size, canvas: Size, gap = 8, margin = 4): Point {
+  const right = Math.max(a.x, b.x) + gap;
+  const left = Math.min(a.x, b.x) - gap - text.width;
+  let x = right + text.width <= canvas.width - margin ? right : left;
+  x = Math.min(Math.max(x, margin), Math.max(margin, canvas.width - margin - text.width));
+  const mid = (a.y + b.y) / 2 + text.height / 2;
+  const y = Math.min(Math.max(mid, margin + text.height), Math.max(margin + text.height, canvas.height - margin));
+  return { x, y };
+}

@@ -30,7 +30,7 @@ export function startOpening(id: Uuid): Opening {
     if (!chosen) return null;
     const instances = await api.instances(id, chosen.series_uid);
     const items = stackOf(instances);
-    const index = startIndex(items.length);
+    const index = startIndex(items);
     const item = items[index];
     const frame = item && !isWaveform(item.sopClass) ? loadFrame(id, item, new AbortController().signal) : null;
     frame?.catch(() => undefined);

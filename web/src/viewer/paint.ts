@@ -2,7 +2,7 @@
 //! canvas until the frame or window changes), then measurement lines and their lengths.
 
 import { applyLut, buildLut, lutOffset, type VoiFunction, type Window } from "./lut";
-import { distance, toCanvas, type Point, type Transform } from "./geometry";
+import { distance, labelPlace, toCanvas, type Point, type Size, type Transform } from "./geometry";
 import type { LoadedFrame } from "./frames";
 import type { FrameInfo } from "../types";
 
@@ -85,11 +85,12 @@ export class Painter {
     ctx.imageSmoothingEnabled = t.sx < 2;
     ctx.drawImage(source, 0, 0);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    for (const line of lines) drawLine(ctx, t, line, lengthLabel(line, spacing));
+    const view = { width: ctx.canvas.width / dpr, height: ctx.canvas.height / dpr };
+    for (const line of lines) drawLine(ctx, t, line, lengthLabel(line, spacing), view);
   }
 }
 
-function drawLine(ctx: CanvasRenderingContext2D, t: Transform, line: Line, label: string) {
+function drawLine(ctx: CanvasRenderingContext2D, t: Transform, line: Line, label: string, view: Size) {
   const a = toCanvas(t, line.a);
   const b = toCanvas(t, line.b);
   ctx.lineWidth = 2;
@@ -105,8 +106,8 @@ function drawLine(ctx: CanvasRenderingContext2D, t: Transform, line: Line, label
     ctx.fill();
   }
   ctx.font = "600 14px system-ui, sans-serif";
-  const x = Math.max(a.x, b.x) + 8;
-  const y = (a.y + b.y) / 2;
+  // The label stays on screen even when the line reaches the edge (14 px text, ~11 px above the baseline).
+  const { x, y } = labelPlace(a, b, { width: ctx.measureText(label).width, height: 11 }, view);
   ctx.lineWidth = 4;
   ctx.strokeStyle = "rgba(0,0,0,0.85)";
   ctx.strokeText(label, x, y);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isWaveform, prefetchOrder, stackOf } from "./stack";
+import { isCine, isWaveform, prefetchOrder, stackOf, startIndex } from "./stack";
 import type { Instance } from "../types";
 
 const inst = (sop: string, n: number | null, frames = 1): Instance => ({
@@ -27,5 +27,20 @@ describe("stack", () => {
   it("knows waveform objects", () => {
     expect(isWaveform("1.2.840.10008.5.1.4.1.1.9.1.1")).toBe(true);
     expect(isWaveform("1.2.840.10008.5.1.4.1.1.2")).toBe(false);
+  });
+});
+
+describe("where a stack opens", () => {
+  const inst = (sop: string, n: number, frames: number) => ({ series_uid: "s", sop_uid: sop, sop_class: "1.2.840.10008.5.1.4.1.1.3.1", instance_number: n, frames, transfer_syntax: "", size: 0 });
+  it("opens a CT in the middle", () => {
+    const ct = stackOf([1, 2, 3, 4, 5].map((n) => inst(`i${n}`, n, 1)));
+    expect(isCine(ct)).toBe(false);
+    expect(startIndex(ct)).toBe(2);
+  });
+  it("opens an ultrasound cine on its first frame", () => {
+    const cine = stackOf([inst("us", 1, 32)]);
+    expect(isCine(cine)).toBe(true);
+    expect(startIndex(cine)).toBe(0);
+    expect(cine[startIndex(cine)].frame).toBe(1);
   });
 });

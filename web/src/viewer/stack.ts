@@ -47,7 +47,15 @@ export function prefetchOrder(center: number, count: number, have: (i: number) =
   return order;
 }
 
-/** The stack index to start at: the middle of a CT/MR series is where the anatomy is. */
-export function startIndex(count: number): number {
-  return count > 2 ? Math.floor(count / 2) : 0;
+/** A stack holding multi-frame instances (an ultrasound cine, an angiography run) plays in time. */
+export function isCine(items: StackItem[]): boolean {
+  return items.some((item) => item.frame > 1);
+}
+
+/**
+ * The stack index to start at: the middle of a CT/MR series is where the anatomy is; a cine
+ * starts at its first frame, to be played.
+ */
+export function startIndex(items: StackItem[]): number {
+  return items.length > 2 && !isCine(items) ? Math.floor(items.length / 2) : 0;
 }

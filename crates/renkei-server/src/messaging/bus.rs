@@ -25,6 +25,8 @@ pub enum Signal {
     },
     /// The user may no longer be connected (suspended, retired, locked out).
     UserEnded { user: Uuid },
+    /// The organization's image inbox changed: `study` is new or has new instances.
+    InboxChanged { org: Uuid, study: Uuid },
 }
 
 /// Publishes signals to every node's hub.

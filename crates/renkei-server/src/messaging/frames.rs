@@ -75,6 +75,10 @@ pub enum ServerFrame<'a> {
         conversation_id: Uuid,
     },
     Pong,
+    /// The image inbox changed (a study arrived or grew): list it again. Carries no patient data.
+    InboxChanged {
+        study_id: Uuid,
+    },
 }
 
 impl ServerFrame<'_> {

@@ -10,6 +10,7 @@ use renkei_store::Store;
 use tokio::sync::{broadcast, mpsc};
 
 use super::bus::Signal;
+use super::frames::ServerFrame;
 
 /// Room for nudges per socket before it is told to resync.
 const SOCKET_QUEUE: usize = 1024;
@@ -45,6 +46,8 @@ pub struct SocketInbox {
 
 struct SocketHandle {
     id: u64,
+    /// The user's organization, whose inbox hints the socket gets.
+    org: Uuid,
     nudges: mpsc::Sender<Nudge>,
     overflowed: Arc<AtomicBool>,
 }
@@ -69,13 +72,14 @@ impl Hub {
         })
     }
 
-    /// Registers a socket of `user`; nudges start flowing at once.
-    pub fn register(&self, user: Uuid) -> SocketInbox {
+    /// Registers a socket of `user` (of organization `org`); nudges start flowing at once.
+    pub fn register(&self, user: Uuid, org: Uuid) -> SocketInbox {
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let overflowed = Arc::new(AtomicBool::new(false));
         let handle = SocketHandle {
             id,
+            org,
             nudges: tx,
             overflowed: overflowed.clone(),
         };
@@ -171,6 +175,17 @@ impl Hub {
         }
     }
 
+    /// Tells every socket of the organization's users that its inbox changed (the inbox lists
+    /// an organization's studies to all of its users).
+    fn nudge_org(&self, org: Uuid, study: Uuid) {
+        let nudge = Nudge::Frame(ServerFrame::InboxChanged { study_id: study }.text());
+        for socket in lock(&self.sockets).values().flatten() {
+            if socket.org == org && socket.nudges.try_send(nudge.clone()).is_err() {
+                socket.overflowed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Applies one bus signal to this node's sockets.
     pub async fn deliver(&self, signal: Signal) {
         match signal {
@@ -202,6 +217,7 @@ impl Hub {
                 }
             }
             Signal::UserEnded { user } => self.nudge_user(user, &Nudge::End),
+            Signal::InboxChanged { org, study } => self.nudge_org(org, study),
         }
     }
 
@@ -240,7 +256,7 @@ mod tests {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         let hub = Hub::new(store);
         let user = renkei_core::new_id();
-        let mut slow = hub.register(user);
+        let mut slow = hub.register(user, renkei_core::new_id());
         let frame: Arc<str> = Arc::from("{}");
         for _ in 0..SOCKET_QUEUE {
             hub.nudge_user(user, &Nudge::Frame(frame.clone()));
@@ -258,6 +274,24 @@ mod tests {
             slow.nudges.recv().await.is_some(),
             "what was queued is still there"
         );
+    }
+
+    #[tokio::test]
+    async fn inbox_hints_reach_the_organizations_sockets_only() {
+        let hub = Hub::new(Store::connect("sqlite::memory:").await.unwrap());
+        let (ours, theirs) = (renkei_core::new_id(), renkei_core::new_id());
+        let mut doctor = hub.register(renkei_core::new_id(), ours);
+        let mut outsider = hub.register(renkei_core::new_id(), theirs);
+        let study = renkei_core::new_id();
+        hub.deliver(Signal::InboxChanged { org: ours, study }).await;
+        match doctor.nudges.try_recv() {
+            Ok(Nudge::Frame(frame)) => assert_eq!(
+                &*frame,
+                format!(r#"{{"type":"inbox_changed","study_id":"{study}"}}"#)
+            ),
+            other => panic!("expected the hint, got {other:?}"),
+        }
+        assert!(outsider.nudges.try_recv().is_err(), "another organization");
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod frames;
 pub mod hub;
+pub mod inbox;
 pub mod socket;
 pub mod writer;
 
@@ -23,6 +24,8 @@ use writer::Writer;
 pub struct Messaging {
     pub store: Store,
     pub hub: Arc<Hub>,
+    /// Where DICOM ingest notes new studies for live inboxes.
+    pub inbox: inbox::InboxHints,
     bus: Arc<dyn Bus>,
     writer: Writer,
 }
@@ -34,9 +37,11 @@ impl Messaging {
         let hub = Hub::new(store.clone());
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let writer = Writer::start(store.clone(), hub.clone(), bus.clone());
+        let inbox = inbox::InboxHints::start(bus.clone());
         Arc::new(Messaging {
             store,
             hub,
+            inbox,
             bus,
             writer,
         })

@@ -173,7 +173,7 @@ async fn session(
     }
     let user = authed.user.id;
     let messaging = state.messaging.clone();
-    let inbox = messaging.hub.register(user);
+    let inbox = messaging.hub.register(user, authed.user.org_id);
     live(sink, stream, state, &token, user, positions, inbox).await
 }
 

@@ -138,6 +138,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))
+        .routes(routes!(studies::thumbnail))
         .routes(routes!(gateways::list_gateways, gateways::add_gateway))
         .routes(routes!(gateways::delete_gateway))
         .routes(routes!(gateways::gateway_config))

@@ -331,3 +331,28 @@ pub async fn waveforms(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// A study's thumbnail for its inbox card: the key frame (middle instance of the main series,
+/// first frame) as a small JPEG. The same access as the card, not audited as an image view;
+/// the browser may keep it a few minutes (private). 404 `thumbnail_unavailable` for a study
+/// with nothing to draw (an ECG).
+#[utoipa::path(get, path = "/api/v1/studies/{id}/thumbnail", tag = "imaging", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "image/jpeg, at most 160 px a side"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "study_expired")))]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Response> {
+    let study = state
+        .dicom
+        .visible_study(id, me.user.id, me.user.org_id)
+        .await?;
+    let jpeg = state.dicom.thumbnail(&study).await?;
+    let mut response = image_response(jpeg.to_vec(), "image/jpeg");
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}

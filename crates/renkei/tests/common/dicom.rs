@@ -2,7 +2,7 @@
 //! with QIDO-RS, what pydicom reads from a file.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -145,4 +145,19 @@ pub async fn locate(api: &Api, query: &str) -> (String, String, Vec<String>) {
         .map(|i| uid(i, "00080018"))
         .collect();
     (study, series, sops)
+}
+
+/// Runs a dcmtk tool (`echoscu`, `storescu`); `None`, saying so, when dcmtk is not installed.
+pub fn dcmtk(tool: &str, args: &[&str]) -> Option<Output> {
+    let out = Command::new(tool)
+        .args(args)
+        .env("TCP_NODELAY", "1")
+        .output();
+    match out {
+        Ok(out) => Some(out),
+        Err(_) => {
+            eprintln!("SKIPPED: dcmtk's {tool} is not installed (scripts/setup.sh installs it)");
+            None
+        }
+    }
 }

@@ -377,6 +377,29 @@ pub async fn active_user_with(
 
 pub const USER_PASSWORD: &str = "user password 2026";
 
+/// A user `login` of a new organization "Beppu Clinic", signed in with a permanent password.
+pub async fn user_of_another_org(server: &Server, admin: &Api, login: &str) -> Api {
+    let (_, other) = admin
+        .post("/api/v1/orgs", json!({"name": "Beppu Clinic"}))
+        .await;
+    admin
+        .create_user(
+            other["id"].as_str().unwrap(),
+            login,
+            "one-time password",
+            json!({}),
+        )
+        .await;
+    let first = server.login(login, "one-time password").await;
+    first
+        .put(
+            "/api/v1/me/password",
+            json!({"current_password": "one-time password", "new_password": USER_PASSWORD}),
+        )
+        .await;
+    server.login(login, USER_PASSWORD).await
+}
+
 /// A WebSocket client speaking renkei's protocol.
 pub struct Ws {
     stream: tokio_tungstenite::WebSocketStream<

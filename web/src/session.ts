@@ -5,6 +5,7 @@
 import { asUser, searchDirectory } from "./cooperation/api";
 import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
 import { backoff, IdleTimer } from "./state/idle";
+import { failureOf, markFailed, resendAll, type Failure } from "./state/outbox";
 import { Positions } from "./state/positions";
 import {
   applyReceipt,
@@ -428,7 +429,7 @@ export class Session {
         return;
       }
       case "error":
-        if (frame.client_msg_id) this.failSend(frame.client_msg_id);
+        if (frame.client_msg_id) this.failSend(frame.client_msg_id, "refused");
         return;
       case "receipt": {
         const { conversation_id: id, user_id, seq } = frame;
@@ -712,7 +713,7 @@ export class Session {
       this.clearAck(p.client_msg_id);
       this.ackTimers.set(
         p.client_msg_id,
-        setTimeout(() => this.failSend(p.client_msg_id), ACK_TIMEOUT_MS),
+        setTimeout(() => this.failSend(p.client_msg_id, "network"), ACK_TIMEOUT_MS),
       );
       return;
     }
@@ -729,7 +730,7 @@ export class Session {
           };
         });
       },
-      () => this.failSend(p.client_msg_id),
+      (e) => this.failSend(p.client_msg_id, failureOf(e instanceof ApiError ? e.status : undefined)),
     );
   }
 
@@ -739,21 +740,27 @@ export class Session {
     this.ackTimers.delete(clientMsgId);
   }
 
-  private failSend(clientMsgId: string) {
+  private failSend(clientMsgId: string, why: Failure) {
     this.clearAck(clientMsgId);
     for (const [id, chat] of Object.entries(this.state.chats)) {
       if (chat.pending.some((p) => p.client_msg_id === clientMsgId && p.seq === undefined)) {
         this.setChat(id, (ch) => ({
-          pending: ch.pending.map((p) => (p.client_msg_id === clientMsgId ? { ...p, status: "failed" } : p)),
+          pending: ch.pending.map((p) => (p.client_msg_id === clientMsgId ? markFailed(p, why) : p)),
         }));
       }
     }
   }
 
-  /** After a reconnect, what was still on its way goes again (same ids: no duplicates). */
+  /**
+   * After a reconnect, what was on its way, and what the network lost, goes again (same ids:
+   * the server stores each once); a send the server refused waits for the user's retry.
+   */
   private resendPending() {
-    for (const chat of Object.values(this.state.chats)) {
-      for (const p of chat.pending) if (p.status === "sending" && p.seq === undefined) this.transmit(p);
+    for (const [id, chat] of Object.entries(this.state.chats)) {
+      const { pending, resend } = resendAll(chat.pending);
+      if (resend.length === 0) continue;
+      this.setChat(id, () => ({ pending }));
+      for (const p of resend) this.transmit(p);
     }
   }
 

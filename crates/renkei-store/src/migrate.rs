@@ -101,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0013_cross_org_counted.sqlite.sql"),
         postgres: include_str!("../migrations/0013_cross_org_counted.postgres.sql"),
     },
+    Migration {
+        version: 18,
+        name: "member_notify",
+        sqlite: include_str!("../migrations/0018_member_notify.sql"),
+        postgres: include_str!("../migrations/0018_member_notify.sql"),
+    },
 ];
 
 /// Applies every migration the database lacks, in order.

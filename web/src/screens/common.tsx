@@ -1,12 +1,10 @@
 import type { Conversation, User, Uuid } from "../types";
 import type { State } from "../session";
+import { avatarColor } from "../state/avatar";
 
-const COLORS = ["#0f766e", "#1d4ed8", "#7c3aed", "#b45309", "#be185d", "#0369a1", "#4d7c0f", "#9f1239"];
-
+/** A person's (or group's) initial on their colour: `id` is the user's id, or the group's. */
 export function Avatar({ name, id, size = 44, group = false }: { name: string; id: string; size?: number; group?: boolean }) {
-  let h = 0;
-  for (const c of id) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  const color = COLORS[h % COLORS.length];
+  const color = avatarColor(id);
   const initial = group ? "" : [...name.trim()][0] ?? "?";
   return (
     // Set through the CSSOM (allowed by the style-src 'self' policy, unlike style attributes).

@@ -12,6 +12,7 @@ use renkei_core::conversation::{
     Conversation, ConversationKind, MAX_MEMBERS, Member, MemberRole, Message, direct_key,
     validate_title,
 };
+use renkei_core::notify::NotifyLevel;
 use renkei_core::user::User;
 use renkei_store::{ConversationSummary, StoreError};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,8 @@ pub struct ConversationView {
     my_role: Option<MemberRole>,
     last_read_seq: i64,
     last_message: Option<Message>,
+    /// My own notification level here (`PUT …/notifications`).
+    notify: NotifyLevel,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -150,7 +153,11 @@ async fn reachable_user(state: &AppState, id: Uuid) -> ApiResult<User> {
     Ok(user)
 }
 
-async fn view(state: &AppState, summary: ConversationSummary) -> ApiResult<ConversationView> {
+async fn view(
+    state: &AppState,
+    summary: ConversationSummary,
+    notify: NotifyLevel,
+) -> ApiResult<ConversationView> {
     let last_message = match summary.last_message_seq {
         Some(seq) => Some(
             state
@@ -168,6 +175,7 @@ async fn view(state: &AppState, summary: ConversationSummary) -> ApiResult<Conve
         last_read_seq: summary.me.last_read_seq,
         last_message,
         conversation: summary.conversation,
+        notify,
     })
 }
 
@@ -179,7 +187,11 @@ async fn view_of(state: &AppState, me: &User, id: Uuid) -> ApiResult<Conversatio
         .or_api("conversation_not_found")?;
     let summary = list.into_iter().find(|s| s.conversation.id == id);
     match summary {
-        Some(s) => view(state, s).await,
+        Some(s) => {
+            let levels = notify_levels(state, me.id).await?;
+            let level = levels.get(&id).copied().unwrap_or(NotifyLevel::All);
+            view(state, s, level).await
+        }
         None => {
             let conversation = state
                 .store
@@ -199,6 +211,7 @@ async fn view_of(state: &AppState, me: &User, id: Uuid) -> ApiResult<Conversatio
                 my_role: None,
                 last_read_seq: 0,
                 last_message: None,
+                notify: NotifyLevel::All,
             })
         }
     }
@@ -216,9 +229,14 @@ pub async fn list_conversations(
         .conversations_of(me.user.id)
         .await
         .or_api("conversation_not_found")?;
+    let levels = notify_levels(&state, me.user.id).await?;
     let mut out = Vec::with_capacity(list.len());
     for summary in list {
-        out.push(view(&state, summary).await?);
+        let level = levels
+            .get(&summary.conversation.id)
+            .copied()
+            .unwrap_or(NotifyLevel::All);
+        out.push(view(&state, summary, level).await?);
     }
     Ok(Json(out))
 }
@@ -601,6 +619,18 @@ async fn audit_member_change(
     state
         .store
         .append_audit(&event)
+        .await
+        .or_api("conversation_not_found")
+}
+
+/// `user`'s notification level in each of their conversations.
+async fn notify_levels(
+    state: &AppState,
+    user: Uuid,
+) -> ApiResult<std::collections::HashMap<Uuid, NotifyLevel>> {
+    state
+        .store
+        .notify_levels(user)
         .await
         .or_api("conversation_not_found")
 }

@@ -4,6 +4,7 @@ import { useI18n } from "../i18n/i18n";
 import { matchesPerson, normalize } from "../state/people";
 import { Avatar, Icon, conversationTitle, peerOf } from "./common";
 import { conversationAvatarId } from "../state/avatar";
+import { badgeQuiet } from "../state/notify";
 
 export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
   const state = useSession();
@@ -80,7 +81,7 @@ export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
                     )}
                     <span className="row-preview">{preview}</span>
                     {c.unread > 0 && (
-                      <span className="badge" aria-label={t("list.unread", { n: c.unread })}>
+                      <span className={`badge ${badgeQuiet(c, me) ? "quiet" : ""}`} aria-label={t("list.unread", { n: c.unread })}>
                         {c.unread > 99 ? "99+" : c.unread}
                       </span>
                     )}

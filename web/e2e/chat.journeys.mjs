@@ -35,14 +35,22 @@ async function apiUser(base, u) {
   return { token: again.token, id: again.user.id };
 }
 
-/** Signs in through the Japanese form and declines the passcode. */
+/** Declines setting a passcode if the app asks, and waits for the conversation list. */
+async function toList(page) {
+  const later = page.getByRole("button", { name: "あとで" });
+  const list = page.getByRole("heading", { name: "トーク" });
+  await later.or(list).first().waitFor();
+  if (await later.isVisible()) await later.click();
+  await list.waitFor();
+}
+
+/** Signs in through the Japanese form. */
 async function signInJa(page, base, u) {
   await page.goto(base + "/");
   await page.getByLabel("ユーザーID").fill(u.login);
   await page.getByLabel("パスワード", { exact: true }).fill(u.password);
   await page.getByRole("button", { name: "ログイン" }).click();
-  await page.getByRole("button", { name: "あとで" }).click();
-  await page.getByRole("heading", { name: "トーク" }).waitFor();
+  await toList(page);
 }
 
 const post = (base, token, conv, id, body, extra = {}) =>
@@ -116,8 +124,6 @@ async function main() {
         await new Promise((ok) => setTimeout(ok, 1200));
         await route.continue();
       });
-      await page.reload();
-      await page.getByRole("button", { name: "あとで" }).click();
       await page.getByRole("button", { name: new RegExp(WARD) }).click();
       const img = page.locator(`.msg[data-seq="${photoMsg.seq}"] img`);
       await img.waitFor();
@@ -242,7 +248,7 @@ async function main() {
     });
 
     await check.run("chat 5: the dark scheme follows the device, and light stays light", async () => {
-      const lightBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const lightBg = await page.evaluate(() => getComputedStyle(document.querySelector(".chat-header")).backgroundColor);
       await page.screenshot({ path: join(shots, "chat5-light-ja.png") });
       const dark = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", hasTouch: true, isMobile: true, colorScheme: "dark" });
       dark.setDefaultTimeout(15_000);
@@ -266,7 +272,7 @@ async function main() {
       const text = await night.evaluate(() => getComputedStyle(document.querySelector(".chat-header h2")).color);
       assert(luminance(surface) < 0.2, `dark surfaces (${surface})`);
       assert(luminance(text) > 0.7, `light text (${text})`);
-      assert(luminance(lightBg) > 0.8 || lightBg === "rgba(0, 0, 0, 0)", `light stays light (${lightBg})`);
+      assert(luminance(lightBg) > 0.8, `light stays light (${lightBg})`);
       await dark.close();
     });
 

@@ -117,7 +117,7 @@ async fn members_set_their_own_notification_level(storage: Storage) {
     // An unknown level changes nothing; a non-member cannot set one.
     assert_eq!(
         bob.put(&path, json!({"level": "loud"})).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY
+        StatusCode::BAD_REQUEST
     );
     assert_eq!(level_of(&bob, &conv).await, "mentions");
     assert_eq!(

@@ -69,7 +69,6 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
     const timer = setTimeout(() => setHighlight(null), HIGHLIGHT_MS);
     return () => clearTimeout(timer);
     // Each search result opens once (the nonce), not on every new message.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [focus?.nonce, chat?.loaded]);
 
   if (!conv) return null;

@@ -24,7 +24,7 @@ pub struct NotifySetting {
 #[utoipa::path(put, path = "/api/v1/conversations/{id}/notifications", tag = "conversations", request_body = NotifySetting, security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = NotifySetting), (status = 404, body = ErrorBody, description = "conversation_not_found (also for non-members)"),
-        (status = 422, body = ErrorBody, description = "an unknown level")))]
+        (status = 400, body = ErrorBody, description = "invalid_json: an unknown level")))]
 pub async fn set_notifications(
     State(state): State<AppState>,
     Signed(me): Signed,

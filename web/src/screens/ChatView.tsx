@@ -106,7 +106,8 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
         <button type="button" className="icon-button back" aria-label={t("common.back")} onClick={onBack}>
           <Icon name="back" />
         </button>
-        <button type="button" className="chat-header-main" onClick={() => setInfo(true)} aria-haspopup="dialog" aria-label={t("chatx.info")}>
+        {/* Tapping the name opens the details too; the info button is the accessible way there. */}
+        <div className="chat-header-main" onClick={() => setInfo(true)}>
           <Avatar name={title} id={conversationAvatarId(conv, state.peers[conv.id])} size={40} group={conv.kind === "group"} />
           <span className="chat-titles">
             <h2 id="chat-title">
@@ -119,9 +120,12 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
             </h2>
             <span className="chat-subtitle">{subtitle}</span>
           </span>
-        </button>
+        </div>
         <button type="button" className="icon-button" aria-label={t("chatx.searchHere")} title={t("chatx.searchHere")} onClick={() => onSearch(id)}>
           <Icon name="search" />
+        </button>
+        <button type="button" className="icon-button" aria-label={t("chatx.info")} title={t("chatx.info")} aria-haspopup="dialog" onClick={() => setInfo(true)}>
+          <Icon name="info" />
         </button>
       </header>
       <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-live="polite" aria-relevant="additions" aria-label={title}>

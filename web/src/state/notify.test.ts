@@ -1,23 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { badgeQuiet, countsInTotal } from "./notify";
 import type { Message } from "../types";
+import { msg } from "./fixtures";
 
-const last = (extra: Partial<Message> = {}): Message => ({
-  id: "m",
-  conversation_id: "c",
-  seq: 3,
-  sender_id: "bob",
-  client_msg_id: "x",
-  body: "hi",
-  reply_to: null,
-  priority: "normal",
-  mentions: [],
-  attachments: [],
-  created_at: "2026-01-01T00:00:00Z",
-  edited_at: null,
-  deleted_at: null,
-  ...extra,
-});
+const last = (extra: Partial<Message> = {}) => msg(3, { sender_id: "bob", ...extra });
 
 describe("notification level in the app", () => {
   it("keeps muted conversations out of the total", () => {

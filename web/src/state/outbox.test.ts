@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { failureOf, markFailed, resendAll, resendsOnReconnect } from "./outbox";
-import type { Pending } from "./timeline";
+import { pending } from "./fixtures";
 
-const p = (id: string, extra: Partial<Pending> = {}): Pending => ({
-  client_msg_id: id,
-  conversation_id: "c",
-  body: "hello",
-  reply_to: null,
-  priority: "normal",
-  created_at: "2026-01-01T00:00:00Z",
-  status: "sending",
-  ...extra,
-});
+const p = pending;
 
 describe("failed sends after a reconnect", () => {
   it("tells network trouble from a refusal", () => {

@@ -1,23 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { firstUnreadSeq, newSince } from "./unread";
 import type { Message } from "../types";
+import { msg as message } from "./fixtures";
 
-const msg = (seq: number, sender = "other", extra: Partial<Message> = {}): Message => ({
-  id: `id-${seq}`,
-  conversation_id: "c",
-  seq,
-  sender_id: sender,
-  client_msg_id: `cm-${seq}`,
-  body: `body ${seq}`,
-  reply_to: null,
-  priority: "normal",
-  mentions: [],
-  attachments: [],
-  created_at: "2026-01-01T00:00:00Z",
-  edited_at: null,
-  deleted_at: null,
-  ...extra,
-});
+const msg = (seq: number, sender = "other", extra: Partial<Message> = {}) => message(seq, { sender_id: sender, ...extra });
 
 describe("where a chat opens", () => {
   const list = [msg(1), msg(2, "me"), msg(3, "me"), msg(4), msg(5)];

@@ -10,7 +10,10 @@ use crate::{Store, StoreError};
 
 impl Store {
     /// `user`'s level in each conversation they belong to.
-    pub async fn notify_levels(&self, user: Uuid) -> Result<HashMap<Uuid, NotifyLevel>, StoreError> {
+    pub async fn notify_levels(
+        &self,
+        user: Uuid,
+    ) -> Result<HashMap<Uuid, NotifyLevel>, StoreError> {
         let rows = sqlx::query(
             "SELECT conversation_id, notify FROM conversation_members WHERE user_id = $1",
         )

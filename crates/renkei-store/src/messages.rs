@@ -394,7 +394,8 @@ impl Store {
             return Ok(Vec::new());
         }
         // FTS5 trigrams need three characters; shorter forms go through LIKE.
-        let use_fts = self.backend == Backend::Sqlite && variants.iter().all(|v| v.chars().count() >= 3);
+        let use_fts =
+            self.backend == Backend::Sqlite && variants.iter().all(|v| v.chars().count() >= 3);
         let scope = "cm.conversation_id = m.conversation_id AND cm.user_id = $1
                  AND ($2 IS NULL OR m.conversation_id = $2)";
         let sql = if use_fts {

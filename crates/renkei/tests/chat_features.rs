@@ -10,7 +10,38 @@ use serde_json::{Value, json};
 on_both_backends!(
     search_folds_kana_and_romaji_and_narrows_to_one_conversation,
     members_set_their_own_notification_level,
+    renaming_and_retention_are_audited,
 );
+
+async fn renaming_and_retention_are_audited(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (alice, _) = active_user(&server, &admin, &org, "alice").await;
+    let conv = group(&alice, "病棟", &[]).await;
+    let path = format!("/api/v1/conversations/{conv}");
+    assert_eq!(
+        alice.patch(&path, json!({"title": "5階東"}), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        alice
+            .patch(&path, json!({"retention_days": 7}), None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    for (action, key, value) in [
+        ("conversation.renamed", "title", json!("5階東")),
+        ("conversation.retention_changed", "retention_days", json!(7)),
+    ] {
+        let (status, audit) = admin.get(&format!("/api/v1/audit?action={action}")).await;
+        assert_eq!(status, StatusCode::OK, "{audit}");
+        let entry = &audit.as_array().unwrap()[0];
+        assert_eq!(entry["details"][key], value, "{action}");
+        assert_eq!(entry["target_id"], conv.as_str(), "{entry}");
+    }
+}
 
 async fn pair(storage: &Storage) -> (Server, Api, Api, String, Api) {
     let server = Server::start(storage, &[]);
@@ -49,7 +80,10 @@ async fn search(api: &Api, q: &str, conv: Option<&str>) -> Vec<String> {
         .map(|c| format!("&conversation_id={c}"))
         .unwrap_or_default();
     let (status, found) = api
-        .get(&format!("/api/v1/search/messages?q={}{scope}", urlencode(q)))
+        .get(&format!(
+            "/api/v1/search/messages?q={}{scope}",
+            urlencode(q)
+        ))
         .await;
     assert_eq!(status, StatusCode::OK, "{q}: {found}");
     found
@@ -75,14 +109,26 @@ async fn search_folds_kana_and_romaji_and_narrows_to_one_conversation(storage: S
         found.sort();
         assert_eq!(found, ["けっかを確認しました", "ケッカは明日です"], "{q}");
     }
-    assert_eq!(search(&bob, "shinden", None).await, ["しんでんずを送ります"]);
-    assert_eq!(search(&bob, "シンデン", None).await, ["しんでんずを送ります"]);
+    assert_eq!(
+        search(&bob, "shinden", None).await,
+        ["しんでんずを送ります"]
+    );
+    assert_eq!(
+        search(&bob, "シンデン", None).await,
+        ["しんでんずを送ります"]
+    );
     // Kanji and Latin text as typed; full-width Latin folds to half-width.
     assert_eq!(search(&bob, "造影", None).await, ["造影CT 完了"]);
     assert_eq!(search(&bob, "ｃｔ", None).await, ["造影CT 完了"]);
     // Within one conversation only.
-    assert_eq!(search(&bob, "kekka", Some(&ward)).await, ["ケッカは明日です"]);
-    assert_eq!(search(&bob, "けっか", Some(&er)).await, ["けっかを確認しました"]);
+    assert_eq!(
+        search(&bob, "kekka", Some(&ward)).await,
+        ["ケッカは明日です"]
+    );
+    assert_eq!(
+        search(&bob, "けっか", Some(&er)).await,
+        ["けっかを確認しました"]
+    );
     // Not a member: nothing, in all or in that one conversation.
     assert!(search(&carol, "kekka", None).await.is_empty());
     assert!(search(&carol, "kekka", Some(&ward)).await.is_empty());

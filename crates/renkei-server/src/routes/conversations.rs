@@ -417,6 +417,14 @@ pub async fn rename_conversation(
             .await
             .or_api("conversation_not_found")?;
         state.messaging.advanced(id, seq);
+        audit_change(
+            &state,
+            &me.user,
+            id,
+            "conversation.renamed",
+            json!({"title": title}),
+        )
+        .await?;
     }
     if let Some(days) = req.retention_days {
         let org = state
@@ -443,6 +451,14 @@ pub async fn rename_conversation(
             .await
             .or_api("conversation_not_found")?;
         state.messaging.advanced(id, seq);
+        audit_change(
+            &state,
+            &me.user,
+            id,
+            "conversation.retention_changed",
+            json!({"retention_days": days}),
+        )
+        .await?;
     }
     Ok(Json(view_of(&state, &me.user, id).await?))
 }
@@ -608,6 +624,17 @@ async fn audit_member_change(
     action: &'static str,
     user: Uuid,
 ) -> ApiResult<()> {
+    audit_change(state, me, conversation, action, json!({"user_id": user})).await
+}
+
+/// An audit entry for a change to a conversation made by `me`.
+async fn audit_change(
+    state: &AppState,
+    me: &User,
+    conversation: Uuid,
+    action: &'static str,
+    details: serde_json::Value,
+) -> ApiResult<()> {
     let event = AuditEvent::new(
         action,
         Some(me.org_id),
@@ -615,7 +642,7 @@ async fn audit_member_change(
         "conversation",
         Some(conversation),
     )
-    .with_details(json!({"user_id": user}));
+    .with_details(details);
     state
         .store
         .append_audit(&event)

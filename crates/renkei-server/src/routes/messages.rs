@@ -353,12 +353,7 @@ pub async fn search(
     Ok(Json(
         state
             .store
-            .search_messages_in(
-                me.user.id,
-                &query_variants(query),
-                q.conversation_id,
-                limit,
-            )
+            .search_messages_in(me.user.id, &query_variants(query), q.conversation_id, limit)
             .await
             .or_api("conversation_not_found")?,
     ))

@@ -202,10 +202,10 @@ async function main() {
       await info.locator(".member-list").getByText(C.name).waitFor({ state: "detached" });
       members = await json(base, "GET", `/api/v1/conversations/${ward}/members`, a.token);
       assert(!members.some((m) => m.user_id === c.id), "C removed on the server");
-      // Retention: 7 days.
-      await info.getByLabel("写真・検査の表示期間").fill("7");
+      // Retention: 2 days (the policy keeps 3).
+      await info.getByLabel("写真・検査の表示期間").fill("2");
       await info.getByRole("button", { name: "保存" }).nth(1).click();
-      await page.waitForFunction(async (id) => (await (await fetch(`/api/v1/conversations/${id}`)).json()).retention_days === 7, ward);
+      await page.waitForFunction(async (id) => (await (await fetch(`/api/v1/conversations/${id}`)).json()).retention_days === 2, ward);
       // Mute: my own setting, on the server.
       await info.getByRole("radio", { name: "ミュート" }).check();
       await page.waitForFunction(async (id) => (await (await fetch(`/api/v1/conversations/${id}`)).json()).notify === "mute", ward);

@@ -14,11 +14,14 @@ on_both_backends!(
 );
 
 async fn renaming_and_retention_are_audited(storage: Storage) {
-    let server = Server::start(&storage, &[]);
-    let admin = server.first_admin().await;
-    let org = admin.org_id().await;
-    let (alice, _) = active_user(&server, &admin, &org, "alice").await;
-    let conv = group(&alice, "病棟", &[]).await;
+    let Ward {
+        _server,
+        admin,
+        alice,
+        bob_id,
+        ..
+    } = ward(&storage).await;
+    let conv = group(&alice, "病棟", &[&bob_id]).await;
     let path = format!("/api/v1/conversations/{conv}");
     assert_eq!(
         alice.patch(&path, json!({"title": "5階東"}), None).await.0,
@@ -26,14 +29,14 @@ async fn renaming_and_retention_are_audited(storage: Storage) {
     );
     assert_eq!(
         alice
-            .patch(&path, json!({"retention_days": 7}), None)
+            .patch(&path, json!({"retention_days": 2}), None)
             .await
             .0,
         StatusCode::OK
     );
     for (action, key, value) in [
         ("conversation.renamed", "title", json!("5階東")),
-        ("conversation.retention_changed", "retention_days", json!(7)),
+        ("conversation.retention_changed", "retention_days", json!(2)),
     ] {
         let (status, audit) = admin.get(&format!("/api/v1/audit?action={action}")).await;
         assert_eq!(status, StatusCode::OK, "{audit}");
@@ -43,7 +46,17 @@ async fn renaming_and_retention_are_audited(storage: Storage) {
     }
 }
 
-async fn pair(storage: &Storage) -> (Server, Api, Api, String, Api) {
+/// A server with its admin and three colleagues.
+struct Ward {
+    _server: Server,
+    admin: Api,
+    alice: Api,
+    bob: Api,
+    bob_id: String,
+    carol: Api,
+}
+
+async fn ward(storage: &Storage) -> Ward {
     let server = Server::start(storage, &[]);
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
@@ -51,7 +64,14 @@ async fn pair(storage: &Storage) -> (Server, Api, Api, String, Api) {
     let (bob, bob_user) = active_user(&server, &admin, &org, "bob").await;
     let (carol, _) = active_user(&server, &admin, &org, "carol").await;
     let bob_id = bob_user["id"].as_str().unwrap().to_owned();
-    (server, alice, bob, bob_id, carol)
+    Ward {
+        _server: server,
+        admin,
+        alice,
+        bob,
+        bob_id,
+        carol,
+    }
 }
 
 async fn group(owner: &Api, title: &str, members: &[&str]) -> String {
@@ -95,7 +115,14 @@ async fn search(api: &Api, q: &str, conv: Option<&str>) -> Vec<String> {
 }
 
 async fn search_folds_kana_and_romaji_and_narrows_to_one_conversation(storage: Storage) {
-    let (_server, alice, bob, bob_id, carol) = pair(&storage).await;
+    let Ward {
+        _server,
+        alice,
+        bob,
+        bob_id,
+        carol,
+        ..
+    } = ward(&storage).await;
     let ward = group(&alice, "病棟", &[&bob_id]).await;
     let er = group(&alice, "救急", &[&bob_id]).await;
     post(&alice, &ward, "1", "ケッカは明日です").await;
@@ -141,7 +168,14 @@ async fn level_of(api: &Api, conv: &str) -> Value {
 }
 
 async fn members_set_their_own_notification_level(storage: Storage) {
-    let (_server, alice, bob, bob_id, carol) = pair(&storage).await;
+    let Ward {
+        _server,
+        alice,
+        bob,
+        bob_id,
+        carol,
+        ..
+    } = ward(&storage).await;
     let conv = group(&alice, "病棟", &[&bob_id]).await;
     let path = format!("/api/v1/conversations/{conv}/notifications");
     assert_eq!(level_of(&bob, &conv).await, "all");

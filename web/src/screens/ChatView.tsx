@@ -83,7 +83,8 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
         : "";
   const typingUsers = Object.keys(chat?.typing ?? {}).filter((u) => u !== me);
   const name = (uid: Uuid) => state.users[uid]?.display_name ?? t("chat.unknownUser");
-  const fresh = newSince(messages, seenSeq.current, me);
+  // In a window around a found message the newer ones are not loaded: no count then.
+  const fresh = chat?.hasNewer ? 0 : newSince(messages, seenSeq.current, me);
   const showJump = !atBottom || !!chat?.hasNewer;
 
   const onScroll = () => {
@@ -111,7 +112,7 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
           <Avatar name={title} id={conversationAvatarId(conv, state.peers[conv.id])} size={40} group={conv.kind === "group"} />
           <span className="chat-titles">
             <h2 id="chat-title">
-              {title}
+              <span className="chat-title-text">{title}</span>
               {conv.notify && conv.notify !== "all" && (
                 <span className="notify-tag" title={t(`chatx.notify.${conv.notify}` as MessageKey)}>
                   {t(`chatx.notifyShort.${conv.notify}` as MessageKey)}

@@ -89,7 +89,11 @@ async function main() {
     const ctx = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", hasTouch: true, isMobile: true });
     ctx.setDefaultTimeout(15_000);
     const page = await ctx.newPage();
-    page.on("pageerror", (e) => errors.push(e.message));
+    const watch = (p) => {
+      p.on("pageerror", (e) => errors.push(e.message));
+      p.on("console", (m) => m.type() === "error" && /Content Security Policy|Refused to/.test(m.text()) && errors.push(m.text()));
+    };
+    watch(page);
     globalThis.openPages = [page];
     await signInJa(page, base, A);
 
@@ -253,7 +257,7 @@ async function main() {
       const dark = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", hasTouch: true, isMobile: true, colorScheme: "dark" });
       dark.setDefaultTimeout(15_000);
       const night = await dark.newPage();
-      night.on("pageerror", (e) => errors.push(e.message));
+      watch(night);
       globalThis.openPages = [page, night];
       await signInJa(night, base, B);
       await night.screenshot({ path: join(shots, "chat5-dark-list-ja.png") });
@@ -276,7 +280,7 @@ async function main() {
       await dark.close();
     });
 
-    await check.run("no page errors", async () => {
+    await check.run("no Content-Security-Policy violations or page errors", async () => {
       assert(errors.length === 0, errors.join("\n"));
     });
     void admin;

@@ -279,6 +279,24 @@ async function main() {
       assert(luminance(surface) < 0.2, `dark surfaces (${surface})`);
       assert(luminance(text) > 0.7, `light text (${text})`);
       assert(luminance(lightBg) > 0.8, `light stays light (${lightBg})`);
+      // The directory and the admin console, at night.
+      await night.getByRole("button", { name: "閉じる" }).click();
+      await night.getByRole("button", { name: "戻る" }).click();
+      await night.getByRole("button", { name: "メニュー" }).click();
+      await night.getByRole("menuitem", { name: "名簿と連携先" }).click();
+      await night.locator("dialog.coop li.coop-person").first().waitFor();
+      await night.screenshot({ path: join(shots, "chat5-dark-directory-ja.png") });
+      const boss = await dark.newPage();
+      watch(boss);
+      await dark.clearCookies();
+      await signInJa(boss, base, { login: "admin", password: "admin-password-0001" });
+      await boss.getByRole("button", { name: "メニュー" }).click();
+      await boss.getByRole("menuitem", { name: "管理" }).click();
+      await boss.getByRole("dialog").first().waitFor();
+      await boss.waitForTimeout(500);
+      await boss.screenshot({ path: join(shots, "chat5-dark-admin-ja.png") });
+      const adminBg = await boss.evaluate(() => getComputedStyle(document.querySelector(".admin") ?? document.body).backgroundColor);
+      assert(luminance(adminBg) < 0.2, `dark admin console (${adminBg})`);
       await dark.close();
     });
 

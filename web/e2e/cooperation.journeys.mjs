@@ -98,11 +98,16 @@ async function main() {
       pageT = await open(tanaka);
       pageS = await open(sato);
       await cooperation(pageT, "Directory");
+      // An empty query lists people without claiming how they matched.
+      await pageT.locator("dialog.coop li.coop-person").first().waitFor();
+      assert((await pageT.locator("dialog.coop .coop-rank").count()) === 0, "no match tag on an empty query");
       await pageT.locator("dialog.coop").getByRole("searchbox").fill("ｻﾄｳ");
       const hit = pageT.locator("li.coop-person", { hasText: "佐藤 健" });
       await hit.getByText("Beppu Medical Center").waitFor();
       await hit.getByRole("button", { name: "Message" }).click();
       await pageT.getByRole("heading", { name: "佐藤 健" }).waitFor();
+      // The header names the other person's hospital.
+      await pageT.locator(".chat-subtitle", { hasText: "Beppu Medical Center" }).waitFor();
       await pageT.getByRole("textbox", { name: "Write a message" }).fill(MESSAGE);
       await pageT.getByRole("button", { name: "Send" }).click();
       await pageT.locator(".msg.mine:not(.pending)").getByText(MESSAGE).waitFor();

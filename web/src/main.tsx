@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { I18nProvider } from "./i18n/i18n";
 import "./styles.css";
+import "./dark.css";
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

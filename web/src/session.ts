@@ -6,7 +6,9 @@ import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./stat
 import { inboxChanged } from "./state/inboxLive";
 import { asUser, searchDirectory } from "./cooperation/api";
 import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
+import { chatApi } from "./chatApi";
 import { backoff, IdleTimer } from "./state/idle";
+import { failureOf, markFailed, resendAll, type Failure } from "./state/outbox";
 import { Positions } from "./state/positions";
 import {
   applyReceipt,
@@ -16,7 +18,7 @@ import {
   settle,
   type Pending,
 } from "./state/timeline";
-import type { Attachment, Conversation, Me, Message, ServerFrame, TimelineEvent, User, Uuid } from "./types";
+import type { Attachment, Conversation, Me, Message, NotifyLevel, ServerFrame, TimelineEvent, User, Uuid } from "./types";
 
 export type Phase =
   | "starting"
@@ -40,6 +42,13 @@ export interface Chat {
   /** user → time (ms) their typing indicator expires */
   typing: Record<Uuid, number>;
   error: boolean;
+  /** a window around a found message is loaded: newer messages exist beyond it */
+  hasNewer: boolean;
+  loadingNewer: boolean;
+  /** the message to scroll to and highlight (a search result); nonce: each request anew */
+  focus: { seq: number; nonce: number } | null;
+  /** member → their role in the group */
+  roles: Record<Uuid, string>;
 }
 
 export interface State {
@@ -72,6 +81,10 @@ const emptyChat = (): Chat => ({
   readMarks: {},
   typing: {},
   error: false,
+  hasNewer: false,
+  loadingNewer: false,
+  focus: null,
+  roles: {},
 });
 
 const initial = (): State => ({
@@ -445,7 +458,7 @@ export class Session {
         return;
       }
       case "error":
-        if (frame.client_msg_id) this.failSend(frame.client_msg_id);
+        if (frame.client_msg_id) this.failSend(frame.client_msg_id, "refused");
         return;
       case "receipt": {
         const { conversation_id: id, user_id, seq } = frame;
@@ -512,7 +525,7 @@ export class Session {
     }
     // Also into a chat whose first page is still loading (e.g. one just shared into): the page
     // is merged with what arrived meanwhile, so nothing that raced it goes missing.
-    if (chat && message) {
+    if (chat && message && !(chat.hasNewer && event.kind === "message.created")) {
       this.setChat(id, (ch) => {
         const messages = mergeMessages(ch.messages, [message]);
         return { messages, pending: settle(ch.pending, messages, me ?? "") };
@@ -596,6 +609,7 @@ export class Session {
           messages,
           loaded: true,
           error: false,
+          hasNewer: false,
           hasOlder: page.length === PAGE,
           pending: settle(chat.pending, messages, this.state.me?.user.id ?? ""),
         };
@@ -613,7 +627,11 @@ export class Session {
       let marks = readMarksOf(members);
       // Receipts that arrived meanwhile are not undone.
       for (const [user, seq] of Object.entries(chat.readMarks)) marks = applyReceipt(marks, user, seq);
-      return { members: members.map((m) => m.user_id), readMarks: marks };
+      return {
+        members: members.map((m) => m.user_id),
+        readMarks: marks,
+        roles: Object.fromEntries(members.map((m) => [m.user_id, m.role])),
+      };
     });
     const unknown = members.map((m) => m.user_id).filter((u) => !this.state.users[u]);
     if (unknown.length > 0) void this.fillPeople(id).catch(() => undefined);
@@ -628,7 +646,8 @@ export class Session {
   /** People met in the directory, so their names show wherever they appear. */
   rememberPeople(people: User[]) {
     const users = { ...this.state.users };
-    for (const u of people) if (!users[u.id]) users[u.id] = u;
+    // A hospital's name learnt from the directory is kept with what was known before.
+    for (const u of people) users[u.id] = users[u.id] ? { ...users[u.id], org_name: users[u.id].org_name ?? u.org_name } : u;
     this.set({ users });
   }
 
@@ -659,7 +678,8 @@ export class Session {
     const chat = this.state.chats[id];
     if (!conv || !chat?.loaded) return;
     const newest = chat.messages[chat.messages.length - 1]?.seq ?? 0;
-    const seq = Math.max(newest, conv.last_seq);
+    // Reading a window in the middle (a search result) reads up to what is on screen only.
+    const seq = chat.hasNewer ? newest : Math.max(newest, conv.last_seq);
     if (seq <= conv.last_read_seq && conv.unread === 0) return;
     if (this.readInflight.has(id)) return;
     this.readInflight.add(id);
@@ -681,6 +701,113 @@ export class Session {
     this.set({ conversations: [...others, c].sort(byActivity) });
     if (c.kind === "direct") void this.loadPeer(c.id);
     return c.id;
+  }
+
+  // ---- a message in context (search results) ----
+  /** Opens conversation `id` at message `seq`: the messages around it, scrolled to and marked. */
+  async openAt(id: Uuid, seq: number) {
+    this.set({ selected: id });
+    const nonce = Date.now();
+    const chat = this.state.chats[id];
+    if (chat?.loaded && chat.messages.some((m) => m.seq === seq)) {
+      this.setChat(id, () => ({ focus: { seq, nonce } }));
+      return this.markReadIfVisible();
+    }
+    const generation = this.generation;
+    this.setChat(id, () => ({ loaded: false, messages: [], error: false, focus: { seq, nonce } }));
+    try {
+      const half = PAGE / 2;
+      const [before, after] = await Promise.all([
+        api.history(id, seq + 1, half),
+        chatApi.historyAfter(id, seq, half),
+        this.loadMembers(id),
+      ]);
+      if (generation !== this.generation) return;
+      const page = [...before, ...after];
+      for (const m of page) this.positions.observe(id, m.seq);
+      this.setChat(id, (ch) => ({
+        messages: mergeMessages([], page),
+        loaded: true,
+        hasOlder: before.length === half,
+        hasNewer: after.length === half,
+        pending: settle(ch.pending, page, this.state.me?.user.id ?? ""),
+      }));
+      this.markReadIfVisible();
+    } catch (e) {
+      if (generation === this.generation && !(e instanceof ApiError && (e.status === 423 || e.status === 401)))
+        this.setChat(id, () => ({ error: true }));
+    }
+  }
+
+  /** Scrolling down a window in the middle: the next page after it. */
+  async loadNewer(id: Uuid) {
+    const chat = this.state.chats[id];
+    if (!chat?.loaded || !chat.hasNewer || chat.loadingNewer) return;
+    const newest = chat.messages[chat.messages.length - 1]?.seq ?? 0;
+    this.setChat(id, () => ({ loadingNewer: true }));
+    try {
+      const page = await chatApi.historyAfter(id, newest, PAGE);
+      this.setChat(id, (ch) => ({
+        messages: mergeMessages(ch.messages, page),
+        hasNewer: page.length === PAGE,
+        loadingNewer: false,
+      }));
+      this.markReadIfVisible();
+    } catch {
+      this.setChat(id, () => ({ loadingNewer: false }));
+    }
+  }
+
+  /** "Jump to latest" from a window in the middle: the newest page again. */
+  async jumpToLatest(id: Uuid) {
+    const chat = this.state.chats[id];
+    if (!chat?.hasNewer) return;
+    this.setChat(id, () => ({ messages: [], loaded: false, hasNewer: false, focus: null }));
+    await this.loadNewest(id);
+  }
+
+  // ---- managing a group ----
+  async renameConversation(id: Uuid, title: string) {
+    const c = await chatApi.rename(id, title);
+    this.setConversation(id, () => ({ title: c.title }));
+  }
+
+  async setRetention(id: Uuid, days: number) {
+    const c = await chatApi.setRetention(id, days);
+    this.setConversation(id, () => ({ retention_days: c.retention_days }));
+  }
+
+  async addMember(id: Uuid, user: User) {
+    this.rememberPeople([user]);
+    await chatApi.addMember(id, user.id);
+    await this.loadMembers(id);
+    this.setConversation(id, (c) => ({ member_count: c.member_count + 1 }));
+  }
+
+  async removeMember(id: Uuid, userId: Uuid) {
+    await chatApi.removeMember(id, userId);
+    await this.loadMembers(id);
+    this.setConversation(id, (c) => ({ member_count: Math.max(0, c.member_count - 1) }));
+  }
+
+  /** Leaves a group: it disappears from the list at once. */
+  async leave(id: Uuid) {
+    const me = this.state.me?.user.id;
+    if (!me) return;
+    await chatApi.removeMember(id, me);
+    this.onFrame({ type: "removed", conversation_id: id } as ServerFrame);
+  }
+
+  /** My own notification level here (push does not exist yet: badges and sounds in the app). */
+  async setNotify(id: Uuid, level: NotifyLevel) {
+    const before = this.state.conversations.find((c) => c.id === id)?.notify;
+    this.setConversation(id, () => ({ notify: level }));
+    try {
+      await chatApi.setNotify(id, level);
+    } catch (e) {
+      this.setConversation(id, () => ({ notify: before }));
+      throw e;
+    }
   }
 
   // ---- sending ----
@@ -731,7 +858,7 @@ export class Session {
       this.clearAck(p.client_msg_id);
       this.ackTimers.set(
         p.client_msg_id,
-        setTimeout(() => this.failSend(p.client_msg_id), ACK_TIMEOUT_MS),
+        setTimeout(() => this.failSend(p.client_msg_id, "network"), ACK_TIMEOUT_MS),
       );
       return;
     }
@@ -748,7 +875,7 @@ export class Session {
           };
         });
       },
-      () => this.failSend(p.client_msg_id),
+      (e) => this.failSend(p.client_msg_id, failureOf(e instanceof ApiError ? e.status : undefined)),
     );
   }
 
@@ -758,21 +885,27 @@ export class Session {
     this.ackTimers.delete(clientMsgId);
   }
 
-  private failSend(clientMsgId: string) {
+  private failSend(clientMsgId: string, why: Failure) {
     this.clearAck(clientMsgId);
     for (const [id, chat] of Object.entries(this.state.chats)) {
       if (chat.pending.some((p) => p.client_msg_id === clientMsgId && p.seq === undefined)) {
         this.setChat(id, (ch) => ({
-          pending: ch.pending.map((p) => (p.client_msg_id === clientMsgId ? { ...p, status: "failed" } : p)),
+          pending: ch.pending.map((p) => (p.client_msg_id === clientMsgId ? markFailed(p, why) : p)),
         }));
       }
     }
   }
 
-  /** After a reconnect, what was still on its way goes again (same ids: no duplicates). */
+  /**
+   * After a reconnect, what was on its way, and what the network lost, goes again (same ids:
+   * the server stores each once); a send the server refused waits for the user's retry.
+   */
   private resendPending() {
-    for (const chat of Object.values(this.state.chats)) {
-      for (const p of chat.pending) if (p.status === "sending" && p.seq === undefined) this.transmit(p);
+    for (const [id, chat] of Object.entries(this.state.chats)) {
+      const { pending, resend } = resendAll(chat.pending);
+      if (resend.length === 0) continue;
+      this.setChat(id, () => ({ pending }));
+      for (const p of resend) this.transmit(p);
     }
   }
 

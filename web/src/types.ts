@@ -16,6 +16,8 @@ export interface User {
   must_change_password: boolean;
   /** an authenticator app is set up (never the secret) */
   second_factor_enrolled?: boolean;
+  /** their hospital's name, when known (from the directory) */
+  org_name?: string;
 }
 
 export interface Policy {
@@ -76,7 +78,14 @@ export interface Conversation {
   my_role: string | null;
   last_read_seq: number;
   last_message: Message | null;
+  /** my own notification level here */
+  notify?: NotifyLevel;
+  /** shorter retention of this conversation's media, in days */
+  retention_days?: number | null;
+  created_by?: Uuid | null;
 }
+
+export type NotifyLevel = "all" | "mentions" | "mute";
 
 export interface Member {
   user_id: Uuid;

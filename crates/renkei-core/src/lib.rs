@@ -35,6 +35,8 @@ pub mod error;
 pub mod kana;
 pub mod lock;
 pub mod media;
+pub mod message_search;
+pub mod notify;
 pub mod org;
 pub mod patch;
 pub mod stats;

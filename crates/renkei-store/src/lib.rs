@@ -18,6 +18,7 @@ mod directory_search;
 mod error;
 mod gateways;
 mod media;
+mod member_notify;
 mod messages;
 mod migrate;
 mod orgs;

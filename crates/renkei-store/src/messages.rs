@@ -377,12 +377,32 @@ impl Store {
         query: &str,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
-        let use_fts = self.backend == Backend::Sqlite && query.chars().count() >= 3;
+        self.search_messages_in(user, &[query.to_owned()], None, limit)
+            .await
+    }
+
+    /// Messages containing any of `variants` (forms of one query), in conversations `user`
+    /// belongs to (only `conversation`, when given), newest first.
+    pub async fn search_messages_in(
+        &self,
+        user: Uuid,
+        variants: &[String],
+        conversation: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        if variants.is_empty() {
+            return Ok(Vec::new());
+        }
+        // FTS5 trigrams need three characters; shorter forms go through LIKE.
+        let use_fts =
+            self.backend == Backend::Sqlite && variants.iter().all(|v| v.chars().count() >= 3);
+        let scope = "cm.conversation_id = m.conversation_id AND cm.user_id = $1
+                 AND ($2 IS NULL OR m.conversation_id = $2)";
         let sql = if use_fts {
             format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
-                 JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
-                 WHERE messages_fts MATCH $2 AND m.deleted_at IS NULL
+                 JOIN conversation_members cm ON {scope}
+                 WHERE messages_fts MATCH $4 AND m.deleted_at IS NULL
                  ORDER BY m.created_at DESC LIMIT $3"
             )
         } else {
@@ -391,24 +411,34 @@ impl Store {
             } else {
                 "LIKE"
             };
+            let any = (0..variants.len())
+                .map(|i| format!("m.body {like} ${} ESCAPE '\\'", i + 4))
+                .collect::<Vec<_>>()
+                .join(" OR ");
             format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages m
-                 JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
-                 WHERE m.body {like} $2 ESCAPE '\\' AND m.deleted_at IS NULL
+                 JOIN conversation_members cm ON {scope}
+                 WHERE ({any}) AND m.deleted_at IS NULL
                  ORDER BY m.created_at DESC LIMIT $3"
             )
         };
-        let pattern = if use_fts {
-            format!("\"{}\"", query.replace('"', "\"\""))
-        } else {
-            format!("%{}%", like_escape(query))
-        };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user.to_string())
-            .bind(pattern)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(conversation.map(|c| c.to_string()))
+            .bind(limit);
+        if use_fts {
+            let any = variants
+                .iter()
+                .map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            q = q.bind(any);
+        } else {
+            for v in variants {
+                q = q.bind(format!("%{}%", like_escape(v)));
+            }
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(message_from_row).collect()
     }
 }

@@ -108,6 +108,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: LINK_EXPIRY,
         postgres: LINK_EXPIRY,
     },
+    Migration {
+        version: 18,
+        name: "member_notify",
+        sqlite: include_str!("../migrations/0018_member_notify.sql"),
+        postgres: include_str!("../migrations/0018_member_notify.sql"),
+    },
 ];
 
 /// Applies every migration the database lacks, in order.

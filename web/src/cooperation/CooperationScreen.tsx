@@ -8,6 +8,7 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import { ApiError } from "../api";
 import { Avatar, Icon } from "../screens/common";
+import { rankTag } from "./rankTag";
 import { SCOPES, asUser, coopApi, type Agreement, type Council, type Membership, type OrgSummary, type Scope } from "./api";
 import { useDirectory } from "./useDirectory";
 
@@ -94,7 +95,8 @@ function DirectoryPanel({ onOpen }: { onOpen: (id: string) => void }) {
             <Avatar name={u.display_name} id={u.id} size={40} />
             <span className="person-main">
               <span className="person-name">
-                {u.display_name} <span className={`coop-rank ${u.rank}`}>{t(`coop.rank.${u.rank}` as MessageKey)}</span>
+                {u.display_name}{" "}
+                {rankTag(query, u.rank) && <span className={`coop-rank ${u.rank}`}>{t(`coop.rank.${u.rank}` as MessageKey)}</span>}
               </span>
               <span className="person-sub">
                 {u.kana} · {t(`profession.${u.profession}` as MessageKey)}

@@ -106,5 +106,6 @@ export function asUser(e: DirectoryEntry): User {
     roles: [],
     status: e.status,
     must_change_password: false,
+    org_name: e.org_name,
   };
 }

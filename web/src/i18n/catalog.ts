@@ -5,6 +5,7 @@ import { adminEn, adminJa } from "./admin";
 import { imagingEn, imagingJa } from "./imaging";
 import { coopEn, coopJa } from "./cooperation";
 import { twofaEn, twofaJa } from "./secondFactor";
+import { chatEn, chatJa } from "./chat";
 
 export const en = {
   ...adminEn,
@@ -161,6 +162,7 @@ export const en = {
   "password.unchangedOwn": "Choose a password different from the current one.",
   ...imagingEn,
   ...twofaEn,
+  ...chatEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -320,6 +322,7 @@ export const ja: Record<MessageKey, string> = {
   "password.unchangedOwn": "現在とは異なるパスワードを設定してください。",
   ...imagingJa,
   ...twofaJa,
+  ...chatJa,
 };
 
 export const catalogs = { en, ja } as const;

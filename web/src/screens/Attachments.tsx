@@ -53,7 +53,7 @@ function MediaAttachment({ a, conversation }: { a: Attachment; conversation?: Uu
   if (m.kind === "photo" && m.has_thumbnail) {
     return (
       <button type="button" className="photo-thumb" onClick={() => nav.open({ kind: "media", media: m })} aria-label={t("attach.openPhoto", { name: m.name })}>
-        <img src={mediaUrls.thumbnail(m.id, conversation)} alt={m.name} width={m.width && m.height ? Math.min(240, m.width) : undefined} />
+        <img src={mediaUrls.thumbnail(m.id, conversation)} alt={m.name} {...thumbSize(m.width, m.height)} />
       </button>
     );
   }
@@ -72,6 +72,13 @@ function MediaAttachment({ a, conversation }: { a: Attachment; conversation?: Uu
       </span>
     </a>
   );
+}
+
+/** The thumbnail's box reserved before it loads, so the timeline does not jump under the reader. */
+function thumbSize(width?: number | null, height?: number | null): { width?: number; height?: number } {
+  if (!width || !height) return {};
+  const w = Math.min(240, width);
+  return { width: w, height: Math.round((w * height) / width) };
 }
 
 export function sizeLabel(bytes: number): string {

@@ -3,6 +3,8 @@ import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import { matchesPerson, normalize } from "../state/people";
 import { Avatar, Icon, conversationTitle, peerOf } from "./common";
+import { conversationAvatarId } from "../state/avatar";
+import { badgeQuiet } from "../state/notify";
 
 export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
   const state = useSession();
@@ -65,7 +67,7 @@ export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
                 aria-current={selected ? "true" : undefined}
                 onClick={() => onOpen(c.id)}
               >
-                <Avatar name={title} id={c.id} group={c.kind === "group"} />
+                <Avatar name={title} id={conversationAvatarId(c, state.peers[c.id])} group={c.kind === "group"} />
                 <span className="row-main">
                   <span className="row-top">
                     <span className="row-title">{title}</span>
@@ -79,7 +81,7 @@ export function ConversationList({ onOpen }: { onOpen: (id: string) => void }) {
                     )}
                     <span className="row-preview">{preview}</span>
                     {c.unread > 0 && (
-                      <span className="badge" aria-label={t("list.unread", { n: c.unread })}>
+                      <span className={`badge ${badgeQuiet(c, me) ? "quiet" : ""}`} aria-label={t("list.unread", { n: c.unread })}>
                         {c.unread > 99 ? "99+" : c.unread}
                       </span>
                     )}

@@ -11,6 +11,8 @@ import { AdminMenuItem } from "../admin/entry";
 import { Inbox } from "./Inbox";
 import { MediaViewer } from "./Attachments";
 import { loadViewer, nav, useOverlay } from "../state/nav";
+import { SearchScreen } from "./chat/SearchScreen";
+import { countsInTotal } from "../state/notify";
 
 // The viewer is its own chunk: the sign-in and the conversation list load without it.
 const StudyViewer = lazy(loadViewer);
@@ -25,6 +27,8 @@ export function Home() {
   const overlay = useOverlay();
   const [menu, setMenu] = useState(false);
   const [cooperation, setCooperation] = useState(false);
+  /** the message search: null closed, "all", or a conversation's id */
+  const [searching, setSearching] = useState<string | null>(null);
   const menuRef = useRef<HTMLDivElement>(null);
   const me = state.me!;
 
@@ -59,7 +63,12 @@ export function Home() {
     session.select(id);
   };
   const offline = !state.online || state.connection === "offline";
-  const unread = state.conversations.reduce((n, c) => n + c.unread, 0);
+  const unread = state.conversations.reduce((n, c) => n + (countsInTotal(c) ? c.unread : 0), 0);
+  const openFound = (id: string, seq: number) => {
+    setSearching(null);
+    if (state.selected === null) history.pushState({ c: true }, "");
+    void session.openAt(id, seq);
+  };
 
   return (
     <div className={`home ${state.selected ? "has-chat" : ""}`}>
@@ -78,6 +87,11 @@ export function Home() {
             </div>
           </div>
           <div className="topbar-actions">
+            {tab === "chats" && (
+              <button className="icon-button" type="button" aria-label={t("chatx.searchTitle")} title={t("chatx.searchTitle")} onClick={() => setSearching("all")}>
+                <Icon name="search" />
+              </button>
+            )}
             {tab === "chats" && (
               <button className="icon-button" type="button" aria-label={t("list.new")} title={t("list.new")} onClick={() => setCreating(true)}>
                 <Icon name="plus" />
@@ -144,7 +158,7 @@ export function Home() {
       </aside>
       <main className="chat-pane" aria-label={t("chat.select")}>
         {state.selected ? (
-          <ChatView key={state.selected} id={state.selected} onBack={() => history.back()} />
+          <ChatView key={state.selected} id={state.selected} onBack={() => history.back()} onSearch={(id) => setSearching(id)} />
         ) : (
           <div className="chat-empty">
             <span className="brand-mark large" aria-hidden="true">連</span>
@@ -163,6 +177,9 @@ export function Home() {
         <Suspense fallback={null}>
           <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
         </Suspense>
+      )}
+      {searching !== null && (
+        <SearchScreen conversation={searching === "all" ? null : searching} onClose={() => setSearching(null)} onOpen={openFound} />
       )}
       {creating && (
         <NewConversation

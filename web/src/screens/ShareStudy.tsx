@@ -7,6 +7,7 @@ import { useModal, useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { Study, Uuid } from "../types";
 import { Avatar, Icon, conversationTitle } from "./common";
+import { conversationAvatarId } from "../state/avatar";
 import { StudySummary } from "./StudyCard";
 
 export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose: () => void; onShared: (id: Uuid) => void }) {
@@ -48,7 +49,7 @@ export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose
                 <li key={c.id}>
                   <label className={`person ${on ? "on" : ""}`}>
                     <input type="radio" name="share-to" checked={on} onChange={() => setPicked(c.id)} />
-                    <Avatar name={title} id={c.id} size={40} group={c.kind === "group"} />
+                    <Avatar name={title} id={conversationAvatarId(c, state.peers[c.id])} size={40} group={c.kind === "group"} />
                     <span className="person-main">
                       <span className="person-name">{title}</span>
                       <span className="person-sub">{c.kind === "group" ? t("list.groupOf", { n: c.member_count }) : t("list.direct")}</span>

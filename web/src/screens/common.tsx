@@ -1,12 +1,10 @@
 import type { Conversation, User, Uuid } from "../types";
 import type { State } from "../session";
+import { avatarColor } from "../state/avatar";
 
-const COLORS = ["#0f766e", "#1d4ed8", "#7c3aed", "#b45309", "#be185d", "#0369a1", "#4d7c0f", "#9f1239"];
-
+/** A person's (or group's) initial on their colour: `id` is the user's id, or the group's. */
 export function Avatar({ name, id, size = 44, group = false }: { name: string; id: string; size?: number; group?: boolean }) {
-  let h = 0;
-  for (const c of id) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  const color = COLORS[h % COLORS.length];
+  const color = avatarColor(id);
   const initial = group ? "" : [...name.trim()][0] ?? "?";
   return (
     // Set through the CSSOM (allowed by the style-src 'self' policy, unlike style attributes).
@@ -29,7 +27,7 @@ export function GroupIcon() {
 
 export type IconName =
   | "plus" | "back" | "send" | "search" | "reply" | "alert" | "lock" | "logout" | "check" | "close" | "photo" | "study" | "file"
-  | "chat" | "camera" | "attach" | "edit" | "trash" | "more" | "download" | "expired";
+  | "chat" | "camera" | "attach" | "edit" | "trash" | "more" | "download" | "expired" | "down" | "info";
 
 export function Icon({ name }: { name: IconName }) {
   const paths: Record<string, string> = {
@@ -54,6 +52,8 @@ export function Icon({ name }: { name: IconName }) {
     more: "M12 8a2 2 0 1 0 0-4 2 2 0 0 0 0 4Zm0 2a2 2 0 1 0 0 4 2 2 0 0 0 0-4Zm0 6a2 2 0 1 0 0 4 2 2 0 0 0 0-4Z",
     download: "M5 20h14v-2H5v2ZM19 9h-4V3H9v6H5l7 7 7-7Z",
     expired: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm1 11h-2V7h2v6Zm0 4h-2v-2h2v2Z",
+    down: "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z",
+    info: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm1 15h-2v-6h2v6Zm0-8h-2V7h2v2Z",
   };
   return (
     <svg viewBox="0 0 24 24" width="22" height="22" focusable="false" aria-hidden="true">

@@ -1,34 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { applyReceipt, mergeMessages, readBy, readMarksOf, settle, unconfirmed, type Pending } from "./timeline";
-import type { Message } from "../types";
+import { applyReceipt, mergeMessages, readBy, readMarksOf, settle, unconfirmed } from "./timeline";
+import { msg, pending } from "./fixtures";
 
 const ME = "me";
-const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
-  id: `id-${seq}`,
-  conversation_id: "c",
-  seq,
-  sender_id: "other",
-  client_msg_id: `cm-${seq}`,
-  body: `body ${seq}`,
-  reply_to: null,
-  priority: "normal",
-  mentions: [],
-  attachments: [],
-  created_at: "2026-01-01T00:00:00Z",
-  edited_at: null,
-  deleted_at: null,
-  ...extra,
-});
-const pending = (id: string, extra: Partial<Pending> = {}): Pending => ({
-  client_msg_id: id,
-  conversation_id: "c",
-  body: "hello",
-  reply_to: null,
-  priority: "normal",
-  created_at: "2026-01-01T00:00:00Z",
-  status: "sending",
-  ...extra,
-});
 
 describe("mergeMessages", () => {
   it("orders by seq and keeps one copy of each", () => {

@@ -16,6 +16,8 @@ export interface Pending {
   attachments?: Attachment[];
   /** Set by the server's ack: durable at this seq, the event may still be on its way. */
   seq?: number;
+  /** Why it failed (state/outbox): the network's sends go again after a reconnect. */
+  failure?: "network" | "refused";
 }
 
 /**

@@ -12,6 +12,7 @@ use renkei_core::conversation::{
     Conversation, ConversationKind, MAX_MEMBERS, Member, MemberRole, Message, direct_key,
     validate_title,
 };
+use renkei_core::notify::NotifyLevel;
 use renkei_core::user::User;
 use renkei_store::{ConversationSummary, StoreError};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,8 @@ pub struct ConversationView {
     my_role: Option<MemberRole>,
     last_read_seq: i64,
     last_message: Option<Message>,
+    /// My own notification level here (`PUT …/notifications`).
+    notify: NotifyLevel,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -152,7 +155,11 @@ async fn reachable_user(state: &AppState, id: Uuid) -> ApiResult<User> {
     Ok(user)
 }
 
-async fn view(state: &AppState, summary: ConversationSummary) -> ApiResult<ConversationView> {
+async fn view(
+    state: &AppState,
+    summary: ConversationSummary,
+    notify: NotifyLevel,
+) -> ApiResult<ConversationView> {
     let last_message = match summary.last_message_seq {
         Some(seq) => Some(
             state
@@ -170,6 +177,7 @@ async fn view(state: &AppState, summary: ConversationSummary) -> ApiResult<Conve
         last_read_seq: summary.me.last_read_seq,
         last_message,
         conversation: summary.conversation,
+        notify,
     })
 }
 
@@ -181,7 +189,11 @@ async fn view_of(state: &AppState, me: &User, id: Uuid) -> ApiResult<Conversatio
         .or_api("conversation_not_found")?;
     let summary = list.into_iter().find(|s| s.conversation.id == id);
     match summary {
-        Some(s) => view(state, s).await,
+        Some(s) => {
+            let levels = notify_levels(state, me.id).await?;
+            let level = levels.get(&id).copied().unwrap_or(NotifyLevel::All);
+            view(state, s, level).await
+        }
         None => {
             let conversation = state
                 .store
@@ -201,6 +213,7 @@ async fn view_of(state: &AppState, me: &User, id: Uuid) -> ApiResult<Conversatio
                 my_role: None,
                 last_read_seq: 0,
                 last_message: None,
+                notify: NotifyLevel::All,
             })
         }
     }
@@ -218,9 +231,14 @@ pub async fn list_conversations(
         .conversations_of(me.user.id)
         .await
         .or_api("conversation_not_found")?;
+    let levels = notify_levels(&state, me.user.id).await?;
     let mut out = Vec::with_capacity(list.len());
     for summary in list {
-        out.push(view(&state, summary).await?);
+        let level = levels
+            .get(&summary.conversation.id)
+            .copied()
+            .unwrap_or(NotifyLevel::All);
+        out.push(view(&state, summary, level).await?);
     }
     Ok(Json(out))
 }
@@ -401,6 +419,14 @@ pub async fn rename_conversation(
             .await
             .or_api("conversation_not_found")?;
         state.messaging.advanced(id, seq);
+        audit_change(
+            &state,
+            &me.user,
+            id,
+            "conversation.renamed",
+            json!({"title": title}),
+        )
+        .await?;
     }
     if let Some(days) = req.retention_days {
         let org = state
@@ -427,6 +453,14 @@ pub async fn rename_conversation(
             .await
             .or_api("conversation_not_found")?;
         state.messaging.advanced(id, seq);
+        audit_change(
+            &state,
+            &me.user,
+            id,
+            "conversation.retention_changed",
+            json!({"retention_days": days}),
+        )
+        .await?;
     }
     Ok(Json(view_of(&state, &me.user, id).await?))
 }
@@ -592,6 +626,17 @@ async fn audit_member_change(
     action: &'static str,
     user: Uuid,
 ) -> ApiResult<()> {
+    audit_change(state, me, conversation, action, json!({"user_id": user})).await
+}
+
+/// An audit entry for a change to a conversation made by `me`.
+async fn audit_change(
+    state: &AppState,
+    me: &User,
+    conversation: Uuid,
+    action: &'static str,
+    details: serde_json::Value,
+) -> ApiResult<()> {
     let event = AuditEvent::new(
         action,
         Some(me.org_id),
@@ -599,10 +644,22 @@ async fn audit_member_change(
         "conversation",
         Some(conversation),
     )
-    .with_details(json!({"user_id": user}));
+    .with_details(details);
     state
         .store
         .append_audit(&event)
+        .await
+        .or_api("conversation_not_found")
+}
+
+/// `user`'s notification level in each of their conversations.
+async fn notify_levels(
+    state: &AppState,
+    user: Uuid,
+) -> ApiResult<std::collections::HashMap<Uuid, NotifyLevel>> {
+    state
+        .store
+        .notify_levels(user)
         .await
         .or_api("conversation_not_found")
 }

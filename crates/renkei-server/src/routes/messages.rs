@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::conversation::{Event, MemberRole, Message, NewMessage, validate_body};
+use renkei_core::message_search::query_variants;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -81,8 +82,11 @@ pub struct Receipts {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// Any part of the text, 1–200 characters.
+    /// Any part of the text, 1–200 characters. Katakana and hiragana find each other, and a
+    /// query in romaji also finds its kana (kekka → けっか, ケッカ); kanji match as typed.
     q: String,
+    /// Only this conversation.
+    conversation_id: Option<Uuid>,
     /// 1–100 (default 30).
     limit: Option<i64>,
 }
@@ -329,7 +333,8 @@ pub async fn typing(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Search the text of every conversation you belong to (any part of a word, Japanese too).
+/// Search the text of every conversation you belong to, or of one (any part of a word,
+/// Japanese too; kana in either script, or romaji for kana).
 #[utoipa::path(get, path = "/api/v1/search/messages", tag = "messages", security(("bearer" = [])),
     params(SearchQuery), responses((status = 200, body = [Message]), (status = 400, body = ErrorBody)))]
 pub async fn search(
@@ -348,7 +353,7 @@ pub async fn search(
     Ok(Json(
         state
             .store
-            .search_messages(me.user.id, query, limit)
+            .search_messages_in(me.user.id, &query_variants(query), q.conversation_id, limit)
             .await
             .or_api("conversation_not_found")?,
     ))

@@ -12,6 +12,7 @@ mod gateways;
 mod me;
 mod media;
 mod messages;
+mod notify;
 mod ops;
 mod orgs;
 mod second_factor;
@@ -154,6 +155,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(councils::opt_in))
         .routes(routes!(councils::opt_out))
         .routes(routes!(councils::create_agreements))
+        .routes(routes!(notify::set_notifications))
 }
 
 /// The JSON 404 of an unknown server path.

@@ -1,0 +1,41 @@
+//! A member's own notification level for one conversation: all, mentions, or mute.
+
+use axum::Json;
+use axum::extract::State;
+use renkei_core::notify::NotifyLevel;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::conversations::membership;
+use crate::AppState;
+use crate::auth::session::Member as Signed;
+use crate::error::{ApiResult, ErrorBody, OrApi};
+use crate::extract::{ApiJson, IdPath};
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySetting {
+    /// `all`, `mentions` (mentions of me and urgent messages) or `mute`. Push notifications do
+    /// not exist yet; clients use it for unread badges and sounds.
+    level: NotifyLevel,
+}
+
+/// Set how much of this conversation asks for my attention (members; my setting only).
+#[utoipa::path(put, path = "/api/v1/conversations/{id}/notifications", tag = "conversations", request_body = NotifySetting, security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = NotifySetting), (status = 404, body = ErrorBody, description = "conversation_not_found (also for non-members)"),
+        (status = 400, body = ErrorBody, description = "invalid_json: an unknown level")))]
+pub async fn set_notifications(
+    State(state): State<AppState>,
+    Signed(me): Signed,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<NotifySetting>,
+) -> ApiResult<Json<NotifySetting>> {
+    membership(&state, &me.user, id).await?;
+    state
+        .store
+        .set_notify_level(id, me.user.id, req.level)
+        .await
+        .or_api("conversation_not_found")?;
+    Ok(Json(req))
+}

@@ -41,6 +41,7 @@ pub mod stats;
 pub mod totp;
 pub mod user;
 pub mod validate;
+pub mod text;
 
 pub use error::DomainError;
 pub use uuid::Uuid;

@@ -101,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0013_cross_org_counted.sqlite.sql"),
         postgres: include_str!("../migrations/0013_cross_org_counted.postgres.sql"),
     },
+    Migration {
+        version: 17,
+        name: "invite_expiry",
+        sqlite: include_str!("../migrations/0017_invite_expiry.sql"),
+        postgres: include_str!("../migrations/0017_invite_expiry.sql"),
+    },
 ];
 
 /// Applies every migration the database lacks, in order.

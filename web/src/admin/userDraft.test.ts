@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AdminUser } from "./api";
-import { draftOf, patchOf } from "./userDraft";
+import { draftOf, emptyNewUser, newUserBody, patchOf } from "./userDraft";
 
 const user: AdminUser = {
   id: "u1",
@@ -45,5 +45,44 @@ describe("the user edit form", () => {
     // The form resends what I changed since loading; their phone stays.
     expect(patchOf(mine, draftOf(user))).toEqual({ email: "ichiro@oita-u.example" });
     expect(patchOf(mine, draftOf(theirs))).toHaveProperty("phone", null);
+  });
+});
+
+describe("the new-user form", () => {
+  it("sends e-mail, phone, staff number and roles with the rest", () => {
+    const draft = {
+      ...emptyNewUser(),
+      login: " sato ",
+      display_name: "佐藤 花子",
+      kana: "さとう はなこ",
+      email: " sato@oita-u.example ",
+      phone: "内線 4321",
+      staff_number: "N-204",
+      profession: "doctor",
+      department_id: "d1",
+      roles: ["server_admin", "org_admin"],
+      password: "one-time password",
+    };
+    expect(newUserBody(draft)).toEqual({
+      login: "sato",
+      display_name: "佐藤 花子",
+      kana: "さとう はなこ",
+      email: "sato@oita-u.example",
+      phone: "内線 4321",
+      staff_number: "N-204",
+      profession: "doctor",
+      department_id: "d1",
+      roles: ["org_admin", "server_admin"],
+      password: "one-time password",
+    });
+  });
+
+  it("leaves blank optional fields out and sends no department as null", () => {
+    const body = newUserBody({ ...emptyNewUser(), login: "ito", display_name: "伊藤", email: "  ", password: "p" });
+    expect(body).not.toHaveProperty("email");
+    expect(body).not.toHaveProperty("phone");
+    expect(body).not.toHaveProperty("staff_number");
+    expect(body.department_id).toBeNull();
+    expect(body.roles).toEqual([]);
   });
 });

@@ -61,3 +61,36 @@ export function patchOf(draft: Draft, base: Draft): Record<string, unknown> {
   return Object.fromEntries(Object.entries(a).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(b[k])));
 }
 
+
+/** What the new-user form holds. */
+export interface NewUserDraft {
+  login: string;
+  display_name: string;
+  kana: string;
+  email: string;
+  phone: string;
+  staff_number: string;
+  profession: string;
+  department_id: string;
+  roles: string[];
+  password: string;
+}
+
+export function emptyNewUser(): NewUserDraft {
+  return { login: "", display_name: "", kana: "", email: "", phone: "", staff_number: "", profession: "nurse", department_id: "", roles: [], password: "" };
+}
+
+/** The POST body of a new user: blank optional fields are left out, roles sorted. */
+export function newUserBody(d: NewUserDraft): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    login: d.login.trim(),
+    display_name: d.display_name,
+    kana: d.kana,
+    profession: d.profession,
+    department_id: d.department_id || null,
+    roles: [...d.roles].sort(),
+    password: d.password,
+  };
+  for (const k of ["email", "phone", "staff_number"] as const) if (d[k].trim() !== "") out[k] = d[k].trim();
+  return out;
+}

@@ -11,6 +11,7 @@ import { AdminMenuItem } from "../admin/entry";
 import { Inbox } from "./Inbox";
 import { MediaViewer } from "./Attachments";
 import { loadViewer, nav, useOverlay } from "../state/nav";
+import { ScreenBoundary } from "./ScreenBoundary";
 
 // The viewer is its own chunk: the sign-in and the conversation list load without it.
 const StudyViewer = lazy(loadViewer);
@@ -138,7 +139,9 @@ export function Home() {
       </aside>
       <main className="chat-pane" aria-label={t("chat.select")}>
         {state.selected ? (
-          <ChatView key={state.selected} id={state.selected} onBack={() => history.back()} />
+          <ScreenBoundary key={state.selected} name="chat" onBack={() => history.back()}>
+            <ChatView key={state.selected} id={state.selected} onBack={() => history.back()} />
+          </ScreenBoundary>
         ) : (
           <div className="chat-empty">
             <span className="brand-mark large" aria-hidden="true">連</span>
@@ -149,14 +152,22 @@ export function Home() {
       </main>
       {overlay?.kind === "study" && (
         <Suspense fallback={<div className="viewer" role="status"><span className="viewport-status">{t("common.loading")}</span></div>}>
-          <StudyViewer id={overlay.id} onClose={nav.close} />
+          <ScreenBoundary name="viewer" onBack={nav.close}>
+            <StudyViewer id={overlay.id} onClose={nav.close} />
+          </ScreenBoundary>
         </Suspense>
       )}
-      {overlay?.kind === "media" && <MediaViewer media={overlay.media} onClose={nav.close} />}
+      {overlay?.kind === "media" && (
+        <ScreenBoundary name="media" onBack={nav.close}>
+          <MediaViewer media={overlay.media} onClose={nav.close} />
+        </ScreenBoundary>
+      )}
       {cooperation && (
+        <ScreenBoundary name="cooperation" onBack={() => setCooperation(false)}>
         <Suspense fallback={null}>
           <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
         </Suspense>
+        </ScreenBoundary>
       )}
       {creating && (
         <NewConversation

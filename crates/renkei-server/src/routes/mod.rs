@@ -89,7 +89,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user_csv::export_users))
         .routes(routes!(
             applications::get_invite,
-            applications::rotate_invite
+            applications::rotate_invite,
+            applications::revoke_invite
         ))
         .routes(routes!(applications::signup_form, applications::signup))
         .routes(routes!(applications::list_applications))
@@ -167,6 +168,12 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// Every route with its middleware.
+/// The router of the separate metrics listener: `/metrics` alone, open.
+pub fn metrics_router() -> Router {
+    observe::prometheus();
+    ops::metrics_only()
+}
+
 pub fn router(state: AppState) -> Router {
     observe::prometheus();
     let (api, _) = api_routes().split_for_parts();

@@ -454,6 +454,18 @@ async fn csv_import_lists_every_error_then_applies_all_rows_or_none(storage: Sto
     let mut want = expected.clone();
     want.sort();
     assert_eq!(sorted, want, "{body}");
+    // Parameters let the client say it in the user's language.
+    let param = |code: &str, name: &str| {
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["code"] == code)
+            .map(|e| e["params"][name].clone())
+    };
+    assert_eq!(param("duplicate_row", "first"), Some(json!(2)), "{body}");
+    assert_eq!(param("department_not_found", "name"), Some(json!("眼科")));
+    assert_eq!(param("column_count", "cells"), Some(json!(2)));
     // A real import of the same file is refused the same way.
     let (status, _) = import(&admin, &org, bad.as_bytes(), false).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

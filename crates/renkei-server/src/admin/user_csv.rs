@@ -130,7 +130,8 @@ pub async fn plan(
                 None,
                 "too_many_rows",
                 format!("at most {MAX_ROWS} rows per file"),
-            ));
+            )
+            .with("max", MAX_ROWS));
             break;
         }
         let record = match record {
@@ -158,7 +159,9 @@ pub async fn plan(
                     record.len(),
                     header.len()
                 ),
-            ));
+            )
+            .with("cells", record.len())
+            .with("expected", header.len()));
             continue;
         }
         let cells = Cells {
@@ -222,7 +225,9 @@ pub async fn plan(
                                 base.status.as_str(),
                                 s.as_str()
                             ),
-                        ));
+                        )
+                        .with("from", base.status.as_str())
+                        .with("to", s.as_str()));
                         continue;
                     } else {
                         next.status = s;
@@ -241,7 +246,8 @@ pub async fn plan(
                 None,
                 "duplicate_row",
                 format!("row {first} is for the same user"),
-            ));
+            )
+            .with("first", first));
             continue;
         }
         if let Some((first, _)) = logins.insert(next.login.clone(), (row, next.id)) {
@@ -250,7 +256,8 @@ pub async fn plan(
                 Some("login"),
                 "duplicate_row",
                 format!("row {first} has the same login"),
-            ));
+            )
+            .with("first", first));
             continue;
         }
         if let Some(s) = &next.staff_number
@@ -261,7 +268,8 @@ pub async fn plan(
                 Some("staff_number"),
                 "duplicate_row",
                 format!("row {first} has the same staff number"),
-            ));
+            )
+            .with("first", first));
             continue;
         }
         match target {

@@ -17,6 +17,7 @@ on_both_backends!(
     health_readiness_metrics_and_openapi,
     an_org_admin_verifies_the_chain_but_counts_only_their_entries,
     names_titles_and_bodies_lose_bidi_overrides,
+    a_dicom_peers_addresses_are_replaced_and_audited,
 );
 
 async fn an_admin_edits_every_user_field_and_reads_it_back(storage: Storage) {
@@ -534,4 +535,53 @@ async fn names_titles_and_bodies_lose_bidi_overrides(storage: Storage) {
         .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["body"], "訂正です");
+}
+
+/// The admin console edits the addresses a DICOM peer may call from: at least one, each a
+/// valid address or range, before and after in the audit log.
+async fn a_dicom_peers_addresses_are_replaced_and_audited(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let peers = format!("/api/v1/orgs/{org}/dicom-peers");
+    let (status, peer) = admin
+        .post(&peers, json!({"ae_title": "CT01", "allow": ["10.1.2.3"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{peer}");
+    let ct01 = format!("{peers}/CT01");
+    let (status, updated) = admin
+        .put(&ct01, json!({"allow": ["10.1.2.3", "10.1.3.0/24"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["allow"], json!(["10.1.2.3", "10.1.3.0/24"]));
+    let (_, listed) = admin.get(&peers).await;
+    assert_eq!(listed[0]["allow"], json!(["10.1.2.3", "10.1.3.0/24"]));
+    let (_, entries) = admin.get("/api/v1/audit?action=dicom_peer.update").await;
+    assert_eq!(
+        entries[0]["details"]["changes"]["allow"],
+        json!({"before": ["10.1.2.3"], "after": ["10.1.2.3", "10.1.3.0/24"]}),
+        "{entries}"
+    );
+
+    for (body, code) in [
+        (json!({"allow": []}), "allow_required"),
+        (json!({"allow": ["  "]}), "allow_required"),
+        (json!({"allow": ["not an address"]}), "invalid_address_range"),
+    ] {
+        let (status, refused) = admin.put(&ct01, body).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{refused}"
+        );
+    }
+    let (status, _) = admin
+        .put(&format!("{peers}/MR09"), json!({"allow": ["10.1.2.3"]}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = admin.get(&peers).await;
+    assert_eq!(listed[0]["allow"], json!(["10.1.2.3", "10.1.3.0/24"]), "refusals change nothing");
+    let (member, _) = active_user(&server, &admin, &org, "sato").await;
+    let (status, _) = member.put(&ct01, json!({"allow": ["10.9.9.9"]})).await;
+    assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{status}");
 }

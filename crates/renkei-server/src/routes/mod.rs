@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod conversations;
 mod councils;
+mod dicom_peers;
 mod dicomweb;
 mod directory;
 mod gateways;
@@ -135,7 +136,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::instances))
         .routes(routes!(studies::instance_file))
         .routes(routes!(studies::list_peers, studies::add_peer))
-        .routes(routes!(studies::remove_peer))
+        .routes(routes!(studies::remove_peer, dicom_peers::update_peer))
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))

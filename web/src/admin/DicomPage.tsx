@@ -158,25 +158,18 @@ function Peers({ orgId }: { orgId: Uuid }) {
                   <>
                     <td>{p.allow.length ? p.allow.join(", ") : <span className="admin-error">{t("admin.dicom.anyAddress")}</span>}</td>
                     <td className="admin-actions">
-                      {removing === p.ae_title ? (
-                        <>
-                          <button type="button" className="primary danger small" onClick={() => void remove(p.ae_title)}>
-                            {t("admin.dicom.confirmRemove", { ae: p.ae_title })}
-                          </button>
-                          <button type="button" className="secondary small" onClick={() => setRemoving(null)}>
-                            {t("common.cancel")}
-                          </button>
-                        </>
-                      ) : (
-                        <>
-                          <button type="button" className="secondary small" onClick={() => (reset(), setEditing({ ae: p.ae_title, allow: addressText(p.allow) }))}>
-                            {t("admin.dicom.edit")}
-                          </button>
-                          <button type="button" className="secondary small" onClick={() => setRemoving(p.ae_title)}>
-                            {t("admin.remove")}
-                          </button>
-                        </>
+                      {removing !== p.ae_title && (
+                        <button type="button" className="secondary small" onClick={() => (reset(), setEditing({ ae: p.ae_title, allow: addressText(p.allow) }))}>
+                          {t("admin.dicom.edit")}
+                        </button>
                       )}
+                      <RemoveButton
+                        confirming={removing === p.ae_title}
+                        confirmLabel={t("admin.dicom.confirmRemove", { ae: p.ae_title })}
+                        onAsk={() => setRemoving(p.ae_title)}
+                        onCancel={() => setRemoving(null)}
+                        onConfirm={() => void remove(p.ae_title)}
+                      />
                     </td>
                   </>
                 )}
@@ -263,20 +256,13 @@ function Gateways({ orgId }: { orgId: Uuid }) {
                 </td>
                 <td>{g.last_seen_at ? `${day(g.last_seen_at)} ${time(g.last_seen_at)}` : t("admin.gateways.never")}</td>
                 <td className="admin-actions">
-                  {removing === g.name ? (
-                    <>
-                      <button type="button" className="primary danger small" onClick={() => void remove(g.name)}>
-                        {t("admin.gateways.confirmRemove", { name: g.name })}
-                      </button>
-                      <button type="button" className="secondary small" onClick={() => setRemoving(null)}>
-                        {t("common.cancel")}
-                      </button>
-                    </>
-                  ) : (
-                    <button type="button" className="secondary small" onClick={() => setRemoving(g.name)}>
-                      {t("admin.remove")}
-                    </button>
-                  )}
+                  <RemoveButton
+                    confirming={removing === g.name}
+                    confirmLabel={t("admin.gateways.confirmRemove", { name: g.name })}
+                    onAsk={() => setRemoving(g.name)}
+                    onCancel={() => setRemoving(null)}
+                    onConfirm={() => void remove(g.name)}
+                  />
                 </td>
               </tr>
             ))}
@@ -284,5 +270,26 @@ function Gateways({ orgId }: { orgId: Uuid }) {
         </table>
       )}
     </div>
+  );
+}
+
+/** "Remove", then a second, explicit button to confirm (or cancel) before anything goes. */
+function RemoveButton(props: { confirming: boolean; confirmLabel: string; onAsk: () => void; onCancel: () => void; onConfirm: () => void }) {
+  const { t } = useI18n();
+  if (!props.confirming)
+    return (
+      <button type="button" className="secondary small" onClick={props.onAsk}>
+        {t("admin.remove")}
+      </button>
+    );
+  return (
+    <>
+      <button type="button" className="primary danger small" onClick={props.onConfirm}>
+        {props.confirmLabel}
+      </button>
+      <button type="button" className="secondary small" onClick={props.onCancel}>
+        {t("common.cancel")}
+      </button>
+    </>
   );
 }

@@ -5,7 +5,8 @@ import { useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User, Uuid } from "../types";
-import { call, PROFESSIONS, type Department, type Reply } from "./api";
+import { call, type Department, type Reply } from "./api";
+import { DepartmentField, ProfessionField, RoleChecks } from "./userFields";
 import { ReplyError } from "./parts";
 import { emptyNewUser, newUserBody, type NewUserDraft } from "./userDraft";
 
@@ -17,7 +18,6 @@ export function NewUserForm({ orgId, me, departments, onDone }: { orgId: Uuid; m
   const [form, setForm] = useState<NewUserDraft>(emptyNewUser);
   const [reply, setReply] = useState<Reply | null>(null);
   const set = <K extends keyof NewUserDraft>(k: K, v: NewUserDraft[K]) => setForm({ ...form, [k]: v });
-  const roles = ["org_admin", ...(me.roles.includes("server_admin") ? ["server_admin"] : [])];
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -35,41 +35,12 @@ export function NewUserForm({ orgId, me, departments, onDone }: { orgId: Uuid; m
             <input name={k} type={INPUT_TYPE[k] ?? "text"} value={form[k]} onChange={(e) => set(k, e.target.value)} autoComplete="off" spellCheck={false} />
           </label>
         ))}
-        <label className="field">
-          <span>{t("admin.field.profession")}</span>
-          <select name="profession" value={form.profession} onChange={(e) => set("profession", e.target.value)}>
-            {PROFESSIONS.map((p) => (
-              <option key={p} value={p}>
-                {t(`profession.${p}` as MessageKey)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>{t("admin.field.department_id")}</span>
-          <select name="department_id" value={form.department_id} onChange={(e) => set("department_id", e.target.value)}>
-            <option value="">{t("admin.none")}</option>
-            {departments.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ProfessionField value={form.profession} onChange={(v) => set("profession", v)} />
+        <DepartmentField departments={departments} value={form.department_id} onChange={(v) => set("department_id", v)} />
       </div>
       <fieldset className="admin-checks">
         <legend>{t("admin.field.roles")}</legend>
-        {roles.map((role) => (
-          <label key={role}>
-            <input
-              type="checkbox"
-              name={`role-${role}`}
-              checked={form.roles.includes(role)}
-              onChange={(e) => set("roles", e.target.checked ? [...form.roles, role] : form.roles.filter((r) => r !== role))}
-            />
-            {t(`admin.role.${role}` as MessageKey)}
-          </label>
-        ))}
+        <RoleChecks me={me} roles={form.roles} onChange={(roles) => set("roles", roles)} />
       </fieldset>
       <label className="field">
         <span>{t("admin.users.oneTimePassword")}</span>

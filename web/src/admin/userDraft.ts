@@ -62,19 +62,10 @@ export function patchOf(draft: Draft, base: Draft): Record<string, unknown> {
 }
 
 
-/** What the new-user form holds. */
-export interface NewUserDraft {
-  login: string;
-  display_name: string;
-  kana: string;
-  email: string;
-  phone: string;
-  staff_number: string;
-  profession: string;
-  department_id: string;
-  roles: string[];
+/** What the new-user form holds: the edit form's first fields and a one-time password. */
+export type NewUserDraft = Pick<Draft, "login" | "display_name" | "kana" | "email" | "phone" | "staff_number" | "profession" | "department_id" | "roles"> & {
   password: string;
-}
+};
 
 export function emptyNewUser(): NewUserDraft {
   return { login: "", display_name: "", kana: "", email: "", phone: "", staff_number: "", profession: "nurse", department_id: "", roles: [], password: "" };

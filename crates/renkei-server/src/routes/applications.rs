@@ -31,7 +31,7 @@ pub struct InviteLink {
     /// Set once an administrator revoked it.
     revoked_at: Option<Timestamp>,
     /// `none`, `active`, `expired` or `revoked`.
-    status: &'static str,
+    status: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -60,7 +60,7 @@ fn link(invite: Option<renkei_store::Invite>) -> InviteLink {
         expires_at: invite.as_ref().map(|i| i.expires_at),
         revoked_at: invite.as_ref().and_then(|i| i.revoked_at),
         token: invite.map(|i| i.token),
-        status,
+        status: status.to_owned(),
     }
 }
 

@@ -128,7 +128,7 @@ async function main() {
       await page.getByRole("button", { name: "保存", exact: true }).click();
       await page.getByText("CT01 のアドレスを保存しました。").waitFor();
       const peers = await api("GET", `/api/v1/orgs/${org.id}/dicom-peers`);
-      assert(peers.length === 1 && peers[0].ae_title === "CT01" && JSON.stringify(peers[0].allow) === '["10.1.2.3"]', JSON.stringify(peers));
+      assert(peers.length === 1 && peers[0].ae_title === "CT01" && JSON.stringify(peers[0].allow) === '["10.1.2.3/32"]', JSON.stringify(peers));
       await page.locator('input[name="gateway-name"]').fill("main-building");
       await page.getByRole("button", { name: "ゲートウェイを追加" }).click();
       await page.getByText("main-building のトークン").waitFor();

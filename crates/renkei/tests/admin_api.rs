@@ -459,7 +459,7 @@ async fn an_org_admin_verifies_the_chain_but_counts_only_their_entries(storage: 
     let (status, beppu) = root
         .post(
             "/api/v1/orgs",
-            json!({"name": "Beppu Clinic", "slug": "beppu", "kind": "clinic"}),
+            json!({"name": "Beppu Clinic", "slug": "beppu", "kind": "hospital"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{beppu}");
@@ -553,13 +553,14 @@ async fn a_dicom_peers_addresses_are_replaced_and_audited(storage: Storage) {
         .put(&ct01, json!({"allow": ["10.1.2.3", "10.1.3.0/24"]}))
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
-    assert_eq!(updated["allow"], json!(["10.1.2.3", "10.1.3.0/24"]));
+    let both = json!(["10.1.2.3/32", "10.1.3.0/24"]);
+    assert_eq!(updated["allow"], both);
     let (_, listed) = admin.get(&peers).await;
-    assert_eq!(listed[0]["allow"], json!(["10.1.2.3", "10.1.3.0/24"]));
+    assert_eq!(listed[0]["allow"], both);
     let (_, entries) = admin.get("/api/v1/audit?action=dicom_peer.update").await;
     assert_eq!(
         entries[0]["details"]["changes"]["allow"],
-        json!({"before": ["10.1.2.3"], "after": ["10.1.2.3", "10.1.3.0/24"]}),
+        json!({"before": ["10.1.2.3/32"], "after": both}),
         "{entries}"
     );
 
@@ -580,7 +581,7 @@ async fn a_dicom_peers_addresses_are_replaced_and_audited(storage: Storage) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, listed) = admin.get(&peers).await;
-    assert_eq!(listed[0]["allow"], json!(["10.1.2.3", "10.1.3.0/24"]), "refusals change nothing");
+    assert_eq!(listed[0]["allow"], both, "refusals change nothing");
     let (member, _) = active_user(&server, &admin, &org, "sato").await;
     let (status, _) = member.put(&ct01, json!({"allow": ["10.9.9.9"]})).await;
     assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{status}");

@@ -199,21 +199,14 @@ pub(crate) fn row_patch(
             ),
         }
     }
+    let mut missing_department = None;
     if let Some(d) = cells.get("department") {
         if d.is_empty() {
             patch.department_id = Some(None);
         } else if let Some(id) = departments.get(d) {
             patch.department_id = Some(Some(*id));
         } else {
-            errors.push(
-                RowError::new(
-                    row,
-                    Some("department"),
-                    "department_not_found",
-                    "no department of this name; create it first",
-                )
-                .with("name", d),
-            );
+            missing_department = Some(d);
         }
     }
     if let Some(r) = cells.get("roles") {
@@ -246,6 +239,15 @@ pub(crate) fn row_patch(
                 "write true or false".into(),
             ),
         }
+    }
+    if let Some(name) = missing_department {
+        let error = RowError::new(
+            row,
+            Some("department"),
+            "department_not_found",
+            "no department of this name; create it first",
+        );
+        errors.push(error.with("name", name));
     }
     (patch, status)
 }

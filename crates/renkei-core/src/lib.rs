@@ -38,10 +38,10 @@ pub mod media;
 pub mod org;
 pub mod patch;
 pub mod stats;
+pub mod text;
 pub mod totp;
 pub mod user;
 pub mod validate;
-pub mod text;
 
 pub use error::DomainError;
 pub use uuid::Uuid;

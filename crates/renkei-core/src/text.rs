@@ -80,18 +80,29 @@ mod tests {
         // Decomposed が (か + combining dakuten) becomes one character.
         assert_eq!(clean_name("か\u{3099}"), "が");
         assert_eq!(clean_name("循環器内科 (第2)"), "循環器内科 (第2)");
-        assert_eq!(clean_name("tab\there"), "tab\there", "controls are the validator's");
+        assert_eq!(
+            clean_name("tab\there"),
+            "tab\there",
+            "controls are the validator's"
+        );
     }
 
     #[test]
     fn bodies_lose_overrides_and_zero_width_characters() {
-        assert_eq!(neutralise_body("see file \u{202E}gpj.exe"), "see file gpj.exe");
+        assert_eq!(
+            neutralise_body("see file \u{202E}gpj.exe"),
+            "see file gpj.exe"
+        );
         assert_eq!(
             neutralise_body("\u{202A}\u{202B}\u{202C}\u{202D}\u{2066}\u{2067}\u{2068}\u{2069}ok"),
             "ok"
         );
         assert_eq!(neutralise_body("zero\u{200B}width\u{FEFF}"), "zerowidth");
-        assert_eq!(neutralise_body("a\u{200D}b"), "ab", "a joiner between letters goes");
+        assert_eq!(
+            neutralise_body("a\u{200D}b"),
+            "ab",
+            "a joiner between letters goes"
+        );
     }
 
     #[test]
@@ -101,6 +112,10 @@ mod tests {
         let family = "👨\u{200D}👩\u{200D}👧";
         assert_eq!(neutralise_body(family), family);
         assert_eq!(neutralise_body("一行目\n二行目\t"), "一行目\n二行目\t");
-        assert_eq!(neutralise_body("👍\u{200D}"), "👍", "a dangling joiner goes");
+        assert_eq!(
+            neutralise_body("👍\u{200D}"),
+            "👍",
+            "a dangling joiner goes"
+        );
     }
 }

@@ -132,14 +132,13 @@ pub fn validate_affiliations(
                 "each organization appears at most once in affiliations",
             ));
         }
-        let text = |field: &'static str,
-                    v: &Option<String>|
-         -> Result<Option<String>, DomainError> {
-            v.as_deref()
-                .map(|t| validate::name_text(field, t, MAX_READING_CHARS))
-                .transpose()
-                .map(|t| t.filter(|t| !t.is_empty()))
-        };
+        let text =
+            |field: &'static str, v: &Option<String>| -> Result<Option<String>, DomainError> {
+                v.as_deref()
+                    .map(|t| validate::name_text(field, t, MAX_READING_CHARS))
+                    .transpose()
+                    .map(|t| t.filter(|t| !t.is_empty()))
+            };
         out.push(Affiliation {
             org_id: a.org_id,
             department: text("affiliations.department", &a.department)?,

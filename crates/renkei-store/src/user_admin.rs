@@ -21,7 +21,8 @@ pub struct Invite {
     pub revoked_at: Option<Timestamp>,
 }
 
-const INVITE_COLUMNS: &str = "SELECT org_id, token, created_at, expires_at, revoked_at FROM org_invites";
+const INVITE_COLUMNS: &str =
+    "SELECT org_id, token, created_at, expires_at, revoked_at FROM org_invites";
 
 fn invite_from_row(r: &sqlx::any::AnyRow) -> Result<Invite, StoreError> {
     let created_at: i64 = r.try_get("created_at")?;

@@ -430,9 +430,14 @@ async fn health_readiness_metrics_and_openapi(storage: Storage) {
         .lock()
         .unwrap()
         .iter()
-        .find_map(|l| l.strip_prefix("renkei metrics listening on ").map(str::to_owned))
+        .find_map(|l| {
+            l.strip_prefix("renkei metrics listening on ")
+                .map(str::to_owned)
+        })
         .expect("the metrics listener's address is printed");
-    let open = reqwest::get(format!("{metrics_base}/metrics")).await.unwrap();
+    let open = reqwest::get(format!("{metrics_base}/metrics"))
+        .await
+        .unwrap();
     assert_eq!(open.status(), StatusCode::OK);
     assert!(open.text().await.unwrap().contains(readyz));
     let resp = anon.http.get(anon.url("/api/v1/me")).send().await.unwrap();
@@ -498,7 +503,8 @@ async fn names_titles_and_bodies_lose_bidi_overrides(storage: Storage) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{dept}");
     assert_eq!(dept["name"], "放射線科");
-    let extra = json!({"display_name": "田中\u{202E}一郎", "kana": "たなか\u{2066}いちろう\u{2069}"});
+    let extra =
+        json!({"display_name": "田中\u{202E}一郎", "kana": "たなか\u{2066}いちろう\u{2069}"});
     let (tanaka, user) = active_user_with(&server, &admin, &org, "tanaka", extra).await;
     assert_eq!(user["display_name"], "田中一郎");
     assert_eq!(user["kana"], "たなかいちろう");
@@ -567,7 +573,10 @@ async fn a_dicom_peers_addresses_are_replaced_and_audited(storage: Storage) {
     for (body, code) in [
         (json!({"allow": []}), "allow_required"),
         (json!({"allow": ["  "]}), "allow_required"),
-        (json!({"allow": ["not an address"]}), "invalid_address_range"),
+        (
+            json!({"allow": ["not an address"]}),
+            "invalid_address_range",
+        ),
     ] {
         let (status, refused) = admin.put(&ct01, body).await;
         assert_eq!(
@@ -584,5 +593,8 @@ async fn a_dicom_peers_addresses_are_replaced_and_audited(storage: Storage) {
     assert_eq!(listed[0]["allow"], both, "refusals change nothing");
     let (member, _) = active_user(&server, &admin, &org, "sato").await;
     let (status, _) = member.put(&ct01, json!({"allow": ["10.9.9.9"]})).await;
-    assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{status}");
+    assert!(
+        matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{status}"
+    );
 }

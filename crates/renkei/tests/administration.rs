@@ -717,7 +717,11 @@ async fn audit_log_exports_as_csv_with_the_list_filters(storage: Storage) {
     for row in &reader {
         assert_eq!(row[3], me["user"]["id"].as_str().unwrap(), "{row:?}");
         assert_eq!(row[4], "admin", "{row:?}");
-        assert_eq!(row[5], me["user"]["display_name"].as_str().unwrap(), "{row:?}");
+        assert_eq!(
+            row[5],
+            me["user"]["display_name"].as_str().unwrap(),
+            "{row:?}"
+        );
     }
     let expected: Vec<&str> = listed
         .as_array()
@@ -1071,7 +1075,11 @@ async fn invite_links_expire_and_can_be_revoked(storage: Storage) {
             .unwrap()
             .millis()
     };
-    assert_eq!(at("expires_at") - at("created_at"), 14 * 86_400_000, "{link}");
+    assert_eq!(
+        at("expires_at") - at("created_at"),
+        14 * 86_400_000,
+        "{link}"
+    );
     for bad in [0, 91] {
         let (status, body) = admin.post(&invite, json!({"expires_in_days": bad})).await;
         assert_eq!(

@@ -274,7 +274,10 @@ async fn backup_is_private_and_never_overwrites(storage: Storage) {
     assert!(size > 0);
 
     let again = storage.admin(&["backup", "--to", copy.to_str().unwrap()], "");
-    assert!(!again.status.success(), "an existing backup is not overwritten");
+    assert!(
+        !again.status.success(),
+        "an existing backup is not overwritten"
+    );
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already exists"), "{stderr}");
     assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);

@@ -125,13 +125,13 @@ pub async fn plan(
     for (index, record) in records.enumerate() {
         let row = index + 2;
         if row - 1 > MAX_ROWS {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 None,
                 "too_many_rows",
                 format!("at most {MAX_ROWS} rows per file"),
-            )
-            .with("max", MAX_ROWS));
+            );
+            errors.push(error.with("max", MAX_ROWS));
             break;
         }
         let record = match record {
@@ -150,7 +150,7 @@ pub async fn plan(
             continue;
         }
         if record.len() != header.len() {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 None,
                 "column_count",
@@ -159,9 +159,9 @@ pub async fn plan(
                     record.len(),
                     header.len()
                 ),
-            )
-            .with("cells", record.len())
-            .with("expected", header.len()));
+            );
+            let error = error.with("cells", record.len());
+            errors.push(error.with("expected", header.len()));
             continue;
         }
         let cells = Cells {
@@ -216,7 +216,7 @@ pub async fn plan(
                     if target.is_none() {
                         next.status = s;
                     } else if !base.status.can_become(s) {
-                        errors.push(RowError::new(
+                        let error = RowError::new(
                             row,
                             Some("status"),
                             "invalid_status_transition",
@@ -225,9 +225,9 @@ pub async fn plan(
                                 base.status.as_str(),
                                 s.as_str()
                             ),
-                        )
-                        .with("from", base.status.as_str())
-                        .with("to", s.as_str()));
+                        );
+                        let error = error.with("from", base.status.as_str());
+                        errors.push(error.with("to", s.as_str()));
                         continue;
                     } else {
                         next.status = s;
@@ -241,35 +241,35 @@ pub async fn plan(
             }
         };
         if let Some(first) = targeted.insert(next.id, row) {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 None,
                 "duplicate_row",
                 format!("row {first} is for the same user"),
-            )
-            .with("first", first));
+            );
+            errors.push(error.with("first", first));
             continue;
         }
         if let Some((first, _)) = logins.insert(next.login.clone(), (row, next.id)) {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 Some("login"),
                 "duplicate_row",
                 format!("row {first} has the same login"),
-            )
-            .with("first", first));
+            );
+            errors.push(error.with("first", first));
             continue;
         }
         if let Some(s) = &next.staff_number
             && let Some((first, _)) = staff.insert(s.clone(), (row, next.id))
         {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 Some("staff_number"),
                 "duplicate_row",
                 format!("row {first} has the same staff number"),
-            )
-            .with("first", first));
+            );
+            errors.push(error.with("first", first));
             continue;
         }
         match target {

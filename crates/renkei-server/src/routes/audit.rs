@@ -254,5 +254,10 @@ pub async fn verify_audit(
 }
 
 fn scope(server_wide: bool) -> String {
-    if server_wide { "server" } else { "organization" }.to_owned()
+    if server_wide {
+        "server"
+    } else {
+        "organization"
+    }
+    .to_owned()
 }

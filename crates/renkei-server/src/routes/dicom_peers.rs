@@ -3,11 +3,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use renkei_core::DomainError;
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::dicom::{DicomPeer, NewDicomPeer};
-use renkei_core::DomainError;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;

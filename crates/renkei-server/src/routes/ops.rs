@@ -52,7 +52,12 @@ async fn guarded_metrics(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Some(token) = state.settings.metrics_token.as_deref().filter(|t| !t.is_empty()) else {
+    let Some(token) = state
+        .settings
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
         return Err(not_found().await);
     };
     let sent = headers

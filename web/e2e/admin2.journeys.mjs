@@ -140,7 +140,12 @@ async function main() {
 
     await check.run("admin2 journey 4: CSV import errors are Japanese", async () => {
       await tab("インポート/エクスポート");
-      const bad = ["login,staff_number,display_name,kana,profession,department", "sato,E-1,佐藤 花子,さとう はなこ,nurse,眼科", "sato,E-2,佐藤 二郎,さとう じろう,doctor,"].join("\r\n");
+      const bad = [
+        "login,staff_number,display_name,kana,profession,department",
+        "sato,E-1,佐藤 花子,さとう はなこ,nurse,",
+        "sato,E-2,佐藤 二郎,さとう じろう,doctor,",
+        "ito,E-3,伊藤 誠,いとう まこと,doctor,眼科",
+      ].join("\r\n");
       await page.locator('input[name="csv"]').setInputFiles({ name: "staff.csv", mimeType: "text/csv", buffer: Buffer.from("\ufeff" + bad) });
       await page.getByRole("button", { name: "確認(ドライラン)" }).click();
       const table = page.locator(".admin-csv-errors");

@@ -204,7 +204,7 @@ function Gateways({ orgId }: { orgId: Uuid }) {
     const r = await call("POST", base, { name: name.trim() });
     if (r.status !== 201) return setReply(r);
     setName("");
-    setToken({ name: r.body.gateway.name, token: r.body.token });
+    setToken({ name: r.body.name, token: r.body.token });
     await load();
   }
 

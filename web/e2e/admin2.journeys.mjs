@@ -192,6 +192,32 @@ async function main() {
       await shot("6-upload-refused");
     });
 
+    await check.run("admin2 journey 7: an invite link says until when it works; once withdrawn its sign-up page says so", async () => {
+      await page.goBack();
+      await page.getByRole("heading", { name: "トーク" }).waitFor();
+      await page.getByRole("button", { name: "メニュー" }).click();
+      await page.getByRole("menuitem", { name: "管理" }).click();
+      await tab("利用申請");
+      await page.locator('select[name="invite-days"]').selectOption("7");
+      await page.getByRole("button", { name: "リンクを作成" }).click();
+      const link = await page.locator(".admin-link").innerText();
+      await page.getByText(/まで有効です。/).waitFor();
+      const invite = await api("GET", `/api/v1/orgs/${org.id}/invite`);
+      const days = (Date.parse(invite.expires_at) - Date.parse(invite.created_at)) / 86_400_000;
+      assert(days === 7, `the link works for ${days} days`);
+      await page.getByRole("button", { name: "リンクを無効にする" }).click();
+      await page.getByRole("button", { name: "無効にする(すぐに使えなくなります)" }).click();
+      await page.getByText(/無効にされました。新しいリンクを作成してください。/).waitFor();
+      await shot("7-invite-withdrawn");
+      const applicant = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", isMobile: true, hasTouch: true });
+      const phone = await applicant.newPage();
+      await phone.goto(link);
+      await phone.getByText("この招待リンクは病院の管理者によって無効にされました。新しいリンクを依頼してください。").waitFor();
+      await phone.screenshot({ path: join(results, "admin2-7-signup-withdrawn.png") });
+      if (shotsDir) await phone.screenshot({ path: join(shotsDir, "7-signup-withdrawn.png") });
+      await applicant.close();
+    });
+
     await check.run("no Content-Security-Policy violations or page errors", async () => {
       const unexpected = errors.filter((e) => !/entries\.map|is not a function/.test(e));
       assert(unexpected.length === 0, unexpected.join("\n"));

@@ -1,7 +1,7 @@
 // Imaging connections: DICOM peers (modalities and PACS that send to renkei, each allowed only
 // from the addresses named) and edge gateways (their token is shown once, at creation).
 
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { Uuid } from "../types";
 import { call, type Reply } from "./api";
@@ -34,7 +34,7 @@ export function DicomPage({ orgId }: { orgId: Uuid }) {
 }
 
 function Peers({ orgId }: { orgId: Uuid }) {
-  const { t, day } = useI18n();
+  const { t } = useI18n();
   const base = `/api/v1/orgs/${orgId}/dicom-peers`;
   const [peers, setPeers] = useState<Peer[] | null>(null);
   const [form, setForm] = useState({ ae_title: "", allow: "" });
@@ -118,66 +118,52 @@ function Peers({ orgId }: { orgId: Uuid }) {
           {notice}
         </p>
       )}
-      {peers && peers.length === 0 && <p>{t("admin.dicom.noPeers")}</p>}
-      {peers && peers.length > 0 && (
-        <table className="admin-table">
-          <thead>
-            <tr>
-              <th scope="col">{t("admin.dicom.ae")}</th>
-              <th scope="col">{t("admin.dicom.allow")}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t("admin.dicom.actions")}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {peers.map((p) => (
-              <tr key={p.id}>
-                <td>
-                  <strong>{p.ae_title}</strong>
-                  <small>{day(p.created_at)}</small>
+      <Listing
+        items={peers}
+        empty={t("admin.dicom.noPeers")}
+        columns={[t("admin.dicom.ae"), t("admin.dicom.allow")]}
+        row={(p) => (
+          <tr key={p.id}>
+            <NameCell name={p.ae_title} created={p.created_at} />
+            {editing?.ae === p.ae_title ? (
+              <td colSpan={2}>
+                <form onSubmit={(e) => void save(e)}>
+                  <label className="field">
+                    <span className="visually-hidden">{t("admin.dicom.allow")}</span>
+                    <textarea name="edit-allow" rows={3} value={editing.allow} onChange={(e) => setEditing({ ae: p.ae_title, allow: e.target.value })} spellCheck={false} />
+                  </label>
+                  <div className="admin-actions">
+                    <button type="submit" className="primary small">
+                      {t("admin.save")}
+                    </button>
+                    <button type="button" className="secondary small" onClick={() => setEditing(null)}>
+                      {t("common.cancel")}
+                    </button>
+                  </div>
+                </form>
+              </td>
+            ) : (
+              <>
+                <td>{p.allow.length ? p.allow.join(", ") : <span className="admin-error">{t("admin.dicom.anyAddress")}</span>}</td>
+                <td className="admin-actions">
+                  {removing !== p.ae_title && (
+                    <button type="button" className="secondary small" onClick={() => (reset(), setEditing({ ae: p.ae_title, allow: addressText(p.allow) }))}>
+                      {t("admin.dicom.edit")}
+                    </button>
+                  )}
+                  <RemoveButton
+                    confirming={removing === p.ae_title}
+                    confirmLabel={t("admin.dicom.confirmRemove", { ae: p.ae_title })}
+                    onAsk={() => setRemoving(p.ae_title)}
+                    onCancel={() => setRemoving(null)}
+                    onConfirm={() => void remove(p.ae_title)}
+                  />
                 </td>
-                {editing?.ae === p.ae_title ? (
-                  <td colSpan={2}>
-                    <form onSubmit={(e) => void save(e)}>
-                      <label className="field">
-                        <span className="visually-hidden">{t("admin.dicom.allow")}</span>
-                        <textarea name="edit-allow" rows={3} value={editing.allow} onChange={(e) => setEditing({ ae: p.ae_title, allow: e.target.value })} spellCheck={false} />
-                      </label>
-                      <div className="admin-actions">
-                        <button type="submit" className="primary small">
-                          {t("admin.save")}
-                        </button>
-                        <button type="button" className="secondary small" onClick={() => setEditing(null)}>
-                          {t("common.cancel")}
-                        </button>
-                      </div>
-                    </form>
-                  </td>
-                ) : (
-                  <>
-                    <td>{p.allow.length ? p.allow.join(", ") : <span className="admin-error">{t("admin.dicom.anyAddress")}</span>}</td>
-                    <td className="admin-actions">
-                      {removing !== p.ae_title && (
-                        <button type="button" className="secondary small" onClick={() => (reset(), setEditing({ ae: p.ae_title, allow: addressText(p.allow) }))}>
-                          {t("admin.dicom.edit")}
-                        </button>
-                      )}
-                      <RemoveButton
-                        confirming={removing === p.ae_title}
-                        confirmLabel={t("admin.dicom.confirmRemove", { ae: p.ae_title })}
-                        onAsk={() => setRemoving(p.ae_title)}
-                        onCancel={() => setRemoving(null)}
-                        onConfirm={() => void remove(p.ae_title)}
-                      />
-                    </td>
-                  </>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+              </>
+            )}
+          </tr>
+        )}
+      />
     </div>
   );
 }
@@ -235,40 +221,26 @@ function Gateways({ orgId }: { orgId: Uuid }) {
           {t("admin.gateways.token", { name: token.name })} <code className="admin-secret">{token.token}</code>
         </p>
       )}
-      {gateways && gateways.length === 0 && <p>{t("admin.gateways.none")}</p>}
-      {gateways && gateways.length > 0 && (
-        <table className="admin-table">
-          <thead>
-            <tr>
-              <th scope="col">{t("admin.gateways.name")}</th>
-              <th scope="col">{t("admin.gateways.lastSeen")}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t("admin.dicom.actions")}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {gateways.map((g) => (
-              <tr key={g.id}>
-                <td>
-                  <strong>{g.name}</strong>
-                  <small>{day(g.created_at)}</small>
-                </td>
-                <td>{g.last_seen_at ? `${day(g.last_seen_at)} ${time(g.last_seen_at)}` : t("admin.gateways.never")}</td>
-                <td className="admin-actions">
-                  <RemoveButton
-                    confirming={removing === g.name}
-                    confirmLabel={t("admin.gateways.confirmRemove", { name: g.name })}
-                    onAsk={() => setRemoving(g.name)}
-                    onCancel={() => setRemoving(null)}
-                    onConfirm={() => void remove(g.name)}
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Listing
+        items={gateways}
+        empty={t("admin.gateways.none")}
+        columns={[t("admin.gateways.name"), t("admin.gateways.lastSeen")]}
+        row={(g) => (
+          <tr key={g.id}>
+            <NameCell name={g.name} created={g.created_at} />
+            <td>{g.last_seen_at ? `${day(g.last_seen_at)} ${time(g.last_seen_at)}` : t("admin.gateways.never")}</td>
+            <td className="admin-actions">
+              <RemoveButton
+                confirming={removing === g.name}
+                confirmLabel={t("admin.gateways.confirmRemove", { name: g.name })}
+                onAsk={() => setRemoving(g.name)}
+                onCancel={() => setRemoving(null)}
+                onConfirm={() => void remove(g.name)}
+              />
+            </td>
+          </tr>
+        )}
+      />
     </div>
   );
 }
@@ -291,5 +263,40 @@ function RemoveButton(props: { confirming: boolean; confirmLabel: string; onAsk:
         {t("common.cancel")}
       </button>
     </>
+  );
+}
+
+/** A list as a table with a hidden "actions" column, or a line saying it is empty. */
+function Listing<T>({ items, empty, columns, row }: { items: T[] | null; empty: string; columns: string[]; row: (item: T) => ReactNode }) {
+  const { t } = useI18n();
+  if (!items) return null;
+  if (items.length === 0) return <p>{empty}</p>;
+  return (
+    <table className="admin-table">
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+          <th scope="col">
+            <span className="visually-hidden">{t("admin.dicom.actions")}</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>{items.map(row)}</tbody>
+    </table>
+  );
+}
+
+/** The name of a peer or gateway, with the day it was added under it. */
+function NameCell({ name, created }: { name: string; created: string }) {
+  const { day } = useI18n();
+  return (
+    <td>
+      <strong>{name}</strong>
+      <small>{day(created)}</small>
+    </td>
   );
 }

@@ -140,7 +140,7 @@ export function Home() {
       <main className="chat-pane" aria-label={t("chat.select")}>
         {state.selected ? (
           <ScreenBoundary key={state.selected} name="chat" onBack={() => history.back()}>
-            <ChatView key={state.selected} id={state.selected} onBack={() => history.back()} />
+            <ChatView id={state.selected} onBack={() => history.back()} />
           </ScreenBoundary>
         ) : (
           <div className="chat-empty">
@@ -152,21 +152,21 @@ export function Home() {
       </main>
       {overlay?.kind === "study" && (
         <Suspense fallback={<div className="viewer" role="status"><span className="viewport-status">{t("common.loading")}</span></div>}>
-          <ScreenBoundary name="viewer" onBack={nav.close}>
+          <ScreenBoundary name="viewer" overlay onBack={nav.close}>
             <StudyViewer id={overlay.id} onClose={nav.close} />
           </ScreenBoundary>
         </Suspense>
       )}
       {overlay?.kind === "media" && (
-        <ScreenBoundary name="media" onBack={nav.close}>
+        <ScreenBoundary name="media" overlay onBack={nav.close}>
           <MediaViewer media={overlay.media} onClose={nav.close} />
         </ScreenBoundary>
       )}
       {cooperation && (
-        <ScreenBoundary name="cooperation" onBack={() => setCooperation(false)}>
-        <Suspense fallback={null}>
-          <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
-        </Suspense>
+        <ScreenBoundary name="cooperation" overlay onBack={() => setCooperation(false)}>
+          <Suspense fallback={null}>
+            <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
+          </Suspense>
         </ScreenBoundary>
       )}
       {creating && (

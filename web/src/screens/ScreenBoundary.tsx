@@ -8,8 +8,10 @@ interface Props {
   children: ReactNode;
   /** Leave the failed screen (close the overlay, go back); without it only reload is offered. */
   onBack?: () => void;
-  /** Shown under the notice, e.g. which screen failed. */
+  /** Which screen failed, for the console log. */
   name?: string;
+  /** The screen covers the app (viewer, full-screen pages): so does its notice. */
+  overlay?: boolean;
 }
 
 interface State {
@@ -31,15 +33,15 @@ export class ScreenBoundary extends Component<Props, State> {
 
   render() {
     if (!this.state.failed) return this.props.children;
-    return <ScreenFailed onBack={this.props.onBack} onRetry={() => this.setState({ failed: false })} />;
+    return <ScreenFailed overlay={this.props.overlay} onBack={this.props.onBack} onRetry={() => this.setState({ failed: false })} />;
   }
 }
 
 /** What a failed screen shows: what happened, and the ways out. */
-export function ScreenFailed({ onBack, onRetry }: { onBack?: () => void; onRetry?: () => void }) {
+export function ScreenFailed({ onBack, onRetry, overlay }: { onBack?: () => void; onRetry?: () => void; overlay?: boolean }) {
   const { t } = useI18n();
   return (
-    <div className="screen-failed" role="alert">
+    <div className={overlay ? "screen-failed overlay" : "screen-failed"} role="alert">
       <h2>{t("boundary.title")}</h2>
       <p>{t("boundary.intro")}</p>
       <div className="screen-failed-actions">

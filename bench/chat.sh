@@ -10,6 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
+# The server serves /metrics only with this token; renkei-bench reads the same variable.
+export RENKEI_METRICS_TOKEN="${RENKEI_METRICS_TOKEN:-bench-metrics-token}"
 CLIENTS=${CLIENTS:-2000}
 GROUP=${GROUP:-10}
 RATE=${RATE:-1000}

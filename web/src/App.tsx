@@ -9,6 +9,7 @@ import { EnrollSecondFactor, VerifySecondFactor } from "./screens/SecondFactor";
 import { LockScreen } from "./screens/LockScreen";
 import { Home } from "./screens/Home";
 import { isSignUpPath, SignUpRoute } from "./admin/entry";
+import { ScreenBoundary } from "./screens/ScreenBoundary";
 
 export function App() {
   const state = useSession();
@@ -38,7 +39,16 @@ export function App() {
     };
   }, []);
 
-  switch (state.phase) {
+  return (
+    <ScreenBoundary key={state.phase} name={state.phase}>
+      {screen(state.phase, t)}
+    </ScreenBoundary>
+  );
+}
+
+/** The top-level screen of a session phase. */
+function screen(phase: ReturnType<typeof useSession>["phase"], t: ReturnType<typeof useI18n>["t"]) {
+  switch (phase) {
     case "starting":
       return (
         <div className="splash" role="status" aria-live="polite">

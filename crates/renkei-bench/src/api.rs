@@ -188,11 +188,14 @@ impl Api {
             .ok_or_else(|| format!("a created group without an id: {value}").into())
     }
 
-    /// The Prometheus text of `/metrics`.
+    /// The Prometheus text of `/metrics` (with `RENKEI_METRICS_TOKEN` as the bearer token
+    /// when set: the server serves them only with its configured token).
     pub async fn metrics(&self) -> BenchResult<String> {
-        let resp = self
-            .http
-            .get(format!("{}/metrics", self.base))
+        let mut request = self.http.get(format!("{}/metrics", self.base));
+        if let Ok(token) = std::env::var("RENKEI_METRICS_TOKEN") {
+            request = request.bearer_auth(token);
+        }
+        let resp = request
             .send()
             .await
             .map_err(|e| format!("GET /metrics: {e}"))?;

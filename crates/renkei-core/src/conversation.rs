@@ -209,6 +209,12 @@ pub fn validate_body(body: &str, has_attachments: bool) -> Result<(), DomainErro
     Ok(())
 }
 
+/// A message body as stored: bidi overrides and zero-width characters neutralised
+/// ([`crate::text::neutralise_body`]); validate it afterwards.
+pub fn clean_body(body: &str) -> String {
+    crate::text::neutralise_body(body)
+}
+
 /// A group title: a name's rules.
 pub fn validate_title(title: &str) -> Result<String, DomainError> {
     validate::name("title", title)

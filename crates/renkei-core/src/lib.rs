@@ -40,6 +40,7 @@ pub mod notify;
 pub mod org;
 pub mod patch;
 pub mod stats;
+pub mod text;
 pub mod totp;
 pub mod user;
 pub mod validate;

@@ -132,16 +132,13 @@ pub fn validate_affiliations(
                 "each organization appears at most once in affiliations",
             ));
         }
-        let text = |field: &'static str,
-                    v: &Option<String>|
-         -> Result<Option<String>, DomainError> {
-            v.as_deref()
-                .map(|t| {
-                    validate::optional_text(field, t.trim(), MAX_READING_CHARS).map(str::to_owned)
-                })
-                .transpose()
-                .map(|t| t.filter(|t| !t.is_empty()))
-        };
+        let text =
+            |field: &'static str, v: &Option<String>| -> Result<Option<String>, DomainError> {
+                v.as_deref()
+                    .map(|t| validate::name_text(field, t, MAX_READING_CHARS))
+                    .transpose()
+                    .map(|t| t.filter(|t| !t.is_empty()))
+            };
         out.push(Affiliation {
             org_id: a.org_id,
             department: text("affiliations.department", &a.department)?,
@@ -200,14 +197,14 @@ impl NewUser {
     /// Validates and builds the user of `org_id` (the password is checked, not kept).
     pub fn build(&self, org_id: Uuid, now: Timestamp) -> Result<User, DomainError> {
         validate::password(&self.password)?;
-        let kana = validate::optional_text("kana", self.kana.trim(), MAX_READING_CHARS)?;
-        let romaji = romaji_or_derived(self.romaji.as_deref(), kana)?;
+        let kana = validate::name_text("kana", &self.kana, MAX_READING_CHARS)?;
+        let romaji = romaji_or_derived(self.romaji.as_deref(), &kana)?;
         Ok(User {
             id: crate::new_id(),
             org_id,
             login: validate::login(&self.login)?,
             display_name: validate::name("display_name", &self.display_name)?,
-            kana: kana.to_owned(),
+            kana,
             romaji,
             profession: self.profession,
             department_id: self.department_id,
@@ -272,7 +269,7 @@ impl UserPatch {
             next.display_name = validate::name("display_name", name)?;
         }
         if let Some(kana) = &self.kana {
-            next.kana = validate::optional_text("kana", kana.trim(), MAX_READING_CHARS)?.to_owned();
+            next.kana = validate::name_text("kana", kana, MAX_READING_CHARS)?;
         }
         if self.kana.is_some() || self.romaji.is_some() {
             next.romaji = romaji_or_derived(self.romaji.as_deref(), &next.kana)?;
@@ -320,7 +317,7 @@ impl UserPatch {
 
 fn romaji_or_derived(romaji: Option<&str>, kana: &str) -> Result<String, DomainError> {
     match romaji.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => Ok(validate::optional_text("romaji", r, MAX_READING_CHARS)?.to_lowercase()),
+        Some(r) => Ok(validate::name_text("romaji", r, MAX_READING_CHARS)?.to_lowercase()),
         None => Ok(kana::to_romaji(kana)),
     }
 }

@@ -5,9 +5,11 @@ use crate::DomainError;
 /// Longest display name, organization or department name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
 
-/// A trimmed, non-empty name of at most [`MAX_NAME_CHARS`] with no control characters.
+/// A trimmed, non-empty name of at most [`MAX_NAME_CHARS`] with no control characters, in
+/// NFC and without bidi or zero-width characters ([`crate::text::clean_name`]).
 pub fn name(field: &'static str, value: &str) -> Result<String, DomainError> {
-    let trimmed = value.trim();
+    let cleaned = crate::text::clean_name(value);
+    let trimmed = cleaned.trim();
     if trimmed.is_empty() {
         return Err(DomainError::invalid(
             "invalid_name",
@@ -36,6 +38,13 @@ pub fn optional_text<'a>(
         ));
     }
     Ok(value)
+}
+
+/// Optional name-like text (a reading, a romaji form): cleaned like a name, trimmed, at most
+/// `max` characters with no control characters; may be empty.
+pub fn name_text(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+    let cleaned = crate::text::clean_name(value);
+    optional_text(field, cleaned.trim(), max).map(str::to_owned)
 }
 
 /// A login: 2–64 characters of ASCII letters, digits and `.`, `_`, `-`, `@`; stored lower-case.

@@ -52,6 +52,10 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// Mark cookies `Secure` (set when clients reach renkei over HTTPS).
     pub secure_cookies: bool,
+    /// Bearer token that opens `/metrics` on the main listener; without it `/metrics` is
+    /// served only on `metrics_listen` (when configured).
+    #[serde(skip_serializing)]
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -63,6 +67,7 @@ impl Default for Settings {
             login_lockout_seconds: 15 * 60,
             login_attempts_per_minute: 30,
             secure_cookies: false,
+            metrics_token: None,
         }
     }
 }
@@ -122,6 +127,17 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves only `GET /metrics`, without a token, on a listener of its own (`metrics_listen`:
+/// loopback or a monitoring network, never the address users reach).
+pub async fn serve_metrics(
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, routes::metrics_router())
         .with_graceful_shutdown(shutdown)
         .await
 }

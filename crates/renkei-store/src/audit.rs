@@ -122,6 +122,15 @@ impl Store {
         rows.iter().map(record_from_row).collect()
     }
 
+    /// How many audit entries belong to `org_id`.
+    pub async fn count_audit(&self, org_id: Uuid) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE org_id = $1")
+            .bind(org_id.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Walks the whole chain in order; returns how many entries are intact, or the first break.
     pub async fn verify_audit(&self) -> Result<Result<i64, ChainBreak>, StoreError> {
         const PAGE: i64 = 1000;

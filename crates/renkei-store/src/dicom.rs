@@ -109,6 +109,31 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the addresses a peer may call from, with its audit entry in the same
+    /// transaction; `NotFound` when the organization has no such peer.
+    pub async fn update_dicom_peer_allow(
+        &self,
+        org_id: Uuid,
+        ae_title: &str,
+        allow: &[String],
+        audit: &renkei_core::audit::AuditEvent,
+    ) -> Result<DicomPeer, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "UPDATE dicom_peers SET allow = $3 WHERE org_id = $1 AND ae_title = $2
+             RETURNING id, org_id, ae_title, allow, created_at",
+        )
+        .bind(org_id.to_string())
+        .bind(ae_title.trim())
+        .bind(allow.join(","))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        peer_from_row(&row)
+    }
+
     /// An organization's sealed secret for `purpose`, if one was made.
     pub async fn org_secret(&self, org_id: Uuid, purpose: &str) -> Result<WrappedKey, StoreError> {
         let row = sqlx::query(

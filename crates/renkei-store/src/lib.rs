@@ -149,16 +149,15 @@ impl Store {
                     .into(),
             ));
         }
-        if path.exists() {
-            return Err(StoreError::Config(format!(
-                "{} already exists",
-                path.display()
-            )));
-        }
-        sqlx::query("VACUUM INTO $1")
+        reserve_private_file(path)?;
+        let copied = sqlx::query("VACUUM INTO $1")
             .bind(path.display().to_string())
             .execute(&self.pool)
-            .await?;
+            .await;
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(path);
+            return Err(e.into());
+        }
         Ok(())
     }
 
@@ -187,5 +186,25 @@ impl Store {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(tx)
+    }
+}
+
+/// Creates `path` empty, readable by its owner only (0600), refusing one that exists
+/// (`O_EXCL`), so a backup holding message bodies and the audit log is never world-readable
+/// and never overwrites anything; SQLite's `VACUUM INTO` then fills the empty file.
+fn reserve_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::Config(
+            format!("{} already exists; choose a new file name", path.display()),
+        )),
+        Err(e) => Err(StoreError::Config(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
     }
 }

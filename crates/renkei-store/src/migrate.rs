@@ -109,6 +109,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: LINK_EXPIRY,
     },
     Migration {
+        version: 17,
+        name: "invite_expiry",
+        sqlite: include_str!("../migrations/0017_invite_expiry.sql"),
+        postgres: include_str!("../migrations/0017_invite_expiry.sql"),
+    },
+    Migration {
         version: 18,
         name: "member_notify",
         sqlite: include_str!("../migrations/0018_member_notify.sql"),

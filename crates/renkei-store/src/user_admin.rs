@@ -11,11 +11,29 @@ use sqlx::Row;
 use crate::users::{USER_COLUMNS, user_from_row};
 use crate::{Store, StoreError};
 
-/// An organization's current invite link token.
+/// An organization's current invite link token, until when it works, and whether an
+/// administrator revoked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
     pub token: String,
     pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+const INVITE_COLUMNS: &str =
+    "SELECT org_id, token, created_at, expires_at, revoked_at FROM org_invites";
+
+fn invite_from_row(r: &sqlx::any::AnyRow) -> Result<Invite, StoreError> {
+    let created_at: i64 = r.try_get("created_at")?;
+    let expires_at: Option<i64> = r.try_get("expires_at")?;
+    let revoked_at: Option<i64> = r.try_get("revoked_at")?;
+    Ok(Invite {
+        token: r.try_get("token")?,
+        created_at: Timestamp(created_at),
+        expires_at: Timestamp(expires_at.unwrap_or(created_at)),
+        revoked_at: revoked_at.map(Timestamp),
+    })
 }
 
 /// One row of a bulk import: a new user, or an edit of one at a known version.
@@ -36,37 +54,37 @@ pub enum ImportChange {
 impl Store {
     /// The organization's invite token, if one was created.
     pub async fn invite(&self, org_id: Uuid) -> Result<Option<Invite>, StoreError> {
-        let row = sqlx::query("SELECT token, created_at FROM org_invites WHERE org_id = $1")
+        let sql = format!("{INVITE_COLUMNS} WHERE org_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Invite {
-                token: r.try_get("token")?,
-                created_at: Timestamp(r.try_get("created_at")?),
-            })
-        })
-        .transpose()
+        row.as_ref().map(invite_from_row).transpose()
     }
 
-    /// Creates or replaces (rotates) the organization's invite token.
+    /// Creates or replaces (rotates) the organization's invite token, working until
+    /// `expires_at`.
     pub async fn set_invite(
         &self,
         org_id: Uuid,
         token: &str,
+        expires_at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<Invite, StoreError> {
         let now = Timestamp::now();
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO org_invites (org_id, token, created_by, created_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO org_invites (org_id, token, created_by, created_at, expires_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, NULL)
              ON CONFLICT (org_id) DO UPDATE SET token = excluded.token,
-                 created_by = excluded.created_by, created_at = excluded.created_at",
+                 created_by = excluded.created_by, created_at = excluded.created_at,
+                 expires_at = excluded.expires_at, revoked_at = NULL",
         )
         .bind(org_id.to_string())
         .bind(token)
         .bind(audit.actor_id.map(|a| a.to_string()))
         .bind(now.millis())
+        .bind(expires_at.millis())
         .execute(&mut *tx)
         .await?;
         self.append_audit_in(&mut tx, audit).await?;
@@ -74,19 +92,46 @@ impl Store {
         Ok(Invite {
             token: token.to_owned(),
             created_at: now,
+            expires_at,
+            revoked_at: None,
         })
     }
 
-    /// The organization an invite token belongs to.
-    pub async fn org_by_invite(&self, token: &str) -> Result<Organization, StoreError> {
-        let row = sqlx::query("SELECT org_id FROM org_invites WHERE token = $1")
+    /// Revokes the organization's invite link (it answers "revoked" from this commit on);
+    /// `NotFound` when there is none or it is already revoked.
+    pub async fn revoke_invite(
+        &self,
+        org_id: Uuid,
+        audit: &AuditEvent,
+    ) -> Result<Invite, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let sql = "UPDATE org_invites SET revoked_at = $2 WHERE org_id = $1 AND revoked_at IS NULL
+             RETURNING org_id, token, created_at, expires_at, revoked_at";
+        let row = sqlx::query(sql)
+            .bind(org_id.to_string())
+            .bind(Timestamp::now().millis())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        invite_from_row(&row)
+    }
+
+    /// The organization an invite token belongs to, with the invite (expired or revoked
+    /// ones too: the caller decides what to answer).
+    pub async fn org_by_invite(&self, token: &str) -> Result<(Organization, Invite), StoreError> {
+        let sql = format!("{INVITE_COLUMNS} WHERE token = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(token)
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
         let id: String = row.try_get("org_id")?;
-        self.org(Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("invite org".into()))?)
-            .await
+        let org = self
+            .org(Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("invite org".into()))?)
+            .await?;
+        Ok((org, invite_from_row(&row)?))
     }
 
     /// Every user of an organization (optionally of one status), oldest first.

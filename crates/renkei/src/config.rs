@@ -36,6 +36,9 @@ pub struct Config {
     /// Where statistics days (usage counters, seats, report ranges) begin, in minutes east
     /// of UTC: 540 for Japan (midnight JST), 0 for UTC; −720 to 840.
     pub stats_utc_offset_minutes: i32,
+    /// Address serving `/metrics` alone, without a token (loopback or a monitoring
+    /// network); off when absent.
+    pub metrics_listen: Option<String>,
     /// HTTP service tunables.
     #[serde(flatten)]
     pub server: Settings,
@@ -54,6 +57,7 @@ impl Default for Config {
             object_store_url: None,
             media_sweep_seconds: 60,
             stats_utc_offset_minutes: 540,
+            metrics_listen: None,
             server: Settings::default(),
         }
     }

@@ -120,6 +120,18 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
             }
         });
     }
+    if let Some(addr) = &config.metrics_listen {
+        let metrics = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let metrics_addr = metrics.local_addr().map_err(|e| e.to_string())?;
+        println!("renkei metrics listening on http://{metrics_addr}");
+        tokio::spawn(async move {
+            if let Err(e) = renkei_server::serve_metrics(metrics, shutdown_signal()).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(checkpoint_every_second(store.clone()));
     tokio::spawn(refresh_directory_every_second(store.clone()));

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Server, Storage, active_user};
+use common::{Server, Storage, active_user, active_user_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -15,6 +15,9 @@ on_both_backends!(
     organizations_and_departments_are_managed_with_versions,
     audit_log_verifies_and_reports_a_tampered_row,
     health_readiness_metrics_and_openapi,
+    an_org_admin_verifies_the_chain_but_counts_only_their_entries,
+    names_titles_and_bodies_lose_bidi_overrides,
+    a_dicom_peers_addresses_are_replaced_and_audited,
 );
 
 async fn an_admin_edits_every_user_field_and_reads_it_back(storage: Storage) {
@@ -372,7 +375,13 @@ async fn audit_log_verifies_and_reports_a_tampered_row(storage: Storage) {
 }
 
 async fn health_readiness_metrics_and_openapi(storage: Storage) {
-    let server = Server::start(&storage, &[]);
+    let server = Server::start(
+        &storage,
+        &[
+            ("RENKEI_METRICS_TOKEN", "metrics-secret-123"),
+            ("RENKEI_METRICS_LISTEN", "127.0.0.1:0"),
+        ],
+    );
     let anon = server.client();
     assert_eq!(anon.get("/healthz").await.0, StatusCode::OK);
     assert_eq!(
@@ -392,15 +401,200 @@ async fn health_readiness_metrics_and_openapi(storage: Storage) {
             "{path} missing from the spec"
         );
     }
-    let (_, metrics) = anon.get("/metrics").await;
-    let metrics = metrics.as_str().unwrap().to_owned();
-    assert!(
-        metrics.contains(
-            "renkei_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"}"
-        ),
-        "{metrics}"
-    );
+    // The main listener serves metrics only with the token.
+    let (status, body) = anon.get("/metrics").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "metrics_token_required");
+    let wrong = anon
+        .http
+        .get(anon.url("/metrics"))
+        .bearer_auth("metrics-secret-124")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let with_token = anon
+        .http
+        .get(anon.url("/metrics"))
+        .bearer_auth("metrics-secret-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), StatusCode::OK);
+    let metrics = with_token.text().await.unwrap();
+    let readyz = "renkei_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"}";
+    assert!(metrics.contains(readyz), "{metrics}");
+    // The separate metrics listener serves them without one.
+    let metrics_base = server
+        .stdout
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("renkei metrics listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the metrics listener's address is printed");
+    let open = reqwest::get(format!("{metrics_base}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(open.status(), StatusCode::OK);
+    assert!(open.text().await.unwrap().contains(readyz));
     let resp = anon.http.get(anon.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(resp.headers()["cache-control"], "no-store");
     assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    server.stop();
+
+    // Without a token or a listener of their own, metrics are not served at all.
+    let plain = Server::start(&storage, &[]);
+    let (status, body) = plain.client().get("/metrics").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+/// `/audit/verify` tells a hospital's administrator whether the chain holds and how many
+/// entries are theirs, never the server-wide count.
+async fn an_org_admin_verifies_the_chain_but_counts_only_their_entries(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let root = server.first_admin().await;
+    let root_org = root.org_id().await;
+    for login in ["a1", "a2", "a3"] {
+        root.create_user(&root_org, login, "one-time password", json!({}))
+            .await;
+    }
+    let (status, beppu) = root
+        .post(
+            "/api/v1/orgs",
+            json!({"name": "Beppu Clinic", "slug": "beppu", "kind": "hospital"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{beppu}");
+    let beppu = beppu["id"].as_str().unwrap().to_owned();
+    let extra = json!({"roles": ["org_admin"], "profession": "clerk"});
+    let (beppu_admin, _) = active_user_with(&server, &root, &beppu, "beppu-admin", extra).await;
+
+    let (_, everything) = root.get("/api/v1/audit/verify").await;
+    assert_eq!(everything["intact"], true, "{everything}");
+    assert_eq!(everything["scope"], "server");
+    let (status, theirs) = beppu_admin.get("/api/v1/audit/verify").await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+    assert_eq!(theirs["intact"], true, "{theirs}");
+    assert_eq!(theirs["scope"], "organization");
+    let (_, own_entries) = beppu_admin.get("/api/v1/audit?limit=1000").await;
+    let own = own_entries.as_array().unwrap().len() as i64;
+    assert!(own > 0);
+    assert_eq!(theirs["entries"].as_i64(), Some(own), "{theirs}");
+    assert!(
+        everything["entries"].as_i64().unwrap() > own,
+        "the server-wide count ({everything}) is more than the hospital's ({theirs})"
+    );
+}
+
+/// A right-to-left override or a zero-width character in a name, a department, a group title
+/// or a message cannot disguise what the text says: it comes back without them.
+async fn names_titles_and_bodies_lose_bidi_overrides(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (status, dept) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/departments"),
+            json!({"name": "放射線\u{202E}科\u{200B}"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{dept}");
+    assert_eq!(dept["name"], "放射線科");
+    let extra =
+        json!({"display_name": "田中\u{202E}一郎", "kana": "たなか\u{2066}いちろう\u{2069}"});
+    let (tanaka, user) = active_user_with(&server, &admin, &org, "tanaka", extra).await;
+    assert_eq!(user["display_name"], "田中一郎");
+    assert_eq!(user["kana"], "たなかいちろう");
+
+    let (status, conv) = tanaka
+        .post(
+            "/api/v1/conversations",
+            json!({"kind": "group", "title": "申し送り\u{202E}txt.exe", "member_ids": []}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{conv}");
+    assert_eq!(conv["title"], "申し送りtxt.exe");
+    let conv = conv["id"].as_str().unwrap();
+    let messages = format!("/api/v1/conversations/{conv}/messages");
+    let (status, ack) = tanaka
+        .post(
+            &messages,
+            json!({"client_msg_id": "m1", "body": "所見は\u{202E}txt.exe\u{200B}です 👩\u{200D}⚕\u{FE0F}"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ack}");
+    let (_, history) = tanaka.get(&messages).await;
+    assert_eq!(
+        history[0]["body"], "所見はtxt.exeです 👩\u{200D}⚕\u{FE0F}",
+        "overrides go, an emoji sequence stays"
+    );
+    let seq = history[0]["seq"].as_i64().unwrap();
+    let (status, edited) = tanaka
+        .patch(
+            &format!("{messages}/{seq}"),
+            json!({"body": "訂正\u{2067}です"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["body"], "訂正です");
+}
+
+/// The admin console edits the addresses a DICOM peer may call from: at least one, each a
+/// valid address or range, before and after in the audit log.
+async fn a_dicom_peers_addresses_are_replaced_and_audited(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let peers = format!("/api/v1/orgs/{org}/dicom-peers");
+    let (status, peer) = admin
+        .post(&peers, json!({"ae_title": "CT01", "allow": ["10.1.2.3"]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{peer}");
+    let ct01 = format!("{peers}/CT01");
+    let (status, updated) = admin
+        .put(&ct01, json!({"allow": ["10.1.2.3", "10.1.3.0/24"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    let both = json!(["10.1.2.3/32", "10.1.3.0/24"]);
+    assert_eq!(updated["allow"], both);
+    let (_, listed) = admin.get(&peers).await;
+    assert_eq!(listed[0]["allow"], both);
+    let (_, entries) = admin.get("/api/v1/audit?action=dicom_peer.update").await;
+    assert_eq!(
+        entries[0]["details"]["changes"]["allow"],
+        json!({"before": ["10.1.2.3/32"], "after": both}),
+        "{entries}"
+    );
+
+    for (body, code) in [
+        (json!({"allow": []}), "allow_required"),
+        (json!({"allow": ["  "]}), "allow_required"),
+        (
+            json!({"allow": ["not an address"]}),
+            "invalid_address_range",
+        ),
+    ] {
+        let (status, refused) = admin.put(&ct01, body).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{refused}"
+        );
+    }
+    let (status, _) = admin
+        .put(&format!("{peers}/MR09"), json!({"allow": ["10.1.2.3"]}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = admin.get(&peers).await;
+    assert_eq!(listed[0]["allow"], both, "refusals change nothing");
+    let (member, _) = active_user(&server, &admin, &org, "sato").await;
+    let (status, _) = member.put(&ct01, json!({"allow": ["10.9.9.9"]})).await;
+    assert!(
+        matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{status}"
+    );
 }

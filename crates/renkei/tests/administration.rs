@@ -18,6 +18,7 @@ on_both_backends!(
     usage_statistics_count_what_is_created,
     the_file_type_policy_refuses_uploads_of_other_kinds,
     the_command_line_imports_and_exports_the_same_csv,
+    invite_links_expire_and_can_be_revoked,
 );
 
 /// A GET answered with raw bytes: status, content type, body.
@@ -453,6 +454,18 @@ async fn csv_import_lists_every_error_then_applies_all_rows_or_none(storage: Sto
     let mut want = expected.clone();
     want.sort();
     assert_eq!(sorted, want, "{body}");
+    // Parameters let the client say it in the user's language.
+    let param = |code: &str, name: &str| {
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["code"] == code)
+            .map(|e| e["params"][name].clone())
+    };
+    assert_eq!(param("duplicate_row", "first"), Some(json!(2)), "{body}");
+    assert_eq!(param("department_not_found", "name"), Some(json!("眼科")));
+    assert_eq!(param("column_count", "cells"), Some(json!(2)));
     // A real import of the same file is refused the same way.
     let (status, _) = import(&admin, &org, bad.as_bytes(), false).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -693,12 +706,23 @@ async fn audit_log_exports_as_csv_with_the_list_filters(storage: Storage) {
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("text/csv"));
     assert!(body.starts_with(
-        b"\xEF\xBB\xBFseq,at,org_id,actor_id,action,target_kind,target_id,details,hash\r\n"
+        b"\xEF\xBB\xBFseq,at,org_id,actor_id,actor_login,actor_name,action,target_kind,target_id,details,hash\r\n"
     ));
     let mut reader = csv_bytes_rows(&body[3..]);
     let header = reader.remove(0);
-    assert_eq!(header[4], "action");
-    let actions: Vec<&str> = reader.iter().map(|r| r[4].as_str()).collect();
+    assert_eq!(header[6], "action");
+    let actions: Vec<&str> = reader.iter().map(|r| r[6].as_str()).collect();
+    // Each row names its actor, not only their id.
+    let (_, me) = admin.get("/api/v1/me").await;
+    for row in &reader {
+        assert_eq!(row[3], me["user"]["id"].as_str().unwrap(), "{row:?}");
+        assert_eq!(row[4], "admin", "{row:?}");
+        assert_eq!(
+            row[5],
+            me["user"]["display_name"].as_str().unwrap(),
+            "{row:?}"
+        );
+    }
     let expected: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -723,7 +747,7 @@ async fn audit_log_exports_as_csv_with_the_list_filters(storage: Storage) {
         csv_bytes_rows(&only[3..])
             .iter()
             .skip(1)
-            .all(|r| r[4] == "user.create")
+            .all(|r| r[6] == "user.create")
     );
     // Exporting is itself audited; members may not export.
     let (_, exports) = admin.get("/api/v1/audit?action=audit.export").await;
@@ -1033,4 +1057,96 @@ async fn the_command_line_imports_and_exports_the_same_csv(storage: Storage) {
         via_api,
         "the same file from the shell and the API"
     );
+}
+
+/// An invite link works for 14 days unless chosen otherwise; an administrator can revoke it
+/// (audited); an expired or revoked link says so on the public sign-up page (410).
+async fn invite_links_expire_and_can_be_revoked(storage: Storage) {
+    use sqlx::Connection;
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let invite = format!("/api/v1/orgs/{org}/invite");
+    let (status, link) = admin.post(&invite, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    assert_eq!(link["status"], "active");
+    let at = |field: &str| {
+        renkei_core::clock::Timestamp::parse_rfc3339(link[field].as_str().unwrap())
+            .unwrap()
+            .millis()
+    };
+    assert_eq!(
+        at("expires_at") - at("created_at"),
+        14 * 86_400_000,
+        "{link}"
+    );
+    for bad in [0, 91] {
+        let (status, body) = admin.post(&invite, json!({"expires_in_days": bad})).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_invite_expiry"))
+        );
+    }
+
+    // A link past its expiry answers 410 invite_expired, to the form and to an application.
+    let (_, link) = admin.post(&invite, json!({"expires_in_days": 2})).await;
+    let signup = format!("/api/v1/signup/{}", link["token"].as_str().unwrap());
+    let anon = server.client();
+    assert_eq!(anon.get(&signup).await.0, StatusCode::OK);
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&storage.raw_url())
+        .await
+        .unwrap();
+    sqlx::raw_sql("UPDATE org_invites SET expires_at = expires_at - 172800001")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let (status, body) = anon.get(&signup).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("invite_expired")),
+        "{body}"
+    );
+    let application = json!({"login": "late.nurse", "display_name": "遅刻 看護師",
+        "profession": "nurse", "password": "my own password 1"});
+    let (status, body) = anon.post(&signup, application.clone()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("invite_expired"))
+    );
+    assert_eq!(admin.get(&invite).await.1["status"], "expired");
+
+    // A fresh link, revoked by the administrator, answers 410 invite_revoked.
+    let (_, link) = admin.post(&invite, json!({})).await;
+    let signup = format!("/api/v1/signup/{}", link["token"].as_str().unwrap());
+    assert_eq!(anon.get(&signup).await.0, StatusCode::OK);
+    let revoke = || admin.raw(Method::DELETE, &invite, "application/json", Vec::new());
+    let (status, revoked) = revoke().await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["status"], "revoked");
+    let (status, body) = anon.get(&signup).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("invite_revoked"))
+    );
+    let (status, body) = anon.post(&signup, application).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("invite_revoked"))
+    );
+    let (status, body) = revoke().await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("invite_not_found")),
+        "revoking twice"
+    );
+    let (_, entries) = admin.get("/api/v1/audit?action=org.invite_revoked").await;
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+    // Members may not revoke.
+    let (member, _) = active_user(&server, &admin, &org, "sato").await;
+    let (status, _) = member
+        .raw(Method::DELETE, &invite, "application/json", Vec::new())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 on_both_backends!(
     admin_commands_manage_accounts_end_to_end,
-    bad_cli_input_is_refused_clearly
+    bad_cli_input_is_refused_clearly,
+    backup_is_private_and_never_overwrites
 );
 
 fn ok(output: std::process::Output) -> String {
@@ -254,4 +255,30 @@ async fn configuration_file_environment_and_flags_layer_in_order() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A backup holds message bodies and the audit log: only its owner may read it, and an
+/// existing file is never overwritten.
+async fn backup_is_private_and_never_overwrites(storage: Storage) {
+    use std::os::unix::fs::PermissionsExt;
+    if storage.database_url.is_some() {
+        eprintln!("backup copies the embedded SQLite database only; PostgreSQL uses pg_dump");
+        return;
+    }
+    ok(storage.admin(&["create-org", "--name", "Oita", "--slug", "oita"], ""));
+    let copy = storage.dir.path().join("backup.db");
+    ok(storage.admin(&["backup", "--to", copy.to_str().unwrap()], ""));
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "backup mode is {mode:o}");
+    let size = std::fs::metadata(&copy).unwrap().len();
+    assert!(size > 0);
+
+    let again = storage.admin(&["backup", "--to", copy.to_str().unwrap()], "");
+    assert!(
+        !again.status.success(),
+        "an existing backup is not overwritten"
+    );
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);
 }

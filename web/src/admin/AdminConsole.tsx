@@ -13,9 +13,12 @@ import { PolicyPage } from "./PolicyPage";
 import { SeatsPage } from "./SeatsPage";
 import { AuditPage } from "./AuditPage";
 import { StatsPage } from "./StatsPage";
+import { DepartmentsPage } from "./DepartmentsPage";
+import { DicomPage } from "./DicomPage";
+import { ScreenBoundary } from "../screens/ScreenBoundary";
 import "./admin.css";
 
-const TABS = ["users", "applications", "csv", "policy", "seats", "audit", "stats"] as const;
+const TABS = ["users", "applications", "csv", "policy", "seats", "audit", "stats", "departments", "dicom"] as const;
 type Tab = (typeof TABS)[number];
 
 export default function AdminConsole({ onClose }: { onClose: () => void }) {
@@ -60,13 +63,17 @@ export default function AdminConsole({ onClose }: { onClose: () => void }) {
         ))}
       </nav>
       <main className="admin-main">
-        {tab === "users" && <UsersPage orgId={org.id} me={me.user} />}
-        {tab === "applications" && <ApplicationsPage orgId={org.id} />}
-        {tab === "csv" && <CsvPage orgId={org.id} />}
-        {tab === "policy" && <PolicyPage orgId={org.id} />}
-        {tab === "seats" && <SeatsPage orgId={org.id} />}
-        {tab === "audit" && <AuditPage />}
-        {tab === "stats" && <StatsPage orgId={org.id} />}
+        <ScreenBoundary key={tab} name={`admin.${tab}`} onBack={onClose}>
+          {tab === "users" && <UsersPage orgId={org.id} me={me.user} />}
+          {tab === "applications" && <ApplicationsPage orgId={org.id} />}
+          {tab === "csv" && <CsvPage orgId={org.id} />}
+          {tab === "policy" && <PolicyPage orgId={org.id} />}
+          {tab === "seats" && <SeatsPage orgId={org.id} />}
+          {tab === "audit" && <AuditPage />}
+          {tab === "stats" && <StatsPage orgId={org.id} />}
+          {tab === "departments" && <DepartmentsPage orgId={org.id} />}
+          {tab === "dicom" && <DicomPage orgId={org.id} />}
+        </ScreenBoundary>
       </main>
     </div>
   );

@@ -7,9 +7,21 @@ import type { Uuid } from "../types";
 import { call, type AdminUser, type Reply } from "./api";
 import { ReplyError } from "./parts";
 
+interface InviteLink {
+  token: string | null;
+  path: string | null;
+  created_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  status: "none" | "active" | "expired" | "revoked";
+}
+
 export function ApplicationsPage({ orgId }: { orgId: Uuid }) {
   const { t, day } = useI18n();
   const [path, setPath] = useState<string | null>(null);
+  const [invite, setInvite] = useState<InviteLink | null>(null);
+  const [days, setDays] = useState(14);
+  const [confirmRevoke, setConfirmRevoke] = useState(false);
   const [pending, setPending] = useState<AdminUser[]>([]);
   const [reply, setReply] = useState<Reply | null>(null);
 
@@ -18,16 +30,28 @@ export function ApplicationsPage({ orgId }: { orgId: Uuid }) {
       call("GET", `/api/v1/orgs/${orgId}/invite`),
       call("GET", `/api/v1/orgs/${orgId}/applications`),
     ]);
-    if (invite.status === 200) setPath(invite.body.path);
+    if (invite.status === 200) {
+      setInvite(invite.body);
+      setPath(invite.body.status === "active" ? invite.body.path : null);
+    }
     if (queue.status === 200) setPending(queue.body);
     else setReply(queue);
   }, [orgId]);
   useEffect(() => void load(), [load]);
 
   async function rotate() {
-    const r = await call("POST", `/api/v1/orgs/${orgId}/invite`, {});
-    if (r.status === 201) setPath(r.body.path);
-    else setReply(r);
+    const r = await call("POST", `/api/v1/orgs/${orgId}/invite`, { expires_in_days: days });
+    if (r.status === 201) {
+      setInvite(r.body);
+      setPath(r.body.path);
+    } else setReply(r);
+  }
+  async function revoke() {
+    setConfirmRevoke(false);
+    const r = await call("DELETE", `/api/v1/orgs/${orgId}/invite`);
+    if (r.status !== 200) return setReply(r);
+    setInvite(r.body);
+    setPath(null);
   }
   async function decide(id: Uuid, verdict: "approve" | "reject") {
     const r = await call("POST", `/api/v1/users/${id}/${verdict}`, {});
@@ -48,9 +72,24 @@ export function ApplicationsPage({ orgId }: { orgId: Uuid }) {
               {link}
             </code>
           </p>
+        ) : invite?.status === "expired" && invite.expires_at ? (
+          <p className="admin-error">{t("admin.invite.expired", { date: day(invite.expires_at) })}</p>
+        ) : invite?.status === "revoked" && invite.revoked_at ? (
+          <p className="admin-error">{t("admin.invite.revokedOn", { date: day(invite.revoked_at) })}</p>
         ) : (
           <p>{t("admin.invite.none")}</p>
         )}
+        {link && invite?.expires_at && <p>{t("admin.invite.expires", { date: day(invite.expires_at) })}</p>}
+        <label className="field admin-invite-days">
+          <span>{t("admin.invite.days")}</span>
+          <select name="invite-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {[1, 3, 7, 14, 30, 90].map((n) => (
+              <option key={n} value={n}>
+                {t("admin.invite.daysOption", { n })}
+              </option>
+            ))}
+          </select>
+        </label>
         <div className="admin-actions">
           {link && (
             <button type="button" className="secondary" onClick={() => void navigator.clipboard?.writeText(link)}>
@@ -60,6 +99,16 @@ export function ApplicationsPage({ orgId }: { orgId: Uuid }) {
           <button type="button" className="primary" onClick={() => void rotate()}>
             {link ? t("admin.invite.rotate") : t("admin.invite.create")}
           </button>
+          {link &&
+            (confirmRevoke ? (
+              <button type="button" className="primary danger" onClick={() => void revoke()}>
+                {t("admin.invite.confirmRevoke")}
+              </button>
+            ) : (
+              <button type="button" className="secondary" onClick={() => setConfirmRevoke(true)}>
+                {t("admin.invite.revoke")}
+              </button>
+            ))}
         </div>
       </div>
       <ReplyError reply={reply} />

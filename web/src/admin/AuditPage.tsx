@@ -4,6 +4,8 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import { call, query, type Reply } from "./api";
 import { ReplyError } from "./parts";
+import { detailLines } from "./auditDetails";
+import type { MessageKey } from "../i18n/catalog";
 
 interface Entry {
   seq: number;
@@ -12,7 +14,8 @@ interface Entry {
   action: string;
   target_kind: string;
   target_id: string | null;
-  details: string;
+  /** An object from the API (a JSON text in older answers): never rendered as it is. */
+  details: unknown;
 }
 const FILTERS = ["action", "actor_id", "target_id", "since", "until"] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
@@ -88,7 +91,9 @@ export function AuditPage() {
                 {e.target_kind}
                 <small>{e.target_id ?? ""}</small>
               </td>
-              <td className="admin-details">{e.details === "{}" ? "" : e.details}</td>
+              <td className="admin-details">
+                <AuditDetails details={e.details} />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -99,5 +104,32 @@ export function AuditPage() {
         </button>
       )}
     </section>
+  );
+}
+
+/** An entry's details: changed fields as "before → after", other facts as "name: value". */
+function AuditDetails({ details }: { details: unknown }) {
+  const { t } = useI18n();
+  const lines = detailLines(details);
+  if (lines.length === 0) return null;
+  const label = (field: string) => {
+    const key = `admin.field.${field}` as MessageKey;
+    return t(key) === key ? field : t(key);
+  };
+  return (
+    <dl className="audit-details">
+      {lines.map((l, i) => (
+        <div key={`${l.field}-${i}`}>
+          {l.field && <dt>{label(l.field)}</dt>}
+          {l.value !== undefined ? (
+            <dd>{l.value}</dd>
+          ) : (
+            <dd>
+              <del aria-label={t("admin.audit.before")}>{l.before}</del> → <ins aria-label={t("admin.audit.after")}>{l.after}</ins>
+            </dd>
+          )}
+        </div>
+      ))}
+    </dl>
   );
 }

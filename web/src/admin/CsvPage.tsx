@@ -6,13 +6,8 @@ import { useI18n } from "../i18n/i18n";
 import type { Uuid } from "../types";
 import { call, type Reply } from "./api";
 import { ReplyError } from "./parts";
+import { csvErrorText, type RowError } from "./csvErrors";
 
-interface RowError {
-  row: number;
-  column: string | null;
-  code: string;
-  message: string;
-}
 interface RowPlan {
   row: number;
   action: "create" | "update" | "unchanged";
@@ -102,7 +97,7 @@ export function CsvPage({ orgId }: { orgId: Uuid }) {
                     <td>
                       <code>{e.code}</code>
                     </td>
-                    <td>{e.message}</td>
+                    <td>{csvErrorText(t, e)}</td>
                   </tr>
                 ))}
               </tbody>

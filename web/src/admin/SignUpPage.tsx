@@ -26,7 +26,13 @@ export default function SignUpPage({ token }: { token: string }) {
     return (
       <AuthLayout title={t("signup.title")}>
         <p className="admin-error" role="alert">
-          {missing.status === 404 ? t("signup.badLink") : t("common.error")}
+          {missing.body?.code === "invite_expired"
+            ? t("signup.expired")
+            : missing.body?.code === "invite_revoked"
+              ? t("signup.revoked")
+              : missing.status === 404
+                ? t("signup.badLink")
+                : t("common.error")}
         </p>
       </AuthLayout>
     );

@@ -5,7 +5,8 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User, Uuid } from "../types";
-import { call, PROFESSIONS, STATUSES, type AdminUser, type Department, type Reply } from "./api";
+import { call, STATUSES, type AdminUser, type Department, type Reply } from "./api";
+import { DepartmentField, ProfessionField, RoleChecks } from "./userFields";
 import { TEXT, draftOf, draftRefusal, patchOf, type Draft } from "./userDraft";
 import { BothVersions, ReplyError, type VersionRow } from "./parts";
 
@@ -107,27 +108,8 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
             <input name={k} value={draft[k]} onChange={(e) => set(k, e.target.value)} autoComplete="off" spellCheck={false} />
           </label>
         ))}
-        <label className="field">
-          <span>{label("profession")}</span>
-          <select name="profession" value={draft.profession} onChange={(e) => set("profession", e.target.value)}>
-            {PROFESSIONS.map((p) => (
-              <option key={p} value={p}>
-                {t(`profession.${p}` as MessageKey)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>{label("department_id")}</span>
-          <select name="department_id" value={draft.department_id} onChange={(e) => set("department_id", e.target.value)}>
-            <option value="">{t("admin.none")}</option>
-            {departments.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ProfessionField value={draft.profession} onChange={(v) => set("profession", v)} />
+        <DepartmentField departments={departments} value={draft.department_id} onChange={(v) => set("department_id", v)} />
         <label className="field">
           <span>{label("status")}</span>
           <select name="status" value={draft.status} onChange={(e) => set("status", e.target.value)}>
@@ -141,17 +123,7 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
       </div>
       <fieldset className="admin-checks">
         <legend>{label("roles")}</legend>
-        {["org_admin", ...(me.roles.includes("server_admin") ? ["server_admin"] : [])].map((role) => (
-          <label key={role}>
-            <input
-              type="checkbox"
-              name={`role-${role}`}
-              checked={draft.roles.includes(role)}
-              onChange={(e) => set("roles", (e.target.checked ? [...draft.roles, role] : draft.roles.filter((r) => r !== role)).sort())}
-            />
-            {t(`admin.role.${role}` as MessageKey)}
-          </label>
-        ))}
+        <RoleChecks me={me} roles={draft.roles} onChange={(roles) => set("roles", roles)} />
         <label>
           <input
             type="checkbox"

@@ -1,12 +1,13 @@
 // Users: the organization's list with a filter, a form for a new user, and the edit form.
 
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User, Uuid } from "../types";
-import { call, PROFESSIONS, type AdminUser, type Department, type Reply } from "./api";
+import { call, type AdminUser, type Department, type Reply } from "./api";
 import { ReplyError } from "./parts";
 import { UserForm } from "./UserForm";
+import { NewUserForm } from "./NewUserForm";
 
 export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
   const { t } = useI18n();
@@ -38,7 +39,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
   const deptName = (id: Uuid | null) => departments.find((d) => d.id === id)?.name ?? "";
 
   if (open === "new")
-    return <NewUser orgId={orgId} departments={departments} onDone={() => { setOpen(null); void load(); }} />;
+    return <NewUserForm orgId={orgId} me={me} departments={departments} onDone={() => { setOpen(null); void load(); }} />;
   if (open)
     return (
       <UserForm
@@ -98,65 +99,5 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
         </table>
       )}
     </section>
-  );
-}
-
-function NewUser({ orgId, departments, onDone }: { orgId: Uuid; departments: Department[]; onDone: () => void }) {
-  const { t } = useI18n();
-  const [form, setForm] = useState({ login: "", display_name: "", kana: "", profession: "nurse", department_id: "", password: "" });
-  const [reply, setReply] = useState<Reply | null>(null);
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const r = await call("POST", `/api/v1/orgs/${orgId}/users`, { ...form, department_id: form.department_id || null });
-    if (r.status === 201) return onDone();
-    setReply(r);
-  }
-  return (
-    <form className="admin-form" onSubmit={submit}>
-      <h2>{t("admin.users.new")}</h2>
-      {(["login", "display_name", "kana"] as const).map((k) => (
-        <label className="field" key={k}>
-          <span>{t(`admin.field.${k}` as MessageKey)}</span>
-          <input value={form[k]} onChange={set(k)} />
-        </label>
-      ))}
-      <label className="field">
-        <span>{t("admin.field.profession")}</span>
-        <select value={form.profession} onChange={set("profession")}>
-          {PROFESSIONS.map((p) => (
-            <option key={p} value={p}>
-              {t(`profession.${p}` as MessageKey)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field">
-        <span>{t("admin.field.department_id")}</span>
-        <select value={form.department_id} onChange={set("department_id")}>
-          <option value="">{t("admin.none")}</option>
-          {departments.map((d) => (
-            <option key={d.id} value={d.id}>
-              {d.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field">
-        <span>{t("admin.users.oneTimePassword")}</span>
-        <input type="text" autoComplete="off" value={form.password} onChange={set("password")} />
-        <small>{t("password.hint")}</small>
-      </label>
-      <ReplyError reply={reply} />
-      <div className="admin-actions">
-        <button type="submit" className="primary">
-          {t("admin.users.create")}
-        </button>
-        <button type="button" className="secondary" onClick={onDone}>
-          {t("common.cancel")}
-        </button>
-      </div>
-    </form>
   );
 }

@@ -7,6 +7,7 @@ import { createRoot, type Root } from "react-dom/client";
 import { I18nProvider, useI18n } from "../i18n/i18n";
 import { useSession } from "../hooks";
 import { Icon } from "../screens/common";
+import { ScreenBoundary } from "../screens/ScreenBoundary";
 
 const AdminConsole = lazy(() => import("./AdminConsole"));
 const SignUpPage = lazy(() => import("./SignUpPage"));
@@ -24,13 +25,16 @@ export function openConsole() {
   const host = document.createElement("div");
   host.className = "admin-host";
   document.body.appendChild(host);
-  const root = createRoot(host);
+  // Whatever escapes the boundaries, the full-screen host never stays behind the app.
+  const root = createRoot(host, { onUncaughtError: () => closeConsole() });
   mounted = { root, host };
   root.render(
     <I18nProvider>
-      <Suspense fallback={<div className="admin-loading" role="status" />}>
-        <AdminConsole onClose={closeConsole} />
-      </Suspense>
+      <ScreenBoundary name="admin" onBack={closeConsole}>
+        <Suspense fallback={<div className="admin-loading" role="status" />}>
+          <AdminConsole onClose={closeConsole} />
+        </Suspense>
+      </ScreenBoundary>
     </I18nProvider>,
   );
 }

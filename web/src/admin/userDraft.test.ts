@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AdminUser } from "./api";
-import { draftOf, draftRefusal, patchOf } from "./userDraft";
+import { draftOf, draftRefusal, emptyNewUser, newUserBody, patchOf } from "./userDraft";
 
 const user: AdminUser = {
   id: "u1",
@@ -54,5 +54,44 @@ describe("draft check", () => {
     expect(draftRefusal({ phone: "03-1234-5678 内線 12" })).toBeNull();
     expect(draftRefusal({ phone: "  " })).toBeNull();
     expect(draftRefusal({ phone: "call me" })?.body.code).toBe("invalid_phone");
+  });
+});
+
+describe("the new-user form", () => {
+  it("sends e-mail, phone, staff number and roles with the rest", () => {
+    const draft = {
+      ...emptyNewUser(),
+      login: " sato ",
+      display_name: "佐藤 花子",
+      kana: "さとう はなこ",
+      email: " sato@oita-u.example ",
+      phone: "内線 4321",
+      staff_number: "N-204",
+      profession: "doctor",
+      department_id: "d1",
+      roles: ["server_admin", "org_admin"],
+      password: "one-time password",
+    };
+    expect(newUserBody(draft)).toEqual({
+      login: "sato",
+      display_name: "佐藤 花子",
+      kana: "さとう はなこ",
+      email: "sato@oita-u.example",
+      phone: "内線 4321",
+      staff_number: "N-204",
+      profession: "doctor",
+      department_id: "d1",
+      roles: ["org_admin", "server_admin"],
+      password: "one-time password",
+    });
+  });
+
+  it("leaves blank optional fields out and sends no department as null", () => {
+    const body = newUserBody({ ...emptyNewUser(), login: "ito", display_name: "伊藤", email: "  ", password: "p" });
+    expect(body).not.toHaveProperty("email");
+    expect(body).not.toHaveProperty("phone");
+    expect(body).not.toHaveProperty("staff_number");
+    expect(body.department_id).toBeNull();
+    expect(body.roles).toEqual([]);
   });
 });

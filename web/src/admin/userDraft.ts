@@ -67,3 +67,27 @@ export function patchOf(draft: Draft, base: Draft): Record<string, unknown> {
 export function draftRefusal(d: Pick<Draft, "phone">): Reply | null {
   return d.phone.trim() && !isPhone(d.phone) ? { status: 422, body: { code: "invalid_phone" } } : null;
 }
+
+/** What the new-user form holds: the edit form's first fields and a one-time password. */
+export type NewUserDraft = Pick<Draft, "login" | "display_name" | "kana" | "email" | "phone" | "staff_number" | "profession" | "department_id" | "roles"> & {
+  password: string;
+};
+
+export function emptyNewUser(): NewUserDraft {
+  return { login: "", display_name: "", kana: "", email: "", phone: "", staff_number: "", profession: "nurse", department_id: "", roles: [], password: "" };
+}
+
+/** The POST body of a new user: blank optional fields are left out, roles sorted. */
+export function newUserBody(d: NewUserDraft): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    login: d.login.trim(),
+    display_name: d.display_name,
+    kana: d.kana,
+    profession: d.profession,
+    department_id: d.department_id || null,
+    roles: [...d.roles].sort(),
+    password: d.password,
+  };
+  for (const k of ["email", "phone", "staff_number"] as const) if (d[k].trim() !== "") out[k] = d[k].trim();
+  return out;
+}

@@ -6,6 +6,7 @@ import { imagingEn, imagingJa } from "./imaging";
 import { coopEn, coopJa } from "./cooperation";
 import { twofaEn, twofaJa } from "./secondFactor";
 import { chatEn, chatJa } from "./chat";
+import { admin2En, admin2Ja } from "./admin2";
 
 export const en = {
   ...adminEn,
@@ -163,6 +164,7 @@ export const en = {
   ...imagingEn,
   ...twofaEn,
   ...chatEn,
+  ...admin2En,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -323,6 +325,7 @@ export const ja: Record<MessageKey, string> = {
   ...imagingJa,
   ...twofaJa,
   ...chatJa,
+  ...admin2Ja,
 };
 
 export const catalogs = { en, ja } as const;

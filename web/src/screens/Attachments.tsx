@@ -8,6 +8,7 @@ import { useCard, useFullScreen } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import { mediaCard, rememberMedia, studyCard } from "../state/cards";
 import { nav } from "../state/nav";
+import { uploadProblem } from "../state/uploadRefusal";
 import type { Attachment, Media, Uuid } from "../types";
 import { Icon } from "./common";
 import { StudyCardButton } from "./StudyCard";
@@ -191,9 +192,9 @@ export function UploadTray({ uploads, onRemove, onRetry }: { uploads: Upload[]; 
           {u.preview ? <img src={u.preview} alt="" /> : <Icon name="file" />}
           <span className="upload-name">{u.name}</span>
           <span className="upload-status" role={u.status === "failed" ? "alert" : undefined}>
-            {u.status === "uploading" ? t("attach.uploading") : u.status === "failed" ? uploadError(t, u.error) : t("attach.ready")}
+            {u.status === "uploading" ? t("attach.uploading") : u.status === "failed" ? t(uploadProblem(u.error, u.file.type).key) : t("attach.ready")}
           </span>
-          {u.status === "failed" && (
+          {u.status === "failed" && !uploadProblem(u.error, u.file.type).permanent && (
             <button type="button" className="retry" onClick={() => onRetry(u.key)}>
               {t("common.retry")}
             </button>
@@ -207,8 +208,3 @@ export function UploadTray({ uploads, onRemove, onRetry }: { uploads: Upload[]; 
   );
 }
 
-function uploadError(t: ReturnType<typeof useI18n>["t"], code?: string): string {
-  if (code === "payload_too_large" || code === "image_too_large") return t("attach.tooLarge");
-  if (code === "dangerous_type" || code === "type_mismatch") return t("attach.badType");
-  return t("attach.failed");
-}

@@ -13,6 +13,7 @@ import { MediaViewer } from "./Attachments";
 import { loadViewer, nav, useOverlay } from "../state/nav";
 import { SearchScreen } from "./chat/SearchScreen";
 import { countsInTotal } from "../state/notify";
+import { ScreenBoundary } from "./ScreenBoundary";
 
 // The viewer is its own chunk: the sign-in and the conversation list load without it.
 const StudyViewer = lazy(loadViewer);
@@ -158,7 +159,9 @@ export function Home() {
       </aside>
       <main className="chat-pane" aria-label={t("chat.select")}>
         {state.selected ? (
-          <ChatView key={state.selected} id={state.selected} onBack={() => history.back()} onSearch={(id) => setSearching(id)} />
+          <ScreenBoundary key={state.selected} name="chat" onBack={() => history.back()}>
+            <ChatView id={state.selected} onBack={() => history.back()} onSearch={(id) => setSearching(id)} />
+          </ScreenBoundary>
         ) : (
           <div className="chat-empty">
             <span className="brand-mark large" aria-hidden="true">連</span>
@@ -169,17 +172,27 @@ export function Home() {
       </main>
       {overlay?.kind === "study" && (
         <Suspense fallback={<div className="viewer" role="status"><span className="viewport-status">{t("common.loading")}</span></div>}>
-          <StudyViewer id={overlay.id} onClose={nav.close} />
+          <ScreenBoundary name="viewer" overlay onBack={nav.close}>
+            <StudyViewer id={overlay.id} onClose={nav.close} />
+          </ScreenBoundary>
         </Suspense>
       )}
-      {overlay?.kind === "media" && <MediaViewer media={overlay.media} onClose={nav.close} />}
+      {overlay?.kind === "media" && (
+        <ScreenBoundary name="media" overlay onBack={nav.close}>
+          <MediaViewer media={overlay.media} onClose={nav.close} />
+        </ScreenBoundary>
+      )}
       {cooperation && (
-        <Suspense fallback={null}>
-          <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
-        </Suspense>
+        <ScreenBoundary name="cooperation" overlay onBack={() => setCooperation(false)}>
+          <Suspense fallback={null}>
+            <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
+          </Suspense>
+        </ScreenBoundary>
       )}
       {searching !== null && (
-        <SearchScreen conversation={searching === "all" ? null : searching} onClose={() => setSearching(null)} onOpen={openFound} />
+        <ScreenBoundary name="search" overlay onBack={() => setSearching(null)}>
+          <SearchScreen conversation={searching === "all" ? null : searching} onClose={() => setSearching(null)} onOpen={openFound} />
+        </ScreenBoundary>
       )}
       {creating && (
         <NewConversation

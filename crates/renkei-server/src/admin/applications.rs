@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 
 use crate::accounts;
 use crate::auth::password::Hasher;
-use crate::error::{ApiResult, OrApi};
+use crate::error::{ApiError, ApiResult, OrApi};
+use axum::http::StatusCode;
 
 /// What an applicant gives on the sign-up page.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -44,8 +45,36 @@ pub fn plausible_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// How long an invite link works unless its creator chooses otherwise.
+pub const DEFAULT_INVITE_DAYS: u32 = 14;
+
+/// The longest an invite link may work.
+pub const MAX_INVITE_DAYS: u32 = 90;
+
+/// How an administrator wants the new invite link.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteOptions {
+    /// Days the link works, 1–90 (default 14).
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
 /// Creates the organization's invite link, or replaces it (the old link stops working).
-pub async fn rotate_invite(store: &Store, actor: Uuid, org: &Organization) -> ApiResult<Invite> {
+pub async fn rotate_invite(
+    store: &Store,
+    actor: Uuid,
+    org: &Organization,
+    options: &InviteOptions,
+) -> ApiResult<Invite> {
+    let days = options.expires_in_days.unwrap_or(DEFAULT_INVITE_DAYS);
+    if !(1..=MAX_INVITE_DAYS).contains(&days) {
+        return Err(ApiError::bad_request(
+            "invalid_invite_expiry",
+            format!("expires_in_days must be 1-{MAX_INVITE_DAYS}"),
+        ));
+    }
+    let expires_at = Timestamp::now().plus_secs(i64::from(days) * 86_400);
     let token = crate::auth::token::random_token();
     let event = AuditEvent::new(
         "org.invite_rotated",
@@ -53,11 +82,47 @@ pub async fn rotate_invite(store: &Store, actor: Uuid, org: &Organization) -> Ap
         Some(actor),
         "organization",
         Some(org.id),
-    );
+    )
+    .with_details(json!({"expires_at": expires_at, "expires_in_days": days}));
     store
-        .set_invite(org.id, &token, &event)
+        .set_invite(org.id, &token, expires_at, &event)
         .await
         .or_api("organization_not_found")
+}
+
+/// Revokes the organization's invite link: the sign-up page answers `invite_revoked`.
+pub async fn revoke_invite(store: &Store, actor: Uuid, org: &Organization) -> ApiResult<Invite> {
+    let event = AuditEvent::new(
+        "org.invite_revoked",
+        Some(org.id),
+        Some(actor),
+        "organization",
+        Some(org.id),
+    );
+    store
+        .revoke_invite(org.id, &event)
+        .await
+        .or_api("invite_not_found")
+}
+
+/// Whether an invite still opens the sign-up page: 410 `invite_revoked` or
+/// `invite_expired` otherwise.
+pub fn check_usable(invite: &Invite, now: Timestamp) -> ApiResult<()> {
+    if invite.revoked_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "invite_revoked",
+            "this invite link was revoked; ask the hospital's administrator for a new one",
+        ));
+    }
+    if now >= invite.expires_at {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "invite_expired",
+            "this invite link has expired; ask the hospital's administrator for a new one",
+        ));
+    }
+    Ok(())
 }
 
 /// Stores an application: a pending user with the applicant's own password.

@@ -125,12 +125,13 @@ pub async fn plan(
     for (index, record) in records.enumerate() {
         let row = index + 2;
         if row - 1 > MAX_ROWS {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 None,
                 "too_many_rows",
                 format!("at most {MAX_ROWS} rows per file"),
-            ));
+            );
+            errors.push(error.with("max", MAX_ROWS));
             break;
         }
         let record = match record {
@@ -149,7 +150,7 @@ pub async fn plan(
             continue;
         }
         if record.len() != header.len() {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 None,
                 "column_count",
@@ -158,7 +159,9 @@ pub async fn plan(
                     record.len(),
                     header.len()
                 ),
-            ));
+            );
+            let error = error.with("cells", record.len());
+            errors.push(error.with("expected", header.len()));
             continue;
         }
         let cells = Cells {
@@ -213,7 +216,7 @@ pub async fn plan(
                     if target.is_none() {
                         next.status = s;
                     } else if !base.status.can_become(s) {
-                        errors.push(RowError::new(
+                        let error = RowError::new(
                             row,
                             Some("status"),
                             "invalid_status_transition",
@@ -222,7 +225,9 @@ pub async fn plan(
                                 base.status.as_str(),
                                 s.as_str()
                             ),
-                        ));
+                        );
+                        let error = error.with("from", base.status.as_str());
+                        errors.push(error.with("to", s.as_str()));
                         continue;
                     } else {
                         next.status = s;
@@ -236,32 +241,35 @@ pub async fn plan(
             }
         };
         if let Some(first) = targeted.insert(next.id, row) {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 None,
                 "duplicate_row",
                 format!("row {first} is for the same user"),
-            ));
+            );
+            errors.push(error.with("first", first));
             continue;
         }
         if let Some((first, _)) = logins.insert(next.login.clone(), (row, next.id)) {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 Some("login"),
                 "duplicate_row",
                 format!("row {first} has the same login"),
-            ));
+            );
+            errors.push(error.with("first", first));
             continue;
         }
         if let Some(s) = &next.staff_number
             && let Some((first, _)) = staff.insert(s.clone(), (row, next.id))
         {
-            errors.push(RowError::new(
+            let error = RowError::new(
                 row,
                 Some("staff_number"),
                 "duplicate_row",
                 format!("row {first} has the same staff number"),
-            ));
+            );
+            errors.push(error.with("first", first));
             continue;
         }
         match target {

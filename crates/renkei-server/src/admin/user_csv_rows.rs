@@ -35,6 +35,11 @@ pub struct RowError {
     pub column: Option<String>,
     pub code: String,
     pub message: String,
+    /// What a client needs to say it in the user's language, e.g. `{"first": 3}` for a
+    /// duplicate of row 3 (absent when the code says it all).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RowError {
@@ -49,7 +54,14 @@ impl RowError {
             column: column.map(str::to_owned),
             code: code.to_owned(),
             message: message.into(),
+            params: serde_json::Map::new(),
         }
+    }
+
+    /// The same error with a parameter for the client's translation.
+    pub(crate) fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.params.insert(name.to_owned(), value.into());
+        self
     }
 }
 
@@ -187,17 +199,14 @@ pub(crate) fn row_patch(
             ),
         }
     }
+    let mut missing_department = None;
     if let Some(d) = cells.get("department") {
         if d.is_empty() {
             patch.department_id = Some(None);
         } else if let Some(id) = departments.get(d) {
             patch.department_id = Some(Some(*id));
         } else {
-            bad(
-                "department",
-                "department_not_found",
-                "no department of this name; create it first".into(),
-            );
+            missing_department = Some(d);
         }
     }
     if let Some(r) = cells.get("roles") {
@@ -230,6 +239,15 @@ pub(crate) fn row_patch(
                 "write true or false".into(),
             ),
         }
+    }
+    if let Some(name) = missing_department {
+        let error = RowError::new(
+            row,
+            Some("department"),
+            "department_not_found",
+            "no department of this name; create it first",
+        );
+        errors.push(error.with("name", name));
     }
     (patch, status)
 }

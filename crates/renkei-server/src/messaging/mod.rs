@@ -66,8 +66,9 @@ impl Messaging {
         &self,
         sender: Uuid,
         conversation: Uuid,
-        message: NewMessage,
+        mut message: NewMessage,
     ) -> ApiResult<PendingPost> {
+        message.body = renkei_core::conversation::clean_body(&message.body);
         message.validate()?;
         let post = Post {
             conversation_id: conversation,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::auth::ClientIp;
 use super::orgs::administered_org;
 use super::users::administered_user;
-use crate::admin::applications::{self, SignUp, plausible_token};
+use crate::admin::applications::{self, InviteOptions, SignUp, plausible_token};
 use crate::auth::session::Member;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
 use crate::extract::{ApiJson, IdPath};
@@ -26,6 +26,12 @@ pub struct InviteLink {
     /// The sign-up page's path, e.g. `/signup/<token>`.
     path: Option<String>,
     created_at: Option<Timestamp>,
+    /// The link stops working at this time.
+    expires_at: Option<Timestamp>,
+    /// Set once an administrator revoked it.
+    revoked_at: Option<Timestamp>,
+    /// `none`, `active`, `expired` or `revoked`.
+    status: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -42,10 +48,19 @@ pub struct Applied {
 }
 
 fn link(invite: Option<renkei_store::Invite>) -> InviteLink {
+    let status = match &invite {
+        None => "none",
+        Some(i) if i.revoked_at.is_some() => "revoked",
+        Some(i) if Timestamp::now() >= i.expires_at => "expired",
+        Some(_) => "active",
+    };
     InviteLink {
         path: invite.as_ref().map(|i| format!("/signup/{}", i.token)),
         created_at: invite.as_ref().map(|i| i.created_at),
+        expires_at: invite.as_ref().map(|i| i.expires_at),
+        revoked_at: invite.as_ref().and_then(|i| i.revoked_at),
         token: invite.map(|i| i.token),
+        status: status.to_owned(),
     }
 }
 
@@ -66,17 +81,34 @@ pub async fn get_invite(
     Ok(Json(link(invite)))
 }
 
-/// Create the invite link, or replace it: the previous link stops working at once.
+/// Create the invite link, or replace it: the previous link stops working at once. It
+/// works for `expires_in_days` (default 14, at most 90).
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/invite", tag = "users", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 201, body = InviteLink)))]
+    request_body = InviteOptions, params(("id" = uuid::Uuid, Path)),
+    responses((status = 201, body = InviteLink), (status = 400, body = ErrorBody, description = "invalid_invite_expiry")))]
 pub async fn rotate_invite(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,
+    ApiJson(options): ApiJson<InviteOptions>,
 ) -> ApiResult<(StatusCode, Json<InviteLink>)> {
     let org = administered_org(&state, &me.user, id).await?;
-    let invite = applications::rotate_invite(&state.store, me.user.id, &org).await?;
+    let invite = applications::rotate_invite(&state.store, me.user.id, &org, &options).await?;
     Ok((StatusCode::CREATED, Json(link(Some(invite)))))
+}
+
+/// Revoke the invite link: its sign-up page answers 410 `invite_revoked` (audited).
+#[utoipa::path(delete, path = "/api/v1/orgs/{id}/invite", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = InviteLink), (status = 404, body = ErrorBody, description = "invite_not_found")))]
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<InviteLink>> {
+    let org = administered_org(&state, &me.user, id).await?;
+    let invite = applications::revoke_invite(&state.store, me.user.id, &org).await?;
+    Ok(Json(link(Some(invite))))
 }
 
 fn rate_limited(state: &AppState, ip: std::net::IpAddr) -> ApiResult<()> {
@@ -94,17 +126,20 @@ async fn invited_org(state: &AppState, token: &str) -> ApiResult<renkei_core::or
     if !plausible_token(token) {
         return Err(ApiError::not_found("invite_not_found"));
     }
-    state
+    let (org, invite) = state
         .store
         .org_by_invite(token)
         .await
-        .or_api("invite_not_found")
+        .or_api("invite_not_found")?;
+    applications::check_usable(&invite, Timestamp::now())?;
+    Ok(org)
 }
 
 /// What the sign-up page shows for an invite link (no sign-in; unknown links are 404).
 #[utoipa::path(get, path = "/api/v1/signup/{token}", tag = "users",
     params(("token" = String, Path)),
     responses((status = 200, body = SignUpForm), (status = 404, body = ErrorBody, description = "invite_not_found"),
+        (status = 410, body = ErrorBody, description = "invite_expired or invite_revoked"),
         (status = 429, body = ErrorBody)))]
 pub async fn signup_form(
     State(state): State<AppState>,
@@ -130,6 +165,7 @@ pub async fn signup_form(
 #[utoipa::path(post, path = "/api/v1/signup/{token}", tag = "users", request_body = SignUp,
     params(("token" = String, Path)),
     responses((status = 201, body = Applied), (status = 404, body = ErrorBody, description = "invite_not_found"),
+        (status = 410, body = ErrorBody, description = "invite_expired or invite_revoked"),
         (status = 409, body = ErrorBody, description = "login_taken"),
         (status = 422, body = ErrorBody, description = "a field is invalid"), (status = 429, body = ErrorBody)))]
 pub async fn signup(

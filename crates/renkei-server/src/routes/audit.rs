@@ -1,5 +1,7 @@
 //! The audit log: filtered pages for administrators, and chain verification.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use renkei_core::Uuid;
@@ -42,11 +44,14 @@ pub struct AuditQuery {
 pub struct AuditVerification {
     /// True when every entry links to the one before and matches its hash.
     intact: bool,
-    /// Entries checked (when intact).
+    /// Entries checked (server administrators: all of them; organization administrators:
+    /// their organization's).
     entries: Option<i64>,
-    /// The first entry that does not follow (when broken).
+    /// The first entry that does not follow (when broken; server administrators only).
     broken_at: Option<i64>,
     reason: Option<String>,
+    /// `server` or `organization`: what `entries` counts.
+    scope: String,
 }
 
 fn parse_time(field: &str, text: Option<&str>) -> ApiResult<Option<Timestamp>> {
@@ -120,13 +125,20 @@ pub async fn export_audit(
     )
     .with_details(serde_json::json!({"entries": entries.len()}));
     state.store.append_audit(&event).await.or_api("audit")?;
+    let actors = actor_names(&state, &entries).await?;
     let rows = entries.iter().map(|e| {
         let id = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
+        let (login, name) = e
+            .actor_id
+            .and_then(|a| actors.get(&a).cloned())
+            .unwrap_or_default();
         vec![
             e.seq.to_string(),
             e.at.to_rfc3339(),
             id(e.org_id),
             id(e.actor_id),
+            login,
+            name,
             e.action.clone(),
             e.target_kind.clone(),
             id(e.target_id),
@@ -140,6 +152,8 @@ pub async fn export_audit(
             "at",
             "org_id",
             "actor_id",
+            "actor_login",
+            "actor_name",
             "action",
             "target_kind",
             "target_id",
@@ -149,6 +163,29 @@ pub async fn export_audit(
         rows,
     );
     Ok(csv_codec::download("audit.csv", body))
+}
+
+/// Login and display name of each actor of `entries` (a removed user is left out).
+async fn actor_names(
+    state: &AppState,
+    entries: &[AuditRecord],
+) -> ApiResult<HashMap<Uuid, (String, String)>> {
+    let mut names = HashMap::new();
+    for actor in entries.iter().filter_map(|e| e.actor_id) {
+        if names.contains_key(&actor) {
+            continue;
+        }
+        match state.store.user(actor).await {
+            Ok(user) => {
+                names.insert(actor, (user.login, user.display_name));
+            }
+            Err(renkei_store::StoreError::NotFound) => {
+                names.insert(actor, Default::default());
+            }
+            Err(e) => return Err(e).or_api("audit"),
+        }
+    }
+    Ok(names)
 }
 
 /// Audit entries, newest first (organization administrators: their organization's).
@@ -183,18 +220,44 @@ pub async fn verify_audit(
         ));
     }
     let result = state.store.verify_audit().await.or_api("audit")?;
+    // An organization's administrator learns whether the chain holds and how many entries
+    // are their organization's; the server-wide count and where it broke are for server
+    // administrators.
+    let server_wide = is_server_admin(&me.user);
+    let own = if server_wide {
+        None
+    } else {
+        Some(
+            state
+                .store
+                .count_audit(me.user.org_id)
+                .await
+                .or_api("audit")?,
+        )
+    };
     Ok(Json(match result {
         Ok(n) => AuditVerification {
             intact: true,
-            entries: Some(n),
+            entries: Some(own.unwrap_or(n)),
             broken_at: None,
             reason: None,
+            scope: scope(server_wide),
         },
         Err(b) => AuditVerification {
             intact: false,
-            entries: None,
-            broken_at: Some(b.seq),
-            reason: Some(b.reason),
+            entries: own,
+            broken_at: server_wide.then_some(b.seq),
+            reason: server_wide.then_some(b.reason),
+            scope: scope(server_wide),
         },
     }))
+}
+
+fn scope(server_wide: bool) -> String {
+    if server_wide {
+        "server"
+    } else {
+        "organization"
+    }
+    .to_owned()
 }

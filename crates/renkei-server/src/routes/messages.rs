@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
-use renkei_core::conversation::{Event, MemberRole, Message, NewMessage, validate_body};
+use renkei_core::conversation::{
+    Event, MemberRole, Message, NewMessage, clean_body, validate_body,
+};
 use renkei_core::message_search::query_variants;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -194,10 +196,11 @@ pub async fn edit_message(
 ) -> ApiResult<Json<Message>> {
     membership(&state, &me.user, id).await?;
     let original = own_message(&state, me.user.id, id, seq, false).await?;
-    validate_body(&req.body, !original.attachments.is_empty())?;
+    let body = clean_body(&req.body);
+    validate_body(&body, !original.attachments.is_empty())?;
     let event = state
         .store
-        .edit_message(id, seq, &req.body, me.user.id)
+        .edit_message(id, seq, &body, me.user.id)
         .await
         .or_api("message_not_found")?;
     let audit = AuditEvent::new(

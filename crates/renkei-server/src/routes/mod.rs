@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod conversations;
 mod councils;
+mod dicom_peers;
 mod dicomweb;
 mod directory;
 mod gateways;
@@ -90,7 +91,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user_csv::export_users))
         .routes(routes!(
             applications::get_invite,
-            applications::rotate_invite
+            applications::rotate_invite,
+            applications::revoke_invite
         ))
         .routes(routes!(applications::signup_form, applications::signup))
         .routes(routes!(applications::list_applications))
@@ -135,7 +137,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::instances))
         .routes(routes!(studies::instance_file))
         .routes(routes!(studies::list_peers, studies::add_peer))
-        .routes(routes!(studies::remove_peer))
+        .routes(routes!(studies::remove_peer, dicom_peers::update_peer))
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))
@@ -170,6 +172,12 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// Every route with its middleware.
+/// The router of the separate metrics listener: `/metrics` alone, open.
+pub fn metrics_router() -> Router {
+    observe::prometheus();
+    ops::metrics_only()
+}
+
 pub fn router(state: AppState) -> Router {
     observe::prometheus();
     let (api, _) = api_routes().split_for_parts();

@@ -101,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0013_cross_org_counted.sqlite.sql"),
         postgres: include_str!("../migrations/0013_cross_org_counted.postgres.sql"),
     },
+    Migration {
+        version: 15,
+        name: "sign_in_backoff",
+        sqlite: include_str!("../migrations/0015_sign_in_backoff.sql"),
+        postgres: include_str!("../migrations/0015_sign_in_backoff.sql"),
+    },
 ];
 
 /// Applies every migration the database lacks, in order.

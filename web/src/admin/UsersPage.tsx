@@ -7,6 +7,7 @@ import type { User, Uuid } from "../types";
 import { call, PROFESSIONS, type AdminUser, type Department, type Reply } from "./api";
 import { ReplyError } from "./parts";
 import { UserForm } from "./UserForm";
+import { HoldBadge, SignInHoldsPanel, useSignInHolds } from "./SignInHolds";
 
 export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
   const { t } = useI18n();
@@ -15,6 +16,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
   const [filter, setFilter] = useState("");
   const [open, setOpen] = useState<Uuid | "new" | null>(null);
   const [failed, setFailed] = useState<Reply | null>(null);
+  const holds = useSignInHolds(orgId);
 
   const load = useCallback(async () => {
     const depts = await call("GET", `/api/v1/orgs/${orgId}/departments`);
@@ -48,6 +50,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
         onBack={() => {
           setOpen(null);
           void load();
+          void holds.reload();
         }}
       />
     );
@@ -60,6 +63,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
         </button>
       </div>
       <ReplyError reply={failed} />
+      <SignInHoldsPanel holds={holds.holds} failed={holds.failed} onChanged={() => void holds.reload()} />
       <label className="field">
         <span>{t("admin.users.filter")}</span>
         <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
@@ -91,6 +95,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
                 <td>{deptName(u.department_id)}</td>
                 <td>
                   <span className={`badge status-${u.status}`}>{t(`admin.status.${u.status}` as MessageKey)}</span>
+                  <HoldBadge hold={holds.holds.find((h) => h.user_id === u.id)} />
                 </td>
               </tr>
             ))}

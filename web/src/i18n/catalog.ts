@@ -5,6 +5,7 @@ import { adminEn, adminJa } from "./admin";
 import { imagingEn, imagingJa } from "./imaging";
 import { coopEn, coopJa } from "./cooperation";
 import { twofaEn, twofaJa } from "./secondFactor";
+import { accountsEn, accountsJa } from "./accounts";
 
 export const en = {
   ...adminEn,
@@ -153,6 +154,7 @@ export const en = {
   "profession.other": "Other",
   ...imagingEn,
   ...twofaEn,
+  ...accountsEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -304,6 +306,7 @@ export const ja: Record<MessageKey, string> = {
   "profession.other": "その他",
   ...imagingJa,
   ...twofaJa,
+  ...accountsJa,
 };
 
 export const catalogs = { en, ja } as const;

@@ -5,15 +5,16 @@ use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::Organization;
-use renkei_core::user::{NewUser, Profession, User, UserStatus};
-use renkei_store::{Invite, Store};
+use renkei_core::password_rules;
+use renkei_core::user::{NewUser, Profession, UserStatus};
+use renkei_store::{Invite, Store, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::accounts;
 use crate::auth::password::Hasher;
-use crate::error::{ApiResult, OrApi};
+use crate::error::{ApiError, ApiResult, OrApi};
 
 /// What an applicant gives on the sign-up page.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -60,13 +61,15 @@ pub async fn rotate_invite(store: &Store, actor: Uuid, org: &Organization) -> Ap
         .or_api("organization_not_found")
 }
 
-/// Stores an application: a pending user with the applicant's own password.
+/// Stores an application: a pending user with the applicant's own password. A login taken
+/// anywhere gets the same answer as a stored application (so sign-up cannot tell which
+/// logins exist); the attempt is in the organization's audit log for its administrators.
 pub async fn apply(
     store: &Store,
     hasher: &Hasher,
     org: &Organization,
     input: SignUp,
-) -> ApiResult<User> {
+) -> ApiResult<UserStatus> {
     let new = NewUser {
         login: input.login,
         display_name: input.display_name,
@@ -85,13 +88,23 @@ pub async fn apply(
     };
     let mut user = new.build(org.id, Timestamp::now())?;
     user.must_change_password = false;
+    password_rules::check(
+        &new.password,
+        &user.login,
+        &[&user.display_name, &user.kana, &user.romaji],
+    )?;
     accounts::check_department(store, org.id, user.department_id).await?;
     let hash = hasher.hash(&new.password).await?;
     let event = AuditEvent::new("user.apply", Some(org.id), None, "user", Some(user.id))
         .with_details(json!({"login": user.login, "profession": user.profession}));
-    store
-        .insert_user(&user, &hash, &event)
-        .await
-        .or_api("user_not_found")?;
-    Ok(user)
+    match store.insert_user(&user, &hash, &event).await {
+        Ok(()) => {}
+        Err(StoreError::Duplicate("login_taken")) => {
+            let refused = AuditEvent::new("user.apply_refused", Some(org.id), None, "user", None)
+                .with_details(json!({"login": user.login, "reason": "login_taken"}));
+            store.append_audit(&refused).await.or_api("user_not_found")?;
+        }
+        Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
+    }
+    Ok(UserStatus::Pending)
 }

@@ -25,6 +25,8 @@ pub enum Signal {
     },
     /// The user may no longer be connected (suspended, retired, locked out).
     UserEnded { user: Uuid },
+    /// Some sessions of the user ended (a password change): each socket checks its own.
+    SessionsEnded { user: Uuid },
 }
 
 /// Publishes signals to every node's hub.

@@ -15,6 +15,7 @@ mod messages;
 mod ops;
 mod orgs;
 mod second_factor;
+mod sign_in_holds;
 mod stats;
 mod studies;
 mod user_csv;
@@ -153,6 +154,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(councils::opt_in))
         .routes(routes!(councils::opt_out))
         .routes(routes!(councils::create_agreements))
+        .routes(routes!(sign_in_holds::list_holds))
+        .routes(routes!(sign_in_holds::release))
 }
 
 /// The JSON 404 of an unknown server path.

@@ -1,0 +1,21 @@
+// A confirmation step for a destructive action: the question and two buttons, in place.
+
+import { useI18n } from "../i18n/i18n";
+
+export function Confirm({ question, onYes, onNo }: { question: string; onYes: () => void; onNo: () => void }) {
+  const { t } = useI18n();
+  return (
+    <div className="admin-confirm" role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-question">
+      <strong id="confirm-title">{t("admin.confirm.title")}</strong>
+      <p id="confirm-question">{question}</p>
+      <div className="admin-actions">
+        <button type="button" className="primary danger" onClick={onYes}>
+          {t("admin.confirm.go")}
+        </button>
+        <button type="button" className="secondary" onClick={onNo}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -5,16 +5,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::Uuid;
-use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use super::orgs::administered_org;
 use super::users::{administered_user, check_user_change};
-use crate::AppState;
 use crate::auth::backoff;
+use crate::{AppState, accounts};
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody, OrApi};
 use crate::extract::IdPath;
@@ -78,32 +76,6 @@ pub async fn release(
 ) -> ApiResult<StatusCode> {
     let user = administered_user(&state, &me.user, id).await?;
     check_user_change(&me.user, &user.roles, &user.roles)?;
-    let creds = state
-        .store
-        .credentials(user.id)
-        .await
-        .or_api("user_not_found")?;
-    let failures = state
-        .store
-        .sign_in_failures(&user.login)
-        .await
-        .or_api("user_not_found")?;
-    let event = AuditEvent::new(
-        "user.sign_in_released",
-        Some(user.org_id),
-        Some(me.user.id),
-        "user",
-        Some(user.id),
-    )
-    .with_details(json!({
-        "failures": failures.as_ref().map_or(0, |f| f.failures),
-        "wait_until": failures.and_then(|f| f.wait_until),
-        "locked_until": creds.locked_until,
-    }));
-    state
-        .store
-        .release_sign_in(user.id, &user.login, &event)
-        .await
-        .or_api("user_not_found")?;
+    accounts::release_sign_in(&state.store, Some(me.user.id), &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

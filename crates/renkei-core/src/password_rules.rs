@@ -40,7 +40,11 @@ fn common() -> &'static HashSet<&'static str> {
 /// The same few characters over and over (`aaaaaaaaaa`, `abcabcabca`, `1212121212`).
 fn repeats(chars: &[char]) -> bool {
     (1..=3).any(|period| {
-        chars.len() > period * 2 && chars.iter().enumerate().all(|(i, c)| *c == chars[i % period])
+        chars.len() > period * 2
+            && chars
+                .iter()
+                .enumerate()
+                .all(|(i, c)| *c == chars[i % period])
     })
 }
 
@@ -116,9 +120,13 @@ mod tests {
     use super::*;
 
     fn code(password: &str) -> Option<&'static str> {
-        check(password, "tanaka", &["田中 一郎", "たなか いちろう", "Tanaka Ichiro"])
-            .err()
-            .map(|e| e.code())
+        check(
+            password,
+            "tanaka",
+            &["田中 一郎", "たなか いちろう", "Tanaka Ichiro"],
+        )
+        .err()
+        .map(|e| e.code())
     }
 
     #[test]

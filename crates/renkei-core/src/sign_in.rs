@@ -87,7 +87,10 @@ mod tests {
     fn a_failure_reports_the_attempts_left_and_the_end_of_the_wait() {
         let now = Timestamp(1_000_000);
         let third = RULE.after_failure(2, now);
-        assert_eq!((third.failures, third.wait_until, third.attempts_left), (3, None, 2));
+        assert_eq!(
+            (third.failures, third.wait_until, third.attempts_left),
+            (3, None, 2)
+        );
         let fifth = RULE.after_failure(4, now);
         assert_eq!(fifth.wait_until, Some(now.plus_secs(30)));
         assert_eq!(fifth.attempts_left, 0);

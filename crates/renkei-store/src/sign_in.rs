@@ -39,7 +39,10 @@ fn millis(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<Timestamp>, St
 
 impl Store {
     /// The failure count of a typed login (normalised by the caller), if one is kept.
-    pub async fn sign_in_failures(&self, login: &str) -> Result<Option<SignInFailures>, StoreError> {
+    pub async fn sign_in_failures(
+        &self,
+        login: &str,
+    ) -> Result<Option<SignInFailures>, StoreError> {
         let row = sqlx::query(
             "SELECT failures, last_failed_at, wait_until FROM sign_in_failures WHERE login = $1",
         )

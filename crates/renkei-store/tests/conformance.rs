@@ -956,7 +956,10 @@ async fn sign_in_failures_count_per_typed_login_and_a_release_forgets_them(
             "{login}"
         );
         let kept = store.sign_in_failures(login).await.unwrap().unwrap();
-        assert_eq!((kept.failures, kept.wait_until), (4, Some(now.plus_secs(40))));
+        assert_eq!(
+            (kept.failures, kept.wait_until),
+            (4, Some(now.plus_secs(40)))
+        );
     }
     // No session ended.
     assert!(store.session_by_token_hash("h1").await.is_ok());
@@ -977,7 +980,10 @@ async fn sign_in_failures_count_per_typed_login_and_a_release_forgets_them(
         .record_failed_attempt(u.id, 1, later.plus_secs(60), &event("auth.unlock_failed"))
         .await
         .unwrap();
-    let held = store.sign_in_holds(o.id, Timestamp(0), later).await.unwrap();
+    let held = store
+        .sign_in_holds(o.id, Timestamp(0), later)
+        .await
+        .unwrap();
     assert_eq!(held[0].locked_until, Some(later.plus_secs(60)));
     store
         .release_sign_in(u.id, "tanaka", &event("user.sign_in_released"))
@@ -985,7 +991,13 @@ async fn sign_in_failures_count_per_typed_login_and_a_release_forgets_them(
         .unwrap();
     assert_eq!(store.sign_in_failures("tanaka").await.unwrap(), None);
     assert_eq!(store.credentials(u.id).await.unwrap().locked_until, None);
-    assert_eq!(store.sign_in_holds(o.id, Timestamp(0), later).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .sign_in_holds(o.id, Timestamp(0), later)
+            .await
+            .unwrap(),
+        vec![]
+    );
 }
 
 async fn a_password_change_ends_every_other_session(store: &Store, _url: &str) {
@@ -997,7 +1009,13 @@ async fn a_password_change_ends_every_other_session(store: &Store, _url: &str) {
         store.insert_session(s).await.unwrap();
     }
     store
-        .set_password(u.id, "$argon2id$new", false, Some(keep.id), &event("auth.password_changed"))
+        .set_password(
+            u.id,
+            "$argon2id$new",
+            false,
+            Some(keep.id),
+            &event("auth.password_changed"),
+        )
         .await
         .unwrap();
     assert!(store.session_by_token_hash("h1").await.is_ok());
@@ -1006,19 +1024,31 @@ async fn a_password_change_ends_every_other_session(store: &Store, _url: &str) {
         Err(StoreError::NotFound)
     ));
     assert!(store.session_by_token_hash("h3").await.is_ok());
-    assert_eq!(store.credentials(u.id).await.unwrap().password_hash, "$argon2id$new");
+    assert_eq!(
+        store.credentials(u.id).await.unwrap().password_hash,
+        "$argon2id$new"
+    );
 }
 
 async fn the_active_users_page_leaves_out_applicants_and_retired_users(store: &Store, _url: &str) {
     let o = org(store, "oita-u").await;
     let active = user(store, &o, "tanaka").await;
-    for (login, status) in [("pending1", UserStatus::Pending), ("gone", UserStatus::Retired)] {
+    for (login, status) in [
+        ("pending1", UserStatus::Pending),
+        ("gone", UserStatus::Retired),
+    ] {
         let mut u = user(store, &o, login).await;
         let version = u.version;
         u.status = status;
-        store.update_user(&u, version, &event("user.status")).await.unwrap();
+        store
+            .update_user(&u, version, &event("user.status"))
+            .await
+            .unwrap();
     }
     let page = store.list_active_users(o.id, 0, 10).await.unwrap();
-    assert_eq!(page.iter().map(|u| u.id).collect::<Vec<_>>(), vec![active.id]);
+    assert_eq!(
+        page.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![active.id]
+    );
     assert_eq!(store.list_users(o.id, 0, 10).await.unwrap().len(), 3);
 }

@@ -52,7 +52,14 @@ async fn an_org_admin_changes_no_server_admin(storage: Storage) {
     let org = root.org_id().await;
     let (_, me) = root.get("/api/v1/me").await;
     let root_id = me["user"]["id"].as_str().unwrap().to_owned();
-    let (oa, _) = active_user_with(&server, &root, &org, "org.admin", json!({"roles": ["org_admin"]})).await;
+    let (oa, _) = active_user_with(
+        &server,
+        &root,
+        &org,
+        "org.admin",
+        json!({"roles": ["org_admin"]}),
+    )
+    .await;
     let (_, nurse) = active_user(&server, &root, &org, "nurse1").await;
     let user_path = format!("/api/v1/users/{root_id}");
     let version = root.get(&user_path).await.1["version"].as_i64();
@@ -66,7 +73,11 @@ async fn an_org_admin_changes_no_server_admin(storage: Storage) {
         json!({"email": "attacker@example.org"}),
     ] {
         let answer = oa.patch(&user_path, patch.clone(), version).await;
-        assert_eq!(code(&answer), (StatusCode::FORBIDDEN, Some("forbidden")), "{patch}");
+        assert_eq!(
+            code(&answer),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{patch}"
+        );
     }
     for (method, suffix) in [
         (Method::POST, "password-reset"),
@@ -75,14 +86,27 @@ async fn an_org_admin_changes_no_server_admin(storage: Storage) {
         (Method::POST, "sign-in-release"),
     ] {
         let answer = oa
-            .raw(method.clone(), &format!("{user_path}/{suffix}"), "application/json", b"{}".to_vec())
+            .raw(
+                method.clone(),
+                &format!("{user_path}/{suffix}"),
+                "application/json",
+                b"{}".to_vec(),
+            )
             .await;
-        assert_eq!(code(&answer), (StatusCode::FORBIDDEN, Some("forbidden")), "{suffix}");
+        assert_eq!(
+            code(&answer),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{suffix}"
+        );
     }
     // Nor may an org admin make one, by edit, creation or import.
     let nurse_path = format!("/api/v1/users/{}", nurse["id"].as_str().unwrap());
     let answer = oa
-        .patch(&nurse_path, json!({"roles": ["server_admin"]}), nurse["version"].as_i64())
+        .patch(
+            &nurse_path,
+            json!({"roles": ["server_admin"]}),
+            nurse["version"].as_i64(),
+        )
         .await;
     assert_eq!(code(&answer), (StatusCode::FORBIDDEN, Some("forbidden")));
     let (status, _) = oa
@@ -103,26 +127,43 @@ async fn an_org_admin_changes_no_server_admin(storage: Storage) {
         format!("login,display_name,profession,status\nadmin,{name},{profession},suspended\n"),
         "login,display_name,profession,roles\nnewroot,New Root,nurse,server_admin\n".to_owned(),
     ] {
-        let (status, body) = oa.raw(Method::POST, &import, "text/csv", csv.as_bytes().to_vec()).await;
+        let (status, body) = oa
+            .raw(Method::POST, &import, "text/csv", csv.as_bytes().to_vec())
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{csv}: {body}");
         assert_eq!(body["errors"][0]["code"], "forbidden", "{body}");
     }
     // An export imported back changes nothing, server administrator row included.
     let (_, csv) = {
-        let resp = oa.http.get(oa.url(&format!("/api/v1/orgs/{org}/users/export")))
-            .bearer_auth(oa.token.as_deref().unwrap()).send().await.unwrap();
+        let resp = oa
+            .http
+            .get(oa.url(&format!("/api/v1/orgs/{org}/users/export")))
+            .bearer_auth(oa.token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap();
         (resp.status(), resp.bytes().await.unwrap().to_vec())
     };
     let (status, body) = oa.raw(Method::POST, &import, "text/csv", csv).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The server administrator is untouched and still signs in.
     let (_, after) = root.get(&user_path).await;
-    assert_eq!((&after["roles"], &after["status"]), (&root_record["roles"], &json!("active")));
-    assert!(after["roles"].as_array().unwrap().contains(&json!("server_admin")));
+    assert_eq!(
+        (&after["roles"], &after["status"]),
+        (&root_record["roles"], &json!("active"))
+    );
+    assert!(
+        after["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("server_admin"))
+    );
     assert_eq!(after["version"].as_i64(), version);
     server.login("admin", ADMIN_PASSWORD).await;
     // A server administrator may change a server administrator.
-    let answer = root.patch(&user_path, json!({"email": "root@example.org"}), version).await;
+    let answer = root
+        .patch(&user_path, json!({"email": "root@example.org"}), version)
+        .await;
     assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
 }
 
@@ -136,13 +177,23 @@ async fn wrong_passwords_slow_sign_in_but_never_end_sessions(storage: Storage) {
     // The first wrong passwords say how many are left; the last free one says how long to wait.
     for left in [2, 1, 0] {
         let answer = sign_in(&server, "tanaka", "not the password").await;
-        assert_eq!(code(&answer), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+        assert_eq!(
+            code(&answer),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+        );
         assert_eq!(answer.1["attempts_left"], left, "{}", answer.1);
     }
     // Then no password is checked, the right one neither, until the wait is over.
     let answer = sign_in(&server, "tanaka", USER_PASSWORD).await;
-    assert_eq!(code(&answer), (StatusCode::TOO_MANY_REQUESTS, Some("sign_in_delayed")));
-    assert!(answer.1["retry_after"].as_i64().is_some_and(|s| s >= 1), "{}", answer.1);
+    assert_eq!(
+        code(&answer),
+        (StatusCode::TOO_MANY_REQUESTS, Some("sign_in_delayed"))
+    );
+    assert!(
+        answer.1["retry_after"].as_i64().is_some_and(|s| s >= 1),
+        "{}",
+        answer.1
+    );
 
     // The doctor's open session and socket go on: a stranger slowed sign-in down, no more.
     assert_eq!(doctor.get("/api/v1/conversations").await.0, StatusCode::OK);
@@ -154,13 +205,20 @@ async fn wrong_passwords_slow_sign_in_but_never_end_sessions(storage: Storage) {
     let (status, holds) = admin.get(&holds_path).await;
     assert_eq!(status, StatusCode::OK, "{holds}");
     let hold = &holds.as_array().unwrap()[0];
-    assert_eq!((hold["login"].as_str(), hold["failures"].as_i64()), (Some("tanaka"), Some(3)));
+    assert_eq!(
+        (hold["login"].as_str(), hold["failures"].as_i64()),
+        (Some("tanaka"), Some(3))
+    );
     assert!(hold["wait_until"].is_string(), "{hold}");
     let id = record["id"].as_str().unwrap();
-    let (status, _) = admin.post(&format!("/api/v1/users/{id}/sign-in-release"), json!({})).await;
+    let (status, _) = admin
+        .post(&format!("/api/v1/users/{id}/sign-in-release"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(admin.get(&holds_path).await.1, json!([]));
-    let (_, released) = admin.get("/api/v1/audit?action=user.sign_in_released").await;
+    let (_, released) = admin
+        .get("/api/v1/audit?action=user.sign_in_released")
+        .await;
     assert_eq!(released[0]["target_id"], id, "{released}");
     assert_eq!(released[0]["details"]["failures"], 3);
     server.login("tanaka", USER_PASSWORD).await;
@@ -171,15 +229,32 @@ async fn wrong_passwords_slow_sign_in_but_never_end_sessions(storage: Storage) {
     }
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     let answer = sign_in(&server, "tanaka", "not the password").await;
-    assert_eq!(code(&answer), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
-    assert!(answer.1["retry_after"].as_i64().is_some_and(|s| s >= 3), "the wait doubles: {}", answer.1);
-    assert_eq!(doctor.get("/api/v1/conversations").await.0, StatusCode::OK, "no session ended");
+    assert_eq!(
+        code(&answer),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+    );
+    assert!(
+        answer.1["retry_after"].as_i64().is_some_and(|s| s >= 3),
+        "the wait doubles: {}",
+        answer.1
+    );
+    assert_eq!(
+        doctor.get("/api/v1/conversations").await.0,
+        StatusCode::OK,
+        "no session ended"
+    );
 
     // The command line releases too (break-glass for a lone server administrator), audited.
     let out = storage.admin(&["release-sign-in", "--login", "tanaka"], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     server.login("tanaka", USER_PASSWORD).await;
-    let (_, released) = admin.get("/api/v1/audit?action=user.sign_in_released").await;
+    let (_, released) = admin
+        .get("/api/v1/audit?action=user.sign_in_released")
+        .await;
     assert_eq!(released.as_array().unwrap().len(), 2, "{released}");
     assert!(released[0]["actor_id"].is_null(), "{released}");
 
@@ -216,7 +291,9 @@ async fn known_and_unknown_logins_get_the_same_answers(storage: Storage) {
 
     // Sign-up through an invite link answers a taken login like any application, stores
     // nothing, and shows the attempt to the organization's administrators.
-    let (_, link) = admin.post(&format!("/api/v1/orgs/{org}/invite"), json!({})).await;
+    let (_, link) = admin
+        .post(&format!("/api/v1/orgs/{org}/invite"), json!({}))
+        .await;
     let signup = format!("/api/v1/signup/{}", link["token"].as_str().unwrap());
     let application = |login: &str| {
         json!({"login": login, "display_name": "応募 太郎", "kana": "おうぼ たろう",
@@ -228,7 +305,12 @@ async fn known_and_unknown_logins_get_the_same_answers(storage: Storage) {
     assert_eq!(taken, fresh);
     assert_eq!(taken, (StatusCode::CREATED, json!({"status": "pending"})));
     let (_, queue) = admin.get(&format!("/api/v1/orgs/{org}/applications")).await;
-    let logins: Vec<&str> = queue.as_array().unwrap().iter().filter_map(|u| u["login"].as_str()).collect();
+    let logins: Vec<&str> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["login"].as_str())
+        .collect();
     assert_eq!(logins, ["brand.new"]);
     let (_, refused) = admin.get("/api/v1/audit?action=user.apply_refused").await;
     assert_eq!(refused[0]["details"]["login"], "tanaka", "{refused}");
@@ -252,7 +334,10 @@ async fn a_password_change_ends_the_other_sessions_and_sockets(storage: Storage)
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // The other session ends, and its live socket closes at once.
     let answer = desk.get("/api/v1/me").await;
-    assert_eq!(code(&answer), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    assert_eq!(
+        code(&answer),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
     loop {
         match desk_ws.next_or_close().await {
             Ok(frame) if frame["type"] == "error" => continue,
@@ -285,7 +370,11 @@ async fn common_passwords_and_the_login_are_refused(storage: Storage) {
         ("User-tanaka-1", "password_contains_login"),
     ] {
         let answer = user.put("/api/v1/me/password", change(new)).await;
-        assert_eq!(code(&answer), (StatusCode::UNPROCESSABLE_ENTITY, Some(expected)), "{new}");
+        assert_eq!(
+            code(&answer),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(expected)),
+            "{new}"
+        );
     }
     // Nothing changed: the old password still signs in.
     server.login("tanaka", USER_PASSWORD).await;
@@ -296,7 +385,9 @@ async fn members_see_a_directory_without_security_state(storage: Storage) {
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
     let (member, _) = active_user(&server, &admin, &org, "tanaka").await;
-    let (_, link) = admin.post(&format!("/api/v1/orgs/{org}/invite"), json!({})).await;
+    let (_, link) = admin
+        .post(&format!("/api/v1/orgs/{org}/invite"), json!({}))
+        .await;
     let signup = format!("/api/v1/signup/{}", link["token"].as_str().unwrap());
     server
         .client()
@@ -308,23 +399,62 @@ async fn members_see_a_directory_without_security_state(storage: Storage) {
     let (status, list) = member.get(&path).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let list = list.as_array().unwrap();
-    let names: Vec<&str> = list.iter().filter_map(|u| u["display_name"].as_str()).collect();
-    assert!(names.contains(&"User tanaka") && !names.contains(&"応募 花子"), "{names:?}");
+    let names: Vec<&str> = list
+        .iter()
+        .filter_map(|u| u["display_name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"User tanaka") && !names.contains(&"応募 花子"),
+        "{names:?}"
+    );
     for entry in list {
-        for hidden in ["login", "roles", "second_factor_enrolled", "must_change_password", "email", "phone", "staff_number"] {
-            assert!(entry.get(hidden).is_none(), "{hidden} shown to a member: {entry}");
+        for hidden in [
+            "login",
+            "roles",
+            "second_factor_enrolled",
+            "must_change_password",
+            "email",
+            "phone",
+            "staff_number",
+        ] {
+            assert!(
+                entry.get(hidden).is_none(),
+                "{hidden} shown to a member: {entry}"
+            );
         }
         assert_eq!(entry["status"], "active");
         assert!(entry["kana"].is_string() && entry["profession"].is_string());
     }
     // One record: the directory entry too; an applicant is not there at all.
-    let admin_id = list.iter().find(|u| u["display_name"] != "User tanaka").unwrap()["id"].as_str().unwrap().to_owned();
+    let admin_id = list
+        .iter()
+        .find(|u| u["display_name"] != "User tanaka")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, one) = member.get(&format!("/api/v1/users/{admin_id}")).await;
     assert!(one.get("roles").is_none(), "{one}");
     let (_, all) = admin.get(&path).await;
-    let applicant = all.as_array().unwrap().iter().find(|u| u["login"] == "applicant").unwrap().clone();
-    let answer = member.get(&format!("/api/v1/users/{}", applicant["id"].as_str().unwrap())).await;
+    let applicant = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "applicant")
+        .unwrap()
+        .clone();
+    let answer = member
+        .get(&format!(
+            "/api/v1/users/{}",
+            applicant["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(answer.0, StatusCode::NOT_FOUND);
     // Administrators keep the full view.
-    assert!(all.as_array().unwrap().iter().all(|u| u["roles"].is_array() && u["must_change_password"].is_boolean()));
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["roles"].is_array() && u["must_change_password"].is_boolean())
+    );
 }

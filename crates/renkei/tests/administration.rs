@@ -305,7 +305,10 @@ async fn applicants_sign_up_through_the_invite_link_and_wait_for_approval(storag
     // A taken login gets the answer any application gets (sign-up tells no one which logins
     // exist); nothing is stored, and the administrators see the attempt in the audit log.
     let (status, body) = anon.post(&signup, application.clone()).await;
-    assert_eq!((status, body), (StatusCode::CREATED, json!({"status": "pending"})));
+    assert_eq!(
+        (status, body),
+        (StatusCode::CREATED, json!({"status": "pending"}))
+    );
     // Not approved yet: no way in.
     let (status, body) = anon
         .post(

@@ -102,7 +102,10 @@ pub async fn apply(
         Err(StoreError::Duplicate("login_taken")) => {
             let refused = AuditEvent::new("user.apply_refused", Some(org.id), None, "user", None)
                 .with_details(json!({"login": user.login, "reason": "login_taken"}));
-            store.append_audit(&refused).await.or_api("user_not_found")?;
+            store
+                .append_audit(&refused)
+                .await
+                .or_api("user_not_found")?;
         }
         Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
     }

@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
+use renkei_core::access::touches_server_admin;
 use renkei_core::audit::{AuditEvent, changes};
 use renkei_core::org::Organization;
-use renkei_core::access::touches_server_admin;
 use renkei_core::user::User;
 use renkei_core::{Uuid, validate};
 use renkei_store::{ImportChange, Store, StoreError};

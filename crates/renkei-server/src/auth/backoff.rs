@@ -76,7 +76,8 @@ pub async fn record_failure(state: &AppState, key: &str, user: Option<&User>) ->
         .await
     {
         Ok(failure) => {
-            let mut err = ApiError::unauthenticated("invalid_credentials", "wrong login or password");
+            let mut err =
+                ApiError::unauthenticated("invalid_credentials", "wrong login or password");
             err.attempts_left = Some(failure.attempts_left);
             if let Some(until) = failure.wait_until {
                 err.retry_after = Some(seconds_until(until, now));

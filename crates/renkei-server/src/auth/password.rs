@@ -106,7 +106,11 @@ impl Worker {
             && parsed.version == Some(Version::V0x13.into())
             && Params::try_from(&parsed).is_ok_and(|p| {
                 (p.m_cost(), p.t_cost(), p.p_cost())
-                    == (self.params.m_cost(), self.params.t_cost(), self.params.p_cost())
+                    == (
+                        self.params.m_cost(),
+                        self.params.t_cost(),
+                        self.params.p_cost(),
+                    )
             });
         match (ours, parsed.salt, parsed.hash) {
             (true, Some(salt), Some(expected)) => {
@@ -222,7 +226,10 @@ mod tests {
             Params::new(64, 1, 1, None).unwrap(),
         );
         let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
-        let theirs = other.hash_password(b"pw 1234567", &salt).unwrap().to_string();
+        let theirs = other
+            .hash_password(b"pw 1234567", &salt)
+            .unwrap()
+            .to_string();
         assert!(hasher.verify("pw 1234567", &theirs).await.unwrap());
         // Hashes made with other parameters still verify.
         let older = Argon2::new(

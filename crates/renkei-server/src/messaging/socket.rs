@@ -235,8 +235,16 @@ impl Live<'_> {
 #[allow(clippy::too_many_arguments)]
 /// Checks the socket's session again (signed out, retired, locked, ended by a password
 /// change); `Err` closes the socket. A database hiccup does not.
-async fn check_session(sink: &mut Sink, state: &AppState, token: &str, active: bool) -> Result<(), Closing> {
-    match session_for_token(state, token, active).await.and_then(|a| member_gate(&a)) {
+async fn check_session(
+    sink: &mut Sink,
+    state: &AppState,
+    token: &str,
+    active: bool,
+) -> Result<(), Closing> {
+    match session_for_token(state, token, active)
+        .await
+        .and_then(|a| member_gate(&a))
+    {
         Ok(()) => Ok(()),
         Err(e) if e.status.is_server_error() => Ok(()),
         Err(e) => {

@@ -17,10 +17,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::backoff;
 use crate::auth::session::{
     AnySession, CSRF_COOKIE, SESSION_COOKIE, second_factor_gate, second_factor_needed,
 };
-use crate::auth::backoff;
 use crate::auth::token::{random_token, token_hash};
 use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
 use crate::extract::ApiJson;

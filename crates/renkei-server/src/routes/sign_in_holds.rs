@@ -12,10 +12,10 @@ use utoipa::ToSchema;
 use super::orgs::administered_org;
 use super::users::{administered_user, check_user_change};
 use crate::auth::backoff;
-use crate::{AppState, accounts};
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody, OrApi};
 use crate::extract::IdPath;
+use crate::{AppState, accounts};
 
 /// A user whose sign-in is slowed down or locked.
 #[derive(Serialize, ToSchema)]

@@ -67,13 +67,17 @@ impl Worker {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.lanes, None).ok()?;
         Some(Worker {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
-            blocks: vec![Block::default(); params.block_count()],
+            blocks: Vec::new(),
             params,
         })
     }
 
     /// The raw Argon2id output of `secret` with `salt`, into `out`, in the reused memory.
+    /// The memory is allocated at the first hash, then kept.
     fn raw(&mut self, secret: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+        if self.blocks.is_empty() {
+            self.blocks = vec![Block::default(); self.params.block_count()];
+        }
         self.argon2
             .hash_password_into_with_memory(secret, salt, out, &mut self.blocks)
     }

@@ -192,6 +192,9 @@ async function main() {
       await admin.getByRole("heading", { name: "田中 一郎" }).waitFor();
       await admin.getByText("Authenticator app set up: Yes").waitFor();
       await admin.getByRole("button", { name: "Reset second factor" }).click();
+      // A destructive action asks first.
+      await admin.getByRole("alertdialog").getByText(/Reset the two-step sign-in of 田中 一郎\?/).waitFor();
+      await admin.getByRole("button", { name: "Yes, do it" }).click();
       await admin.getByText("Second factor cleared; their sessions ended.").waitFor();
       await admin.getByText("Authenticator app set up: No").waitFor();
       assert(await admin.getByRole("button", { name: "Reset second factor" }).isDisabled(), "nothing left to reset");

@@ -23,6 +23,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Sign-in answers: wrong passwords left before it slows down, seconds to wait. */
+    readonly hint: { attempts_left?: number; retry_after?: number } = {},
   ) {
     super(message);
   }
@@ -63,7 +65,11 @@ async function send(method: string, path: string, body?: BodyInit, contentType?:
   }
   const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
   const code = err?.code ?? (json as { code?: string } | null)?.code ?? `http_${response.status}`;
-  const error = new ApiError(response.status, code, err?.message ?? response.statusText);
+  const flat = (json ?? {}) as { attempts_left?: number; retry_after?: number };
+  const error = new ApiError(response.status, code, err?.message ?? response.statusText, {
+    attempts_left: flat.attempts_left,
+    retry_after: flat.retry_after,
+  });
   if (response.status === 401 || response.status === 423) {
     if (!path.startsWith("/api/v1/auth/")) listeners.forEach((l) => l(error));
   }
@@ -137,7 +143,12 @@ export const api = {
     request<{ last_read_seq: number }>("POST", `/api/v1/conversations/${id}/read`, { seq }),
   receipts: (id: Uuid, seq: number) =>
     request<Receipts>("GET", `/api/v1/conversations/${id}/messages/${seq}/receipts`),
-  orgUsers: (orgId: Uuid) => request<User[]>("GET", `/api/v1/orgs/${orgId}/users?limit=500`),
+  /** The organization's people: full records for its administrators, directory entries
+   * (no login, roles or security state) for everyone else. */
+  orgUsers: (orgId: Uuid) =>
+    request<Partial<User>[]>("GET", `/api/v1/orgs/${orgId}/users?limit=500`).then((list) =>
+      list.map((u) => ({ login: "", roles: [], status: "active", must_change_password: false, ...u }) as User),
+    ),
   user: (id: Uuid) => request<User>("GET", `/api/v1/users/${id}`),
   updateOrg: (org: Organization, patch: Partial<Organization>) =>
     request<Organization>("PATCH", `/api/v1/orgs/${org.id}`, { version: org.version, ...patch }),

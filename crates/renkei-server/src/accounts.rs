@@ -275,3 +275,29 @@ pub async fn decide_application(
     };
     update_user(store, actor, user, &patch, user.version).await
 }
+
+/// Lifts a user's sign-in back-off and passcode lock and forgets the failures counted
+/// (audited as `user.sign_in_released` with what was lifted); their sessions are untouched.
+pub async fn release_sign_in(store: &Store, actor: Option<Uuid>, user: &User) -> ApiResult<()> {
+    let creds = store.credentials(user.id).await.or_api("user_not_found")?;
+    let failures = store
+        .sign_in_failures(&user.login)
+        .await
+        .or_api("user_not_found")?;
+    let event = AuditEvent::new(
+        "user.sign_in_released",
+        Some(user.org_id),
+        actor,
+        "user",
+        Some(user.id),
+    )
+    .with_details(json!({
+        "failures": failures.as_ref().map_or(0, |f| f.failures),
+        "wait_until": failures.and_then(|f| f.wait_until),
+        "locked_until": creds.locked_until,
+    }));
+    store
+        .release_sign_in(user.id, &user.login, &event)
+        .await
+        .or_api("user_not_found")
+}

@@ -18,6 +18,12 @@ pub struct ErrorBody {
     /// On `409 version_conflict`: the record as it is now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Value>,
+    /// Seconds until trying again may succeed (also the `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
+    /// On a wrong password: how many more may be tried before sign-in is slowed down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<i64>,
 }
 
 /// An error answer to a request.
@@ -29,6 +35,8 @@ pub struct ApiError {
     pub current: Option<Value>,
     /// Seconds after which retrying may succeed (`Retry-After`).
     pub retry_after: Option<i64>,
+    /// Wrong passwords left before sign-in is slowed down.
+    pub attempts_left: Option<i64>,
 }
 
 /// What handlers return.
@@ -43,6 +51,7 @@ impl ApiError {
             message: message.into(),
             current: None,
             retry_after: None,
+            attempts_left: None,
         }
     }
 
@@ -140,6 +149,8 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             message: self.message,
             current: self.current,
+            retry_after: self.retry_after,
+            attempts_left: self.attempts_left,
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after

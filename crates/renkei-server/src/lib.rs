@@ -44,9 +44,10 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// A session ends this many hours after sign-in, active or not.
     pub session_ttl_hours: i64,
-    /// Wrong passwords or passcodes in a row before an account locks.
+    /// Wrong passwords for a login answered at once before sign-in slows down; wrong
+    /// passcodes or second-factor codes in a row before the account locks.
     pub login_max_failures: i64,
-    /// How long a locked account stays locked.
+    /// How long wrong passcodes or codes lock an account; the longest sign-in back-off.
     pub login_lockout_seconds: i64,
     /// Sign-in and unlock attempts allowed per client address per minute.
     pub login_attempts_per_minute: u32,
@@ -56,6 +57,9 @@ pub struct Settings {
     /// served only on `metrics_listen` (when configured).
     #[serde(skip_serializing)]
     pub metrics_token: Option<String>,
+    /// The first sign-in back-off wait after `login_max_failures` wrong passwords; each
+    /// further wrong password doubles it, up to `login_lockout_seconds`.
+    pub login_backoff_seconds: i64,
 }
 
 impl Default for Settings {
@@ -68,6 +72,7 @@ impl Default for Settings {
             login_attempts_per_minute: 30,
             secure_cookies: false,
             metrics_token: None,
+            login_backoff_seconds: 30,
         }
     }
 }

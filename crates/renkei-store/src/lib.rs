@@ -27,6 +27,7 @@ pub mod scratch;
 mod seats;
 mod second_factors;
 mod sessions;
+mod sign_in;
 mod statements;
 mod usage;
 mod user_admin;
@@ -49,6 +50,7 @@ pub use error::StoreError;
 pub use messages::{Post, PostRefusal, Posted};
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
+pub use sign_in::{SignInFailures, SignInHold};
 pub use user_admin::{ImportChange, Invite};
 pub use users::Credentials;
 

@@ -109,6 +109,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: LINK_EXPIRY,
     },
     Migration {
+        version: 15,
+        name: "sign_in_backoff",
+        sqlite: include_str!("../migrations/0015_sign_in_backoff.sql"),
+        postgres: include_str!("../migrations/0015_sign_in_backoff.sql"),
+    },
+    Migration {
         version: 17,
         name: "invite_expiry",
         sqlite: include_str!("../migrations/0017_invite_expiry.sql"),

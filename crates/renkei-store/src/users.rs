@@ -211,6 +211,26 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
+    /// An organization's active users by name, a page at a time (the directory members see).
+    pub async fn list_active_users(
+        &self,
+        org_id: Uuid,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "{USER_COLUMNS} WHERE org_id = $1 AND status = 'active'
+             ORDER BY display_name, id LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id.to_string())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     /// Saves an admin's edit if the user is still at `expected_version`; a user who may no
     /// longer sign in loses every session in the same transaction. Returns the saved user.
     pub async fn update_user(
@@ -282,15 +302,22 @@ impl Store {
         credentials_from_row(&row)
     }
 
-    /// Replaces the password hash; `must_change` marks it one-time (set by an admin).
+    /// Replaces the password hash; `must_change` marks it one-time (set by an admin). Every
+    /// session of the user but `keep_session` (the one that made the change) ends with it.
     pub async fn set_password(
         &self,
         user_id: Uuid,
         password_hash: &str,
         must_change: bool,
+        keep_session: Option<Uuid>,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id.to_string())
+            .bind(keep_session.map(|id| id.to_string()).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE credentials SET password_hash = $1 WHERE user_id = $2")
             .bind(password_hash)
             .bind(user_id.to_string())

@@ -54,6 +54,9 @@ on_both_backends!(
     seats_follow_every_lifecycle_change,
     an_import_with_one_stale_row_keeps_none,
     a_conversations_retention_expires_its_links_not_the_object,
+    sign_in_failures_count_per_typed_login_and_a_release_forgets_them,
+    a_password_change_ends_every_other_session,
+    the_active_users_page_leaves_out_applicants_and_retired_users,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -1020,4 +1023,138 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
         .await
         .unwrap();
     assert_eq!(reach(None, &c, now).await.unwrap(), Reach::Expired);
+const BACKOFF: renkei_core::sign_in::Backoff = renkei_core::sign_in::Backoff {
+    free_attempts: 2,
+    first_wait_secs: 10,
+    max_wait_secs: 100,
+    forget_after_secs: 3600,
+};
+
+async fn sign_in_failures_count_per_typed_login_and_a_release_forgets_them(
+    store: &Store,
+    _url: &str,
+) {
+    let o = org(store, "oita-u").await;
+    let u = user(store, &o, "tanaka").await;
+    store.insert_session(&session_for(&u, "h1")).await.unwrap();
+    let now = Timestamp(1_000_000_000);
+    let fail = |login: &'static str, at: Timestamp| async move {
+        store
+            .record_sign_in_failure(login, &BACKOFF, at, &event("auth.login_failed"))
+            .await
+            .unwrap()
+    };
+    // Counted the same for a login nobody has and for tanaka's; the wait doubles.
+    for login in ["tanaka", "nobody"] {
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            let f = fail(login, now).await;
+            got.push((f.failures, f.wait_until, f.attempts_left));
+        }
+        assert_eq!(
+            got,
+            [
+                (1, None, 1),
+                (2, Some(now.plus_secs(10)), 0),
+                (3, Some(now.plus_secs(20)), 0),
+                (4, Some(now.plus_secs(40)), 0),
+            ],
+            "{login}"
+        );
+        let kept = store.sign_in_failures(login).await.unwrap().unwrap();
+        assert_eq!(
+            (kept.failures, kept.wait_until),
+            (4, Some(now.plus_secs(40)))
+        );
+    }
+    // No session ended.
+    assert!(store.session_by_token_hash("h1").await.is_ok());
+    // Administrators see their own users held, not unknown logins.
+    let holds = store.sign_in_holds(o.id, Timestamp(0), now).await.unwrap();
+    assert_eq!(holds.len(), 1);
+    assert_eq!(
+        (holds[0].user_id, holds[0].failures, holds[0].wait_until),
+        (u.id, 4, Some(now.plus_secs(40)))
+    );
+    // A quiet spell starts the count again, and drops other old rows.
+    let later = now.plus_secs(3601);
+    let f = fail("tanaka", later).await;
+    assert_eq!((f.failures, f.wait_until), (1, None));
+    assert_eq!(store.sign_in_failures("nobody").await.unwrap(), None);
+    // A release forgets wrong passwords and lifts a passcode lock too.
+    store
+        .record_failed_attempt(u.id, 1, later.plus_secs(60), &event("auth.unlock_failed"))
+        .await
+        .unwrap();
+    let held = store
+        .sign_in_holds(o.id, Timestamp(0), later)
+        .await
+        .unwrap();
+    assert_eq!(held[0].locked_until, Some(later.plus_secs(60)));
+    store
+        .release_sign_in(u.id, "tanaka", &event("user.sign_in_released"))
+        .await
+        .unwrap();
+    assert_eq!(store.sign_in_failures("tanaka").await.unwrap(), None);
+    assert_eq!(store.credentials(u.id).await.unwrap().locked_until, None);
+    assert_eq!(
+        store
+            .sign_in_holds(o.id, Timestamp(0), later)
+            .await
+            .unwrap(),
+        vec![]
+    );
+}
+
+async fn a_password_change_ends_every_other_session(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let u = user(store, &o, "tanaka").await;
+    let other = user(store, &o, "sato").await;
+    let keep = session_for(&u, "h1");
+    for s in [&keep, &session_for(&u, "h2"), &session_for(&other, "h3")] {
+        store.insert_session(s).await.unwrap();
+    }
+    store
+        .set_password(
+            u.id,
+            "$argon2id$new",
+            false,
+            Some(keep.id),
+            &event("auth.password_changed"),
+        )
+        .await
+        .unwrap();
+    assert!(store.session_by_token_hash("h1").await.is_ok());
+    assert!(matches!(
+        store.session_by_token_hash("h2").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.session_by_token_hash("h3").await.is_ok());
+    assert_eq!(
+        store.credentials(u.id).await.unwrap().password_hash,
+        "$argon2id$new"
+    );
+}
+
+async fn the_active_users_page_leaves_out_applicants_and_retired_users(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let active = user(store, &o, "tanaka").await;
+    for (login, status) in [
+        ("pending1", UserStatus::Pending),
+        ("gone", UserStatus::Retired),
+    ] {
+        let mut u = user(store, &o, login).await;
+        let version = u.version;
+        u.status = status;
+        store
+            .update_user(&u, version, &event("user.status"))
+            .await
+            .unwrap();
+    }
+    let page = store.list_active_users(o.id, 0, 10).await.unwrap();
+    assert_eq!(
+        page.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![active.id]
+    );
+    assert_eq!(store.list_users(o.id, 0, 10).await.unwrap().len(), 3);
 }

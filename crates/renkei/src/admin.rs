@@ -101,6 +101,12 @@ pub enum AdminCommand {
         #[arg(long)]
         login: String,
     },
+    /// Lift a user's sign-in back-off (wrong passwords) and lock (wrong passcodes or codes);
+    /// their sessions are untouched. Audited.
+    ReleaseSignIn {
+        #[arg(long)]
+        login: String,
+    },
     /// Import users from CSV (UTF-8, UTF-8 with BOM or Shift_JIS; columns as the API's):
     /// every row is checked first and nothing changes unless all are valid.
     ImportUsers {
@@ -378,6 +384,13 @@ async fn execute(
                 .await
                 .map_err(describe)?;
             println!("{}: second factor reset; every session ended", user.login);
+        }
+        AdminCommand::ReleaseSignIn { login } => {
+            let user = user_by_login(store, &login).await?;
+            renkei_server::accounts::release_sign_in(store, None, &user)
+                .await
+                .map_err(describe)?;
+            println!("{}: sign-in released", user.login);
         }
         AdminCommand::AddDicomPeer {
             org,

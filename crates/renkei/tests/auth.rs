@@ -8,7 +8,7 @@ use serde_json::json;
 
 on_both_backends!(
     first_start_prints_a_one_time_password_that_must_be_replaced,
-    wrong_passwords_lock_the_account_across_restarts_until_expiry,
+    wrong_passwords_slow_sign_in_down_across_restarts_until_expiry,
     sign_in_attempts_are_rate_limited_per_address,
     passcode_locks_new_sessions_until_unlocked,
     wrong_passcodes_count_toward_lockout_and_end_sessions,
@@ -64,26 +64,23 @@ const LOCKOUT: &[(&str, &str)] = &[
     ("RENKEI_LOGIN_LOCKOUT_SECONDS", "3"),
 ];
 
-async fn wrong_passwords_lock_the_account_across_restarts_until_expiry(storage: Storage) {
+/// Wrong passwords slow sign-in down for the login (issue 17: they used to lock the account
+/// and end its sessions, which let a stranger lock anyone out); the wait is in the database.
+async fn wrong_passwords_slow_sign_in_down_across_restarts_until_expiry(storage: Storage) {
     let server = Server::start(&storage, LOCKOUT);
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
-    active_user(&server, &admin, &org, "tanaka").await;
+    let (tanaka, _) = active_user(&server, &admin, &org, "tanaka").await;
     let anon = server.client();
     let wrong = json!({"login": "tanaka", "password": "not the password"});
-    for _ in 0..2 {
+    for _ in 0..3 {
         let (status, body) = anon.post("/api/v1/auth/login", wrong.clone()).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
         );
     }
-    let (status, body) = anon.post("/api/v1/auth/login", wrong.clone()).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::LOCKED, Some("account_locked"))
-    );
-    // The lock is in the database: a restart does not lift it, the right password does not either.
+    // The wait is in the database: a restart does not lift it, the right password does not either.
     server.stop();
     let server = Server::start(&storage, LOCKOUT);
     let right = json!({"login": "tanaka", "password": USER_PASSWORD});
@@ -93,8 +90,12 @@ async fn wrong_passwords_lock_the_account_across_restarts_until_expiry(storage: 
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::LOCKED, Some("account_locked"))
+        (StatusCode::TOO_MANY_REQUESTS, Some("sign_in_delayed"))
     );
+    // The session already open was never ended.
+    let mut tanaka_again = server.client();
+    tanaka_again.token = tanaka.token.clone();
+    assert_eq!(tanaka_again.get("/api/v1/me").await.0, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
     server.login("tanaka", USER_PASSWORD).await;
     // Unknown logins get the same answer as wrong passwords.
@@ -109,12 +110,12 @@ async fn wrong_passwords_lock_the_account_across_restarts_until_expiry(storage: 
         (status, body["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
     );
-    // Each failure and the lockout are in the audit log, without the password.
+    // Each failure is in the audit log, without the password; no account was locked.
     let admin = server.login("admin", ADMIN_PASSWORD).await;
     let (_, failures) = admin.get("/api/v1/audit?action=auth.login_failed").await;
     assert!(failures.as_array().unwrap().len() >= 3, "{failures}");
     let (_, locks) = admin.get("/api/v1/audit?action=auth.account_locked").await;
-    assert_eq!(locks.as_array().unwrap().len(), 1);
+    assert_eq!(locks, json!([]));
     let (_, everything) = admin.get("/api/v1/audit?limit=1000").await;
     assert!(!everything.to_string().contains("not the password"));
     assert!(!server.logs().contains("not the password"));

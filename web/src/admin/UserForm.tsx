@@ -9,6 +9,13 @@ import { call, STATUSES, type AdminUser, type Department, type Reply } from "./a
 import { DepartmentField, ProfessionField, RoleChecks } from "./userFields";
 import { TEXT, draftOf, draftRefusal, patchOf, type Draft } from "./userDraft";
 import { BothVersions, ReplyError, type VersionRow } from "./parts";
+import { Confirm } from "./Confirm";
+
+/** A destructive step waiting for the administrator's yes. */
+interface Pending {
+  question: MessageKey;
+  run: () => Promise<void>;
+}
 
 export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; departments: Department[]; onBack: () => void }) {
   const { t } = useI18n();
@@ -19,6 +26,7 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
   const [conflict, setConflict] = useState<AdminUser | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const [notice, setNotice] = useState<MessageKey | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
 
   useEffect(() => {
     void call("GET", `/api/v1/users/${id}`).then((r) => {
@@ -56,8 +64,14 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
     e.preventDefault();
     const refused = draftRefusal(draft!);
     if (refused) return setReply(refused);
-    if (Object.keys(changed).length) await save(user!, changed);
+    if (!Object.keys(changed).length) return;
+    if (changed.status === "retired") return setPending({ question: "admin.confirm.retire", run: () => save(user!, changed) });
+    await save(user!, changed);
   }
+
+  /** Asks before a reset: the user's sessions end. */
+  const confirmed = (question: MessageKey, path: string, method: string, done: MessageKey) => () =>
+    setPending({ question, run: () => action(path, method, done) });
 
   async function action(path: string, method: string, done: MessageKey) {
     setReply(null);
@@ -170,21 +184,32 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
         <button type="submit" className="primary" disabled={Object.keys(changed).length === 0}>
           {t("admin.save")}
         </button>
-        <button type="button" className="secondary" onClick={() => void action("password-reset", "POST", "admin.users.passwordReset")}>
+        <button type="button" className="secondary" onClick={confirmed("admin.confirm.resetPassword", "password-reset", "POST", "admin.users.passwordReset")}>
           {t("admin.users.resetPassword")}
         </button>
-        <button type="button" className="secondary" onClick={() => void action("passcode", "DELETE", "admin.users.passcodeReset")}>
+        <button type="button" className="secondary" onClick={confirmed("admin.confirm.resetPasscode", "passcode", "DELETE", "admin.users.passcodeReset")}>
           {t("admin.users.resetPasscode")}
         </button>
         <button
           type="button"
           className="secondary"
           disabled={!user.second_factor_enrolled}
-          onClick={() => void action("second-factor", "DELETE", "admin.users.secondFactorReset")}
+          onClick={confirmed("admin.confirm.resetSecondFactor", "second-factor", "DELETE", "admin.users.secondFactorReset")}
         >
           {t("admin.users.resetSecondFactor")}
         </button>
       </div>
+      {pending && (
+        <Confirm
+          question={t(pending.question, { name: user.display_name })}
+          onYes={() => {
+            const run = pending.run;
+            setPending(null);
+            void run();
+          }}
+          onNo={() => setPending(null)}
+        />
+      )}
       {notice && (
         <p className="admin-ok" role="status">
           {t(notice)}

@@ -8,6 +8,7 @@ import { call, type AdminUser, type Department, type Reply } from "./api";
 import { ReplyError } from "./parts";
 import { UserForm } from "./UserForm";
 import { NewUserForm } from "./NewUserForm";
+import { HoldBadge, SignInHoldsPanel, useSignInHolds } from "./SignInHolds";
 
 export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
   const { t } = useI18n();
@@ -16,6 +17,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
   const [filter, setFilter] = useState("");
   const [open, setOpen] = useState<Uuid | "new" | null>(null);
   const [failed, setFailed] = useState<Reply | null>(null);
+  const holds = useSignInHolds(orgId);
 
   const load = useCallback(async () => {
     const depts = await call("GET", `/api/v1/orgs/${orgId}/departments`);
@@ -49,6 +51,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
         onBack={() => {
           setOpen(null);
           void load();
+          void holds.reload();
         }}
       />
     );
@@ -61,6 +64,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
         </button>
       </div>
       <ReplyError reply={failed} />
+      <SignInHoldsPanel holds={holds.holds} failed={holds.failed} onChanged={() => void holds.reload()} />
       <label className="field">
         <span>{t("admin.users.filter")}</span>
         <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
@@ -92,6 +96,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
                 <td>{deptName(u.department_id)}</td>
                 <td>
                   <span className={`badge status-${u.status}`}>{t(`admin.status.${u.status}` as MessageKey)}</span>
+                  <HoldBadge hold={holds.holds.find((h) => h.user_id === u.id)} />
                 </td>
               </tr>
             ))}

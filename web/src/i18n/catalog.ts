@@ -7,6 +7,7 @@ import { coopEn, coopJa } from "./cooperation";
 import { twofaEn, twofaJa } from "./secondFactor";
 import { chatEn, chatJa } from "./chat";
 import { admin2En, admin2Ja } from "./admin2";
+import { accountsEn, accountsJa } from "./accounts";
 
 export const en = {
   ...adminEn,
@@ -165,6 +166,7 @@ export const en = {
   ...twofaEn,
   ...chatEn,
   ...admin2En,
+  ...accountsEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -326,6 +328,7 @@ export const ja: Record<MessageKey, string> = {
   ...twofaJa,
   ...chatJa,
   ...admin2Ja,
+  ...accountsJa,
 };
 
 export const catalogs = { en, ja } as const;

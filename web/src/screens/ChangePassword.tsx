@@ -6,6 +6,22 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import { AuthLayout, FormError } from "./AuthLayout";
 
+/** What each refusal of a new password says. */
+const REFUSALS: Record<string, MessageKey> = {
+  wrong_password: "password.wrong",
+  password_unchanged: "password.unchanged",
+  weak_password: "password.weak",
+  password_too_common: "password.tooCommon",
+  password_contains_login: "password.containsLogin",
+  password_contains_name: "password.containsName",
+};
+
+/** Where changing one's own password from the menu words a refusal differently. */
+const OWN_REFUSALS: Record<string, MessageKey> = {
+  wrong_password: "password.wrongOwn",
+  password_unchanged: "password.unchangedOwn",
+};
+
 export function ChangePassword() {
   const { t } = useI18n();
   const { changeVoluntary } = useSession();
@@ -26,19 +42,13 @@ export function ChangePassword() {
     } catch (err) {
       const code = err instanceof ApiError ? err.code : "";
       setError(
-        code === "wrong_password"
-          ? changeVoluntary
-            ? "password.wrongOwn"
-            : "password.wrong"
-          : code === "password_unchanged"
-            ? changeVoluntary
-              ? "password.unchangedOwn"
-              : "password.unchanged"
-            : code === "weak_password" || (err instanceof ApiError && err.status === 422)
-              ? "password.weak"
-              : err instanceof ApiError && err.status === 0
-                ? "common.networkError"
-                : "common.error",
+        (changeVoluntary ? OWN_REFUSALS[code] : undefined) ??
+          REFUSALS[code] ??
+          (err instanceof ApiError && err.status === 422
+            ? "password.weak"
+            : err instanceof ApiError && err.status === 0
+              ? "common.networkError"
+              : "common.error"),
       );
       setBusy(false);
     }

@@ -2,24 +2,20 @@ import { useState, type FormEvent } from "react";
 import { ApiError } from "../api";
 import { session } from "../session";
 import { useI18n } from "../i18n/i18n";
-import type { MessageKey } from "../i18n/catalog";
+import { signInNotice, type SignInNotice } from "../state/signIn";
 import { AuthLayout, FormError } from "./AuthLayout";
 
-export function loginErrorKey(e: unknown): MessageKey {
-  if (!(e instanceof ApiError)) return "common.error";
-  if (e.status === 0) return "common.networkError";
-  if (e.status === 401) return "login.invalid";
-  if (e.status === 423) return "login.accountLocked";
-  if (e.status === 429) return "login.rateLimited";
-  if (e.status === 403) return "login.refused";
-  return "common.error";
+/** The notice for a failed sign-in: attempts left, or when the wait or lock ends. */
+function noticeOf(e: unknown): SignInNotice {
+  if (!(e instanceof ApiError)) return { key: "common.error" };
+  return signInNotice(e, Date.now());
 }
 
 export function Login() {
-  const { t } = useI18n();
+  const { t, time } = useI18n();
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<MessageKey | null>(null);
+  const [error, setError] = useState<SignInNotice | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(e: FormEvent) {
@@ -29,7 +25,7 @@ export function Login() {
     try {
       await session.login(login.trim(), password);
     } catch (err) {
-      setError(loginErrorKey(err));
+      setError(noticeOf(err));
       setBusy(false);
     }
   }
@@ -60,7 +56,16 @@ export function Login() {
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        <FormError message={error && t(error)} />
+        <FormError
+          message={
+            error &&
+            t(error.key, {
+              n: error.n ?? 0,
+              seconds: error.seconds ?? 0,
+              time: error.until ? time(new Date(error.until).toISOString()) : "",
+            })
+          }
+        />
         <button className="primary" type="submit" disabled={busy || !login || !password}>
           {t("login.submit")}
         </button>

@@ -5,8 +5,9 @@ use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::Organization;
-use renkei_core::user::{NewUser, Profession, User, UserStatus};
-use renkei_store::{Invite, Store};
+use renkei_core::password_rules;
+use renkei_core::user::{NewUser, Profession, UserStatus};
+use renkei_store::{Invite, Store, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -125,13 +126,15 @@ pub fn check_usable(invite: &Invite, now: Timestamp) -> ApiResult<()> {
     Ok(())
 }
 
-/// Stores an application: a pending user with the applicant's own password.
+/// Stores an application: a pending user with the applicant's own password. A login taken
+/// anywhere gets the same answer as a stored application (so sign-up cannot tell which
+/// logins exist); the attempt is in the organization's audit log for its administrators.
 pub async fn apply(
     store: &Store,
     hasher: &Hasher,
     org: &Organization,
     input: SignUp,
-) -> ApiResult<User> {
+) -> ApiResult<UserStatus> {
     let new = NewUser {
         login: input.login,
         display_name: input.display_name,
@@ -150,13 +153,26 @@ pub async fn apply(
     };
     let mut user = new.build(org.id, Timestamp::now())?;
     user.must_change_password = false;
+    password_rules::check(
+        &new.password,
+        &user.login,
+        &[&user.display_name, &user.kana, &user.romaji],
+    )?;
     accounts::check_department(store, org.id, user.department_id).await?;
     let hash = hasher.hash(&new.password).await?;
     let event = AuditEvent::new("user.apply", Some(org.id), None, "user", Some(user.id))
         .with_details(json!({"login": user.login, "profession": user.profession}));
-    store
-        .insert_user(&user, &hash, &event)
-        .await
-        .or_api("user_not_found")?;
-    Ok(user)
+    match store.insert_user(&user, &hash, &event).await {
+        Ok(()) => {}
+        Err(StoreError::Duplicate("login_taken")) => {
+            let refused = AuditEvent::new("user.apply_refused", Some(org.id), None, "user", None)
+                .with_details(json!({"login": user.login, "reason": "login_taken"}));
+            store
+                .append_audit(&refused)
+                .await
+                .or_api("user_not_found")?;
+        }
+        Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
+    }
+    Ok(UserStatus::Pending)
 }

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use renkei_core::access::touches_server_admin;
 use renkei_core::audit::{AuditEvent, changes};
 use renkei_core::org::Organization;
-use renkei_core::user::{Role, User};
+use renkei_core::user::User;
 use renkei_core::{Uuid, validate};
 use renkei_store::{ImportChange, Store, StoreError};
 use serde::Serialize;
@@ -59,7 +60,7 @@ pub struct Plan {
 /// Reads and checks a CSV file for `org`; `Err` lists every problem found.
 pub async fn plan(
     store: &Store,
-    may_grant_server_admin: bool,
+    by_server_admin: bool,
     org: &Organization,
     bytes: &[u8],
 ) -> ApiResult<Result<Plan, Vec<RowError>>> {
@@ -111,7 +112,7 @@ pub async fn plan(
         .into_iter()
         .map(|d| (d.name, d.id))
         .collect();
-    let may_grant = may_grant_server_admin;
+    let may_grant = by_server_admin;
     let mut plan = Plan {
         encoding,
         rows: Vec::new(),
@@ -193,19 +194,6 @@ pub async fn plan(
             (a, b) => a.or(b),
         };
         let base = target.cloned().unwrap_or_else(|| template(org));
-        let grants_server_admin = patch
-            .roles
-            .as_ref()
-            .is_some_and(|r| r.contains(&Role::ServerAdmin))
-            && !base.has_role(Role::ServerAdmin);
-        if grants_server_admin && !may_grant {
-            errors.push(RowError::new(
-                row,
-                Some("roles"),
-                "forbidden",
-                "only server administrators grant server_admin",
-            ));
-        }
         field_errors(row, &base, &patch, &mut errors);
         if errors.len() > before_row {
             continue;
@@ -272,20 +260,22 @@ pub async fn plan(
             errors.push(error.with("first", first));
             continue;
         }
-        match target {
-            None => {
-                plan.rows.push(RowPlan {
-                    row,
-                    action: "create",
-                    login: next.login.clone(),
-                    user_id: None,
-                    changes: serde_json::Value::Null,
-                });
-                plan.creates.push((row, next));
-            }
-            Some(before) => {
-                let diff = changes(before, &next);
-                let unchanged = diff.as_object().is_none_or(|d| d.is_empty());
+        let diff = target.map(|before| changes(before, &next));
+        let unchanged = diff
+            .as_ref()
+            .is_some_and(|d| d.as_object().is_none_or(|d| d.is_empty()));
+        let before_roles = target.map(|t| t.roles.as_slice()).unwrap_or(&[]);
+        if !unchanged && !may_grant && touches_server_admin(before_roles, &next.roles) {
+            errors.push(RowError::new(
+                row,
+                Some("roles"),
+                "forbidden",
+                "only server administrators change a server administrator or make one",
+            ));
+            continue;
+        }
+        match (target, diff) {
+            (Some(before), Some(diff)) => {
                 plan.rows.push(RowPlan {
                     row,
                     action: if unchanged { "unchanged" } else { "update" },
@@ -296,6 +286,16 @@ pub async fn plan(
                 if !unchanged {
                     plan.updates.push((before.clone(), next));
                 }
+            }
+            _ => {
+                plan.rows.push(RowPlan {
+                    row,
+                    action: "create",
+                    login: next.login.clone(),
+                    user_id: None,
+                    changes: serde_json::Value::Null,
+                });
+                plan.creates.push((row, next));
             }
         }
     }

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, mpsc};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
 use crate::error::ApiError;
@@ -28,7 +28,15 @@ impl Default for Cost {
     }
 }
 
-type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+/// One hashing thread's Argon2 instance and the memory it reuses for every hash, so hashing
+/// allocates nothing per call and memory stays at `threads` × `memory_kib`.
+struct Worker {
+    argon2: Argon2<'static>,
+    params: Params,
+    blocks: Vec<Block>,
+}
+
+type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
 /// Hashes and verifies on `threads` dedicated threads (one per core by default).
 #[derive(Clone)]
@@ -51,8 +59,81 @@ impl Default for Hasher {
     }
 }
 
+/// Length of the hashes made here, in bytes.
+const HASH_LEN: usize = 32;
+
+impl Worker {
+    fn new(cost: Cost) -> Option<Worker> {
+        let params = Params::new(cost.memory_kib, cost.iterations, cost.lanes, None).ok()?;
+        Some(Worker {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+            blocks: Vec::new(),
+            params,
+        })
+    }
+
+    /// The raw Argon2id output of `secret` with `salt`, into `out`, in the reused memory.
+    /// The memory is allocated at the first hash, then kept.
+    fn raw(&mut self, secret: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+        if self.blocks.is_empty() {
+            self.blocks = vec![Block::default(); self.params.block_count()];
+        }
+        self.argon2
+            .hash_password_into_with_memory(secret, salt, out, &mut self.blocks)
+    }
+
+    /// The PHC string of `secret` with a fresh random salt.
+    fn hash(&mut self, secret: &[u8]) -> Result<String, ApiError> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| ApiError::internal(&e))?;
+        let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(&e))?;
+        let mut out = [0u8; HASH_LEN];
+        self.raw(secret, &salt, &mut out)
+            .map_err(|e| ApiError::internal(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).map_err(|e| ApiError::internal(&e))?,
+            salt: Some(salt_b64.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| ApiError::internal(&e))?),
+        };
+        Ok(phc.to_string())
+    }
+
+    /// Whether `secret` matches `phc`: in the reused memory when it was made with this
+    /// worker's parameters, else by the library (older parameters).
+    fn verify(&mut self, secret: &[u8], phc: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let ours = parsed.algorithm == Algorithm::Argon2id.ident()
+            && parsed.version == Some(Version::V0x13.into())
+            && Params::try_from(&parsed).is_ok_and(|p| {
+                (p.m_cost(), p.t_cost(), p.p_cost())
+                    == (
+                        self.params.m_cost(),
+                        self.params.t_cost(),
+                        self.params.p_cost(),
+                    )
+            });
+        match (ours, parsed.salt, parsed.hash) {
+            (true, Some(salt), Some(expected)) => {
+                let mut salt_bytes = [0u8; 64];
+                let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+                    return false;
+                };
+                let mut out = vec![0u8; expected.len()];
+                self.raw(secret, salt, &mut out).is_ok()
+                    && Output::new(&out).is_ok_and(|got| got == expected)
+            }
+            _ => self.argon2.verify_password(secret, &parsed).is_ok(),
+        }
+    }
+}
+
 impl Hasher {
-    /// A pool of `threads` hashing threads with these cost parameters.
+    /// A pool of `threads` hashing threads with these cost parameters; each allocates its
+    /// Argon2 memory once and reuses it.
     pub fn new(cost: Cost, threads: usize) -> Hasher {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
@@ -61,19 +142,16 @@ impl Hasher {
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
-                    let Ok(params) =
-                        Params::new(cost.memory_kib, cost.iterations, cost.lanes, None)
-                    else {
+                    let Some(mut worker) = Worker::new(cost) else {
                         return;
                     };
-                    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
                     loop {
                         let job = match rx.lock() {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(&argon2),
+                            Ok(job) => job(&mut worker),
                             Err(_) => return,
                         }
                     }
@@ -87,11 +165,11 @@ impl Hasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+        work: impl FnOnce(&mut Worker) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |argon2| {
-            let _ = reply.send(work(argon2));
+        let job: Job = Box::new(move |worker| {
+            let _ = reply.send(work(worker));
         });
         self.jobs
             .send(job)
@@ -104,31 +182,69 @@ impl Hasher {
     /// The PHC string of `secret` with a fresh random salt.
     pub async fn hash(&self, secret: &str) -> Result<String, ApiError> {
         let secret = secret.to_owned();
-        self.run(move |argon2| {
-            let mut salt = [0u8; 16];
-            getrandom::fill(&mut salt).map_err(|e| ApiError::internal(&e))?;
-            let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(&e))?;
-            argon2
-                .hash_password(secret.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| ApiError::internal(&e))
-        })
-        .await?
+        self.run(move |worker| worker.hash(secret.as_bytes()))
+            .await?
     }
 
     /// Whether `secret` matches the PHC string `phc` (whatever parameters it was made with).
     pub async fn verify(&self, secret: &str, phc: &str) -> Result<bool, ApiError> {
         let (secret, phc) = (secret.to_owned(), phc.to_owned());
-        self.run(move |argon2| match PasswordHash::new(&phc) {
-            Ok(parsed) => argon2.verify_password(secret.as_bytes(), &parsed).is_ok(),
-            Err(_) => false,
-        })
-        .await
+        self.run(move |worker| worker.verify(secret.as_bytes(), &phc))
+            .await
     }
 
     /// Spends the time of one verification without a stored hash, so an unknown login takes
     /// as long to refuse as a wrong password.
     pub async fn waste_verification(&self) {
         let _ = self.hash("timing equaliser").await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::PasswordHasher;
+
+    fn small() -> Cost {
+        Cost {
+            memory_kib: 64,
+            iterations: 1,
+            lanes: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_in_reused_memory_and_with_the_library() {
+        let hasher = Hasher::new(small(), 1);
+        let phc = hasher.hash("correct horse").await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
+        assert!(hasher.verify("correct horse", &phc).await.unwrap());
+        assert!(!hasher.verify("wrong horse", &phc).await.unwrap());
+        // The library agrees with the reused-memory path, both ways.
+        let parsed = PasswordHash::new(&phc).unwrap();
+        let library = Argon2::default();
+        assert!(library.verify_password(b"correct horse", &parsed).is_ok());
+        let other = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = other
+            .hash_password(b"pw 1234567", &salt)
+            .unwrap()
+            .to_string();
+        assert!(hasher.verify("pw 1234567", &theirs).await.unwrap());
+        // Hashes made with other parameters still verify.
+        let older = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(128, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"pw 1234567", &salt)
+        .unwrap()
+        .to_string();
+        assert!(hasher.verify("pw 1234567", &older).await.unwrap());
+        assert!(!hasher.verify("pw 7654321", &older).await.unwrap());
     }
 }

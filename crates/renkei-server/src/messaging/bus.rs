@@ -27,6 +27,8 @@ pub enum Signal {
     UserEnded { user: Uuid },
     /// The organization's image inbox changed: `study` is new or has new instances.
     InboxChanged { org: Uuid, study: Uuid },
+    /// Some sessions of the user ended (a password change): each socket checks its own.
+    SessionsEnded { user: Uuid },
 }
 
 /// Publishes signals to every node's hub.

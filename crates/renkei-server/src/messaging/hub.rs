@@ -33,6 +33,8 @@ pub enum Nudge {
     Removed { conversation: Uuid },
     /// Close: the user may no longer be connected.
     End,
+    /// Check the socket's session now; close if it has ended.
+    Recheck,
 }
 
 /// One socket's receiving end.
@@ -218,6 +220,7 @@ impl Hub {
             }
             Signal::UserEnded { user } => self.nudge_user(user, &Nudge::End),
             Signal::InboxChanged { org, study } => self.nudge_org(org, study),
+            Signal::SessionsEnded { user } => self.nudge_user(user, &Nudge::Recheck),
         }
     }
 

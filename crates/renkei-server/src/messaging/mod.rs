@@ -109,6 +109,11 @@ impl Messaging {
     pub fn user_ended(&self, user: Uuid) {
         self.bus.publish(Signal::UserEnded { user });
     }
+
+    /// Has every socket of a user check its session: those whose session ended close.
+    pub fn sessions_ended(&self, user: Uuid) {
+        self.bus.publish(Signal::SessionsEnded { user });
+    }
 }
 
 /// A queued post's outcome, to come.

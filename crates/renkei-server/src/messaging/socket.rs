@@ -233,6 +233,27 @@ impl Live<'_> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Checks the socket's session again (signed out, retired, locked, ended by a password
+/// change); `Err` closes the socket. A database hiccup does not.
+async fn check_session(
+    sink: &mut Sink,
+    state: &AppState,
+    token: &str,
+    active: bool,
+) -> Result<(), Closing> {
+    match session_for_token(state, token, active)
+        .await
+        .and_then(|a| member_gate(&a))
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.status.is_server_error() => Ok(()),
+        Err(e) => {
+            let _ = send_error(sink, &e, None).await;
+            Err(closing_for(&e))
+        }
+    }
+}
+
 async fn live(
     sink: &mut Sink,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
@@ -280,6 +301,7 @@ async fn live(
                     }
                     match nudge {
                         None | Some(Nudge::End) => return Err(Closing(close::UNAUTHENTICATED, "session ended")),
+                        Some(Nudge::Recheck) => check_session(sink, state, token, false).await?,
                         Some(Nudge::Advanced { conversation, seq }) => live.catch_up(sink, conversation, seq).await?,
                         Some(Nudge::Frame(frame)) => send_text(sink, &frame).await?,
                         Some(Nudge::Removed { conversation }) => {
@@ -309,16 +331,8 @@ async fn live(
                     }
                 }
                 _ = recheck.tick() => {
-                    let checked = session_for_token(state, token, active).await;
+                    check_session(sink, state, token, active).await?;
                     active = false;
-                    match checked.and_then(|a| member_gate(&a)) {
-                        Ok(()) => {}
-                        Err(e) if e.status.is_server_error() => {}
-                        Err(e) => {
-                            let _ = send_error(sink, &e, None).await;
-                            return Err(closing_for(&e));
-                        }
-                    }
                 }
             }
         }

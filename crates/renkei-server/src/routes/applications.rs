@@ -166,8 +166,8 @@ pub async fn signup_form(
     params(("token" = String, Path)),
     responses((status = 201, body = Applied), (status = 404, body = ErrorBody, description = "invite_not_found"),
         (status = 410, body = ErrorBody, description = "invite_expired or invite_revoked"),
-        (status = 409, body = ErrorBody, description = "login_taken"),
-        (status = 422, body = ErrorBody, description = "a field is invalid"), (status = 429, body = ErrorBody)))]
+        (status = 422, body = ErrorBody, description = "a field is invalid, or password_too_common / password_contains_login / password_contains_name (a taken login answers 201 like any application)"),
+        (status = 429, body = ErrorBody)))]
 pub async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -176,13 +176,8 @@ pub async fn signup(
 ) -> ApiResult<(StatusCode, Json<Applied>)> {
     rate_limited(&state, ip)?;
     let org = invited_org(&state, &token).await?;
-    let user = applications::apply(&state.store, &state.hasher, &org, input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Applied {
-            status: user.status,
-        }),
-    ))
+    let status = applications::apply(&state.store, &state.hasher, &org, input).await?;
+    Ok((StatusCode::CREATED, Json(Applied { status })))
 }
 
 /// Pending applicants of an organization, oldest first.

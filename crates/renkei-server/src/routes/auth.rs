@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
+use renkei_core::sign_in::login_key;
 use renkei_core::user::{User, UserStatus};
 use renkei_store::{SessionRecord, StoreError};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::backoff;
 use crate::auth::session::{
     AnySession, CSRF_COOKIE, SESSION_COOKIE, second_factor_gate, second_factor_needed,
 };
@@ -99,11 +101,8 @@ fn account_locked(until: Timestamp) -> ApiError {
     .retry_after(wait)
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthenticated("invalid_credentials", "wrong login or password")
-}
-
-/// Counts a wrong password, passcode or second-factor code; the error to answer with.
+/// Counts a wrong passcode or second-factor code (both need a signed-in session, so a
+/// stranger cannot cause it); the last allowed locks the account and ends its sessions.
 pub(crate) async fn count_failure(
     state: &AppState,
     user: &User,
@@ -172,10 +171,10 @@ fn with_cookies(mut response: Response, cookies: [Option<HeaderValue>; 2]) -> Re
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse, description = "Signed in; the session cookie is set too. When `second_factor` is set, the session serves nothing but that step (403 second_factor_required elsewhere)"),
-        (status = 401, body = ErrorBody, description = "invalid_credentials"),
+        (status = 401, body = ErrorBody, description = "invalid_credentials, with `attempts_left` before sign-in slows down and, once it does, `retry_after` (the same for unknown logins)"),
         (status = 403, body = ErrorBody, description = "account_pending, account_suspended, account_retired"),
-        (status = 423, body = ErrorBody, description = "account_locked after too many failures"),
-        (status = 429, body = ErrorBody, description = "rate_limited"),
+        (status = 423, body = ErrorBody, description = "account_locked: the right password, but wrong passcodes or codes locked the account"),
+        (status = 429, body = ErrorBody, description = "rate_limited (this address), or sign_in_delayed (this login: `retry_after` seconds); no password is checked"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -183,29 +182,33 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     rate_limited(&state, ip)?;
+    let key = login_key(&req.login);
+    backoff::check(&state, &key).await?;
     let store = &state.store;
     let user = match store.user_by_login(&req.login).await {
         Ok(user) => user,
         Err(StoreError::NotFound) => {
             state.hasher.waste_verification().await;
-            let event = AuditEvent::new("auth.login_failed", None, None, "user", None)
-                .with_details(json!({"reason": "unknown_login"}));
-            store.append_audit(&event).await.or_api("user_not_found")?;
-            return Err(invalid_credentials());
+            return Err(backoff::record_failure(&state, &key, None).await);
         }
         Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
     };
     let creds = store.credentials(user.id).await.or_api("user_not_found")?;
-    if let Some(until) = creds.locked_until.filter(|u| *u > Timestamp::now()) {
-        return Err(account_locked(until));
-    }
     let matches = req.password.len() <= MAX_SECRET_BYTES
         && state
             .hasher
             .verify(&req.password, &creds.password_hash)
             .await?;
     if !matches {
-        return Err(count_failure(&state, &user, "auth.login_failed", invalid_credentials()).await);
+        return Err(backoff::record_failure(&state, &key, Some(&user)).await);
+    }
+    store
+        .clear_sign_in_failures(&key)
+        .await
+        .or_api("user_not_found")?;
+    // Wrong passcodes or codes lock the account; only the right password learns that.
+    if let Some(until) = creds.locked_until.filter(|u| *u > Timestamp::now()) {
+        return Err(account_locked(until));
     }
     let refusal = match user.status {
         UserStatus::Active => None,

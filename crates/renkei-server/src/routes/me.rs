@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use renkei_core::audit::AuditEvent;
 use renkei_core::org::Organization;
 use renkei_core::user::User;
-use renkei_core::validate;
+use renkei_core::{password_rules, validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -73,17 +73,22 @@ pub async fn set_passcode(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Replace the password (required after a one-time password).
+/// Replace the password (required after a one-time password). Every other session of the
+/// user ends, and their live connections close.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange, security(("bearer" = [])),
     responses((status = 204), (status = 403, body = ErrorBody, description = "wrong_password"),
-        (status = 422, body = ErrorBody, description = "weak_password")))]
+        (status = 422, body = ErrorBody, description = "weak_password, password_too_common, password_contains_login, password_contains_name, password_unchanged")))]
 pub async fn change_password(
     State(state): State<AppState>,
     Unlocked(authed): Unlocked,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    validate::password(&req.new_password)?;
     let user = &authed.user;
+    password_rules::check(
+        &req.new_password,
+        &user.login,
+        &[&user.display_name, &user.kana, &user.romaji],
+    )?;
     let creds = state
         .store
         .credentials(user.id)
@@ -117,8 +122,9 @@ pub async fn change_password(
     );
     state
         .store
-        .set_password(user.id, &hash, false, &event)
+        .set_password(user.id, &hash, false, Some(authed.session.id), &event)
         .await
         .or_api("user_not_found")?;
+    state.messaging.sessions_ended(user.id);
     Ok(StatusCode::NO_CONTENT)
 }

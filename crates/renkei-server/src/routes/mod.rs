@@ -17,6 +17,7 @@ mod notify;
 mod ops;
 mod orgs;
 mod second_factor;
+mod sign_in_holds;
 mod stats;
 mod studies;
 mod user_csv;
@@ -158,6 +159,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(councils::opt_out))
         .routes(routes!(councils::create_agreements))
         .routes(routes!(notify::set_notifications))
+        .routes(routes!(sign_in_holds::list_holds))
+        .routes(routes!(sign_in_holds::release))
 }
 
 /// The JSON 404 of an unknown server path.

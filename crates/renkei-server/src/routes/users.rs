@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use renkei_core::access::is_server_admin;
-use renkei_core::user::{NewUser, Role, User, UserPatch};
+use renkei_core::access::{can_administer, may_change_user};
+use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -24,11 +24,12 @@ pub struct Page {
     limit: Option<i64>,
 }
 
-/// Only a server administrator may hand out server administration.
-fn check_role_grant(actor: &User, roles: Option<&[Role]>) -> ApiResult<()> {
-    if roles.is_some_and(|r| r.contains(&Role::ServerAdmin)) && !is_server_admin(actor) {
+/// Only a server administrator changes a server administrator or makes one: the roles
+/// before and after the change are both looked at.
+pub(crate) fn check_user_change(actor: &User, before: &[Role], after: &[Role]) -> ApiResult<()> {
+    if !may_change_user(actor, before, after) {
         return Err(ApiError::forbidden(
-            "only server administrators grant server_admin",
+            "only server administrators change a server administrator or make one",
         ));
     }
     Ok(())
@@ -62,25 +63,72 @@ pub(crate) async fn administered_user(
     Ok(user)
 }
 
-/// An organization's users, by name.
+/// What a member sees of a colleague: a directory entry, without login, roles or security
+/// state.
+#[derive(Serialize, ToSchema)]
+pub struct Colleague {
+    id: renkei_core::Uuid,
+    org_id: renkei_core::Uuid,
+    display_name: String,
+    kana: String,
+    romaji: String,
+    profession: Profession,
+    department_id: Option<renkei_core::Uuid>,
+    status: UserStatus,
+}
+
+impl From<User> for Colleague {
+    fn from(u: User) -> Self {
+        Colleague {
+            id: u.id,
+            org_id: u.org_id,
+            display_name: u.display_name,
+            kana: u.kana,
+            romaji: u.romaji,
+            profession: u.profession,
+            department_id: u.department_id,
+            status: u.status,
+        }
+    }
+}
+
+/// The full records for the organization's administrators; the directory for its members.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum UserList {
+    Full(Vec<User>),
+    Directory(Vec<Colleague>),
+}
+
+/// An organization's users, by name: every user with roles and security state for its
+/// administrators; active users as directory entries for its members.
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/users", tag = "users", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), Page), responses((status = 200, body = [User])))]
+    params(("id" = uuid::Uuid, Path), Page), responses((status = 200, body = UserList)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,
     ApiQuery(page): ApiQuery<Page>,
-) -> ApiResult<Json<Vec<User>>> {
+) -> ApiResult<Json<UserList>> {
     let org = readable_org(&state, &me.user, id).await?;
     let limit = page.limit.unwrap_or(100).clamp(1, 500);
     let offset = page.offset.unwrap_or(0).max(0);
-    Ok(Json(
-        state
-            .store
-            .list_users(org.id, offset, limit)
+    let store = &state.store;
+    let list = if can_administer(&me.user, org.id) {
+        UserList::Full(
+            store
+                .list_users(org.id, offset, limit)
+                .await
+                .or_api("organization_not_found")?,
+        )
+    } else {
+        let active = store
+            .list_active_users(org.id, offset, limit)
             .await
-            .or_api("organization_not_found")?,
-    ))
+            .or_api("organization_not_found")?;
+        UserList::Directory(active.into_iter().map(Colleague::from).collect())
+    };
+    Ok(Json(list))
 }
 
 /// Create a user (the organization's administrators); the password given is one-time.
@@ -95,15 +143,16 @@ pub async fn create_user(
     ApiJson(input): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let org = administered_org(&state, &me.user, id).await?;
-    check_role_grant(&me.user, Some(&input.roles))?;
+    check_user_change(&me.user, &[], &input.roles)?;
     let user =
         accounts::create_user(&state.store, &state.hasher, Some(me.user.id), &org, input).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-/// One user; the `ETag` is the version to send back in `If-Match` when editing.
+/// One user; the `ETag` is the version to send back in `If-Match` when editing. A member
+/// who does not administer the user's organization gets the directory entry only.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = User, description = "the full record (administrators) or a `Colleague`"), (status = 404, body = ErrorBody)))]
 pub async fn get_user(
     State(state): State<AppState>,
     Member(me): Member,
@@ -113,6 +162,12 @@ pub async fn get_user(
     readable_org(&state, &me.user, user.org_id)
         .await
         .map_err(|_| ApiError::not_found("user_not_found"))?;
+    if !can_administer(&me.user, user.org_id) && me.user.id != user.id {
+        if user.status != UserStatus::Active {
+            return Err(ApiError::not_found("user_not_found"));
+        }
+        return Ok(Json(Colleague::from(user)).into_response());
+    }
     Ok(with_etag(user))
 }
 
@@ -131,7 +186,8 @@ pub async fn update_user(
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Response> {
     let user = administered_user(&state, &me.user, id).await?;
-    check_role_grant(&me.user, patch.roles.as_deref())?;
+    let roles_after = patch.roles.as_deref().unwrap_or(&user.roles);
+    check_user_change(&me.user, &user.roles, roles_after)?;
     let version = expected_version(if_match, patch.version)?;
     let saved =
         accounts::update_user(&state.store, Some(me.user.id), &user, &patch, version).await?;
@@ -157,7 +213,7 @@ pub async fn reset_password(
     IdPath(id): IdPath,
 ) -> ApiResult<Json<PasswordReset>> {
     let user = administered_user(&state, &me.user, id).await?;
-    check_role_grant(&me.user, Some(&user.roles))?;
+    check_user_change(&me.user, &user.roles, &user.roles)?;
     let one_time_password =
         accounts::reset_password(&state.store, &state.hasher, Some(me.user.id), &user).await?;
     state.messaging.user_ended(user.id);
@@ -174,6 +230,7 @@ pub async fn reset_passcode(
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     let user = administered_user(&state, &me.user, id).await?;
+    check_user_change(&me.user, &user.roles, &user.roles)?;
     accounts::reset_passcode(&state.store, Some(me.user.id), &user).await?;
     state.messaging.user_ended(user.id);
     Ok(StatusCode::NO_CONTENT)
@@ -190,7 +247,7 @@ pub async fn reset_second_factor(
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     let user = administered_user(&state, &me.user, id).await?;
-    check_role_grant(&me.user, Some(&user.roles))?;
+    check_user_change(&me.user, &user.roles, &user.roles)?;
     crate::auth::second_factor::reset(&state.store, Some(me.user.id), &user).await?;
     state.messaging.user_ended(user.id);
     Ok(StatusCode::NO_CONTENT)

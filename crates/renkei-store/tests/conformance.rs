@@ -1023,6 +1023,8 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
         .await
         .unwrap();
     assert_eq!(reach(None, &c, now).await.unwrap(), Reach::Expired);
+}
+
 const BACKOFF: renkei_core::sign_in::Backoff = renkei_core::sign_in::Backoff {
     free_attempts: 2,
     first_wait_secs: 10,

@@ -17,6 +17,7 @@ use renkei_core::media::expiry;
 use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
+use renkei_dicom::inflight::InFlight;
 use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
@@ -107,6 +108,8 @@ pub struct DicomService {
     pub secrets: Arc<Mutex<HashMap<Uuid, [u8; 32]>>>,
     /// The server's runtime, where the store's connections live (see [`DicomService::on_server`]).
     server: tokio::runtime::Handle,
+    /// The memory budget and spill files of DICOM data in flight (C-STORE and STOW-RS).
+    pub inflight: Arc<InFlight>,
 }
 
 /// Parsed instances by (study, SOP Instance UID).
@@ -287,6 +290,7 @@ impl DicomService {
             opened: Default::default(),
             secrets: Default::default(),
             server: tokio::runtime::Handle::current(),
+            inflight: InFlight::in_temp_dir(),
         }
     }
 
@@ -643,7 +647,11 @@ pub async fn add_peer(
         "dicom_peer",
         Some(peer.id),
     )
-    .with_details(serde_json::json!({"ae_title": peer.ae_title, "allow": peer.allow}));
+    .with_details(serde_json::json!({
+        "ae_title": peer.ae_title,
+        "allow": peer.allow,
+        "any_address": peer.allow.is_empty(),
+    }));
     store
         .append_audit(&event)
         .await

@@ -141,6 +141,18 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
+/// The budgets of DICOM data in flight, spilling into `<data_dir>/spill` (emptied of what a
+/// previous run left there).
+pub fn open_inflight(config: &Config) -> Result<std::sync::Arc<InFlight>, String> {
+    let limits = InFlightLimits {
+        memory_budget: config.dicom_memory_budget,
+        spill_threshold: config.dicom_spill_threshold,
+        disk_budget: config.dicom_spill_budget,
+    };
+    let dir = config.data_dir.join("spill");
+    InFlight::new(&limits, &dir).map_err(|e| format!("cannot prepare {}: {e}", dir.display()))
+}
+
 /// A database URL without its password, fit for messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -165,16 +177,4 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
     }
-}
-
-/// The budgets of DICOM data in flight, spilling into `<data_dir>/spill` (emptied of what a
-/// previous run left there).
-pub fn open_inflight(config: &Config) -> Result<std::sync::Arc<InFlight>, String> {
-    let limits = InFlightLimits {
-        memory_budget: config.dicom_memory_budget,
-        spill_threshold: config.dicom_spill_threshold,
-        disk_budget: config.dicom_spill_budget,
-    };
-    let dir = config.data_dir.join("spill");
-    InFlight::new(&limits, &dir).map_err(|e| format!("cannot prepare {}: {e}", dir.display()))
 }

@@ -16,7 +16,8 @@ pub struct Buffer {
     prefix_len: usize,
     /// The memory budget's charge for `memory`'s capacity.
     charge: Charge,
-    spill: Option<SpillFile>,
+    /// Boxed: its key schedule is large, and most buffers never spill.
+    spill: Option<Box<SpillFile>>,
 }
 
 /// A complete instance in memory, with the budget's charge for it (kept while it is worked on).
@@ -111,7 +112,7 @@ impl Buffer {
 
     /// Moves the content received so far to a new spill file and gives its memory back.
     fn start_spill(&mut self) -> Result<(), InFlightError> {
-        let mut spill = SpillFile::create(&self.inflight)?;
+        let mut spill = Box::new(SpillFile::create(&self.inflight)?);
         spill.write(&self.memory[self.prefix_len..])?;
         self.memory.truncate(self.prefix_len);
         self.memory.shrink_to_fit();

@@ -184,14 +184,13 @@ impl Splitter {
 mod tests {
     use super::*;
 
-    /// The parts of `body` fed `chunk` bytes at a time: (content type, content).
-    fn parts(
-        body: &[u8],
-        boundary: &str,
-        chunk: usize,
-    ) -> Result<Vec<(Option<String>, Vec<u8>)>, ApiError> {
+    /// A part: its content type and content.
+    type Part = (Option<String>, Vec<u8>);
+
+    /// The parts of `body` fed `chunk` bytes at a time.
+    fn parts(body: &[u8], boundary: &str, chunk: usize) -> Result<Vec<Part>, ApiError> {
         let mut splitter = Splitter::new(boundary)?;
-        let mut parts: Vec<(Option<String>, Vec<u8>)> = Vec::new();
+        let mut parts: Vec<Part> = Vec::new();
         let mut chunks = body.chunks(chunk.max(1));
         loop {
             match splitter.next_step()? {

@@ -504,6 +504,21 @@ fn pdata(context: u8, value_type: PDataValueType, is_last: bool, data: &[u8]) ->
     })
 }
 
+/// A whole C-STORE on context 1: the command, then `data_set` in PDUs of 4000 bytes.
+fn c_store(message_id: u16, uid: &str, data_set: &[u8]) -> Vec<u8> {
+    let mut bytes = pdata(
+        1,
+        PDataValueType::Command,
+        true,
+        &store_command(message_id, uid),
+    );
+    for (index, chunk) in data_set.chunks(4000).enumerate() {
+        let last = (index + 1) * 4000 >= data_set.len();
+        bytes.extend(pdata(1, PDataValueType::Data, last, chunk));
+    }
+    bytes
+}
+
 /// Reads a C-STORE-RSP and returns its Status.
 async fn read_status(stream: &mut TcpStream) -> u16 {
     let mut command = Vec::new();
@@ -917,21 +932,9 @@ async fn a_peer_vanishing_mid_instance_stores_nothing() {
     // A complete store on a new association still works, and is the only thing stored.
     let mut stream = raw_association(&scp).await;
     stream
-        .write_all(&pdata(
-            1,
-            PDataValueType::Command,
-            true,
-            &store_command(2, &uid),
-        ))
+        .write_all(&c_store(2, &uid, &data_set))
         .await
         .expect("sends");
-    for (index, chunk) in data_set.chunks(4000).enumerate() {
-        let last = (index + 1) * 4000 >= data_set.len();
-        stream
-            .write_all(&pdata(1, PDataValueType::Data, last, chunk))
-            .await
-            .expect("sends");
-    }
     assert_eq!(read_status(&mut stream).await, 0x0000);
     release(stream).await;
     assert_eq!(scp.sink.calls(), 1, "the sink saw the partial instance");
@@ -1021,21 +1024,9 @@ async fn instances_over_the_size_limit_are_refused_out_of_resources() {
     assert!(data_set.len() > 10_000);
     let mut stream = raw_association(&scp).await;
     stream
-        .write_all(&pdata(
-            1,
-            PDataValueType::Command,
-            true,
-            &store_command(1, &uid),
-        ))
+        .write_all(&c_store(1, &uid, &data_set))
         .await
         .expect("sends");
-    for (index, chunk) in data_set.chunks(4000).enumerate() {
-        let last = (index + 1) * 4000 >= data_set.len();
-        stream
-            .write_all(&pdata(1, PDataValueType::Data, last, chunk))
-            .await
-            .expect("sends");
-    }
     assert_eq!(read_status(&mut stream).await, 0xA700);
     release(stream).await;
     assert_eq!(scp.sink.calls(), 0);
@@ -1398,19 +1389,7 @@ async fn a_spent_memory_budget_answers_out_of_resources_and_a_retry_succeeds() {
     let spill = TempDir::new("spill-spent");
     let (scp, inflight) = scp_with_budget(&spill, 60_000, 1 << 20, 60_000).await;
     let (data_set, uid) = data_set_of(&data.join("CT_small.dcm"));
-    let send = |message_id: u16| {
-        let mut bytes = pdata(
-            1,
-            PDataValueType::Command,
-            true,
-            &store_command(message_id, &uid),
-        );
-        for (index, chunk) in data_set.chunks(4000).enumerate() {
-            let last = (index + 1) * 4000 >= data_set.len();
-            bytes.extend(pdata(1, PDataValueType::Data, last, chunk));
-        }
-        bytes
-    };
+    let send = |message_id: u16| c_store(message_id, &uid, &data_set);
     // The first instance is held by a slow sink, with its memory.
     scp.sink.hold(true);
     let mut first = raw_association(&scp).await;

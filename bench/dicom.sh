@@ -49,7 +49,7 @@ dcmtk_four=$(timed send_four STORESCP 11191); kill $scp; wait $scp 2>/dev/null |
 run_renkei() {
   local data="$work/$1" port=$2
   "$bin" admin --data-dir "$data" create-org --name "Bench Hospital" --slug bench >/dev/null
-  "$bin" admin --data-dir "$data" add-dicom-peer --org bench --ae-title STORESCU >/dev/null
+  "$bin" admin --data-dir "$data" add-dicom-peer --org bench --ae-title STORESCU --allow 127.0.0.0/8 >/dev/null
   RENKEI_LOG=warn "$bin" serve --data-dir "$data" --listen 127.0.0.1:0 --dicom-listen 127.0.0.1:$port >"$data.out" 2>/dev/null &
   until grep -q "renkei listening" "$data.out" 2>/dev/null; do sleep 0.05; done
 }

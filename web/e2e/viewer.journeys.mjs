@@ -103,7 +103,7 @@ async function main() {
   try {
     await firstAdmin(server);
     createUsers(bin, server, [A, B]);
-    cli(bin, server.dataDir, ["add-dicom-peer", "--org", "first", "--ae-title", "STORESCU"]);
+    cli(bin, server.dataDir, ["add-dicom-peer", "--org", "first", "--ae-title", "STORESCU", "--allow", "127.0.0.0/8"]);
 
     browser = await launchBrowser();
     const problems = [];

@@ -166,7 +166,7 @@ pub(crate) fn text_value(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
 
 /// How unlisted attributes inside a sequence are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// Unlisted attributes are kept (with direct identifiers scrubbed from their text).
     Normal,
     /// Inside a sequence the profile replaces with a dummy (D on SQ): the items keep their
@@ -176,7 +176,7 @@ enum Mode {
 
 /// What happens to one element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(crate) enum Op {
     Keep,
     Remove,
     Empty,
@@ -191,7 +191,7 @@ enum Op {
     DropGroupLength,
 }
 
-struct Walk<'a> {
+pub(crate) struct Walk<'a> {
     ctx: &'a DeidContext,
     profile: &'static ConfidentialityProfile,
     identifiers: Identifiers,
@@ -202,7 +202,22 @@ struct Walk<'a> {
     replaced: u32,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    /// A walk that only decides (verify mode, [`crate::leftover`]): nothing is collected from
+    /// or applied to an object.
+    pub(crate) fn deciding(ctx: &'a DeidContext, profile: &'static ConfidentialityProfile) -> Self {
+        Walk {
+            ctx,
+            profile,
+            identifiers: Identifiers::default(),
+            shift_days: 0,
+            patient_id_tail: String::new(),
+            removed: 0,
+            private_removed: 0,
+            replaced: 0,
+        }
+    }
+
     fn dataset(
         &mut self,
         obj: &mut InMemDicomObject,
@@ -220,7 +235,12 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn decide(&self, obj: &InMemDicomObject, tag: Tag, vr: VR, mode: Mode) -> Op {
+    /// The Patient ID digits the organization keeps.
+    pub(crate) fn patient_id_digits(&self) -> u8 {
+        self.ctx.patient_id_digits
+    }
+
+    pub(crate) fn decide(&self, obj: &InMemDicomObject, tag: Tag, vr: VR, mode: Mode) -> Op {
         if is_private(tag) {
             let creator = private_creator(obj, tag);
             let keep = if tag.element() <= 0x00FF && tag.element() >= 0x0010 {
@@ -466,7 +486,7 @@ impl Walk<'_> {
         self.replaced += 1;
     }
 
-    fn dummy_value(
+    pub(crate) fn dummy_value(
         &self,
         obj: &InMemDicomObject,
         tag: Tag,
@@ -512,7 +532,7 @@ fn private_creator(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
 }
 
 /// The values of a primitive element as strings; an error when it is a sequence or fragments.
-fn strings(obj: &InMemDicomObject, tag: Tag) -> Result<Vec<String>, DeidError> {
+pub(crate) fn strings(obj: &InMemDicomObject, tag: Tag) -> Result<Vec<String>, DeidError> {
     let Some(element) = obj.get(tag) else {
         return Ok(Vec::new());
     };
@@ -523,7 +543,7 @@ fn strings(obj: &InMemDicomObject, tag: Tag) -> Result<Vec<String>, DeidError> {
     }
 }
 
-fn is_empty(obj: &InMemDicomObject, tag: Tag) -> bool {
+pub(crate) fn is_empty(obj: &InMemDicomObject, tag: Tag) -> bool {
     obj.get(tag).is_none_or(|e| match e.value() {
         Value::Primitive(p) => p.calculate_byte_len() == 0,
         Value::Sequence(s) => s.items().is_empty(),

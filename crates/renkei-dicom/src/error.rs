@@ -18,6 +18,10 @@ pub enum DeidError {
     /// what de-identification removes.
     #[error("the instance is not de-identified: {reason}")]
     NotDeidentified { reason: &'static str },
+    /// An instance said to be de-identified holds an attribute that de-identification would
+    /// still change (verify mode): named by its tag and the change, never its value.
+    #[error("the instance is not de-identified: {tag} would be {change}")]
+    Leftover { tag: String, change: &'static str },
     /// The bundled confidentiality profile table could not be parsed (a build defect).
     #[error("confidentiality profile table is invalid: {0}")]
     ProfileTable(String),
@@ -30,7 +34,9 @@ impl DeidError {
             DeidError::MalformedElement { .. } => "dicom_malformed_element",
             DeidError::MissingAttribute { .. } => "dicom_missing_attribute",
             DeidError::TooDeep { .. } => "dicom_too_deep",
-            DeidError::NotDeidentified { .. } => "dicom_not_deidentified",
+            DeidError::NotDeidentified { .. } | DeidError::Leftover { .. } => {
+                "dicom_not_deidentified"
+            }
             DeidError::ProfileTable(_) => "deid_profile_table_invalid",
         }
     }

@@ -168,6 +168,9 @@ pub fn accept_deidentified(
     let obj = parse(&bytes)?;
     let report = verify_deidentified(&obj, max_patient_id_digits).map_err(|e| match e {
         DeidError::NotDeidentified { reason } => PrepareError::NotDeidentified(reason.into()),
+        DeidError::Leftover { tag, change } => {
+            PrepareError::NotDeidentified(format!("{tag} would be {change}"))
+        }
         other => PrepareError::Deidentification(other.code().to_owned()),
     })?;
     finish(&obj, report, FileBytes::whole(bytes))

@@ -6,8 +6,10 @@ use dicom_core::header::Header;
 use dicom_core::value::Value;
 use dicom_object::InMemDicomObject;
 
+use crate::context::DeidContext;
 use crate::engine::{ANONYMOUS_NAME, describe, text_value};
 use crate::error::DeidError;
+use crate::leftover::check_no_leftover;
 use crate::private::is_private;
 use crate::profile::profile;
 use crate::report::DeidReport;
@@ -23,7 +25,8 @@ const BASIC_PROFILE_CODE: &str = "113100";
 
 /// Checks that `obj` carries renkei's de-identification (profile markers, neutral name, a
 /// Patient ID of at most `max_patient_id_digits` digits, no private attributes) and returns its
-/// facts. Refused objects must be de-identified by the receiver instead, never stored as sent.
+/// facts; then every attribute, recursively, against the whole of Table E.1-1 (see
+/// [`check_no_leftover`]). Refused objects are never stored as sent.
 pub fn verify_deidentified(
     obj: &InMemDicomObject,
     max_patient_id_digits: u8,
@@ -53,6 +56,11 @@ pub fn verify_deidentified(
     if obj.iter().any(|element| is_private(element.tag())) {
         return refuse("private attributes are present");
     }
+    // The whole of Table E.1-1, recursively, under the rules a gateway applies (the
+    // organization's defaults and Patient ID digits; the secret plays no part in deciding).
+    let mut ctx = DeidContext::new([0; 32]);
+    ctx.patient_id_digits = max_patient_id_digits;
+    check_no_leftover(obj, &ctx)?;
     describe(obj, patient_id, edition)
 }
 

@@ -10,6 +10,7 @@ use dicom_core::Tag;
 use dicom_encoding::text::{SpecificCharacterSet, TextCodec};
 use dicom_object::{DefaultDicomObject, InMemDicomObject, open_file};
 use renkei_dicom::charset::{declared_charset, redecode_code_extensions};
+use renkei_dicom::leftover::check_no_leftover;
 use renkei_dicom::{DeidContext, deidentify};
 
 use common::{contains, from_bytes, pydicom_data_dir, to_bytes};
@@ -143,6 +144,7 @@ fn every_openable_pydicom_file_is_deidentified_without_its_name_or_id() {
     let mut refused = Vec::new();
     let mut unwritable = Vec::new();
     let mut leaks = Vec::new();
+    let mut leftovers = Vec::new();
     for path in &files {
         let short = path
             .strip_prefix(&data)
@@ -196,6 +198,10 @@ fn every_openable_pydicom_file_is_deidentified_without_its_name_or_id() {
                 leaks.push(format!("{short}: {what}"));
             }
         }
+        // What the engine wrote passes its own verify mode (a gateway's output is accepted).
+        if let Err(e) = check_no_leftover(&reread, &ctx) {
+            leftovers.push(format!("{short}: {e}"));
+        }
         processed += 1;
     }
     eprintln!(
@@ -214,6 +220,10 @@ fn every_openable_pydicom_file_is_deidentified_without_its_name_or_id() {
     assert!(
         leaks.is_empty(),
         "identifiers left in the output: {leaks:#?}"
+    );
+    assert!(
+        leftovers.is_empty(),
+        "verify mode refuses the engine's own output: {leftovers:#?}"
     );
     assert!(processed >= 50, "only {processed} files were processed");
     // The engine only refuses objects that are not composite instances (no SOP Instance UID).

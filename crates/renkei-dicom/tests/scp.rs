@@ -17,6 +17,7 @@ use dicom_ul::Pdu;
 use dicom_ul::pdu::{
     AssociationRQ, PDataValue, PDataValueType, PresentationContextProposed, UserVariableItem,
 };
+use renkei_dicom::inflight::{InFlight, InFlightLimits};
 use renkei_dicom::scp::config::{EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN};
 use renkei_dicom::scp::negotiate::{APPLICATION_CONTEXT_NAME, VERIFICATION_SOP_CLASS};
 use renkei_dicom::scp::{
@@ -503,6 +504,21 @@ fn pdata(context: u8, value_type: PDataValueType, is_last: bool, data: &[u8]) ->
     })
 }
 
+/// A whole C-STORE on context 1: the command, then `data_set` in PDUs of 4000 bytes.
+fn c_store(message_id: u16, uid: &str, data_set: &[u8]) -> Vec<u8> {
+    let mut bytes = pdata(
+        1,
+        PDataValueType::Command,
+        true,
+        &store_command(message_id, uid),
+    );
+    for (index, chunk) in data_set.chunks(4000).enumerate() {
+        let last = (index + 1) * 4000 >= data_set.len();
+        bytes.extend(pdata(1, PDataValueType::Data, last, chunk));
+    }
+    bytes
+}
+
 /// Reads a C-STORE-RSP and returns its Status.
 async fn read_status(stream: &mut TcpStream) -> u16 {
     let mut command = Vec::new();
@@ -916,21 +932,9 @@ async fn a_peer_vanishing_mid_instance_stores_nothing() {
     // A complete store on a new association still works, and is the only thing stored.
     let mut stream = raw_association(&scp).await;
     stream
-        .write_all(&pdata(
-            1,
-            PDataValueType::Command,
-            true,
-            &store_command(2, &uid),
-        ))
+        .write_all(&c_store(2, &uid, &data_set))
         .await
         .expect("sends");
-    for (index, chunk) in data_set.chunks(4000).enumerate() {
-        let last = (index + 1) * 4000 >= data_set.len();
-        stream
-            .write_all(&pdata(1, PDataValueType::Data, last, chunk))
-            .await
-            .expect("sends");
-    }
     assert_eq!(read_status(&mut stream).await, 0x0000);
     release(stream).await;
     assert_eq!(scp.sink.calls(), 1, "the sink saw the partial instance");
@@ -1020,21 +1024,9 @@ async fn instances_over_the_size_limit_are_refused_out_of_resources() {
     assert!(data_set.len() > 10_000);
     let mut stream = raw_association(&scp).await;
     stream
-        .write_all(&pdata(
-            1,
-            PDataValueType::Command,
-            true,
-            &store_command(1, &uid),
-        ))
+        .write_all(&c_store(1, &uid, &data_set))
         .await
         .expect("sends");
-    for (index, chunk) in data_set.chunks(4000).enumerate() {
-        let last = (index + 1) * 4000 >= data_set.len();
-        stream
-            .write_all(&pdata(1, PDataValueType::Data, last, chunk))
-            .await
-            .expect("sends");
-    }
     assert_eq!(read_status(&mut stream).await, 0xA700);
     release(stream).await;
     assert_eq!(scp.sink.calls(), 0);
@@ -1176,4 +1168,248 @@ fn received_instances_parse_with_dicom_object() {
         object.meta().source_application_entity_title(),
         Some("STORESCU")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data in flight: the memory budget and sealed spill files
+
+/// An SCP whose data in flight has `memory_budget` bytes of memory and spills instances above
+/// `spill_threshold` into `spill`; instances up to `max_instance_size`.
+async fn scp_with_budget(
+    spill: &TempDir,
+    memory_budget: u64,
+    spill_threshold: u64,
+    max_instance_size: u64,
+) -> (Scp, Arc<InFlight>) {
+    let limits = InFlightLimits {
+        memory_budget,
+        spill_threshold,
+        disk_budget: 1 << 30,
+    };
+    let inflight = InFlight::new(&limits, spill.path()).expect("spill folder");
+    let scp = Scp::start(ScpConfig {
+        max_instance_size,
+        inflight: inflight.clone(),
+        ..ScpConfig::default()
+    })
+    .await;
+    (scp, inflight)
+}
+
+/// The spill files in `dir`, with their bytes.
+fn spill_files(dir: &TempDir) -> Vec<Vec<u8>> {
+    std::fs::read_dir(dir.path())
+        .expect("spill dir")
+        .flatten()
+        .map(|entry| std::fs::read(entry.path()).unwrap_or_default())
+        .collect()
+}
+
+/// Waits (up to a minute) until `done` holds; false if it never did.
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + TIMEOUT;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done()
+}
+
+/// This process's resident memory, from /proc (Linux).
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A plaintext marker filling the pixel data, to look for on disk.
+const MARKER: &[u8; 16] = b"RENKEI-PLAINTEXT";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_instances_on_four_associations_stay_within_the_memory_budget() {
+    let spill = TempDir::new("spill-four");
+    // 64 MiB of memory for everything in flight; instances above 1 MiB go to disk.
+    let (scp, inflight) = scp_with_budget(&spill, 64 << 20, 1 << 20, 64 << 20).await;
+    let before = resident_bytes();
+    // Each association: a C-STORE whose Pixel Data claims 400 MB, 32 MiB of it sent, never
+    // finished: 128 MiB in flight, twice the memory budget.
+    let mut head = Vec::new();
+    let mut explicit = |group: u16, elem: u16, vr: &[u8; 2], value: &[u8]| {
+        head.extend_from_slice(&group.to_le_bytes());
+        head.extend_from_slice(&elem.to_le_bytes());
+        head.extend_from_slice(vr);
+        head.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        head.extend_from_slice(value);
+    };
+    explicit(0x0008, 0x0016, b"UI", b"1.2.840.10008.5.1.4.1.1.2\0");
+    explicit(0x0008, 0x0018, b"UI", b"1.2.3.4\0");
+    head.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0]);
+    head.extend_from_slice(&400_000_000u32.to_le_bytes());
+    let fragment: Vec<u8> = MARKER.iter().copied().cycle().take(12 * 1024).collect();
+    let sent_each: u64 = 32 << 20;
+    let mut streams = Vec::new();
+    for _ in 0..4 {
+        let mut stream = raw_association(&scp).await;
+        stream
+            .write_all(&pdata(
+                1,
+                PDataValueType::Command,
+                true,
+                &store_command(1, "1.2.3.4"),
+            ))
+            .await
+            .expect("sends");
+        stream
+            .write_all(&pdata(1, PDataValueType::Data, false, &head))
+            .await
+            .expect("sends");
+        streams.push(stream);
+    }
+    for _ in 0..sent_each / fragment.len() as u64 {
+        for stream in &mut streams {
+            stream
+                .write_all(&pdata(1, PDataValueType::Data, false, &fragment))
+                .await
+                .expect("sends");
+        }
+    }
+    // Everything sent is with the server: on disk but for less than a sealed chunk each.
+    let on_disk = 4 * (sent_each - (512 << 10));
+    assert!(
+        eventually(|| inflight.disk().used() >= on_disk).await,
+        "spilled {} of {on_disk} bytes",
+        inflight.disk().used()
+    );
+    let in_memory = inflight.memory().used();
+    assert!(
+        in_memory <= 4 * ((1 << 20) + 4096),
+        "{in_memory} bytes in memory for 128 MiB in flight"
+    );
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(
+        grown < 24 << 20,
+        "resident memory grew by {grown} bytes with 128 MiB in flight"
+    );
+    let files = spill_files(&spill);
+    assert_eq!(files.len(), 4, "one spill file per association");
+    for file in &files {
+        assert!(file.len() as u64 >= sent_each - (2 << 20));
+        assert!(
+            !file[..1 << 20].windows(MARKER.len()).any(|w| w == MARKER),
+            "plaintext in a spill file"
+        );
+    }
+    // The senders vanish: their spill files and charges go.
+    drop(streams);
+    assert!(
+        eventually(|| spill_files(&spill).is_empty()
+            && inflight.disk().used() == 0
+            && inflight.memory().used() == 0)
+        .await,
+        "left: {} spill files, {} bytes charged",
+        spill_files(&spill).len(),
+        inflight.memory().used()
+    );
+    assert_eq!(scp.sink.calls(), 0);
+    scp.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_above_the_spill_threshold_arrives_intact_and_its_sealed_file_goes() {
+    let Some(data) = pydicom_files("an_instance_above_the_spill_threshold_arrives_intact") else {
+        return;
+    };
+    let spill = TempDir::new("spill-one");
+    let (scp, inflight) = scp_with_budget(&spill, 64 << 20, 64 << 10, 64 << 20).await;
+    let files_dir = TempDir::new("large-ct");
+    let large = generate_ct(&data.join("CT_small.dcm"), files_dir.path(), 1, true);
+    let (data_set, uid) = data_set_of(&large[0]);
+    assert!(data_set.len() > 512 << 10);
+    let mut stream = raw_association(&scp).await;
+    stream
+        .write_all(&pdata(
+            1,
+            PDataValueType::Command,
+            true,
+            &store_command(1, &uid),
+        ))
+        .await
+        .expect("sends");
+    let chunks: Vec<&[u8]> = data_set.chunks(8000).collect();
+    let (first, rest) = chunks.split_at(chunks.len() * 3 / 4);
+    for chunk in first {
+        stream
+            .write_all(&pdata(1, PDataValueType::Data, false, chunk))
+            .await
+            .expect("sends");
+    }
+    // Mid-instance, on disk and sealed: no run of the pixel data is in the file.
+    assert!(eventually(|| inflight.disk().used() > 256 << 10).await);
+    let files = spill_files(&spill);
+    assert_eq!(files.len(), 1);
+    let pixels = &data_set[data_set.len() - (512 << 10)..];
+    for probe in pixels.chunks(64).take(64) {
+        assert!(
+            !files[0].windows(probe.len()).any(|w| w == probe),
+            "pixel data in plaintext on disk"
+        );
+    }
+    for (index, chunk) in rest.iter().enumerate() {
+        let last = index + 1 == rest.len();
+        stream
+            .write_all(&pdata(1, PDataValueType::Data, last, chunk))
+            .await
+            .expect("sends");
+    }
+    assert_eq!(read_status(&mut stream).await, 0x0000);
+    release(stream).await;
+    assert_arrived_intact(&scp, &large[0]);
+    assert!(spill_files(&spill).is_empty(), "the spill file was removed");
+    assert_eq!(inflight.disk().used(), 0);
+    assert_eq!(inflight.memory().used(), 0);
+    scp.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_memory_budget_answers_out_of_resources_and_a_retry_succeeds() {
+    let Some(data) = pydicom_files("a_spent_memory_budget_answers_out_of_resources") else {
+        return;
+    };
+    let spill = TempDir::new("spill-spent");
+    let (scp, inflight) = scp_with_budget(&spill, 60_000, 1 << 20, 60_000).await;
+    let (data_set, uid) = data_set_of(&data.join("CT_small.dcm"));
+    let send = |message_id: u16| c_store(message_id, &uid, &data_set);
+    // The first instance is held by a slow sink, with its memory.
+    scp.sink.hold(true);
+    let mut first = raw_association(&scp).await;
+    let bytes = send(1);
+    first.write_all(&bytes).await.expect("sends");
+    assert!(eventually(|| scp.sink.calls() == 1).await);
+    assert!(inflight.memory().used() >= data_set.len() as u64);
+    // The second finds no room: 0xA700, which a PACS retries later.
+    let mut second = raw_association(&scp).await;
+    let bytes = send(1);
+    second.write_all(&bytes).await.expect("sends");
+    assert_eq!(read_status(&mut second).await, 0xA700);
+    scp.sink.hold(false);
+    assert_eq!(read_status(&mut first).await, 0x0000);
+    let bytes = send(2);
+    second.write_all(&bytes).await.expect("sends");
+    assert_eq!(read_status(&mut second).await, 0x0000);
+    release(first).await;
+    release(second).await;
+    assert_eq!(inflight.memory().used(), 0);
+    assert!(spill_files(&spill).is_empty());
+    scp.shutdown().await;
 }

@@ -16,6 +16,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use renkei_dicom::inflight::{InFlight, InFlightLimits};
 use renkei_dicom::scp::ScpConfig;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -95,10 +96,16 @@ where
         }
         .run(),
     );
+    // Data in flight: the default memory budget, large instances sealed in `<data>/spill`.
+    let spill = data_dir.join("spill");
+    let inflight = InFlight::new(&InFlightLimits::default(), &spill)
+        .map_err(|e| format!("cannot prepare {}: {e}", spill.display()))?;
     tokio::spawn(config::keep_fresh(link, key, data_dir, intake.clone()));
     let scp = ScpConfig {
         ae_title: options.ae_title,
-        max_instance_size: config.max_instance_bytes,
+        // An instance is worked on in memory: never larger than the budget.
+        max_instance_size: config.max_instance_bytes.min(inflight.memory().limit()),
+        inflight,
         ..ScpConfig::default()
     };
     renkei_dicom::scp::serve(listener, scp, intake.clone(), intake, shutdown)

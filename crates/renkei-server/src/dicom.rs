@@ -17,6 +17,7 @@ use renkei_core::media::expiry;
 use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
+use renkei_dicom::inflight::InFlight;
 use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
@@ -112,6 +113,8 @@ pub struct DicomService {
     pub hints: InboxHints,
     /// Rendered inbox thumbnails, in memory only (see `crate::thumbnail`).
     pub thumbnails: Arc<Mutex<crate::thumbnail::Thumbnails>>,
+    /// The memory budget and spill files of DICOM data in flight (C-STORE and STOW-RS).
+    pub inflight: Arc<InFlight>,
 }
 
 /// Parsed instances by (study, SOP Instance UID).
@@ -294,6 +297,7 @@ impl DicomService {
             server: tokio::runtime::Handle::current(),
             hints: InboxHints::none(),
             thumbnails: Default::default(),
+            inflight: InFlight::in_temp_dir(),
         }
     }
 
@@ -685,7 +689,11 @@ pub async fn add_peer(
         "dicom_peer",
         Some(peer.id),
     )
-    .with_details(serde_json::json!({"ae_title": peer.ae_title, "allow": peer.allow}));
+    .with_details(serde_json::json!({
+        "ae_title": peer.ae_title,
+        "allow": peer.allow,
+        "any_address": peer.allow.is_empty(),
+    }));
     store
         .append_audit(&event)
         .await

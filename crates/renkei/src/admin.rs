@@ -134,9 +134,13 @@ pub enum AdminCommand {
         org: String,
         #[arg(long)]
         ae_title: String,
-        /// An address or CIDR range it may call from; repeat for several [default: any].
-        #[arg(long = "allow")]
+        /// An address or CIDR range it may call from; repeat for several. Required: the
+        /// calling AE title is a peer's only other credential.
+        #[arg(long = "allow", required_unless_present = "allow_any_address")]
         allow: Vec<String>,
+        /// Admit the peer from any address (not recommended; warned about and audited).
+        #[arg(long, conflicts_with = "allow")]
+        allow_any_address: bool,
     },
     /// List an organization's DICOM peers.
     ListDicomPeers {
@@ -396,8 +400,15 @@ async fn execute(
             org,
             ae_title,
             allow,
+            allow_any_address,
         } => {
             let org = org_by_slug(store, &org).await?;
+            if allow_any_address {
+                eprintln!(
+                    "WARNING: {ae_title} will be admitted from ANY address: its AE title, which \
+                     anyone can send, is then its only credential. Prefer --allow RANGE."
+                );
+            }
             let input = renkei_core::dicom::NewDicomPeer { ae_title, allow };
             let peer = renkei_server::dicom::add_peer(store, None, &org, &input)
                 .await

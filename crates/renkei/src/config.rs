@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use renkei_dicom::inflight::{InFlight, InFlightLimits};
 use renkei_server::Settings;
 use renkei_store::Store;
 use renkei_store::blobs::{BlobStore, KeyRing, keyring};
@@ -23,6 +24,15 @@ pub struct Config {
     pub dicom_listen: Option<String>,
     /// renkei's own AE title.
     pub dicom_ae: String,
+    /// Bytes of DICOM data in flight held in memory at once, by every association and STOW-RS
+    /// upload together; beyond it data sets go to sealed spill files.
+    pub dicom_memory_budget: u64,
+    /// A data set or STOW-RS part larger than this is spilled to disk (sealed) as it arrives.
+    pub dicom_spill_threshold: u64,
+    /// Bytes of spill files at once, in `<data_dir>/spill`.
+    pub dicom_spill_budget: u64,
+    /// The largest C-STORE data set taken (larger ones are answered 0xA700).
+    pub dicom_max_instance_size: u64,
     /// `text` or `json` log lines on stderr.
     pub log_format: String,
     /// Base64 master key for media encryption (version 1); without it the key is kept in
@@ -52,6 +62,10 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             dicom_listen: None,
             dicom_ae: "RENKEI".into(),
+            dicom_memory_budget: InFlightLimits::default().memory_budget,
+            dicom_spill_threshold: InFlightLimits::default().spill_threshold,
+            dicom_spill_budget: InFlightLimits::default().disk_budget,
+            dicom_max_instance_size: renkei_dicom::scp::config::DEFAULT_MAX_INSTANCE_SIZE,
             log_format: "text".into(),
             master_key: None,
             object_store_url: None,
@@ -129,6 +143,18 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
     builder
         .create(dir)
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// The budgets of DICOM data in flight, spilling into `<data_dir>/spill` (emptied of what a
+/// previous run left there).
+pub fn open_inflight(config: &Config) -> Result<std::sync::Arc<InFlight>, String> {
+    let limits = InFlightLimits {
+        memory_budget: config.dicom_memory_budget,
+        spill_threshold: config.dicom_spill_threshold,
+        disk_budget: config.dicom_spill_budget,
+    };
+    let dir = config.data_dir.join("spill");
+    InFlight::new(&limits, &dir).map_err(|e| format!("cannot prepare {}: {e}", dir.display()))
 }
 
 /// A database URL without its password, fit for messages.

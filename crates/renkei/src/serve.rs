@@ -81,7 +81,8 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     init_logging(&config.log_format)?;
     let store = config::open_store(&config).await?;
     let blobs = config::open_blobs(&config)?;
-    let state = AppState::new(store.clone(), blobs, config.server.clone());
+    let mut state = AppState::new(store.clone(), blobs, config.server.clone());
+    state.dicom.inflight = config::open_inflight(&config)?;
     if let Some(first) = ensure_first_admin(&store, &state.hasher)
         .await
         .map_err(|e| e.message)?
@@ -103,9 +104,12 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         let dicom_addr = dicom.local_addr().map_err(|e| e.to_string())?;
         let scp_config = ScpConfig {
             ae_title: config.dicom_ae.clone(),
+            max_instance_size: config.dicom_max_instance_size,
+            inflight: state.dicom.inflight.clone(),
             ..ScpConfig::default()
         };
         let peers = PeerDirectory::start(store.clone()).await;
+        scp_config.validate().map_err(|e| e.to_string())?;
         let sink = Arc::new(IngestSink::new(state.dicom.clone()));
         println!(
             "renkei DICOM listening on {dicom_addr} as AE {}",
@@ -132,6 +136,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
             }
         });
     }
+    tokio::spawn(report_inflight(state.dicom.inflight.clone()));
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(checkpoint_every_second(store.clone()));
     tokio::spawn(refresh_directory_every_second(store.clone()));
@@ -148,6 +153,16 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Publishes the DICOM data in flight (memory charged, spill files) as gauges every second.
+async fn report_inflight(inflight: Arc<renkei_dicom::inflight::InFlight>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        metrics::gauge!("renkei_dicom_inflight_memory_bytes").set(inflight.memory().used() as f64);
+        metrics::gauge!("renkei_dicom_inflight_spill_bytes").set(inflight.disk().used() as f64);
+    }
 }
 
 /// Keeps the write-ahead log short in the background, off the message writer's path.

@@ -23,6 +23,7 @@ use super::part10;
 use super::pdu;
 use super::sink::{InstanceSink, ReceivedInstance, StoreFailure};
 use super::status;
+use crate::inflight::{Buffer, InFlightError};
 
 /// The longest command set we assemble (real ones are a few hundred bytes).
 const MAX_COMMAND_LENGTH: usize = 64 * 1024;
@@ -70,6 +71,7 @@ pub(crate) async fn run(
                             stop,
                             stored: 0,
                             data_size_hint: 0,
+                            scratch: Vec::new(),
                         };
                         let result = association.serve().await;
                         tracing::info!(%peer, stored = association.stored, "association ended");
@@ -201,6 +203,8 @@ struct Association {
     /// The last data set's size: room reserved for the next one, so a series of equal
     /// instances is assembled without growing (and copying) its buffer.
     data_size_hint: usize,
+    /// Where a fragment of a spilled data set is read before it is sealed.
+    scratch: Vec<u8>,
 }
 
 /// The most room reserved ahead for a data set.
@@ -218,13 +222,29 @@ struct Message {
 enum Data {
     /// No data set (yet).
     None,
-    /// Collected into a Part 10 file behind its meta group.
+    /// Collected into a Part 10 file behind its meta group: in memory, or sealed on disk.
     Collect {
-        file: Vec<u8>,
+        buffer: Buffer,
         dataset_offset: usize,
     },
     /// Read and dropped; the request is answered with this failure.
     Discard { answer: Answer },
+}
+
+/// The data set is read and dropped, and answered with Out of Resources and `comment`.
+fn out_of_resources(comment: &'static str) -> Data {
+    Data::Discard {
+        answer: Answer {
+            status: status::OUT_OF_RESOURCES,
+            comment,
+        },
+    }
+}
+
+/// The data set could not be kept (memory or spill space spent, a spill file failing).
+fn in_flight_failure(error: &InFlightError) -> Data {
+    tracing::warn!(code = error.code(), %error, "a data set in flight is dropped");
+    out_of_resources(error.comment())
 }
 
 /// A non-success answer decided before the data set is complete.
@@ -346,24 +366,33 @@ impl Association {
                     ));
                 }
                 let limit = self.services.config.max_instance_size;
-                if let Data::Collect {
-                    file,
-                    dataset_offset,
-                } = &message.data
-                    && (file.len() - *dataset_offset) as u64 + length as u64 > limit
+                if let Data::Collect { buffer, .. } = &message.data
+                    && buffer.len() + length as u64 > limit
                 {
-                    message.data = Data::Discard {
-                        answer: Answer {
-                            status: status::OUT_OF_RESOURCES,
-                            comment: "instance larger than the size limit",
-                        },
-                    };
+                    message.data = out_of_resources("instance larger than the size limit");
                 }
-                match &mut message.data {
-                    Data::Collect { file, .. } => {
-                        pdu::timed(timeout, pdu::read_into(&mut self.stream, file, length)).await?
+                if let Data::Collect { buffer, .. } = &mut message.data {
+                    match buffer.room(length) {
+                        Ok(Some(memory)) => {
+                            pdu::timed(timeout, pdu::read_into(&mut self.stream, memory, length))
+                                .await?
+                        }
+                        Ok(None) => {
+                            let scratch = &mut self.scratch;
+                            scratch.clear();
+                            pdu::timed(timeout, pdu::read_into(&mut self.stream, scratch, length))
+                                .await?;
+                            if let Err(error) = buffer.append(scratch) {
+                                message.data = in_flight_failure(&error);
+                            }
+                        }
+                        Err(error) => {
+                            message.data = in_flight_failure(&error);
+                            pdu::timed(timeout, pdu::skip(&mut self.stream, length)).await?
+                        }
                     }
-                    _ => pdu::timed(timeout, pdu::skip(&mut self.stream, length)).await?,
+                } else {
+                    pdu::timed(timeout, pdu::skip(&mut self.stream, length)).await?
                 }
                 if item.is_last {
                     Ok(slot.take())
@@ -403,13 +432,10 @@ impl Association {
             &context.transfer_syntax,
             &self.caller.calling_ae,
         ) {
-            Ok(mut file) => {
-                file.reserve(self.data_size_hint);
-                Data::Collect {
-                    dataset_offset: file.len(),
-                    file,
-                }
-            }
+            Ok(file) => Data::Collect {
+                dataset_offset: file.len(),
+                buffer: Buffer::new(&self.services.config.inflight, file, self.data_size_hint),
+            },
             Err(_) => refuse(
                 status::CANNOT_UNDERSTAND,
                 "cannot build the file meta group",
@@ -454,7 +480,7 @@ impl Association {
             (
                 C_STORE_RQ,
                 Data::Collect {
-                    file,
+                    buffer,
                     dataset_offset,
                 },
             ) => {
@@ -463,7 +489,7 @@ impl Association {
                 };
                 response.field = C_STORE_RSP;
                 match self
-                    .store(message.context_id, class, instance, file, dataset_offset)
+                    .store(message.context_id, class, instance, buffer, dataset_offset)
                     .await
                 {
                     Ok(code) => response.status = code,
@@ -497,9 +523,17 @@ impl Association {
         context_id: u8,
         class: &str,
         instance: &str,
-        file: Vec<u8>,
+        buffer: Buffer,
         dataset_offset: usize,
     ) -> Result<u16, StoreFailure> {
+        let spilled = buffer.is_spilled();
+        // Held (in memory, charged to the budget) until the sink is done with it.
+        let held = buffer.finish().map_err(|error| {
+            tracing::warn!(peer = %self.caller.peer, code = error.code(), %error, "a received instance cannot be held");
+            StoreFailure::out_of_resources(error.comment())
+        })?;
+        let file = held.bytes;
+        let _charge = held.charge;
         part10::check_identity(&file, class, instance)?;
         let transfer_syntax_uid = self
             .contexts
@@ -514,7 +548,8 @@ impl Association {
             dataset_offset,
         };
         let size = received.dataset().len();
-        self.data_size_hint = size.min(MAX_SIZE_HINT);
+        // A spilled instance gives no hint: the next one starts small.
+        self.data_size_hint = if spilled { 0 } else { size.min(MAX_SIZE_HINT) };
         let services = self.services.clone();
         match services.sink.store(&self.caller, received).await {
             Ok(outcome) => {

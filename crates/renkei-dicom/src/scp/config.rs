@@ -1,6 +1,9 @@
 //! What the SCP accepts: its AE title, PDU and instance sizes, transfer syntaxes, limits, timeouts.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::inflight::InFlight;
 
 use super::error::ScpError;
 
@@ -54,6 +57,9 @@ pub const MIN_PDU_LENGTH: u32 = 1_018;
 /// The largest maximum PDU length this SCP will announce (16 MiB: bounds each PDU buffer).
 pub const MAX_PDU_LENGTH: u32 = 16 * 1024 * 1024;
 
+/// The default largest data set: 256 MiB (a large multi-frame; whole-slide images need more).
+pub const DEFAULT_MAX_INSTANCE_SIZE: u64 = 256 * 1024 * 1024;
+
 /// How the SCP runs. [`ScpConfig::default`] is a sensible production setting.
 #[derive(Debug, Clone)]
 pub struct ScpConfig {
@@ -69,6 +75,9 @@ pub struct ScpConfig {
     pub read_timeout: Duration,
     /// Bytes of one data set above which the instance is refused with Out of Resources.
     pub max_instance_size: u64,
+    /// The memory budget and spill files of data in flight, shared with STOW-RS: data sets
+    /// above its threshold, or arriving while its memory is spent, go to sealed spill files.
+    pub inflight: Arc<InFlight>,
     /// After shutdown is asked, how long associations may go on before they are aborted.
     pub shutdown_grace: Duration,
 }
@@ -84,7 +93,8 @@ impl Default for ScpConfig {
                 .map(|ts| ts.to_string())
                 .collect(),
             read_timeout: Duration::from_secs(60),
-            max_instance_size: 1024 * 1024 * 1024,
+            max_instance_size: DEFAULT_MAX_INSTANCE_SIZE,
+            inflight: InFlight::in_temp_dir(),
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -122,6 +132,12 @@ impl ScpConfig {
         }
         if self.max_instance_size == 0 {
             return Err(ScpError::config("max_instance_size must not be zero"));
+        }
+        if self.max_instance_size > self.inflight.memory().limit() {
+            // A complete instance is worked on in memory: a larger one could never be.
+            return Err(ScpError::config(
+                "max_instance_size must not exceed the memory budget of data in flight",
+            ));
         }
         Ok(())
     }

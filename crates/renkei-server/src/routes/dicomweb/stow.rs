@@ -7,8 +7,13 @@ use axum::http::{StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use renkei_dicom::inflight::{Buffer, InFlight, InFlightError};
+
 use super::dicom_json;
-use super::multipart::{self, boundary_of, parameter};
+use super::multipart::{Splitter, Step, boundary_of, parameter};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::gateway::Uploader;
@@ -28,6 +33,10 @@ fn unsupported() -> ApiError {
 
 /// STOW-RS: store instances (`multipart/related; type="application/dicom"`, or one
 /// `application/dicom` body). Each is de-identified, encrypted and indexed before it counts.
+///
+/// The body is read as it arrives: each part is held in memory under the DICOM budget of data
+/// in flight while small, in a sealed spill file otherwise (and once the upload holds more
+/// than the spill threshold in memory); nothing is stored unless the whole body is well formed.
 pub async fn stow(
     State(state): State<AppState>,
     uploader: Uploader,
@@ -39,24 +48,31 @@ pub async fn stow(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let limit = uploader.org().policy.max_upload_bytes() as usize;
-    let body = axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the upload is larger than this organization's limit",
-            )
-        })?;
     let essence = content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let files: Vec<Bytes> = match essence.as_str() {
-        "application/dicom" => vec![body],
+    let request_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut body = Body::new(
+        request.into_body(),
+        uploader.org().policy.max_upload_bytes(),
+    );
+    let mut files = Parts::new(state.dicom.inflight.clone());
+    match essence.as_str() {
+        "application/dicom" => {
+            // Its announced length is room reserved ahead (within the spill threshold).
+            let length = request_length.unwrap_or(0);
+            files.begin(length);
+            while let Some(chunk) = body.next().await? {
+                files.append(&chunk);
+            }
+        }
         "multipart/related" => {
             let boundary = boundary_of(&content_type).ok_or_else(|| {
                 ApiError::bad_request("invalid_multipart", "multipart/related needs a boundary")
@@ -66,28 +82,52 @@ pub async fn stow(
             {
                 return Err(unsupported());
             }
-            let parts = multipart::parts(&body, &boundary)?;
-            if parts.iter().any(|p| {
-                p.content_type.as_deref().is_some_and(|t| {
-                    t.split(';').next().map(str::trim) != Some("application/dicom")
-                })
-            }) {
-                return Err(unsupported());
+            let mut splitter = Splitter::new(&boundary)?;
+            loop {
+                match splitter.next_step()? {
+                    Step::NeedMore => match body.next().await? {
+                        Some(chunk) => splitter.push(&chunk),
+                        None => {
+                            splitter.end()?;
+                            break;
+                        }
+                    },
+                    Step::Part { content_type } => {
+                        if content_type.as_deref().is_some_and(|t| {
+                            t.split(';').next().map(str::trim) != Some("application/dicom")
+                        }) {
+                            return Err(unsupported());
+                        }
+                        files.begin(0);
+                    }
+                    Step::Data(bytes) => files.append(bytes),
+                    Step::PartEnd => {}
+                    Step::Done => break,
+                }
             }
-            parts
-                .into_iter()
-                .map(|p| body.slice_ref(p.content))
-                .collect()
         }
         _ => return Err(unsupported()),
-    };
+    }
     let mut stored = Vec::new();
     let mut failed = Vec::new();
-    for file in files {
-        match state
-            .dicom
-            .ingest(uploader.org(), file.to_vec(), uploader.source())
-            .await {
+    for file in files.done {
+        // Held in memory (charged to the budget) while it is worked on.
+        let held = file.and_then(Buffer::finish).map_err(|e| {
+            tracing::warn!(code = e.code(), error = %e, "a STOW-RS part cannot be held");
+            crate::dicom::IngestFailure::OutOfResources(e.comment().to_owned())
+        });
+        let outcome = match held {
+            Ok(held) => {
+                let ingested = state
+                    .dicom
+                    .ingest(uploader.org(), held.bytes, uploader.source())
+                    .await;
+                drop(held.charge);
+                ingested
+            }
+            Err(failure) => Err(failure),
+        };
+        match outcome {
             Ok(i) => stored.push(json!({
                 "00081150": attr("UI", json!(i.sop_class)),
                 "00081155": attr("UI", json!(i.sop_uid)),
@@ -114,4 +154,83 @@ pub async fn stow(
         body["00081198"] = json!({"vr": "SQ", "Value": failed});
     }
     Ok(dicom_json(body, status))
+}
+
+/// A request body read chunk by chunk, within the organization's upload limit.
+struct Body {
+    stream: axum::body::BodyDataStream,
+    left: u64,
+}
+
+impl Body {
+    fn new(body: axum::body::Body, limit: u64) -> Body {
+        Body {
+            stream: body.into_data_stream(),
+            left: limit,
+        }
+    }
+
+    /// The next chunk; None at the end.
+    async fn next(&mut self) -> ApiResult<Option<Bytes>> {
+        let Some(chunk) = self.stream.next().await else {
+            return Ok(None);
+        };
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("invalid_body", "the upload could not be read to its end")
+        })?;
+        self.left = self.left.checked_sub(chunk.len() as u64).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the upload is larger than this organization's limit",
+            )
+        })?;
+        Ok(Some(chunk))
+    }
+}
+
+/// The uploaded files as they are read: each in memory or sealed on disk, or why it could not
+/// be kept.
+struct Parts {
+    inflight: Arc<InFlight>,
+    done: Vec<Result<Buffer, InFlightError>>,
+    /// Bytes of finished parts held in memory.
+    in_memory: u64,
+}
+
+impl Parts {
+    fn new(inflight: Arc<InFlight>) -> Parts {
+        Parts {
+            inflight,
+            done: Vec::new(),
+            in_memory: 0,
+        }
+    }
+
+    /// Starts the next file (`hint`: bytes to reserve room for); once the upload holds more
+    /// than the spill threshold in memory, further files go straight to disk.
+    fn begin(&mut self, hint: usize) {
+        if let Some(Ok(last)) = self.done.last()
+            && !last.is_spilled()
+        {
+            self.in_memory += last.len();
+        }
+        let mut buffer = Buffer::new(&self.inflight, Vec::new(), hint);
+        let file = if self.in_memory > self.inflight.spill_threshold() {
+            buffer.spill_now().map(|()| buffer)
+        } else {
+            Ok(buffer)
+        };
+        self.done.push(file);
+    }
+
+    /// Content of the current file.
+    fn append(&mut self, bytes: &[u8]) {
+        if let Some(current) = self.done.last_mut()
+            && let Ok(buffer) = current
+            && let Err(error) = buffer.append(bytes)
+        {
+            *current = Err(error);
+        }
+    }
 }

@@ -180,6 +180,10 @@ pub struct NewDicomPeer {
     pub ae_title: String,
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Admit the peer from any address, its AE title being its only credential: must be
+    /// asked for explicitly, an empty `allow` alone is refused.
+    #[serde(default)]
+    pub allow_any_address: bool,
 }
 
 impl NewDicomPeer {
@@ -189,8 +193,15 @@ impl NewDicomPeer {
         let allow = self
             .allow
             .iter()
+            .filter(|r| !r.trim().is_empty())
             .map(|r| AddressRange::parse(r).map(|r| r.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
+        if allow.is_empty() && !self.allow_any_address {
+            return Err(DomainError::invalid(
+                "allow_required",
+                "name at least one address or CIDR range the peer calls from",
+            ));
+        }
         Ok(DicomPeer {
             id: crate::new_id(),
             org_id,
@@ -331,14 +342,25 @@ mod tests {
         let peer = NewDicomPeer {
             ae_title: "CT01".into(),
             allow: vec!["10.1.2.0/24".into()],
+            allow_any_address: false,
         }
         .build(Uuid::nil(), Timestamp(0))
         .unwrap();
         assert!(peer.admits("10.1.2.3".parse().unwrap()));
         assert!(!peer.admits("10.9.9.9".parse().unwrap()));
-        let anywhere = NewDicomPeer {
+        let unsaid = NewDicomPeer {
             ae_title: "PACS".into(),
-            allow: vec![],
+            allow: vec![" ".into()],
+            allow_any_address: false,
+        };
+        assert_eq!(
+            unsaid.build(Uuid::nil(), Timestamp(0)).unwrap_err().code(),
+            "allow_required",
+            "any address only when asked for"
+        );
+        let anywhere = NewDicomPeer {
+            allow_any_address: true,
+            ..unsaid
         }
         .build(Uuid::nil(), Timestamp(0))
         .unwrap();

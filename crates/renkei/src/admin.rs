@@ -409,7 +409,11 @@ async fn execute(
                      anyone can send, is then its only credential. Prefer --allow RANGE."
                 );
             }
-            let input = renkei_core::dicom::NewDicomPeer { ae_title, allow };
+            let input = renkei_core::dicom::NewDicomPeer {
+                ae_title,
+                allow,
+                allow_any_address,
+            };
             let peer = renkei_server::dicom::add_peer(store, None, &org, &input)
                 .await
                 .map_err(describe)?;

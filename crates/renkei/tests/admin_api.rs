@@ -554,6 +554,37 @@ async fn a_dicom_peers_addresses_are_replaced_and_audited(storage: Storage) {
         .post(&peers, json!({"ae_title": "CT01", "allow": ["10.1.2.3"]}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{peer}");
+    // A peer admitted from anywhere must be asked for, and is audited as such.
+    for body in [
+        json!({"ae_title": "US02"}),
+        json!({"ae_title": "US02", "allow": []}),
+        json!({"ae_title": "US02", "allow": [" "]}),
+    ] {
+        let (status, refused) = admin.post(&peers, body).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("allow_required")),
+            "{refused}"
+        );
+    }
+    let (status, anywhere) = admin
+        .post(
+            &peers,
+            json!({"ae_title": "US02", "allow_any_address": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{anywhere}");
+    let (_, added) = admin.get("/api/v1/audit?action=dicom_peer.add").await;
+    assert!(
+        added
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["details"]["ae_title"] == "US02" && e["details"]["any_address"] == true),
+        "{added}"
+    );
+    let (status, _) = admin.delete(&format!("{peers}/US02")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let ct01 = format!("{peers}/CT01");
     let (status, updated) = admin
         .put(&ct01, json!({"allow": ["10.1.2.3", "10.1.3.0/24"]}))

@@ -37,16 +37,10 @@ pub async fn update_peer(
     ApiJson(input): ApiJson<PeerAddresses>,
 ) -> ApiResult<Json<DicomPeer>> {
     let org = administered_org(&state, &me.user, id).await?;
-    if input.allow.iter().all(|a| a.trim().is_empty()) {
-        return Err(DomainError::invalid(
-            "allow_required",
-            "name at least one address or CIDR range the peer calls from",
-        )
-        .into());
-    }
     let checked = NewDicomPeer {
         ae_title: ae_title.clone(),
         allow: input.allow,
+        allow_any_address: false,
     }
     .build(org.id, Timestamp::now())?;
     let before = state

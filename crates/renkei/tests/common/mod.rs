@@ -302,6 +302,10 @@ impl Api {
         self.send(self.http.put(self.url(path)).json(&body)).await
     }
 
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.delete(self.url(path))).await
+    }
+
     pub async fn patch(
         &self,
         path: &str,

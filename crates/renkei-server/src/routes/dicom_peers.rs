@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use renkei_core::DomainError;
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     every_parameter_is_declared_where_it_is_sent,
     enums_name_what_the_server_sends_and_accepts,
+    real_bodies_match_the_documents_schemas,
 );
 
 /// The served document.
@@ -234,4 +235,258 @@ async fn timeline(api: &Api, conv: &str) -> Vec<Value> {
         .await;
     assert_eq!(status, StatusCode::OK, "{events}");
     events.as_array().unwrap().clone()
+}
+
+/// Where `value` breaks `schema`, with `$ref`s resolved into the document's components.
+///
+/// A small subset of JSON Schema, the one utoipa writes: `$ref`, `allOf`, `oneOf`/`anyOf`
+/// (at least one branch), `type`, `enum`, `required`, `properties`, `items`, and no field
+/// the schema does not declare when it declares its fields.
+fn violations(spec: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    check(spec, schema, value, at, out, true);
+}
+
+/// [`violations`]; `whole` is false for one part of an `allOf`, which sees only its fields.
+fn check(
+    spec: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+    out: &mut Vec<String>,
+    whole: bool,
+) {
+    let schema = resolve(spec, schema);
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        check(spec, part, value, at, out, false);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(branches) = schema[key].as_array() {
+            let fits = branches.iter().any(|b| {
+                let mut found = Vec::new();
+                violations(spec, b, value, at, &mut found);
+                found.is_empty()
+            });
+            if !fits {
+                out.push(format!("{at}: {value} fits no branch of {key}"));
+            }
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !types.is_empty() && !types.iter().any(|t| of_type(t, value)) {
+        out.push(format!("{at}: {value} is not {types:?}"));
+        return;
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        out.push(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    if let Value::Object(fields) = value {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            if !fields.contains_key(name.as_str().unwrap_or_default()) {
+                out.push(format!("{at}: required {name} is missing"));
+            }
+        }
+        let declared = declared_fields(spec, schema).filter(|_| whole);
+        for (name, field) in fields {
+            if let Some(sub) = schema["properties"].get(name) {
+                violations(spec, sub, field, &format!("{at}.{name}"), out);
+            }
+            if let Some(declared) = &declared
+                && !declared.contains(name)
+            {
+                out.push(format!("{at}: field {name:?} is not in the document"));
+            }
+        }
+    }
+    if let (Value::Array(items), Some(item)) = (value, schema.get("items")) {
+        for (i, element) in items.iter().enumerate() {
+            violations(spec, item, element, &format!("{at}[{i}]"), out);
+        }
+    }
+}
+
+/// The schema a `$ref` points to, or the schema itself.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(target) => {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected $ref {target}"));
+            resolve(spec, &spec["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+/// Every field an object schema declares, through `allOf`; `None` when it takes any field.
+fn declared_fields(spec: &Value, schema: &Value) -> Option<Vec<String>> {
+    let schema = resolve(spec, schema);
+    let parts = schema["allOf"].as_array();
+    if schema.get("properties").is_none() && parts.is_none() {
+        return None;
+    }
+    if schema["additionalProperties"].is_object() || schema["additionalProperties"] == true {
+        return None;
+    }
+    let mut names: Vec<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for part in parts.into_iter().flatten() {
+        names.extend(declared_fields(spec, part)?);
+    }
+    Some(names)
+}
+
+/// Whether `value` is of the JSON Schema type `name`.
+fn of_type(name: &str, value: &Value) -> bool {
+    match name {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    }
+}
+
+/// The document's operation for a concrete `path` such as `/api/v1/users/0190…`.
+fn operation<'a>(spec: &'a Value, method: &str, path: &str) -> &'a Value {
+    let path = path.split('?').next().unwrap();
+    let segments: Vec<&str> = path.split('/').collect();
+    spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(template, _)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || t.starts_with('{'))
+        })
+        // A literal segment (`/users/import`) wins over a template (`/users/{id}`).
+        .min_by_key(|(template, _)| template.matches('{').count())
+        .and_then(|(_, item)| item.get(method))
+        .unwrap_or_else(|| panic!("{method} {path} is not in the document"))
+}
+
+/// The served document, and what real calls found it does not describe.
+struct Contract {
+    spec: Value,
+    wrong: Vec<String>,
+}
+
+impl Contract {
+    /// Sends a JSON request and checks both bodies against the document's schemas.
+    async fn call(&mut self, api: &Api, method: &str, path: &str, body: Option<Value>) -> Value {
+        let spec = &self.spec;
+        let op = operation(spec, method, path);
+        let mut wrong = Vec::new();
+        if let Some(body) = &body {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            assert!(
+                !schema.is_null(),
+                "{method} {path} has no JSON request body"
+            );
+            violations(spec, schema, body, "request", &mut wrong);
+        }
+        let req = api
+            .http
+            .request(method.to_uppercase().parse().unwrap(), api.url(path))
+            .bearer_auth(api.token.as_deref().unwrap_or_default());
+        let req = match &body {
+            Some(body) => req.json(body),
+            None => req,
+        };
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let reply: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{method} {path}: {status} {reply}");
+        let declared = &op["responses"][status.as_str()];
+        let schema = &declared["content"]["application/json"]["schema"];
+        if schema.is_null() {
+            wrong.push(format!("{status} has no JSON schema"));
+        } else {
+            violations(spec, schema, &reply, "response", &mut wrong);
+        }
+        let at = path.split('?').next().unwrap();
+        self.wrong
+            .extend(wrong.into_iter().map(|w| format!("{method} {at}: {w}")));
+        reply
+    }
+}
+
+async fn real_bodies_match_the_documents_schemas(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let mut c = Contract {
+        spec: document(&server).await,
+        wrong: Vec::new(),
+    };
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (colleague, made) = active_user(&server, &admin, &org, "sato").await;
+    let id = made["id"].as_str().unwrap();
+
+    c.call(&admin, "get", "/api/v1/me", None).await;
+    let user = c
+        .call(&admin, "get", &format!("/api/v1/users/{id}"), None)
+        .await;
+    c.call(&colleague, "get", &format!("/api/v1/users/{id}"), None)
+        .await;
+    c.call(
+        &admin,
+        "get",
+        &format!("/api/v1/orgs/{org}/users?limit=5"),
+        None,
+    )
+    .await;
+    c.call(&colleague, "get", "/api/v1/directory?q=sato", None)
+        .await;
+    let edit = json!({"profession": "doctor", "roles": ["org_admin"]});
+    let users = format!("/api/v1/users/{id}");
+    let (status, saved) = admin.patch(&users, edit, user["version"].as_i64()).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+
+    let new = json!({"kind": "group", "title": "病棟連絡", "member_ids": [id]});
+    let view = c
+        .call(&admin, "post", "/api/v1/conversations", Some(new))
+        .await;
+    let conv = view["id"].as_str().unwrap();
+    let message = json!({"client_msg_id": "oapi-1", "body": "至急 @sato", "priority": "urgent", "mentions": [id]});
+    let messages = format!("/api/v1/conversations/{conv}/messages");
+    c.call(&colleague, "post", &messages, Some(message)).await;
+    c.call(&admin, "get", &messages, None).await;
+    c.call(&admin, "get", "/api/v1/conversations", None).await;
+    c.call(
+        &colleague,
+        "get",
+        &format!("/api/v1/conversations/{conv}"),
+        None,
+    )
+    .await;
+    let events = format!("/api/v1/conversations/{conv}/events?after_seq=0");
+    c.call(&colleague, "get", &events, None).await;
+    let members = format!("/api/v1/conversations/{conv}/members");
+    c.call(&admin, "get", &members, None).await;
+    c.call(
+        &admin,
+        "get",
+        "/api/v1/search/messages?q=%E8%87%B3%E6%80%A5",
+        None,
+    )
+    .await;
+    assert!(
+        c.wrong.is_empty(),
+        "the document does not describe these bodies:\n{}",
+        c.wrong.join("\n")
+    );
 }

@@ -11,6 +11,7 @@ on_both_backends!(
     every_parameter_is_declared_where_it_is_sent,
     enums_name_what_the_server_sends_and_accepts,
     real_bodies_match_the_documents_schemas,
+    administration_bodies_and_refusals_match_the_document,
 );
 
 /// The served document.
@@ -386,8 +387,26 @@ struct Contract {
 }
 
 impl Contract {
-    /// Sends a JSON request and checks both bodies against the document's schemas.
+    /// Sends a JSON request that must succeed, and checks both bodies against the document.
     async fn call(&mut self, api: &Api, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.exchange(api, method, path, body, None).await
+    }
+
+    /// Sends a JSON request that must be refused with `status`, and checks both bodies.
+    async fn refused(&mut self, api: &Api, method: &str, path: &str, body: Value, status: u16) {
+        self.exchange(api, method, path, Some(body), Some(status))
+            .await;
+    }
+
+    /// Sends a request; `expect`ed status or any success; checks the bodies against the document.
+    async fn exchange(
+        &mut self,
+        api: &Api,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        expect: Option<u16>,
+    ) -> Value {
         let spec = &self.spec;
         let op = operation(spec, method, path);
         let mut wrong = Vec::new();
@@ -410,10 +429,15 @@ impl Contract {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let reply: Value = resp.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{method} {path}: {status} {reply}");
+        match expect {
+            Some(code) => assert_eq!(status.as_u16(), code, "{method} {path}: {reply}"),
+            None => assert!(status.is_success(), "{method} {path}: {status} {reply}"),
+        }
         let declared = &op["responses"][status.as_str()];
         let schema = &declared["content"]["application/json"]["schema"];
-        if schema.is_null() {
+        if declared.is_null() {
+            wrong.push(format!("{status} is not in the document"));
+        } else if schema.is_null() {
             wrong.push(format!("{status} has no JSON schema"));
         } else {
             violations(spec, schema, &reply, "response", &mut wrong);
@@ -489,4 +513,136 @@ async fn real_bodies_match_the_documents_schemas(storage: Storage) {
         "the document does not describe these bodies:\n{}",
         c.wrong.join("\n")
     );
+}
+
+async fn administration_bodies_and_refusals_match_the_document(storage: Storage) {
+    let server = Server::start(&storage, &[]);
+    let mut c = Contract {
+        spec: document(&server).await,
+        wrong: Vec::new(),
+    };
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (colleague, made) = active_user(&server, &admin, &org, "sato").await;
+    let id = made["id"].as_str().unwrap();
+    let anon = server.client();
+
+    let login = json!({"login": "sato", "password": common::USER_PASSWORD});
+    c.call(&anon, "post", "/api/v1/auth/login", Some(login))
+        .await;
+    let wrong = json!({"login": "sato", "password": "not the password"});
+    c.refused(&anon, "post", "/api/v1/auth/login", wrong, 401)
+        .await;
+    for path in [
+        "/api/v1/orgs".to_owned(),
+        format!("/api/v1/orgs/{org}"),
+        format!("/api/v1/orgs/{org}/departments"),
+        format!("/api/v1/orgs/{org}/applications"),
+        format!("/api/v1/orgs/{org}/sign-in-holds"),
+        format!("/api/v1/orgs/{org}/gateways"),
+        format!("/api/v1/orgs/{org}/dicom-peers"),
+        format!("/api/v1/orgs/{org}/seats"),
+        format!("/api/v1/orgs/{org}/stats"),
+        "/api/v1/audit?limit=20".to_owned(),
+        "/api/v1/audit/verify".to_owned(),
+        "/api/v1/agreements".to_owned(),
+        "/api/v1/councils".to_owned(),
+        "/api/v1/cooperation/orgs".to_owned(),
+        "/api/v1/studies".to_owned(),
+    ] {
+        c.call(&admin, "get", &path, None).await;
+    }
+    let department = json!({"name": "循環器内科"});
+    let departments = format!("/api/v1/orgs/{org}/departments");
+    c.call(&admin, "post", &departments, Some(department)).await;
+    let taken = json!({"login": "sato", "display_name": "佐藤", "kana": "さとう", "profession": "nurse", "password": "one-time password"});
+    let users = format!("/api/v1/orgs/{org}/users");
+    c.refused(&admin, "post", &users, taken, 409).await;
+
+    let new = json!({"kind": "group", "title": "病棟連絡", "member_ids": [id]});
+    let view = c
+        .call(&admin, "post", "/api/v1/conversations", Some(new))
+        .await;
+    let conv = view["id"].as_str().unwrap();
+    let untitled = json!({"kind": "group", "member_ids": [id]});
+    c.refused(&admin, "post", "/api/v1/conversations", untitled, 422)
+        .await;
+    let message = json!({"client_msg_id": "oapi-2", "body": "申し送りです"});
+    let messages = format!("/api/v1/conversations/{conv}/messages");
+    let ack = c.call(&colleague, "post", &messages, Some(message)).await;
+    let seq = ack["seq"].as_i64().unwrap();
+    let edit = json!({"body": "申し送りです（訂正）"});
+    let one = format!("/api/v1/conversations/{conv}/messages/{seq}");
+    c.call(&colleague, "patch", &one, Some(edit)).await;
+    let read = format!("/api/v1/conversations/{conv}/read");
+    c.call(&admin, "post", &read, Some(json!({"seq": seq})))
+        .await;
+    let receipts = format!("/api/v1/conversations/{conv}/messages/{seq}/receipts");
+    c.call(&colleague, "get", &receipts, None).await;
+    let notify = format!("/api/v1/conversations/{conv}/notifications");
+    c.call(
+        &colleague,
+        "put",
+        &notify,
+        Some(json!({"level": "mentions"})),
+    )
+    .await;
+    let role = format!("/api/v1/conversations/{conv}/members/{id}");
+    c.call(&admin, "put", &role, Some(json!({"role": "admin"})))
+        .await;
+    let unknown = format!("/api/v1/conversations/{}", renkei_core::new_id());
+    c.exchange(&colleague, "get", &unknown, None, Some(404))
+        .await;
+    assert!(
+        c.wrong.is_empty(),
+        "the document does not describe these bodies:\n{}",
+        c.wrong.join("\n")
+    );
+}
+
+/// The validator finds each kind of mismatch, so a passing check means something.
+#[test]
+fn the_validator_reports_each_kind_of_mismatch() {
+    let spec = json!({"components": {"schemas": {
+        "Kind": {"type": "string", "enum": ["group", "direct"]},
+        "Base": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+        "View": {"allOf": [{"$ref": "#/components/schemas/Base"}, {"type": "object",
+            "required": ["kind"], "properties": {
+                "kind": {"$ref": "#/components/schemas/Kind"},
+                "last": {"oneOf": [{"type": "null"}, {"type": "integer"}]},
+                "tags": {"type": "array", "items": {"type": "string"}}}}]}
+    }}});
+    let view = json!({"$ref": "#/components/schemas/View"});
+    let found = |value: Value| {
+        let mut out = Vec::new();
+        violations(&spec, &view, &value, "v", &mut out);
+        out
+    };
+    assert_eq!(
+        found(json!({"id": "a", "kind": "group", "last": null, "tags": ["x"]})),
+        Vec::<String>::new()
+    );
+    for (value, wanted) in [
+        (json!({"id": "a", "kind": "Group"}), "is not one of"),
+        (json!({"kind": "group"}), "required \"id\" is missing"),
+        (json!({"id": 1, "kind": "group"}), "is not [\"string\"]"),
+        (
+            json!({"id": "a", "kind": "group", "last": "x"}),
+            "fits no branch",
+        ),
+        (
+            json!({"id": "a", "kind": "group", "tags": [1]}),
+            "v.tags[0]",
+        ),
+        (
+            json!({"id": "a", "kind": "group", "extra": 1}),
+            "field \"extra\"",
+        ),
+    ] {
+        let wrong = found(value.clone());
+        assert!(
+            wrong.iter().any(|w| w.contains(wanted)),
+            "{value} should report {wanted:?}: {wrong:?}"
+        );
+    }
 }

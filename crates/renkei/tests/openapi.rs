@@ -449,16 +449,56 @@ impl Contract {
     }
 }
 
+impl Contract {
+    /// Fails with every mismatch the calls found.
+    fn finish(&self) {
+        assert!(
+            self.wrong.is_empty(),
+            "the document does not describe these bodies:\n{}",
+            self.wrong.join("\n")
+        );
+    }
+}
+
+/// A running server with its document, an administrator and a colleague `sato`.
+struct Scene {
+    server: Server,
+    /// Outlives the server: its data folder.
+    _storage: Storage,
+    c: Contract,
+    admin: Api,
+    colleague: Api,
+    org: String,
+    id: String,
+}
+
+impl Scene {
+    async fn start(storage: Storage) -> Scene {
+        let server = Server::start(&storage, &[]);
+        let c = Contract {
+            spec: document(&server).await,
+            wrong: Vec::new(),
+        };
+        let admin = server.first_admin().await;
+        let org = admin.org_id().await;
+        let (colleague, made) = active_user(&server, &admin, &org, "sato").await;
+        let id = made["id"].as_str().unwrap().to_owned();
+        Scene {
+            server,
+            _storage: storage,
+            c,
+            admin,
+            colleague,
+            org,
+            id,
+        }
+    }
+}
+
 async fn real_bodies_match_the_documents_schemas(storage: Storage) {
-    let server = Server::start(&storage, &[]);
-    let mut c = Contract {
-        spec: document(&server).await,
-        wrong: Vec::new(),
-    };
-    let admin = server.first_admin().await;
-    let org = admin.org_id().await;
-    let (colleague, made) = active_user(&server, &admin, &org, "sato").await;
-    let id = made["id"].as_str().unwrap();
+    let mut s = Scene::start(storage).await;
+    let (c, admin, colleague) = (&mut s.c, &s.admin, &s.colleague);
+    let (org, id) = (s.org.as_str(), s.id.as_str());
 
     c.call(&admin, "get", "/api/v1/me", None).await;
     let user = c
@@ -508,24 +548,14 @@ async fn real_bodies_match_the_documents_schemas(storage: Storage) {
         None,
     )
     .await;
-    assert!(
-        c.wrong.is_empty(),
-        "the document does not describe these bodies:\n{}",
-        c.wrong.join("\n")
-    );
+    c.finish();
 }
 
 async fn administration_bodies_and_refusals_match_the_document(storage: Storage) {
-    let server = Server::start(&storage, &[]);
-    let mut c = Contract {
-        spec: document(&server).await,
-        wrong: Vec::new(),
-    };
-    let admin = server.first_admin().await;
-    let org = admin.org_id().await;
-    let (colleague, made) = active_user(&server, &admin, &org, "sato").await;
-    let id = made["id"].as_str().unwrap();
-    let anon = server.client();
+    let mut s = Scene::start(storage).await;
+    let (c, admin, colleague) = (&mut s.c, &s.admin, &s.colleague);
+    let (org, id) = (s.org.as_str(), s.id.as_str());
+    let anon = s.server.client();
 
     let login = json!({"login": "sato", "password": common::USER_PASSWORD});
     c.call(&anon, "post", "/api/v1/auth/login", Some(login))
@@ -593,11 +623,7 @@ async fn administration_bodies_and_refusals_match_the_document(storage: Storage)
     let unknown = format!("/api/v1/conversations/{}", renkei_core::new_id());
     c.exchange(&colleague, "get", &unknown, None, Some(404))
         .await;
-    assert!(
-        c.wrong.is_empty(),
-        "the document does not describe these bodies:\n{}",
-        c.wrong.join("\n")
-    );
+    c.finish();
 }
 
 /// The validator finds each kind of mismatch, so a passing check means something.

@@ -500,20 +500,20 @@ async fn real_bodies_match_the_documents_schemas(storage: Storage) {
     let (c, admin, colleague) = (&mut s.c, &s.admin, &s.colleague);
     let (org, id) = (s.org.as_str(), s.id.as_str());
 
-    c.call(&admin, "get", "/api/v1/me", None).await;
+    c.call(admin, "get", "/api/v1/me", None).await;
     let user = c
-        .call(&admin, "get", &format!("/api/v1/users/{id}"), None)
+        .call(admin, "get", &format!("/api/v1/users/{id}"), None)
         .await;
-    c.call(&colleague, "get", &format!("/api/v1/users/{id}"), None)
+    c.call(colleague, "get", &format!("/api/v1/users/{id}"), None)
         .await;
     c.call(
-        &admin,
+        admin,
         "get",
         &format!("/api/v1/orgs/{org}/users?limit=5"),
         None,
     )
     .await;
-    c.call(&colleague, "get", "/api/v1/directory?q=sato", None)
+    c.call(colleague, "get", "/api/v1/directory?q=sato", None)
         .await;
     let edit = json!({"profession": "doctor", "roles": ["org_admin"]});
     let users = format!("/api/v1/users/{id}");
@@ -522,27 +522,27 @@ async fn real_bodies_match_the_documents_schemas(storage: Storage) {
 
     let new = json!({"kind": "group", "title": "病棟連絡", "member_ids": [id]});
     let view = c
-        .call(&admin, "post", "/api/v1/conversations", Some(new))
+        .call(admin, "post", "/api/v1/conversations", Some(new))
         .await;
     let conv = view["id"].as_str().unwrap();
     let message = json!({"client_msg_id": "oapi-1", "body": "至急 @sato", "priority": "urgent", "mentions": [id]});
     let messages = format!("/api/v1/conversations/{conv}/messages");
-    c.call(&colleague, "post", &messages, Some(message)).await;
-    c.call(&admin, "get", &messages, None).await;
-    c.call(&admin, "get", "/api/v1/conversations", None).await;
+    c.call(colleague, "post", &messages, Some(message)).await;
+    c.call(admin, "get", &messages, None).await;
+    c.call(admin, "get", "/api/v1/conversations", None).await;
     c.call(
-        &colleague,
+        colleague,
         "get",
         &format!("/api/v1/conversations/{conv}"),
         None,
     )
     .await;
     let events = format!("/api/v1/conversations/{conv}/events?after_seq=0");
-    c.call(&colleague, "get", &events, None).await;
+    c.call(colleague, "get", &events, None).await;
     let members = format!("/api/v1/conversations/{conv}/members");
-    c.call(&admin, "get", &members, None).await;
+    c.call(admin, "get", &members, None).await;
     c.call(
-        &admin,
+        admin,
         "get",
         "/api/v1/search/messages?q=%E8%87%B3%E6%80%A5",
         None,
@@ -580,48 +580,48 @@ async fn administration_bodies_and_refusals_match_the_document(storage: Storage)
         "/api/v1/cooperation/orgs".to_owned(),
         "/api/v1/studies".to_owned(),
     ] {
-        c.call(&admin, "get", &path, None).await;
+        c.call(admin, "get", &path, None).await;
     }
     let department = json!({"name": "循環器内科"});
     let departments = format!("/api/v1/orgs/{org}/departments");
-    c.call(&admin, "post", &departments, Some(department)).await;
+    c.call(admin, "post", &departments, Some(department)).await;
     let taken = json!({"login": "sato", "display_name": "佐藤", "kana": "さとう", "profession": "nurse", "password": "one-time password"});
     let users = format!("/api/v1/orgs/{org}/users");
-    c.refused(&admin, "post", &users, taken, 409).await;
+    c.refused(admin, "post", &users, taken, 409).await;
 
     let new = json!({"kind": "group", "title": "病棟連絡", "member_ids": [id]});
     let view = c
-        .call(&admin, "post", "/api/v1/conversations", Some(new))
+        .call(admin, "post", "/api/v1/conversations", Some(new))
         .await;
     let conv = view["id"].as_str().unwrap();
     let untitled = json!({"kind": "group", "member_ids": [id]});
-    c.refused(&admin, "post", "/api/v1/conversations", untitled, 422)
+    c.refused(admin, "post", "/api/v1/conversations", untitled, 422)
         .await;
     let message = json!({"client_msg_id": "oapi-2", "body": "申し送りです"});
     let messages = format!("/api/v1/conversations/{conv}/messages");
-    let ack = c.call(&colleague, "post", &messages, Some(message)).await;
+    let ack = c.call(colleague, "post", &messages, Some(message)).await;
     let seq = ack["seq"].as_i64().unwrap();
     let edit = json!({"body": "申し送りです（訂正）"});
     let one = format!("/api/v1/conversations/{conv}/messages/{seq}");
-    c.call(&colleague, "patch", &one, Some(edit)).await;
+    c.call(colleague, "patch", &one, Some(edit)).await;
     let read = format!("/api/v1/conversations/{conv}/read");
-    c.call(&admin, "post", &read, Some(json!({"seq": seq})))
+    c.call(admin, "post", &read, Some(json!({"seq": seq})))
         .await;
     let receipts = format!("/api/v1/conversations/{conv}/messages/{seq}/receipts");
-    c.call(&colleague, "get", &receipts, None).await;
+    c.call(colleague, "get", &receipts, None).await;
     let notify = format!("/api/v1/conversations/{conv}/notifications");
     c.call(
-        &colleague,
+        colleague,
         "put",
         &notify,
         Some(json!({"level": "mentions"})),
     )
     .await;
     let role = format!("/api/v1/conversations/{conv}/members/{id}");
-    c.call(&admin, "put", &role, Some(json!({"role": "admin"})))
+    c.call(admin, "put", &role, Some(json!({"role": "admin"})))
         .await;
     let unknown = format!("/api/v1/conversations/{}", renkei_core::new_id());
-    c.exchange(&colleague, "get", &unknown, None, Some(404))
+    c.exchange(colleague, "get", &unknown, None, Some(404))
         .await;
     c.finish();
 }

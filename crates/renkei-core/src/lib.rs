@@ -1,8 +1,12 @@
 //! Domain types and rules of renkei: organizations, users, policies, audit chain. No I/O.
 
 /// An enum stored and sent as fixed lower-case names, with `ALL`, `as_str` and `parse`.
+///
+/// The names are taken as `tt`, not `literal`: a `literal` fragment reaches derive macros
+/// wrapped in an invisible group, which utoipa does not read, so the OpenAPI document would
+/// name the variants (`OrgAdmin`) instead of what serde sends (`org_admin`).
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }

@@ -22,6 +22,7 @@ use renkei_core::audit::AuditEvent;
 use renkei_core::user::User;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Organization (default: your own; any for server administrators).

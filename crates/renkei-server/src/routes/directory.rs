@@ -19,6 +19,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
 use crate::extract::ApiQuery;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryQuery {
     /// Any part of a name (kanji, kana, romaji), e-mail, phone, department, profession or

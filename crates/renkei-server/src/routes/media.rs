@@ -18,6 +18,7 @@ use crate::media::Upload;
 
 /// Where a medium is read: through one conversation (its retention applies) or anywhere.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReadQuery {
     /// The conversation showing it: 410 once it expired there under the conversation's
@@ -26,6 +27,7 @@ pub struct ReadQuery {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The file's name; cleaned of paths and control characters.

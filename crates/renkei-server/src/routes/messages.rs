@@ -31,6 +31,7 @@ pub struct PostAck {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// The newest messages before this seq (default: the newest of all).
@@ -42,6 +43,7 @@ pub struct HistoryQuery {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Events after this seq (default 0).
@@ -82,6 +84,7 @@ pub struct Receipts {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Any part of the text, 1–200 characters. Katakana and hiragana find each other, and a

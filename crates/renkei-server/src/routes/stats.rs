@@ -16,6 +16,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, IdPath};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     /// First day, `YYYY-MM-DD` (default: 30 days ago for seats, a year ago for usage). Days

@@ -19,6 +19,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
 use crate::extract::{ApiJson, ApiQuery, IdPath};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
     offset: Option<i64>,
@@ -187,6 +188,7 @@ pub async fn remove_peer(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RenderQuery {
     /// `center,width`, e.g. `-600,1500` for lungs (default: the image's own window).

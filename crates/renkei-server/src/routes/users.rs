@@ -16,6 +16,7 @@ use crate::extract::{ApiJson, ApiQuery, IdPath, IfMatch, expected_version};
 use crate::{AppState, accounts};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// Rows to skip (default 0).

@@ -674,10 +674,6 @@ pub async fn add_peer(
     input: &renkei_core::dicom::NewDicomPeer,
 ) -> ApiResult<renkei_core::dicom::DicomPeer> {
     let peer = input.build(org.id, Timestamp::now())?;
-    store
-        .insert_dicom_peer(&peer)
-        .await
-        .or_api("organization_not_found")?;
     let event = renkei_core::audit::AuditEvent::new(
         "dicom_peer.add",
         Some(org.id),
@@ -687,7 +683,7 @@ pub async fn add_peer(
     )
     .with_details(serde_json::json!({"ae_title": peer.ae_title, "allow": peer.allow}));
     store
-        .append_audit(&event)
+        .insert_dicom_peer(&peer, &event)
         .await
         .or_api("organization_not_found")?;
     Ok(peer)
@@ -700,10 +696,6 @@ pub async fn remove_peer(
     org: Uuid,
     ae_title: &str,
 ) -> ApiResult<()> {
-    store
-        .delete_dicom_peer(org, ae_title)
-        .await
-        .or_api("dicom_peer_not_found")?;
     let event = renkei_core::audit::AuditEvent::new(
         "dicom_peer.remove",
         Some(org),
@@ -713,7 +705,7 @@ pub async fn remove_peer(
     )
     .with_details(serde_json::json!({"ae_title": ae_title}));
     store
-        .append_audit(&event)
+        .delete_dicom_peer(org, ae_title, &event)
         .await
-        .or_api("organization_not_found")
+        .or_api("dicom_peer_not_found")
 }

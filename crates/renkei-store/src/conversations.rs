@@ -1,6 +1,7 @@
 //! Conversations, their members, and the numbered timeline every change is an event of.
 
 use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Conversation, ConversationKind, EventKind, Member, MemberRole};
 use serde_json::{Value, json};
@@ -8,6 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::attachments::{Attached, expire_links_in};
+use crate::audited::one_row;
 use crate::rows::{id_text, named, opt_uuid, uuid};
 use crate::{Store, StoreError, Tx};
 
@@ -123,8 +125,11 @@ impl Store {
         conversation: &Conversation,
         direct_key: Option<&str>,
         members: &[(Uuid, MemberRole)],
+        audit: Option<&AuditEvent>,
     ) -> Result<Conversation, StoreError> {
-        let mut tx = self.write_tx().await?;
+        self.audited(audit, |mut tx| async move {
+ let value: Result<_, StoreError> = async {
+ let tx = &mut tx;
         let now = conversation.created_at;
         sqlx::query(
             "INSERT INTO conversations (id, org_id, kind, title, direct_key, created_by, last_seq, created_at, updated_at)
@@ -137,12 +142,12 @@ impl Store {
         .bind(direct_key)
         .bind(id_text(conversation.created_by))
         .bind(now.millis())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(|e| StoreError::classify(e, "direct_exists", "user_not_found"))?;
         for (user, role) in members {
             Self::insert_member(
-                &mut tx,
+                tx,
                 conversation.id,
                 *user,
                 *role,
@@ -151,8 +156,13 @@ impl Store {
             )
             .await?;
         }
-        Self::count_conversation_in(&mut tx, conversation.id).await?;
-        tx.commit().await?;
+        Self::count_conversation_in(tx, conversation.id).await?;
+        Ok(())
+        }
+.await;
+ Ok((tx, value?))
+ })
+        .await?;
         self.conversation(conversation.id).await
     }
 
@@ -251,13 +261,21 @@ impl Store {
         user: Uuid,
         role: MemberRole,
         actor: Option<Uuid>,
+        audit: Option<&AuditEvent>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let seq =
-            Self::insert_member(&mut tx, conversation, user, role, actor, Timestamp::now()).await?;
-        Self::count_cross_org_in(&mut tx, conversation).await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited(audit, |mut tx| async move {
+            let value: Result<_, StoreError> = async {
+                let tx = &mut tx;
+                let seq =
+                    Self::insert_member(tx, conversation, user, role, actor, Timestamp::now())
+                        .await?;
+                Self::count_cross_org_in(tx, conversation).await?;
+                Ok(seq)
+            }
+            .await;
+            Ok((tx, value?))
+        })
+        .await
     }
 
     /// Removes a member (an event); returns the event's number.
@@ -266,30 +284,35 @@ impl Store {
         conversation: Uuid,
         user: Uuid,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
-        )
-        .bind(conversation.to_string())
-        .bind(user.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let data = json!({"user_id": user});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::MemberRemoved,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited([audit], |mut tx| async move {
+            let value: Result<_, StoreError> = async {
+                let tx = &mut tx;
+                let done = sqlx::query(
+                    "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+                )
+                .bind(conversation.to_string())
+                .bind(user.to_string())
+                .execute(&mut **tx)
+                .await?;
+                one_row(done, StoreError::NotFound)?;
+                let data = json!({"user_id": user});
+                let seq = Self::append_event(
+                    tx,
+                    conversation,
+                    EventKind::MemberRemoved,
+                    actor,
+                    &data,
+                    Timestamp::now(),
+                )
+                .await?;
+                Ok(seq)
+            }
+            .await;
+            Ok((tx, value?))
+        })
+        .await
     }
 
     /// Changes a member's role (an event); returns the event's number.
@@ -332,25 +355,32 @@ impl Store {
         conversation: Uuid,
         title: &str,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
-            .bind(title)
-            .bind(conversation.to_string())
-            .execute(&mut *tx)
-            .await?;
-        let data = json!({"title": title});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::ConversationUpdated,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited([audit], |mut tx| async move {
+            let value: Result<_, StoreError> = async {
+                let tx = &mut tx;
+                sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
+                    .bind(title)
+                    .bind(conversation.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+                let data = json!({"title": title});
+                let seq = Self::append_event(
+                    tx,
+                    conversation,
+                    EventKind::ConversationUpdated,
+                    actor,
+                    &data,
+                    Timestamp::now(),
+                )
+                .await?;
+                Ok(seq)
+            }
+            .await;
+            Ok((tx, value?))
+        })
+        .await
     }
 
     /// Shortens how long the conversation shows its media and studies (already posted ones
@@ -360,28 +390,35 @@ impl Store {
         conversation: Uuid,
         days: i64,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE conversations SET retention_days = $1 WHERE id = $2")
-            .bind(days)
-            .bind(conversation.to_string())
-            .execute(&mut *tx)
-            .await?;
-        for kind in [Attached::Media, Attached::Study] {
-            expire_links_in(&mut tx, kind, conversation).await?;
-        }
-        let data = json!({"retention_days": days});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::ConversationUpdated,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited([audit], |mut tx| async move {
+            let value: Result<_, StoreError> = async {
+                let tx = &mut tx;
+                sqlx::query("UPDATE conversations SET retention_days = $1 WHERE id = $2")
+                    .bind(days)
+                    .bind(conversation.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+                for kind in [Attached::Media, Attached::Study] {
+                    expire_links_in(tx, kind, conversation).await?;
+                }
+                let data = json!({"retention_days": days});
+                let seq = Self::append_event(
+                    tx,
+                    conversation,
+                    EventKind::ConversationUpdated,
+                    actor,
+                    &data,
+                    Timestamp::now(),
+                )
+                .await?;
+                Ok(seq)
+            }
+            .await;
+            Ok((tx, value?))
+        })
+        .await
     }
 
     /// Moves `user`'s read mark forward to `seq` (never back, never past the timeline's end);

@@ -9,9 +9,11 @@ use sqlx::any::AnyQueryResult;
 use crate::{Store, StoreError, Tx};
 
 impl Store {
-    /// Runs `change` in a write transaction (it hands the transaction back with its result), then appends `audits` to the chain in that same
+    /// Runs `change` in a write transaction, then appends `audits` to the chain in that same
     /// transaction and commits: a failure anywhere (the change, an audit entry, the commit)
     /// rolls everything back, so there is never a change without its entry or the reverse.
+    /// `change` owns the transaction while it runs and hands it back with its result (a
+    /// borrowing async closure would make the callers' futures lose `Send`).
     pub(crate) async fn audited<'e, T, F>(
         &self,
         audits: impl IntoIterator<Item = &'e AuditEvent>,

@@ -128,40 +128,35 @@ impl Store {
         audit: Option<&AuditEvent>,
     ) -> Result<Conversation, StoreError> {
         self.audited(audit, |mut tx| async move {
- let value: Result<_, StoreError> = async {
- let tx = &mut tx;
-        let now = conversation.created_at;
-        sqlx::query(
-            "INSERT INTO conversations (id, org_id, kind, title, direct_key, created_by, last_seq, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
-        )
-        .bind(conversation.id.to_string())
-        .bind(conversation.org_id.to_string())
-        .bind(conversation.kind.as_str())
-        .bind(&conversation.title)
-        .bind(direct_key)
-        .bind(id_text(conversation.created_by))
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| StoreError::classify(e, "direct_exists", "user_not_found"))?;
-        for (user, role) in members {
-            Self::insert_member(
-                tx,
-                conversation.id,
-                *user,
-                *role,
-                conversation.created_by,
-                now,
+            let now = conversation.created_at;
+            sqlx::query(
+                "INSERT INTO conversations (id, org_id, kind, title, direct_key, created_by, last_seq, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
             )
-            .await?;
-        }
-        Self::count_conversation_in(tx, conversation.id).await?;
-        Ok(())
-        }
-.await;
- Ok((tx, value?))
- })
+            .bind(conversation.id.to_string())
+            .bind(conversation.org_id.to_string())
+            .bind(conversation.kind.as_str())
+            .bind(&conversation.title)
+            .bind(direct_key)
+            .bind(id_text(conversation.created_by))
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::classify(e, "direct_exists", "user_not_found"))?;
+            for (user, role) in members {
+                Self::insert_member(
+                    &mut tx,
+                    conversation.id,
+                    *user,
+                    *role,
+                    conversation.created_by,
+                    now,
+                )
+                .await?;
+            }
+            Self::count_conversation_in(&mut tx, conversation.id).await?;
+            Ok((tx, ()))
+        })
         .await?;
         self.conversation(conversation.id).await
     }
@@ -264,16 +259,11 @@ impl Store {
         audit: Option<&AuditEvent>,
     ) -> Result<i64, StoreError> {
         self.audited(audit, |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                let seq =
-                    Self::insert_member(tx, conversation, user, role, actor, Timestamp::now())
-                        .await?;
-                Self::count_cross_org_in(tx, conversation).await?;
-                Ok(seq)
-            }
-            .await;
-            Ok((tx, value?))
+            let seq =
+                Self::insert_member(&mut tx, conversation, user, role, actor, Timestamp::now())
+                    .await?;
+            Self::count_cross_org_in(&mut tx, conversation).await?;
+            Ok((tx, seq))
         })
         .await
     }
@@ -287,30 +277,25 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
         self.audited([audit], |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                let done = sqlx::query(
-                    "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
-                )
-                .bind(conversation.to_string())
-                .bind(user.to_string())
-                .execute(&mut **tx)
-                .await?;
-                one_row(done, StoreError::NotFound)?;
-                let data = json!({"user_id": user});
-                let seq = Self::append_event(
-                    tx,
-                    conversation,
-                    EventKind::MemberRemoved,
-                    actor,
-                    &data,
-                    Timestamp::now(),
-                )
-                .await?;
-                Ok(seq)
-            }
-            .await;
-            Ok((tx, value?))
+            let done = sqlx::query(
+                "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+            )
+            .bind(conversation.to_string())
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+            one_row(done, StoreError::NotFound)?;
+            let data = json!({"user_id": user});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::MemberRemoved,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
+            .await?;
+            Ok((tx, seq))
         })
         .await
     }
@@ -358,27 +343,22 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
         self.audited([audit], |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
-                    .bind(title)
-                    .bind(conversation.to_string())
-                    .execute(&mut **tx)
-                    .await?;
-                let data = json!({"title": title});
-                let seq = Self::append_event(
-                    tx,
-                    conversation,
-                    EventKind::ConversationUpdated,
-                    actor,
-                    &data,
-                    Timestamp::now(),
-                )
+            sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
+                .bind(title)
+                .bind(conversation.to_string())
+                .execute(&mut *tx)
                 .await?;
-                Ok(seq)
-            }
-            .await;
-            Ok((tx, value?))
+            let data = json!({"title": title});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::ConversationUpdated,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
+            .await?;
+            Ok((tx, seq))
         })
         .await
     }
@@ -393,30 +373,25 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
         self.audited([audit], |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                sqlx::query("UPDATE conversations SET retention_days = $1 WHERE id = $2")
-                    .bind(days)
-                    .bind(conversation.to_string())
-                    .execute(&mut **tx)
-                    .await?;
-                for kind in [Attached::Media, Attached::Study] {
-                    expire_links_in(tx, kind, conversation).await?;
-                }
-                let data = json!({"retention_days": days});
-                let seq = Self::append_event(
-                    tx,
-                    conversation,
-                    EventKind::ConversationUpdated,
-                    actor,
-                    &data,
-                    Timestamp::now(),
-                )
+            sqlx::query("UPDATE conversations SET retention_days = $1 WHERE id = $2")
+                .bind(days)
+                .bind(conversation.to_string())
+                .execute(&mut *tx)
                 .await?;
-                Ok(seq)
+            for kind in [Attached::Media, Attached::Study] {
+                expire_links_in(&mut tx, kind, conversation).await?;
             }
-            .await;
-            Ok((tx, value?))
+            let data = json!({"retention_days": days});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::ConversationUpdated,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
+            .await?;
+            Ok((tx, seq))
         })
         .await
     }

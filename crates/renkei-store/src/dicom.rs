@@ -68,22 +68,17 @@ impl Store {
         audit: &renkei_core::audit::AuditEvent,
     ) -> Result<(), StoreError> {
         self.audited([audit], |mut tx| async move {
- let value: Result<_, StoreError> = async {
- let tx = &mut tx;
             sqlx::query("INSERT INTO dicom_peers (id, org_id, ae_title, allow, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(peer.id.to_string())
                 .bind(peer.org_id.to_string())
                 .bind(&peer.ae_title)
                 .bind(peer.allow.join(","))
                 .bind(peer.created_at.millis())
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::classify(e, "ae_title_taken", "organization_not_found"))?;
-            Ok(())
-        }
-.await;
- Ok((tx, value?))
- })
+            Ok((tx, ()))
+        })
         .await
     }
 
@@ -119,18 +114,13 @@ impl Store {
         audit: &renkei_core::audit::AuditEvent,
     ) -> Result<(), StoreError> {
         self.audited([audit], |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                let done =
-                    sqlx::query("DELETE FROM dicom_peers WHERE org_id = $1 AND ae_title = $2")
-                        .bind(org_id.to_string())
-                        .bind(ae_title.trim())
-                        .execute(&mut **tx)
-                        .await?;
-                one_row(done, StoreError::NotFound)
-            }
-            .await;
-            Ok((tx, value?))
+            let done = sqlx::query("DELETE FROM dicom_peers WHERE org_id = $1 AND ae_title = $2")
+                .bind(org_id.to_string())
+                .bind(ae_title.trim())
+                .execute(&mut *tx)
+                .await?;
+            one_row(done, StoreError::NotFound)?;
+            Ok((tx, ()))
         })
         .await
     }
@@ -145,22 +135,18 @@ impl Store {
         audit: &renkei_core::audit::AuditEvent,
     ) -> Result<DicomPeer, StoreError> {
         self.audited([audit], |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                let row = sqlx::query(
-                    "UPDATE dicom_peers SET allow = $3 WHERE org_id = $1 AND ae_title = $2
+            let row = sqlx::query(
+                "UPDATE dicom_peers SET allow = $3 WHERE org_id = $1 AND ae_title = $2
                  RETURNING id, org_id, ae_title, allow, created_at",
-                )
-                .bind(org_id.to_string())
-                .bind(ae_title.trim())
-                .bind(allow.join(","))
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-                peer_from_row(&row)
-            }
-            .await;
-            Ok((tx, value?))
+            )
+            .bind(org_id.to_string())
+            .bind(ae_title.trim())
+            .bind(allow.join(","))
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let peer = peer_from_row(&row)?;
+            Ok((tx, peer))
         })
         .await
     }

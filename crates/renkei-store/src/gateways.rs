@@ -34,26 +34,19 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         self.audited([audit], |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                sqlx::query(
-                    "INSERT INTO gateways (id, org_id, name, token_hash, created_at) \
+            sqlx::query(
+                "INSERT INTO gateways (id, org_id, name, token_hash, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(gateway.id.to_string())
-                .bind(gateway.org_id.to_string())
-                .bind(&gateway.name)
-                .bind(token_hash)
-                .bind(gateway.created_at.millis())
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| {
-                    StoreError::classify(e, "gateway_name_taken", "organization_not_found")
-                })?;
-                Ok(())
-            }
-            .await;
-            Ok((tx, value?))
+            )
+            .bind(gateway.id.to_string())
+            .bind(gateway.org_id.to_string())
+            .bind(&gateway.name)
+            .bind(token_hash)
+            .bind(gateway.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::classify(e, "gateway_name_taken", "organization_not_found"))?;
+            Ok((tx, ()))
         })
         .await
     }
@@ -103,22 +96,19 @@ impl Store {
     ) -> Result<Gateway, StoreError> {
         self.audited_as(
             |mut tx| async move {
-                let value: Result<_, StoreError> = async {
-                    let tx = &mut tx;
-                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DELETE FROM gateways WHERE org_id = $1 AND name = $2 RETURNING {COLUMNS}"
-                    )))
-                    .bind(org_id.to_string())
-                    .bind(name.trim())
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    row.as_ref()
-                        .map(gateway_from_row)
-                        .transpose()?
-                        .ok_or(StoreError::NotFound)
-                }
-                .await;
-                Ok((tx, value?))
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM gateways WHERE org_id = $1 AND name = $2 RETURNING {COLUMNS}"
+                )))
+                .bind(org_id.to_string())
+                .bind(name.trim())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let gateway = row
+                    .as_ref()
+                    .map(gateway_from_row)
+                    .transpose()?
+                    .ok_or(StoreError::NotFound)?;
+                Ok((tx, gateway))
             },
             |gateway| [audit(gateway)],
         )

@@ -312,8 +312,6 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
         self.audited([audit], |mut tx| async move {
- let value: Result<_, StoreError> = async {
- let tx = &mut tx;
             let now = Timestamp::now();
             let done = sqlx::query(
                 "UPDATE messages SET body = $1, edited_at = $2 WHERE conversation_id = $3 AND seq = $4 AND deleted_at IS NULL",
@@ -322,23 +320,21 @@ impl Store {
             .bind(now.millis())
             .bind(conversation.to_string())
             .bind(seq)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             one_row(done, StoreError::NotFound)?;
             let data = json!({"target_seq": seq, "body": body});
-            Self::append_event(
-                tx,
+            let event = Self::append_event(
+                &mut tx,
                 conversation,
                 EventKind::MessageEdited,
                 Some(actor),
                 &data,
                 now,
             )
-            .await
-        }
-.await;
- Ok((tx, value?))
- })
+            .await?;
+            Ok((tx, event))
+        })
         .await
     }
 
@@ -352,32 +348,28 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
         self.audited([audit], |mut tx| async move {
-            let value: Result<_, StoreError> = async {
-                let tx = &mut tx;
-                let now = Timestamp::now();
-                let done = sqlx::query(
+            let now = Timestamp::now();
+            let done = sqlx::query(
                 "UPDATE messages SET body = '', attachments = '[]', mentions = '[]', deleted_at = $1
                  WHERE conversation_id = $2 AND seq = $3 AND deleted_at IS NULL",
             )
             .bind(now.millis())
             .bind(conversation.to_string())
             .bind(seq)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
-                one_row(done, StoreError::NotFound)?;
-                let data = json!({"target_seq": seq});
-                Self::append_event(
-                    tx,
-                    conversation,
-                    EventKind::MessageDeleted,
-                    Some(actor),
-                    &data,
-                    now,
-                )
-                .await
-            }
-            .await;
-            Ok((tx, value?))
+            one_row(done, StoreError::NotFound)?;
+            let data = json!({"target_seq": seq});
+            let event = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::MessageDeleted,
+                Some(actor),
+                &data,
+                now,
+            )
+            .await?;
+            Ok((tx, event))
         })
         .await
     }

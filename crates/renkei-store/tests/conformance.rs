@@ -58,6 +58,7 @@ on_both_backends!(
     a_password_change_ends_every_other_session,
     the_active_users_page_leaves_out_applicants_and_retired_users,
     a_change_whose_audit_entry_fails_is_rolled_back_with_it,
+    gateways_and_dicom_peers_are_not_kept_without_their_audit_entry,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -1335,4 +1336,74 @@ fn group_draft(org: &Organization, by: &User) -> Conversation {
         created_at: Timestamp::now(),
         updated_at: Timestamp::now(),
     }
+}
+
+async fn gateways_and_dicom_peers_are_not_kept_without_their_audit_entry(store: &Store, url: &str) {
+    use renkei_core::dicom::{NewDicomPeer, NewGateway};
+    let o = org(store, "oita-u").await;
+    let now = Timestamp::now();
+    let gateway = |name: &str| NewGateway { name: name.into() }.build(o.id, now).unwrap();
+    let peer = |ae: &str| {
+        NewDicomPeer {
+            ae_title: ae.into(),
+            allow: vec!["10.0.0.1".into()],
+        }
+        .build(o.id, now)
+        .unwrap()
+    };
+    store
+        .insert_gateway(&gateway("kept"), "hash-kept", &event("gateway.add"))
+        .await
+        .unwrap();
+    store
+        .insert_dicom_peer(&peer("KEPT"), &event("dicom_peer.add"))
+        .await
+        .unwrap();
+    let all = AuditFilter::default();
+    let entries = store.audit_page(&all, None, 1000).await.unwrap().len();
+
+    shift_audit_head(url, -1).await;
+    let failed = [
+        store
+            .insert_gateway(&gateway("lost"), "hash-lost", &event("gateway.add"))
+            .await
+            .err(),
+        store
+            .delete_gateway(o.id, "kept", |_| event("gateway.remove"))
+            .await
+            .err(),
+        store
+            .insert_dicom_peer(&peer("LOST"), &event("dicom_peer.add"))
+            .await
+            .err(),
+        store
+            .delete_dicom_peer(o.id, "KEPT", &event("dicom_peer.remove"))
+            .await
+            .err(),
+        store
+            .update_dicom_peer_allow(o.id, "KEPT", &[], &event("dicom_peer.allow"))
+            .await
+            .err(),
+    ];
+    shift_audit_head(url, 1).await;
+    assert!(failed.iter().all(Option::is_some), "{failed:?}");
+
+    let names: Vec<_> = store
+        .gateways(o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+    assert!(store.gateway_by_token("hash-kept").await.is_ok());
+    let peers = store.dicom_peers(o.id).await.unwrap();
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0].ae_title, "KEPT");
+    assert_eq!(peers[0].allow, ["10.0.0.1/32"], "the allow list is unchanged");
+    assert_eq!(
+        store.audit_page(&all, None, 1000).await.unwrap().len(),
+        entries
+    );
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(entries as i64));
 }

@@ -300,38 +300,39 @@ impl Store {
         .await
     }
 
-    /// Changes a member's role (an event); returns the event's number.
+    /// Changes a member's role (an event) with its audit entry, in one commit; returns the
+    /// event's number.
     pub async fn set_member_role(
         &self,
         conversation: Uuid,
         user: Uuid,
         role: MemberRole,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE conversation_members SET role = $1 WHERE conversation_id = $2 AND user_id = $3",
-        )
-        .bind(role.as_str())
-        .bind(conversation.to_string())
-        .bind(user.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let data = json!({"user_id": user, "role": role});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::ConversationUpdated,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited([audit], |mut tx| async move {
+            let done = sqlx::query(
+                "UPDATE conversation_members SET role = $1 WHERE conversation_id = $2 AND user_id = $3",
+            )
+            .bind(role.as_str())
+            .bind(conversation.to_string())
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+            one_row(done, StoreError::NotFound)?;
+            let data = json!({"user_id": user, "role": role});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::ConversationUpdated,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
+            .await?;
+            Ok((tx, seq))
+        })
+        .await
     }
 
     /// Renames a group (an event); returns the event's number.

@@ -1245,6 +1245,16 @@ async fn a_change_whose_audit_entry_fails_is_rolled_back_with_it(store: &Store, 
             .await
             .err(),
         store
+            .set_member_role(
+                conv.id,
+                b.id,
+                MemberRole::Admin,
+                Some(a.id),
+                &event("conversation.member_role_changed"),
+            )
+            .await
+            .err(),
+        store
             .set_title(
                 conv.id,
                 "renamed",
@@ -1301,6 +1311,15 @@ async fn a_change_whose_audit_entry_fails_is_rolled_back_with_it(store: &Store, 
         .map(|m| m.user_id)
         .collect();
     assert_eq!(members.len(), 2);
+    assert!(
+        store
+            .members(conv.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.role == MemberRole::Member),
+        "no role change was kept"
+    );
     assert!(members.contains(&b.id) && !members.contains(&c.id));
     assert!(matches!(
         store.conversation(for_others.id).await,
@@ -1400,7 +1419,11 @@ async fn gateways_and_dicom_peers_are_not_kept_without_their_audit_entry(store: 
     let peers = store.dicom_peers(o.id).await.unwrap();
     assert_eq!(peers.len(), 1);
     assert_eq!(peers[0].ae_title, "KEPT");
-    assert_eq!(peers[0].allow, ["10.0.0.1/32"], "the allow list is unchanged");
+    assert_eq!(
+        peers[0].allow,
+        ["10.0.0.1/32"],
+        "the allow list is unchanged"
+    );
     assert_eq!(
         store.audit_page(&all, None, 1000).await.unwrap().len(),
         entries

@@ -557,9 +557,15 @@ pub async fn set_member_role(
     ApiJson(req): ApiJson<RoleChange>,
 ) -> ApiResult<Json<Vec<Member>>> {
     managed(&state, &me.user, id).await?;
+    let audit = conversation_audit(
+        &me.user,
+        id,
+        "conversation.member_role_changed",
+        json!({"user_id": user_id, "role": req.role}),
+    );
     let seq = state
         .store
-        .set_member_role(id, user_id, req.role, Some(me.user.id))
+        .set_member_role(id, user_id, req.role, Some(me.user.id), &audit)
         .await
         .or_api("member_not_found")?;
     state.messaging.advanced(id, seq);

@@ -678,10 +678,6 @@ pub async fn add_peer(
     input: &renkei_core::dicom::NewDicomPeer,
 ) -> ApiResult<renkei_core::dicom::DicomPeer> {
     let peer = input.build(org.id, Timestamp::now())?;
-    store
-        .insert_dicom_peer(&peer)
-        .await
-        .or_api("organization_not_found")?;
     let event = renkei_core::audit::AuditEvent::new(
         "dicom_peer.add",
         Some(org.id),
@@ -695,7 +691,7 @@ pub async fn add_peer(
         "any_address": peer.allow.is_empty(),
     }));
     store
-        .append_audit(&event)
+        .insert_dicom_peer(&peer, &event)
         .await
         .or_api("organization_not_found")?;
     Ok(peer)
@@ -708,10 +704,6 @@ pub async fn remove_peer(
     org: Uuid,
     ae_title: &str,
 ) -> ApiResult<()> {
-    store
-        .delete_dicom_peer(org, ae_title)
-        .await
-        .or_api("dicom_peer_not_found")?;
     let event = renkei_core::audit::AuditEvent::new(
         "dicom_peer.remove",
         Some(org),
@@ -721,7 +713,7 @@ pub async fn remove_peer(
     )
     .with_details(serde_json::json!({"ae_title": ae_title}));
     store
-        .append_audit(&event)
+        .delete_dicom_peer(org, ae_title, &event)
         .await
-        .or_api("organization_not_found")
+        .or_api("dicom_peer_not_found")
 }

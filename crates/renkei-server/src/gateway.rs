@@ -32,10 +32,6 @@ pub async fn create_gateway(
 ) -> ApiResult<(Gateway, String)> {
     let gateway = input.build(org.id, Timestamp::now())?;
     let token = format!("{TOKEN_PREFIX}{}", random_token());
-    store
-        .insert_gateway(&gateway, &token_hash(&token))
-        .await
-        .or_api("organization_not_found")?;
     let event = AuditEvent::new(
         "gateway.add",
         Some(org.id),
@@ -45,7 +41,7 @@ pub async fn create_gateway(
     )
     .with_details(serde_json::json!({"name": gateway.name}));
     store
-        .append_audit(&event)
+        .insert_gateway(&gateway, &token_hash(&token), &event)
         .await
         .or_api("organization_not_found")?;
     Ok((gateway, token))
@@ -58,22 +54,20 @@ pub async fn remove_gateway(
     org: Uuid,
     name: &str,
 ) -> ApiResult<()> {
-    let gateway = store
-        .delete_gateway(org, name)
+    store
+        .delete_gateway(org, name, |gateway| {
+            AuditEvent::new(
+                "gateway.remove",
+                Some(org),
+                actor,
+                "gateway",
+                Some(gateway.id),
+            )
+            .with_details(serde_json::json!({"name": gateway.name}))
+        })
         .await
         .or_api("gateway_not_found")?;
-    let event = AuditEvent::new(
-        "gateway.remove",
-        Some(org),
-        actor,
-        "gateway",
-        Some(gateway.id),
-    )
-    .with_details(serde_json::json!({"name": gateway.name}));
-    store
-        .append_audit(&event)
-        .await
-        .or_api("organization_not_found")
+    Ok(())
 }
 
 /// A caller holding a gateway token.

@@ -1,6 +1,7 @@
 //! Conversations, their members, and the numbered timeline every change is an event of.
 
 use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Conversation, ConversationKind, EventKind, Member, MemberRole};
 use serde_json::{Value, json};
@@ -8,6 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::attachments::{Attached, expire_links_in};
+use crate::audited::one_row;
 use crate::rows::{id_text, named, opt_uuid, uuid};
 use crate::{Store, StoreError, Tx};
 
@@ -123,36 +125,39 @@ impl Store {
         conversation: &Conversation,
         direct_key: Option<&str>,
         members: &[(Uuid, MemberRole)],
+        audit: Option<&AuditEvent>,
     ) -> Result<Conversation, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let now = conversation.created_at;
-        sqlx::query(
-            "INSERT INTO conversations (id, org_id, kind, title, direct_key, created_by, last_seq, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
-        )
-        .bind(conversation.id.to_string())
-        .bind(conversation.org_id.to_string())
-        .bind(conversation.kind.as_str())
-        .bind(&conversation.title)
-        .bind(direct_key)
-        .bind(id_text(conversation.created_by))
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::classify(e, "direct_exists", "user_not_found"))?;
-        for (user, role) in members {
-            Self::insert_member(
-                &mut tx,
-                conversation.id,
-                *user,
-                *role,
-                conversation.created_by,
-                now,
+        self.audited(audit, |mut tx| async move {
+            let now = conversation.created_at;
+            sqlx::query(
+                "INSERT INTO conversations (id, org_id, kind, title, direct_key, created_by, last_seq, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
             )
-            .await?;
-        }
-        Self::count_conversation_in(&mut tx, conversation.id).await?;
-        tx.commit().await?;
+            .bind(conversation.id.to_string())
+            .bind(conversation.org_id.to_string())
+            .bind(conversation.kind.as_str())
+            .bind(&conversation.title)
+            .bind(direct_key)
+            .bind(id_text(conversation.created_by))
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::classify(e, "direct_exists", "user_not_found"))?;
+            for (user, role) in members {
+                Self::insert_member(
+                    &mut tx,
+                    conversation.id,
+                    *user,
+                    *role,
+                    conversation.created_by,
+                    now,
+                )
+                .await?;
+            }
+            Self::count_conversation_in(&mut tx, conversation.id).await?;
+            Ok((tx, ()))
+        })
+        .await?;
         self.conversation(conversation.id).await
     }
 
@@ -251,13 +256,16 @@ impl Store {
         user: Uuid,
         role: MemberRole,
         actor: Option<Uuid>,
+        audit: Option<&AuditEvent>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let seq =
-            Self::insert_member(&mut tx, conversation, user, role, actor, Timestamp::now()).await?;
-        Self::count_cross_org_in(&mut tx, conversation).await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited(audit, |mut tx| async move {
+            let seq =
+                Self::insert_member(&mut tx, conversation, user, role, actor, Timestamp::now())
+                    .await?;
+            Self::count_cross_org_in(&mut tx, conversation).await?;
+            Ok((tx, seq))
+        })
+        .await
     }
 
     /// Removes a member (an event); returns the event's number.
@@ -266,64 +274,65 @@ impl Store {
         conversation: Uuid,
         user: Uuid,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
-        )
-        .bind(conversation.to_string())
-        .bind(user.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let data = json!({"user_id": user});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::MemberRemoved,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited([audit], |mut tx| async move {
+            let done = sqlx::query(
+                "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+            )
+            .bind(conversation.to_string())
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+            one_row(done, StoreError::NotFound)?;
+            let data = json!({"user_id": user});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::MemberRemoved,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
+            .await?;
+            Ok((tx, seq))
+        })
+        .await
     }
 
-    /// Changes a member's role (an event); returns the event's number.
+    /// Changes a member's role (an event) with its audit entry, in one commit; returns the
+    /// event's number.
     pub async fn set_member_role(
         &self,
         conversation: Uuid,
         user: Uuid,
         role: MemberRole,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE conversation_members SET role = $1 WHERE conversation_id = $2 AND user_id = $3",
-        )
-        .bind(role.as_str())
-        .bind(conversation.to_string())
-        .bind(user.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let data = json!({"user_id": user, "role": role});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::ConversationUpdated,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.audited([audit], |mut tx| async move {
+            let done = sqlx::query(
+                "UPDATE conversation_members SET role = $1 WHERE conversation_id = $2 AND user_id = $3",
+            )
+            .bind(role.as_str())
+            .bind(conversation.to_string())
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
+            one_row(done, StoreError::NotFound)?;
+            let data = json!({"user_id": user, "role": role});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::ConversationUpdated,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
+            .await?;
+            Ok((tx, seq))
+        })
+        .await
     }
 
     /// Renames a group (an event); returns the event's number.
@@ -332,25 +341,27 @@ impl Store {
         conversation: Uuid,
         title: &str,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
-            .bind(title)
-            .bind(conversation.to_string())
-            .execute(&mut *tx)
+        self.audited([audit], |mut tx| async move {
+            sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
+                .bind(title)
+                .bind(conversation.to_string())
+                .execute(&mut *tx)
+                .await?;
+            let data = json!({"title": title});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::ConversationUpdated,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
             .await?;
-        let data = json!({"title": title});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::ConversationUpdated,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+            Ok((tx, seq))
+        })
+        .await
     }
 
     /// Shortens how long the conversation shows its media and studies (already posted ones
@@ -360,28 +371,30 @@ impl Store {
         conversation: Uuid,
         days: i64,
         actor: Option<Uuid>,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE conversations SET retention_days = $1 WHERE id = $2")
-            .bind(days)
-            .bind(conversation.to_string())
-            .execute(&mut *tx)
+        self.audited([audit], |mut tx| async move {
+            sqlx::query("UPDATE conversations SET retention_days = $1 WHERE id = $2")
+                .bind(days)
+                .bind(conversation.to_string())
+                .execute(&mut *tx)
+                .await?;
+            for kind in [Attached::Media, Attached::Study] {
+                expire_links_in(&mut tx, kind, conversation).await?;
+            }
+            let data = json!({"retention_days": days});
+            let seq = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::ConversationUpdated,
+                actor,
+                &data,
+                Timestamp::now(),
+            )
             .await?;
-        for kind in [Attached::Media, Attached::Study] {
-            expire_links_in(&mut tx, kind, conversation).await?;
-        }
-        let data = json!({"retention_days": days});
-        let seq = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::ConversationUpdated,
-            actor,
-            &data,
-            Timestamp::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(seq)
+            Ok((tx, seq))
+        })
+        .await
     }
 
     /// Moves `user`'s read mark forward to `seq` (never back, never past the timeline's end);

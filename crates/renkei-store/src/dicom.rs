@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::attachments::LIVE_LINK;
+use crate::audited::one_row;
 use crate::blobs::WrappedKey;
 use crate::rows::uuid;
 use crate::{Store, StoreError, Tx};
@@ -59,18 +60,26 @@ pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
 }
 
 impl Store {
-    /// Adds a DICOM peer; a taken AE title is `Duplicate("ae_title_taken")`.
-    pub async fn insert_dicom_peer(&self, peer: &DicomPeer) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO dicom_peers (id, org_id, ae_title, allow, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(peer.id.to_string())
-            .bind(peer.org_id.to_string())
-            .bind(&peer.ae_title)
-            .bind(peer.allow.join(","))
-            .bind(peer.created_at.millis())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| StoreError::classify(e, "ae_title_taken", "organization_not_found"))?;
-        Ok(())
+    /// Adds a DICOM peer with its audit entry, in one commit; a taken AE title is
+    /// `Duplicate("ae_title_taken")`.
+    pub async fn insert_dicom_peer(
+        &self,
+        peer: &DicomPeer,
+        audit: &renkei_core::audit::AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.audited([audit], |mut tx| async move {
+            sqlx::query("INSERT INTO dicom_peers (id, org_id, ae_title, allow, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(peer.id.to_string())
+                .bind(peer.org_id.to_string())
+                .bind(&peer.ae_title)
+                .bind(peer.allow.join(","))
+                .bind(peer.created_at.millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::classify(e, "ae_title_taken", "organization_not_found"))?;
+            Ok((tx, ()))
+        })
+        .await
     }
 
     /// The peer calling as `ae_title`.
@@ -96,17 +105,24 @@ impl Store {
         rows.iter().map(peer_from_row).collect()
     }
 
-    /// Removes a peer by AE title; `NotFound` when there is none.
-    pub async fn delete_dicom_peer(&self, org_id: Uuid, ae_title: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM dicom_peers WHERE org_id = $1 AND ae_title = $2")
-            .bind(org_id.to_string())
-            .bind(ae_title.trim())
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+    /// Removes a peer by AE title with its audit entry, in one commit; `NotFound` when there
+    /// is none.
+    pub async fn delete_dicom_peer(
+        &self,
+        org_id: Uuid,
+        ae_title: &str,
+        audit: &renkei_core::audit::AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.audited([audit], |mut tx| async move {
+            let done = sqlx::query("DELETE FROM dicom_peers WHERE org_id = $1 AND ae_title = $2")
+                .bind(org_id.to_string())
+                .bind(ae_title.trim())
+                .execute(&mut *tx)
+                .await?;
+            one_row(done, StoreError::NotFound)?;
+            Ok((tx, ()))
+        })
+        .await
     }
 
     /// Replaces the addresses a peer may call from, with its audit entry in the same
@@ -118,20 +134,21 @@ impl Store {
         allow: &[String],
         audit: &renkei_core::audit::AuditEvent,
     ) -> Result<DicomPeer, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let row = sqlx::query(
-            "UPDATE dicom_peers SET allow = $3 WHERE org_id = $1 AND ae_title = $2
-             RETURNING id, org_id, ae_title, allow, created_at",
-        )
-        .bind(org_id.to_string())
-        .bind(ae_title.trim())
-        .bind(allow.join(","))
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        peer_from_row(&row)
+        self.audited([audit], |mut tx| async move {
+            let row = sqlx::query(
+                "UPDATE dicom_peers SET allow = $3 WHERE org_id = $1 AND ae_title = $2
+                 RETURNING id, org_id, ae_title, allow, created_at",
+            )
+            .bind(org_id.to_string())
+            .bind(ae_title.trim())
+            .bind(allow.join(","))
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let peer = peer_from_row(&row)?;
+            Ok((tx, peer))
+        })
+        .await
     }
 
     /// An organization's sealed secret for `purpose`, if one was made.

@@ -1,6 +1,7 @@
 //! Edge gateways of organizations and the hashes of their tokens.
 
 use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::dicom::Gateway;
 use sqlx::Row;
@@ -24,25 +25,30 @@ fn gateway_from_row(row: &AnyRow) -> Result<Gateway, StoreError> {
 }
 
 impl Store {
-    /// Adds a gateway with the hash of its token; a taken name is `Duplicate("gateway_name_taken")`.
+    /// Adds a gateway with the hash of its token and its audit entry, in one commit; a taken
+    /// name is `Duplicate("gateway_name_taken")`.
     pub async fn insert_gateway(
         &self,
         gateway: &Gateway,
         token_hash: &str,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO gateways (id, org_id, name, token_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(gateway.id.to_string())
-        .bind(gateway.org_id.to_string())
-        .bind(&gateway.name)
-        .bind(token_hash)
-        .bind(gateway.created_at.millis())
-        .execute(&self.pool)
+        self.audited([audit], |mut tx| async move {
+            sqlx::query(
+                "INSERT INTO gateways (id, org_id, name, token_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(gateway.id.to_string())
+            .bind(gateway.org_id.to_string())
+            .bind(&gateway.name)
+            .bind(token_hash)
+            .bind(gateway.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::classify(e, "gateway_name_taken", "organization_not_found"))?;
+            Ok((tx, ()))
+        })
         .await
-        .map_err(|e| StoreError::classify(e, "gateway_name_taken", "organization_not_found"))?;
-        Ok(())
     }
 
     /// The gateway whose token hashes to `token_hash`.
@@ -80,19 +86,32 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a gateway by name (its token stops working at once); `NotFound` when there is
-    /// none.
-    pub async fn delete_gateway(&self, org_id: Uuid, name: &str) -> Result<Gateway, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM gateways WHERE org_id = $1 AND name = $2 RETURNING {COLUMNS}"
-        )))
-        .bind(org_id.to_string())
-        .bind(name.trim())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref()
-            .map(gateway_from_row)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
+    /// Removes a gateway by name (its token stops working at once) with the audit entry
+    /// `audit` makes of it, in one commit; `NotFound` when there is none.
+    pub async fn delete_gateway(
+        &self,
+        org_id: Uuid,
+        name: &str,
+        audit: impl FnOnce(&Gateway) -> AuditEvent,
+    ) -> Result<Gateway, StoreError> {
+        self.audited_as(
+            |mut tx| async move {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM gateways WHERE org_id = $1 AND name = $2 RETURNING {COLUMNS}"
+                )))
+                .bind(org_id.to_string())
+                .bind(name.trim())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let gateway = row
+                    .as_ref()
+                    .map(gateway_from_row)
+                    .transpose()?
+                    .ok_or(StoreError::NotFound)?;
+                Ok((tx, gateway))
+            },
+            |gateway| [audit(gateway)],
+        )
+        .await
     }
 }

@@ -7,6 +7,7 @@
 mod agreements;
 mod attachments;
 mod audit;
+mod audited;
 pub mod blobs;
 mod conversations;
 mod councils;

@@ -2,6 +2,7 @@
 //! deletions, replay of timeline events, and search.
 
 use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Event, EventKind, Message, NewMessage, Priority};
 use serde_json::{Value, json};
@@ -9,6 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::attachments::{Attached, link_attachment};
+use crate::audited::one_row;
 use crate::rows::{like_escape, named, opt_uuid, uuid};
 use crate::{Backend, Store, StoreError, Tx};
 
@@ -299,75 +301,77 @@ impl Store {
             .collect()
     }
 
-    /// Replaces a message's body (an event). `NotFound` when there is no such live message.
+    /// Replaces a message's body (an event) with its audit entry, in one commit. `NotFound` when
+    /// there is no such live message.
     pub async fn edit_message(
         &self,
         conversation: Uuid,
         seq: i64,
         body: &str,
         actor: Uuid,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let now = Timestamp::now();
-        let done = sqlx::query(
-            "UPDATE messages SET body = $1, edited_at = $2 WHERE conversation_id = $3 AND seq = $4 AND deleted_at IS NULL",
-        )
-        .bind(body)
-        .bind(now.millis())
-        .bind(conversation.to_string())
-        .bind(seq)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let data = json!({"target_seq": seq, "body": body});
-        let event = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::MessageEdited,
-            Some(actor),
-            &data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(event)
+        self.audited([audit], |mut tx| async move {
+            let now = Timestamp::now();
+            let done = sqlx::query(
+                "UPDATE messages SET body = $1, edited_at = $2 WHERE conversation_id = $3 AND seq = $4 AND deleted_at IS NULL",
+            )
+            .bind(body)
+            .bind(now.millis())
+            .bind(conversation.to_string())
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+            one_row(done, StoreError::NotFound)?;
+            let data = json!({"target_seq": seq, "body": body});
+            let event = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::MessageEdited,
+                Some(actor),
+                &data,
+                now,
+            )
+            .await?;
+            Ok((tx, event))
+        })
+        .await
     }
 
-    /// Deletes a message's content (an event); the row stays as "deleted".
+    /// Deletes a message's content (an event) with its audit entry, in one commit; the row stays
+    /// as "deleted".
     pub async fn delete_message(
         &self,
         conversation: Uuid,
         seq: i64,
         actor: Uuid,
+        audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let now = Timestamp::now();
-        let done = sqlx::query(
-            "UPDATE messages SET body = '', attachments = '[]', mentions = '[]', deleted_at = $1
-             WHERE conversation_id = $2 AND seq = $3 AND deleted_at IS NULL",
-        )
-        .bind(now.millis())
-        .bind(conversation.to_string())
-        .bind(seq)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let data = json!({"target_seq": seq});
-        let event = Self::append_event(
-            &mut tx,
-            conversation,
-            EventKind::MessageDeleted,
-            Some(actor),
-            &data,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(event)
+        self.audited([audit], |mut tx| async move {
+            let now = Timestamp::now();
+            let done = sqlx::query(
+                "UPDATE messages SET body = '', attachments = '[]', mentions = '[]', deleted_at = $1
+                 WHERE conversation_id = $2 AND seq = $3 AND deleted_at IS NULL",
+            )
+            .bind(now.millis())
+            .bind(conversation.to_string())
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+            one_row(done, StoreError::NotFound)?;
+            let data = json!({"target_seq": seq});
+            let event = Self::append_event(
+                &mut tx,
+                conversation,
+                EventKind::MessageDeleted,
+                Some(actor),
+                &data,
+                now,
+            )
+            .await?;
+            Ok((tx, event))
+        })
+        .await
     }
 
     /// Messages containing `query` in conversations `user` belongs to, newest first.

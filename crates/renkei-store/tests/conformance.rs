@@ -57,6 +57,8 @@ on_both_backends!(
     sign_in_failures_count_per_typed_login_and_a_release_forgets_them,
     a_password_change_ends_every_other_session,
     the_active_users_page_leaves_out_applicants_and_retired_users,
+    a_change_whose_audit_entry_fails_is_rolled_back_with_it,
+    gateways_and_dicom_peers_are_not_kept_without_their_audit_entry,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -322,19 +324,12 @@ async fn migrations_are_idempotent(store: &Store, url: &str) {
 }
 
 async fn group(store: &Store, org: &Organization, members: &[&User]) -> Conversation {
-    let conv = Conversation {
-        id: renkei_core::new_id(),
-        org_id: org.id,
-        kind: ConversationKind::Group,
-        title: Some("ICU night".into()),
-        created_by: Some(members[0].id),
-        last_seq: 0,
-        retention_days: None,
-        created_at: Timestamp::now(),
-        updated_at: Timestamp::now(),
-    };
+    let conv = group_draft(org, members[0]);
     let list: Vec<_> = members.iter().map(|u| (u.id, MemberRole::Member)).collect();
-    store.create_conversation(&conv, None, &list).await.unwrap()
+    store
+        .create_conversation(&conv, None, &list, None)
+        .await
+        .unwrap()
 }
 
 fn post(conv: &Conversation, sender: &User, client_id: &str, body: &str) -> Post {
@@ -457,26 +452,39 @@ async fn timeline_replays_edits_deletions_and_membership(store: &Store, _url: &s
         .unwrap();
     assert_eq!(
         store
-            .edit_message(conv.id, 3, "first, corrected", a.id)
+            .edit_message(conv.id, 3, "first, corrected", a.id, &event("message.edit"))
             .await
             .unwrap(),
         5
     );
-    assert_eq!(store.delete_message(conv.id, 4, b.id).await.unwrap(), 6);
+    assert_eq!(
+        store
+            .delete_message(conv.id, 4, b.id, &event("message.delete"))
+            .await
+            .unwrap(),
+        6
+    );
     assert!(matches!(
-        store.delete_message(conv.id, 4, b.id).await,
+        store
+            .delete_message(conv.id, 4, b.id, &event("message.delete"))
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
         store
-            .add_member(conv.id, c.id, MemberRole::Member, Some(a.id))
+            .add_member(conv.id, c.id, MemberRole::Member, Some(a.id), None)
             .await
             .unwrap(),
         7
     );
     assert_eq!(
         store
-            .remove_member(conv.id, b.id, Some(a.id))
+            .remove_member(
+                conv.id,
+                b.id,
+                Some(a.id),
+                &event("conversation.member_removed")
+            )
             .await
             .unwrap(),
         8
@@ -962,7 +970,15 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
     {
         result.unwrap();
     }
-    store.set_retention(short.id, 1, Some(a.id)).await.unwrap();
+    store
+        .set_retention(
+            short.id,
+            1,
+            Some(a.id),
+            &event("conversation.retention_changed"),
+        )
+        .await
+        .unwrap();
     // Posted after the change: the same retention applies.
     store
         .post_batch(&[with_photo(&short, "p-3")])
@@ -1017,7 +1033,15 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
         .unwrap()[0]
         .as_ref()
         .unwrap();
-    store.set_retention(only_short.id, 1, None).await.unwrap();
+    store
+        .set_retention(
+            only_short.id,
+            1,
+            None,
+            &event("conversation.retention_changed"),
+        )
+        .await
+        .unwrap();
     store
         .expire_due_links(Attached::Media, later)
         .await
@@ -1159,4 +1183,250 @@ async fn the_active_users_page_leaves_out_applicants_and_retired_users(store: &S
         vec![active.id]
     );
     assert_eq!(store.list_users(o.id, 0, 10).await.unwrap().len(), 3);
+}
+
+/// Moves the audit chain's head back onto a number already taken (or forward again), so the
+/// next entry cannot be written: a failure injected between a change and its entry.
+async fn shift_audit_head(url: &str, by: i64) {
+    let mut conn = AnyConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "UPDATE audit_head SET seq = seq + ({by}) WHERE id = 1"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let _ = conn.close().await;
+}
+
+async fn a_change_whose_audit_entry_fails_is_rolled_back_with_it(store: &Store, url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, c) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    let conv = group(store, &o, &[&a, &b]).await;
+    store
+        .post_batch(&[post(&conv, &a, "1", "first")])
+        .await
+        .unwrap();
+    store.append_audit(&event("test.seed")).await.unwrap();
+    let all = AuditFilter::default();
+    let entries = store.audit_page(&all, None, 1000).await.unwrap().len();
+    let last_seq = store.conversation(conv.id).await.unwrap().last_seq;
+
+    shift_audit_head(url, -1).await;
+    let failed = [
+        store
+            .edit_message(conv.id, 3, "changed", a.id, &event("message.edit"))
+            .await
+            .err(),
+        store
+            .delete_message(conv.id, 3, a.id, &event("message.delete"))
+            .await
+            .err(),
+        store
+            .add_member(
+                conv.id,
+                c.id,
+                MemberRole::Member,
+                Some(a.id),
+                Some(&event("conversation.member_added")),
+            )
+            .await
+            .err(),
+        store
+            .remove_member(
+                conv.id,
+                b.id,
+                Some(a.id),
+                &event("conversation.member_removed"),
+            )
+            .await
+            .err(),
+        store
+            .set_member_role(
+                conv.id,
+                b.id,
+                MemberRole::Admin,
+                Some(a.id),
+                &event("conversation.member_role_changed"),
+            )
+            .await
+            .err(),
+        store
+            .set_title(
+                conv.id,
+                "renamed",
+                Some(a.id),
+                &event("conversation.renamed"),
+            )
+            .await
+            .err(),
+        store
+            .set_retention(
+                conv.id,
+                1,
+                Some(a.id),
+                &event("conversation.retention_changed"),
+            )
+            .await
+            .err(),
+    ];
+    assert!(failed.iter().all(Option::is_some), "{failed:?}");
+    let for_others = group_draft(&o, &a);
+    assert!(
+        store
+            .create_conversation(
+                &for_others,
+                None,
+                &[(b.id, MemberRole::Member)],
+                Some(&event("conversation.create_for_others")),
+            )
+            .await
+            .is_err()
+    );
+    shift_audit_head(url, 1).await;
+
+    // Neither the changes nor their entries were kept.
+    let message = store.message(conv.id, 3).await.unwrap();
+    assert_eq!(message.body, "first");
+    assert!(message.edited_at.is_none() && message.deleted_at.is_none());
+    let kept = store.conversation(conv.id).await.unwrap();
+    assert_eq!(kept.last_seq, last_seq, "no timeline event was kept");
+    assert_eq!(kept.title.as_deref(), Some("ICU night"));
+    assert_eq!(kept.retention_days, None);
+    assert!(
+        store
+            .events_after(conv.id, last_seq, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let members: Vec<_> = store
+        .members(conv.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
+    assert_eq!(members.len(), 2);
+    assert!(
+        store
+            .members(conv.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.role == MemberRole::Member),
+        "no role change was kept"
+    );
+    assert!(members.contains(&b.id) && !members.contains(&c.id));
+    assert!(matches!(
+        store.conversation(for_others.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.audit_page(&all, None, 1000).await.unwrap().len(),
+        entries
+    );
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(entries as i64));
+
+    // Once the entry can be written, the same change commits with it.
+    store
+        .edit_message(conv.id, 3, "changed", a.id, &event("message.edit"))
+        .await
+        .unwrap();
+    assert_eq!(store.message(conv.id, 3).await.unwrap().body, "changed");
+    let newest = store.audit_page(&all, None, 1).await.unwrap();
+    assert_eq!(newest[0].action, "message.edit");
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(entries as i64 + 1));
+}
+
+/// A group conversation not stored yet, created by `by`.
+fn group_draft(org: &Organization, by: &User) -> Conversation {
+    Conversation {
+        id: renkei_core::new_id(),
+        org_id: org.id,
+        kind: ConversationKind::Group,
+        title: Some("ICU night".into()),
+        created_by: Some(by.id),
+        last_seq: 0,
+        retention_days: None,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    }
+}
+
+async fn gateways_and_dicom_peers_are_not_kept_without_their_audit_entry(store: &Store, url: &str) {
+    use renkei_core::dicom::{NewDicomPeer, NewGateway};
+    let o = org(store, "oita-u").await;
+    let now = Timestamp::now();
+    let gateway = |name: &str| NewGateway { name: name.into() }.build(o.id, now).unwrap();
+    let peer = |ae: &str| {
+        NewDicomPeer {
+            ae_title: ae.into(),
+            allow: vec!["10.0.0.1".into()],
+        }
+        .build(o.id, now)
+        .unwrap()
+    };
+    store
+        .insert_gateway(&gateway("kept"), "hash-kept", &event("gateway.add"))
+        .await
+        .unwrap();
+    store
+        .insert_dicom_peer(&peer("KEPT"), &event("dicom_peer.add"))
+        .await
+        .unwrap();
+    let all = AuditFilter::default();
+    let entries = store.audit_page(&all, None, 1000).await.unwrap().len();
+
+    shift_audit_head(url, -1).await;
+    let failed = [
+        store
+            .insert_gateway(&gateway("lost"), "hash-lost", &event("gateway.add"))
+            .await
+            .err(),
+        store
+            .delete_gateway(o.id, "kept", |_| event("gateway.remove"))
+            .await
+            .err(),
+        store
+            .insert_dicom_peer(&peer("LOST"), &event("dicom_peer.add"))
+            .await
+            .err(),
+        store
+            .delete_dicom_peer(o.id, "KEPT", &event("dicom_peer.remove"))
+            .await
+            .err(),
+        store
+            .update_dicom_peer_allow(o.id, "KEPT", &[], &event("dicom_peer.allow"))
+            .await
+            .err(),
+    ];
+    shift_audit_head(url, 1).await;
+    assert!(failed.iter().all(Option::is_some), "{failed:?}");
+
+    let names: Vec<_> = store
+        .gateways(o.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+    assert!(store.gateway_by_token("hash-kept").await.is_ok());
+    let peers = store.dicom_peers(o.id).await.unwrap();
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0].ae_title, "KEPT");
+    assert_eq!(
+        peers[0].allow,
+        ["10.0.0.1/32"],
+        "the allow list is unchanged"
+    );
+    assert_eq!(
+        store.audit_page(&all, None, 1000).await.unwrap().len(),
+        entries
+    );
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(entries as i64));
 }

@@ -595,6 +595,25 @@ async fn edits_and_deletions_reach_everyone_and_stay_in_the_audit_log(storage: S
         .get(&format!("/api/v1/conversations/{conv}/messages"))
         .await;
     assert!(history[0]["deleted_at"].is_string() && history[0]["body"] == "");
+    let (status, _) = alice
+        .put(
+            &format!("/api/v1/conversations/{conv}/members/{bob_id}"),
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, audit) = t
+        .admin
+        .get("/api/v1/audit?action=conversation.member_role_changed")
+        .await;
+    assert_eq!(
+        (
+            &audit[0]["details"]["user_id"],
+            &audit[0]["details"]["role"]
+        ),
+        (&json!(bob_id), &json!("admin")),
+        "a role change is in the audit log"
+    );
     let (_, audit) = t.admin.get("/api/v1/audit?action=message.edit").await;
     assert_eq!(audit[0]["details"]["before"], "heparin 5000 units");
     let (_, audit) = t.admin.get("/api/v1/audit?action=message.delete").await;

@@ -348,9 +348,17 @@ pub async fn create_conversation(
             (members, None)
         }
     };
+    let for_others = (!req.include_me).then(|| {
+        conversation_audit(
+            me,
+            conversation.id,
+            "conversation.create_for_others",
+            json!({"members": members.iter().map(|(id, _)| id).collect::<Vec<_>>()}),
+        )
+    });
     let created = match state
         .store
-        .create_conversation(&conversation, key.as_deref(), &members)
+        .create_conversation(&conversation, key.as_deref(), &members, for_others.as_ref())
         .await
     {
         Err(StoreError::Duplicate("direct_exists")) => {
@@ -366,21 +374,6 @@ pub async fn create_conversation(
         }
         other => other.or_api("conversation_not_found")?,
     };
-    if !req.include_me {
-        let event = AuditEvent::new(
-            "conversation.create_for_others",
-            Some(me.org_id),
-            Some(me.id),
-            "conversation",
-            Some(created.id),
-        )
-        .with_details(json!({"members": members.iter().map(|(id, _)| id).collect::<Vec<_>>()}));
-        state
-            .store
-            .append_audit(&event)
-            .await
-            .or_api("conversation_not_found")?;
-    }
     state.messaging.advanced(created.id, created.last_seq);
     Ok((
         StatusCode::CREATED,
@@ -413,20 +406,18 @@ pub async fn rename_conversation(
     let conversation = managed(&state, &me.user, id).await?;
     if let Some(title) = &req.title {
         let title = validate_title(title)?;
-        let seq = state
-            .store
-            .set_title(id, &title, Some(me.user.id))
-            .await
-            .or_api("conversation_not_found")?;
-        state.messaging.advanced(id, seq);
-        audit_change(
-            &state,
+        let audit = conversation_audit(
             &me.user,
             id,
             "conversation.renamed",
             json!({"title": title}),
-        )
-        .await?;
+        );
+        let seq = state
+            .store
+            .set_title(id, &title, Some(me.user.id), &audit)
+            .await
+            .or_api("conversation_not_found")?;
+        state.messaging.advanced(id, seq);
     }
     if let Some(days) = req.retention_days {
         let org = state
@@ -447,20 +438,18 @@ pub async fn rename_conversation(
                 ),
             ));
         }
-        let seq = state
-            .store
-            .set_retention(id, days, Some(me.user.id))
-            .await
-            .or_api("conversation_not_found")?;
-        state.messaging.advanced(id, seq);
-        audit_change(
-            &state,
+        let audit = conversation_audit(
             &me.user,
             id,
             "conversation.retention_changed",
             json!({"retention_days": days}),
-        )
-        .await?;
+        );
+        let seq = state
+            .store
+            .set_retention(id, days, Some(me.user.id), &audit)
+            .await
+            .or_api("conversation_not_found")?;
+        state.messaging.advanced(id, seq);
     }
     Ok(Json(view_of(&state, &me.user, id).await?))
 }
@@ -506,9 +495,10 @@ pub async fn add_member(
     orgs.extend([conversation.org_id, user.org_id]);
     require_messaging(&state, &orgs).await?;
     let role = req.role.unwrap_or(MemberRole::Member);
+    let audit = member_audit(&me.user, id, "conversation.member_added", req.user_id);
     let seq = state
         .store
-        .add_member(id, req.user_id, role, Some(me.user.id))
+        .add_member(id, req.user_id, role, Some(me.user.id), Some(&audit))
         .await
         .or_api("conversation_not_found")?;
     // An agreement revoked while this was checked is honoured: prune again.
@@ -518,14 +508,6 @@ pub async fn add_member(
         .await
         .or_api("conversation_not_found")?;
     announce_removals(&state, &removals);
-    audit_member_change(
-        &state,
-        &me.user,
-        id,
-        "conversation.member_added",
-        req.user_id,
-    )
-    .await?;
     state.messaging.membership_changed(id, None);
     state.messaging.advanced(id, seq);
     Ok((
@@ -554,12 +536,12 @@ pub async fn remove_member(
     } else {
         managed(&state, &me.user, id).await?;
     }
+    let audit = member_audit(&me.user, id, "conversation.member_removed", user_id);
     let seq = state
         .store
-        .remove_member(id, user_id, Some(me.user.id))
+        .remove_member(id, user_id, Some(me.user.id), &audit)
         .await
         .or_api("member_not_found")?;
-    audit_member_change(&state, &me.user, id, "conversation.member_removed", user_id).await?;
     state.messaging.membership_changed(id, Some(user_id));
     state.messaging.advanced(id, seq);
     Ok(StatusCode::NO_CONTENT)
@@ -575,9 +557,15 @@ pub async fn set_member_role(
     ApiJson(req): ApiJson<RoleChange>,
 ) -> ApiResult<Json<Vec<Member>>> {
     managed(&state, &me.user, id).await?;
+    let audit = conversation_audit(
+        &me.user,
+        id,
+        "conversation.member_role_changed",
+        json!({"user_id": user_id, "role": req.role}),
+    );
     let seq = state
         .store
-        .set_member_role(id, user_id, req.role, Some(me.user.id))
+        .set_member_role(id, user_id, req.role, Some(me.user.id), &audit)
         .await
         .or_api("member_not_found")?;
     state.messaging.advanced(id, seq);
@@ -610,7 +598,7 @@ async fn rejoin_direct(state: &AppState, me: &User, id: Uuid, pair: [Uuid; 2]) -
         }
         let seq = state
             .store
-            .add_member(id, user, MemberRole::Member, Some(me.id))
+            .add_member(id, user, MemberRole::Member, Some(me.id), None)
             .await
             .or_api("conversation_not_found")?;
         state.messaging.membership_changed(id, None);
@@ -619,37 +607,27 @@ async fn rejoin_direct(state: &AppState, me: &User, id: Uuid, pair: [Uuid; 2]) -
     Ok(())
 }
 
-async fn audit_member_change(
-    state: &AppState,
-    me: &User,
-    conversation: Uuid,
-    action: &'static str,
-    user: Uuid,
-) -> ApiResult<()> {
-    audit_change(state, me, conversation, action, json!({"user_id": user})).await
+/// The audit entry for `me` adding or removing `user`.
+fn member_audit(me: &User, conversation: Uuid, action: &'static str, user: Uuid) -> AuditEvent {
+    conversation_audit(me, conversation, action, json!({"user_id": user}))
 }
 
-/// An audit entry for a change to a conversation made by `me`.
-async fn audit_change(
-    state: &AppState,
+/// The audit entry for a change to a conversation made by `me`; the store writes it in the
+/// change's own transaction.
+fn conversation_audit(
     me: &User,
     conversation: Uuid,
     action: &'static str,
     details: serde_json::Value,
-) -> ApiResult<()> {
-    let event = AuditEvent::new(
+) -> AuditEvent {
+    AuditEvent::new(
         action,
         Some(me.org_id),
         Some(me.id),
         "conversation",
         Some(conversation),
     )
-    .with_details(details);
-    state
-        .store
-        .append_audit(&event)
-        .await
-        .or_api("conversation_not_found")
+    .with_details(details)
 }
 
 /// `user`'s notification level in each of their conversations.

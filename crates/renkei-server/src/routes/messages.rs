@@ -201,11 +201,6 @@ pub async fn edit_message(
     let original = own_message(&state, me.user.id, id, seq, false).await?;
     let body = clean_body(&req.body);
     validate_body(&body, !original.attachments.is_empty())?;
-    let event = state
-        .store
-        .edit_message(id, seq, &body, me.user.id)
-        .await
-        .or_api("message_not_found")?;
     let audit = AuditEvent::new(
         "message.edit",
         Some(me.user.org_id),
@@ -214,9 +209,9 @@ pub async fn edit_message(
         Some(id),
     )
     .with_details(json!({"seq": seq, "before": original.body}));
-    state
+    let event = state
         .store
-        .append_audit(&audit)
+        .edit_message(id, seq, &body, me.user.id, &audit)
         .await
         .or_api("message_not_found")?;
     state.messaging.advanced(id, event);
@@ -247,16 +242,11 @@ pub async fn delete_message(
         member.role == MemberRole::Admin,
     )
     .await?;
-    let event = state
-        .store
-        .delete_message(id, seq, me.user.id)
-        .await
-        .or_api("message_not_found")?;
     let audit = AuditEvent::new("message.delete", Some(me.user.org_id), Some(me.user.id), "conversation", Some(id))
         .with_details(json!({"seq": seq, "sender_id": original.sender_id, "before": original.body, "attachments": original.attachments}));
-    state
+    let event = state
         .store
-        .append_audit(&audit)
+        .delete_message(id, seq, me.user.id, &audit)
         .await
         .or_api("message_not_found")?;
     state.messaging.advanced(id, event);

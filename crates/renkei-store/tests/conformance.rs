@@ -1366,6 +1366,7 @@ async fn gateways_and_dicom_peers_are_not_kept_without_their_audit_entry(store: 
         NewDicomPeer {
             ae_title: ae.into(),
             allow: vec!["10.0.0.1".into()],
+            allow_any_address: false,
         }
         .build(o.id, now)
         .unwrap()

@@ -10,7 +10,8 @@
 # Settings (environment): CONVERSATIONS=500 PEERS=20 ROUNDS=50 PORT=18300 PROFILE=debug
 #   DATABASE_URL (default: the embedded SQLite; a PostgreSQL URL to an empty database works
 #   too); CARGO_TARGET_DIR to reuse a build; SERVER_BIN to time another renkei binary (e.g. the
-#   build before a change) with the same data.
+#   build before a change) with the same data; COMPARE_BIN=<another renkei binary> then serves
+#   the same database with it and checks that its list is byte for byte the same JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
@@ -34,14 +35,18 @@ trap cleanup EXIT
 
 db=()
 [[ -n ${DATABASE_URL:-} ]] && db=(--database-url "$DATABASE_URL")
-RENKEI_LOGIN_ATTEMPTS_PER_MINUTE=100000000 RENKEI_LOG=warn \
-  "$bin" serve --data-dir "$work/data" "${db[@]}" --listen "127.0.0.1:$PORT" >"$work/out" 2>"$work/err" &
-server_pid=$!
-for _ in $(seq 300); do
-  grep -q "renkei listening" "$work/out" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/err" >&2; exit 1; }
-  sleep 0.1
-done
+# serve BINARY: starts BINARY on the benchmark's database and waits until it listens.
+serve() {
+  RENKEI_LOGIN_ATTEMPTS_PER_MINUTE=100000000 RENKEI_LOG=warn \
+    "$1" serve --data-dir "$work/data" "${db[@]}" --listen "127.0.0.1:$PORT" >"$work/out" 2>"$work/err" &
+  server_pid=$!
+  for _ in $(seq 300); do
+    grep -q "renkei listening" "$work/out" 2>/dev/null && return
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/err" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+serve "$bin"
 one_time=$(sed -n 's/^ *password: *//p' "$work/out")
 new_password="renkei bench admin 2026"
 
@@ -92,4 +97,10 @@ at() { sed -n "$(((ROUNDS * $1 + 99) / 100))p" "$work/times"; }
 ms() { echo "$1 * 1000" | bc; }
 printf 'conversations=%s rounds=%s p50=%.1f ms p95=%.1f ms max=%.1f ms bytes=%s binary=%s\n' \
   "$CONVERSATIONS" "$ROUNDS" "$(ms "$(at 50)")" "$(ms "$(at 95)")" "$(ms "$(tail -1 "$work/times")")" \
-  "$(call GET /conversations "$admin" | wc -c)" "$bin"
+  "$(call GET /conversations "$admin" | tee "$work/list.json" | wc -c)" "$bin"
+if [[ -n ${COMPARE_BIN:-} ]]; then
+  kill "$server_pid" && wait "$server_pid" || true
+  serve "$COMPARE_BIN"
+  call GET /conversations "$admin" >"$work/compared.json"
+  cmp "$work/list.json" "$work/compared.json" && echo "same list from $COMPARE_BIN"
+fi

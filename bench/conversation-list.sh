@@ -98,6 +98,20 @@ ms() { echo "$1 * 1000" | bc; }
 printf 'conversations=%s rounds=%s p50=%.1f ms p95=%.1f ms max=%.1f ms bytes=%s binary=%s\n' \
   "$CONVERSATIONS" "$ROUNDS" "$(ms "$(at 50)")" "$(ms "$(at 95)")" "$(ms "$(tail -1 "$work/times")")" \
   "$(call GET /conversations "$admin" | tee "$work/list.json" | wc -c)" "$bin"
+if [[ ${DATABASE_URL:-} == postgres* ]]; then
+  # Transactions committed for one list (each statement outside a transaction is one), from
+  # PostgreSQL's statistics, less those of an idle interval as long: the server's round trips
+  # per list, the sign-in check's included.
+  commits() {
+    sleep 1.5
+    psql -tAq "$DATABASE_URL" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+  }
+  idle_start=$(commits)
+  idle=$(($(commits) - idle_start))
+  first=$(commits)
+  for _ in $(seq 10); do call GET /conversations "$admin" >/dev/null; done
+  echo "postgres transactions per list: $((($(commits) - first - idle) / 10)) (10 lists; $idle while idle)"
+fi
 if [[ -n ${COMPARE_BIN:-} ]]; then
   kill "$server_pid" && wait "$server_pid" || true
   serve "$COMPARE_BIN"

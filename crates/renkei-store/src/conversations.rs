@@ -41,6 +41,32 @@ pub(crate) fn conversation_from_row(row: &AnyRow) -> Result<Conversation, StoreE
     })
 }
 
+/// The columns of a [`ConversationSummary`], over [`SUMMARY_FROM`].
+pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.org_id, c.kind, c.title, c.created_by, c.last_seq, c.retention_days, c.created_at, c.updated_at,
+    m.user_id, m.role, m.joined_seq, m.last_read_seq,
+    (SELECT COUNT(*) FROM conversation_members x WHERE x.conversation_id = c.id) AS member_count,
+    (SELECT COUNT(*) FROM messages g WHERE g.conversation_id = c.id AND g.seq > m.last_read_seq
+        AND g.sender_id <> m.user_id AND g.deleted_at IS NULL) AS unread,
+    (SELECT MAX(g.seq) FROM messages g WHERE g.conversation_id = c.id) AS last_message_seq";
+
+/// Memberships (`m`) with their conversations (`c`).
+pub(crate) const SUMMARY_FROM: &str =
+    "conversation_members m JOIN conversations c ON c.id = m.conversation_id";
+
+/// A member's list order: newest activity first.
+pub(crate) const SUMMARY_ORDER: &str = "c.updated_at DESC, c.id";
+
+/// A summary from a row of [`SUMMARY_COLUMNS`].
+pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary, StoreError> {
+    Ok(ConversationSummary {
+        conversation: conversation_from_row(row)?,
+        me: member_from_row(row)?,
+        member_count: row.try_get("member_count")?,
+        unread: row.try_get("unread")?,
+        last_message_seq: row.try_get("last_message_seq")?,
+    })
+}
+
 fn member_from_row(row: &AnyRow) -> Result<Member, StoreError> {
     Ok(Member {
         user_id: uuid(row, "user_id")?,
@@ -220,31 +246,14 @@ impl Store {
         &self,
         user: Uuid,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.org_id, c.kind, c.title, c.created_by, c.last_seq, c.retention_days, c.created_at, c.updated_at,
-                    m.user_id, m.role, m.joined_seq, m.last_read_seq,
-                    (SELECT COUNT(*) FROM conversation_members x WHERE x.conversation_id = c.id) AS member_count,
-                    (SELECT COUNT(*) FROM messages g WHERE g.conversation_id = c.id AND g.seq > m.last_read_seq
-                        AND g.sender_id <> m.user_id AND g.deleted_at IS NULL) AS unread,
-                    (SELECT MAX(g.seq) FROM messages g WHERE g.conversation_id = c.id) AS last_message_seq
-             FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
-             WHERE m.user_id = $1
-             ORDER BY c.updated_at DESC, c.id",
-        )
-        .bind(user.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ConversationSummary {
-                    conversation: conversation_from_row(row)?,
-                    me: member_from_row(row)?,
-                    member_count: row.try_get("member_count")?,
-                    unread: row.try_get("unread")?,
-                    last_message_seq: row.try_get("last_message_seq")?,
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM {SUMMARY_FROM} WHERE m.user_id = $1 ORDER BY {SUMMARY_ORDER}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(summary_from_row).collect()
     }
 
     /// Adds a member (an event); returns the event's number. When the member brings a new

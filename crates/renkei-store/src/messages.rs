@@ -57,20 +57,30 @@ fn json_list<T: serde::de::DeserializeOwned>(
 }
 
 pub(crate) fn message_from_row(row: &AnyRow) -> Result<Message, StoreError> {
+    message_from_columns(row, "")
+}
+
+/// A message from its columns, each named with `prefix` before it (`lm_id`, `lm_seq`, …).
+pub(crate) fn message_from_columns(row: &AnyRow, prefix: &str) -> Result<Message, StoreError> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(Message {
-        id: uuid(row, "id")?,
-        conversation_id: uuid(row, "conversation_id")?,
-        seq: row.try_get("seq")?,
-        sender_id: uuid(row, "sender_id")?,
-        client_msg_id: row.try_get("client_msg_id")?,
-        body: row.try_get("body")?,
-        reply_to: row.try_get("reply_to")?,
-        priority: named(row, "priority", Priority::parse)?,
-        mentions: json_list(row, "mentions")?,
-        attachments: json_list(row, "attachments")?,
-        created_at: Timestamp(row.try_get("created_at")?),
-        edited_at: row.try_get::<Option<i64>, _>("edited_at")?.map(Timestamp),
-        deleted_at: row.try_get::<Option<i64>, _>("deleted_at")?.map(Timestamp),
+        id: uuid(row, &col("id"))?,
+        conversation_id: uuid(row, &col("conversation_id"))?,
+        seq: row.try_get(&*col("seq"))?,
+        sender_id: uuid(row, &col("sender_id"))?,
+        client_msg_id: row.try_get(&*col("client_msg_id"))?,
+        body: row.try_get(&*col("body"))?,
+        reply_to: row.try_get(&*col("reply_to"))?,
+        priority: named(row, &col("priority"), Priority::parse)?,
+        mentions: json_list(row, &col("mentions"))?,
+        attachments: json_list(row, &col("attachments"))?,
+        created_at: Timestamp(row.try_get(&*col("created_at"))?),
+        edited_at: row
+            .try_get::<Option<i64>, _>(&*col("edited_at"))?
+            .map(Timestamp),
+        deleted_at: row
+            .try_get::<Option<i64>, _>(&*col("deleted_at"))?
+            .map(Timestamp),
     })
 }
 

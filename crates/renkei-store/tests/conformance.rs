@@ -5,11 +5,10 @@ use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{
     Conversation, ConversationKind, EventKind, MemberRole, NewMessage,
 };
+use renkei_core::notify::NotifyLevel;
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
-use renkei_store::{
-    Attached, AuditFilter, ImportChange, Post, PostRefusal, Reach, SessionRecord, Store, StoreError,
-};
+use renkei_store::{Attached, AuditFilter, ImportChange, ListedConversation, Post, PostRefusal, Reach, SessionRecord, Store, StoreError};
 use sqlx::{AnyConnection, Connection};
 
 /// Runs `scenario` on a fresh SQLite store and, when configured, a fresh PostgreSQL one.
@@ -59,6 +58,7 @@ on_both_backends!(
     the_active_users_page_leaves_out_applicants_and_retired_users,
     a_change_whose_audit_entry_fails_is_rolled_back_with_it,
     gateways_and_dicom_peers_are_not_kept_without_their_audit_entry,
+    the_one_statement_list_reads_what_each_conversation_shows,
 );
 
 fn event(action: &'static str) -> AuditEvent {
@@ -1430,4 +1430,157 @@ async fn gateways_and_dicom_peers_are_not_kept_without_their_audit_entry(store: 
         entries
     );
     assert_eq!(store.verify_audit().await.unwrap(), Ok(entries as i64));
+}
+    assert_eq!(store.list_users(o.id, 0, 10).await.unwrap().len(), 3);
+}
+
+/// A member's list read conversation by conversation: the summaries, the notification levels,
+/// and one read of each newest message (what the list did before it was one statement).
+async fn list_read_one_by_one(store: &Store, user: &User) -> Vec<ListedConversation> {
+    let levels = store.notify_levels(user.id).await.unwrap();
+    let mut out = Vec::new();
+    for summary in store.conversations_of(user.id).await.unwrap() {
+        let last_message = match summary.last_message_seq {
+            Some(seq) => Some(store.message(summary.conversation.id, seq).await.unwrap()),
+            None => None,
+        };
+        out.push(ListedConversation {
+            notify: levels[&summary.conversation.id],
+            last_message,
+            summary,
+        });
+    }
+    out
+}
+
+async fn the_one_statement_list_reads_what_each_conversation_shows(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, c) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    // Unread: two messages by others, one of them read.
+    let unread = group(store, &o, &[&a, &b, &c]).await;
+    store
+        .post_batch(&[
+            post(&unread, &b, "u1", "one"),
+            post(&unread, &c, "u2", "two"),
+        ])
+        .await
+        .unwrap();
+    store.mark_read(unread.id, a.id, 4).await.unwrap();
+    // Read: everything read, the last message my own.
+    let read = group(store, &o, &[&a, &b]).await;
+    store
+        .post_batch(&[post(&read, &b, "r1", "hello"), post(&read, &a, "r2", "hi")])
+        .await
+        .unwrap();
+    store.mark_read(read.id, a.id, 99).await.unwrap();
+    // Direct, its last message edited.
+    let pair = Conversation {
+        id: renkei_core::new_id(),
+        org_id: o.id,
+        kind: ConversationKind::Direct,
+        title: None,
+        created_by: Some(a.id),
+        last_seq: 0,
+        retention_days: None,
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+    };
+    let key = renkei_core::conversation::direct_key(a.id, c.id);
+    let direct = store
+        .create_conversation(
+            &pair,
+            Some(&key),
+            &[(a.id, MemberRole::Member), (c.id, MemberRole::Member)],
+        )
+        .await
+        .unwrap();
+    store
+        .post_batch(&[post(&direct, &c, "d1", "call me")])
+        .await
+        .unwrap();
+    store
+        .edit_message(direct.id, 3, "call me back", c.id)
+        .await
+        .unwrap();
+    // Retention shortened and muted, its last message deleted.
+    let muted = group(store, &o, &[&a, &b]).await;
+    store
+        .post_batch(&[post(&muted, &b, "m1", "gone soon")])
+        .await
+        .unwrap();
+    store.delete_message(muted.id, 3, b.id).await.unwrap();
+    store.set_retention(muted.id, 7, Some(b.id)).await.unwrap();
+    store
+        .set_notify_level(muted.id, a.id, NotifyLevel::Mute)
+        .await
+        .unwrap();
+    // Mentions only, no message yet; and I am admin there.
+    let quiet = group(store, &o, &[&c, &a]).await;
+    store
+        .set_member_role(quiet.id, a.id, MemberRole::Admin, Some(c.id))
+        .await
+        .unwrap();
+    store
+        .set_notify_level(quiet.id, a.id, NotifyLevel::Mentions)
+        .await
+        .unwrap();
+    // Not mine: never in it, or removed from it.
+    let others = group(store, &o, &[&b, &c]).await;
+    let left = group(store, &o, &[&b, &a]).await;
+    store
+        .remove_member(left.id, a.id, Some(b.id))
+        .await
+        .unwrap();
+
+    let list = store.conversation_list(a.id).await.unwrap();
+    assert_eq!(list, list_read_one_by_one(store, &a).await);
+    let shown: Vec<_> = list.iter().map(|l| l.summary.conversation.id).collect();
+    let mut expected = vec![unread.id, read.id, direct.id, muted.id, quiet.id];
+    expected.sort();
+    let mut sorted = shown.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "my conversations only");
+    let find = |id| {
+        list.iter()
+            .find(|l| l.summary.conversation.id == id)
+            .unwrap()
+    };
+    assert_eq!(find(unread.id).summary.unread, 1);
+    assert_eq!(find(read.id).summary.unread, 0);
+    assert_eq!(find(read.id).last_message.as_ref().unwrap().body, "hi");
+    let call = find(direct.id);
+    assert_eq!(call.summary.conversation.kind, ConversationKind::Direct);
+    assert_eq!(call.summary.member_count, 2);
+    assert!(call.last_message.as_ref().unwrap().edited_at.is_some());
+    let gone = find(muted.id);
+    assert_eq!(
+        (gone.notify, gone.summary.conversation.retention_days),
+        (NotifyLevel::Mute, Some(7))
+    );
+    assert!(gone.last_message.as_ref().unwrap().deleted_at.is_some());
+    assert_eq!(gone.summary.unread, 0, "a deleted message is not unread");
+    let q = find(quiet.id);
+    assert_eq!(
+        (q.notify, q.summary.me.role, q.last_message.is_none()),
+        (NotifyLevel::Mentions, MemberRole::Admin, true)
+    );
+
+    for listed in &list {
+        let id = listed.summary.conversation.id;
+        assert_eq!(&store.listed_conversation(a.id, id).await.unwrap(), listed);
+    }
+    for id in [others.id, left.id, renkei_core::new_id()] {
+        assert!(matches!(
+            store.listed_conversation(a.id, id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+    assert_eq!(
+        store.conversation_list(b.id).await.unwrap(),
+        list_read_one_by_one(store, &b).await
+    );
 }

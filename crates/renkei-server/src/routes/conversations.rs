@@ -14,7 +14,7 @@ use renkei_core::conversation::{
 };
 use renkei_core::notify::NotifyLevel;
 use renkei_core::user::User;
-use renkei_store::{ConversationSummary, StoreError};
+use renkei_store::{ListedConversation, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -155,46 +155,26 @@ async fn reachable_user(state: &AppState, id: Uuid) -> ApiResult<User> {
     Ok(user)
 }
 
-async fn view(
-    state: &AppState,
-    summary: ConversationSummary,
-    notify: NotifyLevel,
-) -> ApiResult<ConversationView> {
-    let last_message = match summary.last_message_seq {
-        Some(seq) => Some(
-            state
-                .store
-                .message(summary.conversation.id, seq)
-                .await
-                .or_api("message_not_found")?,
-        ),
-        None => None,
-    };
-    Ok(ConversationView {
+/// A conversation of my list as I see it.
+fn view(listed: ListedConversation) -> ConversationView {
+    let summary = listed.summary;
+    ConversationView {
         member_count: summary.member_count,
         unread: summary.unread,
         my_role: Some(summary.me.role),
         last_read_seq: summary.me.last_read_seq,
-        last_message,
+        last_message: listed.last_message,
         conversation: summary.conversation,
-        notify,
-    })
+        notify: listed.notify,
+    }
 }
 
+/// Conversation `id` as `me` sees it: a member's view read directly, or for a non-member
+/// (an organization admin who created it for others) the conversation and its member count.
 async fn view_of(state: &AppState, me: &User, id: Uuid) -> ApiResult<ConversationView> {
-    let list = state
-        .store
-        .conversations_of(me.id)
-        .await
-        .or_api("conversation_not_found")?;
-    let summary = list.into_iter().find(|s| s.conversation.id == id);
-    match summary {
-        Some(s) => {
-            let levels = notify_levels(state, me.id).await?;
-            let level = levels.get(&id).copied().unwrap_or(NotifyLevel::All);
-            view(state, s, level).await
-        }
-        None => {
+    match state.store.listed_conversation(me.id, id).await {
+        Ok(listed) => Ok(view(listed)),
+        Err(StoreError::NotFound) => {
             let conversation = state
                 .store
                 .conversation(id)
@@ -216,6 +196,7 @@ async fn view_of(state: &AppState, me: &User, id: Uuid) -> ApiResult<Conversatio
                 notify: NotifyLevel::All,
             })
         }
+        Err(e) => Err(ApiError::from_store(e, "conversation_not_found")),
     }
 }
 
@@ -228,19 +209,10 @@ pub async fn list_conversations(
 ) -> ApiResult<Json<Vec<ConversationView>>> {
     let list = state
         .store
-        .conversations_of(me.user.id)
+        .conversation_list(me.user.id)
         .await
         .or_api("conversation_not_found")?;
-    let levels = notify_levels(&state, me.user.id).await?;
-    let mut out = Vec::with_capacity(list.len());
-    for summary in list {
-        let level = levels
-            .get(&summary.conversation.id)
-            .copied()
-            .unwrap_or(NotifyLevel::All);
-        out.push(view(&state, summary, level).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(list.into_iter().map(view).collect()))
 }
 
 /// Start a direct conversation (returns the existing one with that person) or a group.
@@ -628,16 +600,4 @@ fn conversation_audit(
         Some(conversation),
     )
     .with_details(details)
-}
-
-/// `user`'s notification level in each of their conversations.
-async fn notify_levels(
-    state: &AppState,
-    user: Uuid,
-) -> ApiResult<std::collections::HashMap<Uuid, NotifyLevel>> {
-    state
-        .store
-        .notify_levels(user)
-        .await
-        .or_api("conversation_not_found")
 }

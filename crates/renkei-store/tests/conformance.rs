@@ -8,7 +8,10 @@ use renkei_core::conversation::{
 use renkei_core::notify::NotifyLevel;
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
-use renkei_store::{Attached, AuditFilter, ImportChange, ListedConversation, Post, PostRefusal, Reach, SessionRecord, Store, StoreError};
+use renkei_store::{
+    Attached, AuditFilter, ImportChange, ListedConversation, Post, PostRefusal, Reach,
+    SessionRecord, Store, StoreError,
+};
 use sqlx::{AnyConnection, Connection};
 
 /// Runs `scenario` on a fresh SQLite store and, when configured, a fresh PostgreSQL one.
@@ -1430,8 +1433,6 @@ async fn gateways_and_dicom_peers_are_not_kept_without_their_audit_entry(store: 
         entries
     );
     assert_eq!(store.verify_audit().await.unwrap(), Ok(entries as i64));
-}
-    assert_eq!(store.list_users(o.id, 0, 10).await.unwrap().len(), 3);
 }
 
 /// A member's list read conversation by conversation: the summaries, the notification levels,

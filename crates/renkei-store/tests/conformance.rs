@@ -1496,6 +1496,7 @@ async fn the_one_statement_list_reads_what_each_conversation_shows(store: &Store
             &pair,
             Some(&key),
             &[(a.id, MemberRole::Member), (c.id, MemberRole::Member)],
+            None,
         )
         .await
         .unwrap();
@@ -1504,7 +1505,7 @@ async fn the_one_statement_list_reads_what_each_conversation_shows(store: &Store
         .await
         .unwrap();
     store
-        .edit_message(direct.id, 3, "call me back", c.id)
+        .edit_message(direct.id, 3, "call me back", c.id, &event("message.edit"))
         .await
         .unwrap();
     // Retention shortened and muted, its last message deleted.
@@ -1513,8 +1514,19 @@ async fn the_one_statement_list_reads_what_each_conversation_shows(store: &Store
         .post_batch(&[post(&muted, &b, "m1", "gone soon")])
         .await
         .unwrap();
-    store.delete_message(muted.id, 3, b.id).await.unwrap();
-    store.set_retention(muted.id, 7, Some(b.id)).await.unwrap();
+    store
+        .delete_message(muted.id, 3, b.id, &event("message.delete"))
+        .await
+        .unwrap();
+    store
+        .set_retention(
+            muted.id,
+            7,
+            Some(b.id),
+            &event("conversation.retention_changed"),
+        )
+        .await
+        .unwrap();
     store
         .set_notify_level(muted.id, a.id, NotifyLevel::Mute)
         .await
@@ -1522,7 +1534,13 @@ async fn the_one_statement_list_reads_what_each_conversation_shows(store: &Store
     // Mentions only, no message yet; and I am admin there.
     let quiet = group(store, &o, &[&c, &a]).await;
     store
-        .set_member_role(quiet.id, a.id, MemberRole::Admin, Some(c.id))
+        .set_member_role(
+            quiet.id,
+            a.id,
+            MemberRole::Admin,
+            Some(c.id),
+            &event("conversation.member_role_changed"),
+        )
         .await
         .unwrap();
     store
@@ -1533,7 +1551,12 @@ async fn the_one_statement_list_reads_what_each_conversation_shows(store: &Store
     let others = group(store, &o, &[&b, &c]).await;
     let left = group(store, &o, &[&b, &a]).await;
     store
-        .remove_member(left.id, a.id, Some(b.id))
+        .remove_member(
+            left.id,
+            a.id,
+            Some(b.id),
+            &event("conversation.member_removed"),
+        )
         .await
         .unwrap();
 

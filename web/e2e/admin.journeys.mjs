@@ -6,7 +6,7 @@
 //   node e2e/admin.journeys.mjs      (builds the binary with cargo unless RENKEI_BIN is set)
 
 import { join } from "node:path";
-import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
+import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys } from "./harness.mjs";
 
 const DESKTOP = { width: 1280, height: 860 };
 const ADMIN = { login: "admin", password: "admin-password-0001" };
@@ -221,11 +221,7 @@ async function main() {
     await stopServer(server);
   }
   log(`screenshots in ${results}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`e2e: ${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed ? 1 : 0);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
+import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const ADMIN = { login: "admin", password: "admin-password-0001" };
@@ -227,11 +227,7 @@ async function main() {
     await stopServer(server);
   }
   log(`screenshots in ${results}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`e2e: ${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed ? 1 : 0);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log } from "./harness.mjs";
+import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const shots = process.env.SHOTS_DIR || results;
@@ -308,11 +308,7 @@ async function main() {
     await browser?.close();
     await stopServer(server);
   }
-  log(`${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed ? 1 : 0);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

@@ -8,7 +8,7 @@
 // The last screen of each side is saved in web/test-results/cooperation-*.png.
 
 import { join } from "node:path";
-import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
+import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 780 };
 const PASSWORD = "Cooperation-pass-2026";
@@ -171,11 +171,7 @@ async function main() {
     if (browser) await browser.close();
     await stopServer(server);
   }
-  log(`${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed === 0 ? 0 : 1);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

@@ -185,3 +185,18 @@ export function createUsers(bin, server, users) {
     cli(bin, server.dataDir, ["create-user", "--org", "first", "--login", u.login, "--name", u.name, "--kana", u.kana, "--profession", u.profession, "--password-stdin"], u.first + "\n");
   }
 }
+
+/** Runs a journeys file's `main` (which returns its `Check`): prints the closing count that
+ *  test runners read and exits non-zero when a journey failed or `main` threw. */
+export function finishJourneys(main) {
+  main().then(
+    (check) => {
+      log(`${check.passed} passed, ${check.failed} failed`);
+      process.exit(check.failed ? 1 : 0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

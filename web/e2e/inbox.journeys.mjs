@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, freePort, here } from "./harness.mjs";
+import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, freePort, here, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const A = { login: "kato", name: "加藤 美咲", kana: "かとう みさき", profession: "doctor", first: "Onetime-A-456", password: "A-strong-password-2", next: "A-newer-password-3" };
@@ -176,11 +176,7 @@ async function main() {
     await stopServer(server);
     rmSync(work, { recursive: true, force: true });
   }
-  log(`${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed ? 1 : 0);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

@@ -7,7 +7,7 @@
 // Screenshots of each journey's last screen go to web/test-results/.
 
 import { join } from "node:path";
-import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword } from "./harness.mjs";
+import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -297,11 +297,7 @@ async function main() {
     await stopServer(server);
   }
   log(`screenshots in ${results}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`e2e: ${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed ? 1 : 0);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

@@ -8,7 +8,7 @@
 
 import { deflateSync, crc32 } from "node:zlib";
 import { join } from "node:path";
-import { serverBinary, cli, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn } from "./harness.mjs";
+import { serverBinary, cli, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const PASSWORD = "Retention-pass-2026";
@@ -120,11 +120,7 @@ async function main() {
     await browser?.close();
     await stopServer(server);
   }
-  log(`${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed === 0 ? 0 : 1);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

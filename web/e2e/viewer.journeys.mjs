@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword, freePort, here, pageJson } from "./harness.mjs";
+import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword, freePort, here, pageJson, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 360, height: 640 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -424,11 +424,7 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
   log(`screenshots in ${results}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`e2e: ${check.passed} passed, ${check.failed} failed`);
-  process.exit(check.failed ? 1 : 0);
+  return check;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+finishJourneys(main);

@@ -32,35 +32,8 @@ async fn registered_peers_echo_and_store_into_the_inbox(storage: Storage) {
         !unknown.status.success(),
         "an unregistered AE title is rejected"
     );
-    let added = storage.admin(
-        &[
-            "add-dicom-peer",
-            "--org",
-            "first",
-            "--ae-title",
-            "CT01",
-            "--allow",
-            "127.0.0.0/8",
-        ],
-        "",
-    );
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
-    storage.admin(
-        &[
-            "add-dicom-peer",
-            "--org",
-            "first",
-            "--ae-title",
-            "FARAWAY",
-            "--allow",
-            "10.0.0.0/8",
-        ],
-        "",
-    );
+    storage.add_dicom_peer("CT01", "127.0.0.0/8");
+    storage.add_dicom_peer("FARAWAY", "10.0.0.0/8");
     // The directory refreshes every 5 s on its own; an unknown caller makes it re-read at once
     // (at most once a second, and the refused echo above just did).
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -179,19 +179,7 @@ async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: S
         .find_map(|l| l.strip_prefix("token: "))
         .expect("the token is printed")
         .to_owned();
-    let peer = storage.admin(
-        &[
-            "add-dicom-peer",
-            "--org",
-            "first",
-            "--ae-title",
-            "MODALITY",
-            "--allow",
-            "127.0.0.0/8",
-        ],
-        "",
-    );
-    assert!(peer.status.success());
+    storage.add_dicom_peer("MODALITY", "127.0.0.0/8");
     let files_dir = tempfile::tempdir().unwrap();
     let files = generate(files_dir.path(), 24);
     let gateway_dir = tempfile::tempdir().unwrap();

@@ -36,23 +36,7 @@ async fn a_new_study_reaches_the_organizations_sockets_only(storage: Storage) {
     let org = admin.org_id().await;
     let (bob, _) = active_user(&server, &admin, &org, "bob").await;
     let dan = common::user_of_another_org(&server, &admin, "dan").await;
-    let added = storage.admin(
-        &[
-            "add-dicom-peer",
-            "--org",
-            "first",
-            "--ae-title",
-            "CT01",
-            "--allow",
-            "127.0.0.0/8",
-        ],
-        "",
-    );
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    storage.add_dicom_peer("CT01", "127.0.0.0/8");
     let (mut bob_ws, _) = Ws::connect(&server, bob.token.as_deref().unwrap(), None).await;
     let (mut dan_ws, _) = Ws::connect(&server, dan.token.as_deref().unwrap(), None).await;
     // The peer directory re-reads at most once a second when an unknown caller knocks.

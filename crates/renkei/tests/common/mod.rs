@@ -84,6 +84,27 @@ impl Storage {
     }
 
     /// Runs `renkei admin <args>` with `stdin` as standard input.
+    /// Admits a DICOM peer of the organization `first` from `allow` (`renkei admin add-dicom-peer`).
+    pub fn add_dicom_peer(&self, ae_title: &str, allow: &str) {
+        let added = self.admin(
+            &[
+                "add-dicom-peer",
+                "--org",
+                "first",
+                "--ae-title",
+                ae_title,
+                "--allow",
+                allow,
+            ],
+            "",
+        );
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+    }
+
     pub fn admin(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
             .arg("admin")

@@ -38,18 +38,11 @@ impl MatchRank {
 pub fn normalize(text: &str) -> String {
     text.nfkc()
         .flat_map(char::to_lowercase)
-        .map(katakana_to_hiragana)
+        .map(kana::katakana_to_hiragana)
         .filter(|c| {
             !c.is_whitespace() && !matches!(c, '・' | '·' | '.' | '-' | '_' | '(' | ')' | '+' | '|')
         })
         .collect()
-}
-
-fn katakana_to_hiragana(c: char) -> char {
-    match c {
-        'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
-        _ => c,
-    }
 }
 
 /// Romaji with long vowels folded (satou → sato, oono → ono), as people often type them.

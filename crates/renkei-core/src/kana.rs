@@ -65,9 +65,18 @@ pub fn to_romaji(reading: &str) -> String {
     out
 }
 
-fn katakana_to_hiragana(c: char) -> char {
+/// A katakana letter as hiragana; anything else unchanged.
+pub fn katakana_to_hiragana(c: char) -> char {
     match c {
         'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// A hiragana letter as katakana; anything else unchanged.
+pub fn hiragana_to_katakana(c: char) -> char {
+    match c {
+        'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
         _ => c,
     }
 }

@@ -5,6 +5,7 @@
 //! Hepburn (or kunrei) romaji, its kana in both scripts. Kanji are matched as typed; a kanji
 //! word is not found by its reading (that needs a dictionary).
 
+use crate::kana::{hiragana_to_katakana as to_katakana, katakana_to_hiragana as to_hiragana};
 use unicode_normalization::UnicodeNormalization;
 
 /// The distinct forms of `query` to look for, the folded query first.
@@ -23,20 +24,6 @@ pub fn query_variants(query: &str) -> Vec<String> {
         push(kana);
     }
     out
-}
-
-fn to_hiragana(c: char) -> char {
-    match c {
-        'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
-        _ => c,
-    }
-}
-
-fn to_katakana(c: char) -> char {
-    match c {
-        'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
-        _ => c,
-    }
 }
 
 /// Romaji syllables and their hiragana, longest spellings first where they share a start.

@@ -3,6 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use renkei_core::DomainError;
+use renkei_service::{Kind, ServiceError};
 use renkei_store::StoreError;
 use serde::Serialize;
 use serde_json::Value;
@@ -140,6 +141,38 @@ impl From<DomainError> for ApiError {
             err.code(),
             err.to_string(),
         )
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        ApiError {
+            status: status_of(err.kind),
+            code: err.code,
+            message: err.message,
+            current: err.current,
+            retry_after: err.retry_after,
+            attempts_left: err.attempts_left,
+        }
+    }
+}
+
+/// The one place a service's kind of refusal becomes an HTTP status.
+fn status_of(kind: Kind) -> StatusCode {
+    match kind {
+        Kind::BadRequest => StatusCode::BAD_REQUEST,
+        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Gone => StatusCode::GONE,
+        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        Kind::Locked => StatusCode::LOCKED,
+        Kind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -8,13 +8,13 @@ use clap::Subcommand;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::{NewOrganization, OrgKind, Organization};
 use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
-use renkei_server::accounts;
-use renkei_server::admin::user_csv;
-use renkei_server::auth::password::Hasher;
-use renkei_server::auth::token::random_password;
-use renkei_server::dicom::DicomService;
-use renkei_server::error::ApiError;
-use renkei_server::media::MediaService;
+use renkei_service::ServiceError;
+use renkei_service::accounts;
+use renkei_service::admin::user_csv;
+use renkei_service::auth::password::Hasher;
+use renkei_service::auth::token::random_password;
+use renkei_service::dicom::DicomService;
+use renkei_service::media::MediaService;
 use renkei_store::Store;
 use serde::Serialize;
 
@@ -213,7 +213,7 @@ struct Flags<'a> {
     database_url: Option<&'a String>,
 }
 
-fn describe(e: ApiError) -> String {
+fn describe(e: ServiceError) -> String {
     format!("{} ({})", e.message, e.code)
 }
 
@@ -384,14 +384,14 @@ async fn execute(
         }
         AdminCommand::ResetSecondFactor { login } => {
             let user = user_by_login(store, &login).await?;
-            renkei_server::auth::second_factor::reset(store, None, &user)
+            renkei_service::auth::second_factor::reset(store, None, &user)
                 .await
                 .map_err(describe)?;
             println!("{}: second factor reset; every session ended", user.login);
         }
         AdminCommand::ReleaseSignIn { login } => {
             let user = user_by_login(store, &login).await?;
-            renkei_server::accounts::release_sign_in(store, None, &user)
+            renkei_service::accounts::release_sign_in(store, None, &user)
                 .await
                 .map_err(describe)?;
             println!("{}: sign-in released", user.login);
@@ -414,7 +414,7 @@ async fn execute(
                 allow,
                 allow_any_address,
             };
-            let peer = renkei_server::dicom::add_peer(store, None, &org, &input)
+            let peer = renkei_service::dicom::add_peer(store, None, &org, &input)
                 .await
                 .map_err(describe)?;
             let ranges = if peer.allow.is_empty() {
@@ -437,7 +437,7 @@ async fn execute(
         }
         AdminCommand::RemoveDicomPeer { org, ae_title } => {
             let org = org_by_slug(store, &org).await?;
-            renkei_server::dicom::remove_peer(store, None, org.id, &ae_title)
+            renkei_service::dicom::remove_peer(store, None, org.id, &ae_title)
                 .await
                 .map_err(describe)?;
             println!("{ae_title} removed");
@@ -446,7 +446,7 @@ async fn execute(
             let org = org_by_slug(store, &org).await?;
             let input = renkei_core::dicom::NewGateway { name };
             let (gateway, token) =
-                renkei_server::gateway::create_gateway(store, None, &org, &input)
+                renkei_service::gateway::create_gateway(store, None, &org, &input)
                     .await
                     .map_err(describe)?;
             println!(
@@ -467,7 +467,7 @@ async fn execute(
         }
         AdminCommand::RemoveGateway { org, name } => {
             let org = org_by_slug(store, &org).await?;
-            renkei_server::gateway::remove_gateway(store, None, org.id, &name)
+            renkei_service::gateway::remove_gateway(store, None, org.id, &name)
                 .await
                 .map_err(describe)?;
             println!("gateway {name} removed");

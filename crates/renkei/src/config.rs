@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use renkei_dicom::inflight::{InFlight, InFlightLimits};
-use renkei_server::Settings;
+use renkei_service::Settings;
 use renkei_store::Store;
 use renkei_store::blobs::{BlobStore, KeyRing, keyring};
 use serde::{Deserialize, Serialize};

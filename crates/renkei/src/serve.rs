@@ -7,8 +7,8 @@ use clap::Args;
 use renkei_core::clock::Timestamp;
 use renkei_dicom::scp::ScpConfig;
 use renkei_server::AppState;
-use renkei_server::bootstrap::ensure_first_admin;
-use renkei_server::dicom_scp::{IngestSink, PeerDirectory};
+use renkei_service::bootstrap::ensure_first_admin;
+use renkei_service::dicom_scp::{IngestSink, PeerDirectory};
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -82,7 +82,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     let store = config::open_store(&config).await?;
     let blobs = config::open_blobs(&config)?;
     let mut state = AppState::new(store.clone(), blobs, config.server.clone());
-    state.dicom.inflight = config::open_inflight(&config)?;
+    state.services.dicom.inflight = config::open_inflight(&config)?;
     if let Some(first) = ensure_first_admin(&store, &state.hasher)
         .await
         .map_err(|e| e.message)?
@@ -206,8 +206,8 @@ async fn sweep_sessions(store: renkei_store::Store) {
 /// Destroys expired media and studies now (catching up on what expired while the server was
 /// down) and then on a schedule.
 async fn sweep_media(
-    media: renkei_server::media::MediaService,
-    dicom: renkei_server::dicom::DicomService,
+    media: renkei_service::media::MediaService,
+    dicom: renkei_service::dicom::DicomService,
     every_seconds: u64,
 ) {
     let mut tick = tokio::time::interval(Duration::from_secs(every_seconds.max(1)));

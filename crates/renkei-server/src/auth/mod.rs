@@ -1,9 +1,9 @@
-//! Authentication: password hashing, tokens, the second factor, sessions and their locks, rate
-//! limits.
+//! Authentication at the HTTP edge: the session extractors and their gates, gateway tokens, and
+//! the per-address rate limit. Hashing, tokens, the second factor and sessions' rules live in
+//! `renkei_service::auth`.
 
-pub mod backoff;
-pub mod password;
+pub mod gateway_token;
 pub mod ratelimit;
-pub mod second_factor;
 pub mod session;
-pub mod token;
+
+pub use renkei_service::auth::{backoff, password, second_factor, token};

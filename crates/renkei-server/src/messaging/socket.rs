@@ -14,7 +14,7 @@ use super::frames::{ClientFrame, ServerFrame, close};
 use super::hub::{Nudge, SocketInbox};
 use crate::AppState;
 use crate::auth::session::{member_gate, session_for_token};
-use crate::error::ApiError;
+use renkei_service::{Kind, ServiceError};
 
 /// How long a client has to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,7 +53,7 @@ async fn send_text(sink: &mut Sink, text: &str) -> Result<(), Closing> {
 
 async fn send_error(
     sink: &mut Sink,
-    err: &ApiError,
+    err: &ServiceError,
     client_msg_id: Option<&str>,
 ) -> Result<(), Closing> {
     let frame = ServerFrame::Error {
@@ -127,7 +127,7 @@ async fn next_text(
     }
 }
 
-fn closing_for(err: &ApiError) -> Closing {
+fn closing_for(err: &ServiceError) -> Closing {
     match err.code {
         "session_locked" => Closing(close::LOCKED, "session locked: unlock, then reconnect"),
         "password_change_required" | "passcode_required" | "second_factor_required" => {
@@ -246,7 +246,7 @@ async fn check_session(
         .and_then(|a| member_gate(&a))
     {
         Ok(()) => Ok(()),
-        Err(e) if e.status.is_server_error() => Ok(()),
+        Err(e) if matches!(e.kind, Kind::Internal | Kind::Unavailable) => Ok(()),
         Err(e) => {
             let _ = send_error(sink, &e, None).await;
             Err(closing_for(&e))
@@ -325,7 +325,7 @@ async fn live(
                             if bad_frames > MAX_BAD_FRAMES {
                                 return Err(Closing(close::PROTOCOL, "too many malformed frames"));
                             }
-                            let err = ApiError::bad_request("invalid_frame", "the frame is not valid protocol JSON");
+                            let err = ServiceError::bad_request("invalid_frame", "the frame is not valid protocol JSON");
                             send_error(sink, &err, None).await?;
                         }
                     }
@@ -359,7 +359,7 @@ async fn handle(
         ClientFrame::Hello { .. } => {
             send_error(
                 sink,
-                &ApiError::bad_request("already_authenticated", "hello was already said"),
+                &ServiceError::bad_request("already_authenticated", "hello was already said"),
                 None,
             )
             .await
@@ -404,8 +404,12 @@ async fn handle(
             seq,
         } => {
             if !live.sent.contains_key(&conversation_id) {
-                return send_error(sink, &ApiError::not_found("conversation_not_found"), None)
-                    .await;
+                return send_error(
+                    sink,
+                    &ServiceError::not_found("conversation_not_found"),
+                    None,
+                )
+                .await;
             }
             match state.store.mark_read(conversation_id, user, seq).await {
                 Ok(read) => {
@@ -421,7 +425,7 @@ async fn handle(
                 Err(e) => {
                     send_error(
                         sink,
-                        &ApiError::from_store(e, "conversation_not_found"),
+                        &ServiceError::from_store(e, "conversation_not_found"),
                         None,
                     )
                     .await
@@ -430,8 +434,12 @@ async fn handle(
         }
         ClientFrame::Typing { conversation_id } => {
             if !live.sent.contains_key(&conversation_id) {
-                return send_error(sink, &ApiError::not_found("conversation_not_found"), None)
-                    .await;
+                return send_error(
+                    sink,
+                    &ServiceError::not_found("conversation_not_found"),
+                    None,
+                )
+                .await;
             }
             let frame = ServerFrame::Typing {
                 conversation_id,

@@ -163,7 +163,7 @@ pub async fn export_audit(
         ],
         rows,
     );
-    Ok(csv_codec::download("audit.csv", body))
+    Ok(crate::csv_download::download("audit.csv", body))
 }
 
 /// Login and display name of each actor of `entries` (a removed user is left out).

@@ -189,7 +189,7 @@ pub async fn login(
         Ok(user) => user,
         Err(StoreError::NotFound) => {
             state.hasher.waste_verification().await;
-            return Err(backoff::record_failure(&state, &key, None).await);
+            return Err(backoff::record_failure(&state, &key, None).await.into());
         }
         Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
     };
@@ -200,7 +200,9 @@ pub async fn login(
             .verify(&req.password, &creds.password_hash)
             .await?;
     if !matches {
-        return Err(backoff::record_failure(&state, &key, Some(&user)).await);
+        return Err(backoff::record_failure(&state, &key, Some(&user))
+            .await
+            .into());
     }
     store
         .clear_sign_in_failures(&key)

@@ -11,10 +11,11 @@ use utoipa::ToSchema;
 
 use super::orgs::administered_org;
 use crate::AppState;
+use crate::auth::gateway_token::GatewayAuth;
 use crate::auth::session::Member;
 use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
 use crate::extract::{ApiJson, IdPath};
-use crate::gateway::{GatewayCaller, create_gateway, remove_gateway};
+use crate::gateway::{create_gateway, remove_gateway};
 
 /// A new gateway with its token, shown only in this answer.
 #[derive(Serialize, ToSchema)]
@@ -79,7 +80,7 @@ pub async fn delete_gateway(
     responses((status = 200, body = GatewayConfig), (status = 401, body = ErrorBody, description = "invalid_gateway_token")))]
 pub async fn gateway_config(
     State(state): State<AppState>,
-    caller: GatewayCaller,
+    GatewayAuth(caller): GatewayAuth,
 ) -> ApiResult<Json<GatewayConfig>> {
     Ok(Json(caller.config(&state).await?))
 }

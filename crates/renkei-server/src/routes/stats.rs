@@ -9,7 +9,6 @@ use utoipa::IntoParams;
 
 use super::orgs::administered_org;
 use crate::AppState;
-use crate::admin::csv_codec;
 use crate::admin::stats::{self, Seats, UsageReport};
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
@@ -81,7 +80,7 @@ pub async fn usage_csv(
     ApiQuery(q): ApiQuery<Range>,
 ) -> ApiResult<Response> {
     let (org, report) = report(&state, &me.user, id, &q).await?;
-    Ok(csv_codec::download(
+    Ok(crate::csv_download::download(
         &format!("{}-usage-{}-{}.csv", org.slug, report.from, report.to),
         stats::usage_csv(&report),
     ))

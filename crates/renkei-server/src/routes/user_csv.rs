@@ -12,7 +12,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::orgs::administered_org;
 use crate::AppState;
-use crate::admin::csv_codec;
 use crate::admin::user_csv::{self, Created, RowError, RowPlan};
 use crate::auth::session::Member;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -115,7 +114,7 @@ pub async fn export_users(
 ) -> ApiResult<Response> {
     let org = administered_org(&state, &me.user, id).await?;
     let body = user_csv::export(&state.store, &org).await?;
-    Ok(csv_codec::download(
+    Ok(crate::csv_download::download(
         &format!("{}-users.csv", org.slug),
         body,
     ))

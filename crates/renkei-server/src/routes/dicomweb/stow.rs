@@ -15,8 +15,8 @@ use renkei_dicom::inflight::{Buffer, InFlight, InFlightError};
 use super::dicom_json;
 use super::multipart::{Splitter, Step, boundary_of, parameter};
 use crate::AppState;
+use crate::auth::gateway_token::Upload;
 use crate::error::{ApiError, ApiResult};
-use crate::gateway::Uploader;
 
 /// A DICOM JSON attribute (PS3.18 F.2): `{"vr": …, "Value": […]}`.
 fn attr(vr: &str, value: Value) -> Value {
@@ -39,7 +39,7 @@ fn unsupported() -> ApiError {
 /// than the spill threshold in memory); nothing is stored unless the whole body is well formed.
 pub async fn stow(
     State(state): State<AppState>,
-    uploader: Uploader,
+    Upload(uploader): Upload,
     request: Request,
 ) -> ApiResult<Response> {
     let content_type = request
@@ -140,7 +140,7 @@ pub async fn stow(
                     crate::dicom::IngestFailure::DoesNotMatch(_) => 0xA900,
                     crate::dicom::IngestFailure::OutOfResources(_) => 0xA700,
                 };
-                failed.push(json!({"00081197": attr("US", json!(reason)), "00009902": attr("LO", json!(e.api_error().message))}));
+                failed.push(json!({"00081197": attr("US", json!(reason)), "00009902": attr("LO", json!(e.error().message))}));
             }
         }
     }

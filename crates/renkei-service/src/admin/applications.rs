@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 
 use crate::accounts;
 use crate::auth::password::Hasher;
-use crate::error::{ApiError, ApiResult, OrApi};
-use axum::http::StatusCode;
+use crate::error::Kind;
+use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// What an applicant gives on the sign-up page.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -67,10 +67,10 @@ pub async fn rotate_invite(
     actor: Uuid,
     org: &Organization,
     options: &InviteOptions,
-) -> ApiResult<Invite> {
+) -> ServiceResult<Invite> {
     let days = options.expires_in_days.unwrap_or(DEFAULT_INVITE_DAYS);
     if !(1..=MAX_INVITE_DAYS).contains(&days) {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::bad_request(
             "invalid_invite_expiry",
             format!("expires_in_days must be 1-{MAX_INVITE_DAYS}"),
         ));
@@ -88,11 +88,15 @@ pub async fn rotate_invite(
     store
         .set_invite(org.id, &token, expires_at, &event)
         .await
-        .or_api("organization_not_found")
+        .or_service("organization_not_found")
 }
 
 /// Revokes the organization's invite link: the sign-up page answers `invite_revoked`.
-pub async fn revoke_invite(store: &Store, actor: Uuid, org: &Organization) -> ApiResult<Invite> {
+pub async fn revoke_invite(
+    store: &Store,
+    actor: Uuid,
+    org: &Organization,
+) -> ServiceResult<Invite> {
     let event = AuditEvent::new(
         "org.invite_revoked",
         Some(org.id),
@@ -103,22 +107,22 @@ pub async fn revoke_invite(store: &Store, actor: Uuid, org: &Organization) -> Ap
     store
         .revoke_invite(org.id, &event)
         .await
-        .or_api("invite_not_found")
+        .or_service("invite_not_found")
 }
 
 /// Whether an invite still opens the sign-up page: 410 `invite_revoked` or
 /// `invite_expired` otherwise.
-pub fn check_usable(invite: &Invite, now: Timestamp) -> ApiResult<()> {
+pub fn check_usable(invite: &Invite, now: Timestamp) -> ServiceResult<()> {
     if invite.revoked_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::GONE,
+        return Err(ServiceError::new(
+            Kind::Gone,
             "invite_revoked",
             "this invite link was revoked; ask the hospital's administrator for a new one",
         ));
     }
     if now >= invite.expires_at {
-        return Err(ApiError::new(
-            StatusCode::GONE,
+        return Err(ServiceError::new(
+            Kind::Gone,
             "invite_expired",
             "this invite link has expired; ask the hospital's administrator for a new one",
         ));
@@ -134,7 +138,7 @@ pub async fn apply(
     hasher: &Hasher,
     org: &Organization,
     input: SignUp,
-) -> ApiResult<UserStatus> {
+) -> ServiceResult<UserStatus> {
     let new = NewUser {
         login: input.login,
         display_name: input.display_name,
@@ -170,9 +174,9 @@ pub async fn apply(
             store
                 .append_audit(&refused)
                 .await
-                .or_api("user_not_found")?;
+                .or_service("user_not_found")?;
         }
-        Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
+        Err(e) => return Err(ServiceError::from_store(e, "user_not_found")),
     }
     Ok(UserStatus::Pending)
 }

@@ -1,7 +1,7 @@
 //! The media service: takes uploads (sniffed, cleaned, encrypted, recorded), serves them to
 //! whoever may see them, and destroys them when their organization's retention runs out.
 
-use axum::http::StatusCode;
+use crate::error::Kind;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use renkei_core::agreement::Scope;
@@ -14,7 +14,7 @@ use renkei_media::{Handling, Limits, MediaError, MediaKind as Sniffed};
 use renkei_store::blobs::{BlobError, BlobStore, StoredBlob, WrappedKey};
 use renkei_store::{Attached, Reach, Store};
 
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// Longest side of a thumbnail, in pixels.
 const THUMBNAIL_SIDE: u32 = 320;
@@ -38,37 +38,35 @@ pub struct Upload<S> {
     pub body: S,
 }
 
-fn media_error(e: MediaError) -> ApiError {
+fn media_error(e: MediaError) -> ServiceError {
     let status = match e.code() {
-        "image_too_large" | "file_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "type_mismatch" | "dangerous_type" | "unsupported_type" => {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        }
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+        "image_too_large" | "file_too_large" => Kind::TooLarge,
+        "type_mismatch" | "dangerous_type" | "unsupported_type" => Kind::UnsupportedType,
+        _ => Kind::Invalid,
     };
-    ApiError::new(status, e.code(), e.to_string())
+    ServiceError::new(status, e.code(), e.to_string())
 }
 
-fn blob_error(e: BlobError) -> ApiError {
+fn blob_error(e: BlobError) -> ServiceError {
     match e {
-        BlobError::TooLarge(limit) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        BlobError::TooLarge(limit) => ServiceError::new(
+            Kind::TooLarge,
             "payload_too_large",
             format!(
                 "the file is larger than this organization's limit of {} MiB",
                 limit / (1024 * 1024)
             ),
         ),
-        BlobError::Interrupted(_) => ApiError::bad_request(
+        BlobError::Interrupted(_) => ServiceError::bad_request(
             "upload_interrupted",
             "the upload ended before the file was complete",
         ),
-        BlobError::NotFound => ApiError::new(
-            StatusCode::GONE,
+        BlobError::NotFound => ServiceError::new(
+            Kind::Gone,
             "media_expired",
             "this medium has expired and was destroyed",
         ),
-        other => ApiError::internal(&other),
+        other => ServiceError::internal(&other),
     }
 }
 
@@ -78,7 +76,7 @@ async fn read_at_least<S, E>(
     buffer: &mut BytesMut,
     want: usize,
     limit: u64,
-) -> ApiResult<()>
+) -> ServiceResult<()>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -103,7 +101,7 @@ impl MediaService {
     /// declared type; photos are re-encoded without metadata (orientation applied) and get a
     /// thumbnail; videos lose their metadata boxes; other files are streamed through. Every
     /// object is encrypted. A refused or cut-off upload leaves nothing behind.
-    pub async fn upload<S, E>(&self, upload: Upload<S>) -> ApiResult<Media>
+    pub async fn upload<S, E>(&self, upload: Upload<S>) -> ServiceResult<Media>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display + Send,
@@ -120,8 +118,8 @@ impl MediaService {
         let mut head = BytesMut::new();
         read_at_least(&mut body, &mut head, renkei_media::SNIFF_LEN, limit).await?;
         if head.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(ServiceError::new(
+                Kind::Invalid,
                 "empty_file",
                 "the file is empty",
             ));
@@ -130,8 +128,8 @@ impl MediaService {
         renkei_media::check_declared(sniffed, &declared_type, &name).map_err(media_error)?;
         let handling = renkei_media::handling(sniffed);
         if handling == Handling::Refuse {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            return Err(ServiceError::new(
+                Kind::UnsupportedType,
                 "unsupported_type",
                 format!(
                     "{} files are not accepted; send photos as JPEG",
@@ -209,7 +207,7 @@ impl MediaService {
             for (object, _) in &keys {
                 let _ = self.blobs.delete(object).await;
             }
-            return Err(ApiError::from_store(e, "media_not_found"));
+            return Err(ServiceError::from_store(e, "media_not_found"));
         }
         Ok(media)
     }
@@ -219,7 +217,7 @@ impl MediaService {
         object: &str,
         bytes: Bytes,
         earlier: &[(String, WrappedKey)],
-    ) -> ApiResult<StoredBlob> {
+    ) -> ServiceResult<StoredBlob> {
         match self.blobs.put_bytes(object, bytes).await {
             Ok(stored) => Ok(stored),
             Err(e) => {
@@ -234,7 +232,7 @@ impl MediaService {
     async fn clean_photo(
         &self,
         bytes: Bytes,
-    ) -> ApiResult<(renkei_media::SanitizedPhoto, Vec<u8>)> {
+    ) -> ServiceResult<(renkei_media::SanitizedPhoto, Vec<u8>)> {
         let limits = self.limits.clone();
         tokio::task::spawn_blocking(move || {
             let (photo, thumb) =
@@ -242,17 +240,17 @@ impl MediaService {
             Ok::<_, MediaError>((photo, thumb.bytes))
         })
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ServiceError::internal(&e))?
         .map_err(media_error)
     }
 
-    async fn clean_video(&self, bytes: Bytes) -> ApiResult<Bytes> {
+    async fn clean_video(&self, bytes: Bytes) -> ServiceResult<Bytes> {
         let limits = self.limits.clone();
         tokio::task::spawn_blocking(move || {
             renkei_media::sanitize_mp4_bytes(&bytes, &limits).map(|(clean, _)| Bytes::from(clean))
         })
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ServiceError::internal(&e))?
         .map_err(media_error)
     }
 
@@ -266,31 +264,31 @@ impl MediaService {
         id: Uuid,
         user: &User,
         conversation: Option<Uuid>,
-    ) -> ApiResult<Media> {
-        let media = self.store.media(id).await.or_api("media_not_found")?;
+    ) -> ServiceResult<Media> {
+        let media = self.store.media(id).await.or_service("media_not_found")?;
         let reach = if conversation.is_none() && media.uploader_id == user.id {
             Reach::Live
         } else {
             self.store
                 .reach(Attached::Media, id, user.id, conversation, Timestamp::now())
                 .await
-                .or_api("media_not_found")?
+                .or_service("media_not_found")?
         };
         let partner = || async {
             self.store
                 .cooperates(user.org_id, media.org_id, Scope::Messaging)
                 .await
-                .or_api("media_not_found")
+                .or_service("media_not_found")
         };
         if reach == Reach::Unlinked || (media.org_id != user.org_id && !partner().await?) {
-            return Err(ApiError::not_found("media_not_found"));
+            return Err(ServiceError::not_found("media_not_found"));
         }
         if media.expired {
             return Err(blob_error(BlobError::NotFound));
         }
         if reach == Reach::Expired {
-            return Err(ApiError::new(
-                StatusCode::GONE,
+            return Err(ServiceError::new(
+                Kind::Gone,
                 "media_expired",
                 "this medium is past this conversation's retention",
             ));
@@ -302,10 +300,10 @@ impl MediaService {
     pub async fn open(
         &self,
         object: &str,
-    ) -> ApiResult<BoxStream<'static, Result<Bytes, BlobError>>> {
+    ) -> ServiceResult<BoxStream<'static, Result<Bytes, BlobError>>> {
         let key = match self.store.object_key(object).await {
             Err(renkei_store::StoreError::NotFound) => return Err(blob_error(BlobError::NotFound)),
-            other => other.or_api("media_not_found")?,
+            other => other.or_service("media_not_found")?,
         };
         self.blobs.get(object, &key).await.map_err(blob_error)
     }
@@ -314,12 +312,12 @@ impl MediaService {
     /// destroys every medium due at `now`: first its keys (the bytes become unreadable at
     /// once), then its encrypted objects. Resumable: what a crash interrupts, the next sweep
     /// finishes. Returns how many media expired.
-    pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
+    pub async fn sweep(&self, now: Timestamp) -> ServiceResult<usize> {
         let hidden = self
             .store
             .expire_due_links(Attached::Media, now)
             .await
-            .or_api("media_not_found")?;
+            .or_service("media_not_found")?;
         if hidden > 0 {
             tracing::info!(
                 links = hidden,
@@ -332,7 +330,7 @@ impl MediaService {
                 .store
                 .expire_due_media(now, SWEEP_BATCH)
                 .await
-                .or_api("media_not_found")?;
+                .or_service("media_not_found")?;
             expired += batch.len();
             if (batch.len() as i64) < SWEEP_BATCH {
                 break;
@@ -343,7 +341,7 @@ impl MediaService {
                 .store
                 .unpurged_media(SWEEP_BATCH)
                 .await
-                .or_api("media_not_found")?;
+                .or_service("media_not_found")?;
             for media in &batch {
                 self.blobs
                     .delete(&media.id.to_string())
@@ -356,7 +354,7 @@ impl MediaService {
                 self.store
                     .mark_media_purged(media.id, now)
                     .await
-                    .or_api("media_not_found")?;
+                    .or_service("media_not_found")?;
             }
             if (batch.len() as i64) < SWEEP_BATCH {
                 break;

@@ -1,15 +1,15 @@
 //! Sign-in back-off: wrong passwords slow further tries for the login as typed (known or not,
 //! the answers are the same), and never end a session. See `renkei_core::sign_in`.
 
-use axum::http::StatusCode;
+use crate::error::Kind;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::sign_in::Backoff;
 use renkei_core::user::User;
 use serde_json::json;
 
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::Services;
+use crate::error::{ServiceError, ServiceResult};
 
 /// The back-off rule of these settings.
 pub fn rule(settings: &crate::Settings) -> Backoff {
@@ -27,10 +27,10 @@ fn seconds_until(until: Timestamp, now: Timestamp) -> i64 {
 }
 
 /// 429 `sign_in_delayed`: no password is checked for this login until the wait is over.
-fn delayed(until: Timestamp, now: Timestamp) -> ApiError {
+fn delayed(until: Timestamp, now: Timestamp) -> ServiceError {
     let wait = seconds_until(until, now);
-    let mut err = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
+    let mut err = ServiceError::new(
+        Kind::TooMany,
         "sign_in_delayed",
         format!("too many wrong passwords for this login; try again in {wait} seconds"),
     )
@@ -40,7 +40,7 @@ fn delayed(until: Timestamp, now: Timestamp) -> ApiError {
 }
 
 /// Refuses a try while the typed login (`key`, from `login_key`) waits.
-pub async fn check(state: &AppState, key: &str) -> ApiResult<()> {
+pub async fn check(state: &Services, key: &str) -> ServiceResult<()> {
     let now = Timestamp::now();
     match state.store.sign_in_failures(key).await {
         Ok(Some(f)) => match f.wait_until.filter(|u| *u > now) {
@@ -48,13 +48,13 @@ pub async fn check(state: &AppState, key: &str) -> ApiResult<()> {
             None => Ok(()),
         },
         Ok(None) => Ok(()),
-        Err(e) => Err(ApiError::from_store(e, "user_not_found")),
+        Err(e) => Err(ServiceError::from_store(e, "user_not_found")),
     }
 }
 
 /// Counts a wrong password (or an unknown login) for `key`; the answer: 401
 /// `invalid_credentials` with the attempts left and, once waiting starts, when to retry.
-pub async fn record_failure(state: &AppState, key: &str, user: Option<&User>) -> ApiError {
+pub async fn record_failure(state: &Services, key: &str, user: Option<&User>) -> ServiceError {
     let now = Timestamp::now();
     let reason = if user.is_some() {
         "wrong_password"
@@ -77,13 +77,13 @@ pub async fn record_failure(state: &AppState, key: &str, user: Option<&User>) ->
     {
         Ok(failure) => {
             let mut err =
-                ApiError::unauthenticated("invalid_credentials", "wrong login or password");
+                ServiceError::unauthenticated("invalid_credentials", "wrong login or password");
             err.attempts_left = Some(failure.attempts_left);
             if let Some(until) = failure.wait_until {
                 err.retry_after = Some(seconds_until(until, now));
             }
             err
         }
-        Err(e) => ApiError::from_store(e, "user_not_found"),
+        Err(e) => ServiceError::from_store(e, "user_not_found"),
     }
 }

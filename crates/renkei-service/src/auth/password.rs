@@ -7,7 +7,7 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// Argon2id cost parameters (memory KiB, iterations, lanes).
 #[derive(Debug, Clone, Copy)]
@@ -83,19 +83,19 @@ impl Worker {
     }
 
     /// The PHC string of `secret` with a fresh random salt.
-    fn hash(&mut self, secret: &[u8]) -> Result<String, ApiError> {
+    fn hash(&mut self, secret: &[u8]) -> Result<String, ServiceError> {
         let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).map_err(|e| ApiError::internal(&e))?;
-        let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(&e))?;
+        getrandom::fill(&mut salt).map_err(|e| ServiceError::internal(&e))?;
+        let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| ServiceError::internal(&e))?;
         let mut out = [0u8; HASH_LEN];
         self.raw(secret, &salt, &mut out)
-            .map_err(|e| ApiError::internal(&e))?;
+            .map_err(|e| ServiceError::internal(&e))?;
         let phc = PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&self.params).map_err(|e| ApiError::internal(&e))?,
+            params: ParamsString::try_from(&self.params).map_err(|e| ServiceError::internal(&e))?,
             salt: Some(salt_b64.as_salt()),
-            hash: Some(Output::new(&out).map_err(|e| ApiError::internal(&e))?),
+            hash: Some(Output::new(&out).map_err(|e| ServiceError::internal(&e))?),
         };
         Ok(phc.to_string())
     }
@@ -166,28 +166,28 @@ impl Hasher {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Worker) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, ServiceError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |worker| {
             let _ = reply.send(work(worker));
         });
         self.jobs
             .send(job)
-            .map_err(|_| ApiError::internal(&"the password hashing threads stopped"))?;
+            .map_err(|_| ServiceError::internal(&"the password hashing threads stopped"))?;
         answer
             .await
-            .map_err(|_| ApiError::internal(&"a password hashing thread failed"))
+            .map_err(|_| ServiceError::internal(&"a password hashing thread failed"))
     }
 
     /// The PHC string of `secret` with a fresh random salt.
-    pub async fn hash(&self, secret: &str) -> Result<String, ApiError> {
+    pub async fn hash(&self, secret: &str) -> Result<String, ServiceError> {
         let secret = secret.to_owned();
         self.run(move |worker| worker.hash(secret.as_bytes()))
             .await?
     }
 
     /// Whether `secret` matches the PHC string `phc` (whatever parameters it was made with).
-    pub async fn verify(&self, secret: &str, phc: &str) -> Result<bool, ApiError> {
+    pub async fn verify(&self, secret: &str, phc: &str) -> Result<bool, ServiceError> {
         let (secret, phc) = (secret.to_owned(), phc.to_owned());
         self.run(move |worker| worker.verify(secret.as_bytes(), &phc))
             .await

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use axum::http::StatusCode;
+use crate::error::Kind;
 use bytes::Bytes;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
@@ -24,7 +24,7 @@ use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};
 
 use crate::dicom_index::{IndexWriter, PendingIndex};
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::error::{OrService, ServiceError, ServiceResult};
 use crate::messaging::inbox::InboxHints;
 
 /// The label an organization's UID-mapping secret is sealed under.
@@ -57,28 +57,20 @@ pub enum IngestSource {
 
 impl IngestFailure {
     /// The failure as an HTTP error (STOW-RS).
-    pub fn api_error(&self) -> ApiError {
+    pub fn error(&self) -> ServiceError {
         match self {
-            IngestFailure::CannotUnderstand(m) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "dicom_unreadable",
-                m.clone(),
-            ),
-            IngestFailure::DoesNotMatch(m) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "dicom_missing_attribute",
-                m.clone(),
-            ),
-            IngestFailure::OutOfResources(m) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                m.clone(),
-            ),
-            IngestFailure::NotDeidentified(m) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "dicom_not_deidentified",
-                m.clone(),
-            ),
+            IngestFailure::CannotUnderstand(m) => {
+                ServiceError::new(Kind::Invalid, "dicom_unreadable", m.clone())
+            }
+            IngestFailure::DoesNotMatch(m) => {
+                ServiceError::new(Kind::Invalid, "dicom_missing_attribute", m.clone())
+            }
+            IngestFailure::OutOfResources(m) => {
+                ServiceError::new(Kind::Unavailable, "storage_unavailable", m.clone())
+            }
+            IngestFailure::NotDeidentified(m) => {
+                ServiceError::new(Kind::Invalid, "dicom_not_deidentified", m.clone())
+            }
         }
     }
 }
@@ -524,31 +516,31 @@ impl DicomService {
     /// it was shared in while the two organizations' agreement holds the images scope. 404
     /// otherwise, 410 once expired, or once every link through which the user reaches
     /// another organization's study expired under its conversation's retention.
-    pub async fn visible_study(&self, id: Uuid, user: Uuid, org: Uuid) -> ApiResult<Study> {
-        let study = self.store.study(id).await.or_api("study_not_found")?;
+    pub async fn visible_study(&self, id: Uuid, user: Uuid, org: Uuid) -> ServiceResult<Study> {
+        let study = self.store.study(id).await.or_service("study_not_found")?;
         let mut reach = Reach::Live;
         if study.org_id != org {
             reach = self
                 .store
                 .reach(Attached::Study, id, user, None, Timestamp::now())
                 .await
-                .or_api("study_not_found")?;
+                .or_service("study_not_found")?;
             let images =
                 crate::cooperation::cooperates_for_images(self.store.clone(), org, study.org_id);
             if reach == Reach::Unlinked || !images.await? {
-                return Err(ApiError::not_found("study_not_found"));
+                return Err(ServiceError::not_found("study_not_found"));
             }
         }
         if study.expired {
-            return Err(ApiError::new(
-                StatusCode::GONE,
+            return Err(ServiceError::new(
+                Kind::Gone,
                 "study_expired",
                 "this study has expired and was destroyed",
             ));
         }
         if reach == Reach::Expired {
-            return Err(ApiError::new(
-                StatusCode::GONE,
+            return Err(ServiceError::new(
+                Kind::Gone,
                 "study_expired",
                 "this study is past the retention of the conversations it was shared in",
             ));
@@ -561,16 +553,16 @@ impl DicomService {
         &self,
         study: Uuid,
         sop_uid: &str,
-    ) -> ApiResult<BoxStream<'static, Result<Bytes, BlobError>>> {
+    ) -> ServiceResult<BoxStream<'static, Result<Bytes, BlobError>>> {
         let (object, key) = self
             .store
             .instance_object(study, sop_uid)
             .await
-            .or_api("instance_not_found")?;
+            .or_service("instance_not_found")?;
         self.blobs
             .get(&object, &key)
             .await
-            .map_err(|e| ApiError::internal(&e))
+            .map_err(|e| ServiceError::internal(&e))
     }
 
     /// An instance parsed, from memory or from the store.
@@ -578,7 +570,7 @@ impl DicomService {
         &self,
         study: Uuid,
         sop_uid: &str,
-    ) -> ApiResult<Arc<DefaultDicomObject>> {
+    ) -> ServiceResult<Arc<DefaultDicomObject>> {
         let key = (study, sop_uid.to_owned());
         if let Some(obj) = self.opened.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(obj);
@@ -594,31 +586,35 @@ impl DicomService {
     }
 
     /// An instance parsed from the store, without keeping it.
-    pub async fn read_instance(&self, study: Uuid, sop_uid: &str) -> ApiResult<DefaultDicomObject> {
+    pub async fn read_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+    ) -> ServiceResult<DefaultDicomObject> {
         let (object, wrapped) = self
             .store
             .instance_object(study, sop_uid)
             .await
-            .or_api("instance_not_found")?;
+            .or_service("instance_not_found")?;
         let bytes = self
             .blobs
             .get_bytes(&object, &wrapped)
             .await
-            .map_err(|e| ApiError::internal(&e))?;
+            .map_err(|e| ServiceError::internal(&e))?;
         let obj = tokio::task::spawn_blocking(move || {
             OpenFileOptions::new()
                 .read_preamble(ReadPreamble::Auto)
                 .from_reader(&bytes[..])
         })
         .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ServiceError::internal(&e))?
+        .map_err(|e| ServiceError::internal(&e))?;
         Ok(obj)
     }
 
     /// Hides studies in conversations whose retention ran out for them, then destroys studies
     /// due at `now`: keys first, then the encrypted objects. Resumable.
-    pub async fn sweep(&self, now: Timestamp) -> ApiResult<usize> {
+    pub async fn sweep(&self, now: Timestamp) -> ServiceResult<usize> {
         if let Ok(mut opened) = self.opened.lock() {
             opened.clear();
         }
@@ -628,14 +624,14 @@ impl DicomService {
         self.store
             .expire_due_links(Attached::Study, now)
             .await
-            .or_api("study_not_found")?;
+            .or_service("study_not_found")?;
         let mut expired = 0;
         loop {
             let batch = self
                 .store
                 .expire_due_studies(now, SWEEP_BATCH)
                 .await
-                .or_api("study_not_found")?;
+                .or_service("study_not_found")?;
             expired += batch.len();
             if (batch.len() as i64) < SWEEP_BATCH {
                 break;
@@ -646,18 +642,18 @@ impl DicomService {
                 .store
                 .unpurged_studies(SWEEP_BATCH)
                 .await
-                .or_api("study_not_found")?;
+                .or_service("study_not_found")?;
             for (study, objects) in &batch {
                 for object in objects {
                     self.blobs
                         .delete(object)
                         .await
-                        .map_err(|e| ApiError::internal(&e))?;
+                        .map_err(|e| ServiceError::internal(&e))?;
                 }
                 self.store
                     .mark_study_purged(*study, now)
                     .await
-                    .or_api("study_not_found")?;
+                    .or_service("study_not_found")?;
             }
             if (batch.len() as i64) < SWEEP_BATCH {
                 break;
@@ -676,7 +672,7 @@ pub async fn add_peer(
     actor: Option<Uuid>,
     org: &Organization,
     input: &renkei_core::dicom::NewDicomPeer,
-) -> ApiResult<renkei_core::dicom::DicomPeer> {
+) -> ServiceResult<renkei_core::dicom::DicomPeer> {
     let peer = input.build(org.id, Timestamp::now())?;
     let event = renkei_core::audit::AuditEvent::new(
         "dicom_peer.add",
@@ -693,7 +689,7 @@ pub async fn add_peer(
     store
         .insert_dicom_peer(&peer, &event)
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     Ok(peer)
 }
 
@@ -703,7 +699,7 @@ pub async fn remove_peer(
     actor: Option<Uuid>,
     org: Uuid,
     ae_title: &str,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let event = renkei_core::audit::AuditEvent::new(
         "dicom_peer.remove",
         Some(org),
@@ -715,5 +711,5 @@ pub async fn remove_peer(
     store
         .delete_dicom_peer(org, ae_title, &event)
         .await
-        .or_api("dicom_peer_not_found")
+        .or_service("dicom_peer_not_found")
 }

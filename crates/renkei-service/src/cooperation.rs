@@ -1,36 +1,36 @@
 //! Cross-organization access: which organizations a user's directory shows, whether a set of
 //! organizations may share a conversation, and telling live sockets about revocations.
 
-use axum::http::StatusCode;
+use crate::error::Kind;
 use renkei_core::Uuid;
 use renkei_core::agreement::Scope;
 use renkei_core::user::User;
 use renkei_store::Removal;
 
-use crate::AppState;
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::Services;
+use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// The organizations whose staff `me` may find: their own and every partner with the
 /// directory scope in force.
-pub async fn directory_orgs(state: &AppState, me: &User) -> ApiResult<Vec<Uuid>> {
+pub async fn directory_orgs(state: &Services, me: &User) -> ServiceResult<Vec<Uuid>> {
     let mut orgs = vec![me.org_id];
     orgs.extend(
         state
             .store
             .partners(me.org_id, Scope::Directory)
             .await
-            .or_api("organization_not_found")?,
+            .or_service("organization_not_found")?,
     );
     Ok(orgs)
 }
 
 /// Whether `a` and `b` cooperate under `scope` (always within one organization).
-pub async fn cooperates(state: &AppState, a: Uuid, b: Uuid, scope: Scope) -> ApiResult<bool> {
+pub async fn cooperates(state: &Services, a: Uuid, b: Uuid, scope: Scope) -> ServiceResult<bool> {
     state
         .store
         .cooperates(a, b, scope)
         .await
-        .or_api("organization_not_found")
+        .or_service("organization_not_found")
 }
 
 /// Whether `org`'s users may open studies of `owner` shared with them (the images scope).
@@ -38,22 +38,22 @@ pub async fn cooperates_for_images(
     store: renkei_store::Store,
     org: Uuid,
     owner: Uuid,
-) -> ApiResult<bool> {
+) -> ServiceResult<bool> {
     store
         .cooperates(org, owner, Scope::Images)
         .await
-        .or_api("study_not_found")
+        .or_service("study_not_found")
 }
 
 /// Refuses unless every pair of `orgs` has the messaging scope in force.
-pub async fn require_messaging(state: &AppState, orgs: &[Uuid]) -> ApiResult<()> {
+pub async fn require_messaging(state: &Services, orgs: &[Uuid]) -> ServiceResult<()> {
     let mut distinct: Vec<Uuid> = orgs.to_vec();
     distinct.sort();
     distinct.dedup();
     for (a, b) in renkei_core::agreement::pairs(&distinct) {
         if !cooperates(state, a, b, Scope::Messaging).await? {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
+            return Err(ServiceError::new(
+                Kind::Forbidden,
                 "no_cooperation_agreement",
                 "conversations across organizations need a cooperation agreement with the messaging scope in force",
             ));
@@ -64,7 +64,7 @@ pub async fn require_messaging(state: &AppState, orgs: &[Uuid]) -> ApiResult<()>
 
 /// Tells every node that these members lost their conversations: their sockets get a
 /// `removed` frame and stop receiving them; the others see `member.removed`.
-pub fn announce_removals(state: &AppState, removals: &[Removal]) {
+pub fn announce_removals(state: &Services, removals: &[Removal]) {
     for r in removals {
         state
             .messaging

@@ -21,7 +21,7 @@ use super::csv_codec::{self, DecodeError};
 pub use super::user_csv_rows::RowError;
 use super::user_csv_rows::{COLUMNS, Cells, check_header, field_errors, row_patch, template};
 use crate::auth::password::Hasher;
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::error::{Kind, OrService, ServiceError, ServiceResult};
 
 /// Most data rows one file may hold.
 pub const MAX_ROWS: usize = 10_000;
@@ -63,7 +63,7 @@ pub async fn plan(
     by_server_admin: bool,
     org: &Organization,
     bytes: &[u8],
-) -> ApiResult<Result<Plan, Vec<RowError>>> {
+) -> ServiceResult<Result<Plan, Vec<RowError>>> {
     let (text, encoding) = match csv_codec::decode(bytes) {
         Ok(decoded) => decoded,
         Err(e) => {
@@ -104,11 +104,11 @@ pub async fn plan(
     let existing = store
         .users_of(org.id, None)
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     let departments: HashMap<String, Uuid> = store
         .list_departments(org.id)
         .await
-        .or_api("organization_not_found")?
+        .or_service("organization_not_found")?
         .into_iter()
         .map(|d| (d.name, d.id))
         .collect();
@@ -331,7 +331,7 @@ pub async fn plan(
                 "this login is taken in another organization",
             )),
             Ok(_) | Err(StoreError::NotFound) => {}
-            Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
+            Err(e) => return Err(ServiceError::from_store(e, "user_not_found")),
         }
     }
     if errors.is_empty() {
@@ -349,7 +349,7 @@ pub async fn apply(
     actor: Option<Uuid>,
     org: &Organization,
     plan: &Plan,
-) -> ApiResult<Vec<Created>> {
+) -> ServiceResult<Vec<Created>> {
     let mut created = Vec::with_capacity(plan.creates.len());
     let mut changes_list = Vec::with_capacity(plan.creates.len() + plan.updates.len());
     for (row, user) in &plan.creates {
@@ -387,12 +387,12 @@ pub async fn apply(
         });
     }
     match store.apply_import(org.id, &changes_list).await {
-        Err(StoreError::Stale) => Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
+        Err(StoreError::Stale) => Err(ServiceError::new(
+            Kind::Conflict,
             "version_conflict",
             "a user was changed by someone else during the import; nothing was imported, try again",
         )),
-        other => other.or_api("organization_not_found"),
+        other => other.or_service("organization_not_found"),
     }?;
     Ok(created)
 }
@@ -407,15 +407,15 @@ pub fn ended(plan: &Plan) -> Vec<Uuid> {
 }
 
 /// Every user of `org` as CSV (UTF-8 with BOM), in the import's columns.
-pub async fn export(store: &Store, org: &Organization) -> ApiResult<Vec<u8>> {
+pub async fn export(store: &Store, org: &Organization) -> ServiceResult<Vec<u8>> {
     let users = store
         .users_of(org.id, None)
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     let departments: HashMap<Uuid, String> = store
         .list_departments(org.id)
         .await
-        .or_api("organization_not_found")?
+        .or_service("organization_not_found")?
         .into_iter()
         .map(|d| (d.id, d.name))
         .collect();

@@ -13,7 +13,7 @@ use renkei_dicom::render::{ImageFormat, RenderOptions};
 use tokio::sync::Semaphore;
 
 use crate::dicom::DicomService;
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// Largest thumbnail side in pixels (a card shows it at 64–80 CSS pixels, 2x for sharp screens).
 pub const SIDE: u32 = 160;
@@ -62,13 +62,13 @@ pub fn key_instance(instances: &[Instance]) -> Option<&Instance> {
     ordered.get(middle).copied()
 }
 
-fn no_thumbnail() -> ApiError {
-    ApiError::not_found("thumbnail_unavailable")
+fn no_thumbnail() -> ServiceError {
+    ServiceError::not_found("thumbnail_unavailable")
 }
 
 impl DicomService {
     /// The thumbnail of `study` (which the caller may see), rendered once per size of the study.
-    pub async fn thumbnail(&self, study: &Study) -> ApiResult<Bytes> {
+    pub async fn thumbnail(&self, study: &Study) -> ServiceResult<Bytes> {
         let key = (study.id, study.instance_count);
         if let Some(jpeg) = self
             .thumbnails
@@ -82,13 +82,13 @@ impl DicomService {
             .store
             .series_of(study.id)
             .await
-            .or_api("study_not_found")?;
+            .or_service("study_not_found")?;
         let main = main_series(&series).ok_or_else(no_thumbnail)?;
         let instances = self
             .store
             .instances_of(study.id, Some(&main.series_uid))
             .await
-            .or_api("study_not_found")?;
+            .or_service("study_not_found")?;
         let sop_uid = key_instance(&instances)
             .ok_or_else(no_thumbnail)?
             .sop_uid
@@ -96,7 +96,7 @@ impl DicomService {
         let _turn = RENDERING
             .acquire()
             .await
-            .map_err(|e| ApiError::internal(&e))?;
+            .map_err(|e| ServiceError::internal(&e))?;
         // Parsed for this once: inbox thumbnails must not push the viewer's instances out.
         let obj = Arc::new(self.read_instance(study.id, &sop_uid).await?);
         let options = RenderOptions {
@@ -108,7 +108,7 @@ impl DicomService {
         let jpeg =
             tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, 0, &options))
                 .await
-                .map_err(|e| ApiError::internal(&e))?
+                .map_err(|e| ServiceError::internal(&e))?
                 .map_err(|_| no_thumbnail())?;
         let jpeg = Bytes::from(jpeg);
         if let Ok(mut thumbnails) = self.thumbnails.lock() {

@@ -10,14 +10,14 @@ use renkei_store::{Store, StoreError};
 use serde_json::json;
 
 use crate::auth::password::Hasher;
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::error::{Kind, OrService, ServiceError, ServiceResult};
 
 /// Creates an organization with the default policy.
 pub async fn create_org(
     store: &Store,
     actor: Option<Uuid>,
     input: NewOrganization,
-) -> ApiResult<Organization> {
+) -> ServiceResult<Organization> {
     let org = input.build(Timestamp::now())?;
     let event = AuditEvent::new(
         "org.create",
@@ -30,7 +30,7 @@ pub async fn create_org(
     store
         .insert_org(&org, &event)
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     Ok(org)
 }
 
@@ -41,7 +41,7 @@ pub async fn update_org(
     org: &Organization,
     patch: OrganizationPatch,
     version: i64,
-) -> ApiResult<Organization> {
+) -> ServiceResult<Organization> {
     let next = patch.apply(org)?;
     let event = AuditEvent::new(
         "org.update",
@@ -52,10 +52,13 @@ pub async fn update_org(
     )
     .with_details(json!({"changes": changes(org, &next)}));
     match store.update_org(&next, version, &event).await {
-        Err(StoreError::Stale) => Err(ApiError::version_conflict(
-            store.org(org.id).await.or_api("organization_not_found")?,
+        Err(StoreError::Stale) => Err(ServiceError::version_conflict(
+            store
+                .org(org.id)
+                .await
+                .or_service("organization_not_found")?,
         )),
-        other => other.or_api("organization_not_found"),
+        other => other.or_service("organization_not_found"),
     }
 }
 
@@ -65,7 +68,7 @@ pub async fn create_department(
     actor: Option<Uuid>,
     org: &Organization,
     name: &str,
-) -> ApiResult<Department> {
+) -> ServiceResult<Department> {
     let now = Timestamp::now();
     let dept = Department {
         id: renkei_core::new_id(),
@@ -86,7 +89,7 @@ pub async fn create_department(
     store
         .insert_department(&dept, &event)
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     Ok(dept)
 }
 
@@ -97,7 +100,7 @@ pub async fn rename_department(
     dept: &Department,
     name: &str,
     version: i64,
-) -> ApiResult<Department> {
+) -> ServiceResult<Department> {
     let mut next = dept.clone();
     next.name = validate::name("name", name)?;
     let event = AuditEvent::new(
@@ -109,13 +112,13 @@ pub async fn rename_department(
     )
     .with_details(json!({"changes": changes(dept, &next)}));
     match store.update_department(&next, version, &event).await {
-        Err(StoreError::Stale) => Err(ApiError::version_conflict(
+        Err(StoreError::Stale) => Err(ServiceError::version_conflict(
             store
                 .department(dept.id)
                 .await
-                .or_api("department_not_found")?,
+                .or_service("department_not_found")?,
         )),
-        other => other.or_api("department_not_found"),
+        other => other.or_service("department_not_found"),
     }
 }
 
@@ -124,32 +127,32 @@ pub(crate) async fn check_department(
     store: &Store,
     org_id: Uuid,
     department: Option<Uuid>,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let Some(id) = department else { return Ok(()) };
     match store.department(id).await {
         Ok(d) if d.org_id == org_id => Ok(()),
-        Ok(_) | Err(StoreError::NotFound) => Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        Ok(_) | Err(StoreError::NotFound) => Err(ServiceError::new(
+            Kind::Invalid,
             "department_not_found",
             "no such department in this organization",
         )),
-        Err(e) => Err(ApiError::from_store(e, "department_not_found")),
+        Err(e) => Err(ServiceError::from_store(e, "department_not_found")),
     }
 }
 
 /// Refuses affiliations with organizations that do not exist.
-async fn check_affiliations(store: &Store, user: &User) -> ApiResult<()> {
+async fn check_affiliations(store: &Store, user: &User) -> ServiceResult<()> {
     for a in &user.affiliations {
         match store.org(a.org_id).await {
             Ok(_) => {}
             Err(StoreError::NotFound) => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                return Err(ServiceError::new(
+                    Kind::Invalid,
                     "organization_not_found",
                     "an affiliation names an organization that does not exist",
                 ));
             }
-            Err(e) => return Err(ApiError::from_store(e, "organization_not_found")),
+            Err(e) => return Err(ServiceError::from_store(e, "organization_not_found")),
         }
     }
     Ok(())
@@ -162,7 +165,7 @@ pub async fn create_user(
     actor: Option<Uuid>,
     org: &Organization,
     input: NewUser,
-) -> ApiResult<User> {
+) -> ServiceResult<User> {
     let user = input.build(org.id, Timestamp::now())?;
     check_department(store, org.id, user.department_id).await?;
     check_affiliations(store, &user).await?;
@@ -177,7 +180,7 @@ pub async fn create_user(
     store
         .insert_user(&user, &hash, &event)
         .await
-        .or_api("user_not_found")?;
+        .or_service("user_not_found")?;
     Ok(user)
 }
 
@@ -189,7 +192,7 @@ pub async fn update_user(
     user: &User,
     patch: &UserPatch,
     version: i64,
-) -> ApiResult<User> {
+) -> ServiceResult<User> {
     let next = patch.apply(user)?;
     check_department(store, user.org_id, next.department_id).await?;
     if next.affiliations != user.affiliations {
@@ -203,10 +206,10 @@ pub async fn update_user(
     let event = AuditEvent::new(action, Some(user.org_id), actor, "user", Some(user.id))
         .with_details(json!({"changes": changes(user, &next)}));
     match store.update_user(&next, version, &event).await {
-        Err(StoreError::Stale) => Err(ApiError::version_conflict(
-            store.user(user.id).await.or_api("user_not_found")?,
+        Err(StoreError::Stale) => Err(ServiceError::version_conflict(
+            store.user(user.id).await.or_service("user_not_found")?,
         )),
-        other => other.or_api("user_not_found"),
+        other => other.or_service("user_not_found"),
     }
 }
 
@@ -217,7 +220,7 @@ pub async fn reset_password(
     hasher: &Hasher,
     actor: Option<Uuid>,
     user: &User,
-) -> ApiResult<String> {
+) -> ServiceResult<String> {
     let password = crate::auth::token::random_password(16);
     let hash = hasher.hash(&password).await?;
     let event = AuditEvent::new(
@@ -230,13 +233,13 @@ pub async fn reset_password(
     store
         .reset_credentials(user.id, Some(&hash), false, &event)
         .await
-        .or_api("user_not_found")?;
+        .or_service("user_not_found")?;
     Ok(password)
 }
 
 /// Clears a user's device passcode (they set a new one at next sign-in) and ends every
 /// session.
-pub async fn reset_passcode(store: &Store, actor: Option<Uuid>, user: &User) -> ApiResult<()> {
+pub async fn reset_passcode(store: &Store, actor: Option<Uuid>, user: &User) -> ServiceResult<()> {
     let event = AuditEvent::new(
         "user.passcode_reset",
         Some(user.org_id),
@@ -247,7 +250,7 @@ pub async fn reset_passcode(store: &Store, actor: Option<Uuid>, user: &User) -> 
     store
         .reset_credentials(user.id, None, true, &event)
         .await
-        .or_api("user_not_found")
+        .or_service("user_not_found")
 }
 
 /// Approves (active) or rejects (retired) a pending application.
@@ -256,10 +259,10 @@ pub async fn decide_application(
     actor: Option<Uuid>,
     user: &User,
     approve: bool,
-) -> ApiResult<User> {
+) -> ServiceResult<User> {
     if user.status != renkei_core::user::UserStatus::Pending {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
+        return Err(ServiceError::new(
+            Kind::Conflict,
             "not_pending",
             "this account is not awaiting approval",
         ));
@@ -278,12 +281,15 @@ pub async fn decide_application(
 
 /// Lifts a user's sign-in back-off and passcode lock and forgets the failures counted
 /// (audited as `user.sign_in_released` with what was lifted); their sessions are untouched.
-pub async fn release_sign_in(store: &Store, actor: Option<Uuid>, user: &User) -> ApiResult<()> {
-    let creds = store.credentials(user.id).await.or_api("user_not_found")?;
+pub async fn release_sign_in(store: &Store, actor: Option<Uuid>, user: &User) -> ServiceResult<()> {
+    let creds = store
+        .credentials(user.id)
+        .await
+        .or_service("user_not_found")?;
     let failures = store
         .sign_in_failures(&user.login)
         .await
-        .or_api("user_not_found")?;
+        .or_service("user_not_found")?;
     let event = AuditEvent::new(
         "user.sign_in_released",
         Some(user.org_id),
@@ -299,5 +305,5 @@ pub async fn release_sign_in(store: &Store, actor: Option<Uuid>, user: &User) ->
     store
         .release_sign_in(user.id, &user.login, &event)
         .await
-        .or_api("user_not_found")
+        .or_service("user_not_found")
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::csv_codec;
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// Longest range, in days (ten years).
 const MAX_DAYS: usize = 3660;
@@ -76,7 +76,7 @@ pub struct Seats {
 /// The organizations a report on `org` covers: a hospital's own figures, or for a council
 /// each hospital opted in now (membership history is not kept, so a hospital that opted out
 /// drops out of every range and one that opted in shows its figures from before).
-pub async fn report_orgs(store: &Store, org: &Organization) -> ApiResult<Vec<ReportOrg>> {
+pub async fn report_orgs(store: &Store, org: &Organization) -> ServiceResult<Vec<ReportOrg>> {
     if org.kind != OrgKind::Council {
         return Ok(vec![ReportOrg {
             org_id: org.id,
@@ -88,12 +88,15 @@ pub async fn report_orgs(store: &Store, org: &Organization) -> ApiResult<Vec<Rep
     for m in store
         .council_members(org.id)
         .await
-        .or_api("organization_not_found")?
+        .or_service("organization_not_found")?
     {
         if m.status != CouncilStatus::OptedIn {
             continue;
         }
-        let member = store.org(m.org_id).await.or_api("organization_not_found")?;
+        let member = store
+            .org(m.org_id)
+            .await
+            .or_service("organization_not_found")?;
         out.push(ReportOrg {
             org_id: member.id,
             name: member.name,
@@ -104,7 +107,11 @@ pub async fn report_orgs(store: &Store, org: &Organization) -> ApiResult<Vec<Rep
 }
 
 /// The days of `from..=to`, defaulting to the `default_days` ending today.
-pub fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> ApiResult<Vec<String>> {
+pub fn range(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_days: i64,
+) -> ServiceResult<Vec<String>> {
     let today = Timestamp::now();
     let to = to
         .map(str::to_owned)
@@ -115,7 +122,7 @@ pub fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> ApiResu
     days_between(&from, &to, MAX_DAYS + 1)
         .filter(|d| d.len() <= MAX_DAYS)
         .ok_or_else(|| {
-            ApiError::bad_request(
+            ServiceError::bad_request(
                 "invalid_range",
                 format!(
                     "from and to must be days (YYYY-MM-DD), from ≤ to, at most {MAX_DAYS} days"
@@ -125,20 +132,20 @@ pub fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> ApiResu
 }
 
 /// Seats of `org` on each of `days`, after recording today's.
-pub async fn seats(store: &Store, org: &Organization, days: &[String]) -> ApiResult<Seats> {
+pub async fn seats(store: &Store, org: &Organization, days: &[String]) -> ServiceResult<Seats> {
     store
         .record_seats(org.id)
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     let today = Store::stats_day(Timestamp::now());
     let history = store
         .seat_history(org.id, days)
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     let now = store
         .seat_history(org.id, std::slice::from_ref(&today))
         .await
-        .or_api("organization_not_found")?;
+        .or_service("organization_not_found")?;
     Ok(Seats {
         org_id: org.id,
         today: now.into_iter().next(),
@@ -152,10 +159,13 @@ pub async fn usage(
     org_id: Uuid,
     members: Vec<ReportOrg>,
     days: &[String],
-) -> ApiResult<UsageReport> {
+) -> ServiceResult<UsageReport> {
     let orgs: Vec<Uuid> = members.iter().map(|m| m.org_id).collect();
     let (Some(from), Some(to)) = (days.first(), days.last()) else {
-        return Err(ApiError::bad_request("invalid_range", "the range is empty"));
+        return Err(ServiceError::bad_request(
+            "invalid_range",
+            "the range is empty",
+        ));
     };
     let mut months: Vec<String> = days.iter().map(|d| d[..7].to_owned()).collect();
     months.dedup();
@@ -165,11 +175,11 @@ pub async fn usage(
         store
             .record_seats(*org)
             .await
-            .or_api("organization_not_found")?;
+            .or_service("organization_not_found")?;
         let history = store
             .seat_history(*org, days)
             .await
-            .or_api("organization_not_found")?;
+            .or_service("organization_not_found")?;
         for month in &months {
             if let Some(last) = history
                 .iter()
@@ -193,7 +203,7 @@ pub async fn usage(
         for d in store
             .list_departments(*org)
             .await
-            .or_api("organization_not_found")?
+            .or_service("organization_not_found")?
         {
             names.insert(d.id, d.name);
         }
@@ -201,7 +211,7 @@ pub async fn usage(
     let counts = store
         .usage_by_month(&orgs, from, to)
         .await
-        .or_api("organization_not_found")?
+        .or_service("organization_not_found")?
         .into_iter()
         .map(|c| Count {
             org_id: c.org_id,

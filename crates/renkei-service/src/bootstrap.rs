@@ -7,7 +7,7 @@ use renkei_store::Store;
 use crate::accounts;
 use crate::auth::password::Hasher;
 use crate::auth::token::random_password;
-use crate::error::{ApiResult, OrApi};
+use crate::error::{OrService, ServiceResult};
 
 /// The first administrator's sign-in, to be shown once to whoever started the server.
 #[derive(Debug)]
@@ -19,8 +19,16 @@ pub struct FirstAdmin {
 
 /// Creates the first organization and its administrator when there is no organization yet.
 /// Returns `None` when the database already had one (or another node just created it).
-pub async fn ensure_first_admin(store: &Store, hasher: &Hasher) -> ApiResult<Option<FirstAdmin>> {
-    if store.count_orgs().await.or_api("organization_not_found")? > 0 {
+pub async fn ensure_first_admin(
+    store: &Store,
+    hasher: &Hasher,
+) -> ServiceResult<Option<FirstAdmin>> {
+    if store
+        .count_orgs()
+        .await
+        .or_service("organization_not_found")?
+        > 0
+    {
         return Ok(None);
     }
     let new_org = NewOrganization {

@@ -14,9 +14,9 @@ use renkei_dicom::json::{tag_key, to_json};
 use renkei_dicom::qido::{Include, Query};
 use serde_json::{Map, Value, json};
 
-use crate::AppState;
+use crate::Services;
 use crate::auth::session::Authed;
-use crate::error::{ApiError, ApiResult, OrApi};
+use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// Instance metadata kept in memory (entries); the cache is emptied when full.
 const METADATA_CAPACITY: usize = 1024;
@@ -40,12 +40,12 @@ pub fn instance_url(study: &str, series: &str, sop: &str) -> String {
 
 /// The study with this UID if the caller may see it: their organization's, or shared into one
 /// of their conversations; 404 otherwise, 410 once expired.
-pub async fn study_by_uid(state: &AppState, me: &Authed, study_uid: &str) -> ApiResult<Study> {
+pub async fn study_by_uid(state: &Services, me: &Authed, study_uid: &str) -> ServiceResult<Study> {
     let study = state
         .store
         .visible_study_by_uid(me.user.org_id, me.user.id, study_uid)
         .await
-        .or_api("study_not_found")?;
+        .or_service("study_not_found")?;
     state
         .dicom
         .visible_study(study.id, me.user.id, me.user.org_id)
@@ -54,11 +54,11 @@ pub async fn study_by_uid(state: &AppState, me: &Authed, study_uid: &str) -> Api
 
 /// Writes a `study.view` audit entry naming the DICOMweb service used.
 pub async fn audit_view(
-    state: &AppState,
+    state: &Services,
     me: &Authed,
     study: &Study,
     service: &'static str,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     record_view(
         &state.store,
         me,
@@ -76,7 +76,7 @@ pub async fn record_view(
     me: &Authed,
     study: &Study,
     details: Value,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let viewer = AuditEvent::new(
         "study.view",
         Some(me.user.org_id),
@@ -95,13 +95,16 @@ pub async fn record_view(
             ..viewer.with_details(owner_details)
         });
     }
-    store.append_audits(&events).await.or_api("study_not_found")
+    store
+        .append_audits(&events)
+        .await
+        .or_service("study_not_found")
 }
 
 /// Audits a pixel request (frames, rendered, bulk data) unless this user's previous one on the
 /// study was audited less than [`PIXEL_AUDIT_PERIOD`] ago: a viewer scrolling a stack asks for
 /// hundreds of frames.
-pub async fn audit_pixels(state: &AppState, me: &Authed, study: &Study) -> ApiResult<()> {
+pub async fn audit_pixels(state: &Services, me: &Authed, study: &Study) -> ServiceResult<()> {
     let key = (me.user.id, study.id);
     let due = state.dicomweb.pixel_views.lock().map_or(true, |mut seen| {
         let now = Instant::now();
@@ -122,7 +125,7 @@ pub async fn audit_pixels(state: &AppState, me: &Authed, study: &Study) -> ApiRe
 
 /// An instance's metadata in the DICOM JSON model: every top-level attribute, binary values
 /// over 1 KiB and pixel data as BulkDataURIs under the instance's `bulkdata/`.
-pub async fn metadata(state: &AppState, study: &Study, sop_uid: &str) -> ApiResult<Arc<Value>> {
+pub async fn metadata(state: &Services, study: &Study, sop_uid: &str) -> ServiceResult<Arc<Value>> {
     let key = (study.id, sop_uid.to_owned());
     if let Some(found) = state
         .dicomweb
@@ -149,7 +152,7 @@ pub async fn metadata(state: &AppState, study: &Study, sop_uid: &str) -> ApiResu
         })
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?;
+    .map_err(|e| ServiceError::internal(&e))?;
     let json = Arc::new(json);
     if let Ok(mut cache) = state.dicomweb.metadata.lock() {
         if cache.len() >= METADATA_CAPACITY {
@@ -162,18 +165,18 @@ pub async fn metadata(state: &AppState, study: &Study, sop_uid: &str) -> ApiResu
 
 /// The instance `sop_uid` of a study if it belongs to `series_uid`, with its metadata.
 pub async fn instance_in(
-    state: &AppState,
+    state: &Services,
     study: &Study,
     series_uid: &str,
     sop_uid: &str,
-) -> ApiResult<Arc<Value>> {
+) -> ServiceResult<Arc<Value>> {
     let meta = metadata(state, study, sop_uid).await?;
     if renkei_dicom::json::texts(&meta, "0020000E")
         .first()
         .map(String::as_str)
         != Some(series_uid)
     {
-        return Err(ApiError::not_found("instance_not_found"));
+        return Err(ServiceError::not_found("instance_not_found"));
     }
     Ok(meta)
 }

@@ -9,7 +9,7 @@ use renkei_store::blobs::{BlobStore, WrappedKey};
 use renkei_store::{Proof, SecondFactor, Store};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ApiError, OrApi};
+use crate::error::{OrService, ServiceError};
 
 /// Recovery codes handed out at enrollment.
 pub const RECOVERY_CODES: usize = 10;
@@ -25,7 +25,7 @@ fn label(user_id: Uuid) -> String {
 
 /// An administrator's reset (API or command line; `actor` is `None` for the latter): the
 /// authenticator and recovery codes are forgotten and every session of the user ends.
-pub async fn reset(store: &Store, actor: Option<Uuid>, user: &User) -> Result<(), ApiError> {
+pub async fn reset(store: &Store, actor: Option<Uuid>, user: &User) -> Result<(), ServiceError> {
     let event = AuditEvent::new(
         "user.second_factor_reset",
         Some(user.org_id),
@@ -36,7 +36,7 @@ pub async fn reset(store: &Store, actor: Option<Uuid>, user: &User) -> Result<()
     store
         .reset_second_factor(user.id, &event)
         .await
-        .or_api("user_not_found")
+        .or_service("user_not_found")
 }
 
 /// A new secret for `user_id`: the clear 20 bytes and their sealed form for the store. The
@@ -44,12 +44,12 @@ pub async fn reset(store: &Store, actor: Option<Uuid>, user: &User) -> Result<()
 pub fn new_secret(
     blobs: &BlobStore,
     user_id: Uuid,
-) -> Result<([u8; SECRET_BYTES], WrappedKey), ApiError> {
+) -> Result<([u8; SECRET_BYTES], WrappedKey), ServiceError> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| ApiError::internal(&e))?;
+    getrandom::fill(&mut seed).map_err(|e| ServiceError::internal(&e))?;
     let sealed = blobs
         .seal_secret(&seed, &label(user_id))
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ServiceError::internal(&e))?;
     Ok((secret_of(&seed), sealed))
 }
 
@@ -58,10 +58,10 @@ pub fn open_secret(
     blobs: &BlobStore,
     user_id: Uuid,
     factor: &SecondFactor,
-) -> Result<[u8; SECRET_BYTES], ApiError> {
+) -> Result<[u8; SECRET_BYTES], ServiceError> {
     let seed = blobs
         .open_secret(&factor.key, &label(user_id))
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ServiceError::internal(&e))?;
     Ok(secret_of(&seed))
 }
 
@@ -72,11 +72,11 @@ fn secret_of(seed: &[u8; 32]) -> [u8; SECRET_BYTES] {
 }
 
 /// `RECOVERY_CODES` fresh codes, shown as `abcd-efgh-jkmn-pqrs`.
-pub fn new_recovery_codes() -> Result<Vec<String>, ApiError> {
+pub fn new_recovery_codes() -> Result<Vec<String>, ServiceError> {
     (0..RECOVERY_CODES)
         .map(|_| {
             let mut bytes = [0u8; RECOVERY_CODE_CHARS];
-            getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(&e))?;
+            getrandom::fill(&mut bytes).map_err(|e| ServiceError::internal(&e))?;
             // 256 = 8 × 31 + 8: the bias of plain modulo is small and the codes stay long.
             let chars: Vec<char> = bytes
                 .iter()

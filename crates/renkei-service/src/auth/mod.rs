@@ -1,0 +1,8 @@
+//! Authentication's rules: password hashing, tokens, the second factor, sign-in back-off, and
+//! sessions with their gates.
+
+pub mod backoff;
+pub mod password;
+pub mod second_factor;
+pub mod session;
+pub mod token;

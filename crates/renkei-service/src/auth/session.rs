@@ -1,0 +1,175 @@
+//! Sessions as the services see them: the session behind a token with its lock state now, and
+//! the gates a caller passes (second factor, passcode lock, one-time password, passcode policy).
+
+use renkei_core::clock::Timestamp;
+use renkei_core::lock::idle_locked;
+use renkei_core::org::Organization;
+use renkei_core::user::User;
+use renkei_store::{SessionRecord, StoreError};
+
+use crate::Services;
+use crate::auth::token::token_hash;
+use crate::error::{Kind, OrService, ServiceError};
+
+/// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
+const TOUCH_EVERY_MS: i64 = 15_000;
+
+/// A signed-in caller.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub session: SessionRecord,
+    pub user: User,
+    pub org: Organization,
+    pub has_passcode: bool,
+    /// Passcode-locked: no data until `POST /auth/unlock`.
+    pub locked: bool,
+    /// The user has a confirmed authenticator.
+    pub second_factor_enrolled: bool,
+    /// A second factor is needed (user, organization or own enrollment) and this session has
+    /// not passed it yet: nothing but enrolling or entering a code until then.
+    pub second_factor_pending: bool,
+}
+
+impl Authed {
+    /// Whether this user must pass a second factor at sign-in.
+    pub fn second_factor_needed(&self) -> bool {
+        second_factor_needed(&self.user, &self.org, self.second_factor_enrolled)
+    }
+}
+
+/// Whether `user` must pass a second factor: their own flag, their organization's policy, or
+/// an authenticator they enrolled themselves.
+pub fn second_factor_needed(user: &User, org: &Organization, enrolled: bool) -> bool {
+    user.second_factor_required || org.policy.second_factor_required || enrolled
+}
+
+/// The session behind `token`, with its lock state now. `active` records this as user
+/// activity (which keeps the idle lock away); a background check passes `false`.
+pub async fn session_for_token(
+    state: &Services,
+    token: &str,
+    active: bool,
+) -> Result<Authed, ServiceError> {
+    let store = &state.store;
+    let session = match store.session_by_token_hash(&token_hash(token)).await {
+        Err(StoreError::NotFound) => {
+            return Err(ServiceError::unauthenticated(
+                "unauthenticated",
+                "this session has ended; sign in again",
+            ));
+        }
+        other => other.or_service("unauthenticated")?,
+    };
+    let now = Timestamp::now();
+    if session.expires_at < now {
+        store
+            .delete_session(session.id)
+            .await
+            .or_service("session")?;
+        return Err(ServiceError::unauthenticated(
+            "session_expired",
+            "this session has expired; sign in again",
+        ));
+    }
+    let user = store
+        .user(session.user_id)
+        .await
+        .or_service("unauthenticated")?;
+    if !user.status.may_sign_in() {
+        return Err(ServiceError::unauthenticated(
+            "unauthenticated",
+            "this account cannot sign in",
+        ));
+    }
+    let org = store.org(user.org_id).await.or_service("unauthenticated")?;
+    let creds = store
+        .credentials(user.id)
+        .await
+        .or_service("unauthenticated")?;
+    let has_passcode = creds.passcode_hash.is_some();
+    let second_factor_pending = !session.second_factor_done
+        && second_factor_needed(&user, &org, creds.second_factor_enrolled);
+    let locked = session.locked
+        || idle_locked(
+            session.last_seen_at,
+            now,
+            org.policy.idle_lock_minutes,
+            has_passcode,
+        );
+    let stale = now.millis() - session.last_seen_at.millis() >= TOUCH_EVERY_MS;
+    if locked != session.locked || (active && !locked && stale) {
+        let seen = if locked || !active {
+            session.last_seen_at
+        } else {
+            now
+        };
+        store
+            .touch_session(session.id, seen, locked)
+            .await
+            .or_service("session")?;
+    }
+    Ok(Authed {
+        session,
+        user,
+        org,
+        has_passcode,
+        locked,
+        second_factor_enrolled: creds.second_factor_enrolled,
+        second_factor_pending,
+    })
+}
+
+/// Refuses a session that may not see data: second factor owed, locked, one-time password
+/// pending, or no passcode where the organization requires one.
+pub fn member_gate(authed: &Authed) -> Result<(), ServiceError> {
+    unlocked_gate(authed)?;
+    if authed.user.must_change_password {
+        return Err(ServiceError::new(
+            Kind::Forbidden,
+            "password_change_required",
+            "replace your one-time password first (PUT /api/v1/me/password)",
+        ));
+    }
+    if authed.org.policy.passcode_required && !authed.has_passcode {
+        return Err(ServiceError::new(
+            Kind::Forbidden,
+            "passcode_required",
+            "your organization requires a device passcode (PUT /api/v1/me/passcode)",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a session that owes its second factor or is passcode-locked.
+pub fn unlocked_gate(authed: &Authed) -> Result<(), ServiceError> {
+    second_factor_gate(authed)?;
+    if authed.locked {
+        return Err(session_locked());
+    }
+    Ok(())
+}
+
+/// Refuses a session that owes its second factor.
+pub fn second_factor_gate(authed: &Authed) -> Result<(), ServiceError> {
+    if authed.second_factor_pending {
+        let message = if authed.second_factor_enrolled {
+            "enter the code of your authenticator app first (POST /api/v1/auth/second-factor)"
+        } else {
+            "set up an authenticator app first (POST /api/v1/me/second-factor/enrollment)"
+        };
+        return Err(ServiceError::new(
+            Kind::Forbidden,
+            "second_factor_required",
+            message,
+        ));
+    }
+    Ok(())
+}
+
+fn session_locked() -> ServiceError {
+    ServiceError::new(
+        Kind::Locked,
+        "session_locked",
+        "this session is locked; enter your passcode",
+    )
+}

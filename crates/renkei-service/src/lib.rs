@@ -1,0 +1,108 @@
+//! renkei's rules, between the HTTP layer (`renkei-server`) and the store: who may do what, the
+//! multi-step writes with their audit entries, ingest and the live parts of messaging. No HTTP
+//! types: a [`ServiceError`] says what kind of refusal it is, and the caller maps it.
+
+pub mod accounts;
+pub mod admin;
+pub mod auth;
+pub mod bootstrap;
+pub mod cooperation;
+pub mod dicom;
+pub mod dicom_index;
+pub mod dicom_scp;
+pub mod dicomweb;
+pub mod error;
+pub mod gateway;
+pub mod media;
+pub mod messaging;
+pub mod thumbnail;
+
+use std::sync::Arc;
+
+use renkei_store::Store;
+use renkei_store::blobs::BlobStore;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::password::Hasher;
+use crate::dicom::DicomService;
+use crate::media::MediaService;
+use crate::messaging::Messaging;
+
+pub use error::{Kind, OrService, ServiceError, ServiceResult};
+
+/// Tunables of the service; every field has a safe default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// A session ends this many hours after sign-in, active or not.
+    pub session_ttl_hours: i64,
+    /// Wrong passwords for a login answered at once before sign-in slows down; wrong
+    /// passcodes or second-factor codes in a row before the account locks.
+    pub login_max_failures: i64,
+    /// How long wrong passcodes or codes lock an account; the longest sign-in back-off.
+    pub login_lockout_seconds: i64,
+    /// Sign-in and unlock attempts allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Mark cookies `Secure` (set when clients reach renkei over HTTPS).
+    pub secure_cookies: bool,
+    /// Bearer token that opens `/metrics` on the main listener; without it `/metrics` is
+    /// served only on `metrics_listen` (when configured).
+    #[serde(skip_serializing)]
+    pub metrics_token: Option<String>,
+    /// The first sign-in back-off wait after `login_max_failures` wrong passwords; each
+    /// further wrong password doubles it, up to `login_lockout_seconds`.
+    pub login_backoff_seconds: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_body_bytes: 1024 * 1024,
+            session_ttl_hours: 14 * 24,
+            login_max_failures: 5,
+            login_lockout_seconds: 15 * 60,
+            login_attempts_per_minute: 30,
+            secure_cookies: false,
+            metrics_token: None,
+            login_backoff_seconds: 30,
+        }
+    }
+}
+
+/// Everything a service call can reach: the store, the blob-backed services and the live
+/// parts of messaging.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub hasher: Hasher,
+    pub messaging: Arc<Messaging>,
+    pub media: MediaService,
+    pub dicom: DicomService,
+    /// DICOMweb's metadata cache and pixel-view audit throttle.
+    pub dicomweb: dicomweb::DicomWebCache,
+}
+
+impl Services {
+    /// Services over `store` with these settings and the default password hasher; starts the
+    /// messaging tasks (call within a Tokio runtime).
+    pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
+        let messaging = Messaging::start(store.clone());
+        Services {
+            dicom: DicomService::new(store.clone(), blobs.clone())
+                .with_hints(messaging.inbox.clone()),
+            messaging,
+            media: MediaService {
+                store: store.clone(),
+                blobs,
+                limits: renkei_media::Limits::default(),
+            },
+            dicomweb: Default::default(),
+            store,
+            settings: Arc::new(settings),
+            hasher: Hasher::default(),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Real-time messaging: the group-commit writer, the bus, this node's hub of sockets, and the
+//! WebSocket session that ties them to a client.
+
+pub mod bus;
+pub mod frames;
+pub mod hub;
+pub mod inbox;
+pub mod writer;
+
+use std::sync::Arc;
+
+use crate::error::Kind;
+use renkei_core::Uuid;
+use renkei_core::conversation::NewMessage;
+use renkei_store::{Post, PostRefusal, Posted, Store};
+
+use crate::error::{ServiceError, ServiceResult};
+use bus::{Bus, LocalBus, Signal};
+use hub::Hub;
+use writer::Writer;
+
+/// The messaging service: posting, and telling connected clients what changed.
+pub struct Messaging {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    /// Where DICOM ingest notes new studies for live inboxes.
+    pub inbox: inbox::InboxHints,
+    bus: Arc<dyn Bus>,
+    writer: Writer,
+}
+
+impl Messaging {
+    /// Starts the writer and this node's hub on an in-process bus.
+    pub fn start(store: Store) -> Arc<Messaging> {
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        let hub = Hub::new(store.clone());
+        tokio::spawn(hub.clone().run(bus.subscribe()));
+        let writer = Writer::start(store.clone(), hub.clone(), bus.clone());
+        let inbox = inbox::InboxHints::start(bus.clone());
+        Arc::new(Messaging {
+            store,
+            hub,
+            inbox,
+            bus,
+            writer,
+        })
+    }
+
+    /// Posts a message and returns it once durable; a resend returns the original.
+    pub async fn post(
+        &self,
+        sender: Uuid,
+        conversation: Uuid,
+        message: NewMessage,
+    ) -> ServiceResult<Posted> {
+        self.submit(sender, conversation, message)
+            .await?
+            .wait()
+            .await
+    }
+
+    /// Validates and queues a message; messages submitted one after another are stored in
+    /// that order. Wait on the result for the durable outcome.
+    pub async fn submit(
+        &self,
+        sender: Uuid,
+        conversation: Uuid,
+        mut message: NewMessage,
+    ) -> ServiceResult<PendingPost> {
+        message.body = renkei_core::conversation::clean_body(&message.body);
+        message.validate()?;
+        let post = Post {
+            conversation_id: conversation,
+            sender_id: sender,
+            message,
+        };
+        let answer = self
+            .writer
+            .enqueue(post)
+            .await
+            .map_err(|e| ServiceError::from_store(e, "conversation_not_found"))?;
+        Ok(PendingPost(answer))
+    }
+
+    /// Tells every node the conversation's timeline reached `seq`.
+    pub fn advanced(&self, conversation: Uuid, seq: i64) {
+        self.bus.publish(Signal::Advanced { conversation, seq });
+    }
+
+    /// Tells every node the membership changed (and who lost access, if anyone).
+    pub fn membership_changed(&self, conversation: Uuid, removed: Option<Uuid>) {
+        self.bus.publish(Signal::MembershipChanged {
+            conversation,
+            removed,
+        });
+    }
+
+    /// Sends a frame that is not part of the timeline to the members but one.
+    pub fn ephemeral(&self, conversation: Uuid, frame: Arc<str>, except: Option<Uuid>) {
+        self.bus.publish(Signal::Ephemeral {
+            conversation,
+            frame,
+            except,
+        });
+    }
+
+    /// Closes every socket of a user who may no longer be connected.
+    pub fn user_ended(&self, user: Uuid) {
+        self.bus.publish(Signal::UserEnded { user });
+    }
+
+    /// Has every socket of a user check its session: those whose session ended close.
+    pub fn sessions_ended(&self, user: Uuid) {
+        self.bus.publish(Signal::SessionsEnded { user });
+    }
+}
+
+/// A queued post's outcome, to come.
+pub struct PendingPost(tokio::sync::oneshot::Receiver<writer::PostResult>);
+
+impl PendingPost {
+    /// The stored message once durable, or why it was refused.
+    pub async fn wait(self) -> ServiceResult<Posted> {
+        match self.0.await {
+            Ok(Ok(Ok(posted))) => Ok(posted),
+            Ok(Ok(Err(refusal))) => Err(refusal_error(refusal)),
+            Ok(Err(e)) => Err(ServiceError::from_store(e, "conversation_not_found")),
+            Err(_) => Err(ServiceError::internal(&"the message writer stopped")),
+        }
+    }
+}
+
+/// The API error for a refused post.
+pub fn refusal_error(refusal: PostRefusal) -> ServiceError {
+    match refusal {
+        PostRefusal::NotMember => ServiceError::not_found("conversation_not_found"),
+        PostRefusal::ReplyNotFound => ServiceError::new(
+            Kind::Invalid,
+            "reply_not_found",
+            "reply_to names no message of this conversation",
+        ),
+        PostRefusal::MentionNotMember => ServiceError::new(
+            Kind::Invalid,
+            "mention_not_member",
+            "only members of the conversation can be mentioned",
+        ),
+        PostRefusal::AttachmentNotFound => ServiceError::new(
+            Kind::Invalid,
+            "attachment_not_found",
+            "an attachment does not exist, is not yours to share, or has expired",
+        ),
+        PostRefusal::ClientIdReused => ServiceError::new(
+            Kind::Conflict,
+            "client_msg_id_reused",
+            "this client_msg_id was already used for a message in another conversation",
+        ),
+    }
+}

@@ -5,6 +5,7 @@ use crate::error::Kind;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use renkei_core::agreement::Scope;
+use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::media::{Media, MediaKind, expiry, thumbnail_object};
 use renkei_core::org::Organization;
@@ -13,6 +14,7 @@ use renkei_core::{Uuid, new_id};
 use renkei_media::{Handling, Limits, MediaError, MediaKind as Sniffed};
 use renkei_store::blobs::{BlobError, BlobStore, StoredBlob, WrappedKey};
 use renkei_store::{Attached, Reach, Store};
+use serde_json::json;
 
 use crate::error::{OrService, ServiceError, ServiceResult};
 
@@ -94,6 +96,19 @@ where
         }
     }
     Ok(())
+}
+
+/// The audit entry of a stored upload: who stored which medium, of what kind and size (not
+/// its name, which may name a patient).
+fn upload_audit(media: &Media) -> AuditEvent {
+    AuditEvent::new(
+        "media.upload",
+        Some(media.org_id),
+        Some(media.uploader_id),
+        "media",
+        Some(media.id),
+    )
+    .with_details(json!({"kind": media.kind, "mime": media.mime, "size": media.size}))
 }
 
 impl MediaService {
@@ -203,7 +218,11 @@ impl MediaService {
         };
         media.size = stored.size as i64;
         keys.push((object.clone(), stored.key));
-        if let Err(e) = self.store.insert_media(&media, &keys).await {
+        if let Err(e) = self
+            .store
+            .insert_media(&media, &keys, &upload_audit(&media))
+            .await
+        {
             for (object, _) in &keys {
                 let _ = self.blobs.delete(object).await;
             }

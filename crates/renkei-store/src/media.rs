@@ -1,6 +1,7 @@
 //! Media records, their objects' sealed keys, where they were posted, and their expiry.
 
 use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::media::{Media, MediaKind};
 use sqlx::Row;
@@ -33,53 +34,56 @@ fn media_from_row(row: &AnyRow) -> Result<Media, StoreError> {
 }
 
 impl Store {
-    /// Records a stored medium with the sealed keys of its objects, in one transaction.
+    /// Records a stored medium with the sealed keys of its objects and its audit entry, in
+    /// one transaction.
     pub async fn insert_media(
         &self,
         media: &Media,
         keys: &[(String, WrappedKey)],
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO media (id, org_id, uploader_id, kind, mime, name, size, width, height, has_thumbnail,
-                 created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(media.id.to_string())
-        .bind(media.org_id.to_string())
-        .bind(media.uploader_id.to_string())
-        .bind(media.kind.as_str())
-        .bind(&media.mime)
-        .bind(&media.name)
-        .bind(media.size)
-        .bind(media.width)
-        .bind(media.height)
-        .bind(i64::from(media.has_thumbnail))
-        .bind(media.created_at.millis())
-        .bind(media.expires_at.millis())
-        .execute(&mut *tx)
-        .await?;
-        for (object, key) in keys {
-            sqlx::query("INSERT INTO media_keys (object_id, media_id, key_version, sealed) VALUES ($1, $2, $3, $4)")
-                .bind(object)
-                .bind(media.id.to_string())
-                .bind(i64::from(key.version))
-                .bind(&key.sealed)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if media.kind == MediaKind::Photo {
-            Self::count_in(
-                &mut tx,
-                media.org_id,
-                renkei_core::stats::Metric::Photos,
-                None,
-                1,
+        self.audited([audit], |mut tx| async move {
+            sqlx::query(
+                "INSERT INTO media (id, org_id, uploader_id, kind, mime, name, size, width, height, has_thumbnail,
+                     created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
+            .bind(media.id.to_string())
+            .bind(media.org_id.to_string())
+            .bind(media.uploader_id.to_string())
+            .bind(media.kind.as_str())
+            .bind(&media.mime)
+            .bind(&media.name)
+            .bind(media.size)
+            .bind(media.width)
+            .bind(media.height)
+            .bind(i64::from(media.has_thumbnail))
+            .bind(media.created_at.millis())
+            .bind(media.expires_at.millis())
+            .execute(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            for (object, key) in keys {
+                sqlx::query("INSERT INTO media_keys (object_id, media_id, key_version, sealed) VALUES ($1, $2, $3, $4)")
+                    .bind(object)
+                    .bind(media.id.to_string())
+                    .bind(i64::from(key.version))
+                    .bind(&key.sealed)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if media.kind == MediaKind::Photo {
+                Self::count_in(
+                    &mut tx,
+                    media.org_id,
+                    renkei_core::stats::Metric::Photos,
+                    None,
+                    1,
+                )
+                .await?;
+            }
+            Ok((tx, ()))
+        })
+        .await
     }
 
     /// One medium's record.

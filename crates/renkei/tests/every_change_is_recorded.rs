@@ -1,0 +1,966 @@
+//! Every change leaves its record: each mutating operation of the served OpenAPI document (and
+//! each `renkei admin` command), called once successfully, adds exactly the audit entries and
+//! timeline events it is expected to add — or, exempt with its reason, none. A route or command
+//! without a scenario fails here, so a new one cannot slip through unrecorded.
+
+mod common;
+
+use std::collections::{BTreeSet, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+
+use common::partners::{org, org_admin};
+use common::{Api, Server, Storage, active_user};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+on_both_backends!(
+    every_mutating_route_leaves_its_record,
+    every_admin_command_leaves_its_record,
+);
+
+/// What one successful change must add.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// These audit entries (by action) and timeline events (by kind), in any order.
+    Records {
+        audit: &'static [&'static str],
+        events: &'static [&'static str],
+    },
+    /// Nothing: there is no change the audit log or a timeline should show, because …
+    Exempt(&'static str),
+}
+
+/// One audit entry, no timeline event.
+const fn audit(action: &'static [&'static str]) -> Expect {
+    Expect::Records {
+        audit: action,
+        events: &[],
+    }
+}
+
+/// Timeline events, no audit entry.
+const fn events(kinds: &'static [&'static str]) -> Expect {
+    Expect::Records {
+        audit: &[],
+        events: kinds,
+    }
+}
+
+/// One audit entry and its timeline event: a conversation change the members see.
+const fn both(action: &'static [&'static str], kinds: &'static [&'static str]) -> Expect {
+    Expect::Records {
+        audit: action,
+        events: kinds,
+    }
+}
+
+impl Expect {
+    /// The rule every expectation follows: one change, one audit entry at most, and some
+    /// record unless exempt (a conversation's creation writes one `member.added` per member).
+    fn breaks_the_rule(&self) -> Option<String> {
+        match self {
+            Expect::Records { audit, events } if audit.is_empty() && events.is_empty() => {
+                Some("expects no record and gives no reason".into())
+            }
+            Expect::Records { audit, .. } if audit.len() > 1 => {
+                Some(format!("expects {} audit entries for one change", audit.len()))
+            }
+            Expect::Exempt(why) if why.trim().is_empty() => Some("is exempt without a reason".into()),
+            _ => None,
+        }
+    }
+
+    fn wanted(&self) -> (Vec<String>, Vec<String>) {
+        match self {
+            Expect::Records { audit, events } => (sorted(audit), sorted(events)),
+            Expect::Exempt(_) => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+fn sorted(names: &[impl AsRef<str>]) -> Vec<String> {
+    let mut out: Vec<String> = names.iter().map(|n| n.as_ref().to_owned()).collect();
+    out.sort();
+    out
+}
+
+/// The audit log and every timeline, read behind the server's back.
+struct Ledger {
+    conn: sqlx::AnyConnection,
+}
+
+/// Where the ledger stood: the last audit entry, and every timeline event.
+struct Mark {
+    audit_seq: i64,
+    events: HashSet<(String, i64)>,
+}
+
+/// What was written since a mark: audit actions and event kinds, sorted.
+#[derive(Debug, PartialEq)]
+struct Written {
+    audit: Vec<String>,
+    events: Vec<String>,
+}
+
+impl Ledger {
+    async fn open(storage: &Storage) -> Ledger {
+        sqlx::any::install_default_drivers();
+        let conn = sqlx::AnyConnection::connect(&storage.raw_url())
+            .await
+            .unwrap();
+        Ledger { conn }
+    }
+
+    async fn events(&mut self) -> Vec<(String, i64, String)> {
+        sqlx::query_as("SELECT conversation_id, seq, kind FROM conversation_events")
+            .fetch_all(&mut self.conn)
+            .await
+            .unwrap()
+    }
+
+    async fn mark(&mut self) -> Mark {
+        let (audit_seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+            .fetch_one(&mut self.conn)
+            .await
+            .unwrap();
+        let events = self
+            .events()
+            .await
+            .into_iter()
+            .map(|(c, s, _)| (c, s))
+            .collect();
+        Mark { audit_seq, events }
+    }
+
+    async fn since(&mut self, mark: &Mark) -> Written {
+        let actions: Vec<(String,)> =
+            sqlx::query_as("SELECT action FROM audit_log WHERE seq > $1 ORDER BY seq")
+                .bind(mark.audit_seq)
+                .fetch_all(&mut self.conn)
+                .await
+                .unwrap();
+        let kinds: Vec<String> = self
+            .events()
+            .await
+            .into_iter()
+            .filter(|(c, s, _)| !mark.events.contains(&(c.clone(), *s)))
+            .map(|(_, _, kind)| kind)
+            .collect();
+        Written {
+            audit: sorted(&actions.into_iter().map(|(a,)| a).collect::<Vec<_>>()),
+            events: sorted(&kinds),
+        }
+    }
+}
+
+/// One checked change: what it must write, and what it wrote.
+struct Outcome {
+    name: String,
+    expect: Expect,
+    written: Written,
+}
+
+/// Checks every outcome against its expectation and the rule; fails listing them all.
+fn judge(outcomes: &[Outcome], mut wrong: Vec<String>) {
+    for o in outcomes {
+        let (audit, events) = o.expect.wanted();
+        let got = format!("audit {:?}, events {:?}", o.written.audit, o.written.events);
+        eprintln!("{:<58} {got}", o.name);
+        if let Some(broken) = o.expect.breaks_the_rule() {
+            wrong.push(format!("{}: {broken}", o.name));
+        }
+        if (audit.clone(), events.clone()) != (o.written.audit.clone(), o.written.events.clone()) {
+            wrong.push(format!(
+                "{}: expected audit {audit:?}, events {events:?}; wrote {got}",
+                o.name
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "unrecorded changes:\n{}", wrong.join("\n"));
+}
+
+/// Compares the names a scenario table covers with those that exist; lists the differences.
+fn coverage(kind: &str, existing: &BTreeSet<String>, covered: &[&str]) -> Vec<String> {
+    let covered: BTreeSet<String> = covered.iter().map(|c| c.to_string()).collect();
+    let mut wrong = Vec::new();
+    for missing in existing.difference(&covered) {
+        wrong.push(format!(
+            "{kind} {missing} has no scenario here: add one (or an exemption with its reason)"
+        ));
+    }
+    for stale in covered.difference(existing) {
+        wrong.push(format!("{kind} {stale} has a scenario but does not exist"));
+    }
+    wrong
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API.
+
+/// The request a scenario prepared: made once, counted, and required to succeed.
+struct Call {
+    by: Api,
+    method: Method,
+    path: String,
+    body: Body,
+    if_match: Option<i64>,
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Raw(&'static str, Vec<u8>),
+}
+
+impl Call {
+    fn new(by: &Api, method: Method, path: impl Into<String>, body: Value) -> Call {
+        Call {
+            by: by.clone(),
+            method,
+            path: path.into(),
+            body: Body::Json(body),
+            if_match: None,
+        }
+    }
+
+    fn post(by: &Api, path: impl Into<String>, body: Value) -> Call {
+        Call::new(by, Method::POST, path, body)
+    }
+
+    fn put(by: &Api, path: impl Into<String>, body: Value) -> Call {
+        Call::new(by, Method::PUT, path, body)
+    }
+
+    fn patch(by: &Api, path: impl Into<String>, body: Value, version: &Value) -> Call {
+        Call {
+            if_match: version.as_i64(),
+            ..Call::new(by, Method::PATCH, path, body)
+        }
+    }
+
+    fn delete(by: &Api, path: impl Into<String>) -> Call {
+        Call {
+            body: Body::None,
+            ..Call::new(by, Method::DELETE, path, Value::Null)
+        }
+    }
+
+    async fn send(self) -> (StatusCode, String) {
+        let api = &self.by;
+        let mut req = api.http.request(self.method, api.url(&self.path));
+        if let Some(token) = &api.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(v) = self.if_match {
+            req = req.header("if-match", format!("\"{v}\""));
+        }
+        req = match self.body {
+            Body::None => req,
+            Body::Json(v) => req.json(&v),
+            Body::Raw(ct, bytes) => req.header("content-type", ct).body(bytes),
+        };
+        let resp = req.send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap_or_default())
+    }
+}
+
+/// Whether the concrete `path` is an instance of the document's `template`.
+fn instance_of(template: &str, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+}
+
+/// What the scenarios share: a server, its first administrator and organization, two
+/// colleagues, and a council made on first use.
+struct World {
+    server: Server,
+    admin: Api,
+    org: String,
+    sato: (Api, String),
+    suzuki: String,
+    council: Option<(String, Api)>,
+    made: usize,
+}
+
+impl World {
+    /// A name not used before, e.g. `user-7`.
+    fn fresh(&mut self, prefix: &str) -> String {
+        self.made += 1;
+        format!("{prefix}-{}", self.made)
+    }
+
+    /// A new active user of the first organization, signed in: one the scenario may spoil.
+    async fn user(&mut self) -> (Api, String) {
+        let login = self.fresh("user");
+        let (api, made) = active_user(&self.server, &self.admin, &self.org, &login).await;
+        (api, made["id"].as_str().unwrap().to_owned())
+    }
+
+    /// A new hospital and its signed-in administrator.
+    async fn hospital(&mut self) -> (String, Api) {
+        let slug = self.fresh("hospital");
+        let id = org(&self.admin, &format!("Hospital {slug}"), &slug, "hospital").await;
+        let admin = org_admin(&self.server, &self.admin, &id, &format!("{slug}-admin")).await;
+        (id, admin)
+    }
+
+    /// The council, and its administrator.
+    async fn council(&mut self) -> (String, Api) {
+        if self.council.is_none() {
+            let id = org(&self.admin, "Oita Council", "oita-council", "council").await;
+            let admin = org_admin(&self.server, &self.admin, &id, "council-admin").await;
+            self.council = Some((id, admin));
+        }
+        self.council.clone().unwrap()
+    }
+
+    /// A new hospital invited to the council (opted in when `opt_in`).
+    async fn council_hospital(&mut self, opt_in: bool) -> (String, Api, String, Api) {
+        let (council, council_admin) = self.council().await;
+        let (hospital, admin) = self.hospital().await;
+        must(
+            Call::post(
+                &council_admin,
+                format!("/api/v1/councils/{council}/members"),
+                json!({"org_id": hospital}),
+            )
+            .send()
+            .await,
+        );
+        if opt_in {
+            must(
+                Call::post(&admin, format!("/api/v1/councils/{council}/opt-in"), json!({}))
+                    .send()
+                    .await,
+            );
+        }
+        (council, council_admin, hospital, admin)
+    }
+
+    /// A group of `by`, sato and suzuki.
+    async fn group(&mut self) -> String {
+        let admin = self.admin.clone();
+        let body = json!({"kind": "group", "title": "病棟連絡", "member_ids": [self.sato.1, self.suzuki]});
+        let made = must(Call::post(&admin, "/api/v1/conversations", body).send().await);
+        made["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A message of the administrator in a new group: (conversation, seq).
+    async fn message(&mut self) -> (String, i64) {
+        let conv = self.group().await;
+        let body = json!({"client_msg_id": self.fresh("m"), "body": "申し送りです"});
+        let path = format!("/api/v1/conversations/{conv}/messages");
+        let ack = must(Call::post(&self.admin, path, body).send().await);
+        (conv, ack["seq"].as_i64().unwrap())
+    }
+
+    /// A proposed agreement from the first organization to a new hospital; (id, its admin).
+    async fn proposal(&mut self) -> (String, Api) {
+        let (partner, partner_admin) = self.hospital().await;
+        let body = json!({"partner_org_id": partner, "scopes": ["directory"]});
+        let made = must(Call::post(&self.admin, "/api/v1/agreements", body).send().await);
+        (made["id"].as_str().unwrap().to_owned(), partner_admin)
+    }
+
+    /// A new department of the first organization.
+    async fn department(&mut self) -> Value {
+        let name = self.fresh("病棟");
+        let path = format!("/api/v1/orgs/{}/departments", self.org);
+        must(Call::post(&self.admin, path, json!({"name": name})).send().await)
+    }
+
+    /// An admitted DICOM peer's AE title.
+    async fn peer(&mut self) -> String {
+        let ae = self.fresh("CT").to_uppercase().replace('-', "");
+        let path = format!("/api/v1/orgs/{}/dicom-peers", self.org);
+        let body = json!({"ae_title": ae, "allow": ["127.0.0.1"]});
+        must(Call::post(&self.admin, path, body).send().await);
+        ae
+    }
+
+    /// A new invite link's token.
+    async fn invite(&mut self) -> String {
+        let path = format!("/api/v1/orgs/{}/invite", self.org);
+        let link = must(Call::post(&self.admin, path, json!({})).send().await);
+        link["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A pending applicant's id.
+    async fn applicant(&mut self) -> String {
+        let token = self.invite().await;
+        let login = self.fresh("applicant");
+        let signup = format!("/api/v1/signup/{token}");
+        must(Call::post(&self.server.client(), signup, application(&login)).send().await);
+        let (_, pending) = self
+            .admin
+            .get(&format!("/api/v1/orgs/{}/applications", self.org))
+            .await;
+        let found = pending.as_array().unwrap().iter().find(|u| u["login"] == login.as_str());
+        found.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A user's record, with its version.
+    async fn record(&self, id: &str) -> Value {
+        self.admin.get(&format!("/api/v1/users/{id}")).await.1
+    }
+}
+
+/// A sign-up form for `login`.
+fn application(login: &str) -> Value {
+    json!({"login": login, "display_name": "応募 花子", "kana": "おうぼ はなこ",
+           "profession": "nurse", "password": "my own password 1"})
+}
+
+/// The body of a setup call that must succeed.
+fn must((status, text): (StatusCode, String)) -> Value {
+    assert!(status.is_success(), "setup failed: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// A TOTP code the server accepts now.
+fn code_now(enrollment: &Value) -> String {
+    let secret = renkei_core::totp::base32_decode(enrollment["secret"].as_str().unwrap()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    renkei_core::totp::code_at_step(&secret, now / 30)
+}
+
+/// A user with an authenticator app; its API and recovery codes.
+async fn enrolled(w: &mut World) -> (Api, String, Vec<String>) {
+    let (api, id) = w.user().await;
+    let start = must(Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({})).send().await);
+    let confirm = json!({"code": code_now(&start)});
+    let done = must(
+        Call::post(&api, "/api/v1/me/second-factor/enrollment/confirm", confirm)
+            .send()
+            .await,
+    );
+    let codes = done["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (api, id, codes)
+}
+
+/// A small PNG photo.
+fn png() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(8, 8, image::Rgb([10, 200, 10]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+type Prepared<'w> = Pin<Box<dyn Future<Output = Call> + 'w>>;
+
+/// A mutating route of the document, what one call must write, and how to set it up.
+struct Scenario {
+    route: &'static str,
+    expect: Expect,
+    prepare: for<'w> fn(&'w mut World) -> Prepared<'w>,
+}
+
+macro_rules! scenarios {
+    ($($route:literal => $expect:expr, $prepare:expr;)+) => {
+        vec![$(Scenario {
+            route: $route,
+            expect: $expect,
+            prepare: |w| Box::pin($prepare(w)),
+        }),+]
+    };
+}
+
+/// Every mutating route of the API. Conversation changes are audited *and* shown on the
+/// timeline; messages are timeline events only (their edits and deletions audited too).
+fn api_scenarios() -> Vec<Scenario> {
+    scenarios! {
+        "POST /api/v1/auth/login" => audit(&["auth.login"]), async |w: &mut World| {
+            let body = json!({"login": "sato", "password": common::USER_PASSWORD});
+            Call::post(&w.server.client(), "/api/v1/auth/login", body)
+        };
+        "POST /api/v1/auth/logout" => audit(&["auth.logout"]), async |w: &mut World| {
+            let api = w.server.login("sato", common::USER_PASSWORD).await;
+            Call::post(&api, "/api/v1/auth/logout", json!({}))
+        };
+        "POST /api/v1/auth/second-factor" => audit(&["auth.second_factor"]), async |w: &mut World| {
+            let (api, _, codes) = enrolled(w).await;
+            Call::post(&api, "/api/v1/auth/second-factor", json!({"code": codes[0]}))
+        };
+        "POST /api/v1/auth/unlock" => audit(&["auth.unlock"]), async |w: &mut World| {
+            let (api, _) = w.user().await;
+            must(Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"})).send().await);
+            let login = api.get("/api/v1/me").await.1["user"]["login"].as_str().unwrap().to_owned();
+            let locked = w.server.login(&login, common::USER_PASSWORD).await;
+            Call::post(&locked, "/api/v1/auth/unlock", json!({"passcode": "2468"}))
+        };
+        "PUT /api/v1/me/passcode" => audit(&["auth.passcode_set"]), async |w: &mut World| {
+            let (api, _) = w.user().await;
+            Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"}))
+        };
+        "PUT /api/v1/me/password" => audit(&["auth.password_changed"]), async |w: &mut World| {
+            let (api, _) = w.user().await;
+            let body = json!({"current_password": common::USER_PASSWORD, "new_password": "another fine password"});
+            Call::put(&api, "/api/v1/me/password", body)
+        };
+        "POST /api/v1/me/second-factor/enrollment" => Expect::Exempt(
+            "an unconfirmed secret changes nothing about signing in; its confirmation is audited"),
+            async |w: &mut World| {
+            let (api, _) = w.user().await;
+            Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({}))
+        };
+        "POST /api/v1/me/second-factor/enrollment/confirm" => audit(&["auth.second_factor_enrolled"]),
+            async |w: &mut World| {
+            let (api, _) = w.user().await;
+            let start = must(Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({})).send().await);
+            Call::post(&api, "/api/v1/me/second-factor/enrollment/confirm", json!({"code": code_now(&start)}))
+        };
+
+        "POST /api/v1/orgs" => audit(&["org.create"]), async |w: &mut World| {
+            let slug = w.fresh("clinic");
+            Call::post(&w.admin, "/api/v1/orgs", json!({"name": "Usa Clinic", "slug": slug}))
+        };
+        "PATCH /api/v1/orgs/{id}" => audit(&["org.update"]), async |w: &mut World| {
+            let (id, _) = w.hospital().await;
+            let current = w.admin.get(&format!("/api/v1/orgs/{id}")).await.1;
+            Call::patch(&w.admin, format!("/api/v1/orgs/{id}"), json!({"name": "Renamed Hospital"}), &current["version"])
+        };
+        "POST /api/v1/orgs/{id}/departments" => audit(&["department.create"]), async |w: &mut World| {
+            let name = w.fresh("外来");
+            Call::post(&w.admin, format!("/api/v1/orgs/{}/departments", w.org), json!({"name": name}))
+        };
+        "PATCH /api/v1/departments/{id}" => audit(&["department.update"]), async |w: &mut World| {
+            let dept = w.department().await;
+            let name = w.fresh("病棟");
+            Call::patch(&w.admin, format!("/api/v1/departments/{}", dept["id"].as_str().unwrap()),
+                json!({"name": name}), &dept["version"])
+        };
+        "POST /api/v1/orgs/{id}/invite" => audit(&["org.invite_rotated"]), async |w: &mut World| {
+            Call::post(&w.admin, format!("/api/v1/orgs/{}/invite", w.org), json!({}))
+        };
+        "DELETE /api/v1/orgs/{id}/invite" => audit(&["org.invite_revoked"]), async |w: &mut World| {
+            w.invite().await;
+            Call::delete(&w.admin, format!("/api/v1/orgs/{}/invite", w.org))
+        };
+        "POST /api/v1/signup/{token}" => audit(&["user.apply"]), async |w: &mut World| {
+            let token = w.invite().await;
+            let login = w.fresh("applicant");
+            Call::post(&w.server.client(), format!("/api/v1/signup/{token}"), application(&login))
+        };
+        "POST /api/v1/users/{id}/approve" => audit(&["user.status"]), async |w: &mut World| {
+            let id = w.applicant().await;
+            Call::post(&w.admin, format!("/api/v1/users/{id}/approve"), json!({}))
+        };
+        "POST /api/v1/users/{id}/reject" => audit(&["user.status"]), async |w: &mut World| {
+            let id = w.applicant().await;
+            Call::post(&w.admin, format!("/api/v1/users/{id}/reject"), json!({}))
+        };
+
+        "POST /api/v1/orgs/{id}/users" => audit(&["user.create"]), async |w: &mut World| {
+            let login = w.fresh("new");
+            let body = json!({"login": login, "display_name": "New User", "profession": "nurse",
+                              "password": "one-time password"});
+            Call::post(&w.admin, format!("/api/v1/orgs/{}/users", w.org), body)
+        };
+        "POST /api/v1/orgs/{id}/users/import" => audit(&["user.create"]), async |w: &mut World| {
+            let csv = format!("login,display_name,profession\n{},Imported User,nurse\n", w.fresh("imported"));
+            Call {
+                body: Body::Raw("text/csv", csv.into_bytes()),
+                ..Call::post(&w.admin, format!("/api/v1/orgs/{}/users/import?dry_run=false", w.org), Value::Null)
+            }
+        };
+        "PATCH /api/v1/users/{id}" => audit(&["user.update"]), async |w: &mut World| {
+            let (_, id) = w.user().await;
+            let record = w.record(&id).await;
+            Call::patch(&w.admin, format!("/api/v1/users/{id}"), json!({"email": "x@example.org"}), &record["version"])
+        };
+        "POST /api/v1/users/{id}/password-reset" => audit(&["user.password_reset"]), async |w: &mut World| {
+            let (_, id) = w.user().await;
+            Call::post(&w.admin, format!("/api/v1/users/{id}/password-reset"), json!({}))
+        };
+        "DELETE /api/v1/users/{id}/passcode" => audit(&["user.passcode_reset"]), async |w: &mut World| {
+            let (api, id) = w.user().await;
+            must(Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"})).send().await);
+            Call::delete(&w.admin, format!("/api/v1/users/{id}/passcode"))
+        };
+        "DELETE /api/v1/users/{id}/second-factor" => audit(&["user.second_factor_reset"]), async |w: &mut World| {
+            let (_, id, _) = enrolled(w).await;
+            Call::delete(&w.admin, format!("/api/v1/users/{id}/second-factor"))
+        };
+        "POST /api/v1/users/{id}/sign-in-release" => audit(&["user.sign_in_released"]), async |w: &mut World| {
+            let (api, id) = w.user().await;
+            let login = api.get("/api/v1/me").await.1["user"]["login"].as_str().unwrap().to_owned();
+            let wrong = json!({"login": login, "password": "not the password"});
+            let (status, _) = w.server.client().post("/api/v1/auth/login", wrong).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            Call::post(&w.admin, format!("/api/v1/users/{id}/sign-in-release"), json!({}))
+        };
+
+        "POST /api/v1/conversations" => events(&["member.added", "member.added", "member.added"]),
+            async |w: &mut World| {
+            let body = json!({"kind": "group", "title": "夜勤", "member_ids": [w.sato.1, w.suzuki]});
+            Call::post(&w.admin, "/api/v1/conversations", body)
+        };
+        "PATCH /api/v1/conversations/{id}" => both(&["conversation.renamed"], &["conversation.updated"]),
+            async |w: &mut World| {
+            let conv = w.group().await;
+            Call::new(&w.admin, Method::PATCH, format!("/api/v1/conversations/{conv}"), json!({"title": "日勤"}))
+        };
+        "POST /api/v1/conversations/{id}/members" => both(&["conversation.member_added"], &["member.added"]),
+            async |w: &mut World| {
+            let conv = w.group().await;
+            let (_, id) = w.user().await;
+            Call::post(&w.admin, format!("/api/v1/conversations/{conv}/members"), json!({"user_id": id}))
+        };
+        "DELETE /api/v1/conversations/{id}/members/{user_id}" => both(&["conversation.member_removed"], &["member.removed"]),
+            async |w: &mut World| {
+            let conv = w.group().await;
+            Call::delete(&w.admin, format!("/api/v1/conversations/{conv}/members/{}", w.suzuki))
+        };
+        "PUT /api/v1/conversations/{id}/members/{user_id}" => both(&["conversation.member_role_changed"], &["conversation.updated"]),
+            async |w: &mut World| {
+            let conv = w.group().await;
+            Call::put(&w.admin, format!("/api/v1/conversations/{conv}/members/{}", w.suzuki), json!({"role": "admin"}))
+        };
+        "PUT /api/v1/conversations/{id}/notifications" => Expect::Exempt(
+            "a member's own notification setting, seen by no one else"), async |w: &mut World| {
+            let conv = w.group().await;
+            Call::put(&w.sato.0, format!("/api/v1/conversations/{conv}/notifications"), json!({"level": "mentions"}))
+        };
+        "POST /api/v1/conversations/{id}/messages" => events(&["message.created"]), async |w: &mut World| {
+            let conv = w.group().await;
+            let body = json!({"client_msg_id": w.fresh("m"), "body": "了解しました"});
+            Call::post(&w.sato.0, format!("/api/v1/conversations/{conv}/messages"), body)
+        };
+        "PATCH /api/v1/conversations/{id}/messages/{seq}" => both(&["message.edit"], &["message.edited"]),
+            async |w: &mut World| {
+            let (conv, seq) = w.message().await;
+            Call::new(&w.admin, Method::PATCH, format!("/api/v1/conversations/{conv}/messages/{seq}"), json!({"body": "訂正"}))
+        };
+        "DELETE /api/v1/conversations/{id}/messages/{seq}" => both(&["message.delete"], &["message.deleted"]),
+            async |w: &mut World| {
+            let (conv, seq) = w.message().await;
+            Call::delete(&w.admin, format!("/api/v1/conversations/{conv}/messages/{seq}"))
+        };
+        "POST /api/v1/conversations/{id}/read" => Expect::Exempt(
+            "a member's read position: a receipt, not a change to the conversation"), async |w: &mut World| {
+            let (conv, seq) = w.message().await;
+            Call::post(&w.sato.0, format!("/api/v1/conversations/{conv}/read"), json!({"seq": seq}))
+        };
+        "POST /api/v1/conversations/{id}/typing" => Expect::Exempt(
+            "a live hint to the other members; nothing is stored"), async |w: &mut World| {
+            let conv = w.group().await;
+            Call::post(&w.sato.0, format!("/api/v1/conversations/{conv}/typing"), json!({}))
+        };
+
+        "POST /api/v1/media" => audit(&["media.upload"]), async |w: &mut World| {
+            Call {
+                body: Body::Raw("image/png", png()),
+                ..Call::post(&w.sato.0, "/api/v1/media?name=wound.png", Value::Null)
+            }
+        };
+        "POST /api/v1/orgs/{id}/dicom-peers" => audit(&["dicom_peer.add"]), async |w: &mut World| {
+            let ae = w.fresh("MR").to_uppercase().replace('-', "");
+            let body = json!({"ae_title": ae, "allow": ["127.0.0.1"]});
+            Call::post(&w.admin, format!("/api/v1/orgs/{}/dicom-peers", w.org), body)
+        };
+        "PUT /api/v1/orgs/{id}/dicom-peers/{ae_title}" => audit(&["dicom_peer.update"]), async |w: &mut World| {
+            let ae = w.peer().await;
+            Call::put(&w.admin, format!("/api/v1/orgs/{}/dicom-peers/{ae}", w.org), json!({"allow": ["10.0.0.0/8"]}))
+        };
+        "DELETE /api/v1/orgs/{id}/dicom-peers/{ae_title}" => audit(&["dicom_peer.remove"]), async |w: &mut World| {
+            let ae = w.peer().await;
+            Call::delete(&w.admin, format!("/api/v1/orgs/{}/dicom-peers/{ae}", w.org))
+        };
+        "POST /api/v1/orgs/{id}/gateways" => audit(&["gateway.add"]), async |w: &mut World| {
+            let name = w.fresh("ward");
+            Call::post(&w.admin, format!("/api/v1/orgs/{}/gateways", w.org), json!({"name": name}))
+        };
+        "DELETE /api/v1/orgs/{id}/gateways/{name}" => audit(&["gateway.remove"]), async |w: &mut World| {
+            let name = w.fresh("ward");
+            let path = format!("/api/v1/orgs/{}/gateways", w.org);
+            must(Call::post(&w.admin, &path, json!({"name": name})).send().await);
+            Call::delete(&w.admin, format!("{path}/{name}"))
+        };
+
+        "POST /api/v1/agreements" => audit(&["agreement.propose"]), async |w: &mut World| {
+            let (partner, _) = w.hospital().await;
+            Call::post(&w.admin, "/api/v1/agreements", json!({"partner_org_id": partner, "scopes": ["directory"]}))
+        };
+        "POST /api/v1/agreements/{id}/accept" => audit(&["agreement.accept"]), async |w: &mut World| {
+            let (id, partner_admin) = w.proposal().await;
+            Call::post(&partner_admin, format!("/api/v1/agreements/{id}/accept"), json!({}))
+        };
+        "POST /api/v1/agreements/{id}/revoke" => audit(&["agreement.revoke"]), async |w: &mut World| {
+            let (id, partner_admin) = w.proposal().await;
+            must(Call::post(&partner_admin, format!("/api/v1/agreements/{id}/accept"), json!({})).send().await);
+            Call::post(&w.admin, format!("/api/v1/agreements/{id}/revoke"), json!({}))
+        };
+        "POST /api/v1/councils/{id}/members" => audit(&["council.invite"]), async |w: &mut World| {
+            let (council, council_admin) = w.council().await;
+            let (hospital, _) = w.hospital().await;
+            Call::post(&council_admin, format!("/api/v1/councils/{council}/members"), json!({"org_id": hospital}))
+        };
+        "DELETE /api/v1/councils/{id}/members/{org_id}" => audit(&["council.remove"]), async |w: &mut World| {
+            let (council, council_admin, hospital, _) = w.council_hospital(true).await;
+            Call::delete(&council_admin, format!("/api/v1/councils/{council}/members/{hospital}"))
+        };
+        "POST /api/v1/councils/{id}/opt-in" => audit(&["council.opt_in"]), async |w: &mut World| {
+            let (council, _, _, admin) = w.council_hospital(false).await;
+            Call::post(&admin, format!("/api/v1/councils/{council}/opt-in"), json!({}))
+        };
+        "POST /api/v1/councils/{id}/opt-out" => audit(&["council.opt_out"]), async |w: &mut World| {
+            let (council, _, _, admin) = w.council_hospital(true).await;
+            Call::post(&admin, format!("/api/v1/councils/{council}/opt-out"), json!({}))
+        };
+        "POST /api/v1/councils/{id}/agreements" => audit(&["council.create_agreements"]), async |w: &mut World| {
+            w.council_hospital(true).await;
+            let (council, council_admin, _, _) = w.council_hospital(true).await;
+            Call::post(&council_admin, format!("/api/v1/councils/{council}/agreements"), json!({"scopes": ["directory"]}))
+        };
+    }
+}
+
+/// The document's mutating operations, as `METHOD /path/{template}`.
+async fn mutating_routes(server: &Server) -> BTreeSet<String> {
+    let (status, spec) = server.client().get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK, "{spec}");
+    let mut routes = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in ["post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                routes.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    routes
+}
+
+async fn every_mutating_route_leaves_its_record(storage: Storage) {
+    let server = Server::start(&storage, &[("RENKEI_LOGIN_ATTEMPTS_PER_MINUTE", "100000")]);
+    let documented = mutating_routes(&server).await;
+    assert!(documented.len() > 40, "{documented:?}");
+    let scenarios = api_scenarios();
+    let names: Vec<&str> = scenarios.iter().map(|s| s.route).collect();
+    let mut wrong = coverage("route", &documented, &names);
+
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let sato = active_user(&server, &admin, &org, "sato").await;
+    let (_, suzuki) = active_user(&server, &admin, &org, "suzuki").await;
+    let mut world = World {
+        sato: (sato.0, sato.1["id"].as_str().unwrap().to_owned()),
+        suzuki: suzuki["id"].as_str().unwrap().to_owned(),
+        server,
+        admin,
+        org,
+        council: None,
+        made: 0,
+    };
+    let mut ledger = Ledger::open(&storage).await;
+    let mut outcomes = Vec::new();
+    for scenario in scenarios.iter().filter(|s| documented.contains(s.route)) {
+        let call = (scenario.prepare)(&mut world).await;
+        let (method, template) = scenario.route.split_once(' ').unwrap();
+        assert!(
+            call.method.as_str() == method && instance_of(template, &call.path),
+            "{}: the scenario calls {} {}",
+            scenario.route,
+            call.method,
+            call.path
+        );
+        let mark = ledger.mark().await;
+        let (status, body) = call.send().await;
+        assert!(status.is_success(), "{}: {status} {body}", scenario.route);
+        outcomes.push(Outcome {
+            name: scenario.route.to_owned(),
+            expect: scenario.expect,
+            written: ledger.since(&mark).await,
+        });
+    }
+    judge(&outcomes, std::mem::take(&mut wrong));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line.
+
+/// A `renkei admin` command, what it must write, and its arguments.
+struct Command {
+    name: &'static str,
+    expect: Expect,
+    args: &'static [&'static str],
+}
+
+/// A file the import commands read.
+const IMPORT_CSV: &str = "login,display_name,profession\nimported,Imported User,nurse\n";
+
+/// Every `renkei admin` command. They run in this order on one database, each on what the
+/// ones before made.
+const COMMANDS: &[Command] = &[
+    Command {
+        name: "create-org",
+        expect: audit(&["org.create"]),
+        args: &["create-org", "--name", "Oita Hospital", "--slug", "oita"],
+    },
+    Command {
+        name: "create-department",
+        expect: audit(&["department.create"]),
+        args: &["create-department", "--org", "oita", "--name", "外来"],
+    },
+    Command {
+        name: "create-user",
+        expect: audit(&["user.create"]),
+        args: &[
+            "create-user", "--org", "oita", "--login", "tanaka", "--name", "田中 一郎",
+            "--profession", "doctor",
+        ],
+    },
+    Command {
+        name: "suspend-user",
+        expect: audit(&["user.status"]),
+        args: &["suspend-user", "--login", "tanaka"],
+    },
+    Command {
+        name: "activate-user",
+        expect: audit(&["user.status"]),
+        args: &["activate-user", "--login", "tanaka"],
+    },
+    Command {
+        name: "reset-second-factor",
+        expect: audit(&["user.second_factor_reset"]),
+        args: &["reset-second-factor", "--login", "tanaka"],
+    },
+    Command {
+        name: "release-sign-in",
+        expect: audit(&["user.sign_in_released"]),
+        args: &["release-sign-in", "--login", "tanaka"],
+    },
+    Command {
+        name: "retire-user",
+        expect: audit(&["user.status"]),
+        args: &["retire-user", "--login", "tanaka"],
+    },
+    Command {
+        name: "import-users",
+        expect: audit(&["user.create"]),
+        args: &["import-users", "--org", "oita", "--file", "users.csv"],
+    },
+    Command {
+        name: "add-dicom-peer",
+        expect: audit(&["dicom_peer.add"]),
+        args: &["add-dicom-peer", "--org", "oita", "--ae-title", "CT1", "--allow", "127.0.0.1"],
+    },
+    Command {
+        name: "remove-dicom-peer",
+        expect: audit(&["dicom_peer.remove"]),
+        args: &["remove-dicom-peer", "--org", "oita", "--ae-title", "CT1"],
+    },
+    Command {
+        name: "create-gateway",
+        expect: audit(&["gateway.add"]),
+        args: &["create-gateway", "--org", "oita", "--name", "main-building"],
+    },
+    Command {
+        name: "remove-gateway",
+        expect: audit(&["gateway.remove"]),
+        args: &["remove-gateway", "--org", "oita", "--name", "main-building"],
+    },
+    Command {
+        name: "expire-media",
+        expect: Expect::Exempt("nothing is due: the sweep destroys nothing (retention is the organization's policy)"),
+        args: &["expire-media"],
+    },
+    Command {
+        name: "list-users",
+        expect: Expect::Exempt("reads only"),
+        args: &["list-users", "--org", "oita"],
+    },
+    Command {
+        name: "export-users",
+        expect: Expect::Exempt("reads only"),
+        args: &["export-users", "--org", "oita", "--to", "export.csv"],
+    },
+    Command {
+        name: "list-dicom-peers",
+        expect: Expect::Exempt("reads only"),
+        args: &["list-dicom-peers", "--org", "oita"],
+    },
+    Command {
+        name: "list-gateways",
+        expect: Expect::Exempt("reads only"),
+        args: &["list-gateways", "--org", "oita"],
+    },
+    Command {
+        name: "verify-audit",
+        expect: Expect::Exempt("reads only"),
+        args: &["verify-audit"],
+    },
+    Command {
+        name: "backup",
+        expect: Expect::Exempt("copies the database; changes nothing in it"),
+        args: &["backup", "--to", "backup.db"],
+    },
+];
+
+/// Commands PostgreSQL refuses (it is backed up with `pg_dump`): covered, and run on SQLite.
+const SQLITE_ONLY: &[&str] = &["backup"];
+
+/// The subcommands `renkei admin --help` lists.
+fn admin_commands(storage: &Storage) -> BTreeSet<String> {
+    let help = storage.admin(&["--help"], "");
+    let text = String::from_utf8_lossy(&help.stdout);
+    text.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+fn succeeded(storage: &Storage, args: &[&str]) {
+    let out = storage.admin(args, "");
+    assert!(
+        out.status.success(),
+        "renkei admin {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn every_admin_command_leaves_its_record(storage: Storage) {
+    let existing = admin_commands(&storage);
+    assert!(existing.len() > 10, "{existing:?}");
+    let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    let wrong = coverage("command", &existing, &names);
+    std::fs::write(storage.dir.path().join("users.csv"), IMPORT_CSV).unwrap();
+    // Opening the store creates the database.
+    succeeded(&storage, &["verify-audit"]);
+    let mut ledger = Ledger::open(&storage).await;
+    let mut outcomes = Vec::new();
+    let on_postgres = storage.database_url.is_some();
+    for command in COMMANDS.iter() {
+        if on_postgres && SQLITE_ONLY.contains(&command.name) {
+            continue;
+        }
+        let mark = ledger.mark().await;
+        succeeded(&storage, command.args);
+        outcomes.push(Outcome {
+            name: format!("renkei admin {}", command.name),
+            expect: command.expect,
+            written: ledger.since(&mark).await,
+        });
+    }
+    judge(&outcomes, wrong);
+}

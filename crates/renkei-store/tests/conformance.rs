@@ -952,7 +952,13 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
         expires_at: now.plus_secs(3 * 86_400),
         expired: false,
     };
-    let uploaded = AuditEvent::new("media.upload", Some(o.id), Some(a.id), "media", Some(media.id));
+    let uploaded = AuditEvent::new(
+        "media.upload",
+        Some(o.id),
+        Some(a.id),
+        "media",
+        Some(media.id),
+    );
     store.insert_media(&media, &[], &uploaded).await.unwrap();
     let (short, kept) = (
         group(store, &o, &[&a, &b]).await,

@@ -64,10 +64,13 @@ impl Expect {
             Expect::Records { audit, events } if audit.is_empty() && events.is_empty() => {
                 Some("expects no record and gives no reason".into())
             }
-            Expect::Records { audit, .. } if audit.len() > 1 => {
-                Some(format!("expects {} audit entries for one change", audit.len()))
+            Expect::Records { audit, .. } if audit.len() > 1 => Some(format!(
+                "expects {} audit entries for one change",
+                audit.len()
+            )),
+            Expect::Exempt(why) if why.trim().is_empty() => {
+                Some("is exempt without a reason".into())
             }
-            Expect::Exempt(why) if why.trim().is_empty() => Some("is exempt without a reason".into()),
             _ => None,
         }
     }
@@ -178,7 +181,11 @@ fn judge(outcomes: &[Outcome], mut wrong: Vec<String>) {
             ));
         }
     }
-    assert!(wrong.is_empty(), "unrecorded changes:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "unrecorded changes:\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// Compares the names a scenario table covers with those that exist; lists the differences.
@@ -335,9 +342,13 @@ impl World {
         );
         if opt_in {
             must(
-                Call::post(&admin, format!("/api/v1/councils/{council}/opt-in"), json!({}))
-                    .send()
-                    .await,
+                Call::post(
+                    &admin,
+                    format!("/api/v1/councils/{council}/opt-in"),
+                    json!({}),
+                )
+                .send()
+                .await,
             );
         }
         (council, council_admin, hospital, admin)
@@ -346,8 +357,13 @@ impl World {
     /// A group of `by`, sato and suzuki.
     async fn group(&mut self) -> String {
         let admin = self.admin.clone();
-        let body = json!({"kind": "group", "title": "病棟連絡", "member_ids": [self.sato.1, self.suzuki]});
-        let made = must(Call::post(&admin, "/api/v1/conversations", body).send().await);
+        let body =
+            json!({"kind": "group", "title": "病棟連絡", "member_ids": [self.sato.1, self.suzuki]});
+        let made = must(
+            Call::post(&admin, "/api/v1/conversations", body)
+                .send()
+                .await,
+        );
         made["id"].as_str().unwrap().to_owned()
     }
 
@@ -364,7 +380,11 @@ impl World {
     async fn proposal(&mut self) -> (String, Api) {
         let (partner, partner_admin) = self.hospital().await;
         let body = json!({"partner_org_id": partner, "scopes": ["directory"]});
-        let made = must(Call::post(&self.admin, "/api/v1/agreements", body).send().await);
+        let made = must(
+            Call::post(&self.admin, "/api/v1/agreements", body)
+                .send()
+                .await,
+        );
         (made["id"].as_str().unwrap().to_owned(), partner_admin)
     }
 
@@ -372,7 +392,11 @@ impl World {
     async fn department(&mut self) -> Value {
         let name = self.fresh("病棟");
         let path = format!("/api/v1/orgs/{}/departments", self.org);
-        must(Call::post(&self.admin, path, json!({"name": name})).send().await)
+        must(
+            Call::post(&self.admin, path, json!({"name": name}))
+                .send()
+                .await,
+        )
     }
 
     /// An admitted DICOM peer's AE title.
@@ -396,12 +420,20 @@ impl World {
         let token = self.invite().await;
         let login = self.fresh("applicant");
         let signup = format!("/api/v1/signup/{token}");
-        must(Call::post(&self.server.client(), signup, application(&login)).send().await);
+        must(
+            Call::post(&self.server.client(), signup, application(&login))
+                .send()
+                .await,
+        );
         let (_, pending) = self
             .admin
             .get(&format!("/api/v1/orgs/{}/applications", self.org))
             .await;
-        let found = pending.as_array().unwrap().iter().find(|u| u["login"] == login.as_str());
+        let found = pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["login"] == login.as_str());
         found.unwrap()["id"].as_str().unwrap().to_owned()
     }
 
@@ -436,7 +468,11 @@ fn code_now(enrollment: &Value) -> String {
 /// A user with an authenticator app; its API and recovery codes.
 async fn enrolled(w: &mut World) -> (Api, String, Vec<String>) {
     let (api, id) = w.user().await;
-    let start = must(Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({})).send().await);
+    let start = must(
+        Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({}))
+            .send()
+            .await,
+    );
     let confirm = json!({"code": code_now(&start)});
     let done = must(
         Call::post(&api, "/api/v1/me/second-factor/enrollment/confirm", confirm)
@@ -452,16 +488,6 @@ async fn enrolled(w: &mut World) -> (Api, String, Vec<String>) {
     (api, id, codes)
 }
 
-/// A small PNG photo.
-fn png() -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(8, 8, image::Rgb([10, 200, 10]));
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
-    out
-}
-
 type Prepared<'w> = Pin<Box<dyn Future<Output = Call> + 'w>>;
 
 /// A mutating route of the document, what one call must write, and how to set it up.
@@ -472,7 +498,7 @@ struct Scenario {
 }
 
 macro_rules! scenarios {
-    ($($route:literal => $expect:expr, $prepare:expr;)+) => {
+    ($(($route:literal, $expect:expr, $prepare:expr $(,)?)),+ $(,)?) => {
         vec![$(Scenario {
             route: $route,
             expect: $expect,
@@ -484,251 +510,599 @@ macro_rules! scenarios {
 /// Every mutating route of the API. Conversation changes are audited *and* shown on the
 /// timeline; messages are timeline events only (their edits and deletions audited too).
 fn api_scenarios() -> Vec<Scenario> {
-    scenarios! {
-        "POST /api/v1/auth/login" => audit(&["auth.login"]), async |w: &mut World| {
-            let body = json!({"login": "sato", "password": common::USER_PASSWORD});
-            Call::post(&w.server.client(), "/api/v1/auth/login", body)
-        };
-        "POST /api/v1/auth/logout" => audit(&["auth.logout"]), async |w: &mut World| {
-            let api = w.server.login("sato", common::USER_PASSWORD).await;
-            Call::post(&api, "/api/v1/auth/logout", json!({}))
-        };
-        "POST /api/v1/auth/second-factor" => audit(&["auth.second_factor"]), async |w: &mut World| {
-            let (api, _, codes) = enrolled(w).await;
-            Call::post(&api, "/api/v1/auth/second-factor", json!({"code": codes[0]}))
-        };
-        "POST /api/v1/auth/unlock" => audit(&["auth.unlock"]), async |w: &mut World| {
-            let (api, _) = w.user().await;
-            must(Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"})).send().await);
-            let login = api.get("/api/v1/me").await.1["user"]["login"].as_str().unwrap().to_owned();
-            let locked = w.server.login(&login, common::USER_PASSWORD).await;
-            Call::post(&locked, "/api/v1/auth/unlock", json!({"passcode": "2468"}))
-        };
-        "PUT /api/v1/me/passcode" => audit(&["auth.passcode_set"]), async |w: &mut World| {
-            let (api, _) = w.user().await;
-            Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"}))
-        };
-        "PUT /api/v1/me/password" => audit(&["auth.password_changed"]), async |w: &mut World| {
-            let (api, _) = w.user().await;
-            let body = json!({"current_password": common::USER_PASSWORD, "new_password": "another fine password"});
-            Call::put(&api, "/api/v1/me/password", body)
-        };
-        "POST /api/v1/me/second-factor/enrollment" => Expect::Exempt(
-            "an unconfirmed secret changes nothing about signing in; its confirmation is audited"),
+    scenarios![
+        (
+            "POST /api/v1/auth/login",
+            audit(&["auth.login"]),
             async |w: &mut World| {
-            let (api, _) = w.user().await;
-            Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({}))
-        };
-        "POST /api/v1/me/second-factor/enrollment/confirm" => audit(&["auth.second_factor_enrolled"]),
+                let body = json!({"login": "sato", "password": common::USER_PASSWORD});
+                Call::post(&w.server.client(), "/api/v1/auth/login", body)
+            }
+        ),
+        (
+            "POST /api/v1/auth/logout",
+            audit(&["auth.logout"]),
             async |w: &mut World| {
-            let (api, _) = w.user().await;
-            let start = must(Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({})).send().await);
-            Call::post(&api, "/api/v1/me/second-factor/enrollment/confirm", json!({"code": code_now(&start)}))
-        };
-
-        "POST /api/v1/orgs" => audit(&["org.create"]), async |w: &mut World| {
-            let slug = w.fresh("clinic");
-            Call::post(&w.admin, "/api/v1/orgs", json!({"name": "Usa Clinic", "slug": slug}))
-        };
-        "PATCH /api/v1/orgs/{id}" => audit(&["org.update"]), async |w: &mut World| {
-            let (id, _) = w.hospital().await;
-            let current = w.admin.get(&format!("/api/v1/orgs/{id}")).await.1;
-            Call::patch(&w.admin, format!("/api/v1/orgs/{id}"), json!({"name": "Renamed Hospital"}), &current["version"])
-        };
-        "POST /api/v1/orgs/{id}/departments" => audit(&["department.create"]), async |w: &mut World| {
-            let name = w.fresh("外来");
-            Call::post(&w.admin, format!("/api/v1/orgs/{}/departments", w.org), json!({"name": name}))
-        };
-        "PATCH /api/v1/departments/{id}" => audit(&["department.update"]), async |w: &mut World| {
-            let dept = w.department().await;
-            let name = w.fresh("病棟");
-            Call::patch(&w.admin, format!("/api/v1/departments/{}", dept["id"].as_str().unwrap()),
-                json!({"name": name}), &dept["version"])
-        };
-        "POST /api/v1/orgs/{id}/invite" => audit(&["org.invite_rotated"]), async |w: &mut World| {
-            Call::post(&w.admin, format!("/api/v1/orgs/{}/invite", w.org), json!({}))
-        };
-        "DELETE /api/v1/orgs/{id}/invite" => audit(&["org.invite_revoked"]), async |w: &mut World| {
-            w.invite().await;
-            Call::delete(&w.admin, format!("/api/v1/orgs/{}/invite", w.org))
-        };
-        "POST /api/v1/signup/{token}" => audit(&["user.apply"]), async |w: &mut World| {
-            let token = w.invite().await;
-            let login = w.fresh("applicant");
-            Call::post(&w.server.client(), format!("/api/v1/signup/{token}"), application(&login))
-        };
-        "POST /api/v1/users/{id}/approve" => audit(&["user.status"]), async |w: &mut World| {
-            let id = w.applicant().await;
-            Call::post(&w.admin, format!("/api/v1/users/{id}/approve"), json!({}))
-        };
-        "POST /api/v1/users/{id}/reject" => audit(&["user.status"]), async |w: &mut World| {
-            let id = w.applicant().await;
-            Call::post(&w.admin, format!("/api/v1/users/{id}/reject"), json!({}))
-        };
-
-        "POST /api/v1/orgs/{id}/users" => audit(&["user.create"]), async |w: &mut World| {
-            let login = w.fresh("new");
-            let body = json!({"login": login, "display_name": "New User", "profession": "nurse",
+                let api = w.server.login("sato", common::USER_PASSWORD).await;
+                Call::post(&api, "/api/v1/auth/logout", json!({}))
+            }
+        ),
+        (
+            "POST /api/v1/auth/second-factor",
+            audit(&["auth.second_factor"]),
+            async |w: &mut World| {
+                let (api, _, codes) = enrolled(w).await;
+                Call::post(
+                    &api,
+                    "/api/v1/auth/second-factor",
+                    json!({"code": codes[0]}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/auth/unlock",
+            audit(&["auth.unlock"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                must(
+                    Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"}))
+                        .send()
+                        .await,
+                );
+                let login = api.get("/api/v1/me").await.1["user"]["login"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let locked = w.server.login(&login, common::USER_PASSWORD).await;
+                Call::post(&locked, "/api/v1/auth/unlock", json!({"passcode": "2468"}))
+            }
+        ),
+        (
+            "PUT /api/v1/me/passcode",
+            audit(&["auth.passcode_set"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"}))
+            }
+        ),
+        (
+            "PUT /api/v1/me/password",
+            audit(&["auth.password_changed"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                let body = json!({"current_password": common::USER_PASSWORD, "new_password": "another fine password"});
+                Call::put(&api, "/api/v1/me/password", body)
+            }
+        ),
+        (
+            "POST /api/v1/me/second-factor/enrollment",
+            Expect::Exempt(
+                "an unconfirmed secret changes nothing about signing in; its confirmation is audited"
+            ),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({}))
+            }
+        ),
+        (
+            "POST /api/v1/me/second-factor/enrollment/confirm",
+            audit(&["auth.second_factor_enrolled"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                let start = must(
+                    Call::post(&api, "/api/v1/me/second-factor/enrollment", json!({}))
+                        .send()
+                        .await,
+                );
+                Call::post(
+                    &api,
+                    "/api/v1/me/second-factor/enrollment/confirm",
+                    json!({"code": code_now(&start)}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/orgs",
+            audit(&["org.create"]),
+            async |w: &mut World| {
+                let slug = w.fresh("clinic");
+                Call::post(
+                    &w.admin,
+                    "/api/v1/orgs",
+                    json!({"name": "Usa Clinic", "slug": slug}),
+                )
+            }
+        ),
+        (
+            "PATCH /api/v1/orgs/{id}",
+            audit(&["org.update"]),
+            async |w: &mut World| {
+                let (id, _) = w.hospital().await;
+                let current = w.admin.get(&format!("/api/v1/orgs/{id}")).await.1;
+                Call::patch(
+                    &w.admin,
+                    format!("/api/v1/orgs/{id}"),
+                    json!({"name": "Renamed Hospital"}),
+                    &current["version"],
+                )
+            }
+        ),
+        (
+            "POST /api/v1/orgs/{id}/departments",
+            audit(&["department.create"]),
+            async |w: &mut World| {
+                let name = w.fresh("外来");
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/departments", w.org),
+                    json!({"name": name}),
+                )
+            }
+        ),
+        (
+            "PATCH /api/v1/departments/{id}",
+            audit(&["department.update"]),
+            async |w: &mut World| {
+                let dept = w.department().await;
+                let name = w.fresh("病棟");
+                Call::patch(
+                    &w.admin,
+                    format!("/api/v1/departments/{}", dept["id"].as_str().unwrap()),
+                    json!({"name": name}),
+                    &dept["version"],
+                )
+            }
+        ),
+        (
+            "POST /api/v1/orgs/{id}/invite",
+            audit(&["org.invite_rotated"]),
+            async |w: &mut World| {
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/invite", w.org),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/orgs/{id}/invite",
+            audit(&["org.invite_revoked"]),
+            async |w: &mut World| {
+                w.invite().await;
+                Call::delete(&w.admin, format!("/api/v1/orgs/{}/invite", w.org))
+            }
+        ),
+        (
+            "POST /api/v1/signup/{token}",
+            audit(&["user.apply"]),
+            async |w: &mut World| {
+                let token = w.invite().await;
+                let login = w.fresh("applicant");
+                Call::post(
+                    &w.server.client(),
+                    format!("/api/v1/signup/{token}"),
+                    application(&login),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/users/{id}/approve",
+            audit(&["user.status"]),
+            async |w: &mut World| {
+                let id = w.applicant().await;
+                Call::post(&w.admin, format!("/api/v1/users/{id}/approve"), json!({}))
+            }
+        ),
+        (
+            "POST /api/v1/users/{id}/reject",
+            audit(&["user.status"]),
+            async |w: &mut World| {
+                let id = w.applicant().await;
+                Call::post(&w.admin, format!("/api/v1/users/{id}/reject"), json!({}))
+            }
+        ),
+        (
+            "POST /api/v1/orgs/{id}/users",
+            audit(&["user.create"]),
+            async |w: &mut World| {
+                let login = w.fresh("new");
+                let body = json!({"login": login, "display_name": "New User", "profession": "nurse",
                               "password": "one-time password"});
-            Call::post(&w.admin, format!("/api/v1/orgs/{}/users", w.org), body)
-        };
-        "POST /api/v1/orgs/{id}/users/import" => audit(&["user.create"]), async |w: &mut World| {
-            let csv = format!("login,display_name,profession\n{},Imported User,nurse\n", w.fresh("imported"));
-            Call {
-                body: Body::Raw("text/csv", csv.into_bytes()),
-                ..Call::post(&w.admin, format!("/api/v1/orgs/{}/users/import?dry_run=false", w.org), Value::Null)
+                Call::post(&w.admin, format!("/api/v1/orgs/{}/users", w.org), body)
             }
-        };
-        "PATCH /api/v1/users/{id}" => audit(&["user.update"]), async |w: &mut World| {
-            let (_, id) = w.user().await;
-            let record = w.record(&id).await;
-            Call::patch(&w.admin, format!("/api/v1/users/{id}"), json!({"email": "x@example.org"}), &record["version"])
-        };
-        "POST /api/v1/users/{id}/password-reset" => audit(&["user.password_reset"]), async |w: &mut World| {
-            let (_, id) = w.user().await;
-            Call::post(&w.admin, format!("/api/v1/users/{id}/password-reset"), json!({}))
-        };
-        "DELETE /api/v1/users/{id}/passcode" => audit(&["user.passcode_reset"]), async |w: &mut World| {
-            let (api, id) = w.user().await;
-            must(Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"})).send().await);
-            Call::delete(&w.admin, format!("/api/v1/users/{id}/passcode"))
-        };
-        "DELETE /api/v1/users/{id}/second-factor" => audit(&["user.second_factor_reset"]), async |w: &mut World| {
-            let (_, id, _) = enrolled(w).await;
-            Call::delete(&w.admin, format!("/api/v1/users/{id}/second-factor"))
-        };
-        "POST /api/v1/users/{id}/sign-in-release" => audit(&["user.sign_in_released"]), async |w: &mut World| {
-            let (api, id) = w.user().await;
-            let login = api.get("/api/v1/me").await.1["user"]["login"].as_str().unwrap().to_owned();
-            let wrong = json!({"login": login, "password": "not the password"});
-            let (status, _) = w.server.client().post("/api/v1/auth/login", wrong).await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED);
-            Call::post(&w.admin, format!("/api/v1/users/{id}/sign-in-release"), json!({}))
-        };
-
-        "POST /api/v1/conversations" => events(&["member.added", "member.added", "member.added"]),
+        ),
+        (
+            "POST /api/v1/orgs/{id}/users/import",
+            audit(&["user.create"]),
             async |w: &mut World| {
-            let body = json!({"kind": "group", "title": "夜勤", "member_ids": [w.sato.1, w.suzuki]});
-            Call::post(&w.admin, "/api/v1/conversations", body)
-        };
-        "PATCH /api/v1/conversations/{id}" => both(&["conversation.renamed"], &["conversation.updated"]),
-            async |w: &mut World| {
-            let conv = w.group().await;
-            Call::new(&w.admin, Method::PATCH, format!("/api/v1/conversations/{conv}"), json!({"title": "日勤"}))
-        };
-        "POST /api/v1/conversations/{id}/members" => both(&["conversation.member_added"], &["member.added"]),
-            async |w: &mut World| {
-            let conv = w.group().await;
-            let (_, id) = w.user().await;
-            Call::post(&w.admin, format!("/api/v1/conversations/{conv}/members"), json!({"user_id": id}))
-        };
-        "DELETE /api/v1/conversations/{id}/members/{user_id}" => both(&["conversation.member_removed"], &["member.removed"]),
-            async |w: &mut World| {
-            let conv = w.group().await;
-            Call::delete(&w.admin, format!("/api/v1/conversations/{conv}/members/{}", w.suzuki))
-        };
-        "PUT /api/v1/conversations/{id}/members/{user_id}" => both(&["conversation.member_role_changed"], &["conversation.updated"]),
-            async |w: &mut World| {
-            let conv = w.group().await;
-            Call::put(&w.admin, format!("/api/v1/conversations/{conv}/members/{}", w.suzuki), json!({"role": "admin"}))
-        };
-        "PUT /api/v1/conversations/{id}/notifications" => Expect::Exempt(
-            "a member's own notification setting, seen by no one else"), async |w: &mut World| {
-            let conv = w.group().await;
-            Call::put(&w.sato.0, format!("/api/v1/conversations/{conv}/notifications"), json!({"level": "mentions"}))
-        };
-        "POST /api/v1/conversations/{id}/messages" => events(&["message.created"]), async |w: &mut World| {
-            let conv = w.group().await;
-            let body = json!({"client_msg_id": w.fresh("m"), "body": "了解しました"});
-            Call::post(&w.sato.0, format!("/api/v1/conversations/{conv}/messages"), body)
-        };
-        "PATCH /api/v1/conversations/{id}/messages/{seq}" => both(&["message.edit"], &["message.edited"]),
-            async |w: &mut World| {
-            let (conv, seq) = w.message().await;
-            Call::new(&w.admin, Method::PATCH, format!("/api/v1/conversations/{conv}/messages/{seq}"), json!({"body": "訂正"}))
-        };
-        "DELETE /api/v1/conversations/{id}/messages/{seq}" => both(&["message.delete"], &["message.deleted"]),
-            async |w: &mut World| {
-            let (conv, seq) = w.message().await;
-            Call::delete(&w.admin, format!("/api/v1/conversations/{conv}/messages/{seq}"))
-        };
-        "POST /api/v1/conversations/{id}/read" => Expect::Exempt(
-            "a member's read position: a receipt, not a change to the conversation"), async |w: &mut World| {
-            let (conv, seq) = w.message().await;
-            Call::post(&w.sato.0, format!("/api/v1/conversations/{conv}/read"), json!({"seq": seq}))
-        };
-        "POST /api/v1/conversations/{id}/typing" => Expect::Exempt(
-            "a live hint to the other members; nothing is stored"), async |w: &mut World| {
-            let conv = w.group().await;
-            Call::post(&w.sato.0, format!("/api/v1/conversations/{conv}/typing"), json!({}))
-        };
-
-        "POST /api/v1/media" => audit(&["media.upload"]), async |w: &mut World| {
-            Call {
-                body: Body::Raw("image/png", png()),
-                ..Call::post(&w.sato.0, "/api/v1/media?name=wound.png", Value::Null)
+                let csv = format!(
+                    "login,display_name,profession\n{},Imported User,nurse\n",
+                    w.fresh("imported")
+                );
+                Call {
+                    body: Body::Raw("text/csv", csv.into_bytes()),
+                    ..Call::post(
+                        &w.admin,
+                        format!("/api/v1/orgs/{}/users/import?dry_run=false", w.org),
+                        Value::Null,
+                    )
+                }
             }
-        };
-        "POST /api/v1/orgs/{id}/dicom-peers" => audit(&["dicom_peer.add"]), async |w: &mut World| {
-            let ae = w.fresh("MR").to_uppercase().replace('-', "");
-            let body = json!({"ae_title": ae, "allow": ["127.0.0.1"]});
-            Call::post(&w.admin, format!("/api/v1/orgs/{}/dicom-peers", w.org), body)
-        };
-        "PUT /api/v1/orgs/{id}/dicom-peers/{ae_title}" => audit(&["dicom_peer.update"]), async |w: &mut World| {
-            let ae = w.peer().await;
-            Call::put(&w.admin, format!("/api/v1/orgs/{}/dicom-peers/{ae}", w.org), json!({"allow": ["10.0.0.0/8"]}))
-        };
-        "DELETE /api/v1/orgs/{id}/dicom-peers/{ae_title}" => audit(&["dicom_peer.remove"]), async |w: &mut World| {
-            let ae = w.peer().await;
-            Call::delete(&w.admin, format!("/api/v1/orgs/{}/dicom-peers/{ae}", w.org))
-        };
-        "POST /api/v1/orgs/{id}/gateways" => audit(&["gateway.add"]), async |w: &mut World| {
-            let name = w.fresh("ward");
-            Call::post(&w.admin, format!("/api/v1/orgs/{}/gateways", w.org), json!({"name": name}))
-        };
-        "DELETE /api/v1/orgs/{id}/gateways/{name}" => audit(&["gateway.remove"]), async |w: &mut World| {
-            let name = w.fresh("ward");
-            let path = format!("/api/v1/orgs/{}/gateways", w.org);
-            must(Call::post(&w.admin, &path, json!({"name": name})).send().await);
-            Call::delete(&w.admin, format!("{path}/{name}"))
-        };
-
-        "POST /api/v1/agreements" => audit(&["agreement.propose"]), async |w: &mut World| {
-            let (partner, _) = w.hospital().await;
-            Call::post(&w.admin, "/api/v1/agreements", json!({"partner_org_id": partner, "scopes": ["directory"]}))
-        };
-        "POST /api/v1/agreements/{id}/accept" => audit(&["agreement.accept"]), async |w: &mut World| {
-            let (id, partner_admin) = w.proposal().await;
-            Call::post(&partner_admin, format!("/api/v1/agreements/{id}/accept"), json!({}))
-        };
-        "POST /api/v1/agreements/{id}/revoke" => audit(&["agreement.revoke"]), async |w: &mut World| {
-            let (id, partner_admin) = w.proposal().await;
-            must(Call::post(&partner_admin, format!("/api/v1/agreements/{id}/accept"), json!({})).send().await);
-            Call::post(&w.admin, format!("/api/v1/agreements/{id}/revoke"), json!({}))
-        };
-        "POST /api/v1/councils/{id}/members" => audit(&["council.invite"]), async |w: &mut World| {
-            let (council, council_admin) = w.council().await;
-            let (hospital, _) = w.hospital().await;
-            Call::post(&council_admin, format!("/api/v1/councils/{council}/members"), json!({"org_id": hospital}))
-        };
-        "DELETE /api/v1/councils/{id}/members/{org_id}" => audit(&["council.remove"]), async |w: &mut World| {
-            let (council, council_admin, hospital, _) = w.council_hospital(true).await;
-            Call::delete(&council_admin, format!("/api/v1/councils/{council}/members/{hospital}"))
-        };
-        "POST /api/v1/councils/{id}/opt-in" => audit(&["council.opt_in"]), async |w: &mut World| {
-            let (council, _, _, admin) = w.council_hospital(false).await;
-            Call::post(&admin, format!("/api/v1/councils/{council}/opt-in"), json!({}))
-        };
-        "POST /api/v1/councils/{id}/opt-out" => audit(&["council.opt_out"]), async |w: &mut World| {
-            let (council, _, _, admin) = w.council_hospital(true).await;
-            Call::post(&admin, format!("/api/v1/councils/{council}/opt-out"), json!({}))
-        };
-        "POST /api/v1/councils/{id}/agreements" => audit(&["council.create_agreements"]), async |w: &mut World| {
-            w.council_hospital(true).await;
-            let (council, council_admin, _, _) = w.council_hospital(true).await;
-            Call::post(&council_admin, format!("/api/v1/councils/{council}/agreements"), json!({"scopes": ["directory"]}))
-        };
-    }
+        ),
+        (
+            "PATCH /api/v1/users/{id}",
+            audit(&["user.update"]),
+            async |w: &mut World| {
+                let (_, id) = w.user().await;
+                let record = w.record(&id).await;
+                Call::patch(
+                    &w.admin,
+                    format!("/api/v1/users/{id}"),
+                    json!({"email": "x@example.org"}),
+                    &record["version"],
+                )
+            }
+        ),
+        (
+            "POST /api/v1/users/{id}/password-reset",
+            audit(&["user.password_reset"]),
+            async |w: &mut World| {
+                let (_, id) = w.user().await;
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/users/{id}/password-reset"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/users/{id}/passcode",
+            audit(&["user.passcode_reset"]),
+            async |w: &mut World| {
+                let (api, id) = w.user().await;
+                must(
+                    Call::put(&api, "/api/v1/me/passcode", json!({"passcode": "2468"}))
+                        .send()
+                        .await,
+                );
+                Call::delete(&w.admin, format!("/api/v1/users/{id}/passcode"))
+            }
+        ),
+        (
+            "DELETE /api/v1/users/{id}/second-factor",
+            audit(&["user.second_factor_reset"]),
+            async |w: &mut World| {
+                let (_, id, _) = enrolled(w).await;
+                Call::delete(&w.admin, format!("/api/v1/users/{id}/second-factor"))
+            }
+        ),
+        (
+            "POST /api/v1/users/{id}/sign-in-release",
+            audit(&["user.sign_in_released"]),
+            async |w: &mut World| {
+                let (api, id) = w.user().await;
+                let login = api.get("/api/v1/me").await.1["user"]["login"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let wrong = json!({"login": login, "password": "not the password"});
+                let (status, _) = w.server.client().post("/api/v1/auth/login", wrong).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED);
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/users/{id}/sign-in-release"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/conversations",
+            events(&["member.added", "member.added", "member.added"]),
+            async |w: &mut World| {
+                let body =
+                    json!({"kind": "group", "title": "夜勤", "member_ids": [w.sato.1, w.suzuki]});
+                Call::post(&w.admin, "/api/v1/conversations", body)
+            }
+        ),
+        (
+            "PATCH /api/v1/conversations/{id}",
+            both(&["conversation.renamed"], &["conversation.updated"]),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                Call::new(
+                    &w.admin,
+                    Method::PATCH,
+                    format!("/api/v1/conversations/{conv}"),
+                    json!({"title": "日勤"}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/conversations/{id}/members",
+            both(&["conversation.member_added"], &["member.added"]),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                let (_, id) = w.user().await;
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/conversations/{conv}/members"),
+                    json!({"user_id": id}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/conversations/{id}/members/{user_id}",
+            both(&["conversation.member_removed"], &["member.removed"]),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                Call::delete(
+                    &w.admin,
+                    format!("/api/v1/conversations/{conv}/members/{}", w.suzuki),
+                )
+            }
+        ),
+        (
+            "PUT /api/v1/conversations/{id}/members/{user_id}",
+            both(
+                &["conversation.member_role_changed"],
+                &["conversation.updated"]
+            ),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                Call::put(
+                    &w.admin,
+                    format!("/api/v1/conversations/{conv}/members/{}", w.suzuki),
+                    json!({"role": "admin"}),
+                )
+            }
+        ),
+        (
+            "PUT /api/v1/conversations/{id}/notifications",
+            Expect::Exempt("a member's own notification setting, seen by no one else"),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                Call::put(
+                    &w.sato.0,
+                    format!("/api/v1/conversations/{conv}/notifications"),
+                    json!({"level": "mentions"}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/conversations/{id}/messages",
+            events(&["message.created"]),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                let body = json!({"client_msg_id": w.fresh("m"), "body": "了解しました"});
+                Call::post(
+                    &w.sato.0,
+                    format!("/api/v1/conversations/{conv}/messages"),
+                    body,
+                )
+            }
+        ),
+        (
+            "PATCH /api/v1/conversations/{id}/messages/{seq}",
+            both(&["message.edit"], &["message.edited"]),
+            async |w: &mut World| {
+                let (conv, seq) = w.message().await;
+                Call::new(
+                    &w.admin,
+                    Method::PATCH,
+                    format!("/api/v1/conversations/{conv}/messages/{seq}"),
+                    json!({"body": "訂正"}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/conversations/{id}/messages/{seq}",
+            both(&["message.delete"], &["message.deleted"]),
+            async |w: &mut World| {
+                let (conv, seq) = w.message().await;
+                Call::delete(
+                    &w.admin,
+                    format!("/api/v1/conversations/{conv}/messages/{seq}"),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/conversations/{id}/read",
+            Expect::Exempt("a member's read position: a receipt, not a change to the conversation"),
+            async |w: &mut World| {
+                let (conv, seq) = w.message().await;
+                Call::post(
+                    &w.sato.0,
+                    format!("/api/v1/conversations/{conv}/read"),
+                    json!({"seq": seq}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/conversations/{id}/typing",
+            Expect::Exempt("a live hint to the other members; nothing is stored"),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                Call::post(
+                    &w.sato.0,
+                    format!("/api/v1/conversations/{conv}/typing"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/media",
+            audit(&["media.upload"]),
+            async |w: &mut World| Call {
+                body: Body::Raw("text/plain", b"ward round notes".to_vec()),
+                ..Call::post(&w.sato.0, "/api/v1/media?name=notes.txt", Value::Null)
+            }
+        ),
+        (
+            "POST /api/v1/orgs/{id}/dicom-peers",
+            audit(&["dicom_peer.add"]),
+            async |w: &mut World| {
+                let ae = w.fresh("MR").to_uppercase().replace('-', "");
+                let body = json!({"ae_title": ae, "allow": ["127.0.0.1"]});
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/dicom-peers", w.org),
+                    body,
+                )
+            }
+        ),
+        (
+            "PUT /api/v1/orgs/{id}/dicom-peers/{ae_title}",
+            audit(&["dicom_peer.update"]),
+            async |w: &mut World| {
+                let ae = w.peer().await;
+                Call::put(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/dicom-peers/{ae}", w.org),
+                    json!({"allow": ["10.0.0.0/8"]}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/orgs/{id}/dicom-peers/{ae_title}",
+            audit(&["dicom_peer.remove"]),
+            async |w: &mut World| {
+                let ae = w.peer().await;
+                Call::delete(&w.admin, format!("/api/v1/orgs/{}/dicom-peers/{ae}", w.org))
+            }
+        ),
+        (
+            "POST /api/v1/orgs/{id}/gateways",
+            audit(&["gateway.add"]),
+            async |w: &mut World| {
+                let name = w.fresh("ward");
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/gateways", w.org),
+                    json!({"name": name}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/orgs/{id}/gateways/{name}",
+            audit(&["gateway.remove"]),
+            async |w: &mut World| {
+                let name = w.fresh("ward");
+                let path = format!("/api/v1/orgs/{}/gateways", w.org);
+                must(
+                    Call::post(&w.admin, &path, json!({"name": name}))
+                        .send()
+                        .await,
+                );
+                Call::delete(&w.admin, format!("{path}/{name}"))
+            }
+        ),
+        (
+            "POST /api/v1/agreements",
+            audit(&["agreement.propose"]),
+            async |w: &mut World| {
+                let (partner, _) = w.hospital().await;
+                Call::post(
+                    &w.admin,
+                    "/api/v1/agreements",
+                    json!({"partner_org_id": partner, "scopes": ["directory"]}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/agreements/{id}/accept",
+            audit(&["agreement.accept"]),
+            async |w: &mut World| {
+                let (id, partner_admin) = w.proposal().await;
+                Call::post(
+                    &partner_admin,
+                    format!("/api/v1/agreements/{id}/accept"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/agreements/{id}/revoke",
+            audit(&["agreement.revoke"]),
+            async |w: &mut World| {
+                let (id, partner_admin) = w.proposal().await;
+                must(
+                    Call::post(
+                        &partner_admin,
+                        format!("/api/v1/agreements/{id}/accept"),
+                        json!({}),
+                    )
+                    .send()
+                    .await,
+                );
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/agreements/{id}/revoke"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/councils/{id}/members",
+            audit(&["council.invite"]),
+            async |w: &mut World| {
+                let (council, council_admin) = w.council().await;
+                let (hospital, _) = w.hospital().await;
+                Call::post(
+                    &council_admin,
+                    format!("/api/v1/councils/{council}/members"),
+                    json!({"org_id": hospital}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/councils/{id}/members/{org_id}",
+            audit(&["council.remove"]),
+            async |w: &mut World| {
+                let (council, council_admin, hospital, _) = w.council_hospital(true).await;
+                Call::delete(
+                    &council_admin,
+                    format!("/api/v1/councils/{council}/members/{hospital}"),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/councils/{id}/opt-in",
+            audit(&["council.opt_in"]),
+            async |w: &mut World| {
+                let (council, _, _, admin) = w.council_hospital(false).await;
+                Call::post(
+                    &admin,
+                    format!("/api/v1/councils/{council}/opt-in"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/councils/{id}/opt-out",
+            audit(&["council.opt_out"]),
+            async |w: &mut World| {
+                let (council, _, _, admin) = w.council_hospital(true).await;
+                Call::post(
+                    &admin,
+                    format!("/api/v1/councils/{council}/opt-out"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/councils/{id}/agreements",
+            audit(&["council.create_agreements"]),
+            async |w: &mut World| {
+                w.council_hospital(true).await;
+                let (council, council_admin, _, _) = w.council_hospital(true).await;
+                Call::post(
+                    &council_admin,
+                    format!("/api/v1/councils/{council}/agreements"),
+                    json!({"scopes": ["directory"]}),
+                )
+            }
+        ),
+    ]
 }
 
 /// The document's mutating operations, as `METHOD /path/{template}`.
@@ -794,122 +1168,108 @@ async fn every_mutating_route_leaves_its_record(storage: Storage) {
 // ---------------------------------------------------------------------------------------------
 // The command line.
 
-/// A `renkei admin` command, what it must write, and its arguments.
-struct Command {
-    name: &'static str,
-    expect: Expect,
-    args: &'static [&'static str],
-}
-
 /// A file the import commands read.
 const IMPORT_CSV: &str = "login,display_name,profession\nimported,Imported User,nurse\n";
 
-/// Every `renkei admin` command. They run in this order on one database, each on what the
-/// ones before made.
-const COMMANDS: &[Command] = &[
-    Command {
-        name: "create-org",
-        expect: audit(&["org.create"]),
-        args: &["create-org", "--name", "Oita Hospital", "--slug", "oita"],
-    },
-    Command {
-        name: "create-department",
-        expect: audit(&["department.create"]),
-        args: &["create-department", "--org", "oita", "--name", "外来"],
-    },
-    Command {
-        name: "create-user",
-        expect: audit(&["user.create"]),
-        args: &[
-            "create-user", "--org", "oita", "--login", "tanaka", "--name", "田中 一郎",
-            "--profession", "doctor",
+/// Every `renkei admin` command (named by its first argument) and what it must write. They
+/// run in this order on one database, each on what the ones before made.
+const COMMANDS: &[(Expect, &[&str])] = &[
+    (
+        audit(&["org.create"]),
+        &["create-org", "--name", "Oita Hospital", "--slug", "oita"],
+    ),
+    (
+        audit(&["department.create"]),
+        &["create-department", "--org", "oita", "--name", "外来"],
+    ),
+    (
+        audit(&["user.create"]),
+        &[
+            "create-user",
+            "--org",
+            "oita",
+            "--login",
+            "tanaka",
+            "--name",
+            "田中 一郎",
+            "--profession",
+            "doctor",
         ],
-    },
-    Command {
-        name: "suspend-user",
-        expect: audit(&["user.status"]),
-        args: &["suspend-user", "--login", "tanaka"],
-    },
-    Command {
-        name: "activate-user",
-        expect: audit(&["user.status"]),
-        args: &["activate-user", "--login", "tanaka"],
-    },
-    Command {
-        name: "reset-second-factor",
-        expect: audit(&["user.second_factor_reset"]),
-        args: &["reset-second-factor", "--login", "tanaka"],
-    },
-    Command {
-        name: "release-sign-in",
-        expect: audit(&["user.sign_in_released"]),
-        args: &["release-sign-in", "--login", "tanaka"],
-    },
-    Command {
-        name: "retire-user",
-        expect: audit(&["user.status"]),
-        args: &["retire-user", "--login", "tanaka"],
-    },
-    Command {
-        name: "import-users",
-        expect: audit(&["user.create"]),
-        args: &["import-users", "--org", "oita", "--file", "users.csv"],
-    },
-    Command {
-        name: "add-dicom-peer",
-        expect: audit(&["dicom_peer.add"]),
-        args: &["add-dicom-peer", "--org", "oita", "--ae-title", "CT1", "--allow", "127.0.0.1"],
-    },
-    Command {
-        name: "remove-dicom-peer",
-        expect: audit(&["dicom_peer.remove"]),
-        args: &["remove-dicom-peer", "--org", "oita", "--ae-title", "CT1"],
-    },
-    Command {
-        name: "create-gateway",
-        expect: audit(&["gateway.add"]),
-        args: &["create-gateway", "--org", "oita", "--name", "main-building"],
-    },
-    Command {
-        name: "remove-gateway",
-        expect: audit(&["gateway.remove"]),
-        args: &["remove-gateway", "--org", "oita", "--name", "main-building"],
-    },
-    Command {
-        name: "expire-media",
-        expect: Expect::Exempt("nothing is due: the sweep destroys nothing (retention is the organization's policy)"),
-        args: &["expire-media"],
-    },
-    Command {
-        name: "list-users",
-        expect: Expect::Exempt("reads only"),
-        args: &["list-users", "--org", "oita"],
-    },
-    Command {
-        name: "export-users",
-        expect: Expect::Exempt("reads only"),
-        args: &["export-users", "--org", "oita", "--to", "export.csv"],
-    },
-    Command {
-        name: "list-dicom-peers",
-        expect: Expect::Exempt("reads only"),
-        args: &["list-dicom-peers", "--org", "oita"],
-    },
-    Command {
-        name: "list-gateways",
-        expect: Expect::Exempt("reads only"),
-        args: &["list-gateways", "--org", "oita"],
-    },
-    Command {
-        name: "verify-audit",
-        expect: Expect::Exempt("reads only"),
-        args: &["verify-audit"],
-    },
-    Command {
-        name: "backup",
-        expect: Expect::Exempt("copies the database; changes nothing in it"),
-        args: &["backup", "--to", "backup.db"],
-    },
+    ),
+    (
+        audit(&["user.status"]),
+        &["suspend-user", "--login", "tanaka"],
+    ),
+    (
+        audit(&["user.status"]),
+        &["activate-user", "--login", "tanaka"],
+    ),
+    (
+        audit(&["user.second_factor_reset"]),
+        &["reset-second-factor", "--login", "tanaka"],
+    ),
+    (
+        audit(&["user.sign_in_released"]),
+        &["release-sign-in", "--login", "tanaka"],
+    ),
+    (
+        audit(&["user.status"]),
+        &["retire-user", "--login", "tanaka"],
+    ),
+    (
+        audit(&["user.create"]),
+        &["import-users", "--org", "oita", "--file", "users.csv"],
+    ),
+    (
+        audit(&["dicom_peer.add"]),
+        &[
+            "add-dicom-peer",
+            "--org",
+            "oita",
+            "--ae-title",
+            "CT1",
+            "--allow",
+            "127.0.0.1",
+        ],
+    ),
+    (
+        audit(&["dicom_peer.remove"]),
+        &["remove-dicom-peer", "--org", "oita", "--ae-title", "CT1"],
+    ),
+    (
+        audit(&["gateway.add"]),
+        &["create-gateway", "--org", "oita", "--name", "main-building"],
+    ),
+    (
+        audit(&["gateway.remove"]),
+        &["remove-gateway", "--org", "oita", "--name", "main-building"],
+    ),
+    // Gap, reported: `--as-of` (an early purge an administrator decides) writes no entry.
+    (
+        Expect::Exempt("carries out the organizations' retention policy; nothing is due here"),
+        &["expire-media"],
+    ),
+    (
+        Expect::Exempt("reads only"),
+        &["list-users", "--org", "oita"],
+    ),
+    (
+        Expect::Exempt("reads only"),
+        &["export-users", "--org", "oita", "--to", "export.csv"],
+    ),
+    (
+        Expect::Exempt("reads only"),
+        &["list-dicom-peers", "--org", "oita"],
+    ),
+    (
+        Expect::Exempt("reads only"),
+        &["list-gateways", "--org", "oita"],
+    ),
+    (Expect::Exempt("reads only"), &["verify-audit"]),
+    (
+        Expect::Exempt("copies the database; changes nothing in it"),
+        &["backup", "--to", "backup.db"],
+    ),
 ];
 
 /// Commands PostgreSQL refuses (it is backed up with `pg_dump`): covered, and run on SQLite.
@@ -942,7 +1302,7 @@ fn succeeded(storage: &Storage, args: &[&str]) {
 async fn every_admin_command_leaves_its_record(storage: Storage) {
     let existing = admin_commands(&storage);
     assert!(existing.len() > 10, "{existing:?}");
-    let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    let names: Vec<&str> = COMMANDS.iter().map(|(_, args)| args[0]).collect();
     let wrong = coverage("command", &existing, &names);
     std::fs::write(storage.dir.path().join("users.csv"), IMPORT_CSV).unwrap();
     // Opening the store creates the database.
@@ -950,15 +1310,15 @@ async fn every_admin_command_leaves_its_record(storage: Storage) {
     let mut ledger = Ledger::open(&storage).await;
     let mut outcomes = Vec::new();
     let on_postgres = storage.database_url.is_some();
-    for command in COMMANDS.iter() {
-        if on_postgres && SQLITE_ONLY.contains(&command.name) {
+    for (expect, args) in COMMANDS {
+        if on_postgres && SQLITE_ONLY.contains(&args[0]) {
             continue;
         }
         let mark = ledger.mark().await;
-        succeeded(&storage, command.args);
+        succeeded(&storage, args);
         outcomes.push(Outcome {
-            name: format!("renkei admin {}", command.name),
-            expect: command.expect,
+            name: format!("renkei admin {}", args[0]),
+            expect: *expect,
             written: ledger.since(&mark).await,
         });
     }

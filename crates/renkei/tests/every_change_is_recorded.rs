@@ -75,10 +75,16 @@ impl Expect {
         }
     }
 
-    fn wanted(&self) -> (Vec<String>, Vec<String>) {
+    fn wanted(&self) -> Written {
         match self {
-            Expect::Records { audit, events } => (sorted(audit), sorted(events)),
-            Expect::Exempt(_) => (Vec::new(), Vec::new()),
+            Expect::Records { audit, events } => Written {
+                audit: sorted(audit),
+                events: sorted(events),
+            },
+            Expect::Exempt(_) => Written {
+                audit: Vec::new(),
+                events: Vec::new(),
+            },
         }
     }
 }
@@ -168,22 +174,22 @@ struct Outcome {
 /// Checks every outcome against its expectation and the rule; fails listing them all.
 fn judge(outcomes: &[Outcome], mut wrong: Vec<String>) {
     for o in outcomes {
-        let (audit, events) = o.expect.wanted();
+        let wanted = o.expect.wanted();
         let got = format!("audit {:?}, events {:?}", o.written.audit, o.written.events);
         eprintln!("{:<58} {got}", o.name);
         if let Some(broken) = o.expect.breaks_the_rule() {
             wrong.push(format!("{}: {broken}", o.name));
         }
-        if (audit.clone(), events.clone()) != (o.written.audit.clone(), o.written.events.clone()) {
+        if wanted != o.written {
             wrong.push(format!(
-                "{}: expected audit {audit:?}, events {events:?}; wrote {got}",
-                o.name
+                "{}: expected audit {:?}, events {:?}; wrote {got}",
+                o.name, wanted.audit, wanted.events
             ));
         }
     }
     assert!(
         wrong.is_empty(),
-        "unrecorded changes:\n{}",
+        "changes not recorded as expected:\n{}",
         wrong.join("\n")
     );
 }
@@ -1126,7 +1132,7 @@ async fn every_mutating_route_leaves_its_record(storage: Storage) {
     assert!(documented.len() > 40, "{documented:?}");
     let scenarios = api_scenarios();
     let names: Vec<&str> = scenarios.iter().map(|s| s.route).collect();
-    let mut wrong = coverage("route", &documented, &names);
+    let wrong = coverage("route", &documented, &names);
 
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
@@ -1162,7 +1168,7 @@ async fn every_mutating_route_leaves_its_record(storage: Storage) {
             written: ledger.since(&mark).await,
         });
     }
-    judge(&outcomes, std::mem::take(&mut wrong));
+    judge(&outcomes, wrong);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -161,10 +161,11 @@ impl User {
     }
 }
 
-/// What an admin gives to create a user.
+/// Who a new account is, as an applicant gives it on an invite link's sign-up page; an
+/// administrator gives the same and more ([`NewUser`]).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewUser {
+pub struct Applicant {
     pub login: String,
     pub display_name: String,
     #[serde(default)]
@@ -178,6 +179,17 @@ pub struct NewUser {
     pub email: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    /// The password: one-time when an administrator gives it (changed at first sign-in),
+    /// the applicant's own on the sign-up page (kept once approved).
+    pub password: String,
+}
+
+/// What an admin gives to create a user: who they are, and what only an administrator sets.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    #[serde(flatten)]
+    pub who: Applicant,
     #[serde(default)]
     pub roles: Vec<Role>,
     /// Defaults to active.
@@ -189,27 +201,52 @@ pub struct NewUser {
     pub affiliations: Vec<Affiliation>,
     #[serde(default)]
     pub second_factor_required: bool,
-    /// The initial password; the user must change it at first login.
-    pub password: String,
+}
+
+impl From<Applicant> for NewUser {
+    /// An active user without roles, staff number or affiliations.
+    fn from(who: Applicant) -> Self {
+        NewUser {
+            who,
+            roles: Vec::new(),
+            status: None,
+            staff_number: None,
+            affiliations: Vec::new(),
+            second_factor_required: false,
+        }
+    }
 }
 
 impl NewUser {
+    /// An application through an invite link: pending until an administrator approves it,
+    /// keeping the applicant's own password.
+    pub fn application(who: Applicant, org_id: Uuid, now: Timestamp) -> Result<User, DomainError> {
+        let new = NewUser {
+            status: Some(UserStatus::Pending),
+            ..NewUser::from(who)
+        };
+        let mut user = new.build(org_id, now)?;
+        user.must_change_password = false;
+        Ok(user)
+    }
+
     /// Validates and builds the user of `org_id` (the password is checked, not kept).
     pub fn build(&self, org_id: Uuid, now: Timestamp) -> Result<User, DomainError> {
-        validate::password(&self.password)?;
-        let kana = validate::name_text("kana", &self.kana, MAX_READING_CHARS)?;
-        let romaji = romaji_or_derived(self.romaji.as_deref(), &kana)?;
+        let who = &self.who;
+        validate::password(&who.password)?;
+        let kana = validate::name_text("kana", &who.kana, MAX_READING_CHARS)?;
+        let romaji = romaji_or_derived(who.romaji.as_deref(), &kana)?;
         Ok(User {
             id: crate::new_id(),
             org_id,
-            login: validate::login(&self.login)?,
-            display_name: validate::name("display_name", &self.display_name)?,
+            login: validate::login(&who.login)?,
+            display_name: validate::name("display_name", &who.display_name)?,
             kana,
             romaji,
-            profession: self.profession,
-            department_id: self.department_id,
-            email: self.email.as_deref().map(validate::email).transpose()?,
-            phone: self.phone.as_deref().map(validate::phone).transpose()?,
+            profession: who.profession,
+            department_id: who.department_id,
+            email: who.email.as_deref().map(validate::email).transpose()?,
+            phone: who.phone.as_deref().map(validate::phone).transpose()?,
             roles: dedup_roles(&self.roles),
             status: self.status.unwrap_or(UserStatus::Active),
             staff_number: self
@@ -336,21 +373,36 @@ mod tests {
 
     fn new_user() -> NewUser {
         NewUser {
-            login: "Tanaka".into(),
-            display_name: "田中 一郎".into(),
-            kana: "たなか いちろう".into(),
-            romaji: None,
-            profession: Profession::Doctor,
-            department_id: None,
-            email: None,
-            phone: None,
             roles: vec![Role::OrgAdmin, Role::OrgAdmin],
-            status: None,
-            staff_number: None,
-            affiliations: Vec::new(),
-            second_factor_required: false,
-            password: "correct horse battery".into(),
+            ..NewUser::from(Applicant {
+                login: "Tanaka".into(),
+                display_name: "田中 一郎".into(),
+                kana: "たなか いちろう".into(),
+                romaji: None,
+                profession: Profession::Doctor,
+                department_id: None,
+                email: None,
+                phone: None,
+                password: "correct horse battery".into(),
+            })
         }
+    }
+
+    #[test]
+    fn an_applicant_is_the_first_part_of_a_new_user_and_sets_no_roles() {
+        let body = r#"{"login":"sato","display_name":"佐藤","profession":"nurse","password":"a long password"}"#;
+        let applicant: Applicant = serde_json::from_str(body).unwrap();
+        let with_roles = body.replace('}', r#","roles":["server_admin"]}"#);
+        assert!(serde_json::from_str::<Applicant>(&with_roles).is_err());
+        let admin_given: NewUser = serde_json::from_str(&with_roles).unwrap();
+        assert_eq!(admin_given.roles, vec![Role::ServerAdmin]);
+        assert_eq!(admin_given.who.login, "sato");
+        let unknown = body.replace('}', r#","bogus":1}"#);
+        assert!(serde_json::from_str::<NewUser>(&unknown).is_err());
+        let user = NewUser::application(applicant, Uuid::nil(), Timestamp(0)).unwrap();
+        assert_eq!(user.status, UserStatus::Pending);
+        assert!(user.roles.is_empty());
+        assert!(!user.must_change_password);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! First start: an empty database gets a first organization and administrator.
 
 use renkei_core::org::NewOrganization;
-use renkei_core::user::{NewUser, Profession, Role};
+use renkei_core::user::{Applicant, NewUser, Profession, Role};
 use renkei_store::Store;
 
 use crate::accounts;
@@ -43,20 +43,18 @@ pub async fn ensure_first_admin(
     };
     let password = random_password(20);
     let admin = NewUser {
-        login: "admin".into(),
-        display_name: "Administrator".into(),
-        kana: String::new(),
-        romaji: None,
-        profession: Profession::Other,
-        department_id: None,
-        email: None,
-        phone: None,
         roles: vec![Role::OrgAdmin, Role::ServerAdmin],
-        status: None,
-        staff_number: None,
-        affiliations: Vec::new(),
-        second_factor_required: false,
-        password: password.clone(),
+        ..NewUser::from(Applicant {
+            login: "admin".into(),
+            display_name: "Administrator".into(),
+            kana: String::new(),
+            romaji: None,
+            profession: Profession::Other,
+            department_id: None,
+            email: None,
+            phone: None,
+            password: password.clone(),
+        })
     };
     let user = accounts::create_user(store, hasher, None, &org, admin).await?;
     Ok(Some(FirstAdmin {

@@ -7,6 +7,7 @@ use renkei_core::clock::Timestamp;
 use sqlx::Row;
 
 use crate::blobs::WrappedKey;
+use crate::users::{Assign, UNLOCK, end_sessions_in, update_credentials_in};
 use crate::{Store, StoreError, Tx};
 
 /// A user's TOTP enrollment: the secret sealed with the master key.
@@ -124,14 +125,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("UPDATE credentials SET failed_attempts = 0 WHERE user_id = $1")
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        update_credentials_in(&mut tx, user_id, Assign::Fixed("failed_attempts = 0")).await?;
         mark_session_in(&mut tx, session_id).await?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_audited(tx, audit).await
     }
 
     /// Spends a proof for `session_id`: a TOTP step later than the last one used, or an
@@ -176,10 +172,7 @@ impl Store {
                 }
             }
         }
-        sqlx::query("UPDATE credentials SET failed_attempts = 0 WHERE user_id = $1")
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        update_credentials_in(&mut tx, user_id, Assign::Fixed("failed_attempts = 0")).await?;
         mark_session_in(&mut tx, session_id).await?;
         let left: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
@@ -188,8 +181,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, audit).await?;
         Ok(left)
     }
 
@@ -211,28 +203,19 @@ impl Store {
         user_id: Uuid,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE credentials SET failed_attempts = 0, locked_until = NULL WHERE user_id = $1",
-        )
-        .bind(user_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let mut tx = self
+            .begin_credentials_change(user_id, Assign::Fixed(UNLOCK))
+            .await?;
         for sql in [
             "DELETE FROM second_factors WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
-            "DELETE FROM sessions WHERE user_id = $1",
         ] {
             sqlx::query(sql)
                 .bind(user_id.to_string())
                 .execute(&mut *tx)
                 .await?;
         }
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        end_sessions_in(&mut tx, user_id, None).await?;
+        self.commit_audited(tx, audit).await
     }
 }

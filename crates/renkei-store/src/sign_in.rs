@@ -8,6 +8,7 @@ use renkei_core::sign_in::{Backoff, Failure};
 use sqlx::Row;
 
 use crate::rows::uuid;
+use crate::users::{Assign, UNLOCK};
 use crate::{Store, StoreError};
 
 /// Wrong passwords counted for one typed login.
@@ -154,22 +155,13 @@ impl Store {
         login: &str,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE credentials SET failed_attempts = 0, locked_until = NULL WHERE user_id = $1",
-        )
-        .bind(user_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let mut tx = self
+            .begin_credentials_change(user_id, Assign::Fixed(UNLOCK))
+            .await?;
         sqlx::query("DELETE FROM sign_in_failures WHERE login = $1")
             .bind(login)
             .execute(&mut *tx)
             .await?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_audited(tx, audit).await
     }
 }

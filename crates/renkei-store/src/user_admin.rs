@@ -8,7 +8,9 @@ use renkei_core::org::Organization;
 use renkei_core::user::{User, UserStatus};
 use sqlx::Row;
 
-use crate::users::{USER_COLUMNS, user_from_row};
+use crate::users::{
+    Assign, UNLOCK, USER_COLUMNS, end_sessions_in, update_credentials_in, user_from_row,
+};
 use crate::{Store, StoreError};
 
 /// An organization's current invite link token, until when it works, and whether an
@@ -160,34 +162,26 @@ impl Store {
         clear_passcode: bool,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE credentials SET password_hash = COALESCE($1, password_hash),
-                 passcode_hash = CASE WHEN $2 = 1 THEN NULL ELSE passcode_hash END,
-                 failed_attempts = 0, locked_until = NULL
-             WHERE user_id = $3",
-        )
-        .bind(one_time_password_hash)
-        .bind(i64::from(clear_passcode))
-        .bind(user_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        let mut tx = self
+            .begin_credentials_change(user_id, Assign::Fixed(UNLOCK))
+            .await?;
+        if clear_passcode {
+            update_credentials_in(&mut tx, user_id, Assign::Secret("passcode_hash", None)).await?;
         }
-        if one_time_password_hash.is_some() {
+        if let Some(hash) = one_time_password_hash {
+            update_credentials_in(
+                &mut tx,
+                user_id,
+                Assign::Secret("password_hash", Some(hash)),
+            )
+            .await?;
             sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
                 .bind(user_id.to_string())
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        end_sessions_in(&mut tx, user_id, None).await?;
+        self.commit_audited(tx, audit).await
     }
 
     /// Applies every change of an import to `org_id` in one transaction: all or none. A row

@@ -199,16 +199,7 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<User>, StoreError> {
-        let sql = format!(
-            "{USER_COLUMNS} WHERE org_id = $1 ORDER BY display_name, id LIMIT $2 OFFSET $3"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org_id.to_string())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(user_from_row).collect()
+        self.users_page(org_id, "", offset, limit).await
     }
 
     /// An organization's active users by name, a page at a time (the directory members see).
@@ -218,9 +209,20 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<User>, StoreError> {
+        self.users_page(org_id, "AND status = 'active'", offset, limit)
+            .await
+    }
+
+    /// A page of `org_id`'s users by name, narrowed by `and` (a fixed SQL condition).
+    async fn users_page(
+        &self,
+        org_id: Uuid,
+        and: &'static str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, StoreError> {
         let sql = format!(
-            "{USER_COLUMNS} WHERE org_id = $1 AND status = 'active'
-             ORDER BY display_name, id LIMIT $2 OFFSET $3"
+            "{USER_COLUMNS} WHERE org_id = $1 {and} ORDER BY display_name, id LIMIT $2 OFFSET $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id.to_string())
@@ -284,10 +286,7 @@ impl Store {
             return Err(StoreError::Stale);
         }
         if !next.status.may_sign_in() {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(next.id.to_string())
-                .execute(&mut **tx)
-                .await?;
+            end_sessions_in(tx, next.id, None).await?;
         }
         Ok(())
     }
@@ -312,25 +311,19 @@ impl Store {
         keep_session: Option<Uuid>,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(user_id.to_string())
-            .bind(keep_session.map(|id| id.to_string()).unwrap_or_default())
-            .execute(&mut *tx)
+        let mut tx = self
+            .begin_credentials_change(
+                user_id,
+                Assign::Secret("password_hash", Some(password_hash)),
+            )
             .await?;
-        sqlx::query("UPDATE credentials SET password_hash = $1 WHERE user_id = $2")
-            .bind(password_hash)
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        end_sessions_in(&mut tx, user_id, keep_session).await?;
         sqlx::query("UPDATE users SET must_change_password = $1 WHERE id = $2")
             .bind(i64::from(must_change))
             .bind(user_id.to_string())
             .execute(&mut *tx)
             .await?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_audited(tx, audit).await
     }
 
     /// Sets (or with `None` clears) the device passcode hash.
@@ -340,15 +333,10 @@ impl Store {
         passcode_hash: Option<&str>,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE credentials SET passcode_hash = $1 WHERE user_id = $2")
-            .bind(passcode_hash)
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
+        let tx = self
+            .begin_credentials_change(user_id, Assign::Secret("passcode_hash", passcode_hash))
             .await?;
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_audited(tx, audit).await
     }
 
     /// Counts one wrong password, passcode or second-factor code, atomically; the `max_failures`-th locks the
@@ -382,13 +370,9 @@ impl Store {
             .await?;
         let creds = credentials_from_row(&row)?;
         if creds.locked_until == Some(lock_until) {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            end_sessions_in(&mut tx, user_id, None).await?;
         }
-        self.append_audit_in(&mut tx, audit).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, audit).await?;
         Ok(creds)
     }
 
@@ -398,6 +382,85 @@ impl Store {
             .bind(user_id.to_string())
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+}
+
+/// Forgets wrong passcodes and codes and lifts the lock they caused.
+pub(crate) const UNLOCK: &str = "failed_attempts = 0, locked_until = NULL";
+
+/// What a credentials change writes on the user's `credentials` row.
+pub(crate) enum Assign<'a> {
+    /// Fixed assignments, e.g. `failed_attempts = 0, locked_until = NULL`.
+    Fixed(&'static str),
+    /// A secret's column and its new hash (`None` clears it).
+    Secret(&'static str, Option<&'a str>),
+}
+
+/// Applies `assign` to the user's credentials row as part of `tx`; `NotFound` without one.
+pub(crate) async fn update_credentials_in(
+    tx: &mut Tx,
+    user_id: Uuid,
+    assign: Assign<'_>,
+) -> Result<(), StoreError> {
+    let done = match assign {
+        Assign::Fixed(set) => {
+            let sql = format!("UPDATE credentials SET {set} WHERE user_id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user_id.to_string())
+                .execute(&mut **tx)
+                .await?
+        }
+        Assign::Secret(column, hash) => {
+            let sql = format!("UPDATE credentials SET {column} = $2 WHERE user_id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user_id.to_string())
+                .bind(hash)
+                .execute(&mut **tx)
+                .await?
+        }
+    };
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Ends every session of the user as part of `tx`, but `keep` (the one making the change).
+pub(crate) async fn end_sessions_in(
+    tx: &mut Tx,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id.to_string())
+        .bind(keep.map(|id| id.to_string()).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens the transaction of a credentials change and applies `assign` first; the caller
+    /// adds what goes with it and ends with [`Store::commit_audited`].
+    pub(crate) async fn begin_credentials_change(
+        &self,
+        user_id: Uuid,
+        assign: Assign<'_>,
+    ) -> Result<Tx, StoreError> {
+        let mut tx = self.write_tx().await?;
+        update_credentials_in(&mut tx, user_id, assign).await?;
+        Ok(tx)
+    }
+
+    /// Appends the change's audit entry in `tx` and commits both.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: Tx,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.append_audit_in(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

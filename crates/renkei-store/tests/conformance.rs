@@ -7,7 +7,7 @@ use renkei_core::conversation::{
 };
 use renkei_core::notify::NotifyLevel;
 use renkei_core::org::{Department, NewOrganization, Organization};
-use renkei_core::user::{NewUser, Profession, User, UserPatch, UserStatus};
+use renkei_core::user::{Applicant, NewUser, Profession, User, UserPatch, UserStatus};
 use renkei_store::{
     Attached, AuditFilter, ImportChange, ListedConversation, Post, PostRefusal, Reach,
     SessionRecord, Store, StoreError,
@@ -81,7 +81,7 @@ async fn org(store: &Store, slug: &str) -> Organization {
 }
 
 async fn user(store: &Store, org: &Organization, login: &str) -> User {
-    let user = NewUser {
+    let user = NewUser::from(Applicant {
         login: login.into(),
         display_name: "田中 一郎".into(),
         kana: "たなか いちろう".into(),
@@ -90,13 +90,8 @@ async fn user(store: &Store, org: &Organization, login: &str) -> User {
         department_id: None,
         email: None,
         phone: None,
-        roles: vec![],
-        status: None,
-        staff_number: None,
-        affiliations: Vec::new(),
-        second_factor_required: false,
         password: "a long password".into(),
-    }
+    })
     .build(org.id, Timestamp::now())
     .unwrap();
     store
@@ -856,20 +851,18 @@ async fn an_import_with_one_stale_row_keeps_none(store: &Store, _url: &str) {
     let o = org(store, "oita-u").await;
     let sato = user(store, &o, "sato").await;
     let fresh = NewUser {
-        login: "kato".into(),
-        display_name: "加藤".into(),
-        kana: String::new(),
-        romaji: None,
-        profession: Profession::Nurse,
-        department_id: None,
-        email: None,
-        phone: None,
-        roles: vec![],
-        status: None,
         staff_number: Some("E-9".into()),
-        affiliations: Vec::new(),
-        second_factor_required: false,
-        password: "a long password".into(),
+        ..NewUser::from(Applicant {
+            login: "kato".into(),
+            display_name: "加藤".into(),
+            kana: String::new(),
+            romaji: None,
+            profession: Profession::Nurse,
+            department_id: None,
+            email: None,
+            phone: None,
+            password: "a long password".into(),
+        })
     }
     .build(o.id, Timestamp::now())
     .unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::{NewOrganization, OrgKind, Organization};
-use renkei_core::user::{NewUser, Profession, Role, User, UserPatch, UserStatus};
+use renkei_core::user::{Applicant, NewUser, Profession, Role, User, UserPatch, UserStatus};
 use renkei_service::ServiceError;
 use renkei_service::accounts;
 use renkei_service::admin::user_csv;
@@ -305,20 +305,18 @@ async fn execute(
                 (random_password(16), true)
             };
             let input = NewUser {
-                login,
-                display_name: name,
-                kana,
-                romaji,
-                profession,
-                department_id,
-                email,
-                phone,
                 roles,
-                status: None,
-                staff_number: None,
-                affiliations: Vec::new(),
-                second_factor_required: false,
-                password: password.clone(),
+                ..NewUser::from(Applicant {
+                    login,
+                    display_name: name,
+                    kana,
+                    romaji,
+                    profession,
+                    department_id,
+                    email,
+                    phone,
+                    password: password.clone(),
+                })
             };
             let user = accounts::create_user(store, &Hasher::default(), None, &org, input)
                 .await

@@ -6,18 +6,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::Department;
-use renkei_core::user::{Profession, User, UserStatus};
+use renkei_core::user::{Applicant, Profession, User, UserStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::ClientIp;
-use super::orgs::administered_org;
-use super::users::administered_user;
-use crate::admin::applications::{self, InviteOptions, SignUp, plausible_token};
+use crate::AppState;
+use crate::accounts::user_admin;
+use crate::admin::applications::{self, InviteOptions};
 use crate::auth::session::Member;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath};
-use crate::{AppState, accounts};
 
 #[derive(Serialize, ToSchema)]
 pub struct InviteLink {
@@ -72,12 +71,7 @@ pub async fn get_invite(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<InviteLink>> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let invite = state
-        .store
-        .invite(org.id)
-        .await
-        .or_api("organization_not_found")?;
+    let invite = applications::invite(&state, &me.user, id).await?;
     Ok(Json(link(invite)))
 }
 
@@ -92,8 +86,7 @@ pub async fn rotate_invite(
     IdPath(id): IdPath,
     ApiJson(options): ApiJson<InviteOptions>,
 ) -> ApiResult<(StatusCode, Json<InviteLink>)> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let invite = applications::rotate_invite(&state.store, me.user.id, &org, &options).await?;
+    let invite = applications::rotate_invite(&state, &me.user, id, &options).await?;
     Ok((StatusCode::CREATED, Json(link(Some(invite)))))
 }
 
@@ -106,8 +99,7 @@ pub async fn revoke_invite(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<InviteLink>> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let invite = applications::revoke_invite(&state.store, me.user.id, &org).await?;
+    let invite = applications::revoke_invite(&state, &me.user, id).await?;
     Ok(Json(link(Some(invite))))
 }
 
@@ -122,19 +114,6 @@ fn rate_limited(state: &AppState, ip: std::net::IpAddr) -> ApiResult<()> {
     })
 }
 
-async fn invited_org(state: &AppState, token: &str) -> ApiResult<renkei_core::org::Organization> {
-    if !plausible_token(token) {
-        return Err(ApiError::not_found("invite_not_found"));
-    }
-    let (org, invite) = state
-        .store
-        .org_by_invite(token)
-        .await
-        .or_api("invite_not_found")?;
-    applications::check_usable(&invite, Timestamp::now())?;
-    Ok(org)
-}
-
 /// What the sign-up page shows for an invite link (no sign-in; unknown links are 404).
 #[utoipa::path(get, path = "/api/v1/signup/{token}", tag = "users",
     params(("token" = String, Path)),
@@ -147,12 +126,7 @@ pub async fn signup_form(
     Path(token): Path<String>,
 ) -> ApiResult<Json<SignUpForm>> {
     rate_limited(&state, ip)?;
-    let org = invited_org(&state, &token).await?;
-    let departments = state
-        .store
-        .list_departments(org.id)
-        .await
-        .or_api("organization_not_found")?;
+    let (org, departments) = applications::sign_up_form(&state, &token).await?;
     Ok(Json(SignUpForm {
         organization: org.name,
         departments,
@@ -162,7 +136,7 @@ pub async fn signup_form(
 
 /// Apply for an account through an invite link: it stays pending until approved.
 /// Attempts count against the same per-address limit as sign-ins.
-#[utoipa::path(post, path = "/api/v1/signup/{token}", tag = "users", request_body = SignUp,
+#[utoipa::path(post, path = "/api/v1/signup/{token}", tag = "users", request_body = Applicant,
     params(("token" = String, Path)),
     responses((status = 201, body = Applied), (status = 404, body = ErrorBody, description = "invite_not_found"),
         (status = 410, body = ErrorBody, description = "invite_expired or invite_revoked"),
@@ -172,11 +146,10 @@ pub async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
-    ApiJson(input): ApiJson<SignUp>,
+    ApiJson(input): ApiJson<Applicant>,
 ) -> ApiResult<(StatusCode, Json<Applied>)> {
     rate_limited(&state, ip)?;
-    let org = invited_org(&state, &token).await?;
-    let status = applications::apply(&state.store, &state.hasher, &org, input).await?;
+    let status = applications::sign_up(&state, &token, input).await?;
     Ok((StatusCode::CREATED, Json(Applied { status })))
 }
 
@@ -188,14 +161,7 @@ pub async fn list_applications(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Vec<User>>> {
-    let org = administered_org(&state, &me.user, id).await?;
-    Ok(Json(
-        state
-            .store
-            .users_of(org.id, Some(UserStatus::Pending))
-            .await
-            .or_api("organization_not_found")?,
-    ))
+    Ok(Json(user_admin::applications(&state, &me.user, id).await?))
 }
 
 /// Approve a pending applicant: the account becomes active and may sign in.
@@ -207,9 +173,8 @@ pub async fn approve(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<User>> {
-    let user = administered_user(&state, &me.user, id).await?;
     Ok(Json(
-        accounts::decide_application(&state.store, Some(me.user.id), &user, true).await?,
+        user_admin::decide_application(&state, &me.user, id, true).await?,
     ))
 }
 
@@ -222,8 +187,7 @@ pub async fn reject(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<User>> {
-    let user = administered_user(&state, &me.user, id).await?;
     Ok(Json(
-        accounts::decide_application(&state.store, Some(me.user.id), &user, false).await?,
+        user_admin::decide_application(&state, &me.user, id, false).await?,
     ))
 }

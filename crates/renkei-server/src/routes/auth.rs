@@ -7,26 +7,15 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use renkei_core::audit::AuditEvent;
-use renkei_core::clock::Timestamp;
-use renkei_core::sign_in::login_key;
-use renkei_core::user::{User, UserStatus};
-use renkei_store::{SessionRecord, StoreError};
+use renkei_core::user::User;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::backoff;
-use crate::auth::session::{
-    AnySession, CSRF_COOKIE, SESSION_COOKIE, second_factor_gate, second_factor_needed,
-};
-use crate::auth::token::{random_token, token_hash};
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::accounts::sign_in::{self, SecondFactorStep};
+use crate::auth::session::{AnySession, CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-
-/// Longest password or passcode even looked at; longer ones are wrong without hashing.
-const MAX_SECRET_BYTES: usize = 1024;
 
 /// The address a request came from.
 pub struct ClientIp(pub IpAddr);
@@ -66,14 +55,6 @@ pub struct LoginResponse {
     second_factor: Option<SecondFactorStep>,
 }
 
-/// What a session still owes at sign-in.
-#[derive(Serialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum SecondFactorStep {
-    Verify,
-    Enroll,
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnlockRequest {
@@ -89,58 +70,6 @@ pub(crate) fn rate_limited(state: &AppState, ip: IpAddr) -> ApiResult<()> {
         )
         .retry_after(wait)
     })
-}
-
-fn account_locked(until: Timestamp) -> ApiError {
-    let wait = (until.millis() - Timestamp::now().millis()) / 1000 + 1;
-    ApiError::new(
-        StatusCode::LOCKED,
-        "account_locked",
-        format!("too many wrong attempts; this account is locked for {wait} more seconds"),
-    )
-    .retry_after(wait)
-}
-
-/// Counts a wrong passcode or second-factor code (both need a signed-in session, so a
-/// stranger cannot cause it); the last allowed locks the account and ends its sessions.
-pub(crate) async fn count_failure(
-    state: &AppState,
-    user: &User,
-    action: &'static str,
-    wrong: ApiError,
-) -> ApiError {
-    let settings = &state.settings;
-    let until = Timestamp::now().plus_secs(settings.login_lockout_seconds);
-    let event = AuditEvent::new(
-        action,
-        Some(user.org_id),
-        Some(user.id),
-        "user",
-        Some(user.id),
-    );
-    match state
-        .store
-        .record_failed_attempt(user.id, settings.login_max_failures, until, &event)
-        .await
-    {
-        Ok(creds) if creds.locked_until == Some(until) => {
-            let locked = AuditEvent::new(
-                "auth.account_locked",
-                Some(user.org_id),
-                None,
-                "user",
-                Some(user.id),
-            )
-            .with_details(json!({"seconds": settings.login_lockout_seconds}));
-            if let Err(e) = state.store.append_audit(&locked).await {
-                return ApiError::from_store(e, "user_not_found");
-            }
-            state.messaging.user_ended(user.id);
-            account_locked(until)
-        }
-        Ok(_) => wrong,
-        Err(e) => ApiError::from_store(e, "user_not_found"),
-    }
 }
 
 fn cookie_header(
@@ -182,94 +111,9 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     rate_limited(&state, ip)?;
-    let key = login_key(&req.login);
-    backoff::check(&state, &key).await?;
-    let store = &state.store;
-    let user = match store.user_by_login(&req.login).await {
-        Ok(user) => user,
-        Err(StoreError::NotFound) => {
-            state.hasher.waste_verification().await;
-            return Err(backoff::record_failure(&state, &key, None).await.into());
-        }
-        Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
-    };
-    let creds = store.credentials(user.id).await.or_api("user_not_found")?;
-    let matches = req.password.len() <= MAX_SECRET_BYTES
-        && state
-            .hasher
-            .verify(&req.password, &creds.password_hash)
-            .await?;
-    if !matches {
-        return Err(backoff::record_failure(&state, &key, Some(&user))
-            .await
-            .into());
-    }
-    store
-        .clear_sign_in_failures(&key)
-        .await
-        .or_api("user_not_found")?;
-    // Wrong passcodes or codes lock the account; only the right password learns that.
-    if let Some(until) = creds.locked_until.filter(|u| *u > Timestamp::now()) {
-        return Err(account_locked(until));
-    }
-    let refusal = match user.status {
-        UserStatus::Active => None,
-        UserStatus::Pending => Some((
-            "account_pending",
-            "this account awaits an administrator's approval",
-        )),
-        UserStatus::Suspended => Some((
-            "account_suspended",
-            "this account is suspended; ask your administrator",
-        )),
-        UserStatus::Retired => Some(("account_retired", "this account has been retired")),
-    };
-    if let Some((code, message)) = refusal {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, code, message));
-    }
-    let org = store.org(user.org_id).await.or_api("user_not_found")?;
-    let second_factor = match (
-        second_factor_needed(&user, &org, creds.second_factor_enrolled),
-        creds.second_factor_enrolled,
-    ) {
-        (false, _) => None,
-        (true, true) => Some(SecondFactorStep::Verify),
-        (true, false) => Some(SecondFactorStep::Enroll),
-    };
-    // With a second factor to come, only that success clears the count: otherwise signing
-    // in again would give whoever knows the password endless guesses at the code.
-    if second_factor.is_none() {
-        store
-            .clear_failed_attempts(user.id)
-            .await
-            .or_api("user_not_found")?;
-    }
-    let now = Timestamp::now();
-    let token = random_token();
+    let signed_in = sign_in::login(&state, &req.login, &req.password).await?;
+    let (token, session) = (signed_in.token, signed_in.session);
     let ttl_secs = state.settings.session_ttl_hours * 3600;
-    let session = SessionRecord {
-        id: renkei_core::new_id(),
-        user_id: user.id,
-        token_hash: token_hash(&token),
-        csrf_token: random_token(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now.plus_secs(ttl_secs),
-        locked: creds.passcode_hash.is_some(),
-        second_factor_done: false,
-    };
-    store
-        .insert_session(&session)
-        .await
-        .or_api("user_not_found")?;
-    let event = AuditEvent::new(
-        "auth.login",
-        Some(user.org_id),
-        Some(user.id),
-        "session",
-        Some(session.id),
-    );
-    store.append_audit(&event).await.or_api("user_not_found")?;
     let secure = state.settings.secure_cookies;
     let cookies = [
         cookie_header(SESSION_COOKIE, &token, ttl_secs, true, secure),
@@ -278,9 +122,9 @@ pub async fn login(
     let body = LoginResponse {
         token,
         csrf_token: session.csrf_token,
-        user,
+        user: signed_in.user,
         locked: session.locked,
-        second_factor,
+        second_factor: signed_in.second_factor,
     };
     Ok(with_cookies(Json(body).into_response(), cookies))
 }
@@ -292,19 +136,7 @@ pub async fn logout(
     State(state): State<AppState>,
     AnySession(authed): AnySession,
 ) -> ApiResult<Response> {
-    state
-        .store
-        .delete_session(authed.session.id)
-        .await
-        .or_api("session")?;
-    let event = AuditEvent::new(
-        "auth.logout",
-        Some(authed.user.org_id),
-        Some(authed.user.id),
-        "session",
-        Some(authed.session.id),
-    );
-    state.store.append_audit(&event).await.or_api("session")?;
+    sign_in::logout(&state, &authed).await?;
     let secure = state.settings.secure_cookies;
     let cookies = [
         cookie_header(SESSION_COOKIE, "", 0, true, secure),
@@ -332,43 +164,6 @@ pub async fn unlock(
     ApiJson(req): ApiJson<UnlockRequest>,
 ) -> ApiResult<StatusCode> {
     rate_limited(&state, ip)?;
-    second_factor_gate(&authed)?;
-    let user = &authed.user;
-    let creds = state
-        .store
-        .credentials(user.id)
-        .await
-        .or_api("user_not_found")?;
-    let Some(passcode_hash) = creds.passcode_hash else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "no_passcode",
-            "no passcode is set for this account",
-        ));
-    };
-    let matches = req.passcode.len() <= MAX_SECRET_BYTES
-        && state.hasher.verify(&req.passcode, &passcode_hash).await?;
-    if !matches {
-        let wrong = ApiError::new(StatusCode::FORBIDDEN, "wrong_passcode", "wrong passcode");
-        return Err(count_failure(&state, user, "auth.unlock_failed", wrong).await);
-    }
-    state
-        .store
-        .clear_failed_attempts(user.id)
-        .await
-        .or_api("user_not_found")?;
-    state
-        .store
-        .touch_session(authed.session.id, Timestamp::now(), false)
-        .await
-        .or_api("session")?;
-    let event = AuditEvent::new(
-        "auth.unlock",
-        Some(user.org_id),
-        Some(user.id),
-        "session",
-        Some(authed.session.id),
-    );
-    state.store.append_audit(&event).await.or_api("session")?;
+    sign_in::unlock(&state, &authed, &req.passcode).await?;
     Ok(StatusCode::NO_CONTENT)
 }

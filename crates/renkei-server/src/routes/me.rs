@@ -3,16 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use renkei_core::audit::AuditEvent;
 use renkei_core::org::Organization;
 use renkei_core::user::User;
-use renkei_core::{password_rules, validate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::accounts::own_secrets;
 use crate::auth::session::Unlocked;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
 #[derive(Serialize, ToSchema)]
@@ -55,21 +54,7 @@ pub async fn set_passcode(
     Unlocked(authed): Unlocked,
     ApiJson(req): ApiJson<PasscodeRequest>,
 ) -> ApiResult<StatusCode> {
-    validate::passcode(&req.passcode)?;
-    let hash = state.hasher.hash(&req.passcode).await?;
-    let user = &authed.user;
-    let event = AuditEvent::new(
-        "auth.passcode_set",
-        Some(user.org_id),
-        Some(user.id),
-        "user",
-        Some(user.id),
-    );
-    state
-        .store
-        .set_passcode(user.id, Some(&hash), &event)
-        .await
-        .or_api("user_not_found")?;
+    own_secrets::set_passcode(&state, &authed, &req.passcode).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -83,48 +68,6 @@ pub async fn change_password(
     Unlocked(authed): Unlocked,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    let user = &authed.user;
-    password_rules::check(
-        &req.new_password,
-        &user.login,
-        &[&user.display_name, &user.kana, &user.romaji],
-    )?;
-    let creds = state
-        .store
-        .credentials(user.id)
-        .await
-        .or_api("user_not_found")?;
-    if !state
-        .hasher
-        .verify(&req.current_password, &creds.password_hash)
-        .await?
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "wrong_password",
-            "the current password is wrong",
-        ));
-    }
-    if req.new_password == req.current_password {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "password_unchanged",
-            "choose a password different from the current one",
-        ));
-    }
-    let hash = state.hasher.hash(&req.new_password).await?;
-    let event = AuditEvent::new(
-        "auth.password_changed",
-        Some(user.org_id),
-        Some(user.id),
-        "user",
-        Some(user.id),
-    );
-    state
-        .store
-        .set_password(user.id, &hash, false, Some(authed.session.id), &event)
-        .await
-        .or_api("user_not_found")?;
-    state.messaging.sessions_ended(user.id);
+    own_secrets::change_password(&state, &authed, &req.current_password, &req.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

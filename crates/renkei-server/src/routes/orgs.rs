@@ -3,43 +3,17 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use renkei_core::access::{can_administer, can_read, is_server_admin};
 use renkei_core::org::{
     Department, DepartmentInput, NewOrganization, Organization, OrganizationPatch,
 };
-use renkei_core::user::User;
 
+use crate::AppState;
+use crate::accounts::orgs;
 use crate::auth::session::Member;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath, IfMatch, expected_version};
-use crate::{AppState, accounts};
 
-/// The organization `id` if `actor` may read it; 404 otherwise (existence is not revealed).
-pub(crate) async fn readable_org(
-    state: &AppState,
-    actor: &User,
-    id: renkei_core::Uuid,
-) -> ApiResult<Organization> {
-    if !can_read(actor, id) {
-        return Err(ApiError::not_found("organization_not_found"));
-    }
-    state.store.org(id).await.or_api("organization_not_found")
-}
-
-/// The organization `id` if `actor` may administer it.
-pub(crate) async fn administered_org(
-    state: &AppState,
-    actor: &User,
-    id: renkei_core::Uuid,
-) -> ApiResult<Organization> {
-    let org = readable_org(state, actor, id).await?;
-    if !can_administer(actor, id) {
-        return Err(ApiError::forbidden(
-            "only this organization's administrators may do this",
-        ));
-    }
-    Ok(org)
-}
+pub(crate) use crate::accounts::orgs::administered_org;
 
 /// Organizations the caller can see: all for a server administrator, else their own.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "organizations", security(("bearer" = [])),
@@ -48,16 +22,7 @@ pub async fn list_orgs(
     State(state): State<AppState>,
     Member(me): Member,
 ) -> ApiResult<Json<Vec<Organization>>> {
-    if is_server_admin(&me.user) {
-        return Ok(Json(
-            state
-                .store
-                .list_orgs()
-                .await
-                .or_api("organization_not_found")?,
-        ));
-    }
-    Ok(Json(vec![me.org]))
+    Ok(Json(orgs::visible_orgs(&state, &me.user, &me.org).await?))
 }
 
 /// Create an organization (server administrators).
@@ -69,12 +34,7 @@ pub async fn create_org(
     Member(me): Member,
     ApiJson(input): ApiJson<NewOrganization>,
 ) -> ApiResult<(StatusCode, Json<Organization>)> {
-    if !is_server_admin(&me.user) {
-        return Err(ApiError::forbidden(
-            "only server administrators create organizations",
-        ));
-    }
-    let org = accounts::create_org(&state.store, Some(me.user.id), input).await?;
+    let org = orgs::create_org_as(&state, &me.user, input).await?;
     Ok((StatusCode::CREATED, Json(org)))
 }
 
@@ -86,7 +46,7 @@ pub async fn get_org(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Organization>> {
-    Ok(Json(readable_org(&state, &me.user, id).await?))
+    Ok(Json(orgs::readable_org(&state, &me.user, id).await?))
 }
 
 /// Edit an organization's name, slug or policy (its administrators).
@@ -102,10 +62,9 @@ pub async fn update_org(
     IfMatch(if_match): IfMatch,
     ApiJson(patch): ApiJson<OrganizationPatch>,
 ) -> ApiResult<Json<Organization>> {
-    let org = administered_org(&state, &me.user, id).await?;
     let version = expected_version(if_match, patch.version)?;
     Ok(Json(
-        accounts::update_org(&state.store, Some(me.user.id), &org, patch, version).await?,
+        orgs::update_org_as(&state, &me.user, id, patch, version).await?,
     ))
 }
 
@@ -117,14 +76,7 @@ pub async fn list_departments(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Vec<Department>>> {
-    let org = readable_org(&state, &me.user, id).await?;
-    Ok(Json(
-        state
-            .store
-            .list_departments(org.id)
-            .await
-            .or_api("organization_not_found")?,
-    ))
+    Ok(Json(orgs::departments(&state, &me.user, id).await?))
 }
 
 /// Add a department (the organization's administrators).
@@ -137,9 +89,7 @@ pub async fn create_department(
     IdPath(id): IdPath,
     ApiJson(input): ApiJson<DepartmentInput>,
 ) -> ApiResult<(StatusCode, Json<Department>)> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let dept =
-        accounts::create_department(&state.store, Some(me.user.id), &org, &input.name).await?;
+    let dept = orgs::add_department(&state, &me.user, id, &input.name).await?;
     Ok((StatusCode::CREATED, Json(dept)))
 }
 
@@ -154,15 +104,8 @@ pub async fn update_department(
     IfMatch(if_match): IfMatch,
     ApiJson(input): ApiJson<DepartmentInput>,
 ) -> ApiResult<Json<Department>> {
-    let dept = state
-        .store
-        .department(id)
-        .await
-        .or_api("department_not_found")?;
-    administered_org(&state, &me.user, dept.org_id).await?;
     let version = expected_version(if_match, input.version)?;
     Ok(Json(
-        accounts::rename_department(&state.store, Some(me.user.id), &dept, &input.name, version)
-            .await?,
+        orgs::rename_department_as(&state, &me.user, id, &input.name, version).await?,
     ))
 }

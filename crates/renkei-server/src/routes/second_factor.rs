@@ -3,20 +3,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use renkei_core::audit::AuditEvent;
-use renkei_core::clock::Timestamp;
-use renkei_core::totp;
-use renkei_store::StoreError;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
-use super::auth::{ClientIp, count_failure, rate_limited};
+use super::auth::{ClientIp, rate_limited};
 use crate::AppState;
-use crate::auth::second_factor::{self as factor, Typed};
-use crate::auth::session::{AnySession, Authed, unlocked_gate};
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::accounts::second_factor as factor;
+use crate::auth::session::AnySession;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
 #[derive(Serialize, ToSchema)]
@@ -58,26 +52,6 @@ pub struct Enrolled {
     recovery_codes: Vec<String>,
 }
 
-fn wrong_code() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "wrong_code",
-        "wrong code; enter the current code of your authenticator app",
-    )
-}
-
-fn code_used() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "code_already_used",
-        "this code was used already; wait for the next one",
-    )
-}
-
-fn unix_seconds() -> i64 {
-    Timestamp::now().millis().div_euclid(1000)
-}
-
 /// Whether this session's second factor is needed, set up and passed.
 #[utoipa::path(get, path = "/api/v1/auth/second-factor", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = SecondFactorStatus)))]
@@ -85,16 +59,12 @@ pub async fn status(
     State(state): State<AppState>,
     AnySession(authed): AnySession,
 ) -> ApiResult<Json<SecondFactorStatus>> {
-    let left = state
-        .store
-        .recovery_codes_left(authed.user.id)
-        .await
-        .or_api("user_not_found")?;
+    let status = factor::status(&state, &authed).await?;
     Ok(Json(SecondFactorStatus {
-        required: authed.second_factor_needed(),
-        enrolled: authed.second_factor_enrolled,
-        passed: !authed.second_factor_pending,
-        recovery_codes_left: left,
+        required: status.required,
+        enrolled: status.enrolled,
+        passed: status.passed,
+        recovery_codes_left: status.recovery_codes_left,
     }))
 }
 
@@ -114,67 +84,10 @@ pub async fn verify(
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> ApiResult<Json<Passed>> {
     rate_limited(&state, ip)?;
-    let user = &authed.user;
-    let factor = match state.store.second_factor(user.id).await {
-        Ok(Some(f)) if f.confirmed_at.is_some() => f,
-        Ok(_) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "not_enrolled",
-                "no authenticator app is set up for this account",
-            ));
-        }
-        Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
-    };
-    let secret = factor::open_secret(&state.media.blobs, user.id, &factor)?;
-    let typed = factor::read_code(&secret, user.id, &req.code, unix_seconds());
-    let method = match typed {
-        Typed::Totp(_) => "totp",
-        Typed::Recovery(_) => "recovery_code",
-    };
-    let Some(proof) = factor::proof(&typed) else {
-        return Err(count_failure(&state, user, "auth.second_factor_failed", wrong_code()).await);
-    };
-    let event = AuditEvent::new(
-        "auth.second_factor",
-        Some(user.org_id),
-        Some(user.id),
-        "session",
-        Some(authed.session.id),
-    )
-    .with_details(json!({ "method": method }));
-    match state
-        .store
-        .pass_second_factor(user.id, proof, authed.session.id, &event)
-        .await
-    {
-        Ok(left) => Ok(Json(Passed {
-            recovery_codes_left: left,
-        })),
-        Err(StoreError::Stale) => {
-            Err(count_failure(&state, user, "auth.second_factor_failed", code_used()).await)
-        }
-        Err(StoreError::NotFound) => {
-            Err(count_failure(&state, user, "auth.second_factor_failed", wrong_code()).await)
-        }
-        Err(e) => Err(ApiError::from_store(e, "user_not_found")),
-    }
-}
-
-/// A session may enroll while it owes its second factor (it has nothing else to do), or once
-/// it is fully unlocked (voluntary enrollment).
-fn may_enroll(authed: &Authed) -> ApiResult<()> {
-    if !authed.second_factor_pending {
-        unlocked_gate(authed)?;
-    }
-    if authed.second_factor_enrolled {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_enrolled",
-            "an authenticator app is set up already; an administrator can reset it",
-        ));
-    }
-    Ok(())
+    let recovery_codes_left = factor::verify(&state, &authed, &req.code).await?;
+    Ok(Json(Passed {
+        recovery_codes_left,
+    }))
 }
 
 /// Start setting up an authenticator app: a new secret (replacing an unconfirmed one).
@@ -188,17 +101,10 @@ pub async fn start_enrollment(
     State(state): State<AppState>,
     AnySession(authed): AnySession,
 ) -> ApiResult<Json<Enrollment>> {
-    may_enroll(&authed)?;
-    let user = &authed.user;
-    let (secret, sealed) = factor::new_secret(&state.media.blobs, user.id)?;
-    state
-        .store
-        .start_second_factor(user.id, &sealed)
-        .await
-        .or_api("user_not_found")?;
+    let enrollment = factor::start_enrollment(&state, &authed).await?;
     Ok(Json(Enrollment {
-        secret: totp::base32(&secret),
-        otpauth_uri: totp::otpauth_uri(&secret, &user.login),
+        secret: enrollment.secret,
+        otpauth_uri: enrollment.otpauth_uri,
     }))
 }
 
@@ -218,48 +124,6 @@ pub async fn confirm_enrollment(
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> ApiResult<Json<Enrolled>> {
     rate_limited(&state, ip)?;
-    may_enroll(&authed)?;
-    let user = &authed.user;
-    let factor = match state.store.second_factor(user.id).await {
-        Ok(Some(f)) => f,
-        Ok(None) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "no_enrollment",
-                "start setting up an authenticator app first",
-            ));
-        }
-        Err(e) => return Err(ApiError::from_store(e, "user_not_found")),
-    };
-    let secret = factor::open_secret(&state.media.blobs, user.id, &factor)?;
-    let Some(step) = totp::matching_step(&secret, &req.code, unix_seconds()) else {
-        return Err(count_failure(&state, user, "auth.second_factor_failed", wrong_code()).await);
-    };
-    let codes = factor::new_recovery_codes()?;
-    let hashes: Vec<String> = codes
-        .iter()
-        .map(|c| factor::recovery_code_hash(user.id, c))
-        .collect();
-    let event = AuditEvent::new(
-        "auth.second_factor_enrolled",
-        Some(user.org_id),
-        Some(user.id),
-        "user",
-        Some(user.id),
-    );
-    state
-        .store
-        .confirm_second_factor(
-            user.id,
-            &factor.key.sealed,
-            step,
-            &hashes,
-            authed.session.id,
-            &event,
-        )
-        .await
-        .or_api("user_not_found")?;
-    Ok(Json(Enrolled {
-        recovery_codes: codes,
-    }))
+    let recovery_codes = factor::confirm_enrollment(&state, &authed, &req.code).await?;
+    Ok(Json(Enrolled { recovery_codes }))
 }

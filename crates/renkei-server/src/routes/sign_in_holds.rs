@@ -9,13 +9,11 @@ use renkei_core::clock::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::orgs::administered_org;
-use super::users::{administered_user, check_user_change};
-use crate::auth::backoff;
+use crate::AppState;
+use crate::accounts::user_admin;
 use crate::auth::session::Member;
-use crate::error::{ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::IdPath;
-use crate::{AppState, accounts};
 
 /// A user whose sign-in is slowed down or locked.
 #[derive(Serialize, ToSchema)]
@@ -40,14 +38,7 @@ pub async fn list_holds(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Vec<SignInHold>>> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let now = Timestamp::now();
-    let since = backoff::rule(&state.settings).forget_before(now);
-    let holds = state
-        .store
-        .sign_in_holds(org.id, since, now)
-        .await
-        .or_api("organization_not_found")?;
+    let holds = user_admin::sign_in_holds(&state, &me.user, id).await?;
     Ok(Json(
         holds
             .into_iter()
@@ -74,8 +65,6 @@ pub async fn release(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
-    let user = administered_user(&state, &me.user, id).await?;
-    check_user_change(&me.user, &user.roles, &user.roles)?;
-    accounts::release_sign_in(&state.store, Some(me.user.id), &user).await?;
+    user_admin::release_sign_in(&state, &me.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

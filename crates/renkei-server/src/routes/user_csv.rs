@@ -6,11 +6,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use renkei_core::access::is_server_admin;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::orgs::administered_org;
 use crate::AppState;
 use crate::admin::user_csv::{self, Created, RowError, RowPlan};
 use crate::auth::session::Member;
@@ -61,7 +59,6 @@ pub async fn import_users(
     ApiQuery(q): ApiQuery<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
-    let org = administered_org(&state, &me.user, id).await?;
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -73,8 +70,8 @@ pub async fn import_users(
             ApiError::bad_request("unreadable_body", "the request body could not be read")
         }
     })?;
-    let plan = match user_csv::plan(&state.store, is_server_admin(&me.user), &org, &body).await? {
-        Ok(plan) => plan,
+    let imported = match user_csv::import(&state, &me.user, id, &body, q.dry_run).await? {
+        Ok(imported) => imported,
         Err(errors) => {
             let refusal = ImportRefusal {
                 code: "invalid_csv",
@@ -84,21 +81,11 @@ pub async fn import_users(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(refusal)).into_response());
         }
     };
-    let created = if q.dry_run {
-        Vec::new()
-    } else {
-        let created =
-            user_csv::apply(&state.store, &state.hasher, Some(me.user.id), &org, &plan).await?;
-        for user in user_csv::ended(&plan) {
-            state.messaging.user_ended(user);
-        }
-        created
-    };
     Ok(Json(ImportResult {
         dry_run: q.dry_run,
-        encoding: plan.encoding,
-        rows: plan.rows,
-        created,
+        encoding: imported.encoding,
+        rows: imported.rows,
+        created: imported.created,
     })
     .into_response())
 }
@@ -112,8 +99,7 @@ pub async fn export_users(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Response> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let body = user_csv::export(&state.store, &org).await?;
+    let (org, body) = user_csv::export_as(&state, &me.user, id).await?;
     Ok(crate::csv_download::download(
         &format!("{}-users.csv", org.slug),
         body,

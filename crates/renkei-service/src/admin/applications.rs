@@ -4,39 +4,18 @@
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
-use renkei_core::org::Organization;
+use renkei_core::org::{Department, Organization};
 use renkei_core::password_rules;
-use renkei_core::user::{NewUser, Profession, UserStatus};
-use renkei_store::{Invite, Store, StoreError};
+use renkei_core::user::{Applicant, NewUser, User, UserStatus};
+use renkei_store::{Invite, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::accounts;
-use crate::auth::password::Hasher;
+use crate::accounts::orgs::administered_org;
 use crate::error::Kind;
 use crate::error::{OrService, ServiceError, ServiceResult};
-
-/// What an applicant gives on the sign-up page.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignUp {
-    pub login: String,
-    pub display_name: String,
-    #[serde(default)]
-    pub kana: String,
-    #[serde(default)]
-    pub romaji: Option<String>,
-    pub profession: Profession,
-    #[serde(default)]
-    pub department_id: Option<Uuid>,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// The applicant's own password (kept once approved).
-    pub password: String,
-}
+use crate::{Services, accounts};
 
 /// Whether `token` could be an invite token at all (so junk never reaches the database).
 pub fn plausible_token(token: &str) -> bool {
@@ -61,13 +40,24 @@ pub struct InviteOptions {
     pub expires_in_days: Option<u32>,
 }
 
-/// Creates the organization's invite link, or replaces it (the old link stops working).
+/// Organization `org_id`'s invite link, if it has one (its administrators).
+pub async fn invite(svc: &Services, actor: &User, org_id: Uuid) -> ServiceResult<Option<Invite>> {
+    let org = administered_org(svc, actor, org_id).await?;
+    svc.store
+        .invite(org.id)
+        .await
+        .or_service("organization_not_found")
+}
+
+/// Creates organization `org_id`'s invite link, or replaces it (the old link stops working;
+/// its administrators).
 pub async fn rotate_invite(
-    store: &Store,
-    actor: Uuid,
-    org: &Organization,
+    svc: &Services,
+    actor: &User,
+    org_id: Uuid,
     options: &InviteOptions,
 ) -> ServiceResult<Invite> {
+    let org = administered_org(svc, actor, org_id).await?;
     let days = options.expires_in_days.unwrap_or(DEFAULT_INVITE_DAYS);
     if !(1..=MAX_INVITE_DAYS).contains(&days) {
         return Err(ServiceError::bad_request(
@@ -80,31 +70,29 @@ pub async fn rotate_invite(
     let event = AuditEvent::new(
         "org.invite_rotated",
         Some(org.id),
-        Some(actor),
+        Some(actor.id),
         "organization",
         Some(org.id),
     )
     .with_details(json!({"expires_at": expires_at, "expires_in_days": days}));
-    store
+    svc.store
         .set_invite(org.id, &token, expires_at, &event)
         .await
         .or_service("organization_not_found")
 }
 
-/// Revokes the organization's invite link: the sign-up page answers `invite_revoked`.
-pub async fn revoke_invite(
-    store: &Store,
-    actor: Uuid,
-    org: &Organization,
-) -> ServiceResult<Invite> {
+/// Revokes organization `org_id`'s invite link (its administrators): the sign-up page
+/// answers `invite_revoked`.
+pub async fn revoke_invite(svc: &Services, actor: &User, org_id: Uuid) -> ServiceResult<Invite> {
+    let org = administered_org(svc, actor, org_id).await?;
     let event = AuditEvent::new(
         "org.invite_revoked",
         Some(org.id),
-        Some(actor),
+        Some(actor.id),
         "organization",
         Some(org.id),
     );
-    store
+    svc.store
         .revoke_invite(org.id, &event)
         .await
         .or_service("invite_not_found")
@@ -130,40 +118,51 @@ pub fn check_usable(invite: &Invite, now: Timestamp) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Stores an application: a pending user with the applicant's own password. A login taken
-/// anywhere gets the same answer as a stored application (so sign-up cannot tell which
-/// logins exist); the attempt is in the organization's audit log for its administrators.
-pub async fn apply(
-    store: &Store,
-    hasher: &Hasher,
-    org: &Organization,
-    input: SignUp,
-) -> ServiceResult<UserStatus> {
-    let new = NewUser {
-        login: input.login,
-        display_name: input.display_name,
-        kana: input.kana,
-        romaji: input.romaji,
-        profession: input.profession,
-        department_id: input.department_id,
-        email: input.email,
-        phone: input.phone,
-        roles: Vec::new(),
-        status: Some(UserStatus::Pending),
-        staff_number: None,
-        affiliations: Vec::new(),
-        second_factor_required: false,
-        password: input.password,
-    };
-    let mut user = new.build(org.id, Timestamp::now())?;
-    user.must_change_password = false;
+/// The organization whose usable invite link `token` is (`invite_not_found` for junk and
+/// unknown links, 410 for revoked or expired ones).
+async fn invited_org(svc: &Services, token: &str) -> ServiceResult<Organization> {
+    if !plausible_token(token) {
+        return Err(ServiceError::not_found("invite_not_found"));
+    }
+    let (org, invite) = svc
+        .store
+        .org_by_invite(token)
+        .await
+        .or_service("invite_not_found")?;
+    check_usable(&invite, Timestamp::now())?;
+    Ok(org)
+}
+
+/// What the sign-up page of invite link `token` offers: the organization and its
+/// departments (no sign-in).
+pub async fn sign_up_form(
+    svc: &Services,
+    token: &str,
+) -> ServiceResult<(Organization, Vec<Department>)> {
+    let org = invited_org(svc, token).await?;
+    let departments = svc
+        .store
+        .list_departments(org.id)
+        .await
+        .or_service("organization_not_found")?;
+    Ok((org, departments))
+}
+
+/// Stores an application through invite link `token`: a pending user with the applicant's
+/// own password. A login taken anywhere gets the same answer as a stored application (so
+/// sign-up cannot tell which logins exist); the attempt is in the organization's audit log
+/// for its administrators.
+pub async fn sign_up(svc: &Services, token: &str, input: Applicant) -> ServiceResult<UserStatus> {
+    let org = invited_org(svc, token).await?;
+    let store = &svc.store;
+    let user = NewUser::application(input.clone(), org.id, Timestamp::now())?;
     password_rules::check(
-        &new.password,
+        &input.password,
         &user.login,
         &[&user.display_name, &user.kana, &user.romaji],
     )?;
     accounts::check_department(store, org.id, user.department_id).await?;
-    let hash = hasher.hash(&new.password).await?;
+    let hash = svc.hasher.hash(&input.password).await?;
     let event = AuditEvent::new("user.apply", Some(org.id), None, "user", Some(user.id))
         .with_details(json!({"login": user.login, "profession": user.profession}));
     match store.insert_user(&user, &hash, &event).await {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use renkei_core::access::touches_server_admin;
+use renkei_core::access::{is_server_admin, touches_server_admin};
 use renkei_core::audit::{AuditEvent, changes};
 use renkei_core::org::Organization;
 use renkei_core::user::User;
@@ -20,6 +20,8 @@ use utoipa::ToSchema;
 use super::csv_codec::{self, DecodeError};
 pub use super::user_csv_rows::RowError;
 use super::user_csv_rows::{COLUMNS, Cells, check_header, field_errors, row_patch, template};
+use crate::Services;
+use crate::accounts::orgs::administered_org;
 use crate::auth::password::Hasher;
 use crate::error::{Kind, OrService, ServiceError, ServiceResult};
 
@@ -442,4 +444,55 @@ pub async fn export(store: &Store, org: &Organization) -> ServiceResult<Vec<u8>>
         ]
     });
     Ok(csv_codec::write(COLUMNS, rows))
+}
+
+/// An import as run: how the file was read, what each row did, who was created.
+pub struct Imported {
+    pub encoding: &'static str,
+    pub rows: Vec<RowPlan>,
+    /// Users created, with their one-time passwords (empty on a dry run).
+    pub created: Vec<Created>,
+}
+
+/// Imports a CSV file into organization `org_id` as `actor` (its administrators): planned,
+/// then (unless `dry_run`) applied all or none; users it suspends or retires are cut off at
+/// once. `Ok(Err(_))` lists every problem of a file that changed nothing.
+pub async fn import(
+    svc: &Services,
+    actor: &User,
+    org_id: Uuid,
+    bytes: &[u8],
+    dry_run: bool,
+) -> ServiceResult<Result<Imported, Vec<RowError>>> {
+    let org = administered_org(svc, actor, org_id).await?;
+    let plan = match plan(&svc.store, is_server_admin(actor), &org, bytes).await? {
+        Ok(plan) => plan,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let created = if dry_run {
+        Vec::new()
+    } else {
+        let created = apply(&svc.store, &svc.hasher, Some(actor.id), &org, &plan).await?;
+        for user in ended(&plan) {
+            svc.messaging.user_ended(user);
+        }
+        created
+    };
+    Ok(Ok(Imported {
+        encoding: plan.encoding,
+        rows: plan.rows,
+        created,
+    }))
+}
+
+/// Organization `org_id`'s users as CSV for `actor` (its administrators), with the
+/// organization (whose slug names the file).
+pub async fn export_as(
+    svc: &Services,
+    actor: &User,
+    org_id: Uuid,
+) -> ServiceResult<(Organization, Vec<u8>)> {
+    let org = administered_org(svc, actor, org_id).await?;
+    let body = export(&svc.store, &org).await?;
+    Ok((org, body))
 }

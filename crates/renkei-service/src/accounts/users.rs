@@ -1,126 +1,18 @@
-//! Account administration, shared by the HTTP API and the `renkei admin` command line:
-//! organizations, departments and users, each change audited in the same transaction.
+//! Users' audited changes, shared by the HTTP API and the `renkei admin` command line
+//! (`actor` is `None` there): create, edit, credential resets, applications decided, sign-in
+//! released, each with its audit entry in the same transaction.
 
+use renkei_core::Uuid;
 use renkei_core::audit::{AuditEvent, changes};
 use renkei_core::clock::Timestamp;
-use renkei_core::org::{Department, NewOrganization, Organization, OrganizationPatch};
+use renkei_core::org::Organization;
 use renkei_core::user::{NewUser, User, UserPatch};
-use renkei_core::{Uuid, validate};
 use renkei_store::{Store, StoreError};
 use serde_json::json;
 
+use super::saved_or_conflict;
 use crate::auth::password::Hasher;
 use crate::error::{Kind, OrService, ServiceError, ServiceResult};
-
-/// Creates an organization with the default policy.
-pub async fn create_org(
-    store: &Store,
-    actor: Option<Uuid>,
-    input: NewOrganization,
-) -> ServiceResult<Organization> {
-    let org = input.build(Timestamp::now())?;
-    let event = AuditEvent::new(
-        "org.create",
-        Some(org.id),
-        actor,
-        "organization",
-        Some(org.id),
-    )
-    .with_details(json!({"name": org.name, "slug": org.slug, "kind": org.kind}));
-    store
-        .insert_org(&org, &event)
-        .await
-        .or_service("organization_not_found")?;
-    Ok(org)
-}
-
-/// Applies an admin's edit to an organization, if it is still at `version`.
-pub async fn update_org(
-    store: &Store,
-    actor: Option<Uuid>,
-    org: &Organization,
-    patch: OrganizationPatch,
-    version: i64,
-) -> ServiceResult<Organization> {
-    let next = patch.apply(org)?;
-    let event = AuditEvent::new(
-        "org.update",
-        Some(org.id),
-        actor,
-        "organization",
-        Some(org.id),
-    )
-    .with_details(json!({"changes": changes(org, &next)}));
-    match store.update_org(&next, version, &event).await {
-        Err(StoreError::Stale) => Err(ServiceError::version_conflict(
-            store
-                .org(org.id)
-                .await
-                .or_service("organization_not_found")?,
-        )),
-        other => other.or_service("organization_not_found"),
-    }
-}
-
-/// Adds a department to an organization.
-pub async fn create_department(
-    store: &Store,
-    actor: Option<Uuid>,
-    org: &Organization,
-    name: &str,
-) -> ServiceResult<Department> {
-    let now = Timestamp::now();
-    let dept = Department {
-        id: renkei_core::new_id(),
-        org_id: org.id,
-        name: validate::name("name", name)?,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    let event = AuditEvent::new(
-        "department.create",
-        Some(org.id),
-        actor,
-        "department",
-        Some(dept.id),
-    )
-    .with_details(json!({"name": dept.name}));
-    store
-        .insert_department(&dept, &event)
-        .await
-        .or_service("organization_not_found")?;
-    Ok(dept)
-}
-
-/// Renames a department, if it is still at `version`.
-pub async fn rename_department(
-    store: &Store,
-    actor: Option<Uuid>,
-    dept: &Department,
-    name: &str,
-    version: i64,
-) -> ServiceResult<Department> {
-    let mut next = dept.clone();
-    next.name = validate::name("name", name)?;
-    let event = AuditEvent::new(
-        "department.update",
-        Some(dept.org_id),
-        actor,
-        "department",
-        Some(dept.id),
-    )
-    .with_details(json!({"changes": changes(dept, &next)}));
-    match store.update_department(&next, version, &event).await {
-        Err(StoreError::Stale) => Err(ServiceError::version_conflict(
-            store
-                .department(dept.id)
-                .await
-                .or_service("department_not_found")?,
-        )),
-        other => other.or_service("department_not_found"),
-    }
-}
 
 /// Refuses a department that is not one of `org_id`'s.
 pub(crate) async fn check_department(
@@ -169,7 +61,7 @@ pub async fn create_user(
     let user = input.build(org.id, Timestamp::now())?;
     check_department(store, org.id, user.department_id).await?;
     check_affiliations(store, &user).await?;
-    let hash = hasher.hash(&input.password).await?;
+    let hash = hasher.hash(&input.who.password).await?;
     let event = AuditEvent::new("user.create", Some(org.id), actor, "user", Some(user.id))
         .with_details(json!({
             "login": user.login,
@@ -205,12 +97,8 @@ pub async fn update_user(
     };
     let event = AuditEvent::new(action, Some(user.org_id), actor, "user", Some(user.id))
         .with_details(json!({"changes": changes(user, &next)}));
-    match store.update_user(&next, version, &event).await {
-        Err(StoreError::Stale) => Err(ServiceError::version_conflict(
-            store.user(user.id).await.or_service("user_not_found")?,
-        )),
-        other => other.or_service("user_not_found"),
-    }
+    let saved = store.update_user(&next, version, &event).await;
+    saved_or_conflict(saved, store.user(user.id), "user_not_found").await
 }
 
 /// Gives a user a new one-time password (returned once, never stored in clear), clears

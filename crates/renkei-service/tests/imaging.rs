@@ -318,7 +318,7 @@ async fn a_sweep_stopped_after_the_keys_is_finished_by_the_next(w: &World) {
         "the photo and its thumbnail"
     );
     let studies_left = w.store().unpurged(Attached::Study, 10).await.unwrap();
-    assert_eq!(studies_left[0].objects, [study.object.clone()]);
+    assert_eq!(studies_left[0].objects, std::slice::from_ref(&study.object));
     assert!(
         w.opens(&study.object, &study.key).await,
         "bytes stay until purged"

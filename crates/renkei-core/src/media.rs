@@ -43,7 +43,10 @@ pub fn expiry(now: Timestamp, days: i64) -> Timestamp {
     now.plus_secs(days.saturating_mul(86_400))
 }
 
+/// What a medium's id is followed by in its thumbnail's object id.
+pub const THUMBNAIL_SUFFIX: &str = ".thumb";
+
 /// The object id of a medium's thumbnail.
 pub fn thumbnail_object(id: Uuid) -> String {
-    format!("{id}.thumb")
+    format!("{id}{THUMBNAIL_SUFFIX}")
 }

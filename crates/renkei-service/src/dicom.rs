@@ -29,8 +29,6 @@ use crate::messaging::inbox::InboxHints;
 
 /// The label an organization's UID-mapping secret is sealed under.
 const DEID_SECRET: &str = "dicom_deid";
-/// Studies expired or purged per sweep step.
-const SWEEP_BATCH: i64 = 100;
 
 /// Why an instance was not stored, in the terms of a DICOM status.
 #[derive(Debug)]
@@ -612,57 +610,14 @@ impl DicomService {
         Ok(obj)
     }
 
-    /// Hides studies in conversations whose retention ran out for them, then destroys studies
-    /// due at `now`: keys first, then the encrypted objects. Resumable.
-    pub async fn sweep(&self, now: Timestamp) -> ServiceResult<usize> {
+    /// Drops the parsed instances and thumbnails kept in memory (before every expiry sweep).
+    pub fn forget_in_memory(&self) {
         if let Ok(mut opened) = self.opened.lock() {
             opened.clear();
         }
         if let Ok(mut thumbnails) = self.thumbnails.lock() {
             thumbnails.clear();
         }
-        self.store
-            .expire_due_links(Attached::Study, now)
-            .await
-            .or_service("study_not_found")?;
-        let mut expired = 0;
-        loop {
-            let batch = self
-                .store
-                .expire_due_studies(now, SWEEP_BATCH)
-                .await
-                .or_service("study_not_found")?;
-            expired += batch.len();
-            if (batch.len() as i64) < SWEEP_BATCH {
-                break;
-            }
-        }
-        loop {
-            let batch = self
-                .store
-                .unpurged_studies(SWEEP_BATCH)
-                .await
-                .or_service("study_not_found")?;
-            for (study, objects) in &batch {
-                for object in objects {
-                    self.blobs
-                        .delete(object)
-                        .await
-                        .map_err(|e| ServiceError::internal(&e))?;
-                }
-                self.store
-                    .mark_study_purged(*study, now)
-                    .await
-                    .or_service("study_not_found")?;
-            }
-            if (batch.len() as i64) < SWEEP_BATCH {
-                break;
-            }
-        }
-        if expired > 0 {
-            tracing::info!(studies = expired, "studies expired and destroyed");
-        }
-        Ok(expired)
     }
 }
 

@@ -11,9 +11,11 @@ use renkei_core::org::Organization;
 use renkei_store::Store;
 
 use crate::Services;
+use crate::auth::session::Authed;
 use crate::auth::token::{random_token, token_hash};
 use crate::dicom::IngestSource;
 use crate::error::{OrService, ServiceError, ServiceResult};
+use crate::org_admin::{administered_org, require_administers};
 
 /// Every gateway token starts with this, so the server knows which kind of token it holds.
 pub const TOKEN_PREFIX: &str = "rkg_";
@@ -65,6 +67,42 @@ pub async fn remove_gateway(
         .await
         .or_service("gateway_not_found")?;
     Ok(())
+}
+
+/// Organization `org`'s gateways (its administrators).
+pub async fn list_gateways(
+    state: &Services,
+    me: &Authed,
+    org: Uuid,
+) -> ServiceResult<Vec<Gateway>> {
+    let org = administered_org(state, &me.user, org).await?;
+    state
+        .store
+        .gateways(org.id)
+        .await
+        .or_service("organization_not_found")
+}
+
+/// Adds a gateway to organization `org` for its administrator `me`; its token is shown once.
+pub async fn add_gateway(
+    state: &Services,
+    me: &Authed,
+    org: Uuid,
+    input: &NewGateway,
+) -> ServiceResult<(Gateway, String)> {
+    let org = administered_org(state, &me.user, org).await?;
+    create_gateway(&state.store, Some(me.user.id), &org, input).await
+}
+
+/// Removes gateway `name` of organization `org` for its administrator `me`.
+pub async fn delete_gateway(
+    state: &Services,
+    me: &Authed,
+    org: Uuid,
+    name: &str,
+) -> ServiceResult<()> {
+    require_administers(&me.user, org)?;
+    remove_gateway(&state.store, Some(me.user.id), org, name).await
 }
 
 /// A caller holding a gateway token.

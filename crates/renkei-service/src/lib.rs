@@ -9,12 +9,16 @@ pub mod bootstrap;
 pub mod cooperation;
 pub mod dicom;
 pub mod dicom_index;
+pub mod dicom_peers;
 pub mod dicom_scp;
 pub mod dicomweb;
 pub mod error;
+pub mod expiry;
 pub mod gateway;
 pub mod media;
 pub mod messaging;
+pub mod org_admin;
+pub mod studies;
 pub mod thumbnail;
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! The media service: takes uploads (sniffed, cleaned, encrypted, recorded), serves them to
-//! whoever may see them, and destroys them when their organization's retention runs out.
+//! The media service: takes uploads (sniffed, cleaned, encrypted, recorded) and serves them to
+//! whoever may see them (their expiry is the one sweep of `crate::expiry`).
 
 use crate::error::Kind;
 use bytes::{Bytes, BytesMut};
@@ -20,8 +20,6 @@ use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// Longest side of a thumbnail, in pixels.
 const THUMBNAIL_SIDE: u32 = 320;
-/// Media expired or purged per sweep step.
-const SWEEP_BATCH: i64 = 200;
 
 /// Uploads, downloads and expiry of media.
 #[derive(Clone)]
@@ -315,6 +313,33 @@ impl MediaService {
         Ok(media)
     }
 
+    /// A medium the user may see (as [`MediaService::visible`]) with its bytes, streamed.
+    pub async fn content(
+        &self,
+        id: Uuid,
+        user: &User,
+        conversation: Option<Uuid>,
+    ) -> ServiceResult<(Media, BoxStream<'static, Result<Bytes, BlobError>>)> {
+        let media = self.visible(id, user, conversation).await?;
+        let bytes = self.open(&id.to_string()).await?;
+        Ok((media, bytes))
+    }
+
+    /// The thumbnail of a photo the user may see (as [`MediaService::visible`]), streamed;
+    /// 404 `thumbnail_not_found` for a medium without one.
+    pub async fn thumbnail(
+        &self,
+        id: Uuid,
+        user: &User,
+        conversation: Option<Uuid>,
+    ) -> ServiceResult<BoxStream<'static, Result<Bytes, BlobError>>> {
+        let media = self.visible(id, user, conversation).await?;
+        if !media.has_thumbnail {
+            return Err(ServiceError::not_found("thumbnail_not_found"));
+        }
+        self.open(&thumbnail_object(id)).await
+    }
+
     /// The plaintext of one of a medium's objects, streamed.
     pub async fn open(
         &self,
@@ -325,64 +350,5 @@ impl MediaService {
             other => other.or_service("media_not_found")?,
         };
         self.blobs.get(object, &key).await.map_err(blob_error)
-    }
-
-    /// Hides media in conversations whose retention ran out for them (the media stay), then
-    /// destroys every medium due at `now`: first its keys (the bytes become unreadable at
-    /// once), then its encrypted objects. Resumable: what a crash interrupts, the next sweep
-    /// finishes. Returns how many media expired.
-    pub async fn sweep(&self, now: Timestamp) -> ServiceResult<usize> {
-        let hidden = self
-            .store
-            .expire_due_links(Attached::Media, now)
-            .await
-            .or_service("media_not_found")?;
-        if hidden > 0 {
-            tracing::info!(
-                links = hidden,
-                "media past their conversations' retention hidden there"
-            );
-        }
-        let mut expired = 0;
-        loop {
-            let batch = self
-                .store
-                .expire_due_media(now, SWEEP_BATCH)
-                .await
-                .or_service("media_not_found")?;
-            expired += batch.len();
-            if (batch.len() as i64) < SWEEP_BATCH {
-                break;
-            }
-        }
-        loop {
-            let batch = self
-                .store
-                .unpurged_media(SWEEP_BATCH)
-                .await
-                .or_service("media_not_found")?;
-            for media in &batch {
-                self.blobs
-                    .delete(&media.id.to_string())
-                    .await
-                    .map_err(blob_error)?;
-                self.blobs
-                    .delete(&thumbnail_object(media.id))
-                    .await
-                    .map_err(blob_error)?;
-                self.store
-                    .mark_media_purged(media.id, now)
-                    .await
-                    .or_service("media_not_found")?;
-            }
-            if (batch.len() as i64) < SWEEP_BATCH {
-                break;
-            }
-        }
-        if expired > 0 {
-            tracing::info!(media = expired, "media expired and destroyed");
-            metrics::counter!("renkei_media_expired_total").increment(expired as u64);
-        }
-        Ok(expired)
     }
 }

@@ -38,7 +38,8 @@ pub(crate) const LIVE_LINK: &str =
     "l.expired_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $NOW)";
 
 impl Attached {
-    fn table(self) -> &'static str {
+    /// The table of this kind's links to messages.
+    pub(crate) fn table(self) -> &'static str {
         match self {
             Attached::Media => "media_links",
             Attached::Study => "study_links",
@@ -135,23 +136,5 @@ impl Store {
             Some(0) => Reach::Expired,
             Some(_) => Reach::Live,
         })
-    }
-
-    /// Marks the links of `kind` due at `now` expired: their objects are hidden in those
-    /// conversations from then on (the objects themselves stay). Returns how many.
-    pub async fn expire_due_links(
-        &self,
-        kind: Attached,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        let sql = format!(
-            "UPDATE {} SET expired_at = $1 WHERE expired_at IS NULL AND expires_at <= $1",
-            kind.table()
-        );
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(now.millis())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
     }
 }

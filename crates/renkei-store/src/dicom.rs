@@ -391,65 +391,6 @@ impl Store {
         Ok((row.try_get("object_id")?, key))
     }
 
-    /// Destroys the instance keys of studies due at `now` and marks them expired.
-    pub async fn expire_due_studies(
-        &self,
-        now: Timestamp,
-        limit: i64,
-    ) -> Result<Vec<Uuid>, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let rows = sqlx::query("SELECT id FROM studies WHERE expired_at IS NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
-            .bind(now.millis())
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?;
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .map(|r| uuid(r, "id"))
-            .collect::<Result<_, _>>()?;
-        for id in &ids {
-            sqlx::query(
-                "UPDATE instances SET key_version = NULL, sealed_key = NULL WHERE study_id = $1",
-            )
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE studies SET expired_at = $1 WHERE id = $2")
-                .bind(now.millis())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(ids)
-    }
-
-    /// Expired studies whose objects are not removed yet, with their instances' object ids.
-    pub async fn unpurged_studies(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<(Uuid, Vec<String>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id FROM studies WHERE expired_at IS NOT NULL AND purged_at IS NULL LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let id = uuid(row, "id")?;
-            let objects = sqlx::query("SELECT object_id FROM instances WHERE study_id = $1")
-                .bind(id.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get("object_id"))
-                .collect::<Result<Vec<String>, _>>()?;
-            out.push((id, objects));
-        }
-        Ok(out)
-    }
-
     /// Whether `sender` may share a study: it is live, and theirs to see (their organization's,
     /// or shared with them in a conversation where it has not expired).
     pub(crate) async fn study_attachable(
@@ -472,16 +413,6 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
         Ok(row.is_some())
-    }
-
-    /// Records that a study's objects are gone.
-    pub async fn mark_study_purged(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE studies SET purged_at = $1 WHERE id = $2")
-            .bind(now.millis())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }
 

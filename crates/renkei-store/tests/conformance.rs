@@ -1011,22 +1011,11 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
         "not a member"
     );
     // The sweep hides both links of the short conversation, and destroys nothing.
-    assert_eq!(
-        store
-            .expire_due_links(Attached::Media, later)
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        store
-            .expire_due_links(Attached::Media, later)
-            .await
-            .unwrap(),
-        0
-    );
+    let swept = store.expire_due(Attached::Media, later, 10).await.unwrap();
+    assert_eq!((swept.links, swept.records.len()), (2, 0));
+    let again = store.expire_due(Attached::Media, later, 10).await.unwrap();
+    assert_eq!(again, renkei_store::Expired::default());
     assert_eq!(reach(Some(&short), &b, now).await.unwrap(), Reach::Expired);
-    assert!(store.expire_due_media(later, 10).await.unwrap().is_empty());
     assert!(!store.media(media.id).await.unwrap().expired);
     // Without its other conversation, the member reaches it only through expired links.
     let only_short = group(store, &o, &[&a, &c]).await;
@@ -1045,10 +1034,7 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
         )
         .await
         .unwrap();
-    store
-        .expire_due_links(Attached::Media, later)
-        .await
-        .unwrap();
+    store.expire_due(Attached::Media, later, 10).await.unwrap();
     assert_eq!(reach(None, &c, now).await.unwrap(), Reach::Expired);
 }
 

@@ -13,8 +13,6 @@ use renkei_service::accounts;
 use renkei_service::admin::user_csv;
 use renkei_service::auth::password::Hasher;
 use renkei_service::auth::token::random_password;
-use renkei_service::dicom::DicomService;
-use renkei_service::media::MediaService;
 use renkei_store::Store;
 use serde::Serialize;
 
@@ -479,18 +477,11 @@ async fn execute(
                 None => now,
             };
             let blobs = config::open_blobs(config)?;
-            let media = MediaService {
-                store: store.clone(),
-                blobs: blobs.clone(),
-                limits: Default::default(),
-            };
-            let n = media.sweep(at).await.map_err(describe)?;
-            let studies = DicomService::new(store.clone(), blobs)
-                .sweep(at)
+            let swept = renkei_service::expiry::sweep(store, &blobs, at)
                 .await
                 .map_err(describe)?;
-            println!("{n} media expired and destroyed");
-            println!("{studies} studies expired and destroyed");
+            println!("{} media expired and destroyed", swept.media.expired);
+            println!("{} studies expired and destroyed", swept.studies.expired);
         }
         AdminCommand::Backup { to } => {
             store.backup_to(&to).await.map_err(|e| e.to_string())?;

@@ -140,9 +140,8 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(checkpoint_every_second(store.clone()));
     tokio::spawn(refresh_directory_every_second(store.clone()));
-    tokio::spawn(sweep_media(
-        state.media.clone(),
-        state.dicom.clone(),
+    tokio::spawn(sweep_expired(
+        state.services.clone(),
         config.media_sweep_seconds,
     ));
     println!("renkei listening on http://{http_addr}");
@@ -204,27 +203,13 @@ async fn sweep_sessions(store: renkei_store::Store) {
 }
 
 /// Destroys expired media and studies now (catching up on what expired while the server was
-/// down) and then on a schedule.
-async fn sweep_media(
-    media: renkei_service::media::MediaService,
-    dicom: renkei_service::dicom::DicomService,
-    every_seconds: u64,
-) {
+/// down) and then on a schedule: one sweep for both.
+async fn sweep_expired(services: renkei_service::Services, every_seconds: u64) {
     let mut tick = tokio::time::interval(Duration::from_secs(every_seconds.max(1)));
     loop {
         tick.tick().await;
-        let now = Timestamp::now();
-        if let Err(e) = media.sweep(now).await {
-            tracing::warn!(
-                code = e.code,
-                "media sweep failed; retrying at the next one"
-            );
-        }
-        if let Err(e) = dicom.sweep(now).await {
-            tracing::warn!(
-                code = e.code,
-                "study sweep failed; retrying at the next one"
-            );
+        if let Err(e) = services.sweep_expired(Timestamp::now()).await {
+            tracing::warn!(code = e.code, message = %e.message, "expiry sweep failed; retrying at the next one");
         }
     }
 }

@@ -4,18 +4,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::Uuid;
-use renkei_core::access::can_administer;
 use renkei_core::dicom::{Gateway, GatewayConfig, NewGateway};
+use renkei_service::gateway;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::orgs::administered_org;
 use crate::AppState;
 use crate::auth::gateway_token::GatewayAuth;
 use crate::auth::session::Member;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath};
-use crate::gateway::{create_gateway, remove_gateway};
 
 /// A new gateway with its token, shown only in this answer.
 #[derive(Serialize, ToSchema)]
@@ -34,14 +32,7 @@ pub async fn list_gateways(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Vec<Gateway>>> {
-    let org = administered_org(&state, &me.user, id).await?;
-    Ok(Json(
-        state
-            .store
-            .gateways(org.id)
-            .await
-            .or_api("organization_not_found")?,
-    ))
+    Ok(Json(gateway::list_gateways(&state, &me, id).await?))
 }
 
 /// Add an edge gateway; the answer holds its token, shown once.
@@ -54,8 +45,7 @@ pub async fn add_gateway(
     IdPath(id): IdPath,
     ApiJson(input): ApiJson<NewGateway>,
 ) -> ApiResult<(StatusCode, Json<CreatedGateway>)> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let (gateway, token) = create_gateway(&state.store, Some(me.user.id), &org, &input).await?;
+    let (gateway, token) = gateway::add_gateway(&state, &me, id, &input).await?;
     Ok((StatusCode::CREATED, Json(CreatedGateway { gateway, token })))
 }
 
@@ -67,10 +57,7 @@ pub async fn delete_gateway(
     Member(me): Member,
     Path((id, name)): Path<(Uuid, String)>,
 ) -> ApiResult<StatusCode> {
-    if !can_administer(&me.user, id) {
-        return Err(ApiError::not_found("organization_not_found"));
-    }
-    remove_gateway(&state.store, Some(me.user.id), id, &name).await?;
+    gateway::delete_gateway(&state, &me, id, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use renkei_core::media::{Media, MediaKind, thumbnail_object};
+use renkei_core::media::{Media, MediaKind};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -158,8 +158,7 @@ pub async fn content(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Response> {
-    let media = state.media.visible(id, &me.user, q.conversation).await?;
-    let stream = state.media.open(&id.to_string()).await?;
+    let (media, stream) = state.media.content(id, &me.user, q.conversation).await?;
     let mut response = media_response(
         Body::from_stream(stream),
         served_type(&media),
@@ -181,11 +180,7 @@ pub async fn thumbnail(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Response> {
-    let media = state.media.visible(id, &me.user, q.conversation).await?;
-    if !media.has_thumbnail {
-        return Err(crate::error::ApiError::not_found("thumbnail_not_found"));
-    }
-    let stream = state.media.open(&thumbnail_object(id)).await?;
+    let stream = state.media.thumbnail(id, &me.user, q.conversation).await?;
     Ok(media_response(
         Body::from_stream(stream),
         "image/jpeg",

@@ -7,15 +7,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use renkei_core::Uuid;
-use renkei_core::access::can_administer;
-use renkei_core::dicom::{DicomPeer, Instance, NewDicomPeer, Series, Study};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use renkei_core::dicom::{DicomPeer, Instance, NewDicomPeer, Study};
+pub use renkei_service::studies::StudyDetail;
+use renkei_service::{dicom_peers, studies};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::orgs::administered_org;
 use crate::AppState;
 use crate::auth::session::Member;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, IdPath};
 
 #[derive(Deserialize, IntoParams)]
@@ -27,14 +27,6 @@ pub struct InboxQuery {
     limit: Option<i64>,
 }
 
-/// A study with its series, as the viewer opens it.
-#[derive(Serialize, ToSchema)]
-pub struct StudyDetail {
-    #[serde(flatten)]
-    study: Study,
-    series: Vec<Series>,
-}
-
 /// The organization's image inbox: received studies, newest first.
 #[utoipa::path(get, path = "/api/v1/studies", tag = "imaging", security(("bearer" = [])), params(InboxQuery),
     responses((status = 200, body = [Study])))]
@@ -43,14 +35,7 @@ pub async fn inbox(
     Member(me): Member,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> ApiResult<Json<Vec<Study>>> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    Ok(Json(
-        state
-            .store
-            .studies(me.user.org_id, q.offset.unwrap_or(0).max(0), limit)
-            .await
-            .or_api("study_not_found")?,
-    ))
+    Ok(Json(studies::inbox(&state, &me, q.offset, q.limit).await?))
 }
 
 /// One study and its series (its organization's users, and members of conversations it was
@@ -63,13 +48,7 @@ pub async fn study(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<StudyDetail>> {
-    let study = state
-        .dicom
-        .visible_study(id, me.user.id, me.user.org_id)
-        .await?;
-    let series = state.store.series_of(id).await.or_api("study_not_found")?;
-    crate::dicomweb::record_view(&state.store, &me, &study, serde_json::json!({})).await?;
-    Ok(Json(StudyDetail { study, series }))
+    Ok(Json(studies::detail(&state, &me, id).await?))
 }
 
 /// A study's card as a conversation shows it: modality, body part, date, counts, patient-ID
@@ -82,12 +61,7 @@ pub async fn card(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Study>> {
-    Ok(Json(
-        state
-            .dicom
-            .visible_study(id, me.user.id, me.user.org_id)
-            .await?,
-    ))
+    Ok(Json(studies::card(&state, &me, id).await?))
 }
 
 /// The instances of one series of a study.
@@ -98,16 +72,8 @@ pub async fn instances(
     Member(me): Member,
     Path((id, series_uid)): Path<(Uuid, String)>,
 ) -> ApiResult<Json<Vec<Instance>>> {
-    state
-        .dicom
-        .visible_study(id, me.user.id, me.user.org_id)
-        .await?;
     Ok(Json(
-        state
-            .store
-            .instances_of(id, Some(&series_uid))
-            .await
-            .or_api("study_not_found")?,
+        studies::instances(&state, &me, id, &series_uid).await?,
     ))
 }
 
@@ -120,11 +86,7 @@ pub async fn instance_file(
     Member(me): Member,
     Path((id, sop_uid)): Path<(Uuid, String)>,
 ) -> ApiResult<Response> {
-    state
-        .dicom
-        .visible_study(id, me.user.id, me.user.org_id)
-        .await?;
-    let stream = state.dicom.open_instance(id, &sop_uid).await?;
+    let stream = studies::instance_file(&state, &me, id, &sop_uid).await?;
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -147,14 +109,7 @@ pub async fn list_peers(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Vec<DicomPeer>>> {
-    let org = administered_org(&state, &me.user, id).await?;
-    Ok(Json(
-        state
-            .store
-            .dicom_peers(org.id)
-            .await
-            .or_api("organization_not_found")?,
-    ))
+    Ok(Json(dicom_peers::list(&state, &me, id).await?))
 }
 
 /// Allow a PACS or modality to send (organization admins).
@@ -167,8 +122,7 @@ pub async fn add_peer(
     IdPath(id): IdPath,
     ApiJson(input): ApiJson<NewDicomPeer>,
 ) -> ApiResult<(StatusCode, Json<DicomPeer>)> {
-    let org = administered_org(&state, &me.user, id).await?;
-    let peer = crate::dicom::add_peer(&state.store, Some(me.user.id), &org, &input).await?;
+    let peer = dicom_peers::add(&state, &me, id, &input).await?;
     Ok((StatusCode::CREATED, Json(peer)))
 }
 
@@ -180,10 +134,7 @@ pub async fn remove_peer(
     Member(me): Member,
     Path((id, ae_title)): Path<(Uuid, String)>,
 ) -> ApiResult<StatusCode> {
-    if !can_administer(&me.user, id) {
-        return Err(ApiError::not_found("organization_not_found"));
-    }
-    crate::dicom::remove_peer(&state.store, Some(me.user.id), id, &ae_title).await?;
+    dicom_peers::remove(&state, &me, id, &ae_title).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -217,17 +168,6 @@ pub(super) fn pair<T: std::str::FromStr>(
     )))
 }
 
-pub(super) fn render_error(e: renkei_dicom::render::RenderError) -> ApiError {
-    let status = match e.code() {
-        "dicom_frame_out_of_range" | "dicom_no_pixel_data" | "dicom_no_waveform" => {
-            StatusCode::NOT_FOUND
-        }
-        "dicom_invalid_render_options" => StatusCode::BAD_REQUEST,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    ApiError::new(status, e.code(), e.to_string())
-}
-
 pub(super) fn image_response(bytes: Vec<u8>, content_type: &'static str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
@@ -247,10 +187,6 @@ pub async fn rendered_frame(
     ApiQuery(q): ApiQuery<RenderQuery>,
 ) -> ApiResult<Response> {
     use renkei_dicom::render::{ImageFormat, RenderOptions};
-    state
-        .dicom
-        .visible_study(id, me.user.id, me.user.org_id)
-        .await?;
     let (format, content_type) = match q.format.as_deref() {
         None | Some("png") => (ImageFormat::Png, "image/png"),
         Some("jpeg") | Some("jpg") => (ImageFormat::Jpeg { quality: 85 }, "image/jpeg"),
@@ -267,15 +203,7 @@ pub async fn rendered_frame(
         viewport: pair("viewport", q.viewport.as_deref())?,
         window_function: None,
     };
-    let index = frame
-        .checked_sub(1)
-        .ok_or_else(|| ApiError::not_found("dicom_frame_out_of_range"))?;
-    let obj = state.dicom.parsed_instance(id, &sop_uid).await?;
-    let bytes =
-        tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, index, &options))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(render_error)?;
+    let bytes = studies::rendered_frame(&state, &me, (id, &sop_uid), frame, options).await?;
     Ok(image_response(bytes, content_type))
 }
 
@@ -289,18 +217,7 @@ pub async fn raw_frame(
     Member(me): Member,
     Path((id, sop_uid, frame)): Path<(Uuid, String, u32)>,
 ) -> ApiResult<Response> {
-    state
-        .dicom
-        .visible_study(id, me.user.id, me.user.org_id)
-        .await?;
-    let index = frame
-        .checked_sub(1)
-        .ok_or_else(|| ApiError::not_found("dicom_frame_out_of_range"))?;
-    let obj = state.dicom.parsed_instance(id, &sop_uid).await?;
-    let raw = tokio::task::spawn_blocking(move || renkei_dicom::render::raw_frame(&obj, index))
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(render_error)?;
+    let raw = studies::raw_frame(&state, &me, (id, &sop_uid), frame).await?;
     let info = serde_json::to_string(&raw.info).map_err(|e| ApiError::internal(&e))?;
     let mut response = image_response(raw.data, "application/octet-stream");
     if let Ok(v) = HeaderValue::from_str(&info) {
@@ -318,15 +235,7 @@ pub async fn waveforms(
     Member(me): Member,
     Path((id, sop_uid)): Path<(Uuid, String)>,
 ) -> ApiResult<Response> {
-    state
-        .dicom
-        .visible_study(id, me.user.id, me.user.org_id)
-        .await?;
-    let obj = state.dicom.parsed_instance(id, &sop_uid).await?;
-    let groups = tokio::task::spawn_blocking(move || renkei_dicom::render::waveforms(&obj))
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(render_error)?;
+    let groups = studies::waveforms(&state, &me, (id, &sop_uid)).await?;
     let mut response = Json(groups).into_response();
     response
         .headers_mut()
@@ -346,11 +255,7 @@ pub async fn thumbnail(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Response> {
-    let study = state
-        .dicom
-        .visible_study(id, me.user.id, me.user.org_id)
-        .await?;
-    let jpeg = state.dicom.thumbnail(&study).await?;
+    let jpeg = studies::thumbnail(&state, &me, id).await?;
     let mut response = image_response(jpeg.to_vec(), "image/jpeg");
     response.headers_mut().insert(
         header::CACHE_CONTROL,

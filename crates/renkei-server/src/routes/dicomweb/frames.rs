@@ -1,22 +1,19 @@
-//! WADO-RS pixels: frames as uncompressed bytes, rendered frames and instances (PNG or JPEG
-//! through the one renderer, `renkei_dicom::render`), and bulk data by tag.
-
-use std::sync::Arc;
+//! WADO-RS pixels: frames as uncompressed bytes, rendered frames and instances (PNG or JPEG),
+//! and bulk data by tag; the request is read here, the pixels come from
+//! `renkei_service::dicomweb::pixels`.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use dicom_object::DefaultDicomObject;
 use futures_util::stream;
-use renkei_core::dicom::Study;
-use renkei_dicom::render::{ImageFormat, RenderOptions, VoiFunction, frame_count, native_frame};
+use renkei_dicom::render::{ImageFormat, RenderOptions, VoiFunction};
+use renkei_service::dicomweb::pixels::{self, Bulk, InstanceUids};
 use serde::Deserialize;
 
-use super::super::studies::{image_response, pair, render_error};
+use super::super::studies::{image_response, pair};
 use super::{accepted, multipart, part, require_accept};
 use crate::AppState;
 use crate::auth::session::{Authed, Member};
-use crate::dicomweb::{audit_pixels, instance_in, study_by_uid};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 
@@ -24,19 +21,6 @@ use crate::extract::ApiQuery;
 const MAX_FRAMES_PER_REQUEST: usize = 1000;
 /// Explicit VR Little Endian: what `/frames` bytes are, whatever the instance's syntax.
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
-
-/// An instance the caller may see, parsed, with its study; the pixel view is audited.
-async fn pixels_of(
-    state: &AppState,
-    me: &Authed,
-    (study_uid, series_uid, sop_uid): &(String, String, String),
-) -> ApiResult<(Study, Arc<DefaultDicomObject>)> {
-    let study = study_by_uid(state, me, study_uid).await?;
-    instance_in(state, &study, series_uid, sop_uid).await?;
-    let obj = state.dicom.parsed_instance(study.id, sop_uid).await?;
-    audit_pixels(state, me, &study).await?;
-    Ok((study, obj))
-}
 
 fn bad_frame(text: &str) -> ApiError {
     ApiError::bad_request(
@@ -63,29 +47,6 @@ fn parse_frames(text: &str) -> ApiResult<Vec<u32>> {
     Ok(list)
 }
 
-/// `404` when a frame lies past the instance's last.
-fn in_range(list: &[u32], frames: u32) -> ApiResult<()> {
-    match list.iter().find(|f| **f >= frames) {
-        Some(f) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "dicom_frame_out_of_range",
-            format!("frame {} asked for, the instance has {frames}", f + 1),
-        )),
-        None => Ok(()),
-    }
-}
-
-async fn native_frames(obj: Arc<DefaultDicomObject>, list: Vec<u32>) -> ApiResult<Vec<Vec<u8>>> {
-    tokio::task::spawn_blocking(move || {
-        list.into_iter()
-            .map(|f| native_frame(&obj, f))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(render_error)
-}
-
 fn frames_response(frames: Vec<Vec<u8>>) -> Response {
     let part_type = format!("application/octet-stream; transfer-syntax={EXPLICIT_LE}");
     multipart(
@@ -105,9 +66,10 @@ pub async fn frames(
 ) -> ApiResult<Response> {
     require_accept(&headers, &["application/octet-stream"])?;
     let list = parse_frames(&list)?;
-    let (_, obj) = pixels_of(&state, &me, &(study, series, sop)).await?;
-    in_range(&list, frame_count(&obj))?;
-    Ok(frames_response(native_frames(obj, list).await?))
+    let uids = (study, series, sop);
+    Ok(frames_response(
+        pixels::frames(&state, &me, &uids, list).await?,
+    ))
 }
 
 /// WADO-RS `…/bulkdata/{tag}`: a top-level binary value; Pixel Data gives every frame as
@@ -122,26 +84,16 @@ pub async fn bulkdata(
     let tag = renkei_dicom::json::parse_tag(&tag).ok_or_else(|| {
         ApiError::bad_request("invalid_tag", "the bulk data tag is not a DICOM tag")
     })?;
-    let (_, obj) = pixels_of(&state, &me, &(study, series, sop)).await?;
-    if tag == dicom_dictionary_std::tags::PIXEL_DATA {
-        let count = frame_count(&obj);
-        if count == 0 {
-            return Err(ApiError::not_found("bulkdata_not_found"));
-        }
-        return Ok(frames_response(
-            native_frames(obj, (0..count).collect()).await?,
-        ));
-    }
-    let bytes = obj
-        .element(tag)
-        .ok()
-        .and_then(|e| e.value().to_bytes().ok().map(|b| b.into_owned()))
-        .ok_or_else(|| ApiError::not_found("bulkdata_not_found"))?;
-    Ok(multipart(
-        "application/octet-stream",
-        "application/octet-stream",
-        stream::iter([part(bytes)]),
-    ))
+    Ok(
+        match pixels::bulkdata(&state, &me, &(study, series, sop), tag).await? {
+            Bulk::Frames(frames) => frames_response(frames),
+            Bulk::Value(bytes) => multipart(
+                "application/octet-stream",
+                "application/octet-stream",
+                stream::iter([part(bytes)]),
+            ),
+        },
+    )
 }
 
 /// Query parameters of rendered resources (PS3.18 8.3.5.1.2).
@@ -240,7 +192,7 @@ async fn render(
     state: AppState,
     me: Authed,
     headers: HeaderMap,
-    ids: (String, String, String),
+    uids: InstanceUids,
     frame: Option<&str>,
     q: RenderedQuery,
 ) -> ApiResult<Response> {
@@ -256,13 +208,7 @@ async fn render(
             ));
         }
     };
-    let (_, obj) = pixels_of(&state, &me, &ids).await?;
-    in_range(&[index], frame_count(&obj).max(1))?;
-    let bytes =
-        tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, index, &options))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(render_error)?;
+    let bytes = pixels::rendered(&state, &me, &uids, index, options).await?;
     Ok(image_response(bytes, content_type))
 }
 

@@ -1,5 +1,6 @@
-//! STOW-RS: instances uploaded as `multipart/related` (or one `application/dicom` body), each
-//! de-identified, encrypted and indexed before it counts.
+//! STOW-RS: instances uploaded as `multipart/related` (or one `application/dicom` body), read
+//! here into held files, then stored by `renkei_service::dicomweb::stow`; the answer in DICOM
+//! JSON.
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use renkei_dicom::inflight::{Buffer, InFlight, InFlightError};
+use renkei_service::dicomweb::{instance_url, stow};
 
 use super::dicom_json;
 use super::multipart::{Splitter, Step, boundary_of, parameter};
@@ -108,42 +110,23 @@ pub async fn stow(
         }
         _ => return Err(unsupported()),
     }
-    let mut stored = Vec::new();
-    let mut failed = Vec::new();
-    for file in files.done {
-        // Held in memory (charged to the budget) while it is worked on.
-        let held = file.and_then(Buffer::finish).map_err(|e| {
-            tracing::warn!(code = e.code(), error = %e, "a STOW-RS part cannot be held");
-            crate::dicom::IngestFailure::OutOfResources(e.comment().to_owned())
-        });
-        let outcome = match held {
-            Ok(held) => {
-                let ingested = state
-                    .dicom
-                    .ingest(uploader.org(), held.bytes, uploader.source())
-                    .await;
-                drop(held.charge);
-                ingested
-            }
-            Err(failure) => Err(failure),
-        };
-        match outcome {
-            Ok(i) => stored.push(json!({
+    let stowed = stow::store(&state, &uploader, files.done).await;
+    let stored: Vec<Value> = stowed
+        .stored
+        .iter()
+        .map(|i| {
+            json!({
                 "00081150": attr("UI", json!(i.sop_class)),
                 "00081155": attr("UI", json!(i.sop_uid)),
-                "00081190": attr("UR", json!(crate::dicomweb::instance_url(&i.study_uid, &i.series_uid, &i.sop_uid))),
-            })),
-            Err(e) => {
-                let reason = match e {
-                    crate::dicom::IngestFailure::CannotUnderstand(_)
-                    | crate::dicom::IngestFailure::NotDeidentified(_) => 0xC000,
-                    crate::dicom::IngestFailure::DoesNotMatch(_) => 0xA900,
-                    crate::dicom::IngestFailure::OutOfResources(_) => 0xA700,
-                };
-                failed.push(json!({"00081197": attr("US", json!(reason)), "00009902": attr("LO", json!(e.error().message))}));
-            }
-        }
-    }
+                "00081190": attr("UR", json!(instance_url(&i.study_uid, &i.series_uid, &i.sop_uid))),
+            })
+        })
+        .collect();
+    let failed: Vec<Value> = stowed
+        .refused
+        .iter()
+        .map(|r| json!({"00081197": attr("US", json!(r.reason)), "00009902": attr("LO", json!(r.message))}))
+        .collect();
     let status = match (stored.is_empty(), failed.is_empty()) {
         (_, true) => StatusCode::OK,
         (false, false) => StatusCode::ACCEPTED,

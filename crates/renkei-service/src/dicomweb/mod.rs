@@ -1,6 +1,12 @@
 //! DICOMweb's view of the imaging service: studies found by UID with the same access rule as
 //! `/api/v1/studies`, instance metadata in the DICOM JSON model (cached), QIDO-RS result rows,
-//! and the audit of views.
+//! and the audit of views; `qido` searches, `wado` retrieves files and metadata, `pixels`
+//! serves frames, bulk data and renderings, `stow` stores uploads.
+
+pub mod pixels;
+pub mod qido;
+pub mod stow;
+pub mod wado;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -13,7 +13,7 @@ use renkei_core::conversation::{
 use renkei_core::dicom::IndexedInstance;
 use renkei_core::media::{Media, MediaKind};
 use renkei_core::org::{NewOrganization, Organization};
-use renkei_core::user::{NewUser, Profession, Role};
+use renkei_core::user::{Applicant, NewUser, Profession, Role};
 use renkei_core::{Uuid, new_id};
 use renkei_service::auth::session::Authed;
 use renkei_service::{Services, Settings};
@@ -111,20 +111,22 @@ impl World {
 
     async fn signed_in(&self, org: &Organization, login: &str, roles: Vec<Role>) -> Authed {
         let user = NewUser {
-            login: login.into(),
-            display_name: "田中 一郎".into(),
-            kana: "たなか いちろう".into(),
-            romaji: None,
-            profession: Profession::Doctor,
-            department_id: None,
-            email: None,
-            phone: None,
+            who: Applicant {
+                login: login.into(),
+                display_name: "田中 一郎".into(),
+                kana: "たなか いちろう".into(),
+                romaji: None,
+                profession: Profession::Doctor,
+                department_id: None,
+                email: None,
+                phone: None,
+                password: "a long password".into(),
+            },
             roles,
             status: None,
             staff_number: None,
             affiliations: Vec::new(),
             second_factor_required: false,
-            password: "a long password".into(),
         }
         .build(org.id, Timestamp::now())
         .unwrap();
@@ -227,7 +229,10 @@ impl World {
             expires_at,
             expired: false,
         };
-        self.store().insert_media(&media, &objects).await.unwrap();
+        self.store()
+            .insert_media(&media, &objects, &event("media.upload"))
+            .await
+            .unwrap();
         TestPhoto { media, objects }
     }
 

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod bootstrap;
+pub mod conversations;
 pub mod cooperation;
 pub mod dicom;
 pub mod dicom_index;
@@ -14,6 +15,7 @@ pub mod dicomweb;
 pub mod error;
 pub mod gateway;
 pub mod media;
+pub mod messages;
 pub mod messaging;
 pub mod thumbnail;
 

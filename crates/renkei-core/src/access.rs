@@ -58,7 +58,11 @@ pub fn may_read_conversation(member: Option<&Member>) -> bool {
 
 /// Whether `actor` may list a conversation's members: its members, and administrators of the
 /// owning organization (who may have created it for others without joining).
-pub fn may_list_members(actor: &User, conversation: &Conversation, member: Option<&Member>) -> bool {
+pub fn may_list_members(
+    actor: &User,
+    conversation: &Conversation,
+    member: Option<&Member>,
+) -> bool {
     may_read_conversation(member) || can_administer(actor, conversation.org_id)
 }
 
@@ -206,7 +210,10 @@ mod tests {
     #[test]
     fn only_members_read_a_conversation() {
         let nurse = user(&[]);
-        assert!(may_read_conversation(Some(&member(&nurse, MemberRole::Member))));
+        assert!(may_read_conversation(Some(&member(
+            &nurse,
+            MemberRole::Member
+        ))));
         assert!(!may_read_conversation(None));
     }
 
@@ -217,7 +224,11 @@ mod tests {
         let own_admin = user(&[Role::OrgAdmin]);
         let mut other_admin = user(&[Role::OrgAdmin]);
         other_admin.org_id = crate::new_id();
-        assert!(may_list_members(&nurse, &group, Some(&member(&nurse, MemberRole::Member))));
+        assert!(may_list_members(
+            &nurse,
+            &group,
+            Some(&member(&nurse, MemberRole::Member))
+        ));
         assert!(!may_list_members(&nurse, &group, None));
         assert!(may_list_members(&own_admin, &group, None));
         assert!(!may_list_members(&other_admin, &group, None));
@@ -229,19 +240,34 @@ mod tests {
         let nurse = user(&[]);
         let plain = member(&nurse, MemberRole::Member);
         let admin = member(&nurse, MemberRole::Admin);
-        assert_eq!(group_management(&nurse, &group, Some(&admin)), GroupManagement::Allowed);
+        assert_eq!(
+            group_management(&nurse, &group, Some(&admin)),
+            GroupManagement::Allowed
+        );
         assert_eq!(
             group_management(&nurse, &group, Some(&plain)),
             GroupManagement::NotGroupAdmin
         );
-        assert_eq!(group_management(&nurse, &group, None), GroupManagement::Hidden);
+        assert_eq!(
+            group_management(&nurse, &group, None),
+            GroupManagement::Hidden
+        );
         let own_admin = user(&[Role::OrgAdmin]);
-        assert_eq!(group_management(&own_admin, &group, None), GroupManagement::Allowed);
+        assert_eq!(
+            group_management(&own_admin, &group, None),
+            GroupManagement::Allowed
+        );
         let mut other_admin = user(&[Role::OrgAdmin]);
         other_admin.org_id = crate::new_id();
-        assert_eq!(group_management(&other_admin, &group, None), GroupManagement::Hidden);
+        assert_eq!(
+            group_management(&other_admin, &group, None),
+            GroupManagement::Hidden
+        );
         let root = user(&[Role::ServerAdmin]);
-        assert_eq!(group_management(&root, &group, None), GroupManagement::Allowed);
+        assert_eq!(
+            group_management(&root, &group, None),
+            GroupManagement::Allowed
+        );
     }
 
     #[test]
@@ -249,12 +275,18 @@ mod tests {
         let direct = conversation(ConversationKind::Direct, Uuid::nil());
         let nurse = user(&[]);
         let admin = member(&nurse, MemberRole::Admin);
-        assert_eq!(group_management(&nurse, &direct, Some(&admin)), GroupManagement::Direct);
+        assert_eq!(
+            group_management(&nurse, &direct, Some(&admin)),
+            GroupManagement::Direct
+        );
         assert_eq!(
             group_management(&user(&[Role::OrgAdmin]), &direct, None),
             GroupManagement::Direct
         );
-        assert_eq!(group_management(&nurse, &direct, None), GroupManagement::Hidden);
+        assert_eq!(
+            group_management(&nurse, &direct, None),
+            GroupManagement::Hidden
+        );
     }
 
     #[test]
@@ -264,9 +296,18 @@ mod tests {
         let nurse = user(&[]);
         let plain = member(&nurse, MemberRole::Member);
         let other = crate::new_id();
-        assert_eq!(member_removal(&nurse, &group, Some(&plain), nurse.id), GroupManagement::Allowed);
-        assert_eq!(member_removal(&nurse, &direct, Some(&plain), nurse.id), GroupManagement::Allowed);
-        assert_eq!(member_removal(&nurse, &group, None, nurse.id), GroupManagement::Hidden);
+        assert_eq!(
+            member_removal(&nurse, &group, Some(&plain), nurse.id),
+            GroupManagement::Allowed
+        );
+        assert_eq!(
+            member_removal(&nurse, &direct, Some(&plain), nurse.id),
+            GroupManagement::Allowed
+        );
+        assert_eq!(
+            member_removal(&nurse, &group, None, nurse.id),
+            GroupManagement::Hidden
+        );
         assert_eq!(
             member_removal(&nurse, &group, Some(&plain), other),
             GroupManagement::NotGroupAdmin

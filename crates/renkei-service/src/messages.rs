@@ -213,7 +213,10 @@ pub async fn search(
 }
 
 /// Every conversation `user` is in, with their membership: where a socket's replay starts.
-pub async fn timelines_of(services: &Services, user: Uuid) -> ServiceResult<Vec<ConversationSummary>> {
+pub async fn timelines_of(
+    services: &Services,
+    user: Uuid,
+) -> ServiceResult<Vec<ConversationSummary>> {
     services
         .store
         .conversations_of(user)
@@ -263,5 +266,11 @@ fn not_sender() -> ServiceError {
 
 /// The audit entry of a change to a message of `id` made by `me`.
 fn message_audit(me: &User, id: Uuid, action: &'static str) -> AuditEvent {
-    AuditEvent::new(action, Some(me.org_id), Some(me.id), "conversation", Some(id))
+    AuditEvent::new(
+        action,
+        Some(me.org_id),
+        Some(me.id),
+        "conversation",
+        Some(id),
+    )
 }

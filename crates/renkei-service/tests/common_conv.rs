@@ -56,7 +56,11 @@ impl World {
     pub async fn postgres(purpose: &str) -> Option<World> {
         let database = ScratchDatabase::create(purpose).await?;
         let store = Store::connect(database.url()).await.unwrap();
-        Some(World::over(store, tempfile::tempdir().unwrap(), Some(database)))
+        Some(World::over(
+            store,
+            tempfile::tempdir().unwrap(),
+            Some(database),
+        ))
     }
 
     fn over(store: Store, dir: tempfile::TempDir, database: Option<ScratchDatabase>) -> World {
@@ -154,7 +158,11 @@ impl World {
             .await
             .unwrap();
         store
-            .accept_agreement(agreement.id, renkei_core::Uuid::nil(), &setup("agreement.accept"))
+            .accept_agreement(
+                agreement.id,
+                renkei_core::Uuid::nil(),
+                &setup("agreement.accept"),
+            )
             .await
             .unwrap();
     }

@@ -88,17 +88,29 @@ async fn non_members_neither_read_nor_post(world: &World) {
     let s = &world.services;
     let org = world.org("ward").await;
     let (a, b, outsider) = (
-        world.user(&org, "a", &[]).await,
-        world.user(&org, "b", &[]).await,
+        world.user(&org, "ann", &[]).await,
+        world.user(&org, "ben", &[]).await,
         world.user(&org, "outsider", &[]).await,
     );
     let id = new_group(world, &a, "Ward 5", &[&b]).await;
-    s.messaging.post(a.id, id, text("m1", "hello")).await.unwrap();
+    s.messaging
+        .post(a.id, id, text("m1", "hello"))
+        .await
+        .unwrap();
 
     // A member reads everything.
     assert_eq!(conversations::get(s, &b, id).await.unwrap().member_count, 2);
-    assert_eq!(messages::history(s, &b, id, None, None, None).await.unwrap().len(), 1);
-    assert_eq!(conversations::list_members(s, &b, id).await.unwrap().len(), 2);
+    assert_eq!(
+        messages::history(s, &b, id, None, None, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        conversations::list_members(s, &b, id).await.unwrap().len(),
+        2
+    );
 
     // Someone else is not told it exists, whatever they try.
     let hidden = |r: ServiceResult<()>| refused(r, Kind::NotFound, "conversation_not_found");
@@ -106,19 +118,43 @@ async fn non_members_neither_read_nor_post(world: &World) {
     hidden(conversations::get(s, o, id).await.map(drop));
     hidden(conversations::membership(s, o, id).await.map(drop));
     hidden(conversations::list_members(s, o, id).await.map(drop));
-    hidden(messages::history(s, o, id, None, None, None).await.map(drop));
+    hidden(
+        messages::history(s, o, id, None, None, None)
+            .await
+            .map(drop),
+    );
     hidden(messages::events(s, o, id, None, None).await.map(drop));
     hidden(messages::receipts(s, o, id, 2).await.map(drop));
     hidden(messages::typing(s, o, id).await);
     hidden(messages::mark_read(s, o.id, id, 2).await.map(drop));
-    hidden(conversations::set_notify_level(s, o, id, NotifyLevel::Mute).await.map(drop));
-    hidden(s.messaging.post(o.id, id, text("m2", "let me in")).await.map(drop));
+    hidden(
+        conversations::set_notify_level(s, o, id, NotifyLevel::Mute)
+            .await
+            .map(drop),
+    );
+    hidden(
+        s.messaging
+            .post(o.id, id, text("m2", "let me in"))
+            .await
+            .map(drop),
+    );
     hidden(messages::edit(s, o, id, 2, "mine now").await.map(drop));
     hidden(messages::delete(s, o, id, 2).await);
     assert_eq!(messages::replay_start(s, o.id, id).await.unwrap(), None);
     // Nor does its text turn up in their search.
-    assert!(messages::search(s, o, "hello", None, None).await.unwrap().is_empty());
-    assert_eq!(messages::search(s, &b, "hello", None, None).await.unwrap().len(), 1);
+    assert!(
+        messages::search(s, o, "hello", None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        messages::search(s, &b, "hello", None, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // Nothing the outsider tried reached the timeline.
     let events = messages::events(s, &a, id, None, None).await.unwrap();
     assert_eq!(events.len(), 3, "two joins and one message: {events:?}");
@@ -133,17 +169,33 @@ async fn plain_members_do_not_manage_a_group_and_its_admins_do(world: &World) {
     let id = new_group(world, &admin, "Ward 5", &[&plain]).await;
 
     let forbidden = |r: ServiceResult<()>| refused(r, Kind::Forbidden, "forbidden");
-    forbidden(conversations::add_member(s, &plain, id, third.id, None).await.map(drop));
+    forbidden(
+        conversations::add_member(s, &plain, id, third.id, None)
+            .await
+            .map(drop),
+    );
     forbidden(conversations::remove_member(s, &plain, id, admin.id).await);
-    forbidden(conversations::change(s, &plain, id, retitle("Mine")).await.map(drop));
-    forbidden(conversations::set_member_role(s, &plain, id, plain.id, MemberRole::Admin).await.map(drop));
+    forbidden(
+        conversations::change(s, &plain, id, retitle("Mine"))
+            .await
+            .map(drop),
+    );
+    forbidden(
+        conversations::set_member_role(s, &plain, id, plain.id, MemberRole::Admin)
+            .await
+            .map(drop),
+    );
     let members = conversations::list_members(s, &admin, id).await.unwrap();
     assert_eq!(members.len(), 2, "nothing changed");
 
     // The group's admin adds, renames and promotes.
-    let members = conversations::add_member(s, &admin, id, third.id, None).await.unwrap();
+    let members = conversations::add_member(s, &admin, id, third.id, None)
+        .await
+        .unwrap();
     assert_eq!(members.len(), 3);
-    let view = conversations::change(s, &admin, id, retitle("Ward 5 night")).await.unwrap();
+    let view = conversations::change(s, &admin, id, retitle("Ward 5 night"))
+        .await
+        .unwrap();
     assert_eq!(view.conversation.title.as_deref(), Some("Ward 5 night"));
     let members = conversations::set_member_role(s, &admin, id, plain.id, MemberRole::Admin)
         .await
@@ -151,19 +203,43 @@ async fn plain_members_do_not_manage_a_group_and_its_admins_do(world: &World) {
     let promoted = members.iter().find(|m| m.user_id == plain.id).unwrap();
     assert_eq!(promoted.role, MemberRole::Admin);
     // Promoted, they manage too.
-    conversations::remove_member(s, &plain, id, third.id).await.unwrap();
-    assert_eq!(conversations::list_members(s, &admin, id).await.unwrap().len(), 2);
+    conversations::remove_member(s, &plain, id, third.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        conversations::list_members(s, &admin, id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     // Anyone leaves on their own.
-    conversations::remove_member(s, &plain, id, plain.id).await.unwrap();
-    refused(conversations::get(s, &plain, id).await, Kind::NotFound, "conversation_not_found");
+    conversations::remove_member(s, &plain, id, plain.id)
+        .await
+        .unwrap();
+    refused(
+        conversations::get(s, &plain, id).await,
+        Kind::NotFound,
+        "conversation_not_found",
+    );
 
     // An admin of the owning organization manages without being a member; another
     // organization's admin is not told the group exists.
     let org_admin = world.user(&org, "org-admin", &[Role::OrgAdmin]).await;
-    conversations::add_member(s, &org_admin, id, third.id, None).await.unwrap();
-    assert_eq!(conversations::list_members(s, &org_admin, id).await.unwrap().len(), 2);
+    conversations::add_member(s, &org_admin, id, third.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        conversations::list_members(s, &org_admin, id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     let elsewhere = world.org("elsewhere").await;
-    let foreign_admin = world.user(&elsewhere, "foreign-admin", &[Role::OrgAdmin]).await;
+    let foreign_admin = world
+        .user(&elsewhere, "foreign-admin", &[Role::OrgAdmin])
+        .await;
     refused(
         conversations::change(s, &foreign_admin, id, retitle("Ours")).await,
         Kind::NotFound,
@@ -183,7 +259,10 @@ async fn plain_members_do_not_manage_a_group_and_its_admins_do(world: &World) {
         "conversation.member_role_changed",
         "conversation.member_removed",
     ] {
-        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
     }
     assert_eq!(actions.len(), 6, "{actions:?}");
 }
@@ -191,9 +270,9 @@ async fn plain_members_do_not_manage_a_group_and_its_admins_do(world: &World) {
 async fn direct_conversations_are_one_per_pair_and_keep_their_members(world: &World) {
     let s = &world.services;
     let org = world.org("ward").await;
-    let a = world.user(&org, "a", &[]).await;
-    let b = world.user(&org, "b", &[]).await;
-    let c = world.user(&org, "c", &[]).await;
+    let a = world.user(&org, "ann", &[]).await;
+    let b = world.user(&org, "ben", &[]).await;
+    let c = world.user(&org, "cal", &[]).await;
     let first = conversations::create(s, &a, direct(&b)).await.unwrap();
     assert!(first.new);
     let id = first.view.conversation.id;
@@ -204,9 +283,17 @@ async fn direct_conversations_are_one_per_pair_and_keep_their_members(world: &Wo
 
     // Its members never change, and it is never renamed.
     let direct_refusal = |r: ServiceResult<()>| refused(r, Kind::Invalid, "direct_conversation");
-    direct_refusal(conversations::add_member(s, &a, id, c.id, None).await.map(drop));
+    direct_refusal(
+        conversations::add_member(s, &a, id, c.id, None)
+            .await
+            .map(drop),
+    );
     direct_refusal(conversations::remove_member(s, &a, id, b.id).await);
-    direct_refusal(conversations::change(s, &a, id, retitle("Us")).await.map(drop));
+    direct_refusal(
+        conversations::change(s, &a, id, retitle("Us"))
+            .await
+            .map(drop),
+    );
     // A stranger is not even told it is direct.
     refused(
         conversations::add_member(s, &c, id, c.id, None).await,
@@ -217,18 +304,33 @@ async fn direct_conversations_are_one_per_pair_and_keep_their_members(world: &Wo
     // Malformed pairs.
     let mut three = direct(&b);
     three.member_ids.push(c.id);
-    refused(conversations::create(s, &a, three).await, Kind::Invalid, "invalid_members");
+    refused(
+        conversations::create(s, &a, three).await,
+        Kind::Invalid,
+        "invalid_members",
+    );
     let mut titled = direct(&c);
     titled.title = Some("Us".into());
-    refused(conversations::create(s, &a, titled).await, Kind::Invalid, "invalid_members");
+    refused(
+        conversations::create(s, &a, titled).await,
+        Kind::Invalid,
+        "invalid_members",
+    );
 
     // Leaving is allowed; asking again brings the one who left back into the same one.
     conversations::remove_member(s, &a, id, a.id).await.unwrap();
-    refused(conversations::get(s, &a, id).await, Kind::NotFound, "conversation_not_found");
+    refused(
+        conversations::get(s, &a, id).await,
+        Kind::NotFound,
+        "conversation_not_found",
+    );
     let back = conversations::create(s, &a, direct(&b)).await.unwrap();
     assert_eq!((back.new, back.view.conversation.id), (false, id));
     assert_eq!(back.view.my_role, Some(MemberRole::Member));
-    assert_eq!(conversations::list_members(s, &b, id).await.unwrap().len(), 2);
+    assert_eq!(
+        conversations::list_members(s, &b, id).await.unwrap().len(),
+        2
+    );
 }
 
 async fn a_group_created_for_others_is_audited_once_with_its_creation(world: &World) {
@@ -236,7 +338,10 @@ async fn a_group_created_for_others_is_audited_once_with_its_creation(world: &Wo
     let org = world.org("ward").await;
     let org_admin = world.user(&org, "org-admin", &[Role::OrgAdmin]).await;
     let plain = world.user(&org, "plain", &[]).await;
-    let (a, b) = (world.user(&org, "a", &[]).await, world.user(&org, "b", &[]).await);
+    let (a, b) = (
+        world.user(&org, "ann", &[]).await,
+        world.user(&org, "ben", &[]).await,
+    );
 
     let mut for_others = group("Night shift", &[&a, &b]);
     for_others.include_me = false;
@@ -250,7 +355,9 @@ async fn a_group_created_for_others_is_audited_once_with_its_creation(world: &Wo
     );
     assert!(conversations::list(s, &a).await.unwrap().is_empty());
 
-    let created = conversations::create(s, &org_admin, for_others).await.unwrap();
+    let created = conversations::create(s, &org_admin, for_others)
+        .await
+        .unwrap();
     let id = created.view.conversation.id;
     assert!(created.new);
     assert_eq!(created.view.my_role, None, "the creator is not a member");
@@ -270,7 +377,9 @@ async fn a_group_created_for_others_is_audited_once_with_its_creation(world: &Wo
     assert_eq!(role_of(&b), Some(MemberRole::Member));
     assert_eq!(role_of(&org_admin), None);
     // The creator still manages it, as the organization's admin.
-    conversations::change(s, &org_admin, id, retitle("Night")).await.unwrap();
+    conversations::change(s, &org_admin, id, retitle("Night"))
+        .await
+        .unwrap();
 
     // A group one creates for oneself is not audited at creation.
     let mine = new_group(world, &plain, "Mine", &[&a]).await;
@@ -278,7 +387,9 @@ async fn a_group_created_for_others_is_audited_once_with_its_creation(world: &Wo
     assert!(matches!(world.store().verify_audit().await.unwrap(), Ok(_)));
 
     // Members must be active users.
-    let gone = world.user_with(&org, "gone", &[], UserStatus::Retired).await;
+    let gone = world
+        .user_with(&org, "gone", &[], UserStatus::Retired)
+        .await;
     refused(
         conversations::create(s, &plain, group("With gone", &[&gone])).await,
         Kind::Invalid,
@@ -290,23 +401,40 @@ async fn retention_only_ever_shortens_within_the_organizations(world: &World) {
     let s = &world.services;
     let org = world.org("ward").await;
     let longest = org.policy.retention_days;
-    assert!(longest >= 3, "the default policy keeps media {longest} days");
+    assert!(
+        longest >= 3,
+        "the default policy keeps media {longest} days"
+    );
     let admin = world.user(&org, "admin", &[]).await;
     let plain = world.user(&org, "plain", &[]).await;
     let id = new_group(world, &admin, "Ward 5", &[&plain]).await;
 
     let invalid = |r: ServiceResult<()>| refused(r, Kind::Invalid, "invalid_retention");
-    invalid(conversations::change(s, &admin, id, keep(longest + 1)).await.map(drop));
-    invalid(conversations::change(s, &admin, id, keep(0)).await.map(drop));
+    invalid(
+        conversations::change(s, &admin, id, keep(longest + 1))
+            .await
+            .map(drop),
+    );
+    invalid(
+        conversations::change(s, &admin, id, keep(0))
+            .await
+            .map(drop),
+    );
     refused(
         conversations::change(s, &plain, id, keep(1)).await,
         Kind::Forbidden,
         "forbidden",
     );
-    let view = conversations::change(s, &admin, id, keep(longest - 1)).await.unwrap();
+    let view = conversations::change(s, &admin, id, keep(longest - 1))
+        .await
+        .unwrap();
     assert_eq!(view.conversation.retention_days, Some(longest - 1));
     // Once shortened, never lengthened again, even within the organization's.
-    invalid(conversations::change(s, &admin, id, keep(longest)).await.map(drop));
+    invalid(
+        conversations::change(s, &admin, id, keep(longest))
+            .await
+            .map(drop),
+    );
     let view = conversations::change(s, &admin, id, keep(1)).await.unwrap();
     assert_eq!(view.conversation.retention_days, Some(1));
     let changes = world.audit_actions(id).await;
@@ -324,7 +452,9 @@ async fn members_of_other_organizations_need_a_messaging_agreement(world: &World
         world.org("directory-only").await,
         world.org("partner").await,
     );
-    world.agreement(&home, &directory_only, &[Scope::Directory]).await;
+    world
+        .agreement(&home, &directory_only, &[Scope::Directory])
+        .await;
     world.agreement(&home, &partner, &[Scope::Messaging]).await;
     let me = world.user(&home, "me", &[]).await;
     let colleague = world.user(&home, "colleague", &[]).await;
@@ -333,14 +463,22 @@ async fn members_of_other_organizations_need_a_messaging_agreement(world: &World
 
     let no_agreement =
         |r: ServiceResult<()>| refused(r, Kind::Forbidden, "no_cooperation_agreement");
-    no_agreement(conversations::create(s, &me, direct(&looked_up)).await.map(drop));
+    no_agreement(
+        conversations::create(s, &me, direct(&looked_up))
+            .await
+            .map(drop),
+    );
     no_agreement(
         conversations::create(s, &me, group("Both", &[&colleague, &looked_up]))
             .await
             .map(drop),
     );
     let ours = new_group(world, &me, "Ours", &[&colleague]).await;
-    no_agreement(conversations::add_member(s, &me, ours, looked_up.id, None).await.map(drop));
+    no_agreement(
+        conversations::add_member(s, &me, ours, looked_up.id, None)
+            .await
+            .map(drop),
+    );
     // Every pair must cooperate: a partner of mine does not bring in a partner's stranger.
     let with_partner = new_group(world, &me, "With partner", &[&partnered]).await;
     no_agreement(
@@ -351,9 +489,13 @@ async fn members_of_other_organizations_need_a_messaging_agreement(world: &World
     assert_eq!(conversations::list(s, &me).await.unwrap().len(), 2);
 
     // With the messaging scope in force they talk.
-    let talk = conversations::create(s, &me, direct(&partnered)).await.unwrap();
+    let talk = conversations::create(s, &me, direct(&partnered))
+        .await
+        .unwrap();
     assert!(talk.new);
-    conversations::add_member(s, &me, ours, partnered.id, None).await.unwrap();
+    conversations::add_member(s, &me, ours, partnered.id, None)
+        .await
+        .unwrap();
     assert_eq!(conversations::list(s, &partnered).await.unwrap().len(), 3);
 }
 
@@ -361,26 +503,61 @@ async fn senders_edit_their_messages_and_group_admins_delete_any(world: &World) 
     let s = &world.services;
     let org = world.org("ward").await;
     let admin = world.user(&org, "admin", &[]).await;
-    let (a, b) = (world.user(&org, "a", &[]).await, world.user(&org, "b", &[]).await);
+    let (a, b) = (
+        world.user(&org, "ann", &[]).await,
+        world.user(&org, "ben", &[]).await,
+    );
     let id = new_group(world, &admin, "Ward 5", &[&a, &b]).await;
-    let seq = s.messaging.post(a.id, id, text("a1", "BP 120/80")).await.unwrap().message.seq;
+    let seq = s
+        .messaging
+        .post(a.id, id, text("a1", "BP 120/80"))
+        .await
+        .unwrap()
+        .message
+        .seq;
 
-    refused(messages::edit(s, &b, id, seq, "BP 80/40").await, Kind::Forbidden, "forbidden");
-    refused(messages::edit(s, &admin, id, seq, "BP 80/40").await, Kind::Forbidden, "forbidden");
-    refused(messages::delete(s, &b, id, seq).await, Kind::Forbidden, "forbidden");
+    refused(
+        messages::edit(s, &b, id, seq, "BP 80/40").await,
+        Kind::Forbidden,
+        "forbidden",
+    );
+    refused(
+        messages::edit(s, &admin, id, seq, "BP 80/40").await,
+        Kind::Forbidden,
+        "forbidden",
+    );
+    refused(
+        messages::delete(s, &b, id, seq).await,
+        Kind::Forbidden,
+        "forbidden",
+    );
     let edited = messages::edit(s, &a, id, seq, "BP 125/80").await.unwrap();
     assert_eq!(edited.body, "BP 125/80");
     assert!(edited.edited_at.is_some());
 
     // A group admin deletes anyone's; a deleted message is gone for edits and deletes.
     messages::delete(s, &admin, id, seq).await.unwrap();
-    refused(messages::edit(s, &a, id, seq, "again").await, Kind::NotFound, "message_not_found");
-    refused(messages::delete(s, &a, id, seq).await, Kind::NotFound, "message_not_found");
+    refused(
+        messages::edit(s, &a, id, seq, "again").await,
+        Kind::NotFound,
+        "message_not_found",
+    );
+    refused(
+        messages::delete(s, &a, id, seq).await,
+        Kind::NotFound,
+        "message_not_found",
+    );
     let actions = world.audit_actions(id).await;
     assert_eq!(actions, vec!["message.delete", "message.edit"]);
 
     // Read marks and receipts.
-    let seq = s.messaging.post(a.id, id, text("a2", "rounds at 9")).await.unwrap().message.seq;
+    let seq = s
+        .messaging
+        .post(a.id, id, text("a2", "rounds at 9"))
+        .await
+        .unwrap()
+        .message
+        .seq;
     assert_eq!(messages::mark_read(s, b.id, id, seq).await.unwrap(), seq);
     let receipts = messages::receipts(s, &a, id, seq).await.unwrap();
     assert_eq!((receipts.read_by, receipts.of), (1, 2));

@@ -221,7 +221,7 @@ impl Live<'_> {
                 (upto - after).min(REPLAY_PAGE),
             )
             .await
-                .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
+            .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
             if events.is_empty() {
                 break;
             }

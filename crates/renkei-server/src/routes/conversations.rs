@@ -16,9 +16,9 @@ use crate::auth::session::Member as Signed;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath};
 
-pub use renkei_service::conversations::{ConversationChange, ConversationView, NewConversation};
 /// `me`'s membership of a conversation; 404 for everyone else.
 pub(crate) use renkei_service::conversations::membership;
+pub use renkei_service::conversations::{ConversationChange, ConversationView, NewConversation};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

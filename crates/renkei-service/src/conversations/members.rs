@@ -132,6 +132,11 @@ pub(super) async fn reachable_user(services: &Services, id: Uuid) -> ServiceResu
 }
 
 /// The audit entry for `me` adding or removing `user`.
-fn member_audit(me: &User, conversation: Uuid, action: &'static str, user: Uuid) -> renkei_core::audit::AuditEvent {
+fn member_audit(
+    me: &User,
+    conversation: Uuid,
+    action: &'static str,
+    user: Uuid,
+) -> renkei_core::audit::AuditEvent {
     conversation_audit(me, conversation, action, json!({"user_id": user}))
 }

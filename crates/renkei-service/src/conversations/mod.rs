@@ -73,7 +73,11 @@ pub async fn membership(
 }
 
 /// `user`'s membership of `id`, if any.
-pub(crate) async fn own_member(services: &Services, user: Uuid, id: Uuid) -> ServiceResult<Option<Member>> {
+pub(crate) async fn own_member(
+    services: &Services,
+    user: Uuid,
+    id: Uuid,
+) -> ServiceResult<Option<Member>> {
     match services.store.member(id, user).await {
         Ok(member) => Ok(Some(member)),
         Err(StoreError::NotFound) => Ok(None),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use renkei_core::Uuid;
-use renkei_store::StoreError;
+use renkei_service::messages;
 
 use super::frames::{ClientFrame, ServerFrame, close};
 use super::hub::{Nudge, SocketInbox};
@@ -193,12 +193,11 @@ impl Live<'_> {
         upto: i64,
     ) -> Result<(), Closing> {
         let hub = &self.state.messaging.hub;
-        let store = &self.state.store;
         let from = match self.sent.get(&conversation) {
             Some(&sent) => sent,
-            None => match store.member(conversation, self.user).await {
-                Ok(member) => member.joined_seq - 1,
-                Err(StoreError::NotFound) => return Ok(()),
+            None => match messages::replay_start(self.state, self.user, conversation).await {
+                Ok(Some(from)) => from,
+                Ok(None) => return Ok(()),
                 Err(_) => return Err(Closing(close::RESYNC, "database unavailable; reconnect")),
             },
         };
@@ -215,10 +214,14 @@ impl Live<'_> {
         }
         let mut after = from;
         while after < upto {
-            let events = store
-                .events_after(conversation, after, (upto - after).min(REPLAY_PAGE))
-                .await
-                .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
+            let events = messages::replay_page(
+                self.state,
+                conversation,
+                after,
+                (upto - after).min(REPLAY_PAGE),
+            )
+            .await
+            .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
             if events.is_empty() {
                 break;
             }
@@ -267,9 +270,7 @@ async fn live(
     let outcome: Result<std::convert::Infallible, Closing> = async {
         send_text(sink, &ServerFrame::Welcome { user_id: user }.text()).await?;
         // 2. Replay: registered first, so nothing committed from now on can be missed.
-        let mine = state
-            .store
-            .conversations_of(user)
+        let mine = messages::timelines_of(state, user)
             .await
             .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
         let mut live = Live { state, user, sent: HashMap::new() };
@@ -411,25 +412,9 @@ async fn handle(
                 )
                 .await;
             }
-            match state.store.mark_read(conversation_id, user, seq).await {
-                Ok(read) => {
-                    let frame = ServerFrame::Receipt {
-                        conversation_id,
-                        user_id: user,
-                        seq: read,
-                    }
-                    .text();
-                    messaging.ephemeral(conversation_id, frame, None);
-                    Ok(())
-                }
-                Err(e) => {
-                    send_error(
-                        sink,
-                        &ServiceError::from_store(e, "conversation_not_found"),
-                        None,
-                    )
-                    .await
-                }
+            match messages::mark_read(state, user, conversation_id, seq).await {
+                Ok(_) => Ok(()),
+                Err(e) => send_error(sink, &e, None).await,
             }
         }
         ClientFrame::Typing { conversation_id } => {
@@ -441,12 +426,7 @@ async fn handle(
                 )
                 .await;
             }
-            let frame = ServerFrame::Typing {
-                conversation_id,
-                user_id: user,
-            }
-            .text();
-            messaging.ephemeral(conversation_id, frame, Some(user));
+            messages::typing_of(state, user, conversation_id);
             Ok(())
         }
     }

@@ -1,25 +1,21 @@
-//! Messages: post, page through history, catch up on events, edit, delete, read marks,
-//! receipts, typing, search.
+//! Messages over HTTP: post, page through history, catch up on events, edit, delete, read
+//! marks, receipts, typing, search. The rules are `renkei_service::messages`'.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::Uuid;
-use renkei_core::audit::AuditEvent;
-use renkei_core::conversation::{
-    Event, MemberRole, Message, NewMessage, clean_body, validate_body,
-};
-use renkei_core::message_search::query_variants;
+use renkei_core::conversation::{Event, Message, NewMessage};
+use renkei_service::messages as service;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::conversations::membership;
 use crate::AppState;
 use crate::auth::session::Member as Signed;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, IdPath};
-use crate::messaging::frames::ServerFrame;
+
+use renkei_service::messages::Receipts;
 
 #[derive(Serialize, ToSchema)]
 pub struct PostAck {
@@ -67,20 +63,6 @@ pub struct ReadMark {
 #[derive(Serialize, ToSchema)]
 pub struct ReadState {
     last_read_seq: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Receipt {
-    user_id: Uuid,
-    read: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Receipts {
-    /// How many of the other members have read it ("read by 3 of 5").
-    read_by: usize,
-    of: usize,
-    readers: Vec<Receipt>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -135,15 +117,8 @@ pub async fn history(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
-    membership(&state, &me.user, id).await?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    Ok(Json(
-        state
-            .store
-            .messages_page(id, q.before_seq, q.after_seq, limit)
-            .await
-            .or_api("conversation_not_found")?,
-    ))
+    let page = service::history(&state, &me.user, id, q.before_seq, q.after_seq, q.limit);
+    Ok(Json(page.await?))
 }
 
 /// Timeline events after a seq, for catching up without a WebSocket.
@@ -155,37 +130,8 @@ pub async fn events(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Json<Vec<Event>>> {
-    membership(&state, &me.user, id).await?;
-    let limit = q.limit.unwrap_or(500).clamp(1, 1000);
-    Ok(Json(
-        state
-            .store
-            .events_after(id, q.after_seq.unwrap_or(0).max(0), limit)
-            .await
-            .or_api("conversation_not_found")?,
-    ))
-}
-
-/// The sender's own live message, or why not.
-async fn own_message(
-    state: &AppState,
-    me: Uuid,
-    conversation: Uuid,
-    seq: i64,
-    group_admin_may: bool,
-) -> ApiResult<Message> {
-    let message = state
-        .store
-        .message(conversation, seq)
-        .await
-        .or_api("message_not_found")?;
-    if message.deleted_at.is_some() {
-        return Err(ApiError::not_found("message_not_found"));
-    }
-    if message.sender_id != me && !group_admin_may {
-        return Err(ApiError::forbidden("only the sender may change a message"));
-    }
-    Ok(message)
+    let events = service::events(&state, &me.user, id, q.after_seq, q.limit);
+    Ok(Json(events.await?))
 }
 
 /// Edit your message; everyone sees "edited", the original stays in the audit log.
@@ -197,30 +143,8 @@ pub async fn edit_message(
     Path((id, seq)): Path<(Uuid, i64)>,
     ApiJson(req): ApiJson<Edit>,
 ) -> ApiResult<Json<Message>> {
-    membership(&state, &me.user, id).await?;
-    let original = own_message(&state, me.user.id, id, seq, false).await?;
-    let body = clean_body(&req.body);
-    validate_body(&body, !original.attachments.is_empty())?;
-    let audit = AuditEvent::new(
-        "message.edit",
-        Some(me.user.org_id),
-        Some(me.user.id),
-        "conversation",
-        Some(id),
-    )
-    .with_details(json!({"seq": seq, "before": original.body}));
-    let event = state
-        .store
-        .edit_message(id, seq, &body, me.user.id, &audit)
-        .await
-        .or_api("message_not_found")?;
-    state.messaging.advanced(id, event);
     Ok(Json(
-        state
-            .store
-            .message(id, seq)
-            .await
-            .or_api("message_not_found")?,
+        service::edit(&state, &me.user, id, seq, &req.body).await?,
     ))
 }
 
@@ -233,23 +157,7 @@ pub async fn delete_message(
     Signed(me): Signed,
     Path((id, seq)): Path<(Uuid, i64)>,
 ) -> ApiResult<StatusCode> {
-    let (_, member) = membership(&state, &me.user, id).await?;
-    let original = own_message(
-        &state,
-        me.user.id,
-        id,
-        seq,
-        member.role == MemberRole::Admin,
-    )
-    .await?;
-    let audit = AuditEvent::new("message.delete", Some(me.user.org_id), Some(me.user.id), "conversation", Some(id))
-        .with_details(json!({"seq": seq, "sender_id": original.sender_id, "before": original.body, "attachments": original.attachments}));
-    let event = state
-        .store
-        .delete_message(id, seq, me.user.id, &audit)
-        .await
-        .or_api("message_not_found")?;
-    state.messaging.advanced(id, event);
+    service::delete(&state, &me.user, id, seq).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,20 +170,8 @@ pub async fn mark_read(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<ReadMark>,
 ) -> ApiResult<Json<ReadState>> {
-    membership(&state, &me.user, id).await?;
-    let seq = state
-        .store
-        .mark_read(id, me.user.id, req.seq)
-        .await
-        .or_api("conversation_not_found")?;
-    let frame = ServerFrame::Receipt {
-        conversation_id: id,
-        user_id: me.user.id,
-        seq,
-    }
-    .text();
-    state.messaging.ephemeral(id, frame, None);
-    Ok(Json(ReadState { last_read_seq: seq }))
+    let last_read_seq = service::mark_read(&state, me.user.id, id, req.seq).await?;
+    Ok(Json(ReadState { last_read_seq }))
 }
 
 /// Who has read a message: "read by N of M", and each member.
@@ -286,29 +182,7 @@ pub async fn receipts(
     Signed(me): Signed,
     Path((id, seq)): Path<(Uuid, i64)>,
 ) -> ApiResult<Json<Receipts>> {
-    membership(&state, &me.user, id).await?;
-    let message = state
-        .store
-        .message(id, seq)
-        .await
-        .or_api("message_not_found")?;
-    let readers: Vec<Receipt> = state
-        .store
-        .members(id)
-        .await
-        .or_api("conversation_not_found")?
-        .into_iter()
-        .filter(|m| m.user_id != message.sender_id)
-        .map(|m| Receipt {
-            user_id: m.user_id,
-            read: m.last_read_seq >= seq,
-        })
-        .collect();
-    Ok(Json(Receipts {
-        read_by: readers.iter().filter(|r| r.read).count(),
-        of: readers.len(),
-        readers,
-    }))
+    Ok(Json(service::receipts(&state, &me.user, id, seq).await?))
 }
 
 /// Tell the others you are typing.
@@ -319,13 +193,7 @@ pub async fn typing(
     Signed(me): Signed,
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
-    membership(&state, &me.user, id).await?;
-    let frame = ServerFrame::Typing {
-        conversation_id: id,
-        user_id: me.user.id,
-    }
-    .text();
-    state.messaging.ephemeral(id, frame, Some(me.user.id));
+    service::typing(&state, &me.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -338,19 +206,6 @@ pub async fn search(
     Signed(me): Signed,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
-    let query = q.q.trim();
-    if query.is_empty() || query.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "q must be 1 to 200 characters",
-        ));
-    }
-    let limit = q.limit.unwrap_or(30).clamp(1, 100);
-    Ok(Json(
-        state
-            .store
-            .search_messages_in(me.user.id, &query_variants(query), q.conversation_id, limit)
-            .await
-            .or_api("conversation_not_found")?,
-    ))
+    let found = service::search(&state, &me.user, &q.q, q.conversation_id, q.limit);
+    Ok(Json(found.await?))
 }

@@ -6,10 +6,11 @@ use renkei_core::notify::NotifyLevel;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::conversations::membership;
+use renkei_service::conversations::set_notify_level;
+
 use crate::AppState;
 use crate::auth::session::Member as Signed;
-use crate::error::{ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath};
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -31,11 +32,6 @@ pub async fn set_notifications(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<NotifySetting>,
 ) -> ApiResult<Json<NotifySetting>> {
-    membership(&state, &me.user, id).await?;
-    state
-        .store
-        .set_notify_level(id, me.user.id, req.level)
-        .await
-        .or_api("conversation_not_found")?;
-    Ok(Json(req))
+    let level = set_notify_level(&state, &me.user, id, req.level).await?;
+    Ok(Json(NotifySetting { level }))
 }

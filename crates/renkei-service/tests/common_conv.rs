@@ -7,7 +7,7 @@ use renkei_core::agreement::{Agreement, AgreementStatus, Scope};
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::{NewOrganization, Organization};
-use renkei_core::user::{NewUser, Profession, Role, User, UserStatus};
+use renkei_core::user::{Applicant, NewUser, Profession, Role, User, UserStatus};
 use renkei_service::{Services, Settings};
 use renkei_store::blobs::{BlobStore, KeyRing};
 use renkei_store::scratch::ScratchDatabase;
@@ -112,20 +112,22 @@ impl World {
         status: UserStatus,
     ) -> User {
         let user = NewUser {
-            login: login.into(),
-            display_name: format!("User {login}"),
-            kana: "たなか".into(),
-            romaji: None,
-            profession: Profession::Doctor,
-            department_id: None,
-            email: None,
-            phone: None,
+            who: Applicant {
+                login: login.into(),
+                display_name: format!("User {login}"),
+                kana: "たなか".into(),
+                romaji: None,
+                profession: Profession::Doctor,
+                department_id: None,
+                email: None,
+                phone: None,
+                password: "a long password".into(),
+            },
             roles: roles.to_vec(),
             status: Some(status),
             staff_number: None,
             affiliations: Vec::new(),
             second_factor_required: false,
-            password: "a long password".into(),
         }
         .build(org.id, Timestamp::now())
         .unwrap();

@@ -19,7 +19,6 @@ pub mod gateway;
 pub mod media;
 pub mod messages;
 pub mod messaging;
-pub mod org_admin;
 pub mod studies;
 pub mod thumbnail;
 

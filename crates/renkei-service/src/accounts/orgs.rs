@@ -38,6 +38,15 @@ pub async fn administered_org(
     Ok(org)
 }
 
+/// Refuses with 404 unless `actor` administers organization `id` (no read of the store).
+pub fn require_administers(actor: &User, id: Uuid) -> ServiceResult<()> {
+    if can_administer(actor, id) {
+        Ok(())
+    } else {
+        Err(ServiceError::not_found("organization_not_found"))
+    }
+}
+
 /// Organizations `actor` can see: all for a server administrator, else their own (`own`).
 pub async fn visible_orgs(
     svc: &Services,

@@ -13,6 +13,7 @@ pub mod dicom_scp;
 pub mod dicomweb;
 pub mod error;
 pub mod gateway;
+pub mod health;
 pub mod media;
 pub mod messaging;
 pub mod thumbnail;

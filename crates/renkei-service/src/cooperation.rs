@@ -1,28 +1,18 @@
-//! Cross-organization access: which organizations a user's directory shows, whether a set of
-//! organizations may share a conversation, and telling live sockets about revocations.
+//! Cross-organization access: whether organizations cooperate under a scope, whether a set of
+//! them may share a conversation, and telling live sockets about revocations; agreements,
+//! councils and the directory built on them are the submodules.
+
+pub mod agreements;
+pub mod councils;
+pub mod directory;
 
 use crate::error::Kind;
 use renkei_core::Uuid;
 use renkei_core::agreement::Scope;
-use renkei_core::user::User;
-use renkei_store::Removal;
+use renkei_store::{Removal, StoreError};
 
 use crate::Services;
 use crate::error::{OrService, ServiceError, ServiceResult};
-
-/// The organizations whose staff `me` may find: their own and every partner with the
-/// directory scope in force.
-pub async fn directory_orgs(state: &Services, me: &User) -> ServiceResult<Vec<Uuid>> {
-    let mut orgs = vec![me.org_id];
-    orgs.extend(
-        state
-            .store
-            .partners(me.org_id, Scope::Directory)
-            .await
-            .or_service("organization_not_found")?,
-    );
-    Ok(orgs)
-}
 
 /// Whether `a` and `b` cooperate under `scope` (always within one organization).
 pub async fn cooperates(state: &Services, a: Uuid, b: Uuid, scope: Scope) -> ServiceResult<bool> {
@@ -70,5 +60,20 @@ pub fn announce_removals(state: &Services, removals: &[Removal]) {
             .messaging
             .membership_changed(r.conversation, Some(r.user));
         state.messaging.advanced(r.conversation, r.seq);
+    }
+}
+
+/// The store's refusal of a change to a record no longer in the state it needs
+/// (`StoreError::Stale`) as a conflict with `code`; other failures as usual, a missing record
+/// as `not_found`.
+pub(crate) fn stale_as(
+    err: StoreError,
+    code: &'static str,
+    message: &'static str,
+    not_found: &'static str,
+) -> ServiceError {
+    match err {
+        StoreError::Stale => ServiceError::new(Kind::Conflict, code, message),
+        e => ServiceError::from_store(e, not_found),
     }
 }

@@ -16,6 +16,7 @@ pub mod dicomweb;
 pub mod error;
 pub mod expiry;
 pub mod gateway;
+pub mod health;
 pub mod media;
 pub mod messages;
 pub mod messaging;

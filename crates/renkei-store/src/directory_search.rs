@@ -4,10 +4,12 @@
 use renkei_core::Uuid;
 use renkei_core::directory::{self, MatchRank, SEPARATOR, prefix_end};
 use renkei_core::user::{Profession, UserStatus};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 
 use crate::rows::{like_escape, named, opt_uuid, uuid};
+use crate::sql_builder::SqlBuilder;
 use crate::{Backend, Store, StoreError};
 
 /// Matches counted at most, so a one-letter search over a region stays fast.
@@ -81,8 +83,8 @@ const WALK_ABOVE: i64 = 8000;
 const WALK_CHUNK: i64 = 200;
 const WALK_CHUNK_MAX: i64 = 5000;
 
-/// The texts a query is looked for as, bound as `$1` (a whole key), `$2` (a key's start) and
-/// `$3` (anywhere), and the SQL that looks for them in a document `e.doc`.
+/// The texts a query is looked for as (a whole key, a key's start, anywhere), and the SQL that
+/// looks for one of them in a document `e.doc`, binding it.
 struct Needles {
     backend: Backend,
     /// Whether PostgreSQL may use its trigram index: not under 3 characters, where pg_trgm
@@ -108,32 +110,46 @@ impl Needles {
         }
     }
 
-    /// SQL true when the document contains the needle in parameter `param` (SQLite's
-    /// byte-wise `instr`; on PostgreSQL `LIKE`, several times faster than `strpos` on UTF-8,
-    /// written so that the trigram index is used only where it helps).
-    fn has(&self, param: &str) -> String {
+    /// SQL true when the document contains `needle` (SQLite's byte-wise `instr`; on
+    /// PostgreSQL `LIKE`, several times faster than `strpos` on UTF-8, written so that the
+    /// trigram index is used only where it helps).
+    fn has(&self, sql: &mut SqlBuilder, needle: &str) -> String {
+        let needle = sql.bind(needle);
         match (self.backend, self.trigrams) {
-            (Backend::Sqlite, _) => format!("instr(e.doc, {param}) > 0"),
-            (Backend::Postgres, true) => format!("e.doc LIKE {param} ESCAPE '\\'"),
-            (Backend::Postgres, false) => format!("(e.doc || '') LIKE {param} ESCAPE '\\'"),
+            (Backend::Sqlite, _) => format!("instr(e.doc, {needle}) > 0"),
+            (Backend::Postgres, true) => format!("e.doc LIKE {needle} ESCAPE '\\'"),
+            (Backend::Postgres, false) => format!("(e.doc || '') LIKE {needle} ESCAPE '\\'"),
         }
     }
 
-    /// SQL true when the document does not contain the needle in `param`.
-    fn lacks(&self, param: &str) -> String {
+    /// SQL true when the document does not contain `needle`.
+    fn lacks(&self, sql: &mut SqlBuilder, needle: &str) -> String {
+        let needle = sql.bind(needle);
         match self.backend {
-            Backend::Sqlite => format!("instr(e.doc, {param}) = 0"),
-            Backend::Postgres => format!("e.doc NOT LIKE {param} ESCAPE '\\'"),
+            Backend::Sqlite => format!("instr(e.doc, {needle}) = 0"),
+            Backend::Postgres => format!("e.doc NOT LIKE {needle} ESCAPE '\\'"),
         }
     }
 
-    /// A rank's users, as a condition over the needles in `$1` and `$2` (a whole key and a
-    /// key's start; partial matches are read in Rust, see `rank_in_order`).
-    fn rank_condition(&self, rank: MatchRank) -> String {
+    /// A rank's users, as a condition over the needles (partial matches are read in Rust,
+    /// see `rank_in_order`).
+    fn rank_condition(&self, sql: &mut SqlBuilder, rank: MatchRank) -> String {
         match rank {
-            MatchRank::Exact => format!("{} AND $2 = $2", self.has("$1")),
-            MatchRank::Prefix => format!("{} AND {}", self.has("$2"), self.lacks("$1")),
-            MatchRank::Partial => format!("{} AND {}", self.has("$3"), self.lacks("$2")),
+            MatchRank::Exact => self.has(sql, &self.exact),
+            MatchRank::Prefix => {
+                format!(
+                    "{} AND {}",
+                    self.has(sql, &self.prefix),
+                    self.lacks(sql, &self.exact)
+                )
+            }
+            MatchRank::Partial => {
+                format!(
+                    "{} AND {}",
+                    self.has(sql, &self.part),
+                    self.lacks(sql, &self.prefix)
+                )
+            }
         }
     }
 }
@@ -143,12 +159,33 @@ fn fts_phrase(q: &str) -> String {
     format!("\"{}\"", q.replace('"', "\"\""))
 }
 
-/// `$first, $first+1, …` for `n` values.
-fn marks(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The scope as SQL over `e`, its values bound.
+fn scope_sql(sql: &mut SqlBuilder, scope: DirectoryScope<'_>) -> String {
+    match scope {
+        DirectoryScope::Orgs(orgs) => format!(
+            "e.active = 1 AND e.org_id IN ({})",
+            sql.bind_list(orgs.iter().map(Uuid::to_string))
+        ),
+        DirectoryScope::Conversation(id) => format!(
+            "e.user_id IN (SELECT user_id FROM conversation_members WHERE conversation_id = {})",
+            sql.bind(id.to_string())
+        ),
+    }
+}
+
+/// The key-index condition (over `key`) of `rank`'s keys for `q`, its values bound; `None`
+/// when the rank has no key (partial matches, or every user for an empty query).
+fn key_condition(sql: &mut SqlBuilder, q: &str, rank: MatchRank) -> Option<String> {
+    match rank {
+        _ if q.is_empty() => None,
+        MatchRank::Exact => Some(format!("key = {}", sql.bind(q))),
+        MatchRank::Prefix => Some(format!(
+            "key > {} AND key < {}",
+            sql.bind(q),
+            sql.bind(prefix_end(q))
+        )),
+        MatchRank::Partial => None,
+    }
 }
 
 impl Store {
@@ -191,88 +228,55 @@ impl Store {
         })
     }
 
-    /// The scope as SQL over `e`, its values bound from parameter `first` on.
-    fn scope_sql(scope: DirectoryScope<'_>, first: usize) -> (String, Vec<String>) {
-        match scope {
-            DirectoryScope::Orgs(orgs) => (
-                format!(
-                    "e.active = 1 AND e.org_id IN ({})",
-                    marks(first, orgs.len())
-                ),
-                orgs.iter().map(Uuid::to_string).collect(),
-            ),
-            DirectoryScope::Conversation(id) => (
-                format!(
-                    "e.user_id IN (SELECT user_id FROM conversation_members WHERE conversation_id = ${first})"
-                ),
-                vec![id.to_string()],
-            ),
-        }
-    }
-
     /// Matches within a hospital or a conversation, up to [`TOTAL_CAP`], by reading their
     /// documents (a few thousand at most).
     async fn count_scanning(&self, q: &str, scope: DirectoryScope<'_>) -> Result<i64, StoreError> {
         let needles = Needles::new(self.backend, q);
-        let (within, values) = Self::scope_sql(scope, 2);
-        let sql = format!(
+        let mut sql = SqlBuilder::new();
+        let within = scope_sql(&mut sql, scope);
+        let matches = needles.has(&mut sql, &needles.part);
+        sql.push(&format!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM directory_entries e
-             WHERE {within} AND {} LIMIT {TOTAL_CAP}) t",
-            needles.has("$1")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(needles.part);
-        for value in values {
-            query = query.bind(value);
-        }
-        Ok(query.fetch_one(&self.pool).await?.try_get("n")?)
+             WHERE {within} AND {matches} LIMIT {TOTAL_CAP}) t"
+        ));
+        Ok(sql.build().fetch_one(&self.pool).await?.try_get("n")?)
     }
 
     /// Matches over a region, up to [`TOTAL_CAP`]: whole keys from the key index (enough
     /// alone for a common name), the rest from the trigram index (3 characters and more) or,
     /// for a shorter query, by reading documents until the cap.
     async fn count_in_region(&self, q: &str, orgs: &[Uuid]) -> Result<i64, StoreError> {
-        let (within, values) = Self::scope_sql(DirectoryScope::Orgs(orgs), 2);
-        let exact_sql = format!(
+        let mut sql = SqlBuilder::new();
+        let key = sql.bind(q);
+        let within = scope_sql(&mut sql, DirectoryScope::Orgs(orgs));
+        sql.push(&format!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM directory_keys k
                  JOIN directory_entries e ON e.user_id = k.user_id
-             WHERE k.key = $1 AND {within} LIMIT {TOTAL_CAP}) t"
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(exact_sql)).bind(q);
-        for value in &values {
-            query = query.bind(value);
-        }
-        let exact: i64 = query.fetch_one(&self.pool).await?.try_get("n")?;
+             WHERE k.key = {key} AND {within} LIMIT {TOTAL_CAP}) t"
+        ));
+        let exact: i64 = sql.build().fetch_one(&self.pool).await?.try_get("n")?;
         if exact >= TOTAL_CAP {
             return Ok(exact);
         }
         let needles = Needles::new(self.backend, q);
-        let (within, values) = Self::scope_sql(DirectoryScope::Orgs(orgs), 4);
+        let mut sql = SqlBuilder::new();
+        let within = scope_sql(&mut sql, DirectoryScope::Orgs(orgs));
+        // On PostgreSQL the LIKE on the part itself uses the trigram index.
         let candidates = match (self.backend, needles.trigrams) {
-            (Backend::Sqlite, true) => {
-                "AND e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH $3)"
-            }
-            _ => "AND $3 = $3",
-        };
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM directory_entries e
-             WHERE {within} {candidates} AND {} AND {} LIMIT {}) t",
-            needles.has("$2"),
-            needles.lacks("$1"),
-            TOTAL_CAP - exact
-        );
-        // On PostgreSQL the LIKE on `$2` itself uses the trigram index.
-        let filter = match (self.backend, needles.trigrams) {
-            (Backend::Sqlite, true) => fts_phrase(q),
+            (Backend::Sqlite, true) => format!(
+                "AND e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH {})",
+                sql.bind(fts_phrase(q))
+            ),
             _ => String::new(),
         };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(needles.exact)
-            .bind(needles.part)
-            .bind(filter);
-        for value in values {
-            query = query.bind(value);
-        }
-        let rest: i64 = query.fetch_one(&self.pool).await?.try_get("n")?;
+        let has_part = needles.has(&mut sql, &needles.part);
+        let lacks_key = needles.lacks(&mut sql, &needles.exact);
+        sql.push(&format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM directory_entries e
+             WHERE {within} {candidates} AND {has_part} AND {lacks_key} LIMIT {}) t",
+            TOTAL_CAP - exact
+        ));
+        let rest: i64 = sql.build().fetch_one(&self.pool).await?.try_get("n")?;
         Ok(exact + rest)
     }
 
@@ -287,42 +291,35 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<DirectoryHit>, StoreError> {
         let needles = Needles::new(self.backend, q);
-        let (within, values) = Self::scope_sql(scope, 5);
-        // Over a region the trigram index finds the candidates (SQLite FTS5 in `$4`; on
-        // PostgreSQL the LIKE on `$3` uses it).
-        let fts = self.backend == Backend::Sqlite && wide && needles.trigrams;
-        let candidates = if fts {
-            "AND e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH $4)"
+        let mut sql = SqlBuilder::new();
+        let is_exact = needles.has(&mut sql, &needles.exact);
+        let is_prefix = needles.has(&mut sql, &needles.prefix);
+        let within = scope_sql(&mut sql, scope);
+        // Over a region the trigram index finds the candidates (SQLite FTS5; on PostgreSQL
+        // the LIKE on the part uses it).
+        let candidates = if self.backend == Backend::Sqlite && wide && needles.trigrams {
+            format!(
+                "AND e.rowid IN (SELECT rowid FROM directory_fts WHERE directory_fts MATCH {})",
+                sql.bind(fts_phrase(q))
+            )
         } else {
-            "AND $4 = $4"
+            String::new()
         };
-        let n = values.len() + 5;
-        let sql = format!(
+        let has_part = needles.has(&mut sql, &needles.part);
+        let (limit, offset) = (sql.bind(limit), sql.bind(offset));
+        sql.push(&format!(
             "WITH page AS (
                  SELECT e.user_id, e.sort_key,
-                        CASE WHEN {} THEN 0 WHEN {} THEN 1 ELSE 2 END AS rank
-                 FROM directory_entries e WHERE {within} {candidates} AND {}
-                 ORDER BY rank, e.sort_key, e.user_id LIMIT ${n} OFFSET ${})
+                        CASE WHEN {is_exact} THEN 0 WHEN {is_prefix} THEN 1 ELSE 2 END AS rank
+                 FROM directory_entries e WHERE {within} {candidates} AND {has_part}
+                 ORDER BY rank, e.sort_key, e.user_id LIMIT {limit} OFFSET {offset})
              SELECT u.id, u.display_name, u.kana, u.romaji, u.profession, u.status, u.email, u.phone,
                     u.department_id, d.name AS department_name, u.org_id, o.name AS org_name, p.rank
              FROM page p JOIN users u ON u.id = p.user_id JOIN organizations o ON o.id = u.org_id
              LEFT JOIN departments d ON d.id = u.department_id
-             ORDER BY p.rank, p.sort_key, p.user_id",
-            needles.has("$1"),
-            needles.has("$2"),
-            needles.has("$3"),
-            n + 1
-        );
-        let phrase = if fts { fts_phrase(q) } else { String::new() };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(needles.exact)
-            .bind(needles.prefix)
-            .bind(needles.part)
-            .bind(phrase);
-        for value in values {
-            query = query.bind(value);
-        }
-        let rows = query.bind(limit).bind(offset).fetch_all(&self.pool).await?;
+             ORDER BY p.rank, p.sort_key, p.user_id"
+        ));
+        let rows = sql.build().fetch_all(&self.pool).await?;
         rows.iter().map(hit_from_row).collect()
     }
 
@@ -352,21 +349,18 @@ impl Store {
         if page.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
+        let mut sql = SqlBuilder::new();
+        let users = sql.bind_list(page.iter().map(|(user, _)| user));
+        sql.push(&format!(
             "SELECT u.id, u.display_name, u.kana, u.romaji, u.profession, u.status, u.email,
                     u.phone, u.department_id, d.name AS department_name, u.org_id,
                     o.name AS org_name, 2 AS rank
              FROM users u JOIN organizations o ON o.id = u.org_id
              LEFT JOIN departments d ON d.id = u.department_id
-             WHERE u.id IN ({})",
-            marks(1, page.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (user, _) in &page {
-            query = query.bind(user);
-        }
+             WHERE u.id IN ({users})"
+        ));
         let mut by_id = std::collections::HashMap::new();
-        for row in query.fetch_all(&self.pool).await? {
+        for row in sql.build().fetch_all(&self.pool).await? {
             let hit = hit_from_row(&row)?;
             by_id.insert(hit.user_id.to_string(), hit);
         }
@@ -387,67 +381,25 @@ impl Store {
         rank: MatchRank,
         want: i64,
     ) -> Result<Vec<String>, StoreError> {
-        let want = usize::try_from(want).unwrap_or(0);
-        let is_rank = |doc: &str| directory::rank(doc, q) == Some(rank);
-        if let Some(candidates) = self.few_with_key(q, rank).await? {
-            let needles = Needles::new(self.backend, q);
-            let (within, values) = Self::scope_sql(DirectoryScope::Orgs(orgs), 6);
-            let condition = needles.rank_condition(rank);
-            let limit = values.len() + 6;
-            let sql = match self.backend {
-                // CROSS JOIN keeps the candidates as the outer loop.
-                Backend::Sqlite => format!(
-                    "SELECT e.user_id FROM ({candidates}) c CROSS JOIN directory_entries e
-                         ON e.user_id = c.user_id
-                     WHERE {within} AND {condition} AND $3 = $3
-                     ORDER BY e.sort_key, e.user_id LIMIT ${limit}"
-                ),
-                // The fence (OFFSET 0) joins first, so the documents are matched only for the
-                // candidates whatever the planner guesses of the match's selectivity.
-                Backend::Postgres => format!(
-                    "SELECT e.user_id FROM (
-                         SELECT e.user_id, e.sort_key, e.doc FROM ({candidates}) c
-                         JOIN directory_entries e ON e.user_id = c.user_id
-                         WHERE {within} OFFSET 0) e
-                     WHERE {condition} AND $3 = $3
-                     ORDER BY e.sort_key, e.user_id LIMIT ${limit}"
-                ),
-            };
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(needles.exact)
-                .bind(needles.prefix)
-                .bind(needles.part)
-                .bind(q)
-                .bind(prefix_end(q));
-            for value in values {
-                query = query.bind(value);
-            }
-            let rows = query.bind(want as i64).fetch_all(&self.pool).await?;
+        let few = if self.few_with_key(q, rank).await? {
+            self.few_in_order(q, orgs, rank, want)
+        } else {
+            None
+        };
+        if let Some(query) = few {
+            let rows = query.fetch_all(&self.pool).await?;
             return rows.iter().map(|row| Ok(row.try_get("user_id")?)).collect();
         }
-        let by_sort = match (self.backend, orgs.len()) {
-            (Backend::Sqlite, 1) => " INDEXED BY directory_by_org",
-            (Backend::Sqlite, _) => " INDEXED BY directory_by_sort",
-            (Backend::Postgres, _) => "",
-        };
-        let (within, values) = Self::scope_sql(DirectoryScope::Orgs(orgs), 3);
-        let sql = format!(
-            "SELECT e.user_id, e.sort_key, e.doc FROM directory_entries e{by_sort}
-             WHERE {within} AND e.sort_key >= $1 AND (e.sort_key > $1 OR e.user_id > $2)
-             ORDER BY e.sort_key, e.user_id LIMIT ${}",
-            values.len() + 3
-        );
+        let want = usize::try_from(want).unwrap_or(0);
+        let is_rank = |doc: &str| directory::rank(doc, q) == Some(rank);
         let (mut after_key, mut after_user) = (String::new(), String::new());
         let mut chunk = WALK_CHUNK;
         let mut found = Vec::new();
         while found.len() < want {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(&after_key)
-                .bind(&after_user);
-            for value in &values {
-                query = query.bind(value);
-            }
-            let rows = query.bind(chunk).fetch_all(&self.pool).await?;
+            let rows = self
+                .walk_step(orgs, &after_key, &after_user, chunk)
+                .fetch_all(&self.pool)
+                .await?;
             for row in &rows {
                 after_key = row.try_get("sort_key")?;
                 after_user = row.try_get("user_id")?;
@@ -465,34 +417,90 @@ impl Store {
         Ok(found)
     }
 
-    /// The key-index query (`$4` the query, `$5` the end of its prefix range) for the users
-    /// of `rank` when they are at most [`WALK_ABOVE`]; `None` when they are more, or when
-    /// the rank has no key (partial matches).
-    async fn few_with_key(&self, q: &str, rank: MatchRank) -> Result<Option<String>, StoreError> {
-        let (rows, users) = match rank {
-            _ if q.is_empty() => return Ok(None),
-            MatchRank::Exact => (
-                "SELECT 1 AS one FROM directory_keys WHERE key = $1 AND $2 = $2",
-                "SELECT user_id FROM directory_keys WHERE key = $4 AND $5 = $5",
+    /// The query for the first `want` users of `orgs` in `rank`, found through the key index
+    /// (when `few_with_key` says they are few) and sorted by reading; `None` for a rank
+    /// without keys.
+    fn few_in_order(
+        &self,
+        q: &str,
+        orgs: &[Uuid],
+        rank: MatchRank,
+        want: i64,
+    ) -> Option<Query<'static, Any, AnyArguments>> {
+        let needles = Needles::new(self.backend, q);
+        let mut sql = SqlBuilder::new();
+        // A user has one key equal to the query at most, and may have several starting so.
+        let distinct = if rank == MatchRank::Prefix {
+            "DISTINCT "
+        } else {
+            ""
+        };
+        let keys = key_condition(&mut sql, q, rank)?;
+        let candidates = format!("SELECT {distinct}user_id FROM directory_keys WHERE {keys}");
+        let within = scope_sql(&mut sql, DirectoryScope::Orgs(orgs));
+        let condition = needles.rank_condition(&mut sql, rank);
+        let limit = sql.bind(want);
+        sql.push(&match self.backend {
+            // CROSS JOIN keeps the candidates as the outer loop.
+            Backend::Sqlite => format!(
+                "SELECT e.user_id FROM ({candidates}) c CROSS JOIN directory_entries e
+                     ON e.user_id = c.user_id
+                 WHERE {within} AND {condition}
+                 ORDER BY e.sort_key, e.user_id LIMIT {limit}"
             ),
-            MatchRank::Prefix => (
-                "SELECT 1 AS one FROM directory_keys WHERE key > $1 AND key < $2",
-                "SELECT DISTINCT user_id FROM directory_keys WHERE key > $4 AND key < $5",
+            // The fence (OFFSET 0) joins first, so the documents are matched only for the
+            // candidates whatever the planner guesses of the match's selectivity.
+            Backend::Postgres => format!(
+                "SELECT e.user_id FROM (
+                     SELECT e.user_id, e.sort_key, e.doc FROM ({candidates}) c
+                     JOIN directory_entries e ON e.user_id = c.user_id
+                     WHERE {within} OFFSET 0) e
+                 WHERE {condition}
+                 ORDER BY e.sort_key, e.user_id LIMIT {limit}"
             ),
-            MatchRank::Partial => return Ok(None),
+        });
+        Some(sql.build())
+    }
+
+    /// The query for the next `chunk` users of `orgs` in reading order after
+    /// (`after_key`, `after_user`), with their documents.
+    fn walk_step(
+        &self,
+        orgs: &[Uuid],
+        after_key: &str,
+        after_user: &str,
+        chunk: i64,
+    ) -> Query<'static, Any, AnyArguments> {
+        let by_sort = match (self.backend, orgs.len()) {
+            (Backend::Sqlite, 1) => " INDEXED BY directory_by_org",
+            (Backend::Sqlite, _) => " INDEXED BY directory_by_sort",
+            (Backend::Postgres, _) => "",
+        };
+        let mut sql = SqlBuilder::new();
+        let within = scope_sql(&mut sql, DirectoryScope::Orgs(orgs));
+        let (key, user, limit) = (sql.bind(after_key), sql.bind(after_user), sql.bind(chunk));
+        sql.push(&format!(
+            "SELECT e.user_id, e.sort_key, e.doc FROM directory_entries e{by_sort}
+             WHERE {within} AND e.sort_key >= {key} AND (e.sort_key > {key} OR e.user_id > {user})
+             ORDER BY e.sort_key, e.user_id LIMIT {limit}"
+        ));
+        sql.build()
+    }
+
+    /// Whether `rank`'s users for `q` are few enough (at most [`WALK_ABOVE`] key rows) to be
+    /// found through the key index; never for a rank without keys (partial matches).
+    async fn few_with_key(&self, q: &str, rank: MatchRank) -> Result<bool, StoreError> {
+        let mut sql = SqlBuilder::new();
+        let Some(keys) = key_condition(&mut sql, q, rank) else {
+            return Ok(false);
         };
         // Key rows, not users: a user with two such keys counts twice, which only errs
         // towards walking.
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM ({rows} LIMIT {}) t",
+        sql.push(&format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM directory_keys WHERE {keys} LIMIT {}) t",
             WALK_ABOVE + 1
-        );
-        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(q)
-            .bind(prefix_end(q))
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        Ok((n <= WALK_ABOVE).then(|| users.to_owned()))
+        ));
+        let n: i64 = sql.build().fetch_one(&self.pool).await?.try_get("n")?;
+        Ok(n <= WALK_ABOVE)
     }
 }

@@ -31,6 +31,7 @@ mod seats;
 mod second_factors;
 mod sessions;
 mod sign_in;
+mod sql_builder;
 mod statements;
 mod usage;
 mod user_admin;

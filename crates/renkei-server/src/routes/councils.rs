@@ -5,33 +5,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use renkei_core::Uuid;
-use renkei_core::access::can_administer;
-use renkei_core::agreement::{CouncilMember, CouncilMembership, Scope, validate_scopes};
-use renkei_core::audit::AuditEvent;
-use renkei_core::org::{OrgKind, Organization};
-use renkei_core::user::User;
-use renkei_store::StoreError;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use renkei_core::agreement::{CouncilMembership, Scope};
+use renkei_service::cooperation::councils::{self, CouncilAgreementsDone, CouncilView};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::session::Member;
-use crate::cooperation::announce_removals;
-use crate::error::{ApiError, ApiResult, ErrorBody, OrApi};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath};
-
-/// A council, its hospitals and the scopes of its agreements.
-#[derive(Serialize, ToSchema)]
-pub struct CouncilView {
-    id: Uuid,
-    name: String,
-    /// Set once the council admin created the agreements; later opt-ins get the same.
-    scopes: Option<Vec<Scope>>,
-    members: Vec<CouncilMember>,
-    /// Whether the caller administers the council.
-    i_administer: bool,
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,90 +28,6 @@ pub struct CouncilAgreements {
     scopes: Vec<Scope>,
 }
 
-/// What the council action did.
-#[derive(Serialize, ToSchema)]
-pub struct CouncilAgreementsDone {
-    /// Agreements created now (pairs already in force kept theirs).
-    created: usize,
-    council: CouncilView,
-}
-
-/// Council `id` if the caller may see it: its own staff, or a hospital it invited.
-async fn visible_council(state: &AppState, me: &User, id: Uuid) -> ApiResult<Organization> {
-    let council = state.store.org(id).await.or_api("council_not_found")?;
-    if council.kind != OrgKind::Council {
-        return Err(ApiError::not_found("council_not_found"));
-    }
-    if council.id == me.org_id || can_administer(me, council.id) {
-        return Ok(council);
-    }
-    let invited = state
-        .store
-        .councils_of(me.org_id)
-        .await
-        .or_api("council_not_found")?
-        .iter()
-        .any(|m| m.council_id == id);
-    if !invited {
-        return Err(ApiError::not_found("council_not_found"));
-    }
-    Ok(council)
-}
-
-/// Council `id` if the caller administers it; 403 for its other users.
-async fn administered_council(state: &AppState, me: &User, id: Uuid) -> ApiResult<Organization> {
-    let council = visible_council(state, me, id).await?;
-    if !can_administer(me, council.id) {
-        return Err(ApiError::forbidden(
-            "only the council's administrators act for the council",
-        ));
-    }
-    Ok(council)
-}
-
-fn require_hospital_admin(me: &User) -> ApiResult<()> {
-    if can_administer(me, me.org_id) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only a hospital's administrators opt it in or out of a council",
-        ))
-    }
-}
-
-async fn council_view(
-    state: &AppState,
-    me: &User,
-    council: Organization,
-) -> ApiResult<CouncilView> {
-    Ok(CouncilView {
-        scopes: state
-            .store
-            .council_scopes(council.id)
-            .await
-            .or_api("council_not_found")?,
-        members: state
-            .store
-            .council_members(council.id)
-            .await
-            .or_api("council_not_found")?,
-        i_administer: can_administer(me, council.id),
-        id: council.id,
-        name: council.name,
-    })
-}
-
-fn event(action: &'static str, me: &User, council: Uuid, org: Uuid) -> AuditEvent {
-    AuditEvent::new(
-        action,
-        Some(me.org_id),
-        Some(me.id),
-        "council",
-        Some(council),
-    )
-    .with_details(json!({"org_id": org}))
-}
-
 /// The councils my hospital was invited to, with its standing in each.
 #[utoipa::path(get, path = "/api/v1/councils", tag = "cooperation", security(("bearer" = [])),
     responses((status = 200, body = [CouncilMembership])))]
@@ -137,13 +35,7 @@ pub async fn my_councils(
     State(state): State<AppState>,
     Member(me): Member,
 ) -> ApiResult<Json<Vec<CouncilMembership>>> {
-    Ok(Json(
-        state
-            .store
-            .councils_of(me.user.org_id)
-            .await
-            .or_api("council_not_found")?,
-    ))
+    Ok(Json(councils::mine(&state, &me.user).await?))
 }
 
 /// A council with its hospitals (its staff, and the hospitals it invited).
@@ -154,8 +46,7 @@ pub async fn get_council(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<CouncilView>> {
-    let council = visible_council(&state, &me.user, id).await?;
-    Ok(Json(council_view(&state, &me.user, council).await?))
+    Ok(Json(councils::get(&state, &me.user, id).await?))
 }
 
 /// Invite a hospital (the council's admins).
@@ -171,29 +62,8 @@ pub async fn invite(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<Invitation>,
 ) -> ApiResult<(StatusCode, Json<CouncilView>)> {
-    let me = &me.user;
-    let council = administered_council(&state, me, id).await?;
-    let org = state
-        .store
-        .org(req.org_id)
-        .await
-        .or_api("organization_not_found")?;
-    if org.kind != OrgKind::Hospital {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "not_a_hospital",
-            "a council's members are hospitals",
-        ));
-    }
-    state
-        .store
-        .invite_to_council(id, org.id, me.id, &event("council.invite", me, id, org.id))
-        .await
-        .or_api("organization_not_found")?;
-    Ok((
-        StatusCode::CREATED,
-        Json(council_view(&state, me, council).await?),
-    ))
+    let council = councils::invite(&state, &me.user, id, req.org_id).await?;
+    Ok((StatusCode::CREATED, Json(council)))
 }
 
 /// Take a hospital out of the council (the council's admins): its council agreements end.
@@ -205,26 +75,7 @@ pub async fn remove(
     Member(me): Member,
     Path((id, org)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Json<CouncilView>> {
-    let me = &me.user;
-    let council = administered_council(&state, me, id).await?;
-    leave(&state, me, id, org, "council.remove").await?;
-    Ok(Json(council_view(&state, me, council).await?))
-}
-
-async fn leave(
-    state: &AppState,
-    me: &User,
-    council: Uuid,
-    org: Uuid,
-    action: &'static str,
-) -> ApiResult<()> {
-    let removals = state
-        .store
-        .opt_out_council(council, org, me.id, &event(action, me, council, org))
-        .await
-        .or_api("council_member_not_found")?;
-    announce_removals(state, &removals);
-    Ok(())
+    Ok(Json(councils::remove(&state, &me.user, id, org).await?))
 }
 
 /// Opt my hospital in (its admins), once invited. When the council's agreements exist, it
@@ -239,27 +90,7 @@ pub async fn opt_in(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<CouncilView>> {
-    let me = &me.user;
-    let council = visible_council(&state, me, id).await?;
-    require_hospital_admin(me)?;
-    state
-        .store
-        .opt_in_council(
-            id,
-            me.org_id,
-            me.id,
-            &event("council.opt_in", me, id, me.org_id),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Stale => ApiError::new(
-                StatusCode::CONFLICT,
-                "already_opted_in",
-                "this hospital has already opted in",
-            ),
-            e => ApiError::from_store(e, "council_not_found"),
-        })?;
-    Ok(Json(council_view(&state, me, council).await?))
+    Ok(Json(councils::opt_in(&state, &me.user, id).await?))
 }
 
 /// Opt my hospital out (its admins): every agreement the council made for it ends at once.
@@ -271,11 +102,7 @@ pub async fn opt_out(
     Member(me): Member,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<CouncilView>> {
-    let me = &me.user;
-    let council = visible_council(&state, me, id).await?;
-    require_hospital_admin(me)?;
-    leave(&state, me, id, me.org_id, "council.opt_out").await?;
-    Ok(Json(council_view(&state, me, council).await?))
+    Ok(Json(councils::opt_out(&state, &me.user, id).await?))
 }
 
 /// Create every pairwise agreement among the opted-in hospitals, in one transaction (the
@@ -290,23 +117,7 @@ pub async fn create_agreements(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<CouncilAgreements>,
 ) -> ApiResult<Json<CouncilAgreementsDone>> {
-    let me = &me.user;
-    let council = administered_council(&state, me, id).await?;
-    let scopes = validate_scopes(&req.scopes)?;
-    let audit = AuditEvent::new(
-        "council.create_agreements",
-        Some(me.org_id),
-        Some(me.id),
-        "council",
-        Some(id),
-    );
-    let created = state
-        .store
-        .create_council_agreements(id, &scopes, me.id, &audit)
-        .await
-        .or_api("council_not_found")?;
-    Ok(Json(CouncilAgreementsDone {
-        created: created.len(),
-        council: council_view(&state, me, council).await?,
-    }))
+    Ok(Json(
+        councils::create_agreements(&state, &me.user, id, &req.scopes).await?,
+    ))
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::auth::token::constant_time_eq;
-use crate::error::{ApiError, OrApi};
+use crate::error::ApiError;
 use crate::observe::prometheus;
 
 /// Routes outside the versioned API.
@@ -29,7 +29,7 @@ async fn healthz() -> impl IntoResponse {
 
 /// The process can serve: its database answers.
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    state.store.ping().await.or_api("database_unavailable")?;
+    renkei_service::health::ready(&state).await?;
     Ok(Json(json!({"status": "ready"})))
 }
 

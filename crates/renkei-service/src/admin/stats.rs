@@ -1,22 +1,42 @@
 //! Seats and usage statistics for an organization over a date range, as JSON or CSV, from
-//! the seat snapshots and usage counters the store keeps (nothing scans messages).
+//! the seat snapshots and usage counters the store keeps (nothing scans messages), for the
+//! organization's administrators.
 
 use std::collections::HashMap;
 
 use renkei_core::Uuid;
+use renkei_core::access::{can_administer, can_read};
 use renkei_core::agreement::CouncilStatus;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::{OrgKind, Organization};
 use renkei_core::stats::{Metric, SeatDay, days_between};
+use renkei_core::user::User;
 use renkei_store::Store;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::csv_codec;
+use super::download::Download;
+use crate::Services;
 use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// Longest range, in days (ten years).
 const MAX_DAYS: usize = 3660;
+/// Days a range spans when it names no start: seats, and usage.
+const SEATS_DAYS: i64 = 30;
+const USAGE_DAYS: i64 = 365;
+
+/// The days a statistics request covers.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// First day, `YYYY-MM-DD` (default: 30 days ago for seats, a year ago for usage). Days
+    /// start at the server's `stats_utc_offset_minutes` (+540, Japan, by default).
+    pub from: Option<String>,
+    /// Last day, inclusive (default: today).
+    pub to: Option<String>,
+}
 
 /// A counter summed over one month, with its department's name.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -76,7 +96,7 @@ pub struct Seats {
 /// The organizations a report on `org` covers: a hospital's own figures, or for a council
 /// each hospital opted in now (membership history is not kept, so a hospital that opted out
 /// drops out of every range and one that opted in shows its figures from before).
-pub async fn report_orgs(store: &Store, org: &Organization) -> ServiceResult<Vec<ReportOrg>> {
+async fn report_orgs(store: &Store, org: &Organization) -> ServiceResult<Vec<ReportOrg>> {
     if org.kind != OrgKind::Council {
         return Ok(vec![ReportOrg {
             org_id: org.id,
@@ -107,11 +127,7 @@ pub async fn report_orgs(store: &Store, org: &Organization) -> ServiceResult<Vec
 }
 
 /// The days of `from..=to`, defaulting to the `default_days` ending today.
-pub fn range(
-    from: Option<&str>,
-    to: Option<&str>,
-    default_days: i64,
-) -> ServiceResult<Vec<String>> {
+fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> ServiceResult<Vec<String>> {
     let today = Timestamp::now();
     let to = to
         .map(str::to_owned)
@@ -132,7 +148,7 @@ pub fn range(
 }
 
 /// Seats of `org` on each of `days`, after recording today's.
-pub async fn seats(store: &Store, org: &Organization, days: &[String]) -> ServiceResult<Seats> {
+async fn seats(store: &Store, org: &Organization, days: &[String]) -> ServiceResult<Seats> {
     store
         .record_seats(org.id)
         .await
@@ -154,7 +170,7 @@ pub async fn seats(store: &Store, org: &Organization, days: &[String]) -> Servic
 }
 
 /// The usage report of `members` (the organizations of `org_id`'s report) over `days`.
-pub async fn usage(
+async fn usage(
     store: &Store,
     org_id: Uuid,
     members: Vec<ReportOrg>,
@@ -277,4 +293,80 @@ pub fn usage_csv(report: &UsageReport) -> Vec<u8> {
         ],
         users.chain(counts),
     )
+}
+
+/// Organization `id` if `me` administers it: not found for those who may not read it (its
+/// existence is not revealed), forbidden for its other users.
+async fn administered_org(store: &Store, me: &User, id: Uuid) -> ServiceResult<Organization> {
+    if !can_read(me, id) {
+        return Err(ServiceError::not_found("organization_not_found"));
+    }
+    let org = store.org(id).await.or_service("organization_not_found")?;
+    if !can_administer(me, id) {
+        return Err(ServiceError::forbidden(
+            "only this organization's administrators may do this",
+        ));
+    }
+    Ok(org)
+}
+
+/// Seats of organization `id` today and on each day of `range` (its administrators).
+pub async fn seats_of(
+    services: &Services,
+    me: &User,
+    id: Uuid,
+    range_asked: &Range,
+) -> ServiceResult<Seats> {
+    let org = administered_org(&services.store, me, id).await?;
+    let days = range(
+        range_asked.from.as_deref(),
+        range_asked.to.as_deref(),
+        SEATS_DAYS,
+    )?;
+    seats(&services.store, &org, &days).await
+}
+
+/// The usage report of organization `id` over `range` (its administrators), with the
+/// organization.
+async fn report_of(
+    services: &Services,
+    me: &User,
+    id: Uuid,
+    range_asked: &Range,
+) -> ServiceResult<(Organization, UsageReport)> {
+    let store = &services.store;
+    let org = administered_org(store, me, id).await?;
+    let days = range(
+        range_asked.from.as_deref(),
+        range_asked.to.as_deref(),
+        USAGE_DAYS,
+    )?;
+    let members = report_orgs(store, &org).await?;
+    let report = usage(store, org.id, members, &days).await?;
+    Ok((org, report))
+}
+
+/// The usage report of organization `id` over `range` (its administrators); a council's
+/// covers each member hospital opted in now.
+pub async fn usage_of(
+    services: &Services,
+    me: &User,
+    id: Uuid,
+    range_asked: &Range,
+) -> ServiceResult<UsageReport> {
+    Ok(report_of(services, me, id, range_asked).await?.1)
+}
+
+/// The usage report of organization `id` as a CSV file named after it and the range.
+pub async fn export_usage(
+    services: &Services,
+    me: &User,
+    id: Uuid,
+    range_asked: &Range,
+) -> ServiceResult<Download> {
+    let (org, report) = report_of(services, me, id, range_asked).await?;
+    Ok(Download {
+        file_name: format!("{}-usage-{}-{}.csv", org.slug, report.from, report.to),
+        body: usage_csv(&report),
+    })
 }

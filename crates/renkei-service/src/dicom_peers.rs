@@ -8,9 +8,9 @@ use renkei_core::dicom::{DicomPeer, NewDicomPeer};
 use serde_json::json;
 
 use crate::Services;
+use crate::accounts::orgs::{administered_org, require_administers};
 use crate::auth::session::Authed;
 use crate::error::{OrService, ServiceError, ServiceResult};
-use crate::accounts::orgs::{administered_org, require_administers};
 
 /// The peers allowed to send to organization `org`.
 pub async fn list(state: &Services, me: &Authed, org: Uuid) -> ServiceResult<Vec<DicomPeer>> {

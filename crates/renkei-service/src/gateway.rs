@@ -11,11 +11,11 @@ use renkei_core::org::Organization;
 use renkei_store::Store;
 
 use crate::Services;
+use crate::accounts::orgs::{administered_org, require_administers};
 use crate::auth::session::Authed;
 use crate::auth::token::{random_token, token_hash};
 use crate::dicom::IngestSource;
 use crate::error::{OrService, ServiceError, ServiceResult};
-use crate::accounts::orgs::{administered_org, require_administers};
 
 /// Every gateway token starts with this, so the server knows which kind of token it holds.
 pub const TOKEN_PREFIX: &str = "rkg_";

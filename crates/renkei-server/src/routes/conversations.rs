@@ -17,7 +17,6 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath};
 
 /// `me`'s membership of a conversation; 404 for everyone else.
-pub(crate) use renkei_service::conversations::membership;
 pub use renkei_service::conversations::{ConversationChange, ConversationView, NewConversation};
 
 #[derive(Deserialize, ToSchema)]

@@ -13,8 +13,6 @@ use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath, IfMatch, expected_version};
 
-pub(crate) use crate::accounts::orgs::administered_org;
-
 /// Organizations the caller can see: all for a server administrator, else their own.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, body = [Organization])))]

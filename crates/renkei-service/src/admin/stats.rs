@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use renkei_core::Uuid;
-use renkei_core::access::{can_administer, can_read};
 use renkei_core::agreement::CouncilStatus;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::{OrgKind, Organization};
@@ -18,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::csv_codec;
 use super::download::Download;
 use crate::Services;
+use crate::accounts::orgs::administered_org;
 use crate::error::{OrService, ServiceError, ServiceResult};
 
 /// Longest range, in days (ten years).
@@ -295,21 +295,6 @@ pub fn usage_csv(report: &UsageReport) -> Vec<u8> {
     )
 }
 
-/// Organization `id` if `me` administers it: not found for those who may not read it (its
-/// existence is not revealed), forbidden for its other users.
-async fn administered_org(store: &Store, me: &User, id: Uuid) -> ServiceResult<Organization> {
-    if !can_read(me, id) {
-        return Err(ServiceError::not_found("organization_not_found"));
-    }
-    let org = store.org(id).await.or_service("organization_not_found")?;
-    if !can_administer(me, id) {
-        return Err(ServiceError::forbidden(
-            "only this organization's administrators may do this",
-        ));
-    }
-    Ok(org)
-}
-
 /// Seats of organization `id` today and on each day of `range` (its administrators).
 pub async fn seats_of(
     services: &Services,
@@ -317,7 +302,7 @@ pub async fn seats_of(
     id: Uuid,
     range_asked: &Range,
 ) -> ServiceResult<Seats> {
-    let org = administered_org(&services.store, me, id).await?;
+    let org = administered_org(services, me, id).await?;
     let days = range(
         range_asked.from.as_deref(),
         range_asked.to.as_deref(),
@@ -335,7 +320,7 @@ async fn report_of(
     range_asked: &Range,
 ) -> ServiceResult<(Organization, UsageReport)> {
     let store = &services.store;
-    let org = administered_org(store, me, id).await?;
+    let org = administered_org(services, me, id).await?;
     let days = range(
         range_asked.from.as_deref(),
         range_asked.to.as_deref(),

@@ -120,11 +120,7 @@ pub async fn search(
     let orgs;
     let scope = match query.conversation_id {
         Some(id) => {
-            services
-                .store
-                .member(id, me.id)
-                .await
-                .or_service("conversation_not_found")?;
+            crate::conversations::membership(services, me, id).await?;
             DirectoryScope::Conversation(id)
         }
         None => {

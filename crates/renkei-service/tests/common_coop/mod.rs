@@ -4,7 +4,7 @@
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::{NewOrganization, OrgKind, Organization};
-use renkei_core::user::{NewUser, Profession, Role, User};
+use renkei_core::user::{Applicant, NewUser, Profession, Role, User};
 use renkei_service::{Services, Settings};
 use renkei_store::Store;
 use renkei_store::blobs::{BlobStore, KeyRing};
@@ -82,20 +82,22 @@ pub async fn user(
     roles: &[Role],
 ) -> User {
     let user = NewUser {
-        login: login.into(),
-        display_name: name.into(),
-        kana: kana.into(),
-        romaji: None,
-        profession: Profession::Doctor,
-        department_id: None,
-        email: None,
-        phone: None,
+        who: Applicant {
+            login: login.into(),
+            display_name: name.into(),
+            kana: kana.into(),
+            romaji: None,
+            profession: Profession::Doctor,
+            department_id: None,
+            email: None,
+            phone: None,
+            password: "a long password".into(),
+        },
         roles: roles.to_vec(),
         status: None,
         staff_number: None,
         affiliations: Vec::new(),
         second_factor_required: false,
-        password: "a long password".into(),
     }
     .build(org.id, Timestamp::now())
     .unwrap();

@@ -1,8 +1,8 @@
 // The REST client: the session is the HttpOnly cookie; changes carry the CSRF token, which is
 // read from the (non-HttpOnly) `renkei_csrf` cookie so it survives a reload without storage.
 
+import type { OutgoingMessage } from "./connection/frames";
 import type {
-  Attachment,
   Conversation,
   Instance,
   Me,
@@ -188,12 +188,3 @@ export const mediaUrls = {
   content: (id: Uuid, conversation?: Uuid) => `/api/v1/media/${id}/content${through(conversation)}`,
   thumbnail: (id: Uuid, conversation?: Uuid) => `/api/v1/media/${id}/thumbnail${through(conversation)}`,
 };
-
-export interface OutgoingMessage {
-  client_msg_id: string;
-  body: string;
-  reply_to?: number | null;
-  priority?: "normal" | "urgent";
-  mentions?: Uuid[];
-  attachments?: Attachment[];
-}

@@ -1,24 +1,41 @@
-// The app's state and its connection to the server: sign-in phases, the conversation list,
-// loaded timelines, pending sends, the WebSocket with catch-up, and the idle lock.
-// Nothing here is persisted: a lock or sign-out drops every piece of data from memory.
+// The app's state: sign-in phases, the conversation list, loaded timelines and pending sends,
+// and the idle lock. The socket lives in connection/*, what events do to timelines in
+// state/timelines. Nothing here is persisted: a lock or sign-out drops every piece of data.
 
 import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./state/passcodeLater";
 import { inboxChanged } from "./state/inboxLive";
 import { asUser, searchDirectory } from "./cooperation/api";
-import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
+import { api, ApiError, onAuthProblem } from "./api";
 import { chatApi } from "./chatApi";
-import { backoff, IdleTimer } from "./state/idle";
+import { AckTimers } from "./connection/acks";
+import type { OutgoingMessage, ServerFrame } from "./connection/frames";
+import { ServerSocket } from "./connection/socket";
+import { IdleTimer } from "./state/idle";
 import { failureOf, markFailed, resendAll, type Failure } from "./state/outbox";
 import { Positions } from "./state/positions";
+import { applyReceipt, mergeMessages, newClientMsgId, readMarksOf, type Pending } from "./state/timeline";
 import {
-  applyReceipt,
-  mergeMessages,
-  newClientMsgId,
-  readMarksOf,
-  settle,
-  type Pending,
-} from "./state/timeline";
-import type { Attachment, Conversation, Me, Message, NotifyLevel, ServerFrame, TimelineEvent, User, Uuid } from "./types";
+  PAGE,
+  afterAck,
+  afterNewerPage,
+  afterNewestPage,
+  afterOlderPage,
+  afterPosted,
+  afterWindow,
+  byActivity,
+  chatAfterEvent,
+  deletedCopy,
+  emptyChat,
+  liveTyping,
+  summaryAfterEvent,
+  summaryAfterOwnReceipt,
+  typingFrom,
+  withConversation,
+  type Chat,
+} from "./state/timelines";
+import type { Attachment, Conversation, Me, Message, NotifyLevel, TimelineEvent, User, Uuid } from "./types";
+
+export type { Chat } from "./state/timelines";
 
 export type Phase =
   | "starting"
@@ -30,26 +47,6 @@ export type Phase =
   | "locked"
   | "ready";
 export type Connection = "connecting" | "online" | "offline";
-
-export interface Chat {
-  messages: Message[];
-  loaded: boolean;
-  hasOlder: boolean;
-  loadingOlder: boolean;
-  pending: Pending[];
-  members: Uuid[];
-  readMarks: Record<Uuid, number>;
-  /** user → time (ms) their typing indicator expires */
-  typing: Record<Uuid, number>;
-  error: boolean;
-  /** a window around a found message is loaded: newer messages exist beyond it */
-  hasNewer: boolean;
-  loadingNewer: boolean;
-  /** the message to scroll to and highlight (a search result); nonce: each request anew */
-  focus: { seq: number; nonce: number } | null;
-  /** member → their role in the group */
-  roles: Record<Uuid, string>;
-}
 
 export interface State {
   phase: Phase;
@@ -71,22 +68,6 @@ export interface State {
   changeVoluntary: boolean;
 }
 
-const emptyChat = (): Chat => ({
-  messages: [],
-  loaded: false,
-  hasOlder: true,
-  loadingOlder: false,
-  pending: [],
-  members: [],
-  readMarks: {},
-  typing: {},
-  error: false,
-  hasNewer: false,
-  loadingNewer: false,
-  focus: null,
-  roles: {},
-});
-
 const initial = (): State => ({
   phase: "starting",
   me: null,
@@ -103,29 +84,23 @@ const initial = (): State => ({
   changeVoluntary: false,
 });
 
-const PAGE = 50;
-const ACK_TIMEOUT_MS = 10_000;
-const PING_MS = 25_000;
-const TYPING_SHOW_MS = 6_000;
 const TYPING_SEND_MS = 3_000;
-
-function byActivity(a: Conversation, b: Conversation): number {
-  const at = a.last_message?.created_at ?? a.updated_at;
-  const bt = b.last_message?.created_at ?? b.updated_at;
-  return bt.localeCompare(at);
-}
 
 export class Session {
   state: State = initial();
   private listeners = new Set<() => void>();
   private positions = new Positions();
   private idle = new IdleTimer(10);
-  private socket: WebSocket | null = null;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  private attempts = 0;
-  private timers: ReturnType<typeof setInterval>[] = [];
-  private lastPing = Date.now();
-  private ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private acks = new AckTimers();
+  private socket = new ServerSocket({
+    positions: () => this.positions.snapshot(),
+    activeSince: (since) => this.idle.activeSince(since),
+    frame: (frame) => this.onFrame(frame),
+    status: (connection) => this.set({ connection }),
+    locked: () => this.lock("server"),
+    signedOut: () => void this.start(),
+  });
   private readInflight = new Set<Uuid>();
   private fetchingConversations = new Set<Uuid>();
   private lastTypingSent = 0;
@@ -155,6 +130,15 @@ export class Session {
   private setConversation(id: Uuid, update: (c: Conversation) => Partial<Conversation>) {
     const list = this.state.conversations.map((c) => (c.id === id ? { ...c, ...update(c) } : c));
     this.set({ conversations: list.sort(byActivity) });
+  }
+  /** Conversation `c` as the server has it now, into the list. */
+  private putConversation(c: Conversation) {
+    this.positions.observe(c.id, c.last_seq);
+    this.set({ conversations: withConversation(this.state.conversations, c) });
+    if (c.kind === "direct") void this.loadPeer(c.id);
+  }
+  private get myId(): Uuid {
+    return this.state.me?.user.id ?? "";
   }
 
   // ---- phases ----
@@ -296,19 +280,10 @@ export class Session {
 
   private teardown() {
     this.generation++;
-    this.timers.forEach(clearInterval);
-    this.timers = [];
-    this.ackTimers.forEach(clearTimeout);
-    this.ackTimers.clear();
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) {
-      socket.onclose = null;
-      socket.onmessage = null;
-      socket.close(1000, "bye");
-    }
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.acks.clear();
+    this.socket.stop();
     this.positions.clear();
     this.readInflight.clear();
     this.fetchingConversations.clear();
@@ -319,15 +294,14 @@ export class Session {
     const generation = this.generation;
     this.set({ ...initial(), me, phase: "ready", connection: "connecting" });
     this.idle.activity();
-    this.timers.push(setInterval(() => this.tick(), 1000));
-    this.timers.push(setInterval(() => this.ping(), PING_MS));
+    this.ticker = setInterval(() => this.tick(), 1000);
     try {
       await this.loadConversations();
     } catch {
       /* shown as an empty list with the offline banner; the socket retries */
     }
     if (generation !== this.generation) return;
-    this.connect();
+    this.socket.start();
     this.loadDirectory(me);
   }
 
@@ -375,59 +349,14 @@ export class Session {
     // Typing indicators expire.
     const now = Date.now();
     for (const [id, chat] of Object.entries(this.state.chats)) {
-      const live = Object.entries(chat.typing).filter(([, until]) => until > now);
-      if (live.length !== Object.keys(chat.typing).length) this.setChat(id, () => ({ typing: Object.fromEntries(live) }));
+      const typing = liveTyping(chat.typing, now);
+      if (typing) this.setChat(id, () => ({ typing }));
     }
-  }
-
-  private ping() {
-    if (this.socket?.readyState !== WebSocket.OPEN) return;
-    const active = this.idle.activeSince(this.lastPing);
-    this.lastPing = Date.now();
-    this.socket.send(JSON.stringify({ type: "ping", active }));
-  }
-
-  // ---- the socket ----
-  private connect() {
-    if (this.state.phase !== "ready") return;
-    const generation = this.generation;
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${proto}//${location.host}/ws`);
-    this.socket = socket;
-    this.set({ connection: "connecting" });
-    socket.onopen = () => {
-      socket.send(JSON.stringify({ type: "hello", positions: this.positions.snapshot() }));
-    };
-    socket.onmessage = (e) => {
-      if (generation !== this.generation) return;
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(String(e.data));
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    };
-    socket.onclose = (e) => {
-      if (generation !== this.generation || this.socket !== socket) return;
-      this.socket = null;
-      if (e.code === 4023) return this.lock("server");
-      if (e.code === 4001) {
-        // The session ended, or the hello was refused because of the account's state.
-        return void this.start();
-      }
-      this.set({ connection: "offline" });
-      this.attempts++;
-      this.reconnectTimer = setTimeout(() => this.connect(), backoff(this.attempts));
-    };
   }
 
   /** Reconnect now (the browser came back online, or the user asked). */
   reconnectNow() {
-    if (this.state.phase !== "ready" || this.socket) return;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    this.connect();
+    if (this.state.phase === "ready") this.socket.reconnectNow();
   }
 
   setOnline(online: boolean) {
@@ -435,7 +364,7 @@ export class Session {
     if (online) this.reconnectNow();
     // The network is gone: do not wait for the socket to notice (sends fall back to HTTP and
     // fail at once, visibly, with retry).
-    else if (this.socket) this.socket.close(4000, "offline");
+    else this.socket.offline();
   }
 
   private onFrame(frame: ServerFrame) {
@@ -443,7 +372,7 @@ export class Session {
       case "welcome":
         return;
       case "synced":
-        this.attempts = 0;
+        this.socket.synced();
         this.set({ connection: "online" });
         this.resendPending();
         this.markReadIfVisible();
@@ -451,10 +380,8 @@ export class Session {
       case "event":
         return this.onEvent(frame.event);
       case "ack": {
-        this.clearAck(frame.client_msg_id);
-        this.setChat(frame.conversation_id, (chat) => ({
-          pending: chat.pending.map((p) => (p.client_msg_id === frame.client_msg_id ? { ...p, seq: frame.seq } : p)),
-        }));
+        this.acks.settled(frame.client_msg_id);
+        this.setChat(frame.conversation_id, (chat) => afterAck(chat, frame.client_msg_id, frame.seq));
         return;
       }
       case "error":
@@ -464,17 +391,13 @@ export class Session {
         const { conversation_id: id, user_id, seq } = frame;
         if (this.state.chats[id]) this.setChat(id, (chat) => ({ readMarks: applyReceipt(chat.readMarks, user_id, seq) }));
         if (user_id === this.state.me?.user.id) {
-          this.setConversation(id, (c) =>
-            seq > c.last_read_seq ? { last_read_seq: seq, unread: seq >= c.last_seq ? 0 : c.unread } : {},
-          );
+          this.setConversation(id, (c) => summaryAfterOwnReceipt(c, seq));
         }
         return;
       }
       case "typing":
         if (frame.user_id === this.state.me?.user.id) return;
-        this.setChat(frame.conversation_id, (chat) => ({
-          typing: { ...chat.typing, [frame.user_id]: Date.now() + TYPING_SHOW_MS },
-        }));
+        this.setChat(frame.conversation_id, (chat) => typingFrom(chat, frame.user_id, Date.now()));
         return;
       case "inbox_changed":
         return inboxChanged(frame.study_id);
@@ -496,67 +419,15 @@ export class Session {
   private onEvent(event: TimelineEvent) {
     const id = event.conversation_id;
     this.positions.observe(id, event.seq);
-    const known = this.state.conversations.find((c) => c.id === id);
-    if (!known) return void this.fetchConversation(id);
-    const me = this.state.me?.user.id;
-    const message = event.message ?? null;
-    if (event.kind === "message.created" && message) {
-      const viewing = this.isViewing(id);
-      this.setConversation(id, (c) => ({
-        last_seq: Math.max(c.last_seq, event.seq),
-        last_message: message,
-        updated_at: event.at,
-        unread: message.sender_id !== me && !viewing && event.seq > c.last_read_seq ? c.unread + 1 : c.unread,
-      }));
-    } else {
-      this.setConversation(id, (c) => ({
-        last_seq: Math.max(c.last_seq, event.seq),
-        last_message: message && c.last_message?.seq === message.seq ? message : c.last_message,
-      }));
-    }
+    if (!this.state.conversations.some((c) => c.id === id)) return void this.fetchConversation(id);
+    const me = this.myId;
+    const viewing = this.isViewing(id);
+    this.setConversation(id, (c) => summaryAfterEvent(c, event, me, viewing));
     const chat = this.state.chats[id];
-    if (message && event.kind === "message.created" && chat?.typing[message.sender_id]) {
-      // Whoever was typing has sent.
-      this.setChat(id, (ch) => {
-        const typing = { ...ch.typing };
-        delete typing[message.sender_id];
-        return { typing };
-      });
-    }
     // Also into a chat whose first page is still loading (e.g. one just shared into): the page
     // is merged with what arrived meanwhile, so nothing that raced it goes missing.
-    if (chat && message && !(chat.hasNewer && event.kind === "message.created")) {
-      this.setChat(id, (ch) => {
-        const messages = mergeMessages(ch.messages, [message]);
-        return { messages, pending: settle(ch.pending, messages, me ?? "") };
-      });
-      if (message.sender_id === me) this.clearAck(message.client_msg_id);
-    }
-    // Edits and deletions name their target; apply them to the copy on screen.
-    const target = Number(event.data?.target_seq);
-    if (chat && (event.kind === "message.edited" || event.kind === "message.deleted") && target && message?.seq !== target) {
-      this.setChat(id, (ch) => {
-        const old = ch.messages.find((m) => m.seq === target);
-        if (!old) return {};
-        const changed: Message =
-          event.kind === "message.deleted"
-            ? { ...old, body: "", attachments: [], mentions: [], deleted_at: event.at }
-            : { ...old, body: String(event.data.body ?? old.body), edited_at: event.at };
-        return { messages: mergeMessages(ch.messages, [changed]) };
-      });
-    }
-    if ((event.kind === "message.edited" || event.kind === "message.deleted") && target) {
-      this.setConversation(id, (c) =>
-        c.last_message?.seq === target
-          ? {
-              last_message:
-                event.kind === "message.deleted"
-                  ? { ...c.last_message, body: "", attachments: [], deleted_at: event.at }
-                  : { ...c.last_message, body: String(event.data.body ?? c.last_message.body), edited_at: event.at },
-            }
-          : {},
-      );
-    }
+    if (chat) this.setChat(id, (ch) => chatAfterEvent(ch, event, me));
+    if (event.message?.sender_id === me) this.acks.settled(event.message.client_msg_id);
     if (chat?.loaded && (event.kind === "member.added" || event.kind === "member.removed")) this.loadMembers(id);
     if (event.kind === "conversation.updated") this.fetchConversation(id);
     if (event.kind === "message.created") this.markReadIfVisible();
@@ -569,10 +440,7 @@ export class Session {
     try {
       const c = await api.conversation(id);
       if (generation !== this.generation) return;
-      this.positions.observe(id, c.last_seq);
-      const others = this.state.conversations.filter((x) => x.id !== id);
-      this.set({ conversations: [...others, c].sort(byActivity) });
-      if (c.kind === "direct") void this.loadPeer(c.id);
+      this.putConversation(c);
     } catch {
       /* not visible to us (removed meanwhile) */
     } finally {
@@ -603,17 +471,7 @@ export class Session {
       const [page] = await Promise.all([api.history(id, undefined, PAGE), this.loadMembers(id)]);
       if (generation !== this.generation) return;
       for (const m of page) this.positions.observe(id, m.seq);
-      this.setChat(id, (chat) => {
-        const messages = mergeMessages(chat.messages, page);
-        return {
-          messages,
-          loaded: true,
-          error: false,
-          hasNewer: false,
-          hasOlder: page.length === PAGE,
-          pending: settle(chat.pending, messages, this.state.me?.user.id ?? ""),
-        };
-      });
+      this.setChat(id, (chat) => afterNewestPage(chat, page, this.myId));
       this.markReadIfVisible();
     } catch (e) {
       if (generation === this.generation && !(e instanceof ApiError && (e.status === 423 || e.status === 401)))
@@ -660,11 +518,7 @@ export class Session {
     this.setChat(id, () => ({ loadingOlder: true }));
     try {
       const page = await api.history(id, oldest, PAGE);
-      this.setChat(id, (ch) => ({
-        messages: mergeMessages(ch.messages, page),
-        hasOlder: page.length === PAGE,
-        loadingOlder: false,
-      }));
+      this.setChat(id, (ch) => afterOlderPage(ch, page));
     } catch {
       this.setChat(id, () => ({ loadingOlder: false }));
     }
@@ -696,10 +550,7 @@ export class Session {
 
   async createConversation(kind: "direct" | "group", members: Uuid[], title?: string): Promise<Uuid> {
     const c = await api.createConversation(kind, members, title);
-    this.positions.observe(c.id, c.last_seq);
-    const others = this.state.conversations.filter((x) => x.id !== c.id);
-    this.set({ conversations: [...others, c].sort(byActivity) });
-    if (c.kind === "direct") void this.loadPeer(c.id);
+    this.putConversation(c);
     return c.id;
   }
 
@@ -723,15 +574,8 @@ export class Session {
         this.loadMembers(id),
       ]);
       if (generation !== this.generation) return;
-      const page = [...before, ...after];
-      for (const m of page) this.positions.observe(id, m.seq);
-      this.setChat(id, (ch) => ({
-        messages: mergeMessages([], page),
-        loaded: true,
-        hasOlder: before.length === half,
-        hasNewer: after.length === half,
-        pending: settle(ch.pending, page, this.state.me?.user.id ?? ""),
-      }));
+      for (const m of [...before, ...after]) this.positions.observe(id, m.seq);
+      this.setChat(id, (ch) => afterWindow(ch, before, after, half, this.myId));
       this.markReadIfVisible();
     } catch (e) {
       if (generation === this.generation && !(e instanceof ApiError && (e.status === 423 || e.status === 401)))
@@ -747,11 +591,7 @@ export class Session {
     this.setChat(id, () => ({ loadingNewer: true }));
     try {
       const page = await chatApi.historyAfter(id, newest, PAGE);
-      this.setChat(id, (ch) => ({
-        messages: mergeMessages(ch.messages, page),
-        hasNewer: page.length === PAGE,
-        loadingNewer: false,
-      }));
+      this.setChat(id, (ch) => afterNewerPage(ch, page));
       this.markReadIfVisible();
     } catch {
       this.setChat(id, () => ({ loadingNewer: false }));
@@ -852,41 +692,19 @@ export class Session {
       ...(p.mentions ? { mentions: p.mentions } : {}),
       ...(p.attachments ? { attachments: p.attachments } : {}),
     };
-    const socket = this.socket;
-    if (socket && socket.readyState === WebSocket.OPEN && this.state.connection === "online") {
-      socket.send(JSON.stringify({ type: "send", conversation_id: p.conversation_id, ...frame }));
-      this.clearAck(p.client_msg_id);
-      this.ackTimers.set(
-        p.client_msg_id,
-        setTimeout(() => this.failSend(p.client_msg_id, "network"), ACK_TIMEOUT_MS),
-      );
+    if (this.state.connection === "online" && this.socket.send({ type: "send", conversation_id: p.conversation_id, ...frame })) {
+      this.acks.wait(p.client_msg_id, () => this.failSend(p.client_msg_id, "network"));
       return;
     }
     // No live socket: post over HTTP (idempotent by client_msg_id as well).
     api.post(p.conversation_id, frame).then(
-      (ack) => {
-        this.setChat(p.conversation_id, (chat) => {
-          const loaded = chat.loaded ? mergeMessages(chat.messages, [ack.message]) : chat.messages;
-          return {
-            messages: loaded,
-            pending: chat.loaded
-              ? settle(chat.pending, loaded, this.state.me?.user.id ?? "")
-              : chat.pending.filter((x) => x.client_msg_id !== p.client_msg_id),
-          };
-        });
-      },
+      (ack) => this.setChat(p.conversation_id, (chat) => afterPosted(chat, ack.message, p.client_msg_id, this.myId)),
       (e) => this.failSend(p.client_msg_id, failureOf(e instanceof ApiError ? e.status : undefined)),
     );
   }
 
-  private clearAck(clientMsgId: string) {
-    const timer = this.ackTimers.get(clientMsgId);
-    if (timer) clearTimeout(timer);
-    this.ackTimers.delete(clientMsgId);
-  }
-
   private failSend(clientMsgId: string, why: Failure) {
-    this.clearAck(clientMsgId);
+    this.acks.settled(clientMsgId);
     for (const [id, chat] of Object.entries(this.state.chats)) {
       if (chat.pending.some((p) => p.client_msg_id === clientMsgId && p.seq === undefined)) {
         this.setChat(id, (ch) => ({
@@ -920,7 +738,7 @@ export class Session {
     await api.deleteMessage(id, seq);
     const chat = this.state.chats[id];
     const old = chat?.messages.find((m) => m.seq === seq);
-    if (old) this.mergeStored(id, { ...old, body: "", attachments: [], deleted_at: new Date().toISOString() });
+    if (old) this.mergeStored(id, deletedCopy(old, new Date().toISOString()));
   }
 
   private mergeStored(id: Uuid, message: Message) {
@@ -930,9 +748,8 @@ export class Session {
   typing(id: Uuid) {
     const now = Date.now();
     if (now - this.lastTypingSent < TYPING_SEND_MS) return;
-    if (this.socket?.readyState !== WebSocket.OPEN || this.state.connection !== "online") return;
-    this.lastTypingSent = now;
-    this.socket.send(JSON.stringify({ type: "typing", conversation_id: id }));
+    if (this.state.connection !== "online") return;
+    if (this.socket.send({ type: "typing", conversation_id: id })) this.lastTypingSent = now;
   }
 
   receipts(id: Uuid, seq: number) {

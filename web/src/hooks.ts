@@ -34,11 +34,3 @@ export function useFullScreen(root: RefObject<HTMLElement | null>, onClose: () =
     return () => window.removeEventListener("keydown", esc);
   }, [root, onClose]);
 }
-
-/** Opens a <dialog> as modal once it is mounted. */
-export function useModal(dialog: RefObject<HTMLDialogElement | null>) {
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-  }, [dialog]);
-}

@@ -4,7 +4,7 @@
 
 import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./state/passcodeLater";
 import { inboxChanged } from "./state/inboxLive";
-import { asUser, searchDirectory } from "./cooperation/api";
+import { asPerson, searchDirectory } from "./cooperation/api";
 import { api, ApiError, onAuthProblem } from "./api";
 import { chatApi } from "./chatApi";
 import { AckTimers } from "./connection/acks";
@@ -33,7 +33,7 @@ import {
   withConversation,
   type Chat,
 } from "./state/timelines";
-import type { Attachment, Conversation, Me, Message, NotifyLevel, TimelineEvent, User, Uuid } from "./types";
+import type { Attachment, Conversation, Me, Message, NotifyLevel, Person, TimelineEvent, Uuid } from "./types";
 
 export type { Chat } from "./state/timelines";
 
@@ -54,7 +54,7 @@ export interface State {
   conversations: Conversation[];
   listLoaded: boolean;
   chats: Record<Uuid, Chat>;
-  users: Record<Uuid, User>;
+  users: Record<Uuid, Person>;
   /** the other person of each direct conversation */
   peers: Record<Uuid, Uuid>;
   selected: Uuid | null;
@@ -329,7 +329,7 @@ export class Session {
   private async loadDirectory(me: Me) {
     try {
       const users = await api.orgUsers(me.organization.id);
-      const map: Record<Uuid, User> = { ...this.state.users };
+      const map: Record<Uuid, Person> = { ...this.state.users };
       for (const u of users) map[u.id] = u;
       map[me.user.id] = me.user;
       this.set({ users: map });
@@ -498,11 +498,11 @@ export class Session {
   /** Names of a conversation's members, partner hospitals' staff included (the directory). */
   private async fillPeople(conversationId: Uuid) {
     const page = await searchDirectory("", 0, conversationId, 100);
-    this.rememberPeople(page.items.map(asUser));
+    this.rememberPeople(page.items.map(asPerson));
   }
 
   /** People met in the directory, so their names show wherever they appear. */
-  rememberPeople(people: User[]) {
+  rememberPeople(people: Person[]) {
     const users = { ...this.state.users };
     // A hospital's name learnt from the directory is kept with what was known before.
     for (const u of people) users[u.id] = users[u.id] ? { ...users[u.id], org_name: users[u.id].org_name ?? u.org_name } : u;
@@ -617,7 +617,7 @@ export class Session {
     this.setConversation(id, () => ({ retention_days: c.retention_days }));
   }
 
-  async addMember(id: Uuid, user: User) {
+  async addMember(id: Uuid, user: Person) {
     this.rememberPeople([user]);
     await chatApi.addMember(id, user.id);
     await this.loadMembers(id);
@@ -756,7 +756,7 @@ export class Session {
     return api.receipts(id, seq);
   }
 
-  users(): User[] {
+  users(): Person[] {
     return Object.values(this.state.users);
   }
 }

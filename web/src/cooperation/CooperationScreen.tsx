@@ -10,7 +10,7 @@ import { ApiError } from "../api";
 import { Avatar, Icon } from "../screens/common";
 import { Sheet } from "../screens/Sheet";
 import { rankTag } from "./rankTag";
-import { SCOPES, asUser, coopApi, type Agreement, type Council, type Membership, type OrgSummary, type Scope } from "./api";
+import { SCOPES, asPerson, coopApi, type Agreement, type Council, type Membership, type OrgSummary, type Scope } from "./api";
 import { useDirectory } from "./useDirectory";
 
 type Tab = "directory" | "partners" | "councils";
@@ -97,7 +97,7 @@ function DirectoryPanel({ onOpen }: { onOpen: (id: string) => void }) {
                 className="secondary"
                 onClick={() =>
                   void run(async () => {
-                    session.rememberPeople([asUser(u)]);
+                    session.rememberPeople([asPerson(u)]);
                     onOpen(await session.createConversation("direct", [u.id]));
                   })
                 }

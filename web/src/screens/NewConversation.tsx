@@ -3,7 +3,7 @@ import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
-import { asUser } from "../cooperation/api";
+import { asPerson } from "../cooperation/api";
 import { useDirectory } from "../cooperation/useDirectory";
 import { Avatar, Icon } from "./common";
 import { Sheet } from "./Sheet";
@@ -24,7 +24,7 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
 
   const toggle = (id: string) => {
     const person = people.find((u) => u.id === id);
-    if (person) session.rememberPeople([asUser(person)]);
+    if (person) session.rememberPeople([asPerson(person)]);
     setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   };
   const group = picked.length > 1;

@@ -1,4 +1,4 @@
-import type { Conversation, User, Uuid } from "../types";
+import type { Conversation, Person, Uuid } from "../types";
 import type { State } from "../session";
 import { avatarColor } from "../state/avatar";
 
@@ -69,7 +69,7 @@ export function conversationTitle(c: Conversation, state: Pick<State, "peers" | 
   return (peer && state.users[peer]?.display_name) || c.title || unknown;
 }
 
-export function peerOf(c: Conversation, state: Pick<State, "peers" | "users">): User | undefined {
+export function peerOf(c: Conversation, state: Pick<State, "peers" | "users">): Person | undefined {
   const peer = state.peers[c.id];
   return peer ? state.users[peer] : undefined;
 }

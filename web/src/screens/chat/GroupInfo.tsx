@@ -4,18 +4,17 @@
 
 import { useState } from "react";
 import { ApiError } from "../../api";
+import { notifyLevelValues } from "../../api/schema";
 import { session } from "../../session";
 import { useSession } from "../../hooks";
 import { useI18n } from "../../i18n/i18n";
 import type { MessageKey } from "../../i18n/catalog";
 import { useDirectory } from "../../cooperation/useDirectory";
-import { asUser } from "../../cooperation/api";
+import { asPerson } from "../../cooperation/api";
 import { otherOrgName } from "../../state/orgLabel";
-import type { NotifyLevel, User, Uuid } from "../../types";
+import type { Person, Uuid } from "../../types";
 import { Avatar, Icon, conversationTitle } from "../common";
 import { Sheet } from "../Sheet";
-
-const LEVELS: NotifyLevel[] = ["all", "mentions", "mute"];
 
 type Confirm = { kind: "remove"; user: Uuid } | { kind: "leave" } | null;
 
@@ -61,7 +60,7 @@ export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => vo
         <section className="info-section" aria-labelledby="notify-title">
           <h3 id="notify-title">{t("chatx.notifyTitle")}</h3>
           <div className="notify-options" role="radiogroup" aria-labelledby="notify-title">
-            {LEVELS.map((level) => (
+            {notifyLevelValues.map((level) => (
               <label key={level} className={`notify-option ${(conv.notify ?? "all") === level ? "on" : ""}`}>
                 <input
                   type="radio"
@@ -252,7 +251,7 @@ function RetentionSection(props: {
   );
 }
 
-function AddMember({ members, busy, onAdd, onDone }: { members: Uuid[]; busy: boolean; onAdd: (u: User) => void; onDone: () => void }) {
+function AddMember({ members, busy, onAdd, onDone }: { members: Uuid[]; busy: boolean; onAdd: (u: Person) => void; onDone: () => void }) {
   const { t } = useI18n();
   const [query, setQuery] = useState("");
   const found = useDirectory(query);
@@ -276,7 +275,7 @@ function AddMember({ members, busy, onAdd, onDone }: { members: Uuid[]; busy: bo
                 {u.kana} · {u.org_name}
               </span>
             </span>
-            <button type="button" className="secondary small" disabled={busy} aria-label={t("chatx.addWho", { name: u.display_name })} onClick={() => onAdd(asUser(u))}>
+            <button type="button" className="secondary small" disabled={busy} aria-label={t("chatx.addWho", { name: u.display_name })} onClick={() => onAdd(asPerson(u))}>
               {t("chatx.add")}
             </button>
           </li>

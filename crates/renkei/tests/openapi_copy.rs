@@ -28,7 +28,10 @@ async fn the_web_clients_copy_is_the_served_document(storage: Storage) {
         .arg("openapi")
         .output()
         .expect("run renkei openapi");
-    assert!(printed.status.success(), "renkei openapi failed: {printed:?}");
+    assert!(
+        printed.status.success(),
+        "renkei openapi failed: {printed:?}"
+    );
     let printed = String::from_utf8(printed.stdout).expect("UTF-8");
     assert!(
         printed == committed,

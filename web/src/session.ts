@@ -12,6 +12,7 @@ import type { OutgoingMessage, ServerFrame } from "./connection/frames";
 import { ServerSocket } from "./connection/socket";
 import { IdleTimer } from "./state/idle";
 import { failureOf, markFailed, resendAll, type Failure } from "./state/outbox";
+import { phaseAfterAuth, type Phase } from "./state/phase";
 import { Positions } from "./state/positions";
 import { applyReceipt, mergeMessages, newClientMsgId, readMarksOf, type Pending } from "./state/timeline";
 import {
@@ -37,15 +38,7 @@ import type { Attachment, Conversation, Me, Message, NotifyLevel, Person, Timeli
 
 export type { Chat } from "./state/timelines";
 
-export type Phase =
-  | "starting"
-  | "signedOut"
-  | "secondFactor"
-  | "enrollSecondFactor"
-  | "changePassword"
-  | "setPasscode"
-  | "locked"
-  | "ready";
+export type { Phase } from "./state/phase";
 export type Connection = "connecting" | "online" | "offline";
 
 export interface State {
@@ -178,11 +171,9 @@ export class Session {
 
   private afterAuth(me: Me, lockFirst: boolean) {
     this.idle.setMinutes(me.organization.policy.idle_lock_minutes);
-    if (me.user.must_change_password) return this.set({ me, phase: "changePassword" });
-    if (!me.has_passcode && (me.organization.policy.passcode_required || !passcodeDeferred(me.user.id)))
-      return this.set({ me, phase: "setPasscode" });
-    if (lockFirst) return this.set({ me, phase: "locked", lockReason: "start" });
-    this.enterReady(me);
+    const phase = phaseAfterAuth(me, lockFirst, passcodeDeferred(me.user.id));
+    if (phase === "ready") return void this.enterReady(me);
+    this.set({ me, phase, ...(phase === "locked" ? { lockReason: "start" as const } : {}) });
   }
 
   async login(login: string, password: string): Promise<void> {

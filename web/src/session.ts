@@ -1,27 +1,25 @@
 // The app's state: sign-in phases, the conversation list, loaded timelines and pending sends,
-// and the idle lock. The socket lives in connection/*, what events do to timelines in
-// state/timelines. Nothing here is persisted: a lock or sign-out drops every piece of data.
+// and the idle lock, wired together. The socket and sending live in connection/*, what pages
+// and events do to timelines in state/timelines, the step after signing in in state/phase.
+// Nothing here is persisted: a lock or sign-out drops every piece of data from memory.
 
 import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./state/passcodeLater";
 import { inboxChanged } from "./state/inboxLive";
 import { asPerson, searchDirectory } from "./cooperation/api";
 import { api, ApiError, onAuthProblem } from "./api";
 import { chatApi } from "./chatApi";
-import { AckTimers } from "./connection/acks";
-import type { OutgoingMessage, ServerFrame } from "./connection/frames";
+import type { ServerFrame } from "./connection/frames";
+import { Sender } from "./connection/sender";
 import { ServerSocket } from "./connection/socket";
 import { IdleTimer } from "./state/idle";
-import { failureOf, markFailed, resendAll, type Failure } from "./state/outbox";
 import { phaseAfterAuth, type Phase } from "./state/phase";
 import { Positions } from "./state/positions";
-import { applyReceipt, mergeMessages, newClientMsgId, readMarksOf, type Pending } from "./state/timeline";
+import { applyReceipt, mergeMessages, readMarksOf } from "./state/timeline";
 import {
   PAGE,
-  afterAck,
   afterNewerPage,
   afterNewestPage,
   afterOlderPage,
-  afterPosted,
   afterWindow,
   byActivity,
   chatAfterEvent,
@@ -34,7 +32,7 @@ import {
   withConversation,
   type Chat,
 } from "./state/timelines";
-import type { Attachment, Conversation, Me, Message, NotifyLevel, Person, TimelineEvent, Uuid } from "./types";
+import type { Attachment, Conversation, Me, Message, NotifyLevel, Person, Priority, TimelineEvent, Uuid } from "./types";
 
 export type { Chat } from "./state/timelines";
 
@@ -85,7 +83,6 @@ export class Session {
   private positions = new Positions();
   private idle = new IdleTimer(10);
   private ticker: ReturnType<typeof setInterval> | null = null;
-  private acks = new AckTimers();
   private socket = new ServerSocket({
     positions: () => this.positions.snapshot(),
     activeSince: (since) => this.idle.activeSince(since),
@@ -94,6 +91,15 @@ export class Session {
     locked: () => this.lock("server"),
     signedOut: () => void this.start(),
   });
+  private sender = new Sender(
+    {
+      chats: () => this.state.chats,
+      setChat: (id, update) => this.setChat(id, update),
+      online: () => this.state.connection === "online",
+      me: () => this.myId,
+    },
+    this.socket,
+  );
   private readInflight = new Set<Uuid>();
   private fetchingConversations = new Set<Uuid>();
   private lastTypingSent = 0;
@@ -273,7 +279,7 @@ export class Session {
     this.generation++;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
-    this.acks.clear();
+    this.sender.clear();
     this.socket.stop();
     this.positions.clear();
     this.readInflight.clear();
@@ -365,18 +371,16 @@ export class Session {
       case "synced":
         this.socket.synced();
         this.set({ connection: "online" });
-        this.resendPending();
+        this.sender.resendPending();
         this.markReadIfVisible();
         return;
       case "event":
         return this.onEvent(frame.event);
       case "ack": {
-        this.acks.settled(frame.client_msg_id);
-        this.setChat(frame.conversation_id, (chat) => afterAck(chat, frame.client_msg_id, frame.seq));
-        return;
+        return this.sender.acked(frame.conversation_id, frame.client_msg_id, frame.seq);
       }
       case "error":
-        if (frame.client_msg_id) this.failSend(frame.client_msg_id, "refused");
+        if (frame.client_msg_id) this.sender.refused(frame.client_msg_id);
         return;
       case "receipt": {
         const { conversation_id: id, user_id, seq } = frame;
@@ -418,7 +422,7 @@ export class Session {
     // Also into a chat whose first page is still loading (e.g. one just shared into): the page
     // is merged with what arrived meanwhile, so nothing that raced it goes missing.
     if (chat) this.setChat(id, (ch) => chatAfterEvent(ch, event, me));
-    if (event.message?.sender_id === me) this.acks.settled(event.message.client_msg_id);
+    if (event.message?.sender_id === me) this.sender.stored(event.message.client_msg_id);
     if (chat?.loaded && (event.kind === "member.added" || event.kind === "member.removed")) this.loadMembers(id);
     if (event.kind === "conversation.updated") this.fetchConversation(id);
     if (event.kind === "message.created") this.markReadIfVisible();
@@ -641,81 +645,14 @@ export class Session {
     }
   }
 
-  // ---- sending ----
-  send(
-    id: Uuid,
-    body: string,
-    priority: "normal" | "urgent",
-    replyTo: number | null,
-    extra: { mentions?: Uuid[]; attachments?: Attachment[] } = {},
-  ) {
-    const pending: Pending = {
-      client_msg_id: newClientMsgId(),
-      conversation_id: id,
-      body,
-      reply_to: replyTo,
-      priority,
-      created_at: new Date().toISOString(),
-      status: "sending",
-      ...(extra.mentions?.length ? { mentions: extra.mentions } : {}),
-      ...(extra.attachments?.length ? { attachments: extra.attachments } : {}),
-    };
-    this.setChat(id, (chat) => ({ pending: [...chat.pending, pending] }));
-    this.transmit(pending);
+  // ---- sending (connection/sender) ----
+  send(id: Uuid, body: string, priority: Priority, replyTo: number | null, extra: { mentions?: Uuid[]; attachments?: Attachment[] } = {}) {
+    this.sender.send(id, body, priority, replyTo, extra);
   }
 
   /** Sends again with the same client_msg_id: the server never stores it twice. */
   retry(id: Uuid, clientMsgId: string) {
-    const chat = this.state.chats[id];
-    const p = chat?.pending.find((x) => x.client_msg_id === clientMsgId);
-    if (!p) return;
-    const again: Pending = { ...p, status: "sending" };
-    this.setChat(id, (ch) => ({ pending: ch.pending.map((x) => (x.client_msg_id === clientMsgId ? again : x)) }));
-    this.transmit(again);
-  }
-
-  private transmit(p: Pending) {
-    const frame: OutgoingMessage = {
-      client_msg_id: p.client_msg_id,
-      body: p.body,
-      reply_to: p.reply_to,
-      priority: p.priority,
-      ...(p.mentions ? { mentions: p.mentions } : {}),
-      ...(p.attachments ? { attachments: p.attachments } : {}),
-    };
-    if (this.state.connection === "online" && this.socket.send({ type: "send", conversation_id: p.conversation_id, ...frame })) {
-      this.acks.wait(p.client_msg_id, () => this.failSend(p.client_msg_id, "network"));
-      return;
-    }
-    // No live socket: post over HTTP (idempotent by client_msg_id as well).
-    api.post(p.conversation_id, frame).then(
-      (ack) => this.setChat(p.conversation_id, (chat) => afterPosted(chat, ack.message, p.client_msg_id, this.myId)),
-      (e) => this.failSend(p.client_msg_id, failureOf(e instanceof ApiError ? e.status : undefined)),
-    );
-  }
-
-  private failSend(clientMsgId: string, why: Failure) {
-    this.acks.settled(clientMsgId);
-    for (const [id, chat] of Object.entries(this.state.chats)) {
-      if (chat.pending.some((p) => p.client_msg_id === clientMsgId && p.seq === undefined)) {
-        this.setChat(id, (ch) => ({
-          pending: ch.pending.map((p) => (p.client_msg_id === clientMsgId ? markFailed(p, why) : p)),
-        }));
-      }
-    }
-  }
-
-  /**
-   * After a reconnect, what was on its way, and what the network lost, goes again (same ids:
-   * the server stores each once); a send the server refused waits for the user's retry.
-   */
-  private resendPending() {
-    for (const [id, chat] of Object.entries(this.state.chats)) {
-      const { pending, resend } = resendAll(chat.pending);
-      if (resend.length === 0) continue;
-      this.setChat(id, () => ({ pending }));
-      for (const p of resend) this.transmit(p);
-    }
+    this.sender.retry(id, clientMsgId);
   }
 
   /** Edits one's own message; everyone sees it through the timeline event as well. */

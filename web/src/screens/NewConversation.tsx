@@ -5,7 +5,7 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import { asPerson } from "../cooperation/api";
 import { useDirectory } from "../cooperation/useDirectory";
-import { Avatar, Icon } from "./common";
+import { Avatar, Icon, PickRow } from "./common";
 import { Sheet } from "./Sheet";
 
 export function NewConversation({ onClose, onCreated }: { onClose: () => void; onCreated: (id: string) => void }) {
@@ -79,27 +79,21 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
         </ul>
       )}
       <ul className="people" aria-label={t("new.search")}>
-        {people.map((u) => {
-          const on = picked.includes(u.id);
-          return (
-            <li key={u.id}>
-              <label className={`person ${on ? "on" : ""}`}>
-                <input type="checkbox" checked={on} onChange={() => toggle(u.id)} />
-                <Avatar name={u.display_name} id={u.id} size={40} />
-                <span className="person-main">
-                  <span className="person-name">{u.display_name}</span>
-                  <span className="person-sub">
-                    {u.kana} · {t(`profession.${u.profession}` as MessageKey)}
-                    {u.org_id !== state.me!.organization.id ? ` · ${u.org_name}` : ""}
-                  </span>
-                </span>
-                <span className="check" aria-hidden="true">
-                  {on && <Icon name="check" />}
-                </span>
-              </label>
-            </li>
-          );
-        })}
+        {people.map((u) => (
+          <PickRow
+            key={u.id}
+            on={picked.includes(u.id)}
+            onChange={() => toggle(u.id)}
+            avatar={<Avatar name={u.display_name} id={u.id} size={40} />}
+            title={u.display_name}
+            sub={
+              <>
+                {u.kana} · {t(`profession.${u.profession}` as MessageKey)}
+                {u.org_id !== state.me!.organization.id ? ` · ${u.org_name}` : ""}
+              </>
+            }
+          />
+        ))}
         {people.length === 0 && !found.loading && <li className="list-empty">{t("new.noPeople")}</li>}
         {found.hasMore && (
           <li>

@@ -6,7 +6,7 @@ import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { Study, Uuid } from "../types";
-import { Avatar, Icon, conversationTitle } from "./common";
+import { Avatar, PickRow, conversationTitle } from "./common";
 import { Sheet } from "./Sheet";
 import { conversationAvatarId } from "../state/avatar";
 import { StudySummary } from "./StudyCard";
@@ -35,21 +35,16 @@ export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose
         <ul className="people">
           {state.conversations.map((c) => {
             const title = conversationTitle(c, state, unknown);
-            const on = picked === c.id;
             return (
-              <li key={c.id}>
-                <label className={`person ${on ? "on" : ""}`}>
-                  <input type="radio" name="share-to" checked={on} onChange={() => setPicked(c.id)} />
-                  <Avatar name={title} id={conversationAvatarId(c, state.peers[c.id])} size={40} group={c.kind === "group"} />
-                  <span className="person-main">
-                    <span className="person-name">{title}</span>
-                    <span className="person-sub">{c.kind === "group" ? t("list.groupOf", { n: c.member_count }) : t("list.direct")}</span>
-                  </span>
-                  <span className="check" aria-hidden="true">
-                    {on && <Icon name="check" />}
-                  </span>
-                </label>
-              </li>
+              <PickRow
+                key={c.id}
+                name="share-to"
+                on={picked === c.id}
+                onChange={() => setPicked(c.id)}
+                avatar={<Avatar name={title} id={conversationAvatarId(c, state.peers[c.id])} size={40} group={c.kind === "group"} />}
+                title={title}
+                sub={c.kind === "group" ? t("list.groupOf", { n: c.member_count }) : t("list.direct")}
+              />
             );
           })}
           {state.conversations.length === 0 && <li className="list-empty">{t("share.noConversations")}</li>}

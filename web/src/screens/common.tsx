@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import type { Conversation, Person, Uuid } from "../types";
 import type { State } from "../session";
 import { avatarColor } from "../state/avatar";
@@ -75,3 +76,23 @@ export function peerOf(c: Conversation, state: Pick<State, "peers" | "users">): 
 }
 
 export type { Uuid };
+
+/** A row of a list to pick from (people, conversations): avatar, name and a line under it, and
+ * a check mark when picked; `name` makes the choices radio buttons (one of them), else boxes. */
+export function PickRow(props: { on: boolean; onChange: () => void; name?: string; avatar: ReactNode; title: string; sub: ReactNode }) {
+  return (
+    <li>
+      <label className={`person ${props.on ? "on" : ""}`}>
+        <input type={props.name ? "radio" : "checkbox"} name={props.name} checked={props.on} onChange={props.onChange} />
+        {props.avatar}
+        <span className="person-main">
+          <span className="person-name">{props.title}</span>
+          <span className="person-sub">{props.sub}</span>
+        </span>
+        <span className="check" aria-hidden="true">
+          {props.on && <Icon name="check" />}
+        </span>
+      </label>
+    </li>
+  );
+}

@@ -62,6 +62,9 @@ else
     if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
       npm ci --no-audit --no-fund
     fi
+    # The API's types are generated from the committed OpenAPI document (web/openapi.json, held
+    # to the server's by crates/renkei/tests/openapi_copy.rs): regenerating them changes nothing.
+    npm run --silent check:api
     npm run build
     npm test
     # Rebuilds the binary (now embedding web/dist), starts it and drives Chromium: the chat

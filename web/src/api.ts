@@ -1,8 +1,9 @@
 // The REST client: the session is the HttpOnly cookie; changes carry the CSRF token, which is
 // read from the (non-HttpOnly) `renkei_csrf` cookie so it survives a reload without storage.
 
+import type { components } from "./api/schema";
+import type { OutgoingMessage } from "./connection/frames";
 import type {
-  Attachment,
   Conversation,
   Instance,
   Me,
@@ -13,10 +14,11 @@ import type {
   Receipts,
   Study,
   StudyDetail,
+  Person,
   User,
   Uuid,
-  WaveformGroup,
 } from "./types";
+import type { WaveformGroup } from "./viewer/wire";
 
 export class ApiError extends Error {
   constructor(
@@ -96,26 +98,20 @@ export function getBinary(path: string, signal?: AbortSignal): Promise<Response>
   return send("GET", path, undefined, undefined, signal);
 }
 
+type Schemas = components["schemas"];
 const enc = encodeURIComponent;
 
 export const api = {
   login: (login: string, password: string) =>
-    request<{ csrf_token: string; user: User; locked: boolean; second_factor: "verify" | "enroll" | null }>(
-      "POST",
-      "/api/v1/auth/login",
-      { login, password },
-    ),
+    request<Schemas["LoginResponse"]>("POST", "/api/v1/auth/login", { login, password }),
   secondFactorStatus: () =>
-    request<{ required: boolean; enrolled: boolean; passed: boolean; recovery_codes_left: number }>(
-      "GET",
-      "/api/v1/auth/second-factor",
-    ),
+    request<Schemas["SecondFactorStatus"]>("GET", "/api/v1/auth/second-factor"),
   verifySecondFactor: (code: string) =>
-    request<{ recovery_codes_left: number }>("POST", "/api/v1/auth/second-factor", { code }),
+    request<Schemas["Passed"]>("POST", "/api/v1/auth/second-factor", { code }),
   startEnrollment: () =>
-    request<{ secret: string; otpauth_uri: string }>("POST", "/api/v1/me/second-factor/enrollment"),
+    request<Schemas["Enrollment"]>("POST", "/api/v1/me/second-factor/enrollment"),
   confirmEnrollment: (code: string) =>
-    request<{ recovery_codes: string[] }>("POST", "/api/v1/me/second-factor/enrollment/confirm", { code }),
+    request<Schemas["Enrolled"]>("POST", "/api/v1/me/second-factor/enrollment/confirm", { code }),
   logout: () => request<void>("POST", "/api/v1/auth/logout"),
   unlock: (passcode: string) => request<void>("POST", "/api/v1/auth/unlock", { passcode }),
   me: () => request<Me>("GET", "/api/v1/me"),
@@ -134,21 +130,14 @@ export const api = {
         (beforeSeq ? `&before_seq=${beforeSeq}` : ""),
     ),
   post: (id: Uuid, message: OutgoingMessage) =>
-    request<{ seq: number; duplicate: boolean; message: Message }>(
-      "POST",
-      `/api/v1/conversations/${id}/messages`,
-      message,
-    ),
+    request<Schemas["PostAck"]>("POST", `/api/v1/conversations/${id}/messages`, message),
   markRead: (id: Uuid, seq: number) =>
-    request<{ last_read_seq: number }>("POST", `/api/v1/conversations/${id}/read`, { seq }),
+    request<Schemas["ReadState"]>("POST", `/api/v1/conversations/${id}/read`, { seq }),
   receipts: (id: Uuid, seq: number) =>
     request<Receipts>("GET", `/api/v1/conversations/${id}/messages/${seq}/receipts`),
   /** The organization's people: full records for its administrators, directory entries
    * (no login, roles or security state) for everyone else. */
-  orgUsers: (orgId: Uuid) =>
-    request<Partial<User>[]>("GET", `/api/v1/orgs/${orgId}/users?limit=500`).then((list) =>
-      list.map((u) => ({ login: "", roles: [], status: "active", must_change_password: false, ...u }) as User),
-    ),
+  orgUsers: (orgId: Uuid) => request<Person[]>("GET", `/api/v1/orgs/${orgId}/users?limit=500`),
   user: (id: Uuid) => request<User>("GET", `/api/v1/users/${id}`),
   updateOrg: (org: Organization, patch: Partial<Organization>) =>
     request<Organization>("PATCH", `/api/v1/orgs/${org.id}`, { version: org.version, ...patch }),
@@ -188,12 +177,3 @@ export const mediaUrls = {
   content: (id: Uuid, conversation?: Uuid) => `/api/v1/media/${id}/content${through(conversation)}`,
   thumbnail: (id: Uuid, conversation?: Uuid) => `/api/v1/media/${id}/thumbnail${through(conversation)}`,
 };
-
-export interface OutgoingMessage {
-  client_msg_id: string;
-  body: string;
-  reply_to?: number | null;
-  priority?: "normal" | "urgent";
-  mentions?: Uuid[];
-  attachments?: Attachment[];
-}

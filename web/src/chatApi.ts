@@ -2,6 +2,7 @@
 // and managing a group (title, members, retention, my notification level).
 
 import { request } from "./api";
+import type { components } from "./api/schema";
 import type { Conversation, Member, Message, NotifyLevel, Uuid } from "./types";
 
 export const chatApi = {
@@ -22,5 +23,5 @@ export const chatApi = {
   setRole: (id: Uuid, userId: Uuid, role: "admin" | "member") =>
     request<Member[]>("PUT", `/api/v1/conversations/${id}/members/${userId}`, { role }),
   setNotify: (id: Uuid, level: NotifyLevel) =>
-    request<{ level: NotifyLevel }>("PUT", `/api/v1/conversations/${id}/notifications`, { level }),
+    request<components["schemas"]["NotifySetting"]>("PUT", `/api/v1/conversations/${id}/notifications`, { level }),
 };

@@ -1,13 +1,13 @@
 import { useEffect, useState, useSyncExternalStore, type RefObject } from "react";
 import { session, type State } from "./session";
-import type { User, Uuid } from "./types";
+import type { Person, Uuid } from "./types";
 import type { Card } from "./state/cards";
 
 export function useSession(): State {
   return useSyncExternalStore(session.subscribe, session.getState);
 }
 
-export function displayName(users: Record<Uuid, User>, id: Uuid | null | undefined, fallback: string): string {
+export function displayName(users: Record<Uuid, Person>, id: Uuid | null | undefined, fallback: string): string {
   return (id && users[id]?.display_name) || fallback;
 }
 
@@ -33,12 +33,4 @@ export function useFullScreen(root: RefObject<HTMLElement | null>, onClose: () =
     window.addEventListener("keydown", esc);
     return () => window.removeEventListener("keydown", esc);
   }, [root, onClose]);
-}
-
-/** Opens a <dialog> as modal once it is mounted. */
-export function useModal(dialog: RefObject<HTMLDialogElement | null>) {
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-  }, [dialog]);
 }

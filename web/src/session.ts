@@ -1,55 +1,43 @@
-// The app's state and its connection to the server: sign-in phases, the conversation list,
-// loaded timelines, pending sends, the WebSocket with catch-up, and the idle lock.
+// The app's state: sign-in phases, the conversation list, loaded timelines and pending sends,
+// and the idle lock, wired together. The socket and sending live in connection/*, what pages
+// and events do to timelines in state/timelines, the step after signing in in state/phase.
 // Nothing here is persisted: a lock or sign-out drops every piece of data from memory.
 
 import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./state/passcodeLater";
 import { inboxChanged } from "./state/inboxLive";
-import { asUser, searchDirectory } from "./cooperation/api";
-import { api, ApiError, onAuthProblem, type OutgoingMessage } from "./api";
+import { asPerson, searchDirectory } from "./cooperation/api";
+import { api, ApiError, onAuthProblem } from "./api";
 import { chatApi } from "./chatApi";
-import { backoff, IdleTimer } from "./state/idle";
-import { failureOf, markFailed, resendAll, type Failure } from "./state/outbox";
+import type { ServerFrame } from "./connection/frames";
+import { Sender } from "./connection/sender";
+import { ServerSocket } from "./connection/socket";
+import { IdleTimer } from "./state/idle";
+import { phaseAfterAuth, type Phase } from "./state/phase";
 import { Positions } from "./state/positions";
+import { applyReceipt, mergeMessages, readMarksOf } from "./state/timeline";
 import {
-  applyReceipt,
-  mergeMessages,
-  newClientMsgId,
-  readMarksOf,
-  settle,
-  type Pending,
-} from "./state/timeline";
-import type { Attachment, Conversation, Me, Message, NotifyLevel, ServerFrame, TimelineEvent, User, Uuid } from "./types";
+  PAGE,
+  afterNewerPage,
+  afterNewestPage,
+  afterOlderPage,
+  afterWindow,
+  byActivity,
+  chatAfterEvent,
+  deletedCopy,
+  emptyChat,
+  liveTyping,
+  summaryAfterEvent,
+  summaryAfterOwnReceipt,
+  typingFrom,
+  withConversation,
+  type Chat,
+} from "./state/timelines";
+import type { Attachment, Conversation, Me, Message, NotifyLevel, Person, Priority, TimelineEvent, Uuid } from "./types";
 
-export type Phase =
-  | "starting"
-  | "signedOut"
-  | "secondFactor"
-  | "enrollSecondFactor"
-  | "changePassword"
-  | "setPasscode"
-  | "locked"
-  | "ready";
+export type { Chat } from "./state/timelines";
+
+export type { Phase } from "./state/phase";
 export type Connection = "connecting" | "online" | "offline";
-
-export interface Chat {
-  messages: Message[];
-  loaded: boolean;
-  hasOlder: boolean;
-  loadingOlder: boolean;
-  pending: Pending[];
-  members: Uuid[];
-  readMarks: Record<Uuid, number>;
-  /** user → time (ms) their typing indicator expires */
-  typing: Record<Uuid, number>;
-  error: boolean;
-  /** a window around a found message is loaded: newer messages exist beyond it */
-  hasNewer: boolean;
-  loadingNewer: boolean;
-  /** the message to scroll to and highlight (a search result); nonce: each request anew */
-  focus: { seq: number; nonce: number } | null;
-  /** member → their role in the group */
-  roles: Record<Uuid, string>;
-}
 
 export interface State {
   phase: Phase;
@@ -57,7 +45,7 @@ export interface State {
   conversations: Conversation[];
   listLoaded: boolean;
   chats: Record<Uuid, Chat>;
-  users: Record<Uuid, User>;
+  users: Record<Uuid, Person>;
   /** the other person of each direct conversation */
   peers: Record<Uuid, Uuid>;
   selected: Uuid | null;
@@ -70,22 +58,6 @@ export interface State {
   /** changing one's password or passcode from the menu (may be cancelled) */
   changeVoluntary: boolean;
 }
-
-const emptyChat = (): Chat => ({
-  messages: [],
-  loaded: false,
-  hasOlder: true,
-  loadingOlder: false,
-  pending: [],
-  members: [],
-  readMarks: {},
-  typing: {},
-  error: false,
-  hasNewer: false,
-  loadingNewer: false,
-  focus: null,
-  roles: {},
-});
 
 const initial = (): State => ({
   phase: "starting",
@@ -103,29 +75,31 @@ const initial = (): State => ({
   changeVoluntary: false,
 });
 
-const PAGE = 50;
-const ACK_TIMEOUT_MS = 10_000;
-const PING_MS = 25_000;
-const TYPING_SHOW_MS = 6_000;
 const TYPING_SEND_MS = 3_000;
-
-function byActivity(a: Conversation, b: Conversation): number {
-  const at = a.last_message?.created_at ?? a.updated_at;
-  const bt = b.last_message?.created_at ?? b.updated_at;
-  return bt.localeCompare(at);
-}
 
 export class Session {
   state: State = initial();
   private listeners = new Set<() => void>();
   private positions = new Positions();
   private idle = new IdleTimer(10);
-  private socket: WebSocket | null = null;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  private attempts = 0;
-  private timers: ReturnType<typeof setInterval>[] = [];
-  private lastPing = Date.now();
-  private ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private socket = new ServerSocket({
+    positions: () => this.positions.snapshot(),
+    activeSince: (since) => this.idle.activeSince(since),
+    frame: (frame) => this.onFrame(frame),
+    status: (connection) => this.set({ connection }),
+    locked: () => this.lock("server"),
+    signedOut: () => void this.start(),
+  });
+  private sender = new Sender(
+    {
+      chats: () => this.state.chats,
+      setChat: (id, update) => this.setChat(id, update),
+      online: () => this.state.connection === "online",
+      me: () => this.myId,
+    },
+    this.socket,
+  );
   private readInflight = new Set<Uuid>();
   private fetchingConversations = new Set<Uuid>();
   private lastTypingSent = 0;
@@ -155,6 +129,15 @@ export class Session {
   private setConversation(id: Uuid, update: (c: Conversation) => Partial<Conversation>) {
     const list = this.state.conversations.map((c) => (c.id === id ? { ...c, ...update(c) } : c));
     this.set({ conversations: list.sort(byActivity) });
+  }
+  /** Conversation `c` as the server has it now, into the list. */
+  private putConversation(c: Conversation) {
+    this.positions.observe(c.id, c.last_seq);
+    this.set({ conversations: withConversation(this.state.conversations, c) });
+    if (c.kind === "direct") void this.loadPeer(c.id);
+  }
+  private get myId(): Uuid {
+    return this.state.me?.user.id ?? "";
   }
 
   // ---- phases ----
@@ -194,11 +177,9 @@ export class Session {
 
   private afterAuth(me: Me, lockFirst: boolean) {
     this.idle.setMinutes(me.organization.policy.idle_lock_minutes);
-    if (me.user.must_change_password) return this.set({ me, phase: "changePassword" });
-    if (!me.has_passcode && (me.organization.policy.passcode_required || !passcodeDeferred(me.user.id)))
-      return this.set({ me, phase: "setPasscode" });
-    if (lockFirst) return this.set({ me, phase: "locked", lockReason: "start" });
-    this.enterReady(me);
+    const phase = phaseAfterAuth(me, lockFirst, passcodeDeferred(me.user.id));
+    if (phase === "ready") return void this.enterReady(me);
+    this.set({ me, phase, ...(phase === "locked" ? { lockReason: "start" as const } : {}) });
   }
 
   async login(login: string, password: string): Promise<void> {
@@ -296,19 +277,10 @@ export class Session {
 
   private teardown() {
     this.generation++;
-    this.timers.forEach(clearInterval);
-    this.timers = [];
-    this.ackTimers.forEach(clearTimeout);
-    this.ackTimers.clear();
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) {
-      socket.onclose = null;
-      socket.onmessage = null;
-      socket.close(1000, "bye");
-    }
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.sender.clear();
+    this.socket.stop();
     this.positions.clear();
     this.readInflight.clear();
     this.fetchingConversations.clear();
@@ -319,15 +291,14 @@ export class Session {
     const generation = this.generation;
     this.set({ ...initial(), me, phase: "ready", connection: "connecting" });
     this.idle.activity();
-    this.timers.push(setInterval(() => this.tick(), 1000));
-    this.timers.push(setInterval(() => this.ping(), PING_MS));
+    this.ticker = setInterval(() => this.tick(), 1000);
     try {
       await this.loadConversations();
     } catch {
       /* shown as an empty list with the offline banner; the socket retries */
     }
     if (generation !== this.generation) return;
-    this.connect();
+    this.socket.start();
     this.loadDirectory(me);
   }
 
@@ -355,7 +326,7 @@ export class Session {
   private async loadDirectory(me: Me) {
     try {
       const users = await api.orgUsers(me.organization.id);
-      const map: Record<Uuid, User> = { ...this.state.users };
+      const map: Record<Uuid, Person> = { ...this.state.users };
       for (const u of users) map[u.id] = u;
       map[me.user.id] = me.user;
       this.set({ users: map });
@@ -375,59 +346,14 @@ export class Session {
     // Typing indicators expire.
     const now = Date.now();
     for (const [id, chat] of Object.entries(this.state.chats)) {
-      const live = Object.entries(chat.typing).filter(([, until]) => until > now);
-      if (live.length !== Object.keys(chat.typing).length) this.setChat(id, () => ({ typing: Object.fromEntries(live) }));
+      const typing = liveTyping(chat.typing, now);
+      if (typing) this.setChat(id, () => ({ typing }));
     }
-  }
-
-  private ping() {
-    if (this.socket?.readyState !== WebSocket.OPEN) return;
-    const active = this.idle.activeSince(this.lastPing);
-    this.lastPing = Date.now();
-    this.socket.send(JSON.stringify({ type: "ping", active }));
-  }
-
-  // ---- the socket ----
-  private connect() {
-    if (this.state.phase !== "ready") return;
-    const generation = this.generation;
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${proto}//${location.host}/ws`);
-    this.socket = socket;
-    this.set({ connection: "connecting" });
-    socket.onopen = () => {
-      socket.send(JSON.stringify({ type: "hello", positions: this.positions.snapshot() }));
-    };
-    socket.onmessage = (e) => {
-      if (generation !== this.generation) return;
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(String(e.data));
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    };
-    socket.onclose = (e) => {
-      if (generation !== this.generation || this.socket !== socket) return;
-      this.socket = null;
-      if (e.code === 4023) return this.lock("server");
-      if (e.code === 4001) {
-        // The session ended, or the hello was refused because of the account's state.
-        return void this.start();
-      }
-      this.set({ connection: "offline" });
-      this.attempts++;
-      this.reconnectTimer = setTimeout(() => this.connect(), backoff(this.attempts));
-    };
   }
 
   /** Reconnect now (the browser came back online, or the user asked). */
   reconnectNow() {
-    if (this.state.phase !== "ready" || this.socket) return;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    this.connect();
+    if (this.state.phase === "ready") this.socket.reconnectNow();
   }
 
   setOnline(online: boolean) {
@@ -435,7 +361,7 @@ export class Session {
     if (online) this.reconnectNow();
     // The network is gone: do not wait for the socket to notice (sends fall back to HTTP and
     // fail at once, visibly, with retry).
-    else if (this.socket) this.socket.close(4000, "offline");
+    else this.socket.offline();
   }
 
   private onFrame(frame: ServerFrame) {
@@ -443,38 +369,30 @@ export class Session {
       case "welcome":
         return;
       case "synced":
-        this.attempts = 0;
+        this.socket.synced();
         this.set({ connection: "online" });
-        this.resendPending();
+        this.sender.resendPending();
         this.markReadIfVisible();
         return;
       case "event":
         return this.onEvent(frame.event);
       case "ack": {
-        this.clearAck(frame.client_msg_id);
-        this.setChat(frame.conversation_id, (chat) => ({
-          pending: chat.pending.map((p) => (p.client_msg_id === frame.client_msg_id ? { ...p, seq: frame.seq } : p)),
-        }));
-        return;
+        return this.sender.acked(frame.conversation_id, frame.client_msg_id, frame.seq);
       }
       case "error":
-        if (frame.client_msg_id) this.failSend(frame.client_msg_id, "refused");
+        if (frame.client_msg_id) this.sender.refused(frame.client_msg_id);
         return;
       case "receipt": {
         const { conversation_id: id, user_id, seq } = frame;
         if (this.state.chats[id]) this.setChat(id, (chat) => ({ readMarks: applyReceipt(chat.readMarks, user_id, seq) }));
         if (user_id === this.state.me?.user.id) {
-          this.setConversation(id, (c) =>
-            seq > c.last_read_seq ? { last_read_seq: seq, unread: seq >= c.last_seq ? 0 : c.unread } : {},
-          );
+          this.setConversation(id, (c) => summaryAfterOwnReceipt(c, seq));
         }
         return;
       }
       case "typing":
         if (frame.user_id === this.state.me?.user.id) return;
-        this.setChat(frame.conversation_id, (chat) => ({
-          typing: { ...chat.typing, [frame.user_id]: Date.now() + TYPING_SHOW_MS },
-        }));
+        this.setChat(frame.conversation_id, (chat) => typingFrom(chat, frame.user_id, Date.now()));
         return;
       case "inbox_changed":
         return inboxChanged(frame.study_id);
@@ -496,67 +414,15 @@ export class Session {
   private onEvent(event: TimelineEvent) {
     const id = event.conversation_id;
     this.positions.observe(id, event.seq);
-    const known = this.state.conversations.find((c) => c.id === id);
-    if (!known) return void this.fetchConversation(id);
-    const me = this.state.me?.user.id;
-    const message = event.message ?? null;
-    if (event.kind === "message.created" && message) {
-      const viewing = this.isViewing(id);
-      this.setConversation(id, (c) => ({
-        last_seq: Math.max(c.last_seq, event.seq),
-        last_message: message,
-        updated_at: event.at,
-        unread: message.sender_id !== me && !viewing && event.seq > c.last_read_seq ? c.unread + 1 : c.unread,
-      }));
-    } else {
-      this.setConversation(id, (c) => ({
-        last_seq: Math.max(c.last_seq, event.seq),
-        last_message: message && c.last_message?.seq === message.seq ? message : c.last_message,
-      }));
-    }
+    if (!this.state.conversations.some((c) => c.id === id)) return void this.fetchConversation(id);
+    const me = this.myId;
+    const viewing = this.isViewing(id);
+    this.setConversation(id, (c) => summaryAfterEvent(c, event, me, viewing));
     const chat = this.state.chats[id];
-    if (message && event.kind === "message.created" && chat?.typing[message.sender_id]) {
-      // Whoever was typing has sent.
-      this.setChat(id, (ch) => {
-        const typing = { ...ch.typing };
-        delete typing[message.sender_id];
-        return { typing };
-      });
-    }
     // Also into a chat whose first page is still loading (e.g. one just shared into): the page
     // is merged with what arrived meanwhile, so nothing that raced it goes missing.
-    if (chat && message && !(chat.hasNewer && event.kind === "message.created")) {
-      this.setChat(id, (ch) => {
-        const messages = mergeMessages(ch.messages, [message]);
-        return { messages, pending: settle(ch.pending, messages, me ?? "") };
-      });
-      if (message.sender_id === me) this.clearAck(message.client_msg_id);
-    }
-    // Edits and deletions name their target; apply them to the copy on screen.
-    const target = Number(event.data?.target_seq);
-    if (chat && (event.kind === "message.edited" || event.kind === "message.deleted") && target && message?.seq !== target) {
-      this.setChat(id, (ch) => {
-        const old = ch.messages.find((m) => m.seq === target);
-        if (!old) return {};
-        const changed: Message =
-          event.kind === "message.deleted"
-            ? { ...old, body: "", attachments: [], mentions: [], deleted_at: event.at }
-            : { ...old, body: String(event.data.body ?? old.body), edited_at: event.at };
-        return { messages: mergeMessages(ch.messages, [changed]) };
-      });
-    }
-    if ((event.kind === "message.edited" || event.kind === "message.deleted") && target) {
-      this.setConversation(id, (c) =>
-        c.last_message?.seq === target
-          ? {
-              last_message:
-                event.kind === "message.deleted"
-                  ? { ...c.last_message, body: "", attachments: [], deleted_at: event.at }
-                  : { ...c.last_message, body: String(event.data.body ?? c.last_message.body), edited_at: event.at },
-            }
-          : {},
-      );
-    }
+    if (chat) this.setChat(id, (ch) => chatAfterEvent(ch, event, me));
+    if (event.message?.sender_id === me) this.sender.stored(event.message.client_msg_id);
     if (chat?.loaded && (event.kind === "member.added" || event.kind === "member.removed")) this.loadMembers(id);
     if (event.kind === "conversation.updated") this.fetchConversation(id);
     if (event.kind === "message.created") this.markReadIfVisible();
@@ -569,10 +435,7 @@ export class Session {
     try {
       const c = await api.conversation(id);
       if (generation !== this.generation) return;
-      this.positions.observe(id, c.last_seq);
-      const others = this.state.conversations.filter((x) => x.id !== id);
-      this.set({ conversations: [...others, c].sort(byActivity) });
-      if (c.kind === "direct") void this.loadPeer(c.id);
+      this.putConversation(c);
     } catch {
       /* not visible to us (removed meanwhile) */
     } finally {
@@ -603,17 +466,7 @@ export class Session {
       const [page] = await Promise.all([api.history(id, undefined, PAGE), this.loadMembers(id)]);
       if (generation !== this.generation) return;
       for (const m of page) this.positions.observe(id, m.seq);
-      this.setChat(id, (chat) => {
-        const messages = mergeMessages(chat.messages, page);
-        return {
-          messages,
-          loaded: true,
-          error: false,
-          hasNewer: false,
-          hasOlder: page.length === PAGE,
-          pending: settle(chat.pending, messages, this.state.me?.user.id ?? ""),
-        };
-      });
+      this.setChat(id, (chat) => afterNewestPage(chat, page, this.myId));
       this.markReadIfVisible();
     } catch (e) {
       if (generation === this.generation && !(e instanceof ApiError && (e.status === 423 || e.status === 401)))
@@ -640,11 +493,11 @@ export class Session {
   /** Names of a conversation's members, partner hospitals' staff included (the directory). */
   private async fillPeople(conversationId: Uuid) {
     const page = await searchDirectory("", 0, conversationId, 100);
-    this.rememberPeople(page.items.map(asUser));
+    this.rememberPeople(page.items.map(asPerson));
   }
 
   /** People met in the directory, so their names show wherever they appear. */
-  rememberPeople(people: User[]) {
+  rememberPeople(people: Person[]) {
     const users = { ...this.state.users };
     // A hospital's name learnt from the directory is kept with what was known before.
     for (const u of people) users[u.id] = users[u.id] ? { ...users[u.id], org_name: users[u.id].org_name ?? u.org_name } : u;
@@ -660,11 +513,7 @@ export class Session {
     this.setChat(id, () => ({ loadingOlder: true }));
     try {
       const page = await api.history(id, oldest, PAGE);
-      this.setChat(id, (ch) => ({
-        messages: mergeMessages(ch.messages, page),
-        hasOlder: page.length === PAGE,
-        loadingOlder: false,
-      }));
+      this.setChat(id, (ch) => afterOlderPage(ch, page));
     } catch {
       this.setChat(id, () => ({ loadingOlder: false }));
     }
@@ -696,10 +545,7 @@ export class Session {
 
   async createConversation(kind: "direct" | "group", members: Uuid[], title?: string): Promise<Uuid> {
     const c = await api.createConversation(kind, members, title);
-    this.positions.observe(c.id, c.last_seq);
-    const others = this.state.conversations.filter((x) => x.id !== c.id);
-    this.set({ conversations: [...others, c].sort(byActivity) });
-    if (c.kind === "direct") void this.loadPeer(c.id);
+    this.putConversation(c);
     return c.id;
   }
 
@@ -723,15 +569,8 @@ export class Session {
         this.loadMembers(id),
       ]);
       if (generation !== this.generation) return;
-      const page = [...before, ...after];
-      for (const m of page) this.positions.observe(id, m.seq);
-      this.setChat(id, (ch) => ({
-        messages: mergeMessages([], page),
-        loaded: true,
-        hasOlder: before.length === half,
-        hasNewer: after.length === half,
-        pending: settle(ch.pending, page, this.state.me?.user.id ?? ""),
-      }));
+      for (const m of [...before, ...after]) this.positions.observe(id, m.seq);
+      this.setChat(id, (ch) => afterWindow(ch, before, after, half, this.myId));
       this.markReadIfVisible();
     } catch (e) {
       if (generation === this.generation && !(e instanceof ApiError && (e.status === 423 || e.status === 401)))
@@ -747,11 +586,7 @@ export class Session {
     this.setChat(id, () => ({ loadingNewer: true }));
     try {
       const page = await chatApi.historyAfter(id, newest, PAGE);
-      this.setChat(id, (ch) => ({
-        messages: mergeMessages(ch.messages, page),
-        hasNewer: page.length === PAGE,
-        loadingNewer: false,
-      }));
+      this.setChat(id, (ch) => afterNewerPage(ch, page));
       this.markReadIfVisible();
     } catch {
       this.setChat(id, () => ({ loadingNewer: false }));
@@ -777,7 +612,7 @@ export class Session {
     this.setConversation(id, () => ({ retention_days: c.retention_days }));
   }
 
-  async addMember(id: Uuid, user: User) {
+  async addMember(id: Uuid, user: Person) {
     this.rememberPeople([user]);
     await chatApi.addMember(id, user.id);
     await this.loadMembers(id);
@@ -810,103 +645,14 @@ export class Session {
     }
   }
 
-  // ---- sending ----
-  send(
-    id: Uuid,
-    body: string,
-    priority: "normal" | "urgent",
-    replyTo: number | null,
-    extra: { mentions?: Uuid[]; attachments?: Attachment[] } = {},
-  ) {
-    const pending: Pending = {
-      client_msg_id: newClientMsgId(),
-      conversation_id: id,
-      body,
-      reply_to: replyTo,
-      priority,
-      created_at: new Date().toISOString(),
-      status: "sending",
-      ...(extra.mentions?.length ? { mentions: extra.mentions } : {}),
-      ...(extra.attachments?.length ? { attachments: extra.attachments } : {}),
-    };
-    this.setChat(id, (chat) => ({ pending: [...chat.pending, pending] }));
-    this.transmit(pending);
+  // ---- sending (connection/sender) ----
+  send(id: Uuid, body: string, priority: Priority, replyTo: number | null, extra: { mentions?: Uuid[]; attachments?: Attachment[] } = {}) {
+    this.sender.send(id, body, priority, replyTo, extra);
   }
 
   /** Sends again with the same client_msg_id: the server never stores it twice. */
   retry(id: Uuid, clientMsgId: string) {
-    const chat = this.state.chats[id];
-    const p = chat?.pending.find((x) => x.client_msg_id === clientMsgId);
-    if (!p) return;
-    const again: Pending = { ...p, status: "sending" };
-    this.setChat(id, (ch) => ({ pending: ch.pending.map((x) => (x.client_msg_id === clientMsgId ? again : x)) }));
-    this.transmit(again);
-  }
-
-  private transmit(p: Pending) {
-    const frame: OutgoingMessage = {
-      client_msg_id: p.client_msg_id,
-      body: p.body,
-      reply_to: p.reply_to,
-      priority: p.priority,
-      ...(p.mentions ? { mentions: p.mentions } : {}),
-      ...(p.attachments ? { attachments: p.attachments } : {}),
-    };
-    const socket = this.socket;
-    if (socket && socket.readyState === WebSocket.OPEN && this.state.connection === "online") {
-      socket.send(JSON.stringify({ type: "send", conversation_id: p.conversation_id, ...frame }));
-      this.clearAck(p.client_msg_id);
-      this.ackTimers.set(
-        p.client_msg_id,
-        setTimeout(() => this.failSend(p.client_msg_id, "network"), ACK_TIMEOUT_MS),
-      );
-      return;
-    }
-    // No live socket: post over HTTP (idempotent by client_msg_id as well).
-    api.post(p.conversation_id, frame).then(
-      (ack) => {
-        this.setChat(p.conversation_id, (chat) => {
-          const loaded = chat.loaded ? mergeMessages(chat.messages, [ack.message]) : chat.messages;
-          return {
-            messages: loaded,
-            pending: chat.loaded
-              ? settle(chat.pending, loaded, this.state.me?.user.id ?? "")
-              : chat.pending.filter((x) => x.client_msg_id !== p.client_msg_id),
-          };
-        });
-      },
-      (e) => this.failSend(p.client_msg_id, failureOf(e instanceof ApiError ? e.status : undefined)),
-    );
-  }
-
-  private clearAck(clientMsgId: string) {
-    const timer = this.ackTimers.get(clientMsgId);
-    if (timer) clearTimeout(timer);
-    this.ackTimers.delete(clientMsgId);
-  }
-
-  private failSend(clientMsgId: string, why: Failure) {
-    this.clearAck(clientMsgId);
-    for (const [id, chat] of Object.entries(this.state.chats)) {
-      if (chat.pending.some((p) => p.client_msg_id === clientMsgId && p.seq === undefined)) {
-        this.setChat(id, (ch) => ({
-          pending: ch.pending.map((p) => (p.client_msg_id === clientMsgId ? markFailed(p, why) : p)),
-        }));
-      }
-    }
-  }
-
-  /**
-   * After a reconnect, what was on its way, and what the network lost, goes again (same ids:
-   * the server stores each once); a send the server refused waits for the user's retry.
-   */
-  private resendPending() {
-    for (const [id, chat] of Object.entries(this.state.chats)) {
-      const { pending, resend } = resendAll(chat.pending);
-      if (resend.length === 0) continue;
-      this.setChat(id, () => ({ pending }));
-      for (const p of resend) this.transmit(p);
-    }
+    this.sender.retry(id, clientMsgId);
   }
 
   /** Edits one's own message; everyone sees it through the timeline event as well. */
@@ -920,7 +666,7 @@ export class Session {
     await api.deleteMessage(id, seq);
     const chat = this.state.chats[id];
     const old = chat?.messages.find((m) => m.seq === seq);
-    if (old) this.mergeStored(id, { ...old, body: "", attachments: [], deleted_at: new Date().toISOString() });
+    if (old) this.mergeStored(id, deletedCopy(old, new Date().toISOString()));
   }
 
   private mergeStored(id: Uuid, message: Message) {
@@ -930,16 +676,15 @@ export class Session {
   typing(id: Uuid) {
     const now = Date.now();
     if (now - this.lastTypingSent < TYPING_SEND_MS) return;
-    if (this.socket?.readyState !== WebSocket.OPEN || this.state.connection !== "online") return;
-    this.lastTypingSent = now;
-    this.socket.send(JSON.stringify({ type: "typing", conversation_id: id }));
+    if (this.state.connection !== "online") return;
+    if (this.socket.send({ type: "typing", conversation_id: id })) this.lastTypingSent = now;
   }
 
   receipts(id: Uuid, seq: number) {
     return api.receipts(id, seq);
   }
 
-  users(): User[] {
+  users(): Person[] {
     return Object.values(this.state.users);
   }
 }

@@ -1,5 +1,5 @@
 //! The `renkei` command: `serve` runs the server, `admin` manages accounts from a shell,
-//! `gateway` runs an edge gateway.
+//! `gateway` runs an edge gateway, `openapi` prints the API's OpenAPI document.
 
 mod admin;
 mod config;
@@ -48,6 +48,9 @@ enum Command {
     /// Run an edge gateway inside a hospital's network (receive DICOM, de-identify, forward
     /// to the server), or show its state with `renkei gateway status`.
     Gateway(gateway::GatewayArgs),
+    /// Print the API's OpenAPI document (JSON), the one served at /api/openapi.json; the web
+    /// client's types are generated from it (web/openapi.json).
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
                 admin::run(cli.config.as_deref(), storage, command).await
             }
             Command::Gateway(args) => gateway::run(args).await,
+            Command::Openapi => print_openapi(),
         }
     });
     match result {
@@ -78,4 +82,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `renkei openapi`: the document as pretty JSON and a final newline, so the committed copy
+/// (`web/openapi.json`) is exactly this output.
+fn print_openapi() -> Result<(), String> {
+    let json = serde_json::to_string_pretty(renkei_server::openapi())
+        .map_err(|e| format!("cannot write the OpenAPI document: {e}"))?;
+    println!("{json}");
+    Ok(())
 }

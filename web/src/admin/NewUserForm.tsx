@@ -6,7 +6,7 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User, Uuid } from "../types";
 import { call, type Department, type Reply } from "./api";
-import { DepartmentField, ProfessionField, RoleChecks } from "./userFields";
+import { Picker, RoleChecks } from "./userFields";
 import { ReplyError } from "./parts";
 import { draftRefusal, emptyNewUser, newUserBody, type NewUserDraft } from "./userDraft";
 
@@ -37,8 +37,8 @@ export function NewUserForm({ orgId, me, departments, onDone }: { orgId: Uuid; m
             <input name={k} type={INPUT_TYPE[k] ?? "text"} value={form[k]} onChange={(e) => set(k, e.target.value)} autoComplete="off" spellCheck={false} />
           </label>
         ))}
-        <ProfessionField value={form.profession} onChange={(v) => set("profession", v)} />
-        <DepartmentField departments={departments} value={form.department_id} onChange={(v) => set("department_id", v)} />
+        <Picker kind="profession" value={form.profession} onChange={(v) => set("profession", v)} />
+        <Picker kind="department" departments={departments} value={form.department_id} onChange={(v) => set("department_id", v)} />
       </div>
       <fieldset className="admin-checks">
         <legend>{t("admin.field.roles")}</legend>

@@ -3,20 +3,14 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
-import type { Uuid } from "../types";
+import { mediaKindValues, type components } from "../api/schema";
+import type { Organization as Org, Policy, Uuid } from "../types";
 import { call, type Reply } from "./api";
 import { BothVersions, ReplyError } from "./parts";
 
-interface Policy {
-  retention_days: number;
-  patient_id_digits: number;
-  idle_lock_minutes: number;
-  passcode_required: boolean;
-  second_factor_required: boolean;
-  max_upload_mb: number;
-  allowed_file_kinds: Record<Kind, boolean>;
-}
-type Kind = "photo" | "video" | "pdf" | "file";
+type Kind = components["schemas"]["MediaKind"];
+/** Whether a policy allows uploads of `kind` (every kind the document leaves out is allowed). */
+const allows = (p: Policy, kind: Kind) => p.allowed_file_kinds?.[kind] ?? true;
 const NUMBERS = [
   ["retention_days", 1, 30],
   ["patient_id_digits", 0, 8],
@@ -24,13 +18,6 @@ const NUMBERS = [
   ["max_upload_mb", 1, 4096],
 ] as const;
 const FLAGS = ["passcode_required", "second_factor_required"] as const;
-const KINDS: Kind[] = ["photo", "video", "pdf", "file"];
-
-interface Org {
-  id: Uuid;
-  version: number;
-  policy: Policy;
-}
 
 export function PolicyPage({ orgId }: { orgId: Uuid }) {
   const { t } = useI18n();
@@ -70,7 +57,7 @@ export function PolicyPage({ orgId }: { orgId: Uuid }) {
   };
   const label = (k: string) => t(`admin.policy.${k}` as MessageKey);
   const show = (p: Policy, k: string): string => {
-    if (k === "allowed_file_kinds") return KINDS.filter((x) => p.allowed_file_kinds[x]).map((x) => label(`kind.${x}`)).join(", ");
+    if (k === "allowed_file_kinds") return mediaKindValues.filter((x) => allows(p, x)).map((x) => label(`kind.${x}`)).join(", ");
     const v = p[k as keyof Policy];
     return typeof v === "boolean" ? (v ? t("admin.yes") : t("admin.no")) : String(v);
   };
@@ -112,12 +99,12 @@ export function PolicyPage({ orgId }: { orgId: Uuid }) {
       </fieldset>
       <fieldset className="admin-checks">
         <legend>{label("allowed_file_kinds")}</legend>
-        {KINDS.map((k) => (
+        {mediaKindValues.map((k) => (
           <label key={k}>
             <input
               type="checkbox"
               name={`kind-${k}`}
-              checked={draft.allowed_file_kinds[k]}
+              checked={allows(draft, k)}
               onChange={(e) => set({ allowed_file_kinds: { ...draft.allowed_file_kinds, [k]: e.target.checked } })}
             />
             {label(`kind.${k}`)}

@@ -7,6 +7,7 @@ import type { MessageKey } from "../i18n/catalog";
 import { AuthLayout } from "../screens/AuthLayout";
 import { call, type Department, type Reply } from "./api";
 import { ReplyError } from "./parts";
+import { Picker } from "./userFields";
 import "./admin.css";
 
 const EMPTY = { display_name: "", kana: "", profession: "", department_id: "", email: "", phone: "", login: "", password: "", confirm: "" };
@@ -75,30 +76,8 @@ export default function SignUpPage({ token }: { token: string }) {
       <form className="form" onSubmit={submit} noValidate>
         {text("display_name", "text", "name")}
         {text("kana")}
-        <label className="field">
-          <span>{t("signup.profession")}</span>
-          <select name="profession" value={values.profession} onChange={set("profession")} required>
-            <option value="" disabled>
-              —
-            </option>
-            {form.professions.map((p) => (
-              <option key={p} value={p}>
-                {t(`profession.${p}` as MessageKey)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>{t("signup.department_id")}</span>
-          <select name="department_id" value={values.department_id} onChange={set("department_id")}>
-            <option value="">—</option>
-            {form.departments.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Picker kind="profession" professions={form.professions} value={values.profession} onChange={(v) => setValues({ ...values, profession: v })} required />
+        <Picker kind="department" departments={form.departments} value={values.department_id} onChange={(v) => setValues({ ...values, department_id: v })} />
         {text("email", "email", "email")}
         {text("phone", "tel", "tel")}
         {text("login", "text", "username")}

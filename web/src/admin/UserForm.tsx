@@ -6,7 +6,7 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User, Uuid } from "../types";
 import { call, STATUSES, type AdminUser, type Department, type Reply } from "./api";
-import { DepartmentField, ProfessionField, RoleChecks } from "./userFields";
+import { Picker, RoleChecks } from "./userFields";
 import { TEXT, draftOf, draftRefusal, patchOf, type Draft } from "./userDraft";
 import { BothVersions, ReplyError, type VersionRow } from "./parts";
 import { Confirm } from "./Confirm";
@@ -122,8 +122,8 @@ export function UserForm({ id, me, departments, onBack }: { id: Uuid; me: User; 
             <input name={k} value={draft[k]} onChange={(e) => set(k, e.target.value)} autoComplete="off" spellCheck={false} />
           </label>
         ))}
-        <ProfessionField value={draft.profession} onChange={(v) => set("profession", v)} />
-        <DepartmentField departments={departments} value={draft.department_id} onChange={(v) => set("department_id", v)} />
+        <Picker kind="profession" value={draft.profession} onChange={(v) => set("profession", v)} />
+        <Picker kind="department" departments={departments} value={draft.department_id} onChange={(v) => set("department_id", v)} />
         <label className="field">
           <span>{label("status")}</span>
           <select name="status" value={draft.status} onChange={(e) => set("status", e.target.value)}>

@@ -38,7 +38,7 @@ export function UsersPage({ orgId, me }: { orgId: Uuid; me: User }) {
     const q = filter.trim().toLowerCase();
     return (users ?? []).filter((u) => !q || [u.display_name, u.kana, u.romaji, u.login, u.staff_number ?? ""].some((v) => v.toLowerCase().includes(q)));
   }, [users, filter]);
-  const deptName = (id: Uuid | null) => departments.find((d) => d.id === id)?.name ?? "";
+  const deptName = (id: Uuid | null | undefined) => departments.find((d) => d.id === id)?.name ?? "";
 
   if (open === "new")
     return <NewUserForm orgId={orgId} me={me} departments={departments} onDone={() => { setOpen(null); void load(); }} />;

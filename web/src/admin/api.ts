@@ -1,40 +1,15 @@
 // Admin REST calls. Unlike ../api.ts these never throw on an HTTP error: admin screens need
 // the whole answer (a 409's `current` version, a CSV import's row errors).
 
-import type { Uuid } from "../types";
+import type { components } from "../api/schema";
+import type { Department, User } from "../types";
 
-export interface Affiliation {
-  org_id: Uuid;
-  department: string | null;
-  title: string | null;
-}
+export { professionValues as PROFESSIONS, userStatusValues as STATUSES } from "../api/schema";
 
-export interface AdminUser {
-  id: Uuid;
-  org_id: Uuid;
-  login: string;
-  display_name: string;
-  kana: string;
-  romaji: string;
-  profession: string;
-  department_id: Uuid | null;
-  email: string | null;
-  phone: string | null;
-  roles: string[];
-  status: string;
-  staff_number: string | null;
-  affiliations: Affiliation[];
-  second_factor_required: boolean;
-  /** an authenticator app is set up (read-only; never the secret) */
-  second_factor_enrolled?: boolean;
-  must_change_password: boolean;
-  version: number;
-}
-
-export interface Department {
-  id: Uuid;
-  name: string;
-}
+export type Affiliation = components["schemas"]["Affiliation"];
+/** A user record as administrators read and edit it. */
+export type AdminUser = User;
+export type { Department };
 
 export interface Reply {
   status: number;
@@ -82,20 +57,3 @@ export function query(params: Record<string, string | number | undefined | null>
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   return parts.length ? `?${parts.join("&")}` : "";
 }
-
-export const PROFESSIONS = [
-  "doctor",
-  "resident",
-  "nurse",
-  "radiology_technologist",
-  "physical_therapist",
-  "occupational_therapist",
-  "orthoptist",
-  "clinical_engineer",
-  "social_worker",
-  "pharmacist",
-  "clerk",
-  "other",
-] as const;
-
-export const STATUSES = ["pending", "active", "suspended", "retired"] as const;

@@ -1,36 +1,40 @@
-// Fields the new-user and the edit form share: profession, department and role choices.
+// Fields the new-user and the edit form share: profession, department and role choices (the
+// profession and department picker also serves the sign-up page).
 
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { User } from "../types";
 import { PROFESSIONS, type Department } from "./api";
 
-export function ProfessionField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
-  const { t } = useI18n();
-  return (
-    <label className="field">
-      <span>{t("admin.field.profession")}</span>
-      <select name="profession" value={value} onChange={(e) => onChange(e.target.value)}>
-        {PROFESSIONS.map((p) => (
-          <option key={p} value={p}>
-            {t(`profession.${p}` as MessageKey)}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
+type PickerProps = { value: string; onChange: (value: string) => void; required?: boolean } & (
+  | { kind: "profession"; /** the choices (default: every profession) */ professions?: readonly string[] }
+  | { kind: "department"; departments: Department[] }
+);
 
-export function DepartmentField({ departments, value, onChange }: { departments: Department[]; value: string; onChange: (v: string) => void }) {
+/** The profession or department select of the new-user, edit and sign-up forms. */
+export function Picker(props: PickerProps) {
   const { t } = useI18n();
+  const name = props.kind === "profession" ? "profession" : "department_id";
+  const options =
+    props.kind === "profession"
+      ? (props.professions ?? PROFESSIONS).map((p) => ({ value: p, label: t(`profession.${p}` as MessageKey) }))
+      : props.departments.map((d) => ({ value: d.id, label: d.name }));
   return (
     <label className="field">
-      <span>{t("admin.field.department_id")}</span>
-      <select name="department_id" value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">{t("admin.none")}</option>
-        {departments.map((d) => (
-          <option key={d.id} value={d.id}>
-            {d.name}
+      <span>{t(`admin.field.${name}`)}</span>
+      <select name={name} value={props.value} onChange={(e) => props.onChange(e.target.value)} required={props.required}>
+        {props.kind === "department" ? (
+          <option value="">{t("admin.none")}</option>
+        ) : (
+          props.value === "" && (
+            <option value="" disabled>
+              —
+            </option>
+          )
+        )}
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
           </option>
         ))}
       </select>

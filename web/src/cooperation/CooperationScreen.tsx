@@ -1,52 +1,39 @@
 // The directory (one search box over colleagues here and at partner hospitals) and the
 // cooperation pages: agreements with partner hospitals, and regional councils. Loaded lazily.
 
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import { ApiError } from "../api";
 import { Avatar, Icon } from "../screens/common";
+import { Sheet } from "../screens/Sheet";
 import { rankTag } from "./rankTag";
-import { SCOPES, asUser, coopApi, type Agreement, type Council, type Membership, type OrgSummary, type Scope } from "./api";
+import { SCOPES, asPerson, coopApi, type Agreement, type Council, type Membership, type OrgSummary, type Scope } from "./api";
 import { useDirectory } from "./useDirectory";
 
 type Tab = "directory" | "partners" | "councils";
 
 export default function CooperationScreen({ onClose, onOpen }: { onClose: () => void; onOpen: (id: string) => void }) {
   const { t } = useI18n();
-  const dialog = useRef<HTMLDialogElement>(null);
   const [tab, setTab] = useState<Tab>("directory");
 
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-  }, []);
-
   return (
-    <dialog ref={dialog} className="sheet coop" aria-labelledby="coop-title" onClose={onClose} onCancel={onClose}>
-      <div className="sheet-body">
-        <header className="sheet-header">
-          <button type="button" className="icon-button" aria-label={t("common.close")} onClick={onClose}>
-            <Icon name="close" />
+    <Sheet titleId="coop-title" title={t("coop.title")} onClose={onClose} className="coop">
+      <div className="coop-tabs" role="tablist">
+        {(["directory", "partners", "councils"] as Tab[]).map((name) => (
+          <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
+            {t(`coop.tab.${name}` as MessageKey)}
           </button>
-          <h2 id="coop-title">{t("coop.title")}</h2>
-        </header>
-        <div className="coop-tabs" role="tablist">
-          {(["directory", "partners", "councils"] as Tab[]).map((name) => (
-            <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
-              {t(`coop.tab.${name}` as MessageKey)}
-            </button>
-          ))}
-        </div>
-        <div className="coop-panel" role="tabpanel">
-          {tab === "directory" && <DirectoryPanel onOpen={onOpen} />}
-          {tab === "partners" && <PartnersPanel />}
-          {tab === "councils" && <CouncilsPanel />}
-        </div>
+        ))}
       </div>
-    </dialog>
+      <div className="coop-panel" role="tabpanel">
+        {tab === "directory" && <DirectoryPanel onOpen={onOpen} />}
+        {tab === "partners" && <PartnersPanel />}
+        {tab === "councils" && <CouncilsPanel />}
+      </div>
+    </Sheet>
   );
 }
 
@@ -110,7 +97,7 @@ function DirectoryPanel({ onOpen }: { onOpen: (id: string) => void }) {
                 className="secondary"
                 onClick={() =>
                   void run(async () => {
-                    session.rememberPeople([asUser(u)]);
+                    session.rememberPeople([asPerson(u)]);
                     onOpen(await session.createConversation("direct", [u.id]));
                   })
                 }

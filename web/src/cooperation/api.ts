@@ -1,74 +1,23 @@
 // REST calls of the directory and of cooperation between hospitals (agreements, councils).
 
 import { request } from "../api";
-import type { User, Uuid } from "../types";
+import type { components } from "../api/schema";
+import type { Person, Uuid } from "../types";
 
-export type Scope = "directory" | "messaging" | "images";
-export const SCOPES: Scope[] = ["directory", "messaging", "images"];
+type Schemas = components["schemas"];
 
-export interface DirectoryEntry {
-  id: Uuid;
-  display_name: string;
-  kana: string;
-  romaji: string;
-  profession: string;
-  status: string;
-  email: string | null;
-  phone: string | null;
-  department_id: Uuid | null;
-  department_name: string | null;
-  org_id: Uuid;
-  org_name: string;
-  rank: "exact" | "prefix" | "partial";
-}
+export type Scope = Schemas["Scope"];
+export { scopeValues as SCOPES } from "../api/schema";
 
-export interface DirectoryResults {
-  items: DirectoryEntry[];
-  total: number;
-  offset: number;
-  limit: number;
-  has_more: boolean;
-  next_offset: number | null;
-}
-
-export interface Agreement {
-  id: Uuid;
-  proposer_org_id: Uuid;
-  partner_org_id: Uuid;
-  scopes: Scope[];
-  status: "proposed" | "active" | "revoked";
-  council_id: Uuid | null;
-  other_org_id: Uuid;
-  other_org_name: string;
-  proposed_by_us: boolean;
-}
-
-export interface OrgSummary {
-  id: Uuid;
-  name: string;
-  slug: string;
-  kind: "hospital" | "council";
-}
-
-export interface CouncilMember {
-  org_id: Uuid;
-  org_name: string;
-  status: "invited" | "opted_in" | "opted_out";
-}
-
-export interface Council {
-  id: Uuid;
-  name: string;
-  scopes: Scope[] | null;
-  members: CouncilMember[];
-  i_administer: boolean;
-}
-
-export interface Membership {
-  council_id: Uuid;
-  council_name: string;
-  status: CouncilMember["status"];
-}
+export type DirectoryEntry = Schemas["DirectoryEntry"];
+export type DirectoryResults = Schemas["DirectoryResults"];
+/** An agreement as one of its parties sees it. */
+export type Agreement = Schemas["AgreementView"];
+export type OrgSummary = Schemas["OrgSummary"];
+export type CouncilMember = Schemas["CouncilMember"];
+export type Council = Schemas["CouncilView"];
+/** A council my organization belongs to. */
+export type Membership = Schemas["CouncilMembership"];
 
 export function searchDirectory(q: string, offset = 0, conversationId?: Uuid, limit = 20) {
   const params = new URLSearchParams({ q, offset: String(offset), limit: String(limit) });
@@ -89,23 +38,19 @@ export const coopApi = {
   optIn: (id: Uuid) => request<Council>("POST", `/api/v1/councils/${id}/opt-in`, {}),
   optOut: (id: Uuid) => request<Council>("POST", `/api/v1/councils/${id}/opt-out`, {}),
   createAll: (id: Uuid, scopes: Scope[]) =>
-    request<{ created: number; council: Council }>("POST", `/api/v1/councils/${id}/agreements`, { scopes }),
+    request<Schemas["CouncilAgreementsDone"]>("POST", `/api/v1/councils/${id}/agreements`, { scopes }),
 };
 
-/** A directory entry as the client's user record (names, profession, hospital). */
-export function asUser(e: DirectoryEntry): User {
+/** A directory entry as a person the client knows (names, profession, hospital). */
+export function asPerson(e: DirectoryEntry): Person {
   return {
     id: e.id,
     org_id: e.org_id,
-    login: "",
     display_name: e.display_name,
     kana: e.kana,
     romaji: e.romaji,
     profession: e.profession,
     department_id: e.department_id,
-    roles: [],
-    status: e.status,
-    must_change_password: false,
     org_name: e.org_name,
   };
 }

@@ -32,7 +32,7 @@ export function useDirectory(query: string, conversationId?: Uuid, delayMs = 200
           if (mine !== generation.current) return;
           setItems(page.items);
           setTotal(page.total);
-          setNext(page.next_offset);
+          setNext(page.next_offset ?? null);
           setError(false);
           setLoading(false);
         },
@@ -54,7 +54,7 @@ export function useDirectory(query: string, conversationId?: Uuid, delayMs = 200
       (page) => {
         if (mine !== generation.current) return;
         setItems((old) => [...old, ...page.items]);
-        setNext(page.next_offset);
+        setNext(page.next_offset ?? null);
         setLoading(false);
       },
       () => setLoading(false),

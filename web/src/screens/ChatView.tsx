@@ -7,7 +7,7 @@ import { readBy, unconfirmed } from "../state/timeline";
 import { conversationAvatarId } from "../state/avatar";
 import { otherOrgName } from "../state/orgLabel";
 import { firstUnreadSeq, newSince } from "../state/unread";
-import type { Message, User, Uuid } from "../types";
+import type { Message, Person, Uuid } from "../types";
 import { Avatar, Icon, conversationTitle, peerOf } from "./common";
 import { MessageItem, PendingItem } from "./chat/Messages";
 import { Composer } from "./chat/Composer";
@@ -198,7 +198,7 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
       </div>
       <Composer
         id={id}
-        members={(chat?.members ?? []).filter((u) => u !== me).map((u) => state.users[u]).filter((u): u is User => !!u)}
+        members={(chat?.members ?? []).filter((u) => u !== me).map((u) => state.users[u]).filter((u): u is Person => !!u)}
         editing={editing}
         onCancelEdit={() => setEditing(null)}
         replyTo={replyTo}

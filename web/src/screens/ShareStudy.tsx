@@ -1,24 +1,22 @@
 //! Sharing a study into a conversation: pick the conversation, add a note, send a message
 //! with the study attached (it arrives as a card that opens the viewer).
 
-import { useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { session } from "../session";
-import { useModal, useSession } from "../hooks";
+import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import type { Study, Uuid } from "../types";
-import { Avatar, Icon, conversationTitle } from "./common";
+import { Avatar, PickRow, conversationTitle } from "./common";
+import { Sheet } from "./Sheet";
 import { conversationAvatarId } from "../state/avatar";
 import { StudySummary } from "./StudyCard";
 
 export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose: () => void; onShared: (id: Uuid) => void }) {
   const { t } = useI18n();
   const state = useSession();
-  const dialog = useRef<HTMLDialogElement>(null);
   const [picked, setPicked] = useState<Uuid | null>(null);
   const [note, setNote] = useState("");
   const unknown = t("chat.unknownUser");
-
-  useModal(dialog);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -28,52 +26,39 @@ export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose
   };
 
   return (
-    <dialog ref={dialog} className="sheet" aria-labelledby="share-title" onClose={onClose} onCancel={onClose}>
-      <form onSubmit={submit} className="sheet-body">
-        <header className="sheet-header">
-          <button type="button" className="icon-button" aria-label={t("common.close")} onClick={onClose}>
-            <Icon name="close" />
-          </button>
-          <h2 id="share-title">{t("share.title")}</h2>
-        </header>
-        <div className="share-study">
-          <StudySummary study={study} />
-        </div>
-        <fieldset className="share-pick">
-          <legend>{t("share.pick")}</legend>
-          <ul className="people">
-            {state.conversations.map((c) => {
-              const title = conversationTitle(c, state, unknown);
-              const on = picked === c.id;
-              return (
-                <li key={c.id}>
-                  <label className={`person ${on ? "on" : ""}`}>
-                    <input type="radio" name="share-to" checked={on} onChange={() => setPicked(c.id)} />
-                    <Avatar name={title} id={conversationAvatarId(c, state.peers[c.id])} size={40} group={c.kind === "group"} />
-                    <span className="person-main">
-                      <span className="person-name">{title}</span>
-                      <span className="person-sub">{c.kind === "group" ? t("list.groupOf", { n: c.member_count }) : t("list.direct")}</span>
-                    </span>
-                    <span className="check" aria-hidden="true">
-                      {on && <Icon name="check" />}
-                    </span>
-                  </label>
-                </li>
-              );
-            })}
-            {state.conversations.length === 0 && <li className="list-empty">{t("share.noConversations")}</li>}
-          </ul>
-        </fieldset>
-        <footer className="sheet-footer">
-          <label className="field">
-            <span>{t("share.note")}</span>
-            <input value={note} onChange={(e) => setNote(e.target.value)} placeholder={t("share.notePlaceholder")} maxLength={2000} />
-          </label>
-          <button className="primary" type="submit" disabled={!picked}>
-            {t("share.send")}
-          </button>
-        </footer>
-      </form>
-    </dialog>
+    <Sheet titleId="share-title" title={t("share.title")} onClose={onClose} onSubmit={submit}>
+      <div className="share-study">
+        <StudySummary study={study} />
+      </div>
+      <fieldset className="share-pick">
+        <legend>{t("share.pick")}</legend>
+        <ul className="people">
+          {state.conversations.map((c) => {
+            const title = conversationTitle(c, state, unknown);
+            return (
+              <PickRow
+                key={c.id}
+                name="share-to"
+                on={picked === c.id}
+                onChange={() => setPicked(c.id)}
+                avatar={<Avatar name={title} id={conversationAvatarId(c, state.peers[c.id])} size={40} group={c.kind === "group"} />}
+                title={title}
+                sub={c.kind === "group" ? t("list.groupOf", { n: c.member_count }) : t("list.direct")}
+              />
+            );
+          })}
+          {state.conversations.length === 0 && <li className="list-empty">{t("share.noConversations")}</li>}
+        </ul>
+      </fieldset>
+      <footer className="sheet-footer">
+        <label className="field">
+          <span>{t("share.note")}</span>
+          <input value={note} onChange={(e) => setNote(e.target.value)} placeholder={t("share.notePlaceholder")} maxLength={2000} />
+        </label>
+        <button className="primary" type="submit" disabled={!picked}>
+          {t("share.send")}
+        </button>
+      </footer>
+    </Sheet>
   );
 }

@@ -1,4 +1,5 @@
-import type { Conversation, User, Uuid } from "../types";
+import type { ReactNode } from "react";
+import type { Conversation, Person, Uuid } from "../types";
 import type { State } from "../session";
 import { avatarColor } from "../state/avatar";
 
@@ -69,9 +70,29 @@ export function conversationTitle(c: Conversation, state: Pick<State, "peers" | 
   return (peer && state.users[peer]?.display_name) || c.title || unknown;
 }
 
-export function peerOf(c: Conversation, state: Pick<State, "peers" | "users">): User | undefined {
+export function peerOf(c: Conversation, state: Pick<State, "peers" | "users">): Person | undefined {
   const peer = state.peers[c.id];
   return peer ? state.users[peer] : undefined;
 }
 
 export type { Uuid };
+
+/** A row of a list to pick from (people, conversations): avatar, name and a line under it, and
+ * a check mark when picked; `name` makes the choices radio buttons (one of them), else boxes. */
+export function PickRow(props: { on: boolean; onChange: () => void; name?: string; avatar: ReactNode; title: string; sub: ReactNode }) {
+  return (
+    <li>
+      <label className={`person ${props.on ? "on" : ""}`}>
+        <input type={props.name ? "radio" : "checkbox"} name={props.name} checked={props.on} onChange={props.onChange} />
+        {props.avatar}
+        <span className="person-main">
+          <span className="person-name">{props.title}</span>
+          <span className="person-sub">{props.sub}</span>
+        </span>
+        <span className="check" aria-hidden="true">
+          {props.on && <Icon name="check" />}
+        </span>
+      </label>
+    </li>
+  );
+}

@@ -1,7 +1,7 @@
 //! @mentions: finding the "@query" being typed, completing it, the users a text mentions, and
 //! splitting a message body into plain and mention parts for display.
 
-import type { User, Uuid } from "../types";
+import type { Person, Uuid } from "../types";
 
 /** The "@…" word that ends at the caret, if the user is typing one. */
 export function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
@@ -18,14 +18,14 @@ export function completeMention(text: string, start: number, caret: number, name
 }
 
 /** The users (of `candidates`) whose "@Name" appears in the text. */
-export function mentionedIds(text: string, candidates: Pick<User, "id" | "display_name">[]): Uuid[] {
+export function mentionedIds(text: string, candidates: Pick<Person, "id" | "display_name">[]): Uuid[] {
   return candidates.filter((u) => u.display_name && text.includes(`@${u.display_name}`)).map((u) => u.id);
 }
 
 export type Part = { text: string; mention?: Uuid };
 
 /** Splits a body at each "@Name" of a mentioned user, longest names first. */
-export function splitMentions(body: string, mentioned: Pick<User, "id" | "display_name">[]): Part[] {
+export function splitMentions(body: string, mentioned: Pick<Person, "id" | "display_name">[]): Part[] {
   const names = mentioned.filter((u) => u.display_name).sort((a, b) => b.display_name.length - a.display_name.length);
   if (names.length === 0) return [{ text: body }];
   const parts: Part[] = [];

@@ -1,7 +1,10 @@
 // Finding people by any part of their name, kana reading or romaji, the way Japanese staff
 // type it: full/half width, hiragana/katakana, upper/lower case and spaces do not matter.
 
-import type { User } from "../types";
+import type { Person } from "../types";
+
+/** What a person is found by (an administrator's list also has logins). */
+type Findable = Pick<Person, "display_name" | "kana" | "romaji"> & { login?: string };
 
 export function normalize(text: string): string {
   return text
@@ -11,7 +14,7 @@ export function normalize(text: string): string {
     .replace(/[\s\u3000・·.-]/g, "");
 }
 
-export function matchesPerson(user: Pick<User, "display_name" | "kana" | "romaji" | "login">, query: string): boolean {
+export function matchesPerson(user: Findable, query: string): boolean {
   const q = normalize(query);
   if (!q) return true;
   return [user.display_name, user.kana, user.romaji, user.login].some((field) =>
@@ -19,7 +22,7 @@ export function matchesPerson(user: Pick<User, "display_name" | "kana" | "romaji
   );
 }
 
-export function filterPeople<T extends Pick<User, "display_name" | "kana" | "romaji" | "login">>(
+export function filterPeople<T extends Findable>(
   users: T[],
   query: string,
 ): T[] {

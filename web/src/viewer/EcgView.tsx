@@ -4,7 +4,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api";
 import { useI18n } from "../i18n/i18n";
-import type { Uuid, WaveformGroup } from "../types";
+import type { Uuid } from "../types";
+import type { WaveformGroup } from "./wire";
 import { calibrationPulse, gridLines, layout, leadChannels, MM_PER_MV, MM_PER_S, pickGroup, ROW_MM, trace, type Paper } from "./ecg";
 import { ViewerIcon } from "./icons";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { calibrationPulse, gridLines, layout, leadChannels, pickGroup, standardLead, trace, MM_PER_MV } from "./ecg";
-import type { WaveformGroup } from "../types";
+import type { WaveformGroup } from "./wire";
 
 const channel = (label: string, n: number, value = 0) => ({
   label,

@@ -2,7 +2,7 @@
 //! 2.5 s each, and lead II as a 10 s rhythm strip underneath. Everything here is in millimetres
 //! of paper; the canvas multiplies by its pixels per millimetre.
 
-import type { WaveformChannel, WaveformGroup } from "../types";
+import type { WaveformChannel, WaveformGroup } from "./wire";
 
 export const MM_PER_S = 25;
 export const MM_PER_MV = 10;

@@ -3,7 +3,8 @@
 //! in memory only and are dropped with the loader.
 
 import { ApiError, getBinary, studyUrls } from "../api";
-import type { FrameInfo, Uuid } from "../types";
+import type { Uuid } from "../types";
+import type { FrameInfo } from "./wire";
 import { prefetchOrder, type StackItem } from "./stack";
 
 export type LoadedFrame =

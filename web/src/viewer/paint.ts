@@ -4,7 +4,7 @@
 import { applyLut, buildLut, lutOffset, type VoiFunction, type Window } from "./lut";
 import { distance, labelPlace, toCanvas, type Point, type Size, type Transform } from "./geometry";
 import type { LoadedFrame } from "./frames";
-import type { FrameInfo } from "../types";
+import type { FrameInfo } from "./wire";
 
 export interface Line {
   a: Point;

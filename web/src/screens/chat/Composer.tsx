@@ -5,13 +5,13 @@ import { session } from "../../session";
 import { useI18n } from "../../i18n/i18n";
 import { matchesPerson } from "../../state/people";
 import { completeMention, mentionedIds, mentionQuery } from "../../state/mentions";
-import type { Message, User, Uuid } from "../../types";
+import type { Message, Person, Uuid } from "../../types";
 import { Avatar, Icon } from "../common";
 import { UploadTray, useUploads } from "../Attachments";
 
 export function Composer(props: {
   id: Uuid;
-  members: User[];
+  members: Person[];
   editing: Message | null;
   onCancelEdit: () => void;
   replyTo: Message | null;
@@ -47,7 +47,7 @@ export function Composer(props: {
     ? props.members.filter((u) => matchesPerson(u, query.query)).slice(0, 6)
     : [];
 
-  const choose = (u: User) => {
+  const choose = (u: Person) => {
     if (!query) return;
     const next = completeMention(text, query.start, caret, u.display_name);
     setText(next.text);

@@ -1,18 +1,16 @@
 // The chat's small dialogs: confirm deleting a message, who has read a message.
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { session } from "../../session";
-import { useModal } from "../../hooks";
 import { useI18n } from "../../i18n/i18n";
 import type { Message, Receipts, Uuid } from "../../types";
-import { Avatar, Icon } from "../common";
+import { Avatar } from "../common";
+import { Sheet } from "../Sheet";
 
 export function DeleteDialog({ id, message, onClose }: { id: Uuid; message: Message; onClose: () => void }) {
   const { t } = useI18n();
-  const dialog = useRef<HTMLDialogElement>(null);
   const [failed, setFailed] = useState(false);
   const [busy, setBusy] = useState(false);
-  useModal(dialog);
   const confirm = async () => {
     setBusy(true);
     try {
@@ -24,7 +22,7 @@ export function DeleteDialog({ id, message, onClose }: { id: Uuid; message: Mess
     }
   };
   return (
-    <dialog ref={dialog} className="popup" aria-labelledby="delete-title" onClose={onClose} onCancel={onClose}>
+    <Sheet kind="popup" titleId="delete-title" onClose={onClose}>
       <div className="confirm">
         <h2 id="delete-title">{t("chat.deleteTitle")}</h2>
         <p>{t("chat.deleteHint")}</p>
@@ -43,30 +41,21 @@ export function DeleteDialog({ id, message, onClose }: { id: Uuid; message: Mess
           </button>
         </div>
       </div>
-    </dialog>
+    </Sheet>
   );
 }
 
 export function ReceiptsDialog({ id, seq, onClose, name }: { id: Uuid; seq: number; onClose: () => void; name: (u: Uuid) => string }) {
   const { t } = useI18n();
-  const dialog = useRef<HTMLDialogElement>(null);
   const [data, setData] = useState<Receipts | null>(null);
   const [failed, setFailed] = useState(false);
 
   useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
     session.receipts(id, seq).then(setData, () => setFailed(true));
   }, [id, seq]);
 
   return (
-    <dialog ref={dialog} className="popup" aria-labelledby="receipts-title" onClose={onClose} onCancel={onClose}>
-      <header className="sheet-header">
-        <h2 id="receipts-title">{t("chat.readers")}</h2>
-        <button type="button" className="icon-button" aria-label={t("common.close")} onClick={onClose}>
-          <Icon name="close" />
-        </button>
-      </header>
+    <Sheet kind="popup" titleId="receipts-title" title={t("chat.readers")} onClose={onClose}>
       {data && <p className="receipts-summary">{t("chat.readBy", { n: data.read_by, of: data.of })}</p>}
       {!data && !failed && <p className="timeline-note">{t("common.loading")}</p>}
       {failed && <p className="form-error">{t("common.error")}</p>}
@@ -79,6 +68,6 @@ export function ReceiptsDialog({ id, seq, onClose, name }: { id: Uuid; seq: numb
           </li>
         ))}
       </ul>
-    </dialog>
+    </Sheet>
   );
 }

@@ -2,27 +2,25 @@
 // and leaving. Group admins (and the owning hospital's admins) manage; everyone sets their own
 // notifications and may leave a group.
 
-import { useRef, useState } from "react";
+import { useState } from "react";
 import { ApiError } from "../../api";
+import { notifyLevelValues } from "../../api/schema";
 import { session } from "../../session";
-import { useModal, useSession } from "../../hooks";
+import { useSession } from "../../hooks";
 import { useI18n } from "../../i18n/i18n";
 import type { MessageKey } from "../../i18n/catalog";
 import { useDirectory } from "../../cooperation/useDirectory";
-import { asUser } from "../../cooperation/api";
+import { asPerson } from "../../cooperation/api";
 import { otherOrgName } from "../../state/orgLabel";
-import type { NotifyLevel, User, Uuid } from "../../types";
+import type { Person, Uuid } from "../../types";
 import { Avatar, Icon, conversationTitle } from "../common";
-
-const LEVELS: NotifyLevel[] = ["all", "mentions", "mute"];
+import { Sheet } from "../Sheet";
 
 type Confirm = { kind: "remove"; user: Uuid } | { kind: "leave" } | null;
 
 export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => void; onLeft: () => void }) {
   const state = useSession();
   const { t } = useI18n();
-  const dialog = useRef<HTMLDialogElement>(null);
-  useModal(dialog);
   const conv = state.conversations.find((c) => c.id === id);
   const chat = state.chats[id];
   const me = state.me!;
@@ -53,137 +51,129 @@ export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => vo
   };
 
   return (
-    <dialog ref={dialog} className="sheet group-info" aria-labelledby="info-title" onClose={onClose} onCancel={onClose}>
-      <div className="sheet-body">
-        <header className="sheet-header">
-          <button type="button" className="icon-button" aria-label={t("common.close")} onClick={onClose}>
-            <Icon name="close" />
-          </button>
-          <h2 id="info-title">{group ? t("chatx.groupInfo") : t("chatx.info")}</h2>
-        </header>
-        <div className="info-scroll">
-          {group ? (
-            <TitleSection key={conv.title} current={conversationTitle(conv, state, "")} canEdit={canManage} busy={busy} onSave={(title) => run(() => session.renameConversation(id, title))} />
-          ) : null}
+    <Sheet titleId="info-title" title={group ? t("chatx.groupInfo") : t("chatx.info")} onClose={onClose} className="group-info">
+      <div className="info-scroll">
+        {group ? (
+          <TitleSection key={conv.title} current={conversationTitle(conv, state, "")} canEdit={canManage} busy={busy} onSave={(title) => run(() => session.renameConversation(id, title))} />
+        ) : null}
 
-          <section className="info-section" aria-labelledby="notify-title">
-            <h3 id="notify-title">{t("chatx.notifyTitle")}</h3>
-            <div className="notify-options" role="radiogroup" aria-labelledby="notify-title">
-              {LEVELS.map((level) => (
-                <label key={level} className={`notify-option ${(conv.notify ?? "all") === level ? "on" : ""}`}>
-                  <input
-                    type="radio"
-                    name="notify"
-                    value={level}
-                    checked={(conv.notify ?? "all") === level}
-                    onChange={() => void run(() => session.setNotify(id, level))}
-                  />
-                  <span>{t(`chatx.notify.${level}` as MessageKey)}</span>
-                </label>
-              ))}
-            </div>
-            <p className="info-hint">{t("chatx.notifyHint")}</p>
-          </section>
+        <section className="info-section" aria-labelledby="notify-title">
+          <h3 id="notify-title">{t("chatx.notifyTitle")}</h3>
+          <div className="notify-options" role="radiogroup" aria-labelledby="notify-title">
+            {notifyLevelValues.map((level) => (
+              <label key={level} className={`notify-option ${(conv.notify ?? "all") === level ? "on" : ""}`}>
+                <input
+                  type="radio"
+                  name="notify"
+                  value={level}
+                  checked={(conv.notify ?? "all") === level}
+                  onChange={() => void run(() => session.setNotify(id, level))}
+                />
+                <span>{t(`chatx.notify.${level}` as MessageKey)}</span>
+              </label>
+            ))}
+          </div>
+          <p className="info-hint">{t("chatx.notifyHint")}</p>
+        </section>
 
-          {group && (
-            <RetentionSection
-              key={conv.retention_days ?? "org"}
-              current={conv.retention_days ?? null}
-              orgDays={orgMax}
-              maxDays={maxDays}
-              canEdit={canManage}
+        {group && (
+          <RetentionSection
+            key={conv.retention_days ?? "org"}
+            current={conv.retention_days ?? null}
+            orgDays={orgMax}
+            maxDays={maxDays}
+            canEdit={canManage}
+            busy={busy}
+            onSave={(days) => run(() => session.setRetention(id, days))}
+          />
+        )}
+
+        <section className="info-section" aria-labelledby="members-title">
+          <h3 id="members-title">
+            {t("chatx.membersTitle")} <span className="sheet-count">{chat?.members.length ?? conv.member_count}</span>
+          </h3>
+          {canManage && !adding && (
+            <button type="button" className="secondary add-member" onClick={() => setAdding(true)}>
+              <Icon name="plus" /> {t("chatx.addMember")}
+            </button>
+          )}
+          {canManage && adding && (
+            <AddMember
+              members={chat?.members ?? []}
               busy={busy}
-              onSave={(days) => run(() => session.setRetention(id, days))}
+              onAdd={(u) => void run(() => session.addMember(id, u))}
+              onDone={() => setAdding(false)}
             />
           )}
-
-          <section className="info-section" aria-labelledby="members-title">
-            <h3 id="members-title">
-              {t("chatx.membersTitle")} <span className="sheet-count">{chat?.members.length ?? conv.member_count}</span>
-            </h3>
-            {canManage && !adding && (
-              <button type="button" className="secondary add-member" onClick={() => setAdding(true)}>
-                <Icon name="plus" /> {t("chatx.addMember")}
-              </button>
-            )}
-            {canManage && adding && (
-              <AddMember
-                members={chat?.members ?? []}
-                busy={busy}
-                onAdd={(u) => void run(() => session.addMember(id, u))}
-                onDone={() => setAdding(false)}
-              />
-            )}
-            <ul className="people member-list" aria-labelledby="members-title">
-              {(chat?.members ?? []).map((u) => {
-                const user = state.users[u];
-                const org = otherOrgName(user, me.organization.id);
-                return (
-                  <li key={u} className="person">
-                    <Avatar name={name(u)} id={u} size={40} />
-                    <span className="person-main">
-                      <span className="person-name">
-                        {name(u)}
-                        {u === me.user.id && <span className="me-tag"> {t("chatx.you")}</span>}
-                        {chat?.roles[u] === "admin" && group && <span className="role-tag">{t("chatx.admin")}</span>}
-                      </span>
-                      <span className="person-sub">
-                        {user ? t(`profession.${user.profession}` as MessageKey) : ""}
-                        {org ? ` · ${org}` : ""}
-                      </span>
+          <ul className="people member-list" aria-labelledby="members-title">
+            {(chat?.members ?? []).map((u) => {
+              const user = state.users[u];
+              const org = otherOrgName(user, me.organization.id);
+              return (
+                <li key={u} className="person">
+                  <Avatar name={name(u)} id={u} size={40} />
+                  <span className="person-main">
+                    <span className="person-name">
+                      {name(u)}
+                      {u === me.user.id && <span className="me-tag"> {t("chatx.you")}</span>}
+                      {chat?.roles[u] === "admin" && group && <span className="role-tag">{t("chatx.admin")}</span>}
                     </span>
-                    {canManage && u !== me.user.id && (
-                      <button type="button" className="secondary danger small" aria-label={t("chatx.removeWho", { name: name(u) })} onClick={() => setConfirm({ kind: "remove", user: u })}>
-                        {t("chatx.remove")}
-                      </button>
-                    )}
-                  </li>
-                );
-              })}
-            </ul>
-          </section>
+                    <span className="person-sub">
+                      {user ? t(`profession.${user.profession}` as MessageKey) : ""}
+                      {org ? ` · ${org}` : ""}
+                    </span>
+                  </span>
+                  {canManage && u !== me.user.id && (
+                    <button type="button" className="secondary danger small" aria-label={t("chatx.removeWho", { name: name(u) })} onClick={() => setConfirm({ kind: "remove", user: u })}>
+                      {t("chatx.remove")}
+                    </button>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        </section>
 
-          {group && conv.my_role !== null && (
-            <section className="info-section">
-              <button type="button" className="secondary danger leave" onClick={() => setConfirm({ kind: "leave" })}>
-                {t("chatx.leave")}
-              </button>
-            </section>
-          )}
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        </div>
-        {confirm && (
-          <div className="confirm info-confirm" role="alertdialog" aria-labelledby="confirm-title">
-            <h2 id="confirm-title">{confirm.kind === "leave" ? t("chatx.leaveTitle") : t("chatx.removeTitle", { name: name(confirm.user) })}</h2>
-            <p>{confirm.kind === "leave" ? t("chatx.leaveHint") : t("chatx.removeHint")}</p>
-            <div className="confirm-actions">
-              <button type="button" className="secondary" onClick={() => setConfirm(null)}>
-                {t("common.cancel")}
-              </button>
-              <button
-                type="button"
-                className="primary danger"
-                disabled={busy}
-                onClick={async () => {
-                  const c = confirm;
-                  setConfirm(null);
-                  if (c.kind === "leave") {
-                    if (await run(() => session.leave(id))) {
-                      onClose();
-                      onLeft();
-                    }
-                  } else await run(() => session.removeMember(id, c.user));
-                }}
-              >
-                {confirm.kind === "leave" ? t("chatx.leave") : t("chatx.remove")}
-              </button>
-            </div>
-          </div>
+        {group && conv.my_role !== null && (
+          <section className="info-section">
+            <button type="button" className="secondary danger leave" onClick={() => setConfirm({ kind: "leave" })}>
+              {t("chatx.leave")}
+            </button>
+          </section>
         )}
+        <p className="form-error" role="alert">
+          {error}
+        </p>
       </div>
-    </dialog>
+      {confirm && (
+        <div className="confirm info-confirm" role="alertdialog" aria-labelledby="confirm-title">
+          <h2 id="confirm-title">{confirm.kind === "leave" ? t("chatx.leaveTitle") : t("chatx.removeTitle", { name: name(confirm.user) })}</h2>
+          <p>{confirm.kind === "leave" ? t("chatx.leaveHint") : t("chatx.removeHint")}</p>
+          <div className="confirm-actions">
+            <button type="button" className="secondary" onClick={() => setConfirm(null)}>
+              {t("common.cancel")}
+            </button>
+            <button
+              type="button"
+              className="primary danger"
+              disabled={busy}
+              onClick={async () => {
+                const c = confirm;
+                setConfirm(null);
+                if (c.kind === "leave") {
+                  if (await run(() => session.leave(id))) {
+                    onClose();
+                    onLeft();
+                  }
+                } else await run(() => session.removeMember(id, c.user));
+              }}
+            >
+              {confirm.kind === "leave" ? t("chatx.leave") : t("chatx.remove")}
+            </button>
+          </div>
+        </div>
+      )}
+    </Sheet>
   );
 }
 
@@ -261,7 +251,7 @@ function RetentionSection(props: {
   );
 }
 
-function AddMember({ members, busy, onAdd, onDone }: { members: Uuid[]; busy: boolean; onAdd: (u: User) => void; onDone: () => void }) {
+function AddMember({ members, busy, onAdd, onDone }: { members: Uuid[]; busy: boolean; onAdd: (u: Person) => void; onDone: () => void }) {
   const { t } = useI18n();
   const [query, setQuery] = useState("");
   const found = useDirectory(query);
@@ -285,7 +275,7 @@ function AddMember({ members, busy, onAdd, onDone }: { members: Uuid[]; busy: bo
                 {u.kana} · {u.org_name}
               </span>
             </span>
-            <button type="button" className="secondary small" disabled={busy} aria-label={t("chatx.addWho", { name: u.display_name })} onClick={() => onAdd(asUser(u))}>
+            <button type="button" className="secondary small" disabled={busy} aria-label={t("chatx.addWho", { name: u.display_name })} onClick={() => onAdd(asPerson(u))}>
               {t("chatx.add")}
             </button>
           </li>

@@ -5,7 +5,7 @@ import { Fragment, useMemo, useState } from "react";
 import { useI18n } from "../../i18n/i18n";
 import type { Pending } from "../../state/timeline";
 import { splitMentions } from "../../state/mentions";
-import type { Message, User, Uuid } from "../../types";
+import type { Message, Person, Uuid } from "../../types";
 import { Avatar, Icon } from "../common";
 import { AttachmentView } from "../Attachments";
 
@@ -24,7 +24,7 @@ export function MessageItem(props: {
   onReceipts: () => void;
   onEdit: () => void;
   onDelete: () => void;
-  users: Record<Uuid, User>;
+  users: Record<Uuid, Person>;
   me: Uuid;
 }) {
   const { t, time } = useI18n();
@@ -32,7 +32,7 @@ export function MessageItem(props: {
   const urgent = m.priority === "urgent";
   const deleted = !!m.deleted_at;
   const [menu, setMenu] = useState(false);
-  const mentioned = useMemo(() => m.mentions.map((u) => props.users[u]).filter((u): u is User => !!u), [m.mentions, props.users]);
+  const mentioned = useMemo(() => m.mentions.map((u) => props.users[u]).filter((u): u is Person => !!u), [m.mentions, props.users]);
   const mentionsMe = m.mentions.includes(props.me);
   return (
     <article

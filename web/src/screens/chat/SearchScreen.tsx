@@ -3,11 +3,12 @@
 
 import { useEffect, useRef, useState } from "react";
 import { chatApi } from "../../chatApi";
-import { useModal, useSession } from "../../hooks";
+import { useSession } from "../../hooks";
 import { useI18n } from "../../i18n/i18n";
 import { highlight } from "../../state/searchText";
 import type { Message, Uuid } from "../../types";
 import { Avatar, Icon, conversationTitle } from "../common";
+import { Sheet } from "../Sheet";
 import { conversationAvatarId } from "../../state/avatar";
 
 import "./chat.css";
@@ -17,8 +18,6 @@ const DEBOUNCE_MS = 250;
 export function SearchScreen(props: { conversation: Uuid | null; onClose: () => void; onOpen: (conversation: Uuid, seq: number) => void }) {
   const state = useSession();
   const { t, shortTime } = useI18n();
-  const dialog = useRef<HTMLDialogElement>(null);
-  useModal(dialog);
   const [query, setQuery] = useState("");
   const [scope, setScope] = useState<Uuid | null>(props.conversation);
   const [results, setResults] = useState<Message[] | null>(null);
@@ -49,71 +48,63 @@ export function SearchScreen(props: { conversation: Uuid | null; onClose: () => 
   const unknown = t("chat.unknownUser");
 
   return (
-    <dialog ref={dialog} className="sheet search-sheet" aria-labelledby="search-title" onClose={props.onClose} onCancel={props.onClose}>
-      <div className="sheet-body">
-        <header className="sheet-header">
-          <button type="button" className="icon-button" aria-label={t("common.close")} onClick={props.onClose}>
-            <Icon name="back" />
-          </button>
-          <h2 id="search-title">{t("chatx.searchTitle")}</h2>
-        </header>
-        <div className="search">
-          <Icon name="search" />
-          <input
-            type="search"
-            autoFocus
-            enterKeyHint="search"
-            aria-label={t("chatx.searchPlaceholder")}
-            placeholder={t("chatx.searchPlaceholder")}
-            value={query}
-            maxLength={200}
-            onChange={(e) => setQuery(e.target.value)}
-          />
-        </div>
-        <div className="search-scope" role="radiogroup" aria-label={t("chatx.searchScope")}>
-          <button type="button" role="radio" aria-checked={scope === null} className={`chip ${scope === null ? "on" : ""}`} onClick={() => setScope(null)}>
-            {t("chatx.searchAll")}
-          </button>
-          {props.conversation && (
-            <button
-              type="button"
-              role="radio"
-              aria-checked={scope === props.conversation}
-              className={`chip ${scope === props.conversation ? "on" : ""}`}
-              onClick={() => setScope(props.conversation)}
-            >
-              {t("chatx.searchIn", { name: scoped ? conversationTitle(scoped, state, unknown) : "" })}
-            </button>
-          )}
-        </div>
-        <p className="search-hint">{t("chatx.searchHint")}</p>
-        <ul className="search-results" aria-label={t("chatx.searchResults")} aria-live="polite">
-          {failed && <li className="form-error">{t("common.error")}</li>}
-          {results?.length === 0 && <li className="list-empty">{t("chatx.searchNone")}</li>}
-          {results?.map((m) => {
-            const conv = state.conversations.find((c) => c.id === m.conversation_id);
-            const title = conv ? conversationTitle(conv, state, unknown) : unknown;
-            const sender = state.users[m.sender_id]?.display_name ?? unknown;
-            return (
-              <li key={m.id}>
-                <button type="button" className="search-result" onClick={() => props.onOpen(m.conversation_id, m.seq)}>
-                  <Avatar name={title} id={conv ? conversationAvatarId(conv, state.peers[conv.id]) : m.conversation_id} size={36} group={conv?.kind === "group"} />
-                  <span className="result-main">
-                    <span className="result-top">
-                      <span className="result-title">{title}</span>
-                      <time dateTime={m.created_at}>{shortTime(m.created_at)}</time>
-                    </span>
-                    <span className="result-body">
-                      <span className="result-sender">{sender}: </span>
-                      {highlight(m.body, query).map((part, i) => (part.hit ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}
-                    </span>
-                  </span>
-                </button>
-              </li>
-            );
-          })}
-        </ul>
+    <Sheet titleId="search-title" title={t("chatx.searchTitle")} onClose={props.onClose} className="search-sheet" closeIcon="back">
+      <div className="search">
+        <Icon name="search" />
+        <input
+          type="search"
+          autoFocus
+          enterKeyHint="search"
+          aria-label={t("chatx.searchPlaceholder")}
+          placeholder={t("chatx.searchPlaceholder")}
+          value={query}
+          maxLength={200}
+          onChange={(e) => setQuery(e.target.value)}
+        />
       </div>
-    </dialog>
+      <div className="search-scope" role="radiogroup" aria-label={t("chatx.searchScope")}>
+        <button type="button" role="radio" aria-checked={scope === null} className={`chip ${scope === null ? "on" : ""}`} onClick={() => setScope(null)}>
+          {t("chatx.searchAll")}
+        </button>
+        {props.conversation && (
+          <button
+            type="button"
+            role="radio"
+            aria-checked={scope === props.conversation}
+            className={`chip ${scope === props.conversation ? "on" : ""}`}
+            onClick={() => setScope(props.conversation)}
+          >
+            {t("chatx.searchIn", { name: scoped ? conversationTitle(scoped, state, unknown) : "" })}
+          </button>
+        )}
+      </div>
+      <p className="search-hint">{t("chatx.searchHint")}</p>
+      <ul className="search-results" aria-label={t("chatx.searchResults")} aria-live="polite">
+        {failed && <li className="form-error">{t("common.error")}</li>}
+        {results?.length === 0 && <li className="list-empty">{t("chatx.searchNone")}</li>}
+        {results?.map((m) => {
+          const conv = state.conversations.find((c) => c.id === m.conversation_id);
+          const title = conv ? conversationTitle(conv, state, unknown) : unknown;
+          const sender = state.users[m.sender_id]?.display_name ?? unknown;
+          return (
+            <li key={m.id}>
+              <button type="button" className="search-result" onClick={() => props.onOpen(m.conversation_id, m.seq)}>
+                <Avatar name={title} id={conv ? conversationAvatarId(conv, state.peers[conv.id]) : m.conversation_id} size={36} group={conv?.kind === "group"} />
+                <span className="result-main">
+                  <span className="result-top">
+                    <span className="result-title">{title}</span>
+                    <time dateTime={m.created_at}>{shortTime(m.created_at)}</time>
+                  </span>
+                  <span className="result-body">
+                    <span className="result-sender">{sender}: </span>
+                    {highlight(m.body, query).map((part, i) => (part.hit ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}
+                  </span>
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </Sheet>
   );
 }

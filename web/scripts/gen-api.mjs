@@ -15,19 +15,21 @@ const output = join(web, "src/api/schema.ts");
 
 const doc = JSON.parse(readFileSync(input, "utf8"));
 
-// An operationId shared by two operations would declare one member of `operations` twice (a
-// type error): those operations are typed under their paths only, and named here until the
-// server gives them names of their own.
+// Every operation needs an operationId of its own: a shared one would declare one member of
+// `operations` twice (crates/renkei/tests/openapi.rs checks this on the server's side too).
 const seen = new Map();
 for (const item of Object.values(doc.paths ?? {})) {
   for (const op of Object.values(item)) {
     if (op && typeof op === "object" && typeof op.operationId === "string") {
-      seen.set(op.operationId, [...(seen.get(op.operationId) ?? []), op]);
+      seen.set(op.operationId, (seen.get(op.operationId) ?? 0) + 1);
     }
   }
 }
-const shared = [...seen].filter(([, ops]) => ops.length > 1).map(([id, ops]) => (ops.forEach((op) => delete op.operationId), id));
-if (shared.length) console.warn(`gen-api: operationIds used twice in openapi.json, typed by path only: ${shared.sort().join(", ")}`);
+const shared = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+if (shared.length) {
+  console.error(`gen-api: operationIds used by more than one operation: ${shared.sort().join(", ")}`);
+  process.exit(1);
+}
 
 const text = COMMENT_HEADER + astToString(await openapiTS(doc, { alphabetize: true, enumValues: true }));
 

@@ -4,7 +4,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use renkei_core::DomainError;
 use renkei_service::{Kind, ServiceError};
-use renkei_store::StoreError;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -102,36 +101,6 @@ impl ApiError {
             "the server failed; the failure was logged",
         )
     }
-
-    /// Maps a store failure; `not_found` names what was missing.
-    pub fn from_store(err: StoreError, not_found: &'static str) -> Self {
-        match err {
-            StoreError::NotFound => Self::not_found(not_found),
-            StoreError::Duplicate(code) => {
-                Self::new(StatusCode::CONFLICT, code, "that value is already taken")
-            }
-            StoreError::BadReference(code) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                "a referenced record does not exist",
-            ),
-            StoreError::Stale => Self::new(
-                StatusCode::CONFLICT,
-                "version_conflict",
-                "someone else changed this record; reload it",
-            ),
-            e @ (StoreError::Database(_) | StoreError::Embedded(_)) => {
-                tracing::error!(error = %e, "database error");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    "the database did not answer; try again",
-                )
-                .retry_after(5)
-            }
-            other => Self::internal(&other),
-        }
-    }
 }
 
 impl From<DomainError> for ApiError {
@@ -192,17 +161,5 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
-    }
-}
-
-/// Maps store results into API results, naming what a `NotFound` was.
-pub trait OrApi<T> {
-    /// `NotFound` becomes 404 `not_found`; other store errors map as in [`ApiError::from_store`].
-    fn or_api(self, not_found: &'static str) -> ApiResult<T>;
-}
-
-impl<T> OrApi<T> for Result<T, StoreError> {
-    fn or_api(self, not_found: &'static str) -> ApiResult<T> {
-        self.map_err(|e| ApiError::from_store(e, not_found))
     }
 }

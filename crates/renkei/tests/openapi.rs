@@ -672,3 +672,25 @@ fn the_validator_reports_each_kind_of_mismatch() {
         );
     }
 }
+
+/// Every operation has an operationId of its own, so a client generated from the document
+/// (the web client's `schema.ts`) names each operation once.
+#[test]
+fn every_operation_has_an_id_of_its_own() {
+    let spec = serde_json::to_value(renkei_server::openapi()).expect("the document serializes");
+    let mut seen = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            seen.entry(id).or_default().push(format!("{method} {path}"));
+        }
+    }
+    let shared: Vec<_> = seen
+        .iter()
+        .filter(|(id, ops)| id.is_empty() || ops.len() > 1)
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "operationIds missing or shared: {shared:?}"
+    );
+}

@@ -393,25 +393,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every organization on this server, to choose a partner or see a council's members. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["OrgSummary"][];
-                    };
-                };
-            };
-        };
+        get: operations["list_cooperation_orgs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -570,55 +552,7 @@ export interface paths {
             cookie?: never;
         };
         /** Search colleagues: ranked exact > prefix > partial, then by reading; paged. */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Search this conversation's members instead (you must be one). */
-                    conversation_id?: string;
-                    /** @description Results to return, 1–100 (default 20). */
-                    limit?: number;
-                    /** @description Results to skip (default 0); the previous page's `next_offset`. */
-                    offset?: number;
-                    /**
-                     * @description Any part of a name (kanji, kana, romaji), e-mail, phone, department, profession or
-                     *     hospital; width, case and hiragana/katakana do not matter. Empty lists everyone.
-                     */
-                    q?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["DirectoryResults"];
-                    };
-                };
-                /** @description conversation_not_found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description query_too_long */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["search_directory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -801,48 +735,7 @@ export interface paths {
             cookie?: never;
         };
         /** A photo's thumbnail (JPEG, at most 320 px a side). */
-        get: {
-            parameters: {
-                query?: {
-                    /**
-                     * @description The conversation showing it: 410 once it expired there under the conversation's
-                     *     retention, even when it lives on elsewhere.
-                     */
-                    conversation?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description image/jpeg */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["media_thumbnail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -859,25 +752,7 @@ export interface paths {
             cookie?: never;
         };
         /** Organizations the caller can see: all for a server administrator, else their own. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Organization"][];
-                    };
-                };
-            };
-        };
+        get: operations["list_orgs"];
         put?: never;
         /** Create an organization (server administrators). */
         post: operations["create_org"];
@@ -1182,43 +1057,7 @@ export interface paths {
          * Search the text of every conversation you belong to, or of one (any part of a word,
          *     Japanese too; kana in either script, or romaji for kana).
          */
-        get: {
-            parameters: {
-                query: {
-                    /** @description Only this conversation. */
-                    conversation_id?: string;
-                    /** @description 1–100 (default 30). */
-                    limit?: number;
-                    /**
-                     * @description Any part of the text, 1–200 characters. Katakana and hiragana find each other, and a
-                     *     query in romaji also finds its kana (kekka → けっか, ケッカ); kanji match as typed.
-                     */
-                    q: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Message"][];
-                    };
-                };
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["search_messages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1406,43 +1245,7 @@ export interface paths {
          *     the browser may keep it a few minutes (private). 404 `thumbnail_unavailable` for a study
          *     with nothing to draw (an ECG).
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description image/jpeg, at most 160 px a side */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description study_expired */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-            };
-        };
+        get: operations["study_thumbnail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1657,6 +1460,26 @@ export interface components {
             photo?: boolean;
             video?: boolean;
         };
+        /**
+         * @description Who a new account is, as an applicant gives it on an invite link's sign-up page; an
+         *     administrator gives the same and more ([`NewUser`]).
+         */
+        Applicant: {
+            /** Format: uuid */
+            department_id?: string | null;
+            display_name: string;
+            email?: string | null;
+            kana?: string;
+            login: string;
+            /**
+             * @description The password: one-time when an administrator gives it (changed at first sign-in),
+             *     the applicant's own on the sign-up page (kept once approved).
+             */
+            password: string;
+            phone?: string | null;
+            profession: components["schemas"]["Profession"];
+            romaji?: string | null;
+        };
         Applied: {
             /** @description Always `pending`: an administrator must approve before the account signs in. */
             status: components["schemas"]["UserStatus"];
@@ -1694,6 +1517,7 @@ export interface components {
             target_id?: string | null;
             target_kind: string;
         };
+        /** @description Whether the hash chain holds, as the caller may learn it. */
         AuditVerification: {
             /**
              * Format: int64
@@ -2240,21 +2064,10 @@ export interface components {
             /** @description Short URL-safe name; derived from the name when absent. */
             slug?: string | null;
         };
-        /** @description What an admin gives to create a user. */
-        NewUser: {
+        /** @description What an admin gives to create a user: who they are, and what only an administrator sets. */
+        NewUser: components["schemas"]["Applicant"] & {
             affiliations?: components["schemas"]["Affiliation"][];
-            /** Format: uuid */
-            department_id?: string | null;
-            display_name: string;
-            email?: string | null;
-            kana?: string;
-            login: string;
-            /** @description The initial password; the user must change it at first login. */
-            password: string;
-            phone?: string | null;
-            profession: components["schemas"]["Profession"];
             roles?: components["schemas"]["Role"][];
-            romaji?: string | null;
             second_factor_required?: boolean;
             staff_number?: string | null;
             status?: null | components["schemas"]["UserStatus"];
@@ -2390,11 +2203,13 @@ export interface components {
             /** Format: int64 */
             last_read_seq: number;
         };
+        /** @description Whether one member has read a message. */
         Receipt: {
             read: boolean;
             /** Format: uuid */
             user_id: string;
         };
+        /** @description Who has read a message. */
         Receipts: {
             of: number;
             /** @description How many of the other members have read it ("read by 3 of 5"). */
@@ -2515,20 +2330,6 @@ export interface components {
             /** Format: uuid */
             user_id: string;
             wait_until?: null | components["schemas"]["Timestamp"];
-        };
-        /** @description What an applicant gives on the sign-up page. */
-        SignUp: {
-            /** Format: uuid */
-            department_id?: string | null;
-            display_name: string;
-            email?: string | null;
-            kana?: string;
-            login: string;
-            /** @description The applicant's own password (kept once approved). */
-            password: string;
-            phone?: string | null;
-            profession: components["schemas"]["Profession"];
-            romaji?: string | null;
         };
         SignUpForm: {
             departments: components["schemas"]["Department"][];
@@ -3649,6 +3450,25 @@ export interface operations {
             };
         };
     };
+    list_cooperation_orgs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgSummary"][];
+                };
+            };
+        };
+    };
     my_councils: {
         parameters: {
             query?: never;
@@ -3954,6 +3774,55 @@ export interface operations {
             };
             /** @description version_conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_directory: {
+        parameters: {
+            query?: {
+                /** @description Search this conversation's members instead (you must be one). */
+                conversation_id?: string;
+                /** @description Results to return, 1–100 (default 20). */
+                limit?: number;
+                /** @description Results to skip (default 0); the previous page's `next_offset`. */
+                offset?: number;
+                /**
+                 * @description Any part of a name (kanji, kana, romaji), e-mail, phone, department, profession or
+                 *     hospital; width, case and hiragana/katakana do not matter. Empty lists everyone.
+                 */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryResults"];
+                };
+            };
+            /** @description conversation_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description query_too_long */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4330,6 +4199,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    media_thumbnail: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The conversation showing it: 410 once it expired there under the conversation's
+                 *     retention, even when it lives on elsewhere.
+                 */
+                conversation?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description image/jpeg */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_orgs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"][];
                 };
             };
         };
@@ -5080,6 +5010,43 @@ export interface operations {
             };
         };
     };
+    search_messages: {
+        parameters: {
+            query: {
+                /** @description Only this conversation. */
+                conversation_id?: string;
+                /** @description 1–100 (default 30). */
+                limit?: number;
+                /**
+                 * @description Any part of the text, 1–200 characters. Katakana and hiragana find each other, and a
+                 *     query in romaji also finds its kana (kekka → けっか, ケッカ); kanji match as typed.
+                 */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     signup_form: {
         parameters: {
             query?: never;
@@ -5138,7 +5105,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SignUp"];
+                "application/json": components["schemas"]["Applicant"];
             };
         };
         responses: {
@@ -5429,6 +5396,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Instance"][];
+                };
+            };
+        };
+    };
+    study_thumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description image/jpeg, at most 160 px a side */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description study_expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

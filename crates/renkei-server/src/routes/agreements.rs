@@ -83,7 +83,7 @@ pub async fn revoke(
 /// Every organization on this server, to choose a partner or see a council's members.
 #[utoipa::path(get, path = "/api/v1/cooperation/orgs", tag = "cooperation", security(("bearer" = [])),
     responses((status = 200, body = [OrgSummary])))]
-pub async fn list_orgs(
+pub async fn list_cooperation_orgs(
     State(state): State<AppState>,
     Member(_me): Member,
 ) -> ApiResult<Json<Vec<OrgSummary>>> {

@@ -16,7 +16,7 @@ use crate::extract::ApiQuery;
     responses((status = 200, body = DirectoryResults),
         (status = 404, body = ErrorBody, description = "conversation_not_found"),
         (status = 422, body = ErrorBody, description = "query_too_long")))]
-pub async fn search(
+pub async fn search_directory(
     State(state): State<AppState>,
     Member(me): Member,
     ApiQuery(query): ApiQuery<DirectoryQuery>,

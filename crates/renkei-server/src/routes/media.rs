@@ -174,7 +174,7 @@ pub async fn content(
 #[utoipa::path(get, path = "/api/v1/media/{id}/thumbnail", tag = "media", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ReadQuery),
     responses((status = 200, description = "image/jpeg"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
-pub async fn thumbnail(
+pub async fn media_thumbnail(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,

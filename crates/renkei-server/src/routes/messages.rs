@@ -201,7 +201,7 @@ pub async fn typing(
 /// Japanese too; kana in either script, or romaji for kana).
 #[utoipa::path(get, path = "/api/v1/search/messages", tag = "messages", security(("bearer" = [])),
     params(SearchQuery), responses((status = 200, body = [Message]), (status = 400, body = ErrorBody)))]
-pub async fn search(
+pub async fn search_messages(
     State(state): State<AppState>,
     Signed(me): Signed,
     ApiQuery(q): ApiQuery<SearchQuery>,

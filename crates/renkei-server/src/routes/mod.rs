@@ -127,11 +127,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::mark_read))
         .routes(routes!(messages::receipts))
         .routes(routes!(messages::typing))
-        .routes(routes!(messages::search))
+        .routes(routes!(messages::search_messages))
         .routes(routes!(media::upload))
         .routes(routes!(media::get_media))
         .routes(routes!(media::content))
-        .routes(routes!(media::thumbnail))
+        .routes(routes!(media::media_thumbnail))
         .routes(routes!(studies::inbox))
         .routes(routes!(studies::study))
         .routes(routes!(studies::card))
@@ -142,15 +142,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::rendered_frame))
         .routes(routes!(studies::raw_frame))
         .routes(routes!(studies::waveforms))
-        .routes(routes!(studies::thumbnail))
+        .routes(routes!(studies::study_thumbnail))
         .routes(routes!(gateways::list_gateways, gateways::add_gateway))
         .routes(routes!(gateways::delete_gateway))
         .routes(routes!(gateways::gateway_config))
-        .routes(routes!(directory::search))
+        .routes(routes!(directory::search_directory))
         .routes(routes!(agreements::list_agreements, agreements::propose))
         .routes(routes!(agreements::accept))
         .routes(routes!(agreements::revoke))
-        .routes(routes!(agreements::list_orgs))
+        .routes(routes!(agreements::list_cooperation_orgs))
         .routes(routes!(councils::my_councils))
         .routes(routes!(councils::get_council))
         .routes(routes!(councils::invite))
@@ -193,4 +193,65 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(observe::security_headers))
         .layer(middleware::from_fn(observe::record))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every `.rs` file under `dir`, with its text.
+    fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("a source folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources_of_file(&path, out);
+            }
+        }
+    }
+
+    /// Whether `text` reaches the store: a `.store` field or the `Store` type.
+    fn reaches_the_store(text: &str) -> bool {
+        let field = text.match_indices(".store").any(|(at, m)| {
+            !text[at + m.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        });
+        field || text.contains("renkei_store::Store") || text.contains("renkei_store::{")
+    }
+
+    /// Handlers, extractors and the WebSocket reach the store only through a service
+    /// (`renkei-service`): the HTTP layer parses, calls one service function and renders.
+    #[test]
+    fn the_http_layer_reaches_the_store_only_through_services() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        for part in ["routes", "auth", "messaging"] {
+            sources(&src.join(part), &mut files);
+        }
+        sources_of_file(&src.join("extract.rs"), &mut files);
+        assert!(files.len() > 20, "the routes were read: {}", files.len());
+        let offending: Vec<&str> = files
+            .iter()
+            .filter(|(_, text)| reaches_the_store(text))
+            .map(|(path, _)| path.as_str())
+            .collect();
+        assert!(
+            offending.is_empty(),
+            "these files reach the store: {offending:?}"
+        );
+        assert!(
+            reaches_the_store("state.store.user(id)"),
+            "the check sees a store call"
+        );
+    }
+
+    /// The text of `path` before its unit tests.
+    fn sources_of_file(path: &Path, out: &mut Vec<(String, String)>) {
+        let text = std::fs::read_to_string(path).expect("a source file");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        out.push((path.display().to_string(), code.to_owned()));
+    }
 }

@@ -250,7 +250,7 @@ pub async fn waveforms(
 #[utoipa::path(get, path = "/api/v1/studies/{id}/thumbnail", tag = "imaging", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "image/jpeg, at most 160 px a side"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "study_expired")))]
-pub async fn thumbnail(
+pub async fn study_thumbnail(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,

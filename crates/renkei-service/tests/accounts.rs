@@ -3,9 +3,9 @@
 //! sign-up through an invite link, and CSV imports all or none.
 
 #[macro_use]
-mod common_accts;
+mod common;
 
-use common_accts::{PASSWORD, Scratch, applicant, hospital, signed_in, user};
+use common::{PASSWORD, World, applicant};
 use renkei_core::clock::Timestamp;
 use renkei_core::totp;
 use renkei_core::user::{NewUser, Role, UserPatch, UserStatus};
@@ -32,12 +32,14 @@ fn renamed(name: &str) -> UserPatch {
     }
 }
 
-async fn an_org_admin_cannot_change_or_make_a_server_admin(s: Scratch) {
-    let svc = &s.svc;
-    let org = hospital(svc, "oita").await;
-    let root = user(svc, &org, "root", &[Role::ServerAdmin, Role::OrgAdmin]).await;
-    let admin = user(svc, &org, "admin", &[Role::OrgAdmin]).await;
-    let member = user(svc, &org, "member", &[]).await;
+async fn an_org_admin_cannot_change_or_make_a_server_admin(w: &World) {
+    let svc = &w.services;
+    let org = w.org("oita").await;
+    let root = w
+        .user(&org, "root", &[Role::ServerAdmin, Role::OrgAdmin])
+        .await;
+    let admin = w.user(&org, "admin", &[Role::OrgAdmin]).await;
+    let member = w.user(&org, "member", &[]).await;
 
     let refused = user_admin::update(svc, &admin, root.id, &renamed("x"), root.version)
         .await
@@ -95,12 +97,12 @@ async fn an_org_admin_cannot_change_or_make_a_server_admin(s: Scratch) {
         .unwrap();
 }
 
-async fn an_administrator_sees_another_hospital_as_absent(s: Scratch) {
-    let svc = &s.svc;
-    let oita = hospital(svc, "oita").await;
-    let beppu = hospital(svc, "beppu").await;
-    let admin = user(svc, &oita, "admin", &[Role::OrgAdmin]).await;
-    let there = user(svc, &beppu, "there", &[]).await;
+async fn an_administrator_sees_another_hospital_as_absent(w: &World) {
+    let svc = &w.services;
+    let oita = w.org("oita").await;
+    let beppu = w.org("beppu").await;
+    let admin = w.user(&oita, "admin", &[Role::OrgAdmin]).await;
+    let there = w.user(&beppu, "there", &[]).await;
     let err = orgs::readable_org(svc, &admin, beppu.id).await.unwrap_err();
     assert_eq!(
         (err.kind, err.code),
@@ -119,12 +121,12 @@ async fn an_administrator_sees_another_hospital_as_absent(s: Scratch) {
     );
 }
 
-async fn a_password_change_ends_every_other_session(s: Scratch) {
-    let svc = &s.svc;
-    let org = hospital(svc, "oita").await;
-    user(svc, &org, "sato", &[]).await;
-    let (this_token, this) = signed_in(svc, "sato").await;
-    let (other_token, _) = signed_in(svc, "sato").await;
+async fn a_password_change_ends_every_other_session(w: &World) {
+    let svc = &w.services;
+    let org = w.org("oita").await;
+    w.user(&org, "sato", &[]).await;
+    let (this_token, this) = w.sign_in("sato").await;
+    let (other_token, _) = w.sign_in("sato").await;
 
     let wrong = own_secrets::change_password(svc, &this, "not it at all", "a new long secret")
         .await
@@ -154,15 +156,15 @@ async fn a_password_change_ends_every_other_session(s: Scratch) {
         .unwrap();
 }
 
-async fn wrong_passcodes_lock_the_account_and_end_its_sessions(s: Scratch) {
-    let svc = &s.svc;
-    let org = hospital(svc, "oita").await;
-    user(svc, &org, "sato", &[]).await;
-    let (_, first) = signed_in(svc, "sato").await;
+async fn wrong_passcodes_lock_the_account_and_end_its_sessions(w: &World) {
+    let svc = &w.services;
+    let org = w.org("oita").await;
+    w.user(&org, "sato", &[]).await;
+    let (_, first) = w.sign_in("sato").await;
     own_secrets::set_passcode(svc, &first, "2468")
         .await
         .unwrap();
-    let (token, locked) = signed_in(svc, "sato").await;
+    let (token, locked) = w.sign_in("sato").await;
     assert!(locked.locked, "a user with a passcode signs in locked");
 
     let max = svc.settings.login_max_failures;
@@ -190,11 +192,11 @@ fn code_now(secret: &str) -> String {
     totp::code_at_step(&secret, totp::step_at(now))
 }
 
-async fn a_second_factor_code_is_spent_once(s: Scratch) {
-    let svc = &s.svc;
-    let org = hospital(svc, "oita").await;
-    user(svc, &org, "sato", &[]).await;
-    let (_, enrolling) = signed_in(svc, "sato").await;
+async fn a_second_factor_code_is_spent_once(w: &World) {
+    let svc = &w.services;
+    let org = w.org("oita").await;
+    w.user(&org, "sato", &[]).await;
+    let (_, enrolling) = w.sign_in("sato").await;
     let refused = second_factor::verify(svc, &enrolling, "123456")
         .await
         .unwrap_err();
@@ -249,11 +251,11 @@ async fn a_second_factor_code_is_spent_once(s: Scratch) {
     assert_eq!(status.recovery_codes_left, 9);
 }
 
-async fn sign_up_through_an_invite_link_makes_a_pending_user(s: Scratch) {
-    let svc = &s.svc;
-    let org = hospital(svc, "oita").await;
-    let admin = user(svc, &org, "admin", &[Role::OrgAdmin]).await;
-    let member = user(svc, &org, "member", &[]).await;
+async fn sign_up_through_an_invite_link_makes_a_pending_user(w: &World) {
+    let svc = &w.services;
+    let org = w.org("oita").await;
+    let admin = w.user(&org, "admin", &[Role::OrgAdmin]).await;
+    let member = w.user(&org, "member", &[]).await;
     let refused = applications::rotate_invite(svc, &member, org.id, &InviteOptions::default())
         .await
         .unwrap_err();
@@ -311,10 +313,10 @@ async fn sign_up_through_an_invite_link_makes_a_pending_user(s: Scratch) {
     assert_eq!(junk.code, "invite_not_found");
 }
 
-async fn a_csv_import_applies_every_row_or_none(s: Scratch) {
-    let svc = &s.svc;
-    let org = hospital(svc, "oita").await;
-    let admin = user(svc, &org, "admin", &[Role::OrgAdmin]).await;
+async fn a_csv_import_applies_every_row_or_none(w: &World) {
+    let svc = &w.services;
+    let org = w.org("oita").await;
+    let admin = w.user(&org, "admin", &[Role::OrgAdmin]).await;
     let logins = |users: Vec<renkei_core::user::User>| {
         let mut logins: Vec<String> = users.into_iter().map(|u| u.login).collect();
         logins.sort();

@@ -2,14 +2,14 @@
 //! manage, direct conversations, audited creation for others, retention, and agreements.
 
 #[macro_use]
-mod common_conv;
+mod common;
 
-use common_conv::World;
+use common::{World, applicant};
 use renkei_core::Uuid;
 use renkei_core::agreement::Scope;
 use renkei_core::conversation::{ConversationKind, MemberRole, NewMessage, Priority};
 use renkei_core::notify::NotifyLevel;
-use renkei_core::user::{Role, User, UserStatus};
+use renkei_core::user::{NewUser, Role, User, UserStatus};
 use renkei_service::conversations::{self, ConversationChange, NewConversation};
 use renkei_service::{Kind, ServiceError, ServiceResult, messages};
 
@@ -387,9 +387,11 @@ async fn a_group_created_for_others_is_audited_once_with_its_creation(world: &Wo
     assert!(world.store().verify_audit().await.unwrap().is_ok());
 
     // Members must be active users.
-    let gone = world
-        .user_with(&org, "gone", &[], UserStatus::Retired)
-        .await;
+    let retired = NewUser {
+        status: Some(UserStatus::Retired),
+        ..NewUser::from(applicant("gone"))
+    };
+    let gone = world.add_user(&org, retired).await;
     refused(
         conversations::create(s, &plain, group("With gone", &[&gone])).await,
         Kind::Invalid,

@@ -3,18 +3,18 @@
 //! colleagues the directory shows.
 
 #[macro_use]
-mod common_coop;
+mod common;
 
-use common_coop::{admin, hospital, org, staff, user};
+use common::{World, applicant, refusal};
 use renkei_core::agreement::{AgreementStatus, CouncilStatus, Scope};
 use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Conversation, ConversationKind, MemberRole};
 use renkei_core::org::{OrgKind, Organization};
-use renkei_core::user::{Role, User};
+use renkei_core::user::{Applicant, NewUser, Role, User};
 use renkei_service::admin::stats::{self, Range};
 use renkei_service::cooperation::directory::{self, DirectoryQuery};
 use renkei_service::cooperation::{agreements, councils};
-use renkei_service::{Kind, ServiceError, Services};
+use renkei_service::{Kind, Services};
 use renkei_store::{AuditFilter, StoreError};
 
 on_both_backends!(
@@ -24,12 +24,6 @@ on_both_backends!(
     council_statistics_are_for_its_administrators_and_server_admins,
     directory_scope_follows_agreements,
 );
-
-/// The refusal's kind and code.
-fn refusal<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> (Kind, &'static str) {
-    let err = result.expect_err("the service should refuse");
-    (err.kind, err.code)
-}
 
 /// An agreement proposed by `from_admin` to `to` and accepted by `to_admin`.
 async fn in_force(
@@ -48,15 +42,16 @@ async fn in_force(
     proposed.agreement.id
 }
 
-async fn only_an_org_admin_proposes_accepts_and_revokes(s: &Services) {
+async fn only_an_org_admin_proposes_accepts_and_revokes(w: &World) {
+    let s = &w.services;
     let (a, b, c) = (
-        hospital(s, "Aoba").await,
-        hospital(s, "Birch").await,
-        hospital(s, "Cedar").await,
+        w.org_named("Aoba", OrgKind::Hospital).await,
+        w.org_named("Birch", OrgKind::Hospital).await,
+        w.org_named("Cedar", OrgKind::Hospital).await,
     );
-    let (a_admin, a_staff) = (admin(s, &a, "a-admin").await, staff(s, &a, "a-staff").await);
-    let (b_admin, b_staff) = (admin(s, &b, "b-admin").await, staff(s, &b, "b-staff").await);
-    let c_admin = admin(s, &c, "c-admin").await;
+    let (a_admin, a_staff) = (admin(w, &a, "a-admin").await, staff(w, &a, "a-staff").await);
+    let (b_admin, b_staff) = (admin(w, &b, "b-admin").await, staff(w, &b, "b-staff").await);
+    let c_admin = admin(w, &c, "c-admin").await;
     let scopes = [Scope::Messaging];
 
     assert_eq!(
@@ -124,10 +119,14 @@ async fn only_an_org_admin_proposes_accepts_and_revokes(s: &Services) {
     assert!(agreements::list(s, &c_admin).await.unwrap().is_empty());
 }
 
-async fn a_revocation_prunes_cross_organization_conversations_at_once(s: &Services) {
-    let (a, b) = (hospital(s, "Aoba").await, hospital(s, "Birch").await);
-    let (a_admin, a_staff) = (admin(s, &a, "a-admin").await, staff(s, &a, "a-staff").await);
-    let (b_admin, b_staff) = (admin(s, &b, "b-admin").await, staff(s, &b, "b-staff").await);
+async fn a_revocation_prunes_cross_organization_conversations_at_once(w: &World) {
+    let s = &w.services;
+    let (a, b) = (
+        w.org_named("Aoba", OrgKind::Hospital).await,
+        w.org_named("Birch", OrgKind::Hospital).await,
+    );
+    let (a_admin, a_staff) = (admin(w, &a, "a-admin").await, staff(w, &a, "a-staff").await);
+    let (b_admin, b_staff) = (admin(w, &b, "b-admin").await, staff(w, &b, "b-staff").await);
     let id = in_force(s, &a_admin, &b, &b_admin, &[Scope::Messaging]).await;
     let now = Timestamp::now();
     let conversation = Conversation {
@@ -195,23 +194,24 @@ async fn a_revocation_prunes_cross_organization_conversations_at_once(s: &Servic
     assert_eq!(revocations[0].target_id, Some(id));
 }
 
-async fn a_council_admin_invites_and_hospital_admins_opt_in(s: &Services) {
-    let council = org(s, "Kita Council", OrgKind::Council).await;
+async fn a_council_admin_invites_and_hospital_admins_opt_in(w: &World) {
+    let s = &w.services;
+    let council = w.org_named("Kita Council", OrgKind::Council).await;
     let (h1, h2, h3) = (
-        hospital(s, "Aoba").await,
-        hospital(s, "Birch").await,
-        hospital(s, "Cedar").await,
+        w.org_named("Aoba", OrgKind::Hospital).await,
+        w.org_named("Birch", OrgKind::Hospital).await,
+        w.org_named("Cedar", OrgKind::Hospital).await,
     );
     let (c_admin, c_staff) = (
-        admin(s, &council, "c-admin").await,
-        staff(s, &council, "c-staff").await,
+        admin(w, &council, "c-admin").await,
+        staff(w, &council, "c-staff").await,
     );
     let (h1_admin, h1_staff) = (
-        admin(s, &h1, "h1-admin").await,
-        staff(s, &h1, "h1-staff").await,
+        admin(w, &h1, "h1-admin").await,
+        staff(w, &h1, "h1-staff").await,
     );
-    let h2_admin = admin(s, &h2, "h2-admin").await;
-    let h3_admin = admin(s, &h3, "h3-admin").await;
+    let h2_admin = admin(w, &h2, "h2-admin").await;
+    let h3_admin = admin(w, &h3, "h3-admin").await;
 
     assert_eq!(
         refusal(councils::invite(s, &c_staff, council.id, h1.id).await),
@@ -274,14 +274,15 @@ async fn a_council_admin_invites_and_hospital_admins_opt_in(s: &Services) {
     );
 }
 
-async fn council_statistics_are_for_its_administrators_and_server_admins(s: &Services) {
-    let council = org(s, "Kita Council", OrgKind::Council).await;
-    let h = hospital(s, "Aoba").await;
-    let c_admin = admin(s, &council, "c-admin").await;
-    let c_staff = staff(s, &council, "c-staff").await;
-    let h_admin = admin(s, &h, "h-admin").await;
+async fn council_statistics_are_for_its_administrators_and_server_admins(w: &World) {
+    let s = &w.services;
+    let council = w.org_named("Kita Council", OrgKind::Council).await;
+    let h = w.org_named("Aoba", OrgKind::Hospital).await;
+    let c_admin = admin(w, &council, "c-admin").await;
+    let c_staff = staff(w, &council, "c-staff").await;
+    let h_admin = admin(w, &h, "h-admin").await;
     let server_admin = user(
-        s,
+        w,
         &h,
         "root",
         "鈴木 一",
@@ -352,10 +353,14 @@ async fn everyone_seen_by(s: &Services, me: &User) -> Vec<String> {
     names
 }
 
-async fn directory_scope_follows_agreements(s: &Services) {
-    let (a, b) = (hospital(s, "Aoba").await, hospital(s, "Birch").await);
+async fn directory_scope_follows_agreements(w: &World) {
+    let s = &w.services;
+    let (a, b) = (
+        w.org_named("Aoba", OrgKind::Hospital).await,
+        w.org_named("Birch", OrgKind::Hospital).await,
+    );
     let a_admin = user(
-        s,
+        w,
         &a,
         "a-admin",
         "青木 一",
@@ -363,7 +368,7 @@ async fn directory_scope_follows_agreements(s: &Services) {
         &[Role::OrgAdmin],
     )
     .await;
-    let b_admin = user(s, &b, "b-admin", "馬場 二", "ばば じ", &[Role::OrgAdmin]).await;
+    let b_admin = user(w, &b, "b-admin", "馬場 二", "ばば じ", &[Role::OrgAdmin]).await;
     let a_only = vec!["青木 一@Aoba".to_owned()];
     let both = vec!["青木 一@Aoba".to_owned(), "馬場 二@Birch".to_owned()];
 
@@ -409,4 +414,43 @@ async fn directory_scope_follows_agreements(s: &Services) {
         refusal(directory::search(s, &a_admin, &too_long).await),
         (Kind::Invalid, "query_too_long")
     );
+}
+
+/// A new active user of `org` with `roles`, named `name` (read `kana`).
+async fn user(
+    w: &World,
+    org: &Organization,
+    login: &str,
+    name: &str,
+    kana: &str,
+    roles: &[Role],
+) -> User {
+    let who = Applicant {
+        display_name: name.into(),
+        kana: kana.into(),
+        ..applicant(login)
+    };
+    let input = NewUser {
+        roles: roles.to_vec(),
+        ..NewUser::from(who)
+    };
+    w.add_user(org, input).await
+}
+
+/// An organization administrator of `org`.
+async fn admin(w: &World, org: &Organization, login: &str) -> User {
+    user(
+        w,
+        org,
+        login,
+        "管理 太郎",
+        "かんり たろう",
+        &[Role::OrgAdmin],
+    )
+    .await
+}
+
+/// A staff member of `org` without administration roles.
+async fn staff(w: &World, org: &Organization, login: &str) -> User {
+    user(w, org, login, "山田 花子", "やまだ はなこ", &[]).await
 }

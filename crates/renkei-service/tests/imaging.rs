@@ -1,16 +1,17 @@
 //! The imaging services against scratch stores (SQLite and PostgreSQL): who sees a study,
 //! who manages an organization's DICOM peers and gateways, and the one expiry sweep.
 
-mod common_imaging;
+#[macro_use]
+mod common;
 
 use renkei_core::agreement::Scope;
 use renkei_core::clock::Timestamp;
 use renkei_core::dicom::{NewDicomPeer, NewGateway};
 use renkei_service::expiry::{self, Swept};
-use renkei_service::{Kind, ServiceError, dicom_peers, gateway, studies};
+use renkei_service::{Kind, dicom_peers, gateway, studies};
 use renkei_store::{Attached, AuditFilter};
 
-use common_imaging::World;
+use common::{World, refusal};
 
 on_both_backends!(
     a_study_is_seen_through_its_inbox_or_a_conversation_it_was_shared_in,
@@ -21,11 +22,6 @@ on_both_backends!(
     a_sweep_stopped_after_the_keys_is_finished_by_the_next,
     a_sweep_that_fails_reports_a_failure_not_a_missing_record,
 );
-
-fn refusal<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> (Kind, &'static str) {
-    let err = result.expect_err("refused");
-    (err.kind, err.code)
-}
 
 const NOT_FOUND: (Kind, &str) = (Kind::NotFound, "study_not_found");
 
@@ -66,7 +62,7 @@ async fn a_study_is_seen_through_its_inbox_or_a_conversation_it_was_shared_in(w:
         NOT_FOUND
     );
     // Shared in a conversation with ben, under an agreement with the images scope: visible.
-    w.agree(&ana, &ben, &[Scope::Messaging, Scope::Images])
+    w.agreement(&ana.org, &ben.org, &[Scope::Messaging, Scope::Images])
         .await;
     assert_eq!(
         refusal(studies::card(&w.services, &ben, study.id).await),
@@ -92,7 +88,7 @@ async fn another_organizations_study_needs_the_images_scope(w: &World) {
     let study = w.study(&oita, Timestamp::now().plus_secs(86_400)).await;
     let usa = w.org("usa").await;
     let uma = w.member(&usa, "uma").await;
-    w.agree(&ana, &uma, &[Scope::Messaging]).await;
+    w.agreement(&ana.org, &uma.org, &[Scope::Messaging]).await;
     let conv = w.group(&oita, &[&ana, &uma]).await;
     w.share_study(&conv, &ana, study.id).await;
     assert_eq!(
@@ -112,7 +108,7 @@ async fn a_view_of_another_organizations_study_is_in_both_audit_logs(w: &World) 
     let study = w.study(&oita, Timestamp::now().plus_secs(86_400)).await;
     let beppu = w.org("beppu").await;
     let ben = w.member(&beppu, "ben").await;
-    w.agree(&ana, &ben, &[Scope::Messaging, Scope::Images])
+    w.agreement(&ana.org, &ben.org, &[Scope::Messaging, Scope::Images])
         .await;
     let conv = w.group(&oita, &[&ana, &ben]).await;
     w.share_study(&conv, &ana, study.id).await;

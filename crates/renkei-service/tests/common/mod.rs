@@ -1,0 +1,246 @@
+//! Shared scaffolding for the service tests: a `World` (services over a scratch SQLite store or,
+//! when `RENKEI_TEST_POSTGRES_URL` is set, a scratch PostgreSQL database), `on_both_backends!`,
+//! and builders for organizations, users, signed-in callers and agreements.
+#![allow(dead_code, unused_macros)]
+
+pub mod imaging;
+
+use renkei_core::agreement::{Agreement, AgreementStatus, Scope};
+use renkei_core::audit::AuditEvent;
+use renkei_core::clock::Timestamp;
+use renkei_core::org::{NewOrganization, OrgKind, Organization};
+use renkei_core::user::{Applicant, NewUser, Profession, Role, User};
+use renkei_core::{Uuid, new_id};
+use renkei_service::accounts::{self, sign_in};
+use renkei_service::auth::password::{Cost, Hasher};
+use renkei_service::auth::session::{Authed, session_for_token};
+use renkei_service::{Kind, ServiceResult, Services, Settings};
+use renkei_store::blobs::{BlobStore, KeyRing};
+use renkei_store::scratch::ScratchDatabase;
+use renkei_store::{AuditFilter, Store};
+
+/// Runs each scenario `async fn name(world: &World)` on a fresh SQLite store and, when
+/// `RENKEI_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database; the test names are
+/// `name::sqlite` and `name::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let world = crate::common::World::sqlite().await;
+                super::$name(&world).await;
+                world.close().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(world) = crate::common::World::postgres(stringify!($name)).await
+                else {
+                    return;
+                };
+                super::$name(&world).await;
+                world.close().await;
+            }
+        }
+    )+};
+}
+
+/// The password every test user is made with.
+pub const PASSWORD: &str = "a long test password";
+
+/// Services over a scratch store, with what keeps it alive (its folder and database).
+pub struct World {
+    pub services: Services,
+    /// The blob store the services keep media and DICOM objects in.
+    pub blobs: BlobStore,
+    _dir: tempfile::TempDir,
+    _database: Option<ScratchDatabase>,
+}
+
+impl World {
+    /// Services over a fresh SQLite file.
+    pub async fn sqlite() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        World::over(store, dir, None)
+    }
+
+    /// Services over a fresh PostgreSQL database, or `None` when none is configured.
+    pub async fn postgres(purpose: &str) -> Option<World> {
+        let database = ScratchDatabase::create(purpose).await?;
+        let store = Store::connect(database.url()).await.unwrap();
+        Some(World::over(
+            store,
+            tempfile::tempdir().unwrap(),
+            Some(database),
+        ))
+    }
+
+    /// Services over `store`, with blobs under `dir` and a cheap password hasher.
+    fn over(store: Store, dir: tempfile::TempDir, database: Option<ScratchDatabase>) -> World {
+        let keys = KeyRing::from_keys([(1, [7u8; 32])]).unwrap();
+        let blobs = BlobStore::local(&dir.path().join("blobs"), keys).unwrap();
+        let mut services = Services::new(store, blobs.clone(), Settings::default());
+        services.hasher = Hasher::new(
+            Cost {
+                memory_kib: 64,
+                iterations: 1,
+                lanes: 1,
+            },
+            1,
+        );
+        World {
+            services,
+            blobs,
+            _dir: dir,
+            _database: database,
+        }
+    }
+
+    /// Closes the store's connections (before its scratch database is dropped).
+    pub async fn close(self) {
+        self.services.store.close().await;
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.services.store
+    }
+
+    /// A new hospital `Hospital {slug}`, made from the command line's side (no actor).
+    pub async fn org(&self, slug: &str) -> Organization {
+        self.add_org(NewOrganization {
+            name: format!("Hospital {slug}"),
+            slug: Some(slug.into()),
+            kind: None,
+        })
+        .await
+    }
+
+    /// A new organization of `kind` named `name` (its slug made from the name).
+    pub async fn org_named(&self, name: &str, kind: OrgKind) -> Organization {
+        self.add_org(NewOrganization {
+            name: name.into(),
+            slug: Some(name.to_lowercase().replace(' ', "-")),
+            kind: Some(kind),
+        })
+        .await
+    }
+
+    async fn add_org(&self, input: NewOrganization) -> Organization {
+        accounts::create_org(self.store(), None, input)
+            .await
+            .unwrap()
+    }
+
+    /// A new active user of `org` with `roles`, signing in as `login` with [`PASSWORD`].
+    pub async fn user(&self, org: &Organization, login: &str, roles: &[Role]) -> User {
+        self.add_user(
+            org,
+            NewUser {
+                roles: roles.to_vec(),
+                ..NewUser::from(applicant(login))
+            },
+        )
+        .await
+    }
+
+    /// A new user of `org` as `input` says, made from the command line's side (no actor).
+    pub async fn add_user(&self, org: &Organization, input: NewUser) -> User {
+        let services = &self.services;
+        accounts::create_user(&services.store, &services.hasher, None, org, input)
+            .await
+            .unwrap()
+    }
+
+    /// A new session of `login` (with [`PASSWORD`]): its token, and the caller the services see.
+    pub async fn sign_in(&self, login: &str) -> (String, Authed) {
+        let signed_in = sign_in::login(&self.services, login, PASSWORD)
+            .await
+            .unwrap();
+        let authed = session_for_token(&self.services, &signed_in.token, true)
+            .await
+            .unwrap();
+        (signed_in.token, authed)
+    }
+
+    /// A new member of `org` without roles, signed in.
+    pub async fn member(&self, org: &Organization, login: &str) -> Authed {
+        self.user(org, login, &[]).await;
+        self.sign_in(login).await.1
+    }
+
+    /// A new administrator of `org`, signed in.
+    pub async fn org_admin(&self, org: &Organization, login: &str) -> Authed {
+        self.user(org, login, &[Role::OrgAdmin]).await;
+        self.sign_in(login).await.1
+    }
+
+    /// An agreement with `scopes` proposed by `proposer` and accepted by `partner`, written
+    /// straight into the store.
+    pub async fn agreement(
+        &self,
+        proposer: &Organization,
+        partner: &Organization,
+        scopes: &[Scope],
+    ) {
+        let agreement = Agreement {
+            id: new_id(),
+            proposer_org_id: proposer.id,
+            partner_org_id: partner.id,
+            scopes: scopes.to_vec(),
+            status: AgreementStatus::Proposed,
+            council_id: None,
+            proposed_by: None,
+            proposed_at: Timestamp::now(),
+            accepted_by: None,
+            accepted_at: None,
+            revoked_by: None,
+            revoked_at: None,
+        };
+        self.store()
+            .propose_agreement(&agreement, &setup("agreement.propose"))
+            .await
+            .unwrap();
+        self.store()
+            .accept_agreement(agreement.id, Uuid::nil(), &setup("agreement.accept"))
+            .await
+            .unwrap();
+    }
+
+    /// The actions of the audit entries about `target`, newest first.
+    pub async fn audit_actions(&self, target: Uuid) -> Vec<String> {
+        let filter = AuditFilter {
+            target_id: Some(target),
+            ..Default::default()
+        };
+        let page = self.store().audit_page(&filter, None, 1000).await.unwrap();
+        page.into_iter().map(|entry| entry.action).collect()
+    }
+}
+
+/// Who a test user is: `login`, named after it, with [`PASSWORD`].
+pub fn applicant(login: &str) -> Applicant {
+    Applicant {
+        login: login.into(),
+        display_name: format!("User {login}"),
+        kana: "たなか".into(),
+        romaji: None,
+        profession: Profession::Doctor,
+        department_id: None,
+        email: None,
+        phone: None,
+        password: PASSWORD.into(),
+    }
+}
+
+/// The kind and code of the service's refusal (panics if it did not refuse).
+pub fn refusal<T: std::fmt::Debug>(result: ServiceResult<T>) -> (Kind, &'static str) {
+    let err = result.expect_err("the service should refuse");
+    (err.kind, err.code)
+}
+
+/// An audit entry for setting up a test.
+pub fn setup(action: &'static str) -> AuditEvent {
+    AuditEvent::new(action, None, None, "test", None)
+}

@@ -1,6 +1,7 @@
 //! Sign-in sessions: looked up by the hash of their bearer token, never the token itself.
 
 use renkei_core::Uuid;
+use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -43,23 +44,59 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
 impl Store {
     /// Stores a new session.
     pub async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at,
-                 expires_at, locked, second_factor_done)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(s.id.to_string())
-        .bind(s.user_id.to_string())
-        .bind(&s.token_hash)
-        .bind(&s.csrf_token)
-        .bind(s.created_at.millis())
-        .bind(s.last_seen_at.millis())
-        .bind(s.expires_at.millis())
-        .bind(i64::from(s.locked))
-        .bind(i64::from(s.second_factor_done))
-        .execute(&self.pool)
-        .await?;
+        insert_session(s).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Opens a session and writes its sign-in entry, in one transaction.
+    pub async fn open_session(
+        &self,
+        s: &SessionRecord,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.audited([audit], |mut tx| async move {
+            insert_session(s).execute(&mut *tx).await?;
+            Ok((tx, ()))
+        })
+        .await
+    }
+
+    /// Ends a session and writes its sign-out entry, in one transaction.
+    pub async fn close_session(&self, id: Uuid, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.audited([audit], |mut tx| async move {
+            sqlx::query("DELETE FROM sessions WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            Ok((tx, ()))
+        })
+        .await
+    }
+
+    /// Unlocks a passcode-locked session (seen `now`), forgets the user's wrong passcodes and
+    /// codes, and writes the unlock entry, in one transaction.
+    pub async fn unlock_session(
+        &self,
+        session: &SessionRecord,
+        now: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.audited([audit], |mut tx| async move {
+            sqlx::query(
+                "UPDATE credentials SET failed_attempts = 0 \
+                 WHERE user_id = $1 AND failed_attempts <> 0",
+            )
+            .bind(session.user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE sessions SET last_seen_at = $1, locked = 0 WHERE id = $2")
+                .bind(now.millis())
+                .bind(session.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            Ok((tx, ()))
+        })
+        .await
     }
 
     /// The session whose token hashes to `token_hash`.
@@ -114,4 +151,22 @@ impl Store {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// The statement that stores a new session.
+fn insert_session(s: &SessionRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at,
+             expires_at, locked, second_factor_done)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(s.id.to_string())
+    .bind(s.user_id.to_string())
+    .bind(&s.token_hash)
+    .bind(&s.csrf_token)
+    .bind(s.created_at.millis())
+    .bind(s.last_seen_at.millis())
+    .bind(s.expires_at.millis())
+    .bind(i64::from(s.locked))
+    .bind(i64::from(s.second_factor_done))
 }

@@ -61,6 +61,7 @@ on_both_backends!(
     the_active_users_page_leaves_out_applicants_and_retired_users,
     a_change_whose_audit_entry_fails_is_rolled_back_with_it,
     gateways_and_dicom_peers_are_not_kept_without_their_audit_entry,
+    sign_in_sign_out_and_unlock_are_not_kept_without_their_audit_entry,
     the_one_statement_list_reads_what_each_conversation_shows,
 );
 
@@ -1592,5 +1593,71 @@ async fn the_one_statement_list_reads_what_each_conversation_shows(store: &Store
     assert_eq!(
         store.conversation_list(b.id).await.unwrap(),
         list_read_one_by_one(store, &b).await
+    );
+}
+
+async fn sign_in_sign_out_and_unlock_are_not_kept_without_their_audit_entry(
+    store: &Store,
+    url: &str,
+) {
+    let o = org(store, "oita-u").await;
+    let u = user(store, &o, "tanaka").await;
+    let open = SessionRecord {
+        locked: true,
+        ..session_for(&u, "open")
+    };
+    store.insert_session(&open).await.unwrap();
+    let all = AuditFilter::default();
+    let entries = store.audit_page(&all, None, 1000).await.unwrap().len();
+
+    shift_audit_head(url, -1).await;
+    let new = session_for(&u, "new");
+    let failed = [
+        store.open_session(&new, &event("auth.login")).await.err(),
+        store
+            .close_session(open.id, &event("auth.logout"))
+            .await
+            .err(),
+        store
+            .unlock_session(&open, Timestamp::now(), &event("auth.unlock"))
+            .await
+            .err(),
+    ];
+    assert!(failed.iter().all(Option::is_some), "{failed:?}");
+    shift_audit_head(url, 1).await;
+
+    assert!(matches!(
+        store.session_by_token_hash("new").await,
+        Err(StoreError::NotFound)
+    ));
+    let kept = store.session_by_token_hash("open").await.unwrap();
+    assert!(kept.locked, "the session stayed locked");
+    assert_eq!(
+        store.audit_page(&all, None, 1000).await.unwrap().len(),
+        entries
+    );
+
+    // With the chain intact, each writes its change and its entry.
+    store
+        .unlock_session(&open, Timestamp::now(), &event("auth.unlock"))
+        .await
+        .unwrap();
+    assert!(!store.session_by_token_hash("open").await.unwrap().locked);
+    store
+        .open_session(&new, &event("auth.login"))
+        .await
+        .unwrap();
+    store
+        .close_session(open.id, &event("auth.logout"))
+        .await
+        .unwrap();
+    assert!(store.session_by_token_hash("new").await.is_ok());
+    assert!(matches!(
+        store.session_by_token_hash("open").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.audit_page(&all, None, 1000).await.unwrap().len(),
+        entries + 3
     );
 }

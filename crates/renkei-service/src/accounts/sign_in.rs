@@ -113,10 +113,6 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
         locked: creds.passcode_hash.is_some(),
         second_factor_done: false,
     };
-    store
-        .insert_session(&session)
-        .await
-        .or_service("user_not_found")?;
     let event = AuditEvent::new(
         "auth.login",
         Some(user.org_id),
@@ -125,7 +121,7 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
         Some(session.id),
     );
     store
-        .append_audit(&event)
+        .open_session(&session, &event)
         .await
         .or_service("user_not_found")?;
     Ok(SignedIn {
@@ -138,10 +134,6 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
 
 /// Ends the caller's session, audited.
 pub async fn logout(svc: &Services, caller: &Authed) -> ServiceResult<()> {
-    svc.store
-        .delete_session(caller.session.id)
-        .await
-        .or_service("session")?;
     let event = AuditEvent::new(
         "auth.logout",
         Some(caller.user.org_id),
@@ -149,7 +141,10 @@ pub async fn logout(svc: &Services, caller: &Authed) -> ServiceResult<()> {
         "session",
         Some(caller.session.id),
     );
-    svc.store.append_audit(&event).await.or_service("session")
+    svc.store
+        .close_session(caller.session.id, &event)
+        .await
+        .or_service("session")
 }
 
 /// Unlocks the caller's passcode-locked session; a wrong passcode counts towards the lock.
@@ -174,14 +169,6 @@ pub async fn unlock(svc: &Services, caller: &Authed, passcode: &str) -> ServiceR
         let wrong = ServiceError::new(Kind::Forbidden, "wrong_passcode", "wrong passcode");
         return Err(count_failure(svc, user, "auth.unlock_failed", wrong).await);
     }
-    svc.store
-        .clear_failed_attempts(user.id)
-        .await
-        .or_service("user_not_found")?;
-    svc.store
-        .touch_session(caller.session.id, Timestamp::now(), false)
-        .await
-        .or_service("session")?;
     let event = AuditEvent::new(
         "auth.unlock",
         Some(user.org_id),
@@ -189,5 +176,8 @@ pub async fn unlock(svc: &Services, caller: &Authed, passcode: &str) -> ServiceR
         "session",
         Some(caller.session.id),
     );
-    svc.store.append_audit(&event).await.or_service("session")
+    svc.store
+        .unlock_session(&caller.session, Timestamp::now(), &event)
+        .await
+        .or_service("session")
 }

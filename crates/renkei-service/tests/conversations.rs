@@ -258,13 +258,14 @@ async fn plain_members_do_not_manage_a_group_and_its_admins_do(world: &World) {
         "conversation.renamed",
         "conversation.member_role_changed",
         "conversation.member_removed",
+        "conversation.create",
     ] {
         assert!(
             actions.iter().any(|a| a == action),
             "{action} in {actions:?}"
         );
     }
-    assert_eq!(actions.len(), 6, "{actions:?}");
+    assert_eq!(actions.len(), 7, "{actions:?}");
 }
 
 async fn direct_conversations_are_one_per_pair_and_keep_their_members(world: &World) {
@@ -381,9 +382,9 @@ async fn a_group_created_for_others_is_audited_once_with_its_creation(world: &Wo
         .await
         .unwrap();
 
-    // A group one creates for oneself is not audited at creation.
+    // A group one creates for oneself is audited as a plain creation.
     let mine = new_group(world, &plain, "Mine", &[&a]).await;
-    assert!(world.audit_actions(mine).await.is_empty());
+    assert_eq!(world.audit_actions(mine).await, vec!["conversation.create"]);
     assert!(world.store().verify_audit().await.unwrap().is_ok());
 
     // Members must be active users.
@@ -442,7 +443,11 @@ async fn retention_only_ever_shortens_within_the_organizations(world: &World) {
     let changes = world.audit_actions(id).await;
     assert_eq!(
         changes,
-        vec!["conversation.retention_changed"; 2],
+        vec![
+            "conversation.retention_changed",
+            "conversation.retention_changed",
+            "conversation.create"
+        ],
         "refusals write nothing"
     );
 }
@@ -550,7 +555,10 @@ async fn senders_edit_their_messages_and_group_admins_delete_any(world: &World) 
         "message_not_found",
     );
     let actions = world.audit_actions(id).await;
-    assert_eq!(actions, vec!["message.delete", "message.edit"]);
+    assert_eq!(
+        actions,
+        vec!["message.delete", "message.edit", "conversation.create"]
+    );
 
     // Read marks and receipts.
     let seq = s

@@ -803,7 +803,10 @@ fn api_scenarios() -> Vec<Scenario> {
         ),
         (
             "POST /api/v1/conversations",
-            events(&["member.added", "member.added", "member.added"]),
+            both(
+                &["conversation.create"],
+                &["member.added", "member.added", "member.added"],
+            ),
             async |w: &mut World| {
                 let body =
                     json!({"kind": "group", "title": "夜勤", "member_ids": [w.sato.1, w.suzuki]});

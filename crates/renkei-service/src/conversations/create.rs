@@ -1,5 +1,5 @@
 //! Starting a conversation: a direct one (at most one per pair: asking again returns it) or a
-//! group, also for others by an organization admin (then audited in the same transaction).
+//! group, also for others by an organization admin; audited in the same transaction either way.
 
 use renkei_core::Uuid;
 use renkei_core::access;
@@ -105,17 +105,25 @@ pub async fn create(
             (members, None)
         }
     };
-    let for_others = (!req.include_me).then(|| {
-        conversation_audit(
-            me,
-            conversation.id,
-            "conversation.create_for_others",
-            json!({"members": members.iter().map(|(id, _)| id).collect::<Vec<_>>()}),
-        )
-    });
+    let action = if req.include_me {
+        "conversation.create"
+    } else {
+        "conversation.create_for_others"
+    };
+    let created_audit = conversation_audit(
+        me,
+        conversation.id,
+        action,
+        json!({"members": members.iter().map(|(id, _)| id).collect::<Vec<_>>()}),
+    );
     let created = match services
         .store
-        .create_conversation(&conversation, key.as_deref(), &members, for_others.as_ref())
+        .create_conversation(
+            &conversation,
+            key.as_deref(),
+            &members,
+            Some(&created_audit),
+        )
         .await
     {
         Err(StoreError::Duplicate("direct_exists")) => {

@@ -66,7 +66,58 @@ pub async fn stow(
         uploader.org().policy.max_upload_bytes(),
     );
     let mut files = Parts::new(state.dicom.inflight.clone());
-    match essence.as_str() {
+    if let Err(refused) = read_files(
+        &content_type,
+        &essence,
+        request_length,
+        &mut body,
+        &mut files,
+    )
+    .await
+    {
+        // Read what is left (within the limit) so the client, still sending, gets the answer
+        // instead of a connection closed under it.
+        body.drain().await;
+        return Err(refused);
+    }
+    let stowed = stow::store(&state, &uploader, files.done).await;
+    let stored: Vec<Value> = stowed
+        .stored
+        .iter()
+        .map(|i| {
+            json!({
+                "00081150": attr("UI", json!(i.sop_class)),
+                "00081155": attr("UI", json!(i.sop_uid)),
+                "00081190": attr("UR", json!(instance_url(&i.study_uid, &i.series_uid, &i.sop_uid))),
+            })
+        })
+        .collect();
+    let failed: Vec<Value> = stowed
+        .refused
+        .iter()
+        .map(|r| json!({"00081197": attr("US", json!(r.reason)), "00009902": attr("LO", json!(r.message))}))
+        .collect();
+    let status = match (stored.is_empty(), failed.is_empty()) {
+        (_, true) => StatusCode::OK,
+        (false, false) => StatusCode::ACCEPTED,
+        (true, false) => StatusCode::CONFLICT,
+    };
+    let mut body = json!({"00081199": {"vr": "SQ", "Value": stored}});
+    if !failed.is_empty() {
+        body["00081198"] = json!({"vr": "SQ", "Value": failed});
+    }
+    Ok(dicom_json(body, status))
+}
+
+/// Reads the body's files by its content type into `files`.
+async fn read_files(
+    content_type: &str,
+    essence: &str,
+    request_length: Option<usize>,
+    body: &mut Body,
+    files: &mut Parts,
+) -> ApiResult<()> {
+    match essence {
         "application/dicom" => {
             // Its announced length is room reserved ahead (within the spill threshold).
             let length = request_length.unwrap_or(0);
@@ -76,10 +127,10 @@ pub async fn stow(
             }
         }
         "multipart/related" => {
-            let boundary = boundary_of(&content_type).ok_or_else(|| {
+            let boundary = boundary_of(content_type).ok_or_else(|| {
                 ApiError::bad_request("invalid_multipart", "multipart/related needs a boundary")
             })?;
-            if parameter(&content_type, "type")
+            if parameter(content_type, "type")
                 .is_some_and(|t| !t.eq_ignore_ascii_case("application/dicom"))
             {
                 return Err(unsupported());
@@ -110,33 +161,7 @@ pub async fn stow(
         }
         _ => return Err(unsupported()),
     }
-    let stowed = stow::store(&state, &uploader, files.done).await;
-    let stored: Vec<Value> = stowed
-        .stored
-        .iter()
-        .map(|i| {
-            json!({
-                "00081150": attr("UI", json!(i.sop_class)),
-                "00081155": attr("UI", json!(i.sop_uid)),
-                "00081190": attr("UR", json!(instance_url(&i.study_uid, &i.series_uid, &i.sop_uid))),
-            })
-        })
-        .collect();
-    let failed: Vec<Value> = stowed
-        .refused
-        .iter()
-        .map(|r| json!({"00081197": attr("US", json!(r.reason)), "00009902": attr("LO", json!(r.message))}))
-        .collect();
-    let status = match (stored.is_empty(), failed.is_empty()) {
-        (_, true) => StatusCode::OK,
-        (false, false) => StatusCode::ACCEPTED,
-        (true, false) => StatusCode::CONFLICT,
-    };
-    let mut body = json!({"00081199": {"vr": "SQ", "Value": stored}});
-    if !failed.is_empty() {
-        body["00081198"] = json!({"vr": "SQ", "Value": failed});
-    }
-    Ok(dicom_json(body, status))
+    Ok(())
 }
 
 /// A request body read chunk by chunk, within the organization's upload limit.
@@ -170,7 +195,16 @@ impl Body {
         })?;
         Ok(Some(chunk))
     }
+
+    /// Reads and drops the rest of the body, up to [`DRAIN_LIMIT`] and the upload limit.
+    async fn drain(&mut self) {
+        self.left = self.left.min(DRAIN_LIMIT);
+        while let Ok(Some(_)) = self.next().await {}
+    }
 }
+
+/// The most of a refused upload read before answering; a longer one is cut off.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// The uploaded files as they are read: each in memory or sealed on disk, or why it could not
 /// be kept.

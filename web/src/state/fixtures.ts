@@ -1,8 +1,9 @@
 // Messages, pending sends, conversations, members and people for the unit tests of the
 // timeline's pure logic and the chat's parts.
 
-import type { Conversation, Member, Message, Person } from "../types";
+import type { Conversation, Member, Message, Person, TimelineEvent } from "../types";
 import type { Pending } from "./timeline";
+import { emptyChat, type Chat } from "./timelines";
 
 /** A stored message at `seq`, by "other" unless `extra` says otherwise. */
 export const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
@@ -48,6 +49,7 @@ export const conv = (extra: Partial<Conversation> = {}): Conversation => ({
   my_role: "member",
   last_read_seq: 5,
   last_message: msg(5),
+  notify: "all",
   ...extra,
 });
 
@@ -67,5 +69,20 @@ export const person = (id: string, extra: Partial<Person> = {}): Person => ({
   kana: "",
   romaji: "",
   profession: "nurse",
+  ...extra,
+});
+
+/** A loaded chat of conversation "c", with `extra`. */
+export const chat = (extra: Partial<Chat> = {}): Chat => ({ ...emptyChat(), loaded: true, ...extra });
+
+/** Event `seq` of conversation "c" by "other" (a new message of theirs for "message.created"). */
+export const event = (seq: number, kind: TimelineEvent["kind"], extra: Partial<TimelineEvent> = {}): TimelineEvent => ({
+  conversation_id: "c",
+  seq,
+  kind,
+  actor_id: "other",
+  at: "2026-01-01T00:05:00Z",
+  message: kind === "message.created" ? msg(seq) : null,
+  data: {},
   ...extra,
 });

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { conv, msg } from "./fixtures";
+import { chat, conv, msg } from "./fixtures";
 import { isViewing, readMarkToPost } from "./readMarks";
-import { emptyChat, type Chat } from "./timelines";
-
-const chat = (extra: Partial<Chat> = {}): Chat => ({ ...emptyChat(), loaded: true, ...extra });
 
 describe("looking at a conversation", () => {
   it("only when the app is ready, it is the open one and the page shows", () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TimelineEvent } from "../types";
-import { conv, member, msg, pending } from "./fixtures";
+import { chat, conv, event, member, msg, pending } from "./fixtures";
 import {
   PAGE,
   TYPING_SHOW_MS,
@@ -11,7 +10,6 @@ import {
   afterWindow,
   byActivity,
   chatAfterEvent,
-  emptyChat,
   liveTyping,
   newerPageAfter,
   olderPageBefore,
@@ -20,24 +18,9 @@ import {
   typingFrom,
   withConversation,
   withoutConversation,
-  type Chat,
 } from "./timelines";
 
 const ME = "me";
-
-
-const chat = (extra: Partial<Chat> = {}): Chat => ({ ...emptyChat(), loaded: true, ...extra });
-
-const event = (seq: number, kind: string, extra: Partial<TimelineEvent> = {}): TimelineEvent => ({
-  conversation_id: "c",
-  seq,
-  kind,
-  actor_id: "other",
-  at: "2026-01-01T00:05:00Z",
-  message: kind === "message.created" ? msg(seq) : null,
-  data: {},
-  ...extra,
-});
 
 describe("the conversation list's summary", () => {
   it("counts a new message from someone else as unread when it is not being read", () => {

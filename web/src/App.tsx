@@ -24,7 +24,7 @@ export function App() {
     const offline = () => session.setOnline(false);
     const visible = () => {
       if (document.visibilityState === "visible") {
-        session.markReadIfVisible();
+        session.readMarker.markIfVisible();
         session.reconnectNow();
       }
     };

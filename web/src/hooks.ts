@@ -1,5 +1,6 @@
 import { useEffect, useState, useSyncExternalStore, type RefObject } from "react";
-import { session, type State } from "./session";
+import { session } from "./session";
+import type { State } from "./state/store";
 import type { Person, Uuid } from "./types";
 import type { Card } from "./state/cards";
 

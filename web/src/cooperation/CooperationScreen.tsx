@@ -97,8 +97,8 @@ function DirectoryPanel({ onOpen }: { onOpen: (id: string) => void }) {
                 className="secondary"
                 onClick={() =>
                   void run(async () => {
-                    session.rememberPeople([asPerson(u)]);
-                    onOpen(await session.createConversation("direct", [u.id]));
+                    session.people.remember([asPerson(u)]);
+                    onOpen(await session.conversations.create("direct", [u.id]));
                   })
                 }
               >

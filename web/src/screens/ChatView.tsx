@@ -1,5 +1,6 @@
 import { Fragment, useEffect, useRef, useState } from "react";
-import { session, type Chat } from "../session";
+import { session } from "../session";
+import type { Chat } from "../state/timelines";
 import { useSession } from "../hooks";
 import { dayDiff, useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
@@ -90,15 +91,15 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
   const onScroll = () => {
     trackScroll();
     const el = scroller.current!;
-    if (el.scrollTop < 200) void session.loadOlder(id);
-    if (chat?.hasNewer && el.scrollHeight - el.scrollTop - el.clientHeight < 200) void session.loadNewer(id);
-    if (el.scrollHeight - el.scrollTop - el.clientHeight < 48) session.markReadIfVisible();
+    if (el.scrollTop < 200) void session.timelines.loadOlder(id);
+    if (chat?.hasNewer && el.scrollHeight - el.scrollTop - el.clientHeight < 200) void session.timelines.loadNewer(id);
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < 48) session.readMarker.markIfVisible();
   };
 
   const jumpToLatest = async () => {
-    if (chat?.hasNewer) await session.jumpToLatest(id);
+    if (chat?.hasNewer) await session.timelines.jumpToLatest(id);
     hold({ kind: "bottom" });
-    session.markReadIfVisible();
+    session.readMarker.markIfVisible();
   };
 
   return (
@@ -180,7 +181,7 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
           })}
           {chat?.loadingNewer && <p className="timeline-note">{t("common.loading")}</p>}
           {!chat?.hasNewer &&
-            pending.map((p) => <PendingItem key={p.client_msg_id} pending={p} onRetry={() => session.retry(id, p.client_msg_id)} />)}
+            pending.map((p) => <PendingItem key={p.client_msg_id} pending={p} onRetry={() => session.sender.retry(id, p.client_msg_id)} />)}
         </div>
       </div>
       {showJump && (

@@ -36,7 +36,7 @@ export function Home() {
   // The browser's back button closes the viewer, then leaves a conversation on a phone.
   useEffect(() => {
     const pop = () => {
-      if (!nav.popped()) session.select(null);
+      if (!nav.popped()) session.timelines.select(null);
     };
     window.addEventListener("popstate", pop);
     return () => {
@@ -61,14 +61,14 @@ export function Home() {
 
   const open = (id: string) => {
     if (state.selected === null) history.pushState({ c: true }, "");
-    session.select(id);
+    session.timelines.select(id);
   };
   const offline = !state.online || state.connection === "offline";
   const unread = state.conversations.reduce((n, c) => n + (countsInTotal(c) ? c.unread : 0), 0);
   const openFound = (id: string, seq: number) => {
     setSearching(null);
     if (state.selected === null) history.pushState({ c: true }, "");
-    void session.openAt(id, seq);
+    void session.timelines.openAt(id, seq);
   };
 
   return (

@@ -24,7 +24,7 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
 
   const toggle = (id: string) => {
     const person = people.find((u) => u.id === id);
-    if (person) session.rememberPeople([asPerson(person)]);
+    if (person) session.people.remember([asPerson(person)]);
     setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   };
   const group = picked.length > 1;
@@ -36,7 +36,7 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
     setBusy(true);
     setError(null);
     try {
-      const id = await session.createConversation(group ? "group" : "direct", picked, group ? title.trim() : undefined);
+      const id = await session.conversations.create(group ? "group" : "direct", picked, group ? title.trim() : undefined);
       onCreated(id);
     } catch {
       setError("common.error");

@@ -21,7 +21,7 @@ export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!picked) return;
-    session.send(picked, note.trim(), "normal", null, { attachments: [{ kind: "study", id: study.id }] });
+    session.sender.send(picked, note.trim(), "normal", null, { attachments: [{ kind: "study", id: study.id }] });
     onShared(picked);
   };
 

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import type { Conversation, Person, Uuid } from "../types";
-import type { State } from "../session";
+import type { State } from "../state/store";
 import { avatarColor } from "../state/avatar";
 
 /** A person's (or group's) initial on their colour: `id` is the user's id, or the group's. */

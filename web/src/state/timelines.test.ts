@@ -1,54 +1,26 @@
 import { describe, expect, it } from "vitest";
-import type { Conversation, TimelineEvent } from "../types";
-import { msg, pending } from "./fixtures";
+import { chat, conv, event, member, msg, pending } from "./fixtures";
 import {
   PAGE,
   TYPING_SHOW_MS,
   afterAck,
+  afterMembers,
   afterNewestPage,
   afterPosted,
   afterWindow,
   byActivity,
   chatAfterEvent,
-  emptyChat,
   liveTyping,
+  newerPageAfter,
+  olderPageBefore,
   summaryAfterEvent,
   summaryAfterOwnReceipt,
   typingFrom,
   withConversation,
-  type Chat,
+  withoutConversation,
 } from "./timelines";
 
 const ME = "me";
-
-const conv = (extra: Partial<Conversation> = {}): Conversation => ({
-  id: "c",
-  org_id: "o",
-  kind: "group",
-  title: "ward",
-  last_seq: 5,
-  created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-01T00:00:00Z",
-  member_count: 3,
-  unread: 0,
-  my_role: "member",
-  last_read_seq: 5,
-  last_message: msg(5),
-  ...extra,
-});
-
-const chat = (extra: Partial<Chat> = {}): Chat => ({ ...emptyChat(), loaded: true, ...extra });
-
-const event = (seq: number, kind: string, extra: Partial<TimelineEvent> = {}): TimelineEvent => ({
-  conversation_id: "c",
-  seq,
-  kind,
-  actor_id: "other",
-  at: "2026-01-01T00:05:00Z",
-  message: kind === "message.created" ? msg(seq) : null,
-  data: {},
-  ...extra,
-});
 
 describe("the conversation list's summary", () => {
   it("counts a new message from someone else as unread when it is not being read", () => {
@@ -164,5 +136,47 @@ describe("typing indicators", () => {
     expect(typing).toEqual({ other: 1_000 + TYPING_SHOW_MS });
     expect(liveTyping(typing, 1_000 + TYPING_SHOW_MS - 1)).toBeNull();
     expect(liveTyping({ ...typing, third: 500 }, 1_000)).toEqual({ other: 1_000 + TYPING_SHOW_MS });
+  });
+});
+
+describe("the list without a conversation", () => {
+  it("drops it, its chat and the selection of it; others stay", () => {
+    const chats = { c: chat(), d: chat() };
+    const out = withoutConversation([conv(), conv({ id: "d" })], chats, "c", "c");
+    expect(out.conversations.map((c) => c.id)).toEqual(["d"]);
+    expect(Object.keys(out.chats)).toEqual(["d"]);
+    expect(out.selected).toBeNull();
+    expect(chats).toHaveProperty("c");
+    expect(withoutConversation([conv(), conv({ id: "d" })], chats, "d", "c").selected).toBe("d");
+  });
+});
+
+describe("where the next page loads from", () => {
+  it("scrolling back: the oldest loaded seq; the start; or nothing while not loaded, loading or at the start", () => {
+    expect(olderPageBefore(chat({ messages: [msg(40), msg(41)] }))).toBe(40);
+    expect(olderPageBefore(chat({ messages: [msg(1)] }))).toBe("start");
+    expect(olderPageBefore(chat({ messages: [] }))).toBe("start");
+    expect(olderPageBefore(undefined)).toBeNull();
+    expect(olderPageBefore(chat({ loaded: false, messages: [msg(40)] }))).toBeNull();
+    expect(olderPageBefore(chat({ loadingOlder: true, messages: [msg(40)] }))).toBeNull();
+    expect(olderPageBefore(chat({ hasOlder: false, messages: [msg(40)] }))).toBeNull();
+  });
+
+  it("scrolling down a window: its newest seq, only when newer messages exist and none are loading", () => {
+    expect(newerPageAfter(chat({ hasNewer: true, messages: [msg(40), msg(41)] }))).toBe(41);
+    expect(newerPageAfter(chat({ hasNewer: true, messages: [] }))).toBe(0);
+    expect(newerPageAfter(chat({ messages: [msg(40)] }))).toBeNull();
+    expect(newerPageAfter(chat({ hasNewer: true, loadingNewer: true, messages: [msg(40)] }))).toBeNull();
+    expect(newerPageAfter(chat({ hasNewer: true, loaded: false }))).toBeNull();
+  });
+});
+
+describe("the member list", () => {
+  it("gives members, roles and read marks; receipts that came meanwhile are not undone", () => {
+    const patch = afterMembers(chat({ readMarks: { u1: 9, u3: 4 } }), [member("u1", 7, "admin"), member("u2", 3)]);
+    expect(patch.members).toEqual(["u1", "u2"]);
+    expect(patch.roles).toEqual({ u1: "admin", u2: "member" });
+    expect(patch.readMarks).toEqual({ u1: 9, u2: 3, u3: 4 });
+    expect(afterMembers(chat({ readMarks: { u1: 2 } }), [member("u1", 7)]).readMarks).toEqual({ u1: 7 });
   });
 });

@@ -2,8 +2,8 @@
 // and what a history page, a live event, an ack, a receipt or a typing hint does to them. Pure
 // functions returning the changed fields (the session applies them), so all of it is tested.
 
-import type { Conversation, Message, TimelineEvent, Uuid } from "../types";
-import { mergeMessages, settle, type Pending } from "./timeline";
+import type { Conversation, Member, Message, TimelineEvent, Uuid } from "../types";
+import { applyReceipt, mergeMessages, readMarksOf, settle, type Pending } from "./timeline";
 
 /** One conversation's loaded timeline. */
 export interface Chat {
@@ -59,7 +59,32 @@ export function withConversation(list: Conversation[], conversation: Conversatio
   return [...list.filter((c) => c.id !== conversation.id), conversation].sort(byActivity);
 }
 
+/** The app's conversations without `id` (removed from it, or left): its chat gone, unselected. */
+export function withoutConversation(
+  list: Conversation[],
+  chats: Record<Uuid, Chat>,
+  selected: Uuid | null,
+  id: Uuid,
+): { conversations: Conversation[]; chats: Record<Uuid, Chat>; selected: Uuid | null } {
+  const rest = { ...chats };
+  delete rest[id];
+  return { conversations: list.filter((c) => c.id !== id), chats: rest, selected: selected === id ? null : selected };
+}
+
 // ---- history pages ----
+
+/** Where scrolling back loads from: the oldest loaded seq; "start" when there is nothing before it; null when not now. */
+export function olderPageBefore(chat: Chat | undefined): number | "start" | null {
+  if (!chat?.loaded || !chat.hasOlder || chat.loadingOlder) return null;
+  const oldest = chat.messages[0]?.seq;
+  return !oldest || oldest <= 1 ? "start" : oldest;
+}
+
+/** Where scrolling down a window in the middle loads from: its newest seq; null when not now. */
+export function newerPageAfter(chat: Chat | undefined): number | null {
+  if (!chat?.loaded || !chat.hasNewer || chat.loadingNewer) return null;
+  return chat.messages[chat.messages.length - 1]?.seq ?? 0;
+}
 
 /** The newest page arrived (opening a chat, or jumping back to the latest). */
 export function afterNewestPage(chat: Chat, page: Message[], me: Uuid): Partial<Chat> {
@@ -93,6 +118,17 @@ export function afterWindow(chat: Chat, before: Message[], after: Message[], hal
     hasOlder: before.length === half,
     hasNewer: after.length === half,
     pending: settle(chat.pending, page, me),
+  };
+}
+
+/** The member list arrived: who is in it, their roles, and read marks (receipts that came meanwhile are not undone). */
+export function afterMembers(chat: Chat, members: Member[]): Partial<Chat> {
+  let marks = readMarksOf(members);
+  for (const [user, seq] of Object.entries(chat.readMarks)) marks = applyReceipt(marks, user, seq);
+  return {
+    members: members.map((m) => m.user_id),
+    readMarks: marks,
+    roles: Object.fromEntries(members.map((m) => [m.user_id, m.role])),
   };
 }
 

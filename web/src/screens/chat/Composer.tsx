@@ -68,7 +68,7 @@ export function Composer(props: {
     if (editing) {
       if (!body) return;
       try {
-        await session.editMessage(props.id, editing.seq, body);
+        await session.messages.edit(props.id, editing.seq, body);
         setText("");
         props.onCancelEdit();
       } catch {
@@ -77,7 +77,7 @@ export function Composer(props: {
       return;
     }
     if ((!body && ready.length === 0) || uploading) return;
-    session.send(props.id, body, urgent ? "urgent" : "normal", props.replyTo?.seq ?? null, {
+    session.sender.send(props.id, body, urgent ? "urgent" : "normal", props.replyTo?.seq ?? null, {
       mentions: mentionedIds(body, props.members),
       attachments: ready,
     });
@@ -221,7 +221,7 @@ export function Composer(props: {
             setText(e.target.value);
             setCaret(e.target.selectionStart ?? e.target.value.length);
             setPick(0);
-            if (e.target.value && !editing) session.typing(props.id);
+            if (e.target.value && !editing) session.messages.typing(props.id);
           }}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
           onKeyDown={onKey}

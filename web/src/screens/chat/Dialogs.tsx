@@ -14,7 +14,7 @@ export function DeleteDialog({ id, message, onClose }: { id: Uuid; message: Mess
   const confirm = async () => {
     setBusy(true);
     try {
-      await session.deleteMessage(id, message.seq);
+      await session.messages.delete(id, message.seq);
       onClose();
     } catch {
       setFailed(true);
@@ -51,7 +51,7 @@ export function ReceiptsDialog({ id, seq, onClose, name }: { id: Uuid; seq: numb
   const [failed, setFailed] = useState(false);
 
   useEffect(() => {
-    session.receipts(id, seq).then(setData, () => setFailed(true));
+    session.messages.receipts(id, seq).then(setData, () => setFailed(true));
   }, [id, seq]);
 
   return (

@@ -54,7 +54,7 @@ export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => vo
     <Sheet titleId="info-title" title={group ? t("chatx.groupInfo") : t("chatx.info")} onClose={onClose} className="group-info">
       <div className="info-scroll">
         {group ? (
-          <TitleSection key={conv.title} current={conversationTitle(conv, state, "")} canEdit={canManage} busy={busy} onSave={(title) => run(() => session.renameConversation(id, title))} />
+          <TitleSection key={conv.title} current={conversationTitle(conv, state, "")} canEdit={canManage} busy={busy} onSave={(title) => run(() => session.groups.rename(id, title))} />
         ) : null}
 
         <section className="info-section" aria-labelledby="notify-title">
@@ -67,7 +67,7 @@ export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => vo
                   name="notify"
                   value={level}
                   checked={(conv.notify ?? "all") === level}
-                  onChange={() => void run(() => session.setNotify(id, level))}
+                  onChange={() => void run(() => session.groups.setNotify(id, level))}
                 />
                 <span>{t(`chatx.notify.${level}` as MessageKey)}</span>
               </label>
@@ -84,7 +84,7 @@ export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => vo
             maxDays={maxDays}
             canEdit={canManage}
             busy={busy}
-            onSave={(days) => run(() => session.setRetention(id, days))}
+            onSave={(days) => run(() => session.groups.setRetention(id, days))}
           />
         )}
 
@@ -101,7 +101,7 @@ export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => vo
             <AddMember
               members={chat?.members ?? []}
               busy={busy}
-              onAdd={(u) => void run(() => session.addMember(id, u))}
+              onAdd={(u) => void run(() => session.groups.addMember(id, u))}
               onDone={() => setAdding(false)}
             />
           )}
@@ -161,11 +161,11 @@ export function GroupInfo({ id, onClose, onLeft }: { id: Uuid; onClose: () => vo
                 const c = confirm;
                 setConfirm(null);
                 if (c.kind === "leave") {
-                  if (await run(() => session.leave(id))) {
+                  if (await run(() => session.groups.leave(id))) {
                     onClose();
                     onLeft();
                   }
-                } else await run(() => session.removeMember(id, c.user));
+                } else await run(() => session.groups.removeMember(id, c.user));
               }}
             >
               {confirm.kind === "leave" ? t("chatx.leave") : t("chatx.remove")}

@@ -94,7 +94,10 @@ export class TimelineLoader {
 
   /** The member list (roles, read marks), and the names of members not known yet. */
   async loadMembers(id: Uuid) {
+    const generation = this.store.generation;
     const members = await api.members(id);
+    // Dropped on lock or sign-out meanwhile: the answer must not bring the chat back.
+    if (generation !== this.store.generation) return;
     this.store.setChat(id, (chat) => afterMembers(chat, members));
     this.people.fillIn(id, members);
   }

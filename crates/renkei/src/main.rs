@@ -6,6 +6,7 @@ mod config;
 mod gateway;
 mod serve;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -89,6 +90,11 @@ fn main() -> ExitCode {
 fn print_openapi() -> Result<(), String> {
     let json = serde_json::to_string_pretty(renkei_server::openapi())
         .map_err(|e| format!("cannot write the OpenAPI document: {e}"))?;
-    println!("{json}");
-    Ok(())
+    // A reader that stops early (`| head`) is not an error.
+    match writeln!(std::io::stdout().lock(), "{json}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the OpenAPI document: {e}"))
+        }
+        _ => Ok(()),
+    }
 }

@@ -55,35 +55,24 @@ impl ApiError {
         }
     }
 
-    /// 400 with a code.
+    /// 400 with a code (the service's refusal of a malformed request).
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+        ServiceError::bad_request(code, message).into()
     }
 
     /// 404 for a record the caller may not see or that does not exist (indistinguishable).
     pub fn not_found(what: &'static str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, what, "not found")
+        ServiceError::not_found(what).into()
     }
 
     /// 403: signed in, but not allowed.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ServiceError::forbidden(message).into()
     }
 
     /// 401: no valid session.
     pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message)
-    }
-
-    /// 409 carrying the record as it is now, so the editor can see both versions.
-    pub fn version_conflict(current: impl Serialize) -> Self {
-        let mut err = Self::new(
-            StatusCode::CONFLICT,
-            "version_conflict",
-            "someone else changed this record since you loaded it; nothing was saved",
-        );
-        err.current = serde_json::to_value(current).ok();
-        err
+        ServiceError::unauthenticated(code, message).into()
     }
 
     /// The same error with a `Retry-After`.
@@ -92,24 +81,15 @@ impl ApiError {
         self
     }
 
-    /// 500; the cause is logged here and not sent.
+    /// 500; the cause is logged and not sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "the server failed; the failure was logged",
-        )
+        ServiceError::internal(cause).into()
     }
 }
 
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            err.code(),
-            err.to_string(),
-        )
+        ServiceError::from(err).into()
     }
 }
 

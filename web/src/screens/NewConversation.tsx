@@ -86,12 +86,13 @@ export function NewConversation({ onClose, onCreated }: { onClose: () => void; o
             onChange={() => toggle(u.id)}
             avatar={<Avatar name={u.display_name} id={u.id} size={40} />}
             title={u.display_name}
-            sub={
-              <>
-                {u.kana} · {t(`profession.${u.profession}` as MessageKey)}
-                {u.org_id !== state.me!.organization.id ? ` · ${u.org_name}` : ""}
-              </>
-            }
+            sub={[
+              u.kana,
+              t(`profession.${u.profession}` as MessageKey),
+              u.org_id !== state.me!.organization.id ? u.org_name : null,
+            ]
+              .filter(Boolean)
+              .join(" · ")}
           />
         ))}
         {people.length === 0 && !found.loading && <li className="list-empty">{t("new.noPeople")}</li>}

@@ -35,6 +35,46 @@ pub struct Policy {
     /// Which kinds of files members may upload (all by default).
     #[serde(default)]
     pub allowed_file_kinds: AllowedKinds,
+    /// What a push notification's text says (never the message itself).
+    #[serde(default)]
+    pub push_preview: PushPreview,
+    /// Seconds between re-alerts of an unacknowledged urgent message (30–3600).
+    #[serde(default = "default_urgent_realert_seconds")]
+    pub urgent_realert_seconds: i64,
+    /// Most re-alerts of one urgent message to one recipient (0–50).
+    #[serde(default = "default_urgent_realert_max")]
+    pub urgent_realert_max: i64,
+    /// Seconds an urgent message stays unacknowledged before the recipient's covering
+    /// colleague is alerted (60–86400).
+    #[serde(default = "default_urgent_escalate_after_seconds")]
+    pub urgent_escalate_after_seconds: i64,
+}
+
+string_enum!(
+    /// The text of a push notification: a fixed 「新着メッセージ」, or the sender's name and the
+    /// conversation's title. Never the message body, file names or study descriptions.
+    PushPreview {
+        None => "none",
+        Sender => "sender",
+    }
+);
+
+impl Default for PushPreview {
+    fn default() -> Self {
+        PushPreview::None
+    }
+}
+
+fn default_urgent_realert_seconds() -> i64 {
+    120
+}
+
+fn default_urgent_realert_max() -> i64 {
+    10
+}
+
+fn default_urgent_escalate_after_seconds() -> i64 {
+    300
 }
 
 /// The kinds of uploads an organization accepts.
@@ -94,6 +134,10 @@ impl Default for Policy {
             second_factor_required: false,
             max_upload_mb: default_max_upload_mb(),
             allowed_file_kinds: AllowedKinds::default(),
+            push_preview: PushPreview::default(),
+            urgent_realert_seconds: default_urgent_realert_seconds(),
+            urgent_realert_max: default_urgent_realert_max(),
+            urgent_escalate_after_seconds: default_urgent_escalate_after_seconds(),
         }
     }
 }
@@ -114,7 +158,15 @@ impl Policy {
         in_range("retention_days", self.retention_days, 1, 30)?;
         in_range("patient_id_digits", self.patient_id_digits, 0, 8)?;
         in_range("idle_lock_minutes", self.idle_lock_minutes, 1, 1440)?;
-        in_range("max_upload_mb", self.max_upload_mb, 1, 4096)
+        in_range("max_upload_mb", self.max_upload_mb, 1, 4096)?;
+        in_range("urgent_realert_seconds", self.urgent_realert_seconds, 30, 3600)?;
+        in_range("urgent_realert_max", self.urgent_realert_max, 0, 50)?;
+        in_range(
+            "urgent_escalate_after_seconds",
+            self.urgent_escalate_after_seconds,
+            60,
+            86_400,
+        )
     }
 
     /// The upload limit in bytes.

@@ -20,6 +20,7 @@ pub mod health;
 pub mod media;
 pub mod messages;
 pub mod messaging;
+pub mod notify;
 pub mod studies;
 pub mod thumbnail;
 
@@ -89,6 +90,8 @@ pub struct Services {
     pub dicom: DicomService,
     /// DICOMweb's metadata cache and pixel-view audit throttle.
     pub dicomweb: dicomweb::DicomWebCache,
+    /// Who tells people about messages when their app is closed (Web Push when configured).
+    pub notifier: Arc<dyn notify::Notifier>,
 }
 
 impl Services {
@@ -106,6 +109,7 @@ impl Services {
                 limits: renkei_media::Limits::default(),
             },
             dicomweb: Default::default(),
+            notifier: notify::silent(),
             store,
             settings: Arc::new(settings),
             hasher: Hasher::default(),

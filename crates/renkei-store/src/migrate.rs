@@ -126,6 +126,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0018_member_notify.sql"),
         postgres: include_str!("../migrations/0018_member_notify.sql"),
     },
+    Migration {
+        version: 19,
+        name: "push",
+        sqlite: include_str!("../migrations/0019_push.sql"),
+        postgres: include_str!("../migrations/0019_push.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "urgent_alerts",
+        sqlite: include_str!("../migrations/0020_urgent_alerts.sql"),
+        postgres: include_str!("../migrations/0020_urgent_alerts.sql"),
+    },
 ];
 
 /// Applies every migration the database lacks, in order.

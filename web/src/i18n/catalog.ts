@@ -8,6 +8,7 @@ import { twofaEn, twofaJa } from "./secondFactor";
 import { chatEn, chatJa } from "./chat";
 import { admin2En, admin2Ja } from "./admin2";
 import { accountsEn, accountsJa } from "./accounts";
+import { pushEn, pushJa } from "./push";
 
 export const en = {
   ...adminEn,
@@ -167,6 +168,7 @@ export const en = {
   ...chatEn,
   ...admin2En,
   ...accountsEn,
+  ...pushEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -329,6 +331,7 @@ export const ja: Record<MessageKey, string> = {
   ...chatJa,
   ...admin2Ja,
   ...accountsJa,
+  ...pushJa,
 };
 
 export const catalogs = { en, ja } as const;

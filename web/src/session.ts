@@ -220,6 +220,7 @@ export class Session {
   }
 
   private signedOut() {
+    this.pendingOpen = null;
     this.teardown({ phase: "signedOut" });
   }
 

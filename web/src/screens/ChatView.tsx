@@ -17,6 +17,7 @@ import { DeleteDialog, ReceiptsDialog } from "./chat/Dialogs";
 import { GroupInfo } from "./chat/GroupInfo";
 import { useAnchoredScroll } from "./chat/useAnchoredScroll";
 import "./chat/chat.css";
+import "./push.css";
 
 const GROUP_MS = 5 * 60_000;
 /** How long a message opened from search stays highlighted. */

@@ -71,7 +71,8 @@ export const pushEn = {
   "trouble.unsupported": "This browser cannot receive notifications. Use Chrome, Edge, Firefox, or Safari on a Mac, or the app on the home screen of an iPhone.",
   "trouble.android": "Android: notifications late or missing?",
   "trouble.androidText": "Battery optimisation can hold notifications back. Settings → Apps → Chrome (or renkei) → Battery → “Unrestricted” (or “Don't optimise”). Also allow notifications in the app's settings.",
-  "trouble.failed": "Could not register: {reason}",
+  "trouble.failedService": "The browser's push service did not answer. Check the connection and try again.",
+  "trouble.failedServer": "The server could not register this device. Try again later.",
   "trouble.thisDevice": "This device",
 };
 
@@ -144,6 +145,7 @@ export const pushJa: Record<keyof typeof pushEn, string> = {
   "trouble.unsupported": "このブラウザーは通知を受け取れません。Chrome・Edge・Firefox、Mac の Safari、または iPhone のホーム画面に追加したアプリを使ってください。",
   "trouble.android": "Android：通知が遅れる・届かない",
   "trouble.androidText": "電池の最適化が通知を止めることがあります。設定 →「アプリ」→ Chrome（または renkei）→「電池」→「制限なし」（または「最適化しない」）にしてください。アプリの通知も許可してください。",
-  "trouble.failed": "登録できませんでした：{reason}",
+  "trouble.failedService": "ブラウザーの通知サービスに接続できませんでした。通信状態を確認して、もう一度お試しください。",
+  "trouble.failedServer": "サーバーでこの端末を登録できませんでした。しばらくしてからお試しください。",
   "trouble.thisDevice": "この端末",
 };

@@ -4,14 +4,15 @@
 // conversation" messages.
 
 import { useSyncExternalStore } from "react";
+import { ApiError } from "../api";
 import { pushApi } from "./api";
 import { base64UrlBytes, deviceLabel, platformOf, pushProblems, sameKey, type DeviceFacts, type PushProblem } from "../state/push";
 
 export interface PushStatus {
   facts: DeviceFacts;
   problems: PushProblem[];
-  /** a subscribe or send failed: the browser's or server's reason */
-  error: string | null;
+  /** the last registration failed: at the browser's push service, or at our server */
+  error: "service" | "server" | null;
   busy: boolean;
 }
 
@@ -38,11 +39,11 @@ class Device {
   private listeners = new Set<() => void>();
   private registration: Promise<ServiceWorkerRegistration | null> | null = null;
 
-  private make(subscribed: boolean, error: string | null, busy: boolean): PushStatus {
+  private make(subscribed: boolean, error: PushStatus["error"], busy: boolean): PushStatus {
     const facts = currentFacts(subscribed);
     return { facts, problems: pushProblems(facts), error, busy };
   }
-  private set(subscribed: boolean, error: string | null, busy = false) {
+  private set(subscribed: boolean, error: PushStatus["error"], busy = false) {
     this.status = this.make(subscribed, error, busy);
     this.listeners.forEach((l) => l());
   }
@@ -81,7 +82,7 @@ class Device {
       await pushApi.subscribe(subscription.toJSON(), deviceLabel(navigator.userAgent, navigator.maxTouchPoints ?? 0));
       this.set(true, null);
     } catch (e) {
-      this.set(false, e instanceof Error ? e.message || e.name : String(e));
+      this.set(false, e instanceof ApiError ? "server" : "service");
     }
   }
 

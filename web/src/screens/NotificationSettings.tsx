@@ -48,7 +48,7 @@ export function DeviceSection({ onHelp }: { onHelp: () => void }) {
       <p className={`push-state ${ok ? "ok" : "off"}`} role="status">
         <Icon name={ok ? "check" : "alert"} /> {t(ok ? "push.deviceOn" : "push.deviceOff")}
       </p>
-      {status.error && <p className="form-error">{t("trouble.failed", { reason: status.error })}</p>}
+      {status.error && <p className="form-error">{t(status.error === "server" ? "trouble.failedServer" : "trouble.failedService")}</p>}
       <div className="push-actions">
         {canEnable && (
           <button type="button" className="primary" disabled={status.busy} onClick={() => void pushDevice.enable()}>

@@ -46,7 +46,7 @@ export function PushHelp({ onClose }: { onClose: () => void }) {
                     ? t("trouble.iosOld")
                     : t(problem === "denied" ? "trouble.denied" : problem === "iosNotInstalled" ? "trouble.iosInstall" : "trouble.notSubscribed")}
           </p>
-          {status.error && <p className="form-error">{t("trouble.failed", { reason: status.error })}</p>}
+          {status.error && <p className="form-error">{t(status.error === "server" ? "trouble.failedServer" : "trouble.failedService")}</p>}
           {problem === "notAsked" && <div className="push-actions">{subscribe("push.enable")}</div>}
         </section>
 

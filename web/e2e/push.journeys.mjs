@@ -121,10 +121,10 @@ async function main() {
     const b = await apiUser(base, B);
     const c = await apiUser(base, C);
     const ward = (await json(base, "POST", "/api/v1/conversations", b.token, { kind: "group", title: WARD, member_ids: [a.id, c.id] })).id;
-    await post(base, b.token, ward, "m1", "申し送りです。");
+    const m1 = await post(base, b.token, ward, "m1", "申し送りです。");
     const pushRoutes = await has(base, a.token, "/api/v1/push/config");
     // The delivery states are there when the receipts name each reader's state.
-    const receipts = await fetch(`${base}/api/v1/conversations/${ward}/messages/1/receipts`, { headers: { authorization: `Bearer ${b.token}` } });
+    const receipts = await fetch(`${base}/api/v1/conversations/${ward}/messages/${m1.seq}/receipts`, { headers: { authorization: `Bearer ${b.token}` } });
     const urgentRoutes = receipts.ok && "state" in ((await receipts.json()).readers?.[0] ?? {});
     log(`server routes: push ${pushRoutes ? "present" : "MISSING"}, urgent/delivery ${urgentRoutes ? "present" : "MISSING"}`);
 
@@ -157,7 +157,7 @@ async function main() {
     });
 
     await check.run("push 2: a push delivered by the DevTools protocol shows a notification (tag = conversation)", async () => {
-      const payload = { kind: "message", conversation_id: ward, seq: 1, urgent: false, text: "新着メッセージ" };
+      const payload = { kind: "message", conversation_id: ward, seq: m1.seq, urgent: false, text: "新着メッセージ" };
       await cdp.send("ServiceWorker.deliverPushMessage", { origin: base, registrationId: regId, data: JSON.stringify(payload) });
       const list = await waitFor(async () => (await shown(page)).find((n) => n.tag === `c:${ward}`), "the notification");
       assert(list.title === "renkei" && list.body === "新着メッセージ", JSON.stringify(list));
@@ -166,7 +166,7 @@ async function main() {
     });
 
     await check.run("push 3: an urgent push is marked 至急 and stays until touched; a re-alert replaces it", async () => {
-      const payload = { kind: "urgent", conversation_id: ward, seq: 1, urgent: true, text: "新着メッセージ" };
+      const payload = { kind: "urgent", conversation_id: ward, seq: m1.seq, urgent: true, text: "新着メッセージ" };
       await cdp.send("ServiceWorker.deliverPushMessage", { origin: base, registrationId: regId, data: JSON.stringify(payload) });
       await cdp.send("ServiceWorker.deliverPushMessage", { origin: base, registrationId: regId, data: JSON.stringify({ ...payload, kind: "realert" }) });
       const n = await waitFor(async () => (await shown(page)).find((n) => n.tag === `c:${ward}` && n.title.includes("至急")), "the urgent notification");
@@ -193,7 +193,7 @@ async function main() {
       await cdp.send("ServiceWorker.deliverPushMessage", {
         origin: base,
         registrationId: regId,
-        data: JSON.stringify({ kind: "message", conversation_id: ward, seq: 1, urgent: false, text: "新着メッセージ" }),
+        data: JSON.stringify({ kind: "message", conversation_id: ward, seq: m1.seq, urgent: false, text: "新着メッセージ" }),
       });
       await waitFor(async () => (await shown(page)).some((n) => n.tag === `c:${ward}`), "the notification");
       worker = ctxA.serviceWorkers()[0] ?? worker;

@@ -185,7 +185,7 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
                       ? (() => {
                           const s = summarize(chat.delivery, chat.readMarks, chat.members, me, m.seq, m.priority === "urgent");
                           const line = lineText(s);
-                          return { text: t(line.key, { n: line.n, of: line.of }), done: line.n > 0, of: s.of, escalated: s.escalated > 0 };
+                          return { text: t(line.key, { n: line.n, of: line.of }), done: line.n > 0, all: line.n === s.of, of: s.of, escalated: s.escalated > 0 };
                         })()
                       : null
                   }

@@ -84,7 +84,7 @@ export function ReceiptsDialog(props: { id: Uuid; seq: number; urgent: boolean; 
           </li>
         ))}
       </ul>
-      <p className="info-hint">{t(props.urgent ? "delivery.hintUrgent" : "delivery.hint")}</p>
+      <p className="info-hint receipts-hint">{t(props.urgent ? "delivery.hintUrgent" : "delivery.hint")}</p>
     </Sheet>
   );
 }

@@ -20,7 +20,7 @@ export function MessageItem(props: {
   quoted?: Message;
   quotedName: string;
   /** the delivery line under my own message ("既読 3/4", "確認済み 3/4") */
-  receipt: { text: string; done: boolean; of: number; escalated: boolean } | null;
+  receipt: { text: string; done: boolean; all: boolean; of: number; escalated: boolean } | null;
   /** an urgent message of someone else I have not acknowledged yet */
   owesAck: boolean;
   onAck: () => Promise<void>;
@@ -132,7 +132,7 @@ export function MessageItem(props: {
           {m.edited_at && !deleted && <span>{t("chat.edited")}</span>}
           <time dateTime={m.created_at}>{time(m.created_at)}</time>
           {receipt && receipt.of > 0 && (
-            <button type="button" className={`receipt ${receipt.done ? "read" : ""} ${urgent ? "urgent" : ""}`} onClick={props.onReceipts} aria-haspopup="dialog">
+            <button type="button" className={`receipt ${receipt.done ? "read" : ""} ${urgent ? "urgent" : ""} ${receipt.all ? "all" : ""}`} onClick={props.onReceipts} aria-haspopup="dialog">
               {receipt.text}
               {receipt.escalated && <span className="receipt-escalated"> · {t("delivery.escalatedShort")}</span>}
             </button>

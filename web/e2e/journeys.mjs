@@ -121,7 +121,7 @@ async function main() {
       // A sees the read receipt live, and who read it on tap.
       await pageA.getByRole("button", { name: "Read by 1 of 2" }).waitFor();
       await pageA.getByRole("button", { name: "Read by 1 of 2" }).click();
-      const dialog = pageA.getByRole("dialog", { name: "Who has read this" });
+      const dialog = pageA.getByRole("dialog", { name: "Delivery" });
       await dialog.getByText(B.name).waitFor();
       await dialog.locator(".reader-state.read").waitFor();
       await dialog.getByRole("button", { name: "Close" }).click();

@@ -221,6 +221,7 @@ export class Session {
 
   private signedOut() {
     this.pendingOpen = null;
+    pushDevice.badge(0);
     this.teardown({ phase: "signedOut" });
   }
 

@@ -77,7 +77,7 @@ export function ReceiptsDialog(props: { id: Uuid; seq: number; urgent: boolean; 
               <span className="reader-name">{name(r.user_id)}</span>
               {r.escalated_to && <span className="reader-escalated">{t("delivery.escalatedTo", { name: name(r.escalated_to) })}</span>}
             </span>
-            <span className={`reader-state state-${r.state}`}>
+            <span className={`reader-state state-${r.state} ${r.state === "read" || r.state === "acknowledged" ? "read" : ""}`}>
               {t(`delivery.state.${r.state}`)}
               {r.acknowledged_at && <time dateTime={r.acknowledged_at}> {time(r.acknowledged_at)}</time>}
             </span>

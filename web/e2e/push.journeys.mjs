@@ -390,8 +390,14 @@ async function main() {
         await sheet.getByText(C.name).waitFor();
         const prefs = await json(base, "GET", "/api/v1/me/notifications", a.token);
         assert(prefs.dnd_start === "22:00" && prefs.dnd_end === "06:30" && prefs.covering_user_id === c.id, JSON.stringify(prefs));
+        await sheet.getByText("iPhone · Safari").waitFor();
       }
       await page.screenshot({ path: join(shots, "push10-settings-ja.png") });
+      if (pushRoutes) {
+        await sheet.getByRole("button", { name: "iPhone · Safari を削除" }).click();
+        await sheet.getByText("登録された端末はありません。").waitFor();
+        assert((await json(base, "GET", "/api/v1/push/subscriptions", a.token)).length === 0, "removed on the server");
+      }
       await sheet.getByRole("button", { name: /原因と対処|通知が届かないとき/ }).click();
       const help = page.getByRole("dialog", { name: "通知が届かないとき" });
       await help.waitFor();

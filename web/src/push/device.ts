@@ -14,6 +14,8 @@ export interface PushStatus {
   /** the last registration failed: at the browser's push service, or at our server */
   error: "service" | "server" | null;
   busy: boolean;
+  /** the server's id of this device's subscription (to mark it in the device list) */
+  id: string | null;
 }
 
 const supported = () =>
@@ -35,13 +37,14 @@ function currentFacts(subscribed: boolean): DeviceFacts {
 }
 
 class Device {
+  private subscriptionId: string | null = null;
   private status: PushStatus = this.make(false, null, false);
   private listeners = new Set<() => void>();
   private registration: Promise<ServiceWorkerRegistration | null> | null = null;
 
   private make(subscribed: boolean, error: PushStatus["error"], busy: boolean): PushStatus {
     const facts = currentFacts(subscribed);
-    return { facts, problems: pushProblems(facts), error, busy };
+    return { facts, problems: pushProblems(facts), error, busy, id: subscribed ? this.subscriptionId : null };
   }
   private set(subscribed: boolean, error: PushStatus["error"], busy = false) {
     this.status = this.make(subscribed, error, busy);
@@ -79,7 +82,8 @@ class Device {
         subscription = null;
       }
       subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-      await pushApi.subscribe(subscription.toJSON(), deviceLabel(navigator.userAgent, navigator.maxTouchPoints ?? 0));
+      const { id } = await pushApi.subscribe(subscription.toJSON(), deviceLabel(navigator.userAgent, navigator.maxTouchPoints ?? 0));
+      this.subscriptionId = id;
       this.set(true, null);
     } catch (e) {
       this.set(false, e instanceof ApiError ? "server" : "service");

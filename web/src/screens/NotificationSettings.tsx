@@ -233,7 +233,10 @@ function Devices() {
           return (
             <li key={d.id} className={d.failing_since ? "failing" : ""}>
               <span className="person-main">
-                <span className="person-name">{label}</span>
+                <span className="person-name">
+                  {label}
+                  {d.id === status.id && <span className="trouble-here this-device">{t("trouble.thisDevice")}</span>}
+                </span>
                 <span className="person-sub">
                   {d.push_service} ·{" "}
                   {d.failing_since

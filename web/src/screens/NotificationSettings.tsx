@@ -4,6 +4,7 @@
 // level is set. The troubleshooting screen opens from here.
 
 import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { ApiError } from "../api";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import { pushApi, type NotificationPrefs, type PushDevice } from "../push/api";
@@ -71,7 +72,7 @@ function Prefs() {
   const [prefs, setPrefs] = useState<NotificationPrefs | null>(null);
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
-  const [note, setNote] = useState<"" | "saved" | "error">("");
+  const [note, setNote] = useState<"" | "saved" | "error" | "covering">("");
   const [picking, setPicking] = useState(false);
   const [busy, setBusy] = useState(false);
 
@@ -94,8 +95,8 @@ function Prefs() {
       const saved = await pushApi.savePrefs({ ...prefs, utc_offset_minutes: utcOffsetMinutes(new Date()), ...next });
       setPrefs(saved);
       setNote("saved");
-    } catch {
-      setNote("error");
+    } catch (e) {
+      setNote(e instanceof ApiError && e.code === "invalid_covering_user" ? "covering" : "error");
     } finally {
       setBusy(false);
     }
@@ -170,6 +171,7 @@ function Prefs() {
             }}
           />
         )}
+        {note === "covering" && <p className="form-error" role="alert">{t("push.coveringInvalid")}</p>}
         <p className="info-hint">{t("push.coveringHint")}</p>
       </section>
     </>

@@ -53,6 +53,9 @@ string_enum!(
         MemberAdded => "member.added",
         MemberRemoved => "member.removed",
         ConversationUpdated => "conversation.updated",
+        /// A notice the server wrote, not a person (e.g. an urgent message escalated to the
+        /// covering colleague); its facts are in `data`, with a `notice` naming its kind.
+        SystemNotice => "system.notice",
     }
 );
 

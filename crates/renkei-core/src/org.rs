@@ -262,6 +262,10 @@ pub struct Department {
     pub id: Uuid,
     pub org_id: Uuid,
     pub name: String,
+    /// Who its members' unacknowledged urgent messages escalate to when they name no
+    /// covering colleague (set by an admin).
+    #[serde(default)]
+    pub on_call_user_id: Option<Uuid>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -273,6 +277,20 @@ pub struct Department {
 pub struct DepartmentInput {
     pub name: String,
     /// For edits: the version this edit was made against.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// An admin's edit of a department: any of its name and its on-call user (`null` clears).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub on_call_user_id: Option<Option<Uuid>>,
+    /// The version this edit was made against (or `If-Match`).
     #[serde(default)]
     pub version: Option<i64>,
 }

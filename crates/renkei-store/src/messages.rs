@@ -214,6 +214,11 @@ impl Store {
             link_attachment(tx, kind, attachment.id, post.conversation_id, seq).await?;
         }
         Self::count_message_in(tx, post.conversation_id, post.sender_id).await?;
+        if message.priority == Priority::Urgent {
+            // Urgent only: an ordinary post costs nothing more.
+            Self::insert_urgent_alerts_in(tx, post.conversation_id, seq, post.sender_id, now)
+                .await?;
+        }
         Ok(Ok(Posted {
             message,
             duplicate: false,

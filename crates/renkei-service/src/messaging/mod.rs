@@ -2,6 +2,7 @@
 //! WebSocket session that ties them to a client.
 
 pub mod bus;
+pub mod delivery;
 pub mod frames;
 pub mod hub;
 pub mod inbox;
@@ -25,6 +26,8 @@ pub struct Messaging {
     pub hub: Arc<Hub>,
     /// Where DICOM ingest notes new studies for live inboxes.
     pub inbox: inbox::InboxHints,
+    /// Delivered marks from live sockets, written together about once a second.
+    pub delivery: Arc<delivery::DeliveryMarks>,
     bus: Arc<dyn Bus>,
     writer: Writer,
 }
@@ -37,10 +40,12 @@ impl Messaging {
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let writer = Writer::start(store.clone(), hub.clone(), bus.clone());
         let inbox = inbox::InboxHints::start(bus.clone());
+        let delivery = delivery::DeliveryMarks::start(store.clone(), bus.clone());
         Arc::new(Messaging {
             store,
             hub,
             inbox,
+            delivery,
             bus,
             writer,
         })

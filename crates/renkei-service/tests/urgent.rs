@@ -3,6 +3,7 @@
 //! or the department's on-call user exactly once, a restart and a second node, delivery
 //! states, and their audit entries. A recording notifier stands in for Web Push.
 
+#[macro_use]
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -568,9 +569,11 @@ async fn receipts_show_how_far_a_message_got(world: &World) {
     assert_eq!((receipts.delivered_by, receipts.read_by, receipts.of), (2, 1, 3));
     assert!(!receipts.urgent && receipts.acknowledged_by == 0);
 
+    // A socket's deliveries are noted in memory and written together (the background task
+    // may flush first; either way the mark is the highest noted).
     w.services.messaging.delivery.note(w.conv, r3.id, seq);
     w.services.messaging.delivery.note(w.conv, r3.id, seq - 1);
-    assert_eq!(w.services.messaging.delivery.flush().await, 1, "coalesced");
+    assert!(w.services.messaging.delivery.flush().await <= 1, "coalesced");
     assert_eq!(w.services.messaging.delivery.flush().await, 0);
     let receipts = messages::receipts(&w.services, &w.sender, w.conv, seq)
         .await

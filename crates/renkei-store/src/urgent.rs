@@ -415,7 +415,9 @@ impl Store {
                 "UPDATE conversation_members SET delivered_seq =
                      (SELECT CASE WHEN c.last_seq < $1 THEN c.last_seq ELSE $1 END
                       FROM conversations c WHERE c.id = $2)
-                 WHERE conversation_id = $2 AND user_id = $3 AND delivered_seq < $1
+                 WHERE conversation_id = $2 AND user_id = $3 AND delivered_seq <
+                     (SELECT CASE WHEN c.last_seq < $1 THEN c.last_seq ELSE $1 END
+                      FROM conversations c WHERE c.id = $2)
                  RETURNING delivered_seq",
             )
             .bind(seq)

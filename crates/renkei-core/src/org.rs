@@ -59,6 +59,8 @@ string_enum!(
     }
 );
 
+// string_enum! cannot mark a variant `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for PushPreview {
     fn default() -> Self {
         PushPreview::None
@@ -159,7 +161,12 @@ impl Policy {
         in_range("patient_id_digits", self.patient_id_digits, 0, 8)?;
         in_range("idle_lock_minutes", self.idle_lock_minutes, 1, 1440)?;
         in_range("max_upload_mb", self.max_upload_mb, 1, 4096)?;
-        in_range("urgent_realert_seconds", self.urgent_realert_seconds, 30, 3600)?;
+        in_range(
+            "urgent_realert_seconds",
+            self.urgent_realert_seconds,
+            30,
+            3600,
+        )?;
         in_range("urgent_realert_max", self.urgent_realert_max, 0, 50)?;
         in_range(
             "urgent_escalate_after_seconds",

@@ -62,7 +62,8 @@ impl Schedule {
         let realert = self.next_alert_at.is_some_and(|at| at <= now);
         if realert {
             next.alerts_sent += 1;
-            next.next_alert_at = if next.alerts_sent >= 1 + policy.realert_max {
+            next.next_alert_at = if next.alerts_sent > policy.realert_max {
+                // The first alert and `realert_max` re-alerts are sent.
                 None
             } else {
                 let planned = self
@@ -173,7 +174,11 @@ mod tests {
         s = step.next;
         assert_eq!((s.alerts_sent, s.next_alert_at), (2, Some(at(240))));
         s = s.step(POLICY, at(240)).next;
-        assert_eq!((s.alerts_sent, s.next_alert_at), (3, None), "1 + 2 re-alerts");
+        assert_eq!(
+            (s.alerts_sent, s.next_alert_at),
+            (3, None),
+            "1 + 2 re-alerts"
+        );
         let step = s.step(POLICY, at(300));
         assert!(step.escalate && !step.realert);
         assert_eq!(step.next.due_at(), None, "nothing more");
@@ -194,7 +199,13 @@ mod tests {
 
     #[test]
     fn a_late_scheduler_sends_one_re_alert_not_a_burst() {
-        let s = Schedule::first(at(0), AlertPolicy { realert_max: 10, ..POLICY });
+        let s = Schedule::first(
+            at(0),
+            AlertPolicy {
+                realert_max: 10,
+                ..POLICY
+            },
+        );
         let step = s.step(POLICY, at(1000));
         assert!(step.realert && step.escalate);
         assert_eq!(step.next.alerts_sent, 2);
@@ -209,10 +220,19 @@ mod tests {
             last_read_seq: r,
         };
         assert_eq!(DeliveryState::of(5, m(4, 4, 4), false), DeliveryState::Sent);
-        assert_eq!(DeliveryState::of(5, m(5, 4, 4), false), DeliveryState::Pushed);
-        assert_eq!(DeliveryState::of(5, m(0, 6, 4), false), DeliveryState::Delivered);
+        assert_eq!(
+            DeliveryState::of(5, m(5, 4, 4), false),
+            DeliveryState::Pushed
+        );
+        assert_eq!(
+            DeliveryState::of(5, m(0, 6, 4), false),
+            DeliveryState::Delivered
+        );
         assert_eq!(DeliveryState::of(5, m(0, 0, 5), false), DeliveryState::Read);
-        assert_eq!(DeliveryState::of(5, m(0, 0, 0), true), DeliveryState::Acknowledged);
+        assert_eq!(
+            DeliveryState::of(5, m(0, 0, 0), true),
+            DeliveryState::Acknowledged
+        );
         assert!(DeliveryState::Read.delivered() && !DeliveryState::Pushed.delivered());
     }
 

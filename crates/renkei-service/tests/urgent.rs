@@ -199,13 +199,18 @@ async fn re_alerts_follow_the_policy_in_count_and_spacing(world: &World) {
             "1 push + 3 re-alerts, 120 s apart"
         );
     }
-    assert!(w.recorder.of(AlertKind::Realert).iter().all(|(a, _)| {
-        a.conversation_id == w.conv && a.seq == seq && a.user_id != w.sender.id
-    }));
+    assert!(
+        w.recorder.of(AlertKind::Realert).iter().all(|(a, _)| {
+            a.conversation_id == w.conv && a.seq == seq && a.user_id != w.sender.id
+        })
+    );
     let actions = world.audit_actions(w.conv).await;
     assert_eq!(actions.iter().filter(|a| *a == "urgent.realert").count(), 6);
     // Nobody covers them: escalation is recorded, nobody is told.
-    assert_eq!(actions.iter().filter(|a| *a == "urgent.escalate").count(), 2);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "urgent.escalate").count(),
+        2
+    );
     assert!(w.recorder.of(AlertKind::Escalation).is_empty());
 }
 
@@ -227,9 +232,8 @@ async fn an_ordinary_message_schedules_nothing(world: &World) {
     );
     w.at(posted.message.created_at, 10_000).await;
     assert!(w.recorder.sent.lock().unwrap().is_empty());
-    let (kind, code) = refusal(
-        urgent::acknowledge(&w.services, &w.r1, w.conv, posted.message.seq).await,
-    );
+    let (kind, code) =
+        refusal(urgent::acknowledge(&w.services, &w.r1, w.conv, posted.message.seq).await);
     assert_eq!((kind, code), (Kind::Invalid, "not_urgent"));
 }
 
@@ -271,7 +275,10 @@ async fn acknowledging_stops_re_alerts_and_escalation(world: &World) {
 
     let actions = world.audit_actions(w.conv).await;
     assert_eq!(
-        actions.iter().filter(|a| *a == "urgent.acknowledge").count(),
+        actions
+            .iter()
+            .filter(|a| *a == "urgent.acknowledge")
+            .count(),
         1,
         "the repeat wrote nothing"
     );
@@ -281,10 +288,18 @@ async fn acknowledging_stops_re_alerts_and_escalation(world: &World) {
         .unwrap();
     assert!(receipts.urgent);
     assert_eq!(receipts.acknowledged_by, 1);
-    let r1 = receipts.readers.iter().find(|r| r.user_id == w.r1.id).unwrap();
+    let r1 = receipts
+        .readers
+        .iter()
+        .find(|r| r.user_id == w.r1.id)
+        .unwrap();
     assert_eq!(r1.state, DeliveryState::Acknowledged);
     assert!(r1.read && r1.escalated_to.is_none());
-    let r2 = receipts.readers.iter().find(|r| r.user_id == w.r2.id).unwrap();
+    let r2 = receipts
+        .readers
+        .iter()
+        .find(|r| r.user_id == w.r2.id)
+        .unwrap();
     assert_eq!(r2.state, DeliveryState::Sent);
     assert_eq!(r2.escalated_to, Some(colleague.id));
 }
@@ -342,12 +357,23 @@ async fn escalation_reaches_the_covering_colleague_exactly_once(world: &World) {
     let receipts = messages::receipts(&w.services, &w.sender, w.conv, seq)
         .await
         .unwrap();
-    let r1 = receipts.readers.iter().find(|r| r.user_id == w.r1.id).unwrap();
+    let r1 = receipts
+        .readers
+        .iter()
+        .find(|r| r.user_id == w.r1.id)
+        .unwrap();
     assert_eq!(r1.escalated_to, Some(colleague.id));
-    let r2 = receipts.readers.iter().find(|r| r.user_id == w.r2.id).unwrap();
+    let r2 = receipts
+        .readers
+        .iter()
+        .find(|r| r.user_id == w.r2.id)
+        .unwrap();
     assert_eq!(r2.escalated_to, None);
     let actions = world.audit_actions(w.conv).await;
-    assert_eq!(actions.iter().filter(|a| *a == "urgent.escalate").count(), 2);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "urgent.escalate").count(),
+        2
+    );
 
     // A second urgent message escalates into the same direct conversation.
     let (_, t1) = w.urgent("again").await;
@@ -469,7 +495,11 @@ async fn a_restart_between_alerts_resumes_the_schedule(world: &World) {
     let reopened = world.reopen().await;
     let (services, recorder, clock) = instrumented(&reopened);
     clock.set(t0.plus_secs(200));
-    assert_eq!(schedule::run_due(&services).await.unwrap(), 0, "the 120 s ones were done");
+    assert_eq!(
+        schedule::run_due(&services).await.unwrap(),
+        0,
+        "the 120 s ones were done"
+    );
     let scheduler = schedule::start(services.clone());
     clock.set(t0.plus_secs(240));
     scheduler.wake();
@@ -481,7 +511,11 @@ async fn a_restart_between_alerts_resumes_the_schedule(world: &World) {
     let resumed = recorder.of(AlertKind::Realert);
     assert_eq!(resumed.len(), 2, "the next re-alert of each recipient");
     assert!(resumed.iter().all(|(_, at)| *at == t0.plus_secs(240)));
-    assert_eq!(w.recorder.of(AlertKind::Realert).len(), 2, "nothing more on the old one");
+    assert_eq!(
+        w.recorder.of(AlertKind::Realert).len(),
+        2,
+        "nothing more on the old one"
+    );
     services.store.close().await;
 }
 
@@ -498,10 +532,7 @@ async fn two_schedulers_on_one_database_never_double_alert(world: &World) {
         let now = latest.plus_secs(secs);
         w.clock.set(now);
         other_clock.set(now);
-        let (a, b) = tokio::join!(
-            schedule::run_due(&w.services),
-            schedule::run_due(&other)
-        );
+        let (a, b) = tokio::join!(schedule::run_due(&w.services), schedule::run_due(&other));
         a.unwrap();
         b.unwrap();
     }
@@ -512,14 +543,24 @@ async fn two_schedulers_on_one_database_never_double_alert(world: &World) {
         }
     }
     // 15 messages × 2 recipients, re-alerted at +120 and at +240 (by the latest's clock).
-    assert_eq!(all.len(), 60, "each due re-alert once, whichever node sent it");
+    assert_eq!(
+        all.len(),
+        60,
+        "each due re-alert once, whichever node sent it"
+    );
     let mut keys: Vec<_> = all.iter().map(|(u, s, _, at)| (*u, *s, *at)).collect();
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), 60, "no re-alert sent twice");
     let actions = world.audit_actions(w.conv).await;
-    assert_eq!(actions.iter().filter(|a| *a == "urgent.realert").count(), 60);
-    assert_eq!(actions.iter().filter(|a| *a == "urgent.escalate").count(), 30);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "urgent.realert").count(),
+        60
+    );
+    assert_eq!(
+        actions.iter().filter(|a| *a == "urgent.escalate").count(),
+        30
+    );
     other.store.close().await;
 }
 
@@ -566,14 +607,20 @@ async fn receipts_show_how_far_a_message_got(world: &World) {
     assert_eq!(state_of(&receipts, w.r1.id), DeliveryState::Delivered);
     assert_eq!(state_of(&receipts, w.r2.id), DeliveryState::Read);
     assert_eq!(state_of(&receipts, r3.id), DeliveryState::Sent);
-    assert_eq!((receipts.delivered_by, receipts.read_by, receipts.of), (2, 1, 3));
+    assert_eq!(
+        (receipts.delivered_by, receipts.read_by, receipts.of),
+        (2, 1, 3)
+    );
     assert!(!receipts.urgent && receipts.acknowledged_by == 0);
 
     // A socket's deliveries are noted in memory and written together (the background task
     // may flush first; either way the mark is the highest noted).
     w.services.messaging.delivery.note(w.conv, r3.id, seq);
     w.services.messaging.delivery.note(w.conv, r3.id, seq - 1);
-    assert!(w.services.messaging.delivery.flush().await <= 1, "coalesced");
+    assert!(
+        w.services.messaging.delivery.flush().await <= 1,
+        "coalesced"
+    );
     assert_eq!(w.services.messaging.delivery.flush().await, 0);
     let receipts = messages::receipts(&w.services, &w.sender, w.conv, seq)
         .await

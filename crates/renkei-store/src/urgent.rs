@@ -66,7 +66,8 @@ pub struct Claimed {
     pub notice: Option<(Uuid, i64)>,
 }
 
-const ALERT_COLUMNS: &str = "a.conversation_id, a.seq, a.user_id, a.sender_id, a.created_at, a.alerts_sent,
+const ALERT_COLUMNS: &str =
+    "a.conversation_id, a.seq, a.user_id, a.sender_id, a.created_at, a.alerts_sent,
     a.next_alert_at, a.escalate_at, a.acknowledged_at, a.escalated_at, a.escalated_to";
 
 /// Rows still live: the recipient is a member and the message is not deleted.
@@ -210,18 +211,17 @@ impl Store {
             .await?;
             let notice = match &planned.escalate {
                 Some((to, data)) => {
-                    let conv =
-                        Self::direct_conversation_in(&mut tx, *to, a.sender_id, due.sender_org, now)
-                            .await?;
-                    let seq = Self::append_event(
+                    let conv = Self::direct_conversation_in(
                         &mut tx,
-                        conv,
-                        EventKind::SystemNotice,
-                        None,
-                        data,
+                        *to,
+                        a.sender_id,
+                        due.sender_org,
                         now,
                     )
                     .await?;
+                    let seq =
+                        Self::append_event(&mut tx, conv, EventKind::SystemNotice, None, data, now)
+                            .await?;
                     Some((conv, seq))
                 }
                 None => None,

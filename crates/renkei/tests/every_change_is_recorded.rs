@@ -931,7 +931,8 @@ fn api_scenarios() -> Vec<Scenario> {
             audit(&["urgent.acknowledge"]),
             async |w: &mut World| {
                 let conv = w.group().await;
-                let body = json!({"client_msg_id": w.fresh("u"), "body": "至急", "priority": "urgent"});
+                let body =
+                    json!({"client_msg_id": w.fresh("u"), "body": "至急", "priority": "urgent"});
                 let path = format!("/api/v1/conversations/{conv}/messages");
                 let ack = must(Call::post(&w.admin, path, body).send().await);
                 let seq = ack["seq"].as_i64().unwrap();
@@ -944,7 +945,9 @@ fn api_scenarios() -> Vec<Scenario> {
         ),
         (
             "POST /api/v1/push/receipts",
-            Expect::Exempt("a member's delivered position: a receipt, not a change to the conversation"),
+            Expect::Exempt(
+                "a member's delivered position: a receipt, not a change to the conversation"
+            ),
             async |w: &mut World| {
                 let (conv, seq) = w.message().await;
                 Call::post(

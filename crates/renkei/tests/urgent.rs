@@ -88,7 +88,10 @@ async fn recipients_acknowledge_urgent_messages(storage: Storage) {
 
     // Reading is not acknowledging.
     let read = format!("/api/v1/conversations/{}/read", w.conv);
-    assert_eq!(w.bob.post(&read, json!({"seq": seq})).await.0, StatusCode::OK);
+    assert_eq!(
+        w.bob.post(&read, json!({"seq": seq})).await.0,
+        StatusCode::OK
+    );
     let (_, receipts) = w.alice.get(&receipts_path).await;
     assert_eq!(reader(&receipts, &w.bob_id)["state"], "read");
 
@@ -109,7 +112,10 @@ async fn recipients_acknowledge_urgent_messages(storage: Storage) {
     assert_eq!(bob["state"], "acknowledged");
     assert_eq!(bob["acknowledged_at"], first["acknowledged_at"]);
     assert_eq!(bob["escalated_to"], Value::Null);
-    assert_eq!(reader(&receipts, &w.carol_id)["acknowledged_at"], Value::Null);
+    assert_eq!(
+        reader(&receipts, &w.carol_id)["acknowledged_at"],
+        Value::Null
+    );
 
     // The sender is no recipient; an outsider sees nothing; an ordinary message is not acked.
     let (status, body) = w.alice.post(&ack_path, json!({})).await;
@@ -225,7 +231,11 @@ async fn departments_name_an_on_call_user(storage: Storage) {
     assert_eq!(saved["name"], "救急科");
     let (status, cleared) = w
         .admin
-        .patch(&path, json!({"on_call_user_id": null}), saved["version"].as_i64())
+        .patch(
+            &path,
+            json!({"on_call_user_id": null}),
+            saved["version"].as_i64(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{cleared}");
     assert_eq!(cleared["on_call_user_id"], Value::Null);

@@ -101,10 +101,17 @@ pub async fn acknowledge(
 
 /// The service worker of one of `me`'s devices showed the push of message `seq`: raises
 /// their delivered mark (members only; never back) and tells the other members.
-pub async fn push_receipt(services: &Services, me: &User, receipt: PushReceipt) -> ServiceResult<()> {
+pub async fn push_receipt(
+    services: &Services,
+    me: &User,
+    receipt: PushReceipt,
+) -> ServiceResult<()> {
     let id = receipt.conversation_id;
     if receipt.seq < 1 {
-        return Err(ServiceError::invalid("invalid_seq", "seq must be 1 or more"));
+        return Err(ServiceError::invalid(
+            "invalid_seq",
+            "seq must be 1 or more",
+        ));
     }
     match services.store.mark_delivered(id, me.id, receipt.seq).await {
         Ok(Some(seq)) => services.messaging.delivery.announce(id, me.id, seq),

@@ -205,6 +205,11 @@ async fn re_alerts_follow_the_policy_in_count_and_spacing(world: &World) {
         })
     );
     let actions = world.audit_actions(w.conv).await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "urgent.send").count(),
+        1,
+        "the first alert, with the message"
+    );
     assert_eq!(actions.iter().filter(|a| *a == "urgent.realert").count(), 6);
     // Nobody covers them: escalation is recorded, nobody is told.
     assert_eq!(
@@ -232,6 +237,11 @@ async fn an_ordinary_message_schedules_nothing(world: &World) {
     );
     w.at(posted.message.created_at, 10_000).await;
     assert!(w.recorder.sent.lock().unwrap().is_empty());
+    let actions = world.audit_actions(w.conv).await;
+    assert!(
+        !actions.iter().any(|a| a.starts_with("urgent.")),
+        "{actions:?}"
+    );
     let (kind, code) =
         refusal(urgent::acknowledge(&w.services, &w.r1, w.conv, posted.message.seq).await);
     assert_eq!((kind, code), (Kind::Invalid, "not_urgent"));

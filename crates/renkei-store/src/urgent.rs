@@ -104,14 +104,30 @@ fn policy_of(row: &AnyRow) -> Result<Policy, StoreError> {
 
 impl Store {
     /// Writes the alert rows of an urgent message just posted, in the post's transaction: one
-    /// per member but the sender, timed by each recipient's organization's policy.
+    /// per member but the sender, timed by each recipient's organization's policy (a recipient
+    /// of a partner hospital is re-alerted as their own hospital decided). Returns the audit
+    /// entry of the first alert ("urgent.send"), for the same transaction.
     pub(crate) async fn insert_urgent_alerts_in(
         tx: &mut Tx,
         conversation: Uuid,
         seq: i64,
         sender: Uuid,
         created: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<AuditEvent, StoreError> {
+        let sender_org = sqlx::query("SELECT org_id FROM users WHERE id = $1")
+            .bind(sender.to_string())
+            .fetch_one(&mut **tx)
+            .await?;
+        let audit = |recipients: Vec<String>| {
+            AuditEvent::new(
+                "urgent.send",
+                uuid(&sender_org, "org_id").ok(),
+                Some(sender),
+                "conversation",
+                Some(conversation),
+            )
+            .with_details(serde_json::json!({"seq": seq, "recipients": recipients}))
+        };
         let rows = sqlx::query(
             "SELECT cm.user_id, o.policy FROM conversation_members cm
              JOIN users u ON u.id = cm.user_id JOIN organizations o ON o.id = u.org_id
@@ -121,8 +137,12 @@ impl Store {
         .bind(sender.to_string())
         .fetch_all(&mut **tx)
         .await?;
+        let recipients = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>("user_id"))
+            .collect::<Result<Vec<_>, _>>()?;
         if rows.is_empty() {
-            return Ok(());
+            return Ok(audit(recipients));
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(rows.len())))
             .bind(conversation.to_string())
@@ -139,7 +159,7 @@ impl Store {
                 .bind(schedule.escalate_at.map(Timestamp::millis));
         }
         q.execute(&mut **tx).await?;
-        Ok(())
+        Ok(audit(recipients))
     }
 
     /// Claims up to `limit` rows due at `now`, decides each with `plan`, stores the new

@@ -71,18 +71,19 @@ pub enum ServerFrame<'a> {
         conversation_id: Uuid,
         user_id: Uuid,
     },
-    /// You were removed from this conversation: nothing more of it will come.
-    Removed {
-        conversation_id: Uuid,
-    },
-    Pong,
-    /// How far a message got to a member's devices (`pushed` or `delivered`), up to `seq`.
+    /// How far a member's devices got with the conversation: `pushed` (a push service took
+    /// a push up to `seq`) or `delivered` (a device showed or received it).
     Delivery {
         conversation_id: Uuid,
         user_id: Uuid,
         seq: i64,
         state: &'a str,
     },
+    /// You were removed from this conversation: nothing more of it will come.
+    Removed {
+        conversation_id: Uuid,
+    },
+    Pong,
     /// A recipient acknowledged urgent message `seq` (the same `type` as a post's `ack`; this
     /// one names a `user_id` and no `client_msg_id`).
     #[serde(rename = "ack")]

@@ -36,11 +36,11 @@ impl Messaging {
     /// Starts the writer and this node's hub on an in-process bus.
     pub fn start(store: Store) -> Arc<Messaging> {
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        let delivery = delivery::DeliveryMarks::start(store.clone(), bus.clone());
         let hub = Hub::new(store.clone());
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let writer = Writer::start(store.clone(), hub.clone(), bus.clone());
         let inbox = inbox::InboxHints::start(bus.clone());
-        let delivery = delivery::DeliveryMarks::start(store.clone(), bus.clone());
         Arc::new(Messaging {
             store,
             hub,

@@ -59,7 +59,7 @@ string_enum!(
     }
 );
 
-// string_enum! cannot mark a variant `#[default]`.
+// `string_enum!` derives a fixed list without `Default`, so the default is written out.
 #[allow(clippy::derivable_impls)]
 impl Default for PushPreview {
     fn default() -> Self {

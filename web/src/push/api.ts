@@ -1,9 +1,11 @@
-// The push and delivery routes of issue 19 (docs: CONTRACT of the server's push and urgent
-// parts). Typed by hand until the OpenAPI document carries them.
+// The push and delivery routes of issue 19. The delivery states and acknowledgements are typed
+// from the OpenAPI document; the push routes by hand until the push part is in it.
 
 import { request } from "../api";
+import type { components } from "../api/schema";
 import type { Uuid } from "../types";
-import type { PersonState } from "../state/delivery";
+
+type Schemas = components["schemas"];
 
 export interface PushDevice {
   id: Uuid;
@@ -21,14 +23,7 @@ export interface NotificationPrefs {
   covering_user_id: Uuid | null;
 }
 
-export interface DeliveryReceipts {
-  read_by: number;
-  of: number;
-  delivered_by?: number;
-  acknowledged_by?: number;
-  urgent?: boolean;
-  readers: { user_id: Uuid; read: boolean; state?: PersonState; acknowledged_at?: string | null; escalated_to?: Uuid | null }[];
-}
+export type DeliveryReceipts = Schemas["Receipts"];
 
 const enc = encodeURIComponent;
 
@@ -43,5 +38,5 @@ export const pushApi = {
   receipts: (conversation: Uuid, seq: number) =>
     request<DeliveryReceipts>("GET", `/api/v1/conversations/${enc(conversation)}/messages/${seq}/receipts`),
   ack: (conversation: Uuid, seq: number) =>
-    request<{ seq: number; acknowledged_at: string }>("POST", `/api/v1/conversations/${enc(conversation)}/messages/${seq}/ack`),
+    request<Schemas["Acknowledged"]>("POST", `/api/v1/conversations/${enc(conversation)}/messages/${seq}/ack`),
 };

@@ -16,6 +16,7 @@ mod messages;
 mod notify;
 mod ops;
 mod orgs;
+mod push;
 mod second_factor;
 mod sign_in_holds;
 mod stats;
@@ -52,6 +53,7 @@ use crate::{AppState, observe};
         (name = "statistics", description = "Seats and usage statistics"),
         (name = "directory", description = "Finding colleagues, in my hospital and partner hospitals"),
         (name = "cooperation", description = "Agreements between hospitals and regional councils"),
+        (name = "notifications", description = "Web Push: subscriptions, do-not-disturb, devices"),
     )
 )]
 struct ApiDoc;
@@ -159,6 +161,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(councils::opt_out))
         .routes(routes!(councils::create_agreements))
         .routes(routes!(notify::set_notifications))
+        .routes(routes!(push::config))
+        .routes(routes!(push::subscribe, push::list_subscriptions))
+        .routes(routes!(push::unsubscribe))
+        .routes(routes!(push::get_notifications, push::set_notifications))
+        .routes(routes!(push::org_devices))
         .routes(routes!(sign_in_holds::list_holds))
         .routes(routes!(sign_in_holds::release))
 }

@@ -70,6 +70,14 @@ pub enum ServerFrame<'a> {
         conversation_id: Uuid,
         user_id: Uuid,
     },
+    /// How far a member's devices got with the conversation: `pushed` (a push service took
+    /// a push up to `seq`) or `delivered` (a device showed or received it).
+    Delivery {
+        conversation_id: Uuid,
+        user_id: Uuid,
+        seq: i64,
+        state: &'a str,
+    },
     /// You were removed from this conversation: nothing more of it will come.
     Removed {
         conversation_id: Uuid,

@@ -152,10 +152,8 @@ impl Dispatcher {
 
     /// The push preview policy of `org`, cached for a minute.
     async fn preview(&self, org: Uuid) -> PushPreview {
-        if let Some((p, at)) = self.policies.lock().unwrap_or_else(|e| e.into_inner()).get(&org)
-            && at.elapsed() < POLICY_TTL
-        {
-            return *p;
+        if let Some(p) = self.cached_preview(org) {
+            return p;
         }
         let p = match self.store.org(org).await {
             Ok(o) => o.policy.push_preview,
@@ -166,6 +164,14 @@ impl Dispatcher {
             .unwrap_or_else(|e| e.into_inner())
             .insert(org, (p, Instant::now()));
         p
+    }
+
+    fn cached_preview(&self, org: Uuid) -> Option<PushPreview> {
+        let cache = self.policies.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(&org)
+            .filter(|(_, at)| at.elapsed() < POLICY_TTL)
+            .map(|(p, _)| *p)
     }
 
     /// Sends one push to one subscription, with its retries; only one try at a time holds a

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::Services;
 use crate::error::{ServiceError, ServiceResult};
+use crate::notify::Notifier;
 
 /// Starts Web Push: loads (or makes) the VAPID key, drops subscriptions failing for a week,
 /// makes [`dispatcher::WebPush`] the services' notifier and has the message writer hand
@@ -39,8 +40,13 @@ pub async fn start(svc: &mut Services) -> ServiceResult<()> {
         marks,
     );
     svc.notifier = Arc::new(web);
-    let (tx, rx) = mpsc::channel(fanout::QUEUE);
-    tokio::spawn(fanout::run(svc.store.clone(), svc.notifier.clone(), rx));
-    svc.messaging.tap_commits(tx);
+    fan_out_to(svc, svc.notifier.clone());
     Ok(())
+}
+
+/// Has every commit's new messages turned into alerts for `notifier` (the first call wins).
+pub fn fan_out_to(svc: &Services, notifier: Arc<dyn Notifier>) {
+    let (tx, rx) = mpsc::channel(fanout::QUEUE);
+    tokio::spawn(fanout::run(svc.store.clone(), notifier, rx));
+    svc.messaging.tap_commits(tx);
 }

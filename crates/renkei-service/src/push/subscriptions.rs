@@ -9,7 +9,7 @@ use renkei_store::NewPushSubscription;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::endpoint_allow::{self, Refused};
+use super::endpoint_allow;
 use super::sender::parse_keys;
 use super::vapid;
 use crate::Services;
@@ -101,11 +101,8 @@ pub async fn register(
     if req.endpoint.len() > MAX_ENDPOINT {
         return Err(not_allowed());
     }
-    match endpoint_allow::check(&req.endpoint, &svc.settings.push_endpoint_allow) {
-        Ok(_) => {}
-        Err(Refused::Malformed | Refused::HostNotAllowed | Refused::NotHttps) => {
-            return Err(not_allowed());
-        }
+    if endpoint_allow::check(&req.endpoint, &svc.settings.push_endpoint_allow).is_err() {
+        return Err(not_allowed());
     }
     if parse_keys(&req.keys.p256dh, &req.keys.auth).is_none() {
         return Err(ServiceError::invalid(

@@ -2,6 +2,7 @@
 //! removal with sign-out and retirement), the sealed VAPID key, notification settings, and
 //! the fan-out from committed messages to alerts (levels, quiet hours, urgent, no device).
 
+#[macro_use]
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -269,7 +270,7 @@ impl Recorder {
                     .filter(|a| a.seq == seq)
                     .map(|a| (a.user_id, a.kind))
                     .collect();
-                all.sort();
+                all.sort_by_key(|(u, k)| (*u, format!("{k:?}")));
                 return all;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -370,7 +371,7 @@ async fn fan_out_follows_levels_quiet_hours_and_urgency(world: &World) {
         (all.user.id, AlertKind::Message),
         (mentions.user.id, AlertKind::Mention),
     ];
-    want.sort();
+    want.sort_by_key(|(u, k)| (*u, format!("{k:?}")));
     assert_eq!(recorder.of(mention.message.seq, 2).await, want);
 
     let urgent = s
@@ -382,7 +383,7 @@ async fn fan_out_follows_levels_quiet_hours_and_urgency(world: &World) {
         .iter()
         .map(|a| (a.user.id, AlertKind::Urgent))
         .collect();
-    want.sort();
+    want.sort_by_key(|(u, k)| (*u, format!("{k:?}")));
     assert_eq!(recorder.of(urgent.message.seq, 4).await, want);
     let alerts = recorder.0.lock().unwrap().clone();
     assert!(alerts.iter().all(|a| a.user_id != sender.user.id));

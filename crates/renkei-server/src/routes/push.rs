@@ -18,7 +18,7 @@ use crate::extract::{ApiJson, IdPath};
 /// The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`.
 #[utoipa::path(get, path = "/api/v1/push/config", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = PushConfig)))]
-pub async fn config(State(state): State<AppState>, Signed(_me): Signed) -> ApiResult<Json<PushConfig>> {
+pub async fn push_config(State(state): State<AppState>, Signed(_me): Signed) -> ApiResult<Json<PushConfig>> {
     Ok(Json(subscriptions::config(&state).await?))
 }
 
@@ -27,7 +27,7 @@ pub async fn config(State(state): State<AppState>, Signed(_me): Signed) -> ApiRe
 #[utoipa::path(post, path = "/api/v1/push/subscriptions", tag = "notifications", request_body = NewSubscription, security(("bearer" = [])),
     responses((status = 201, body = SubscriptionId), (status = 200, body = SubscriptionId, description = "the endpoint was registered already: same id"),
         (status = 422, body = ErrorBody, description = "push_endpoint_not_allowed, invalid_push_keys")))]
-pub async fn subscribe(
+pub async fn push_subscribe(
     State(state): State<AppState>,
     Signed(me): Signed,
     ApiJson(req): ApiJson<NewSubscription>,
@@ -40,7 +40,7 @@ pub async fn subscribe(
 /// My push subscriptions (no endpoint URLs: their push service's host).
 #[utoipa::path(get, path = "/api/v1/push/subscriptions", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = [SubscriptionView])))]
-pub async fn list_subscriptions(
+pub async fn list_push_subscriptions(
     State(state): State<AppState>,
     Signed(me): Signed,
 ) -> ApiResult<Json<Vec<SubscriptionView>>> {
@@ -51,7 +51,7 @@ pub async fn list_subscriptions(
 #[utoipa::path(delete, path = "/api/v1/push/subscriptions/{id}", tag = "notifications", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody, description = "push_subscription_not_found (also someone else's)")))]
-pub async fn unsubscribe(
+pub async fn delete_push_subscription(
     State(state): State<AppState>,
     Signed(me): Signed,
     IdPath(id): IdPath,
@@ -63,7 +63,7 @@ pub async fn unsubscribe(
 /// My notification settings: do-not-disturb hours and my covering colleague.
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = MyNotifications)))]
-pub async fn get_notifications(
+pub async fn get_my_notifications(
     State(state): State<AppState>,
     Signed(me): Signed,
 ) -> ApiResult<Json<MyNotifications>> {
@@ -74,7 +74,7 @@ pub async fn get_notifications(
 #[utoipa::path(put, path = "/api/v1/me/notifications", tag = "notifications", request_body = MyNotifications, security(("bearer" = [])),
     responses((status = 200, body = MyNotifications),
         (status = 422, body = ErrorBody, description = "invalid_dnd_hours, invalid_utc_offset, invalid_covering_user")))]
-pub async fn set_notifications(
+pub async fn set_my_notifications(
     State(state): State<AppState>,
     Signed(me): Signed,
     ApiJson(req): ApiJson<MyNotifications>,
@@ -87,7 +87,7 @@ pub async fn set_notifications(
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/push-devices", tag = "notifications", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = [UserDevices]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn org_devices(
+pub async fn org_push_devices(
     State(state): State<AppState>,
     Signed(me): Signed,
     IdPath(id): IdPath,

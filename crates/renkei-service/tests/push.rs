@@ -18,9 +18,9 @@ use renkei_service::accounts::{sign_in, users};
 use renkei_service::auth::session::Authed;
 use renkei_service::conversations::{self, NewConversation};
 use renkei_service::notify::{Alert, AlertKind, Notifier};
+use renkei_service::push;
 use renkei_service::push::preferences::{self, MyNotifications};
 use renkei_service::push::subscriptions::{self, NewSubscription, SubscriptionKeys};
-use renkei_service::push;
 
 on_both_backends!(
     a_subscription_is_registered_once_listed_and_removed_by_its_owner,
@@ -81,10 +81,18 @@ async fn a_subscription_is_registered_once_listed_and_removed_by_its_owner(world
 
     // Someone else's is not found; the owner removes it.
     let err = subscriptions::remove(s, &ben, id).await.unwrap_err();
-    assert_eq!((err.kind, err.code), (Kind::NotFound, "push_subscription_not_found"));
+    assert_eq!(
+        (err.kind, err.code),
+        (Kind::NotFound, "push_subscription_not_found")
+    );
     subscriptions::remove(s, &ann, id).await.unwrap();
     assert!(subscriptions::list(s, &ann).await.unwrap().is_empty());
-    assert!(world.audit_actions(id).await.contains(&"push.unsubscribe".to_string()));
+    assert!(
+        world
+            .audit_actions(id)
+            .await
+            .contains(&"push.unsubscribe".to_string())
+    );
 
     // The same browser signed in as someone else: the endpoint moves to them.
     let (moved, _) = subscribe(world, &ann, &fcm("shared")).await;
@@ -135,7 +143,11 @@ async fn signing_out_and_retiring_remove_subscriptions(world: &World) {
     subscribe(world, &phone, &fcm("phone")).await;
     sign_in::logout(s, &ann).await.unwrap();
     let left = subscriptions::list(s, &phone).await.unwrap();
-    assert_eq!(left.len(), 1, "only the signed-out session's subscription goes");
+    assert_eq!(
+        left.len(),
+        1,
+        "only the signed-out session's subscription goes"
+    );
 
     let ben = world.member(&org, "ben").await;
     subscribe(world, &ben, &fcm("ben")).await;
@@ -147,7 +159,13 @@ async fn signing_out_and_retiring_remove_subscriptions(world: &World) {
     users::update_user(&s.store, Some(admin.user.id), &user, &retire, user.version)
         .await
         .unwrap();
-    assert!(s.store.push_subscriptions_of(ben.user.id).await.unwrap().is_empty());
+    assert!(
+        s.store
+            .push_subscriptions_of(ben.user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn the_vapid_key_is_made_once_and_kept_sealed(world: &World) {
@@ -160,7 +178,12 @@ async fn the_vapid_key_is_made_once_and_kept_sealed(world: &World) {
         .decode(&first)
         .unwrap();
     assert_eq!((raw.len(), raw[0]), (65, 4));
-    let kept = s.store.server_key(push::vapid::KEY_NAME).await.unwrap().unwrap();
+    let kept = s
+        .store
+        .server_key(push::vapid::KEY_NAME)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(kept.public_key, first);
     // The sealed private key opens with the master key and signs for the published key.
     let vapid = push::vapid::Vapid::open(&world.blobs, &kept, "mailto:admin@localhost").unwrap();
@@ -189,7 +212,10 @@ async fn notification_settings_are_checked_and_audited(world: &World) {
         utc_offset_minutes: 540,
         covering_user_id: Some(ben.user.id),
     };
-    assert_eq!(preferences::set(s, &ann, wanted.clone()).await.unwrap(), wanted);
+    assert_eq!(
+        preferences::set(s, &ann, wanted.clone()).await.unwrap(),
+        wanted
+    );
     assert_eq!(preferences::get(s, &ann).await.unwrap(), wanted);
     assert!(
         world
@@ -350,7 +376,11 @@ async fn fan_out_follows_levels_quiet_hours_and_urgency(world: &World) {
 
     let plain = s
         .messaging
-        .post(sender.user.id, conv, message("m1", Priority::Normal, vec![]))
+        .post(
+            sender.user.id,
+            conv,
+            message("m1", Priority::Normal, vec![]),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -363,7 +393,11 @@ async fn fan_out_follows_levels_quiet_hours_and_urgency(world: &World) {
         .post(
             sender.user.id,
             conv,
-            message("m2", Priority::Normal, vec![mentions.user.id, muted.user.id]),
+            message(
+                "m2",
+                Priority::Normal,
+                vec![mentions.user.id, muted.user.id],
+            ),
         )
         .await
         .unwrap();
@@ -376,7 +410,11 @@ async fn fan_out_follows_levels_quiet_hours_and_urgency(world: &World) {
 
     let urgent = s
         .messaging
-        .post(sender.user.id, conv, message("m3", Priority::Urgent, vec![]))
+        .post(
+            sender.user.id,
+            conv,
+            message("m3", Priority::Urgent, vec![]),
+        )
         .await
         .unwrap();
     let mut want: Vec<_> = [&all, &muted, &mentions, &quiet]

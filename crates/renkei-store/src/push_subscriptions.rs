@@ -90,18 +90,23 @@ fn subscription_from_row(row: &AnyRow) -> Result<PushSubscription, StoreError> {
         auth: row.try_get("auth")?,
         device_label: row.try_get("device_label")?,
         created_at: Timestamp(row.try_get("created_at")?),
-        last_pushed_at: row.try_get::<Option<i64>, _>("last_pushed_at")?.map(Timestamp),
-        failing_since: row.try_get::<Option<i64>, _>("failing_since")?.map(Timestamp),
+        last_pushed_at: row
+            .try_get::<Option<i64>, _>("last_pushed_at")?
+            .map(Timestamp),
+        failing_since: row
+            .try_get::<Option<i64>, _>("failing_since")?
+            .map(Timestamp),
     })
 }
 
 impl Store {
     /// The server's key pair named `name`, if made.
     pub async fn server_key(&self, name: &str) -> Result<Option<ServerKey>, StoreError> {
-        let row = sqlx::query("SELECT key_version, sealed, public_key FROM server_keys WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT key_version, sealed, public_key FROM server_keys WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             Ok(ServerKey {
                 key: WrappedKey {
@@ -117,7 +122,11 @@ impl Store {
 
     /// Keeps `key` as the key pair named `name` unless one is there already; returns the one
     /// kept (two servers starting at once agree on the first).
-    pub async fn keep_server_key(&self, name: &str, key: &ServerKey) -> Result<ServerKey, StoreError> {
+    pub async fn keep_server_key(
+        &self,
+        name: &str,
+        key: &ServerKey,
+    ) -> Result<ServerKey, StoreError> {
         sqlx::query(
             "INSERT INTO server_keys (name, key_version, sealed, public_key, created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
@@ -200,7 +209,10 @@ impl Store {
     }
 
     /// `user`'s own subscriptions, oldest first.
-    pub async fn push_subscriptions_of(&self, user: Uuid) -> Result<Vec<PushSubscription>, StoreError> {
+    pub async fn push_subscriptions_of(
+        &self,
+        user: Uuid,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
         let sql = format!(
             "SELECT {SUBSCRIPTION_COLUMNS} FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at, id"
         );
@@ -278,7 +290,11 @@ impl Store {
 
     /// Notes a failed push: the first failure starts `failing_since`. Returns when the
     /// subscription started failing.
-    pub async fn mark_push_failing(&self, id: Uuid, at: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+    pub async fn mark_push_failing(
+        &self,
+        id: Uuid,
+        at: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
         sqlx::query(
             "UPDATE push_subscriptions SET failing_since = $1 WHERE id = $2 AND failing_since IS NULL",
         )
@@ -298,7 +314,10 @@ impl Store {
     }
 
     /// Drops every subscription failing since before `cutoff`; returns how many.
-    pub async fn drop_failing_push_subscriptions(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
+    pub async fn drop_failing_push_subscriptions(
+        &self,
+        cutoff: Timestamp,
+    ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "DELETE FROM push_subscriptions WHERE failing_since IS NOT NULL AND failing_since < $1",
         )
@@ -310,7 +329,10 @@ impl Store {
 
     /// Members of these conversations who have a subscription (one query for a whole batch),
     /// with their level and quiet hours.
-    pub async fn push_recipients(&self, conversations: &[Uuid]) -> Result<Vec<PushRecipient>, StoreError> {
+    pub async fn push_recipients(
+        &self,
+        conversations: &[Uuid],
+    ) -> Result<Vec<PushRecipient>, StoreError> {
         if conversations.is_empty() {
             return Ok(vec![]);
         }
@@ -392,7 +414,9 @@ impl Store {
         }
         let mut sql = SqlBuilder::new();
         let list = sql.bind_list(users.iter().map(|u| u.to_string()));
-        sql.push(&format!("SELECT id, org_id FROM users WHERE id IN ({list})"));
+        sql.push(&format!(
+            "SELECT id, org_id FROM users WHERE id IN ({list})"
+        ));
         let rows = sql.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| Ok((uuid(r, "id")?, uuid(r, "org_id")?)))
@@ -400,7 +424,10 @@ impl Store {
     }
 
     /// `user`'s notification settings (defaults when never set).
-    pub async fn notification_settings(&self, user: Uuid) -> Result<NotificationSettings, StoreError> {
+    pub async fn notification_settings(
+        &self,
+        user: Uuid,
+    ) -> Result<NotificationSettings, StoreError> {
         let row = sqlx::query(
             "SELECT dnd_start_minute, dnd_end_minute, utc_offset_minutes, covering_user_id
              FROM notification_settings WHERE user_id = $1",
@@ -473,7 +500,9 @@ impl Store {
                     display_name: r.try_get("display_name")?,
                     devices: r.try_get("devices")?,
                     failing: r.try_get::<Option<i64>, _>("failing")?.unwrap_or(0),
-                    last_pushed_at: r.try_get::<Option<i64>, _>("last_pushed_at")?.map(Timestamp),
+                    last_pushed_at: r
+                        .try_get::<Option<i64>, _>("last_pushed_at")?
+                        .map(Timestamp),
                 })
             })
             .collect()

@@ -25,7 +25,10 @@ fn subscription(endpoint: &str) -> Value {
 async fn push_routes_register_list_and_remove_subscriptions(storage: Storage) {
     let server = Server::start(
         &storage,
-        &[("RENKEI_PUSH_ENDPOINT_ALLOW", r#"["fcm.googleapis.com","127.0.0.1:9"]"#)],
+        &[(
+            "RENKEI_PUSH_ENDPOINT_ALLOW",
+            r#"["fcm.googleapis.com","127.0.0.1:9"]"#,
+        )],
     );
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
@@ -40,16 +43,23 @@ async fn push_routes_register_list_and_remove_subscriptions(storage: Storage) {
     assert_eq!(ben.get("/api/v1/push/config").await.1, config);
 
     let endpoint = "https://fcm.googleapis.com/fcm/send/abc";
-    let (status, first) = ann.post("/api/v1/push/subscriptions", subscription(endpoint)).await;
+    let (status, first) = ann
+        .post("/api/v1/push/subscriptions", subscription(endpoint))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
-    let (status, again) = ann.post("/api/v1/push/subscriptions", subscription(endpoint)).await;
+    let (status, again) = ann
+        .post("/api/v1/push/subscriptions", subscription(endpoint))
+        .await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(first["id"], again["id"]);
     let id = first["id"].as_str().unwrap().to_owned();
 
     // http to the listed loopback entry is allowed (tests' stand-ins).
     let (status, body) = ann
-        .post("/api/v1/push/subscriptions", subscription("http://127.0.0.1:9/push/x"))
+        .post(
+            "/api/v1/push/subscriptions",
+            subscription("http://127.0.0.1:9/push/x"),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let loopback = body["id"].as_str().unwrap().to_owned();
@@ -60,8 +70,14 @@ async fn push_routes_register_list_and_remove_subscriptions(storage: Storage) {
         "http://127.0.0.1:10/push",
         "http://10.0.0.1:9/push",
     ] {
-        let (status, body) = ann.post("/api/v1/push/subscriptions", subscription(refused)).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}: {body}");
+        let (status, body) = ann
+            .post("/api/v1/push/subscriptions", subscription(refused))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{refused}: {body}"
+        );
         assert_eq!(body["code"], "push_endpoint_not_allowed");
     }
     let mut bad = subscription("https://fcm.googleapis.com/fcm/send/bad");
@@ -78,7 +94,10 @@ async fn push_routes_register_list_and_remove_subscriptions(storage: Storage) {
     assert_eq!(list[0]["push_service"], "fcm.googleapis.com");
     assert_eq!(list[0]["device_label"], "iPhone");
     assert!(list[0]["last_pushed_at"].is_null());
-    assert!(!list[0].to_string().contains("/fcm/send/"), "no endpoint URL");
+    assert!(
+        !list[0].to_string().contains("/fcm/send/"),
+        "no endpoint URL"
+    );
     assert_eq!(ben.get("/api/v1/push/subscriptions").await.1, json!([]));
 
     // Someone else's is not found; one's own goes.
@@ -119,7 +138,10 @@ async fn push_routes_register_list_and_remove_subscriptions(storage: Storage) {
     assert_eq!(body["code"], "invalid_covering_user");
 
     // Signing out removes this session's subscription.
-    assert_eq!(ann.post("/api/v1/auth/logout", json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        ann.post("/api/v1/auth/logout", json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
     let again = server.login("ann", common::USER_PASSWORD).await;
     assert_eq!(again.get("/api/v1/push/subscriptions").await.1, json!([]));
     let _ = loopback;

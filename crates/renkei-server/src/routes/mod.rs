@@ -164,7 +164,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(push::push_config))
         .routes(routes!(push::push_subscribe, push::list_push_subscriptions))
         .routes(routes!(push::delete_push_subscription))
-        .routes(routes!(push::get_my_notifications, push::set_my_notifications))
+        .routes(routes!(
+            push::get_my_notifications,
+            push::set_my_notifications
+        ))
         .routes(routes!(push::org_push_devices))
         .routes(routes!(sign_in_holds::list_holds))
         .routes(routes!(sign_in_holds::release))

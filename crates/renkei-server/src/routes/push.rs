@@ -18,7 +18,10 @@ use crate::extract::{ApiJson, IdPath};
 /// The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`.
 #[utoipa::path(get, path = "/api/v1/push/config", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = PushConfig)))]
-pub async fn push_config(State(state): State<AppState>, Signed(_me): Signed) -> ApiResult<Json<PushConfig>> {
+pub async fn push_config(
+    State(state): State<AppState>,
+    Signed(_me): Signed,
+) -> ApiResult<Json<PushConfig>> {
     Ok(Json(subscriptions::config(&state).await?))
 }
 
@@ -33,7 +36,11 @@ pub async fn push_subscribe(
     ApiJson(req): ApiJson<NewSubscription>,
 ) -> ApiResult<(StatusCode, Json<SubscriptionId>)> {
     let (id, new) = subscriptions::register(&state, &me, req).await?;
-    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(SubscriptionId { id })))
 }
 

@@ -97,12 +97,7 @@ async fn run(
 
 /// Acknowledges each post, remembers new events, tells the bus how far each conversation
 /// got, and hands the new messages to push (never waiting on it).
-fn finish(
-    hub: &Hub,
-    bus: &dyn Bus,
-    tap: &PushTap,
-    done: impl Iterator<Item = (Job, PostResult)>,
-) {
+fn finish(hub: &Hub, bus: &dyn Bus, tap: &PushTap, done: impl Iterator<Item = (Job, PostResult)>) {
     let mut reached: HashMap<Uuid, i64> = HashMap::new();
     let push = tap.get();
     let mut committed = Vec::new();

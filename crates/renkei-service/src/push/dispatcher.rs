@@ -113,7 +113,12 @@ impl Dispatcher {
         for sub in self.store.push_subscriptions_of_users(&users).await? {
             subs.entry(sub.user_id).or_default().push(sub);
         }
-        let orgs: HashMap<Uuid, Uuid> = self.store.orgs_of_users(&users).await?.into_iter().collect();
+        let orgs: HashMap<Uuid, Uuid> = self
+            .store
+            .orgs_of_users(&users)
+            .await?
+            .into_iter()
+            .collect();
         let mut names: HashMap<(Uuid, i64), Option<(String, Option<String>)>> = HashMap::new();
         for Queued { alert, since } in batch {
             let Some(targets) = subs.get(&alert.user_id) else {
@@ -128,7 +133,12 @@ impl Dispatcher {
                 PushPreview::Sender => {
                     let key = (alert.conversation_id, alert.seq);
                     if !names.contains_key(&key) {
-                        let found = self.store.push_preview_names(key.0, key.1).await.ok().flatten();
+                        let found = self
+                            .store
+                            .push_preview_names(key.0, key.1)
+                            .await
+                            .ok()
+                            .flatten();
                         names.insert(key, found);
                     }
                     let n = names.get(&key).and_then(|n| n.as_ref());

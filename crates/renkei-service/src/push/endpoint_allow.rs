@@ -38,7 +38,10 @@ pub fn check(endpoint: &str, allow: &[String]) -> Result<Url, Refused> {
     if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
         return Err(Refused::Malformed);
     }
-    let host = url.host_str().ok_or(Refused::Malformed)?.to_ascii_lowercase();
+    let host = url
+        .host_str()
+        .ok_or(Refused::Malformed)?
+        .to_ascii_lowercase();
     let port = url.port();
     let scheme = url.scheme();
     if scheme != "https" && scheme != "http" {

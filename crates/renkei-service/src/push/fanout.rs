@@ -73,11 +73,18 @@ pub async fn run(
         };
         let mut by_conversation: HashMap<Uuid, Vec<PushRecipient>> = HashMap::new();
         for r in recipients {
-            by_conversation.entry(r.conversation_id).or_default().push(r);
+            by_conversation
+                .entry(r.conversation_id)
+                .or_default()
+                .push(r);
         }
         let now = Timestamp::now();
         for m in &batch {
-            for r in by_conversation.get(&m.conversation_id).into_iter().flatten() {
+            for r in by_conversation
+                .get(&m.conversation_id)
+                .into_iter()
+                .flatten()
+            {
                 if r.user_id == m.sender_id {
                     continue;
                 }
@@ -117,10 +124,19 @@ mod tests {
 
     #[test]
     fn levels_decide_the_rest() {
-        assert_eq!(decide(NotifyLevel::All, false, false, false), Some(AlertKind::Message));
-        assert_eq!(decide(NotifyLevel::All, false, true, false), Some(AlertKind::Mention));
+        assert_eq!(
+            decide(NotifyLevel::All, false, false, false),
+            Some(AlertKind::Message)
+        );
+        assert_eq!(
+            decide(NotifyLevel::All, false, true, false),
+            Some(AlertKind::Mention)
+        );
         assert_eq!(decide(NotifyLevel::Mentions, false, false, false), None);
-        assert_eq!(decide(NotifyLevel::Mentions, false, true, false), Some(AlertKind::Mention));
+        assert_eq!(
+            decide(NotifyLevel::Mentions, false, true, false),
+            Some(AlertKind::Mention)
+        );
         assert_eq!(decide(NotifyLevel::Mute, false, true, false), None);
     }
 

@@ -97,8 +97,14 @@ mod tests {
 
     #[test]
     fn text_follows_the_policy() {
-        assert_eq!(text(PushPreview::None, Some(("佐藤", Some("病棟")))), NEW_MESSAGE);
-        assert_eq!(text(PushPreview::Sender, Some(("佐藤", Some("病棟")))), "佐藤 · 病棟");
+        assert_eq!(
+            text(PushPreview::None, Some(("佐藤", Some("病棟")))),
+            NEW_MESSAGE
+        );
+        assert_eq!(
+            text(PushPreview::Sender, Some(("佐藤", Some("病棟")))),
+            "佐藤 · 病棟"
+        );
         assert_eq!(text(PushPreview::Sender, Some(("佐藤", None))), "佐藤");
         assert_eq!(text(PushPreview::Sender, Some(("佐藤", Some(" ")))), "佐藤");
         assert_eq!(text(PushPreview::Sender, None), NEW_MESSAGE);
@@ -124,7 +130,10 @@ mod tests {
         let b = Uuid::now_v7();
         let t = topic(a);
         assert_eq!(t.len(), 32);
-        assert!(t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_eq!(t, topic(a));
         assert_ne!(t, topic(b));
     }

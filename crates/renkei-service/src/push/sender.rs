@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use renkei_store::PushSubscription;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
-use renkei_store::PushSubscription;
 
 use super::vapid::Vapid;
 

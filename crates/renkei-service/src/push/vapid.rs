@@ -162,7 +162,11 @@ mod tests {
         assert_ne!(a, v.authorization("https://b.example", now));
         let later = v.authorization("https://a.example", now + 7 * 3600);
         assert_ne!(a, later);
-        let jwt = later.trim_start_matches("vapid t=").split(',').next().unwrap();
+        let jwt = later
+            .trim_start_matches("vapid t=")
+            .split(',')
+            .next()
+            .unwrap();
         let claims: serde_json::Value = serde_json::from_slice(
             &URL_SAFE_NO_PAD
                 .decode(jwt.split('.').nth(1).unwrap())

@@ -59,6 +59,8 @@ string_enum!(
     }
 );
 
+// `string_enum!` derives a fixed list without `Default`, so the default is written out.
+#[allow(clippy::derivable_impls)]
 impl Default for PushPreview {
     fn default() -> Self {
         PushPreview::None

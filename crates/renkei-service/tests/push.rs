@@ -428,3 +428,217 @@ async fn fan_out_follows_levels_quiet_hours_and_urgency(world: &World) {
     assert!(alerts.iter().all(|a| a.user_id != no_device.user.id));
     assert!(alerts.iter().all(|a| a.ttl_seconds == 86_400));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Against the push-service stand-in: what really leaves, its headers, and health.
+
+mod standin {
+    use super::*;
+    use renkei_push_standin::{Answer, StandIn, Subscriber};
+    use renkei_service::Services;
+
+    on_both_backends!(
+        a_push_says_nothing_of_the_message_and_carries_its_headers,
+        a_gone_subscription_is_removed_and_a_busy_service_is_retried,
+    );
+
+    /// The world's services with push started towards a fresh stand-in (the only allowed host).
+    async fn pushing(world: &World) -> (Services, StandIn) {
+        let standin = StandIn::start().await.unwrap();
+        let mut svc = world.services.clone();
+        let mut settings = (*svc.settings).clone();
+        settings.push_endpoint_allow = vec![standin.host_port()];
+        svc.settings = Arc::new(settings);
+        push::start(&mut svc).await.unwrap();
+        let key = subscriptions::config(&svc).await.unwrap().vapid_public_key;
+        standin.expect_vapid_key(&key);
+        (svc, standin)
+    }
+
+    /// `who` subscribes a new browser at the stand-in; returns its endpoint.
+    async fn device(svc: &Services, standin: &StandIn, who: &Authed) -> String {
+        let browser = Subscriber::new();
+        let endpoint = browser.endpoint(standin);
+        let body: NewSubscription = serde_json::from_value(browser.subscription_json()).unwrap();
+        subscriptions::register(svc, who, body).await.unwrap();
+        endpoint
+    }
+
+    async fn group_of(svc: &Services, owner: &Authed, members: &[&Authed]) -> Uuid {
+        conversations::create(
+            svc,
+            &owner.user,
+            NewConversation {
+                kind: ConversationKind::Group,
+                title: Some("Ward 5".into()),
+                member_ids: members.iter().map(|m| m.user.id).collect(),
+                admin_ids: vec![],
+                include_me: true,
+            },
+        )
+        .await
+        .unwrap()
+        .view
+        .conversation
+        .id
+    }
+
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    }
+
+    async fn a_push_says_nothing_of_the_message_and_carries_its_headers(world: &World) {
+        let (svc, standin) = pushing(world).await;
+        let org = world.org("ward").await;
+        let nurse = world.member(&org, "nurse").await;
+        let doctor = world.member(&org, "doctor").await;
+        let phone = device(&svc, &standin, &doctor).await;
+        let own = device(&svc, &standin, &nurse).await;
+        let conv = group_of(&svc, &nurse, &[&doctor]).await;
+
+        let urgent = svc
+            .messaging
+            .post(nurse.user.id, conv, message("u1", Priority::Urgent, vec![]))
+            .await
+            .unwrap();
+        let got = standin
+            .wait_for(&phone, 1, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let push = &got[0];
+        let json = push.json.as_ref().unwrap();
+        assert_eq!(json["kind"], "urgent");
+        assert_eq!(json["urgent"], true);
+        assert_eq!(json["seq"], urgent.message.seq);
+        assert_eq!(json["conversation_id"], conv.to_string());
+        assert_eq!(json["text"], "新着メッセージ");
+        let plain = push.plaintext.as_ref().unwrap();
+        for planted in ["山田太郎", "1234567890"] {
+            assert!(!contains(plain, planted), "{planted} in the payload");
+            assert!(!contains(&push.body, planted), "{planted} on the wire");
+        }
+        assert_eq!(push.urgency.as_deref(), Some("high"));
+        assert_eq!(push.ttl, Some(86_400));
+        assert_eq!(
+            push.topic.as_deref(),
+            Some(push::payload::topic(conv).as_str())
+        );
+        assert!(push.vapid.is_some());
+
+        // A plain message: normal urgency, the same topic.
+        let plain_msg = svc
+            .messaging
+            .post(nurse.user.id, conv, message("p1", Priority::Normal, vec![]))
+            .await
+            .unwrap();
+        let got = standin
+            .wait_for(&phone, 2, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(got[1].json.as_ref().unwrap()["kind"], "message");
+        assert_eq!(got[1].urgency.as_deref(), Some("normal"));
+        assert_eq!(got[1].topic, got[0].topic);
+
+        // The pushed mark rises (coalesced) and the device shows its last push.
+        let mut pushed = 0;
+        for _ in 0..100 {
+            pushed = svc.store.pushed_seq(conv, doctor.user.id).await.unwrap();
+            if pushed >= plain_msg.message.seq {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(pushed, plain_msg.message.seq);
+        let mine = subscriptions::list(&svc, &doctor).await.unwrap();
+        assert!(mine[0].last_pushed_at.is_some());
+
+        // Muted: nothing but urgent.
+        conversations::set_notify_level(&svc, &doctor.user, conv, NotifyLevel::Mute)
+            .await
+            .unwrap();
+        svc.messaging
+            .post(
+                nurse.user.id,
+                conv,
+                message("p2", Priority::Normal, vec![doctor.user.id]),
+            )
+            .await
+            .unwrap();
+        let later = svc
+            .messaging
+            .post(nurse.user.id, conv, message("u2", Priority::Urgent, vec![]))
+            .await
+            .unwrap();
+        let got = standin
+            .wait_for(&phone, 3, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 3, "the muted message was not pushed");
+        assert_eq!(got[2].json.as_ref().unwrap()["seq"], later.message.seq);
+
+        // The sender's own device hears nothing of their messages.
+        assert!(standin.received(&own).is_empty());
+        assert!(
+            standin.rejections().is_empty(),
+            "{:?}",
+            standin.rejections()
+        );
+    }
+
+    async fn a_gone_subscription_is_removed_and_a_busy_service_is_retried(world: &World) {
+        let (svc, standin) = pushing(world).await;
+        let org = world.org("ward").await;
+        let nurse = world.member(&org, "nurse").await;
+        let busy = world.member(&org, "busy").await;
+        let gone = world.member(&org, "gone").await;
+        let busy_phone = device(&svc, &standin, &busy).await;
+        let gone_phone = device(&svc, &standin, &gone).await;
+        standin.answer(&busy_phone, [Answer::TooManyRequests { retry_after: 1 }]);
+        standin.answer(&gone_phone, [Answer::Gone]);
+        let conv = group_of(&svc, &nurse, &[&busy, &gone]).await;
+        svc.messaging
+            .post(nurse.user.id, conv, message("m1", Priority::Normal, vec![]))
+            .await
+            .unwrap();
+
+        let got = standin
+            .wait_for(&busy_phone, 1, Duration::from_secs(15))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].status, got[1].status), (429, 201));
+        let waited = got[1].instant.duration_since(got[0].instant);
+        assert!(
+            waited >= Duration::from_millis(900),
+            "Retry-After honoured: {waited:?}"
+        );
+
+        let answered = standin
+            .wait_until(&gone_phone, Duration::from_secs(10), |all| !all.is_empty())
+            .await
+            .unwrap();
+        assert_eq!(answered[0].status, 410);
+        let mut left = 1;
+        for _ in 0..100 {
+            left = svc
+                .store
+                .push_subscriptions_of(gone.user.id)
+                .await
+                .unwrap()
+                .len();
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(left, 0, "a 410 removes the subscription");
+        assert_eq!(subscriptions::list(&svc, &busy).await.unwrap().len(), 1);
+        assert!(
+            standin.rejections().is_empty(),
+            "{:?}",
+            standin.rejections()
+        );
+    }
+}

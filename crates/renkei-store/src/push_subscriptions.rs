@@ -386,6 +386,20 @@ impl Store {
         Ok(())
     }
 
+    /// How far pushes to `user` got in `conversation` (`pushed_seq`); `NotFound` for a
+    /// non-member.
+    pub async fn pushed_seq(&self, conversation: Uuid, user: Uuid) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT pushed_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind(conversation.to_string())
+        .bind(user.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("pushed_seq")?)
+    }
+
     /// The sender's display name and the conversation's title of message `seq`, for a push
     /// text under the `sender` preview policy.
     pub async fn push_preview_names(

@@ -119,7 +119,8 @@ impl Dispatcher {
             .await?
             .into_iter()
             .collect();
-        let mut names: HashMap<(Uuid, i64), Option<(String, Option<String>)>> = HashMap::new();
+        // Texts under the `sender` policy, per message: one lookup each.
+        let mut texts: HashMap<(Uuid, i64), String> = HashMap::new();
         for Queued { alert, since } in batch {
             let Some(targets) = subs.get(&alert.user_id) else {
                 continue;
@@ -132,17 +133,23 @@ impl Dispatcher {
                 PushPreview::None => payload::text(preview, None),
                 PushPreview::Sender => {
                     let key = (alert.conversation_id, alert.seq);
-                    if !names.contains_key(&key) {
-                        let found = self
-                            .store
-                            .push_preview_names(key.0, key.1)
-                            .await
-                            .ok()
-                            .flatten();
-                        names.insert(key, found);
+                    match texts.get(&key) {
+                        Some(text) => text.clone(),
+                        None => {
+                            let found = self
+                                .store
+                                .push_preview_names(key.0, key.1)
+                                .await
+                                .ok()
+                                .flatten();
+                            let text = payload::text(
+                                preview,
+                                found.as_ref().map(|(s, t)| (s.as_str(), t.as_deref())),
+                            );
+                            texts.insert(key, text.clone());
+                            text
+                        }
                     }
-                    let n = names.get(&key).and_then(|n| n.as_ref());
-                    payload::text(preview, n.map(|(s, t)| (s.as_str(), t.as_deref())))
                 }
             };
             let body: Arc<[u8]> =

@@ -440,6 +440,7 @@ mod standin {
     on_both_backends!(
         a_push_says_nothing_of_the_message_and_carries_its_headers,
         a_gone_subscription_is_removed_and_a_busy_service_is_retried,
+        the_sender_policy_names_the_sender_and_the_conversation_only,
     );
 
     /// The world's services with push started towards a fresh stand-in (the only allowed host).
@@ -640,5 +641,45 @@ mod standin {
             "{:?}",
             standin.rejections()
         );
+    }
+
+    async fn the_sender_policy_names_the_sender_and_the_conversation_only(world: &World) {
+        let org = world.org("ward").await;
+        let mut next = org.clone();
+        next.policy.push_preview = renkei_core::org::PushPreview::Sender;
+        let audit = renkei_core::audit::AuditEvent::new(
+            "org.update",
+            Some(org.id),
+            None,
+            "org",
+            Some(org.id),
+        );
+        world
+            .store()
+            .update_org(&next, org.version, &audit)
+            .await
+            .unwrap();
+        let (svc, standin) = pushing(world).await;
+        let nurse = world.member(&org, "nurse").await;
+        let doctor = world.member(&org, "doctor").await;
+        let phone = device(&svc, &standin, &doctor).await;
+        let conv = group_of(&svc, &nurse, &[&doctor]).await;
+        svc.messaging
+            .post(nurse.user.id, conv, message("s1", Priority::Normal, vec![]))
+            .await
+            .unwrap();
+        let got = standin
+            .wait_for(&phone, 1, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let json = got[0].json.as_ref().unwrap();
+        assert_eq!(
+            json["text"],
+            format!("{} · Ward 5", nurse.user.display_name)
+        );
+        let plain = got[0].plaintext.as_ref().unwrap();
+        for planted in ["山田太郎", "1234567890"] {
+            assert!(!contains(plain, planted), "{planted} in the payload");
+        }
     }
 }

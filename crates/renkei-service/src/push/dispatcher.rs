@@ -10,7 +10,7 @@ use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::PushPreview;
 use renkei_store::{PushSubscription, Store};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::endpoint_allow;
 use super::marks::{Marks, Pushed};
@@ -155,12 +155,15 @@ impl Dispatcher {
             let body: Arc<[u8]> =
                 payload::payload(alert.kind, alert.conversation_id, alert.seq, &text).into();
             for sub in targets {
-                let permit = self.limit.clone().acquire_owned().await;
+                // Waiting here for a free place holds the whole batch back: a slow push
+                // service fills the queue, which then drops (and counts) instead of piling up.
+                let Ok(permit) = self.limit.clone().acquire_owned().await else {
+                    return Ok(());
+                };
                 let me = self.clone();
                 let (sub, alert, body) = (sub.clone(), alert.clone(), body.clone());
                 tokio::spawn(async move {
-                    drop(permit);
-                    me.deliver(sub, alert, body, since).await;
+                    me.deliver(sub, alert, body, since, permit).await;
                 });
             }
         }
@@ -193,7 +196,14 @@ impl Dispatcher {
 
     /// Sends one push to one subscription, with its retries; only one try at a time holds a
     /// place among the concurrent pushes (waits between tries do not).
-    async fn deliver(&self, sub: PushSubscription, alert: Alert, body: Arc<[u8]>, since: Instant) {
+    async fn deliver(
+        &self,
+        sub: PushSubscription,
+        alert: Alert,
+        body: Arc<[u8]>,
+        since: Instant,
+        first: OwnedSemaphorePermit,
+    ) {
         let Ok(url) = endpoint_allow::check(&sub.endpoint, &self.allow) else {
             count("refused");
             return;
@@ -206,11 +216,17 @@ impl Dispatcher {
             payload: &body,
         };
         let mut wait = FIRST_BACKOFF;
+        let mut held = Some(first);
         for attempt in 1..=MAX_TRIES {
-            let outcome = {
-                let _permit = self.limit.acquire().await;
-                self.sender.send(&sub, &url, &req).await
+            let permit = match held.take() {
+                Some(p) => p,
+                None => match self.limit.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
             };
+            let outcome = self.sender.send(&sub, &url, &req).await;
+            drop(permit);
             match outcome {
                 Outcome::Accepted => {
                     count("accepted");

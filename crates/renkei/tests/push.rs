@@ -7,7 +7,10 @@ use common::{Server, Storage, active_user};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-on_both_backends!(push_routes_register_list_and_remove_subscriptions);
+on_both_backends!(
+    push_routes_register_list_and_remove_subscriptions,
+    an_urgent_message_reaches_a_phone_through_the_server,
+);
 
 /// RFC 8291's example subscription keys.
 fn subscription(endpoint: &str) -> Value {
@@ -145,4 +148,76 @@ async fn push_routes_register_list_and_remove_subscriptions(storage: Storage) {
     let again = server.login("ann", common::USER_PASSWORD).await;
     assert_eq!(again.get("/api/v1/push/subscriptions").await.1, json!([]));
     let _ = loopback;
+}
+
+/// End to end: the server started with the stand-in as its only push service sends an urgent
+/// message's push, VAPID-signed with the key it publishes, saying nothing of the message.
+async fn an_urgent_message_reaches_a_phone_through_the_server(storage: Storage) {
+    use renkei_push_standin::{StandIn, Subscriber};
+    use std::time::Duration;
+
+    let standin = StandIn::start().await.unwrap();
+    let allow = format!(r#"["{}"]"#, standin.host_port());
+    let server = Server::start(&storage, &[("RENKEI_PUSH_ENDPOINT_ALLOW", allow.as_str())]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (ann, _) = active_user(&server, &admin, &org, "ann").await;
+    let (ben, made) = active_user(&server, &admin, &org, "ben").await;
+    let ben_id = made["id"].as_str().unwrap().to_owned();
+    let key = ben.get("/api/v1/push/config").await.1["vapid_public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    standin.expect_vapid_key(&key);
+    let phone = Subscriber::new();
+    let endpoint = phone.endpoint(&standin);
+    let (status, body) = ben
+        .post("/api/v1/push/subscriptions", phone.subscription_json())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let (status, conv) = ann
+        .post(
+            "/api/v1/conversations",
+            json!({"kind": "direct", "member_ids": [ben_id]}),
+        )
+        .await;
+    assert!(status.is_success(), "{conv}");
+    let conv_id = conv["id"].as_str().unwrap().to_owned();
+    let (status, posted) = ann
+        .post(
+            &format!("/api/v1/conversations/{conv_id}/messages"),
+            json!({"client_msg_id": "u1", "body": "山田太郎 1234567890 の件", "priority": "urgent"}),
+        )
+        .await;
+    assert!(status.is_success(), "{posted}");
+
+    let got = standin
+        .wait_for(&endpoint, 1, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let push = &got[0];
+    let payload = push.json.as_ref().unwrap();
+    assert_eq!(payload["kind"], "urgent");
+    assert_eq!(payload["conversation_id"], conv_id.as_str());
+    assert_eq!(payload["text"], "新着メッセージ");
+    assert_eq!(push.urgency.as_deref(), Some("high"));
+    assert_eq!(push.ttl, Some(86_400));
+    assert!(push.topic.as_deref().is_some_and(|t| t.len() <= 32));
+    let plain = push.plaintext.as_ref().unwrap();
+    for planted in ["山田太郎", "1234567890"] {
+        assert!(
+            !common::contains(plain, planted.as_bytes()),
+            "{planted} in the payload"
+        );
+        assert!(
+            !common::contains(&push.body, planted.as_bytes()),
+            "{planted} on the wire"
+        );
+    }
+    assert!(
+        standin.rejections().is_empty(),
+        "{:?}",
+        standin.rejections()
+    );
 }

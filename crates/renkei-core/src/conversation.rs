@@ -45,7 +45,9 @@ fn normal() -> Priority {
 }
 
 string_enum!(
-    /// The kinds of timeline events.
+    /// The kinds of timeline events. `system.notice` is one the server wrote, not a person
+    /// (an urgent message escalated to the covering colleague): its facts are in `data`, with
+    /// `notice` naming its kind.
     EventKind {
         MessageCreated => "message.created",
         MessageEdited => "message.edited",
@@ -53,6 +55,7 @@ string_enum!(
         MemberAdded => "member.added",
         MemberRemoved => "member.removed",
         ConversationUpdated => "conversation.updated",
+        SystemNotice => "system.notice",
     }
 );
 

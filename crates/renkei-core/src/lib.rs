@@ -48,6 +48,7 @@ pub mod sign_in;
 pub mod stats;
 pub mod text;
 pub mod totp;
+pub mod urgent;
 pub mod user;
 pub mod validate;
 

@@ -161,7 +161,12 @@ impl Policy {
         in_range("patient_id_digits", self.patient_id_digits, 0, 8)?;
         in_range("idle_lock_minutes", self.idle_lock_minutes, 1, 1440)?;
         in_range("max_upload_mb", self.max_upload_mb, 1, 4096)?;
-        in_range("urgent_realert_seconds", self.urgent_realert_seconds, 30, 3600)?;
+        in_range(
+            "urgent_realert_seconds",
+            self.urgent_realert_seconds,
+            30,
+            3600,
+        )?;
         in_range("urgent_realert_max", self.urgent_realert_max, 0, 50)?;
         in_range(
             "urgent_escalate_after_seconds",
@@ -264,6 +269,10 @@ pub struct Department {
     pub id: Uuid,
     pub org_id: Uuid,
     pub name: String,
+    /// Who its members' unacknowledged urgent messages escalate to when they name no
+    /// covering colleague (set by an admin).
+    #[serde(default)]
+    pub on_call_user_id: Option<Uuid>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -275,6 +284,20 @@ pub struct Department {
 pub struct DepartmentInput {
     pub name: String,
     /// For edits: the version this edit was made against.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// An admin's edit of a department: any of its name and its on-call user (`null` clears).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub on_call_user_id: Option<Option<Uuid>>,
+    /// The version this edit was made against (or `If-Match`).
     #[serde(default)]
     pub version: Option<i64>,
 }

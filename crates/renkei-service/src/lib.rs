@@ -24,6 +24,7 @@ pub mod notify;
 pub mod push;
 pub mod studies;
 pub mod thumbnail;
+pub mod urgent;
 
 use std::sync::Arc;
 
@@ -108,6 +109,8 @@ pub struct Services {
     pub dicomweb: dicomweb::DicomWebCache,
     /// Who tells people about messages when their app is closed (Web Push when configured).
     pub notifier: Arc<dyn notify::Notifier>,
+    /// Where "now" comes from for the urgent-alert schedule (a manual clock in tests).
+    pub clock: Arc<dyn renkei_core::clock::Clock>,
 }
 
 impl Services {
@@ -126,6 +129,7 @@ impl Services {
             },
             dicomweb: Default::default(),
             notifier: notify::silent(),
+            clock: Arc::new(renkei_core::clock::SystemClock),
             store,
             settings: Arc::new(settings),
             hasher: Hasher::default(),

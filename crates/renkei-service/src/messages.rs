@@ -4,8 +4,10 @@
 use renkei_core::Uuid;
 use renkei_core::access;
 use renkei_core::audit::AuditEvent;
-use renkei_core::conversation::{Event, Message, clean_body, validate_body};
+use renkei_core::clock::Timestamp;
+use renkei_core::conversation::{Event, Message, Priority, clean_body, validate_body};
 use renkei_core::message_search::query_variants;
+use renkei_core::urgent::DeliveryState;
 use renkei_core::user::User;
 use renkei_store::ConversationSummary;
 use serde::Serialize;
@@ -17,19 +19,30 @@ use crate::conversations::{membership, own_member};
 use crate::error::{OrService, ServiceError, ServiceResult};
 use crate::messaging::frames::ServerFrame;
 
-/// Whether one member has read a message.
+/// How far a message got to one member.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipt {
     pub user_id: Uuid,
     pub read: bool,
+    /// sent < pushed < delivered < read (< acknowledged, urgent messages only).
+    pub state: DeliveryState,
+    /// When they acknowledged it (urgent messages).
+    pub acknowledged_at: Option<Timestamp>,
+    /// Who it was escalated to while they did not acknowledge it (urgent messages).
+    pub escalated_to: Option<Uuid>,
 }
 
-/// Who has read a message.
+/// How far a message got to the other members.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipts {
     /// How many of the other members have read it ("read by 3 of 5").
     pub read_by: usize,
     pub of: usize,
+    /// How many it reached a device of (delivered, read or acknowledged).
+    pub delivered_by: usize,
+    /// How many acknowledged it (urgent messages; 0 otherwise).
+    pub acknowledged_by: usize,
+    pub urgent: bool,
     pub readers: Vec<Receipt>,
 }
 
@@ -151,21 +164,44 @@ pub async fn receipts(
         .message(id, seq)
         .await
         .or_service("message_not_found")?;
+    let urgent = message.priority == Priority::Urgent;
+    let alerts = if urgent {
+        services
+            .store
+            .urgent_alerts_of(id, seq)
+            .await
+            .or_service("message_not_found")?
+    } else {
+        Vec::new()
+    };
     let readers: Vec<Receipt> = services
         .store
-        .members(id)
+        .member_marks(id)
         .await
         .or_service("conversation_not_found")?
         .into_iter()
-        .filter(|m| m.user_id != message.sender_id)
-        .map(|m| Receipt {
-            user_id: m.user_id,
-            read: m.last_read_seq >= seq,
+        .filter(|(user, _)| *user != message.sender_id)
+        .map(|(user, marks)| {
+            let alert = alerts.iter().find(|a| a.user_id == user);
+            let acknowledged_at = alert.and_then(|a| a.acknowledged_at);
+            Receipt {
+                user_id: user,
+                read: marks.last_read_seq >= seq,
+                state: DeliveryState::of(seq, marks, acknowledged_at.is_some()),
+                acknowledged_at,
+                escalated_to: alert.and_then(|a| a.escalated_to),
+            }
         })
         .collect();
     Ok(Receipts {
         read_by: readers.iter().filter(|r| r.read).count(),
         of: readers.len(),
+        delivered_by: readers.iter().filter(|r| r.state.delivered()).count(),
+        acknowledged_by: readers
+            .iter()
+            .filter(|r| r.acknowledged_at.is_some())
+            .count(),
+        urgent,
         readers,
     })
 }

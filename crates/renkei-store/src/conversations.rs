@@ -119,7 +119,7 @@ impl Store {
         Ok(seq)
     }
 
-    async fn insert_member(
+    pub(crate) async fn insert_member(
         tx: &mut Tx,
         conversation: Uuid,
         user: Uuid,

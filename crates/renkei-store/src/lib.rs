@@ -34,6 +34,7 @@ mod sessions;
 mod sign_in;
 mod sql_builder;
 mod statements;
+mod urgent;
 mod usage;
 mod user_admin;
 mod users;
@@ -62,6 +63,7 @@ pub use push_subscriptions::{
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
 pub use sign_in::{SignInFailures, SignInHold};
+pub use urgent::{Claimed, DueAlert, Planned, UrgentAlert};
 pub use user_admin::{ImportChange, Invite};
 pub use users::Credentials;
 

@@ -95,13 +95,17 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let mut results = Vec::with_capacity(batch.len());
         for post in batch {
-            results.push(Self::post_one(&mut tx, post).await?);
+            results.push(self.post_one(&mut tx, post).await?);
         }
         tx.commit().await?;
         Ok(results)
     }
 
-    async fn post_one(tx: &mut Tx, post: &Post) -> Result<Result<Posted, PostRefusal>, StoreError> {
+    async fn post_one(
+        &self,
+        tx: &mut Tx,
+        post: &Post,
+    ) -> Result<Result<Posted, PostRefusal>, StoreError> {
         let conv = post.conversation_id.to_string();
         let msg = &post.message;
         let sql = format!(
@@ -214,6 +218,13 @@ impl Store {
             link_attachment(tx, kind, attachment.id, post.conversation_id, seq).await?;
         }
         Self::count_message_in(tx, post.conversation_id, post.sender_id).await?;
+        if message.priority == Priority::Urgent {
+            // Urgent only: an ordinary post costs nothing more.
+            let audit =
+                Self::insert_urgent_alerts_in(tx, post.conversation_id, seq, post.sender_id, now)
+                    .await?;
+            self.append_audit_in(tx, &audit).await?;
+        }
         Ok(Ok(Posted {
             message,
             duplicate: false,

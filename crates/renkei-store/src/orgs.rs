@@ -13,7 +13,7 @@ use crate::{Store, StoreError};
 const ORG_COLUMNS: &str =
     "SELECT id, slug, name, kind, policy, version, created_at, updated_at FROM organizations";
 const DEPARTMENT_COLUMNS: &str =
-    "SELECT id, org_id, name, version, created_at, updated_at FROM departments";
+    "SELECT id, org_id, name, on_call_user_id, version, created_at, updated_at FROM departments";
 
 fn org_from_row(row: &AnyRow) -> Result<Organization, StoreError> {
     let policy: String = row.try_get("policy")?;
@@ -34,6 +34,7 @@ fn department_from_row(row: &AnyRow) -> Result<Department, StoreError> {
         id: uuid(row, "id")?,
         org_id: uuid(row, "org_id")?,
         name: row.try_get("name")?,
+        on_call_user_id: crate::rows::opt_uuid(row, "on_call_user_id")?,
         version: row.try_get("version")?,
         created_at: Timestamp(row.try_get("created_at")?),
         updated_at: Timestamp(row.try_get("updated_at")?),
@@ -221,13 +222,14 @@ impl Store {
     ) -> Result<Department, StoreError> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
-            "UPDATE departments SET name = $1, version = version + 1, updated_at = $2
-             WHERE id = $3 AND version = $4",
+            "UPDATE departments SET name = $1, on_call_user_id = $5, version = version + 1,
+                 updated_at = $2 WHERE id = $3 AND version = $4",
         )
         .bind(&next.name)
         .bind(Timestamp::now().millis())
         .bind(next.id.to_string())
         .bind(expected_version)
+        .bind(crate::rows::id_text(next.on_call_user_id))
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::classify(e, "department_exists", "organization"))?;

@@ -143,6 +143,9 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(checkpoint_every_second(store.clone()));
     tokio::spawn(refresh_directory_every_second(store.clone()));
+    // Re-alerts and escalations of unacknowledged urgent messages, from the database's
+    // schedule; runs for the life of the process.
+    let _urgent = renkei_service::urgent::schedule::start(state.services.clone());
     tokio::spawn(sweep_expired(
         state.services.clone(),
         config.media_sweep_seconds,

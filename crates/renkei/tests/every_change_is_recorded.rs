@@ -968,6 +968,37 @@ fn api_scenarios() -> Vec<Scenario> {
             }
         ),
         (
+            "POST /api/v1/conversations/{id}/messages/{seq}/ack",
+            audit(&["urgent.acknowledge"]),
+            async |w: &mut World| {
+                let conv = w.group().await;
+                let body =
+                    json!({"client_msg_id": w.fresh("u"), "body": "至急", "priority": "urgent"});
+                let path = format!("/api/v1/conversations/{conv}/messages");
+                let ack = must(Call::post(&w.admin, path, body).send().await);
+                let seq = ack["seq"].as_i64().unwrap();
+                Call::post(
+                    &w.sato.0,
+                    format!("/api/v1/conversations/{conv}/messages/{seq}/ack"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/push/receipts",
+            Expect::Exempt(
+                "a member's delivered position: a receipt, not a change to the conversation"
+            ),
+            async |w: &mut World| {
+                let (conv, seq) = w.message().await;
+                Call::post(
+                    &w.sato.0,
+                    "/api/v1/push/receipts",
+                    json!({"conversation_id": conv, "seq": seq}),
+                )
+            }
+        ),
+        (
             "POST /api/v1/conversations/{id}/typing",
             Expect::Exempt("a live hint to the other members; nothing is stored"),
             async |w: &mut World| {

@@ -317,6 +317,26 @@ export interface paths {
         patch: operations["edit_message"];
         trace?: never;
     };
+    "/api/v1/conversations/{id}/messages/{seq}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an urgent message (its recipients): stops its re-alerts and escalation for
+         *     you. Reading is not acknowledging. Idempotent: again returns the first time.
+         */
+        post: operations["acknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/messages/{seq}/receipts": {
         parameters: {
             query?: never;
@@ -540,7 +560,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename a department. */
+        /**
+         * Edit a department: rename it, or set its on-call user (`on_call_user_id`, `null` clears),
+         *     who gets its members' unacknowledged urgent messages when they name no covering colleague.
+         */
         patch: operations["update_department"];
         trace?: never;
     };
@@ -1101,6 +1124,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A service worker showed the push of a message: marks it delivered to you (members only;
+         *     marks never move back).
+         */
+        post: operations["push_receipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/push/subscriptions": {
         parameters: {
             query?: never;
@@ -1480,6 +1523,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An acknowledged urgent message. */
+        Acknowledged: {
+            acknowledged_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            seq: number;
+        };
         /** @description Active users of one profession at the end of a month (or on the range's last day). */
         ActiveUsers: {
             month: string;
@@ -1772,12 +1821,23 @@ export interface components {
             /** @description Give it to `renkei gateway --token`; the server keeps only its hash. */
             token: string;
         };
+        /**
+         * @description How far a message got to one reader, each state implying the ones before it.
+         * @enum {string}
+         */
+        DeliveryState: "sent" | "pushed" | "delivered" | "read" | "acknowledged";
         /** @description A department of an organization. */
         Department: {
             created_at: components["schemas"]["Timestamp"];
             /** Format: uuid */
             id: string;
             name: string;
+            /**
+             * Format: uuid
+             * @description Who its members' unacknowledged urgent messages escalate to when they name no
+             *     covering colleague (set by an admin).
+             */
+            on_call_user_id?: string | null;
             /** Format: uuid */
             org_id: string;
             updated_at: components["schemas"]["Timestamp"];
@@ -1790,6 +1850,17 @@ export interface components {
             /**
              * Format: int64
              * @description For edits: the version this edit was made against.
+             */
+            version?: number | null;
+        };
+        /** @description An admin's edit of a department: any of its name and its on-call user (`null` clears). */
+        DepartmentPatch: {
+            name?: string | null;
+            /** Format: uuid */
+            on_call_user_id?: string | null;
+            /**
+             * Format: int64
+             * @description The version this edit was made against (or `If-Match`).
              */
             version?: number | null;
         };
@@ -1896,10 +1967,12 @@ export interface components {
             seq: number;
         };
         /**
-         * @description The kinds of timeline events.
+         * @description The kinds of timeline events. `system.notice` is one the server wrote, not a person
+         *     (an urgent message escalated to the covering colleague): its facts are in `data`, with
+         *     `notice` naming its kind.
          * @enum {string}
          */
-        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated";
+        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice";
         /**
          * @description An edge gateway of an organization: receives DICOM inside the hospital, de-identifies it
          *     there and forwards it. Its token is shown once, when it is created.
@@ -2342,6 +2415,13 @@ export interface components {
          * @enum {string}
          */
         PushPreview: "none" | "sender";
+        /** @description A service worker's report that it showed the push of message `seq`. */
+        PushReceipt: {
+            /** Format: uuid */
+            conversation_id: string;
+            /** Format: int64 */
+            seq: number;
+        };
         ReadMark: {
             /** Format: int64 */
             seq: number;
@@ -2350,18 +2430,31 @@ export interface components {
             /** Format: int64 */
             last_read_seq: number;
         };
-        /** @description Whether one member has read a message. */
+        /** @description How far a message got to one member. */
         Receipt: {
+            acknowledged_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * Format: uuid
+             * @description Who it was escalated to while they did not acknowledge it (urgent messages).
+             */
+            escalated_to?: string | null;
             read: boolean;
+            /** @description sent < pushed < delivered < read (< acknowledged, urgent messages only). */
+            state: components["schemas"]["DeliveryState"];
             /** Format: uuid */
             user_id: string;
         };
-        /** @description Who has read a message. */
+        /** @description How far a message got to the other members. */
         Receipts: {
+            /** @description How many acknowledged it (urgent messages; 0 otherwise). */
+            acknowledged_by: number;
+            /** @description How many it reached a device of (delivered, read or acknowledged). */
+            delivered_by: number;
             of: number;
             /** @description How many of the other members have read it ("read by 3 of 5"). */
             read_by: number;
             readers: components["schemas"]["Receipt"][];
+            urgent: boolean;
         };
         /** @description An organization a report covers: the hospital itself, or each member of a council. */
         ReportOrg: {
@@ -3522,6 +3615,46 @@ export interface operations {
             };
         };
     };
+    acknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acknowledged"];
+                };
+            };
+            /** @description conversation_not_found, message_not_found, urgent_recipient_not_found (the sender, or a member who joined later) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_urgent */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     receipts: {
         parameters: {
             query?: never;
@@ -3941,7 +4074,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DepartmentInput"];
+                "application/json": components["schemas"]["DepartmentPatch"];
             };
         };
         responses: {
@@ -3955,6 +4088,15 @@ export interface operations {
             };
             /** @description version_conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_on_call_user */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5298,6 +5440,36 @@ export interface operations {
             };
         };
     };
+    push_receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushReceipt"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description conversation_not_found (also for non-members) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_push_subscriptions: {
         parameters: {
             query?: never;
@@ -6086,7 +6258,8 @@ type ReadonlyArray<T> = [
 export const agreementStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgreementStatus"]> = ["proposed", "active", "revoked"];
 export const conversationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationKind"]> = ["direct", "group"];
 export const councilStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CouncilStatus"]> = ["invited", "opted_in", "opted_out"];
-export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated"];
+export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["sent", "pushed", "delivered", "read", "acknowledged"];
+export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice"];
 export const matchRankValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MatchRank"]> = ["exact", "prefix", "partial"];
 export const mediaKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MediaKind"]> = ["photo", "video", "pdf", "file"];
 export const memberRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberRole"]> = ["admin", "member"];

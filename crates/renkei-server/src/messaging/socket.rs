@@ -210,6 +210,7 @@ impl Live<'_> {
                 send_text(sink, &frame).await?;
             }
             self.sent.insert(conversation, upto);
+            self.delivered(conversation, upto);
             return Ok(());
         }
         let mut after = from;
@@ -231,7 +232,19 @@ impl Live<'_> {
             }
             self.sent.insert(conversation, after);
         }
+        if after > from {
+            self.delivered(conversation, after);
+        }
         Ok(())
+    }
+
+    /// Notes that this socket received `conversation`'s events up to `seq`: the delivered
+    /// mark, written with others about once a second.
+    fn delivered(&self, conversation: Uuid, seq: i64) {
+        self.state
+            .messaging
+            .delivery
+            .note(conversation, self.user, seq);
     }
 }
 

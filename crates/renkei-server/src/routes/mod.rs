@@ -21,6 +21,7 @@ mod second_factor;
 mod sign_in_holds;
 mod stats;
 mod studies;
+mod urgent;
 mod user_csv;
 mod users;
 mod ws;
@@ -128,6 +129,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::edit_message, messages::delete_message))
         .routes(routes!(messages::mark_read))
         .routes(routes!(messages::receipts))
+        .routes(routes!(urgent::acknowledge))
+        .routes(routes!(urgent::push_receipt))
         .routes(routes!(messages::typing))
         .routes(routes!(messages::search_messages))
         .routes(routes!(media::upload))

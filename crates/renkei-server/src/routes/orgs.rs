@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::org::{
-    Department, DepartmentInput, NewOrganization, Organization, OrganizationPatch,
+    Department, DepartmentInput, DepartmentPatch, NewOrganization, Organization, OrganizationPatch,
 };
 
 use crate::AppState;
@@ -91,19 +91,21 @@ pub async fn create_department(
     Ok((StatusCode::CREATED, Json(dept)))
 }
 
-/// Rename a department.
-#[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "organizations", request_body = DepartmentInput, security(("bearer" = [])),
+/// Edit a department: rename it, or set its on-call user (`on_call_user_id`, `null` clears),
+/// who gets its members' unacknowledged urgent messages when they name no covering colleague.
+#[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "organizations", request_body = DepartmentPatch, security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Department), (status = 409, body = ErrorBody, description = "version_conflict")))]
+    responses((status = 200, body = Department), (status = 409, body = ErrorBody, description = "version_conflict"),
+        (status = 422, body = ErrorBody, description = "invalid_on_call_user")))]
 pub async fn update_department(
     State(state): State<AppState>,
     Member(me): Member,
     IdPath(id): IdPath,
     IfMatch(if_match): IfMatch,
-    ApiJson(input): ApiJson<DepartmentInput>,
+    ApiJson(input): ApiJson<DepartmentPatch>,
 ) -> ApiResult<Json<Department>> {
     let version = expected_version(if_match, input.version)?;
     Ok(Json(
-        orgs::rename_department_as(&state, &me.user, id, &input.name, version).await?,
+        orgs::update_department_as(&state, &me.user, id, input, version).await?,
     ))
 }

@@ -4,8 +4,10 @@
 use renkei_core::access::{can_administer, can_read, is_server_admin};
 use renkei_core::audit::{AuditEvent, changes};
 use renkei_core::clock::Timestamp;
-use renkei_core::org::{Department, NewOrganization, Organization, OrganizationPatch};
-use renkei_core::user::User;
+use renkei_core::org::{
+    Department, DepartmentPatch, NewOrganization, Organization, OrganizationPatch,
+};
+use renkei_core::user::{User, UserStatus};
 use renkei_core::{Uuid, validate};
 use renkei_store::Store;
 use serde_json::json;
@@ -109,12 +111,13 @@ pub async fn add_department(
     create_department(&svc.store, Some(actor.id), &org, name).await
 }
 
-/// Renames department `id` (its organization's administrators), if still at `version`.
-pub async fn rename_department_as(
+/// Edits department `id` (its organization's administrators), if still at `version`: its
+/// name and its on-call user, who must be an active user of the organization.
+pub async fn update_department_as(
     svc: &Services,
     actor: &User,
     id: Uuid,
-    name: &str,
+    patch: DepartmentPatch,
     version: i64,
 ) -> ServiceResult<Department> {
     let dept = svc
@@ -123,7 +126,35 @@ pub async fn rename_department_as(
         .await
         .or_service("department_not_found")?;
     administered_org(svc, actor, dept.org_id).await?;
-    rename_department(&svc.store, Some(actor.id), &dept, name, version).await
+    let mut next = dept.clone();
+    if let Some(name) = &patch.name {
+        next.name = validate::name("name", name)?;
+    }
+    if let Some(on_call) = patch.on_call_user_id {
+        if let Some(user) = on_call {
+            let valid = match svc.store.user(user).await {
+                Ok(u) => u.org_id == dept.org_id && u.status == UserStatus::Active,
+                Err(_) => false,
+            };
+            if !valid {
+                return Err(ServiceError::invalid(
+                    "invalid_on_call_user",
+                    "the on-call user must be an active user of the organization",
+                ));
+            }
+        }
+        next.on_call_user_id = on_call;
+    }
+    let event = AuditEvent::new(
+        "department.update",
+        Some(dept.org_id),
+        Some(actor.id),
+        "department",
+        Some(dept.id),
+    )
+    .with_details(json!({"changes": changes(&dept, &next)}));
+    let saved = svc.store.update_department(&next, version, &event).await;
+    saved_or_conflict(saved, svc.store.department(dept.id), "department_not_found").await
 }
 
 /// Creates an organization with the default policy.
@@ -181,6 +212,7 @@ pub async fn create_department(
         id: renkei_core::new_id(),
         org_id: org.id,
         name: validate::name("name", name)?,
+        on_call_user_id: None,
         version: 1,
         created_at: now,
         updated_at: now,

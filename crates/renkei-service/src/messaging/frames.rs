@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use renkei_core::Uuid;
+use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Event, NewMessage};
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +84,23 @@ pub enum ServerFrame<'a> {
         conversation_id: Uuid,
     },
     Pong,
+    /// A recipient acknowledged urgent message `seq` (the same `type` as a post's `ack`; this
+    /// one names a `user_id` and no `client_msg_id`).
+    #[serde(rename = "ack")]
+    Acknowledged {
+        conversation_id: Uuid,
+        user_id: Uuid,
+        seq: i64,
+        acknowledged_at: Timestamp,
+    },
+    /// Urgent message `seq`, unacknowledged by `user_id`, was escalated to their covering
+    /// colleague.
+    Escalated {
+        conversation_id: Uuid,
+        seq: i64,
+        user_id: Uuid,
+        covering_user_id: Uuid,
+    },
     /// The image inbox changed (a study arrived or grew): list it again. Carries no patient data.
     InboxChanged {
         study_id: Uuid,

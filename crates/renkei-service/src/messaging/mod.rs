@@ -2,6 +2,7 @@
 //! WebSocket session that ties them to a client.
 
 pub mod bus;
+pub mod delivery;
 pub mod frames;
 pub mod hub;
 pub mod inbox;
@@ -25,6 +26,8 @@ pub struct Messaging {
     pub hub: Arc<Hub>,
     /// Where DICOM ingest notes new studies for live inboxes.
     pub inbox: inbox::InboxHints,
+    /// Delivered marks from live sockets, written together about once a second.
+    pub delivery: Arc<delivery::DeliveryMarks>,
     bus: Arc<dyn Bus>,
     writer: Writer,
     /// Where the writer hands committed messages for push (set by `push::start`).
@@ -35,6 +38,7 @@ impl Messaging {
     /// Starts the writer and this node's hub on an in-process bus.
     pub fn start(store: Store) -> Arc<Messaging> {
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        let delivery = delivery::DeliveryMarks::start(store.clone(), bus.clone());
         let hub = Hub::new(store.clone());
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let push_tap = writer::PushTap::default();
@@ -44,6 +48,7 @@ impl Messaging {
             store,
             hub,
             inbox,
+            delivery,
             bus,
             writer,
             push_tap,

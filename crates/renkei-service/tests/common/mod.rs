@@ -53,6 +53,8 @@ pub struct World {
     pub services: Services,
     /// The blob store the services keep media and DICOM objects in.
     pub blobs: BlobStore,
+    /// The database's URL, to open it again (a restart, a second node).
+    pub url: String,
     _dir: tempfile::TempDir,
     _database: Option<ScratchDatabase>,
 }
@@ -63,7 +65,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
         let store = Store::connect(&url).await.unwrap();
-        World::over(store, dir, None)
+        World::over(store, url, dir, None)
     }
 
     /// Services over a fresh PostgreSQL database, or `None` when none is configured.
@@ -72,16 +74,33 @@ impl World {
         let store = Store::connect(database.url()).await.unwrap();
         Some(World::over(
             store,
+            database.url().to_owned(),
             tempfile::tempdir().unwrap(),
             Some(database),
         ))
     }
 
     /// Services over `store`, with blobs under `dir` and a cheap password hasher.
-    fn over(store: Store, dir: tempfile::TempDir, database: Option<ScratchDatabase>) -> World {
+    fn over(
+        store: Store,
+        url: String,
+        dir: tempfile::TempDir,
+        database: Option<ScratchDatabase>,
+    ) -> World {
         let keys = KeyRing::from_keys([(1, [7u8; 32])]).unwrap();
         let blobs = BlobStore::local(&dir.path().join("blobs"), keys).unwrap();
-        let mut services = Services::new(store, blobs.clone(), Settings::default());
+        let services = World::services_over(store, blobs.clone());
+        World {
+            services,
+            blobs,
+            url,
+            _dir: dir,
+            _database: database,
+        }
+    }
+
+    fn services_over(store: Store, blobs: BlobStore) -> Services {
+        let mut services = Services::new(store, blobs, Settings::default());
         services.hasher = Hasher::new(
             Cost {
                 memory_kib: 64,
@@ -90,12 +109,14 @@ impl World {
             },
             1,
         );
-        World {
-            services,
-            blobs,
-            _dir: dir,
-            _database: database,
-        }
+        services
+    }
+
+    /// New services over the same database and blobs, as a restarted process or a second
+    /// node would have (close their store when done).
+    pub async fn reopen(&self) -> Services {
+        let store = Store::connect(&self.url).await.unwrap();
+        World::services_over(store, self.blobs.clone())
     }
 
     /// Closes the store's connections (before its scratch database is dropped).

@@ -317,6 +317,26 @@ export interface paths {
         patch: operations["edit_message"];
         trace?: never;
     };
+    "/api/v1/conversations/{id}/messages/{seq}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an urgent message (its recipients): stops its re-alerts and escalation for
+         *     you. Reading is not acknowledging. Idempotent: again returns the first time.
+         */
+        post: operations["acknowledge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/messages/{seq}/receipts": {
         parameters: {
             query?: never;
@@ -540,7 +560,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename a department. */
+        /**
+         * Edit a department: rename it, or set its on-call user (`on_call_user_id`, `null` clears),
+         *     who gets its members' unacknowledged urgent messages when they name no covering colleague.
+         */
         patch: operations["update_department"];
         trace?: never;
     };
@@ -591,6 +614,24 @@ export interface paths {
         /** The signed-in user and their organization (with its policy). */
         get: operations["get_me"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My notification settings: do-not-disturb hours and my covering colleague. */
+        get: operations["get_my_notifications"];
+        /** Replace my notification settings (urgent messages pass do-not-disturb). */
+        put: operations["set_my_notifications"];
         post?: never;
         delete?: never;
         options?: never;
@@ -908,6 +949,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{id}/push-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per user of the organization: registered devices, failing ones and the last push
+         *     (organization administrators; no endpoint URLs).
+         */
+        get: operations["org_push_devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{id}/seats": {
         parameters: {
             query?: never;
@@ -1041,6 +1102,81 @@ export interface paths {
          */
         post: operations["import_users"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`. */
+        get: operations["push_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A service worker showed the push of a message: marks it delivered to you (members only;
+         *     marks never move back).
+         */
+        post: operations["push_receipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My push subscriptions (no endpoint URLs: their push service's host). */
+        get: operations["list_push_subscriptions"];
+        put?: never;
+        /**
+         * Register this browser's push subscription (exactly `PushSubscription.toJSON()`, plus an
+         *     optional `device_label`) for this session; signing out removes it.
+         */
+        post: operations["push_subscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one of my push subscriptions. */
+        delete: operations["delete_push_subscription"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1387,6 +1523,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An acknowledged urgent message. */
+        Acknowledged: {
+            acknowledged_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            seq: number;
+        };
         /** @description Active users of one profession at the end of a month (or on the range's last day). */
         ActiveUsers: {
             month: string;
@@ -1679,12 +1821,23 @@ export interface components {
             /** @description Give it to `renkei gateway --token`; the server keeps only its hash. */
             token: string;
         };
+        /**
+         * @description How far a message got to one reader, each state implying the ones before it.
+         * @enum {string}
+         */
+        DeliveryState: "sent" | "pushed" | "delivered" | "read" | "acknowledged";
         /** @description A department of an organization. */
         Department: {
             created_at: components["schemas"]["Timestamp"];
             /** Format: uuid */
             id: string;
             name: string;
+            /**
+             * Format: uuid
+             * @description Who its members' unacknowledged urgent messages escalate to when they name no
+             *     covering colleague (set by an admin).
+             */
+            on_call_user_id?: string | null;
             /** Format: uuid */
             org_id: string;
             updated_at: components["schemas"]["Timestamp"];
@@ -1697,6 +1850,17 @@ export interface components {
             /**
              * Format: int64
              * @description For edits: the version this edit was made against.
+             */
+            version?: number | null;
+        };
+        /** @description An admin's edit of a department: any of its name and its on-call user (`null` clears). */
+        DepartmentPatch: {
+            name?: string | null;
+            /** Format: uuid */
+            on_call_user_id?: string | null;
+            /**
+             * Format: int64
+             * @description The version this edit was made against (or `If-Match`).
              */
             version?: number | null;
         };
@@ -1803,10 +1967,12 @@ export interface components {
             seq: number;
         };
         /**
-         * @description The kinds of timeline events.
+         * @description The kinds of timeline events. `system.notice` is one the server wrote, not a person
+         *     (an urgent message escalated to the covering colleague): its facts are in `data`, with
+         *     `notice` naming its kind.
          * @enum {string}
          */
-        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated";
+        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice";
         /**
          * @description An edge gateway of an organization: receives DICOM inside the hospital, de-identifies it
          *     there and forwards it. Its token is shown once, when it is created.
@@ -2003,6 +2169,23 @@ export interface components {
          * @enum {string}
          */
         Metric: "messages" | "conversations" | "studies" | "photos" | "cross_org_conversations" | "cross_org_messages";
+        /** @description My notification settings as the API shows and takes them. */
+        MyNotifications: {
+            /**
+             * Format: uuid
+             * @description The colleague alerted when I leave an urgent message unacknowledged.
+             */
+            covering_user_id?: string | null;
+            /** @description End of do-not-disturb, `HH:MM` (before the start wraps midnight). */
+            dnd_end?: string | null;
+            /** @description Start of do-not-disturb, `HH:MM` local time (urgent messages still pass); null: none. */
+            dnd_start?: string | null;
+            /**
+             * Format: int64
+             * @description My local time's offset from UTC, in minutes (Japan: 540).
+             */
+            utc_offset_minutes?: number;
+        };
         NewAgreement: {
             /**
              * Format: uuid
@@ -2063,6 +2246,14 @@ export interface components {
             name: string;
             /** @description Short URL-safe name; derived from the name when absent. */
             slug?: string | null;
+        };
+        /** @description Exactly what `PushSubscription.toJSON()` gives, and an optional label. */
+        NewSubscription: {
+            device_label?: string | null;
+            endpoint: string;
+            /** Format: double */
+            expirationTime?: number | null;
+            keys: components["schemas"]["SubscriptionKeys"];
         };
         /** @description What an admin gives to create a user: who they are, and what only an administrator sets. */
         NewUser: components["schemas"]["Applicant"] & {
@@ -2169,6 +2360,8 @@ export interface components {
              * @description How many trailing digits of a patient ID are shown (0–8).
              */
             patient_id_digits: number;
+            /** @description What a push notification's text says (never the message itself). */
+            push_preview?: components["schemas"]["PushPreview"];
             /**
              * Format: int64
              * @description Days media are kept before they are destroyed (1–30).
@@ -2176,6 +2369,22 @@ export interface components {
             retention_days: number;
             /** @description Whether every user must use a second factor at login. */
             second_factor_required: boolean;
+            /**
+             * Format: int64
+             * @description Seconds an urgent message stays unacknowledged before the recipient's covering
+             *     colleague is alerted (60–86400).
+             */
+            urgent_escalate_after_seconds?: number;
+            /**
+             * Format: int64
+             * @description Most re-alerts of one urgent message to one recipient (0–50).
+             */
+            urgent_realert_max?: number;
+            /**
+             * Format: int64
+             * @description Seconds between re-alerts of an unacknowledged urgent message (30–3600).
+             */
+            urgent_realert_seconds?: number;
         };
         PostAck: {
             client_msg_id: string;
@@ -2195,6 +2404,24 @@ export interface components {
          * @enum {string}
          */
         Profession: "doctor" | "resident" | "nurse" | "radiology_technologist" | "physical_therapist" | "occupational_therapist" | "orthoptist" | "clinical_engineer" | "social_worker" | "pharmacist" | "clerk" | "other";
+        /** @description The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`. */
+        PushConfig: {
+            /** @description Base64url of the uncompressed P-256 public key (65 bytes). */
+            vapid_public_key: string;
+        };
+        /**
+         * @description The text of a push notification: a fixed 「新着メッセージ」, or the sender's name and the
+         *     conversation's title. Never the message body, file names or study descriptions.
+         * @enum {string}
+         */
+        PushPreview: "none" | "sender";
+        /** @description A service worker's report that it showed the push of message `seq`. */
+        PushReceipt: {
+            /** Format: uuid */
+            conversation_id: string;
+            /** Format: int64 */
+            seq: number;
+        };
         ReadMark: {
             /** Format: int64 */
             seq: number;
@@ -2203,18 +2430,31 @@ export interface components {
             /** Format: int64 */
             last_read_seq: number;
         };
-        /** @description Whether one member has read a message. */
+        /** @description How far a message got to one member. */
         Receipt: {
+            acknowledged_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * Format: uuid
+             * @description Who it was escalated to while they did not acknowledge it (urgent messages).
+             */
+            escalated_to?: string | null;
             read: boolean;
+            /** @description sent < pushed < delivered < read (< acknowledged, urgent messages only). */
+            state: components["schemas"]["DeliveryState"];
             /** Format: uuid */
             user_id: string;
         };
-        /** @description Who has read a message. */
+        /** @description How far a message got to the other members. */
         Receipts: {
+            /** @description How many acknowledged it (urgent messages; 0 otherwise). */
+            acknowledged_by: number;
+            /** @description How many it reached a device of (delivered, read or acknowledged). */
+            delivered_by: number;
             of: number;
             /** @description How many of the other members have read it ("read by 3 of 5"). */
             read_by: number;
             readers: components["schemas"]["Receipt"][];
+            urgent: boolean;
         };
         /** @description An organization a report covers: the hospital itself, or each member of a council. */
         ReportOrg: {
@@ -2369,6 +2609,29 @@ export interface components {
         StudyDetail: components["schemas"]["Study"] & {
             series: components["schemas"]["Series"][];
         };
+        /** @description A registered subscription's id. */
+        SubscriptionId: {
+            /** Format: uuid */
+            id: string;
+        };
+        /** @description The browser subscription's keys (base64url). */
+        SubscriptionKeys: {
+            /** @description The 16-byte authentication secret. */
+            auth: string;
+            /** @description The device's P-256 public key. */
+            p256dh: string;
+        };
+        /** @description One of my subscriptions (the endpoint itself is not shown, only its push service). */
+        SubscriptionView: {
+            created_at: components["schemas"]["Timestamp"];
+            device_label?: string | null;
+            failing_since?: null | components["schemas"]["Timestamp"];
+            /** Format: uuid */
+            id: string;
+            last_pushed_at?: null | components["schemas"]["Timestamp"];
+            /** @description The push service's host. */
+            push_service: string;
+        };
         /** Format: date-time */
         Timestamp: string;
         UnlockRequest: {
@@ -2434,6 +2697,17 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
             /** Format: int64 */
             version: number;
+        };
+        /** @description One user's devices, for an organization administrator. */
+        UserDevices: {
+            /** Format: int64 */
+            devices: number;
+            display_name: string;
+            /** Format: int64 */
+            failing: number;
+            last_pushed_at?: null | components["schemas"]["Timestamp"];
+            /** Format: uuid */
+            user_id: string;
         };
         /** @description The full records for the organization's administrators; the directory for its members. */
         UserList: components["schemas"]["User"][] | components["schemas"]["Colleague"][];
@@ -3341,6 +3615,46 @@ export interface operations {
             };
         };
     };
+    acknowledge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acknowledged"];
+                };
+            };
+            /** @description conversation_not_found, message_not_found, urgent_recipient_not_found (the sender, or a member who joined later) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_urgent */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     receipts: {
         parameters: {
             query?: never;
@@ -3760,7 +4074,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DepartmentInput"];
+                "application/json": components["schemas"]["DepartmentPatch"];
             };
         };
         responses: {
@@ -3774,6 +4088,15 @@ export interface operations {
             };
             /** @description version_conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_on_call_user */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3879,6 +4202,57 @@ export interface operations {
             };
             /** @description session_locked */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_my_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyNotifications"];
+                };
+            };
+        };
+    };
+    set_my_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MyNotifications"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyNotifications"];
+                };
+            };
+            /** @description invalid_dnd_hours, invalid_utc_offset, invalid_covering_user */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4748,6 +5122,43 @@ export interface operations {
             };
         };
     };
+    org_push_devices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDevices"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     seats: {
         parameters: {
             query?: {
@@ -5006,6 +5417,143 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportRefusal"];
+                };
+            };
+        };
+    };
+    push_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushConfig"];
+                };
+            };
+        };
+    };
+    push_receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushReceipt"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description conversation_not_found (also for non-members) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_push_subscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionView"][];
+                };
+            };
+        };
+    };
+    push_subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSubscription"];
+            };
+        };
+        responses: {
+            /** @description the endpoint was registered already: same id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionId"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionId"];
+                };
+            };
+            /** @description push_endpoint_not_allowed, invalid_push_keys */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_push_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description push_subscription_not_found (also someone else's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5710,7 +6258,8 @@ type ReadonlyArray<T> = [
 export const agreementStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgreementStatus"]> = ["proposed", "active", "revoked"];
 export const conversationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationKind"]> = ["direct", "group"];
 export const councilStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CouncilStatus"]> = ["invited", "opted_in", "opted_out"];
-export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated"];
+export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["sent", "pushed", "delivered", "read", "acknowledged"];
+export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice"];
 export const matchRankValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MatchRank"]> = ["exact", "prefix", "partial"];
 export const mediaKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MediaKind"]> = ["photo", "video", "pdf", "file"];
 export const memberRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberRole"]> = ["admin", "member"];
@@ -5719,6 +6268,7 @@ export const notifyLevelValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const orgKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OrgKind"]> = ["hospital", "council"];
 export const priorityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Priority"]> = ["normal", "urgent"];
 export const professionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Profession"]> = ["doctor", "resident", "nurse", "radiology_technologist", "physical_therapist", "occupational_therapist", "orthoptist", "clinical_engineer", "social_worker", "pharmacist", "clerk", "other"];
+export const pushPreviewValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PushPreview"]> = ["none", "sender"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["org_admin", "server_admin"];
 export const scopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Scope"]> = ["directory", "messaging", "images"];
 export const secondFactorStepValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SecondFactorStep"]> = ["verify", "enroll"];

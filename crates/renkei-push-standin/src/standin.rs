@@ -178,6 +178,7 @@ impl StandIn {
             .route("/push/{id}", post(push))
             .route("/subscribe", post(subscribe))
             .route("/stats", get(stats))
+            .route("/stats/count", get(count))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -461,6 +462,19 @@ async fn subscribe(State(inner): State<Arc<Inner>>) -> Response {
         "keys": {"p256dh": s.p256dh(), "auth": s.auth()},
     });
     (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+/// `GET /stats/count`: the counts of `/stats` without the arrivals (cheap to poll).
+async fn count(State(inner): State<Arc<Inner>>) -> axum::Json<Value> {
+    let slots = lock(&inner.slots);
+    let all = slots.values().flat_map(|s| s.received.iter());
+    let (mut count, mut accepted, mut rejected) = (0, 0, 0);
+    for r in all {
+        count += 1;
+        accepted += usize::from(r.accepted());
+        rejected += usize::from(r.rejected.is_some());
+    }
+    axum::Json(json!({"count": count, "accepted": accepted, "rejected": rejected}))
 }
 
 /// `GET /stats`: counts and every arrival as `{endpoint, at_us, status, payload, rejected}`.

@@ -346,6 +346,15 @@ async fn wait_for_wakes_on_arrival_and_stats_lists_it() {
         ),
         (Some(1), Some(1), Some(0))
     );
+    let count: Value = client
+        .get(format!("{}/stats/count", standin.origin()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count, json!({"count": 1, "accepted": 1, "rejected": 0}));
     let arrival = &stats["arrivals"][0];
     assert_eq!(arrival["endpoint"], endpoint.rsplit('/').next().unwrap());
     assert_eq!(arrival["payload"]["seq"], 1);

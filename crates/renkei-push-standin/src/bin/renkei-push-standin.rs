@@ -5,6 +5,7 @@
 //!   POST /subscribe   -> a new subscription, as PushSubscription.toJSON()
 //!   POST /push/<id>   -> checked, decrypted, 201 (see the library's documentation)
 //!   GET  /stats       -> {"count","accepted","rejected","arrivals":[{"endpoint","at_us",...}]}
+//!   GET  /stats/count -> {"count","accepted","rejected"}
 //! ```
 //! It prints `listening on 127.0.0.1:PORT` when ready and a summary on SIGINT or SIGTERM.
 

@@ -13,7 +13,8 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use crate::api::Api;
-use crate::chat::{self, Driven};
+use crate::chat;
+use crate::ledger::Ledger;
 use crate::report::{self, Latencies, Summary};
 use crate::setup::{self, Cohort};
 use crate::{BenchResult, PushArgs};
@@ -106,16 +107,16 @@ struct Matched {
     first_rejection: Option<String>,
 }
 
-fn match_arrivals(stats: &Value, driven: &Driven, cohort: &Cohort, group_size: usize) -> Matched {
-    let group_of: HashMap<&str, usize> = cohort
-        .groups
+/// Matches the stand-in's `/stats` to the acknowledged sends of `ledger`; `groups[i]` is the
+/// conversation of clients `i * group_size ..`.
+fn match_arrivals(stats: &Value, ledger: &Ledger, groups: &[String], group_size: usize) -> Matched {
+    let group_of: HashMap<&str, usize> = groups
         .iter()
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
     // (group, seq) → (sent at, µs since the epoch; measured).
-    let sends: HashMap<(usize, i64), (u64, bool)> = driven
-        .ledger
+    let sends: HashMap<(usize, i64), (u64, bool)> = ledger
         .acked()
         .into_iter()
         .map(|a| {
@@ -207,7 +208,7 @@ pub async fn run(args: PushArgs) -> BenchResult<bool> {
     let driven = chat::drive(&http, &args.chat, &run, &cohort).await?;
     wait_quiet(&http, &standin, Duration::from_secs_f64(args.chat.drain)).await?;
     let stats = get_json(&http, &format!("{standin}/stats")).await?;
-    let m = match_arrivals(&stats, &driven, &cohort, args.chat.group_size);
+    let m = match_arrivals(&stats, &driven.ledger, &cohort.groups, args.chat.group_size);
 
     let s = &driven.summary;
     let latency = Latencies::new(m.latency_us);
@@ -294,4 +295,63 @@ pub async fn run(args: PushArgs) -> BenchResult<bool> {
         per_push,
     );
     Ok(s.complete() && m.accepted == m.expected && m.rejected == 0 && m.duplicates == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, UNIX_EPOCH};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::ledger::Schedule;
+
+    #[test]
+    fn arrivals_match_measured_sends_by_conversation_and_seq() {
+        let now = Instant::now();
+        let schedule = Schedule {
+            measure_from: now - Duration::from_secs(1),
+            measure_until: now + Duration::from_secs(60),
+        };
+        // Two groups of 3: client 0 sends in group "g0", client 3 in "g1".
+        let ledger = Ledger::new("r", schedule, 6, 3);
+        let id = ledger.send(0);
+        let (c, n) = ledger.parse_id(&id).unwrap();
+        ledger.ack(c, n, Some(7));
+        let id = ledger.send(3);
+        let (c, n) = ledger.parse_id(&id).unwrap();
+        ledger.ack(c, n, Some(7));
+        let sent_us = ledger.acked()[0]
+            .wall
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as u64;
+        let arrival = |endpoint: &str, conversation: &str, seq: i64, after_us: u64| {
+            json!({"endpoint": endpoint, "at_us": sent_us + after_us, "status": 201,
+                   "payload": {"kind": "message", "conversation_id": conversation, "seq": seq},
+                   "rejected": null})
+        };
+        let stats = json!({"arrivals": [
+            arrival("a", "g0", 7, 5_000),
+            arrival("b", "g0", 7, 9_000),
+            arrival("b", "g0", 7, 9_500),      // the same push twice
+            arrival("c", "g1", 7, 1_000),      // one of g1's two recipients
+            arrival("d", "other", 7, 1_000),   // another run's conversation
+            arrival("e", "g0", 8, 1_000),      // no such send
+            {"endpoint": "f", "at_us": sent_us, "status": 401, "payload": null, "rejected": "no sub"},
+        ]});
+        let groups = vec!["g0".to_owned(), "g1".to_owned()];
+        let m = match_arrivals(&stats, &ledger, &groups, 3);
+        assert_eq!(
+            (m.expected, m.accepted, m.duplicates, m.rejected),
+            (4, 3, 1, 1)
+        );
+        assert_eq!(m.first_rejection.as_deref(), Some("no sub"));
+        assert_eq!(m.latency_us.len(), 3);
+        assert!(
+            m.latency_us.iter().all(|&us| us <= 10_000),
+            "{:?}",
+            m.latency_us
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! The few REST calls setup needs: sign in, replace a one-time password, list and create
-//! users, create groups. Every non-success answer becomes an error naming the call.
+//! users, create groups, register Web Push subscriptions. Every non-success answer becomes an error naming the call.
 
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
@@ -186,6 +186,52 @@ impl Api {
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| format!("a created group without an id: {value}").into())
+    }
+
+    /// Registers a browser's `PushSubscription.toJSON()` for the signed-in user; returns its id.
+    pub async fn add_push_subscription(&self, subscription: &Value) -> BenchResult<String> {
+        let (status, value) = self
+            .call(
+                Method::POST,
+                "/api/v1/push/subscriptions",
+                Some(subscription.clone()),
+            )
+            .await?;
+        if status != StatusCode::CREATED && status != StatusCode::OK {
+            return Err(format!("POST /api/v1/push/subscriptions: {status} {value}").into());
+        }
+        value["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("a push subscription without an id: {value}").into())
+    }
+
+    /// Removes every push subscription of the signed-in user (an earlier run's).
+    pub async fn clear_push_subscriptions(&self) -> BenchResult<usize> {
+        let listed = self
+            .expect(
+                Method::GET,
+                "/api/v1/push/subscriptions",
+                None,
+                StatusCode::OK,
+            )
+            .await?;
+        let ids: Vec<String> = listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["id"].as_str().map(str::to_owned))
+            .collect();
+        for id in &ids {
+            self.expect(
+                Method::DELETE,
+                &format!("/api/v1/push/subscriptions/{id}"),
+                None,
+                StatusCode::NO_CONTENT,
+            )
+            .await?;
+        }
+        Ok(ids.len())
     }
 
     /// The Prometheus text of `/metrics` (with `RENKEI_METRICS_TOKEN` as the bearer token

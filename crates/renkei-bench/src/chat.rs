@@ -12,7 +12,7 @@ use crate::api::Api;
 use crate::client::{self, ClientReport, Pace};
 use crate::ledger::{Ledger, Schedule};
 use crate::procfs::{self, CpuSample, MachineSample};
-use crate::report::{Latencies, Summary};
+use crate::report::{self, Latencies, Summary};
 use crate::{BenchResult, ChatArgs, setup};
 
 /// A client must stay well under the server's 30 frames/s per connection.
@@ -22,7 +22,7 @@ const START_DELAY: Duration = Duration::from_secs(1);
 /// How often the server's memory is sampled during the window.
 const RSS_EVERY: Duration = Duration::from_millis(250);
 
-fn check(args: &ChatArgs) -> BenchResult<()> {
+pub fn check(args: &ChatArgs) -> BenchResult<()> {
     if args.group_size < 2 || args.clients == 0 || !args.clients.is_multiple_of(args.group_size) {
         return Err("--clients must be a positive multiple of --group-size (at least 2)".into());
     }
@@ -44,7 +44,7 @@ fn check(args: &ChatArgs) -> BenchResult<()> {
 }
 
 /// A short nonce that keeps this run's message ids apart from earlier runs'.
-fn run_id() -> String {
+pub fn run_id() -> String {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -53,20 +53,7 @@ fn run_id() -> String {
 
 /// Mean of the server's `renkei_message_batch_size` between two scrapes.
 fn mean_batch(before: &str, after: &str) -> Option<f64> {
-    let read = |text: &str, name: &str| {
-        text.lines().find_map(|l| {
-            l.strip_prefix(name)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-    };
-    let sum = read(after, "renkei_message_batch_size_sum")?
-        - read(before, "renkei_message_batch_size_sum").unwrap_or(0.0);
-    let count = read(after, "renkei_message_batch_size_count")?
-        - read(before, "renkei_message_batch_size_count").unwrap_or(0.0);
-    (count > 0.0).then(|| sum / count)
+    report::mean_between(before, after, "renkei_message_batch_size")
 }
 
 /// Process and machine readings at one instant.
@@ -88,18 +75,47 @@ async fn read_all(api: &Api, server_pid: Option<u32>) -> Readings {
     }
 }
 
+/// The HTTP client every mode uses.
+pub fn http_client() -> BenchResult<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))?)
+}
+
 /// Runs the benchmark; `Ok(false)` when it completed but lost, repeated or refused messages.
 pub async fn run(args: ChatArgs) -> BenchResult<bool> {
     check(&args)?;
-    let http = reqwest::Client::builder()
-        .build()
-        .map_err(|e| format!("HTTP client: {e}"))?;
+    let http = http_client()?;
     let run = run_id();
     let cohort = setup::prepare(&http, &args, &run, !args.setup_only).await?;
     if args.setup_only {
         return Ok(true);
     }
+    let driven = drive(&http, &args, &run, &cohort).await?;
+    eprint!("{}", driven.summary.details());
+    println!("{}", Summary::table_header());
+    println!("{}", driven.summary.table_row());
+    Ok(driven.summary.complete())
+}
 
+/// What one chat run measured, for `run` to print and for modes built on the same load.
+pub struct Driven {
+    pub summary: Summary,
+    /// Every send, with its ack (and `seq`) when it came.
+    pub ledger: Arc<Ledger>,
+    /// The server's `/metrics` at the start and at the end of the measured window.
+    pub metrics_before: String,
+    pub metrics_after: String,
+}
+
+/// Connects every member of `cohort`, sends at `args.rate` to their groups through a warm-up
+/// and the measured window, waits for stragglers and sums up.
+pub async fn drive(
+    http: &reqwest::Client,
+    args: &ChatArgs,
+    run: &str,
+    cohort: &setup::Cohort,
+) -> BenchResult<Driven> {
     let ws_url = format!(
         "{}/ws",
         args.server
@@ -126,7 +142,7 @@ pub async fn run(args: ChatArgs) -> BenchResult<bool> {
         measure_from,
         measure_until,
     };
-    let ledger = Arc::new(Ledger::new(&run, schedule, args.clients, args.group_size));
+    let ledger = Arc::new(Ledger::new(run, schedule, args.clients, args.group_size));
     let every = Duration::from_secs_f64(args.clients as f64 / args.rate);
     let groups: Vec<Arc<str>> = cohort
         .groups
@@ -235,8 +251,10 @@ pub async fn run(args: ChatArgs) -> BenchResult<bool> {
         errors,
         closed,
     };
-    eprint!("{}", summary.details());
-    println!("{}", Summary::table_header());
-    println!("{}", summary.table_row());
-    Ok(summary.complete())
+    Ok(Driven {
+        summary,
+        ledger,
+        metrics_before: before.metrics,
+        metrics_after: after.metrics,
+    })
 }

@@ -34,6 +34,8 @@ struct Incoming<'a> {
     client_msg_id: Option<Cow<'a, str>>,
     #[serde(default)]
     duplicate: bool,
+    #[serde(default)]
+    seq: Option<i64>,
     #[serde(borrow, default)]
     code: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -142,7 +144,7 @@ impl ClientReport {
             "ack" => match id(&frame.client_msg_id) {
                 Some((sender, n)) if sender == me => {
                     self.duplicate_acks += u64::from(frame.duplicate);
-                    if let Some(seen) = ledger.ack(sender, n)
+                    if let Some(seen) = ledger.ack(sender, n, frame.seq)
                         && seen.measured
                     {
                         self.ack_us.push(micros(seen.latency));

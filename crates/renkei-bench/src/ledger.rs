@@ -2,16 +2,21 @@
 //! acknowledged, and how many members received it. All clients live in this one process, so a
 //! receiver finds the send time of a delivery here by its `client_msg_id`.
 //!
+//! Each send also keeps its wall-clock time and, once acknowledged, its `seq`: what another
+//! process (the push service stand-in) reports is matched by conversation and `seq`.
+//!
 //! A message id is `<run>.<sender>.<n>`: the run's nonce (ids stay unique per sender across
 //! reruns against the same server), the sending client's index, and its n-th send.
 
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// One sent message.
 #[derive(Debug, Clone, Copy)]
 struct Sent {
     at: Instant,
+    wall: SystemTime,
+    seq: Option<i64>,
     acked: bool,
     refused: bool,
     delivered: u32,
@@ -37,6 +42,16 @@ impl Schedule {
 pub struct Observed {
     pub latency: Duration,
     /// The message was sent inside the measured window.
+    pub measured: bool,
+}
+
+/// An acknowledged send.
+#[derive(Debug, Clone, Copy)]
+pub struct Acked {
+    pub client: usize,
+    pub seq: i64,
+    /// When it was sent, by the wall clock.
+    pub wall: SystemTime,
     pub measured: bool,
 }
 
@@ -81,6 +96,8 @@ impl Ledger {
         let n = sends.len();
         sends.push(Sent {
             at: Instant::now(),
+            wall: SystemTime::now(),
+            seq: None,
             acked: false,
             refused: false,
             delivered: 0,
@@ -112,9 +129,13 @@ impl Ledger {
         })
     }
 
-    /// The sender's ack arrived; `None` for an unknown or repeated ack.
-    pub fn ack(&self, client: usize, n: usize) -> Option<Observed> {
-        self.observe(client, n, |s| !std::mem::replace(&mut s.acked, true))
+    /// The sender's ack arrived, naming the message's `seq`; `None` for an unknown or
+    /// repeated ack.
+    pub fn ack(&self, client: usize, n: usize, seq: Option<i64>) -> Option<Observed> {
+        self.observe(client, n, |s| {
+            s.seq = s.seq.or(seq);
+            !std::mem::replace(&mut s.acked, true)
+        })
     }
 
     /// The server refused the send.
@@ -144,6 +165,24 @@ impl Ledger {
                     .count() as u64
             })
             .sum()
+    }
+
+    /// Every acknowledged send whose `seq` is known.
+    pub fn acked(&self) -> Vec<Acked> {
+        let mut out = Vec::new();
+        for (client, log) in self.sends.iter().enumerate() {
+            for s in lock(log).iter().filter(|s| s.acked) {
+                if let Some(seq) = s.seq {
+                    out.push(Acked {
+                        client,
+                        seq,
+                        wall: s.wall,
+                        measured: self.schedule.is_measured(s.at),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Totals over the measured sends.

@@ -1,11 +1,13 @@
 //! `renkei-bench`: load generators that drive a running renkei server from outside, the way
-//! clients do, and report what they measured. `chat` measures WebSocket message delivery.
+//! clients do, and report what they measured. `chat` measures WebSocket message delivery, `push`
+//! the same load's Web Push to a push service stand-in.
 
 mod api;
 mod chat;
 mod client;
 mod ledger;
 mod procfs;
+mod push;
 mod report;
 mod setup;
 
@@ -30,6 +32,20 @@ enum Command {
     /// Groups of users chatting over WebSocket at a fixed aggregate rate; measures ack and
     /// delivery latency, completeness, and the server's CPU and memory.
     Chat(ChatArgs),
+    /// The chat load with every user subscribed to Web Push at a `renkei-push-standin`;
+    /// measures commit → push accepted and the server's CPU per push.
+    Push(PushArgs),
+}
+
+/// The parameters of a push run: a chat run's, and where the stand-in listens.
+#[derive(Args, Clone, Debug)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub chat: ChatArgs,
+    /// The push service stand-in (`renkei-push-standin`); the server's `push_endpoint_allow`
+    /// must list its `host:port`.
+    #[arg(long, default_value = "http://127.0.0.1:8765")]
+    pub standin: String,
 }
 
 /// The parameters of a chat run.
@@ -104,6 +120,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Chat(args) => runtime.block_on(chat::run(args)),
+        Command::Push(args) => runtime.block_on(push::run(args)),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

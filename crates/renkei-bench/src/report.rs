@@ -31,6 +31,29 @@ impl Latencies {
     }
 }
 
+/// The value of one series (`name` or `name{labels}`) in a Prometheus text scrape.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse::<f64>()
+            .ok()
+    })
+}
+
+/// How much a counter (or `name{labels}`) grew between two scrapes.
+pub fn growth(before: &str, after: &str, series: &str) -> Option<f64> {
+    Some(metric(after, series)? - metric(before, series).unwrap_or(0.0))
+}
+
+/// The mean of a histogram or summary `name` over what was observed between two scrapes.
+pub fn mean_between(before: &str, after: &str, name: &str) -> Option<f64> {
+    let sum = growth(before, after, &format!("{name}_sum"))?;
+    let count = growth(before, after, &format!("{name}_count"))?;
+    (count > 0.0).then(|| sum / count)
+}
+
 fn procfs_cores() -> usize {
     crate::procfs::cores()
 }

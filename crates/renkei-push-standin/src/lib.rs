@@ -33,6 +33,8 @@
 //! 5. the body decrypts, as one record, with the subscriber's keys (400).
 //!
 //! A request that passes is answered from the endpoint's [`Answer`] queue (201 when empty).
+//! With [`StandIn::decrypt_later`] (the benchmark's setting) step 5 waits until what arrived is
+//! read, and a body that does not decrypt is then recorded as rejected after its 2xx.
 
 mod ece;
 mod headers;

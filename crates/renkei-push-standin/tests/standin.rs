@@ -346,8 +346,44 @@ async fn wait_for_wakes_on_arrival_and_stats_lists_it() {
         ),
         (Some(1), Some(1), Some(0))
     );
+    let count: Value = client
+        .get(format!("{}/stats/count", standin.origin()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count, json!({"count": 1, "accepted": 1, "rejected": 0}));
     let arrival = &stats["arrivals"][0];
     assert_eq!(arrival["endpoint"], endpoint.rsplit('/').next().unwrap());
     assert_eq!(arrival["payload"]["seq"], 1);
     assert!(arrival["at_us"].as_u64().unwrap() > 1_700_000_000_000_000);
+}
+
+#[tokio::test]
+async fn decrypt_later_answers_first_and_decrypts_when_read() {
+    let standin = StandIn::start().await.unwrap();
+    standin.decrypt_later();
+    let sub = standin.subscriber();
+    let endpoint = sub.subscription_json()["endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = json!({"kind": "message", "seq": 9});
+    assert_eq!(send(&standin, &sub, &p, |r| r).await.status(), 201);
+    // A body that does not decrypt is answered 201 too, and found out when read.
+    let bad = send(&standin, &sub, &p, |r| r.body(vec![0u8; 200])).await;
+    assert_eq!(bad.status(), 201);
+    let got = standin.received(&endpoint);
+    assert_eq!(got[0].json.as_ref(), Some(&p));
+    assert_eq!(got[0].rejected, None);
+    assert!(
+        got[1]
+            .rejected
+            .as_deref()
+            .unwrap()
+            .contains("cannot decrypt")
+    );
+    assert_eq!(standin.rejections().len(), 1);
 }

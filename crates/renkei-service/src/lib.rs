@@ -21,6 +21,7 @@ pub mod media;
 pub mod messages;
 pub mod messaging;
 pub mod notify;
+pub mod push;
 pub mod studies;
 pub mod thumbnail;
 pub mod urgent;
@@ -62,6 +63,12 @@ pub struct Settings {
     /// The first sign-in back-off wait after `login_max_failures` wrong passwords; each
     /// further wrong password doubles it, up to `login_lockout_seconds`.
     pub login_backoff_seconds: i64,
+    /// Hosts the server sends Web Push requests to (the SSRF allow-list): a host, or
+    /// `*.parent` for its subdomains, on https. `host:port` entries match that port, and
+    /// allow http when the host is loopback (`127.0.0.1`, `localhost`, `[::1]`: tests).
+    pub push_endpoint_allow: Vec<String>,
+    /// The VAPID `sub` claim: how a push service reaches the operator (`mailto:` or `https:`).
+    pub push_subject: String,
 }
 
 impl Default for Settings {
@@ -75,6 +82,15 @@ impl Default for Settings {
             secure_cookies: false,
             metrics_token: None,
             login_backoff_seconds: 30,
+            push_endpoint_allow: [
+                "fcm.googleapis.com",
+                "updates.push.services.mozilla.com",
+                "*.push.apple.com",
+                "*.notify.windows.com",
+            ]
+            .map(String::from)
+            .to_vec(),
+            push_subject: "mailto:admin@localhost".into(),
         }
     }
 }

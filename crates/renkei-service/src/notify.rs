@@ -50,6 +50,13 @@ pub struct Alert {
 /// network, so chat delivery never waits on a push service.
 pub trait Notifier: Send + Sync + 'static {
     fn notify(&self, alert: Alert);
+
+    /// [`Notifier::notify`] for an alert whose cause happened at `since` (a message's
+    /// commit), so the time to the push service's answer can be measured from it.
+    fn notify_since(&self, alert: Alert, since: std::time::Instant) {
+        let _ = since;
+        self.notify(alert);
+    }
 }
 
 /// A notifier that tells nobody (no push configured, and most tests).

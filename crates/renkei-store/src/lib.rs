@@ -25,6 +25,7 @@ mod member_notify;
 mod messages;
 mod migrate;
 mod orgs;
+mod push_subscriptions;
 mod rows;
 pub mod scratch;
 mod seats;
@@ -55,6 +56,10 @@ pub use directory_search::{DirectoryHit, DirectoryPage, DirectoryScope, TOTAL_CA
 pub use error::StoreError;
 pub use expiry::{Expired, Unpurged};
 pub use messages::{Post, PostRefusal, Posted};
+pub use push_subscriptions::{
+    NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,
+    ServerKey,
+};
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
 pub use sign_in::{SignInFailures, SignInHold};

@@ -61,13 +61,15 @@ impl Store {
         .await
     }
 
-    /// Ends a session and writes its sign-out entry, in one transaction.
+    /// Ends a session, forgets the push subscription it registered, and writes its sign-out
+    /// entry, in one transaction.
     pub async fn close_session(&self, id: Uuid, audit: &AuditEvent) -> Result<(), StoreError> {
         self.audited([audit], |mut tx| async move {
             sqlx::query("DELETE FROM sessions WHERE id = $1")
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
+            crate::push_subscriptions::forget_subscriptions_of_session_in(&mut tx, id).await?;
             Ok((tx, ()))
         })
         .await

@@ -426,7 +426,8 @@ pub(crate) async fn update_credentials_in(
     Ok(())
 }
 
-/// Ends every session of the user as part of `tx`, but `keep` (the one making the change).
+/// Ends every session of the user as part of `tx`, but `keep` (the one making the change),
+/// and forgets the push subscriptions those sessions registered.
 pub(crate) async fn end_sessions_in(
     tx: &mut Tx,
     user_id: Uuid,
@@ -437,7 +438,7 @@ pub(crate) async fn end_sessions_in(
         .bind(keep.map(|id| id.to_string()).unwrap_or_default())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    crate::push_subscriptions::forget_subscriptions_of_user_in(tx, user_id, keep).await
 }
 
 impl Store {

@@ -83,6 +83,9 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     let blobs = config::open_blobs(&config)?;
     let mut state = AppState::new(store.clone(), blobs, config.server.clone());
     state.services.dicom.inflight = config::open_inflight(&config)?;
+    renkei_service::push::start(&mut state.services)
+        .await
+        .map_err(|e| e.message)?;
     if let Some(first) = ensure_first_admin(&store, &state.hasher)
         .await
         .map_err(|e| e.message)?

@@ -289,6 +289,19 @@ fn instance_of(template: &str, path: &str) -> bool {
             .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
 }
 
+/// A browser's `PushSubscription.toJSON()` on an allow-listed push service (never sent to:
+/// the scenario's user gets no message), with the keys of RFC 8291's example.
+fn push_subscription(w: &mut World) -> Value {
+    json!({
+        "endpoint": format!("https://fcm.googleapis.com/fcm/send/{}", w.fresh("device")),
+        "expirationTime": null,
+        "keys": {
+            "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+            "auth": "BTBZMqHH6r4Tts7J_aSIgg"
+        }
+    })
+}
+
 /// What the scenarios share: a server, its first administrator and organization, two
 /// colleagues, and a council made on first use.
 struct World {
@@ -875,6 +888,34 @@ fn api_scenarios() -> Vec<Scenario> {
                     format!("/api/v1/conversations/{conv}/notifications"),
                     json!({"level": "mentions"}),
                 )
+            }
+        ),
+        (
+            "POST /api/v1/push/subscriptions",
+            audit(&["push.subscribe"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                Call::post(&api, "/api/v1/push/subscriptions", push_subscription(w))
+            }
+        ),
+        (
+            "DELETE /api/v1/push/subscriptions/{id}",
+            audit(&["push.unsubscribe"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                let body = push_subscription(w);
+                let made = api.post("/api/v1/push/subscriptions", body).await;
+                let id = made.1["id"].as_str().unwrap().to_owned();
+                Call::delete(&api, format!("/api/v1/push/subscriptions/{id}"))
+            }
+        ),
+        (
+            "PUT /api/v1/me/notifications",
+            audit(&["user.notifications_update"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                let body = json!({"dnd_start": "22:00", "dnd_end": "07:00", "utc_offset_minutes": 540, "covering_user_id": null});
+                Call::put(&api, "/api/v1/me/notifications", body)
             }
         ),
         (

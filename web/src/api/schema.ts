@@ -621,6 +621,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My notification settings: do-not-disturb hours and my covering colleague. */
+        get: operations["get_my_notifications"];
+        /** Replace my notification settings (urgent messages pass do-not-disturb). */
+        put: operations["set_my_notifications"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/passcode": {
         parameters: {
             query?: never;
@@ -931,6 +949,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{id}/push-devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per user of the organization: registered devices, failing ones and the last push
+         *     (organization administrators; no endpoint URLs).
+         */
+        get: operations["org_push_devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{id}/seats": {
         parameters: {
             query?: never;
@@ -1069,6 +1107,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`. */
+        get: operations["push_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/push/receipts": {
         parameters: {
             query?: never;
@@ -1084,6 +1139,44 @@ export interface paths {
          */
         post: operations["push_receipt"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My push subscriptions (no endpoint URLs: their push service's host). */
+        get: operations["list_push_subscriptions"];
+        put?: never;
+        /**
+         * Register this browser's push subscription (exactly `PushSubscription.toJSON()`, plus an
+         *     optional `device_label`) for this session; signing out removes it.
+         */
+        post: operations["push_subscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/push/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one of my push subscriptions. */
+        delete: operations["delete_push_subscription"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2076,6 +2169,23 @@ export interface components {
          * @enum {string}
          */
         Metric: "messages" | "conversations" | "studies" | "photos" | "cross_org_conversations" | "cross_org_messages";
+        /** @description My notification settings as the API shows and takes them. */
+        MyNotifications: {
+            /**
+             * Format: uuid
+             * @description The colleague alerted when I leave an urgent message unacknowledged.
+             */
+            covering_user_id?: string | null;
+            /** @description End of do-not-disturb, `HH:MM` (before the start wraps midnight). */
+            dnd_end?: string | null;
+            /** @description Start of do-not-disturb, `HH:MM` local time (urgent messages still pass); null: none. */
+            dnd_start?: string | null;
+            /**
+             * Format: int64
+             * @description My local time's offset from UTC, in minutes (Japan: 540).
+             */
+            utc_offset_minutes?: number;
+        };
         NewAgreement: {
             /**
              * Format: uuid
@@ -2136,6 +2246,14 @@ export interface components {
             name: string;
             /** @description Short URL-safe name; derived from the name when absent. */
             slug?: string | null;
+        };
+        /** @description Exactly what `PushSubscription.toJSON()` gives, and an optional label. */
+        NewSubscription: {
+            device_label?: string | null;
+            endpoint: string;
+            /** Format: double */
+            expirationTime?: number | null;
+            keys: components["schemas"]["SubscriptionKeys"];
         };
         /** @description What an admin gives to create a user: who they are, and what only an administrator sets. */
         NewUser: components["schemas"]["Applicant"] & {
@@ -2286,6 +2404,11 @@ export interface components {
          * @enum {string}
          */
         Profession: "doctor" | "resident" | "nurse" | "radiology_technologist" | "physical_therapist" | "occupational_therapist" | "orthoptist" | "clinical_engineer" | "social_worker" | "pharmacist" | "clerk" | "other";
+        /** @description The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`. */
+        PushConfig: {
+            /** @description Base64url of the uncompressed P-256 public key (65 bytes). */
+            vapid_public_key: string;
+        };
         /**
          * @description The text of a push notification: a fixed 「新着メッセージ」, or the sender's name and the
          *     conversation's title. Never the message body, file names or study descriptions.
@@ -2486,6 +2609,29 @@ export interface components {
         StudyDetail: components["schemas"]["Study"] & {
             series: components["schemas"]["Series"][];
         };
+        /** @description A registered subscription's id. */
+        SubscriptionId: {
+            /** Format: uuid */
+            id: string;
+        };
+        /** @description The browser subscription's keys (base64url). */
+        SubscriptionKeys: {
+            /** @description The 16-byte authentication secret. */
+            auth: string;
+            /** @description The device's P-256 public key. */
+            p256dh: string;
+        };
+        /** @description One of my subscriptions (the endpoint itself is not shown, only its push service). */
+        SubscriptionView: {
+            created_at: components["schemas"]["Timestamp"];
+            device_label?: string | null;
+            failing_since?: null | components["schemas"]["Timestamp"];
+            /** Format: uuid */
+            id: string;
+            last_pushed_at?: null | components["schemas"]["Timestamp"];
+            /** @description The push service's host. */
+            push_service: string;
+        };
         /** Format: date-time */
         Timestamp: string;
         UnlockRequest: {
@@ -2551,6 +2697,17 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
             /** Format: int64 */
             version: number;
+        };
+        /** @description One user's devices, for an organization administrator. */
+        UserDevices: {
+            /** Format: int64 */
+            devices: number;
+            display_name: string;
+            /** Format: int64 */
+            failing: number;
+            last_pushed_at?: null | components["schemas"]["Timestamp"];
+            /** Format: uuid */
+            user_id: string;
         };
         /** @description The full records for the organization's administrators; the directory for its members. */
         UserList: components["schemas"]["User"][] | components["schemas"]["Colleague"][];
@@ -4054,6 +4211,57 @@ export interface operations {
             };
         };
     };
+    get_my_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyNotifications"];
+                };
+            };
+        };
+    };
+    set_my_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MyNotifications"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyNotifications"];
+                };
+            };
+            /** @description invalid_dnd_hours, invalid_utc_offset, invalid_covering_user */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     set_passcode: {
         parameters: {
             query?: never;
@@ -4914,6 +5122,43 @@ export interface operations {
             };
         };
     };
+    org_push_devices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDevices"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     seats: {
         parameters: {
             query?: {
@@ -5176,6 +5421,25 @@ export interface operations {
             };
         };
     };
+    push_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushConfig"];
+                };
+            };
+        };
+    };
     push_receipt: {
         parameters: {
             query?: never;
@@ -5196,6 +5460,94 @@ export interface operations {
                 content?: never;
             };
             /** @description conversation_not_found (also for non-members) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_push_subscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionView"][];
+                };
+            };
+        };
+    };
+    push_subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSubscription"];
+            };
+        };
+        responses: {
+            /** @description the endpoint was registered already: same id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionId"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionId"];
+                };
+            };
+            /** @description push_endpoint_not_allowed, invalid_push_keys */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_push_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description push_subscription_not_found (also someone else's) */
             404: {
                 headers: {
                     [name: string]: unknown;

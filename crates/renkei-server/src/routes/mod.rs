@@ -16,6 +16,7 @@ mod messages;
 mod notify;
 mod ops;
 mod orgs;
+mod push;
 mod second_factor;
 mod sign_in_holds;
 mod stats;
@@ -53,6 +54,7 @@ use crate::{AppState, observe};
         (name = "statistics", description = "Seats and usage statistics"),
         (name = "directory", description = "Finding colleagues, in my hospital and partner hospitals"),
         (name = "cooperation", description = "Agreements between hospitals and regional councils"),
+        (name = "notifications", description = "Web Push: subscriptions, do-not-disturb, devices"),
     )
 )]
 struct ApiDoc;
@@ -162,6 +164,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(councils::opt_out))
         .routes(routes!(councils::create_agreements))
         .routes(routes!(notify::set_notifications))
+        .routes(routes!(push::push_config))
+        .routes(routes!(push::push_subscribe, push::list_push_subscriptions))
+        .routes(routes!(push::delete_push_subscription))
+        .routes(routes!(
+            push::get_my_notifications,
+            push::set_my_notifications
+        ))
+        .routes(routes!(push::org_push_devices))
         .routes(routes!(sign_in_holds::list_holds))
         .routes(routes!(sign_in_holds::release))
 }

@@ -30,6 +30,8 @@ pub struct Messaging {
     pub delivery: Arc<delivery::DeliveryMarks>,
     bus: Arc<dyn Bus>,
     writer: Writer,
+    /// Where the writer hands committed messages for push (set by `push::start`).
+    push_tap: writer::PushTap,
 }
 
 impl Messaging {
@@ -39,7 +41,8 @@ impl Messaging {
         let delivery = delivery::DeliveryMarks::start(store.clone(), bus.clone());
         let hub = Hub::new(store.clone());
         tokio::spawn(hub.clone().run(bus.subscribe()));
-        let writer = Writer::start(store.clone(), hub.clone(), bus.clone());
+        let push_tap = writer::PushTap::default();
+        let writer = Writer::start(store.clone(), hub.clone(), bus.clone(), push_tap.clone());
         let inbox = inbox::InboxHints::start(bus.clone());
         Arc::new(Messaging {
             store,
@@ -48,6 +51,7 @@ impl Messaging {
             delivery,
             bus,
             writer,
+            push_tap,
         })
     }
 
@@ -85,6 +89,12 @@ impl Messaging {
             .await
             .map_err(|e| ServiceError::from_store(e, "conversation_not_found"))?;
         Ok(PendingPost(answer))
+    }
+
+    /// Has the writer hand every commit's new messages to `tx` (push fan-out), without
+    /// waiting: a full channel drops them and counts `renkei_push_queue_dropped_total`.
+    pub fn tap_commits(&self, tx: tokio::sync::mpsc::Sender<Vec<crate::push::fanout::Committed>>) {
+        let _ = self.push_tap.set(tx);
     }
 
     /// Tells every node the conversation's timeline reached `seq`.

@@ -2,16 +2,21 @@
 //! durable commit), and only then acknowledges each and tells the bus.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use renkei_core::Uuid;
-use renkei_core::conversation::{Event, EventKind};
+use renkei_core::conversation::{Event, EventKind, Priority};
 use renkei_store::{Post, PostRefusal, Posted, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use super::bus::{Bus, Signal};
 use super::frames::ServerFrame;
 use super::hub::Hub;
+use crate::push::fanout::Committed;
+
+/// Where committed messages go for push, once push has started.
+pub type PushTap = Arc<OnceLock<mpsc::Sender<Vec<Committed>>>>;
 
 /// Most posts committed together.
 const MAX_BATCH: usize = 512;
@@ -32,9 +37,9 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer task.
-    pub fn start(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>) -> Writer {
+    pub fn start(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, tap: PushTap) -> Writer {
         let (tx, rx) = mpsc::channel(16_384);
-        tokio::spawn(run(store, hub, bus, rx));
+        tokio::spawn(run(store, hub, bus, tap, rx));
         Writer { jobs: tx }
     }
 
@@ -50,7 +55,13 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, mut jobs: mpsc::Receiver<Job>) {
+async fn run(
+    store: Store,
+    hub: Arc<Hub>,
+    bus: Arc<dyn Bus>,
+    tap: PushTap,
+    mut jobs: mpsc::Receiver<Job>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.recv().await {
         batch.push(first);
@@ -66,6 +77,7 @@ async fn run(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, mut jobs: mpsc::Rec
             Ok(results) => finish(
                 &hub,
                 bus.as_ref(),
+                &tap,
                 batch.drain(..).zip(results.into_iter().map(Ok)),
             ),
             Err(e) => {
@@ -76,17 +88,20 @@ async fn run(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, mut jobs: mpsc::Rec
                         .post_batch(std::slice::from_ref(&job.post))
                         .await
                         .map(|mut r| r.remove(0));
-                    finish(&hub, bus.as_ref(), std::iter::once((job, result)));
+                    finish(&hub, bus.as_ref(), &tap, std::iter::once((job, result)));
                 }
             }
         }
     }
 }
 
-/// Acknowledges each post, remembers new events, and tells the bus how far each
-/// conversation got.
-fn finish(hub: &Hub, bus: &dyn Bus, done: impl Iterator<Item = (Job, PostResult)>) {
+/// Acknowledges each post, remembers new events, tells the bus how far each conversation
+/// got, and hands the new messages to push (never waiting on it).
+fn finish(hub: &Hub, bus: &dyn Bus, tap: &PushTap, done: impl Iterator<Item = (Job, PostResult)>) {
     let mut reached: HashMap<Uuid, i64> = HashMap::new();
+    let push = tap.get();
+    let mut committed = Vec::new();
+    let at = Instant::now();
     for (job, result) in done {
         if let Ok(Ok(posted)) = &result
             && !posted.duplicate
@@ -109,10 +124,28 @@ fn finish(hub: &Hub, bus: &dyn Bus, done: impl Iterator<Item = (Job, PostResult)
             let top = reached.entry(m.conversation_id).or_default();
             *top = (*top).max(m.seq);
             metrics::counter!("renkei_messages_posted_total").increment(1);
+            if push.is_some() {
+                committed.push(Committed {
+                    conversation_id: m.conversation_id,
+                    seq: m.seq,
+                    sender_id: m.sender_id,
+                    urgent: m.priority == Priority::Urgent,
+                    mentions: m.mentions.clone(),
+                    at,
+                });
+            }
         }
         let _ = job.reply.send(result);
     }
     for (conversation, seq) in reached {
         bus.publish(Signal::Advanced { conversation, seq });
+    }
+    if let Some(push) = push
+        && !committed.is_empty()
+    {
+        let n = committed.len() as u64;
+        if push.try_send(committed).is_err() {
+            metrics::counter!("renkei_push_queue_dropped_total").increment(n);
+        }
     }
 }

@@ -13,6 +13,14 @@ export default defineConfig({
     assetsInlineLimit: 0,
     sourcemap: false,
     target: "es2022",
+    // The service worker is its own entry at the root (`/sw.js`, so its scope is the whole app),
+    // one file with no imports (src/sw/notice.ts is imported by nothing else).
+    rollupOptions: {
+      input: { index: "index.html", sw: "src/sw/sw.ts" },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === "sw" ? "sw.js" : "assets/[name]-[hash].js"),
+      },
+    },
   },
   server: {
     proxy: {

@@ -121,7 +121,7 @@ async function main() {
       // A sees the read receipt live, and who read it on tap.
       await pageA.getByRole("button", { name: "Read by 1 of 2" }).waitFor();
       await pageA.getByRole("button", { name: "Read by 1 of 2" }).click();
-      const dialog = pageA.getByRole("dialog", { name: "Who has read this" });
+      const dialog = pageA.getByRole("dialog", { name: "Delivery" });
       await dialog.getByText(B.name).waitFor();
       await dialog.locator(".reader-state.read").waitFor();
       await dialog.getByRole("button", { name: "Close" }).click();
@@ -276,7 +276,8 @@ async function main() {
       const mine = page.locator(".msg.mine.urgent:not(.pending)", { hasText: "了解しました" });
       await mine.waitFor();
       await mine.locator(".quote", { hasText: quotedText }).waitFor();
-      await page.getByText(/既読 \d\/2|未読/).first().waitFor();
+      // An urgent message counts acknowledgements (issue 19), others reads.
+      await page.getByText(/確認済み \d\/2|既読 \d\/2|未読/).first().waitFor();
       const text = await page.evaluate(() => document.body.innerText);
       for (const word of ["今日", "至急", "送信"]) assert(text.includes(word) || (word === "送信" && true), `shows ${word}`);
       const keys = text.match(/\b(common|login|password|passcode|lock|nav|list|new|chat|attach|status|profession|lang|app)\.[a-zA-Z]+\b/g);

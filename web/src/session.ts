@@ -17,7 +17,18 @@ import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./stat
 import { phaseAfterAuth } from "./state/phase";
 import { Positions } from "./state/positions";
 import { Store, initialState, type State } from "./state/store";
-import type { Me } from "./types";
+import type { Me, Uuid } from "./types";
+import { pushDevice } from "./push/device";
+import { linkedConversation } from "./state/push";
+
+/** The conversation a notification's tap opened the app at (`/?c=<id>`); the address is put
+ * back to `/` at once so a reload or a shared screen does not keep it. */
+function linkAtStart(): Uuid | null {
+  if (typeof location === "undefined") return null;
+  const id = linkedConversation(location.search);
+  if (id) history.replaceState(null, "", "/");
+  return id;
+}
 
 export class Session {
   readonly store = new Store();
@@ -64,7 +75,12 @@ export class Session {
     timelines: this.timelines,
   });
 
+  /** A conversation to open once the app is ready (unlocked): from a notification's tap. */
+  private pendingOpen: Uuid | null = linkAtStart();
+
   constructor() {
+    void pushDevice.register();
+    pushDevice.onOpen((id) => this.openFromNotification(id));
     onAuthProblem((error) => {
       if (error.status === 423) this.lock("server");
       else if (error.status === 401) this.signedOut();
@@ -204,6 +220,8 @@ export class Session {
   }
 
   private signedOut() {
+    this.pendingOpen = null;
+    pushDevice.badge(0);
     this.teardown({ phase: "signedOut" });
   }
 
@@ -232,6 +250,25 @@ export class Session {
     if (generation !== this.store.generation) return;
     this.socket.start();
     void this.people.loadDirectory(me);
+    this.openPending();
+    void pushDevice.sync();
+  }
+
+  // ---- notifications ----
+  /** A notification was tapped while the app is open: its conversation opens now, or after
+   * the passcode when the app is locked. */
+  openFromNotification(id: Uuid | null) {
+    if (!id) return;
+    this.pendingOpen = id;
+    if (this.state.phase === "ready") this.openPending();
+  }
+
+  private openPending() {
+    const id = this.pendingOpen;
+    this.pendingOpen = null;
+    if (!id || this.state.phase !== "ready") return;
+    if (this.state.selected === null) history.pushState({ c: true }, "");
+    this.timelines.select(id);
   }
 
   // ---- the idle lock and the network ----

@@ -103,3 +103,24 @@ describe("the server's frames", () => {
     expect(conversations.drop).toHaveBeenCalledWith("c");
   });
 });
+
+describe("delivery frames (issue 19)", () => {
+  it("a send ack settles the send; an acknowledgement of an urgent message marks the chat", () => {
+    const { live, store, sender } = setup();
+    live.frame({ type: "ack", conversation_id: "c", client_msg_id: "x", seq: 6, duplicate: false });
+    expect(sender.acked).toHaveBeenCalledWith("c", "x", 6);
+    live.frame({ type: "ack", conversation_id: "c", user_id: "u2", seq: 5, acknowledged_at: "2026-12-07T04:00:00Z" });
+    expect(sender.acked).toHaveBeenCalledTimes(1);
+    expect(store.state.chats.c.delivery.acks[5]).toEqual({ u2: "2026-12-07T04:00:00Z" });
+  });
+
+  it("pushed, delivered and escalated marks go into a loaded chat, not into others", () => {
+    const { live, store } = setup();
+    live.frame({ type: "delivery", conversation_id: "c", user_id: "u2", seq: 5, state: "delivered" });
+    live.frame({ type: "escalated", conversation_id: "c", seq: 5, user_id: "u3", covering_user_id: "z" });
+    live.frame({ type: "delivery", conversation_id: "other", user_id: "u2", seq: 9, state: "pushed" });
+    expect(store.state.chats.c.delivery.delivered).toEqual({ u2: 5 });
+    expect(store.state.chats.c.delivery.escalated[5]).toEqual({ u3: "z" });
+    expect(store.state.chats.other).toBeUndefined();
+  });
+});

@@ -9,6 +9,7 @@ import { inboxChanged } from "../state/inboxLive";
 import type { Positions } from "../state/positions";
 import type { Store } from "../state/store";
 import { applyReceipt } from "../state/timeline";
+import { applyDeliveryFrame, isAckOfUrgent, type DeliveryFrame } from "../state/delivery";
 import { chatAfterEvent, liveTyping, summaryAfterEvent, summaryAfterOwnReceipt, typingFrom } from "../state/timelines";
 import type { TimelineEvent } from "../types";
 import type { ConversationList } from "./conversations";
@@ -44,7 +45,12 @@ export class LiveUpdates {
       case "event":
         return this.event(frame.event);
       case "ack":
-        return sender.acked(frame.conversation_id, frame.client_msg_id, frame.seq);
+        if (isAckOfUrgent(frame)) return this.delivery(frame);
+        if ("client_msg_id" in frame) sender.acked(frame.conversation_id, frame.client_msg_id, frame.seq);
+        return;
+      case "delivery":
+      case "escalated":
+        return this.delivery(frame);
       case "error":
         if (frame.client_msg_id) sender.refused(frame.client_msg_id);
         return;
@@ -63,6 +69,14 @@ export class LiveUpdates {
       case "removed":
         return this.parts.conversations.drop(frame.conversation_id);
     }
+  }
+
+  /** A delivery step of a loaded chat's message (others are read from the receipts when
+   * shown). */
+  private delivery(frame: DeliveryFrame) {
+    const { store } = this.parts;
+    const id = frame.conversation_id;
+    if (store.state.chats[id]) store.setChat(id, (chat) => ({ delivery: applyDeliveryFrame(chat.delivery, frame) }));
   }
 
   /** Typing indicators whose time ran out at `now` disappear. */

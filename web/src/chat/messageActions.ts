@@ -6,6 +6,8 @@ import type { ServerSocket } from "../connection/socket";
 import type { Store } from "../state/store";
 import { mergeMessages } from "../state/timeline";
 import { deletedCopy } from "../state/timelines";
+import { applyDeliveryFrame, applyReceipts } from "../state/delivery";
+import { pushApi } from "../push/api";
 import type { Message, Uuid } from "../types";
 
 /** The least time between two typing hints of this client. */
@@ -43,6 +45,23 @@ export class MessageActions {
   /** Who of conversation `id` has read message `seq`. */
   receipts(id: Uuid, seq: number) {
     return api.receipts(id, seq);
+  }
+
+  /** How far message `seq` got with each member (into the chat's delivery marks). */
+  async loadDelivery(id: Uuid, seq: number) {
+    const receipts = await pushApi.receipts(id, seq);
+    if (this.store.state.chats[id]) this.store.setChat(id, (ch) => ({ delivery: applyReceipts(ch.delivery, seq, receipts.readers) }));
+    return receipts;
+  }
+
+  /** Acknowledges an urgent message (reading it is not acknowledging). */
+  async acknowledge(id: Uuid, seq: number): Promise<void> {
+    const { acknowledged_at } = await pushApi.ack(id, seq);
+    const me = this.store.myId;
+    if (me && this.store.state.chats[id])
+      this.store.setChat(id, (ch) => ({
+        delivery: applyDeliveryFrame(ch.delivery, { type: "ack", conversation_id: id, user_id: me, seq, acknowledged_at }),
+      }));
   }
 
   private mergeStored(id: Uuid, message: Message) {

@@ -2,6 +2,7 @@
 // The socket is not part of the OpenAPI document, so these types are kept here by hand.
 
 import type { Attachment, TimelineEvent, Uuid } from "../types";
+import type { DeliveryFrame } from "../state/delivery";
 
 export type ServerFrame =
   | { type: "welcome"; user_id: Uuid }
@@ -13,7 +14,10 @@ export type ServerFrame =
   | { type: "typing"; conversation_id: Uuid; user_id: Uuid }
   | { type: "removed"; conversation_id: Uuid }
   | { type: "pong" }
-  | { type: "inbox_changed"; study_id: Uuid };
+  | { type: "inbox_changed"; study_id: Uuid }
+  // issue 19: pushed/delivered marks, an urgent message acknowledged (an "ack" with `user_id`
+  // and `acknowledged_at`, unlike the send ack above), an escalation to a covering colleague
+  | DeliveryFrame;
 
 /** A message as this client sends it, over the socket or (the same fields) over HTTP. */
 export interface OutgoingMessage {

@@ -8,6 +8,7 @@ import { twofaEn, twofaJa } from "./secondFactor";
 import { chatEn, chatJa } from "./chat";
 import { admin2En, admin2Ja } from "./admin2";
 import { accountsEn, accountsJa } from "./accounts";
+import { pushEn, pushJa } from "./push";
 
 export const en = {
   ...adminEn,
@@ -96,9 +97,6 @@ export const en = {
   "chat.readBy": "Read by {n} of {of}",
   "chat.readByAll": "Read by all",
   "chat.unread": "Not read yet",
-  "chat.readers": "Who has read this",
-  "chat.readYes": "Read",
-  "chat.readNo": "Not yet",
   "chat.typing": "{name} is typing…",
   "chat.typingMany": "Several people are typing…",
   "chat.loadOlder": "Loading earlier messages…",
@@ -167,6 +165,7 @@ export const en = {
   ...chatEn,
   ...admin2En,
   ...accountsEn,
+  ...pushEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -258,9 +257,6 @@ export const ja: Record<MessageKey, string> = {
   "chat.readBy": "既読 {n}/{of}",
   "chat.readByAll": "全員既読",
   "chat.unread": "未読",
-  "chat.readers": "既読の状況",
-  "chat.readYes": "既読",
-  "chat.readNo": "未読",
   "chat.typing": "{name} さんが入力中…",
   "chat.typingMany": "複数の人が入力中…",
   "chat.loadOlder": "以前のメッセージを読み込み中…",
@@ -329,6 +325,7 @@ export const ja: Record<MessageKey, string> = {
   ...chatJa,
   ...admin2Ja,
   ...accountsJa,
+  ...pushJa,
 };
 
 export const catalogs = { en, ja } as const;

@@ -16,7 +16,7 @@ export const chatEn = {
   "chatx.notifyShort.mentions": "@ only",
   "chatx.notifyShort.mute": "Muted",
   "chatx.notifyHint":
-    "Push notifications do not exist yet. For now this changes how unread messages are shown in this app (the badges); your other devices follow the same setting.",
+    "Which messages of this conversation notify you (push and the unread badges), on all your devices. Urgent messages always notify you.",
   "chatx.retention": "Keep photos and studies",
   "chatx.retentionOrg": "{n} days (the hospital's setting)",
   "chatx.retentionDays": "{n} days",
@@ -64,7 +64,7 @@ export const chatJa: Record<keyof typeof chatEn, string> = {
   "chatx.notifyShort.mentions": "@のみ",
   "chatx.notifyShort.mute": "ミュート中",
   "chatx.notifyHint":
-    "プッシュ通知はまだありません。現在はこのアプリ内の未読表示（バッジ）が変わります。ほかの端末にも同じ設定が反映されます。",
+    "この会話のどのメッセージを通知するか（プッシュ通知と未読バッジ）。すべての端末に反映されます。至急のメッセージは常に通知されます。",
   "chatx.retention": "写真・検査の表示期間",
   "chatx.retentionOrg": "{n} 日（病院の設定）",
   "chatx.retentionDays": "{n} 日",

@@ -1,5 +1,6 @@
 // The interface language: from the browser, switchable, remembered in localStorage (with the
-// passcode prompt's "later", state/passcodeLater.ts, the only things the client stores). Dates and times follow the language and the device's time zone.
+// passcode prompt's "later", state/passcodeLater.ts, and the notification banner's "not now",
+// screens/Home.tsx, the only things the client stores). Dates and times follow the language and the device's time zone.
 
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { catalogs, type Lang, type MessageKey } from "./catalog";

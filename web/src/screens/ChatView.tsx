@@ -4,7 +4,8 @@ import type { Chat } from "../state/timelines";
 import { useSession } from "../hooks";
 import { dayDiff, useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
-import { readBy, unconfirmed } from "../state/timeline";
+import { unconfirmed } from "../state/timeline";
+import { lineText, owesAck, summarize } from "../state/delivery";
 import { conversationAvatarId } from "../state/avatar";
 import { otherOrgName } from "../state/orgLabel";
 import { firstUnreadSeq, newSince } from "../state/unread";
@@ -16,6 +17,7 @@ import { DeleteDialog, ReceiptsDialog } from "./chat/Dialogs";
 import { GroupInfo } from "./chat/GroupInfo";
 import { useAnchoredScroll } from "./chat/useAnchoredScroll";
 import "./chat/chat.css";
+import "./push.css";
 
 const GROUP_MS = 5 * 60_000;
 /** How long a message opened from search stays highlighted. */
@@ -44,6 +46,16 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
   const [info, setInfo] = useState(false);
 
   const messages = chat?.messages ?? [];
+  // Urgent messages: who acknowledged (and whether I still owe it) comes from their receipts,
+  // fetched once each when shown; later steps arrive as live frames.
+  const fetchedDelivery = useRef(new Set<number>());
+  useEffect(() => {
+    for (const m of messages) {
+      if (m.priority !== "urgent" || m.deleted_at || fetchedDelivery.current.has(m.seq)) continue;
+      fetchedDelivery.current.add(m.seq);
+      void session.messages.loadDelivery(id, m.seq).catch(() => fetchedDelivery.current.delete(m.seq));
+    }
+  }, [messages, id]);
   const pending = unconfirmed(chat?.pending ?? [], messages, me);
   const newest = messages[messages.length - 1]?.seq ?? 0;
   if (atBottom && !chat?.hasNewer) seenSeq.current = Math.max(seenSeq.current, newest);
@@ -168,7 +180,17 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
                   senderName={name(m.sender_id)}
                   quoted={quoted}
                   quotedName={quoted ? name(quoted.sender_id) : ""}
-                  receipt={m.sender_id === me && chat ? readBy(chat.readMarks, chat.members, me, m.seq) : null}
+                  receipt={
+                    m.sender_id === me && chat
+                      ? (() => {
+                          const s = summarize(chat.delivery, chat.readMarks, chat.members, me, m.seq, m.priority === "urgent");
+                          const line = lineText(s);
+                          return { text: t(line.key, { n: line.n, of: line.of }), done: line.n > 0, all: line.n === s.of, of: s.of, escalated: s.escalated > 0 };
+                        })()
+                      : null
+                  }
+                  owesAck={!!chat && owesAck(chat.delivery, me, m)}
+                  onAck={() => session.messages.acknowledge(id, m.seq)}
                   onReply={() => setReplyTo(m)}
                   onReceipts={() => setReceiptsFor(m.seq)}
                   onEdit={() => setEditing(m)}
@@ -211,7 +233,13 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
         }}
       />
       {receiptsFor !== null && (
-        <ReceiptsDialog id={id} seq={receiptsFor} onClose={() => setReceiptsFor(null)} name={name} />
+        <ReceiptsDialog
+          id={id}
+          seq={receiptsFor}
+          urgent={messages.find((m) => m.seq === receiptsFor)?.priority === "urgent"}
+          onClose={() => setReceiptsFor(null)}
+          name={name}
+        />
       )}
       {deleting && <DeleteDialog id={id} message={deleting} onClose={() => setDeleting(null)} />}
       {info && <GroupInfo id={id} onClose={() => setInfo(false)} onLeft={onBack} />}

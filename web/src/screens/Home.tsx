@@ -14,6 +14,18 @@ import { loadViewer, nav, useOverlay } from "../state/nav";
 import { SearchScreen } from "./chat/SearchScreen";
 import { countsInTotal } from "../state/notify";
 import { ScreenBoundary } from "./ScreenBoundary";
+import { NotificationSettings } from "./NotificationSettings";
+import { pushDevice, usePushStatus } from "../push/device";
+import "./push.css";
+
+const BANNER_KEY = "renkei.pushBanner";
+function bannerDismissed(): boolean {
+  try {
+    return localStorage.getItem(BANNER_KEY) === "later";
+  } catch {
+    return false;
+  }
+}
 
 // The viewer is its own chunk: the sign-in and the conversation list load without it.
 const StudyViewer = lazy(loadViewer);
@@ -28,6 +40,9 @@ export function Home() {
   const overlay = useOverlay();
   const [menu, setMenu] = useState(false);
   const [cooperation, setCooperation] = useState(false);
+  const [notifications, setNotifications] = useState(false);
+  const push = usePushStatus();
+  const [bannerGone, setBannerGone] = useState(bannerDismissed);
   /** the message search: null closed, "all", or a conversation's id */
   const [searching, setSearching] = useState<string | null>(null);
   const menuRef = useRef<HTMLDivElement>(null);
@@ -65,6 +80,16 @@ export function Home() {
   };
   const offline = !state.online || state.connection === "offline";
   const unread = state.conversations.reduce((n, c) => n + (countsInTotal(c) ? c.unread : 0), 0);
+  // The installed app's badge shows the unread count.
+  useEffect(() => pushDevice.badge(unread), [unread]);
+  const laterBanner = () => {
+    try {
+      localStorage.setItem(BANNER_KEY, "later");
+    } catch {
+      /* private mode: asked again next time */
+    }
+    setBannerGone(true);
+  };
   const openFound = (id: string, seq: number) => {
     setSearching(null);
     if (state.selected === null) history.pushState({ c: true }, "");
@@ -121,6 +146,9 @@ export function Home() {
                   <button role="menuitem" type="button" onClick={() => (setMenu(false), setCooperation(true))}>
                     <Icon name="search" /> {t("coop.menu")}
                   </button>
+                  <button role="menuitem" type="button" onClick={() => (setMenu(false), setNotifications(true))}>
+                    <Icon name="bell" /> {t("push.menu")}
+                  </button>
                   <button role="menuitem" type="button" onClick={() => session.changeVoluntarily("changePassword")}>
                     <Icon name="lock" /> {t("nav.changePassword")}
                   </button>
@@ -155,6 +183,17 @@ export function Home() {
             <Icon name="study" /> {t("nav.images")}
           </button>
         </nav>
+        {push.problems[0] === "notAsked" && !bannerGone && (
+          <div className="push-banner" role="region" aria-label={t("push.menu")}>
+            <p>{t("push.banner")}</p>
+            <button type="button" className="primary" onClick={() => void pushDevice.enable().then(laterBanner)}>
+              {t("push.enable")}
+            </button>
+            <button type="button" className="secondary" onClick={laterBanner}>
+              {t("push.bannerLater")}
+            </button>
+          </div>
+        )}
         {tab === "chats" ? <ConversationList onOpen={open} /> : <Inbox onShared={(id) => { setTab("chats"); open(id); }} />}
       </aside>
       <main className="chat-pane" aria-label={t("chat.select")}>
@@ -187,6 +226,11 @@ export function Home() {
           <Suspense fallback={null}>
             <CooperationScreen onClose={() => setCooperation(false)} onOpen={(id) => (setCooperation(false), open(id))} />
           </Suspense>
+        </ScreenBoundary>
+      )}
+      {notifications && (
+        <ScreenBoundary name="notifications" overlay onBack={() => setNotifications(false)}>
+          <NotificationSettings onClose={() => setNotifications(false)} />
         </ScreenBoundary>
       )}
       {searching !== null && (

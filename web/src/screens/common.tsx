@@ -28,7 +28,7 @@ export function GroupIcon() {
 
 export type IconName =
   | "plus" | "back" | "send" | "search" | "reply" | "alert" | "lock" | "logout" | "check" | "close" | "photo" | "study" | "file"
-  | "chat" | "camera" | "attach" | "edit" | "trash" | "more" | "download" | "expired" | "down" | "info";
+  | "chat" | "camera" | "attach" | "edit" | "trash" | "more" | "download" | "expired" | "down" | "info" | "bell";
 
 export function Icon({ name }: { name: IconName }) {
   const paths: Record<string, string> = {
@@ -54,6 +54,7 @@ export function Icon({ name }: { name: IconName }) {
     download: "M5 20h14v-2H5v2ZM19 9h-4V3H9v6H5l7 7 7-7Z",
     expired: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm1 11h-2V7h2v6Zm0 4h-2v-2h2v2Z",
     down: "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z",
+    bell: "M12 22a2 2 0 0 0 2-2h-4a2 2 0 0 0 2 2Zm6-6V11c0-3.1-1.6-5.6-4.5-6.3V4a1.5 1.5 0 0 0-3 0v.7C7.6 5.4 6 7.9 6 11v5l-2 2v1h16v-1l-2-2Z",
     info: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm1 15h-2v-6h2v6Zm0-8h-2V7h2v2Z",
   };
   return (

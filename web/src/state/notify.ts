@@ -1,5 +1,5 @@
-// What a member's notification level (all, mentions, mute) changes in the app while there are
-// no push notifications: how a conversation's unread count is shown.
+// What a member's notification level (all, mentions, mute) changes in the app itself (the server
+// decides the pushes): how a conversation's unread count is shown.
 
 import type { Conversation } from "../types";
 

@@ -4,6 +4,7 @@
 
 import type { Conversation, Member, Message, TimelineEvent, Uuid } from "../types";
 import { applyReceipt, mergeMessages, readMarksOf, settle, type Pending } from "./timeline";
+import { emptyDelivery, type DeliveryMarks } from "./delivery";
 
 /** One conversation's loaded timeline. */
 export interface Chat {
@@ -24,6 +25,8 @@ export interface Chat {
   focus: { seq: number; nonce: number } | null;
   /** member → their role in the group */
   roles: Record<Uuid, string>;
+  /** how far the messages got with each member (pushed, delivered, acknowledged) */
+  delivery: DeliveryMarks;
 }
 
 /** How many messages a history page holds. */
@@ -45,6 +48,7 @@ export const emptyChat = (): Chat => ({
   loadingNewer: false,
   focus: null,
   roles: {},
+  delivery: emptyDelivery(),
 });
 
 /** The list's order: the newest activity (last message, or the last change) first. */

@@ -1,9 +1,12 @@
-// The chat's small dialogs: confirm deleting a message, who has read a message.
+// The chat's small dialogs: confirm deleting a message, how far a message got with each person
+// (sent, pushed, delivered, read, acknowledged, escalated to a covering colleague).
 
 import { useEffect, useState } from "react";
 import { session } from "../../session";
 import { useI18n } from "../../i18n/i18n";
-import type { Message, Receipts, Uuid } from "../../types";
+import { useSession } from "../../hooks";
+import { lineText, personLines, summarize } from "../../state/delivery";
+import type { Message, Uuid } from "../../types";
 import { Avatar } from "../common";
 import { Sheet } from "../Sheet";
 
@@ -45,29 +48,43 @@ export function DeleteDialog({ id, message, onClose }: { id: Uuid; message: Mess
   );
 }
 
-export function ReceiptsDialog({ id, seq, onClose, name }: { id: Uuid; seq: number; onClose: () => void; name: (u: Uuid) => string }) {
-  const { t } = useI18n();
-  const [data, setData] = useState<Receipts | null>(null);
+export function ReceiptsDialog(props: { id: Uuid; seq: number; urgent: boolean; onClose: () => void; name: (u: Uuid) => string }) {
+  const { id, seq, onClose, name } = props;
+  const { t, time } = useI18n();
+  const state = useSession();
+  const [loaded, setLoaded] = useState(false);
   const [failed, setFailed] = useState(false);
+  const chat = state.chats[id];
+  const me = state.me!.user.id;
 
   useEffect(() => {
-    session.messages.receipts(id, seq).then(setData, () => setFailed(true));
+    session.messages.loadDelivery(id, seq).then(() => setLoaded(true), () => setFailed(true));
   }, [id, seq]);
 
+  const lines = chat ? personLines(chat.delivery, chat.readMarks, chat.members, me, seq) : [];
+  const summary = chat ? summarize(chat.delivery, chat.readMarks, chat.members, me, seq, props.urgent) : null;
+  const line = summary ? lineText(summary) : null;
   return (
-    <Sheet kind="popup" titleId="receipts-title" title={t("chat.readers")} onClose={onClose}>
-      {data && <p className="receipts-summary">{t("chat.readBy", { n: data.read_by, of: data.of })}</p>}
-      {!data && !failed && <p className="timeline-note">{t("common.loading")}</p>}
+    <Sheet kind="popup" titleId="receipts-title" title={t("delivery.title")} onClose={onClose}>
+      {line && <p className="receipts-summary">{t(line.key, { n: line.n, of: line.of })}</p>}
+      {!loaded && !failed && <p className="timeline-note">{t("common.loading")}</p>}
       {failed && <p className="form-error">{t("common.error")}</p>}
       <ul className="readers">
-        {data?.readers.map((r) => (
+        {lines.map((r) => (
           <li key={r.user_id}>
             <Avatar name={name(r.user_id)} id={r.user_id} size={36} />
-            <span className="reader-name">{name(r.user_id)}</span>
-            <span className={`reader-state ${r.read ? "read" : ""}`}>{r.read ? t("chat.readYes") : t("chat.readNo")}</span>
+            <span className="reader-main">
+              <span className="reader-name">{name(r.user_id)}</span>
+              {r.escalated_to && <span className="reader-escalated">{t("delivery.escalatedTo", { name: name(r.escalated_to) })}</span>}
+            </span>
+            <span className={`reader-state state-${r.state} ${r.state === "read" || r.state === "acknowledged" ? "read" : ""}`}>
+              {t(`delivery.state.${r.state}`)}
+              {r.acknowledged_at && <time dateTime={r.acknowledged_at}> {time(r.acknowledged_at)}</time>}
+            </span>
           </li>
         ))}
       </ul>
+      <p className="info-hint receipts-hint">{t(props.urgent ? "delivery.hintUrgent" : "delivery.hint")}</p>
     </Sheet>
   );
 }

@@ -19,7 +19,11 @@ export function MessageItem(props: {
   senderName: string;
   quoted?: Message;
   quotedName: string;
-  receipt: { n: number; of: number } | null;
+  /** the delivery line under my own message ("既読 3/4", "確認済み 3/4") */
+  receipt: { text: string; done: boolean; all: boolean; of: number; escalated: boolean } | null;
+  /** an urgent message of someone else I have not acknowledged yet */
+  owesAck: boolean;
+  onAck: () => Promise<void>;
   onReply: () => void;
   onReceipts: () => void;
   onEdit: () => void;
@@ -32,6 +36,14 @@ export function MessageItem(props: {
   const urgent = m.priority === "urgent";
   const deleted = !!m.deleted_at;
   const [menu, setMenu] = useState(false);
+  const [acking, setAcking] = useState<"idle" | "busy" | "failed">("idle");
+  const ack = () => {
+    setAcking("busy");
+    props.onAck().then(
+      () => setAcking("idle"),
+      () => setAcking("failed"),
+    );
+  };
   const mentioned = useMemo(() => m.mentions.map((u) => props.users[u]).filter((u): u is Person => !!u), [m.mentions, props.users]);
   const mentionsMe = m.mentions.includes(props.me);
   return (
@@ -120,11 +132,20 @@ export function MessageItem(props: {
           {m.edited_at && !deleted && <span>{t("chat.edited")}</span>}
           <time dateTime={m.created_at}>{time(m.created_at)}</time>
           {receipt && receipt.of > 0 && (
-            <button type="button" className={`receipt ${receipt.n > 0 ? "read" : ""}`} onClick={props.onReceipts} aria-haspopup="dialog">
-              {receipt.n === 0 ? t("chat.unread") : t("chat.readBy", { n: receipt.n, of: receipt.of })}
+            <button type="button" className={`receipt ${receipt.done ? "read" : ""} ${urgent ? "urgent" : ""} ${receipt.all ? "all" : ""}`} onClick={props.onReceipts} aria-haspopup="dialog">
+              {receipt.text}
+              {receipt.escalated && <span className="receipt-escalated"> · {t("delivery.escalatedShort")}</span>}
             </button>
           )}
         </div>
+        {props.owesAck && (
+          <div className="ack-row">
+            <button type="button" className="ack-button" disabled={acking === "busy"} onClick={ack}>
+              <Icon name="check" /> {t("delivery.ack")}
+            </button>
+            {acking === "failed" && <span className="form-error" role="alert">{t("common.error")}</span>}
+          </div>
+        )}
       </div>
     </article>
   );

@@ -3,12 +3,15 @@
 # dcmtk's storescu (TCP_NODELAY=1) over one association, then 4 in parallel, to renkei (with
 # de-identification, encryption and a durable index) and, in the same run, to dcmtk's storescp
 # writing the files to disk. Needs dcmtk and pydicom (scripts/setup.sh). Usage: bench/dicom.sh
+# SERVER_BIN=path measures another renkei binary (e.g. an older build) without building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
 export TCP_NODELAY=1
-cargo build --release --locked -p renkei
-bin="$CARGO_TARGET_DIR/release/renkei"
+if [[ -z ${SERVER_BIN:-} ]]; then
+  cargo build --release --locked -p renkei
+fi
+bin="${SERVER_BIN:-$CARGO_TARGET_DIR/release/renkei}"
 work=$(mktemp -d -p "$PWD" bench-dicom.XXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 

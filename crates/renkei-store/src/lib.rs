@@ -21,6 +21,7 @@ mod error;
 mod expiry;
 mod gateways;
 mod media;
+mod member_marks;
 mod member_notify;
 mod messages;
 mod migrate;
@@ -55,6 +56,7 @@ pub use dicom_index::{IndexRequest, Indexed, SqliteIndexer};
 pub use directory_search::{DirectoryHit, DirectoryPage, DirectoryScope, TOTAL_CAP};
 pub use error::StoreError;
 pub use expiry::{Expired, Unpurged};
+pub use member_marks::MemberMark;
 pub use messages::{Post, PostRefusal, Posted};
 pub use push_subscriptions::{
     NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,

@@ -367,23 +367,9 @@ impl Store {
     /// Raises members' `pushed_seq` marks (never lowers one); each entry is
     /// `(conversation, user, seq)`.
     pub async fn raise_pushed_marks(&self, marks: &[(Uuid, Uuid, i64)]) -> Result<(), StoreError> {
-        if marks.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.write_tx().await?;
-        for (conversation, user, seq) in marks {
-            sqlx::query(
-                "UPDATE conversation_members SET pushed_seq = $1
-                 WHERE conversation_id = $2 AND user_id = $3 AND pushed_seq < $1",
-            )
-            .bind(*seq)
-            .bind(conversation.to_string())
-            .bind(user.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.raise_member_marks(crate::MemberMark::Pushed, marks)
+            .await
+            .map(drop)
     }
 
     /// How far pushes to `user` got in `conversation` (`pushed_seq`); `NotFound` for a

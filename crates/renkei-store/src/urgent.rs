@@ -425,32 +425,8 @@ impl Store {
         &self,
         marks: &[(Uuid, Uuid, i64)],
     ) -> Result<Vec<(Uuid, Uuid, i64)>, StoreError> {
-        if marks.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut tx = self.write_tx().await?;
-        let mut moved = Vec::new();
-        for (conversation, user, seq) in marks {
-            let row = sqlx::query(
-                "UPDATE conversation_members SET delivered_seq =
-                     (SELECT CASE WHEN c.last_seq < $1 THEN c.last_seq ELSE $1 END
-                      FROM conversations c WHERE c.id = $2)
-                 WHERE conversation_id = $2 AND user_id = $3 AND delivered_seq <
-                     (SELECT CASE WHEN c.last_seq < $1 THEN c.last_seq ELSE $1 END
-                      FROM conversations c WHERE c.id = $2)
-                 RETURNING delivered_seq",
-            )
-            .bind(seq)
-            .bind(conversation.to_string())
-            .bind(user.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = row {
-                moved.push((*conversation, *user, row.try_get("delivered_seq")?));
-            }
-        }
-        tx.commit().await?;
-        Ok(moved)
+        self.raise_member_marks(crate::MemberMark::Delivered, marks)
+            .await
     }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { chat, event, msg } from "./fixtures";
+import { chat, conv, event, msg } from "./fixtures";
 import { mayHoldNotices, mergeNotices, noticeLine, noticeOf, noticesOf, pageRange, placeNotices, type Notice } from "./notices";
-import { chatAfterEvent } from "./timelines";
+import { chatAfterEvent, summaryAfterEvent } from "./timelines";
 import { translate } from "../i18n/i18n";
 
 /** The server's escalation notice at `seq` (data as urgent/schedule.rs writes it). */
@@ -70,6 +70,11 @@ describe("notices among the messages", () => {
     expect(before.size).toBe(0);
     expect(after).toEqual([]);
     expect(placeNotices(messages, [notice(2)], false, false).before.get(10)?.map((n) => n.seq)).toEqual([2]);
+  });
+
+  it("move their conversation up the list without counting as a message or unread", () => {
+    const patch = summaryAfterEvent(conv({ last_message: null, last_seq: 2 }), escalation(3), "me", false);
+    expect(patch).toEqual({ last_seq: 3, last_message: null, updated_at: "2026-01-01T05:11:00Z" });
   });
 
   it("arrive live into a loaded chat, not into a window whose newer part is not loaded", () => {

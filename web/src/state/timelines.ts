@@ -188,6 +188,8 @@ export function summaryAfterEvent(c: Conversation, event: TimelineEvent, me: Uui
   let last = message && c.last_message?.seq === message.seq ? message : c.last_message;
   const target = changedSeq(event);
   if (target !== null && last?.seq === target) last = changedBy(last, event);
+  // A system notice is activity: the conversation moves up the list (it counts as no message).
+  if (event.kind === "system.notice") return { last_seq, last_message: last, updated_at: event.at };
   return { last_seq, last_message: last };
 }
 

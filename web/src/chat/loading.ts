@@ -137,7 +137,7 @@ export class TimelineLoader {
         after = events[events.length - 1].seq;
       }
     } catch {
-      // The messages show without their notices; opening the chat again retries.
+      // The messages show without these notices until the page is loaded again.
     }
     if (generation !== this.store.generation || found.length === 0) return;
     this.store.setChat(id, (ch) => {

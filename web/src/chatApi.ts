@@ -3,12 +3,15 @@
 
 import { request } from "./api";
 import type { components } from "./api/schema";
-import type { Conversation, Member, Message, NotifyLevel, Uuid } from "./types";
+import type { Conversation, Member, Message, NotifyLevel, TimelineEvent, Uuid } from "./types";
 
 export const chatApi = {
   /** The oldest `limit` messages after `afterSeq`. */
   historyAfter: (id: Uuid, afterSeq: number, limit = 50) =>
     request<Message[]>("GET", `/api/v1/conversations/${id}/messages?limit=${limit}&after_seq=${afterSeq}`),
+  /** The oldest `limit` timeline events after `afterSeq` (the system notices are read from them). */
+  events: (id: Uuid, afterSeq: number, limit: number) =>
+    request<TimelineEvent[]>("GET", `/api/v1/conversations/${id}/events?limit=${limit}&after_seq=${afterSeq}`),
   /** Messages matching `q` in all my conversations, or in one; newest first. */
   search: (q: string, conversationId?: Uuid, limit = 50) => {
     const params = new URLSearchParams({ q, limit: String(limit) });

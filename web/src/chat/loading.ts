@@ -17,9 +17,13 @@ import {
   olderPageBefore,
   type Chat,
 } from "../state/timelines";
+import { mayHoldNotices, mergeNotices, noticesOf, pageRange, type Notice } from "../state/notices";
 import type { Message, Uuid } from "../types";
 import type { ReadMarker } from "./markRead";
 import type { People } from "./people";
+
+/** Most events read in one request for the notices of a page. */
+const EVENTS_PAGE = 500;
 
 /** A page that failed shows as an error, unless the session locked or ended (another screen shows). */
 const shownAsError = (e: unknown) => !(e instanceof ApiError && (e.status === 423 || e.status === 401));
@@ -53,6 +57,7 @@ export class TimelineLoader {
     const half = PAGE / 2;
     await this.loadPages(id, async () => {
       const [before, after] = await Promise.all([api.history(id, seq + 1, half), chatApi.historyAfter(id, seq, half), this.loadMembers(id)]);
+      void this.loadNotices(id, [...before, ...after], pageRange([...before, ...after], before.length < half, after.length < half));
       return { messages: [...before, ...after], apply: (ch) => afterWindow(ch, before, after, half, this.store.myId) };
     });
   }
@@ -66,6 +71,7 @@ export class TimelineLoader {
     try {
       const page = await api.history(id, oldest, PAGE);
       this.store.setChat(id, (ch) => afterOlderPage(ch, page));
+      void this.loadNotices(id, page, { ...pageRange(page, page.length < PAGE, false), upTo: oldest - 1 });
     } catch {
       this.store.setChat(id, () => ({ loadingOlder: false }));
     }
@@ -79,6 +85,7 @@ export class TimelineLoader {
     try {
       const page = await chatApi.historyAfter(id, newest, PAGE);
       this.store.setChat(id, (ch) => afterNewerPage(ch, page));
+      void this.loadNotices(id, page, pageRange(page, false, page.length < PAGE, newest));
       this.readMarker.markIfVisible();
     } catch {
       this.store.setChat(id, () => ({ loadingNewer: false }));
@@ -105,7 +112,37 @@ export class TimelineLoader {
   private async loadNewest(id: Uuid) {
     await this.loadPages(id, async () => {
       const [page] = await Promise.all([api.history(id, undefined, PAGE), this.loadMembers(id)]);
+      void this.loadNotices(id, page, pageRange(page, page.length < PAGE, true));
       return { messages: page, apply: (ch) => afterNewestPage(ch, page, this.store.myId) };
+    });
+  }
+
+  /**
+   * The system notices of a loaded `page`'s stretch of seqs (state/notices.pageRange): its
+   * events read in pages, when its messages leave a seq free.
+   */
+  private async loadNotices(id: Uuid, page: Message[], range: { after: number; upTo: number | null }) {
+    const lastSeq = this.store.state.conversations.find((c) => c.id === id)?.last_seq ?? 0;
+    if (!mayHoldNotices(page, range, lastSeq)) return;
+    const generation = this.store.generation;
+    const found: Notice[] = [];
+    let after = range.after;
+    try {
+      for (;;) {
+        const limit = range.upTo === null ? EVENTS_PAGE : Math.min(EVENTS_PAGE, range.upTo - after);
+        if (limit <= 0) break;
+        const events = await chatApi.events(id, after, limit);
+        found.push(...noticesOf(events));
+        if (events.length < limit) break;
+        after = events[events.length - 1].seq;
+      }
+    } catch {
+      // The messages show without these notices until the page is loaded again.
+    }
+    if (generation !== this.store.generation || found.length === 0) return;
+    this.store.setChat(id, (ch) => {
+      const notices = mergeNotices(ch.notices, found);
+      return notices === ch.notices ? {} : { notices };
     });
   }
 

@@ -9,6 +9,7 @@ import { lineText, owesAck, summarize } from "../state/delivery";
 import { conversationAvatarId } from "../state/avatar";
 import { otherOrgName } from "../state/orgLabel";
 import { firstUnreadSeq, newSince } from "../state/unread";
+import { noticeLine, placeNotices, type Notice } from "../state/notices";
 import type { Message, Person, Uuid } from "../types";
 import { Avatar, Icon, conversationTitle, peerOf } from "./common";
 import { MessageItem, PendingItem } from "./chat/Messages";
@@ -25,7 +26,7 @@ const HIGHLIGHT_MS = 4_000;
 
 export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => void; onSearch: (conversation: Uuid) => void }) {
   const state = useSession();
-  const { t, day } = useI18n();
+  const { t, day, time } = useI18n();
   const conv = state.conversations.find((c) => c.id === id);
   const chat: Chat | undefined = state.chats[id];
   const me = state.me!.user.id;
@@ -96,6 +97,16 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
         : "";
   const typingUsers = Object.keys(chat?.typing ?? {}).filter((u) => u !== me);
   const name = (uid: Uuid) => state.users[uid]?.display_name ?? t("chat.unknownUser");
+  // The server's system notices, in their places by seq among the loaded messages.
+  const noticeSpots = placeNotices(messages, chat?.notices ?? [], chat?.hasOlder ?? true, chat?.hasNewer ?? false);
+  const noticeItem = (n: Notice) => {
+    const line = noticeLine(n, n.senderId ? name(n.senderId) : t("chat.unknownUser"), time);
+    return (
+      <p key={`notice-${n.seq}`} className="system-notice" role="note">
+        {line.key ? t(line.key, line.vars) : line.text}
+      </p>
+    );
+  };
   // In a window around a found message the newer ones are not loaded: no count then.
   const fresh = chat?.hasNewer ? 0 : newSince(messages, seenSeq.current, me);
   const showJump = !atBottom || !!chat?.hasNewer;
@@ -148,7 +159,9 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
           {chat?.loadingOlder && <p className="timeline-note">{t("chat.loadOlder")}</p>}
           {!chat?.loaded && !chat?.error && <p className="timeline-note">{t("common.loading")}</p>}
           {chat?.error && <p className="timeline-note error">{t("common.error")}</p>}
-          {chat?.loaded && messages.length === 0 && pending.length === 0 && <p className="timeline-empty">{t("chat.empty")}</p>}
+          {chat?.loaded && messages.length === 0 && pending.length === 0 && noticeSpots.after.length === 0 && (
+            <p className="timeline-empty">{t("chat.empty")}</p>
+          )}
           {messages.map((m, i) => {
             const prev = messages[i - 1];
             const newDay = !prev || dayDiff(new Date(prev.created_at), new Date(m.created_at)) !== 0;
@@ -161,6 +174,7 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
             const quoted = m.reply_to ? messages.find((x) => x.seq === m.reply_to) : undefined;
             return (
               <Fragment key={m.seq}>
+                {noticeSpots.before.get(m.seq)?.map(noticeItem)}
                 {newDay && (
                   <div className="day" role="separator">
                     <span>{day(m.created_at)}</span>
@@ -201,6 +215,7 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
               </Fragment>
             );
           })}
+          {noticeSpots.after.map(noticeItem)}
           {chat?.loadingNewer && <p className="timeline-note">{t("common.loading")}</p>}
           {!chat?.hasNewer &&
             pending.map((p) => <PendingItem key={p.client_msg_id} pending={p} onRetry={() => session.sender.retry(id, p.client_msg_id)} />)}

@@ -5,6 +5,7 @@
 import type { Conversation, Member, Message, TimelineEvent, Uuid } from "../types";
 import { applyReceipt, mergeMessages, readMarksOf, settle, type Pending } from "./timeline";
 import { emptyDelivery, type DeliveryMarks } from "./delivery";
+import { mergeNotices, noticeOf, type Notice } from "./notices";
 
 /** One conversation's loaded timeline. */
 export interface Chat {
@@ -27,6 +28,8 @@ export interface Chat {
   roles: Record<Uuid, string>;
   /** how far the messages got with each member (pushed, delivered, acknowledged) */
   delivery: DeliveryMarks;
+  /** the server's system notices loaded with the pages or arrived live (state/notices) */
+  notices: Notice[];
 }
 
 /** How many messages a history page holds. */
@@ -49,6 +52,7 @@ export const emptyChat = (): Chat => ({
   focus: null,
   roles: {},
   delivery: emptyDelivery(),
+  notices: [],
 });
 
 /** The list's order: the newest activity (last message, or the last change) first. */
@@ -184,6 +188,8 @@ export function summaryAfterEvent(c: Conversation, event: TimelineEvent, me: Uui
   let last = message && c.last_message?.seq === message.seq ? message : c.last_message;
   const target = changedSeq(event);
   if (target !== null && last?.seq === target) last = changedBy(last, event);
+  // A system notice is activity: the conversation moves up the list (it counts as no message).
+  if (event.kind === "system.notice") return { last_seq, last_message: last, updated_at: event.at };
   return { last_seq, last_message: last };
 }
 
@@ -205,6 +211,11 @@ export function chatAfterEvent(chat: Chat, event: TimelineEvent, me: Uuid): Part
   if (message && !(chat.hasNewer && event.kind === "message.created")) {
     messages = mergeMessages(messages, [message]);
     patch.pending = settle(chat.pending, messages, me);
+  }
+  const notice = noticeOf(event);
+  if (notice && !chat.hasNewer) {
+    const notices = mergeNotices(chat.notices, [notice]);
+    if (notices !== chat.notices) patch.notices = notices;
   }
   const target = changedSeq(event);
   const old = target !== null && message?.seq !== target ? messages.find((m) => m.seq === target) : undefined;

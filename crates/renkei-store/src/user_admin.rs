@@ -64,16 +64,17 @@ impl Store {
         row.as_ref().map(invite_from_row).transpose()
     }
 
-    /// Creates or replaces (rotates) the organization's invite token, working until
-    /// `expires_at`.
+    /// Creates or replaces (rotates) the organization's invite token, made at `now` and
+    /// working until `expires_at` (both from the caller's one clock reading, so a link of N
+    /// days lasts exactly N days).
     pub async fn set_invite(
         &self,
         org_id: Uuid,
         token: &str,
+        now: Timestamp,
         expires_at: Timestamp,
         audit: &AuditEvent,
     ) -> Result<Invite, StoreError> {
-        let now = Timestamp::now();
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO org_invites (org_id, token, created_by, created_at, expires_at, revoked_at)

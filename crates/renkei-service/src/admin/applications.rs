@@ -65,7 +65,8 @@ pub async fn rotate_invite(
             format!("expires_in_days must be 1-{MAX_INVITE_DAYS}"),
         ));
     }
-    let expires_at = Timestamp::now().plus_secs(i64::from(days) * 86_400);
+    let now = Timestamp::now();
+    let expires_at = now.plus_secs(i64::from(days) * 86_400);
     let token = crate::auth::token::random_token();
     let event = AuditEvent::new(
         "org.invite_rotated",
@@ -76,7 +77,7 @@ pub async fn rotate_invite(
     )
     .with_details(json!({"expires_at": expires_at, "expires_in_days": days}));
     svc.store
-        .set_invite(org.id, &token, expires_at, &event)
+        .set_invite(org.id, &token, now, expires_at, &event)
         .await
         .or_service("organization_not_found")
 }

@@ -364,14 +364,6 @@ impl Store {
             .collect()
     }
 
-    /// Raises members' `pushed_seq` marks (never lowers one); each entry is
-    /// `(conversation, user, seq)`.
-    pub async fn raise_pushed_marks(&self, marks: &[(Uuid, Uuid, i64)]) -> Result<(), StoreError> {
-        self.raise_member_marks(crate::MemberMark::Pushed, marks)
-            .await
-            .map(drop)
-    }
-
     /// How far pushes to `user` got in `conversation` (`pushed_seq`); `NotFound` for a
     /// non-member.
     pub async fn pushed_seq(&self, conversation: Uuid, user: Uuid) -> Result<i64, StoreError> {

@@ -415,18 +415,10 @@ impl Store {
         if before >= seq {
             return Ok(None);
         }
-        let raised = self.raise_delivered(&[(conversation, user, seq)]).await?;
+        let raised = self
+            .raise_member_marks(crate::MemberMark::Delivered, &[(conversation, user, seq)])
+            .await?;
         Ok(raised.first().map(|(_, _, s)| *s))
-    }
-
-    /// Raises many delivered marks in one transaction; returns those that moved, with the
-    /// mark now stored.
-    pub async fn raise_delivered(
-        &self,
-        marks: &[(Uuid, Uuid, i64)],
-    ) -> Result<Vec<(Uuid, Uuid, i64)>, StoreError> {
-        self.raise_member_marks(crate::MemberMark::Delivered, marks)
-            .await
     }
 }
 

@@ -1,39 +1,51 @@
-//! Delivered marks from live sockets, coalesced: noted in memory per (conversation, user) and
-//! written by one task about once a second, with one `delivery` frame per mark that moved.
+//! Members' delivery marks, coalesced: noted in memory per (conversation, user) and written
+//! by one task every interval, with one `delivery` frame per mark that moved. The same
+//! coalescer serves `delivered` (live sockets, about once a second) and `pushed` (accepted
+//! pushes, every quarter second).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use renkei_core::Uuid;
-use renkei_store::Store;
+use renkei_store::{MemberMark, Store};
 
 use super::bus::{Bus, Signal};
 use super::frames::ServerFrame;
 
-/// How often noted marks are written.
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Most marks written in one transaction.
 const MAX_FLUSH: usize = 2_000;
 
-/// Marks noted since the last flush: the highest seq per (conversation, user).
-pub struct DeliveryMarks {
+/// One mark's notes since the last flush: the highest seq per (conversation, user).
+pub struct MemberMarks {
     store: Store,
     bus: Arc<dyn Bus>,
+    mark: MemberMark,
     pending: Mutex<HashMap<(Uuid, Uuid), i64>>,
 }
 
-impl DeliveryMarks {
-    /// Starts the flushing task.
-    pub fn start(store: Store, bus: Arc<dyn Bus>) -> Arc<DeliveryMarks> {
-        let marks = Arc::new(DeliveryMarks {
+impl MemberMarks {
+    /// A coalescer of `mark` that its owner flushes.
+    pub fn new(store: Store, bus: Arc<dyn Bus>, mark: MemberMark) -> Arc<MemberMarks> {
+        Arc::new(MemberMarks {
             store,
             bus,
+            mark,
             pending: Mutex::new(HashMap::new()),
-        });
+        })
+    }
+
+    /// A coalescer of `mark` with its own task that flushes it every `every`.
+    pub fn start(
+        store: Store,
+        bus: Arc<dyn Bus>,
+        mark: MemberMark,
+        every: Duration,
+    ) -> Arc<MemberMarks> {
+        let marks = Self::new(store, bus, mark);
         let flusher = Arc::downgrade(&marks);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
@@ -46,8 +58,8 @@ impl DeliveryMarks {
         marks
     }
 
-    /// Notes that a socket of `user` received the events of `conversation` up to `seq`; no
-    /// database write happens here.
+    /// Notes that `user` got the events of `conversation` up to `seq` (a socket received
+    /// them, or a push service accepted a push); no database write happens here.
     pub fn note(&self, conversation: Uuid, user: Uuid, seq: i64) {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         let mark = pending.entry((conversation, user)).or_default();
@@ -67,7 +79,7 @@ impl DeliveryMarks {
                 .filter_map(|k| pending.remove(&k).map(|seq| (k.0, k.1, seq)))
                 .collect()
         };
-        match self.store.raise_delivered(&batch).await {
+        match self.store.raise_member_marks(self.mark, &batch).await {
             Ok(moved) => {
                 for (conversation, user, seq) in &moved {
                     self.announce(*conversation, *user, *seq);
@@ -75,7 +87,7 @@ impl DeliveryMarks {
                 moved.len()
             }
             Err(e) => {
-                tracing::warn!(error = %e, marks = batch.len(), "could not store delivered marks");
+                tracing::warn!(error = %e, marks = batch.len(), mark = ?self.mark, "could not store delivery marks");
                 0
             }
         }
@@ -87,7 +99,10 @@ impl DeliveryMarks {
             conversation_id: conversation,
             user_id: user,
             seq,
-            state: "delivered",
+            state: match self.mark {
+                MemberMark::Pushed => "pushed",
+                MemberMark::Delivered => "delivered",
+            },
         }
         .text();
         self.bus.publish(Signal::Ephemeral {

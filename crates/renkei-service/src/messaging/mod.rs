@@ -9,11 +9,12 @@ pub mod inbox;
 pub mod writer;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::Kind;
 use renkei_core::Uuid;
 use renkei_core::conversation::NewMessage;
-use renkei_store::{Post, PostRefusal, Posted, Store};
+use renkei_store::{MemberMark, Post, PostRefusal, Posted, Store};
 
 use crate::error::{ServiceError, ServiceResult};
 use bus::{Bus, LocalBus, Signal};
@@ -27,7 +28,7 @@ pub struct Messaging {
     /// Where DICOM ingest notes new studies for live inboxes.
     pub inbox: inbox::InboxHints,
     /// Delivered marks from live sockets, written together about once a second.
-    pub delivery: Arc<delivery::DeliveryMarks>,
+    pub delivery: Arc<delivery::MemberMarks>,
     bus: Arc<dyn Bus>,
     writer: Writer,
     /// Where the writer hands committed messages for push (set by `push::start`).
@@ -38,7 +39,12 @@ impl Messaging {
     /// Starts the writer and this node's hub on an in-process bus.
     pub fn start(store: Store) -> Arc<Messaging> {
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
-        let delivery = delivery::DeliveryMarks::start(store.clone(), bus.clone());
+        let delivery = delivery::MemberMarks::start(
+            store.clone(),
+            bus.clone(),
+            MemberMark::Delivered,
+            Duration::from_secs(1),
+        );
         let hub = Hub::new(store.clone());
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let push_tap = writer::PushTap::default();
@@ -53,6 +59,11 @@ impl Messaging {
             writer,
             push_tap,
         })
+    }
+
+    /// A coalescer of members' `mark` on this messaging's bus, flushed by its owner.
+    pub fn member_marks(&self, mark: MemberMark) -> Arc<delivery::MemberMarks> {
+        delivery::MemberMarks::new(self.store.clone(), self.bus.clone(), mark)
     }
 
     /// Posts a message and returns it once durable; a resend returns the original.

@@ -1,18 +1,19 @@
-//! The `pushed` mark, coalesced: accepted pushes are gathered for a short interval, then
-//! each (conversation, member) mark is raised once, each subscription's `last_pushed_at`
-//! set in one statement, and one live `delivery` frame sent per mark.
+//! What an accepted push records, gathered for a short interval: each subscription's
+//! `last_pushed_at` (one statement), then the members' `pushed` marks through the messaging's
+//! coalescer of member marks (with their live `delivery` frames). In that order, so a device
+//! shows its last push by the time its member's mark says pushed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
-use renkei_store::Store;
+use renkei_store::{MemberMark, Store};
 use tokio::sync::mpsc;
 
 use crate::messaging::Messaging;
-use crate::messaging::frames::ServerFrame;
+use crate::messaging::delivery::MemberMarks;
 
 /// How long accepted pushes are gathered before one write.
 const FLUSH_INTERVAL: Duration = Duration::from_millis(250);
@@ -26,57 +27,43 @@ pub struct Pushed {
     pub seq: i64,
 }
 
-/// The handle to the coalescing task.
+/// The handle to the recording task.
 #[derive(Clone)]
 pub struct Marks {
-    tx: mpsc::Sender<Pushed>,
+    members: Arc<MemberMarks>,
+    subscriptions: mpsc::Sender<Uuid>,
 }
 
 impl Marks {
     /// Starts the task.
     pub fn start(store: Store, messaging: Arc<Messaging>) -> Marks {
         let (tx, rx) = mpsc::channel(65_536);
-        tokio::spawn(run(store, messaging, rx));
-        Marks { tx }
+        let members = messaging.member_marks(MemberMark::Pushed);
+        tokio::spawn(record(store, members.clone(), rx));
+        Marks {
+            members,
+            subscriptions: tx,
+        }
     }
 
     /// Notes an accepted push (dropped, not waited for, if the task is far behind).
     pub fn pushed(&self, p: Pushed) {
-        let _ = self.tx.try_send(p);
+        self.members.note(p.conversation, p.user, p.seq);
+        let _ = self.subscriptions.try_send(p.subscription);
     }
 }
 
-async fn run(store: Store, messaging: Arc<Messaging>, mut rx: mpsc::Receiver<Pushed>) {
+async fn record(store: Store, members: Arc<MemberMarks>, mut rx: mpsc::Receiver<Uuid>) {
     while let Some(first) = rx.recv().await {
         tokio::time::sleep(FLUSH_INTERVAL).await;
-        let mut marks: HashMap<(Uuid, Uuid), i64> = HashMap::new();
-        let mut subs: HashSet<Uuid> = HashSet::new();
-        let mut take = |p: Pushed| {
-            let top = marks.entry((p.conversation, p.user)).or_default();
-            *top = (*top).max(p.seq);
-            subs.insert(p.subscription);
-        };
-        take(first);
-        while let Ok(p) = rx.try_recv() {
-            take(p);
-        }
-        let list: Vec<(Uuid, Uuid, i64)> = marks.iter().map(|(&(c, u), &s)| (c, u, s)).collect();
-        if let Err(e) = store.raise_pushed_marks(&list).await {
-            tracing::warn!(error = %e, "raising pushed marks failed");
-            continue;
+        let mut subs: HashSet<Uuid> = HashSet::from([first]);
+        while let Ok(id) = rx.try_recv() {
+            subs.insert(id);
         }
         let ids: Vec<Uuid> = subs.into_iter().collect();
         if let Err(e) = store.mark_pushed(&ids, Timestamp::now()).await {
             tracing::warn!(error = %e, "recording last pushes failed");
         }
-        for (conversation_id, user_id, seq) in list {
-            let frame = ServerFrame::Delivery {
-                conversation_id,
-                user_id,
-                seq,
-                state: "pushed",
-            };
-            messaging.ephemeral(conversation_id, frame.text(), None);
-        }
+        members.flush().await;
     }
 }

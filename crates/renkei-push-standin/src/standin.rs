@@ -41,6 +41,8 @@ pub enum Answer {
     TooManyRequests { retry_after: u64 },
     /// 500.
     ServerError,
+    /// 413, a refusal not worth retrying (the server marks the subscription failing).
+    PayloadTooLarge,
 }
 
 impl Answer {
@@ -52,6 +54,7 @@ impl Answer {
             Answer::Gone => 410,
             Answer::TooManyRequests { .. } => 429,
             Answer::ServerError => 500,
+            Answer::PayloadTooLarge => 413,
         }
     }
 }

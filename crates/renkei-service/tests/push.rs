@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::World;
 use renkei_core::Uuid;
+use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{ConversationKind, NewMessage, Priority};
 use renkei_core::notify::NotifyLevel;
 use renkei_core::user::{User, UserPatch, UserStatus};
@@ -440,6 +441,7 @@ mod standin {
     on_both_backends!(
         a_push_says_nothing_of_the_message_and_carries_its_headers,
         a_gone_subscription_is_removed_and_a_busy_service_is_retried,
+        a_subscription_failing_for_a_week_is_dropped,
         the_sender_policy_names_the_sender_and_the_conversation_only,
     );
 
@@ -641,6 +643,96 @@ mod standin {
             "{:?}",
             standin.rejections()
         );
+    }
+
+    /// Waits until `who`'s subscriptions satisfy `done` (the dispatcher records on its own).
+    async fn subscriptions_until(
+        svc: &Services,
+        who: Uuid,
+        done: impl Fn(&[renkei_store::PushSubscription]) -> bool,
+    ) -> Vec<renkei_store::PushSubscription> {
+        let mut subs = vec![];
+        for _ in 0..100 {
+            subs = svc.store.push_subscriptions_of(who).await.unwrap();
+            if done(&subs) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        subs
+    }
+
+    /// Moves a subscription's first failure `days` into the past, straight in the table.
+    async fn failing_for_days(world: &World, id: Uuid, days: i64) {
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&world.url)
+            .await
+            .unwrap();
+        let since = Timestamp::now().millis() - days * 24 * 3600 * 1000;
+        sqlx::query("UPDATE push_subscriptions SET failing_since = $1 WHERE id = $2")
+            .bind(since)
+            .bind(id.to_string())
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+
+    async fn a_subscription_failing_for_a_week_is_dropped(world: &World) {
+        let (svc, standin) = pushing(world).await;
+        let org = world.org("ward").await;
+        let nurse = world.member(&org, "nurse").await;
+        let old = world.member(&org, "old").await;
+        let phone = device(&svc, &standin, &old).await;
+        standin.answer(&phone, [Answer::PayloadTooLarge, Answer::PayloadTooLarge]);
+        let conv = group_of(&svc, &nurse, &[&old]).await;
+        let post = |id: &'static str| {
+            svc.messaging
+                .post(nurse.user.id, conv, message(id, Priority::Normal, vec![]))
+        };
+
+        // A refusal marks the subscription failing, and a failing one is kept for now.
+        post("m1").await.unwrap();
+        let subs = subscriptions_until(&svc, old.user.id, |s| {
+            s.first().is_some_and(|s| s.failing_since.is_some())
+        })
+        .await;
+        assert_eq!(subs.len(), 1);
+        assert!(subs[0].failing_since.is_some(), "a 413 marks it failing");
+
+        // Failing for 8 days: the next failure drops it.
+        failing_for_days(world, subs[0].id, 8).await;
+        post("m2").await.unwrap();
+        let left = subscriptions_until(&svc, old.user.id, |s| s.is_empty()).await;
+        assert!(left.is_empty(), "a week of failures drops the subscription");
+        assert_eq!(standin.received(&phone).len(), 2);
+
+        // At start, a subscription failing for a week is dropped before any push; one
+        // failing for a day and a healthy one stay.
+        let (week, day, fine) = (
+            world.member(&org, "week").await,
+            world.member(&org, "day").await,
+            world.member(&org, "fine").await,
+        );
+        for who in [&week, &day, &fine] {
+            device(&svc, &standin, who).await;
+        }
+        let id_of = |who: &Authed| {
+            let svc = svc.clone();
+            let user = who.user.id;
+            async move { svc.store.push_subscriptions_of(user).await.unwrap()[0].id }
+        };
+        failing_for_days(world, id_of(&week).await, 8).await;
+        failing_for_days(world, id_of(&day).await, 1).await;
+        let (_restarted, _) = pushing(world).await;
+        let count = |who: Uuid| {
+            let svc = svc.clone();
+            async move { svc.store.push_subscriptions_of(who).await.unwrap().len() }
+        };
+        assert_eq!(count(week.user.id).await, 0);
+        assert_eq!(count(day.user.id).await, 1);
+        assert_eq!(count(fine.user.id).await, 1);
     }
 
     async fn the_sender_policy_names_the_sender_and_the_conversation_only(world: &World) {

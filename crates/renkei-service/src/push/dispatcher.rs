@@ -1,8 +1,10 @@
 //! The Web Push notifier: an actor that takes alerts from a bounded queue (a full queue
 //! drops and counts, never blocks chat), finds each user's subscriptions (one query per
-//! batch), and sends to each with limited concurrency, retrying as the push service asks.
+//! batch), and sends to each with limited concurrency on the push lane ([`Lane`]), retrying
+//! as the push service asks.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,7 @@ use renkei_store::{PushSubscription, Store};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::endpoint_allow;
+use super::lane::Lane;
 use super::marks::{Marks, Pushed};
 use super::payload;
 use super::sender::{Outcome, Request, Sender};
@@ -51,19 +54,25 @@ pub struct WebPush {
 }
 
 impl WebPush {
-    /// Starts the dispatcher task.
-    pub fn start(store: Store, sender: Sender, allow: Vec<String>, marks: Marks) -> WebPush {
+    /// Starts the dispatcher task and the push lane it sends on.
+    pub fn start(
+        store: Store,
+        sender: Sender,
+        allow: Vec<String>,
+        marks: Marks,
+    ) -> std::io::Result<WebPush> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let dispatcher = Arc::new(Dispatcher {
             store,
             sender,
             allow,
             marks,
+            lane: Lane::start()?,
             limit: Arc::new(Semaphore::new(CONCURRENCY)),
             policies: Mutex::new(HashMap::new()),
         });
         tokio::spawn(dispatcher.run(rx));
-        WebPush { queue: tx }
+        Ok(WebPush { queue: tx })
     }
 }
 
@@ -84,6 +93,7 @@ struct Dispatcher {
     sender: Sender,
     allow: Vec<String>,
     marks: Marks,
+    lane: Lane,
     limit: Arc<Semaphore>,
     policies: Mutex<HashMap<Uuid, (PushPreview, Instant)>>,
 }
@@ -162,7 +172,7 @@ impl Dispatcher {
                 };
                 let me = self.clone();
                 let (sub, alert, body) = (sub.clone(), alert.clone(), body.clone());
-                tokio::spawn(async move {
+                self.lane.spawn(async move {
                     me.deliver(sub, alert, body, since, permit).await;
                 });
             }
@@ -242,9 +252,8 @@ impl Dispatcher {
                 }
                 Outcome::Gone => {
                     count("gone");
-                    if let Err(e) = self.store.forget_push_subscription(sub.id).await {
-                        tracing::warn!(error = %e, "forgetting a gone subscription failed");
-                    }
+                    self.forget(sub.id, "forgetting a gone subscription failed")
+                        .await;
                     return;
                 }
                 Outcome::Failed => {
@@ -267,18 +276,38 @@ impl Dispatcher {
         }
     }
 
+    /// Runs database work on the main runtime, where the store's connections live.
+    async fn on_main<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> Option<T> {
+        self.lane.main().spawn(work).await.ok()
+    }
+
+    /// Removes a subscription; `why` is logged if that fails.
+    async fn forget(&self, id: Uuid, why: &'static str) {
+        let store = self.store.clone();
+        let done = self
+            .on_main(async move { store.forget_push_subscription(id).await })
+            .await;
+        if let Some(Err(e)) = done {
+            tracing::warn!(error = %e, "{why}");
+        }
+    }
+
     /// Notes a failure; a subscription failing for a week is dropped.
     async fn failing(&self, sub: &PushSubscription) {
-        let now = Timestamp::now();
-        match self.store.mark_push_failing(sub.id, now).await {
-            Ok(Some(since)) if now.millis() - since.millis() > FAILING_DROP_AFTER_MS => {
+        let (store, id, now) = (self.store.clone(), sub.id, Timestamp::now());
+        let marked = self
+            .on_main(async move { store.mark_push_failing(id, now).await })
+            .await;
+        match marked {
+            Some(Ok(Some(since))) if now.millis() - since.millis() > FAILING_DROP_AFTER_MS => {
                 count("dropped");
-                if let Err(e) = self.store.forget_push_subscription(sub.id).await {
-                    tracing::warn!(error = %e, "dropping a failing subscription failed");
-                }
+                self.forget(id, "dropping a failing subscription failed").await;
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "marking a failing subscription failed"),
+            Some(Err(e)) => tracing::warn!(error = %e, "marking a failing subscription failed"),
+            _ => {}
         }
     }
 }

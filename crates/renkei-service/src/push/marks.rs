@@ -16,7 +16,7 @@ use crate::messaging::Messaging;
 use crate::messaging::delivery::MemberMarks;
 
 /// How long accepted pushes are gathered before one write.
-const FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A push the push service accepted.
 #[derive(Debug, Clone, Copy)]

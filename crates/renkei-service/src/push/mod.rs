@@ -3,8 +3,10 @@
 
 pub mod dispatcher;
 pub mod dnd;
+pub mod encrypt;
 pub mod endpoint_allow;
 pub mod fanout;
+pub mod lane;
 pub mod marks;
 pub mod payload;
 pub mod preferences;
@@ -38,7 +40,8 @@ pub async fn start(svc: &mut Services) -> ServiceResult<()> {
         sender::Sender::new(vapid),
         svc.settings.push_endpoint_allow.clone(),
         marks,
-    );
+    )
+    .map_err(|e| ServiceError::internal(&e))?;
     svc.notifier = Arc::new(web);
     fan_out_to(svc, svc.notifier.clone());
     Ok(())

@@ -117,18 +117,20 @@ impl Sender {
 /// (checked at registration, so only for a corrupted row).
 pub fn encrypt(sub: &PushSubscription, payload: &[u8]) -> Option<Vec<u8>> {
     let (public, auth) = parse_keys(&sub.p256dh, &sub.auth)?;
-    web_push_native::encrypt(payload.to_vec(), &public, &auth).ok()
+    super::encrypt::seal(payload, &public, &auth)
 }
 
-/// A subscription's `p256dh` (a P-256 point) and `auth` (16 bytes), base64url.
-pub fn parse_keys(p256dh: &str, auth: &str) -> Option<(p256::PublicKey, web_push_native::Auth)> {
+/// A subscription's `p256dh` (an uncompressed P-256 point, 65 bytes) and `auth` (16 bytes),
+/// from base64url; `None` unless the point is on the curve.
+pub fn parse_keys(p256dh: &str, auth: &str) -> Option<(Vec<u8>, [u8; 16])> {
     let decode = |s: &str| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok();
-    let public = p256::PublicKey::from_sec1_bytes(&decode(p256dh)?).ok()?;
-    let auth = decode(auth)?;
-    if auth.len() != 16 {
+    let public = decode(p256dh)?;
+    p256::PublicKey::from_sec1_bytes(&public).ok()?;
+    if public.len() != 65 {
         return None;
     }
-    Some((public, web_push_native::Auth::clone_from_slice(&auth)))
+    let auth: [u8; 16] = decode(auth)?.try_into().ok()?;
+    Some((public, auth))
 }
 
 #[cfg(test)]

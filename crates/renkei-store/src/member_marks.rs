@@ -38,7 +38,9 @@ impl MemberMark {
 impl Store {
     /// Raises `mark` for each `(conversation, user, seq)` (never lowers it, never past the
     /// conversation's newest event; non-members are skipped), in one transaction; returns the
-    /// pairs that moved, with the mark now stored.
+    /// pairs that moved to a state the member did not already show, with the mark now stored:
+    /// a `pushed` mark at or below the member's `delivered` mark is written but not returned,
+    /// since a sender shows each recipient's furthest state and it did not change.
     pub async fn raise_member_marks(
         &self,
         mark: MemberMark,
@@ -67,14 +69,19 @@ impl Store {
                  FROM (VALUES {}) AS v, conversations AS c
                  WHERE m.conversation_id = v.column1 AND m.user_id = v.column2
                    AND c.id = v.column1 AND m.{column} < {capped}
-                 RETURNING conversation_id, user_id, {column}",
+                 RETURNING conversation_id, user_id, {column}, delivered_seq",
                 rows.join(", ")
             ));
             for row in sql.build().fetch_all(&mut *tx).await? {
+                let seq: i64 = row.try_get(column)?;
+                let delivered: i64 = row.try_get("delivered_seq")?;
+                if mark == MemberMark::Pushed && seq <= delivered {
+                    continue;
+                }
                 moved.push((
                     crate::rows::uuid(&row, "conversation_id")?,
                     crate::rows::uuid(&row, "user_id")?,
-                    row.try_get(column)?,
+                    seq,
                 ));
             }
         }

@@ -9,7 +9,7 @@ use renkei_core::notify::NotifyLevel;
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{Applicant, NewUser, Profession, User, UserPatch, UserStatus};
 use renkei_store::{
-    Attached, AuditFilter, ImportChange, ListedConversation, Post, PostRefusal, Reach,
+    Attached, AuditFilter, ImportChange, ListedConversation, MemberMark, Post, PostRefusal, Reach,
     SessionRecord, Store, StoreError,
 };
 use sqlx::{AnyConnection, Connection};
@@ -38,6 +38,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    member_marks_rise_and_a_pushed_mark_behind_delivered_is_silent,
     organizations_round_trip_and_slugs_are_unique,
     users_round_trip_with_quotes_stored_literally,
     stale_user_edit_is_refused_and_changes_nothing,
@@ -558,6 +559,59 @@ async fn read_marks_only_move_forward(store: &Store, _url: &str) {
         0,
         "own messages are not unread"
     );
+}
+
+async fn member_marks_rise_and_a_pushed_mark_behind_delivered_is_silent(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, c) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    let conv = group(store, &o, &[&a, &b, &c]).await;
+    store
+        .post_batch(&[post(&conv, &a, "1", "one"), post(&conv, &a, "2", "two")])
+        .await
+        .unwrap();
+    let last = store.conversations_of(b.id).await.unwrap()[0]
+        .last_message_seq
+        .unwrap();
+    let (id, bid, cid) = (conv.id, b.id, c.id);
+
+    // b's socket got everything; c's phone only a push.
+    let mut moved = store
+        .raise_member_marks(
+            MemberMark::Delivered,
+            &[(id, bid, last), (id, cid, last - 1)],
+        )
+        .await
+        .unwrap();
+    moved.sort_by_key(|m| m.1 != bid);
+    assert_eq!(moved, vec![(id, bid, last), (id, cid, last - 1)]);
+    let moved = store
+        .raise_member_marks(MemberMark::Pushed, &[(id, bid, last), (id, cid, last)])
+        .await
+        .unwrap();
+    assert_eq!(moved, vec![(id, cid, last)], "b already showed delivered");
+    assert_eq!(
+        store.pushed_seq(id, bid).await.unwrap(),
+        last,
+        "written all the same"
+    );
+    assert_eq!(store.pushed_seq(id, cid).await.unwrap(), last);
+
+    // Never backwards, never past the newest event, nothing for a non-member.
+    let stranger = user(store, &o, "kimura").await;
+    let moved = store
+        .raise_member_marks(
+            MemberMark::Pushed,
+            &[(id, cid, 1), (id, stranger.id, last), (id, bid, last + 50)],
+        )
+        .await
+        .unwrap();
+    assert!(moved.is_empty(), "{moved:?}");
+    assert_eq!(store.pushed_seq(id, cid).await.unwrap(), last);
+    assert_eq!(store.pushed_seq(id, bid).await.unwrap(), last);
 }
 
 async fn search_finds_parts_of_words_in_member_conversations_only(store: &Store, _url: &str) {

@@ -1,7 +1,8 @@
 //! Members' delivery marks, coalesced: noted in memory per (conversation, user) and written
-//! by one task every interval, with one `delivery` frame per mark that moved. The same
-//! coalescer serves `delivered` (live sockets, about once a second) and `pushed` (accepted
-//! pushes, every quarter second).
+//! by one task every interval, with one `delivery` frame per mark that moved (a `pushed`
+//! mark the member's `delivered` mark already passed moves silently). The same coalescer
+//! serves `delivered` (live sockets, about once a second) and `pushed` (accepted pushes,
+//! every second).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -304,7 +304,8 @@ impl Dispatcher {
         match marked {
             Some(Ok(Some(since))) if now.millis() - since.millis() > FAILING_DROP_AFTER_MS => {
                 count("dropped");
-                self.forget(id, "dropping a failing subscription failed").await;
+                self.forget(id, "dropping a failing subscription failed")
+                    .await;
             }
             Some(Err(e)) => tracing::warn!(error = %e, "marking a failing subscription failed"),
             _ => {}

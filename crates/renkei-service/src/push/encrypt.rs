@@ -45,10 +45,7 @@ pub fn seal(payload: &[u8], ua_public: &[u8], auth: &[u8]) -> Option<Vec<u8>> {
         &UnparsedPublicKey::new(&ECDH_P256, ua_public),
         |ecdh| {
             let prk_key = hmac_sha256(auth, &[ecdh]);
-            hmac_sha256(
-                &prk_key,
-                &[b"WebPush: info\0", ua_public, as_public, &[1]],
-            )
+            hmac_sha256(&prk_key, &[b"WebPush: info\0", ua_public, as_public, &[1]])
         },
     )
     .ok()?;
@@ -86,7 +83,11 @@ mod tests {
 
     fn receiver(seed: u8) -> (p256::SecretKey, Vec<u8>) {
         let secret = p256::SecretKey::from_slice(&[seed; 32]).unwrap();
-        let public = secret.public_key().to_encoded_point(false).as_bytes().to_vec();
+        let public = secret
+            .public_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec();
         (secret, public)
     }
 

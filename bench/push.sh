@@ -52,9 +52,11 @@ cleanup() {
 trap cleanup EXIT
 
 # The stand-in, for every backend (its endpoints are per subscription, so runs do not mix). It
-# answers before decrypting and decrypts when the generator reads /stats after the run: a
-# real push service's CPU is elsewhere, and an ECDH per push would compete with the server.
-"$standin_bin" --port "$STANDIN_PORT" --decrypt-later >"$work/standin.out" 2>&1 &
+# answers before decrypting and decrypts when the generator reads /stats after the run, and it
+# runs at the lowest priority (Linux's SCHED_IDLE, like the server's push lane): a real push
+# service's CPU is elsewhere, and on this machine its work per push (an HTTP request) would
+# compete with the server's chat.
+chrt --idle 0 "$standin_bin" --port "$STANDIN_PORT" --decrypt-later >"$work/standin.out" 2>&1 &
 standin_pid=$!
 for _ in $(seq 100); do
   grep -q "listening on" "$work/standin.out" 2>/dev/null && break

@@ -260,40 +260,32 @@ pub async fn start(
         .map(|m| m.user_id)
         .collect();
     let conn_text = conn.to_string();
-    let call = {
-        let mut registry = calls.registry();
-        if let Some(existing) = registry
-            .values()
-            .find(|e| e.call.conversation_id == conversation)
-        {
-            let id = existing.call.id;
-            drop(registry);
-            return join(svc, me, conn, id, media).await;
+    let existing = calls
+        .registry()
+        .values()
+        .find(|e| e.call.conversation_id == conversation)
+        .map(|e| e.call.id);
+    if let Some(id) = existing {
+        return join(svc, me, conn, id, media).await;
+    }
+    let call = calls.insert_new(conv.org_id, |registry| {
+        if registry.values().any(|e| e.call.conversation_id == conversation) {
+            return Err(busy());
         }
         if registry.values().any(|e| e.call.has_conn(&conn_text)) {
             return Err(busy());
         }
-        let call = Call::start(
+        Ok(Call::start(
             renkei_core::new_id(),
             conversation,
             media,
             mode,
             me.user.id,
-            conn_text,
+            conn_text.clone(),
             members,
             Timestamp::now(),
-        );
-        registry.insert(
-            call.id,
-            Entry {
-                call: call.clone(),
-                org_id: conv.org_id,
-                started_seq: 0,
-                view_access: HashMap::new(),
-            },
-        );
-        call
-    };
+        ))
+    })?;
     let seq = match record::started(calls, &call, &me.user).await {
         Ok(seq) => seq,
         Err(e) => {
@@ -485,6 +477,26 @@ pub fn view_stop(svc: &Services, user: Uuid, conn: u64, id: Uuid) -> ServiceResu
 }
 
 impl Calls {
+    /// Registers the call `make` decides on, seeing every call of the node while it decides.
+    fn insert_new(
+        &self,
+        org_id: Uuid,
+        make: impl FnOnce(&HashMap<Uuid, Entry>) -> ServiceResult<Call>,
+    ) -> ServiceResult<Call> {
+        let mut registry = self.registry();
+        let call = make(&registry)?;
+        registry.insert(
+            call.id,
+            Entry {
+                call: call.clone(),
+                org_id,
+                started_seq: 0,
+                view_access: HashMap::new(),
+            },
+        );
+        Ok(call)
+    }
+
     /// Whether socket `conn` is in a call other than `except`.
     fn user_busy_conn(&self, conn: &str, except: Uuid) -> bool {
         self.registry()

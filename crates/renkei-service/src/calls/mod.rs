@@ -27,7 +27,7 @@ use renkei_store::Store;
 use tokio::sync::mpsc;
 
 use crate::Services;
-use crate::auth::session::{Authed, member_gate};
+use crate::auth::session::{Authed, unlocked_gate};
 use crate::conversations::own_member;
 use crate::error::{Kind, OrService, ServiceError, ServiceResult};
 use crate::messaging::Messaging;
@@ -162,10 +162,14 @@ impl Calls {
     /// Sends the call to every member, and does what the outcomes say.
     async fn carry_out(&self, transition: &Transition, changed: bool, org_id: Uuid) {
         let call = &transition.call;
+        let relay = (call.mode == CallMode::Sfu).then(|| self.relay()).flatten();
+        if transition.outcomes.contains(&Outcome::Ended) {
+            // In the timeline before anyone hears of the end.
+            record::ended(self, call, org_id).await;
+        }
         if changed {
             self.broadcast(call);
         }
-        let relay = (call.mode == CallMode::Sfu).then(|| self.relay()).flatten();
         for outcome in &transition.outcomes {
             match outcome {
                 Outcome::Joined { user_id, .. } => record::joined(self, call, *user_id).await,
@@ -187,7 +191,6 @@ impl Calls {
                     if let Some(relay) = &relay {
                         relay.end(call.id);
                     }
-                    record::ended(self, call, org_id).await;
                 }
             }
         }
@@ -269,7 +272,10 @@ pub async fn start(
         return join(svc, me, conn, id, media).await;
     }
     let call = calls.insert_new(conv.org_id, |registry| {
-        if registry.values().any(|e| e.call.conversation_id == conversation) {
+        if registry
+            .values()
+            .any(|e| e.call.conversation_id == conversation)
+        {
             return Err(busy());
         }
         if registry.values().any(|e| e.call.has_conn(&conn_text)) {
@@ -518,7 +524,7 @@ impl Calls {
 
 /// The conversation if `me` may call in it: a member (who may write) with an unlocked session.
 async fn may_call(svc: &Services, me: &Authed, conversation: Uuid) -> ServiceResult<Conversation> {
-    if member_gate(me).is_err() {
+    if unlocked_gate(me).is_err() {
         return Err(forbidden(
             "this session may not call: unlock it (or finish signing in) first",
         ));

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::World;
 use renkei_core::Uuid;
+use renkei_core::agreement::Scope;
 use renkei_core::call::{CallMedia, LayerWant, MediaRelay, RelaySignal};
 use renkei_core::conversation::{ConversationKind, EventKind};
 use renkei_core::org::Organization;
@@ -18,6 +19,7 @@ use renkei_service::accounts::own_secrets;
 use renkei_service::auth::session::Authed;
 use renkei_service::calls;
 use renkei_service::conversations::{self, NewConversation};
+use renkei_service::cooperation::agreements;
 use renkei_service::messaging::hub::{Nudge, SocketInbox};
 use renkei_service::notify::{Alert, AlertKind, Notifier};
 use serde_json::{Value, json};
@@ -29,6 +31,7 @@ on_both_backends!(
     a_callee_in_another_call_is_busy,
     strangers_and_locked_sessions_cannot_call,
     a_removed_member_leaves_the_group_call_at_once,
+    a_revoked_agreement_ends_the_other_hospitals_side,
     group_calls_go_through_the_relay_and_are_capped,
 );
 
@@ -530,4 +533,40 @@ async fn group_calls_go_through_the_relay_and_are_capped(world: &World) {
             "end".to_string(),
         ]
     );
+}
+
+async fn a_revoked_agreement_ends_the_other_hospitals_side(world: &World) {
+    let s = &world.services;
+    let (ours, theirs) = (world.org("oita").await, world.org("beppu").await);
+    let admin_ours = world.org_admin(&ours, "admin-oita").await;
+    let admin_theirs = world.org_admin(&theirs, "admin-beppu").await;
+    let proposed = agreements::propose(s, &admin_ours.user, theirs.id, &[Scope::Messaging])
+        .await
+        .unwrap();
+    agreements::accept(s, &admin_theirs.user, proposed.agreement.id)
+        .await
+        .unwrap();
+    let doctor = world.member(&ours, "doctor").await;
+    world
+        .user(&theirs, "specialist", &[Role::OrgAdmin][..0])
+        .await;
+    let specialist = world.sign_in("specialist").await.1;
+    let conv = direct(s, &doctor, &specialist).await;
+    let (mut d1, mut s1) = (socket(s, &doctor), socket(s, &specialist));
+    let call = calls::start(s, &doctor, d1.id, conv, CallMedia::Video)
+        .await
+        .unwrap();
+    calls::join(s, &specialist, s1.id, call.id, CallMedia::Video)
+        .await
+        .unwrap();
+    call_in(&mut d1, "active").await;
+
+    agreements::revoke(s, &admin_ours.user, proposed.agreement.id)
+        .await
+        .unwrap();
+    let theirs_now = frame(&mut s1, "call", |v| v["call"]["end_reason"] == "removed").await;
+    assert_eq!(theirs_now["call"]["state"], "ended");
+    let ours_now = call_in(&mut d1, "ended").await;
+    assert_eq!(ours_now["participants"], json!([]));
+    assert!(s.calls.get(call.id).is_none());
 }

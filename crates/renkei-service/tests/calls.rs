@@ -547,9 +547,7 @@ async fn a_revoked_agreement_ends_the_other_hospitals_side(world: &World) {
         .await
         .unwrap();
     let doctor = world.member(&ours, "doctor").await;
-    world
-        .user(&theirs, "specialist", &[Role::OrgAdmin][..0])
-        .await;
+    world.user(&theirs, "specialist", &[]).await;
     let specialist = world.sign_in("specialist").await.1;
     let conv = direct(s, &doctor, &specialist).await;
     let (mut d1, mut s1) = (socket(s, &doctor), socket(s, &specialist));

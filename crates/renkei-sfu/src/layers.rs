@@ -9,10 +9,41 @@
 //!   do not fit, the most expensive video steps down first, one layer at a time, so one big
 //!   tile does not starve the others; a video never drops below its lowest layer (pausing is
 //!   the client's call, through `visible: false`).
+//! - The estimate is a ceiling only under congestion. A link that is not full (a few small
+//!   videos) is "application limited": the estimator then trails what is sent, and after a
+//!   layer goes up it lags until its probes answer, so taking it as a ceiling would never
+//!   let a layer go up. Congestion is an estimate that *stays* below what is being sent
+//!   (for [`CONGESTED_AFTER`]); then the videos fit into the estimate, and for a while
+//!   ([`HOLD`]) they do not grow past what is proven, so layers do not flap.
 //! - A hidden video (`visible: false`) is paused: nothing is forwarded and no keyframe is
 //!   asked for, so it costs neither the sender nor the receiver anything.
 
 use std::cmp::Ordering;
+use std::time::Duration;
+
+/// How long the estimate must stay below what is sent to count as congestion.
+pub const CONGESTED_AFTER: Duration = Duration::from_secs(3);
+/// How long layers do not grow past what is being sent after congestion.
+pub const HOLD: Duration = Duration::from_secs(10);
+
+/// Whether an estimate is below what is being sent (85 % of it, for the estimator's noise).
+pub fn below(estimate: u64, sending: u64) -> bool {
+    estimate < sending / 100 * 85
+}
+
+/// The bandwidth a receiver's videos may take: `None` (only the shown sizes count) unless
+/// the link is `congested` (the estimate stayed [`below`] what is sent), or was recently
+/// (`held`).
+pub fn budget(estimate: Option<u64>, sending: u64, congested: bool, held: bool) -> Option<u64> {
+    let estimate = estimate?;
+    if congested {
+        Some(estimate)
+    } else if held {
+        Some(estimate.max(sending))
+    } else {
+        None
+    }
+}
 
 /// One simulcast layer of an incoming video, as measured. `rid` is `None` for a video sent
 /// without simulcast (it then has exactly one layer).
@@ -249,6 +280,20 @@ mod tests {
         assert_eq!(allocate(&needs, Some(700_000)), vec![pick("m"), pick("l")]);
         // Nothing fits: everyone at the lowest layer, nobody paused.
         assert_eq!(allocate(&needs, Some(10_000)), vec![pick("l"), pick("l")]);
+    }
+
+    #[test]
+    fn the_estimate_limits_only_under_congestion_and_holds_a_while_after() {
+        // A link that is not full: the estimate trails what is sent; the wants decide.
+        assert!(below(200_000, 320_000));
+        assert!(!below(300_000, 320_000));
+        assert_eq!(budget(Some(200_000), 320_000, false, false), None);
+        assert_eq!(budget(None, 320_000, false, false), None);
+        // Congested (below for a while): fit into the estimate.
+        assert_eq!(budget(Some(200_000), 320_000, true, false), Some(200_000));
+        // Just after: do not grow past what is being sent (or a higher estimate).
+        assert_eq!(budget(Some(300_000), 320_000, false, true), Some(320_000));
+        assert_eq!(budget(Some(900_000), 320_000, false, true), Some(900_000));
     }
 
     #[test]

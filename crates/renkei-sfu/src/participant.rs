@@ -119,7 +119,7 @@ pub enum Happened {
     /// The participant sends a new track.
     TrackAdded,
     /// A frame of one of its tracks arrived.
-    Media(MediaData),
+    Media(Box<MediaData>),
     /// It asks for a keyframe of a track the relay sends it (`mid` on its side).
     KeyframeRequest(Mid),
     /// A new bandwidth estimate towards it.
@@ -136,6 +136,10 @@ pub struct Participant {
     pub wants: Vec<LayerWant>,
     /// The estimated bandwidth towards this participant, bits per second.
     pub bandwidth: Option<u64>,
+    /// Until when layers only go down or stay, after congestion (see `layers::budget`).
+    pub held_until: Option<Instant>,
+    /// Since when the estimate is below what is sent to this participant.
+    pub below_since: Option<Instant>,
     measured_since: Instant,
 }
 
@@ -166,6 +170,8 @@ impl Participant {
             tracks_out: Vec::new(),
             wants: Vec::new(),
             bandwidth: None,
+            held_until: None,
+            below_since: None,
             measured_since: now,
         };
         Ok((participant, answer))
@@ -330,7 +336,7 @@ impl Participant {
             }
             Event::MediaData(data) => {
                 self.measure(&data);
-                Some(Happened::Media(data))
+                Some(Happened::Media(Box::new(data)))
             }
             Event::KeyframeRequest(req) => Some(Happened::KeyframeRequest(req.mid)),
             Event::EgressBitrateEstimate(BweKind::Twcc(bitrate)) => {

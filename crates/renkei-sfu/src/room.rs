@@ -137,9 +137,28 @@ impl Room {
                 .iter()
                 .filter(|t| t.kind == MediaKind::Audio)
                 .count() as u64;
-            let budget = receiver
+            // What is forwarded now: the bitrate of each video's current layer.
+            let sending: u64 = videos
+                .iter()
+                .filter_map(|(i, layers, _)| {
+                    let current = receiver.tracks_out[*i].current?;
+                    let rid = current.map(|r| r.to_string());
+                    layers.iter().find(|l| l.rid == rid).map(|l| l.bitrate)
+                })
+                .sum();
+            let estimate = receiver
                 .bandwidth
                 .map(|b| b.saturating_sub(audio * AUDIO_RESERVE));
+            let held = receiver.held_until.is_some_and(|t| now < t);
+            let below = estimate.is_some_and(|e| layers::below(e, sending));
+            let below_since = if below {
+                Some(receiver.below_since.unwrap_or(now))
+            } else {
+                None
+            };
+            let congested =
+                below_since.is_some_and(|t| now.duration_since(t) >= layers::CONGESTED_AFTER);
+            let budget = layers::budget(estimate, sending, congested, held);
             let needs: Vec<Need<'_>> = videos
                 .iter()
                 .map(|(_, layers, shown)| Need {
@@ -160,6 +179,10 @@ impl Room {
                 .sum::<u64>()
                 + audio * AUDIO_RESERVE;
             let receiver = &mut self.participants[r];
+            receiver.below_since = below_since;
+            if congested {
+                receiver.held_until = Some(now + layers::HOLD);
+            }
             if desired > 0 {
                 receiver
                     .rtc

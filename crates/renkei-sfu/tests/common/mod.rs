@@ -1,0 +1,432 @@
+//! Client bots for the relay's tests: real str0m sessions on real loopback UDP sockets,
+//! sending canned frames (no encoding) and counting what arrives, signalling through the
+//! relay's `MediaRelay` methods and its signal channel as the service would.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use renkei_core::call::{LayerWant, MediaRelay, RelaySignal};
+use renkei_sfu::Sfu;
+use serde_json::{Value, json};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{
+    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
+};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// The simulcast layers a bot sends: rid, width, height.
+pub const LAYERS: [(&str, u16, u16); 3] = [("l", 320, 180), ("m", 640, 360), ("h", 1280, 720)];
+
+/// One frame that arrived at a bot, from the tag the sending bot wrote into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Got {
+    /// The sending bot's tag.
+    pub from: u8,
+    pub kind: MediaKind,
+    /// The layer's index in `LAYERS` (0 without simulcast).
+    pub layer: u8,
+    pub keyframe: bool,
+}
+
+pub struct Bot {
+    pub conn: String,
+    tag: u8,
+    rtc: Rtc,
+    socket: UdpSocket,
+    addr: SocketAddr,
+    pending: Option<SdpPendingOffer>,
+    audio: Mid,
+    video: Mid,
+    simulcast: bool,
+    next_frame: Instant,
+    frames: u64,
+    /// Layers (by rid, or "" without simulcast) whose next frame is a keyframe.
+    keyframe_due: Vec<String>,
+    pub got: Vec<Got>,
+    /// Error signals the relay sent this bot.
+    pub errors: Vec<String>,
+    /// Offers the relay sent this bot.
+    pub offers: usize,
+}
+
+impl Bot {
+    /// A bot with a microphone and a camera (simulcast `l`/`m`/`h` if asked), and its offer.
+    pub fn new(conn: &str, tag: u8, simulcast: bool) -> (Bot, SdpOffer) {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a bot socket");
+        socket.set_nonblocking(true).unwrap();
+        let addr = socket.local_addr().unwrap();
+        let mut rtc = Rtc::builder().build(Instant::now());
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        let mut change = rtc.sdp_api();
+        let audio = change.add_media(
+            MediaKind::Audio,
+            Direction::SendOnly,
+            Some(conn.into()),
+            None,
+            None,
+        );
+        let layers = simulcast.then(|| {
+            let mut s = Simulcast::new();
+            for (rid, _, _) in LAYERS {
+                s.add_send_layer(SimulcastLayer::new(rid));
+            }
+            s
+        });
+        let video = change.add_media(
+            MediaKind::Video,
+            Direction::SendOnly,
+            Some(conn.into()),
+            None,
+            layers,
+        );
+        let (offer, pending) = change.apply().expect("an offer");
+        let bot = Bot {
+            conn: conn.into(),
+            tag,
+            rtc,
+            socket,
+            addr,
+            pending: Some(pending),
+            audio,
+            video,
+            simulcast,
+            next_frame: Instant::now(),
+            frames: 0,
+            keyframe_due: Vec::new(),
+            got: Vec::new(),
+            errors: Vec::new(),
+            offers: 0,
+        };
+        (bot, offer)
+    }
+
+    /// Frames from bot `from` of `kind` that arrived so far.
+    pub fn count(&self, from: u8, kind: MediaKind) -> usize {
+        self.got
+            .iter()
+            .filter(|g| g.from == from && g.kind == kind)
+            .count()
+    }
+
+    /// What the relay said, applied; the data to send back, if any.
+    fn signal(&mut self, data: &Value) -> Option<Value> {
+        if let Some(e) = data.get("error") {
+            self.errors
+                .push(e["code"].as_str().unwrap_or("").to_owned());
+            return None;
+        }
+        let d = &data["description"];
+        let sdp = d["sdp"].as_str().expect("an sdp");
+        match d["type"].as_str() {
+            Some("answer") => {
+                let answer = SdpAnswer::from_sdp_string(sdp).expect("the relay's answer parses");
+                let pending = self
+                    .pending
+                    .take()
+                    .expect("an offer of ours is outstanding");
+                self.rtc
+                    .sdp_api()
+                    .accept_answer(pending, answer)
+                    .expect("the relay's answer is accepted");
+                None
+            }
+            Some("offer") => {
+                self.offers += 1;
+                let offer = SdpOffer::from_sdp_string(sdp).expect("the relay's offer parses");
+                let answer = self
+                    .rtc
+                    .sdp_api()
+                    .accept_offer(offer)
+                    .expect("the relay's offer is accepted");
+                let sdp = if self.simulcast {
+                    without_simulcast_ssrcs(&answer.to_sdp_string(), &self.video)
+                } else {
+                    answer.to_sdp_string()
+                };
+                Some(json!({"description": {"type": "answer", "sdp": sdp}}))
+            }
+            other => panic!("unexpected description {other:?}"),
+        }
+    }
+
+    /// Reads the socket, sends frames when due, and runs the session until it waits.
+    fn drive(&mut self, now: Instant) {
+        let mut buf = [0u8; 2000];
+        while let Ok((n, source)) = self.socket.recv_from(&mut buf) {
+            let Ok(contents) = buf[..n].try_into() else {
+                continue;
+            };
+            let input = Input::Receive(
+                now,
+                Receive {
+                    proto: Protocol::Udp,
+                    source,
+                    destination: self.addr,
+                    contents,
+                },
+            );
+            self.rtc
+                .handle_input(input)
+                .expect("bot handles a datagram");
+        }
+        self.rtc.handle_input(Input::Timeout(now)).unwrap();
+        if self.rtc.is_connected() && now >= self.next_frame {
+            self.send_frames(now);
+            self.next_frame = now + Duration::from_millis(30);
+        }
+        loop {
+            match self.rtc.poll_output().expect("bot polls") {
+                Output::Timeout(_) => break,
+                Output::Transmit(t) => {
+                    let _ = self.socket.send_to(&t.contents, t.destination);
+                }
+                Output::Event(e) => self.event(e),
+            }
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::MediaData(d) => {
+                let (kind, body) =
+                    if self.rtc.media(d.mid).map(|m| m.kind()) == Some(MediaKind::Audio) {
+                        (MediaKind::Audio, &d.data[..])
+                    } else if d.data.first().is_some_and(|b| b & 1 == 0) {
+                        (MediaKind::Video, &d.data[10..])
+                    } else {
+                        (MediaKind::Video, &d.data[3..])
+                    };
+                if body.len() >= 2 {
+                    self.got.push(Got {
+                        from: body[0],
+                        kind,
+                        layer: body[1],
+                        keyframe: kind == MediaKind::Video && d.is_keyframe(),
+                    });
+                }
+            }
+            Event::KeyframeRequest(req) => {
+                let rid = req.rid.map(|r| r.to_string()).unwrap_or_default();
+                if !self.keyframe_due.contains(&rid) {
+                    self.keyframe_due.push(rid);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One audio frame, and one video frame per layer; a keyframe every 3 s or on request.
+    fn send_frames(&mut self, now: Instant) {
+        self.frames += 1;
+        let n = self.frames;
+        let opus = pt(&mut self.rtc, self.audio, Codec::Opus);
+        let audio_time = MediaTime::new(n * 1440, Frequency::FORTY_EIGHT_KHZ);
+        let mut frame = vec![self.tag, 0];
+        frame.resize(60, 0xaa);
+        self.rtc
+            .writer(self.audio)
+            .unwrap()
+            .write(opus, now, audio_time, frame)
+            .expect("bot writes audio");
+
+        let vp8 = pt(&mut self.rtc, self.video, Codec::Vp8);
+        let video_time = MediaTime::new(n * 2700, Frequency::NINETY_KHZ);
+        let layers: Vec<(Option<&str>, u16, u16, u8)> = if self.simulcast {
+            LAYERS
+                .iter()
+                .enumerate()
+                .map(|(i, (rid, w, h))| (Some(*rid), *w, *h, i as u8))
+                .collect()
+        } else {
+            vec![(None, 640, 360, 0)]
+        };
+        for (rid, width, height, index) in layers {
+            let name = rid.unwrap_or("").to_owned();
+            let keyframe = n % 100 == 1 || self.keyframe_due.contains(&name);
+            self.keyframe_due.retain(|r| *r != name);
+            let mut frame = if keyframe {
+                let [w0, w1] = width.to_le_bytes();
+                let [h0, h1] = height.to_le_bytes();
+                vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, w0, w1, h0, h1]
+            } else {
+                vec![0x11, 0x02, 0x00]
+            };
+            frame.extend([self.tag, index]);
+            // Bigger layers are bigger frames, so their bitrates differ as real ones do.
+            frame.resize(frame.len() + 100 * (usize::from(index) + 1), 0x55);
+            let mut writer = self.rtc.writer(self.video).unwrap();
+            if let Some(rid) = rid {
+                writer = writer.rid(Rid::from(rid));
+            }
+            writer
+                .write(vp8, now, video_time, frame)
+                .expect("bot writes video");
+        }
+    }
+}
+
+/// The answer without `a=ssrc` lines in the bot's own simulcast section, as Chromium
+/// signals rid-based simulcast. str0m's answer repeats those lines but not the `a=rid` and
+/// `a=simulcast` ones, and the relay's str0m would then bind the layers' SSRCs to "no rid"
+/// and see one stream where there are three.
+fn without_simulcast_ssrcs(sdp: &str, video: &Mid) -> String {
+    let mid_line = format!("a=mid:{video}");
+    let mut out = String::new();
+    let mut in_video = false;
+    for line in sdp.split_inclusive("\r\n") {
+        if line.starts_with("m=") {
+            in_video = false;
+        }
+        if line.trim_end() == mid_line {
+            in_video = true;
+        }
+        if in_video && line.starts_with("a=ssrc") {
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+fn pt(rtc: &mut Rtc, mid: Mid, codec: Codec) -> str0m::media::Pt {
+    rtc.writer(mid)
+        .unwrap()
+        .payload_params()
+        .find(|p| p.spec().codec == codec)
+        .map(|p| p.pt())
+        .expect("the codec was negotiated")
+}
+
+/// A relay on loopback, bots, and the signalling between them.
+pub struct Room {
+    pub sfu: Sfu,
+    signals: mpsc::Receiver<RelaySignal>,
+    pub call: Uuid,
+    pub bots: Vec<Bot>,
+    /// Signals for conns that have no bot here, in arrival order.
+    pub stray: Vec<RelaySignal>,
+}
+
+impl Room {
+    pub fn new(max_participants: usize) -> Room {
+        // `RUST_LOG=renkei_sfu=debug,str0m=debug` shows the relay's and str0m's view.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let (sfu, signals) = Sfu::start(listen, listen, max_participants).expect("start the relay");
+        Room {
+            sfu,
+            signals,
+            call: Uuid::now_v7(),
+            bots: Vec::new(),
+            stray: Vec::new(),
+        }
+    }
+
+    /// A bot joins the call: its offer goes to the relay.
+    pub fn join(&mut self, conn: &str, tag: u8, simulcast: bool) {
+        let (bot, offer) = Bot::new(conn, tag, simulcast);
+        self.sfu
+            .signal(self.call, conn, json!({"description": offer}));
+        self.bots.push(bot);
+    }
+
+    pub fn bot(&self, conn: &str) -> &Bot {
+        self.bots.iter().find(|b| b.conn == conn).expect("a bot")
+    }
+
+    pub fn remove(&mut self, conn: &str) -> Bot {
+        let i = self
+            .bots
+            .iter()
+            .position(|b| b.conn == conn)
+            .expect("a bot");
+        self.bots.remove(i)
+    }
+
+    pub fn layers(&self, conn: &str, wants: Vec<LayerWant>) {
+        self.sfu.layers(self.call, conn, wants);
+    }
+
+    /// Runs everything for `time`.
+    pub fn run_for(&mut self, time: Duration) {
+        let end = Instant::now() + time;
+        while Instant::now() < end {
+            self.step();
+        }
+    }
+
+    /// Runs everything until `done` holds; panics after `limit`.
+    pub fn run_until(&mut self, limit: Duration, what: &str, done: impl Fn(&Room) -> bool) {
+        let end = Instant::now() + limit;
+        while !done(self) {
+            if Instant::now() >= end {
+                let got: Vec<_> = self
+                    .bots
+                    .iter()
+                    .map(|b| (&b.conn, summary(b), &b.errors))
+                    .collect();
+                panic!("timed out waiting until {what}; got {got:?}");
+            }
+            self.step();
+        }
+    }
+
+    fn step(&mut self) {
+        while let Ok(signal) = self.signals.try_recv() {
+            assert_eq!(signal.call, self.call, "a signal for another call");
+            match self.bots.iter_mut().find(|b| b.conn == signal.conn) {
+                Some(bot) => {
+                    if let Some(reply) = bot.signal(&signal.data) {
+                        self.sfu.signal(self.call, &signal.conn, reply);
+                    }
+                }
+                None => self.stray.push(signal),
+            }
+        }
+        let now = Instant::now();
+        for bot in &mut self.bots {
+            bot.drive(now);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+
+    /// Waits for the next signal to a conn without a bot (for the bad-input tests).
+    pub fn next_stray(&mut self, limit: Duration) -> RelaySignal {
+        let end = Instant::now() + limit;
+        while self.stray.is_empty() {
+            assert!(Instant::now() < end, "no signal came");
+            self.step();
+        }
+        self.stray.remove(0)
+    }
+}
+
+/// A want for `conn`'s video.
+pub fn want(conn: &str, width: u32, height: u32, visible: bool) -> LayerWant {
+    LayerWant {
+        conn: conn.into(),
+        mid: None,
+        width,
+        height,
+        visible,
+    }
+}
+
+/// Counts per sender tag of what a bot got, for messages.
+pub fn summary(bot: &Bot) -> HashMap<(u8, String), usize> {
+    let mut m = HashMap::new();
+    for g in &bot.got {
+        *m.entry((g.from, format!("{:?}/{}", g.kind, g.layer)))
+            .or_default() += 1;
+    }
+    m
+}

@@ -53,6 +53,9 @@ pub struct Bot {
     pub errors: Vec<String>,
     /// Offers the relay sent this bot.
     pub offers: usize,
+    /// Drop every n-th datagram that arrives (0: none), as a lossy link would.
+    pub drop_every: usize,
+    arrived: usize,
 }
 
 impl Bot {
@@ -102,8 +105,15 @@ impl Bot {
             got: Vec::new(),
             errors: Vec::new(),
             offers: 0,
+            drop_every: 0,
+            arrived: 0,
         };
         (bot, offer)
+    }
+
+    /// The tag this bot writes into its frames.
+    pub fn tag(&self) -> u8 {
+        self.tag
     }
 
     /// Frames from bot `from` of `kind` that arrived so far.
@@ -112,6 +122,22 @@ impl Bot {
             .iter()
             .filter(|g| g.from == from && g.kind == kind)
             .count()
+    }
+
+    /// Moves to a new socket (a phone going from Wi-Fi to mobile data) and restarts ICE:
+    /// the offer to send.
+    pub fn change_network(&mut self) -> SdpOffer {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a bot socket");
+        socket.set_nonblocking(true).unwrap();
+        self.addr = socket.local_addr().unwrap();
+        self.socket = socket;
+        self.rtc
+            .add_local_candidate(Candidate::host(self.addr, "udp").unwrap());
+        let mut change = self.rtc.sdp_api();
+        change.ice_restart(true);
+        let (offer, pending) = change.apply().expect("a restart offer");
+        self.pending = Some(pending);
+        offer
     }
 
     /// What the relay said, applied; the data to send back, if any.
@@ -159,6 +185,10 @@ impl Bot {
     fn drive(&mut self, now: Instant) {
         let mut buf = [0u8; 2000];
         while let Ok((n, source)) = self.socket.recv_from(&mut buf) {
+            self.arrived += 1;
+            if self.drop_every > 0 && self.arrived.is_multiple_of(self.drop_every) {
+                continue;
+            }
             let Ok(contents) = buf[..n].try_into() else {
                 continue;
             };
@@ -341,6 +371,33 @@ impl Room {
 
     pub fn bot(&self, conn: &str) -> &Bot {
         self.bots.iter().find(|b| b.conn == conn).expect("a bot")
+    }
+
+    pub fn bot_mut(&mut self, conn: &str) -> &mut Bot {
+        self.bots
+            .iter_mut()
+            .find(|b| b.conn == conn)
+            .expect("a bot")
+    }
+
+    /// Bot `conn` changes network and restarts ICE through the relay.
+    pub fn change_network(&mut self, conn: &str) {
+        let offer = self.bot_mut(conn).change_network();
+        self.sfu
+            .signal(self.call, conn, json!({"description": offer}));
+    }
+
+    /// Whether every bot gets at least `n` audio and video frames from every other bot.
+    pub fn all_hear_all(&self, n: usize) -> bool {
+        self.bots.iter().all(|bot| {
+            self.bots
+                .iter()
+                .filter(|other| other.conn != bot.conn)
+                .all(|other| {
+                    bot.count(other.tag, MediaKind::Audio) >= n
+                        && bot.count(other.tag, MediaKind::Video) >= n
+                })
+        })
     }
 
     pub fn remove(&mut self, conn: &str) -> Bot {

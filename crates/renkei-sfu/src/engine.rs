@@ -155,7 +155,7 @@ impl Engine {
                 let now = Instant::now();
                 let mut tracks_changed = false;
                 for (from, h) in produced {
-                    tracks_changed |= matches!(h, Happened::TrackAdded);
+                    tracks_changed |= matches!(h, Happened::TracksChanged);
                     room.happened(&from, h, now);
                 }
                 if tracks_changed {

@@ -79,6 +79,13 @@ impl Sfu {
         public: SocketAddr,
         max_participants: usize,
     ) -> io::Result<(Sfu, mpsc::Receiver<RelaySignal>)> {
+        if public.ip().is_unspecified() {
+            // Browsers cannot send to 0.0.0.0: the caller must say where the relay is reached.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the relay's public address must not be unspecified",
+            ));
+        }
         let socket = std::net::UdpSocket::bind(listen)?;
         socket.set_nonblocking(true)?;
         let local = socket.local_addr()?;

@@ -116,8 +116,8 @@ impl TrackOut {
 /// Something a participant's session produced that concerns the others.
 #[derive(Debug)]
 pub enum Happened {
-    /// The participant sends a new track.
-    TrackAdded,
+    /// The participant sends a new track, or stopped sending one.
+    TracksChanged,
     /// A frame of one of its tracks arrived.
     Media(Box<MediaData>),
     /// It asks for a keyframe of a track the relay sends it (`mid` on its side).
@@ -332,7 +332,28 @@ impl Participant {
                     kind: added.kind,
                     layers: Vec::new(),
                 });
-                Some(Happened::TrackAdded)
+                Some(Happened::TracksChanged)
+            }
+            // The browser stopped a track (camera off: the transceiver goes `inactive` or is
+            // stopped), or sends again on one.
+            Event::MediaChanged(changed) => {
+                let known = self.tracks_in.iter().position(|t| t.mid == changed.mid);
+                match (known, changed.direction.is_receiving()) {
+                    (Some(i), false) => {
+                        self.tracks_in.remove(i);
+                        Some(Happened::TracksChanged)
+                    }
+                    (None, true) => {
+                        let kind = self.rtc.media(changed.mid)?.kind();
+                        self.tracks_in.push(TrackIn {
+                            mid: changed.mid,
+                            kind,
+                            layers: Vec::new(),
+                        });
+                        Some(Happened::TracksChanged)
+                    }
+                    _ => None,
+                }
             }
             Event::MediaData(data) => {
                 self.measure(&data);

@@ -70,7 +70,7 @@ impl Room {
     /// Acts on what participant `from` produced.
     pub fn happened(&mut self, from: &str, happened: Happened, now: Instant) {
         match happened {
-            Happened::TrackAdded | Happened::Bandwidth => {}
+            Happened::TracksChanged | Happened::Bandwidth => {}
             Happened::Media(data) => self.forward(from, &data),
             Happened::KeyframeRequest(mid) => self.keyframe_for(from, mid, now),
         }

@@ -145,6 +145,7 @@ fn a_leavers_tracks_stop_and_the_others_go_on() {
         b.count(1, Video) >= 10 && b.count(3, Video) >= 10 && b.count(1, Audio) >= 10
     });
     let offers = room.bot("b").offers;
+    assert_eq!(room.bot("b").receiving(Video), 2);
 
     room.sfu.leave(room.call, "a");
     // The bot for a keeps sending, as a browser that has not noticed yet would.
@@ -160,7 +161,28 @@ fn a_leavers_tracks_stop_and_the_others_go_on() {
     );
     assert!(b.count(3, Video) >= from_c + 30, "c's video goes on");
     assert!(b.offers > offers, "b was offered the removal of a's tracks");
+    assert_eq!(b.receiving(Video), 1, "only c's video is left at b");
+    assert_eq!(b.receiving(Audio), 1, "only c's audio is left at b");
     assert!(room.bot("c").count(2, Audio) >= 50, "c still hears b");
+}
+
+#[test]
+fn a_camera_turned_off_is_stopped_at_the_others() {
+    let mut room = Room::new(8);
+    room.join("a", 1, false);
+    room.join("b", 2, false);
+    room.run_until(SETUP, "a and b talk", |r| r.all_hear_all(10));
+    assert_eq!(room.bot("b").receiving(Video), 1);
+    room.camera_off("a");
+    room.run_until(SETUP, "b's track for a's video stops", |r| {
+        r.bot("b").receiving(Video) == 0
+    });
+    assert_eq!(room.bot("b").receiving(Audio), 1);
+    room.run_for(Duration::from_millis(300));
+    let (video, audio) = (room.bot("b").count(1, Video), room.bot("b").count(1, Audio));
+    room.run_for(Duration::from_secs(1));
+    assert_eq!(room.bot("b").count(1, Video), video);
+    assert!(room.bot("b").count(1, Audio) >= audio + 20);
 }
 
 #[test]
@@ -287,6 +309,13 @@ fn bad_signals_get_an_error_or_are_ignored_and_the_relay_goes_on() {
         "nothing else was said: {:?}",
         room.stray
     );
+}
+
+#[test]
+fn the_relay_refuses_to_advertise_an_unspecified_address() {
+    let any = "0.0.0.0:0".parse().unwrap();
+    let err = renkei_sfu::Sfu::start(any, any, 8).err().expect("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
 
 fn error(data: &serde_json::Value) -> &str {

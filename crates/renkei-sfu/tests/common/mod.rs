@@ -56,6 +56,9 @@ pub struct Bot {
     /// Drop every n-th datagram that arrives (0: none), as a lossy link would.
     pub drop_every: usize,
     arrived: usize,
+    camera_on: bool,
+    /// The mids the relay added for others' tracks.
+    added: Vec<Mid>,
 }
 
 impl Bot {
@@ -107,6 +110,8 @@ impl Bot {
             offers: 0,
             drop_every: 0,
             arrived: 0,
+            camera_on: true,
+            added: Vec::new(),
         };
         (bot, offer)
     }
@@ -136,6 +141,25 @@ impl Bot {
         let mut change = self.rtc.sdp_api();
         change.ice_restart(true);
         let (offer, pending) = change.apply().expect("a restart offer");
+        self.pending = Some(pending);
+        offer
+    }
+
+    /// How many of the tracks the relay added are of `kind` and still flowing to this bot.
+    pub fn receiving(&self, kind: MediaKind) -> usize {
+        self.added
+            .iter()
+            .filter_map(|m| self.rtc.media(*m))
+            .filter(|m| m.kind() == kind && m.direction().is_receiving())
+            .count()
+    }
+
+    /// Turns the camera off: the video goes inactive; the offer to send.
+    pub fn camera_off(&mut self) -> SdpOffer {
+        self.camera_on = false;
+        let mut change = self.rtc.sdp_api();
+        change.set_direction(self.video, Direction::Inactive);
+        let (offer, pending) = change.apply().expect("an offer");
         self.pending = Some(pending);
         offer
     }
@@ -241,6 +265,7 @@ impl Bot {
                     });
                 }
             }
+            Event::MediaAdded(added) => self.added.push(added.mid),
             Event::KeyframeRequest(req) => {
                 let rid = req.rid.map(|r| r.to_string()).unwrap_or_default();
                 if !self.keyframe_due.contains(&rid) {
@@ -265,6 +290,9 @@ impl Bot {
             .write(opus, now, audio_time, frame)
             .expect("bot writes audio");
 
+        if !self.camera_on {
+            return;
+        }
         let vp8 = pt(&mut self.rtc, self.video, Codec::Vp8);
         let video_time = MediaTime::new(n * 2700, Frequency::NINETY_KHZ);
         let layers: Vec<(Option<&str>, u16, u16, u8)> = if self.simulcast {
@@ -383,6 +411,13 @@ impl Room {
     /// Bot `conn` changes network and restarts ICE through the relay.
     pub fn change_network(&mut self, conn: &str) {
         let offer = self.bot_mut(conn).change_network();
+        self.sfu
+            .signal(self.call, conn, json!({"description": offer}));
+    }
+
+    /// Bot `conn` turns its camera off through the relay.
+    pub fn camera_off(&mut self, conn: &str) {
+        let offer = self.bot_mut(conn).camera_off();
         self.sfu
             .signal(self.call, conn, json!({"description": offer}));
     }

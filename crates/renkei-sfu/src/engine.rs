@@ -114,8 +114,13 @@ impl Engine {
                 }
             }
             if now >= self.next_allocate {
-                for room in self.calls.values_mut() {
+                for (call, room) in &mut self.calls {
                     room.allocate(now);
+                    // Offers given up for want of an answer are made again.
+                    for (conn, offer) in room.route(now) {
+                        self.outbox
+                            .push_back(reply(*call, &conn, "offer", offer.to_sdp_string()));
+                    }
                 }
                 self.ended
                     .retain(|_, at| now.duration_since(*at) < ENDED_KEPT);
@@ -159,7 +164,7 @@ impl Engine {
                     room.happened(&from, h, now);
                 }
                 if tracks_changed {
-                    for (conn, offer) in room.route() {
+                    for (conn, offer) in room.route(now) {
                         self.outbox
                             .push_back(reply(*call, &conn, "offer", offer.to_sdp_string()));
                     }
@@ -278,7 +283,7 @@ impl Engine {
         }
         // A joiner gets the others' tracks; an answered offer may free the way for the next.
         if let Some(room) = self.calls.get_mut(&call) {
-            for (to, offer) in room.route() {
+            for (to, offer) in room.route(now) {
                 self.outbox
                     .push_back(reply(call, &to, "offer", offer.to_sdp_string()));
             }
@@ -300,7 +305,7 @@ impl Engine {
             self.calls.remove(&call);
             return;
         }
-        for (to, offer) in room.route() {
+        for (to, offer) in room.route(Instant::now()) {
             self.outbox
                 .push_back(reply(call, &to, "offer", offer.to_sdp_string()));
         }

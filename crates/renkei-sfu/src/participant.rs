@@ -30,6 +30,9 @@ const INITIAL_BITRATE: Bitrate = Bitrate::kbps(1_000);
 /// Keyframe requests for one layer at most this often: a keyframe costs the sender many
 /// times a normal frame.
 const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+/// An offer of the relay not answered in this time is given up and made again, so one lost
+/// answer does not stop every later track from reaching the participant.
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
 
 /// One simulcast layer (or the only stream) of an incoming track, as measured.
 #[derive(Debug)]
@@ -130,7 +133,8 @@ pub enum Happened {
 pub struct Participant {
     pub conn: String,
     pub rtc: Rtc,
-    pending: Option<SdpPendingOffer>,
+    /// The relay's outstanding offer, and when it was made.
+    pending: Option<(SdpPendingOffer, Instant)>,
     pub tracks_in: Vec<TrackIn>,
     pub tracks_out: Vec<TrackOut>,
     pub wants: Vec<LayerWant>,
@@ -193,7 +197,7 @@ impl Participant {
 
     /// The answer to the relay's offer.
     pub fn answer(&mut self, answer: SdpAnswer) -> Result<(), SfuError> {
-        let pending = self
+        let (pending, _) = self
             .pending
             .take()
             .ok_or_else(|| SfuError::SdpRejected("no offer of the relay is outstanding".into()))?;
@@ -255,9 +259,20 @@ impl Participant {
 
     /// The relay's offer, when tracks are to be opened or stopped and no offer is
     /// outstanding.
-    pub fn negotiate(&mut self) -> Option<SdpOffer> {
-        if self.pending.is_some() {
-            return None;
+    pub fn negotiate(&mut self, now: Instant) -> Option<SdpOffer> {
+        if let Some((_, since)) = &self.pending {
+            if now.saturating_duration_since(*since) < ANSWER_WAIT {
+                return None;
+            }
+            tracing::info!(conn = %self.conn, "no answer to the relay's offer; offering again");
+            self.pending = None;
+            for track in &mut self.tracks_out {
+                track.state = match track.state {
+                    OutState::Negotiating(_) => OutState::ToOpen,
+                    OutState::NegotiatingStop(m) => OutState::ToStop(m),
+                    other => other,
+                };
+            }
         }
         let mut change = self.rtc.sdp_api();
         let mut planned = Vec::new();
@@ -290,7 +305,7 @@ impl Participant {
         for (i, state) in planned {
             self.tracks_out[i].state = state;
         }
-        self.pending = Some(pending);
+        self.pending = Some((pending, now));
         Some(offer)
     }
 

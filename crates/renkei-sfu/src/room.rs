@@ -36,7 +36,7 @@ impl Room {
 
     /// Brings every participant's sending tracks in line with every incoming track, and
     /// returns the offers that need to go out.
-    pub fn route(&mut self) -> Vec<(String, SdpOffer)> {
+    pub fn route(&mut self, now: Instant) -> Vec<(String, SdpOffer)> {
         let sources: Vec<(Source, MediaKind)> = self
             .participants
             .iter()
@@ -60,7 +60,7 @@ impl Room {
             if !plan.is_empty() {
                 p.apply(plan, kind_of);
             }
-            if let Some(offer) = p.negotiate() {
+            if let Some(offer) = p.negotiate(now) {
                 offers.push((p.conn.clone(), offer));
             }
         }

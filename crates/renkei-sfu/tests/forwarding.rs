@@ -53,6 +53,22 @@ fn a_joiner_mid_call_gets_the_others_and_they_get_the_joiner() {
 }
 
 #[test]
+fn an_offer_left_unanswered_is_made_again() {
+    let mut room = Room::new(8);
+    room.join("a", 1, false);
+    room.run_until(SETUP, "a is answered", |r| {
+        r.bot("a").offers == 0 && r.stray.is_empty()
+    });
+    room.join("b", 2, false);
+    // b loses the relay's first offer of a's tracks.
+    room.bot_mut("b").ignore_offers = 1;
+    room.run_until(Duration::from_secs(20), "b gets a's media after all", |r| {
+        r.bot("b").count(1, Audio) >= 10 && r.bot("b").count(1, Video) >= 10
+    });
+    assert!(room.bot("b").offers >= 2);
+}
+
+#[test]
 fn media_goes_on_over_a_lossy_link() {
     let mut room = Room::new(8);
     room.join("a", 1, false);

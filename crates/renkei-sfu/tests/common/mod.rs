@@ -59,6 +59,8 @@ pub struct Bot {
     camera_on: bool,
     /// The mids the relay added for others' tracks.
     added: Vec<Mid>,
+    /// Offers of the relay to leave unanswered (a lost message), from the next one on.
+    pub ignore_offers: usize,
 }
 
 impl Bot {
@@ -112,6 +114,7 @@ impl Bot {
             arrived: 0,
             camera_on: true,
             added: Vec::new(),
+            ignore_offers: 0,
         };
         (bot, offer)
     }
@@ -188,6 +191,10 @@ impl Bot {
             }
             Some("offer") => {
                 self.offers += 1;
+                if self.ignore_offers > 0 {
+                    self.ignore_offers -= 1;
+                    return None;
+                }
                 let offer = SdpOffer::from_sdp_string(sdp).expect("the relay's offer parses");
                 let answer = self
                     .rtc

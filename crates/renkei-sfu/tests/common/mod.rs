@@ -49,6 +49,11 @@ pub struct Bot {
     /// Layers (by rid, or "" without simulcast) whose next frame is a keyframe.
     keyframe_due: Vec<String>,
     pub got: Vec<Got>,
+    /// Microseconds from a video frame's writing at its sender to its arrival here.
+    pub latencies_us: Vec<u64>,
+    /// Bytes of each audio frame and of each (non-simulcast) video frame.
+    pub audio_bytes: usize,
+    pub video_bytes: usize,
     /// Error signals the relay sent this bot.
     pub errors: Vec<String>,
     /// Offers the relay sent this bot.
@@ -115,6 +120,9 @@ impl Bot {
             camera_on: true,
             added: Vec::new(),
             ignore_offers: 0,
+            latencies_us: Vec::new(),
+            audio_bytes: 60,
+            video_bytes: 300,
         };
         (bot, offer)
     }
@@ -263,6 +271,11 @@ impl Bot {
                     } else {
                         (MediaKind::Video, &d.data[3..])
                     };
+                if kind == MediaKind::Video && body.len() >= 10 {
+                    let sent = u64::from_le_bytes(body[2..10].try_into().unwrap());
+                    self.latencies_us
+                        .push(micros_since_epoch().saturating_sub(sent));
+                }
                 if body.len() >= 2 {
                     self.got.push(Got {
                         from: body[0],
@@ -290,7 +303,7 @@ impl Bot {
         let opus = pt(&mut self.rtc, self.audio, Codec::Opus);
         let audio_time = MediaTime::new(n * 1440, Frequency::FORTY_EIGHT_KHZ);
         let mut frame = vec![self.tag, 0];
-        frame.resize(60, 0xaa);
+        frame.resize(self.audio_bytes, 0xaa);
         self.rtc
             .writer(self.audio)
             .unwrap()
@@ -323,8 +336,14 @@ impl Bot {
                 vec![0x11, 0x02, 0x00]
             };
             frame.extend([self.tag, index]);
+            frame.extend(micros_since_epoch().to_le_bytes());
             // Bigger layers are bigger frames, so their bitrates differ as real ones do.
-            frame.resize(frame.len() + 100 * (usize::from(index) + 1), 0x55);
+            let size = if self.simulcast {
+                100 * (usize::from(index) + 1)
+            } else {
+                self.video_bytes
+            };
+            frame.resize(frame.len() + size, 0x55);
             let mut writer = self.rtc.writer(self.video).unwrap();
             if let Some(rid) = rid {
                 writer = writer.rid(Rid::from(rid));
@@ -357,6 +376,12 @@ fn without_simulcast_ssrcs(sdp: &str, video: &Mid) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// Microseconds since the first call in this process (a clock all bots share).
+pub fn micros_since_epoch() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_micros() as u64
 }
 
 fn pt(rtc: &mut Rtc, mid: Mid, codec: Codec) -> str0m::media::Pt {

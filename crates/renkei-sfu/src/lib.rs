@@ -14,12 +14,22 @@
 //! layer per video: the smallest layer at least as big as the tile is shown
 //! (`call_layers` wants: `LayerWant.mid` is the mid *on the receiver's side*, or `None` for
 //! all of that conn's videos), stepped down while the receiver's bandwidth estimate
-//! (str0m's TWCC/REMB estimator) cannot carry them all. `visible: false` pauses a video:
+//! (str0m's TWCC/REMB estimator) cannot carry them all — counted as congestion only when the
+//! estimate stays below what is sent for 3 s, since an application-limited estimate trails
+//! what is sent (see `layers`). `visible: false` pauses a video:
 //! nothing is forwarded and no keyframe is asked for. A layer switch asks the sender for a
 //! keyframe of the new layer (PLI, else FIR) and happens at that keyframe; the old layer
 //! keeps flowing until then, and the media clock stays continuous (`timeline`). A tile with
 //! no want is treated as shown at 640×360. Layer sizes come from VP8 keyframe headers;
 //! for other codecs the rid's name orders the layers.
+//!
+//! # Negotiation
+//! The browser's offers are answered; the relay offers only to add or stop others' tracks,
+//! one offer outstanding per participant. A browser offer crossing it is ignored (the
+//! browser is the polite side: it rolls back, answers, and offers again); an offer not
+//! answered in 10 s is given up and made again. ICE restarts (a phone changing network) are
+//! a browser offer like any other. The relay is ICE-lite: its one host candidate (`public`)
+//! is in every SDP, and it sends no candidates.
 //!
 //! # Errors
 //! A signal the relay cannot use gets an error signal back,
@@ -36,6 +46,14 @@
 //! - `participant`: one str0m session and its negotiation state.
 //! - `room`: one call; applies the decisions.
 //! - `engine`: the socket, the loop, the commands.
+//!
+//! # Dependencies and tests
+//! str0m 0.23 with only its `aws-lc-rs` feature (its default crypto, without the examples'
+//! web server): DTLS and SRTP through aws-lc, built from source by the `cc` crate; no
+//! OpenSSL, no system package. (str0m's `rust-crypto` backend still pulls aws-lc in through
+//! certificate generation, so it would only add crates.) The tests in `tests/` drive the
+//! relay over loopback UDP with str0m client bots (`tests/common`), which
+//! `examples/forwarding_bench.rs` (run by `bench/calls.sh`) reuses.
 //!
 //! No media is recorded or decoded: frames are forwarded as they arrive.
 

@@ -119,9 +119,26 @@ pub fn order(layers: &mut [Layer]) {
     });
 }
 
+/// The size assumed for the top layer when no keyframe told it (a browser's usual camera).
+const ASSUMED_TOP: (u32, u32) = (1280, 720);
+
+/// Gives layers of unknown size (a codec other than VP8, or no keyframe yet) the size
+/// browsers send by default: the top layer [`ASSUMED_TOP`], each lower one half as wide and
+/// high (`scaleResolutionDownBy` 2 and 4). `layers` are ordered smallest first.
+pub fn assume_sizes(layers: &mut [Layer]) {
+    let n = layers.len();
+    for (i, layer) in layers.iter_mut().enumerate() {
+        if layer.width == 0 || layer.height == 0 {
+            let shift = (n - 1 - i).min(8);
+            layer.width = ASSUMED_TOP.0 >> shift;
+            layer.height = ASSUMED_TOP.1 >> shift;
+        }
+    }
+}
+
 /// The index of the smallest layer at least as big as `shown` in `layers` (ordered smallest
-/// first); the largest layer when none is. A layer of unknown size counts as too small unless
-/// it is the last.
+/// first); the largest layer when none is. A layer of size 0 would count as too small:
+/// [`assume_sizes`] first.
 pub fn fitting(layers: &[Layer], shown: Shown) -> usize {
     layers
         .iter()
@@ -309,6 +326,28 @@ mod tests {
             shown: shown(320, 180),
         }];
         assert_eq!(allocate(&needs, Some(100_000)), vec![Choice::Layer(None)]);
+    }
+
+    #[test]
+    fn layers_of_unknown_size_are_assumed_to_halve_from_720p() {
+        let mut ls = vec![
+            layer("q", 0, 0, 0),
+            layer("h", 0, 0, 0),
+            layer("f", 0, 0, 0),
+        ];
+        assume_sizes(&mut ls);
+        let sizes: Vec<_> = ls.iter().map(|l| (l.width, l.height)).collect();
+        assert_eq!(sizes, [(320, 180), (640, 360), (1280, 720)]);
+        // So an H.264 tile of 320×180 still gets the low layer.
+        let needs = [Need {
+            layers: &ls,
+            shown: shown(320, 180),
+        }];
+        assert_eq!(allocate(&needs, None), vec![pick("q")]);
+        // Known sizes stay.
+        let mut known = vec![layer("l", 160, 90, 0)];
+        assume_sizes(&mut known);
+        assert_eq!((known[0].width, known[0].height), (160, 90));
     }
 
     #[test]

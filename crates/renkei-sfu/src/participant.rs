@@ -68,6 +68,7 @@ impl TrackIn {
             })
             .collect();
         crate::layers::order(&mut layers);
+        crate::layers::assume_sizes(&mut layers);
         layers
     }
 }

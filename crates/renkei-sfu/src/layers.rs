@@ -14,7 +14,8 @@
 //!   layer goes up it lags until its probes answer, so taking it as a ceiling would never
 //!   let a layer go up. Congestion is an estimate that *stays* below what is being sent
 //!   (for [`CONGESTED_AFTER`]); then the videos fit into the estimate, and for a while
-//!   ([`HOLD`]) they do not grow past what is proven, so layers do not flap.
+//!   ([`HOLD`]) they do not grow past what is proven, so layers do not flap. Audio is
+//!   never cut: its measured bitrate comes off the estimate before the videos share it.
 //! - A hidden video (`visible: false`) is paused: nothing is forwarded and no keyframe is
 //!   asked for, so it costs neither the sender nor the receiver anything.
 

@@ -14,9 +14,6 @@ use crate::layers::{self, Choice, Need, Shown};
 use crate::participant::{Happened, OutState, Participant};
 use crate::routing::{self, Source};
 
-/// Bits per second kept for each forwarded audio track out of a receiver's estimate.
-const AUDIO_RESERVE: u64 = 40_000;
-
 /// A call's participants, by conn.
 #[derive(Default)]
 pub struct Room {
@@ -132,11 +129,18 @@ impl Room {
                     (i, layers, shown(receiver, t.source.conn.as_str(), t.mid()))
                 })
                 .collect();
-            let audio = receiver
+            // The audio it gets, as measured at the senders: audio is never cut, so it comes
+            // off the estimate first.
+            let audio: u64 = receiver
                 .tracks_out
                 .iter()
-                .filter(|t| t.kind == MediaKind::Audio)
-                .count() as u64;
+                .filter(|t| t.kind == MediaKind::Audio && matches!(t.state, OutState::Open(_)))
+                .filter_map(|t| {
+                    let sender = self.participants.iter().find(|p| p.conn == t.source.conn)?;
+                    let track = sender.tracks_in.iter().find(|x| *x.mid == *t.source.mid)?;
+                    Some(track.layers.iter().map(|l| l.bitrate).sum::<u64>())
+                })
+                .sum();
             // What is forwarded now: the bitrate of each video's current layer.
             let sending: u64 = videos
                 .iter()
@@ -146,11 +150,11 @@ impl Room {
                     layers.iter().find(|l| l.rid == rid).map(|l| l.bitrate)
                 })
                 .sum();
-            let estimate = receiver
+            let below = receiver
                 .bandwidth
-                .map(|b| b.saturating_sub(audio * AUDIO_RESERVE));
+                .is_some_and(|e| layers::below(e, sending + audio));
+            let estimate = receiver.bandwidth.map(|b| b.saturating_sub(audio));
             let held = receiver.held_until.is_some_and(|t| now < t);
-            let below = estimate.is_some_and(|e| layers::below(e, sending));
             let below_since = if below {
                 Some(receiver.below_since.unwrap_or(now))
             } else {
@@ -177,7 +181,7 @@ impl Room {
                     Choice::Pause => None,
                 })
                 .sum::<u64>()
-                + audio * AUDIO_RESERVE;
+                + audio;
             let receiver = &mut self.participants[r];
             receiver.below_since = below_since;
             if congested {

@@ -337,3 +337,34 @@ fn the_relay_refuses_to_advertise_an_unspecified_address() {
 fn error(data: &serde_json::Value) -> &str {
     data["error"]["code"].as_str().unwrap_or("(not an error)")
 }
+
+#[test]
+fn a_congested_receiver_is_stepped_down_a_layer() {
+    let mut room = Room::new(8);
+    room.join("a", 1, true);
+    room.join("b", 2, false);
+    room.layers("b", vec![want("a", 1280, 720, true)]);
+    room.run_until(SETUP, "b gets a's high layer", |r| {
+        r.bot("b")
+            .got
+            .iter()
+            .filter(|g| g.from == 1 && g.layer == 2)
+            .count()
+            >= 20
+    });
+    // b's link narrows to 70 kbit/s, below the high layer and audio (about 100 kbit/s):
+    // queues grow, its estimate falls below what the relay sends it, and stays there.
+    room.bot_mut("b").link_bps = Some(70_000);
+    let from = room.bot("b").got.len();
+    room.run_until(
+        Duration::from_secs(20),
+        "b is moved to a lower layer",
+        |r| {
+            r.bot("b").got[from..]
+                .iter()
+                .filter(|g| g.from == 1 && g.kind == Video && g.layer < 2)
+                .count()
+                >= 10
+        },
+    );
+}

@@ -61,6 +61,11 @@ pub struct Bot {
     /// Drop every n-th datagram that arrives (0: none), as a lossy link would.
     pub drop_every: usize,
     arrived: usize,
+    /// A link that carries this many bits per second towards the bot (None: loopback's).
+    pub link_bps: Option<u64>,
+    link: std::collections::VecDeque<(Vec<u8>, SocketAddr)>,
+    link_credit: f64,
+    link_at: Instant,
     camera_on: bool,
     /// The mids the relay added for others' tracks.
     added: Vec<Mid>,
@@ -117,6 +122,10 @@ impl Bot {
             offers: 0,
             drop_every: 0,
             arrived: 0,
+            link_bps: None,
+            link: Default::default(),
+            link_credit: 0.0,
+            link_at: Instant::now(),
             camera_on: true,
             added: Vec::new(),
             ignore_offers: 0,
@@ -228,7 +237,26 @@ impl Bot {
             if self.drop_every > 0 && self.arrived.is_multiple_of(self.drop_every) {
                 continue;
             }
-            let Ok(contents) = buf[..n].try_into() else {
+            self.link.push_back((buf[..n].to_vec(), source));
+        }
+        // A narrow link: datagrams leave the queue at `link_bps`; a full queue drops.
+        let mut credit = f64::INFINITY;
+        if let Some(bps) = self.link_bps {
+            let elapsed = now.saturating_duration_since(self.link_at).as_secs_f64();
+            self.link_credit = (self.link_credit + elapsed * bps as f64 / 8.0).min(4000.0);
+            credit = self.link_credit;
+            while self.link.len() > 200 {
+                self.link.pop_back();
+            }
+        }
+        self.link_at = now;
+        while let Some((datagram, _)) = self.link.front() {
+            if (datagram.len() as f64) > credit {
+                break;
+            }
+            credit -= datagram.len() as f64;
+            let (datagram, source) = self.link.pop_front().expect("a front");
+            let Ok(contents) = datagram.as_slice().try_into() else {
                 continue;
             };
             let input = Input::Receive(
@@ -243,6 +271,9 @@ impl Bot {
             self.rtc
                 .handle_input(input)
                 .expect("bot handles a datagram");
+        }
+        if self.link_bps.is_some() {
+            self.link_credit = credit;
         }
         self.rtc.handle_input(Input::Timeout(now)).unwrap();
         if self.rtc.is_connected() && now >= self.next_frame {

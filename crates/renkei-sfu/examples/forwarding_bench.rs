@@ -48,6 +48,7 @@ fn main() {
                 ready.wait();
                 // Count from here.
                 let frames_before: usize = room.bots.iter().map(|b| b.got.len()).sum();
+                let sent_before: u64 = room.bots.iter().map(|b| b.frames_sent()).sum();
                 for bot in &mut room.bots {
                     bot.latencies_us.clear();
                 }
@@ -55,13 +56,16 @@ fn main() {
                 measure.wait();
                 let frames: usize =
                     room.bots.iter().map(|b| b.got.len()).sum::<usize>() - frames_before;
+                // Each tick's audio and video frame should reach the 5 others.
+                let expected =
+                    (room.bots.iter().map(|b| b.frames_sent()).sum::<u64>() - sent_before) * 10;
                 let latencies: Vec<u64> = room
                     .bots
                     .iter()
                     .flat_map(|b| b.latencies_us.iter().copied())
                     .collect();
                 // Keep the room alive until every thread measured.
-                (frames, latencies, room)
+                (frames, expected, latencies, room)
             })
         })
         .collect();
@@ -75,11 +79,13 @@ fn main() {
     let cpu = relay_cpu_seconds() - cpu_before;
 
     let mut frames = 0;
+    let mut expected = 0;
     let mut latencies = Vec::new();
     let mut kept = Vec::new();
     for t in threads {
-        let (f, l, room) = t.join().expect("a room thread");
+        let (f, e, l, room) = t.join().expect("a room thread");
         frames += f;
+        expected += e;
         latencies.extend(l);
         kept.push(room);
     }
@@ -103,7 +109,8 @@ fn main() {
         streams as f64 / cores.max(1e-9)
     );
     println!(
-        "frames received            {frames} ({:.0}/s)",
+        "frames received            {frames} of {expected} sent to them ({:.2} %, {:.0}/s)",
+        frames as f64 * 100.0 / expected.max(1) as f64,
         frames as f64 / wall
     );
     println!(

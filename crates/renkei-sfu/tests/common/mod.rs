@@ -136,6 +136,11 @@ impl Bot {
         (bot, offer)
     }
 
+    /// Ticks on which this bot sent its audio and video frames.
+    pub fn frames_sent(&self) -> u64 {
+        self.frames
+    }
+
     /// The tag this bot writes into its frames.
     pub fn tag(&self) -> u8 {
         self.tag

@@ -27,6 +27,13 @@ fn main() {
     let seconds = args.get(1).copied().unwrap_or(20);
     let warmup = args.get(2).copied().unwrap_or(5);
 
+    // A room thread that fails must end the run, not leave the others waiting at a barrier.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        std::process::exit(1);
+    }));
+
     let rss_before = rss_kib();
     let ready = Arc::new(Barrier::new(rooms + 1));
     let measure = Arc::new(Barrier::new(rooms + 1));

@@ -21,7 +21,9 @@
 //! keyframe of the new layer (PLI, else FIR) and happens at that keyframe; the old layer
 //! keeps flowing until then, and the media clock stays continuous (`timeline`). A tile with
 //! no want is treated as shown at 640×360. Layer sizes come from VP8 keyframe headers;
-//! for other codecs the rid's name orders the layers.
+//! for other codecs the rid's name orders the layers and sizes are assumed to halve from
+//! 720p. A layer with no frame for a second is off (browsers drop top layers when their
+//! uplink or CPU is short) and is not chosen.
 //!
 //! # Negotiation
 //! The browser's offers are answered; the relay offers only to add or stop others' tracks,
@@ -54,6 +56,8 @@
 //! certificate generation, so it would only add crates.) The tests in `tests/` drive the
 //! relay over loopback UDP with str0m client bots (`tests/common`), which
 //! `examples/forwarding_bench.rs` (run by `bench/calls.sh`) reuses.
+//! `examples/browser_check.{rs,mjs}` checks it against three Chromium pages by hand (not in
+//! CI: the product's own group-call e2e goes through `/ws`).
 //!
 //! No media is recorded or decoded: frames are forwarded as they arrive.
 

@@ -33,6 +33,10 @@ const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 /// An offer of the relay not answered in this time is given up and made again, so one lost
 /// answer does not stop every later track from reaching the participant.
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
+/// A simulcast layer with no frame for this long is off (the browser's encoder drops top
+/// layers when its own uplink or CPU is short) and is not chosen: a receiver switched to it
+/// would wait for a keyframe that never comes.
+const LAYER_OFF_AFTER: Duration = Duration::from_secs(1);
 
 /// One simulcast layer (or the only stream) of an incoming track, as measured.
 #[derive(Debug)]
@@ -43,6 +47,7 @@ pub struct LayerIn {
     /// Bits per second over the last measuring period.
     pub bitrate: u64,
     bytes: u64,
+    last_frame: Instant,
     last_keyframe_request: Option<Instant>,
 }
 
@@ -55,11 +60,12 @@ pub struct TrackIn {
 }
 
 impl TrackIn {
-    /// The layers as the layer choice sees them, smallest first.
-    pub fn layers(&self) -> Vec<Layer> {
+    /// The layers that are flowing, as the layer choice sees them, smallest first.
+    pub fn layers(&self, now: Instant) -> Vec<Layer> {
         let mut layers: Vec<Layer> = self
             .layers
             .iter()
+            .filter(|l| now.saturating_duration_since(l.last_frame) < LAYER_OFF_AFTER)
             .map(|l| Layer {
                 rid: l.rid.map(|r| r.to_string()),
                 width: l.width,
@@ -403,11 +409,13 @@ impl Participant {
                     bitrate: 0,
                     bytes: 0,
                     last_keyframe_request: None,
+                    last_frame: data.network_time,
                 });
                 track.layers.last_mut().expect("just pushed")
             }
         };
         layer.bytes += data.data.len() as u64;
+        layer.last_frame = data.network_time;
         if let Some((width, height)) = vp8::keyframe_size(&data.data) {
             layer.width = width;
             layer.height = height;

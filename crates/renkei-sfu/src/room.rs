@@ -124,7 +124,7 @@ impl Room {
                         .iter()
                         .find(|p| p.conn == t.source.conn)
                         .and_then(|p| p.tracks_in.iter().find(|x| *x.mid == *t.source.mid))
-                        .map(|x| x.layers())
+                        .map(|x| x.layers(now))
                         .unwrap_or_default();
                     (i, layers, shown(receiver, t.source.conn.as_str(), t.mid()))
                 })
@@ -163,6 +163,10 @@ impl Room {
             let congested =
                 below_since.is_some_and(|t| now.duration_since(t) >= layers::CONGESTED_AFTER);
             let budget = layers::budget(estimate, sending, congested, held);
+            tracing::debug!(
+                conn = %receiver.conn, ?estimate, sending, audio, congested, held, ?budget,
+                "layer budget"
+            );
             let needs: Vec<Need<'_>> = videos
                 .iter()
                 .map(|(_, layers, shown)| Need {

@@ -267,6 +267,38 @@ fn a_simulcast_video_is_forwarded_at_the_layer_the_tile_needs() {
 }
 
 #[test]
+fn a_layer_the_sender_stops_is_replaced_by_the_best_one_left() {
+    let mut room = Room::new(8);
+    room.join("a", 1, true);
+    room.join("b", 2, false);
+    room.layers("b", vec![want("a", 1280, 720, true)]);
+    room.run_until(SETUP, "b gets a's high layer", |r| {
+        r.bot("b")
+            .got
+            .iter()
+            .filter(|g| g.from == 1 && g.layer == 2)
+            .count()
+            >= 10
+    });
+    // a's encoder drops its top layer: b moves to the middle one, at a keyframe.
+    room.bot_mut("a").layers_off = vec!["h"];
+    let from = room.bot("b").got.len();
+    room.run_until(Duration::from_secs(5), "b gets the middle layer", |r| {
+        r.bot("b").got[from..]
+            .iter()
+            .filter(|g| g.from == 1 && g.layer == 1)
+            .count()
+            >= 10
+    });
+    let first = room.bot("b").got[from..]
+        .iter()
+        .find(|g| g.from == 1 && g.layer == 1)
+        .copied()
+        .unwrap();
+    assert!(first.keyframe);
+}
+
+#[test]
 fn bad_signals_get_an_error_or_are_ignored_and_the_relay_goes_on() {
     let mut room = Room::new(2);
     let call = room.call;

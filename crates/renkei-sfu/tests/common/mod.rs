@@ -69,6 +69,8 @@ pub struct Bot {
     camera_on: bool,
     /// The mids the relay added for others' tracks.
     added: Vec<Mid>,
+    /// Simulcast layers this bot's encoder stopped sending (short of uplink or CPU).
+    pub layers_off: Vec<&'static str>,
     /// Offers of the relay to leave unanswered (a lost message), from the next one on.
     pub ignore_offers: usize,
 }
@@ -129,6 +131,7 @@ impl Bot {
             camera_on: true,
             added: Vec::new(),
             ignore_offers: 0,
+            layers_off: Vec::new(),
             latencies_us: Vec::new(),
             audio_bytes: 60,
             video_bytes: 300,
@@ -361,6 +364,9 @@ impl Bot {
             vec![(None, 640, 360, 0)]
         };
         for (rid, width, height, index) in layers {
+            if rid.is_some_and(|r| self.layers_off.contains(&r)) {
+                continue;
+            }
             let name = rid.unwrap_or("").to_owned();
             let keyframe = n % 100 == 1 || self.keyframe_due.contains(&name);
             self.keyframe_due.retain(|r| *r != name);

@@ -45,6 +45,7 @@
 //! - `timeline`: a forwarded video's clock across layer switches (pure).
 //! - `vp8`: a keyframe's picture size (pure).
 //! - `signal`: the JSON of `call_signal` data.
+//! - `tracks`: a session's incoming tracks (layers measured) and outgoing ones.
 //! - `participant`: one str0m session and its negotiation state.
 //! - `room`: one call; applies the decisions.
 //! - `engine`: the socket, the loop, the commands.
@@ -69,6 +70,7 @@ mod room;
 pub mod routing;
 mod signal;
 mod timeline;
+mod tracks;
 pub mod vp8;
 
 use std::io;

@@ -67,6 +67,24 @@ pub fn init_logging(format: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens the group calls' media relay (the SFU) on `call_udp_listen` and hands it to the
+/// call service; a port that cannot be bound stops the start, like the HTTP port.
+fn start_call_relay(
+    config: &config::Config,
+    advertised: std::net::SocketAddr,
+    state: &AppState,
+) -> Result<(), String> {
+    let listen: std::net::SocketAddr = config
+        .call_udp_listen
+        .parse()
+        .map_err(|e| format!("call_udp_listen {:?}: {e}", config.call_udp_listen))?;
+    let max = config.server.call_max_participants;
+    let (sfu, signals) = renkei_sfu::Sfu::start(listen, advertised, max)
+        .map_err(|e| format!("cannot open the call relay on UDP {listen}: {e}"))?;
+    state.services.calls.set_relay(Arc::new(sfu), signals);
+    Ok(())
+}
+
 pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), String> {
     let started = std::time::Instant::now();
     let flags = Flags {
@@ -89,6 +107,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     renkei_service::push::start(&mut state.services)
         .await
         .map_err(|e| e.message)?;
+    start_call_relay(&config, call_addr, &state)?;
     if let Some(first) = ensure_first_admin(&store, &state.hasher)
         .await
         .map_err(|e| e.message)?

@@ -162,6 +162,8 @@ impl Server {
             .args(storage.storage_args())
             .args(["--listen", listen])
             .args(flags)
+            // Servers of parallel tests cannot share the default UDP port of the call relay.
+            .env("RENKEI_CALL_UDP_LISTEN", "127.0.0.1:0")
             .envs(env.iter().copied())
             .current_dir(storage.dir.path())
             .stdout(Stdio::piped())

@@ -58,7 +58,7 @@ export function afterViewStop(current: SharedView | null, frame: { call_id: Uuid
 
 /** This user starts sharing, or takes over: they lead from now on, with their own view. */
 export function takeOver(current: SharedView | null, callId: Uuid, me: Uuid, target: ViewTarget, state: ViewState): SharedView {
-  return { callId, leader: me, leading: true, target, state: { ...(current?.target.id === target.id ? current.state : {}), ...state }, allowed: true };
+  return { callId, leader: me, leading: true, target, state: { ...(current && current.target.id === target.id ? current.state : {}), ...state }, allowed: true };
 }
 
 /** Whether the viewer of `target` follows `view` (someone else leads the same image). */

@@ -5,7 +5,7 @@
 import { ApiError, request } from "../api";
 import type { CallClientFrame, CallFrame, LayerWant } from "../connection/frames";
 import { callScreen, joinable, joinedHere, nextShown, politeTowards, trackCalls, type CallInfo, type CallMedia, type CallScreen, type Self } from "../state/call";
-import { afterViewShare, afterViewStop, takeOver, Throttle, type SharedView, type ViewState, type ViewTarget } from "../state/sharedView";
+import { afterViewShare, afterViewStop, changedFields, takeOver, Throttle, type SharedView, type ViewState, type ViewTarget } from "../state/sharedView";
 import type { Uuid } from "../types";
 import { Negotiator, type SignalData } from "./negotiation";
 
@@ -62,7 +62,7 @@ interface Peer {
 const CALL_ERRORS = new Set(["call_not_found", "not_a_participant", "call_forbidden", "call_full", "call_busy", "invalid_call_frame", "sfu_unavailable"]);
 
 export class CallController {
-  private conn: string | null = null;
+  private conn_: string | null = null;
   private calls: Record<Uuid, CallInfo> = {};
   private peers = new Map<string, Promise<Peer>>();
   private ice: Promise<RTCIceServer[]> | null = null;
@@ -93,15 +93,20 @@ export class CallController {
     this.listeners.forEach((l) => l());
   }
 
+  /** This socket's id (from `welcome`). */
+  conn(): string | null {
+    return this.conn_;
+  }
+
   private self(): Self {
-    return { user: this.ports.me(), conn: this.conn };
+    return { user: this.ports.me(), conn: this.conn_ };
   }
 
   // ---- frames ----
   /** `welcome`: this socket's id. A new socket is a new conn: a call joined on the old one is gone. */
   welcome(conn: string | undefined) {
-    if (this.conn !== null && conn !== this.conn && this.snapshot.shown && joinedHere(this.snapshot.shown, this.self())) this.hangUpLocally();
-    this.conn = conn ?? null;
+    if (this.conn_ !== null && conn !== this.conn_ && this.snapshot.shown && joinedHere(this.snapshot.shown, this.self())) this.hangUpLocally();
+    this.conn_ = conn ?? null;
   }
 
   frame(frame: CallFrame) {
@@ -295,6 +300,7 @@ export class CallController {
     const shared = this.snapshot.shared;
     if (!shared?.leading) return;
     const next = { ...shared.state, ...state };
+    if (changedFields(shared.state, next).length === 0) return;
     this.set({ shared: { ...shared, state: next } });
     this.shareThrottle.push({ target: shared.target, state: next });
   }
@@ -315,7 +321,7 @@ export class CallController {
     this.shareThrottle.cancel();
     if (this.endTimer) clearTimeout(this.endTimer);
     this.calls = {};
-    this.conn = null;
+    this.conn_ = null;
     this.snapshot = empty();
     this.listeners.forEach((l) => l());
   }

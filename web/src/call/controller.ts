@@ -119,8 +119,10 @@ export class CallController {
         const shown = this.snapshot.shown;
         if (!shown || shown.id !== frame.call_id) return;
         const view = afterViewShare(frame, this.ports.me());
-        this.set({ shared: view });
-        if (!view.leading) this.ports.openShared(view, shown.conversation_id);
+        // The call folds into its bar so the image shows (a notice instead when not allowed).
+        const opens = !view.leading && view.allowed && view.target.id !== this.snapshot.shared?.target.id;
+        this.set({ shared: view, ...(opens ? { minimized: true } : {}) });
+        if (opens) this.ports.openShared(view, shown.conversation_id);
         return;
       }
       case "view_stop":
@@ -291,7 +293,7 @@ export class CallController {
   share(target: ViewTarget, state: ViewState) {
     const call = this.snapshot.shown;
     if (!call || call.state === "ended") return;
-    this.set({ shared: takeOver(this.snapshot.shared, call.id, this.ports.me(), target, state) });
+    this.set({ shared: takeOver(this.snapshot.shared, call.id, this.ports.me(), target, state), minimized: true });
     this.shareThrottle.push({ target, state });
   }
 

@@ -5,6 +5,7 @@ import { useI18n } from "../i18n/i18n";
 import type { Uuid } from "../types";
 import { CallIcon } from "./icons";
 import { useCalls } from "./useCalls";
+import "./call.css";
 
 export function CallButtons({ conversation }: { conversation: Uuid }) {
   const { t } = useI18n();

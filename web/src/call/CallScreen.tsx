@@ -181,7 +181,8 @@ function InCall({ calls, call, title, group, name }: { calls: CallSnapshot; call
             {other && calls.remotes[other.conn] ? (
               <MediaView stream={calls.remotes[other.conn]} className={`call-remote ${other.video ? "" : "hidden-video"}`} videoRef={mainVideo} sinkId={speaker.sinkId} label={name(other.user_id)} />
             ) : null}
-            {(!other || !other.video || call.media === "audio") && (
+            {!other && hasVideo && calls.local && <MediaView stream={calls.local} muted mirror={calls.facing === "user"} className="call-remote" label={t("call.you")} />}
+            {((!other && !hasVideo) || (other && (!other.video || call.media === "audio"))) && (
               <div className="call-center">
                 <Avatar name={title} id={other?.user_id ?? call.conversation_id} size={112} />
                 <h2 className="call-peer-name">{other ? name(other.user_id) : title}</h2>
@@ -192,15 +193,15 @@ function InCall({ calls, call, title, group, name }: { calls: CallSnapshot; call
                 <CallIcon name="micOff" size={16} /> {t("call.muted")}
               </span>
             )}
-            {hasVideo && calls.local && <MediaView stream={calls.local} muted mirror={calls.facing === "user"} className={`call-self ${calls.video ? "" : "off"}`} label={t("call.you")} />}
+            {other && hasVideo && calls.local && <MediaView stream={calls.local} muted mirror={calls.facing === "user"} className={`call-self ${calls.video ? "" : "off"}`} label={t("call.you")} />}
           </div>
         )}
         <div className="call-controls">
-          <ControlButton icon={calls.audio ? "mic" : "micOff"} label={calls.audio ? t("call.mute") : t("call.unmute")} pressed={!calls.audio} onClick={() => session.calls.setAudio(!calls.audio)} />
-          <ControlButton icon={calls.video && hasVideo ? "video" : "videoOff"} label={calls.video && hasVideo ? t("call.cameraOff") : t("call.cameraOn")} pressed={!(calls.video && hasVideo)} onClick={() => void session.calls.setVideo(!(calls.video && hasVideo))} />
-          {hasVideo && <ControlButton icon="flip" label={t("call.switchCamera")} onClick={() => void session.calls.switchCamera()} />}
-          {speaker.supported && <ControlButton icon="speaker" label={t("call.speaker", { name: speaker.label || t("call.speakerDefault") })} onClick={speaker.next} />}
-          <ControlButton icon="hangUp" label={t("call.hangUp")} danger onClick={() => session.calls.leave()} />
+          <ControlButton icon={calls.audio ? "mic" : "micOff"} label={calls.audio ? t("call.mute") : t("call.unmute")} short={t("call.short.mute")} pressed={!calls.audio} onClick={() => session.calls.setAudio(!calls.audio)} />
+          <ControlButton icon={calls.video && hasVideo ? "video" : "videoOff"} label={calls.video && hasVideo ? t("call.cameraOff") : t("call.cameraOn")} short={t("call.short.camera")} pressed={!(calls.video && hasVideo)} onClick={() => void session.calls.setVideo(!(calls.video && hasVideo))} />
+          {hasVideo && <ControlButton icon="flip" label={t("call.switchCamera")} short={t("call.short.flip")} onClick={() => void session.calls.switchCamera()} />}
+          {speaker.supported && <ControlButton icon="speaker" label={t("call.speaker", { name: speaker.label || t("call.speakerDefault") })} short={t("call.short.speaker")} onClick={speaker.next} />}
+          <ControlButton icon="hangUp" label={t("call.hangUp")} short={t("call.hangUp")} danger onClick={() => session.calls.leave()} />
         </div>
         <p className="call-foot">{t("call.noRecording")}</p>
       </div>
@@ -208,14 +209,14 @@ function InCall({ calls, call, title, group, name }: { calls: CallSnapshot; call
   );
 }
 
-function ControlButton(props: { icon: Parameters<typeof CallIcon>[0]["name"]; label: string; onClick: () => void; pressed?: boolean; danger?: boolean }) {
+function ControlButton(props: { icon: Parameters<typeof CallIcon>[0]["name"]; label: string; short: string; onClick: () => void; pressed?: boolean; danger?: boolean }) {
   return (
     <button type="button" className="call-button" aria-label={props.label} aria-pressed={props.pressed} onClick={props.onClick}>
       <span className={`round ${props.danger ? "danger" : ""} ${props.pressed ? "off" : ""}`}>
         <CallIcon name={props.icon} size={26} />
       </span>
       <span className="call-button-label" aria-hidden="true">
-        {props.label}
+        {props.short}
       </span>
     </button>
   );

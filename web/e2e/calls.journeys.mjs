@@ -205,7 +205,7 @@ async function main() {
       await pageB.screenshot({ path: join(shots, "call-ended-completed.png") });
       await pageA.locator(".call-screen").waitFor({ state: "detached" });
       for (const page of [pageA, pageB]) await page.waitForFunction(() => window.__pcs.every((pc) => pc.connectionState === "closed"));
-      await pageB.getByRole("button", { name: "閉じる" }).click();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
     });
 
     if (want("decline")) await check.run("a declined call shows 拒否されました to the caller", async () => {
@@ -217,7 +217,7 @@ async function main() {
       await pageA.getByText("拒否されました").waitFor();
       await pageA.screenshot({ path: join(shots, "call-ended-declined.png") });
       await incoming.waitFor({ state: "detached" });
-      await pageA.getByRole("button", { name: "閉じる" }).click();
+      await pageA.getByRole("button", { name: "閉じる", exact: true }).click();
     });
 
     if (want("noanswer")) await check.run("a call nobody answers ends after 45 s: 応答なし for the caller, 不在着信 for the callee", async () => {
@@ -227,8 +227,8 @@ async function main() {
       await pageA.getByText("応答なし").waitFor({ timeout: 60_000 });
       await pageB.getByText("不在着信").waitFor();
       await pageA.screenshot({ path: join(shots, "call-ended-no-answer.png") });
-      await pageA.getByRole("button", { name: "閉じる" }).click();
-      await pageB.getByRole("button", { name: "閉じる" }).click();
+      await pageA.getByRole("button", { name: "閉じる", exact: true }).click();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
     });
 
     if (want("shared")) await check.run("shared view: the follower's viewer shows the leader's slice and window, and the pointer; the follower takes over", async () => {
@@ -288,7 +288,7 @@ async function main() {
 
       await pageA.locator(".call-bar").getByRole("button", { name: "終了" }).click();
       await pageB.getByText("通話終了").waitFor();
-      await pageB.getByRole("button", { name: "閉じる" }).click();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
       for (const page of [pageA, pageB]) await page.keyboard.press("Escape");
     });
 

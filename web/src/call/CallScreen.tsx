@@ -33,7 +33,7 @@ export default function CallScreen() {
         <div className="call-problem" role="alert">
           <span>{t(calls.problem as MessageKey)}</span>
           <button type="button" className="icon-button" aria-label={t("common.close")} onClick={() => session.calls.dismiss()}>
-            ×
+            <CallIcon name="close" size={20} />
           </button>
         </div>
       )}
@@ -49,7 +49,9 @@ export default function CallScreen() {
           </div>
           <div className="call-controls">
             <button type="button" className="call-button" onClick={() => session.calls.dismiss()}>
-              <span className="round">×</span>
+              <span className="round">
+                <CallIcon name="close" size={26} />
+              </span>
               <span>{t("common.close")}</span>
             </button>
           </div>

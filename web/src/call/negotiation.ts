@@ -61,8 +61,8 @@ export class Negotiator {
       const collision = description.type === "offer" && !readyForOffer;
       this.ignoreOffer = !this.polite && collision;
       if (this.ignoreOffer) return;
-      // The polite side drops its own offer first (browsers also do this implicitly).
-      if (collision && this.pc.signalingState === "have-local-offer") await this.pc.setLocalDescription({ type: "rollback" });
+      // The polite side's own offer is rolled back by applying the other's (implicit rollback:
+      // an explicit one here would fire negotiationneeded in the middle of answering).
       this.settingRemoteAnswer = description.type === "answer";
       try {
         await this.pc.setRemoteDescription(description);

@@ -90,6 +90,8 @@ describe("perfect negotiation roles", () => {
     const [a, b] = answered().participants;
     expect(politeTowards(a, b)).toBe(false);
     expect(politeTowards(b, a)).toBe(true);
+    // Times compare as instants, not as text ("…05Z" is earlier than "…05.250Z").
+    expect(politeTowards(part("u-b", "7", "2026-12-07T12:00:05.250Z"), part("u-a", "1", "2026-12-07T12:00:05Z"))).toBe(true);
     const x = part("u-a", "1");
     const y = part("u-b", "2");
     expect(politeTowards(x, y) !== politeTowards(y, x)).toBe(true);

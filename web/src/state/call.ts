@@ -128,7 +128,9 @@ export type EndedKey =
  * callee who answered); the same instant is broken by the socket ids so both sides agree.
  */
 export function politeTowards(me: CallParticipant, other: CallParticipant): boolean {
-  if (me.joined_at !== other.joined_at) return me.joined_at > other.joined_at;
+  const mine = Date.parse(me.joined_at);
+  const theirs = Date.parse(other.joined_at);
+  if (mine !== theirs) return mine > theirs;
   return me.conn > other.conn;
 }
 

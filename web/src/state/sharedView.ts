@@ -34,7 +34,8 @@ export interface ViewShareFrame {
   call_id: Uuid;
   from_user: Uuid;
   target: ViewTarget;
-  state: ViewState;
+  /** absent when not allowed */
+  state?: ViewState;
   allowed: boolean;
 }
 
@@ -45,7 +46,7 @@ export function afterViewShare(frame: ViewShareFrame, me: Uuid): SharedView {
     leader: frame.from_user,
     leading: frame.from_user === me,
     target: frame.allowed ? frame.target : { kind: frame.target.kind },
-    state: frame.allowed ? frame.state : {},
+    state: frame.allowed ? (frame.state ?? {}) : {},
     allowed: frame.allowed,
   };
 }

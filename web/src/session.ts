@@ -301,6 +301,7 @@ export class Session {
   setOnline(online: boolean) {
     this.store.set({ online });
     if (online) this.reconnectNow();
+    if (online) this.calls.restartIce();
     // The network is gone: do not wait for the socket to notice (sends fall back to HTTP and
     // fail at once, visibly, with retry).
     else this.socket.offline();

@@ -124,6 +124,36 @@ describe("the call controller", () => {
     expect(local.getTracks().every((t) => t.stopped)).toBe(true);
   });
 
+  it("joins a running group call: it stays shown until the server has the join", async () => {
+    const { calls, sent } = setup();
+    const running = call({ conversation_id: "g", mode: "sfu", state: "active", ringing: [], participants: [call().participants[0], { user_id: "u-c", conn: "5", audio: true, video: true, joined_at: "2026-12-07T12:00:03Z" }] });
+    calls.frame({ type: "call", call: running });
+    expect(calls.snapshot.joinable.g?.id).toBe("k");
+    calls.accept("audio", running);
+    expect(sent.at(-1)).toEqual({ type: "call_join", call_id: "k", media: "audio" });
+    // Someone mutes before the join arrives: still this call.
+    calls.frame({ type: "call", call: { ...running, participants: running.participants.map((p) => ({ ...p, audio: false })) } });
+    expect(calls.snapshot.shown?.id).toBe("k");
+    calls.frame({ type: "call", call: { ...running, participants: [...running.participants, { user_id: me, conn: "1", audio: true, video: false, joined_at: "2026-12-07T12:00:09Z" }] } });
+    expect(calls.snapshot.screen?.screen).toBe("active");
+    await settle();
+    await settle();
+    expect(peers).toHaveLength(1);
+    expect(peers[0].tracks.map((t) => t.kind)).toEqual(["audio"]);
+  });
+
+  it("a call of ours that comes back already over shows why (busy)", () => {
+    const { calls } = setup();
+    calls.start("c", "audio");
+    calls.frame({ type: "call", call: call({ started_by: me, state: "ended", end_reason: "busy", participants: [], ringing: [] }) });
+    expect(calls.snapshot.screen).toMatchObject({ screen: "ended", reason: "busy" });
+    // Someone else's call in another conversation is not taken for ours.
+    const other = setup();
+    other.calls.start("c2", "audio");
+    other.calls.frame({ type: "call", call: call({ state: "ended", end_reason: "busy", participants: [], ringing: [] }) });
+    expect(other.calls.snapshot.screen).toBeNull();
+  });
+
   it("a group call sends simulcast to the SFU", async () => {
     const { calls } = setup();
     calls.start("g", "video");

@@ -72,6 +72,8 @@ export class CallController {
   private lastLayers = "";
   /** a start or join was sent and the server has not shown this socket in the call yet */
   private asking = false;
+  /** the conversation this socket just called (its call may come back already ended: busy) */
+  private startingIn: Uuid | null = null;
   private listeners = new Set<() => void>();
   snapshot: CallSnapshot = empty();
 
@@ -145,9 +147,15 @@ export class CallController {
   private callFrame(call: CallInfo) {
     const self = this.self();
     const before = this.snapshot.shown;
-    const shown = nextShown(before, call, self);
+    // A join on its way keeps its call shown until the server has it (a running group call);
+    // a call of ours that comes back already over (busy) is shown with its reason.
+    const ours = this.asking && (before?.id === call.id || (!before && this.startingIn === call.conversation_id && call.started_by === self.user));
+    const shown = ours ? call : nextShown(before, call, self);
+    if (shown?.state === "ended" || (shown && joinedHere(shown, self))) {
+      this.asking = false;
+      this.startingIn = null;
+    }
     this.calls = trackCalls(this.calls, call);
-    if (shown && joinedHere(shown, self)) this.asking = false;
     const screen = shown ? callScreen(shown, self) : null;
     this.set({ shown, screen, joinable: joinable(this.calls, self) });
     if (shown && shown.state === "ended" && before?.state !== "ended") this.ended();
@@ -177,6 +185,7 @@ export class CallController {
     this.set({ problem: null, minimized: false });
     this.acquire(media);
     this.asking = true;
+    this.startingIn = conversation;
     if (!this.ports.send({ type: "call_start", conversation_id: conversation, media })) {
       this.asking = false;
       this.releaseMedia();
@@ -261,6 +270,11 @@ export class CallController {
     } catch {
       this.set({ problem: "call.error.media" });
     }
+  }
+
+  /** The network came back or changed: ICE restarts on every link, without hanging up. */
+  restartIce() {
+    for (const p of this.peers.values()) void p.then((peer) => peer.pc.restartIce());
   }
 
   minimize(on: boolean) {

@@ -453,7 +453,10 @@ export class CallController {
     else peer.pc.addTrack(track, stream);
   }
 
-  private async signal(from: string, callId: Uuid, data: SignalData) {
+  private async signal(from: string, callId: Uuid, data: SignalData | { error: { code: string; message: string } }) {
+    // The SFU answers a signal it cannot use with an error; the call goes on.
+    if ("error" in data) return console.warn("call relay refused a signal", data.error);
+    if (!("description" in data) && !("candidate" in data)) return;
     const call = this.snapshot.shown;
     if (!call || call.id !== callId || call.state === "ended") return;
     const self = this.self();

@@ -27,7 +27,7 @@ export type ServerFrame =
 
 export type CallFrame =
   | { type: "call"; call: CallInfo }
-  | { type: "call_signal"; call_id: Uuid; from_user: Uuid | null; from_conn: string; data: SignalData }
+  | { type: "call_signal"; call_id: Uuid; from_user: Uuid | null; from_conn: string; data: SignalData | { error: { code: string; message: string } } }
   | ViewShareFrame
   | { type: "view_stop"; call_id: Uuid; from_user: Uuid };
 

@@ -47,7 +47,8 @@ fn normal() -> Priority {
 string_enum!(
     /// The kinds of timeline events. `system.notice` is one the server wrote, not a person
     /// (an urgent message escalated to the covering colleague): its facts are in `data`, with
-    /// `notice` naming its kind.
+    /// `notice` naming its kind. `call.started` (`{call_id, media}`) and `call.ended`
+    /// (`{call_id, duration_seconds, participants, end_reason}`) frame a call.
     EventKind {
         MessageCreated => "message.created",
         MessageEdited => "message.edited",
@@ -56,6 +57,8 @@ string_enum!(
         MemberRemoved => "member.removed",
         ConversationUpdated => "conversation.updated",
         SystemNotice => "system.notice",
+        CallStarted => "call.started",
+        CallEnded => "call.ended",
     }
 );
 

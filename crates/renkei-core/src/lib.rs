@@ -31,6 +31,7 @@ macro_rules! string_enum {
 pub mod access;
 pub mod agreement;
 pub mod audit;
+pub mod call;
 pub mod clock;
 pub mod conversation;
 pub mod dicom;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod bootstrap;
+pub mod calls;
 pub mod conversations;
 pub mod cooperation;
 pub mod dicom;
@@ -69,6 +70,17 @@ pub struct Settings {
     pub push_endpoint_allow: Vec<String>,
     /// The VAPID `sub` claim: how a push service reaches the operator (`mailto:` or `https:`).
     pub push_subject: String,
+    /// Most people in one call.
+    pub call_max_participants: usize,
+    /// TURN servers handed to calling clients, e.g. `turn:turn.example.org:3478` and
+    /// `turns:turn.example.org:443?transport=tcp`.
+    pub turn_urls: Vec<String>,
+    /// coturn's `static-auth-secret`: renkei mints time-limited TURN credentials with it
+    /// (coturn's REST scheme); without it `GET /api/v1/calls/turn` answers 404.
+    #[serde(skip_serializing)]
+    pub turn_secret: Option<String>,
+    /// How long minted TURN credentials last, in seconds.
+    pub turn_ttl_seconds: i64,
 }
 
 impl Default for Settings {
@@ -91,6 +103,10 @@ impl Default for Settings {
             .map(String::from)
             .to_vec(),
             push_subject: "mailto:admin@localhost".into(),
+            call_max_participants: 8,
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            turn_ttl_seconds: 3600,
         }
     }
 }
@@ -111,6 +127,8 @@ pub struct Services {
     pub notifier: Arc<dyn notify::Notifier>,
     /// Where "now" comes from for the urgent-alert schedule (a manual clock in tests).
     pub clock: Arc<dyn renkei_core::clock::Clock>,
+    /// The calls on this node, and the media relay (SFU) for group calls once wired.
+    pub calls: Arc<calls::Calls>,
 }
 
 impl Services {
@@ -119,6 +137,7 @@ impl Services {
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
         let messaging = Messaging::start(store.clone());
         Services {
+            calls: calls::Calls::start(store.clone(), messaging.clone()),
             dicom: DicomService::new(store.clone(), blobs.clone())
                 .with_hints(messaging.inbox.clone()),
             messaging,
@@ -134,5 +153,21 @@ impl Services {
             settings: Arc::new(settings),
             hasher: Hasher::default(),
         }
+    }
+
+    /// These services with a media relay (the SFU) for group calls; what it says to
+    /// participants (`signals`) goes to their sockets as `call_signal` from `"sfu"`. Call once.
+    pub fn with_relay(
+        self,
+        relay: Arc<dyn renkei_core::call::MediaRelay>,
+        signals: tokio::sync::mpsc::Receiver<renkei_core::call::RelaySignal>,
+    ) -> Self {
+        self.calls.set_relay(relay, signals);
+        self
+    }
+
+    /// The media relay for group calls, if one is wired.
+    pub fn relay(&self) -> Option<Arc<dyn renkei_core::call::MediaRelay>> {
+        self.calls.relay()
     }
 }

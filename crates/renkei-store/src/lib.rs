@@ -9,6 +9,7 @@ mod attachments;
 mod audit;
 mod audited;
 pub mod blobs;
+mod calls;
 mod conversation_list;
 mod conversations;
 mod councils;

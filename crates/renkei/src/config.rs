@@ -49,6 +49,11 @@ pub struct Config {
     /// Address serving `/metrics` alone, without a token (loopback or a monitoring
     /// network); off when absent.
     pub metrics_listen: Option<String>,
+    /// The SFU's one UDP port for group calls' media.
+    pub call_udp_listen: String,
+    /// The address the SFU advertises in its ICE candidates; without it the listen address
+    /// (127.0.0.1, with a warning, when that is unspecified).
+    pub call_public_addr: Option<String>,
     /// HTTP service tunables.
     #[serde(flatten)]
     pub server: Settings,
@@ -72,8 +77,41 @@ impl Default for Config {
             media_sweep_seconds: 60,
             stats_utc_offset_minutes: 540,
             metrics_listen: None,
+            call_udp_listen: "0.0.0.0:7882".into(),
+            call_public_addr: None,
             server: Settings::default(),
         }
+    }
+}
+
+impl Config {
+    /// The address the SFU advertises: `call_public_addr`, else the listen address unless it
+    /// is unspecified (0.0.0.0 or ::), else 127.0.0.1 on the listen port (and a warning).
+    pub fn call_advertised_addr(&self) -> Result<std::net::SocketAddr, String> {
+        let listen: std::net::SocketAddr = self
+            .call_udp_listen
+            .parse()
+            .map_err(|e| format!("call_udp_listen {:?}: {e}", self.call_udp_listen))?;
+        if let Some(public) = &self.call_public_addr {
+            return match public.parse::<std::net::SocketAddr>() {
+                Ok(addr) => Ok(addr),
+                Err(_) => public
+                    .parse::<std::net::IpAddr>()
+                    .map(|ip| std::net::SocketAddr::new(ip, listen.port()))
+                    .map_err(|e| format!("call_public_addr {public:?}: {e}")),
+            };
+        }
+        if listen.ip().is_unspecified() {
+            tracing::warn!(
+                "call_public_addr is not set and call_udp_listen is unspecified: group calls \
+                 advertise 127.0.0.1 and work only on this machine"
+            );
+            return Ok(std::net::SocketAddr::new(
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                listen.port(),
+            ));
+        }
+        Ok(listen)
     }
 }
 
@@ -180,5 +218,37 @@ mod tests {
             "postgres://u@h:5432/db"
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_advertised_call_address_prefers_the_public_one_then_a_specified_listen_address() {
+        let mut config = Config::default();
+        assert_eq!(
+            config.call_advertised_addr().unwrap().to_string(),
+            "127.0.0.1:7882",
+            "unspecified listen address: loopback"
+        );
+        config.call_udp_listen = "10.1.2.3:9000".into();
+        assert_eq!(
+            config.call_advertised_addr().unwrap().to_string(),
+            "10.1.2.3:9000"
+        );
+        config.call_public_addr = Some("203.0.113.7".into());
+        assert_eq!(
+            config.call_advertised_addr().unwrap().to_string(),
+            "203.0.113.7:9000"
+        );
+        config.call_public_addr = Some("203.0.113.7:443".into());
+        assert_eq!(
+            config.call_advertised_addr().unwrap().to_string(),
+            "203.0.113.7:443"
+        );
+        config.call_public_addr = Some("nowhere".into());
+        assert!(config.call_advertised_addr().is_err());
     }
 }

@@ -81,6 +81,9 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     init_logging(&config.log_format)?;
     let store = config::open_store(&config).await?;
     let blobs = config::open_blobs(&config)?;
+    // Where group calls' media relay (the SFU, on `call_udp_listen`) says it can be reached.
+    let call_addr = config.call_advertised_addr()?;
+    tracing::debug!(%call_addr, "group calls advertise this address");
     let mut state = AppState::new(store.clone(), blobs, config.server.clone());
     state.services.dicom.inflight = config::open_inflight(&config)?;
     renkei_service::push::start(&mut state.services)

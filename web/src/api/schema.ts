@@ -183,6 +183,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calls/turn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time-limited TURN credentials (coturn's REST scheme: `username = "<unix expiry>:<user id>"`,
+         *     `credential = base64(HMAC-SHA1(turn_secret, username))`), for the relay fallback of calls.
+         */
+        get: operations["turn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -1969,10 +1989,11 @@ export interface components {
         /**
          * @description The kinds of timeline events. `system.notice` is one the server wrote, not a person
          *     (an urgent message escalated to the covering colleague): its facts are in `data`, with
-         *     `notice` naming its kind.
+         *     `notice` naming its kind. `call.started` (`{call_id, media}`) and `call.ended`
+         *     (`{call_id, duration_seconds, participants, end_reason}`) frame a call.
          * @enum {string}
          */
-        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice";
+        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended";
         /**
          * @description An edge gateway of an organization: receives DICOM inside the hospital, de-identifies it
          *     there and forwards it. Its token is shown once, when it is created.
@@ -2634,6 +2655,19 @@ export interface components {
         };
         /** Format: date-time */
         Timestamp: string;
+        /** @description What a client hands its `RTCPeerConnection` as a TURN server. */
+        TurnCredentials: {
+            /** @description base64(HMAC-SHA1(turn_secret, username)). */
+            credential: string;
+            /**
+             * Format: int64
+             * @description Seconds the credential lasts.
+             */
+            ttl: number;
+            urls: string[];
+            /** @description `<unix expiry>:<user id>`. */
+            username: string;
+        };
         UnlockRequest: {
             passcode: string;
         };
@@ -3213,6 +3247,43 @@ export interface operations {
             };
             /** @description rate_limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    turn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnCredentials"];
+                };
+            };
+            /** @description turn_not_configured: no turn_secret */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked */
+            423: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6259,7 +6330,7 @@ export const agreementStatusValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const conversationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationKind"]> = ["direct", "group"];
 export const councilStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CouncilStatus"]> = ["invited", "opted_in", "opted_out"];
 export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["sent", "pushed", "delivered", "read", "acknowledged"];
-export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice"];
+export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice", "call.started", "call.ended"];
 export const matchRankValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MatchRank"]> = ["exact", "prefix", "partial"];
 export const mediaKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MediaKind"]> = ["photo", "video", "pdf", "file"];
 export const memberRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberRole"]> = ["admin", "member"];

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use renkei_core::Uuid;
-use renkei_service::messages;
+use renkei_service::{calls, messages};
 
 use super::frames::{ClientFrame, ServerFrame, close};
 use super::hub::{Nudge, SocketInbox};
@@ -25,6 +25,13 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames per second a client may send on average, and in a burst.
 const FRAMES_PER_SECOND: f64 = 30.0;
 const FRAME_BURST: f64 = 60.0;
+/// Call frames (signalling, mute, layers) per second on average, and in a burst: ICE candidates
+/// come in bursts, and they must never eat the chat budget.
+const CALL_FRAMES_PER_SECOND: f64 = 50.0;
+const CALL_FRAME_BURST: f64 = 200.0;
+/// Shared-view frames per second: the client sends at most 20; more are dropped silently.
+const VIEW_FRAMES_PER_SECOND: f64 = 25.0;
+const VIEW_FRAME_BURST: f64 = 25.0;
 /// Malformed frames tolerated before the connection is closed.
 const MAX_BAD_FRAMES: u32 = 10;
 /// Events read from the store per query while catching up.
@@ -68,13 +75,24 @@ async fn send_error(
 struct FrameBudget {
     tokens: f64,
     at: Instant,
+    per_second: f64,
+    burst: f64,
 }
 
 impl FrameBudget {
+    fn new(per_second: f64, burst: f64) -> Self {
+        FrameBudget {
+            tokens: burst,
+            at: Instant::now(),
+            per_second,
+            burst,
+        }
+    }
+
     fn take(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * FRAMES_PER_SECOND)
-            .min(FRAME_BURST);
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_second)
+            .min(self.burst);
         self.at = now;
         if self.tokens < 1.0 {
             return false;
@@ -281,7 +299,8 @@ async fn live(
 ) -> Closing {
     let hub = state.messaging.hub.clone();
     let outcome: Result<std::convert::Infallible, Closing> = async {
-        send_text(sink, &ServerFrame::Welcome { user_id: user }.text()).await?;
+        let conn = inbox.id.to_string();
+        send_text(sink, &ServerFrame::Welcome { user_id: user, conn }.text()).await?;
         // 2. Replay: registered first, so nothing committed from now on can be missed.
         let mine = messages::timelines_of(state, user)
             .await
@@ -297,9 +316,15 @@ async fn live(
             live.catch_up(sink, conv, summary.conversation.last_seq).await?;
         }
         send_text(sink, &ServerFrame::Synced.text()).await?;
+        // Calls ringing or running in the user's conversations.
+        for call in state.calls.in_conversations(|c| live.sent.contains_key(c)) {
+            send_text(sink, &ServerFrame::Call { call: &call }.text()).await?;
+        }
 
         // 3. Live.
-        let mut budget = FrameBudget { tokens: FRAME_BURST, at: Instant::now() };
+        let mut budget = FrameBudget::new(FRAMES_PER_SECOND, FRAME_BURST);
+        let mut call_budget = FrameBudget::new(CALL_FRAMES_PER_SECOND, CALL_FRAME_BURST);
+        let mut view_budget = FrameBudget::new(VIEW_FRAMES_PER_SECOND, VIEW_FRAME_BURST);
         let mut bad_frames = 0u32;
         let mut active = false;
         // Spread the re-checks of all sockets over the period (by socket number), so thousands
@@ -326,13 +351,36 @@ async fn live(
                 }
                 incoming = next_text(stream) => {
                     let Some(text) = incoming? else { continue };
-                    if !budget.take() {
+                    let parsed = serde_json::from_str::<ClientFrame>(&text);
+                    let within = match &parsed {
+                        Ok(ClientFrame::ViewShare { .. }) => {
+                            if !view_budget.take() {
+                                continue;
+                            }
+                            true
+                        }
+                        Ok(frame) if is_call_frame(frame) => call_budget.take(),
+                        _ => budget.take(),
+                    };
+                    if !within {
                         return Err(Closing(close::RATE_LIMITED, "too many frames: slow down"));
                     }
-                    match serde_json::from_str::<ClientFrame>(&text) {
+                    match parsed {
                         Ok(frame) => {
                             active |= !matches!(frame, ClientFrame::Ping { active: false });
-                            handle(sink, state, &live, inbox.id, frame).await?;
+                            if is_call_frame(&frame) {
+                                handle_call(sink, state, token, user, inbox.id, frame).await?;
+                            } else {
+                                handle(sink, state, &live, inbox.id, frame).await?;
+                            }
+                        }
+                        Err(e) if text.contains("\"type\":\"call_") || text.contains("\"type\":\"view_") => {
+                            bad_frames += 1;
+                            if bad_frames > MAX_BAD_FRAMES {
+                                return Err(Closing(close::PROTOCOL, "too many malformed frames"));
+                            }
+                            let err = ServiceError::bad_request("invalid_call_frame", format!("the call frame is not valid: {e}"));
+                            send_error(sink, &err, None).await?;
                         }
                         Err(_) => {
                             bad_frames += 1;
@@ -352,10 +400,89 @@ async fn live(
         }
     }
     .await;
+    calls::socket_gone(state, user, inbox.id).await;
     hub.unregister(user, inbox.id);
     match outcome {
         Ok(never) => match never {},
         Err(closing) => closing,
+    }
+}
+
+/// Whether a frame belongs to a call (its own budget, its own handler).
+fn is_call_frame(frame: &ClientFrame) -> bool {
+    matches!(
+        frame,
+        ClientFrame::CallStart { .. }
+            | ClientFrame::CallJoin { .. }
+            | ClientFrame::CallDecline { .. }
+            | ClientFrame::CallLeave { .. }
+            | ClientFrame::CallSignal { .. }
+            | ClientFrame::CallMedia { .. }
+            | ClientFrame::CallLayers { .. }
+            | ClientFrame::ViewShare { .. }
+            | ClientFrame::ViewStop { .. }
+    )
+}
+
+/// Acts on one call frame of socket `conn`; a refusal is answered with `error`.
+async fn handle_call(
+    sink: &mut Sink,
+    state: &AppState,
+    token: &str,
+    user: Uuid,
+    conn: u64,
+    frame: ClientFrame,
+) -> Result<(), Closing> {
+    let done = match frame {
+        ClientFrame::CallStart {
+            conversation_id,
+            media,
+        } => match session_for_token(state, token, true).await {
+            Ok(me) => calls::start(state, &me, conn, conversation_id, media)
+                .await
+                .map(drop),
+            Err(e) => Err(e),
+        },
+        ClientFrame::CallJoin { call_id, media } => {
+            match session_for_token(state, token, true).await {
+                Ok(me) => calls::join(state, &me, conn, call_id, media)
+                    .await
+                    .map(drop),
+                Err(e) => Err(e),
+            }
+        }
+        ClientFrame::CallDecline { call_id } => {
+            calls::decline(state, user, call_id).await.map(drop)
+        }
+        ClientFrame::CallLeave { call_id } => {
+            calls::leave(state, user, conn, call_id).await.map(drop)
+        }
+        ClientFrame::CallSignal {
+            call_id,
+            to_conn,
+            data,
+        } => calls::signal(state, user, conn, call_id, &to_conn, data),
+        ClientFrame::CallMedia {
+            call_id,
+            audio,
+            video,
+        } => calls::set_media(state, user, conn, call_id, audio, video)
+            .await
+            .map(drop),
+        ClientFrame::CallLayers { call_id, wants } => {
+            calls::layers(state, user, conn, call_id, wants)
+        }
+        ClientFrame::ViewShare {
+            call_id,
+            target,
+            state: view,
+        } => calls::view_share(state, user, conn, call_id, target, view).await,
+        ClientFrame::ViewStop { call_id } => calls::view_stop(state, user, conn, call_id),
+        _ => Ok(()),
+    };
+    match done {
+        Ok(()) => Ok(()),
+        Err(e) => send_error(sink, &e, None).await,
     }
 }
 
@@ -430,6 +557,15 @@ async fn handle(
                 Err(e) => send_error(sink, &e, None).await,
             }
         }
+        ClientFrame::CallStart { .. }
+        | ClientFrame::CallJoin { .. }
+        | ClientFrame::CallDecline { .. }
+        | ClientFrame::CallLeave { .. }
+        | ClientFrame::CallSignal { .. }
+        | ClientFrame::CallMedia { .. }
+        | ClientFrame::CallLayers { .. }
+        | ClientFrame::ViewShare { .. }
+        | ClientFrame::ViewStop { .. } => Ok(()),
         ClientFrame::Typing { conversation_id } => {
             if !live.sent.contains_key(&conversation_id) {
                 return send_error(

@@ -4,6 +4,7 @@ mod agreements;
 mod applications;
 mod audit;
 mod auth;
+mod calls;
 mod conversations;
 mod councils;
 mod dicom_peers;
@@ -55,6 +56,7 @@ use crate::{AppState, observe};
         (name = "directory", description = "Finding colleagues, in my hospital and partner hospitals"),
         (name = "cooperation", description = "Agreements between hospitals and regional councils"),
         (name = "notifications", description = "Web Push: subscriptions, do-not-disturb, devices"),
+        (name = "calls", description = "Voice and video calls (signalling over WebSocket /ws): TURN credentials"),
     )
 )]
 struct ApiDoc;
@@ -174,6 +176,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(push::org_push_devices))
         .routes(routes!(sign_in_holds::list_holds))
         .routes(routes!(sign_in_holds::release))
+        .routes(routes!(calls::turn))
 }
 
 /// The JSON 404 of an unknown server path.

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use renkei_core::Uuid;
+use renkei_core::call::{Call, CallMedia, LayerWant};
 use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Event, NewMessage};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,97 @@ pub enum ClientFrame {
         #[serde(default)]
         active: bool,
     },
+    /// Start a call in a conversation (or join the one already there).
+    CallStart {
+        conversation_id: Uuid,
+        media: CallMedia,
+    },
+    /// Accept a ringing call, or join a running group call.
+    CallJoin { call_id: Uuid, media: CallMedia },
+    /// Decline a ringing call (every socket of the user stops ringing).
+    CallDecline { call_id: Uuid },
+    /// Hang up (the caller's leave while ringing cancels the call).
+    CallLeave { call_id: Uuid },
+    /// SDP or ICE for another participant's socket, or `"sfu"`; relayed unchanged.
+    CallSignal {
+        call_id: Uuid,
+        to_conn: String,
+        data: serde_json::Value,
+    },
+    /// This socket's mute state.
+    CallMedia {
+        call_id: Uuid,
+        audio: bool,
+        video: bool,
+    },
+    /// What each shown tile of a group call needs (the SFU picks layers from it).
+    CallLayers {
+        call_id: Uuid,
+        wants: Vec<LayerWant>,
+    },
+    /// The sender leads the shared view of a study or photo.
+    ViewShare {
+        call_id: Uuid,
+        target: ViewTarget,
+        state: ViewState,
+    },
+    /// The sender stops leading the shared view.
+    ViewStop { call_id: Uuid },
+}
+
+/// What a shared view shows: a study or a photo (a medium) of the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewTarget {
+    pub kind: ViewKind,
+    pub id: Uuid,
+}
+
+/// The kind of thing a shared view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewKind {
+    Study,
+    Media,
+}
+
+/// Where the leader's viewer is: only these fields, numbers but the series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_center: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_width: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pan_x: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pan_y: Option<f64>,
+    /// The leader's pointer in image coordinates (0..1), or none.
+    #[serde(default)]
+    pub pointer: Option<Pointer>,
+}
+
+/// A point on the image, 0..1 each way.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pointer {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A shared view's target as a participant receives it: the id only for those who may open it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SharedTarget {
+    pub kind: ViewKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
 }
 
 /// What the server sends.
@@ -44,6 +136,8 @@ pub enum ServerFrame<'a> {
     /// Authenticated; replay follows.
     Welcome {
         user_id: Uuid,
+        /// This socket's id: calls address sockets, not users.
+        conn: String,
     },
     /// Every missed event has been sent; live events follow.
     Synced,
@@ -104,6 +198,32 @@ pub enum ServerFrame<'a> {
     /// The image inbox changed (a study arrived or grew): list it again. Carries no patient data.
     InboxChanged {
         study_id: Uuid,
+    },
+    /// A call in one of your conversations, on every change.
+    Call {
+        call: &'a Call,
+    },
+    /// SDP or ICE from another participant's socket (`from_conn = "sfu"`, no user: the SFU).
+    CallSignal {
+        call_id: Uuid,
+        from_user: Option<Uuid>,
+        from_conn: &'a str,
+        data: &'a serde_json::Value,
+    },
+    /// A participant leads the shared view; `allowed = false` (and no id) when you may not
+    /// open the target.
+    ViewShare {
+        call_id: Uuid,
+        from_user: Uuid,
+        target: SharedTarget,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        state: Option<&'a ViewState>,
+        allowed: bool,
+    },
+    /// The participant stopped leading the shared view.
+    ViewStop {
+        call_id: Uuid,
+        from_user: Uuid,
     },
 }
 

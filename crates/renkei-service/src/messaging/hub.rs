@@ -177,6 +177,11 @@ impl Hub {
         }
     }
 
+    /// Sends a frame to every socket of `user` on this node (a call's end to a removed member).
+    pub fn send_to_user(&self, user: Uuid, frame: Arc<str>) {
+        self.nudge_user(user, &Nudge::Frame(frame));
+    }
+
     /// Tells every socket of the organization's users that its inbox changed (the inbox lists
     /// an organization's studies to all of its users).
     fn nudge_org(&self, org: Uuid, study: Uuid) {

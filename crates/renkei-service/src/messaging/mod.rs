@@ -130,6 +130,11 @@ impl Messaging {
         });
     }
 
+    /// A new subscription to the bus (what calls watch for removed members).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Signal> {
+        self.bus.subscribe()
+    }
+
     /// Closes every socket of a user who may no longer be connected.
     pub fn user_ended(&self, user: Uuid) {
         self.bus.publish(Signal::UserEnded { user });

@@ -53,7 +53,10 @@ class FakePeer implements PeerLike {
 }
 
 const tick = () => new Promise<void>((ok) => setTimeout(ok, 0));
-const settle = () => new Promise<void>((ok) => setTimeout(ok, 30));
+/** Lets every step on its way finish: a number of timer turns, not wall time (a busy machine). */
+const settle = async () => {
+  for (let i = 0; i < 100; i++) await tick();
+};
 
 /** Two sides wired to each other through a network that delivers in order, later. */
 function pair() {

@@ -60,6 +60,10 @@ export const callEn = {
   "call.following": "Following {name}",
   "call.takeOver": "Take over",
   "call.notAllowed": "{name} is showing an image you may not open.",
+  "notice.callStartedVoice": "{name} started a voice call",
+  "notice.callStartedVideo": "{name} started a video call",
+  "notice.callEnded": "Call ended ({duration})",
+  "notice.callNotAnswered": "The call was not answered",
 } as const;
 
 export const callJa: Record<keyof typeof callEn, string> = {
@@ -121,4 +125,8 @@ export const callJa: Record<keyof typeof callEn, string> = {
   "call.following": "{name}さんの画面を表示中",
   "call.takeOver": "操作を代わる",
   "call.notAllowed": "{name}さんが共有している画像を閲覧する権限がありません。",
+  "notice.callStartedVoice": "{name}さんが音声通話を開始しました",
+  "notice.callStartedVideo": "{name}さんがビデオ通話を開始しました",
+  "notice.callEnded": "通話終了({duration})",
+  "notice.callNotAnswered": "通話はつながりませんでした",
 };

@@ -108,6 +108,8 @@ async function main() {
   const started = Date.now();
   const bin = serverBinary();
   const dicomPort = await freePort();
+  // The SFU's UDP port: a free one on loopback, so journeys can run beside another server.
+  process.env.RENKEI_CALL_UDP_LISTEN = `127.0.0.1:${await freePort()}`;
   const server = await startServer(bin, ["--dicom-listen", `127.0.0.1:${dicomPort}`]);
   const { base } = server;
   log(`server at ${base}`);
@@ -133,7 +135,6 @@ async function main() {
     const context = async (who) => {
       const ctx = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
       ctx.setDefaultTimeout(20_000);
-      await ctx.grantPermissions(["camera", "microphone"], { origin: base });
       await ctx.addInitScript(watchPeers);
       const page = await ctx.newPage();
       page.on("pageerror", (e) => problems.push(`${who}: page error ${e.message}`));

@@ -428,6 +428,12 @@ export class CallController {
     pc.oniceconnectionstatechange = () => {
       if (pc.iceConnectionState === "failed") pc.restartIce();
     };
+    // Self-heal: the descriptions agree but ICE never started (candidates lost in a
+    // collision): the side that does not yield restarts ICE, which negotiates anew.
+    const watchdog = setInterval(() => {
+      if (pc.connectionState === "closed") return clearInterval(watchdog);
+      if (pc.signalingState === "stable" && pc.remoteDescription && pc.iceConnectionState === "new" && (!polite || conn === SFU)) pc.restartIce();
+    }, 4_000);
     pc.ontrack = (e) => {
       // 1:1: everything is the other socket's. Group: the SFU names the sender in the stream id.
       const from = conn === SFU ? (e.streams[0]?.id ?? `mid:${e.transceiver.mid}`) : conn;

@@ -116,6 +116,18 @@ describe("perfect negotiation", () => {
     expect([a.signalingState, b.signalingState]).toEqual(["stable", "stable"]);
   });
 
+  it("glare: the polite side's candidates that came with its ignored offer are used with its answer", async () => {
+    const { a, na, nb, sent } = pair();
+    void na.negotiationNeeded();
+    void nb.negotiationNeeded();
+    // The polite side's candidate, sent right after its (to be ignored) offer.
+    while (!sent.some((x) => x.from === "b")) await tick();
+    nb.candidate({ candidate: "candidate:9 1 udp 1 192.0.2.2 5000 typ host", sdpMid: "0" });
+    await settle();
+    expect(a.signalingState).toBe("stable");
+    expect(a.candidates).toEqual([{ candidate: "candidate:9 1 udp 1 192.0.2.2 5000 typ host", sdpMid: "0" }]);
+  });
+
   it("candidates of an ignored offer fail quietly; others are reported", async () => {
     const { na, errors } = pair();
     // Before any description: the candidate cannot be added and is reported.

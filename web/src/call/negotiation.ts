@@ -20,6 +20,9 @@ export class Negotiator {
   /** the last offer from the other side collided with ours and was ignored (impolite side) */
   ignoreOffer = false;
   private settingRemoteAnswer = false;
+  /** candidates that came while an offer was ignored: the answer that follows may reuse their
+   * ICE credentials (a browser does not gather again after a rollback), so they are tried then */
+  private deferred: RTCIceCandidateInit[] = [];
   /** descriptions and candidates are handled one at a time, in the order they came */
   private queue: Promise<void> = Promise.resolve();
 
@@ -69,6 +72,7 @@ export class Negotiator {
       } finally {
         this.settingRemoteAnswer = false;
       }
+      await this.retryDeferred();
       if (description.type === "offer") {
         await this.pc.setLocalDescription();
         if (this.pc.localDescription) this.send({ description: this.descriptionOf(this.pc.localDescription) });
@@ -78,9 +82,16 @@ export class Negotiator {
     try {
       await this.pc.addIceCandidate(data.candidate);
     } catch (e) {
-      // Candidates of an offer we ignored fail; nothing is wrong then.
+      // Candidates of an offer we ignored fail here; they may fit the answer to come.
       if (!this.ignoreOffer) throw e;
+      if (data.candidate) this.deferred.push(data.candidate);
     }
+  }
+
+  private async retryDeferred() {
+    const list = this.deferred;
+    this.deferred = [];
+    for (const c of list) await this.pc.addIceCandidate(c).catch(() => undefined);
   }
 
   private descriptionOf(d: { type: RTCSdpType; sdp: string }): RTCSessionDescriptionInit {

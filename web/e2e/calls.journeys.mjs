@@ -265,7 +265,8 @@ async function main() {
       const viewport = pageA.locator(".viewport");
       await viewport.focus();
       for (let i = 0; i < 4; i++) await pageA.keyboard.press("ArrowDown");
-      await pageA.getByRole("combobox").first().selectOption({ index: 2 }).catch(() => undefined);
+      await pageA.getByLabel("ウィンドウプリセット").selectOption("lung");
+      await pageA.getByText("WW 1500 WL -600").waitFor();
       const box = await pageA.locator(".viewport-canvas").boundingBox();
       await pageA.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.45);
       await pageA.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.47);
@@ -273,6 +274,7 @@ async function main() {
       await pageB.waitForFunction((i) => document.querySelector(".viewport-canvas")?.dataset.index === i, leader.index);
       await pageB.waitForFunction((wl) => document.querySelector(".wl-readout")?.textContent === wl, leader.wl);
       await pageB.waitForFunction(() => getComputedStyle(document.querySelector(".share-pointer")).display === "block");
+      assert(leader.wl === "WW 1500 WL -600", `the leader's window: ${leader.wl}`);
       log(`B follows A: slice index ${leader.index}, ${leader.wl}`);
       await pageB.waitForTimeout(300);
       await pageB.screenshot({ path: join(shots, "call-shared-view-pointer.png") });

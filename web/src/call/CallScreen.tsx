@@ -8,6 +8,7 @@ import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
 import { durationLabel, endedKey, gridColumns, type CallInfo, type CallParticipant } from "../state/call";
 import { Avatar, conversationTitle } from "../screens/common";
+import { conversationAvatarId } from "../state/avatar";
 import type { MessageKey } from "../i18n/catalog";
 import type { Uuid } from "../types";
 import { CallIcon } from "./icons";
@@ -41,7 +42,7 @@ export default function CallScreen() {
       {shown && screen?.screen === "ended" && (
         <div className="call-screen call-ended" role="dialog" aria-modal="true" aria-label={t(endedKey(shown, self))}>
           <div className="call-center">
-            <Avatar name={title} id={shown.conversation_id} size={96} group={group} />
+            <Avatar name={title} id={conv ? conversationAvatarId(conv, state.peers[conv.id]) : shown.conversation_id} size={96} group={group} />
             <h2>{title}</h2>
             <p className="call-status ended" role="status">
               {t(endedKey(shown, self))}

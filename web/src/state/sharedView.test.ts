@@ -34,6 +34,8 @@ describe("shared view", () => {
     expect(mine.leading).toBe(true);
     expect(mine.state.slice).toBe(41);
     expect(mine.state.window_width).toBe(400);
+    // The former leader's pointer does not stay on the others' screens.
+    expect(mine.state.pointer).toBeNull();
     const again = afterViewShare(frame("u-c"), "u-b");
     expect(again.leading).toBe(false);
     expect(again.leader).toBe("u-c");

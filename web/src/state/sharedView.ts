@@ -57,9 +57,10 @@ export function afterViewStop(current: SharedView | null, frame: { call_id: Uuid
   return null;
 }
 
-/** This user starts sharing, or takes over: they lead from now on, with their own view. */
+/** This user starts sharing, or takes over: they lead from now on, with their own view (and
+ * no pointer until theirs moves). */
 export function takeOver(current: SharedView | null, callId: Uuid, me: Uuid, target: ViewTarget, state: ViewState): SharedView {
-  return { callId, leader: me, leading: true, target, state: { ...(current && current.target.id === target.id ? current.state : {}), ...state }, allowed: true };
+  return { callId, leader: me, leading: true, target, state: { ...(current && current.target.id === target.id ? current.state : {}), pointer: null, ...state }, allowed: true };
 }
 
 /** Whether the viewer of `target` follows `view` (someone else leads the same image). */

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::World;
 use renkei_core::Uuid;
+use renkei_core::agreement::Scope;
 use renkei_core::call::{CallMedia, LayerWant, MediaRelay, RelaySignal};
 use renkei_core::conversation::{ConversationKind, EventKind};
 use renkei_core::org::Organization;
@@ -18,6 +19,8 @@ use renkei_service::accounts::own_secrets;
 use renkei_service::auth::session::Authed;
 use renkei_service::calls;
 use renkei_service::conversations::{self, NewConversation};
+use renkei_service::cooperation::agreements;
+use renkei_service::messaging::frames::{Pointer, ViewKind, ViewState, ViewTarget};
 use renkei_service::messaging::hub::{Nudge, SocketInbox};
 use renkei_service::notify::{Alert, AlertKind, Notifier};
 use serde_json::{Value, json};
@@ -29,6 +32,8 @@ on_both_backends!(
     a_callee_in_another_call_is_busy,
     strangers_and_locked_sessions_cannot_call,
     a_removed_member_leaves_the_group_call_at_once,
+    a_revoked_agreement_ends_the_other_hospitals_side,
+    the_shared_view_follows_the_study_rules_for_each_participant,
     group_calls_go_through_the_relay_and_are_capped,
 );
 
@@ -530,4 +535,111 @@ async fn group_calls_go_through_the_relay_and_are_capped(world: &World) {
             "end".to_string(),
         ]
     );
+}
+
+async fn a_revoked_agreement_ends_the_other_hospitals_side(world: &World) {
+    let s = &world.services;
+    let (ours, theirs) = (world.org("oita").await, world.org("beppu").await);
+    let admin_ours = world.org_admin(&ours, "admin-oita").await;
+    let admin_theirs = world.org_admin(&theirs, "admin-beppu").await;
+    let proposed = agreements::propose(s, &admin_ours.user, theirs.id, &[Scope::Messaging])
+        .await
+        .unwrap();
+    agreements::accept(s, &admin_theirs.user, proposed.agreement.id)
+        .await
+        .unwrap();
+    let doctor = world.member(&ours, "doctor").await;
+    world.user(&theirs, "specialist", &[]).await;
+    let specialist = world.sign_in("specialist").await.1;
+    let conv = direct(s, &doctor, &specialist).await;
+    let (mut d1, mut s1) = (socket(s, &doctor), socket(s, &specialist));
+    let call = calls::start(s, &doctor, d1.id, conv, CallMedia::Video)
+        .await
+        .unwrap();
+    calls::join(s, &specialist, s1.id, call.id, CallMedia::Video)
+        .await
+        .unwrap();
+    call_in(&mut d1, "active").await;
+
+    agreements::revoke(s, &admin_ours.user, proposed.agreement.id)
+        .await
+        .unwrap();
+    let theirs_now = frame(&mut s1, "call", |v| v["call"]["end_reason"] == "removed").await;
+    assert_eq!(theirs_now["call"]["state"], "ended");
+    let ours_now = call_in(&mut d1, "ended").await;
+    assert_eq!(ours_now["participants"], json!([]));
+    assert!(s.calls.get(call.id).is_none());
+}
+
+async fn the_shared_view_follows_the_study_rules_for_each_participant(world: &World) {
+    let (s, _relay, _tx) = with_relay(world);
+    let (ours, theirs) = (world.org("oita").await, world.org("beppu").await);
+    let lead = world.member(&ours, "lead").await;
+    let colleague = world.member(&ours, "colleague").await;
+    let partner = world.member(&theirs, "partner").await;
+    let study = world
+        .study(
+            &ours,
+            renkei_core::clock::Timestamp::now().plus_secs(86_400),
+        )
+        .await;
+    let conv = world.group(&ours, &[&lead, &colleague, &partner]).await.id;
+    let (l1, mut c1, mut p1) = (
+        socket(&s, &lead),
+        socket(&s, &colleague),
+        socket(&s, &partner),
+    );
+    let call = calls::start(&s, &lead, l1.id, conv, CallMedia::Video)
+        .await
+        .unwrap();
+    for (who, sock) in [(&colleague, &c1), (&partner, &p1)] {
+        calls::join(&s, who, sock.id, call.id, CallMedia::Video)
+            .await
+            .unwrap();
+    }
+    let target = ViewTarget {
+        kind: ViewKind::Study,
+        id: study.id,
+    };
+    let state = ViewState {
+        series_uid: Some("1.2.3".into()),
+        slice: Some(42.0),
+        window_center: Some(40.0),
+        window_width: Some(400.0),
+        zoom: Some(2.0),
+        pan_x: None,
+        pan_y: None,
+        pointer: Some(Pointer { x: 0.25, y: 0.75 }),
+    };
+    calls::view_share(&s, lead.user.id, l1.id, call.id, target, state.clone())
+        .await
+        .unwrap();
+
+    // The colleague of the study's hospital follows; the partner, who may not open it, sees
+    // that something is shared and nothing of it.
+    let followed = frame(&mut c1, "view_share", |_| true).await;
+    assert_eq!(followed["allowed"], true);
+    assert_eq!(followed["target"], json!({"kind": "study", "id": study.id}));
+    assert_eq!(followed["state"]["slice"], 42.0);
+    assert_eq!(followed["state"]["pointer"], json!({"x": 0.25, "y": 0.75}));
+    assert_eq!(followed["from_user"], json!(lead.user.id));
+    let notice = frame(&mut p1, "view_share", |_| true).await;
+    assert_eq!(notice["allowed"], false);
+    assert_eq!(notice["target"], json!({"kind": "study"}));
+    assert!(notice.get("state").is_none(), "{notice}");
+    assert!(!notice.to_string().contains(&study.id.to_string()));
+
+    // Who may not open it cannot lead with it; who is not in the call cannot share at all.
+    let err = calls::view_share(&s, partner.user.id, p1.id, call.id, target, state.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "call_forbidden");
+    let err = calls::view_share(&s, lead.user.id, c1.id, call.id, target, state)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "not_a_participant", "not the lead's socket");
+
+    calls::view_stop(&s, lead.user.id, l1.id, call.id).unwrap();
+    let stopped = frame(&mut c1, "view_stop", |_| true).await;
+    assert_eq!(stopped["from_user"], json!(lead.user.id));
 }

@@ -219,11 +219,6 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn the_advertised_call_address_prefers_the_public_one_then_a_specified_listen_address() {

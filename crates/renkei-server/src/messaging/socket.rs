@@ -374,7 +374,7 @@ async fn live(
                                 handle(sink, state, &live, inbox.id, frame).await?;
                             }
                         }
-                        Err(e) if text.contains("\"type\":\"call_") || text.contains("\"type\":\"view_") => {
+                        Err(e) if names_a_call_frame(&text) => {
                             bad_frames += 1;
                             if bad_frames > MAX_BAD_FRAMES {
                                 return Err(Closing(close::PROTOCOL, "too many malformed frames"));
@@ -406,6 +406,15 @@ async fn live(
         Ok(never) => match never {},
         Err(closing) => closing,
     }
+}
+
+/// Whether malformed `text` was meant as a call frame (answered `invalid_call_frame`).
+fn names_a_call_frame(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("call_") || t.starts_with("view_"))
+    })
 }
 
 /// Whether a frame belongs to a call (its own budget, its own handler).

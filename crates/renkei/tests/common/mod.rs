@@ -436,6 +436,8 @@ pub struct Ws {
     stream: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
+    /// The `welcome` frame, once [`Ws::connect`] read it (`conn` is this socket's id).
+    pub welcome: Value,
 }
 
 /// How a WebSocket session ended: close code and reason.
@@ -453,7 +455,10 @@ impl Ws {
         let (stream, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
             .await
             .ok()?;
-        Some(Ws { stream })
+        Some(Ws {
+            stream,
+            welcome: Value::Null,
+        })
     }
 
     /// Connects, says hello with `positions`, and reads up to `synced`; returns the replayed events.
@@ -470,6 +475,7 @@ impl Ws {
         ws.send(hello).await;
         let welcome = ws.next().await.expect("welcome");
         assert_eq!(welcome["type"], "welcome", "{welcome}");
+        ws.welcome = welcome;
         let mut replay = Vec::new();
         loop {
             let frame = ws.next().await.expect("replay or synced");

@@ -302,6 +302,9 @@ async function main() {
       }
       await openConversation(pageA, GROUP);
       await pageA.getByRole("button", { name: "ビデオ通話" }).click();
+      const refused = pageA.getByText("このサーバーではグループ通話を利用できません。");
+      await refused.or(pageB.getByRole("alertdialog")).first().waitFor();
+      assert(!(await refused.isVisible()), "the server has no SFU wired (sfu_unavailable)");
       for (const page of [pageB, pageC]) await page.getByRole("alertdialog").getByRole("button", { name: "ビデオで応答" }).click();
       await Promise.all([pageA, pageB, pageC].map((p) => remoteVideosPlay(p, 2, ".call-tile:not(.mine) video")));
       await pageA.getByText("3人が参加中", { exact: false }).waitFor();
@@ -314,8 +317,10 @@ async function main() {
       const before = await received(pageA);
       await pageA.waitForTimeout(2_000);
       assert((await received(pageA)).frames > before.frames, "A still receives after C left");
+      // A leaves too: B, alone, reads that the call ended.
       await pageA.getByRole("button", { name: "終了", exact: true }).click();
-      await pageB.getByRole("button", { name: "終了", exact: true }).click();
+      await pageB.getByText("通話終了").waitFor();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
     });
 
     await check.run("no Content-Security-Policy violations or page errors", async () => {

@@ -272,6 +272,8 @@ function GroupGrid({ calls, others, name, me, sinkId }: { calls: CallSnapshot; o
   }, [others.map((o) => o.conn).join(",")]);
 
   const columns = gridColumns(others.length + 1);
+  // The last tile of an odd row of two takes the whole row.
+  const wide = (index: number) => columns === 2 && (others.length + 1) % 2 === 1 && index === others.length;
   return (
     <div className="call-grid" style={{ gridTemplateColumns: `repeat(${columns}, 1fr)` }} data-tiles={others.length + 1}>
       <div className="call-tile mine">
@@ -285,13 +287,13 @@ function GroupGrid({ calls, others, name, me, sinkId }: { calls: CallSnapshot; o
           {!calls.audio && <CallIcon name="micOff" size={14} />}
         </span>
       </div>
-      {others.map((p) => {
+      {others.map((p, i) => {
         const stream = calls.remotes[p.conn];
         const video = p.video && !!stream?.getVideoTracks().length;
         return (
           <div
             key={p.conn}
-            className="call-tile"
+            className={`call-tile ${wide(i + 1) ? "wide" : ""}`}
             data-conn={p.conn}
             ref={(el) => {
               if (el) tiles.current.set(p.conn, el);

@@ -86,11 +86,25 @@ function received(page) {
 
 /** Waits until `count` remote videos of the page play (a decoded picture of some size). */
 async function remoteVideosPlay(page, count, selector = "video:not(.call-self):not(.mirror)") {
-  await page.waitForFunction(
-    ([sel, n]) => [...document.querySelectorAll(sel)].filter((v) => !v.muted && v.videoWidth > 0 && !v.paused).length >= n,
-    [selector, count],
-    { timeout: 30_000 },
-  );
+  try {
+    await page.waitForFunction(
+      ([sel, n]) => [...document.querySelectorAll(sel)].filter((v) => !v.muted && v.videoWidth > 0 && !v.paused).length >= n,
+      [selector, count],
+      { timeout: 30_000 },
+    );
+  } catch (e) {
+    // Say where the links stood: signalling, ICE, and the candidates each side knows.
+    const links = await page.evaluate(() =>
+      Promise.all(
+        window.__pcs.map(async (pc) => {
+          const kinds = {};
+          (await pc.getStats()).forEach((r) => (kinds[r.type] = (kinds[r.type] ?? 0) + 1));
+          return `${pc.signalingState}/${pc.iceConnectionState}/${pc.connectionState} local=${pc.localDescription?.type} remote=${pc.remoteDescription?.type} ${JSON.stringify(kinds)}`;
+        }),
+      ),
+    );
+    throw new Error(`${e.message}\n  links: ${links.join("\n  ")}`);
+  }
 }
 
 async function openConversation(page, name) {
@@ -302,9 +316,9 @@ async function main() {
       }
       await openConversation(pageA, GROUP);
       await pageA.getByRole("button", { name: "ビデオ通話" }).click();
-      const refused = pageA.getByText("このサーバーではグループ通話を利用できません。");
-      await refused.or(pageB.getByRole("alertdialog")).first().waitFor();
-      assert(!(await refused.isVisible()), "the server has no SFU wired (sfu_unavailable)");
+      const refused = pageA.getByText("このサーバーではグループ通話を利用できません。").waitFor().then(() => "refused", () => null);
+      const rang = pageB.getByRole("alertdialog").waitFor().then(() => "rang", () => null);
+      assert((await Promise.race([refused, rang])) === "rang", "the server has no SFU wired (sfu_unavailable)");
       for (const page of [pageB, pageC]) await page.getByRole("alertdialog").getByRole("button", { name: "ビデオで応答" }).click();
       await Promise.all([pageA, pageB, pageC].map((p) => remoteVideosPlay(p, 2, ".call-tile:not(.mine) video")));
       await pageA.getByText("3人が参加中", { exact: false }).waitFor();

@@ -45,7 +45,18 @@ class FakePeer {
   tracks: FakeTrack[] = [];
   signalingState = "stable";
   connectionState = "new";
-  localDescription = null;
+  localDescription: { type: string; sdp: string } | null = null;
+  remoteDescription: { type: string } | null = null;
+  async setRemoteDescription(d: { type: string }) {
+    this.remoteDescription = d;
+    this.signalingState = d.type === "offer" ? "have-remote-offer" : "stable";
+  }
+  async setLocalDescription() {
+    const answer = this.signalingState === "have-remote-offer";
+    this.localDescription = { type: answer ? "answer" : "offer", sdp: "v=0" };
+    this.signalingState = answer ? "stable" : "have-local-offer";
+  }
+  async addIceCandidate() {}
   constructor(config: unknown) {
     this.config = config;
     peers.push(this);
@@ -55,6 +66,9 @@ class FakePeer {
   }
   addTransceiver(t: FakeTrack, init: { sendEncodings?: { rid?: string }[] }) {
     this.transceivers.push({ track: t, init });
+  }
+  get sent() {
+    return [...this.tracks, ...this.transceivers.map((x) => x.track)].map((t) => (typeof t === "string" ? `recv ${t}` : t.kind));
   }
   close() {
     this.closed = true;
@@ -99,7 +113,7 @@ beforeEach(() => {
 afterEach(() => vi.unstubAllGlobals());
 
 describe("the call controller", () => {
-  it("rings, answers with the camera and opens one link to the caller's socket", async () => {
+  it("rings, answers with the camera, and answers the caller's offer with its tracks", async () => {
     const { calls, sent } = setup();
     calls.frame({ type: "call", call: call() });
     expect(calls.snapshot.screen?.screen).toBe("incoming");
@@ -108,10 +122,14 @@ describe("the call controller", () => {
     calls.frame({ type: "call", call: call({ state: "active", ringing: [], participants: [...call().participants, { user_id: me, conn: "1", audio: true, video: true, joined_at: "2026-12-07T12:00:04Z" }] }) });
     expect(calls.snapshot.screen?.screen).toBe("active");
     await settle();
-    await settle();
+    // The joiner waits for the caller's offer (no two first offers at once).
+    expect(peers).toHaveLength(0);
+    calls.frame({ type: "call_signal", call_id: "k", from_user: "u-b", from_conn: "9", data: { description: { type: "offer", sdp: "v=0" } } });
+    for (let i = 0; i < 10; i++) await settle();
     expect(peers).toHaveLength(1);
     expect(peers[0].config).toMatchObject({ iceServers: [] });
     expect(peers[0].tracks.map((t) => t.kind)).toEqual(["audio", "video"]);
+    expect(sent.at(-1)).toMatchObject({ type: "call_signal", to_conn: "9", data: { description: { type: "answer" } } });
     // Mute goes to the others in the next call frame.
     calls.setAudio(false);
     expect(sent.at(-1)).toEqual({ type: "call_media", call_id: "k", audio: false, video: true });
@@ -152,6 +170,15 @@ describe("the call controller", () => {
     other.calls.start("c2", "audio");
     other.calls.frame({ type: "call", call: call({ state: "ended", end_reason: "busy", participants: [], ringing: [] }) });
     expect(other.calls.snapshot.screen).toBeNull();
+  });
+
+  it("the caller offers at once, receiving even without a camera", async () => {
+    const { calls } = setup();
+    calls.start("c", "audio");
+    calls.frame({ type: "call", call: call({ started_by: me, ringing: [], state: "active", participants: [{ user_id: me, conn: "1", audio: true, video: false, joined_at: "2026-12-07T12:00:00Z" }, { user_id: "u-b", conn: "9", audio: true, video: false, joined_at: "2026-12-07T12:00:05Z" }] }) });
+    for (let i = 0; i < 5; i++) await settle();
+    expect(peers).toHaveLength(1);
+    expect(peers[0].sent).toEqual(["audio", "recv video"]);
   });
 
   it("a group call sends simulcast to the SFU", async () => {

@@ -401,7 +401,9 @@ export class CallController {
         this.set({ remotes });
       }
     }
-    if (other) void this.peer(call, other.conn, politeTowards(me, other));
+    // The caller's side offers; the joiner (polite) opens its link when that offer comes, and
+    // answers with its tracks (no first offer from both sides at once).
+    if (other && !politeTowards(me, other)) void this.peer(call, other.conn, false);
   }
 
   private peer(call: CallInfo, conn: string, polite: boolean): Promise<Peer> {
@@ -443,14 +445,20 @@ export class CallController {
       e.track.onended = () => stream.removeTrack(e.track);
       this.set({ remotes: { ...this.snapshot.remotes, [from]: stream } });
     };
-    if (local) {
-      for (const track of local.getAudioTracks()) pc.addTrack(track, local);
-      for (const track of local.getVideoTracks()) this.addVideo(peer, track, local);
-    }
-    if (conn === SFU && !local?.getVideoTracks().length) {
-      // Receive the others' video even without a camera of one's own.
-      pc.addTransceiver("video", { direction: "recvonly" });
-    }
+    const addTracks = () => {
+      if (local) {
+        for (const track of local.getAudioTracks()) pc.addTrack(track, local);
+        for (const track of local.getVideoTracks()) this.addVideo(peer, track, local);
+      }
+      // Receive the other side even without a microphone or camera of one's own (which also
+      // makes the first offer when there is nothing to send).
+      if (!polite || conn === SFU) {
+        if (!local?.getAudioTracks().length) pc.addTransceiver("audio", { direction: "recvonly" });
+        if (!local?.getVideoTracks().length) pc.addTransceiver("video", { direction: "recvonly" });
+      }
+    };
+    if (polite && conn !== SFU) negotiator.beforeAnswer = addTracks;
+    else addTracks();
     return peer;
   }
 

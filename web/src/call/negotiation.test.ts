@@ -128,6 +128,18 @@ describe("perfect negotiation", () => {
     expect(a.candidates).toEqual([{ candidate: "candidate:9 1 udp 1 192.0.2.2 5000 typ host", sdpMid: "0" }]);
   });
 
+  it("the answering side adds its tracks between the offer and its answer, once", async () => {
+    const { a, b, na, nb } = pair();
+    const order: string[] = [];
+    nb.beforeAnswer = () => order.push(`tracks in ${b.signalingState}`);
+    await na.negotiationNeeded();
+    await settle();
+    await na.negotiationNeeded();
+    await settle();
+    expect(order).toEqual(["tracks in have-remote-offer"]);
+    expect([a.signalingState, b.signalingState]).toEqual(["stable", "stable"]);
+  });
+
   it("candidates of an ignored offer fail quietly; others are reported", async () => {
     const { na, errors } = pair();
     // Before any description: the candidate cannot be added and is reported.

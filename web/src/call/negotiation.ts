@@ -25,6 +25,10 @@ export class Negotiator {
   private deferred: RTCIceCandidateInit[] = [];
   /** descriptions and candidates are handled one at a time, in the order they came */
   private queue: Promise<void> = Promise.resolve();
+  /** Runs once, between applying the first offer and answering it: the answering side adds its
+   * tracks there, so its answer carries them and it never makes a first offer of its own
+   * (a browser that rolls back a first offer can be left without ICE candidates). */
+  beforeAnswer: (() => void) | null = null;
 
   constructor(
     private pc: PeerLike,
@@ -74,6 +78,9 @@ export class Negotiator {
       }
       await this.retryDeferred();
       if (description.type === "offer") {
+        const hook = this.beforeAnswer;
+        this.beforeAnswer = null;
+        hook?.();
         await this.pc.setLocalDescription();
         if (this.pc.localDescription) this.send({ description: this.descriptionOf(this.pc.localDescription) });
       }

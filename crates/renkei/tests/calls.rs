@@ -142,8 +142,8 @@ async fn two_sockets_call_each_other_over_the_server(storage: Storage) {
         }
     }
     assert!(
-        (25..=30).contains(&refused),
-        "{refused} view frames passed of 60"
+        (25..=50).contains(&refused),
+        "{refused} view frames passed of 60: 25 at once, then 25 a second"
     );
     assert!(
         b.quiet_for("view_share", 200).await,

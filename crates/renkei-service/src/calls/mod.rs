@@ -223,6 +223,44 @@ impl Calls {
         Ok((call.clone(), user))
     }
 
+    /// Registers the call `make` decides on, seeing every call of the node while it decides.
+    fn insert_new(
+        &self,
+        org_id: Uuid,
+        make: impl FnOnce(&HashMap<Uuid, Entry>) -> ServiceResult<Call>,
+    ) -> ServiceResult<Call> {
+        let mut registry = self.registry();
+        let call = make(&registry)?;
+        registry.insert(
+            call.id,
+            Entry {
+                call: call.clone(),
+                org_id,
+                started_seq: 0,
+                view_access: HashMap::new(),
+            },
+        );
+        Ok(call)
+    }
+
+    /// Whether socket `conn` is in a call other than `except`.
+    fn user_busy_conn(&self, conn: &str, except: Uuid) -> bool {
+        self.registry()
+            .values()
+            .any(|e| e.call.id != except && e.call.has_conn(conn))
+    }
+
+    /// The ringing alerts' event and who still rings, for call `id` (none once it ended).
+    fn ringing(&self, id: Uuid) -> Option<(Uuid, i64, Vec<Uuid>)> {
+        let registry = self.registry();
+        let entry = registry.get(&id)?;
+        Some((
+            entry.call.conversation_id,
+            entry.started_seq,
+            entry.call.ringing.clone(),
+        ))
+    }
+
     /// Checks that socket `conn` of `user` is in call `id`.
     fn own_participant(&self, id: Uuid, user: Uuid, conn: &str) -> ServiceResult<Call> {
         match self.participant(id, conn)? {
@@ -480,46 +518,6 @@ pub async fn view_share(
 /// Socket `conn` of `user` stops leading the shared view.
 pub fn view_stop(svc: &Services, user: Uuid, conn: u64, id: Uuid) -> ServiceResult<()> {
     view::stop(svc, user, &conn.to_string(), id)
-}
-
-impl Calls {
-    /// Registers the call `make` decides on, seeing every call of the node while it decides.
-    fn insert_new(
-        &self,
-        org_id: Uuid,
-        make: impl FnOnce(&HashMap<Uuid, Entry>) -> ServiceResult<Call>,
-    ) -> ServiceResult<Call> {
-        let mut registry = self.registry();
-        let call = make(&registry)?;
-        registry.insert(
-            call.id,
-            Entry {
-                call: call.clone(),
-                org_id,
-                started_seq: 0,
-                view_access: HashMap::new(),
-            },
-        );
-        Ok(call)
-    }
-
-    /// Whether socket `conn` is in a call other than `except`.
-    fn user_busy_conn(&self, conn: &str, except: Uuid) -> bool {
-        self.registry()
-            .values()
-            .any(|e| e.call.id != except && e.call.has_conn(conn))
-    }
-
-    /// The ringing alerts' event and who still rings, for call `id` (none once it ended).
-    fn ringing(&self, id: Uuid) -> Option<(Uuid, i64, Vec<Uuid>)> {
-        let registry = self.registry();
-        let entry = registry.get(&id)?;
-        Some((
-            entry.call.conversation_id,
-            entry.started_seq,
-            entry.call.ringing.clone(),
-        ))
-    }
 }
 
 /// The conversation if `me` may call in it: a member (who may write) with an unlocked session.

@@ -20,6 +20,8 @@ import { Store, initialState, type State } from "./state/store";
 import type { Me, Uuid } from "./types";
 import { pushDevice } from "./push/device";
 import { linkedConversation } from "./state/push";
+import { CallController } from "./call/controller";
+import { openShared } from "./call/follow";
 
 /** The conversation a notification's tap opened the app at (`/?c=<id>`); the address is put
  * back to `/` at once so a reload or a shared screen does not keep it. */
@@ -65,6 +67,12 @@ export class Session {
   readonly groups = new GroupActions(this.store, this.timelines, this.people, this.conversations);
   /** Editing and deleting messages, typing hints, receipts. */
   readonly messages = new MessageActions(this.store, this.socket);
+  /** Calls: the shown call, its media and links, the shared view. */
+  readonly calls = new CallController({
+    send: (frame) => this.socket.send(frame),
+    me: () => this.store.myId,
+    openShared,
+  });
   private live = new LiveUpdates({
     store: this.store,
     positions: this.positions,
@@ -73,6 +81,7 @@ export class Session {
     readMarker: this.readMarker,
     conversations: this.conversations,
     timelines: this.timelines,
+    calls: this.calls,
   });
 
   /** A conversation to open once the app is ready (unlocked): from a notification's tap. */
@@ -230,6 +239,7 @@ export class Session {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     this.sender.clear();
+    this.calls.reset();
     this.socket.stop();
     this.positions.clear();
     this.readMarker.clear();
@@ -291,6 +301,7 @@ export class Session {
   setOnline(online: boolean) {
     this.store.set({ online });
     if (online) this.reconnectNow();
+    if (online) this.calls.restartIce();
     // The network is gone: do not wait for the socket to notice (sends fall back to HTTP and
     // fail at once, visibly, with retry).
     else this.socket.offline();

@@ -19,6 +19,7 @@ function setup(viewing = false) {
     readMarker: { markIfVisible: vi.fn(), isViewing: vi.fn(() => viewing) },
     conversations: { fetch: vi.fn(async () => undefined), drop: vi.fn() },
     timelines: { loadMembers: vi.fn(async () => undefined) },
+    calls: { welcome: vi.fn(), frame: vi.fn(), error: vi.fn(() => false) },
   };
   return { live: new LiveUpdates(parts), ...parts };
 }
@@ -122,5 +123,21 @@ describe("delivery frames (issue 19)", () => {
     expect(store.state.chats.c.delivery.delivered).toEqual({ u2: 5 });
     expect(store.state.chats.c.delivery.escalated[5]).toEqual({ u3: "z" });
     expect(store.state.chats.other).toBeUndefined();
+  });
+
+  it("hands the socket's conn and the call frames to the calls, and refusals without a message", () => {
+    const { live, calls, sender } = setup();
+    live.frame({ type: "welcome", user_id: "me", conn: "42" });
+    expect(calls.welcome).toHaveBeenCalledWith("42");
+    const signal = { type: "call_signal" as const, call_id: "k", from_user: "u", from_conn: "7", data: { candidate: null } };
+    live.frame(signal);
+    live.frame({ type: "view_stop", call_id: "k", from_user: "u" });
+    expect(calls.frame).toHaveBeenCalledTimes(2);
+    expect(calls.frame).toHaveBeenCalledWith(signal);
+    live.frame({ type: "error", code: "call_busy", message: "busy" });
+    expect(calls.error).toHaveBeenCalledWith("call_busy");
+    live.frame({ type: "error", code: "forbidden", message: "no", client_msg_id: "m1" });
+    expect(sender.refused).toHaveBeenCalledWith("m1");
+    expect(calls.error).toHaveBeenCalledTimes(1);
   });
 });

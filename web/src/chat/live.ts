@@ -1,6 +1,7 @@
 // What the server's frames do to the app while the socket is open: live events into the list
 // and the loaded chats (state/timelines), acks and refusals to the sender, receipts, typing
-// hints (shown for a while), a conversation taken away, and catching up after a reconnect.
+// hints (shown for a while), a conversation taken away, catching up after a reconnect, and
+// calls (call/controller: the socket's conn from `welcome`, call state, signalling, shared view).
 
 import type { ServerFrame } from "../connection/frames";
 import type { Sender } from "../connection/sender";
@@ -15,6 +16,7 @@ import type { TimelineEvent } from "../types";
 import type { ConversationList } from "./conversations";
 import type { TimelineLoader } from "./loading";
 import type { ReadMarker } from "./markRead";
+import type { CallController } from "../call/controller";
 
 /** The parts of the session that frames reach. */
 export interface LiveParts {
@@ -25,6 +27,7 @@ export interface LiveParts {
   readMarker: Pick<ReadMarker, "markIfVisible" | "isViewing">;
   conversations: Pick<ConversationList, "fetch" | "drop">;
   timelines: Pick<TimelineLoader, "loadMembers">;
+  calls: Pick<CallController, "welcome" | "frame" | "error">;
 }
 
 export class LiveUpdates {
@@ -35,7 +38,12 @@ export class LiveUpdates {
     const { store, sender } = this.parts;
     switch (frame.type) {
       case "welcome":
-        return;
+        return this.parts.calls.welcome(frame.conn);
+      case "call":
+      case "call_signal":
+      case "view_share":
+      case "view_stop":
+        return this.parts.calls.frame(frame);
       case "synced":
         this.parts.socket.synced();
         store.set({ connection: "online" });
@@ -53,6 +61,7 @@ export class LiveUpdates {
         return this.delivery(frame);
       case "error":
         if (frame.client_msg_id) sender.refused(frame.client_msg_id);
+        else this.parts.calls.error(frame.code);
         return;
       case "receipt": {
         const { conversation_id: id, user_id, seq } = frame;

@@ -9,6 +9,7 @@ import { chatEn, chatJa } from "./chat";
 import { admin2En, admin2Ja } from "./admin2";
 import { accountsEn, accountsJa } from "./accounts";
 import { pushEn, pushJa } from "./push";
+import { callEn, callJa } from "./call";
 
 export const en = {
   ...adminEn,
@@ -166,6 +167,7 @@ export const en = {
   ...admin2En,
   ...accountsEn,
   ...pushEn,
+  ...callEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -326,6 +328,7 @@ export const ja: Record<MessageKey, string> = {
   ...admin2Ja,
   ...accountsJa,
   ...pushJa,
+  ...callJa,
 };
 
 export const catalogs = { en, ja } as const;

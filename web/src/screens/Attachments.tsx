@@ -12,6 +12,8 @@ import { uploadProblem } from "../state/uploadRefusal";
 import type { Attachment, Media, Uuid } from "../types";
 import { Icon } from "./common";
 import { StudyCardButton } from "./StudyCard";
+import { ShareBar } from "../call/ShareBar";
+import { SharedPhoto } from "../call/SharedPhoto";
 
 /** An attachment of a message; `conversation` is where it is shown (its retention applies). */
 export function AttachmentView({ a, conversation }: { a: Attachment; conversation?: Uuid }) {
@@ -107,8 +109,9 @@ export function MediaViewer({ media, onClose }: { media: Media; onClose: () => v
           <Icon name="download" />
         </a>
       </header>
+      {media.kind !== "video" && <ShareBar target={{ kind: "media", id: media.id }} current={() => ({ pointer: null })} />}
       <div className="media-stage">
-        {media.kind === "video" ? <video src={mediaUrls.content(media.id)} controls playsInline /> : <img src={mediaUrls.content(media.id)} alt={media.name} />}
+        {media.kind === "video" ? <video src={mediaUrls.content(media.id)} controls playsInline /> : <SharedPhoto id={media.id} src={mediaUrls.content(media.id)} alt={media.name} />}
       </div>
     </div>
   );

@@ -19,6 +19,7 @@ import { GroupInfo } from "./chat/GroupInfo";
 import { useAnchoredScroll } from "./chat/useAnchoredScroll";
 import "./chat/chat.css";
 import "./push.css";
+import { CallButtons } from "../call/CallButtons";
 
 const GROUP_MS = 5 * 60_000;
 /** How long a message opened from search stays highlighted. */
@@ -146,6 +147,7 @@ export function ChatView({ id, onBack, onSearch }: { id: Uuid; onBack: () => voi
             <span className="chat-subtitle">{subtitle}</span>
           </span>
         </div>
+        <CallButtons conversation={id} />
         <button type="button" className="icon-button" aria-label={t("chatx.searchHere")} title={t("chatx.searchHere")} onClick={() => onSearch(id)}>
           <Icon name="search" />
         </button>

@@ -17,6 +17,7 @@ import { ScreenBoundary } from "./ScreenBoundary";
 import { NotificationSettings } from "./NotificationSettings";
 import { pushDevice, usePushStatus } from "../push/device";
 import "./push.css";
+import { CallLayer } from "../call/CallLayer";
 
 const BANNER_KEY = "renkei.pushBanner";
 function bannerDismissed(): boolean {
@@ -238,6 +239,7 @@ export function Home() {
           <SearchScreen conversation={searching === "all" ? null : searching} onClose={() => setSearching(null)} onOpen={openFound} />
         </ScreenBoundary>
       )}
+      <CallLayer />
       {creating && (
         <NewConversation
           onClose={() => setCreating(false)}

@@ -103,3 +103,18 @@ describe("which events to read for a page's notices", () => {
     expect(mayHoldNotices([], { after: 0, upTo: null }, 0)).toBe(false);
   });
 });
+
+describe("a call's lines in the timeline", () => {
+  const event = (seq: number, kind: "call.started" | "call.ended", data: Record<string, unknown>) =>
+    ({ seq, kind, at: "2026-12-07T12:00:00Z", conversation_id: "c", actor_id: kind === "call.started" ? "u-a" : null, data }) as unknown as Parameters<typeof noticeOf>[0];
+
+  it("shows who started a call, and how long it lasted or that nobody answered", () => {
+    const started = noticeOf(event(4, "call.started", { call_id: "k", media: "video" }))!;
+    expect(started.senderId).toBe("u-a");
+    expect(noticeLine(started, "佐藤 花子", () => "")).toEqual({ key: "notice.callStartedVideo", vars: { name: "佐藤 花子" } });
+    const ended = noticeOf(event(5, "call.ended", { call_id: "k", duration_seconds: 192, participants: [], end_reason: "completed" }))!;
+    expect(noticeLine(ended, "", () => "")).toEqual({ key: "notice.callEnded", vars: { duration: "3:12" } });
+    const missed = noticeOf(event(6, "call.ended", { call_id: "k", duration_seconds: 0, participants: [], end_reason: "no_answer" }))!;
+    expect(noticeLine(missed, "", () => "").key).toBe("notice.callNotAnswered");
+  });
+});

@@ -1,8 +1,12 @@
 // The server's system notices in a timeline (`system.notice` events, e.g. an urgent message
-// escalated to the covering colleague): read from an event, merged by seq, placed between the
+// escalated to the covering colleague; and the lines a call leaves, `call.started` and
+// `call.ended`): read from an event, merged by seq, placed between the
 // loaded messages, and the range of seqs whose events hold the notices of a loaded page.
 
 import type { Message, TimelineEvent } from "../types";
+import { durationLabel } from "./call";
+
+type NoticeKey = "notice.escalated" | "notice.callStartedVoice" | "notice.callStartedVideo" | "notice.callEnded" | "notice.callNotAnswered";
 
 /** A system notice the server wrote into a conversation; only who, when and how long. */
 export interface Notice {
@@ -16,13 +20,28 @@ export interface Notice {
   minutes: number;
   /** the server's own text (both languages), for a notice this client does not know */
   text: string;
+  /** a call's line: voice or video, how long it lasted, why it ended */
+  call?: { media: string; seconds: number; reason: string | null };
 }
 
 /** The notice of a `system.notice` event; null for any other event. */
 export function noticeOf(event: TimelineEvent): Notice | null {
-  if (event.kind !== "system.notice") return null;
   const d = (event.data ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === "string" ? v : null);
+  if (event.kind === "call.started" || event.kind === "call.ended") {
+    return {
+      seq: event.seq,
+      at: event.at,
+      notice: event.kind === "call.started" ? "call_started" : "call_ended",
+      recipientName: "",
+      senderId: event.actor_id ?? null,
+      sentAt: null,
+      minutes: 0,
+      text: "",
+      call: { media: str(d.media) ?? "audio", seconds: typeof d.duration_seconds === "number" ? d.duration_seconds : 0, reason: str(d.end_reason) },
+    };
+  }
+  if (event.kind !== "system.notice") return null;
   return {
     seq: event.seq,
     at: event.at,
@@ -113,7 +132,12 @@ export function noticeLine(
   n: Notice,
   senderName: string,
   time: (iso: string) => string,
-): { key: "notice.escalated"; vars: Record<string, string | number> } | { key: null; text: string } {
+): { key: NoticeKey; vars: Record<string, string | number> } | { key: null; text: string } {
+  if (n.call && n.notice === "call_started") return { key: n.call.media === "video" ? "notice.callStartedVideo" : "notice.callStartedVoice", vars: { name: senderName } };
+  if (n.call && n.notice === "call_ended") {
+    if (n.call.seconds === 0 && n.call.reason !== "completed") return { key: "notice.callNotAnswered", vars: {} };
+    return { key: "notice.callEnded", vars: { duration: durationLabel(n.call.seconds * 1000) } };
+  }
   if (n.notice !== "urgent_escalated" || !n.sentAt) return { key: null, text: n.text };
   return {
     key: "notice.escalated",

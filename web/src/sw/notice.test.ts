@@ -34,4 +34,14 @@ describe("the service worker's notification", () => {
     expect(receiptFor(p)).toEqual({ conversation_id: id, seq: 9 });
     expect(openUrl(id)).toBe(`/?c=${id}`);
   });
+
+  it("rings for a call under its own tag, alerting on each repeat, and opens the conversation", () => {
+    const p = parsePayload({ kind: "call", conversation_id: id, seq: 0, urgent: true, text: "佐藤 花子さんから着信" });
+    const n = noticeFor(p);
+    expect(n.title).toBe("renkei 着信");
+    expect(n.options).toMatchObject({ tag: `call:${id}`, renotify: true, requireInteraction: true, body: "佐藤 花子さんから着信" });
+    expect(n.options.data.conversation_id).toBe(id);
+    // No message to mark delivered.
+    expect(receiptFor(p)).toBeNull();
+  });
 });

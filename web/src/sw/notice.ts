@@ -40,14 +40,16 @@ export interface Notice {
 }
 
 /** The notification of a push: one per conversation (its tag), urgent ones alert again and
- * stay until touched. */
+ * stay until touched. A call rings under its own tag (each repeat alerts again, and a tap opens
+ * the conversation, where the app shows the incoming call from the socket's `call` frame). */
 export function noticeFor(p: PushPayload | null): Notice {
-  const urgent = !!p && (p.urgent || p.kind === "urgent" || p.kind === "realert" || p.kind === "escalation");
+  const call = p?.kind === "call";
+  const urgent = !!p && (p.urgent || call || p.kind === "urgent" || p.kind === "realert" || p.kind === "escalation");
   return {
-    title: urgent ? "【至急】renkei" : "renkei",
+    title: call ? "renkei 着信" : urgent ? "【至急】renkei" : "renkei",
     options: {
       body: p?.text ?? "新着メッセージ",
-      tag: p ? `c:${p.conversation_id}` : "renkei",
+      tag: !p ? "renkei" : call ? `call:${p.conversation_id}` : `c:${p.conversation_id}`,
       renotify: urgent,
       requireInteraction: urgent,
       icon: "/icon-192.png",

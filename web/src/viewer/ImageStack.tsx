@@ -7,13 +7,16 @@ import { useI18n } from "../i18n/i18n";
 import type { MessageKey } from "../i18n/catalog";
 import type { Series, StudyDetail } from "../types";
 import { FrameLoader, type LoadedFrame } from "./frames";
-import { FIT, panBy, pinch, scrollIndex, toImage, transformOf, zoomAt, type Point, type View } from "./geometry";
+import { FIT, panBy, pinch, scrollIndex, toCanvas, toImage, transformOf, zoomAt, type Point, type View } from "./geometry";
 import { dragWindow, type VoiFunction, type Window } from "./lut";
 import { ownWindow, lengthLabel, Painter, type Line } from "./paint";
 import { CT_PRESETS, hasHuPresets, type PresetKey } from "./presets";
 import { isCine, startIndex, type StackItem } from "./stack";
 import { ViewerIcon } from "./icons";
 import { studyDateLabel } from "../state/study";
+import { useSharedView } from "../call/useSharedView";
+import { session } from "../session";
+import type { ViewState } from "../state/sharedView";
 
 type Tool = "scroll" | "window" | "pan" | "measure";
 const TOOLS: { tool: Tool; label: MessageKey }[] = [
@@ -40,6 +43,8 @@ export function ImageStack(props: {
   /** the first frame, already requested when the study was tapped */
   seed?: { index: number; frame: Promise<LoadedFrame> } | null;
   onFirstImage?: () => void;
+  /** set here: the view as it is now, for "share in call" */
+  shareRef?: { current: (() => ViewState) | null };
 }) {
   const { study, series, items, onFirstImage } = props;
   const seed = useRef(props.seed ?? null);
@@ -68,6 +73,13 @@ export function ImageStack(props: {
   const [failed, setFailed] = useState(false);
   const [, setMeasured] = useState(0);
   const [info, setInfo] = useState<LoadedFrame | null>(null);
+  // Shared view (during a call): the leader's view goes out as it is drawn; a follower's viewer
+  // applies the leader's and shows their pointer.
+  const shared = useSharedView({ kind: "study", id: study.id });
+  const leading = useRef(false);
+  leading.current = shared.role === "leader";
+  const remotePointer = useRef<{ x: number; y: number } | null>(null);
+  const pointerDot = useRef<HTMLDivElement>(null);
 
   const modality = series.modality ?? study.modalities[0] ?? "";
   const frameInfo = info?.kind === "raw" ? info.info : null;
@@ -109,6 +121,14 @@ export function ImageStack(props: {
     if (drag.current?.line) all.push(drag.current.line);
     painter.current.paint(ctx, dpr, tr, indexRef.current, frame, win, fn, all, sp);
     canvas.dataset.index = String(indexRef.current);
+    const dot = pointerDot.current;
+    const rp = remotePointer.current;
+    if (dot) {
+      const at = rp ? toCanvas(tr, { x: rp.x * size.width, y: rp.y * size.height }) : null;
+      dot.style.display = at ? "block" : "none";
+      if (at) dot.style.transform = `translate(${at.x}px, ${at.y}px)`;
+    }
+    if (leading.current) session.calls.shareState(viewStateOf(tr));
     if (!firstShown.current) {
       firstShown.current = true;
       // From the tap that opened the study (or this series) to its first image on screen.
@@ -118,6 +138,22 @@ export function ImageStack(props: {
       onFirstImage?.();
     }
   }, [currentWindow, onFirstImage]);
+
+  /** The view as the shared view sends it: pan in image pixels, so any screen size agrees. */
+  const viewStateOf = (tr: { sx: number; sy: number }): ViewState => {
+    const win = windowRef.current?.window ?? null;
+    const frame = loader.current?.get(indexRef.current);
+    const own = frame?.kind === "raw" ? ownWindow(frame.info).window : null;
+    const w = win ?? own;
+    return {
+      series_uid: series.series_uid,
+      slice: indexRef.current,
+      ...(w ? { window_center: w.center, window_width: w.width } : {}),
+      zoom: viewRef.current.zoom,
+      pan_x: viewRef.current.panX / tr.sx,
+      pan_y: viewRef.current.panY / tr.sy,
+    };
+  };
 
   const requestDraw = useCallback(() => {
     if (!frameQueued.current) frameQueued.current = requestAnimationFrame(draw);
@@ -198,6 +234,39 @@ export function ImageStack(props: {
     requestDraw();
   };
 
+  // Following the leader: their slice, window, zoom and pan, and their pointer.
+  const followed = shared.role === "follower" ? shared.view?.state : undefined;
+  useEffect(() => {
+    if (!followed) {
+      remotePointer.current = null;
+      requestDraw();
+      return;
+    }
+    if (followed.series_uid && followed.series_uid !== series.series_uid) return;
+    if (typeof followed.slice === "number") go(followed.slice);
+    if (typeof followed.window_center === "number" && typeof followed.window_width === "number") {
+      windowRef.current = { window: { center: followed.window_center, width: followed.window_width }, fn: "Linear" };
+      setPreset("custom");
+    }
+    if (typeof followed.zoom === "number") {
+      const zoomed = { zoom: followed.zoom, panX: 0, panY: 0 };
+      viewRef.current = zoomed;
+      const tr = transformNow();
+      viewRef.current = tr ? { ...zoomed, panX: (followed.pan_x ?? 0) * tr.sx, panY: (followed.pan_y ?? 0) * tr.sy } : zoomed;
+    }
+    remotePointer.current = followed.pointer ?? null;
+    sync();
+    requestDraw();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [followed, series.series_uid, go, sync, requestDraw]);
+
+  if (props.shareRef) {
+    props.shareRef.current = () => {
+      const tr = transformNow();
+      return tr ? viewStateOf(tr) : { series_uid: series.series_uid, slice: indexRef.current };
+    };
+  }
+
   const choosePreset = (key: string) => {
     if (key === "own") return setWindow(null, "own");
     const p = CT_PRESETS.find((x) => x.key === key);
@@ -229,14 +298,15 @@ export function ImageStack(props: {
     const r = canvasRef.current!.getBoundingClientRect();
     return { x: e.clientX - r.left, y: e.clientY - r.top };
   };
-  const transformNow = () => {
-    const c = canvasRef.current!;
+  function transformNow() {
+    const c = canvasRef.current;
+    if (!c) return null;
     const frame = loader.current?.get(indexRef.current);
     if (!frame) return null;
     const size = frame.kind === "raw" ? { width: frame.info.columns, height: frame.info.rows } : frame;
     const sp = frame.kind === "raw" ? frame.info.pixel_spacing_mm : null;
     return transformOf(viewRef.current, size, { width: c.clientWidth, height: c.clientHeight }, sp);
-  };
+  }
 
   const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {
     const p = local(e);
@@ -258,7 +328,21 @@ export function ImageStack(props: {
     drag.current = d;
   };
 
+  /** The leader's pointer, in image coordinates 0..1, for the others' pointer dot. */
+  const sharePointer = (e: PointerEvent<HTMLCanvasElement> | null) => {
+    if (!leading.current) return;
+    const tr = e ? transformNow() : null;
+    const frame = loader.current?.get(indexRef.current);
+    if (!e || !tr || !frame) return session.calls.shareState({ pointer: null });
+    const size = frame.kind === "raw" ? { width: frame.info.columns, height: frame.info.rows } : frame;
+    const p = toImage(tr, local(e));
+    const x = p.x / size.width;
+    const y = p.y / size.height;
+    session.calls.shareState({ pointer: x >= 0 && x <= 1 && y >= 0 && y <= 1 ? { x, y } : null });
+  };
+
   const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
+    sharePointer(e);
     if (!pointers.current.has(e.pointerId)) return;
     const p = local(e);
     const c = canvasRef.current!;
@@ -393,9 +477,11 @@ export function ImageStack(props: {
           onPointerMove={onPointerMove}
           onPointerUp={onPointerUp}
           onPointerCancel={onPointerUp}
+          onPointerLeave={() => sharePointer(null)}
           onWheel={onWheel}
           onContextMenu={(e) => e.preventDefault()}
         />
+        <div className="share-pointer" ref={pointerDot} aria-hidden="true" style={{ left: 0, top: 0 }} />
         <div className="overlay top-left" aria-hidden="true">
           <span className="overlay-strong">{[modality, series.body_part ?? study.body_part].filter(Boolean).join(" · ")}</span>
           {study.description && <span>{study.description}</span>}

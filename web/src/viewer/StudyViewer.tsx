@@ -17,6 +17,9 @@ import { mainSeries, seriesOrder, startOpening } from "./opening";
 import type { LoadedFrame } from "./frames";
 import { imageCount, studyDateLabel } from "../state/study";
 import { countsLabel, imagesLabel } from "../screens/StudyCard";
+import { ShareBar } from "../call/ShareBar";
+import { useSharedView } from "../call/useSharedView";
+import type { ViewState } from "../state/sharedView";
 
 export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => void }) {
   const { t, lang } = useI18n();
@@ -64,6 +67,16 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
 
   useFullScreen(root, onClose);
 
+  // Shared view: a follower's viewer shows the leader's series.
+  const shareRef = useRef<(() => ViewState) | null>(null);
+  const shared = useSharedView({ kind: "study", id });
+  const leaderSeries = shared.role === "follower" ? shared.view?.state.series_uid : undefined;
+  useEffect(() => {
+    if (!study || !leaderSeries) return;
+    const i = study.series.findIndex((s) => s.series_uid === leaderSeries);
+    if (i >= 0) setSelected(i);
+  }, [study, leaderSeries]);
+
   const series = study?.series[selected];
   const list = series ? instances[series.series_uid] : undefined;
   const items = useMemo(() => (list ? stackOf(list) : null), [list]);
@@ -94,6 +107,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           </span>
         )}
       </header>
+      <ShareBar target={{ kind: "study", id }} current={() => shareRef.current?.() ?? {}} />
       <div className="viewer-body">
         {study && study.series.length > 0 && (
           <nav className="series-strip" aria-label={t("viewer.series")}>
@@ -137,7 +151,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           {!error && (!study || !items) && <div className="viewport-status" role="status">{t("common.loading")}</div>}
           {study && series && items && items.length === 0 && <div className="viewport-status">{t("viewer.emptySeries")}</div>}
           {study && series && waveform && <EcgView key={waveform.sop} study={id} sop={waveform.sop} />}
-          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} />}
+          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} shareRef={shareRef} />}
         </main>
       </div>
     </div>

@@ -56,7 +56,9 @@ export async function startServer(bin, extraArgs = []) {
   const port = await freePort();
   const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RENKEI_LOG: "warn" },
+    // RENKEI_CALL_UDP_LISTEN: servers started together (two hospitals) cannot share the
+    // call relay's default UDP port.
+    env: { RENKEI_CALL_UDP_LISTEN: "127.0.0.1:0", ...process.env, RENKEI_LOG: "warn" },
   });
   let out = "";
   let err = "";

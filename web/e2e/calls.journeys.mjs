@@ -297,8 +297,13 @@ async function main() {
       await pageB.getByRole("button", { name: "操作を代わる" }).click();
       await pageB.getByText("通話中の全員にこの画面を表示しています").waitFor();
       await pageB.locator(".viewport").focus();
+      const indexOf = () => document.querySelector(".viewport-canvas").dataset.index;
+      const before = Number(await pageB.evaluate(indexOf));
       for (let i = 0; i < 3; i++) await pageB.keyboard.press("ArrowUp");
-      const bIndex = await pageB.evaluate(() => document.querySelector(".viewport-canvas").dataset.index);
+      // Read B's slice once all three presses are applied (a read between two would name a
+      // slice the throttle rightly skips).
+      await pageB.waitForFunction((b) => Math.abs(Number(document.querySelector(".viewport-canvas").dataset.index) - b) === 3, before);
+      const bIndex = await pageB.evaluate(indexOf);
       await pageA.getByText(`${B.name}さんの画面を表示中`).waitFor();
       await pageA.waitForFunction((i) => document.querySelector(".viewport-canvas")?.dataset.index === i, bIndex);
       await pageA.screenshot({ path: join(shots, "call-shared-view-took-over.png") });

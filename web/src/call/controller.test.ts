@@ -225,6 +225,24 @@ describe("the call controller", () => {
     expect(calls.snapshot.shared?.allowed).toBe(false);
   });
 
+  it("a leader someone takes over from sends nothing more of its own view", () => {
+    vi.useFakeTimers();
+    try {
+      const { calls, sent } = setup();
+      calls.frame({ type: "call", call: call({ state: "active", ringing: [], participants: [...call().participants, { user_id: me, conn: "1", audio: true, video: true, joined_at: "2026-12-07T12:00:04Z" }] }) });
+      calls.share({ kind: "study", id: "s" }, { slice: 0 });
+      calls.shareState({ slice: 1 }); // waits in the throttle
+      calls.frame({ type: "view_share", call_id: "k", from_user: "u-b", target: { kind: "study", id: "s" }, state: { slice: 7 }, allowed: true });
+      vi.advanceTimersByTime(200);
+      const shares = sent.filter((f) => f.type === "view_share");
+      expect(shares).toHaveLength(1);
+      expect(shares[0]).toMatchObject({ state: { slice: 0 } });
+      expect(calls.snapshot.shared).toMatchObject({ leader: "u-b", leading: false, state: { slice: 7 } });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("sends the leader's view at most 20 times a second, unchanged views not at all", () => {
     vi.useFakeTimers();
     try {

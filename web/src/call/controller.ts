@@ -121,6 +121,9 @@ export class CallController {
         const shown = this.snapshot.shown;
         if (!shown || shown.id !== frame.call_id) return;
         const view = afterViewShare(frame, this.ports.me());
+        // Someone else took over: a view of ours still waiting in the throttle must not go
+        // out after theirs and take the lead back.
+        if (!view.leading) this.shareThrottle.cancel();
         // The call folds into its bar so the image shows (a notice instead when not allowed).
         const opens = !view.leading && view.allowed && view.target.id !== this.snapshot.shared?.target.id;
         this.set({ shared: view, ...(opens ? { minimized: true } : {}) });

@@ -3,7 +3,7 @@
 # client bots (canned frames, no encoding), each sending 1 video of ~500 kbit/s and 1 audio
 # of 32 kbit/s through renkei-sfu on loopback. Prints forwarded streams per core of relay CPU,
 # bot → relay → bot video frame latency (p50/p99), and RSS per room (relay and bots).
-# Call set-up in Chromium (tap → first remote frame) is measured by the web e2e, not here.
+# Call set-up in Chromium (tap → first remote frame) is measured by bench/call-setup.sh.
 #
 # Usage: bench/calls.sh [ROOMS...]        (default: 1 4 8)
 # Settings (environment): SECONDS_MEASURED=20 WARMUP=5 CARGO_TARGET_DIR

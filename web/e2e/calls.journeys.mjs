@@ -2,120 +2,94 @@
 // fake camera and microphone: a 1:1 video call between two browser contexts (ringing, answer,
 // media flowing both ways by getStats, mute seen on the other side, busy for a third caller,
 // hang-up ending it for both), a declined call, a call nobody answers, looking at a CT together
-// (the follower's viewer shows the leader's slice and window, and the pointer), and a 3-person
-// group call through the SFU.
+// (the follower's viewer shows the leader's slice and window, and the pointer), a 3-person
+// group call through the SFU, and a 1:1 call forced through coturn (relay candidates only; its
+// own server and coturn on loopback; skipped loudly without coturn, failed under CI=true).
 //
 //   node e2e/calls.journeys.mjs     (builds the binary with cargo unless RENKEI_BIN is set)
 //
-// Needs dcmtk (storescu) and pydicom for the shared view. E2E_ONLY=p2p,decline,noanswer,shared,group
-// runs some. Screenshots go to web/test-results/ (and SHOTS_DIR when set).
+// Needs dcmtk (storescu) and pydicom for the shared view, coturn for the relay.
+// E2E_ONLY=p2p,decline,noanswer,shared,group,relay runs some. Screenshots go to
+// web/test-results/ (and SHOTS_DIR when set).
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverBinary, cli, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, freePort, here, finishJourneys } from "./harness.mjs";
+import { A, B, C, MEDIA_FLAGS, apiUser, signInJa, callPage, received, selectedPairs, remoteVideosPlay, openConversation, coturnInstalled, startCoturn } from "./calls-helpers.mjs";
 
-const PHONE = { width: 390, height: 844 };
 const shots = process.env.SHOTS_DIR || results;
 mkdirSync(shots, { recursive: true });
-const A = { login: "sato", name: "佐藤 花子", kana: "さとう はなこ", profession: "doctor", first: "Onetime-A-123", password: "A-strong-password-1" };
-const B = { login: "tanaka", name: "田中 一郎", kana: "たなか いちろう", profession: "doctor", first: "Onetime-B-123", password: "B-strong-password-1" };
-const C = { login: "suzuki", name: "鈴木 健太", kana: "すずき けんた", profession: "nurse", first: "Onetime-C-123", password: "C-strong-password-1" };
 const GROUP = "救急外来 夜勤";
 const SLICES = 24;
-
-/** Signs in over the API and replaces the one-time password; returns the bearer token and id. */
-async function apiUser(base, u) {
-  const login = async (password) =>
-    (
-      await fetch(base + "/api/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login: u.login, password }),
-      })
-    ).json();
-  const first = await login(u.first);
-  await json(base, "PUT", "/api/v1/me/password", first.token, { current_password: u.first, new_password: u.password });
-  const again = await login(u.password);
-  return { token: again.token, id: again.user.id };
-}
-
-/** Signs in through the Japanese form and waits for the list (declining a passcode). */
-async function signInJa(page, base, u) {
-  await page.goto(base + "/");
-  await page.getByLabel("ユーザーID").fill(u.login);
-  await page.getByLabel("パスワード", { exact: true }).fill(u.password);
-  await page.getByRole("button", { name: "ログイン" }).click();
-  const later = page.getByRole("button", { name: "あとで" });
-  const list = page.getByRole("heading", { name: "トーク" });
-  await later.or(list).first().waitFor();
-  if (await later.isVisible()) await later.click();
-  await list.waitFor();
-}
-
-/** Every RTCPeerConnection the page makes is kept in window.__pcs (for getStats). */
-function watchPeers() {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      window.__pcs.push(this);
-    }
-  };
-}
-
-/** What the page's open peer connections received so far. */
-function received(page) {
-  return page.evaluate(async () => {
-    const out = { frames: 0, audioPackets: 0, connected: 0, open: 0 };
-    for (const pc of window.__pcs) {
-      if (pc.connectionState === "closed") continue;
-      out.open++;
-      if (pc.connectionState === "connected") out.connected++;
-      (await pc.getStats()).forEach((r) => {
-        if (r.type !== "inbound-rtp") return;
-        if (r.kind === "video") out.frames += r.framesDecoded ?? 0;
-        if (r.kind === "audio") out.audioPackets += r.packetsReceived ?? 0;
-      });
-    }
-    return out;
-  });
-}
-
-/** Waits until `count` remote videos of the page play (a decoded picture of some size). */
-async function remoteVideosPlay(page, count, selector = "video:not(.call-self):not(.mirror)") {
-  try {
-    await page.waitForFunction(
-      ([sel, n]) => [...document.querySelectorAll(sel)].filter((v) => !v.muted && v.videoWidth > 0 && !v.paused).length >= n,
-      [selector, count],
-      { timeout: 30_000 },
-    );
-  } catch (e) {
-    // Say where the links stood: signalling, ICE, and the candidates each side knows.
-    const links = await page.evaluate(() =>
-      Promise.all(
-        window.__pcs.map(async (pc) => {
-          const kinds = {};
-          (await pc.getStats()).forEach((r) => (kinds[r.type] = (kinds[r.type] ?? 0) + 1));
-          return `${pc.signalingState}/${pc.iceConnectionState}/${pc.connectionState} local=${pc.localDescription?.type} remote=${pc.remoteDescription?.type} ${JSON.stringify(kinds)}`;
-        }),
-      ),
-    );
-    throw new Error(`${e.message}\n  links: ${links.join("\n  ")}`);
-  }
-}
-
-async function openConversation(page, name) {
-  await page.getByRole("button", { name: new RegExp(name) }).first().click();
-  await page.getByRole("heading", { name }).waitFor();
-}
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
   return r.stdout;
+}
+
+/** The 1:1 video call through TURN: its own coturn on loopback and its own server handing out
+ *  coturn credentials (RENKEI_TURN_URLS, RENKEI_TURN_SECRET), and two contexts whose peer
+ *  connections take relay candidates only (`iceTransportPolicy: "relay"`, set by the journeys'
+ *  init script, not by the app). */
+async function relayCall(bin, browser, problems) {
+  const secret = "turn shared secret of the call journeys";
+  const turn = await startCoturn(secret);
+  let server;
+  const pages = [];
+  try {
+    server = await startServer(bin, [], { RENKEI_CALL_UDP_LISTEN: "127.0.0.1:0", RENKEI_TURN_URLS: JSON.stringify([turn.url]), RENKEI_TURN_SECRET: secret });
+    const { base } = server;
+    await firstAdmin(server);
+    createUsers(bin, server, [A, B]);
+    const a = await apiUser(base, A);
+    const b = await apiUser(base, B);
+    const ab = (await json(base, "POST", "/api/v1/conversations", a.token, { kind: "direct", member_ids: [b.id] })).id;
+    await json(base, "POST", `/api/v1/conversations/${ab}/messages`, a.token, { client_msg_id: "hello", body: "病棟のWi-Fiからです。" });
+    const creds = await json(base, "GET", "/api/v1/calls/turn", a.token);
+    assert(JSON.stringify(creds.urls) === JSON.stringify([turn.url]), `the server hands out our coturn: ${JSON.stringify(creds.urls)}`);
+
+    const pageA = await callPage(browser, "A (relay)", problems, { relay: true });
+    const pageB = await callPage(browser, "B (relay)", problems, { relay: true });
+    pages.push(pageA, pageB);
+    globalThis.openPages = [...(globalThis.openPages ?? []), pageA, pageB];
+    await signInJa(pageA, base, A);
+    await signInJa(pageB, base, B);
+    await openConversation(pageA, B.name);
+    await pageA.getByRole("button", { name: "ビデオ通話" }).click();
+    const incoming = pageB.getByRole("alertdialog", { name: A.name });
+    await incoming.getByRole("button", { name: "ビデオで応答" }).click();
+    await Promise.all([remoteVideosPlay(pageA, 1), remoteVideosPlay(pageB, 1)]);
+
+    for (const [who, page] of [["A", pageA], ["B", pageB]]) {
+      const pairs = await selectedPairs(page);
+      log(`${who}'s selected pair: ${JSON.stringify(pairs)}`);
+      assert(pairs.length === 1 && pairs[0], `${who} has one link with a selected candidate pair: ${JSON.stringify(pairs)}`);
+      assert(pairs[0].local === "relay" || pairs[0].remote === "relay", `${who}'s selected pair goes through the relay: ${JSON.stringify(pairs[0])}`);
+    }
+    const before = await Promise.all([received(pageA), received(pageB)]);
+    await pageA.waitForTimeout(5_000);
+    const after = await Promise.all([received(pageA), received(pageB)]);
+    for (const [i, who] of ["A", "B"].entries()) {
+      log(`${who} decodes ${((after[i].frames - before[i].frames) / 5).toFixed(1)} frames/s through coturn, audio packets +${after[i].audioPackets - before[i].audioPackets}`);
+      assert(after[i].frames > before[i].frames + 20, `${who}'s video frames rise: ${before[i].frames} → ${after[i].frames}`);
+    }
+    await pageA.screenshot({ path: join(shots, "call-1to1-relay.png") });
+
+    await pageA.getByRole("button", { name: "終了", exact: true }).click();
+    await pageB.getByText("通話終了").waitFor();
+    for (const page of [pageA, pageB]) await page.waitForFunction(() => window.__pcs.every((pc) => pc.connectionState === "closed"));
+  } catch (e) {
+    const tail = turn.log().trim().split("\n").slice(-15).join("\n  ");
+    e.message += `\n  coturn's log ends:\n  ${tail}`;
+    throw e;
+  } finally {
+    for (const page of pages) await page.context().close();
+    if (server) await stopServer(server);
+    await turn.stop();
+  }
 }
 
 async function main() {
@@ -144,17 +118,9 @@ async function main() {
     await json(base, "POST", `/api/v1/conversations/${ab}/messages`, a.token, { client_msg_id: "hello", body: "CTの件で相談させてください。" });
     await json(base, "POST", `/api/v1/conversations/${group}/messages`, a.token, { client_msg_id: "g-hello", body: "今夜の申し送りです。" });
 
-    browser = await launchBrowser(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"]);
+    browser = await launchBrowser(MEDIA_FLAGS);
     const problems = [];
-    const context = async (who) => {
-      const ctx = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
-      ctx.setDefaultTimeout(20_000);
-      await ctx.addInitScript(watchPeers);
-      const page = await ctx.newPage();
-      page.on("pageerror", (e) => problems.push(`${who}: page error ${e.message}`));
-      page.on("console", (m) => m.type() === "error" && /Content Security Policy|Refused to/.test(m.text()) && problems.push(`${who}: ${m.text()}`));
-      return page;
-    };
+    const context = (who) => callPage(browser, who, problems);
     const pageA = await context("A");
     const pageB = await context("B");
     const pageC = await context("C");
@@ -341,6 +307,13 @@ async function main() {
       await pageB.getByText("通話終了").waitFor();
       await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
     });
+
+    if (want("relay")) {
+      const name = "1:1 video call forced through coturn (relay candidates only): the selected pairs are relayed, video flows both ways, hang-up ends it";
+      if (coturnInstalled()) await check.run(name, () => relayCall(bin, browser, problems));
+      else if (process.env.CI === "true") await check.run(name, () => assert(false, "coturn is required under CI (scripts/setup.sh installs it)"));
+      else log("SKIPPED: the call through TURN: coturn's turnserver is not installed (scripts/setup.sh installs it)");
+    }
 
     await check.run("no Content-Security-Policy violations or page errors", async () => {
       assert(problems.length === 0, problems.join("\n"));

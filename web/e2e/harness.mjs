@@ -50,15 +50,16 @@ export function cli(bin, dataDir, args, input) {
   return r.stdout;
 }
 
-/** Starts `renkei serve`; `extraArgs` are added to its command line (e.g. `--dicom-listen`). */
-export async function startServer(bin, extraArgs = []) {
+/** Starts `renkei serve`; `extraArgs` are added to its command line (e.g. `--dicom-listen`),
+ *  and `env` to its environment (e.g. `RENKEI_TURN_URLS`). */
+export async function startServer(bin, extraArgs = [], env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "renkei-e2e-"));
   const port = await freePort();
   const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     // RENKEI_CALL_UDP_LISTEN: servers started together (two hospitals) cannot share the
     // call relay's default UDP port.
-    env: { RENKEI_CALL_UDP_LISTEN: "127.0.0.1:0", ...process.env, RENKEI_LOG: "warn" },
+    env: { RENKEI_CALL_UDP_LISTEN: "127.0.0.1:0", ...process.env, ...env, RENKEI_LOG: "warn" },
   });
   let out = "";
   let err = "";

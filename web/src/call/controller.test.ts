@@ -210,6 +210,20 @@ describe("the call controller", () => {
     expect(calls.error("version_conflict")).toBe(false);
   });
 
+  it("locking while a call rings here does not decline it; locking in a call leaves it", () => {
+    const { calls, sent } = setup();
+    calls.frame({ type: "call", call: call() });
+    expect(calls.snapshot.screen?.screen).toBe("incoming");
+    calls.reset();
+    expect(sent.filter((f) => f.type === "call_decline")).toEqual([]);
+    expect(calls.snapshot.screen).toBeNull();
+
+    const again = setup();
+    again.calls.frame({ type: "call", call: call({ state: "active", ringing: [], participants: [...call().participants, { user_id: me, conn: "1", audio: true, video: true, joined_at: "2026-12-07T12:00:04Z" }] }) });
+    again.calls.reset();
+    expect(again.sent.at(-1)).toEqual({ type: "call_leave", call_id: "k" });
+  });
+
   it("follows a shared view (the call folds into its bar); a view one may not open only shows a notice", () => {
     const { calls, opened } = setup();
     const joined = call({ state: "active", ringing: [], participants: [...call().participants, { user_id: me, conn: "1", audio: true, video: true, joined_at: "2026-12-07T12:00:04Z" }] });

@@ -331,11 +331,12 @@ export class CallController {
     this.set({ shared: null });
   }
 
-  /** Locking or signing out: the call ends here (the server ends it when the socket closes). */
+  /** Locking or signing out: a call joined here ends here (the server ends it when the socket
+   * closes). A call that only rings here is not declined: the user did not decline it, their
+   * other devices (and the push) ring on, and it rings here again once unlocked. */
   reset() {
     const call = this.snapshot.shown;
     if (call && call.state !== "ended" && joinedHere(call, this.self())) this.ports.send({ type: "call_leave", call_id: call.id });
-    else if (call && call.state !== "ended") this.ports.send({ type: "call_decline", call_id: call.id });
     this.stopMedia();
     this.shareThrottle.cancel();
     if (this.endTimer) clearTimeout(this.endTimer);

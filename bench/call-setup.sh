@@ -6,14 +6,20 @@
 # (web/e2e/call-setup.bench.mjs).
 #
 # Usage: bench/call-setup.sh [CALLS]        (default: 10)
-# Settings (environment): RENKEI_BIN (a server binary embedding web/dist; without it the client
-# is built and then a release binary), CHROMIUM, CARGO_TARGET_DIR
+# Settings (environment): SERVER_BIN (as in the other benchmarks) or RENKEI_BIN: the server
+# binary to measure, e.g. "$CARGO_TARGET_DIR/release/renkei"; it must embed web/dist (built by
+# `npm run build` before `cargo build`). Without either, the client is built and then a release
+# binary. CHROMIUM, CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
 calls=${1:-10}
 
-if [[ -z "${RENKEI_BIN:-}" ]]; then
+RENKEI_BIN="${SERVER_BIN:-${RENKEI_BIN:-}}"
+if [[ -n "$RENKEI_BIN" ]]; then
+  RENKEI_BIN="$(realpath "$RENKEI_BIN")"
+  export RENKEI_BIN
+else
   (cd web && npm run build)
   cargo build --release --locked -p renkei
   export RENKEI_BIN="$CARGO_TARGET_DIR/release/renkei"

@@ -14,6 +14,8 @@ export const PHONE = { width: 390, height: 844 };
 export const A = { login: "sato", name: "佐藤 花子", kana: "さとう はなこ", profession: "doctor", first: "Onetime-A-123", password: "A-strong-password-1" };
 export const B = { login: "tanaka", name: "田中 一郎", kana: "たなか いちろう", profession: "doctor", first: "Onetime-B-123", password: "B-strong-password-1" };
 export const C = { login: "suzuki", name: "鈴木 健太", kana: "すずき けんた", profession: "nurse", first: "Onetime-C-123", password: "C-strong-password-1" };
+/** Someone with a passcode, whose browser session starts locked. */
+export const D = { login: "yamada", name: "山田 美咲", kana: "やまだ みさき", profession: "doctor", first: "Onetime-D-123", password: "D-strong-password-1", passcode: "246810" };
 
 /** Chromium's fake camera and microphone, granted without asking, and video that plays unmuted. */
 export const MEDIA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"];
@@ -94,6 +96,24 @@ export function received(page) {
     }
     return out;
   });
+}
+
+/** Waits until the page's open peer connections decoded `by` more video frames than now (the
+ *  call goes on); returns the two readings. */
+export async function framesRise(page, by = 15, timeout = 10_000) {
+  const before = await received(page);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const now = await received(page);
+    if (now.frames >= before.frames + by) return { before, after: now };
+    if (Date.now() > deadline) throw new Error(`video frames did not rise by ${by} in ${timeout} ms: ${before.frames} → ${now.frames} (${JSON.stringify(now)})`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** The ICE username fragment of each open link's local description (it changes on a restart). */
+export function iceUfrags(page) {
+  return page.evaluate(() => window.__pcs.filter((pc) => pc.connectionState !== "closed").map((pc) => /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? "")?.[1] ?? null));
 }
 
 /** The candidate types (host, srflx, prflx, relay) of each open link's selected pair. */

@@ -1,27 +1,34 @@
 // Call journeys of issue 20 in the Japanese interface at phone size (390×844), with Chromium's
 // fake camera and microphone: a 1:1 video call between two browser contexts (ringing, answer,
-// media flowing both ways by getStats, mute seen on the other side, busy for a third caller,
-// hang-up ending it for both), a declined call, a call nobody answers, looking at a CT together
-// (the follower's viewer shows the leader's slice and window, and the pointer), a 3-person
-// group call through the SFU, and a 1:1 call forced through coturn (relay candidates only; its
-// own server and coturn on loopback; skipped loudly without coturn, failed under CI=true).
+// media flowing both ways by getStats, mute seen on the other side, hang-up ending it for both),
+// a declined call, a call nobody answers, looking at a CT together (the follower's viewer shows
+// the leader's slice and window, and the pointer), a 3-person group call through the SFU, busy
+// (the callee's own call goes on), a member removed from the group mid-call, a participant's
+// page closing, an ICE restart when the network comes back, a locked session (refused by the
+// server; the ring comes in once unlocked), and a 1:1 call forced through coturn (relay
+// candidates only; its own server and coturn on loopback; skipped loudly without coturn,
+// failed under CI=true).
 //
 //   node e2e/calls.journeys.mjs     (builds the binary with cargo unless RENKEI_BIN is set)
 //
 // Needs dcmtk (storescu) and pydicom for the shared view, coturn for the relay.
-// E2E_ONLY=p2p,decline,noanswer,shared,group,relay runs some. Screenshots go to
-// web/test-results/ (and SHOTS_DIR when set).
+// E2E_ONLY=p2p,decline,noanswer,shared,group,busy,removed,pageclose,ice,locked,relay runs
+// some. Screenshots go to web/test-results/ (and SHOTS_DIR when set).
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverBinary, cli, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, freePort, here, finishJourneys } from "./harness.mjs";
-import { A, B, C, MEDIA_FLAGS, apiUser, signInJa, callPage, received, selectedPairs, remoteVideosPlay, openConversation, coturnInstalled, startCoturn } from "./calls-helpers.mjs";
+import { A, B, C, D, MEDIA_FLAGS, apiUser, signInJa, callPage, received, framesRise, iceUfrags, selectedPairs, remoteVideosPlay, openConversation, coturnInstalled, startCoturn } from "./calls-helpers.mjs";
 
 const shots = process.env.SHOTS_DIR || results;
 mkdirSync(shots, { recursive: true });
 const GROUP = "救急外来 夜勤";
+/** The group whose owner removes a member during a call. */
+const REVIEW = "放射線科 読影相談";
+/** The other participants' tiles of a group call. */
+const OTHER_TILES = ".call-tile:not(.mine)";
 const SLICES = 24;
 
 function run(cmd, args) {
@@ -108,10 +115,14 @@ async function main() {
   let browser;
   try {
     await firstAdmin(server);
-    createUsers(bin, server, [A, B, C]);
+    createUsers(bin, server, [A, B, C, D]);
     const a = await apiUser(base, A);
     const b = await apiUser(base, B);
     const c = await apiUser(base, C);
+    const d = await apiUser(base, D);
+    await json(base, "PUT", "/api/v1/me/passcode", d.token, { passcode: D.passcode });
+    await json(base, "POST", "/api/v1/conversations", a.token, { kind: "direct", member_ids: [d.id] });
+    const review = (await json(base, "POST", "/api/v1/conversations", a.token, { kind: "group", title: REVIEW, member_ids: [b.id, c.id] })).id;
     const ab = (await json(base, "POST", "/api/v1/conversations", a.token, { kind: "direct", member_ids: [b.id] })).id;
     await json(base, "POST", "/api/v1/conversations", c.token, { kind: "direct", member_ids: [b.id] });
     const group = (await json(base, "POST", "/api/v1/conversations", a.token, { kind: "group", title: GROUP, member_ids: [b.id, c.id] })).id;
@@ -128,8 +139,19 @@ async function main() {
     await signInJa(pageA, base, A);
     await signInJa(pageB, base, B);
     await signInJa(pageC, base, C);
+    /** Back to the list of conversations (the journeys leave pages where they ended). */
+    const toList = (...pages) =>
+      Promise.all(pages.map(async (page) => {
+        await page.goto(base + "/");
+        await page.getByRole("heading", { name: "トーク" }).waitFor();
+      }));
+    /** `page` shows `n` other participants' tiles, and the count of people in the call. */
+    const tiles = async (page, n) => {
+      await page.waitForFunction(([sel, k]) => document.querySelectorAll(sel).length === k, [OTHER_TILES, n]);
+      await page.getByText(`${n + 1}人が参加中`, { exact: false }).waitFor();
+    };
 
-    if (want("p2p")) await check.run("1:1 video call: rings, is answered, media flows both ways, mute shows, busy for a third caller, hang-up ends it for both", async () => {
+    if (want("p2p")) await check.run("1:1 video call: rings, is answered, media flows both ways, mute shows, hang-up ends it for both", async () => {
       await openConversation(pageA, B.name);
       await pageA.getByRole("button", { name: "ビデオ通話" }).click();
       await pageA.getByText("呼び出し中…").waitFor();
@@ -166,13 +188,6 @@ async function main() {
       await pageB.screenshot({ path: join(shots, "call-1to1-muted.png") });
       await pageA.getByRole("button", { name: "ミュート解除" }).click();
       await pageB.locator(".call-badge").waitFor({ state: "detached" });
-
-      // C calls B, who is in a call with A: C reads "busy".
-      await openConversation(pageC, B.name);
-      await pageC.getByRole("button", { name: "音声通話" }).click();
-      await pageC.getByText("話し中").waitFor();
-      await pageC.screenshot({ path: join(shots, "call-ended-busy.png") });
-      assert((await pageB.getByRole("alertdialog").count()) === 0, "B is not rung during the call");
 
       // The call folds into the bar over the chat, and comes back.
       await pageA.getByRole("button", { name: "トークに戻る" }).click();
@@ -306,6 +321,141 @@ async function main() {
       await pageA.getByRole("button", { name: "終了", exact: true }).click();
       await pageB.getByText("通話終了").waitFor();
       await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
+    });
+
+
+    if (want("busy")) await check.run("busy: A calls B while B talks with C: A reads 話し中, B is not rung and B's call goes on", async () => {
+      await toList(pageA, pageB, pageC);
+      await openConversation(pageC, B.name);
+      await pageC.getByRole("button", { name: "ビデオ通話" }).click();
+      await pageB.getByRole("alertdialog", { name: C.name }).getByRole("button", { name: "ビデオで応答" }).click();
+      await Promise.all([remoteVideosPlay(pageB, 1), remoteVideosPlay(pageC, 1)]);
+      await openConversation(pageA, B.name);
+      await pageA.getByRole("button", { name: "音声通話" }).click();
+      await pageA.getByRole("dialog", { name: "話し中" }).waitFor();
+      await pageA.screenshot({ path: join(shots, "call-ended-busy.png") });
+      assert((await pageB.getByRole("alertdialog").count()) === 0, "B is not rung during the call");
+      // B's call with C goes on: video still decoded on both sides, no end shown.
+      await Promise.all([framesRise(pageB), framesRise(pageC)]);
+      assert((await pageB.getByText("通話終了").count()) === 0, "B's call did not end");
+      await pageA.getByRole("button", { name: "閉じる", exact: true }).click();
+      await pageC.getByRole("button", { name: "終了", exact: true }).click();
+      await pageB.getByText("通話終了").waitFor();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
+    });
+
+    if (want("removed")) await check.run("a member removed from the group mid-call: their call ends at once (この通話から外れました), the others go on", async () => {
+      await toList(pageA, pageB, pageC);
+      await openConversation(pageA, REVIEW);
+      await pageA.getByRole("button", { name: "ビデオ通話" }).click();
+      for (const page of [pageB, pageC]) await page.getByRole("alertdialog").getByRole("button", { name: "ビデオで応答" }).click();
+      await Promise.all([pageA, pageB, pageC].map((p) => remoteVideosPlay(p, 2, `${OTHER_TILES} video`)));
+      // A, the group's owner, removes C from the conversation.
+      await json(base, "DELETE", `/api/v1/conversations/${review}/members/${c.id}`, a.token);
+      // C reads that they are out of the call, under the group's name (though C lost the group).
+      await pageC.getByRole("dialog", { name: "この通話から外れました" }).getByRole("heading", { name: REVIEW }).waitFor();
+      await pageC.waitForFunction(() => window.__pcs.every((pc) => pc.connectionState === "closed"));
+      await pageC.screenshot({ path: join(shots, "call-ended-removed.png") });
+      // A and B: C's tile goes, and they still see each other.
+      await Promise.all([tiles(pageA, 1), tiles(pageB, 1)]);
+      await Promise.all([framesRise(pageA), framesRise(pageB)]);
+      await pageA.screenshot({ path: join(shots, "call-group-after-removal.png") });
+      await pageA.getByRole("button", { name: "終了", exact: true }).click();
+      await pageB.getByText("通話終了").waitFor();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
+      await pageC.getByRole("button", { name: "閉じる", exact: true }).click();
+    });
+
+    if (want("pageclose")) await check.run("a participant's page closes mid-call: the other two keep seeing each other, and its tile goes", async () => {
+      await toList(pageA, pageB);
+      const pageC2 = await context("C (closing)");
+      await signInJa(pageC2, base, C);
+      await openConversation(pageA, GROUP);
+      await pageA.getByRole("button", { name: "ビデオ通話" }).click();
+      for (const page of [pageB, pageC2]) await page.getByRole("alertdialog").getByRole("button", { name: "ビデオで応答" }).click();
+      await Promise.all([pageA, pageB, pageC2].map((p) => remoteVideosPlay(p, 2, `${OTHER_TILES} video`)));
+      await pageC2.close();
+      await pageC2.context().close();
+      await Promise.all([tiles(pageA, 1), tiles(pageB, 1)]);
+      await Promise.all([framesRise(pageA), framesRise(pageB)]);
+      assert((await pageA.getByText("通話終了").count()) + (await pageB.getByText("通話終了").count()) === 0, "the call goes on for A and B");
+      await pageA.getByRole("button", { name: "終了", exact: true }).click();
+      await pageB.getByText("通話終了").waitFor();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
+    });
+
+    if (want("ice")) await check.run("the network comes back (online): ICE restarts on the link, the call is not hung up and video keeps flowing", async () => {
+      await toList(pageA, pageB);
+      await openConversation(pageA, B.name);
+      await pageA.getByRole("button", { name: "ビデオ通話" }).click();
+      await pageB.getByRole("alertdialog", { name: A.name }).getByRole("button", { name: "ビデオで応答" }).click();
+      await Promise.all([remoteVideosPlay(pageA, 1), remoteVideosPlay(pageB, 1)]);
+      const before = await Promise.all([iceUfrags(pageA), iceUfrags(pageB)]);
+      // What the browser says when the network is back (or changed): the app restarts ICE.
+      await pageA.evaluate(() => window.dispatchEvent(new Event("online")));
+      for (const [i, page] of [pageA, pageB].entries()) {
+        await page.waitForFunction(
+          (old) => {
+            const open = window.__pcs.filter((pc) => pc.connectionState !== "closed");
+            const ufrag = /a=ice-ufrag:(\S+)/.exec(open[0]?.localDescription?.sdp ?? "")?.[1];
+            return open.length === 1 && ufrag && ufrag !== old && open[0].connectionState === "connected" && open[0].signalingState === "stable";
+          },
+          before[i][0],
+        );
+      }
+      const after = await Promise.all([iceUfrags(pageA), iceUfrags(pageB)]);
+      log(`ICE restarted: A ${before[0]} → ${after[0]}, B ${before[1]} → ${after[1]}`);
+      await Promise.all([framesRise(pageA), framesRise(pageB)]);
+      assert((await pageA.getByText("通話終了").count()) + (await pageB.getByText("通話終了").count()) === 0, "the call was not hung up");
+      await pageA.getByRole("button", { name: "終了", exact: true }).click();
+      await pageB.getByText("通話終了").waitFor();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
+    });
+
+    if (want("locked")) await check.run("a locked session: the server refuses its socket (no ring, no call, no join); the call rings in once unlocked", async () => {
+      const pageD = await context("D (locked)");
+      // D has a passcode: signing in leaves the session locked until the passcode is typed.
+      await pageD.goto(base + "/");
+      await pageD.getByLabel("ユーザーID").fill(D.login);
+      await pageD.getByLabel("パスワード", { exact: true }).fill(D.password);
+      await pageD.getByRole("button", { name: "ログイン" }).click();
+      await pageD.getByRole("heading", { name: "ロック中" }).waitFor();
+      // The locked session gets no data and no socket: it can neither ring nor answer.
+      const refused = await pageD.evaluate(async () => {
+        const api = (await fetch("/api/v1/conversations")).status;
+        const ws = await new Promise((ok) => {
+          const socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws");
+          socket.onopen = () => socket.send(JSON.stringify({ type: "hello" }));
+          const frames = [];
+          socket.onmessage = (e) => frames.push(JSON.parse(e.data));
+          socket.onclose = (e) => ok({ code: e.code, frames });
+        });
+        return { api, ws };
+      });
+      log(`locked session: API ${refused.api}, socket closed ${refused.ws.code} after ${JSON.stringify(refused.ws.frames)}`);
+      assert(refused.api === 423, `the API answers 423 to a locked session: ${refused.api}`);
+      assert(refused.ws.code === 4023, `the socket of a locked session is closed as locked: ${refused.ws.code}`);
+      assert(refused.ws.frames.every((f) => f.type !== "welcome" && f.type !== "call"), `no welcome and no call reach it: ${JSON.stringify(refused.ws.frames)}`);
+
+      // A calls D: nothing of the call shows behind D's lock screen.
+      await toList(pageA);
+      await openConversation(pageA, D.name);
+      await pageA.getByRole("button", { name: "音声通話" }).click();
+      await pageA.getByText("呼び出し中…").waitFor();
+      await pageD.waitForTimeout(1_000);
+      assert((await pageD.getByRole("alertdialog").count()) === 0, "no ring shows on the lock screen");
+      assert(!(await pageD.content()).includes(A.name), "the caller's name does not show behind the lock");
+      await pageD.screenshot({ path: join(shots, "call-locked-no-ring.png") });
+
+      // D unlocks within the ring: the call rings in, and D answers.
+      await pageD.getByLabel("パスコード").fill(D.passcode);
+      await pageD.getByRole("button", { name: "ロック解除" }).click();
+      const incoming = pageD.getByRole("alertdialog", { name: A.name });
+      await incoming.getByRole("button", { name: "音声で応答" }).click();
+      await pageA.getByRole("status").filter({ hasText: /^\d+:\d\d$/ }).waitFor();
+      await pageA.getByRole("button", { name: "終了", exact: true }).click();
+      await pageD.getByText("通話終了").waitFor();
+      await pageD.context().close();
     });
 
     if (want("relay")) {

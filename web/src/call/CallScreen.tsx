@@ -25,7 +25,11 @@ export default function CallScreen() {
   const screen = calls.screen;
   const name = (id: Uuid) => state.users[id]?.display_name ?? t("chat.unknownUser");
   const conv = shown ? state.conversations.find((c) => c.id === shown.conversation_id) : undefined;
-  const title = conv ? conversationTitle(conv, state, t("chat.unknownUser")) : shown ? name(shown.started_by) : "";
+  // The call's title as last seen: a member removed mid-call loses the conversation, and the
+  // screen that says so still names it.
+  const seen = useRef<{ call: Uuid; title: string } | null>(null);
+  const title = conv ? conversationTitle(conv, state, t("chat.unknownUser")) : shown && seen.current?.call === shown.id ? seen.current.title : shown ? name(shown.started_by) : "";
+  if (shown && conv) seen.current = { call: shown.id, title };
   const group = shown?.mode === "sfu" || conv?.kind === "group";
 
   return (

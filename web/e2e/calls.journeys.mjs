@@ -415,8 +415,10 @@ async function main() {
       await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
     });
 
-    if (want("locked")) await check.run("a locked session: the server refuses its socket (no ring, no call, no join); the call rings in once unlocked", async () => {
+    if (want("locked")) await check.run("a locked session: the server refuses its socket (no ring, no call, no join); the call rings in once unlocked; locking while it rings does not decline it", async () => {
       const pageD = await context("D (locked)");
+      // D's page runs on a clock the journey can move (for the idle lock below).
+      await pageD.clock.install();
       // D has a passcode: signing in leaves the session locked until the passcode is typed.
       await pageD.goto(base + "/");
       await pageD.getByLabel("ユーザーID").fill(D.login);
@@ -458,6 +460,22 @@ async function main() {
       await pageA.getByRole("status").filter({ hasText: /^\d+:\d\d$/ }).waitFor();
       await pageA.getByRole("button", { name: "終了", exact: true }).click();
       await pageD.getByText("通話終了").waitFor();
+      await pageD.getByRole("button", { name: "閉じる", exact: true }).click();
+
+      // A calls again, and D's app locks by itself (10 idle minutes) while it rings: the lock
+      // does not decline for D (A still reads 呼び出し中), and it rings again once unlocked.
+      await pageA.getByRole("button", { name: "音声通話" }).click();
+      await pageD.getByRole("alertdialog", { name: A.name }).waitFor();
+      await pageD.clock.fastForward("10:05");
+      await pageD.getByRole("heading", { name: "ロック中" }).waitFor();
+      await pageA.waitForTimeout(1_000);
+      assert(!(await callEnded(pageA)), "the call is not declined when D's app locks");
+      assert(await pageA.getByText("呼び出し中…").isVisible(), "A's call still rings");
+      await pageD.getByLabel("パスコード").fill(D.passcode);
+      await pageD.getByRole("button", { name: "ロック解除" }).click();
+      await pageD.getByRole("alertdialog", { name: A.name }).getByRole("button", { name: "拒否" }).click();
+      await pageA.getByText("拒否されました").waitFor();
+      await pageA.getByRole("button", { name: "閉じる", exact: true }).click();
       await pageD.context().close();
     });
 

@@ -80,16 +80,18 @@ export async function callPage(browser, who, problems, { relay = false } = {}) {
   return page;
 }
 
-/** What the page's open peer connections received so far. */
+/** What the page's open peer connections received so far; `videos`: frames decoded by each
+ *  incoming video stream (a stream that went, with its sender, drops out of the totals). */
 export function received(page) {
   return page.evaluate(async () => {
-    const out = { frames: 0, audioPackets: 0, connected: 0, open: 0 };
-    for (const pc of window.__pcs) {
+    const out = { frames: 0, audioPackets: 0, connected: 0, open: 0, videos: {} };
+    for (const [i, pc] of window.__pcs.entries()) {
       if (pc.connectionState === "closed") continue;
       out.open++;
       if (pc.connectionState === "connected") out.connected++;
       (await pc.getStats()).forEach((r) => {
         if (r.type !== "inbound-rtp") return;
+        if (r.kind === "video") out.videos[`${i}/${r.id}`] = r.framesDecoded ?? 0;
         if (r.kind === "video") out.frames += r.framesDecoded ?? 0;
         if (r.kind === "audio") out.audioPackets += r.packetsReceived ?? 0;
       });
@@ -98,14 +100,17 @@ export function received(page) {
   });
 }
 
-/** Waits until the page's open peer connections decoded `by` more video frames than now (the
- *  call goes on); returns the two readings. */
+/** Waits until the incoming video streams of the page decoded `by` more frames than now (the
+ *  call goes on), counting only streams in both readings; returns the two readings and how
+ *  long it took. */
 export async function framesRise(page, by = 15, timeout = 10_000) {
+  const started = Date.now();
   const before = await received(page);
-  const deadline = Date.now() + timeout;
+  const deadline = started + timeout;
   for (;;) {
     const now = await received(page);
-    if (now.frames >= before.frames + by) return { before, after: now };
+    const rise = Object.entries(now.videos).reduce((sum, [id, n]) => sum + (id in before.videos ? n - before.videos[id] : 0), 0);
+    if (rise >= by) return { before, after: now, ms: Date.now() - started };
     if (Date.now() > deadline) throw new Error(`video frames did not rise by ${by} in ${timeout} ms: ${before.frames} → ${now.frames} (${JSON.stringify(now)})`);
     await page.waitForTimeout(200);
   }

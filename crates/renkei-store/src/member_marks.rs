@@ -38,9 +38,10 @@ impl MemberMark {
 impl Store {
     /// Raises `mark` for each `(conversation, user, seq)` (never lowers it, never past the
     /// conversation's newest event; non-members are skipped), in one transaction; returns the
-    /// pairs that moved to a state the member did not already show, with the mark now stored:
-    /// a `pushed` mark at or below the member's `delivered` mark is written but not returned,
-    /// since a sender shows each recipient's furthest state and it did not change.
+    /// pairs that moved, with the mark now stored. A `pushed` mark at or below the member's
+    /// `delivered` mark is not written at all: a sender shows each recipient's furthest state,
+    /// which it would not change, and a member with an open socket (delivered first) costs
+    /// no row write per push.
     pub async fn raise_member_marks(
         &self,
         mark: MemberMark,
@@ -64,24 +65,23 @@ impl Store {
                 })
                 .collect();
             let capped = "CASE WHEN c.last_seq < v.column3 THEN c.last_seq ELSE v.column3 END";
+            let behind_delivered = match mark {
+                MemberMark::Pushed => format!("AND m.delivered_seq < {capped}"),
+                MemberMark::Delivered => String::new(),
+            };
             sql.push(&format!(
                 "UPDATE conversation_members AS m SET {column} = {capped}
                  FROM (VALUES {}) AS v, conversations AS c
                  WHERE m.conversation_id = v.column1 AND m.user_id = v.column2
-                   AND c.id = v.column1 AND m.{column} < {capped}
-                 RETURNING conversation_id, user_id, {column}, delivered_seq",
+                   AND c.id = v.column1 AND m.{column} < {capped} {behind_delivered}
+                 RETURNING conversation_id, user_id, {column}",
                 rows.join(", ")
             ));
             for row in sql.build().fetch_all(&mut *tx).await? {
-                let seq: i64 = row.try_get(column)?;
-                let delivered: i64 = row.try_get("delivered_seq")?;
-                if mark == MemberMark::Pushed && seq <= delivered {
-                    continue;
-                }
                 moved.push((
                     crate::rows::uuid(&row, "conversation_id")?,
                     crate::rows::uuid(&row, "user_id")?,
-                    seq,
+                    row.try_get(column)?,
                 ));
             }
         }

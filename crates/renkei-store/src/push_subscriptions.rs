@@ -13,6 +13,9 @@ use crate::rows::{named, opt_uuid, uuid};
 use crate::sql_builder::SqlBuilder;
 use crate::{Store, StoreError};
 
+/// How stale a subscription's `last_pushed_at` may get before an accepted push rewrites it.
+pub const LAST_PUSHED_GRAIN_MS: i64 = 60_000;
+
 /// A key pair the server made for itself: the private half sealed, the public half clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerKey {
@@ -272,17 +275,23 @@ impl Store {
         Ok(())
     }
 
-    /// Marks subscriptions as pushed to at `at`: failures forgotten.
+    /// Marks subscriptions as pushed to at `at`: failures forgotten. `last_pushed_at` is what
+    /// an administrator reads ("when did this device last get a push"), so a subscription
+    /// whose mark is less than [`LAST_PUSHED_GRAIN_MS`] old and that is not failing is left
+    /// alone: a busy device costs one row write a minute, not one a second.
     pub async fn mark_pushed(&self, ids: &[Uuid], at: Timestamp) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
         }
         let mut sql = SqlBuilder::new();
         let when = sql.bind(at.millis());
+        let stale = sql.bind(at.millis() - LAST_PUSHED_GRAIN_MS);
         let list = sql.bind_list(ids.iter().map(|u| u.to_string()));
         sql.push(&format!(
             "UPDATE push_subscriptions SET last_pushed_at = {when}, failing_since = NULL
-             WHERE id IN ({list})"
+             WHERE id IN ({list})
+               AND (last_pushed_at IS NULL OR last_pushed_at < {stale}
+                    OR failing_since IS NOT NULL)"
         ));
         sql.build().execute(&self.pool).await?;
         Ok(())

@@ -9,8 +9,8 @@ use renkei_core::notify::NotifyLevel;
 use renkei_core::org::{Department, NewOrganization, Organization};
 use renkei_core::user::{Applicant, NewUser, Profession, User, UserPatch, UserStatus};
 use renkei_store::{
-    Attached, AuditFilter, ImportChange, ListedConversation, MemberMark, Post, PostRefusal, Reach,
-    SessionRecord, Store, StoreError,
+    Attached, AuditFilter, ImportChange, ListedConversation, MemberMark, NewPushSubscription, Post,
+    PostRefusal, Reach, SessionRecord, Store, StoreError,
 };
 use sqlx::{AnyConnection, Connection};
 
@@ -39,6 +39,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     member_marks_rise_and_a_pushed_mark_behind_delivered_is_silent,
+    a_devices_last_push_is_rewritten_once_a_minute_or_when_it_was_failing,
     organizations_round_trip_and_slugs_are_unique,
     users_round_trip_with_quotes_stored_literally,
     stale_user_edit_is_refused_and_changes_nothing,
@@ -595,8 +596,8 @@ async fn member_marks_rise_and_a_pushed_mark_behind_delivered_is_silent(store: &
     assert_eq!(moved, vec![(id, cid, last)], "b already showed delivered");
     assert_eq!(
         store.pushed_seq(id, bid).await.unwrap(),
-        last,
-        "written all the same"
+        0,
+        "a pushed mark behind delivered is not even written"
     );
     assert_eq!(store.pushed_seq(id, cid).await.unwrap(), last);
 
@@ -611,7 +612,58 @@ async fn member_marks_rise_and_a_pushed_mark_behind_delivered_is_silent(store: &
         .unwrap();
     assert!(moved.is_empty(), "{moved:?}");
     assert_eq!(store.pushed_seq(id, cid).await.unwrap(), last);
-    assert_eq!(store.pushed_seq(id, bid).await.unwrap(), last);
+    assert_eq!(store.pushed_seq(id, bid).await.unwrap(), 0);
+}
+
+async fn a_devices_last_push_is_rewritten_once_a_minute_or_when_it_was_failing(
+    store: &Store,
+    _url: &str,
+) {
+    let o = org(store, "oita-u").await;
+    let a = user(store, &o, "tanaka").await;
+    let new = NewPushSubscription {
+        user_id: a.id,
+        session_id: None,
+        endpoint: "https://fcm.googleapis.com/fcm/send/device-1".into(),
+        p256dh: "key".into(),
+        auth: "auth".into(),
+        device_label: None,
+        expiration_time: None,
+    };
+    let (id, _) = store
+        .register_push_subscription(&new, &event("push.subscribe"))
+        .await
+        .unwrap();
+    let last = || async { store.push_subscriptions_of(a.id).await.unwrap()[0].clone() };
+    let t0 = 1_800_000_000_000;
+    store.mark_pushed(&[id], Timestamp(t0)).await.unwrap();
+    assert_eq!(last().await.last_pushed_at, Some(Timestamp(t0)));
+
+    // Pushes within the minute leave the row alone; the first after it moves the mark.
+    store
+        .mark_pushed(&[id], Timestamp(t0 + 59_000))
+        .await
+        .unwrap();
+    assert_eq!(last().await.last_pushed_at, Some(Timestamp(t0)));
+    store
+        .mark_pushed(&[id], Timestamp(t0 + 61_000))
+        .await
+        .unwrap();
+    assert_eq!(last().await.last_pushed_at, Some(Timestamp(t0 + 61_000)));
+
+    // A failing device that gets through again is healthy at once, within the minute too.
+    store
+        .mark_push_failing(id, Timestamp(t0 + 62_000))
+        .await
+        .unwrap();
+    assert!(last().await.failing_since.is_some());
+    store
+        .mark_pushed(&[id], Timestamp(t0 + 63_000))
+        .await
+        .unwrap();
+    let now = last().await;
+    assert_eq!(now.failing_since, None);
+    assert_eq!(now.last_pushed_at, Some(Timestamp(t0 + 63_000)));
 }
 
 async fn search_finds_parts_of_words_in_member_conversations_only(store: &Store, _url: &str) {

@@ -1,7 +1,8 @@
 //! The Web Push notifier: an actor that takes alerts from a bounded queue (a full queue
-//! drops and counts, never blocks chat), finds each user's subscriptions (one query per
-//! batch), and sends to each with limited concurrency on the push lane ([`Lane`]), retrying
-//! as the push service asks.
+//! drops and counts, never blocks chat), gathers them for a few milliseconds, finds each
+//! user's subscriptions (one query per gathered batch; users' organizations are remembered,
+//! since a user never changes organization), and sends to each with limited concurrency on
+//! the push lane ([`Lane`]), retrying as the push service asks.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,6 +26,12 @@ use crate::notify::{Alert, Notifier};
 const QUEUE: usize = 16_384;
 /// Alerts taken together for one subscription lookup.
 const MAX_BATCH: usize = 512;
+/// How long alerts are gathered after the first before one lookup: at chat rates the writer
+/// commits every few milliseconds, and one lookup per commit kept the database busy at normal
+/// priority (hundreds of queries a second) while chat waited for it.
+const GATHER: Duration = Duration::from_millis(20);
+/// Users whose organization is remembered; past this the memory starts over.
+const MAX_KNOWN_ORGS: usize = 200_000;
 /// Pushes in flight at once.
 const CONCURRENCY: usize = 32;
 /// Tries of one push to one subscription.
@@ -70,6 +77,7 @@ impl WebPush {
             lane: Lane::start()?,
             limit: Arc::new(Semaphore::new(CONCURRENCY)),
             policies: Mutex::new(HashMap::new()),
+            orgs: Mutex::new(HashMap::new()),
         });
         tokio::spawn(dispatcher.run(rx));
         Ok(WebPush { queue: tx })
@@ -96,6 +104,8 @@ struct Dispatcher {
     lane: Lane,
     limit: Arc<Semaphore>,
     policies: Mutex<HashMap<Uuid, (PushPreview, Instant)>>,
+    /// Each user's organization, as read once.
+    orgs: Mutex<HashMap<Uuid, Uuid>>,
 }
 
 impl Dispatcher {
@@ -103,6 +113,7 @@ impl Dispatcher {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while let Some(first) = rx.recv().await {
             batch.push(first);
+            tokio::time::sleep(GATHER).await;
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(q) => batch.push(q),
@@ -123,12 +134,7 @@ impl Dispatcher {
         for sub in self.store.push_subscriptions_of_users(&users).await? {
             subs.entry(sub.user_id).or_default().push(sub);
         }
-        let orgs: HashMap<Uuid, Uuid> = self
-            .store
-            .orgs_of_users(&users)
-            .await?
-            .into_iter()
-            .collect();
+        let orgs = self.orgs_of(&users).await?;
         // Texts under the `sender` policy, per message: one lookup each.
         let mut texts: HashMap<(Uuid, i64), String> = HashMap::new();
         for Queued { alert, since } in batch {
@@ -178,6 +184,41 @@ impl Dispatcher {
             }
         }
         Ok(())
+    }
+
+    /// The organization of each of `users`, reading only those not remembered yet.
+    async fn orgs_of(
+        &self,
+        users: &[Uuid],
+    ) -> Result<HashMap<Uuid, Uuid>, renkei_store::StoreError> {
+        let mut found = HashMap::with_capacity(users.len());
+        let missing: Vec<Uuid> = {
+            let known = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+            users
+                .iter()
+                .filter(|u| match known.get(u) {
+                    Some(org) => {
+                        found.insert(**u, *org);
+                        false
+                    }
+                    None => true,
+                })
+                .copied()
+                .collect()
+        };
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let read = self.store.orgs_of_users(&missing).await?;
+        let mut known = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() + read.len() > MAX_KNOWN_ORGS {
+            known.clear();
+        }
+        for (user, org) in read {
+            known.insert(user, org);
+            found.insert(user, org);
+        }
+        Ok(found)
     }
 
     /// The push preview policy of `org`, cached for a minute.

@@ -1,7 +1,9 @@
 //! What an accepted push records, gathered for a short interval: each subscription's
 //! `last_pushed_at` (one statement), then the members' `pushed` marks through the messaging's
 //! coalescer of member marks (with their live `delivery` frames). In that order, so a device
-//! shows its last push by the time its member's mark says pushed.
+//! shows its last push by the time its member's mark says pushed. The `delivered` marks noted
+//! by sockets are written just before the `pushed` ones: a member whose socket already got
+//! the message then costs no `pushed` row write (the store skips marks behind `delivered`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -39,7 +41,8 @@ impl Marks {
     pub fn start(store: Store, messaging: Arc<Messaging>) -> Marks {
         let (tx, rx) = mpsc::channel(65_536);
         let members = messaging.member_marks(MemberMark::Pushed);
-        tokio::spawn(record(store, members.clone(), rx));
+        let delivered = messaging.delivery.clone();
+        tokio::spawn(record(store, members.clone(), delivered, rx));
         Marks {
             members,
             subscriptions: tx,
@@ -53,7 +56,12 @@ impl Marks {
     }
 }
 
-async fn record(store: Store, members: Arc<MemberMarks>, mut rx: mpsc::Receiver<Uuid>) {
+async fn record(
+    store: Store,
+    members: Arc<MemberMarks>,
+    delivered: Arc<MemberMarks>,
+    mut rx: mpsc::Receiver<Uuid>,
+) {
     while let Some(first) = rx.recv().await {
         tokio::time::sleep(FLUSH_INTERVAL).await;
         let mut subs: HashSet<Uuid> = HashSet::from([first]);
@@ -64,6 +72,7 @@ async fn record(store: Store, members: Arc<MemberMarks>, mut rx: mpsc::Receiver<
         if let Err(e) = store.mark_pushed(&ids, Timestamp::now()).await {
             tracing::warn!(error = %e, "recording last pushes failed");
         }
+        delivered.flush().await;
         members.flush().await;
     }
 }

@@ -5,6 +5,7 @@ mod admin;
 mod config;
 mod gateway;
 mod serve;
+mod tls;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -127,22 +127,20 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let http_addr = http.local_addr().map_err(|e| e.to_string())?;
-    let dicom_listeners = [
-        (config.dicom_listen.as_ref(), Transport::Plain, ""),
-        (
-            config.dicom_tls_listen.as_ref(),
-            match &certificates {
-                Some(certs) => Transport::Tls(certs.server_config(&[]).into()),
-                None => Transport::Plain,
-            },
-            " over TLS",
-        ),
-    ];
-    if dicom_listeners.iter().any(|(addr, _, _)| addr.is_some()) {
+    // Plain DICOM and DICOM over TLS (`certificates` checked that TLS is configured for it).
+    let dicom_tls = (config.dicom_tls_listen.as_ref()).zip(certificates.as_ref());
+    let dicom_listeners: Vec<(&String, Transport, &str)> = (config.dicom_listen.as_ref())
+        .map(|addr| (addr, Transport::Plain, ""))
+        .into_iter()
+        .chain(dicom_tls.map(|(addr, certificates)| {
+            let acceptor = certificates.server_config(&[]).into();
+            (addr, Transport::Tls(acceptor), " over TLS")
+        }))
+        .collect();
+    if !dicom_listeners.is_empty() {
         let peers: Arc<dyn Gatekeeper> = PeerDirectory::start(store.clone()).await;
         let sink: Arc<dyn InstanceSink> = Arc::new(IngestSink::new(state.dicom.clone()));
         for (addr, transport, label) in dicom_listeners {
-            let Some(addr) = addr else { continue };
             let dicom = TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

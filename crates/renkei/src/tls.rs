@@ -59,3 +59,49 @@ pub fn reload_on_hangup(certificates: Arc<Certificates>) -> Result<(), String> {
 pub fn reload_on_hangup(_certificates: Arc<Certificates>) -> Result<(), String> {
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_settings_without_a_certificate_and_key_are_refused() {
+        let error = |config: Config| certificates(&config).unwrap_err();
+        assert!(certificates(&Config::default()).unwrap().is_none());
+        assert!(
+            error(Config {
+                tls_cert: Some("cert.pem".into()),
+                ..Config::default()
+            })
+            .contains("without tls_key")
+        );
+        assert!(
+            error(Config {
+                tls_key: Some("key.pem".into()),
+                ..Config::default()
+            })
+            .contains("without tls_cert")
+        );
+        for config in [
+            Config {
+                http_redirect_listen: Some("0.0.0.0:80".into()),
+                ..Config::default()
+            },
+            Config {
+                dicom_tls_listen: Some("0.0.0.0:2762".into()),
+                ..Config::default()
+            },
+        ] {
+            assert!(error(config).contains("needs tls_cert and tls_key"));
+        }
+        let missing = error(Config {
+            tls_cert: Some("/nonexistent/cert.pem".into()),
+            tls_key: Some("/nonexistent/key.pem".into()),
+            ..Config::default()
+        });
+        assert!(
+            missing.contains("cannot read /nonexistent/cert.pem"),
+            "{missing}"
+        );
+    }
+}

@@ -7,6 +7,7 @@ command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pg_isready >/dev/null || need_apt+=(postgresql-client)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)   # real MP4/MOV files for the video tests
 command -v storescu >/dev/null || need_apt+=(dcmtk)   # real DICOM peers: echoscu, storescu, storescp
+command -v curl >/dev/null || need_apt+=(curl)   # the TLS test offers TLS 1.1 with it (renkei must refuse)
 command -v node >/dev/null || need_apt+=(nodejs npm)   # the web client (web/): Vite, Vitest
 [[ -x /usr/bin/chromium ]] || need_apt+=(chromium)      # the web client's end-to-end tests
 command -v turnserver >/dev/null || need_apt+=(coturn)   # TURN for calls: the relay fallback, and its tests

@@ -43,6 +43,9 @@ pub struct GatewayOptions {
     pub dicom_listen: String,
     /// The gateway's AE title.
     pub ae_title: String,
+    /// A PEM file of the CA(s) that signed the server's certificate (a hospital's private CA),
+    /// trusted instead of the system's roots.
+    pub server_ca: Option<PathBuf>,
 }
 
 /// Runs the gateway until `shutdown` resolves.
@@ -50,12 +53,17 @@ pub async fn run<F>(options: GatewayOptions, shutdown: F) -> Result<(), String>
 where
     F: Future<Output = ()> + Send,
 {
+    // A plain-http or unreadable CA setting fails here, before anything is created.
+    let link = ServerLink::new(
+        &options.server,
+        &options.token,
+        options.server_ca.as_deref(),
+    )?;
     let data_dir = options.data_dir.clone();
     std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let _lock = lock::acquire(&data_dir)?;
     let key = GatewayKey::load_or_create(&data_dir.join("keys").join("gateway.key"))
         .map_err(|e| e.to_string())?;
-    let link = ServerLink::new(&options.server, &options.token)?;
     let config = config::obtain(&link, &key, &data_dir).await?;
     let spool = Arc::new(Spool::open(&data_dir, key.clone()).map_err(|e| e.to_string())?);
     let book = Arc::new(StatusBook::open(

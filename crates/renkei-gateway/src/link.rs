@@ -2,6 +2,7 @@
 //! each queued instance (STOW-RS `POST /dicomweb/studies`), with the answers sorted into
 //! "sent", "refused for good" and "try again".
 
+use std::path::Path;
 use std::time::Duration;
 
 use renkei_core::dicom::GatewayConfig;
@@ -72,14 +73,64 @@ fn stow_failure(body: &str) -> Option<(u64, String)> {
     Some((reason, comment))
 }
 
+/// Whether `server` is reached over HTTPS (true) or plain HTTP to this machine (false);
+/// plain HTTP anywhere else is refused, since instances travel over it.
+fn over_https(server: &str) -> Result<bool, String> {
+    let url = reqwest::Url::parse(server).map_err(|e| format!("server URL {server:?}: {e}"))?;
+    let host = url.host_str().unwrap_or("");
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(true),
+        "http" if loopback => Ok(false),
+        "http" => Err(format!(
+            "the server URL {server:?} is plain http://: the gateway sends images only over \
+             https:// (http:// is allowed only to this machine: localhost, 127.0.0.1, [::1])"
+        )),
+        other => Err(format!(
+            "the server URL must start with https://, not {other}://"
+        )),
+    }
+}
+
+/// The certificates in the PEM file `path` (a hospital's private CA).
+fn private_roots(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("server_ca {}: {e}", path.display()))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("server_ca {}: {e}", path.display()))?;
+    if roots.is_empty() {
+        return Err(format!(
+            "server_ca {} holds no PEM certificate",
+            path.display()
+        ));
+    }
+    Ok(roots)
+}
+
 impl ServerLink {
-    /// A link to `server` (its base URL, `https://…`) with the gateway's `token`.
-    pub fn new(server: &str, token: &str) -> Result<ServerLink, String> {
-        let client = reqwest::Client::builder()
+    /// A link to `server` (its base URL, `https://…`) with the gateway's `token`; the server's
+    /// certificate is checked against `server_ca` (PEM) when given, else the system's roots.
+    pub fn new(server: &str, token: &str, server_ca: Option<&Path>) -> Result<ServerLink, String> {
+        let https = over_https(server)?;
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .min_tls_version(reqwest::tls::Version::TLS_1_2)
+            .https_only(https)
             .timeout(CALL_TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
-            .user_agent(concat!("renkei-gateway/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("renkei-gateway/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = server_ca {
+            builder = builder.tls_built_in_root_certs(false);
+            for root in private_roots(path)? {
+                builder = builder.add_root_certificate(root);
+            }
+        }
+        let client = builder
             .build()
             .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
         Ok(ServerLink {
@@ -195,6 +246,29 @@ mod tests {
             Some((0xC000, "the instance is not de-identified".to_owned()))
         );
         assert_eq!(stow_failure("{}"), None);
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_machine() {
+        assert_eq!(over_https("https://renkei.example.jp"), Ok(true));
+        assert_eq!(over_https("https://10.1.2.3:8443/"), Ok(true));
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert_eq!(over_https(local), Ok(false), "{local}");
+        }
+        for remote in [
+            "http://renkei.example.jp",
+            "http://10.1.2.3:8080",
+            "http://localhost.example.jp",
+        ] {
+            let refused = over_https(remote).unwrap_err();
+            assert!(refused.contains("https://"), "{remote}: {refused}");
+        }
+        assert!(over_https("ftp://renkei.example.jp").is_err());
+        assert!(over_https("renkei.example.jp").is_err());
     }
 
     #[test]

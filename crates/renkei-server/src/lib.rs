@@ -7,6 +7,7 @@ pub mod extract;
 pub mod messaging;
 mod observe;
 mod routes;
+pub mod tls;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -70,6 +71,21 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves HTTPS on `listener` until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve_tls(
+    listener: tls::TlsListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // The TCP side was set up (no delay) before the handshake; this wrapper only gives axum
+    // the peer's address.
+    axum::serve(listener.tap_io(|_| {}), app)
         .with_graceful_shutdown(shutdown)
         .await
 }

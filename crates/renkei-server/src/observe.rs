@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -39,10 +39,20 @@ pub async fn record(request: Request, next: Next) -> Response {
     response
 }
 
-/// Adds headers that keep browsers from caching, sniffing or framing responses.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// How long browsers keep to HTTPS after an answer over renkei's own TLS: a year.
+const HSTS: &str = "max-age=31536000";
+
+/// Adds headers that keep browsers from caching, sniffing or framing responses, and over
+/// renkei's own TLS (`https`) from ever coming back over plain HTTP (HSTS).
+pub async fn security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

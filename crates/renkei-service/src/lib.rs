@@ -55,8 +55,13 @@ pub struct Settings {
     pub login_lockout_seconds: i64,
     /// Sign-in and unlock attempts allowed per client address per minute.
     pub login_attempts_per_minute: u32,
-    /// Mark cookies `Secure` (set when clients reach renkei over HTTPS).
+    /// Mark cookies `Secure` (set when clients reach renkei over HTTPS through a proxy; with
+    /// `tls_cert` they always are).
     pub secure_cookies: bool,
+    /// Set by `serve` when it terminates TLS itself (never read from the configuration):
+    /// answers carry HSTS and cookies are `Secure`.
+    #[serde(skip)]
+    pub https: bool,
     /// Bearer token that opens `/metrics` on the main listener; without it `/metrics` is
     /// served only on `metrics_listen` (when configured).
     #[serde(skip_serializing)]
@@ -83,6 +88,13 @@ pub struct Settings {
     pub turn_ttl_seconds: i64,
 }
 
+impl Settings {
+    /// Whether cookies are marked `Secure`: when configured, and always over renkei's own TLS.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies || self.https
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -92,6 +104,7 @@ impl Default for Settings {
             login_lockout_seconds: 15 * 60,
             login_attempts_per_minute: 30,
             secure_cookies: false,
+            https: false,
             metrics_token: None,
             login_backoff_seconds: 30,
             push_endpoint_allow: [

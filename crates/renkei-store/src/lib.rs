@@ -59,6 +59,7 @@ pub use error::StoreError;
 pub use expiry::{Expired, Unpurged};
 pub use member_marks::MemberMark;
 pub use messages::{Post, PostRefusal, Posted};
+pub use migrate::SCHEMA_VERSION;
 pub use push_subscriptions::{
     NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,
     ServerKey,

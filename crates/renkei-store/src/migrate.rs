@@ -140,6 +140,9 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The schema version this binary migrates to: its last migration's number.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+
 /// Applies every migration the database lacks, in order.
 pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
     let mut conn = store.pool.acquire().await?;
@@ -172,12 +175,12 @@ async fn apply_missing(
         .fetch_one(&mut **conn)
         .await?
         .try_get("v")?;
-    if let Some(newest) = MIGRATIONS.last()
-        && applied > newest.version
-    {
+    if applied > SCHEMA_VERSION {
         return Err(StoreError::Config(format!(
-            "the database schema ({applied}) is newer than this binary ({}); upgrade renkei",
-            newest.version
+            "the database's schema is version {applied}, newer than this renkei {} knows (up to \
+             {SCHEMA_VERSION}): a newer release has migrated it, and renkei never migrates \
+             backwards. Run that newer release, or restore a backup taken before the upgrade",
+            env!("CARGO_PKG_VERSION")
         )));
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > applied) {

@@ -18,10 +18,18 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// PostgreSQL URL; SQLite in `data_dir` when absent.
     pub database_url: Option<String>,
-    /// HTTP address.
+    /// HTTP address (HTTPS with `tls_cert`).
     pub listen: String,
+    /// PEM certificate chain (leaf first) for HTTPS and DICOM over TLS; reloaded on SIGHUP.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1); reloaded with it.
+    pub tls_key: Option<PathBuf>,
+    /// With TLS: an address answering plain HTTP with 301 to HTTPS; off when absent.
+    pub http_redirect_listen: Option<String>,
     /// DICOM address; off when absent.
     pub dicom_listen: Option<String>,
+    /// DICOM over TLS (PS3.15 Annex B) with `tls_cert`; off when absent.
+    pub dicom_tls_listen: Option<String>,
     /// renkei's own AE title.
     pub dicom_ae: String,
     /// Bytes of DICOM data in flight held in memory at once, by every association and STOW-RS
@@ -65,7 +73,11 @@ impl Default for Config {
             data_dir: PathBuf::from("./renkei-data"),
             database_url: None,
             listen: "127.0.0.1:8080".into(),
+            tls_cert: None,
+            tls_key: None,
+            http_redirect_listen: None,
             dicom_listen: None,
+            dicom_tls_listen: None,
             dicom_ae: "RENKEI".into(),
             dicom_memory_budget: InFlightLimits::default().memory_budget,
             dicom_spill_threshold: InFlightLimits::default().spill_threshold,

@@ -31,7 +31,7 @@ enum GatewayCommand {
 
 #[derive(Args)]
 struct RunArgs {
-    /// The renkei server's base URL (https://…)
+    /// The renkei server's base URL: https://… (http:// only to this machine)
     #[arg(long, env = "RENKEI_GATEWAY_SERVER")]
     server: Option<String>,
     /// The gateway's token from `renkei admin create-gateway` (prefer the environment variable:
@@ -50,6 +50,10 @@ struct RunArgs {
     /// Log format: text or json
     #[arg(long, default_value = "text")]
     log_format: String,
+    /// PEM file of the CA that signed the server's certificate (a hospital's private CA),
+    /// trusted instead of the system's roots
+    #[arg(long, env = "RENKEI_GATEWAY_SERVER_CA")]
+    server_ca: Option<PathBuf>,
 }
 
 pub async fn run(args: GatewayArgs) -> Result<(), String> {
@@ -79,6 +83,7 @@ pub async fn run(args: GatewayArgs) -> Result<(), String> {
         data_dir: run.data_dir,
         dicom_listen: run.dicom_listen,
         ae_title: run.dicom_ae,
+        server_ca: run.server_ca,
     };
     renkei_gateway::run(options, crate::serve::shutdown_signal()).await
 }

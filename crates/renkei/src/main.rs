@@ -5,6 +5,7 @@ mod admin;
 mod config;
 mod gateway;
 mod serve;
+mod tls;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// renkei: secure communication for hospitals and regional medical networks.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = version_text(), about)]
 struct Cli {
     /// Configuration file (default: ./renkei.toml when it exists). Every key may also be set
     /// as a RENKEI_* environment variable; flags win over both.
@@ -52,6 +53,19 @@ enum Command {
     /// Print the API's OpenAPI document (JSON), the one served at /api/openapi.json; the web
     /// client's types are generated from it (web/openapi.json).
     Openapi,
+}
+
+/// `renkei --version`: the release and the database schema version it migrates to (a database
+/// migrated further by a newer release is refused at start).
+fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (database schema {})",
+            env!("CARGO_PKG_VERSION"),
+            renkei_store::SCHEMA_VERSION
+        )
+    })
 }
 
 fn main() -> ExitCode {

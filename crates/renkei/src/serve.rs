@@ -1,12 +1,14 @@
-//! `renkei serve`: open the store, create the first admin on an empty database, serve HTTP.
+//! `renkei serve`: open the store, create the first admin on an empty database, serve HTTP
+//! (or HTTPS) and DICOM (plain and over TLS).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use renkei_core::clock::Timestamp;
-use renkei_dicom::scp::ScpConfig;
+use renkei_dicom::scp::{Gatekeeper, InstanceSink, ScpConfig, Transport};
 use renkei_server::AppState;
+use renkei_server::tls::TlsListener;
 use renkei_service::bootstrap::ensure_first_admin;
 use renkei_service::dicom_scp::{IngestSink, PeerDirectory};
 use serde::Serialize;
@@ -95,8 +97,11 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         log_format: args.log_format.as_ref(),
         dicom_ae: args.dicom_ae.as_ref(),
     };
-    let config = config::load(config_file, flags)?;
+    let mut config = config::load(config_file, flags)?;
     init_logging(&config.log_format)?;
+    let certificates = crate::tls::certificates(&config)?;
+    // Over renkei's own TLS: HSTS on every answer, cookies Secure.
+    config.server.https = certificates.is_some();
     let store = config::open_store(&config).await?;
     let blobs = config::open_blobs(&config)?;
     // Where group calls' media relay (the SFU, on `call_udp_listen`) says it can be reached.
@@ -122,32 +127,46 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let http_addr = http.local_addr().map_err(|e| e.to_string())?;
-    if let Some(addr) = &config.dicom_listen {
-        let dicom = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let dicom_addr = dicom.local_addr().map_err(|e| e.to_string())?;
-        let scp_config = ScpConfig {
-            ae_title: config.dicom_ae.clone(),
-            max_instance_size: config.dicom_max_instance_size,
-            inflight: state.dicom.inflight.clone(),
-            ..ScpConfig::default()
-        };
-        let peers = PeerDirectory::start(store.clone()).await;
-        scp_config.validate().map_err(|e| e.to_string())?;
-        let sink = Arc::new(IngestSink::new(state.dicom.clone()));
-        println!(
-            "renkei DICOM listening on {dicom_addr} as AE {}",
-            config.dicom_ae
-        );
-        tokio::spawn(async move {
-            if let Err(e) =
-                renkei_dicom::scp::serve(dicom, scp_config, peers, sink, std::future::pending())
-                    .await
-            {
-                tracing::error!(error = %e, "the DICOM service stopped");
-            }
-        });
+    // Plain DICOM and DICOM over TLS (`certificates` checked that TLS is configured for it).
+    let dicom_tls = (config.dicom_tls_listen.as_ref()).zip(certificates.as_ref());
+    let dicom_listeners: Vec<(&String, Transport, &str)> = (config.dicom_listen.as_ref())
+        .map(|addr| (addr, Transport::Plain, ""))
+        .into_iter()
+        .chain(dicom_tls.map(|(addr, certificates)| {
+            let acceptor = certificates.server_config(&[]).into();
+            (addr, Transport::Tls(acceptor), " over TLS")
+        }))
+        .collect();
+    if !dicom_listeners.is_empty() {
+        let peers: Arc<dyn Gatekeeper> = PeerDirectory::start(store.clone()).await;
+        let sink: Arc<dyn InstanceSink> = Arc::new(IngestSink::new(state.dicom.clone()));
+        for (addr, transport, label) in dicom_listeners {
+            let dicom = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let dicom_addr = dicom.local_addr().map_err(|e| e.to_string())?;
+            let scp_config = ScpConfig {
+                ae_title: config.dicom_ae.clone(),
+                max_instance_size: config.dicom_max_instance_size,
+                inflight: state.dicom.inflight.clone(),
+                transport,
+                ..ScpConfig::default()
+            };
+            scp_config.validate().map_err(|e| e.to_string())?;
+            println!(
+                "renkei DICOM{label} listening on {dicom_addr} as AE {}",
+                config.dicom_ae
+            );
+            let (peers, sink) = (peers.clone(), sink.clone());
+            tokio::spawn(async move {
+                if let Err(e) =
+                    renkei_dicom::scp::serve(dicom, scp_config, peers, sink, std::future::pending())
+                        .await
+                {
+                    tracing::error!(error = %e, "the DICOM service stopped");
+                }
+            });
+        }
     }
     if let Some(addr) = &config.metrics_listen {
         let metrics = TcpListener::bind(addr)
@@ -172,13 +191,44 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         state.services.clone(),
         config.media_sweep_seconds,
     ));
-    println!("renkei listening on http://{http_addr}");
-    tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving");
-    renkei_server::serve(http, state, shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))?;
+    let served = match certificates {
+        Some(certificates) => {
+            crate::tls::reload_on_hangup(certificates.clone())?;
+            if let Some(addr) = &config.http_redirect_listen {
+                start_redirect(addr, http_addr.port()).await?;
+            }
+            let tls = TlsListener::new(http, certificates.server_config(&[b"http/1.1"]))
+                .map_err(|e| e.to_string())?;
+            println!("renkei listening on https://{http_addr}");
+            tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving HTTPS");
+            renkei_server::serve_tls(tls, state, shutdown_signal()).await
+        }
+        None => {
+            println!("renkei listening on http://{http_addr}");
+            tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving");
+            renkei_server::serve(http, state, shutdown_signal()).await
+        }
+    };
+    served.map_err(|e| format!("server failed: {e}"))?;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Answers plain HTTP on `addr` with redirects to HTTPS on `https_port`.
+async fn start_redirect(addr: &str, https_port: u16) -> Result<(), String> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("renkei redirecting http://{local} to HTTPS");
+    tokio::spawn(async move {
+        if let Err(e) =
+            renkei_server::tls::serve_redirect(listener, https_port, shutdown_signal()).await
+        {
+            tracing::error!(error = %e, "the HTTP redirect listener stopped");
+        }
+    });
     Ok(())
 }
 

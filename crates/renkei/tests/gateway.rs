@@ -61,6 +61,11 @@ struct Gateway {
 
 impl Gateway {
     fn start(server: &str, token: &str, data_dir: &Path) -> Gateway {
+        Gateway::start_with(server, token, data_dir, &[])
+    }
+
+    /// Starts a gateway with `extra` flags.
+    fn start_with(server: &str, token: &str, data_dir: &Path, extra: &[&str]) -> Gateway {
         let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
             .args([
                 "gateway",
@@ -71,6 +76,7 @@ impl Gateway {
             ])
             .arg("--data-dir")
             .arg(data_dir)
+            .args(extra)
             .env("RENKEI_GATEWAY_TOKEN", token)
             .env("RENKEI_LOG", "warn")
             .stdout(Stdio::piped())
@@ -151,17 +157,8 @@ fn every_file_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: Storage) {
-    let Some(_) = pydicom_test_files() else {
-        return;
-    };
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
-        return;
-    }
-    let server = Server::start(&storage, &[]);
-    let admin = server.first_admin().await;
-    let base = server.base.clone();
+/// A new gateway "main-building" of the first organization: its token.
+fn create_gateway(storage: &Storage) -> String {
     let added = storage.admin(
         &[
             "create-gateway",
@@ -174,11 +171,25 @@ async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: S
     );
     assert!(added.status.success(), "{added:?}");
     let printed = String::from_utf8_lossy(&added.stdout).to_string();
-    let token = printed
+    printed
         .lines()
         .find_map(|l| l.strip_prefix("token: "))
         .expect("the token is printed")
-        .to_owned();
+        .to_owned()
+}
+
+async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: Storage) {
+    let Some(_) = pydicom_test_files() else {
+        return;
+    };
+    if Command::new("storescu").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let base = server.base.clone();
+    let token = create_gateway(&storage);
     storage.add_dicom_peer("MODALITY", "127.0.0.0/8");
     let files_dir = tempfile::tempdir().unwrap();
     let files = generate(files_dir.path(), 24);
@@ -308,4 +319,65 @@ async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: S
     assert_eq!(unauthorized["queued"], 1, "the instance stays queued");
     gateway.kill();
     assert!(!server.logs().contains(PATIENT_ID));
+}
+
+/// A server with its own TLS certificate from a hospital's private CA: the gateway trusts it
+/// through `--server-ca` and uploads over HTTPS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_uploads_over_https_trusting_the_hospital_ca() {
+    let Some(test_files) = pydicom_test_files() else {
+        return;
+    };
+    if Command::new("storescu").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let storage = Storage::sqlite();
+    let ca = common::tls::TestCa::new(storage.dir.path());
+    let cert = ca.issue(storage.dir.path(), "server");
+    let (cert_path, key_path) = (
+        cert.cert_path.display().to_string(),
+        cert.key_path.display().to_string(),
+    );
+    let mut server = Server::start(
+        &storage,
+        &[
+            ("RENKEI_TLS_CERT", cert_path.as_str()),
+            ("RENKEI_TLS_KEY", key_path.as_str()),
+        ],
+    );
+    server.http = ca.client().build().unwrap();
+    let admin = server.first_admin().await;
+    let token = create_gateway(&storage);
+    storage.add_dicom_peer("MODALITY", "127.0.0.0/8");
+    let files = ["CT_small.dcm", "MR_small.dcm"].map(|f| test_files.join(f));
+    let data = storage.dir.path().join("gw");
+    let server_ca = ca.ca_path.display().to_string();
+    let gateway = Gateway::start_with(&server.base, &token, &data, &["--server-ca", &server_ca]);
+    assert!(server.base.starts_with("https://"));
+    assert!(gateway.store(&files));
+    wait_for(&data, "sent both over HTTPS", |s| {
+        s["sent_total"] == 2 && s["queued"] == 0
+    });
+    let (_, inbox) = admin.get("/api/v1/studies").await;
+    assert_eq!(inbox.as_array().unwrap().len(), 2, "{inbox}");
+    gateway.kill();
+}
+
+/// Images never leave a gateway over plain HTTP to another machine: it refuses to start.
+#[test]
+fn a_gateway_refuses_plain_http_to_another_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("gw");
+    let out = Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(["gateway", "--server", "http://renkei.example.jp"])
+        .arg("--data-dir")
+        .arg(&data)
+        .env("RENKEI_GATEWAY_TOKEN", "a token")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plain http://"), "{stderr}");
+    assert!(!data.exists(), "nothing is created");
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use dicom_ul::Pdu;
 use dicom_ul::pdu::{AssociationRJ, AssociationRQ, PDataValueType};
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::command::{
@@ -23,6 +22,7 @@ use super::part10;
 use super::pdu;
 use super::sink::{InstanceSink, ReceivedInstance, StoreFailure};
 use super::status;
+use super::transport::Conn;
 use crate::inflight::{Buffer, InFlightError};
 
 /// The longest command set we assemble (real ones are a few hundred bytes).
@@ -40,14 +40,11 @@ pub(crate) struct Services {
 
 /// Serves one connection to its end; errors are logged here, never returned.
 pub(crate) async fn run(
-    stream: TcpStream,
+    stream: Conn,
     peer: SocketAddr,
     services: Arc<Services>,
     stop: watch::Receiver<bool>,
 ) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::warn!(%peer, %error, "cannot set TCP_NODELAY");
-    }
     let mut stream = BufReader::with_capacity(READ_BUFFER, stream);
     let config = &services.config;
     let outcome = match read_request(&mut stream, config.read_timeout, stop.clone()).await {
@@ -101,7 +98,7 @@ pub(crate) async fn run(
 
 /// Reads the A-ASSOCIATE-RQ that opens every association.
 pub(crate) async fn read_request(
-    stream: &mut BufReader<TcpStream>,
+    stream: &mut BufReader<Conn>,
     timeout: Duration,
     stop: watch::Receiver<bool>,
 ) -> Result<AssociationRQ, ScpError> {
@@ -150,7 +147,7 @@ async fn admit(
 
 /// Tells the peer (A-ABORT) when it still listens, then closes.
 async fn end_with_error(
-    stream: &mut BufReader<TcpStream>,
+    stream: &mut BufReader<Conn>,
     peer: SocketAddr,
     error: &ScpError,
     config: &ScpConfig,
@@ -193,7 +190,7 @@ fn pdu_name(pdu: &Pdu) -> &'static str {
 
 /// An established association.
 struct Association {
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Conn>,
     services: Arc<Services>,
     caller: Caller,
     contexts: HashMap<u8, AcceptedContext>,

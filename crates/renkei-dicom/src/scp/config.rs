@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::inflight::InFlight;
 
 use super::error::ScpError;
+use super::transport::Transport;
 
 /// Implicit VR Little Endian: the default transfer syntax every SCU may fall back to.
 pub const IMPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2";
@@ -80,6 +81,8 @@ pub struct ScpConfig {
     pub inflight: Arc<InFlight>,
     /// After shutdown is asked, how long associations may go on before they are aborted.
     pub shutdown_grace: Duration,
+    /// Plain TCP, or TLS (PS3.15 Annex B) on a listener of its own.
+    pub transport: Transport,
 }
 
 impl Default for ScpConfig {
@@ -96,6 +99,7 @@ impl Default for ScpConfig {
             max_instance_size: DEFAULT_MAX_INSTANCE_SIZE,
             inflight: InFlight::in_temp_dir(),
             shutdown_grace: Duration::from_secs(30),
+            transport: Transport::Plain,
         }
     }
 }

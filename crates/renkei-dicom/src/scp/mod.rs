@@ -13,6 +13,7 @@ pub mod pdu;
 mod server;
 pub mod sink;
 pub mod status;
+pub mod transport;
 
 pub use config::ScpConfig;
 pub use error::ScpError;
@@ -20,3 +21,4 @@ pub use gatekeeper::{Caller, Gatekeeper, Rejection};
 pub use own_thread::{may_block_here, run_blocking};
 pub use server::serve;
 pub use sink::{InstanceSink, ReceivedInstance, StoreFailure, StoreFuture, StoreOutcome};
+pub use transport::Transport;

@@ -1,6 +1,7 @@
 //! Each association on a thread of its own, with a single-threaded runtime: its socket reads
 //! and the sink's blocking work (de-identification, sealing, the disk flush) run there, so an
-//! instance is never handed between threads on its way to the disk.
+//! instance is never handed between threads on its way to the disk. A TLS handshake runs there
+//! too.
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -56,8 +57,14 @@ pub(crate) async fn serve(
                 .build();
             match runtime {
                 Ok(runtime) => runtime.block_on(async move {
+                    let timeout = services.config.read_timeout;
                     match TcpStream::from_std(stream) {
-                        Ok(stream) => association::run(stream, peer, services, stop).await,
+                        Ok(stream) => {
+                            let transport = services.config.transport.clone();
+                            if let Some(conn) = transport.open(stream, peer, timeout).await {
+                                association::run(conn, peer, services, stop).await;
+                            }
+                        }
                         Err(error) => tracing::warn!(%peer, %error, "cannot take the connection"),
                     }
                 }),

@@ -129,11 +129,11 @@ async fn refuse(
     config: &ScpConfig,
     stop: watch::Receiver<bool>,
 ) {
-    if let Err(error) = stream.set_nodelay(true) {
-        tracing::warn!(%peer, %error, "cannot set TCP_NODELAY");
-    }
-    let mut stream = BufReader::new(stream);
     let timeout = config.read_timeout.min(REFUSAL_TIMEOUT);
+    let Some(stream) = config.transport.open(stream, peer, timeout).await else {
+        return;
+    };
+    let mut stream = BufReader::new(stream);
     if association::read_request(&mut stream, timeout, stop)
         .await
         .is_ok()

@@ -114,7 +114,7 @@ pub async fn login(
     let signed_in = sign_in::login(&state, &req.login, &req.password).await?;
     let (token, session) = (signed_in.token, signed_in.session);
     let ttl_secs = state.settings.session_ttl_hours * 3600;
-    let secure = state.settings.secure_cookies;
+    let secure = state.settings.cookies_secure();
     let cookies = [
         cookie_header(SESSION_COOKIE, &token, ttl_secs, true, secure),
         cookie_header(CSRF_COOKIE, &session.csrf_token, ttl_secs, false, secure),
@@ -137,7 +137,7 @@ pub async fn logout(
     AnySession(authed): AnySession,
 ) -> ApiResult<Response> {
     sign_in::logout(&state, &authed).await?;
-    let secure = state.settings.secure_cookies;
+    let secure = state.settings.cookies_secure();
     let cookies = [
         cookie_header(SESSION_COOKIE, "", 0, true, secure),
         cookie_header(CSRF_COOKIE, "", 0, false, secure),

@@ -206,7 +206,10 @@ pub fn router(state: AppState) -> Router {
         .merge(dicomweb::router())
         .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn(observe::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.settings.https,
+            observe::security_headers,
+        ))
         .layer(middleware::from_fn(observe::record))
         .with_state(state)
 }

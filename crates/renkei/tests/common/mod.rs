@@ -5,6 +5,7 @@
 
 pub mod dicom;
 pub mod partners;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -72,7 +73,7 @@ impl Storage {
         }
     }
 
-    fn storage_args(&self) -> Vec<String> {
+    pub fn storage_args(&self) -> Vec<String> {
         let mut args = vec![
             "--data-dir".to_owned(),
             self.data_dir().display().to_string(),
@@ -133,6 +134,8 @@ pub struct Server {
     /// Every line the server printed on stdout.
     pub stdout: Arc<Mutex<Vec<String>>>,
     pub stderr_path: PathBuf,
+    /// The HTTP client of [`Server::client`] (one trusting a test CA over HTTPS).
+    pub http: reqwest::Client,
 }
 
 impl Server {
@@ -195,6 +198,7 @@ impl Server {
             base,
             stdout,
             stderr_path,
+            http: reqwest::Client::new(),
         }
     }
 
@@ -209,8 +213,18 @@ impl Server {
 
     /// The DICOM address the server printed, when it serves DICOM.
     pub fn dicom_addr(&self) -> Option<String> {
+        self.printed_addr("renkei DICOM listening on ")
+    }
+
+    /// The address of DICOM over TLS the server printed, when it serves it.
+    pub fn dicom_tls_addr(&self) -> Option<String> {
+        self.printed_addr("renkei DICOM over TLS listening on ")
+    }
+
+    /// The first word after `prefix` on a line the server printed.
+    pub fn printed_addr(&self, prefix: &str) -> Option<String> {
         self.stdout.lock().unwrap().iter().find_map(|l| {
-            l.strip_prefix("renkei DICOM listening on ")
+            l.strip_prefix(prefix)
                 .map(|rest| rest.split(' ').next().unwrap_or("").to_owned())
         })
     }
@@ -228,7 +242,8 @@ impl Server {
 
     /// The address it listens on, e.g. `127.0.0.1:41234`.
     pub fn addr(&self) -> String {
-        self.base.trim_start_matches("http://").to_owned()
+        let base = self.base.trim_start_matches("https://");
+        base.trim_start_matches("http://").to_owned()
     }
 
     /// Kills the process at once (SIGKILL): no graceful shutdown.
@@ -240,7 +255,7 @@ impl Server {
     /// An anonymous client.
     pub fn client(&self) -> Api {
         Api {
-            http: reqwest::Client::new(),
+            http: self.http.clone(),
             base: self.base.clone(),
             token: None,
         }

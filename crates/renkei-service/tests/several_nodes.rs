@@ -139,7 +139,10 @@ async fn until_runs(runs: &Mutex<Vec<Run>>, enough: impl Fn(&[Run]) -> bool) -> 
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the sweep did not run as expected: {:?}", runs.lock().unwrap());
+    panic!(
+        "the sweep did not run as expected: {:?}",
+        runs.lock().unwrap()
+    );
 }
 
 async fn count(store: &str, sql: &str) -> i64 {
@@ -204,7 +207,10 @@ async fn two_nodes_sweep_one_at_a_time_and_destroy_keys_and_objects_once() {
 
     // The sweeping node dies: the other takes the sweep over.
     nodes[leader].abort();
-    let later = until_runs(&runs, |r| r.iter().filter(|r| r.node != leader).count() >= 3).await;
+    let later = until_runs(&runs, |r| {
+        r.iter().filter(|r| r.node != leader).count() >= 3
+    })
+    .await;
     let mut by_start = later.clone();
     by_start.sort_by_key(|r| r.started);
     for pair in by_start.windows(2) {
@@ -213,7 +219,11 @@ async fn two_nodes_sweep_one_at_a_time_and_destroy_keys_and_objects_once() {
             "two sweeps never overlap: {pair:?}"
         );
     }
-    assert!(later.iter().all(|r| r.node == leader || r.media + r.studies == 0));
+    assert!(
+        later
+            .iter()
+            .all(|r| r.node == leader || r.media + r.studies == 0)
+    );
     nodes[1 - leader].abort();
     second.store.close().await;
     world.close().await;
@@ -275,7 +285,10 @@ async fn an_instance_received_on_two_nodes_at_once_is_stored_once() {
             .unwrap_or_else(|e| panic!("both senders are answered success: {e:?}"));
         new_ones += usize::from(!ingested.duplicate);
     }
-    assert_eq!(new_ones, 6, "one of each pair stored it, the other was a duplicate");
+    assert_eq!(
+        new_ones, 6,
+        "one of each pair stored it, the other was a duplicate"
+    );
     assert_eq!(count(&world.url, "SELECT COUNT(*) FROM instances").await, 6);
     assert_eq!(count(&world.url, "SELECT COUNT(*) FROM studies").await, 1);
     let counted = "SELECT instance_count FROM studies";

@@ -71,7 +71,11 @@ impl Store {
         loop {
             let mut tx = self.write_tx().await?;
             let indexed = match index_batch(&mut *tx, requests).await {
-                Ok(indexed) => tx.commit().await.map(|()| indexed).map_err(StoreError::from),
+                Ok(indexed) => tx
+                    .commit()
+                    .await
+                    .map(|()| indexed)
+                    .map_err(StoreError::from),
                 Err(e) => Err(e),
             };
             match indexed {

@@ -214,11 +214,11 @@ async fn refresh_directory_every_second(store: renkei_store::Store) {
     run_once::every(store, Job::DirectoryRebuild, Duration::from_secs(1), || {
         let store = rebuild.clone();
         async move {
-        match store.refresh_directory().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(documents = n, "directory documents rebuilt"),
-            Err(e) => tracing::warn!(error = %e, "could not rebuild directory documents"),
-        }
+            match store.refresh_directory().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(documents = n, "directory documents rebuilt"),
+                Err(e) => tracing::warn!(error = %e, "could not rebuild directory documents"),
+            }
         }
     })
     .await;
@@ -230,11 +230,11 @@ async fn sweep_sessions(store: renkei_store::Store) {
     run_once::every(store, Job::SessionSweep, Duration::from_secs(600), || {
         let store = sessions.clone();
         async move {
-        match store.delete_expired_sessions(Timestamp::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
-            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
-        }
+            match store.delete_expired_sessions(Timestamp::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
+                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
         }
     })
     .await;
@@ -263,7 +263,10 @@ async fn drain_then_stop(drain: renkei_service::health::Drain, seconds: u64) {
     shutdown_signal().await;
     if seconds > 0 {
         drain.start();
-        tracing::info!(seconds, "draining: /readyz answers 503 until the listener closes");
+        tracing::info!(
+            seconds,
+            "draining: /readyz answers 503 until the listener closes"
+        );
         tokio::time::sleep(Duration::from_secs(seconds)).await;
     }
 }

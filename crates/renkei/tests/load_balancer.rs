@@ -71,7 +71,11 @@ fn haproxy_config(
                 out.push_str(line);
             }
             ["bind", _, rest @ ..] => {
-                let addr = if section == "renkei_dicom" { dicom } else { http };
+                let addr = if section == "renkei_dicom" {
+                    dicom
+                } else {
+                    http
+                };
                 out.push_str(&format!("{indent}bind {addr} {}", rest.join(" ")));
             }
             ["stats", "socket", _, rest @ ..] => {
@@ -93,7 +97,10 @@ fn haproxy_config(
                         _ => node.addr(),
                     };
                     let n = i + 1;
-                    out.push_str(&format!("{indent}server renkei{n} {addr} {}\n", rest.join(" ")));
+                    out.push_str(&format!(
+                        "{indent}server renkei{n} {addr} {}\n",
+                        rest.join(" ")
+                    ));
                 }
                 continue;
             }
@@ -108,24 +115,36 @@ fn haproxy_config(
 struct Haproxy {
     child: Child,
     socket: std::path::PathBuf,
+    /// What it printed (server state changes).
+    log: std::path::PathBuf,
 }
 
 impl Haproxy {
     fn start(config: &str, dir: &Path) -> Haproxy {
         let file = dir.join("haproxy.cfg");
         std::fs::write(&file, config).unwrap();
-        let checked = Command::new("haproxy").args(["-c", "-q", "-f"]).arg(&file).output().unwrap();
-        assert!(checked.status.success(), "{}\n{config}", String::from_utf8_lossy(&checked.stderr));
+        let checked = Command::new("haproxy")
+            .args(["-c", "-q", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            checked.status.success(),
+            "{}\n{config}",
+            String::from_utf8_lossy(&checked.stderr)
+        );
+        let log = dir.join("haproxy.log");
         let child = Command::new("haproxy")
             .args(["-db", "-f"])
             .arg(&file)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         Haproxy {
             child,
             socket: dir.join("admin.sock"),
+            log,
         }
     }
 
@@ -139,9 +158,16 @@ impl Haproxy {
         let mut text = String::new();
         socket.read_to_string(&mut text).unwrap();
         let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap_or("").trim_start_matches("# ").split(',').collect();
+        let header: Vec<&str> = lines
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("# ")
+            .split(',')
+            .collect();
         let column = |name: &str| header.iter().position(|h| *h == name);
-        let (Some(px), Some(sv), Some(status)) = (column("pxname"), column("svname"), column("status")) else {
+        let (Some(px), Some(sv), Some(status)) =
+            (column("pxname"), column("svname"), column("status"))
+        else {
             return Vec::new();
         };
         lines
@@ -153,8 +179,10 @@ impl Haproxy {
 
     /// Waits (at most 20 s) until the servers of `backend` are as `want` says.
     async fn until(&self, backend: &str, want: &[(&str, &str)]) {
-        let want: Vec<(String, String)> =
-            want.iter().map(|(s, st)| (s.to_string(), st.to_string())).collect();
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(s, st)| (s.to_string(), st.to_string()))
+            .collect();
         let mut seen = Vec::new();
         for _ in 0..200 {
             seen = self.states(backend);
@@ -163,7 +191,8 @@ impl Haproxy {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{backend}: wanted {want:?}, saw {seen:?}");
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        panic!("{backend}: wanted {want:?}, saw {seen:?}\n{log}");
     }
 }
 
@@ -175,7 +204,10 @@ impl Drop for Haproxy {
 }
 
 fn have_haproxy() -> bool {
-    let found = Command::new("haproxy").arg("-v").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found {
         eprintln!("SKIPPED: haproxy is not installed (scripts/setup.sh installs it)");
     }
@@ -198,7 +230,10 @@ async fn database_reachable(url: &str, reachable: bool) {
     let admin_url = std::env::var("RENKEI_TEST_POSTGRES_URL").unwrap();
     let pool = sqlx::PgPool::connect(&admin_url).await.unwrap();
     let allow = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}");
-    sqlx::query(sqlx::AssertSqlSafe(allow)).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(allow))
+        .execute(&pool)
+        .await
+        .unwrap();
     if !reachable {
         let end = "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1";
         sqlx::query(end).bind(name).execute(&pool).await.unwrap();
@@ -224,8 +259,15 @@ async fn haproxy_passes_http_and_websockets_and_takes_out_a_node_that_is_not_rea
     let (alice, _) = active_user(&nodes[0], &admin, &org, "alice").await;
     let (bob, bob_user) = active_user(&nodes[1], &admin, &org, "bob").await;
 
-    let (http, dicom) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
-    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/haproxy.cfg")).unwrap();
+    let (http, dicom) = (
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+    );
+    let template = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/haproxy.cfg"
+    ))
+    .unwrap();
     let socket = first.dir.path().join("admin.sock");
     let config = haproxy_config(&template, (&http, &dicom), &[&nodes[0], &nodes[1]], &socket);
     let lb = Haproxy::start(&config, first.dir.path());
@@ -262,10 +304,22 @@ async fn haproxy_passes_http_and_websockets_and_takes_out_a_node_that_is_not_rea
     // back, both come back by themselves.
     database_reachable(first.database_url.as_deref().unwrap(), false).await;
     let (status, body) = nodes[0].client().get("/readyz").await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("database_unavailable")), "{body}");
-    lb.until("renkei_http", &[("renkei1", "DOWN"), ("renkei2", "DOWN")]).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("database_unavailable")
+        ),
+        "{body}"
+    );
+    lb.until("renkei_http", &[("renkei1", "DOWN"), ("renkei2", "DOWN")])
+        .await;
     let (status, body) = bob_lb.get("/api/v1/me").await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("no_node_ready")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("no_node_ready")),
+        "{body}"
+    );
     database_reachable(first.database_url.as_deref().unwrap(), true).await;
     lb.until("renkei_http", &both_up).await;
     assert_eq!(bob_lb.get(&history).await.0, StatusCode::OK);
@@ -275,11 +329,19 @@ async fn haproxy_passes_http_and_websockets_and_takes_out_a_node_that_is_not_rea
     // balancer to the other.
     nodes[0].terminate();
     let (status, body) = nodes[0].client().get("/readyz").await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("draining")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("draining")),
+        "{body}"
+    );
     let draining = async {
         loop {
             let (status, body) = bob_lb.get("/api/v1/me").await;
-            assert_eq!(status, StatusCode::OK, "no request fails while a node drains: {body}");
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "no request fails while a node drains: {body}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
@@ -287,7 +349,10 @@ async fn haproxy_passes_http_and_websockets_and_takes_out_a_node_that_is_not_rea
         _ = lb.until("renkei_http", &[("renkei1", "DOWN"), ("renkei2", "UP")]) => {}
         _ = draining => unreachable!(),
     }
-    assert!(nodes[0].exited_within(Duration::from_secs(15)), "the drained node exits");
+    assert!(
+        nodes[0].exited_within(Duration::from_secs(15)),
+        "the drained node exits"
+    );
     for _ in 0..4 {
         assert_eq!(bob_lb.get(&history).await.0, StatusCode::OK);
     }
@@ -334,8 +399,15 @@ async fn media_uploaded_through_one_node_downloads_through_another_after_it_is_k
     let media = upload(&admin, "referral.pdf", pdf.clone()).await;
     let id = media["id"].as_str().unwrap();
     let (status, through_a) = download(&admin, id).await;
-    assert_eq!((status, &through_a), (StatusCode::OK, &pdf), "a PDF is stored as it is");
-    assert_eq!(download(&on_b, id).await, (StatusCode::OK, through_a.clone()));
+    assert_eq!(
+        (status, &through_a),
+        (StatusCode::OK, &pdf),
+        "a PDF is stored as it is"
+    );
+    assert_eq!(
+        download(&on_b, id).await,
+        (StatusCode::OK, through_a.clone())
+    );
     // Nothing of it is kept on either node's disk: the objects are in the bucket.
     for storage in [&first, &second] {
         let blobs = storage.data_dir().join("blobs");

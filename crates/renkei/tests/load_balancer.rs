@@ -299,6 +299,28 @@ async fn haproxy_passes_http_and_websockets_and_takes_out_a_node_that_is_not_rea
         assert_eq!(messages[0]["client_msg_id"], "lb-1", "{messages}");
     }
 
+    // DICOM through the balancer: whichever node an association reaches takes it (both do,
+    // as leastconn alternates between idle nodes).
+    first.add_dicom_peer("LBTEST", "127.0.0.0/8");
+    let (host, port) = dicom.rsplit_once(':').unwrap();
+    let echo = ["-aet", "LBTEST", "-aec", "RENKEI", host, port];
+    let mut echoed = 0;
+    for _ in 0..40 {
+        // A refused echo has a node re-read its peers (at most once a second).
+        match common::dicom::dcmtk("echoscu", &echo) {
+            None => break,
+            Some(out) if out.status.success() => echoed += 1,
+            Some(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+        }
+        if echoed == 4 {
+            break;
+        }
+    }
+    assert!(
+        echoed == 4 || common::dicom::dcmtk("echoscu", &["--version"]).is_none(),
+        "C-ECHO through the balancer"
+    );
+
     // PostgreSQL unreachable: each node's /readyz answers 503 database_unavailable, the
     // balancer takes both out and answers 503 with a code of its own; once the database is
     // back, both come back by themselves.

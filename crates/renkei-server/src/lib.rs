@@ -32,6 +32,8 @@ pub use routes::openapi;
 pub struct AppState {
     pub services: Services,
     pub limiter: Arc<RateLimiter>,
+    /// Set when this node is asked to stop: `/readyz` then answers 503 `draining`.
+    pub drain: renkei_service::health::Drain,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
         AppState {
             limiter: Arc::new(RateLimiter::new(settings.login_attempts_per_minute)),
             services: Services::new(store, blobs, settings),
+            drain: Default::default(),
         }
     }
 }

@@ -264,9 +264,47 @@ pub(crate) async fn on_runtime<T: Send + 'static>(
 }
 
 /// The object of record of an indexed instance, with its sealed key (none once expired).
-struct Record<'a> {
-    object: &'a str,
-    key: Option<&'a WrappedKey>,
+struct Record {
+    object: String,
+    key: Option<WrappedKey>,
+    /// When it was indexed.
+    indexed_at: Timestamp,
+}
+
+/// How long after an instance was indexed its object may still be on its way to a shared
+/// object store (S3), written by another node that received the same instance at the same
+/// time: until then an object that does not open is waited for, not replaced. (A local store
+/// belongs to one process, whose copy is written before its sender is answered.)
+const WRITE_GRACE_MS: i64 = 30_000;
+
+/// How often a resend looks again at an object still on its way.
+const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// What to do with the new copy of an instance already indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// The stored copy opens: it stays, the new copy goes.
+    DropNew,
+    /// The stored copy does not open yet but may still be being written: look again.
+    Wait,
+    /// The stored copy is missing (a crash between the index commit and the write): the new
+    /// copy, written whole, takes its place.
+    Replace,
+    /// The stored copy is missing and the new one was not written either.
+    Fail,
+}
+
+impl Resend {
+    /// Decides from whether the stored copy opens, whether it may still be on its way (see
+    /// [`WRITE_GRACE_MS`]), and whether the new copy was written whole.
+    fn decide(record_opens: bool, on_its_way: bool, new_written: bool) -> Resend {
+        match (record_opens, on_its_way, new_written) {
+            (true, _, _) => Resend::DropNew,
+            (false, true, _) => Resend::Wait,
+            (false, false, true) => Resend::Replace,
+            (false, false, false) => Resend::Fail,
+        }
+    }
 }
 
 fn storage(e: impl std::fmt::Display) -> IngestFailure {
@@ -435,11 +473,13 @@ impl DicomService {
                     study,
                     object_id,
                     key: record_key,
+                    indexed_at,
                 }),
             ) => {
                 let record = Record {
-                    object: &object_id,
-                    key: record_key.as_ref(),
+                    object: object_id,
+                    key: record_key,
+                    indexed_at,
                 };
                 self.keep_one_copy(study, &entry.sop_uid, record, object, key, written.is_ok())
                     .await?;
@@ -472,41 +512,71 @@ impl DicomService {
         })
     }
 
-    /// After a resend of an indexed instance: the stored copy stays and the new one goes —
-    /// unless the stored copy does not open whole (a crash between the index commit and the
-    /// disk flush), when the new copy, if written, takes its place.
+    /// After a resend of an indexed instance (or the same instance received at the same time by
+    /// another node): the stored copy stays and the new one goes — waiting while the stored
+    /// copy may still be being written; if it does not open after that (a crash between the
+    /// index commit and the disk flush), the new copy, if written, takes its place.
     async fn keep_one_copy(
         &self,
         study: Uuid,
         sop_uid: &str,
-        record: Record<'_>,
+        mut record: Record,
         new: &str,
         key: &WrappedKey,
         new_written: bool,
     ) -> Result<(), IngestFailure> {
-        let record_opens = match record.key {
-            Some(record_key) => self
-                .blobs
-                .opens(record.object, record_key)
-                .await
-                .map_err(storage)?,
-            None => false,
-        };
-        if record.object != new && !record_opens {
-            if !new_written {
-                return Err(storage(
-                    "the stored copy is missing and the new one was not written",
-                ));
+        loop {
+            let record_opens = record.object == new
+                || match &record.key {
+                    Some(record_key) => self
+                        .blobs
+                        .opens(&record.object, record_key)
+                        .await
+                        .map_err(storage)?,
+                    None => false,
+                };
+            let ago = Timestamp::now().millis() - record.indexed_at.millis();
+            let on_its_way = !self.blobs.writes_locally() && ago < WRITE_GRACE_MS;
+            match Resend::decide(record_opens, on_its_way, new_written) {
+                Resend::DropNew => {
+                    if record.object != new {
+                        let _ = self.blobs.delete(new).await;
+                    }
+                    return Ok(());
+                }
+                Resend::Wait => {
+                    tokio::time::sleep(LOOK_AGAIN).await;
+                    match self.store.instance_object(study, sop_uid).await {
+                        Ok((object, key)) => {
+                            record.object = object;
+                            record.key = Some(key);
+                        }
+                        Err(StoreError::NotFound) => {
+                            // Its first sender's copy failed and was taken back: this sender
+                            // is asked to send again (then it is new).
+                            let _ = self.blobs.delete(new).await;
+                            return Err(storage("the first copy of a resend was taken back"));
+                        }
+                        Err(e) => return Err(storage(e)),
+                    }
+                }
+                Resend::Replace => {
+                    tracing::warn!(study = %study, "a DICOM instance's object was missing; a resend restored it");
+                    self.store
+                        .repoint_instance(study, sop_uid, &record.object, new, key)
+                        .await
+                        .map_err(storage)?;
+                    // Whatever is left of the missing copy (its key is gone with the repoint).
+                    let _ = self.blobs.delete(&record.object).await;
+                    return Ok(());
+                }
+                Resend::Fail => {
+                    return Err(storage(
+                        "the stored copy is missing and the new one was not written",
+                    ));
+                }
             }
-            tracing::warn!(study = %study, "a DICOM instance's object was missing; a resend restored it");
-            return self
-                .store
-                .repoint_instance(study, sop_uid, record.object, new, key)
-                .await
-                .map_err(storage);
         }
-        let _ = self.blobs.delete(new).await;
-        Ok(())
     }
 
     /// The study `id` if `user` (of organization `org`) may see it: its organization's users
@@ -560,7 +630,7 @@ impl DicomService {
         self.blobs
             .get(&object, &key)
             .await
-            .map_err(|e| ServiceError::internal(&e))
+            .map_err(|e| ServiceError::from_blob(&e))
     }
 
     /// An instance parsed, from memory or from the store.
@@ -598,7 +668,7 @@ impl DicomService {
             .blobs
             .get_bytes(&object, &wrapped)
             .await
-            .map_err(|e| ServiceError::internal(&e))?;
+            .map_err(|e| ServiceError::from_blob(&e))?;
         let obj = tokio::task::spawn_blocking(move || {
             OpenFileOptions::new()
                 .read_preamble(ReadPreamble::Auto)
@@ -667,4 +737,21 @@ pub async fn remove_peer(
         .delete_dicom_peer(org, ae_title, &event)
         .await
         .or_service("dicom_peer_not_found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resend;
+
+    #[test]
+    fn a_resend_keeps_the_stored_copy_and_waits_for_one_still_on_its_way() {
+        assert_eq!(Resend::decide(true, false, true), Resend::DropNew);
+        assert_eq!(Resend::decide(true, true, false), Resend::DropNew);
+        // Indexed a moment ago by another node whose write has not finished: wait for it.
+        assert_eq!(Resend::decide(false, true, true), Resend::Wait);
+        assert_eq!(Resend::decide(false, true, false), Resend::Wait);
+        // Missing for good (a crash lost it): the new copy replaces it, if it was written.
+        assert_eq!(Resend::decide(false, false, true), Resend::Replace);
+        assert_eq!(Resend::decide(false, false, false), Resend::Fail);
+    }
 }

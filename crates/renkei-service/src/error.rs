@@ -4,6 +4,7 @@
 
 use renkei_core::DomainError;
 use renkei_store::StoreError;
+use renkei_store::blobs::BlobError;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -124,6 +125,24 @@ impl ServiceError {
             "internal_error",
             "the server failed; the failure was logged",
         )
+    }
+
+    /// A blob operation that failed for any cause but a missing object: the object store (S3)
+    /// unreachable or refusing is 503 `storage_unavailable` (retry), stored bytes that do not
+    /// open are ours (500); the cause is logged, never returned.
+    pub fn from_blob(err: &BlobError) -> Self {
+        match err {
+            BlobError::Store(_) | BlobError::Io(_) => {
+                tracing::error!(error = %err, "object store error");
+                Self::new(
+                    Kind::Unavailable,
+                    "storage_unavailable",
+                    "the object store did not answer; try again",
+                )
+                .retry_after(5)
+            }
+            other => Self::internal(other),
+        }
     }
 
     /// Maps a store failure; `not_found` names what was missing.

@@ -66,7 +66,7 @@ fn blob_error(e: BlobError) -> ServiceError {
             "media_expired",
             "this medium has expired and was destroyed",
         ),
-        other => ServiceError::internal(&other),
+        other => ServiceError::from_blob(&other),
     }
 }
 

@@ -31,18 +31,24 @@ pub struct IndexRequest {
 pub enum Indexed {
     /// New: its object is now the one of record.
     New { study: Uuid },
-    /// Already there (a resend): the existing object (`object_id`) stays, the new one must be
-    /// discarded — unless the existing one is missing (see [`Store::repoint_instance`]).
+    /// Already there (a resend, or the same instance received by another node): the existing
+    /// object (`object_id`) stays, the new one must be discarded — unless the existing one is
+    /// missing (see [`Store::repoint_instance`]).
     Existing {
         study: Uuid,
         object_id: String,
         /// The existing object's sealed data key (none once the study expired).
         key: Option<WrappedKey>,
+        /// When the existing entry was indexed (its object may still be being written then).
+        indexed_at: Timestamp,
     },
 }
 
 /// Columns of one `instances` row, in insert order.
 const INSTANCE_COLUMNS: usize = 12;
+
+/// Times a batch is run when PostgreSQL breaks a deadlock by failing it.
+const DEADLOCK_ATTEMPTS: u32 = 3;
 
 /// A study the batch touches, and what the batch adds to it.
 struct StudyChange {
@@ -55,15 +61,30 @@ struct StudyChange {
 
 impl Store {
     /// Indexes instances in one transaction (one disk flush for all): each is new, or already
-    /// there (a resend, also within the batch). All or none: on error nothing is indexed.
+    /// there (a resend, also within the batch, or the same instance indexed at the same time
+    /// by another node). All or none: on error nothing is indexed.
     pub async fn index_instances(
         &self,
         requests: &[IndexRequest],
     ) -> Result<Vec<Indexed>, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let indexed = index_batch(&mut *tx, requests).await?;
-        tx.commit().await?;
-        Ok(indexed)
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.write_tx().await?;
+            let indexed = match index_batch(&mut *tx, requests).await {
+                Ok(indexed) => tx
+                    .commit()
+                    .await
+                    .map(|()| indexed)
+                    .map_err(StoreError::from),
+                Err(e) => Err(e),
+            };
+            match indexed {
+                // Batches of two nodes take their rows in the same order, so a deadlock is
+                // unlikely; should PostgreSQL still pick this one to break one, run it again.
+                Err(e) if attempt < DEADLOCK_ATTEMPTS && e.is_deadlock() => attempt += 1,
+                done => return done,
+            }
+        }
     }
 
     /// An indexer of its own thread for this store's SQLite database file; none for
@@ -107,9 +128,33 @@ impl SqliteIndexer {
 }
 
 /// Indexes `requests` inside the transaction of `conn`; one answer per request, in order.
+/// Rows are written in the order of (organization, study, series, instance), whatever the
+/// order received, so batches of two nodes touching the same study wait for each other
+/// instead of deadlocking.
 async fn index_batch(
     conn: &mut impl Statements,
     requests: &[IndexRequest],
+) -> Result<Vec<Indexed>, StoreError> {
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| {
+        let (org, entry) = (requests[i].org_id, &requests[i].entry);
+        (org, &entry.study_uid, &entry.series_uid, &entry.sop_uid)
+    });
+    let sorted: Vec<&IndexRequest> = order.iter().map(|&i| &requests[i]).collect();
+    let mut answers: Vec<Option<Indexed>> = vec![None; requests.len()];
+    for (indexed, i) in index_sorted(conn, &sorted).await?.into_iter().zip(order) {
+        answers[i] = Some(indexed);
+    }
+    answers
+        .into_iter()
+        .map(|a| a.ok_or_else(|| StoreError::Corrupt("an instance without an answer".into())))
+        .collect()
+}
+
+/// [`index_batch`] of requests in their writing order.
+async fn index_sorted(
+    conn: &mut impl Statements,
+    requests: &[&IndexRequest],
 ) -> Result<Vec<Indexed>, StoreError> {
     let now = Timestamp::now();
     let mut studies: Vec<StudyChange> = Vec::new();
@@ -170,25 +215,84 @@ fn parse_uuid(value: Value, what: &str) -> Result<Uuid, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("{what} is not a UUID")))
 }
 
-/// The study of `request`, made (and counted) if it is new.
+/// The study of `request`, made (and counted) if it is new. On PostgreSQL its row stays
+/// locked until the batch commits, so batches of two nodes adding to one study take turns
+/// (neither loses the other's modalities or counts).
 async fn study_for(
     conn: &mut impl Statements,
     request: &IndexRequest,
     now: Timestamp,
 ) -> Result<StudyChange, StoreError> {
+    if let Some(found) = find_study(conn, request).await? {
+        return Ok(found);
+    }
     let entry = &request.entry;
-    let existing = conn
+    let id = renkei_core::new_id();
+    // Another node may be making the same study now: then this waits for its transaction and,
+    // once that commits, inserts nothing and reads (and locks) its study instead.
+    let inserted = conn
         .rows(
-            "SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2",
+            "INSERT INTO studies (id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
+                 burned_in_risk, series_count, instance_count, created_at, updated_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, '', $6, $7, 0, 0, 0, $8, $8, $9)
+             ON CONFLICT (org_id, study_uid) DO NOTHING
+             RETURNING id",
             &[
+                id.to_string().into(),
                 request.org_id.to_string().into(),
                 entry.study_uid.as_str().into(),
+                entry.patient_tail.as_str().into(),
+                entry.study_date.clone().into(),
+                entry.body_part.clone().into(),
+                entry.study_description.clone().into(),
+                now.millis().into(),
+                request.expires_at.millis().into(),
+            ],
+            &[Kind::Text],
+        )
+        .await?;
+    if inserted.is_empty() {
+        return find_study(conn, request)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a study neither new nor found".into()));
+    }
+    let (sql, params) = Store::count_statement(request.org_id, Metric::Studies, None, 1);
+    conn.rows(&sql, &params, &[]).await?;
+    Ok(study_change(id, ""))
+}
+
+/// The indexed study of `request`, if there is one, locked on PostgreSQL (see [`study_for`]).
+async fn find_study(
+    conn: &mut impl Statements,
+    request: &IndexRequest,
+) -> Result<Option<StudyChange>, StoreError> {
+    let sql = format!(
+        "SELECT id, modalities FROM studies WHERE org_id = $1 AND study_uid = $2{}",
+        conn.row_lock()
+    );
+    let Some(row) = conn
+        .rows(
+            &sql,
+            &[
+                request.org_id.to_string().into(),
+                request.entry.study_uid.as_str().into(),
             ],
             &[Kind::Text, Kind::Text],
         )
         .await?
-        .pop();
-    let change = |id, modalities: &str| StudyChange {
+        .pop()
+    else {
+        return Ok(None);
+    };
+    let [id, modalities] =
+        <[Value; 2]>::try_from(row).map_err(|_| StoreError::Corrupt("study".into()))?;
+    let modalities = modalities.optional_text("modalities")?.unwrap_or_default();
+    Ok(Some(study_change(parse_uuid(id, "study id")?, &modalities)))
+}
+
+/// A study the batch has added nothing to yet.
+fn study_change(id: Uuid, modalities: &str) -> StudyChange {
+    StudyChange {
         id,
         modalities: modalities
             .split(',')
@@ -198,42 +302,14 @@ async fn study_for(
         instances: 0,
         series: 0,
         burned_in_risk: false,
-    };
-    if let Some(row) = existing {
-        let [id, modalities] =
-            <[Value; 2]>::try_from(row).map_err(|_| StoreError::Corrupt("study".into()))?;
-        let modalities = modalities.optional_text("modalities")?.unwrap_or_default();
-        return Ok(change(parse_uuid(id, "study id")?, &modalities));
     }
-    let id = renkei_core::new_id();
-    conn.rows(
-        "INSERT INTO studies (id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
-             burned_in_risk, series_count, instance_count, created_at, updated_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, '', $6, $7, 0, 0, 0, $8, $8, $9)",
-        &[
-            id.to_string().into(),
-            request.org_id.to_string().into(),
-            entry.study_uid.as_str().into(),
-            entry.patient_tail.as_str().into(),
-            entry.study_date.clone().into(),
-            entry.body_part.clone().into(),
-            entry.study_description.clone().into(),
-            now.millis().into(),
-            request.expires_at.millis().into(),
-        ],
-        &[],
-    )
-    .await?;
-    let (sql, params) = Store::count_statement(request.org_id, Metric::Studies, None, 1);
-    conn.rows(&sql, &params, &[]).await?;
-    Ok(change(id, ""))
 }
 
 /// Inserts every instance not indexed yet in one statement; returns the (study, SOP Instance
 /// UID) pairs inserted. A resend is the primary key already taken: it is left as it is.
 async fn insert_instances(
     conn: &mut impl Statements,
-    requests: &[IndexRequest],
+    requests: &[&IndexRequest],
     study_of: &[usize],
     studies: &[StudyChange],
     now: Timestamp,
@@ -292,15 +368,18 @@ async fn existing_instance(
 ) -> Result<Indexed, StoreError> {
     let row = conn
         .rows(
-            "SELECT object_id, key_version, sealed_key FROM instances WHERE study_id = $1 AND sop_uid = $2",
+            "SELECT object_id, key_version, sealed_key, created_at FROM instances WHERE study_id = $1 AND sop_uid = $2",
             &[study.to_string().into(), sop_uid.into()],
-            &[Kind::Text, Kind::Int, Kind::Text],
+            &[Kind::Text, Kind::Int, Kind::Text, Kind::Int],
         )
         .await?
         .pop()
         .ok_or(StoreError::NotFound)?;
-    let [object_id, version, sealed] =
-        <[Value; 3]>::try_from(row).map_err(|_| StoreError::Corrupt("instance".into()))?;
+    let [object_id, version, sealed, created_at] =
+        <[Value; 4]>::try_from(row).map_err(|_| StoreError::Corrupt("instance".into()))?;
+    let indexed_at = created_at
+        .optional_int("indexed at")?
+        .ok_or_else(|| StoreError::Corrupt("an instance without its time".into()))?;
     Ok(Indexed::Existing {
         study,
         object_id: object_id.text("object id")?,
@@ -308,6 +387,7 @@ async fn existing_instance(
             version.optional_int("key version")?,
             sealed.optional_text("sealed key")?,
         )?,
+        indexed_at: Timestamp(indexed_at),
     })
 }
 

@@ -30,6 +30,13 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether PostgreSQL failed the transaction to break a deadlock (SQLSTATE 40P01): running
+    /// it again may succeed.
+    pub fn is_deadlock(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(db))
+            if db.code().as_deref() == Some("40P01"))
+    }
+
     /// Maps a unique violation to `Duplicate(code)` and a foreign-key violation to
     /// `BadReference(reference)`; passes other errors through.
     pub(crate) fn classify(

@@ -21,6 +21,7 @@ mod directory_search;
 mod error;
 mod expiry;
 mod gateways;
+pub mod leadership;
 mod media;
 mod member_marks;
 mod member_notify;

@@ -85,6 +85,13 @@ pub(crate) trait Statements {
         params: &[Value],
         columns: &[Kind],
     ) -> impl Future<Output = Result<Vec<Vec<Value>>, StoreError>> + Send;
+
+    /// What a `SELECT` ends with to lock the rows it reads until the transaction ends:
+    /// ` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose write transactions already run one
+    /// at a time.
+    fn row_lock(&self) -> &'static str {
+        ""
+    }
 }
 
 impl Statements for AnyConnection {
@@ -116,6 +123,14 @@ impl Statements for AnyConnection {
                     .collect()
             })
             .collect()
+    }
+
+    fn row_lock(&self) -> &'static str {
+        if self.backend_name() == "PostgreSQL" {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
     }
 }
 

@@ -245,6 +245,20 @@ async fn an_s3_bucket_works_the_same_when_configured() {
         blobs.get("s3-object", &stored.key).await,
         Err(BlobError::NotFound)
     ));
+    // Small whole objects (DICOM instances) go to the bucket too, never to local segment
+    // files: no place is reserved, nothing is written locally, and another node (another
+    // store over the same bucket) reads what this one wrote.
+    assert!(!blobs.writes_locally());
+    let id = blobs.reserve_object_id("dicom-s3", 1000);
+    assert_eq!(id, "dicom-s3", "no segment place in an id");
+    let small = plaintext(1000);
+    let key = blobs
+        .put_bytes(&id, small.clone().into())
+        .await
+        .unwrap()
+        .key;
+    let other_node = BlobStore::s3(&prefix, ring(1)).unwrap();
+    assert_eq!(other_node.get_bytes(&id, &key).await.unwrap(), small);
 }
 
 /// An id reserved for a whole object, waiting (briefly) for the first segment to be prepared.

@@ -51,6 +51,10 @@ pub struct Config {
     pub object_store_url: Option<String>,
     /// Seconds between sweeps for expired media.
     pub media_sweep_seconds: u64,
+    /// Seconds a node asked to stop (SIGTERM) keeps serving while `/readyz` answers 503
+    /// `draining`, so a load balancer moves new work elsewhere first (docs/DEPLOYMENT.md); 0
+    /// for a single node.
+    pub drain_seconds: u64,
     /// Where statistics days (usage counters, seats, report ranges) begin, in minutes east
     /// of UTC: 540 for Japan (midnight JST), 0 for UTC; −720 to 840.
     pub stats_utc_offset_minutes: i32,
@@ -87,6 +91,7 @@ impl Default for Config {
             master_key: None,
             object_store_url: None,
             media_sweep_seconds: 60,
+            drain_seconds: 0,
             stats_utc_offset_minutes: 540,
             metrics_listen: None,
             call_udp_listen: "0.0.0.0:7882".into(),

@@ -11,6 +11,8 @@ use renkei_server::AppState;
 use renkei_server::tls::TlsListener;
 use renkei_service::bootstrap::ensure_first_admin;
 use renkei_service::dicom_scp::{IngestSink, PeerDirectory};
+use renkei_service::run_once;
+use renkei_store::leadership::Job;
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -191,6 +193,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         state.services.clone(),
         config.media_sweep_seconds,
     ));
+    let drained = drain_then_stop(state.drain.clone(), config.drain_seconds);
     let served = match certificates {
         Some(certificates) => {
             crate::tls::reload_on_hangup(certificates.clone())?;
@@ -201,12 +204,12 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
                 .map_err(|e| e.to_string())?;
             println!("renkei listening on https://{http_addr}");
             tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving HTTPS");
-            renkei_server::serve_tls(tls, state, shutdown_signal()).await
+            renkei_server::serve_tls(tls, state, drained).await
         }
         None => {
             println!("renkei listening on http://{http_addr}");
             tracing::info!(%http_addr, backend = ?store.backend(), startup_ms = started.elapsed().as_millis() as u64, "serving");
-            renkei_server::serve(http, state, shutdown_signal()).await
+            renkei_server::serve(http, state, drained).await
         }
     };
     served.map_err(|e| format!("server failed: {e}"))?;
@@ -254,41 +257,67 @@ async fn checkpoint_every_second(store: renkei_store::Store) {
 }
 
 /// Keeps the staff directory's documents current in the background, so a bulk change (a CSV
-/// import of thousands of staff) is searchable within seconds without holding up a search.
+/// import of thousands of staff) is searchable within seconds without holding up a search; on
+/// the node leading the job.
 async fn refresh_directory_every_second(store: renkei_store::Store) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tick.tick().await;
-        match store.refresh_directory().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(documents = n, "directory documents rebuilt"),
-            Err(e) => tracing::warn!(error = %e, "could not rebuild directory documents"),
+    let rebuild = store.clone();
+    run_once::every(store, Job::DirectoryRebuild, Duration::from_secs(1), || {
+        let store = rebuild.clone();
+        async move {
+            match store.refresh_directory().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(documents = n, "directory documents rebuilt"),
+                Err(e) => tracing::warn!(error = %e, "could not rebuild directory documents"),
+            }
         }
-    }
+    })
+    .await;
 }
 
-/// Removes expired sessions every ten minutes.
+/// Removes expired sessions every ten minutes, on the node leading the job.
 async fn sweep_sessions(store: renkei_store::Store) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        match store.delete_expired_sessions(Timestamp::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
-            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+    let sessions = store.clone();
+    run_once::every(store, Job::SessionSweep, Duration::from_secs(600), || {
+        let store = sessions.clone();
+        async move {
+            match store.delete_expired_sessions(Timestamp::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
+                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
         }
-    }
+    })
+    .await;
 }
 
-/// Destroys expired media and studies now (catching up on what expired while the server was
-/// down) and then on a schedule: one sweep for both.
+/// Destroys expired media and studies now (catching up on what expired while no node ran the
+/// sweep) and then on a schedule: one sweep for both, on the node leading the job.
 async fn sweep_expired(services: renkei_service::Services, every_seconds: u64) {
-    let mut tick = tokio::time::interval(Duration::from_secs(every_seconds.max(1)));
-    loop {
-        tick.tick().await;
-        if let Err(e) = services.sweep_expired(Timestamp::now()).await {
-            tracing::warn!(code = e.code, message = %e.message, "expiry sweep failed; retrying at the next one");
+    let period = Duration::from_secs(every_seconds.max(1));
+    let store = services.store.clone();
+    run_once::every(store, Job::ExpirySweep, period, || {
+        let services = services.clone();
+        async move {
+            if let Err(e) = services.sweep_expired(Timestamp::now()).await {
+                tracing::warn!(code = e.code, message = %e.message, "expiry sweep failed; retrying at the next one");
+            }
         }
+    })
+    .await;
+}
+
+/// Resolves `seconds` after Ctrl-C or SIGTERM, having answered readiness checks 503
+/// `draining` meanwhile, so a load balancer stops sending new work here before the listener
+/// closes.
+async fn drain_then_stop(drain: renkei_service::health::Drain, seconds: u64) {
+    shutdown_signal().await;
+    if seconds > 0 {
+        drain.start();
+        tracing::info!(
+            seconds,
+            "draining: /readyz answers 503 until the listener closes"
+        );
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
     }
 }
 

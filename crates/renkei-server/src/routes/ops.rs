@@ -27,9 +27,10 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// The process can serve: its database answers.
+/// The process can serve: its database answers and it is not draining for a shutdown (what
+/// a load balancer's health check asks, see docs/DEPLOYMENT.md).
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    renkei_service::health::ready(&state).await?;
+    renkei_service::health::ready(&state, &state.drain).await?;
     Ok(Json(json!({"status": "ready"})))
 }
 

@@ -5,6 +5,9 @@
 
 pub mod imaging;
 
+use std::sync::Arc;
+
+use object_store::ObjectStore;
 use renkei_core::agreement::{Agreement, AgreementStatus, Scope};
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
@@ -45,6 +48,11 @@ macro_rules! on_both_backends {
     )+};
 }
 
+/// The master key every test node seals data keys with (nodes of one deployment share it).
+fn test_keys() -> KeyRing {
+    KeyRing::from_keys([(1, [7u8; 32])]).unwrap()
+}
+
 /// The password every test user is made with.
 pub const PASSWORD: &str = "a long test password";
 
@@ -80,6 +88,43 @@ impl World {
         ))
     }
 
+    /// Services over a fresh PostgreSQL database and an object store that several nodes share,
+    /// as a deployment of several nodes has: a fresh prefix of the S3 bucket of
+    /// `RENKEI_TEST_S3_URL` (scripts/test.sh starts a local S3 server), else a folder of whole
+    /// object files (no segments). `None` without PostgreSQL. Also returns the object store
+    /// itself, to list what it holds; a second node is [`World::reopen`].
+    pub async fn cluster(purpose: &str) -> Option<(World, Arc<dyn ObjectStore>)> {
+        let database = ScratchDatabase::create(purpose).await?;
+        let store = Store::connect(database.url()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let objects: Arc<dyn ObjectStore> = match std::env::var("RENKEI_TEST_S3_URL") {
+            Ok(url) => {
+                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(url.trim_end_matches('/'))
+                    .build()
+                    .unwrap();
+                let prefix = format!("{purpose}-{}", new_id());
+                Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
+            }
+            Err(_) => {
+                eprintln!("RENKEI_TEST_S3_URL is not set: the nodes share a folder, not S3");
+                let folder = dir.path().join("objects");
+                std::fs::create_dir_all(&folder).unwrap();
+                Arc::new(object_store::local::LocalFileSystem::new_with_prefix(folder).unwrap())
+            }
+        };
+        let blobs = BlobStore::new(objects.clone(), test_keys());
+        let services = World::services_over(store, blobs.clone());
+        let world = World {
+            services,
+            blobs,
+            url: database.url().to_owned(),
+            _dir: dir,
+            _database: Some(database),
+        };
+        Some((world, objects))
+    }
+
     /// Services over `store`, with blobs under `dir` and a cheap password hasher.
     fn over(
         store: Store,
@@ -87,8 +132,7 @@ impl World {
         dir: tempfile::TempDir,
         database: Option<ScratchDatabase>,
     ) -> World {
-        let keys = KeyRing::from_keys([(1, [7u8; 32])]).unwrap();
-        let blobs = BlobStore::local(&dir.path().join("blobs"), keys).unwrap();
+        let blobs = BlobStore::local(&dir.path().join("blobs"), test_keys()).unwrap();
         let services = World::services_over(store, blobs.clone());
         World {
             services,

@@ -61,6 +61,15 @@ impl Storage {
         })
     }
 
+    /// A folder of its own on the same database: another node of the same deployment.
+    pub fn another_node(&self) -> Storage {
+        Storage {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: self.database_url.clone(),
+            scratch: None,
+        }
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -244,6 +253,27 @@ impl Server {
     pub fn addr(&self) -> String {
         let base = self.base.trim_start_matches("https://");
         base.trim_start_matches("http://").to_owned()
+    }
+
+    /// Asks the process to stop (SIGTERM), as a service manager does.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Whether the process ended within `within`.
+    pub fn exited_within(&mut self, within: Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
     }
 
     /// Kills the process at once (SIGKILL): no graceful shutdown.
@@ -484,7 +514,12 @@ impl Ws {
         token: &str,
         positions: Option<Value>,
     ) -> (Ws, Vec<Value>) {
-        let mut ws = Ws::open(server).await;
+        Ws::connect_at(&server.addr(), token, positions).await
+    }
+
+    /// [`Ws::connect`] to `addr` (a node, or a load balancer in front of nodes).
+    pub async fn connect_at(addr: &str, token: &str, positions: Option<Value>) -> (Ws, Vec<Value>) {
+        let mut ws = Ws::open_at(addr).await.expect("a WebSocket");
         let mut hello = json!({"type": "hello", "token": token});
         if let Some(p) = positions {
             hello["positions"] = p;

@@ -165,6 +165,11 @@ async fn a_backup_taken_under_load_restores_everything_acknowledged_before_it() 
         !messages.is_empty() && !photos.is_empty(),
         "the writers ran before the backup"
     );
+    eprintln!(
+        "{} messages and {} photos acknowledged before the backup",
+        messages.len(),
+        photos.len()
+    );
     // What the original server serves for each photo (its cleaned, re-encoded upload).
     let mut originals = Vec::new();
     for id in &photos {

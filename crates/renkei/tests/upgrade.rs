@@ -11,6 +11,8 @@ use common::{Server, Storage};
 use reqwest::StatusCode;
 
 const PASSWORD: &str = "fixture password 2026";
+/// The master key the fixtures were made with (`scripts/make-upgrade-fixture.sh`).
+const MASTER_KEY: &str = "cmVua2VpIHVwZ3JhZGUgZml4dHVyZSwgbm8gc2VjcmU=";
 
 /// The fixtures whose names end with `suffix`, oldest schema first.
 fn fixtures(suffix: &str) -> Vec<PathBuf> {
@@ -72,7 +74,7 @@ async fn postgres_dumps_of_earlier_releases_migrate_and_read() {
 /// Starts this binary on the fixture's database (migrating it) and reads what it holds.
 async fn still_reads(storage: &Storage, fixture: &std::path::Path) {
     let name = fixture.display();
-    let server = Server::start(storage, &[]);
+    let server = Server::start(storage, &[("RENKEI_MASTER_KEY", MASTER_KEY)]);
     for login in ["doctor-a", "nurse-b"] {
         let api = server.login(login, PASSWORD).await;
         let (status, conversations) = api.get("/api/v1/conversations").await;

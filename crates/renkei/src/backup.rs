@@ -107,14 +107,15 @@ pub async fn backup(
         .map_err(|e| e.to_string())?;
     let mut files = vec![entry_of(DATABASE, &snapshot)?];
 
-    // 2. The media, after the snapshot. An object is stored before the record that names it
-    // commits (or, in a segment, written while it is, and acknowledged only once both are
-    // done), so every object an acknowledged record of the snapshot names is on disk by now and
-    // in this copy. Objects stored or deleted since make the copy a superset: an object no
-    // record names is never read and harmless (the next sweep of its retention never finds
-    // it). Segment files may grow while read; each is copied whole as it is then, which holds
-    // every object placed in it before the snapshot. A file removed meanwhile held only
-    // deleted objects and is skipped.
+    // 2. The media, after the snapshot. An acknowledged upload or instance was written (and
+    // flushed) before it was acknowledged, so every object an acknowledged record of the
+    // snapshot names is on disk by now and in this copy. Objects stored or deleted since make
+    // the copy a superset: an object no record names is never read, and harmless. Segment
+    // files may grow while read; each is copied whole as it is then, which holds every object
+    // placed in it before the snapshot. A file removed meanwhile held only deleted objects and
+    // is skipped. The one gap: a DICOM instance's record commits while its segment bytes are
+    // written, so an instance still unacknowledged at the snapshot may be cut short in the
+    // copy and read as corrupt, exactly as after a power cut at that moment.
     let blobs = config.data_dir.join(BLOBS);
     for relative in walk(&blobs)? {
         let path = format!("{BLOBS}/{relative}");
@@ -358,7 +359,11 @@ fn create_empty_dir(dir: &Path) -> Result<(), String> {
             dir.display()
         ));
     }
-    create_private_dir(dir)
+    create_private_dir(dir)?;
+    #[cfg(unix)]
+    fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .map_err(|e| format!("cannot make {} private: {e}", dir.display()))?;
+    Ok(())
 }
 
 /// Creates `dir` and its parents, readable only by the owner.

@@ -122,12 +122,21 @@ async fn admin_commands_manage_accounts_end_to_end(storage: Storage) {
     let verified = ok(storage.admin(&["verify-audit"], ""));
     assert!(verified.contains("audit log intact"), "{verified}");
 
-    // A backup taken while the server runs opens as a data folder of its own (SQLite only).
+    // A backup, restored, opens as a data folder of its own (SQLite only).
     if storage.database_url.is_none() {
+        let backup = storage.dir.path().join("backup");
         let restored = storage.dir.path().join("restored");
-        std::fs::create_dir(&restored).unwrap();
-        let copy = restored.join("renkei.db");
-        ok(storage.admin(&["backup", "--to", copy.to_str().unwrap()], ""));
+        ok(storage.admin(&["backup", "--to", backup.to_str().unwrap()], ""));
+        ok(storage.admin(
+            &[
+                "restore",
+                "--from",
+                backup.to_str().unwrap(),
+                "--data-dir",
+                restored.to_str().unwrap(),
+            ],
+            "",
+        ));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_renkei"))
             .args([
                 "admin",

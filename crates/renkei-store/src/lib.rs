@@ -181,6 +181,14 @@ impl Store {
         Ok(())
     }
 
+    /// The schema version this database is at (its newest applied migration).
+    pub async fn applied_schema_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(sqlx::Row::try_get(&row, "v")?)
+    }
+
     /// Copies what the SQLite write-ahead log holds into the database without waiting for
     /// anyone (a passive checkpoint), so committing transactions rarely have to; no-op on
     /// PostgreSQL. Meant to be called every second or so.

@@ -17,6 +17,7 @@ use renkei_store::Store;
 use serde::Serialize;
 
 use crate::StorageArgs;
+use crate::backup;
 use crate::config;
 
 #[derive(Subcommand)]
@@ -180,11 +181,27 @@ pub enum AdminCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// Copy the SQLite database, consistently, while the server runs (PostgreSQL: use pg_dump).
+    /// Copy the database, the media and the keys, consistently, while the server runs, with a
+    /// manifest of checksums (embedded SQLite and local media; on PostgreSQL and S3 see
+    /// docs/OPERATIONS.md).
     Backup {
-        /// The new file to write.
+        /// A new or empty folder to write.
         #[arg(long)]
         to: PathBuf,
+        /// A new or empty folder for the media keys, kept apart from the backup [default:
+        /// <to>/keys, with a warning: beside the media they make it a plaintext backup].
+        #[arg(long)]
+        keys_to: Option<PathBuf>,
+    },
+    /// Restore a backup into a new or empty data folder (--data-dir), after checking every
+    /// file against the backup's manifest.
+    Restore {
+        /// The backup folder.
+        #[arg(long)]
+        from: PathBuf,
+        /// The folder the keys were written to with --keys-to [default: <from>/keys].
+        #[arg(long)]
+        keys_from: Option<PathBuf>,
     },
 }
 
@@ -248,6 +265,17 @@ pub async fn run(
         database_url: storage.database_url.as_ref(),
     };
     let config = config::load(config_file, flags)?;
+    if let AdminCommand::Restore { from, keys_from } = &command {
+        // Before the store opens: that would create a database in the empty data folder.
+        if config.database_url.is_some() {
+            return Err(
+                "restore fills an embedded data folder; on PostgreSQL follow \
+                 docs/OPERATIONS.md, \"Backup and restore\""
+                    .into(),
+            );
+        }
+        return backup::restore(from, keys_from.as_deref(), &config.data_dir);
+    }
     let store = config::open_store(&config).await?;
     let result = execute(&store, &config, command).await;
     store.close().await;
@@ -483,10 +511,10 @@ async fn execute(
             println!("{} media expired and destroyed", swept.media.expired);
             println!("{} studies expired and destroyed", swept.studies.expired);
         }
-        AdminCommand::Backup { to } => {
-            store.backup_to(&to).await.map_err(|e| e.to_string())?;
-            println!("backed up to {}", to.display());
+        AdminCommand::Backup { to, keys_to } => {
+            backup::backup(store, config, &to, keys_to.as_deref()).await?;
         }
+        AdminCommand::Restore { .. } => unreachable!("restored before the store opens"),
         AdminCommand::VerifyAudit => match store.verify_audit().await.map_err(|e| e.to_string())? {
             Ok(n) => println!("audit log intact: {n} entries"),
             Err(broken) => {

@@ -2,6 +2,7 @@
 //! `gateway` runs an edge gateway, `openapi` prints the API's OpenAPI document.
 
 mod admin;
+mod backup;
 mod config;
 mod gateway;
 mod serve;
@@ -29,10 +30,10 @@ struct Cli {
 #[derive(Args, Clone, Default)]
 pub struct StorageArgs {
     /// Folder for the embedded database and files [default: ./renkei-data]
-    #[arg(long)]
+    #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     /// PostgreSQL URL (postgres://…); without it, SQLite in the data folder is used
-    #[arg(long)]
+    #[arg(long, global = true)]
     database_url: Option<String>,
 }
 

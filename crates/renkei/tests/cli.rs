@@ -122,12 +122,21 @@ async fn admin_commands_manage_accounts_end_to_end(storage: Storage) {
     let verified = ok(storage.admin(&["verify-audit"], ""));
     assert!(verified.contains("audit log intact"), "{verified}");
 
-    // A backup taken while the server runs opens as a data folder of its own (SQLite only).
+    // A backup, restored, opens as a data folder of its own (SQLite only).
     if storage.database_url.is_none() {
+        let backup = storage.dir.path().join("backup");
         let restored = storage.dir.path().join("restored");
-        std::fs::create_dir(&restored).unwrap();
-        let copy = restored.join("renkei.db");
-        ok(storage.admin(&["backup", "--to", copy.to_str().unwrap()], ""));
+        ok(storage.admin(&["backup", "--to", backup.to_str().unwrap()], ""));
+        ok(storage.admin(
+            &[
+                "restore",
+                "--from",
+                backup.to_str().unwrap(),
+                "--data-dir",
+                restored.to_str().unwrap(),
+            ],
+            "",
+        ));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_renkei"))
             .args([
                 "admin",
@@ -261,17 +270,38 @@ async fn configuration_file_environment_and_flags_layer_in_order() {
 /// existing file is never overwritten.
 async fn backup_is_private_and_never_overwrites(storage: Storage) {
     use std::os::unix::fs::PermissionsExt;
+    ok(storage.admin(&["create-org", "--name", "Oita", "--slug", "oita"], ""));
+    let copy = storage.dir.path().join("backup");
+    let out = storage.admin(&["backup", "--to", copy.to_str().unwrap()], "");
     if storage.database_url.is_some() {
-        eprintln!("backup copies the embedded SQLite database only; PostgreSQL uses pg_dump");
+        assert!(
+            !out.status.success(),
+            "PostgreSQL is backed up with its own tools"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("docs/OPERATIONS.md"), "{stderr}");
         return;
     }
-    ok(storage.admin(&["create-org", "--name", "Oita", "--slug", "oita"], ""));
-    let copy = storage.dir.path().join("backup.db");
-    ok(storage.admin(&["backup", "--to", copy.to_str().unwrap()], ""));
-    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600, "backup mode is {mode:o}");
-    let size = std::fs::metadata(&copy).unwrap().len();
-    assert!(size > 0);
+    ok(out);
+    for (path, expected) in [
+        (copy.clone(), 0o700),
+        (copy.join("renkei.db"), 0o600),
+        (copy.join("manifest.json"), 0o600),
+    ] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected, "{} is {mode:o}", path.display());
+    }
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(copy.join("manifest.json")).unwrap()).unwrap();
+    let db = std::fs::metadata(copy.join("renkei.db")).unwrap().len();
+    assert!(
+        manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "renkei.db" && f["size"] == db),
+        "{manifest}"
+    );
 
     let again = storage.admin(&["backup", "--to", copy.to_str().unwrap()], "");
     assert!(
@@ -279,6 +309,26 @@ async fn backup_is_private_and_never_overwrites(storage: Storage) {
         "an existing backup is not overwritten"
     );
     let stderr = String::from_utf8_lossy(&again.stderr);
-    assert!(stderr.contains("already exists"), "{stderr}");
-    assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);
+    assert!(stderr.contains("not empty"), "{stderr}");
+    assert_eq!(std::fs::metadata(copy.join("renkei.db")).unwrap().len(), db);
+
+    // A damaged backup is refused whole.
+    let mut bytes = std::fs::read(copy.join("renkei.db")).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(copy.join("renkei.db"), bytes).unwrap();
+    let target = storage.dir.path().join("restored");
+    let damaged = storage.admin(
+        &[
+            "restore",
+            "--from",
+            copy.to_str().unwrap(),
+            "--data-dir",
+            target.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!damaged.status.success());
+    let stderr = String::from_utf8_lossy(&damaged.stderr);
+    assert!(stderr.contains("does not match its manifest"), "{stderr}");
+    assert!(!target.exists(), "nothing was restored");
 }

@@ -1349,12 +1349,16 @@ const COMMANDS: &[(Expect, &[&str])] = &[
     (Expect::Exempt("reads only"), &["verify-audit"]),
     (
         Expect::Exempt("copies the database; changes nothing in it"),
-        &["backup", "--to", "backup.db"],
+        &["backup", "--to", "backup"],
+    ),
+    (
+        Expect::Exempt("fills a new data folder; changes nothing in this one"),
+        &["restore", "--from", "backup", "--data-dir", "restored"],
     ),
 ];
 
 /// Commands PostgreSQL refuses (it is backed up with `pg_dump`): covered, and run on SQLite.
-const SQLITE_ONLY: &[&str] = &["backup"];
+const SQLITE_ONLY: &[&str] = &["backup", "restore"];
 
 /// The subcommands `renkei admin --help` lists.
 fn admin_commands(storage: &Storage) -> BTreeSet<String> {

@@ -79,7 +79,10 @@ mod tests {
 
     #[tokio::test]
     async fn refuses_over_the_limit_per_address() {
-        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("renkei.db"))
+            .await
+            .unwrap();
         let limiter = AddressLimit::new(store.clone(), 2);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();

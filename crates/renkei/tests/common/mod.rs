@@ -251,6 +251,19 @@ impl Server {
         }
     }
 
+    /// An anonymous client connecting from `local` (another loopback address, e.g.
+    /// `127.0.0.2`: a client the per-address limit has not seen).
+    pub fn client_from(&self, local: &str) -> Api {
+        Api {
+            http: reqwest::Client::builder()
+                .local_address(local.parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+            token: None,
+        }
+    }
+
     /// Signs in; panics unless it succeeds.
     pub async fn login(&self, login: &str, password: &str) -> Api {
         let mut api = self.client();

@@ -189,7 +189,7 @@ async fn exactly_once(storage: Storage, mut cluster: Cluster) {
     let org = admin.org_id().await;
     let mut people: Vec<(String, Api, String)> = Vec::new();
     for name in ["ana", "ben", "cho", "dai"] {
-        let (api, user) = active_user(&server, &admin, &org, name).await;
+        let (api, user) = active_user(server, &admin, &org, name).await;
         people.push((
             name.to_owned(),
             api,

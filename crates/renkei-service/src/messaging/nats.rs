@@ -250,12 +250,10 @@ async fn watch(
                 metrics::gauge!("renkei_bus_connected").set(0.0);
                 tracing::warn!("lost the bus (NATS); live hints pause until it is back");
             }
-            Event::SlowConsumer(_) => {
-                if last_resync.is_none_or(|at| at.elapsed() >= RESYNC_GAP) {
-                    tracing::warn!("fell behind the bus; this node catches up from the store");
-                    let _ = local.send(Signal::Resync);
-                    last_resync = Some(tokio::time::Instant::now());
-                }
+            Event::SlowConsumer(_) if last_resync.is_none_or(|at| at.elapsed() >= RESYNC_GAP) => {
+                tracing::warn!("fell behind the bus; this node catches up from the store");
+                let _ = local.send(Signal::Resync);
+                last_resync = Some(tokio::time::Instant::now());
             }
             _ => {}
         }

@@ -12,6 +12,7 @@ command -v node >/dev/null || need_apt+=(nodejs npm)   # the web client (web/): 
 [[ -x /usr/bin/chromium ]] || need_apt+=(chromium)      # the web client's end-to-end tests
 command -v turnserver >/dev/null || need_apt+=(coturn)   # TURN for calls: the relay fallback, and its tests
 [[ -x /usr/sbin/haproxy ]] || need_apt+=(haproxy)   # the load balancer of several nodes (docs/DEPLOYMENT.md) and its test
+command -v nats-server >/dev/null || need_apt+=(nats-server)   # the bus between nodes, and its tests
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)   # Japanese in screenshots
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"

@@ -38,6 +38,19 @@ else
   echo "test: WARNING: no S3-compatible server (moto): the S3 test is SKIPPED"
 fi
 
+# NATS for the tests of several nodes: RENKEI_TEST_NATS_URL, else one on 127.0.0.1:4222, else
+# a nats-server of our own on a free port (setup.sh installs it).
+if [[ -z "${RENKEI_TEST_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null \
+  && command -v nats-server >/dev/null; then
+  nats_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  nats-server -a 127.0.0.1 -p "$nats_port" >/dev/null 2>&1 &
+  nats_pid=$!
+  trap 'kill ${s3_pid:-} $nats_pid 2>/dev/null || true' EXIT
+  export RENKEI_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$nats_port") 2>/dev/null && break; sleep 0.1; done
+  echo "test: multi-node tests on a local nats-server on port $nats_port"
+fi
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked

@@ -1,6 +1,7 @@
 //! renkei's HTTP service: the REST API under `/api/v1`, health, metrics and the OpenAPI spec.
 
 pub mod auth;
+pub mod client_addr;
 mod csv_download;
 pub mod error;
 pub mod extract;
@@ -19,7 +20,9 @@ use renkei_store::Store;
 use renkei_store::blobs::BlobStore;
 use tokio::net::TcpListener;
 
-use crate::auth::ratelimit::RateLimiter;
+use crate::client_addr::TrustedProxies;
+use renkei_service::auth::address_limit::AddressLimit;
+use renkei_service::messaging::bus::{Bus, LocalBus};
 
 pub use renkei_service::{
     Services, Settings, accounts, admin, bootstrap, cooperation, dicom, dicom_index, dicom_scp,
@@ -27,11 +30,13 @@ pub use renkei_service::{
 };
 pub use routes::openapi;
 
-/// Everything a request handler can reach: the services and the edge's own rate limit.
+/// Everything a request handler can reach: the services, the per-address limit, and the
+/// load balancers whose `X-Forwarded-For` is believed.
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,
-    pub limiter: Arc<RateLimiter>,
+    pub limiter: Arc<AddressLimit>,
+    pub proxies: Arc<TrustedProxies>,
     /// Set when this node is asked to stop: `/readyz` then answers 503 `draining`.
     pub drain: renkei_service::health::Drain,
 }
@@ -40,9 +45,23 @@ impl AppState {
     /// State over `store` with these settings and the default password hasher; starts the
     /// messaging tasks (call within a Tokio runtime).
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
+        Self::on_bus(store, blobs, settings, Arc::new(LocalBus::new()))
+    }
+
+    /// Like [`AppState::new`], with hints between nodes on `bus` (NATS in a cluster). Invalid
+    /// `trusted_proxies` entries trust nobody (`renkei serve` refuses them first).
+    pub fn on_bus(store: Store, blobs: BlobStore, settings: Settings, bus: Arc<dyn Bus>) -> Self {
+        let proxies = TrustedProxies::parse(&settings.trusted_proxies).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "trusting no proxy");
+            TrustedProxies::default()
+        });
         AppState {
-            limiter: Arc::new(RateLimiter::new(settings.login_attempts_per_minute)),
-            services: Services::new(store, blobs, settings),
+            proxies: Arc::new(proxies),
+            limiter: Arc::new(AddressLimit::new(
+                store.clone(),
+                settings.login_attempts_per_minute,
+            )),
+            services: Services::on_bus(store, blobs, settings, bus),
             drain: Default::default(),
         }
     }

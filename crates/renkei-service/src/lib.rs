@@ -87,6 +87,9 @@ pub struct Settings {
     pub turn_secret: Option<String>,
     /// How long minted TURN credentials last, in seconds.
     pub turn_ttl_seconds: i64,
+    /// Load balancers (addresses or CIDRs, e.g. `10.0.0.0/24`) whose `X-Forwarded-For` names
+    /// the client; from any other peer the header is ignored and the peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Settings {
@@ -121,6 +124,7 @@ impl Default for Settings {
             turn_urls: Vec::new(),
             turn_secret: None,
             turn_ttl_seconds: 3600,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -149,7 +153,22 @@ impl Services {
     /// Services over `store` with these settings and the default password hasher; starts the
     /// messaging tasks (call within a Tokio runtime).
     pub fn new(store: Store, blobs: BlobStore, settings: Settings) -> Self {
-        let messaging = Messaging::start(store.clone());
+        Self::on_bus(
+            store,
+            blobs,
+            settings,
+            Arc::new(messaging::bus::LocalBus::new()),
+        )
+    }
+
+    /// Like [`Services::new`], with hints between nodes on `bus` (NATS in a cluster).
+    pub fn on_bus(
+        store: Store,
+        blobs: BlobStore,
+        settings: Settings,
+        bus: Arc<dyn messaging::bus::Bus>,
+    ) -> Self {
+        let messaging = Messaging::start_on(store.clone(), bus);
         Services {
             calls: calls::Calls::start(store.clone(), messaging.clone()),
             dicom: DicomService::new(store.clone(), blobs.clone())

@@ -4,6 +4,7 @@
 //! apart; dialect-specific statements branch on [`Backend`]. The conformance suite in
 //! `tests/conformance.rs` runs against both.
 
+mod address_attempts;
 mod agreements;
 mod attachments;
 mod audit;
@@ -49,6 +50,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use address_attempts::AddressWindow;
 pub use agreements::Removal;
 pub use attachments::{Attached, Reach};
 pub use audit::AuditFilter;

@@ -138,6 +138,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0020_urgent_alerts.sql"),
         postgres: include_str!("../migrations/0020_urgent_alerts.sql"),
     },
+    Migration {
+        version: 21,
+        name: "address_attempts",
+        sqlite: include_str!("../migrations/0021_address_attempts.sql"),
+        postgres: include_str!("../migrations/0021_address_attempts.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

@@ -1,6 +1,7 @@
 //! Configuration: defaults, then `renkei.toml`, then `RENKEI_*` variables, then flags.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -66,6 +67,12 @@ pub struct Config {
     /// The address the SFU advertises in its ICE candidates; without it the listen address
     /// (127.0.0.1, with a warning, when that is unspecified).
     pub call_public_addr: Option<String>,
+    /// NATS server(s) carrying live hints between renkei nodes, e.g. `nats://10.0.0.5:4222`
+    /// (several comma-separated); without it one process serves everything (in-process bus).
+    pub nats_url: Option<String>,
+    /// The subjects this deployment uses on NATS (`<prefix>.signal`): one per deployment
+    /// sharing a NATS server.
+    pub nats_subject_prefix: String,
     /// HTTP service tunables.
     #[serde(flatten)]
     pub server: Settings,
@@ -96,6 +103,8 @@ impl Default for Config {
             metrics_listen: None,
             call_udp_listen: "0.0.0.0:7882".into(),
             call_public_addr: None,
+            nats_url: None,
+            nats_subject_prefix: "renkei".into(),
             server: Settings::default(),
         }
     }
@@ -186,6 +195,21 @@ pub fn open_blobs(config: &Config) -> Result<BlobStore, String> {
         )),
         None => BlobStore::local(&config.data_dir.join("blobs"), keys)
             .map_err(|e| format!("media store: {e}")),
+    }
+}
+
+/// The bus for live hints: NATS between nodes when `nats_url` is set, else in-process.
+pub async fn open_bus(
+    config: &Config,
+) -> Result<Arc<dyn renkei_service::messaging::bus::Bus>, String> {
+    use renkei_service::messaging::{bus::LocalBus, nats::NatsBus};
+    match &config.nats_url {
+        Some(url) => {
+            let bus = NatsBus::start(url, &config.nats_subject_prefix).await?;
+            tracing::info!(url = %redact_url(url), prefix = %config.nats_subject_prefix, "live hints go over NATS");
+            Ok(bus)
+        }
+        None => Ok(Arc::new(LocalBus::new())),
     }
 }
 

@@ -109,7 +109,9 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     // Where group calls' media relay (the SFU, on `call_udp_listen`) says it can be reached.
     let call_addr = config.call_advertised_addr()?;
     tracing::debug!(%call_addr, "group calls advertise this address");
-    let mut state = AppState::new(store.clone(), blobs, config.server.clone());
+    renkei_server::client_addr::TrustedProxies::parse(&config.server.trusted_proxies)?;
+    let bus = config::open_bus(&config).await?;
+    let mut state = AppState::on_bus(store.clone(), blobs, config.server.clone(), bus);
     state.services.dicom.inflight = config::open_inflight(&config)?;
     renkei_service::push::start(&mut state.services)
         .await

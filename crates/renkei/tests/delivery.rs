@@ -1,7 +1,9 @@
 //! The delivery guarantee under failure: clients in shared groups send concurrently while
 //! their connections are cut at random and the server is killed (SIGKILL) and restarted.
 //! Afterwards every acknowledged message is present exactly once, in order, in every
-//! member's history and live stream, and every resend was deduplicated.
+//! member's history and live stream, and every resend was deduplicated. The same scenario
+//! runs on one node and on two nodes sharing PostgreSQL and NATS, with the members of each
+//! group spread over both (`two_nodes`): what is sent on one node reaches the other.
 
 mod common;
 
@@ -10,11 +12,32 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Api, Server, Storage, Ws, active_user};
+use common::{Api, Cluster, Storage, Ws, active_user};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 on_both_backends!(every_acknowledged_message_arrives_exactly_once_despite_cuts_and_a_kill);
+
+async fn every_acknowledged_message_arrives_exactly_once_despite_cuts_and_a_kill(storage: Storage) {
+    let cluster = Cluster::single(&storage);
+    exactly_once(storage, cluster).await;
+}
+
+/// Two nodes on one PostgreSQL database and NATS: clients alternate between the nodes, and
+/// the first node is killed and restarted while the second carries on.
+mod two_nodes {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(storage) = super::Storage::postgres("delivery_two_nodes").await else {
+            return;
+        };
+        let Some(nats) = crate::common::shared_nats() else {
+            return;
+        };
+        let cluster = super::Cluster::start(&storage, &nats, 2, &[]);
+        super::exactly_once(storage, cluster).await;
+    }
+}
 
 const MESSAGES_PER_CLIENT: usize = 25;
 
@@ -159,13 +182,14 @@ async fn client(
     seen
 }
 
-async fn every_acknowledged_message_arrives_exactly_once_despite_cuts_and_a_kill(storage: Storage) {
-    let server = Server::start(&storage, &[]);
+/// The scenario on `cluster`: client `i` uses node `i % nodes`; node 0 is killed mid-run.
+async fn exactly_once(storage: Storage, mut cluster: Cluster) {
+    let server = cluster.node(0);
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
     let mut people: Vec<(String, Api, String)> = Vec::new();
     for name in ["ana", "ben", "cho", "dai"] {
-        let (api, user) = active_user(&server, &admin, &org, name).await;
+        let (api, user) = active_user(server, &admin, &org, name).await;
         people.push((
             name.to_owned(),
             api,
@@ -194,7 +218,10 @@ async fn every_acknowledged_message_arrives_exactly_once_despite_cuts_and_a_kill
         ("dai", vec![second.clone()]),
     ]);
 
-    let addr = Arc::new(Mutex::new(server.addr()));
+    let nodes = cluster.nodes.len();
+    let addrs: Vec<Arc<Mutex<String>>> = (0..nodes)
+        .map(|i| Arc::new(Mutex::new(cluster.addr(i))))
+        .collect();
     let acked_total = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for (i, (name, api, _)) in people.iter().enumerate() {
@@ -202,29 +229,28 @@ async fn every_acknowledged_message_arrives_exactly_once_despite_cuts_and_a_kill
             name.clone(),
             api.token.clone().unwrap(),
             memberships[name.as_str()].clone(),
-            addr.clone(),
+            addrs[i % nodes].clone(),
             acked_total.clone(),
             1000 + i as u64,
         )));
     }
-    // Kill the server once some messages are through, and restart it on the same port.
+    // Kill the first node once some messages are through, and restart it on the same port.
     while acked_total.load(Ordering::SeqCst) < 30 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let acked_at_kill = acked_total.load(Ordering::SeqCst);
-    let listen = server.addr();
-    server.stop();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let server = Server::start_on(&storage, &[], &listen);
+    cluster
+        .kill_and_restart(&storage, 0, Duration::from_millis(300))
+        .await;
     let mut results = HashMap::new();
     for (task, (name, _, _)) in tasks.into_iter().zip(&people) {
         results.insert(name.clone(), task.await.unwrap());
     }
     // Once everyone is done, each client reconnects once more to catch up on what the
     // others sent after its last frame.
-    for (name, api, _) in &people {
+    for (i, (name, api, _)) in people.iter().enumerate() {
         let seen = results.get_mut(name).unwrap();
-        connect(&addr, api.token.as_deref().unwrap(), seen).await;
+        connect(&addrs[i % nodes], api.token.as_deref().unwrap(), seen).await;
     }
     assert_eq!(acked_total.load(Ordering::SeqCst), 4 * MESSAGES_PER_CLIENT);
     assert!(
@@ -301,5 +327,5 @@ async fn every_acknowledged_message_arrives_exactly_once_despite_cuts_and_a_kill
             }
         }
     }
-    drop(server);
+    drop(cluster);
 }

@@ -1,9 +1,8 @@
-//! Authentication at the HTTP edge: the session extractors and their gates, gateway tokens, and
-//! the per-address rate limit. Hashing, tokens, the second factor and sessions' rules live in
+//! Authentication at the HTTP edge: the session extractors and their gates, and gateway tokens.
+//! Hashing, tokens, the second factor, the per-address limit and sessions' rules live in
 //! `renkei_service::auth`.
 
 pub mod gateway_token;
-pub mod ratelimit;
 pub mod session;
 
-pub use renkei_service::auth::{backoff, password, second_factor, token};
+pub use renkei_service::auth::{address_limit, backoff, password, second_factor, token};

@@ -256,6 +256,36 @@ impl Live<'_> {
         Ok(())
     }
 
+    /// Checks every conversation against the store after hints may have been lost: sends
+    /// what was missed, starts conversations joined meanwhile, and ends (with `removed`)
+    /// those the user no longer belongs to.
+    async fn resync(&mut self, sink: &mut Sink) -> Result<(), Closing> {
+        let mine = messages::timelines_of(self.state, self.user)
+            .await
+            .map_err(|_| Closing(close::RESYNC, "database unavailable; reconnect"))?;
+        let now: HashMap<Uuid, i64> = mine
+            .iter()
+            .map(|s| (s.conversation.id, s.conversation.last_seq))
+            .collect();
+        let gone: Vec<Uuid> = self
+            .sent
+            .keys()
+            .filter(|c| !now.contains_key(c))
+            .copied()
+            .collect();
+        for conversation in gone {
+            self.sent.remove(&conversation);
+            let frame = ServerFrame::Removed {
+                conversation_id: conversation,
+            };
+            send_text(sink, &frame.text()).await?;
+        }
+        for (conversation, last_seq) in now {
+            self.catch_up(sink, conversation, last_seq).await?;
+        }
+        Ok(())
+    }
+
     /// Notes that this socket received `conversation`'s events up to `seq`: the delivered
     /// mark, written with others about once a second.
     fn delivered(&self, conversation: Uuid, seq: i64) {
@@ -341,6 +371,10 @@ async fn live(
                     match nudge {
                         None | Some(Nudge::End) => return Err(Closing(close::UNAUTHENTICATED, "session ended")),
                         Some(Nudge::Recheck) => check_session(sink, state, token, false).await?,
+                        Some(Nudge::Resync) => {
+                            check_session(sink, state, token, false).await?;
+                            live.resync(sink).await?;
+                        }
                         Some(Nudge::Advanced { conversation, seq }) => live.catch_up(sink, conversation, seq).await?,
                         Some(Nudge::Frame(frame)) => send_text(sink, &frame).await?,
                         Some(Nudge::Removed { conversation }) => {

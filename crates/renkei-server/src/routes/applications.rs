@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::accounts::user_admin;
 use crate::admin::applications::{self, InviteOptions};
 use crate::auth::session::Member;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IdPath};
 
 #[derive(Serialize, ToSchema)]
@@ -103,17 +103,6 @@ pub async fn revoke_invite(
     Ok(Json(link(Some(invite))))
 }
 
-fn rate_limited(state: &AppState, ip: std::net::IpAddr) -> ApiResult<()> {
-    state.limiter.check(ip).map_err(|wait| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many attempts from this address; wait a minute",
-        )
-        .retry_after(wait)
-    })
-}
-
 /// What the sign-up page shows for an invite link (no sign-in; unknown links are 404).
 #[utoipa::path(get, path = "/api/v1/signup/{token}", tag = "users",
     params(("token" = String, Path)),
@@ -125,7 +114,7 @@ pub async fn signup_form(
     ClientIp(ip): ClientIp,
     Path(token): Path<String>,
 ) -> ApiResult<Json<SignUpForm>> {
-    rate_limited(&state, ip)?;
+    state.limiter.check(ip).await?;
     let (org, departments) = applications::sign_up_form(&state, &token).await?;
     Ok(Json(SignUpForm {
         organization: org.name,
@@ -148,7 +137,7 @@ pub async fn signup(
     Path(token): Path<String>,
     ApiJson(input): ApiJson<Applicant>,
 ) -> ApiResult<(StatusCode, Json<Applied>)> {
-    rate_limited(&state, ip)?;
+    state.limiter.check(ip).await?;
     let status = applications::sign_up(&state, &token, input).await?;
     Ok((StatusCode::CREATED, Json(Applied { status })))
 }

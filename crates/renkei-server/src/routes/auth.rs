@@ -17,19 +17,25 @@ use crate::auth::session::{AnySession, CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
-/// The address a request came from.
+/// The address a request came from: the peer, or what a trusted proxy says the client is.
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(ClientIp(ip))
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        Ok(ClientIp(state.proxies.client(peer, &forwarded)))
     }
 }
 
@@ -59,17 +65,6 @@ pub struct LoginResponse {
 #[serde(deny_unknown_fields)]
 pub struct UnlockRequest {
     passcode: String,
-}
-
-pub(crate) fn rate_limited(state: &AppState, ip: IpAddr) -> ApiResult<()> {
-    state.limiter.check(ip).map_err(|wait| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many sign-in attempts from this address; wait a minute",
-        )
-        .retry_after(wait)
-    })
 }
 
 fn cookie_header(
@@ -110,7 +105,7 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    rate_limited(&state, ip)?;
+    state.limiter.check(ip).await?;
     let signed_in = sign_in::login(&state, &req.login, &req.password).await?;
     let (token, session) = (signed_in.token, signed_in.session);
     let ttl_secs = state.settings.session_ttl_hours * 3600;
@@ -163,7 +158,7 @@ pub async fn unlock(
     AnySession(authed): AnySession,
     ApiJson(req): ApiJson<UnlockRequest>,
 ) -> ApiResult<StatusCode> {
-    rate_limited(&state, ip)?;
+    state.limiter.check(ip).await?;
     sign_in::unlock(&state, &authed, &req.passcode).await?;
     Ok(StatusCode::NO_CONTENT)
 }

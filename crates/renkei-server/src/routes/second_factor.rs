@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{ClientIp, rate_limited};
+use super::auth::ClientIp;
 use crate::AppState;
 use crate::accounts::second_factor as factor;
 use crate::auth::session::AnySession;
@@ -83,7 +83,7 @@ pub async fn verify(
     AnySession(authed): AnySession,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> ApiResult<Json<Passed>> {
-    rate_limited(&state, ip)?;
+    state.limiter.check(ip).await?;
     let recovery_codes_left = factor::verify(&state, &authed, &req.code).await?;
     Ok(Json(Passed {
         recovery_codes_left,
@@ -123,7 +123,7 @@ pub async fn confirm_enrollment(
     AnySession(authed): AnySession,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> ApiResult<Json<Enrolled>> {
-    rate_limited(&state, ip)?;
+    state.limiter.check(ip).await?;
     let recovery_codes = factor::confirm_enrollment(&state, &authed, &req.code).await?;
     Ok(Json(Enrolled { recovery_codes }))
 }

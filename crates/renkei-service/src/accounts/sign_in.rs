@@ -132,7 +132,7 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
     })
 }
 
-/// Ends the caller's session, audited.
+/// Ends the caller's session, audited; its sockets close on every node.
 pub async fn logout(svc: &Services, caller: &Authed) -> ServiceResult<()> {
     let event = AuditEvent::new(
         "auth.logout",
@@ -144,7 +144,9 @@ pub async fn logout(svc: &Services, caller: &Authed) -> ServiceResult<()> {
     svc.store
         .close_session(caller.session.id, &event)
         .await
-        .or_service("session")
+        .or_service("session")?;
+    svc.messaging.sessions_ended(caller.user.id);
+    Ok(())
 }
 
 /// Unlocks the caller's passcode-locked session; a wrong passcode counts towards the lock.

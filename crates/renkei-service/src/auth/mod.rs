@@ -1,6 +1,7 @@
-//! Authentication's rules: password hashing, tokens, the second factor, sign-in back-off, and
-//! sessions with their gates.
+//! Authentication's rules: password hashing, tokens, the second factor, sign-in back-off, the
+//! per-address limit, and sessions with their gates.
 
+pub mod address_limit;
 pub mod backoff;
 pub mod password;
 pub mod second_factor;

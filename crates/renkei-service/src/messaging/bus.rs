@@ -1,6 +1,7 @@
 //! The fan-out bus: tells every node that something happened in a conversation.
 //! It carries hints ("conversation X reached seq N"), never the truth: sockets read events
-//! from the store (or its recent-events cache). In-process by default; NATS comes with scale-out.
+//! from the store (or its recent-events cache). In-process by default; over NATS between nodes
+//! (`nats.rs`), where a lost hint is made good by `Resync`.
 
 use std::sync::Arc;
 
@@ -27,8 +28,12 @@ pub enum Signal {
     UserEnded { user: Uuid },
     /// The organization's image inbox changed: `study` is new or has new instances.
     InboxChanged { org: Uuid, study: Uuid },
-    /// Some sessions of the user ended (a password change): each socket checks its own.
+    /// Some sessions of the user ended (a password change, a sign-out): each socket checks
+    /// its own.
     SessionsEnded { user: Uuid },
+    /// Hints may have been lost (the bus connection dropped and came back, or a subscriber
+    /// fell behind): every socket re-reads its conversations and its session from the store.
+    Resync,
 }
 
 /// Publishes signals to every node's hub.

@@ -35,6 +35,8 @@ pub enum Nudge {
     End,
     /// Check the socket's session now; close if it has ended.
     Recheck,
+    /// Hints may have been lost: check the session and every conversation against the store.
+    Resync,
 }
 
 /// One socket's receiving end.
@@ -226,24 +228,31 @@ impl Hub {
             Signal::UserEnded { user } => self.nudge_user(user, &Nudge::End),
             Signal::InboxChanged { org, study } => self.nudge_org(org, study),
             Signal::SessionsEnded { user } => self.nudge_user(user, &Nudge::Recheck),
+            Signal::Resync => self.resync(),
         }
     }
 
-    /// Delivers bus signals until the bus closes; a lag (should not happen) drops the caches
-    /// and tells every socket to resync.
+    /// Forgets the cached memberships and has every socket check itself against the store
+    /// (a socket whose queue is full is flagged, and reconnects with its positions).
+    fn resync(&self) {
+        lock(&self.members).clear();
+        let sockets = lock(&self.sockets);
+        metrics::counter!("renkei_hub_resyncs_total").increment(1);
+        for socket in sockets.values().flatten() {
+            if socket.nudges.try_send(Nudge::Resync).is_err() {
+                socket.overflowed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Delivers bus signals until the bus closes; a lag (should not happen) is a resync.
     pub async fn run(self: Arc<Self>, mut signals: broadcast::Receiver<Signal>) {
         loop {
             match signals.recv().await {
                 Ok(signal) => self.deliver(signal).await,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "hub fell behind the bus; every socket resyncs");
-                    lock(&self.members).clear();
-                    for list in lock(&self.sockets).values() {
-                        for s in list {
-                            s.overflowed.store(true, Ordering::Relaxed);
-                            let _ = s.nudges.try_send(Nudge::End);
-                        }
-                    }
+                    self.resync();
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             }

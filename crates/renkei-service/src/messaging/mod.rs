@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod frames;
 pub mod hub;
 pub mod inbox;
+pub mod nats;
 pub mod writer;
 
 use std::sync::Arc;
@@ -38,7 +39,11 @@ pub struct Messaging {
 impl Messaging {
     /// Starts the writer and this node's hub on an in-process bus.
     pub fn start(store: Store) -> Arc<Messaging> {
-        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+        Self::start_on(store, Arc::new(LocalBus::new()))
+    }
+
+    /// Starts the writer and this node's hub on `bus` (NATS between nodes).
+    pub fn start_on(store: Store, bus: Arc<dyn Bus>) -> Arc<Messaging> {
         let delivery = delivery::MemberMarks::start(
             store.clone(),
             bus.clone(),

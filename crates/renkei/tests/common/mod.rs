@@ -278,6 +278,11 @@ impl Server {
 
     /// Kills the process at once (SIGKILL): no graceful shutdown.
     pub fn stop(mut self) {
+        self.kill();
+    }
+
+    /// Kills the process at once (SIGKILL), keeping the handle (its logs stay readable).
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -286,6 +291,19 @@ impl Server {
     pub fn client(&self) -> Api {
         Api {
             http: self.http.clone(),
+            base: self.base.clone(),
+            token: None,
+        }
+    }
+
+    /// An anonymous client connecting from `local` (another loopback address, e.g.
+    /// `127.0.0.2`: a client the per-address limit has not seen).
+    pub fn client_from(&self, local: &str) -> Api {
+        Api {
+            http: reqwest::Client::builder()
+                .local_address(local.parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap(),
             base: self.base.clone(),
             token: None,
         }
@@ -330,6 +348,158 @@ impl Drop for Server {
 }
 
 pub const ADMIN_PASSWORD: &str = "admin password 2026";
+
+/// The NATS server for tests of several nodes: `RENKEI_TEST_NATS_URL`, by default the local
+/// one on port 4222; `None` (said aloud) when it is not reachable, a failure under `CI=true`.
+pub fn shared_nats() -> Option<String> {
+    let url = std::env::var("RENKEI_TEST_NATS_URL")
+        .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+    let host = url.trim_start_matches("nats://");
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+        });
+    if reachable {
+        return Some(url);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "NATS is required under CI but {url} is not reachable"
+    );
+    eprintln!("SKIPPED: NATS is not reachable at {url} (scripts/test.sh starts one)");
+    None
+}
+
+/// A NATS server of the test's own on an ephemeral port, to stop and start again.
+pub struct NatsServer {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl NatsServer {
+    /// Starts `nats-server` (Debian's package; `scripts/setup.sh` installs it), or `None`
+    /// (said aloud) without it.
+    pub fn start() -> Option<NatsServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = NatsServer { child: None, port };
+        if !server.resume() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "nats-server is required under CI"
+            );
+            eprintln!("SKIPPED: nats-server is not installed (scripts/setup.sh installs it)");
+            return None;
+        }
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it (SIGKILL).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on its port and waits until it accepts connections; false when
+    /// `nats-server` cannot be run.
+    pub fn resume(&mut self) -> bool {
+        let Ok(child) = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return false;
+        };
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("nats-server did not listen on {}", self.port);
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Several `renkei serve` on one database, telling each other through NATS on subjects of
+/// their own (a prefix unique to the test), as behind a load balancer.
+pub struct Cluster {
+    pub nodes: Vec<Server>,
+    env: Vec<(String, String)>,
+}
+
+impl Cluster {
+    /// One node, on its in-process bus: what every single-node test runs.
+    pub fn single(storage: &Storage) -> Cluster {
+        Cluster {
+            nodes: vec![Server::start(storage, &[])],
+            env: Vec::new(),
+        }
+    }
+
+    /// `count` nodes on `storage` (PostgreSQL) and the NATS server at `nats`, started one
+    /// after the other (the first one creates the first administrator).
+    pub fn start(storage: &Storage, nats: &str, count: usize, env: &[(&str, &str)]) -> Cluster {
+        let prefix = format!("test{}", renkei_core::new_id().simple());
+        let mut all = vec![
+            ("RENKEI_NATS_URL".to_owned(), nats.to_owned()),
+            ("RENKEI_NATS_SUBJECT_PREFIX".to_owned(), prefix),
+        ];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut cluster = Cluster {
+            nodes: Vec::new(),
+            env: all,
+        };
+        for _ in 0..count {
+            let node = Server::start(storage, &cluster.env());
+            cluster.nodes.push(node);
+        }
+        cluster
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    /// Node `i`.
+    pub fn node(&self, i: usize) -> &Server {
+        &self.nodes[i]
+    }
+
+    /// Node `i`'s address, e.g. `127.0.0.1:41234`.
+    pub fn addr(&self, i: usize) -> String {
+        self.nodes[i].addr()
+    }
+
+    /// Kills node `i` (SIGKILL), waits `down`, and starts it again on the same port.
+    pub async fn kill_and_restart(&mut self, storage: &Storage, i: usize, down: Duration) {
+        let listen = self.nodes[i].addr();
+        self.nodes[i].kill();
+        tokio::time::sleep(down).await;
+        self.nodes[i] = Server::start_on(storage, &self.env(), &listen);
+    }
+}
 
 /// A JSON client with an optional bearer token.
 #[derive(Clone)]

@@ -423,6 +423,7 @@ fn is_call_frame(frame: &ClientFrame) -> bool {
         frame,
         ClientFrame::CallStart { .. }
             | ClientFrame::CallJoin { .. }
+            | ClientFrame::CallResume { .. }
             | ClientFrame::CallDecline { .. }
             | ClientFrame::CallLeave { .. }
             | ClientFrame::CallSignal { .. }
@@ -457,6 +458,12 @@ async fn handle_call(
                 Ok(me) => calls::join(state, &me, conn, call_id, media)
                     .await
                     .map(drop),
+                Err(e) => Err(e),
+            }
+        }
+        ClientFrame::CallResume { call_id } => {
+            match session_for_token(state, token, true).await {
+                Ok(me) => calls::resume(state, &me, conn, call_id).await.map(drop),
                 Err(e) => Err(e),
             }
         }
@@ -568,6 +575,7 @@ async fn handle(
         }
         ClientFrame::CallStart { .. }
         | ClientFrame::CallJoin { .. }
+        | ClientFrame::CallResume { .. }
         | ClientFrame::CallDecline { .. }
         | ClientFrame::CallLeave { .. }
         | ClientFrame::CallSignal { .. }

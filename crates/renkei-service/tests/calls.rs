@@ -681,7 +681,10 @@ async fn a_dropped_socket_resumes_its_place_and_the_call_goes_on(world: &World) 
         place(&v["call"], &old).is_some_and(|p| p["reconnecting"] == true)
     })
     .await;
-    assert_eq!(waiting["call"]["state"], "active", "a sees b reconnecting, not gone");
+    assert_eq!(
+        waiting["call"]["state"], "active",
+        "a sees b reconnecting, not gone"
+    );
 
     // b's new socket (same session) takes the place back; signalling reaches it from now on.
     let mut b2 = socket(s, b);
@@ -689,7 +692,10 @@ async fn a_dropped_socket_resumes_its_place_and_the_call_goes_on(world: &World) 
     assert_eq!(resumed.state.as_str(), "active");
     assert_eq!(resumed.participants.len(), 2);
     let seen = frame(&mut a1, "call", |v| place(&v["call"], &conn(&b2)).is_some()).await;
-    assert_eq!(place(&seen["call"], &conn(&b2)).unwrap()["reconnecting"], false);
+    assert_eq!(
+        place(&seen["call"], &conn(&b2)).unwrap()["reconnecting"],
+        false
+    );
     assert!(place(&seen["call"], &old).is_none());
     let offer = json!({"description": {"type": "offer", "sdp": "v=0..."}});
     calls::signal(s, a.user.id, a1.id, call.id, &conn(&b2), offer.clone()).unwrap();
@@ -704,7 +710,10 @@ async fn a_dropped_socket_resumes_its_place_and_the_call_goes_on(world: &World) 
     assert_eq!(call_in(&mut a1, "ended").await["end_reason"], "completed");
     let events = call_events(s, conv).await;
     assert_eq!(
-        events.iter().filter(|(k, _)| *k == EventKind::CallEnded).count(),
+        events
+            .iter()
+            .filter(|(k, _)| *k == EventKind::CallEnded)
+            .count(),
         1
     );
 }
@@ -776,7 +785,11 @@ async fn only_the_same_unlocked_session_may_resume(world: &World) {
     let err = calls::resume(s, &locked, b2.id, call.id).await.unwrap_err();
     assert_eq!(err.code, "call_forbidden");
     let now = s.calls.get(call.id).unwrap();
-    assert!(now.participants.iter().any(|p| p.conn == conn(&b1) && p.reconnecting));
+    assert!(
+        now.participants
+            .iter()
+            .any(|p| p.conn == conn(&b1) && p.reconnecting)
+    );
     // The session itself, unlocked, can.
     calls::resume(s, b, b2.id, call.id).await.unwrap();
     let seen = frame(&mut a1, "call", |v| place(&v["call"], &conn(&b2)).is_some()).await;

@@ -125,6 +125,13 @@ export class CallController {
     this.conn_ = conn ?? null;
   }
 
+  /** The page closes: a call joined here is hung up (a socket that just drops keeps its place
+   * for a while, for a reconnect). */
+  pageClosing() {
+    const call = this.snapshot.shown;
+    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.ports.send({ type: "call_leave", call_id: call.id });
+  }
+
   /** The socket dropped (or is reopening): a call joined here shows it reconnects. */
   socketDown() {
     const shown = this.snapshot.shown;

@@ -461,12 +461,10 @@ async fn handle_call(
                 Err(e) => Err(e),
             }
         }
-        ClientFrame::CallResume { call_id } => {
-            match session_for_token(state, token, true).await {
-                Ok(me) => calls::resume(state, &me, conn, call_id).await.map(drop),
-                Err(e) => Err(e),
-            }
-        }
+        ClientFrame::CallResume { call_id } => match session_for_token(state, token, true).await {
+            Ok(me) => calls::resume(state, &me, conn, call_id).await.map(drop),
+            Err(e) => Err(e),
+        },
         ClientFrame::CallDecline { call_id } => {
             calls::decline(state, user, call_id).await.map(drop)
         }

@@ -83,6 +83,7 @@ impl Plan {
                 plan.members.entry(conversation).or_default().insert(user);
             }
         }
+        // `(a, b) IN (VALUES …)` would scan every message on SQLite; a join uses the index.
         let mut resends: Vec<(Uuid, &str)> = batch
             .iter()
             .map(|p| (p.sender_id, p.message.client_msg_id.as_str()))
@@ -98,8 +99,8 @@ impl Plan {
                 })
                 .collect();
             sql.push(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m
-                 WHERE (m.sender_id, m.client_msg_id) IN (VALUES {})",
+                "SELECT {MESSAGE_COLUMNS} FROM (VALUES {}) AS v
+                 JOIN messages m ON m.sender_id = v.column1 AND m.client_msg_id = v.column2",
                 pairs.join(", ")
             ));
             for row in sql.build().fetch_all(&mut **tx).await? {
@@ -127,8 +128,8 @@ impl Plan {
                 })
                 .collect();
             sql.push(&format!(
-                "SELECT conversation_id, seq FROM messages
-                 WHERE (conversation_id, seq) IN (VALUES {})",
+                "SELECT m.conversation_id, m.seq FROM (VALUES {}) AS v
+                 JOIN messages m ON m.conversation_id = v.column1 AND m.seq = v.column2",
                 pairs.join(", ")
             ));
             for row in sql.build().fetch_all(&mut **tx).await? {

@@ -6,7 +6,11 @@
 # Usage: bench/chat.sh [sqlite] [postgres]      (both when none is named)
 # Settings (environment): CLIENTS=2000 GROUP=10 RATE=1000 DURATION=30 WARMUP=5 PORT=18100
 #   PG_URL=postgres://postgres@127.0.0.1:5432   CARGO_TARGET_DIR to reuse a release build,
-#   SERVER_BIN to measure another renkei binary (e.g. a patched build) with the same generator.
+#   SERVER_BIN to measure another renkei binary (e.g. a patched build) with the same generator,
+#   CLIENT=python to drive the load with bench/chat_client.py (an independent asyncio client in
+#   its own process) instead of renkei-bench; renkei-bench still creates the users.
+#   SLOW_LOG=F (python client): every delivery over 100 ms with its wall-clock send time;
+#   SERVER_LOG=filter and LOG_DIR=D keep the server's log (D/<backend>.server.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
@@ -69,10 +73,18 @@ for backend in "${backends[@]}"; do
   start_server "$backend" "${storage[@]}"
   echo "== $backend: $CLIENTS clients, groups of $GROUP, $RATE msg/s, ${WARMUP}+${DURATION} s" >&2
   status=0
-  "$bench" chat "${args[@]}" --group-size "$GROUP" --rate "$RATE" \
-    --duration "$DURATION" --warmup "$WARMUP" --server-pid "$server_pid" --label "$backend" \
-    | tee "$work/$backend.row" || status=$?
+  if [[ ${CLIENT:-} == python ]]; then
+    python3 bench/chat_client.py --server "http://127.0.0.1:$PORT" --token-cache "$work/$backend.tokens" \
+      --clients "$CLIENTS" --group-size "$GROUP" --rate "$RATE" --duration "$DURATION" \
+      --warmup "$WARMUP" --server-pid "$server_pid" --label "$backend" \
+      --slow-log "${SLOW_LOG:-/dev/null}" | tee "$work/$backend.row" || status=$?
+  else
+    "$bench" chat "${args[@]}" --group-size "$GROUP" --rate "$RATE" \
+      --duration "$DURATION" --warmup "$WARMUP" --server-pid "$server_pid" --label "$backend" \
+      | tee "$work/$backend.row" || status=$?
+  fi
   (( status == 0 )) || echo "bench: $backend run was incomplete (exit $status)" >&2
+  [[ -z ${LOG_DIR:-} ]] || cp "$work/$backend.err" "$LOG_DIR/$backend.server.log"
   rows+=("$(tail -n 1 "$work/$backend.row")")
   header=$(head -n 2 "$work/$backend.row")
   stop_server

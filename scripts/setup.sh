@@ -38,6 +38,11 @@ if ! python3 -c 'import dicomweb_client, PIL' 2>/dev/null; then
   echo "setup: installing dicomweb-client (DICOMweb interoperability test)"
   python3 -m pip install --quiet --disable-pip-version-check 'dicomweb-client==0.60.*'
 fi
+# The independent chat load generator (bench/chat_client.py) is asyncio over websockets.
+if ! python3 -c 'import websockets.asyncio.client' 2>/dev/null; then
+  echo "setup: installing websockets (chat benchmark client)"
+  python3 -m pip install --quiet --disable-pip-version-check 'websockets==15.*'
+fi
 # A local S3-compatible server for the object-store tests.
 if ! command -v moto_server >/dev/null; then
   echo "setup: installing moto (S3-compatible test server)"

@@ -29,6 +29,7 @@ mod member_notify;
 mod messages;
 mod migrate;
 mod orgs;
+mod posting;
 mod push_subscriptions;
 mod rows;
 pub mod scratch;

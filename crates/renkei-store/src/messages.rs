@@ -1,20 +1,19 @@
-//! Messages: posting in batches (one durable commit for many senders), history, edits,
-//! deletions, replay of timeline events, and search.
+//! Messages: what a post is and how it is answered (posting is in `posting`), history,
+//! edits, deletions, replay of timeline events, and search.
 
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Event, EventKind, Message, NewMessage, Priority};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::attachments::{Attached, link_attachment};
 use crate::audited::one_row;
 use crate::rows::{like_escape, named, opt_uuid, uuid};
-use crate::{Backend, Store, StoreError, Tx};
+use crate::{Backend, Store, StoreError};
 
-const MESSAGE_COLUMNS: &str =
+pub(crate) const MESSAGE_COLUMNS: &str =
     "m.id, m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.body, m.reply_to,
     m.priority, m.mentions, m.attachments, m.created_at, m.edited_at, m.deleted_at";
 
@@ -85,152 +84,6 @@ pub(crate) fn message_from_columns(row: &AnyRow, prefix: &str) -> Result<Message
 }
 
 impl Store {
-    /// Posts every message of `batch` in one transaction (one durable commit), each in order.
-    /// A refused post changes nothing; a resend returns the stored message as a duplicate.
-    /// Returns one result per post, in order. On a database error nothing is stored.
-    pub async fn post_batch(
-        &self,
-        batch: &[Post],
-    ) -> Result<Vec<Result<Posted, PostRefusal>>, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let mut results = Vec::with_capacity(batch.len());
-        for post in batch {
-            results.push(self.post_one(&mut tx, post).await?);
-        }
-        tx.commit().await?;
-        Ok(results)
-    }
-
-    async fn post_one(
-        &self,
-        tx: &mut Tx,
-        post: &Post,
-    ) -> Result<Result<Posted, PostRefusal>, StoreError> {
-        let conv = post.conversation_id.to_string();
-        let msg = &post.message;
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.sender_id = $1 AND m.client_msg_id = $2"
-        );
-        let earlier = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(post.sender_id.to_string())
-            .bind(&msg.client_msg_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if let Some(row) = earlier {
-            let message = message_from_row(&row)?;
-            if message.conversation_id != post.conversation_id {
-                return Ok(Err(PostRefusal::ClientIdReused));
-            }
-            return Ok(Ok(Posted {
-                message,
-                duplicate: true,
-            }));
-        }
-        let members: Vec<String> =
-            sqlx::query("SELECT user_id FROM conversation_members WHERE conversation_id = $1")
-                .bind(&conv)
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get("user_id"))
-                .collect::<Result<_, _>>()?;
-        if !members.contains(&post.sender_id.to_string()) {
-            return Ok(Err(PostRefusal::NotMember));
-        }
-        if msg
-            .mentions
-            .iter()
-            .any(|m| !members.contains(&m.to_string()))
-        {
-            return Ok(Err(PostRefusal::MentionNotMember));
-        }
-        if let Some(reply_to) = msg.reply_to {
-            let found = sqlx::query(
-                "SELECT 1 AS one FROM messages WHERE conversation_id = $1 AND seq = $2",
-            )
-            .bind(&conv)
-            .bind(reply_to)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if found.is_none() {
-                return Ok(Err(PostRefusal::ReplyNotFound));
-            }
-        }
-        for attachment in &msg.attachments {
-            let attachable = match attachment.kind.as_str() {
-                "media" => Self::media_attachable(tx, attachment.id, post.sender_id).await?,
-                "study" => Self::study_attachable(tx, attachment.id, post.sender_id).await?,
-                _ => false,
-            };
-            if !attachable {
-                return Ok(Err(PostRefusal::AttachmentNotFound));
-            }
-        }
-        let now = Timestamp::now();
-        let seq = Self::append_event(
-            tx,
-            post.conversation_id,
-            EventKind::MessageCreated,
-            Some(post.sender_id),
-            &Value::Object(Default::default()),
-            now,
-        )
-        .await?;
-        let message = Message {
-            id: renkei_core::new_id(),
-            conversation_id: post.conversation_id,
-            seq,
-            sender_id: post.sender_id,
-            client_msg_id: msg.client_msg_id.clone(),
-            body: msg.body.clone(),
-            reply_to: msg.reply_to,
-            priority: msg.priority,
-            mentions: msg.mentions.clone(),
-            attachments: msg.attachments.clone(),
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
-        };
-        sqlx::query(
-            "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, reply_to, priority,
-                 mentions, attachments, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&conv)
-        .bind(seq)
-        .bind(message.id.to_string())
-        .bind(message.sender_id.to_string())
-        .bind(&message.client_msg_id)
-        .bind(&message.body)
-        .bind(message.reply_to)
-        .bind(message.priority.as_str())
-        .bind(serde_json::to_string(&message.mentions).unwrap_or_default())
-        .bind(serde_json::to_string(&message.attachments).unwrap_or_default())
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
-        for attachment in &message.attachments {
-            let kind = if attachment.kind == "media" {
-                Attached::Media
-            } else {
-                Attached::Study
-            };
-            link_attachment(tx, kind, attachment.id, post.conversation_id, seq).await?;
-        }
-        Self::count_message_in(tx, post.conversation_id, post.sender_id).await?;
-        if message.priority == Priority::Urgent {
-            // Urgent only: an ordinary post costs nothing more.
-            let audit =
-                Self::insert_urgent_alerts_in(tx, post.conversation_id, seq, post.sender_id, now)
-                    .await?;
-            self.append_audit_in(tx, &audit).await?;
-        }
-        Ok(Ok(Posted {
-            message,
-            duplicate: false,
-        }))
-    }
-
     /// One message by its number.
     pub async fn message(&self, conversation: Uuid, seq: i64) -> Result<Message, StoreError> {
         let sql = format!(

@@ -11,6 +11,10 @@ use sqlx::query::Query;
 pub(crate) enum Bound {
     Text(String),
     Integer(i64),
+    /// NULL of a text column (PostgreSQL checks parameter types, so NULL keeps one).
+    NullText,
+    /// NULL of an integer column.
+    NullInteger,
 }
 
 impl From<String> for Bound {
@@ -34,6 +38,18 @@ impl From<&String> for Bound {
 impl From<i64> for Bound {
     fn from(n: i64) -> Self {
         Bound::Integer(n)
+    }
+}
+
+impl From<Option<i64>> for Bound {
+    fn from(n: Option<i64>) -> Self {
+        n.map_or(Bound::NullInteger, Bound::Integer)
+    }
+}
+
+impl From<Option<String>> for Bound {
+    fn from(text: Option<String>) -> Self {
+        text.map_or(Bound::NullText, Bound::Text)
     }
 }
 
@@ -81,6 +97,8 @@ impl SqlBuilder {
             query = match value {
                 Bound::Text(text) => query.bind(text),
                 Bound::Integer(n) => query.bind(n),
+                Bound::NullText => query.bind(None::<String>),
+                Bound::NullInteger => query.bind(None::<i64>),
             };
         }
         query

@@ -11,6 +11,7 @@ use renkei_core::stats::{Metric, MonthCount};
 use sqlx::Row;
 
 use crate::rows::uuid;
+use crate::sql_builder::SqlBuilder;
 use crate::statements::{Statements, Value};
 use crate::{Store, StoreError, Tx};
 
@@ -79,30 +80,48 @@ impl Store {
         (sql, params)
     }
 
-    /// Counts a posted message for its sender's organization and department, and as a
-    /// cross-organization message when the conversation has members of another organization.
-    pub(crate) async fn count_message_in(
+    /// Counts posted messages, `(sender, conversation, n)` each, for each sender's organization
+    /// and department, and as cross-organization messages where the conversation has members
+    /// of another organization: one statement for a whole batch of posts.
+    pub(crate) async fn count_messages_in(
         tx: &mut Tx,
-        conversation: Uuid,
-        sender: Uuid,
+        counts: &[(Uuid, Uuid, i64)],
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
-             SELECT u.org_id, $3, m.metric,
-                    CASE WHEN m.metric = 'messages' THEN COALESCE(u.department_id, '') ELSE '' END, 1
-             FROM users u, (SELECT 'messages' AS metric UNION ALL
-                            SELECT 'cross_org_messages' AS metric WHERE EXISTS (
-                                SELECT 1 FROM conversation_members cm JOIN users o ON o.id = cm.user_id
-                                WHERE cm.conversation_id = $2
-                                  AND o.org_id <> (SELECT org_id FROM users WHERE id = $1))) m
-             WHERE u.id = $1 {UPSERT}"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(sender.to_string())
-            .bind(conversation.to_string())
-            .bind(Self::stats_day(Timestamp::now()))
-            .execute(&mut **tx)
-            .await?;
+        // Three values a row and one shared: far below either database's bind limit.
+        for chunk in counts.chunks(8_000) {
+            let mut sql = SqlBuilder::new();
+            let day = sql.bind(Self::stats_day(Timestamp::now()));
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|(sender, conversation, n)| {
+                    format!(
+                        "({}, {}, {})",
+                        sql.bind(sender.to_string()),
+                        sql.bind(conversation.to_string()),
+                        sql.bind(*n)
+                    )
+                })
+                .collect();
+            // Summed per counter first: one statement may not update a row twice (PostgreSQL).
+            sql.push(&format!(
+                "INSERT INTO usage_counts (org_id, day, metric, department_id, n)
+                 SELECT org_id, {day}, metric, department_id, CAST(SUM(n) AS BIGINT) FROM (
+                     SELECT u.org_id AS org_id, m.metric AS metric,
+                            CASE WHEN m.metric = 'messages' THEN COALESCE(u.department_id, '')
+                                 ELSE '' END AS department_id,
+                            v.column3 AS n
+                     FROM (VALUES {}) AS v
+                     JOIN users u ON u.id = v.column1
+                     JOIN (SELECT 'messages' AS metric UNION ALL
+                           SELECT 'cross_org_messages' AS metric) m
+                       ON m.metric = 'messages' OR EXISTS (
+                           SELECT 1 FROM conversation_members cm JOIN users o ON o.id = cm.user_id
+                           WHERE cm.conversation_id = v.column2 AND o.org_id <> u.org_id)
+                 ) counted WHERE 1 = 1 GROUP BY org_id, metric, department_id {UPSERT}",
+                rows.join(", ")
+            ));
+            sql.build().execute(&mut **tx).await?;
+        }
         Ok(())
     }
 

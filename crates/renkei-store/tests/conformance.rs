@@ -50,6 +50,7 @@ on_both_backends!(
     migrations_are_idempotent,
     posts_get_gap_free_numbers_and_resends_are_not_duplicated,
     refused_posts_change_nothing,
+    a_large_batch_over_several_conversations_numbers_each_gap_free,
     timeline_replays_edits_deletions_and_membership,
     read_marks_only_move_forward,
     search_finds_parts_of_words_in_member_conversations_only,
@@ -435,6 +436,92 @@ async fn refused_posts_change_nothing(store: &Store, _url: &str) {
             .len(),
         1
     );
+}
+
+async fn a_large_batch_over_several_conversations_numbers_each_gap_free(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let (a, b, c) = (
+        user(store, &o, "tanaka").await,
+        user(store, &o, "sato").await,
+        user(store, &o, "kato").await,
+    );
+    let convs = [
+        group(store, &o, &[&a, &b]).await,
+        group(store, &o, &[&a, &c]).await,
+        group(store, &o, &[&b, &c]).await,
+    ];
+    let senders = [[&a, &b], [&a, &c], [&b, &c]];
+    // 300 posts round the three conversations (past any one statement's row count), with a
+    // resend of the first post, a reply to a message of this very batch, a client id reused
+    // in another conversation, and a refused post, all in the middle of the batch.
+    let mut batch: Vec<Post> = (0..300)
+        .map(|i| {
+            let k = i % 3;
+            post(
+                &convs[k],
+                senders[k][i / 3 % 2],
+                &format!("m-{i}"),
+                &format!("body {i}"),
+            )
+        })
+        .collect();
+    batch.insert(150, post(&convs[0], &a, "m-0", "resent"));
+    let mut reply = post(&convs[1], &a, "reply", "re: the first of this batch");
+    reply.message.reply_to = Some(3);
+    batch.insert(151, reply);
+    batch.insert(152, post(&convs[1], &a, "m-0", "same client id elsewhere"));
+    batch.insert(153, post(&convs[2], &a, "outsider", "not a member"));
+    let results = store.post_batch(&batch).await.unwrap();
+    assert_eq!(results.len(), 304);
+    let resend = results[150].as_ref().unwrap();
+    assert!(resend.duplicate);
+    assert_eq!(resend.message, results[0].as_ref().unwrap().message);
+    assert!(
+        !results[151].as_ref().unwrap().duplicate,
+        "{:?}",
+        results[151]
+    );
+    assert_eq!(results[152], Err(PostRefusal::ClientIdReused));
+    assert_eq!(results[153], Err(PostRefusal::NotMember));
+    for (k, conv) in convs.iter().enumerate() {
+        let mine: Vec<_> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter(|p| !p.duplicate && p.message.conversation_id == conv.id)
+            .collect();
+        let seqs: Vec<i64> = mine.iter().map(|p| p.message.seq).collect();
+        let expected: Vec<i64> = (3..3 + seqs.len() as i64).collect();
+        assert_eq!(seqs, expected, "conversation {k}: in batch order, gap-free");
+        let events = store.events_after(conv.id, 2, 1_000).await.unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            expected,
+            "conversation {k}: one event per message"
+        );
+        let stored: Vec<_> = events.into_iter().filter_map(|e| e.message).collect();
+        assert_eq!(
+            stored,
+            mine.iter().map(|p| p.message.clone()).collect::<Vec<_>>(),
+            "conversation {k}: stored as answered"
+        );
+        assert_eq!(
+            store.conversation(conv.id).await.unwrap().last_seq,
+            2 + seqs.len() as i64
+        );
+    }
+    assert_eq!(
+        counters(store, &o).await,
+        vec![
+            ("conversations".to_owned(), None, 3),
+            ("messages".to_owned(), None, 301),
+        ],
+        "each stored message counted once"
+    );
+    let again = store
+        .post_batch(&[post(&convs[1], &a, "reply", "resent after the commit")])
+        .await
+        .unwrap();
+    assert_eq!(again[0].as_ref().unwrap().message.reply_to, Some(3));
 }
 
 async fn timeline_replays_edits_deletions_and_membership(store: &Store, _url: &str) {

@@ -187,6 +187,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
     tokio::spawn(report_inflight(state.dicom.inflight.clone()));
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(checkpoint_every_second(store.clone()));
+    tokio::spawn(watch_runtime_lag());
     tokio::spawn(refresh_directory_every_second(store.clone()));
     // Re-alerts and escalations of unacknowledged urgent messages, from the database's
     // schedule; runs for the life of the process.
@@ -247,13 +248,31 @@ async fn report_inflight(inflight: Arc<renkei_dicom::inflight::InFlight>) {
     }
 }
 
+/// Logs (at debug level) when a timer of the runtime fires late: a task held a worker thread.
+async fn watch_runtime_lag() {
+    const EVERY: Duration = Duration::from_millis(20);
+    loop {
+        let due = std::time::Instant::now() + EVERY;
+        tokio::time::sleep(EVERY).await;
+        let late = due.elapsed();
+        if late >= renkei_service::messaging::writer::SLOW_WRITE {
+            tracing::debug!(ms = late.as_millis() as u64, "the runtime was held up");
+        }
+    }
+}
+
 /// Keeps the write-ahead log short in the background, off the message writer's path.
 async fn checkpoint_every_second(store: renkei_store::Store) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
+        let started = std::time::Instant::now();
         if let Err(e) = store.checkpoint().await {
             tracing::warn!(error = %e, "background checkpoint failed");
+        }
+        let took = started.elapsed();
+        if took >= renkei_service::messaging::writer::SLOW_WRITE {
+            tracing::debug!(ms = took.as_millis() as u64, "slow background checkpoint");
         }
     }
 }

@@ -80,7 +80,13 @@ impl MemberMarks {
                 .filter_map(|k| pending.remove(&k).map(|seq| (k.0, k.1, seq)))
                 .collect()
         };
-        match self.store.raise_member_marks(self.mark, &batch).await {
+        let started = std::time::Instant::now();
+        let stored = self.store.raise_member_marks(self.mark, &batch).await;
+        let took = started.elapsed();
+        if took >= crate::messaging::writer::SLOW_WRITE {
+            tracing::debug!(ms = took.as_millis() as u64, marks = batch.len(), mark = ?self.mark, "slow member marks write");
+        }
+        match stored {
             Ok(moved) => {
                 for (conversation, user, seq) in &moved {
                     self.announce(*conversation, *user, *seq);

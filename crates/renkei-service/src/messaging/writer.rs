@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use renkei_core::Uuid;
 use renkei_core::conversation::{Event, EventKind, Priority};
@@ -20,6 +20,9 @@ pub type PushTap = Arc<OnceLock<mpsc::Sender<Vec<Committed>>>>;
 
 /// Most posts committed together.
 const MAX_BATCH: usize = 512;
+
+/// A write this slow is logged (at debug level) with its time, to set against slow deliveries.
+pub const SLOW_WRITE: Duration = Duration::from_millis(50);
 
 /// The answer to one post.
 pub type PostResult = Result<Result<Posted, PostRefusal>, StoreError>;
@@ -73,7 +76,18 @@ async fn run(
         }
         metrics::histogram!("renkei_message_batch_size").record(batch.len() as f64);
         let posts: Vec<Post> = batch.iter().map(|j| j.post.clone()).collect();
-        match store.post_batch(&posts).await {
+        let started = Instant::now();
+        let stored = store.post_batch(&posts).await;
+        let took = started.elapsed();
+        metrics::histogram!("renkei_message_commit_seconds").record(took.as_secs_f64());
+        if took >= SLOW_WRITE {
+            tracing::debug!(
+                ms = took.as_millis() as u64,
+                size = batch.len(),
+                "slow message commit"
+            );
+        }
+        match stored {
             Ok(results) => finish(
                 &hub,
                 bus.as_ref(),

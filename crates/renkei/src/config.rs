@@ -62,6 +62,9 @@ pub struct Config {
     /// The address the SFU advertises in its ICE candidates; without it the listen address
     /// (127.0.0.1, with a warning, when that is unspecified).
     pub call_public_addr: Option<String>,
+    /// Where the first start writes the administrator's one-time password (a new file, mode
+    /// 0600, owned by the service's user) instead of printing it; the Debian package sets it.
+    pub initial_password_file: Option<PathBuf>,
     /// HTTP service tunables.
     #[serde(flatten)]
     pub server: Settings,
@@ -91,6 +94,7 @@ impl Default for Config {
             metrics_listen: None,
             call_udp_listen: "0.0.0.0:7882".into(),
             call_public_addr: None,
+            initial_password_file: None,
             server: Settings::default(),
         }
     }
@@ -257,5 +261,40 @@ mod tests {
         );
         config.call_public_addr = Some("nowhere".into());
         assert!(config.call_advertised_addr().is_err());
+    }
+
+    /// The Debian package's `/etc/renkei/renkei.toml`, with every commented `# key = value`
+    /// example switched on: each key is a real setting and each example value parses.
+    #[test]
+    fn the_packaged_configuration_names_only_real_settings() {
+        let packaged = include_str!("../../../packaging/renkei.toml");
+        let switched_on: String = packaged
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest.split_once(" = ").is_some_and(|(k, _)| {
+                    k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                }) =>
+                {
+                    rest
+                }
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let keys: std::collections::BTreeMap<String, figment::value::Value> =
+            Figment::from(Toml::string(&switched_on)).extract().unwrap();
+        let known = serde_json::to_value(Config::default()).unwrap();
+        let unknown: Vec<&String> = keys.keys().filter(|k| known.get(k).is_none()).collect();
+        assert!(unknown.is_empty(), "not settings: {unknown:?}");
+        assert!(keys.len() > 25, "examples were switched on: {}", keys.len());
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(&switched_on))
+            .extract()
+            .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/renkei"));
+        assert_eq!(
+            config.initial_password_file,
+            Some(PathBuf::from("/var/lib/renkei/initial-admin-password"))
+        );
     }
 }

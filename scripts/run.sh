@@ -16,5 +16,7 @@ scripts/setup.sh
   fi
   npm run --silent build >/dev/null
 )
+[[ -x "$CARGO_TARGET_DIR/release/renkei" ]] \
+  || echo "run: building the release binary (the first build takes several minutes)"
 cargo build --release --locked --quiet -p renkei
 exec "$CARGO_TARGET_DIR/release/renkei" serve "$@"

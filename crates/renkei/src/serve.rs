@@ -230,7 +230,10 @@ async fn start_redirect(addr: &str, https_port: u16) -> Result<(), String> {
 
 /// Publishes the DICOM data in flight (memory charged, spill files) and the database pool's
 /// connections (in use, idle, most) as gauges every second.
-async fn report_gauges(inflight: Arc<renkei_dicom::inflight::InFlight>, store: renkei_store::Store) {
+async fn report_gauges(
+    inflight: Arc<renkei_dicom::inflight::InFlight>,
+    store: renkei_store::Store,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;

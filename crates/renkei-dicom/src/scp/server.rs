@@ -141,8 +141,7 @@ async fn refuse(
         .is_ok()
     {
         tracing::warn!(%peer, "association limit reached: rejected");
-        metrics::counter!("renkei_dicom_associations_total", "result" => "over_limit")
-            .increment(1);
+        metrics::counter!("renkei_dicom_associations_total", "result" => "over_limit").increment(1);
         let rejection = Pdu::AssociationRJ(negotiate::limit_exceeded());
         let _ = pdu::write(&mut stream, &rejection, timeout).await;
     }

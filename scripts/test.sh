@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Installs what is missing (quiet when nothing is; .ci/run has just done it).
+[[ -n "${RENKEI_SETUP_DONE:-}" ]] || scripts/setup.sh
+
 # One shared build folder, so repeated runs (and CI on this machine) rebuild only what changed.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
 
@@ -54,6 +57,8 @@ fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked
+# The Debian package, built around the test build's binary, installed, run and purged.
+scripts/package-test.sh "$CARGO_TARGET_DIR/debug/renkei"
 
 # ---- the web client (web/) ----
 web_skip() {

@@ -104,6 +104,9 @@ pub async fn sweep(store: &Store, blobs: &BlobStore, now: Timestamp) -> ServiceR
             }
         }
     }
+    let result = if failure.is_some() { "failed" } else { "ok" };
+    metrics::counter!("renkei_sweeps_total", "sweeper" => "expiry", "result" => result)
+        .increment(1);
     failure.map_or(Ok(swept), Err)
 }
 

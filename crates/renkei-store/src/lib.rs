@@ -82,6 +82,14 @@ pub enum Backend {
     Postgres,
 }
 
+/// Connections of the pool: in use, idle, and the most it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// A handle to the metadata database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -204,6 +212,17 @@ impl Store {
         Ok(())
     }
 
+    /// The connection pool right now, for the saturation gauges.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(open);
+        PoolUsage {
+            in_use: open.saturating_sub(idle),
+            idle,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -211,11 +230,14 @@ impl Store {
 
     /// Begins a transaction that takes the write lock at once on SQLite (so concurrent
     /// writers queue instead of failing), and a plain one on PostgreSQL.
+    /// How long it waited (for a connection, and on SQLite for the write lock) is observed.
     async fn write_tx(&self) -> Result<Tx, StoreError> {
+        let started = std::time::Instant::now();
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
+        metrics::histogram!("renkei_db_write_wait_seconds").record(started.elapsed().as_secs_f64());
         Ok(tx)
     }
 }

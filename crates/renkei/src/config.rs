@@ -73,6 +73,9 @@ pub struct Config {
     /// The subjects this deployment uses on NATS (`<prefix>.signal`): one per deployment
     /// sharing a NATS server.
     pub nats_subject_prefix: String,
+    /// Where the first start writes the administrator's one-time password (a new file, mode
+    /// 0600, owned by the service's user) instead of printing it; the Debian package sets it.
+    pub initial_password_file: Option<PathBuf>,
     /// HTTP service tunables.
     #[serde(flatten)]
     pub server: Settings,
@@ -105,6 +108,7 @@ impl Default for Config {
             call_public_addr: None,
             nats_url: None,
             nats_subject_prefix: "renkei".into(),
+            initial_password_file: None,
             server: Settings::default(),
         }
     }
@@ -286,5 +290,56 @@ mod tests {
         );
         config.call_public_addr = Some("nowhere".into());
         assert!(config.call_advertised_addr().is_err());
+    }
+
+    /// The Debian package's `/etc/renkei/renkei.toml`, with every commented `# key = value`
+    /// example switched on: each key is a real setting and each example value parses.
+    #[test]
+    fn the_packaged_configuration_names_only_real_settings() {
+        let packaged = include_str!("../../../packaging/renkei.toml");
+        let switched_on: String = packaged
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest.split_once(" = ").is_some_and(|(k, _)| {
+                        k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    }) =>
+                {
+                    rest
+                }
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let keys: std::collections::BTreeMap<String, figment::value::Value> =
+            Figment::from(Toml::string(&switched_on)).extract().unwrap();
+        // Secrets are never serialized: such a key is real when setting it changes the
+        // configuration (an unknown key would be ignored).
+        let known = serde_json::to_value(Config::default()).unwrap();
+        let default = format!("{:?}", Config::default());
+        let unknown: Vec<&String> = keys
+            .iter()
+            .filter(|(key, value)| {
+                known.get(key.as_str()).is_none() && {
+                    let alone: Config = Figment::from(Serialized::defaults(Config::default()))
+                        .merge(Serialized::global(key.as_str(), value))
+                        .extract()
+                        .unwrap();
+                    format!("{alone:?}") == default
+                }
+            })
+            .map(|(key, _)| key)
+            .collect();
+        assert!(unknown.is_empty(), "not settings: {unknown:?}");
+        assert!(keys.len() > 25, "examples were switched on: {}", keys.len());
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(&switched_on))
+            .extract()
+            .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/renkei"));
+        assert_eq!(
+            config.initial_password_file,
+            Some(PathBuf::from("/var/lib/renkei/initial-admin-password"))
+        );
     }
 }

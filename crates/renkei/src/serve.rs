@@ -121,11 +121,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
         .await
         .map_err(|e| e.message)?
     {
-        // Shown once, on stdout only: never logged.
-        println!(
-            "First start: created organization \"{}\" and its administrator.\n  login:    {}\n  password: {}\n  (one-time: it must be changed at first sign-in)",
-            first.org_slug, first.login, first.one_time_password
-        );
+        announce_first_admin(&config, &first)?;
     }
     let http = TcpListener::bind(&config.listen)
         .await
@@ -184,7 +180,7 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> Result<(), Stri
             }
         });
     }
-    tokio::spawn(report_inflight(state.dicom.inflight.clone()));
+    tokio::spawn(report_gauges(state.dicom.inflight.clone(), store.clone()));
     tokio::spawn(sweep_sessions(store.clone()));
     tokio::spawn(checkpoint_every_second(store.clone()));
     tokio::spawn(watch_runtime_lag());
@@ -238,13 +234,21 @@ async fn start_redirect(addr: &str, https_port: u16) -> Result<(), String> {
     Ok(())
 }
 
-/// Publishes the DICOM data in flight (memory charged, spill files) as gauges every second.
-async fn report_inflight(inflight: Arc<renkei_dicom::inflight::InFlight>) {
+/// Publishes the DICOM data in flight (memory charged, spill files) and the database pool's
+/// connections (in use, idle, most) as gauges every second.
+async fn report_gauges(
+    inflight: Arc<renkei_dicom::inflight::InFlight>,
+    store: renkei_store::Store,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         metrics::gauge!("renkei_dicom_inflight_memory_bytes").set(inflight.memory().used() as f64);
         metrics::gauge!("renkei_dicom_inflight_spill_bytes").set(inflight.disk().used() as f64);
+        let pool = store.pool_usage();
+        metrics::gauge!("renkei_db_pool_connections", "state" => "in_use").set(pool.in_use);
+        metrics::gauge!("renkei_db_pool_connections", "state" => "idle").set(pool.idle);
+        metrics::gauge!("renkei_db_pool_max_connections").set(pool.max);
     }
 }
 
@@ -360,4 +364,40 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+/// Hands the first administrator's one-time password over once, never to the log: into
+/// `initial_password_file` (created 0600) when configured, else on stdout.
+fn announce_first_admin(
+    config: &crate::config::Config,
+    first: &renkei_service::bootstrap::FirstAdmin,
+) -> Result<(), String> {
+    let created = format!(
+        "First start: created organization \"{}\" and its administrator.\n  login:    {}",
+        first.org_slug, first.login
+    );
+    match &config.initial_password_file {
+        Some(path) => {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            writeln!(file, "{}", first.one_time_password)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!(
+                "{created}\n  password: in {} (one-time: it must be changed at first sign-in)",
+                path.display()
+            );
+        }
+        None => println!(
+            "{created}\n  password: {}\n  (one-time: it must be changed at first sign-in)",
+            first.one_time_password
+        ),
+    }
+    Ok(())
 }

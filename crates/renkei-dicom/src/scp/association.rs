@@ -47,6 +47,7 @@ pub(crate) async fn run(
 ) {
     let mut stream = BufReader::with_capacity(READ_BUFFER, stream);
     let config = &services.config;
+    let mut rejected = false;
     let outcome = match read_request(&mut stream, config.read_timeout, stop.clone()).await {
         Ok(request) => match admit(&request, peer, &services).await {
             Ok((caller, negotiated)) => {
@@ -79,6 +80,7 @@ pub(crate) async fn run(
                 }
             }
             Err(rejection) => {
+                rejected = true;
                 let result = pdu::write(
                     &mut stream,
                     &Pdu::AssociationRJ(rejection),
@@ -91,7 +93,18 @@ pub(crate) async fn run(
         },
         Err(error) => Err(error),
     };
+    let result = match &outcome {
+        Ok(()) if rejected => "rejected",
+        Ok(()) => "completed",
+        Err(ScpError::PeerAborted | ScpError::PeerClosed) => "ended_by_peer",
+        Err(_) => "failed",
+    };
+    metrics::counter!("renkei_dicom_associations_total", "result" => result).increment(1);
     if let Err(error) = outcome {
+        if result == "failed" {
+            metrics::counter!("renkei_dicom_association_failures_total", "code" => error.code())
+                .increment(1);
+        }
         end_with_error(&mut stream, peer, &error, config).await;
     }
 }

@@ -78,6 +78,8 @@ where
                         });
                     } else {
                         tracing::warn!(%peer, "too many connections: closed without answer");
+                        metrics::counter!("renkei_dicom_associations_total", "result" => "over_limit")
+                            .increment(1);
                         drop(stream);
                     }
                 }
@@ -139,6 +141,7 @@ async fn refuse(
         .is_ok()
     {
         tracing::warn!(%peer, "association limit reached: rejected");
+        metrics::counter!("renkei_dicom_associations_total", "result" => "over_limit").increment(1);
         let rejection = Pdu::AssociationRJ(negotiate::limit_exceeded());
         let _ = pdu::write(&mut stream, &rejection, timeout).await;
     }

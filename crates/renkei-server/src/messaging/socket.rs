@@ -224,8 +224,11 @@ impl Live<'_> {
             return Ok(());
         }
         if let Some(frames) = hub.recent(conversation, from, upto) {
-            for frame in frames {
+            for (frame, committed) in frames {
                 send_text(sink, &frame).await?;
+                // Live delivery: from the commit to this socket's send.
+                metrics::histogram!("renkei_delivery_latency_seconds")
+                    .record(committed.elapsed().as_secs_f64());
             }
             self.sent.insert(conversation, upto);
             self.delivered(conversation, upto);

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use renkei_core::Uuid;
 use renkei_store::Store;
@@ -20,7 +21,7 @@ const RECENT_PER_CONVERSATION: usize = 64;
 const RECENT_CONVERSATIONS: usize = 20_000;
 
 /// A conversation's newest event frames with their numbers, oldest first.
-type RecentFrames = VecDeque<(i64, Arc<str>)>;
+type RecentFrames = VecDeque<(i64, Arc<str>, Instant)>;
 
 /// A nudge to one socket.
 #[derive(Debug, Clone)]
@@ -118,24 +119,31 @@ impl Hub {
             .map(|s| s.nudges.clone())
     }
 
-    /// Remembers a just-committed event frame so sockets need not read it back.
-    pub fn remember(&self, conversation: Uuid, seq: i64, frame: Arc<str>) {
+    /// Remembers a just-committed event frame (and when it was committed, for the delivery
+    /// latency) so sockets need not read it back.
+    pub fn remember(&self, conversation: Uuid, seq: i64, frame: Arc<str>, committed: Instant) {
         let mut recent = lock(&self.recent);
         if recent.len() >= RECENT_CONVERSATIONS && !recent.contains_key(&conversation) {
             recent.clear();
         }
         let list = recent.entry(conversation).or_default();
-        if list.back().is_some_and(|(last, _)| *last >= seq) {
+        if list.back().is_some_and(|(last, _, _)| *last >= seq) {
             return;
         }
-        list.push_back((seq, frame));
+        list.push_back((seq, frame, committed));
         if list.len() > RECENT_PER_CONVERSATION {
             list.pop_front();
         }
     }
 
-    /// The frames of events `after+1 ..= upto`, when all of them are remembered.
-    pub fn recent(&self, conversation: Uuid, after: i64, upto: i64) -> Option<Vec<Arc<str>>> {
+    /// The frames of events `after+1 ..= upto` with their commit instants, when all of them
+    /// are remembered.
+    pub fn recent(
+        &self,
+        conversation: Uuid,
+        after: i64,
+        upto: i64,
+    ) -> Option<Vec<(Arc<str>, Instant)>> {
         let recent = lock(&self.recent);
         let list = recent.get(&conversation)?;
         let first = list.front()?.0;
@@ -144,8 +152,8 @@ impl Hub {
         }
         let frames: Vec<_> = list
             .iter()
-            .filter(|(seq, _)| *seq > after && *seq <= upto)
-            .map(|(_, f)| f.clone())
+            .filter(|(seq, _, _)| *seq > after && *seq <= upto)
+            .map(|(_, f, at)| (f.clone(), *at))
             .collect();
         (frames.len() as i64 == upto - after).then_some(frames)
     }
@@ -316,7 +324,7 @@ mod tests {
         let hub = Hub::new(Store::connect("sqlite::memory:").await.unwrap());
         let conv = renkei_core::new_id();
         for seq in [3, 4, 6] {
-            hub.remember(conv, seq, Arc::from(format!("{seq}")));
+            hub.remember(conv, seq, Arc::from(format!("{seq}")), Instant::now());
         }
         assert_eq!(hub.recent(conv, 2, 4).map(|f| f.len()), Some(2));
         assert!(

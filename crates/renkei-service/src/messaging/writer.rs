@@ -134,6 +134,7 @@ fn finish(hub: &Hub, bus: &dyn Bus, tap: &PushTap, done: impl Iterator<Item = (J
                 m.conversation_id,
                 m.seq,
                 ServerFrame::Event { event: &event }.text(),
+                at,
             );
             let top = reached.entry(m.conversation_id).or_default();
             *top = (*top).max(m.seq);

@@ -350,7 +350,16 @@ async fn haproxy_passes_http_and_websockets_and_takes_out_a_node_that_is_not_rea
     // other serves every request, then it exits; a WebSocket it held reconnects through the
     // balancer to the other.
     nodes[0].terminate();
-    let (status, body) = nodes[0].client().get("/readyz").await;
+    // The signal is handled on the node's own time: ask until it answers (bounded).
+    let mut answer = nodes[0].client().get("/readyz").await;
+    for _ in 0..50 {
+        if answer.0 == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        answer = nodes[0].client().get("/readyz").await;
+    }
+    let (status, body) = answer;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, Some("draining")),

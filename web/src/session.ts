@@ -41,10 +41,7 @@ export class Session {
     positions: () => this.positions.snapshot(),
     activeSince: (since) => this.idle.activeSince(since),
     frame: (frame) => this.live.frame(frame),
-    status: (connection) => {
-      this.store.set({ connection });
-      this.calls.socketDown();
-    },
+    status: (connection) => this.store.set({ connection }),
     locked: () => this.lock("server"),
     signedOut: () => void this.start(),
   });

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState, type RefObject } from "react";
 import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
-import { callStatus, durationLabel, endedKey, gridColumns, type CallInfo, type CallParticipant } from "../state/call";
+import { durationLabel, endedKey, gridColumns, type CallInfo, type CallParticipant } from "../state/call";
 import { Avatar, conversationTitle } from "../screens/common";
 import { conversationAvatarId } from "../state/avatar";
 import type { MessageKey } from "../i18n/catalog";
@@ -137,13 +137,12 @@ function InCall({ calls, call, title, group, name }: { calls: CallSnapshot; call
   }, [minimized]);
   const other = others[0];
   const link = group ? calls.links.sfu : other ? calls.links[other.conn] : undefined;
-  const statusKey = callStatus(screen, link, calls.reconnecting);
   const status =
-    statusKey === "ringingOut"
+    screen?.screen === "outgoing"
       ? t("call.ringingOut")
-      : statusKey === "reconnecting"
+      : link === "disconnected" || link === "failed"
         ? t("call.reconnecting")
-        : statusKey === "connecting"
+        : link !== "connected"
           ? t("call.connecting")
           : since !== null
             ? durationLabel(now - since)

@@ -460,7 +460,6 @@ fn is_call_frame(frame: &ClientFrame) -> bool {
         frame,
         ClientFrame::CallStart { .. }
             | ClientFrame::CallJoin { .. }
-            | ClientFrame::CallResume { .. }
             | ClientFrame::CallDecline { .. }
             | ClientFrame::CallLeave { .. }
             | ClientFrame::CallSignal { .. }
@@ -498,10 +497,6 @@ async fn handle_call(
                 Err(e) => Err(e),
             }
         }
-        ClientFrame::CallResume { call_id } => match session_for_token(state, token, true).await {
-            Ok(me) => calls::resume(state, &me, conn, call_id).await.map(drop),
-            Err(e) => Err(e),
-        },
         ClientFrame::CallDecline { call_id } => {
             calls::decline(state, user, call_id).await.map(drop)
         }
@@ -610,7 +605,6 @@ async fn handle(
         }
         ClientFrame::CallStart { .. }
         | ClientFrame::CallJoin { .. }
-        | ClientFrame::CallResume { .. }
         | ClientFrame::CallDecline { .. }
         | ClientFrame::CallLeave { .. }
         | ClientFrame::CallSignal { .. }

@@ -49,11 +49,13 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     }
     let standin = StandIn::start().await.unwrap();
     let mut env = node_env(&format!("chaos-{}", renkei_core::new_id()));
-    env.extend([
-        ("RENKEI_METRICS_TOKEN", METRICS_TOKEN),
-        ("RENKEI_MEDIA_SWEEP_SECONDS", "1"),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned())));
+    env.extend(
+        [
+            ("RENKEI_METRICS_TOKEN", METRICS_TOKEN),
+            ("RENKEI_MEDIA_SWEEP_SECONDS", "1"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
     let allow = format!(r#"["{}"]"#, standin.host_port());
     env.push(("RENKEI_PUSH_ENDPOINT_ALLOW".to_owned(), allow));
     let urls: Vec<String> = links.iter().map(Link::nats_url).collect();
@@ -67,7 +69,12 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     let killed = sweep_leader(&addrs).await;
     let (cut, calm) = ((killed + 1) % NODES, (killed + 2) % NODES);
 
-    let admin = cluster.node(calm).first_admin().await;
+    // The first node to start printed the first administrator's password.
+    cluster.node(0).first_admin().await;
+    let admin = cluster
+        .node(calm)
+        .login("admin", common::ADMIN_PASSWORD)
+        .await;
     let org = admin.org_id().await;
     let crew = Crew::create(cluster.node(calm), &admin).await;
     let ana = crew.people[0].1.clone();
@@ -109,7 +116,10 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     // A photo uploaded to the node about to be killed.
-    let on_killed = cluster.node(killed).login("admin", common::ADMIN_PASSWORD).await;
+    let on_killed = cluster
+        .node(killed)
+        .login("admin", common::ADMIN_PASSWORD)
+        .await;
     let photo = upload(&on_killed, "wound.jpg", "image/jpeg", jpeg()).await;
     let photo_id = photo["id"].as_str().unwrap().to_owned();
     let (status, photo_bytes) = download(&on_killed, &photo_id).await;
@@ -120,10 +130,15 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     let mut watchers = Vec::new();
     for node in [cut, calm] {
         for (name, api, _) in &crew.people {
-            let (ws, _) = Ws::connect(cluster.node(node), api.token.as_deref().unwrap(), None).await;
+            let (ws, _) =
+                Ws::connect(cluster.node(node), api.token.as_deref().unwrap(), None).await;
             let mut conversations = crew.memberships[name].clone();
             conversations.push(probe.clone());
-            watchers.push(Watcher::start(format!("{name}@node{node}"), conversations, ws));
+            watchers.push(Watcher::start(
+                format!("{name}@node{node}"),
+                conversations,
+                ws,
+            ));
         }
     }
     let sampler = Sampler::start(addrs.clone());
@@ -268,7 +283,13 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     let kinds: Vec<String> = standin
         .received(&endpoint)
         .iter()
-        .map(|r| r.json.as_ref().and_then(|j| j["kind"].as_str()).unwrap_or("?").to_owned())
+        .map(|r| {
+            r.json
+                .as_ref()
+                .and_then(|j| j["kind"].as_str())
+                .unwrap_or("?")
+                .to_owned()
+        })
         .collect();
     assert_eq!(kinds, ["urgent", "realert"], "one alert, then one re-alert");
     assert!(
@@ -281,10 +302,15 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
 
 /// A small JPEG photo.
 fn jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+    });
     let mut out = Vec::new();
     image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     out
 }
@@ -298,7 +324,9 @@ async fn post(api: &Api, conv: &str, client_id: &str) -> (String, (String, i64))
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let seq = body["seq"].as_i64().unwrap_or_else(|| panic!("a seq: {body}"));
+    let seq = body["seq"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a seq: {body}"));
     (client_id.to_owned(), (conv.to_owned(), seq))
 }
 
@@ -471,7 +499,10 @@ async fn sweep_leader(addrs: &[String]) -> usize {
     for _ in 0..60 {
         let mut leaders = Vec::new();
         for (i, addr) in addrs.iter().enumerate() {
-            if sweep_metrics(addr).await.is_some_and(|(leading, _)| leading) {
+            if sweep_metrics(addr)
+                .await
+                .is_some_and(|(leading, _)| leading)
+            {
                 leaders.push(i);
             }
         }
@@ -489,7 +520,11 @@ async fn sweep_leader(addrs: &[String]) -> usize {
 fn assert_sweep_ran_once(samples: &[Sample], killed: usize) {
     assert!(samples.len() > 10, "the sweep was watched: {samples:?}");
     for sample in samples {
-        let leaders = sample.iter().flatten().filter(|(leading, _)| *leading).count();
+        let leaders = sample
+            .iter()
+            .flatten()
+            .filter(|(leading, _)| *leading)
+            .count();
         assert!(leaders <= 1, "two nodes led the sweep at once: {sample:?}");
     }
     let mut ran_before_kill = false;
@@ -501,10 +536,16 @@ fn assert_sweep_ran_once(samples: &[Sample], killed: usize) {
                 _ => false,
             })
             .collect();
-        assert!(ran.len() <= 1, "nodes {ran:?} ran the sweep between two looks");
+        assert!(
+            ran.len() <= 1,
+            "nodes {ran:?} ran the sweep between two looks"
+        );
         ran_before_kill |= ran == [killed];
         taken_over |= pair[1][killed].is_none() && ran.iter().any(|&i| i != killed);
     }
-    assert!(ran_before_kill, "the leader ran the sweep before it was killed");
+    assert!(
+        ran_before_kill,
+        "the leader ran the sweep before it was killed"
+    );
     assert!(taken_over, "another node took the sweep over: {samples:?}");
 }

@@ -10,9 +10,9 @@ mod common;
 use std::time::Duration;
 
 use common::lb::{download, have_haproxy, node_env, start_node, through, upload};
-use common::{ADMIN_PASSWORD, Api, Storage, Ws, active_user, urlencode};
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use common::{ADMIN_PASSWORD, Storage, Ws, active_user};
+use reqwest::StatusCode;
+use serde_json::json;
 
 /// Lets connections to the database in or not (as when PostgreSQL is down or unreachable),
 /// ending the ones open when not.

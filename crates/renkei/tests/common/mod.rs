@@ -491,7 +491,10 @@ impl Cluster {
 
     /// Node `i`'s settings.
     fn env(&self, i: usize) -> Vec<(&str, &str)> {
-        let nats = self.nats.get(i).map(|url| ("RENKEI_NATS_URL", url.as_str()));
+        let nats = self
+            .nats
+            .get(i)
+            .map(|url| ("RENKEI_NATS_URL", url.as_str()));
         self.env
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -68,6 +68,7 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     let addrs: Vec<String> = (0..NODES).map(|i| cluster.addr(i)).collect();
     let killed = sweep_leader(&addrs).await;
     let (cut, calm) = ((killed + 1) % NODES, (killed + 2) % NODES);
+    let sampler = Sampler::start(addrs.clone());
 
     // The first node to start printed the first administrator's password.
     cluster.node(0).first_admin().await;
@@ -141,7 +142,6 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
             ));
         }
     }
-    let sampler = Sampler::start(addrs.clone());
 
     // The urgent message, on the calm node: its first alert at once.
     let (status, direct) = ana
@@ -185,6 +185,7 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(holding > 0, "the killed node held sockets of the members");
+    sampler.until_ran(killed).await;
     let acked_at_kill = acked_total.load(Ordering::SeqCst);
     cluster.nodes[killed].kill();
     let mut states = vec![("renkei1", "UP"), ("renkei2", "UP"), ("renkei3", "UP")];
@@ -239,6 +240,10 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
         acked_at_kill < acked_at_restart && acked_at_restart < acked_at_stop,
         "the kill and the restart happened mid-run"
     );
+    eprintln!(
+        "chaos: node {killed} killed after {acked_at_kill} acks ({holding} sockets on it), \
+         NATS restarted after {acked_at_restart}, node {cut} cut off NATS, {acked_at_stop} acked"
+    );
 
     // The members' own streams (reconnecting through HAProxy to catch up) and the history.
     for (name, api, _) in &crew.people {
@@ -248,6 +253,11 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     assert!(
         results.values().all(|s| s.reconnects > 0),
         "every member lost its connection at least once"
+    );
+    eprintln!(
+        "chaos: {} reconnects, {} resends answered as duplicates",
+        results.values().map(|s| s.reconnects).sum::<usize>(),
+        results.values().map(|s| s.duplicate_acks).sum::<usize>()
     );
     let viewer = through(&lb.http, &crew.people[2].1);
     crew.assert_delivered(&results, &viewer).await;
@@ -271,7 +281,7 @@ async fn three_nodes_lose_nothing_when_a_node_nats_and_a_link_fail() {
     }
 
     // The sweep ran on one node at a time, and a survivor took it over from the killed one.
-    let samples = sampler.stop().await;
+    let samples = sampler.stop();
     assert_sweep_ran_once(&samples, killed);
 
     // The re-alert (30 s after the message) was sent once, by whichever node claimed it.
@@ -442,32 +452,44 @@ type Sample = Vec<Option<(bool, u64)>>;
 
 /// Reads every node's sweep metrics twice a second until stopped.
 struct Sampler {
-    stop: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<Vec<Sample>>,
+    samples: Arc<StdMutex<Vec<Sample>>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Sampler {
     fn start(addrs: Vec<String>) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
+        let samples = Arc::new(StdMutex::new(Vec::new()));
+        let into = samples.clone();
         let task = tokio::spawn(async move {
-            let mut samples = Vec::new();
-            while !stopped.load(Ordering::SeqCst) {
+            loop {
                 let mut sample = Vec::new();
                 for addr in &addrs {
                     sample.push(sweep_metrics(addr).await);
                 }
-                samples.push(sample);
+                into.lock().unwrap().push(sample);
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            samples
         });
-        Sampler { stop, task }
+        Sampler { samples, task }
     }
 
-    async fn stop(self) -> Vec<Sample> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.task.await.unwrap()
+    /// Waits (at most 20 s) until `node` was seen running the sweep.
+    async fn until_ran(&self, node: usize) {
+        for _ in 0..200 {
+            let samples = self.samples.lock().unwrap();
+            let runs = |s: &Sample| s[node].map(|(_, runs)| runs);
+            if samples.windows(2).any(|p| runs(&p[1]) > runs(&p[0])) {
+                return;
+            }
+            drop(samples);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("node {node} was not seen running the sweep within 20 s");
+    }
+
+    fn stop(self) -> Vec<Sample> {
+        self.task.abort();
+        self.samples.lock().unwrap().clone()
     }
 }
 

@@ -75,7 +75,8 @@ source bench/server.sh
 # ones; sets server_pid.
 start_node() {
   local name=$1 port=$2; shift 2
-  SERVER_ENV=(RENKEI_MASTER_KEY=$MASTER_KEY "$@")
+  # Two nodes on one machine cannot share the call relay's UDP port.
+  SERVER_ENV=(RENKEI_MASTER_KEY=$MASTER_KEY RENKEI_CALL_UDP_LISTEN=127.0.0.1:0 "$@")
   PORT=$port start_server "$name" "${storage[@]}"
   pids+=("$server_pid")
 }
@@ -191,6 +192,7 @@ PY
   local b_pid=$server_pid
   until_up 2
   run_python "2 nodes" "$lb" --server-pid "$a_pid" --server-pid "$b_pid" --bus-pid "$nats_pid"
+  kill "$a_pid" "$b_pid"; wait "$a_pid" "$b_pid" 2>/dev/null || true
   drop_postgres
 }
 

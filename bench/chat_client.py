@@ -12,9 +12,14 @@ numbers start low and nothing of an earlier run is delivered. Output: details on
 a Markdown header and one row on stdout; `--slow-log F` writes every delivery slower than
 `--slow-ms` with its wall-clock send time, to set against the server's log.
 
+Several nodes: behind a load balancer that names the node of each WebSocket in an
+`X-Served-By` response header (bench/cluster.sh's HAProxy does), deliveries to a member on
+another node than the sender's are also measured apart ("cross-node"). `--server-pid` may be
+given once per node (their CPU is summed); `--bus-pid` is the NATS server's.
+
 Usage: chat_client.py --server http://127.0.0.1:18100 --token-cache F [--clients 2000]
        [--group-size 10] [--rate 1000] [--duration 30] [--warmup 5] [--drain 10]
-       [--server-pid PID] [--label L] [--slow-log F] [--slow-ms 100]
+       [--server-pid PID]... [--bus-pid PID] [--label L] [--slow-log F] [--slow-ms 100]
 Exit status: 0 when every acknowledged message reached every member exactly once.
 """
 
@@ -82,10 +87,19 @@ def machine_ticks():
     return sum(values) - idle, sum(values)
 
 
+def total_ticks(pids):
+    """utime + stime of every process of `pids`; None when there are none or one is gone."""
+    ticks = [cpu_ticks(pid) for pid in pids]
+    if not ticks or None in ticks:
+        return None
+    return sum(ticks)
+
+
 class Readings:
-    def __init__(self, server_pid):
+    def __init__(self, server_pids, bus_pid):
         self.at = time.monotonic()
-        self.server = cpu_ticks(server_pid) if server_pid else None
+        self.server = total_ticks(server_pids)
+        self.bus = total_ticks([bus_pid] if bus_pid else [])
         self.me = cpu_ticks(os.getpid())
         self.postgres = postgres_ticks()
         self.busy, _ = machine_ticks()
@@ -96,12 +110,20 @@ class Readings:
             return None
         return 100.0 * (b - a) / CLK_TCK / (later.at - self.at)
 
+    def ms_per(self, later, field, count):
+        """CPU milliseconds of `field` per one of `count` things done between the readings."""
+        a, b = getattr(self, field), getattr(later, field)
+        if a is None or b is None or not count:
+            return None
+        return 1000.0 * (b - a) / CLK_TCK / count
+
 
 class Ledger:
     """Every send of the run: when it left, whether it was acked, who got it."""
 
-    def __init__(self, group_size, measure_from, measure_until):
+    def __init__(self, group_size, measure_from, measure_until, nodes):
         self.group_size = group_size
+        self.nodes = nodes  # client index -> the node its socket reached
         self.measure_from = measure_from
         self.measure_until = measure_until
         self.sent = {}  # id -> (monotonic send time, wall-clock send time)
@@ -110,6 +132,7 @@ class Ledger:
         self.received = {}  # id -> set of receiving clients
         self.ack_ms = []
         self.delivery_ms = []
+        self.cross_ms = []  # deliveries to a member on another node than the sender's
         self.duplicates = 0
         self.duplicate_acks = 0
         self.unexpected = 0
@@ -138,6 +161,8 @@ class Ledger:
             if self.measured(sent[0]):
                 ms = (now - sent[0]) * 1000.0
                 self.delivery_ms.append(ms)
+                if self.nodes[me] != self.nodes[int(cid.split("-")[1])]:
+                    self.cross_ms.append(ms)
                 if ms >= slow_ms:
                     self.slow.append((sent[1], ms, me, cid))
             return
@@ -159,6 +184,9 @@ class Ledger:
                 self.refused.add(cid)
             else:
                 self.unexpected += 1
+
+    def measured_acked(self):
+        return sum(1 for cid in self.acked if self.measured(self.sent[cid][0]))
 
     def missing(self):
         return sum(self.group_size - len(self.received.get(cid, ())) for cid in self.acked)
@@ -199,7 +227,7 @@ async def open_socket(ws_url, token, sem):
         while True:
             frame = json.loads(await ws.recv())
             if frame.get("type") == "synced":
-                return ws
+                return ws, ws.response.headers.get("x-served-by", "")
             if frame.get("type") == "error":
                 raise RuntimeError(f"hello refused: {frame}")
 
@@ -222,7 +250,8 @@ async def main():
     p.add_argument("--duration", type=float, default=30.0)
     p.add_argument("--warmup", type=float, default=5.0)
     p.add_argument("--drain", type=float, default=10.0)
-    p.add_argument("--server-pid", type=int)
+    p.add_argument("--server-pid", type=int, action="append", default=[])
+    p.add_argument("--bus-pid", type=int)
     p.add_argument("--label", default="")
     p.add_argument("--slow-log")
     p.add_argument("--slow-ms", type=float, default=100.0)
@@ -244,14 +273,17 @@ async def main():
     ws_url = args.server.replace("http://", "ws://", 1).rstrip("/") + "/ws"
     started = time.monotonic()
     sem = asyncio.Semaphore(64)
-    sockets = await asyncio.gather(*(open_socket(ws_url, m["token"], sem) for m in members))
-    print(f"connect: {len(sockets)} clients synced in {time.monotonic() - started:.1f} s",
-          file=sys.stderr)
+    opened = await asyncio.gather(*(open_socket(ws_url, m["token"], sem) for m in members))
+    sockets = [ws for ws, _ in opened]
+    nodes = [node for _, node in opened]
+    spread = {n: nodes.count(n) for n in sorted(set(nodes))}
+    print(f"connect: {len(sockets)} clients synced in {time.monotonic() - started:.1f} s"
+          + (f", per node {spread}" if len(spread) > 1 else ""), file=sys.stderr)
 
     start = time.monotonic() + 1.0
     measure_from = start + args.warmup
     measure_until = measure_from + args.duration
-    ledger = Ledger(args.group_size, measure_from, measure_until)
+    ledger = Ledger(args.group_size, measure_from, measure_until, nodes)
     readers = [asyncio.create_task(reader(ws, i, ledger, args.slow_ms))
                for i, ws in enumerate(sockets)]
 
@@ -282,9 +314,9 @@ async def main():
 
     send_task = asyncio.create_task(sender())
     await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
-    before = Readings(args.server_pid)
+    before = Readings(args.server_pid, args.bus_pid)
     await asyncio.sleep(max(0.0, measure_until - time.monotonic()))
-    after = Readings(args.server_pid)
+    after = Readings(args.server_pid, args.bus_pid)
     worst_lag = await send_task
     drain_until = time.monotonic() + args.drain
     while time.monotonic() < drain_until:
@@ -299,17 +331,22 @@ async def main():
 
     ack = sorted(ledger.ack_ms)
     delivery = sorted(ledger.delivery_ms)
+    cross = sorted(ledger.cross_ms)
+    measured = ledger.measured_acked()
     sent = len(ledger.sent)
     acked = len(ledger.acked)
     missing = ledger.missing()
     fmt = lambda v: "–" if v is None else f"{v:.0f} %"
+    per_msg = lambda field: (lambda v: "–" if v is None else f"{v:.3f}")(
+        before.ms_per(after, field, measured))
     server_cpu = before.percent(after, "server")
     me_cpu = before.percent(after, "me")
     pg_cpu = before.percent(after, "postgres")
     machine = before.percent(after, "busy")
+    bus_cpu = before.percent(after, "bus")
     others = None
     if machine is not None:
-        others = machine - (server_cpu or 0) - (me_cpu or 0) - (pg_cpu or 0)
+        others = machine - (server_cpu or 0) - (me_cpu or 0) - (pg_cpu or 0) - (bus_cpu or 0)
     lat = lambda xs: "/".join(
         f"{percentile(xs, q):.1f}" for q in (50, 99)) + f" / {xs[-1]:.0f}" if xs else "–"
     print(f"sent {sent}, acked {acked}, refused {len(ledger.refused)}, missing {missing}, "
@@ -322,12 +359,14 @@ async def main():
                 f.write(f"{at:.3f} {ms:.1f} {me} {cid}\n")
     print("| label | clients | group | msg/s | acked / sent | ack p50/p99 / max (ms) "
           "| delivery p50/p99 / max (ms) | missing / dup | server CPU | client CPU "
-          "| PostgreSQL CPU | others' CPU |")
-    print("|---|---:|---:|---:|---|---|---|---|---:|---:|---:|---:|")
+          "| PostgreSQL CPU | others' CPU | cross-node delivery p50/p99 / max (ms) "
+          "| NATS CPU | CPU ms/msg: renkei / PostgreSQL / NATS |")
+    print("|---|---:|---:|---:|---|---|---|---|---:|---:|---:|---:|---|---:|---|")
     print(f"| {args.label} | {args.clients} | {args.group_size} | {args.rate:.0f} "
           f"| {acked} / {sent} | {lat(ack)} | {lat(delivery)} "
           f"| {missing} / {ledger.duplicates} | {fmt(server_cpu)} | {fmt(me_cpu)} "
-          f"| {fmt(pg_cpu)} | {fmt(others)} |")
+          f"| {fmt(pg_cpu)} | {fmt(others)} | {lat(cross)} | {fmt(bus_cpu)} "
+          f"| {per_msg('server')} / {per_msg('postgres')} / {per_msg('bus')} |")
     complete = (acked == sent and missing == 0 and ledger.duplicates == 0
                 and not ledger.refused and ledger.unexpected == 0)
     return 0 if complete else 1

@@ -3,7 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod delivery;
 pub mod dicom;
+pub mod lb;
+pub mod link;
 pub mod partners;
 pub mod tls;
 
@@ -444,6 +447,8 @@ impl Drop for NatsServer {
 pub struct Cluster {
     pub nodes: Vec<Server>,
     env: Vec<(String, String)>,
+    /// Each node's NATS URL (none for a single node on its in-process bus).
+    nats: Vec<String>,
 }
 
 impl Cluster {
@@ -452,33 +457,48 @@ impl Cluster {
         Cluster {
             nodes: vec![Server::start(storage, &[])],
             env: Vec::new(),
+            nats: Vec::new(),
         }
     }
 
     /// `count` nodes on `storage` (PostgreSQL) and the NATS server at `nats`, started one
     /// after the other (the first one creates the first administrator).
     pub fn start(storage: &Storage, nats: &str, count: usize, env: &[(&str, &str)]) -> Cluster {
+        let owned: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Cluster::start_each(storage, &vec![nats.to_owned(); count], &owned)
+    }
+
+    /// One node per URL of `nats` (each reaching NATS its own way, e.g. through a
+    /// [`link::Link`]), with the settings `env`, started one after the other.
+    pub fn start_each(storage: &Storage, nats: &[String], env: &[(String, String)]) -> Cluster {
         let prefix = format!("test{}", renkei_core::new_id().simple());
-        let mut all = vec![
-            ("RENKEI_NATS_URL".to_owned(), nats.to_owned()),
-            ("RENKEI_NATS_SUBJECT_PREFIX".to_owned(), prefix),
-        ];
-        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut all = vec![("RENKEI_NATS_SUBJECT_PREFIX".to_owned(), prefix)];
+        all.extend(env.iter().cloned());
         let mut cluster = Cluster {
             nodes: Vec::new(),
             env: all,
+            nats: nats.to_vec(),
         };
-        for _ in 0..count {
-            let node = Server::start(storage, &cluster.env());
+        for i in 0..nats.len() {
+            let node = Server::start(storage, &cluster.env(i));
             cluster.nodes.push(node);
         }
         cluster
     }
 
-    fn env(&self) -> Vec<(&str, &str)> {
+    /// Node `i`'s settings.
+    fn env(&self, i: usize) -> Vec<(&str, &str)> {
+        let nats = self
+            .nats
+            .get(i)
+            .map(|url| ("RENKEI_NATS_URL", url.as_str()));
         self.env
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(nats)
             .collect()
     }
 
@@ -497,7 +517,7 @@ impl Cluster {
         let listen = self.nodes[i].addr();
         self.nodes[i].kill();
         tokio::time::sleep(down).await;
-        self.nodes[i] = Server::start_on(storage, &self.env(), &listen);
+        self.nodes[i] = Server::start_on(storage, &self.env(i), &listen);
     }
 }
 

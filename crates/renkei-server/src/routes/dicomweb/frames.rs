@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use futures_util::stream;
-use renkei_dicom::render::{ImageFormat, RenderOptions, VoiFunction};
+use renkei_dicom::render::{
+    EXPLICIT_VR_LITTLE_ENDIAN as EXPLICIT_LE, ImageFormat, RenderOptions, VoiFunction,
+};
 use renkei_service::dicomweb::pixels::{self, Bulk, InstanceUids};
 use serde::Deserialize;
 
@@ -19,8 +21,6 @@ use crate::extract::ApiQuery;
 
 /// Most frames one request may ask for.
 const MAX_FRAMES_PER_REQUEST: usize = 1000;
-/// Explicit VR Little Endian: the transfer syntax of decoded frames and bulk data.
-const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 
 fn bad_frame(text: &str) -> ApiError {
     ApiError::bad_request(

@@ -179,11 +179,7 @@ const ENCODINGS: &[Encoding] = &[
 /// What dcmcjpeg writes that the SCP refuses: retired syntaxes (PS3.5 2006) no decoder here
 /// reads.
 const REFUSED: &[(&str, &str, &str)] = &[
-    (
-        "jpeg-spectral-selection",
-        "+es",
-        "1.2.840.10008.1.2.4.53",
-    ),
+    ("jpeg-spectral-selection", "+es", "1.2.840.10008.1.2.4.53"),
     ("jpeg-progressive", "+ep", "1.2.840.10008.1.2.4.55"),
 ];
 
@@ -380,10 +376,22 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
     for source in BOTH {
         let sent = dcmtk(
             "storescu",
-            &["-aet", "CODECS", "-aec", "RENKEI", host, port, &file(*source, 0, "")],
+            &[
+                "-aet",
+                "CODECS",
+                "-aec",
+                "RENKEI",
+                host,
+                port,
+                &file(*source, 0, ""),
+            ],
         )
         .unwrap();
-        assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+        assert!(
+            sent.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sent.stderr)
+        );
     }
     for (i, encoding) in ENCODINGS.iter().enumerate() {
         for source in encoding.sources {
@@ -422,7 +430,11 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
             .iter()
             .filter(|e| e.sources.contains(source))
             .count();
-        assert_eq!(sops.len(), expected, "{source:?}: every accepted file is stored");
+        assert_eq!(
+            sops.len(),
+            expected,
+            "{source:?}: every accepted file is stored"
+        );
         let by_number = |n: usize| {
             let found = listed
                 .as_array()
@@ -460,10 +472,16 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
             .await;
             assert_eq!(
                 part_type,
-                format!("application/octet-stream; transfer-syntax={}", encoding.syntax),
+                format!(
+                    "application/octet-stream; transfer-syntax={}",
+                    encoding.syntax
+                ),
                 "{what}"
             );
-            assert!(stored == sent_frame, "{what}: the stored frame is the one sent");
+            assert!(
+                stored == sent_frame,
+                "{what}: the stored frame is the one sent"
+            );
             // Neither stored nor decoded to: 406, with a code.
             let (status, _, body) = get_bytes_accepting(
                 &admin,
@@ -480,8 +498,7 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
             // Decoded: the source pixels (lossy CT in modality values, as it was rescaled).
             let (part_type, decoded) = frame(&admin, &format!("{instance}/frames/1"), None).await;
             assert_eq!(
-                part_type,
-                "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1",
+                part_type, "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1",
                 "{what}"
             );
             let values: Vec<f64> = samples(*source, &decoded)
@@ -501,15 +518,23 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
             eprintln!("{what}: frames off by {frames_off:.5}, rendered off by {picture_off:.5}");
             match encoding.fidelity {
                 Fidelity::Exact => {
-                    assert!(decoded == source_bytes, "{what}: lossless frames equal the source");
-                    assert!(picture == source_picture, "{what}: renders as the source does");
+                    assert!(
+                        decoded == source_bytes,
+                        "{what}: lossless frames equal the source"
+                    );
+                    assert!(
+                        picture == source_picture,
+                        "{what}: renders as the source does"
+                    );
                 }
                 Fidelity::Within(limit) => {
                     assert!(frames_off <= limit, "{what}: frames off by {frames_off}");
-                    assert!(picture_off <= limit, "{what}: rendered off by {picture_off}");
+                    assert!(
+                        picture_off <= limit,
+                        "{what}: rendered off by {picture_off}"
+                    );
                 }
             }
         }
     }
-
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use dicom_core::Tag;
 use dicom_object::DefaultDicomObject;
 use renkei_dicom::render::{
-    EXPLICIT_VR_LITTLE_ENDIAN, FramesAs, RenderError, RenderOptions, frame_count, frames_as, native_frame,
-    stored_frame,
+    EXPLICIT_VR_LITTLE_ENDIAN, FramesAs, RenderError, RenderOptions, frame_count, frames_as,
+    native_frame, stored_frame,
 };
 
 use super::{audit_pixels, instance_in, study_by_uid};

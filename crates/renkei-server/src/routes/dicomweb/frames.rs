@@ -67,7 +67,9 @@ fn accepted_syntaxes(headers: &HeaderMap) -> Vec<String> {
             range
                 .split(';')
                 .find_map(|p| p.strip_prefix("transfer-syntax="))
-                .map_or(EXPLICIT_LE.to_string(), |ts| ts.trim_matches('"').to_string())
+                .map_or(EXPLICIT_LE.to_string(), |ts| {
+                    ts.trim_matches('"').to_string()
+                })
         })
         .collect()
 }

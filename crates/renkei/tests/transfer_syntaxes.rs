@@ -254,35 +254,56 @@ fn scu_config(dir: &Path, syntaxes: &[&str]) -> PathBuf {
     path
 }
 
-/// The file's transfer syntax, its first frame's compressed bytes (empty when native) and
-/// its rescale, as pydicom reads them.
-fn read_file(path: &Path) -> (String, Vec<u8>, f64, f64) {
-    let script = "import sys,pydicom;from pydicom.encaps import generate_frames;\
-        d=pydicom.dcmread(sys.argv[1]);ts=d.file_meta.TransferSyntaxUID;\
-        f=next(generate_frames(d.PixelData,number_of_frames=1)) if ts.is_encapsulated else b'';\
-        print(ts);print(f.hex());print(float(d.get('RescaleSlope',1)));print(float(d.get('RescaleIntercept',0)))";
-    let out = run("python3", &["-c", script, &path.display().to_string()]);
-    let lines: Vec<&str> = out.lines().collect();
-    let bytes = (0..lines[1].len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&lines[1][i..i + 2], 16).unwrap())
-        .collect();
-    (
-        lines[0].to_owned(),
-        bytes,
-        lines[2].parse().unwrap(),
-        lines[3].parse().unwrap(),
-    )
+/// What pydicom reads from a file.
+struct FileFacts {
+    syntax: String,
+    /// The first frame's compressed bytes (empty when native).
+    first_frame: Vec<u8>,
+    slope: f64,
+    intercept: f64,
+    bits_allocated: u16,
+    signed: bool,
 }
 
-/// Sample values of decoded frame bytes: signed 16-bit for the CT, bytes for RGB.
-fn samples(source: Source, bytes: &[u8]) -> Vec<f64> {
-    match source {
-        Source::Ct => bytes
-            .chunks_exact(2)
-            .map(|c| f64::from(i16::from_le_bytes([c[0], c[1]])))
-            .collect(),
-        Source::Rgb => bytes.iter().map(|b| f64::from(*b)).collect(),
+impl FileFacts {
+    fn read(path: &Path) -> FileFacts {
+        let script = "import sys,pydicom;from pydicom.encaps import generate_frames;\
+            d=pydicom.dcmread(sys.argv[1]);ts=d.file_meta.TransferSyntaxUID;\
+            f=next(generate_frames(d.PixelData,number_of_frames=1)) if ts.is_encapsulated else b'';\
+            print(ts);print(f.hex());print(float(d.get('RescaleSlope',1)));\
+            print(float(d.get('RescaleIntercept',0)));print(d.BitsAllocated);print(d.PixelRepresentation)";
+        let out = run("python3", &["-c", script, &path.display().to_string()]);
+        let lines: Vec<&str> = out.lines().collect();
+        FileFacts {
+            syntax: lines[0].to_owned(),
+            first_frame: (0..lines[1].len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&lines[1][i..i + 2], 16).unwrap())
+                .collect(),
+            slope: lines[2].parse().unwrap(),
+            intercept: lines[3].parse().unwrap(),
+            bits_allocated: lines[4].parse().unwrap(),
+            signed: lines[5] == "1",
+        }
+    }
+
+    /// Modality values of decoded frame bytes (stored values for colour).
+    fn values(&self, bytes: &[u8]) -> Vec<f64> {
+        let stored: Vec<f64> = match (self.bits_allocated, self.signed) {
+            (16, true) => bytes
+                .chunks_exact(2)
+                .map(|c| f64::from(i16::from_le_bytes([c[0], c[1]])))
+                .collect(),
+            (16, false) => bytes
+                .chunks_exact(2)
+                .map(|c| f64::from(u16::from_le_bytes([c[0], c[1]])))
+                .collect(),
+            _ => bytes.iter().map(|b| f64::from(*b)).collect(),
+        };
+        stored
+            .into_iter()
+            .map(|v| v * self.slope + self.intercept)
+            .collect()
     }
 }
 
@@ -399,7 +420,7 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
             let mut args = encoding.args.to_vec();
             args.extend([plain.as_str(), encoded.as_str()]);
             run(encoding.tool, &args);
-            let (syntax, _, _, _) = read_file(Path::new(&encoded));
+            let syntax = FileFacts::read(Path::new(&encoded)).syntax;
             assert_eq!(syntax, encoding.syntax, "{} of {source:?}", encoding.name);
             let sent = store(format!("P{i}"), encoded);
             assert!(
@@ -414,7 +435,11 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
         let n = ENCODINGS.len() + k + 1;
         let (plain, encoded) = (file(Source::Rgb, n, ""), file(Source::Rgb, n, "-enc"));
         run("dcmcjpeg", &[option, &plain, &encoded]);
-        assert_eq!(read_file(Path::new(&encoded)).0, *syntax, "{name}");
+        assert_eq!(
+            FileFacts::read(Path::new(&encoded)).syntax,
+            *syntax,
+            "{name}"
+        );
         let sent = store(format!("P{}", ENCODINGS.len() + k), encoded);
         assert!(!sent.status.success(), "{name} is refused at negotiation");
     }
@@ -449,7 +474,7 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
         };
         let reference = by_number(0);
         let (_, source_bytes) = frame(&admin, &format!("{reference}/frames/1"), None).await;
-        let source_values = samples(*source, &source_bytes);
+        let source_values = FileFacts::read(Path::new(&file(*source, 0, ""))).values(&source_bytes);
         let range = source_values.iter().cloned().fold(f64::MIN, f64::max)
             - source_values.iter().cloned().fold(f64::MAX, f64::min);
         let source_picture = rendered(&admin, &reference, *source).await;
@@ -460,8 +485,7 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
             }
             let what = format!("{} of {source:?}", encoding.name);
             let instance = by_number(i + 1);
-            let (_, sent_frame, slope, intercept) =
-                read_file(Path::new(&file(*source, i + 1, "-enc")));
+            let sent = FileFacts::read(Path::new(&file(*source, i + 1, "-enc")));
 
             // As stored: the very bytes storescu sent, labelled with their syntax.
             let (part_type, stored) = frame(
@@ -479,7 +503,7 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
                 "{what}"
             );
             assert!(
-                stored == sent_frame,
+                stored == sent.first_frame,
                 "{what}: the stored frame is the one sent"
             );
             // Neither stored nor decoded to: 406, with a code.
@@ -501,10 +525,7 @@ async fn every_transfer_syntax_dcmtk_writes_is_stored_rendered_and_served(storag
                 part_type, "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1",
                 "{what}"
             );
-            let values: Vec<f64> = samples(*source, &decoded)
-                .into_iter()
-                .map(|v| v * slope + intercept)
-                .collect();
+            let values = sent.values(&decoded);
             let frames_off = mean_difference(&values, &source_values, range);
             let picture = rendered(&admin, &instance, *source).await;
             let picture_off = mean_difference(

@@ -4,6 +4,8 @@ set -euo pipefail
 
 need_apt=()
 command -v cc >/dev/null || need_apt+=(build-essential)
+command -v c++ >/dev/null || need_apt+=(g++)   # CharLS (the JPEG-LS decoder) is C++ ...
+command -v cmake >/dev/null || need_apt+=(cmake)   # ... built from source with CMake
 command -v pg_isready >/dev/null || need_apt+=(postgresql-client)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)   # real MP4/MOV files for the video tests
 command -v storescu >/dev/null || need_apt+=(dcmtk)   # real DICOM peers: echoscu, storescu, storescp

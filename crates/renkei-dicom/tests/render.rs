@@ -84,31 +84,6 @@ const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[
         "dicom_invalid_pixel_attribute",
         "Pixel Data without Rows/Columns (a sequence-nesting test file)",
     ),
-    (
-        "JPEGLSNearLossless_08.dcm",
-        "dicom_unsupported_transfer_syntax",
-        "JPEG-LS needs the `jpeg-ls` feature (CharLS, C++ and CMake)",
-    ),
-    (
-        "JPEGLSNearLossless_16.dcm",
-        "dicom_unsupported_transfer_syntax",
-        "JPEG-LS needs the `jpeg-ls` feature (CharLS, C++ and CMake)",
-    ),
-    (
-        "MR_small_jpeg_ls_lossless.dcm",
-        "dicom_unsupported_transfer_syntax",
-        "JPEG-LS needs the `jpeg-ls` feature (CharLS, C++ and CMake)",
-    ),
-    (
-        "SC_rgb_jls_lossy_line.dcm",
-        "dicom_unsupported_transfer_syntax",
-        "JPEG-LS needs the `jpeg-ls` feature (CharLS, C++ and CMake)",
-    ),
-    (
-        "SC_rgb_jls_lossy_sample.dcm",
-        "dicom_unsupported_transfer_syntax",
-        "JPEG-LS needs the `jpeg-ls` feature (CharLS, C++ and CMake)",
-    ),
 ];
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -466,19 +441,6 @@ fn truncated_and_corrupt_pixel_data_are_clean_errors() {
     }
 }
 
-#[cfg(not(feature = "jpeg-ls"))]
-#[test]
-fn jpeg_ls_without_the_feature_is_unsupported() {
-    let Some(dir) = test_files("jpeg_ls_without_the_feature_is_unsupported") else {
-        return;
-    };
-    let obj = open(&dir, "MR_small_jpeg_ls_lossless.dcm");
-    match render(&obj, 0, &RenderOptions::default()) {
-        Err(e) => assert_eq!(e.code(), "dicom_unsupported_transfer_syntax"),
-        Ok(_) => panic!("JPEG-LS rendered without a JPEG-LS codec"),
-    }
-}
-
 /// pydicom: `ds.waveform_array(group)[sample, channel]` for waveform_ecg.dcm.
 const ECG_REFERENCE: &[(usize, usize, usize, f32)] = &[
     (0, 0, 0, 100.0),
@@ -608,7 +570,6 @@ fn colour_matches_pydicom() {
     }
 }
 
-#[cfg(feature = "jpeg-ls")]
 #[test]
 fn jpeg_ls_lossless_matches_native() {
     let Some(dir) = test_files("jpeg_ls_lossless_matches_native") else {

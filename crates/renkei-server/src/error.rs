@@ -116,6 +116,7 @@ fn status_of(kind: Kind) -> StatusCode {
         Kind::Conflict => StatusCode::CONFLICT,
         Kind::Gone => StatusCode::GONE,
         Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
         Kind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         Kind::Locked => StatusCode::LOCKED,

@@ -25,6 +25,8 @@ pub enum Kind {
     Gone,
     /// Larger than allowed (413).
     TooLarge,
+    /// None of the representations the client accepts can be given (406).
+    NotAcceptable,
     /// A type of content this place does not take (415).
     UnsupportedType,
     /// Well-formed, but a rule refuses it (422).

@@ -221,7 +221,7 @@ fn decode_rle(
 
 /// The compressed bytes of one frame: its fragment when there is one fragment per frame, all
 /// fragments joined for a single frame (PS3.5 A.4).
-fn frame_fragment<'a>(
+pub(super) fn frame_fragment<'a>(
     obj: &'a DefaultDicomObject,
     info: &PixelInfo,
     frame: u32,

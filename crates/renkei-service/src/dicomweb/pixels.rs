@@ -1,11 +1,14 @@
-//! WADO-RS pixels: frames as uncompressed bytes, bulk data by tag, and rendered frames (the
+//! WADO-RS pixels: frames as uncompressed bytes or as stored, bulk data by tag, and rendered frames (the
 //! one renderer, `renkei_dicom::render`); each request's pixel view audited (throttled).
 
 use std::sync::Arc;
 
 use dicom_core::Tag;
 use dicom_object::DefaultDicomObject;
-use renkei_dicom::render::{RenderOptions, frame_count, native_frame};
+use renkei_dicom::render::{
+    EXPLICIT_VR_LITTLE_ENDIAN, FramesAs, RenderError, RenderOptions, frame_count, frames_as,
+    native_frame, stored_frame,
+};
 
 use super::{audit_pixels, instance_in, study_by_uid};
 use crate::Services;
@@ -47,28 +50,58 @@ fn in_range(list: &[u32], frames: u32) -> ServiceResult<()> {
     }
 }
 
-async fn native_frames(
+/// `one` (a frame's bytes from its index) for each frame of `list`, off the async threads.
+async fn each_frame(
     obj: Arc<DefaultDicomObject>,
     list: Vec<u32>,
+    one: fn(&DefaultDicomObject, u32) -> Result<Vec<u8>, RenderError>,
 ) -> ServiceResult<Vec<Vec<u8>>> {
     rendering(move || {
         list.into_iter()
-            .map(|f| native_frame(&obj, f))
+            .map(|f| one(&obj, f))
             .collect::<Result<Vec<_>, _>>()
     })
     .await
 }
 
-/// The frames `list` (from 0) as uncompressed little-endian bytes.
+/// Frames in one transfer syntax.
+pub struct Frames {
+    /// The transfer syntax UID of every frame's bytes.
+    pub transfer_syntax: String,
+    pub frames: Vec<Vec<u8>>,
+}
+
+/// The frames `list` (from 0), in the first of the `accepted` transfer syntaxes (`*`: any;
+/// none: Explicit VR Little Endian) that can be given: as stored for a compressed instance,
+/// else decoded to uncompressed little-endian bytes. 406 when none can.
 pub async fn frames(
     state: &Services,
     me: &Authed,
     uids: &InstanceUids,
     list: Vec<u32>,
-) -> ServiceResult<Vec<Vec<u8>>> {
+    accepted: &[String],
+) -> ServiceResult<Frames> {
     let obj = pixels_of(state, me, uids).await?;
     in_range(&list, frame_count(&obj))?;
-    native_frames(obj, list).await
+    let stored = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
+    let accepted: Vec<&str> = accepted.iter().map(String::as_str).collect();
+    match frames_as(stored, &accepted) {
+        Some(FramesAs::Uncompressed) => Ok(Frames {
+            transfer_syntax: EXPLICIT_VR_LITTLE_ENDIAN.to_string(),
+            frames: each_frame(obj, list, native_frame).await?,
+        }),
+        Some(FramesAs::Stored(transfer_syntax)) => Ok(Frames {
+            transfer_syntax,
+            frames: each_frame(obj, list, stored_frame).await?,
+        }),
+        None => Err(ServiceError::new(
+            Kind::NotAcceptable,
+            "dicom_transfer_syntax_not_available",
+            format!(
+                "the frames are available in {EXPLICIT_VR_LITTLE_ENDIAN} (decoded) or {stored} (as stored)"
+            ),
+        )),
+    }
 }
 
 /// A top-level binary value; Pixel Data gives every frame as [`frames`] does.
@@ -85,7 +118,7 @@ pub async fn bulkdata(
             return Err(ServiceError::not_found("bulkdata_not_found"));
         }
         return Ok(Bulk::Frames(
-            native_frames(obj, (0..count).collect()).await?,
+            each_frame(obj, (0..count).collect(), native_frame).await?,
         ));
     }
     obj.element(tag)

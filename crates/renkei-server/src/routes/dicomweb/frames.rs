@@ -1,4 +1,4 @@
-//! WADO-RS pixels: frames as uncompressed bytes, rendered frames and instances (PNG or JPEG),
+//! WADO-RS pixels: frames as uncompressed bytes or as stored, rendered frames and instances (PNG or JPEG),
 //! and bulk data by tag; the request is read here, the pixels come from
 //! `renkei_service::dicomweb::pixels`.
 
@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use futures_util::stream;
-use renkei_dicom::render::{ImageFormat, RenderOptions, VoiFunction};
+use renkei_dicom::render::{
+    EXPLICIT_VR_LITTLE_ENDIAN as EXPLICIT_LE, ImageFormat, RenderOptions, VoiFunction,
+};
 use renkei_service::dicomweb::pixels::{self, Bulk, InstanceUids};
 use serde::Deserialize;
 
@@ -19,8 +21,6 @@ use crate::extract::ApiQuery;
 
 /// Most frames one request may ask for.
 const MAX_FRAMES_PER_REQUEST: usize = 1000;
-/// Explicit VR Little Endian: what `/frames` bytes are, whatever the instance's syntax.
-const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 
 fn bad_frame(text: &str) -> ApiError {
     ApiError::bad_request(
@@ -47,8 +47,8 @@ fn parse_frames(text: &str) -> ApiResult<Vec<u32>> {
     Ok(list)
 }
 
-fn frames_response(frames: Vec<Vec<u8>>) -> Response {
-    let part_type = format!("application/octet-stream; transfer-syntax={EXPLICIT_LE}");
+fn frames_response(frames: Vec<Vec<u8>>, transfer_syntax: &str) -> Response {
+    let part_type = format!("application/octet-stream; transfer-syntax={transfer_syntax}");
     multipart(
         "application/octet-stream",
         &part_type,
@@ -56,8 +56,27 @@ fn frames_response(frames: Vec<Vec<u8>>) -> Response {
     )
 }
 
-/// WADO-RS `…/frames/{list}`: the frames (1-based, e.g. `1,3,5`) as uncompressed
-/// little-endian bytes, one part each; compressed instances are decoded.
+/// The transfer syntaxes `Accept` takes frames in, in its order: each `application/octet-stream`
+/// range's `transfer-syntax` parameter (`*`: any), Explicit VR Little Endian where it names
+/// none (PS3.18 8.7.3.5.2); empty when `Accept` is absent.
+fn accepted_syntaxes(headers: &HeaderMap) -> Vec<String> {
+    accepted(headers)
+        .iter()
+        .filter(|range| range.contains("application/octet-stream") || range.contains("*/*"))
+        .map(|range| {
+            range
+                .split(';')
+                .find_map(|p| p.strip_prefix("transfer-syntax="))
+                .map_or(EXPLICIT_LE.to_string(), |ts| {
+                    ts.trim_matches('"').to_string()
+                })
+        })
+        .collect()
+}
+
+/// WADO-RS `…/frames/{list}`: the frames (1-based, e.g. `1,3,5`), one part each, as
+/// uncompressed little-endian bytes (compressed instances decoded), or as stored when
+/// `Accept` asks for the stored transfer syntax or `transfer-syntax=*`.
 pub async fn frames(
     State(state): State<AppState>,
     Member(me): Member,
@@ -67,9 +86,8 @@ pub async fn frames(
     require_accept(&headers, &["application/octet-stream"])?;
     let list = parse_frames(&list)?;
     let uids = (study, series, sop);
-    Ok(frames_response(
-        pixels::frames(&state, &me, &uids, list).await?,
-    ))
+    let found = pixels::frames(&state, &me, &uids, list, &accepted_syntaxes(&headers)).await?;
+    Ok(frames_response(found.frames, &found.transfer_syntax))
 }
 
 /// WADO-RS `…/bulkdata/{tag}`: a top-level binary value; Pixel Data gives every frame as
@@ -86,7 +104,7 @@ pub async fn bulkdata(
     })?;
     Ok(
         match pixels::bulkdata(&state, &me, &(study, series, sop), tag).await? {
-            Bulk::Frames(frames) => frames_response(frames),
+            Bulk::Frames(frames) => frames_response(frames, EXPLICIT_LE),
             Bulk::Value(bytes) => multipart(
                 "application/octet-stream",
                 "application/octet-stream",

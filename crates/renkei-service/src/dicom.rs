@@ -51,6 +51,8 @@ pub enum IngestSource {
     /// From a gateway of the organization, which de-identified it with the organization's key
     /// and rules: checked, then stored as it is (de-identifying twice would remap UIDs again).
     Gateway,
+    /// Made here from a stored instance (a redaction): checked like a gateway's, stored as it is.
+    Derived,
 }
 
 impl IngestFailure {
@@ -391,7 +393,7 @@ impl DicomService {
         let started = std::time::Instant::now();
         let rules = match source {
             IngestSource::Identified => Rules::Deidentify(self.context(org).await?),
-            IngestSource::Gateway => {
+            IngestSource::Gateway | IngestSource::Derived => {
                 Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }
         };
@@ -678,6 +680,33 @@ impl DicomService {
         .map_err(|e| ServiceError::internal(&e))?
         .map_err(|e| ServiceError::internal(&e))?;
         Ok(obj)
+    }
+
+    /// Destroys an instance of `study` (a redaction replaced it), with `audit` in the same
+    /// commit: its key and index entry go (its bytes are unreadable from then on), then its
+    /// object and whatever memory holds of it. `instance_not_found` when there is none.
+    pub async fn destroy_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+        audit: &renkei_core::audit::AuditEvent,
+    ) -> ServiceResult<()> {
+        let object = self
+            .store
+            .destroy_instance(study, sop_uid, audit)
+            .await
+            .or_service("instance_not_found")?;
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.remove(&(study, sop_uid.to_owned()));
+        }
+        if let Ok(mut thumbnails) = self.thumbnails.lock() {
+            thumbnails.clear();
+        }
+        if let Err(e) = self.blobs.delete(&object).await {
+            // Its key is gone: what is left cannot be read; the object is deleted by hand.
+            tracing::warn!(error = %e, "the object of a destroyed DICOM instance was not deleted");
+        }
+        Ok(())
     }
 
     /// Drops the parsed instances and thumbnails kept in memory (before every expiry sweep).

@@ -23,6 +23,7 @@ pub mod messages;
 pub mod messaging;
 pub mod notify;
 pub mod push;
+pub mod redaction;
 pub mod run_once;
 pub mod studies;
 pub mod thumbnail;

@@ -144,6 +144,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::card))
         .routes(routes!(studies::instances))
         .routes(routes!(studies::instance_file))
+        .routes(routes!(studies::redact))
         .routes(routes!(studies::list_peers, studies::add_peer))
         .routes(routes!(studies::remove_peer, dicom_peers::update_peer))
         .routes(routes!(studies::rendered_frame))

@@ -44,6 +44,7 @@ pub mod message_search;
 pub mod notify;
 pub mod org;
 pub mod password_rules;
+pub mod redaction;
 pub mod patch;
 pub mod sign_in;
 pub mod stats;

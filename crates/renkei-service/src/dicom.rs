@@ -18,7 +18,8 @@ use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::inflight::InFlight;
-use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
+use renkei_core::redaction::RedactionRule;
+use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, apply_rules, prepare};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};
@@ -107,7 +108,13 @@ pub struct DicomService {
     pub thumbnails: Arc<Mutex<crate::thumbnail::Thumbnails>>,
     /// The memory budget and spill files of DICOM data in flight (C-STORE and STOW-RS).
     pub inflight: Arc<InFlight>,
+    /// Organizations' per-device redaction rules, as read at most [`RULES_FRESH`] ago.
+    pub rules: Arc<Mutex<HashMap<Uuid, (std::time::Instant, Arc<Vec<RedactionRule>>)>>>,
 }
+
+/// How long an organization's redaction rules are used before being read again: a change made
+/// on this node applies at once (it forgets them), on another node within this time.
+pub const RULES_FRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Parsed instances by (study, SOP Instance UID).
 pub type OpenedInstances = HashMap<(Uuid, String), Arc<DefaultDicomObject>>;
@@ -156,8 +163,9 @@ fn index_entry(prepared: &Prepared) -> IndexedInstance {
 
 /// What is done to a received instance before it is stored.
 enum Rules {
-    /// De-identified under the organization's context.
-    Deidentify(DeidContext),
+    /// De-identified under the organization's context, then redacted by the first of its
+    /// per-device rules that matches.
+    Deidentify(DeidContext, Arc<Vec<RedactionRule>>),
     /// Checked to be de-identified already, with at most this many patient ID digits.
     Check(u8),
 }
@@ -204,7 +212,9 @@ fn ready(
     started: std::time::Instant,
 ) -> Result<Readied, IngestFailure> {
     let prepared = match rules {
-        Rules::Deidentify(ctx) => prepare(bytes, &ctx),
+        Rules::Deidentify(ctx, redaction) => prepare(bytes, &ctx).and_then(|prepared| {
+            apply_rules(prepared, &redaction, &ctx.org_secret, ctx.patient_id_digits)
+        }),
         Rules::Check(digits) => accept_deidentified(bytes, digits),
     }
     .map_err(prepare_failure)?;
@@ -328,6 +338,7 @@ impl DicomService {
             hints: InboxHints::none(),
             thumbnails: Default::default(),
             inflight: InFlight::in_temp_dir(),
+            rules: Default::default(),
         }
     }
 
@@ -381,6 +392,38 @@ impl DicomService {
         Ok(ctx)
     }
 
+    /// The organization's per-device redaction rules (read at most [`RULES_FRESH`] ago).
+    pub async fn redaction_rules(
+        &self,
+        org: Uuid,
+    ) -> Result<Arc<Vec<RedactionRule>>, IngestFailure> {
+        let known = self.rules.lock().ok().and_then(|r| {
+            r.get(&org)
+                .filter(|(at, _)| at.elapsed() < RULES_FRESH)
+                .map(|(_, rules)| rules.clone())
+        });
+        if let Some(rules) = known {
+            return Ok(rules);
+        }
+        let store = self.store.clone();
+        let rules = self
+            .on_server(async move { store.redaction_rules(org).await })
+            .await?
+            .map_err(storage)?;
+        let rules = Arc::new(rules);
+        if let Ok(mut cache) = self.rules.lock() {
+            cache.insert(org, (std::time::Instant::now(), rules.clone()));
+        }
+        Ok(rules)
+    }
+
+    /// Forgets the organization's rules read earlier (after a change).
+    pub fn forget_rules(&self, org: Uuid) {
+        if let Ok(mut cache) = self.rules.lock() {
+            cache.remove(&org);
+        }
+    }
+
     /// De-identifies (or, from a gateway, checks), encrypts and indexes one Part 10 file;
     /// durable when this returns Ok. A resend of a stored instance is a duplicate and changes
     /// nothing.
@@ -392,7 +435,9 @@ impl DicomService {
     ) -> Result<Ingested, IngestFailure> {
         let started = std::time::Instant::now();
         let rules = match source {
-            IngestSource::Identified => Rules::Deidentify(self.context(org).await?),
+            IngestSource::Identified => {
+                Rules::Deidentify(self.context(org).await?, self.redaction_rules(org.id).await?)
+            }
             IngestSource::Gateway | IngestSource::Derived => {
                 Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }

@@ -24,6 +24,7 @@ pub mod messaging;
 pub mod notify;
 pub mod push;
 pub mod redaction;
+pub mod redaction_rules;
 pub mod run_once;
 pub mod studies;
 pub mod thumbnail;

@@ -3,6 +3,7 @@
 //! and destroys the original by crypto-shredding its key, audited.
 
 use renkei_core::Uuid;
+use renkei_core::redaction::Area;
 use renkei_core::audit::AuditEvent;
 use renkei_dicom::redact::{MAX_RECTANGLES, Rect, RedactError, redact};
 use renkei_dicom::uid::derived_uid;
@@ -14,33 +15,12 @@ use crate::auth::session::Authed;
 use crate::dicom::IngestSource;
 use crate::error::{Kind, ServiceError, ServiceResult};
 
-/// A rectangle in image coordinates (pixels from the top-left corner of the frame).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Region {
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
-}
-
-impl From<Region> for Rect {
-    fn from(r: Region) -> Rect {
-        Rect {
-            x: r.x,
-            y: r.y,
-            width: r.width,
-            height: r.height,
-        }
-    }
-}
-
 /// What to blank in every frame of an instance.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRedaction {
     /// 1 to 64 rectangles, each inside the image.
-    pub rectangles: Vec<Region>,
+    pub rectangles: Vec<Area>,
 }
 
 /// The instance that replaced the redacted one.
@@ -80,7 +60,7 @@ pub async fn redact_instance(
     sop_uid: &str,
     input: NewRedaction,
 ) -> ServiceResult<Redacted> {
-    let rects: Vec<Rect> = input.rectangles.into_iter().map(Rect::from).collect();
+    let rects = input.rectangles;
     if rects.is_empty() || rects.len() > MAX_RECTANGLES {
         let e = if rects.is_empty() {
             RedactError::NoRectangles

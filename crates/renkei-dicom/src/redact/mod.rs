@@ -23,38 +23,23 @@ mod derive;
 mod error;
 mod pixels;
 mod plan;
+mod rules;
 
 #[cfg(test)]
 mod tests;
 
 use dicom_object::DefaultDicomObject;
-use serde::{Deserialize, Serialize};
 
 pub use apply::apply;
 pub use error::RedactError;
-pub use plan::{Plan, plan};
+pub use plan::{Plan, check_rects, plan};
+pub use rules::{by_rule, device_of};
 
 /// The most rectangles one redaction may blank.
 pub const MAX_RECTANGLES: usize = 64;
 
 /// A rectangle in image coordinates: columns `x .. x + width`, rows `y .. y + height`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rect {
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
-}
-
-impl Rect {
-    /// Whether pixel (`column`, `row`) lies inside.
-    pub fn contains(&self, column: u32, row: u32) -> bool {
-        column >= self.x
-            && row >= self.y
-            && u64::from(column) < u64::from(self.x) + u64::from(self.width)
-            && u64::from(row) < u64::from(self.y) + u64::from(self.height)
-    }
-}
+pub use renkei_core::redaction::Area as Rect;
 
 /// `obj` with `rects` blanked in every frame, as a derived instance whose SOP Instance UID is
 /// `new_uid` (see [`crate::uid::derived_uid`]).

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use renkei_core::Uuid;
 use renkei_core::dicom::{DicomPeer, Instance, NewDicomPeer, Study};
 pub use renkei_service::studies::StudyDetail;
-use renkei_service::redaction::{self, NewRedaction, Redacted};
 use renkei_service::{dicom_peers, studies};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -100,25 +99,6 @@ pub async fn instance_file(
         HeaderValue::from_static("attachment; filename=\"instance.dcm\""),
     );
     Ok(response)
-}
-
-/// Blank rectangles in every frame of an instance (users of the hospital that owns the study):
-/// the server stores a derived instance in the same series (new SOP Instance UID, Burned In
-/// Annotation NO, the derivation recorded) and destroys the original (its key is shredded),
-/// audited. Bad rectangles: 422, nothing changed.
-#[utoipa::path(post, path = "/api/v1/studies/{id}/instances/{sop_uid}/redactions", tag = "imaging",
-    request_body = NewRedaction, security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("sop_uid" = String, Path)),
-    responses((status = 201, body = Redacted), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "redaction_no_rectangles, redaction_too_many_rectangles, redaction_empty_rectangle, redaction_outside_image, or an image that cannot be decoded")))]
-pub async fn redact(
-    State(state): State<AppState>,
-    Member(me): Member,
-    Path((id, sop_uid)): Path<(Uuid, String)>,
-    ApiJson(input): ApiJson<NewRedaction>,
-) -> ApiResult<(StatusCode, Json<Redacted>)> {
-    let redacted = redaction::redact_instance(&state, &me, id, &sop_uid, input).await?;
-    Ok((StatusCode::CREATED, Json(redacted)))
 }
 
 /// The DICOM peers (AE titles and address ranges) allowed to send to an organization.

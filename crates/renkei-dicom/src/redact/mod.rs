@@ -32,7 +32,7 @@ use dicom_object::DefaultDicomObject;
 
 pub use apply::apply;
 pub use error::RedactError;
-pub use plan::{Plan, check_rects, plan};
+pub use plan::{Edit, Plan, check_rects, plan};
 pub use rules::{by_rule, device_of};
 
 /// The most rectangles one redaction may blank.

@@ -13,7 +13,7 @@ use crate::render::{RenderError, frame_count};
 use crate::uid::is_valid_uid;
 
 /// One change to the derived instance's attributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Edit {
     /// The element replaces any element of its tag.
     Put(InMemElement),
@@ -22,7 +22,7 @@ pub enum Edit {
 }
 
 /// What a redaction will do.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     /// Checked: inside the image, not empty.
     pub rects: Vec<Rect>,

@@ -283,7 +283,7 @@ fn dcmtk(tool: &str, args: &[&str], source: &DefaultDicomObject) -> Option<Defau
     let dir = std::env::temp_dir().join(format!("renkei-redact-{}-{n}", std::process::id()));
     ok(std::fs::create_dir_all(&dir), "temp dir");
     let (input, output) = (dir.join("in.dcm"), dir.join("out.dcm"));
-    ok(source.to_file(&input), "write input");
+    ok(source.write_to_file(&input), "write input");
     let status = std::process::Command::new(tool).args(args).arg(&input).arg(&output).status();
     let result = match status {
         Ok(s) if s.success() => Some(ok(OpenFileOptions::new().open_file(&output), "read output")),

@@ -2,6 +2,7 @@
 // burned-in header band, sent by dcmtk's storescu, is opened in the viewer; the band is boxed,
 // previewed black, and blacked out (the server replaces the image and destroys the original);
 // then one tap makes a device rule, and the next image from that device arrives blacked out.
+// A photo gets a black box and a blur on the device before it is sent.
 //
 //   node e2e/redaction.journeys.mjs     (builds the binary with cargo unless RENKEI_BIN is set)
 //
@@ -11,11 +12,35 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, firstAdmin, Check, assert, launchBrowser, results, log, signIn, freePort, here, pageJson, finishJourneys } from "./harness.mjs";
+import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, signIn, freePort, here, pageJson, finishJourneys } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const ADMIN = { login: "admin" };
 const ADMIN_PASSWORD = "admin-password-0001";
+const B = { login: "mori", name: "森 健一", kana: "もり けんいち", profession: "doctor", first: "Onetime-B-456" };
+
+/** Mean and spread of the red channel of the photo's area (x, y, width, height), as drawn. */
+function areaStats(page, url, [x, y, width, height]) {
+  return page.evaluate(
+    async ({ url, x, y, width, height }) => {
+      const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+      const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const g = c.getContext("2d");
+      g.drawImage(bitmap, 0, 0);
+      const d = g.getImageData(x, y, width, height).data;
+      let sum = 0;
+      let squares = 0;
+      const n = d.length / 4;
+      for (let i = 0; i < d.length; i += 4) {
+        sum += d[i];
+        squares += d[i] * d[i];
+      }
+      const mean = sum / n;
+      return { mean, spread: Math.sqrt(squares / n - mean * mean) };
+    },
+    { url, x, y, width, height },
+  );
+}
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
@@ -56,6 +81,7 @@ async function main() {
   };
   try {
     await firstAdmin(server);
+    createUsers(bin, server, [B]);
     cli(bin, server.dataDir, ["add-dicom-peer", "--org", "first", "--ae-title", "STORESCU", "--allow", "127.0.0.0/8"]);
     browser = await launchBrowser();
     const ctx = await browser.newContext({ viewport: PHONE, locale: "ja-JP", timezoneId: "Asia/Tokyo", hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
@@ -127,6 +153,65 @@ async function main() {
       const keys = text.match(/\b(viewer|study|common)\.[a-zA-Z.]+\b/g);
       assert(!keys, `untranslated keys: ${keys}`);
       assert(problems.length === 0, problems.join("\n"));
+    });
+
+    await check.run("photo journey: a black box and a blur are put on a photo on the device before it is sent", async () => {
+      // A label (black on white) in the top half, a checkerboard in the bottom half.
+      const photo = Buffer.from(
+        await page.evaluate(async () => {
+          const c = document.createElement("canvas");
+          c.width = 640;
+          c.height = 480;
+          const g = c.getContext("2d");
+          g.fillStyle = "#fff";
+          g.fillRect(0, 0, 640, 480);
+          g.fillStyle = "#000";
+          g.font = "bold 56px sans-serif";
+          g.fillText("YAMADA TARO 1970", 30, 200);
+          for (let y = 260; y < 480; y += 20) for (let x = 0; x < 640; x += 20) if ((x + y) % 40 === 0) g.fillRect(x, y, 20, 20);
+          const blob = await new Promise((ok) => c.toBlob(ok, "image/jpeg", 0.95));
+          return [...new Uint8Array(await blob.arrayBuffer())];
+        }),
+      );
+      const me = await pageJson(page, "GET", "/api/v1/me");
+      const people = await pageJson(page, "GET", `/api/v1/orgs/${me.user.org_id}/users?limit=500`);
+      const b = people.find((p) => p.name === B.name);
+      const conversation = await pageJson(page, "POST", "/api/v1/conversations", { kind: "group", title: "病棟写真", member_ids: [b.id] });
+      await page.goto(`${base}/`);
+      await page.getByRole("button", { name: /病棟写真/ }).click();
+      await page.locator('input[type="file"][capture]').setInputFiles({ name: "wristband.jpg", mimeType: "image/jpeg", buffer: photo });
+      await page.getByRole("button", { name: "一部を隠す" }).click();
+      const editor = page.getByRole("dialog", { name: "黒塗り・ぼかし" });
+      const canvas = editor.locator(".photo-editor-canvas");
+      await page.waitForFunction(() => document.querySelector(".photo-editor-canvas")?.width === 640);
+      const at = async (x, y) => {
+        const r = await canvas.boundingBox();
+        return { x: r.x + (x / 640) * r.width, y: r.y + (y / 480) * r.height };
+      };
+      const dragOn = async (from, to) => {
+        const a = await at(...from);
+        const z = await at(...to);
+        await page.mouse.move(a.x, a.y);
+        await page.mouse.down();
+        await page.mouse.move(z.x, z.y, { steps: 6 });
+        await page.mouse.up();
+      };
+      await dragOn([10, 130], [630, 220]);
+      await editor.getByRole("radio", { name: "ぼかし" }).click();
+      await dragOn([0, 260], [640, 480]);
+      await page.screenshot({ path: join(results, "photo-edit-ja-phone.png") });
+      await editor.getByRole("button", { name: "この写真を使う" }).click();
+      await page.getByText("送信できます").waitFor();
+      await page.getByRole("button", { name: "送信" }).click();
+      await page.locator(".msg.mine:not(.pending) .photo-thumb img").waitFor();
+      await page.screenshot({ path: join(results, "photo-sent-ja-phone.png") });
+      const history = await pageJson(page, "GET", `/api/v1/conversations/${conversation.id}/messages`);
+      const media = history.flatMap((m) => m.attachments).find((a) => a.kind === "media");
+      const url = `/api/v1/media/${media.id}/content`;
+      const label = await areaStats(page, url, [30, 150, 560, 60]);
+      assert(label.mean < 30, `the label is under a black box (mean ${label.mean.toFixed(0)})`);
+      const board = await areaStats(page, url, [40, 300, 560, 160]);
+      assert(board.spread < 60, `the checkerboard is blurred (spread ${board.spread.toFixed(0)}; sharp is ~127)`);
     });
   } finally {
     if (browser) await browser.close();

@@ -81,8 +81,10 @@ fn description(obj: &InMemDicomObject, regions: usize) -> String {
 /// Image Type with its first value DERIVED (`None` when the object has none).
 fn derived_image_type(obj: &InMemDicomObject) -> Option<String> {
     let values = obj.get(tags::IMAGE_TYPE)?.to_multi_str().ok()?;
+    // Values as read, or one string holding them all (as built in memory).
     let mut values: Vec<String> = values
         .iter()
+        .flat_map(|v| v.split('\\'))
         .map(|v| v.trim_matches([' ', '\0']).to_owned())
         .collect();
     match values.first_mut() {

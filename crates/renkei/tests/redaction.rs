@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::path::Path;
-
 use common::dicom::{get_bytes, locate, stow};
 use common::{Server, Storage, pydicom_test_files, user_of_another_org};
 use reqwest::StatusCode;
@@ -14,23 +11,20 @@ use serde_json::{Value, json};
 
 on_both_backends!(a_redaction_replaces_the_image_and_destroys_the_original);
 
-/// The stored objects' file names under the data folder.
-fn objects(dir: &Path) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut stack = vec![dir.join("blobs")];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Some(name) = path.file_name().and_then(|n| n.to_str())
-                && name.starts_with("dicom-")
-            {
-                found.insert(name.to_owned());
-            }
-        }
-    }
-    found
+/// The (object, sealed key) rows the database holds for `sop_uid`, read behind renkei's back.
+async fn key_rows(storage: &Storage, sop_uid: &str) -> Vec<(String, Option<String>)> {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&storage.raw_url()).await.unwrap();
+    let rows = sqlx::query("SELECT object_id, sealed_key FROM instances WHERE sop_uid = $1")
+        .bind(sop_uid)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    rows.iter()
+        .map(|r| (r.get::<String, _>("object_id"), r.get::<Option<String>, _>("sealed_key")))
+        .collect()
 }
 
 /// Frame `frame` (1-based) of an instance as native RGB bytes (WADO-RS frames).
@@ -64,8 +58,9 @@ async fn a_redaction_replaces_the_image_and_destroys_the_original(storage: Stora
         frame(&admin, &study_uid, &series_uid, &original, 2).await,
     ];
     assert_eq!(before[0].len(), 100 * 100 * 3);
-    let stored_before = objects(&storage.data_dir());
-    assert_eq!(stored_before.len(), 1);
+    let keys_before = key_rows(&storage, &original).await;
+    assert_eq!(keys_before.len(), 1);
+    assert!(keys_before[0].1.is_some(), "the original's key is kept");
     let path = format!("/api/v1/studies/{study_id}/instances/{original}/redactions");
 
     // Bad input: refused with a code, nothing changed.
@@ -86,7 +81,7 @@ async fn a_redaction_replaces_the_image_and_destroys_the_original(storage: Stora
     let rect = json!({"rectangles": [{"x": 0, "y": 0, "width": 100, "height": 10}, {"x": 40, "y": 40, "width": 20, "height": 20}]});
     let (status, _) = stranger.post(&path, rect.clone()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(objects(&storage.data_dir()), stored_before, "nothing changed");
+    assert_eq!(key_rows(&storage, &original).await, keys_before, "nothing changed");
     assert_eq!(frame(&admin, &study_uid, &series_uid, &original, 1).await, before[0]);
 
     // The redaction.
@@ -105,9 +100,12 @@ async fn a_redaction_replaces_the_image_and_destroys_the_original(storage: Stora
         .get(&format!("/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{original}/metadata"))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let stored_after = objects(&storage.data_dir());
-    assert_eq!(stored_after.len(), 1);
-    assert!(stored_after.is_disjoint(&stored_before), "the original's object is deleted");
+    // Crypto-shredded: no key of the original is left in the database, so its bytes (their
+    // place in the object store deleted too) cannot be decrypted.
+    assert_eq!(key_rows(&storage, &original).await, vec![], "the original's key is destroyed");
+    let derived_keys = key_rows(&storage, &derived).await;
+    assert_eq!(derived_keys.len(), 1);
+    assert_ne!(derived_keys[0].0, keys_before[0].0, "the derived instance has its own object");
 
     // Every frame: black inside the rectangles, the original's values outside.
     for (n, old) in before.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Per-device redaction rules: kept by an organization's administrators (versioned, audited,
 //! bad input refused), and applied at ingest: an image from a matching device sent with
-//! storescu arrives already blanked; one from another device arrives untouched.
+//! storescu arrives already blanked.
 
 mod common;
 

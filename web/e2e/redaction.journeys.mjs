@@ -175,7 +175,7 @@ async function main() {
       );
       const me = await pageJson(page, "GET", "/api/v1/me");
       const people = await pageJson(page, "GET", `/api/v1/orgs/${me.user.org_id}/users?limit=500`);
-      const b = people.find((p) => p.name === B.name);
+      const b = people.find((p) => p.display_name === B.name || p.login === B.login);
       const conversation = await pageJson(page, "POST", "/api/v1/conversations", { kind: "group", title: "病棟写真", member_ids: [b.id] });
       await page.goto(`${base}/`);
       await page.getByRole("button", { name: /病棟写真/ }).click();

@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::Uuid;
 use crate::clock::Timestamp;
 use crate::error::DomainError;
-use crate::Uuid;
 
 /// A rectangle in image coordinates (pixels from the top-left corner of the frame).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -110,7 +110,11 @@ impl NewRedactionRule {
             }
         };
         Ok(NewRedactionRule {
-            manufacturer: field(&self.manufacturer, "redaction_rule_invalid_manufacturer", "the manufacturer")?,
+            manufacturer: field(
+                &self.manufacturer,
+                "redaction_rule_invalid_manufacturer",
+                "the manufacturer",
+            )?,
             model: field(&self.model, "redaction_rule_invalid_model", "the model")?,
             rows: self.rows,
             columns: self.columns,
@@ -156,7 +160,12 @@ mod tests {
             rows: 480,
             columns: 640,
             modality: modality.map(str::to_owned),
-            rectangles: vec![Area { x: 0, y: 0, width: 640, height: 40 }],
+            rectangles: vec![Area {
+                x: 0,
+                y: 0,
+                width: 640,
+                height: 40,
+            }],
             version: 1,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
@@ -179,9 +188,21 @@ mod tests {
         let us = rule(Some("US"));
         let cases = [
             (device("ACME Medical", "Sono 5", 480, 640, "US"), true, true),
-            (device(" acme medical ", "SONO 5", 480, 640, "OT"), true, false),
-            (device("ACME Medical", "Sono 6", 480, 640, "US"), false, false),
-            (device("ACME Medical", "Sono 5", 640, 480, "US"), false, false),
+            (
+                device(" acme medical ", "SONO 5", 480, 640, "OT"),
+                true,
+                false,
+            ),
+            (
+                device("ACME Medical", "Sono 6", 480, 640, "US"),
+                false,
+                false,
+            ),
+            (
+                device("ACME Medical", "Sono 5", 640, 480, "US"),
+                false,
+                false,
+            ),
             (device("Other", "Sono 5", 480, 640, "US"), false, false),
         ];
         for (d, matches_any, matches_us) in cases {
@@ -189,7 +210,10 @@ mod tests {
             assert_eq!(us.matches(&d), matches_us, "{d:?}");
         }
         let rules = [rule(Some("CT")), us.clone()];
-        assert_eq!(rule_for(&rules, &device("ACME Medical", "Sono 5", 480, 640, "US")), Some(&us));
+        assert_eq!(
+            rule_for(&rules, &device("ACME Medical", "Sono 5", 480, 640, "US")),
+            Some(&us)
+        );
     }
 
     #[test]
@@ -203,11 +227,40 @@ mod tests {
             rectangles: vec![],
         };
         let normal = good.normalized().map_err(|e| e.code());
-        assert_eq!(normal.as_ref().map(|r| (r.manufacturer.as_str(), r.modality.as_deref())), Ok(("ACME", Some("US"))));
+        assert_eq!(
+            normal
+                .as_ref()
+                .map(|r| (r.manufacturer.as_str(), r.modality.as_deref())),
+            Ok(("ACME", Some("US")))
+        );
         let code = |r: NewRedactionRule| r.normalized().err().map(|e| e.code());
-        assert_eq!(code(NewRedactionRule { manufacturer: " ".into(), ..good.clone() }), Some("redaction_rule_invalid_manufacturer"));
-        assert_eq!(code(NewRedactionRule { model: "x".repeat(65), ..good.clone() }), Some("redaction_rule_invalid_model"));
-        assert_eq!(code(NewRedactionRule { rows: 0, ..good.clone() }), Some("redaction_rule_invalid_size"));
-        assert_eq!(code(NewRedactionRule { modality: Some("U S".into()), ..good }), Some("redaction_rule_invalid_modality"));
+        assert_eq!(
+            code(NewRedactionRule {
+                manufacturer: " ".into(),
+                ..good.clone()
+            }),
+            Some("redaction_rule_invalid_manufacturer")
+        );
+        assert_eq!(
+            code(NewRedactionRule {
+                model: "x".repeat(65),
+                ..good.clone()
+            }),
+            Some("redaction_rule_invalid_model")
+        );
+        assert_eq!(
+            code(NewRedactionRule {
+                rows: 0,
+                ..good.clone()
+            }),
+            Some("redaction_rule_invalid_size")
+        );
+        assert_eq!(
+            code(NewRedactionRule {
+                modality: Some("U S".into()),
+                ..good
+            }),
+            Some("redaction_rule_invalid_modality")
+        );
     }
 }

@@ -34,7 +34,12 @@ pub fn remap_uid(org_secret: &[u8; 32], original: &str) -> String {
 /// repeated after a failure makes the same instance again (a resend), not a second one.
 pub fn derived_uid(org_secret: &[u8; 32], original: &str, derivation: &str) -> String {
     let trimmed = original.trim_end_matches(['\0', ' ']).trim_start();
-    let parts: [&[u8]; 4] = [b"derived\0", trimmed.as_bytes(), b"\0", derivation.as_bytes()];
+    let parts: [&[u8]; 4] = [
+        b"derived\0",
+        trimmed.as_bytes(),
+        b"\0",
+        derivation.as_bytes(),
+    ];
     uid_of(&keyed_hash(org_secret, &parts))
 }
 
@@ -114,9 +119,18 @@ mod tests {
         assert!(is_valid_uid(&derived));
         assert_ne!(derived, original);
         assert_ne!(derived, remap_uid(&SECRET, &original));
-        assert_eq!(derived, derived_uid(&SECRET, &original, "redaction:0,0,10,10"));
-        assert_ne!(derived, derived_uid(&SECRET, &original, "redaction:0,0,10,11"));
-        assert_ne!(derived, derived_uid(&OTHER, &original, "redaction:0,0,10,10"));
+        assert_eq!(
+            derived,
+            derived_uid(&SECRET, &original, "redaction:0,0,10,10")
+        );
+        assert_ne!(
+            derived,
+            derived_uid(&SECRET, &original, "redaction:0,0,10,11")
+        );
+        assert_ne!(
+            derived,
+            derived_uid(&OTHER, &original, "redaction:0,0,10,10")
+        );
     }
 
     #[test]

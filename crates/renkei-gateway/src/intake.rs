@@ -9,8 +9,8 @@ use std::sync::{Arc, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use renkei_core::dicom::{DicomPeer, GatewayConfig, admitted_peer};
-use renkei_dicom::DeidContext;
 use renkei_core::redaction::RedactionRule;
+use renkei_dicom::DeidContext;
 use renkei_dicom::prepare::{PrepareError, apply_rules, prepare};
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
@@ -114,15 +114,20 @@ impl InstanceSink for Intake {
             let (deid, redaction) = self.deid()?;
             let prepared = run_blocking(move || {
                 prepare(instance.file, &deid).and_then(|prepared| {
-                    apply_rules(prepared, &redaction, &deid.org_secret, deid.patient_id_digits)
+                    apply_rules(
+                        prepared,
+                        &redaction,
+                        &deid.org_secret,
+                        deid.patient_id_digits,
+                    )
                 })
             })
-                .await
-                .ok_or_else(|| StoreFailure::out_of_resources("de-identification was interrupted"))?
-                .map_err(|e| match e {
-                    PrepareError::Missing(_) => StoreFailure::does_not_match(e.to_string()),
-                    _ => StoreFailure::cannot_understand(e.to_string()),
-                })?;
+            .await
+            .ok_or_else(|| StoreFailure::out_of_resources("de-identification was interrupted"))?
+            .map_err(|e| match e {
+                PrepareError::Missing(_) => StoreFailure::does_not_match(e.to_string()),
+                _ => StoreFailure::cannot_understand(e.to_string()),
+            })?;
             let spool = self.spool.clone();
             run_blocking(move || spool.push(&prepared.bytes.into_vec()))
                 .await

@@ -15,10 +15,10 @@ use renkei_core::clock::Timestamp;
 use renkei_core::dicom::{IndexedInstance, Study};
 use renkei_core::media::expiry;
 use renkei_core::org::Organization;
+use renkei_core::redaction::RedactionRule;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::inflight::InFlight;
-use renkei_core::redaction::RedactionRule;
 use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, apply_rules, prepare};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
@@ -435,9 +435,10 @@ impl DicomService {
     ) -> Result<Ingested, IngestFailure> {
         let started = std::time::Instant::now();
         let rules = match source {
-            IngestSource::Identified => {
-                Rules::Deidentify(self.context(org).await?, self.redaction_rules(org.id).await?)
-            }
+            IngestSource::Identified => Rules::Deidentify(
+                self.context(org).await?,
+                self.redaction_rules(org.id).await?,
+            ),
             IngestSource::Gateway | IngestSource::Derived => {
                 Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }

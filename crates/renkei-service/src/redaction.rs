@@ -3,8 +3,8 @@
 //! and destroys the original by crypto-shredding its key, audited.
 
 use renkei_core::Uuid;
-use renkei_core::redaction::Area;
 use renkei_core::audit::AuditEvent;
+use renkei_core::redaction::Area;
 use renkei_dicom::redact::{MAX_RECTANGLES, Rect, RedactError, redact};
 use renkei_dicom::uid::derived_uid;
 use serde::{Deserialize, Serialize};
@@ -111,7 +111,10 @@ pub async fn redact_instance(
         "regions": regions,
         "derived_sop_uid": stored.sop_uid,
     }));
-    state.dicom.destroy_instance(study_id, sop_uid, &audit).await?;
+    state
+        .dicom
+        .destroy_instance(study_id, sop_uid, &audit)
+        .await?;
     state.dicomweb.forget(study_id, sop_uid);
     Ok(Redacted {
         study_id: stored.study_id,

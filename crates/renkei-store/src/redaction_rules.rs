@@ -54,7 +54,11 @@ impl Store {
     }
 
     /// One rule of an organization.
-    pub async fn redaction_rule(&self, org_id: Uuid, id: Uuid) -> Result<RedactionRule, StoreError> {
+    pub async fn redaction_rule(
+        &self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<RedactionRule, StoreError> {
         let sql = format!("{COLUMNS} WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id.to_string())

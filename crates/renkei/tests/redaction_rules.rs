@@ -15,7 +15,12 @@ async fn a_matching_device_arrives_blanked_through_the_scp(storage: Storage) {
     if pydicom_test_files().is_none() {
         return;
     }
-    let server = Server::start_with(&storage, &[], "127.0.0.1:0", &["--dicom-listen", "127.0.0.1:0"]);
+    let server = Server::start_with(
+        &storage,
+        &[],
+        "127.0.0.1:0",
+        &["--dicom-listen", "127.0.0.1:0"],
+    );
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
     let rules = format!("/api/v1/orgs/{org}/redaction-rules");
@@ -28,7 +33,14 @@ async fn a_matching_device_arrives_blanked_through_the_scp(storage: Storage) {
     for (body, code) in [
         (outside, "redaction_outside_image"),
         (nameless, "redaction_rule_invalid_manufacturer"),
-        ({ let mut r = acme_rule(); r["rectangles"] = json!([]); r }, "redaction_no_rectangles"),
+        (
+            {
+                let mut r = acme_rule();
+                r["rectangles"] = json!([]);
+                r
+            },
+            "redaction_no_rectangles",
+        ),
     ] {
         let (status, answer) = admin.post(&rules, body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
@@ -61,10 +73,17 @@ async fn a_matching_device_arrives_blanked_through_the_scp(storage: Storage) {
     let addr = server.dicom_addr().expect("the DICOM port is printed");
     let (host, port) = addr.rsplit_once(':').unwrap();
     let file_arg = file.display().to_string();
-    let Some(sent) = dcmtk("storescu", &["-aet", "US01", "-aec", "RENKEI", host, port, &file_arg]) else {
+    let Some(sent) = dcmtk(
+        "storescu",
+        &["-aet", "US01", "-aec", "RENKEI", host, port, &file_arg],
+    ) else {
         return;
     };
-    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
     let (frame, meta) = only_frame(&admin).await;
     // Both rectangles: the band, and the box (checked separately below).
     let mut band_only = frame.clone();
@@ -84,7 +103,12 @@ async fn a_matching_device_arrives_blanked_through_the_scp(storage: Storage) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = admin.delete(&one).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, audit) = admin.get("/api/v1/audit?action=redaction_rule.update").await;
+    let (status, audit) = admin
+        .get("/api/v1/audit?action=redaction_rule.update")
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(audit.to_string().contains("redaction_rule.update"), "{audit}");
+    assert!(
+        audit.to_string().contains("redaction_rule.update"),
+        "{audit}"
+    );
 }

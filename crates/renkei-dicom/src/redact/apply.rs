@@ -84,7 +84,11 @@ pub fn apply(obj: &DefaultDicomObject, plan: &Plan) -> Result<DefaultDicomObject
         VR::US,
         PrimitiveValue::from(layout.bits_stored.saturating_sub(1)),
     ));
-    let vr = if layout.bits_allocated > 8 { VR::OW } else { VR::OB };
+    let vr = if layout.bits_allocated > 8 {
+        VR::OW
+    } else {
+        VR::OB
+    };
     out.put(DataElement::new(
         tags::PIXEL_DATA,
         vr,

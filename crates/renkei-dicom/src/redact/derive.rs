@@ -15,7 +15,8 @@ use crate::engine::text_value as attrs_text;
 /// Clean Pixel Data Option (DCM 113101, CID 7050), also used as the derivation's code.
 const CLEAN_PIXEL_DATA: (&str, &str) = ("113101", "Clean Pixel Data Option");
 /// Source image for image processing operation (DCM 121322, CID 7202).
-const SOURCE_FOR_PROCESSING: (&str, &str) = ("121322", "Source image for image processing operation");
+const SOURCE_FOR_PROCESSING: (&str, &str) =
+    ("121322", "Source image for image processing operation");
 
 /// Attributes that may show the old pixels or describe their old range: removed.
 const DROPPED: [Tag; 5] = [
@@ -53,7 +54,11 @@ pub(super) fn derivation(obj: &InMemDicomObject, regions: usize, new_uid: &str) 
             image_type,
         )));
     }
-    if !has_code(obj, tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE, CLEAN_PIXEL_DATA.0) {
+    if !has_code(
+        obj,
+        tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE,
+        CLEAN_PIXEL_DATA.0,
+    ) {
         edits.push(Edit::Put(sequence(
             tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE,
             appended(

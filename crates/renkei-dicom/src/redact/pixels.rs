@@ -16,7 +16,11 @@ pub(super) fn black(frame: &DecodedFrame) -> [i64; 3] {
     match frame.photometric {
         Photometric::Monochrome1 => [highest; 3],
         // Luminance lowest, chrominance at its middle (no colour).
-        Photometric::YbrFull => [lowest, lowest + (1i64 << (bits - 1)), lowest + (1i64 << (bits - 1))],
+        Photometric::YbrFull => [
+            lowest,
+            lowest + (1i64 << (bits - 1)),
+            lowest + (1i64 << (bits - 1)),
+        ],
         _ => [lowest; 3],
     }
 }

@@ -193,8 +193,15 @@ ds.save_as({path:?}, enforce_file_format=True)
 "#,
         path = path.display().to_string(),
     );
-    let out = Command::new("python3").args(["-c", &script]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A redaction rule for [`device_image`]'s device (ACME Medical Sono 5, ultrasound): the
@@ -216,7 +223,10 @@ pub fn acme_rule() -> Value {
 pub async fn only_frame(api: &Api) -> (Vec<u8>, Value) {
     let (study, series, sops) = locate(api, "").await;
     assert_eq!(sops.len(), 1);
-    let base = format!("/dicomweb/studies/{study}/series/{series}/instances/{}", sops[0]);
+    let base = format!(
+        "/dicomweb/studies/{study}/series/{series}/instances/{}",
+        sops[0]
+    );
     let (status, headers, body) = get_bytes(api, &format!("{base}/frames/1")).await;
     assert_eq!(status, StatusCode::OK);
     let found = parts(headers["content-type"].to_str().unwrap_or_default(), &body);

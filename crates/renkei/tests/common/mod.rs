@@ -543,7 +543,8 @@ impl Api {
     /// PUT naming the version edited in If-Match.
     pub async fn put_if_match(&self, path: &str, body: Value, version: i64) -> (StatusCode, Value) {
         let req = self.http.put(self.url(path)).json(&body);
-        self.send(req.header("if-match", format!("\"{version}\""))).await
+        self.send(req.header("if-match", format!("\"{version}\"")))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {

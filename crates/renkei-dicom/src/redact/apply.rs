@@ -10,7 +10,7 @@ use dicom_object::DefaultDicomObject;
 use super::error::RedactError;
 use super::pixels::{black, blank};
 use super::plan::{Edit, Plan};
-use crate::render::{DecodedFrame, RenderError, decode_frame, le_bytes};
+use crate::render::{DecodedFrame, RenderError, Samples, decode_frame, le_bytes};
 
 /// Explicit VR Little Endian.
 const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
@@ -36,9 +36,9 @@ pub fn apply(obj: &DefaultDicomObject, plan: &Plan) -> Result<DefaultDicomObject
         }
         let value = black(&frame);
         blank(&mut frame, &plan.rects, value);
-        pixels.extend_from_slice(&le_bytes(&frame.data, frame.bits_allocated));
+        let data = std::mem::replace(&mut frame.data, Samples::U8(Vec::new()));
+        pixels.extend_from_slice(&le_bytes(data, frame.bits_allocated));
         if first.is_none() {
-            frame.data = crate::render::Samples::U8(Vec::new());
             first = Some(frame);
         }
     }

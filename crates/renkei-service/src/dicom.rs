@@ -109,8 +109,11 @@ pub struct DicomService {
     /// The memory budget and spill files of DICOM data in flight (C-STORE and STOW-RS).
     pub inflight: Arc<InFlight>,
     /// Organizations' per-device redaction rules, as read at most [`RULES_FRESH`] ago.
-    pub rules: Arc<Mutex<HashMap<Uuid, (std::time::Instant, Arc<Vec<RedactionRule>>)>>>,
+    pub rules: Arc<Mutex<ReadRules>>,
 }
+
+/// Organizations' redaction rules, with when they were read.
+pub type ReadRules = HashMap<Uuid, (std::time::Instant, Arc<Vec<RedactionRule>>)>;
 
 /// How long an organization's redaction rules are used before being read again: a change made
 /// on this node applies at once (it forgets them), on another node within this time.

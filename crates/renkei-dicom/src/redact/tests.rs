@@ -247,10 +247,10 @@ fn assert_blanked(
         for row in 0..ROWS {
             for column in 0..COLUMNS {
                 let inside = rects.iter().any(|r| r.contains(column, row));
-                for s in 0..spp {
+                for (s, &value) in black.iter().enumerate().take(spp) {
                     let i = (row * COLUMNS + column) as usize * spp + s;
                     let expected = if inside {
-                        Some(black[s])
+                        Some(value)
                     } else {
                         before.data.get(i)
                     };

@@ -15,9 +15,12 @@ import type {
   Study,
   StudyDetail,
   Person,
+  Redacted,
+  RedactionRule,
   User,
   Uuid,
 } from "./types";
+import type { Area } from "./viewer/redaction";
 import type { WaveformGroup } from "./viewer/wire";
 
 export class ApiError extends Error {
@@ -151,6 +154,10 @@ export const api = {
     request<Instance[]>("GET", `/api/v1/studies/${id}/series/${enc(seriesUid)}/instances`),
   waveforms: (id: Uuid, sopUid: string) =>
     request<WaveformGroup[]>("GET", `/api/v1/studies/${id}/instances/${enc(sopUid)}/waveforms`),
+  redact: (id: Uuid, sopUid: string, rectangles: Area[]) =>
+    request<Redacted>("POST", `/api/v1/studies/${id}/instances/${enc(sopUid)}/redactions`, { rectangles }),
+  redactionRuleFrom: (id: Uuid, sopUid: string, rectangles: Area[]) =>
+    request<RedactionRule>("POST", `/api/v1/studies/${id}/instances/${enc(sopUid)}/redaction-rule`, { rectangles }),
   media: (id: Uuid, conversation?: Uuid) => request<Media>("GET", `/api/v1/media/${id}${through(conversation)}`),
   upload: async (file: Blob, name: string, signal?: AbortSignal) =>
     (await (

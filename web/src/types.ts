@@ -32,5 +32,7 @@ export type Study = Schemas["Study"];
 export type StudyDetail = Schemas["StudyDetail"];
 export type Series = Schemas["Series"];
 export type Instance = Schemas["Instance"];
+export type Redacted = Schemas["Redacted"];
+export type RedactionRule = Schemas["RedactionRule"];
 export type Media = Schemas["Media"];
 export type Department = Schemas["Department"];

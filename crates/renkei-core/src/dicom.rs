@@ -125,6 +125,9 @@ pub struct GatewayConfig {
     pub max_instance_bytes: u64,
     /// The PACS and modalities allowed to send (AE title + address ranges).
     pub peers: Vec<DicomPeer>,
+    /// Per-device redaction rules, applied after de-identification (absent from older servers).
+    #[serde(default)]
+    pub redaction_rules: Vec<crate::redaction::RedactionRule>,
 }
 
 /// What an admin gives to add a gateway.

@@ -45,6 +45,7 @@ pub mod notify;
 pub mod org;
 pub mod password_rules;
 pub mod patch;
+pub mod redaction;
 pub mod sign_in;
 pub mod stats;
 pub mod text;

@@ -17,6 +17,7 @@ pub mod prepare;
 pub mod private;
 pub mod profile;
 pub mod qido;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod scp;

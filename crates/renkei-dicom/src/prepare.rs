@@ -9,7 +9,10 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
+use renkei_core::redaction::{RedactionRule, rule_for};
+
 use crate::layout::trailing_pixel_data;
+use crate::redact::by_rule;
 use crate::verify::verify_deidentified;
 use crate::{DeidContext, DeidError, DeidReport, deidentify};
 
@@ -31,6 +34,9 @@ pub enum PrepareError {
     /// Writing the de-identified object failed.
     #[error("the de-identified object could not be written")]
     Unwritable,
+    /// A redaction rule matched but its rectangles could not be blanked (the code says why).
+    #[error("a redaction rule matched but could not be applied: {0}")]
+    Redaction(&'static str),
 }
 
 impl PrepareError {
@@ -42,6 +48,7 @@ impl PrepareError {
             PrepareError::Deidentification(_) => "dicom_deidentification_failed",
             PrepareError::NotDeidentified(_) => "dicom_not_deidentified",
             PrepareError::Unwritable => "dicom_unwritable",
+            PrepareError::Redaction(_) => "dicom_redaction_failed",
         }
     }
 }
@@ -101,6 +108,8 @@ pub struct Prepared {
     pub instance_number: Option<i64>,
     pub study_description: Option<String>,
     pub series_description: Option<String>,
+    /// What per-device redaction rules are matched on.
+    pub device: renkei_core::redaction::Device,
 }
 
 fn text(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<String> {
@@ -176,6 +185,30 @@ pub fn accept_deidentified(
     finish(&obj, report, FileBytes::whole(bytes))
 }
 
+/// `prepared` redacted by the first of `rules` that matches its device (see
+/// [`crate::redact::by_rule`]: a derived instance keyed by `org_secret`), then checked again as
+/// de-identified with at most `max_patient_id_digits`; unchanged when no rule matches. A rule
+/// that matches but cannot be applied refuses the instance: it is never stored unredacted.
+pub fn apply_rules(
+    prepared: Prepared,
+    rules: &[RedactionRule],
+    org_secret: &[u8; 32],
+    max_patient_id_digits: u8,
+) -> Result<Prepared, PrepareError> {
+    if rule_for(rules, &prepared.device).is_none() {
+        return Ok(prepared);
+    }
+    let obj = parse(&prepared.bytes.into_vec())?;
+    let derived = by_rule(&obj, rules, org_secret)
+        .map_err(|e| PrepareError::Redaction(e.code()))?
+        .unwrap_or(obj);
+    let mut bytes = Vec::new();
+    derived
+        .write_all(&mut bytes)
+        .map_err(|_| PrepareError::Unwritable)?;
+    accept_deidentified(bytes, max_patient_id_digits)
+}
+
 /// Native 16-bit pixel data, parsed as numbers, handed back as the little-endian bytes it was
 /// received as, so writing the file copies it instead of encoding 262,144 numbers one by one
 /// per 512×512 frame. Only for little-endian transfer syntaxes (big endian keeps the numbers).
@@ -249,6 +282,7 @@ fn finish(
         instance_number: number(obj, tags::INSTANCE_NUMBER),
         study_description: text(obj, tags::STUDY_DESCRIPTION),
         series_description: text(obj, tags::SERIES_DESCRIPTION),
+        device: crate::redact::device_of(obj),
         bytes,
         report,
     })

@@ -25,7 +25,26 @@ pub(crate) fn keyed_hash(key: &[u8; 32], message: &[&[u8]]) -> [u8; 32] {
 /// HMAC-SHA256(`org_secret`, `original`).
 pub fn remap_uid(org_secret: &[u8; 32], original: &str) -> String {
     let trimmed = original.trim_end_matches(['\0', ' ']).trim_start();
-    let digest = keyed_hash(org_secret, &[trimmed.as_bytes()]);
+    uid_of(&keyed_hash(org_secret, &[trimmed.as_bytes()]))
+}
+
+/// The SOP Instance UID of an instance derived from `original` by `derivation` (e.g. a
+/// redaction and its rectangles), under the `2.25` root like [`remap_uid`] but never equal to
+/// a remapped UID: the same original, derivation and secret give the same UID, so a derivation
+/// repeated after a failure makes the same instance again (a resend), not a second one.
+pub fn derived_uid(org_secret: &[u8; 32], original: &str, derivation: &str) -> String {
+    let trimmed = original.trim_end_matches(['\0', ' ']).trim_start();
+    let parts: [&[u8]; 4] = [
+        b"derived\0",
+        trimmed.as_bytes(),
+        b"\0",
+        derivation.as_bytes(),
+    ];
+    uid_of(&keyed_hash(org_secret, &parts))
+}
+
+/// `2.25.` and the decimal of the digest's first 128 bits.
+fn uid_of(digest: &[u8; 32]) -> String {
     let mut first = [0u8; 16];
     first.copy_from_slice(&digest[..16]);
     format!("2.25.{}", u128::from_be_bytes(first))
@@ -91,6 +110,27 @@ mod tests {
         first.copy_from_slice(&digest[..16]);
         let expected = format!("2.25.{}", u128::from_be_bytes(first));
         assert_eq!(remap_uid(&[0; 32], "1.2.3"), expected);
+    }
+
+    #[test]
+    fn derived_uids_are_valid_new_and_repeatable() {
+        let original = remap_uid(&SECRET, "1.2.3");
+        let derived = derived_uid(&SECRET, &original, "redaction:0,0,10,10");
+        assert!(is_valid_uid(&derived));
+        assert_ne!(derived, original);
+        assert_ne!(derived, remap_uid(&SECRET, &original));
+        assert_eq!(
+            derived,
+            derived_uid(&SECRET, &original, "redaction:0,0,10,10")
+        );
+        assert_ne!(
+            derived,
+            derived_uid(&SECRET, &original, "redaction:0,0,10,11")
+        );
+        assert_ne!(
+            derived,
+            derived_uid(&OTHER, &original, "redaction:0,0,10,10")
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The gateway's DICOM side: which peers may send (from the server's configuration), and what
-//! happens to each instance — de-identified here with the organization's key and rules, then
-//! sealed into the queue before the sender is told it was stored.
+//! happens to each instance — de-identified here with the organization's key and rules,
+//! redacted by its per-device redaction rules, then sealed into the queue before the sender is told it was stored.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,8 +9,9 @@ use std::sync::{Arc, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use renkei_core::dicom::{DicomPeer, GatewayConfig, admitted_peer};
+use renkei_core::redaction::RedactionRule;
 use renkei_dicom::DeidContext;
-use renkei_dicom::prepare::{PrepareError, prepare};
+use renkei_dicom::prepare::{PrepareError, apply_rules, prepare};
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
     StoreOutcome, run_blocking,
@@ -24,6 +25,8 @@ use crate::status::StatusBook;
 struct Rules {
     peers: HashMap<String, DicomPeer>,
     deid: DeidContext,
+    /// Per-device redaction rules, applied after de-identification.
+    redaction: Arc<Vec<RedactionRule>>,
 }
 
 /// The gatekeeper and sink of the gateway's SCP.
@@ -47,7 +50,11 @@ fn rules(config: &GatewayConfig) -> Result<Rules, String> {
         .iter()
         .map(|p| (p.ae_title.clone(), p.clone()))
         .collect();
-    Ok(Rules { peers, deid })
+    Ok(Rules {
+        peers,
+        deid,
+        redaction: Arc::new(config.redaction_rules.clone()),
+    })
 }
 
 impl Intake {
@@ -75,10 +82,10 @@ impl Intake {
         Ok(())
     }
 
-    fn deid(&self) -> Result<DeidContext, StoreFailure> {
+    fn deid(&self) -> Result<(DeidContext, Arc<Vec<RedactionRule>>), StoreFailure> {
         self.rules
             .read()
-            .map(|r| r.deid.clone())
+            .map(|r| (r.deid.clone(), r.redaction.clone()))
             .map_err(|_| StoreFailure::out_of_resources("gateway rules unavailable"))
     }
 }
@@ -104,14 +111,23 @@ impl Gatekeeper for Intake {
 impl InstanceSink for Intake {
     fn store<'a>(&'a self, _caller: &'a Caller, instance: ReceivedInstance) -> StoreFuture<'a> {
         Box::pin(async move {
-            let deid = self.deid()?;
-            let prepared = run_blocking(move || prepare(instance.file, &deid))
-                .await
-                .ok_or_else(|| StoreFailure::out_of_resources("de-identification was interrupted"))?
-                .map_err(|e| match e {
-                    PrepareError::Missing(_) => StoreFailure::does_not_match(e.to_string()),
-                    _ => StoreFailure::cannot_understand(e.to_string()),
-                })?;
+            let (deid, redaction) = self.deid()?;
+            let prepared = run_blocking(move || {
+                prepare(instance.file, &deid).and_then(|prepared| {
+                    apply_rules(
+                        prepared,
+                        &redaction,
+                        &deid.org_secret,
+                        deid.patient_id_digits,
+                    )
+                })
+            })
+            .await
+            .ok_or_else(|| StoreFailure::out_of_resources("de-identification was interrupted"))?
+            .map_err(|e| match e {
+                PrepareError::Missing(_) => StoreFailure::does_not_match(e.to_string()),
+                _ => StoreFailure::cannot_understand(e.to_string()),
+            })?;
             let spool = self.spool.clone();
             run_blocking(move || spool.push(&prepared.bytes.into_vec()))
                 .await

@@ -15,10 +15,11 @@ use renkei_core::clock::Timestamp;
 use renkei_core::dicom::{IndexedInstance, Study};
 use renkei_core::media::expiry;
 use renkei_core::org::Organization;
+use renkei_core::redaction::RedactionRule;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::inflight::InFlight;
-use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
+use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, apply_rules, prepare};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};
@@ -51,6 +52,8 @@ pub enum IngestSource {
     /// From a gateway of the organization, which de-identified it with the organization's key
     /// and rules: checked, then stored as it is (de-identifying twice would remap UIDs again).
     Gateway,
+    /// Made here from a stored instance (a redaction): checked like a gateway's, stored as it is.
+    Derived,
 }
 
 impl IngestFailure {
@@ -105,7 +108,16 @@ pub struct DicomService {
     pub thumbnails: Arc<Mutex<crate::thumbnail::Thumbnails>>,
     /// The memory budget and spill files of DICOM data in flight (C-STORE and STOW-RS).
     pub inflight: Arc<InFlight>,
+    /// Organizations' per-device redaction rules, as read at most [`RULES_FRESH`] ago.
+    pub rules: Arc<Mutex<ReadRules>>,
 }
+
+/// Organizations' redaction rules, with when they were read.
+pub type ReadRules = HashMap<Uuid, (std::time::Instant, Arc<Vec<RedactionRule>>)>;
+
+/// How long an organization's redaction rules are used before being read again: a change made
+/// on this node applies at once (it forgets them), on another node within this time.
+pub const RULES_FRESH: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Parsed instances by (study, SOP Instance UID).
 pub type OpenedInstances = HashMap<(Uuid, String), Arc<DefaultDicomObject>>;
@@ -154,8 +166,9 @@ fn index_entry(prepared: &Prepared) -> IndexedInstance {
 
 /// What is done to a received instance before it is stored.
 enum Rules {
-    /// De-identified under the organization's context.
-    Deidentify(DeidContext),
+    /// De-identified under the organization's context, then redacted by the first of its
+    /// per-device rules that matches.
+    Deidentify(DeidContext, Arc<Vec<RedactionRule>>),
     /// Checked to be de-identified already, with at most this many patient ID digits.
     Check(u8),
 }
@@ -202,7 +215,9 @@ fn ready(
     started: std::time::Instant,
 ) -> Result<Readied, IngestFailure> {
     let prepared = match rules {
-        Rules::Deidentify(ctx) => prepare(bytes, &ctx),
+        Rules::Deidentify(ctx, redaction) => prepare(bytes, &ctx).and_then(|prepared| {
+            apply_rules(prepared, &redaction, &ctx.org_secret, ctx.patient_id_digits)
+        }),
         Rules::Check(digits) => accept_deidentified(bytes, digits),
     }
     .map_err(prepare_failure)?;
@@ -326,6 +341,7 @@ impl DicomService {
             hints: InboxHints::none(),
             thumbnails: Default::default(),
             inflight: InFlight::in_temp_dir(),
+            rules: Default::default(),
         }
     }
 
@@ -379,6 +395,38 @@ impl DicomService {
         Ok(ctx)
     }
 
+    /// The organization's per-device redaction rules (read at most [`RULES_FRESH`] ago).
+    pub async fn redaction_rules(
+        &self,
+        org: Uuid,
+    ) -> Result<Arc<Vec<RedactionRule>>, IngestFailure> {
+        let known = self.rules.lock().ok().and_then(|r| {
+            r.get(&org)
+                .filter(|(at, _)| at.elapsed() < RULES_FRESH)
+                .map(|(_, rules)| rules.clone())
+        });
+        if let Some(rules) = known {
+            return Ok(rules);
+        }
+        let store = self.store.clone();
+        let rules = self
+            .on_server(async move { store.redaction_rules(org).await })
+            .await?
+            .map_err(storage)?;
+        let rules = Arc::new(rules);
+        if let Ok(mut cache) = self.rules.lock() {
+            cache.insert(org, (std::time::Instant::now(), rules.clone()));
+        }
+        Ok(rules)
+    }
+
+    /// Forgets the organization's rules read earlier (after a change).
+    pub fn forget_rules(&self, org: Uuid) {
+        if let Ok(mut cache) = self.rules.lock() {
+            cache.remove(&org);
+        }
+    }
+
     /// De-identifies (or, from a gateway, checks), encrypts and indexes one Part 10 file;
     /// durable when this returns Ok. A resend of a stored instance is a duplicate and changes
     /// nothing.
@@ -390,8 +438,11 @@ impl DicomService {
     ) -> Result<Ingested, IngestFailure> {
         let started = std::time::Instant::now();
         let rules = match source {
-            IngestSource::Identified => Rules::Deidentify(self.context(org).await?),
-            IngestSource::Gateway => {
+            IngestSource::Identified => Rules::Deidentify(
+                self.context(org).await?,
+                self.redaction_rules(org.id).await?,
+            ),
+            IngestSource::Gateway | IngestSource::Derived => {
                 Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }
         };
@@ -678,6 +729,33 @@ impl DicomService {
         .map_err(|e| ServiceError::internal(&e))?
         .map_err(|e| ServiceError::internal(&e))?;
         Ok(obj)
+    }
+
+    /// Destroys an instance of `study` (a redaction replaced it), with `audit` in the same
+    /// commit: its key and index entry go (its bytes are unreadable from then on), then its
+    /// object and whatever memory holds of it. `instance_not_found` when there is none.
+    pub async fn destroy_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+        audit: &renkei_core::audit::AuditEvent,
+    ) -> ServiceResult<()> {
+        let object = self
+            .store
+            .destroy_instance(study, sop_uid, audit)
+            .await
+            .or_service("instance_not_found")?;
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.remove(&(study, sop_uid.to_owned()));
+        }
+        if let Ok(mut thumbnails) = self.thumbnails.lock() {
+            thumbnails.clear();
+        }
+        if let Err(e) = self.blobs.delete(&object).await {
+            // Its key is gone: what is left cannot be read; the object is deleted by hand.
+            tracing::warn!(error = %e, "the object of a destroyed DICOM instance was not deleted");
+        }
+        Ok(())
     }
 
     /// Drops the parsed instances and thumbnails kept in memory (before every expiry sweep).

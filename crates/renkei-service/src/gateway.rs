@@ -159,6 +159,11 @@ impl GatewayCaller {
             .dicom_peers(self.org.id)
             .await
             .or_service("organization_not_found")?;
+        let redaction_rules = state
+            .store
+            .redaction_rules(self.org.id)
+            .await
+            .or_service("organization_not_found")?;
         Ok(GatewayConfig {
             org_id: self.org.id,
             org_name: self.org.name.clone(),
@@ -167,6 +172,7 @@ impl GatewayCaller {
             patient_id_digits: ctx.patient_id_digits,
             max_instance_bytes: self.org.policy.max_upload_bytes(),
             peers,
+            redaction_rules,
         })
     }
 }

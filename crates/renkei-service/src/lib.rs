@@ -23,6 +23,8 @@ pub mod messages;
 pub mod messaging;
 pub mod notify;
 pub mod push;
+pub mod redaction;
+pub mod redaction_rules;
 pub mod run_once;
 pub mod studies;
 pub mod thumbnail;

@@ -202,52 +202,28 @@ impl Store {
         object_id: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let study_id = study.to_string();
-        let removed = sqlx::query(
-            "DELETE FROM instances WHERE study_id = $1 AND sop_uid = $2 AND object_id = $3
-             RETURNING series_uid",
-        )
-        .bind(&study_id)
-        .bind(sop_uid)
-        .bind(object_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(removed) = removed else {
-            return Ok(());
-        };
-        let series_uid: String = removed.try_get("series_uid")?;
-        sqlx::query(
-            "UPDATE series SET instance_count = instance_count - 1 WHERE study_id = $1 AND series_uid = $2",
-        )
-        .bind(&study_id)
-        .bind(&series_uid)
-        .execute(&mut *tx)
-        .await?;
-        let series_gone = sqlx::query(
-            "DELETE FROM series WHERE study_id = $1 AND series_uid = $2 AND instance_count = 0",
-        )
-        .bind(&study_id)
-        .bind(&series_uid)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query(
-            "UPDATE studies SET instance_count = instance_count - 1, series_count = series_count - $1
-             WHERE id = $2",
-        )
-        .bind(series_gone as i64)
-        .bind(&study_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "DELETE FROM studies WHERE id = $1 AND instance_count = 0
-                 AND NOT EXISTS (SELECT 1 FROM study_links l WHERE l.study_id = studies.id)",
-        )
-        .bind(&study_id)
-        .execute(&mut *tx)
-        .await?;
+        remove_instance_in(&mut tx, study, sop_uid, Some(object_id)).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Destroys an instance (a redaction replaced it): its sealed key goes with its index
+    /// entry, so its bytes are unreadable from this commit on; counts drop as for
+    /// [`Store::unindex_instance`]; `audit` is written in the same commit. Returns the object
+    /// to delete; `NotFound` when the study has no such instance.
+    pub async fn destroy_instance(
+        &self,
+        study: Uuid,
+        sop_uid: &str,
+        audit: &renkei_core::audit::AuditEvent,
+    ) -> Result<String, StoreError> {
+        self.audited([audit], |mut tx| async move {
+            let object = remove_instance_in(&mut tx, study, sop_uid, None)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            Ok((tx, object))
+        })
+        .await
     }
 
     /// Points an indexed instance whose object `missing` is gone (its bytes never reached the
@@ -434,4 +410,61 @@ pub(crate) fn wrapped_key(
             Ok(WrappedKey { version, sealed })
         })
         .transpose()
+}
+
+/// Removes an instance from the index in `tx` (only with object `object_id` when given): its
+/// series and study counts drop, and a series or study left without instances goes too. The
+/// removed instance's object id, `None` when nothing matched.
+async fn remove_instance_in(
+    tx: &mut Tx,
+    study: Uuid,
+    sop_uid: &str,
+    object_id: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let study_id = study.to_string();
+    let removed = sqlx::query(
+        "DELETE FROM instances WHERE study_id = $1 AND sop_uid = $2
+         AND ($3 IS NULL OR object_id = $3) RETURNING series_uid, object_id",
+    )
+    .bind(&study_id)
+    .bind(sop_uid)
+    .bind(object_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(removed) = removed else {
+        return Ok(None);
+    };
+    let series_uid: String = removed.try_get("series_uid")?;
+    let object: String = removed.try_get("object_id")?;
+    sqlx::query(
+        "UPDATE series SET instance_count = instance_count - 1 WHERE study_id = $1 AND series_uid = $2",
+    )
+    .bind(&study_id)
+    .bind(&series_uid)
+    .execute(&mut **tx)
+    .await?;
+    let series_gone = sqlx::query(
+        "DELETE FROM series WHERE study_id = $1 AND series_uid = $2 AND instance_count = 0",
+    )
+    .bind(&study_id)
+    .bind(&series_uid)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE studies SET instance_count = instance_count - 1, series_count = series_count - $1
+         WHERE id = $2",
+    )
+    .bind(series_gone as i64)
+    .bind(&study_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM studies WHERE id = $1 AND instance_count = 0
+             AND NOT EXISTS (SELECT 1 FROM study_links l WHERE l.study_id = studies.id)",
+    )
+    .bind(&study_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(object))
 }

@@ -31,6 +31,7 @@ mod migrate;
 mod orgs;
 mod posting;
 mod push_subscriptions;
+mod redaction_rules;
 mod rows;
 pub mod scratch;
 mod seats;

@@ -144,6 +144,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0021_address_attempts.sql"),
         postgres: include_str!("../migrations/0021_address_attempts.sql"),
     },
+    Migration {
+        version: 23,
+        name: "redaction_rules",
+        sqlite: include_str!("../migrations/0023_redaction_rules.sql"),
+        postgres: include_str!("../migrations/0023_redaction_rules.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

@@ -1,7 +1,8 @@
 //! The edge gateway against a real server and dcmtk's storescu: instances are de-identified at
 //! the gateway with the organization's key, queued sealed on disk, and arrive exactly once
 //! through a server outage and a killed gateway; the server takes only de-identified instances
-//! from a gateway token, and a removed gateway's token stops working.
+//! from a gateway token, and a removed gateway's token stops working; an image from a device
+//! with a redaction rule leaves the gateway already blanked.
 
 mod common;
 
@@ -10,11 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::dicom::{acme_rule, assert_blanked_rgb, device_image, only_frame};
 use common::{Server, Storage, contains, pydicom_test_files};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-on_both_backends!(instances_arrive_once_through_an_outage_and_a_killed_gateway);
+on_both_backends!(
+    instances_arrive_once_through_an_outage_and_a_killed_gateway,
+    a_gateway_blanks_a_matching_device_before_it_leaves_the_hospital,
+);
 
 const PATIENT_NAME: &str = "GATEWAY^HANAKO";
 const PATIENT_ID: &str = "KARTE-0098765432";
@@ -380,4 +385,35 @@ fn a_gateway_refuses_plain_http_to_another_machine() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("plain http://"), "{stderr}");
     assert!(!data.exists(), "nothing is created");
+}
+
+async fn a_gateway_blanks_a_matching_device_before_it_leaves_the_hospital(storage: Storage) {
+    if pydicom_test_files().is_none() {
+        return;
+    }
+    if Command::new("storescu").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+        return;
+    }
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let (status, rule) = admin
+        .post(&format!("/api/v1/orgs/{org}/redaction-rules"), acme_rule())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    let token = create_gateway(&storage);
+    storage.add_dicom_peer("MODALITY", "127.0.0.0/8");
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("us.dcm");
+    device_image(&file, "ACME Medical", "Sono 5");
+    let gateway_dir = tempfile::tempdir().unwrap();
+    let data = gateway_dir.path().join("gw");
+    let gateway = Gateway::start(&server.base, &token, &data);
+    assert!(gateway.store(std::slice::from_ref(&file)));
+    wait_for(&data, "sent the image", |s| s["sent_total"] == 1);
+    let (frame, meta) = only_frame(&admin).await;
+    assert_blanked_rgb(&frame, (0, 0, 64, 8));
+    assert_eq!(meta["00280301"]["Value"][0], "NO", "Burned In Annotation");
+    gateway.kill();
 }

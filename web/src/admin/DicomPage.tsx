@@ -1,5 +1,6 @@
 // Imaging connections: DICOM peers (modalities and PACS that send to renkei, each allowed only
-// from the addresses named) and edge gateways (their token is shown once, at creation).
+// from the addresses named), edge gateways (their token is shown once, at creation), and the
+// per-device redaction rules.
 
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { useI18n } from "../i18n/i18n";
@@ -7,6 +8,7 @@ import type { Uuid } from "../types";
 import { call, type Reply } from "./api";
 import { ReplyError } from "./parts";
 import { addressText, parseAddresses } from "./peerAddresses";
+import { RedactionRules } from "./RedactionRules";
 
 interface Peer {
   id: Uuid;
@@ -29,6 +31,7 @@ export function DicomPage({ orgId }: { orgId: Uuid }) {
       <h2 id="dicom-title">{t("admin.tab.dicom")}</h2>
       <Peers orgId={orgId} />
       <Gateways orgId={orgId} />
+      <RedactionRules orgId={orgId} />
     </section>
   );
 }
@@ -246,7 +249,7 @@ function Gateways({ orgId }: { orgId: Uuid }) {
 }
 
 /** "Remove", then a second, explicit button to confirm (or cancel) before anything goes. */
-function RemoveButton(props: { confirming: boolean; confirmLabel: string; onAsk: () => void; onCancel: () => void; onConfirm: () => void }) {
+export function RemoveButton(props: { confirming: boolean; confirmLabel: string; onAsk: () => void; onCancel: () => void; onConfirm: () => void }) {
   const { t } = useI18n();
   if (!props.confirming)
     return (
@@ -267,7 +270,7 @@ function RemoveButton(props: { confirming: boolean; confirmLabel: string; onAsk:
 }
 
 /** A list as a table with a hidden "actions" column, or a line saying it is empty. */
-function Listing<T>({ items, empty, columns, row }: { items: T[] | null; empty: string; columns: string[]; row: (item: T) => ReactNode }) {
+export function Listing<T>({ items, empty, columns, row }: { items: T[] | null; empty: string; columns: string[]; row: (item: T) => ReactNode }) {
   const { t } = useI18n();
   if (!items) return null;
   if (items.length === 0) return <p>{empty}</p>;

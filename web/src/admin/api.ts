@@ -24,8 +24,8 @@ function csrf(): string {
 }
 
 /** One call; `status` 0 means the server could not be reached. */
-export async function call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Reply> {
-  const headers: Record<string, string> = { accept: "application/json" };
+export async function call(method: string, path: string, body?: unknown, contentType = "application/json", extra: Record<string, string> = {}): Promise<Reply> {
+  const headers: Record<string, string> = { accept: "application/json", ...extra };
   if (method !== "GET") headers["x-csrf-token"] = csrf();
   if (body !== undefined) headers["content-type"] = contentType;
   let response: Response;

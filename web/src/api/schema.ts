@@ -989,6 +989,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{id}/redaction-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An organization's per-device redaction rules (its administrators). */
+        get: operations["list_rules"];
+        put?: never;
+        /**
+         * Add a per-device redaction rule: rectangles blanked in every frame of images from that
+         *     device, at ingest on the server and on the gateways.
+         */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/redaction-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a rule (If-Match: the version edited). */
+        put: operations["update_rule"];
+        post?: never;
+        /** Remove a rule. */
+        delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{id}/seats": {
         parameters: {
             query?: never;
@@ -1354,6 +1393,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/studies/{id}/instances/{sop_uid}/redaction-rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a redaction rule from an image: its device (Manufacturer, Model, Rows × Columns) gets
+         *     these rectangles blanked in every image received from now on (the organization's
+         *     administrators).
+         */
+        post: operations["rule_from_image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studies/{id}/instances/{sop_uid}/redactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Blank rectangles in every frame of an instance (users of the hospital that owns the study):
+         *     the server stores a derived instance in the same series (new SOP Instance UID, Burned In
+         *     Annotation NO, the derivation recorded) and destroys the original (its key is shredded),
+         *     audited. Bad rectangles: 422, nothing changed.
+         */
+        post: operations["redact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/studies/{id}/instances/{sop_uid}/waveforms": {
         parameters: {
             query?: never;
@@ -1645,6 +1727,17 @@ export interface components {
         Applied: {
             /** @description Always `pending`: an administrator must approve before the account signs in. */
             status: components["schemas"]["UserStatus"];
+        };
+        /** @description A rectangle in image coordinates (pixels from the top-left corner of the frame). */
+        Area: {
+            /** Format: int32 */
+            height: number;
+            /** Format: int32 */
+            width: number;
+            /** Format: int32 */
+            x: number;
+            /** Format: int32 */
+            y: number;
         };
         /**
          * @description A reference to something carried by a message: a medium, a DICOM study, …
@@ -2032,6 +2125,8 @@ export interface components {
             patient_id_digits: number;
             /** @description The PACS and modalities allowed to send (AE title + address ranges). */
             peers: components["schemas"]["DicomPeer"][];
+            /** @description Per-device redaction rules, applied after de-identification (absent from older servers). */
+            redaction_rules?: components["schemas"]["RedactionRule"][];
         };
         ImportRefusal: {
             /** @description `invalid_csv`. */
@@ -2268,6 +2363,22 @@ export interface components {
             /** @description Short URL-safe name; derived from the name when absent. */
             slug?: string | null;
         };
+        /** @description What to blank in every frame of an instance. */
+        NewRedaction: {
+            /** @description 1 to 64 rectangles, each inside the image. */
+            rectangles: components["schemas"]["Area"][];
+        };
+        /** @description What an admin gives to create or replace a rule. */
+        NewRedactionRule: {
+            /** Format: int32 */
+            columns: number;
+            manufacturer: string;
+            modality?: string | null;
+            model: string;
+            rectangles: components["schemas"]["Area"][];
+            /** Format: int32 */
+            rows: number;
+        };
         /** @description Exactly what `PushSubscription.toJSON()` gives, and an optional label. */
         NewSubscription: {
             device_label?: string | null;
@@ -2477,6 +2588,40 @@ export interface components {
             readers: components["schemas"]["Receipt"][];
             urgent: boolean;
         };
+        /** @description The instance that replaced the redacted one. */
+        Redacted: {
+            series_uid: string;
+            /** @description The derived instance's SOP Instance UID (the original no longer exists). */
+            sop_uid: string;
+            /** Format: uuid */
+            study_id: string;
+        };
+        /** @description A per-device redaction rule. */
+        RedactionRule: {
+            /** Format: int32 */
+            columns: number;
+            created_at: components["schemas"]["Timestamp"];
+            /** Format: uuid */
+            id: string;
+            /** @description Manufacturer (0008,0070), compared without case and surrounding spaces. */
+            manufacturer: string;
+            /** @description Modality (0008,0060); any when absent. */
+            modality?: string | null;
+            /** @description Manufacturer's Model Name (0008,1090), compared the same way. */
+            model: string;
+            /** Format: uuid */
+            org_id: string;
+            /** @description Blanked in every frame; each inside `columns` × `rows`. */
+            rectangles: components["schemas"]["Area"][];
+            /** Format: int32 */
+            rows: number;
+            updated_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description Starts at 1, one more at every change (edits name the version they change).
+             */
+            version: number;
+        };
         /** @description An organization a report covers: the hospital itself, or each member of a council. */
         ReportOrg: {
             name: string;
@@ -2517,6 +2662,12 @@ export interface components {
              * @description The existing user a row updates.
              */
             user_id?: string | null;
+        };
+        /** @description The rectangles of a rule to make from an image. */
+        RuleFromImage: {
+            rectangles: components["schemas"]["Area"][];
+            /** @description Match the image's modality too (default: any modality). */
+            same_modality?: boolean;
         };
         /**
          * @description What an agreement lets two organizations do together.
@@ -5230,6 +5381,132 @@ export interface operations {
             };
         };
     };
+    list_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedactionRule"][];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRedactionRule"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedactionRule"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRedactionRule"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedactionRule"];
+                };
+            };
+            /** @description version_conflict, with `current` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description version_required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     seats: {
         parameters: {
             query?: {
@@ -5959,6 +6236,107 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rule_from_image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                sop_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleFromImage"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedactionRule"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                sop_uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRedaction"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redacted"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description redaction_no_rectangles, redaction_too_many_rectangles, redaction_empty_rectangle, redaction_outside_image, or an image that cannot be decoded */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

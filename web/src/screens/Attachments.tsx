@@ -11,6 +11,7 @@ import { nav } from "../state/nav";
 import { uploadProblem } from "../state/uploadRefusal";
 import type { Attachment, Media, Uuid } from "../types";
 import { Icon } from "./common";
+import { PhotoEditor } from "./PhotoEditor";
 import { StudyCardButton } from "./StudyCard";
 import { ShareBar } from "../call/ShareBar";
 import { SharedPhoto } from "../call/SharedPhoto";
@@ -175,6 +176,22 @@ export function useUploads() {
     [uploads, start],
   );
 
+  /** The photo of upload `key` replaced by an edited one (black boxes, blur), uploaded anew. */
+  const replace = useCallback(
+    (key: string, file: File) => {
+      const next = { key: `${key}-edited`, name: file.name, preview: URL.createObjectURL(file), status: "uploading" as const, file };
+      setUploads((list) =>
+        list.map((u) => {
+          if (u.key !== key) return u;
+          if (u.preview) URL.revokeObjectURL(u.preview);
+          return next;
+        }),
+      );
+      start(next);
+    },
+    [start],
+  );
+
   const clear = useCallback(() => {
     setUploads((list) => {
       list.forEach((u) => u.preview && URL.revokeObjectURL(u.preview));
@@ -182,13 +199,35 @@ export function useUploads() {
     });
   }, []);
 
-  return { uploads, add, remove, retry, clear };
+  return { uploads, add, remove, retry, replace, clear };
 }
 
-export function UploadTray({ uploads, onRemove, onRetry }: { uploads: Upload[]; onRemove: (key: string) => void; onRetry: (key: string) => void }) {
+export function UploadTray({
+  uploads,
+  onRemove,
+  onRetry,
+  onReplace,
+}: {
+  uploads: Upload[];
+  onRemove: (key: string) => void;
+  onRetry: (key: string) => void;
+  onReplace?: (key: string, file: File) => void;
+}) {
   const { t } = useI18n();
+  const [editing, setEditing] = useState<Upload | null>(null);
   if (uploads.length === 0) return null;
   return (
+    <>
+    {editing && onReplace && (
+      <PhotoEditor
+        file={editing.file}
+        onClose={() => setEditing(null)}
+        onDone={(file) => {
+          onReplace(editing.key, file);
+          setEditing(null);
+        }}
+      />
+    )}
     <ul className="upload-tray" aria-label={t("attach.pending")}>
       {uploads.map((u) => (
         <li key={u.key} className={`upload ${u.status}`}>
@@ -202,12 +241,18 @@ export function UploadTray({ uploads, onRemove, onRetry }: { uploads: Upload[]; 
               {t("common.retry")}
             </button>
           )}
+          {onReplace && u.preview && (
+            <button type="button" className="retry" onClick={() => setEditing(u)}>
+              {t("photoEdit.open")}
+            </button>
+          )}
           <button type="button" className="icon-button" aria-label={t("attach.remove", { name: u.name })} onClick={() => onRemove(u.key)}>
             <Icon name="close" />
           </button>
         </li>
       ))}
     </ul>
+    </>
   );
 }
 

@@ -1,6 +1,8 @@
 //! The image viewport of a series: stack scrolling (wheel, drag, touch, keys, slider), window/
 //! level by drag and presets, zoom and pan (pinch, wheel, drag), cine, distance measurement,
-//! reset, and the overlay of study information. Drawing happens outside React, once per frame.
+//! reset, redaction boxes (drawn on a frame, previewed black, applied to the whole instance by
+//! the server), and the overlay of study information. Drawing happens outside React, once per
+//! frame.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent, type WheelEvent } from "react";
 import { useI18n } from "../i18n/i18n";
@@ -17,13 +19,16 @@ import { studyDateLabel } from "../state/study";
 import { useSharedView } from "../call/useSharedView";
 import { session } from "../session";
 import type { ViewState } from "../state/sharedView";
+import { RedactionBar } from "./RedactionBar";
+import { boxBetween, MAX_BOXES, type Area } from "./redaction";
 
-type Tool = "scroll" | "window" | "pan" | "measure";
+type Tool = "scroll" | "window" | "pan" | "measure" | "redact";
 const TOOLS: { tool: Tool; label: MessageKey }[] = [
   { tool: "scroll", label: "viewer.tool.scroll" },
   { tool: "window", label: "viewer.tool.window" },
   { tool: "pan", label: "viewer.tool.pan" },
   { tool: "measure", label: "viewer.tool.measure" },
+  { tool: "redact", label: "viewer.tool.redact" },
 ];
 const FPS = [5, 10, 15, 20, 30];
 
@@ -34,6 +39,8 @@ interface Drag {
   window: Window;
   view: View;
   line?: Line;
+  /** a redaction box being drawn, in image coordinates */
+  box?: Line;
 }
 
 export function ImageStack(props: {
@@ -45,6 +52,8 @@ export function ImageStack(props: {
   onFirstImage?: () => void;
   /** set here: the view as it is now, for "share in call" */
   shareRef?: { current: (() => ViewState) | null };
+  /** an instance was redacted: the series must be listed again */
+  onRedacted?: () => void;
 }) {
   const { study, series, items, onFirstImage } = props;
   const seed = useRef(props.seed ?? null);
@@ -56,6 +65,9 @@ export function ImageStack(props: {
   const viewRef = useRef<View>(FIT);
   const windowRef = useRef<{ window: Window; fn: VoiFunction } | null>(null);
   const lines = useRef(new Map<number, Line[]>());
+  /** redaction boxes by instance (they apply to every frame of it) */
+  const boxes = useRef(new Map<string, Area[]>());
+  const [boxCount, setBoxCount] = useState(0);
   const drag = useRef<Drag | null>(null);
   const pointers = useRef(new Map<number, Point>());
   const frameQueued = useRef(0);
@@ -119,7 +131,10 @@ export function ImageStack(props: {
     const { window: win, fn } = currentWindow(frame);
     const all = [...(lines.current.get(indexRef.current) ?? [])];
     if (drag.current?.line) all.push(drag.current.line);
-    painter.current.paint(ctx, dpr, tr, indexRef.current, frame, win, fn, all, sp);
+    const shownBoxes = [...(boxes.current.get(items[indexRef.current]?.sop ?? "") ?? [])];
+    const pending = drag.current?.box && boxBetween(drag.current.box.a, drag.current.box.b, size);
+    if (pending) shownBoxes.push(pending);
+    painter.current.paint(ctx, dpr, tr, indexRef.current, frame, win, fn, all, sp, shownBoxes);
     canvas.dataset.index = String(indexRef.current);
     const dot = pointerDot.current;
     const rp = remotePointer.current;
@@ -137,7 +152,7 @@ export function ImageStack(props: {
       performance.measure("renkei:viewer-first-image", { start, end: performance.now() });
       onFirstImage?.();
     }
-  }, [currentWindow, onFirstImage]);
+  }, [currentWindow, onFirstImage, items]);
 
   /** The view as the shared view sends it: pan in image pixels, so any screen size agrees. */
   const viewStateOf = (tr: { sx: number; sy: number }): ViewState => {
@@ -319,11 +334,12 @@ export function ImageStack(props: {
     const frame = loader.current?.get(indexRef.current);
     const active: Drag["tool"] = e.button === 1 ? "pan" : e.button === 2 ? "zoom" : tool;
     const d: Drag = { tool: active, start: p, index: indexRef.current, window: currentWindow(frame).window, view: viewRef.current };
-    if (active === "measure") {
+    if (active === "measure" || active === "redact") {
       const tr = transformNow();
       if (!tr) return;
       const a = toImage(tr, p);
-      d.line = { a, b: a };
+      if (active === "measure") d.line = { a, b: a };
+      else d.box = { a, b: a };
     }
     drag.current = d;
   };
@@ -392,6 +408,13 @@ export function ImageStack(props: {
         requestDraw();
         return;
       }
+      case "redact": {
+        const tr = transformNow();
+        if (!tr || !d.box) return;
+        d.box = { a: d.box.a, b: toImage(tr, p) };
+        requestDraw();
+        return;
+      }
     }
   };
 
@@ -410,6 +433,26 @@ export function ImageStack(props: {
       }
       requestDraw();
     }
+    const frame = loader.current?.get(indexRef.current);
+    if (d?.tool === "redact" && d.box && frame) {
+      const size = frame.kind === "raw" ? { width: frame.info.columns, height: frame.info.rows } : frame;
+      const box = boxBetween(d.box.a, d.box.b, size);
+      const sop = items[indexRef.current]?.sop;
+      const list = sop ? (boxes.current.get(sop) ?? []) : [];
+      if (box && sop && list.length < MAX_BOXES) {
+        boxes.current.set(sop, [...list, box]);
+        setBoxCount(boxes.current.get(sop)?.length ?? 0);
+      }
+      requestDraw();
+    }
+  };
+
+  /** Forgets the boxes drawn on the instance on screen. */
+  const clearBoxes = () => {
+    const sop = items[indexRef.current]?.sop;
+    if (sop) boxes.current.delete(sop);
+    setBoxCount(0);
+    requestDraw();
   };
 
   const onWheel = (e: WheelEvent<HTMLCanvasElement>) => {
@@ -459,6 +502,8 @@ export function ImageStack(props: {
     [huPresets, t],
   );
   const multi = items.length > 1;
+  const sopOnScreen = items[index]?.sop ?? "";
+  const shownBoxCount = boxCount >= 0 ? (boxes.current.get(sopOnScreen)?.length ?? 0) : 0;
   // The newest measurement on the slice on screen (measurements belong to their slice).
   const lastLine = lines.current.get(index)?.at(-1);
   const readout = lastLine ? lengthLabel(lastLine, spacing) : "";
@@ -514,6 +559,20 @@ export function ImageStack(props: {
           aria-label={t("viewer.slider")}
           aria-valuetext={position}
           onChange={(e) => go(Number(e.target.value) - 1)}
+        />
+      )}
+      {tool === "redact" && (
+        <RedactionBar
+          study={study.id}
+          sop={sopOnScreen}
+          boxes={boxes.current.get(sopOnScreen) ?? []}
+          count={shownBoxCount}
+          onClear={clearBoxes}
+          onApplied={() => {
+            boxes.current.delete(sopOnScreen);
+            setBoxCount(0);
+            props.onRedacted?.();
+          }}
         />
       )}
       <div className="viewer-tools" role="toolbar" aria-label={t("viewer.tools")}>

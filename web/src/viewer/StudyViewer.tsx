@@ -151,7 +151,21 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           {!error && (!study || !items) && <div className="viewport-status" role="status">{t("common.loading")}</div>}
           {study && series && items && items.length === 0 && <div className="viewport-status">{t("viewer.emptySeries")}</div>}
           {study && series && waveform && <EcgView key={waveform.sop} study={id} sop={waveform.sop} />}
-          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} shareRef={shareRef} />}
+          {study && series && items && items.length > 0 && !waveform && (
+            <ImageStack
+              key={series.series_uid}
+              study={study}
+              series={series}
+              items={items}
+              seed={seed}
+              onFirstImage={onFirstImage}
+              shareRef={shareRef}
+              onRedacted={() => {
+                // The redacted image replaced the original: list the series again.
+                api.instances(id, series.series_uid).then((list) => setInstances((m) => ({ ...m, [series.series_uid]: list })), () => undefined);
+              }}
+            />
+          )}
         </main>
       </div>
     </div>

@@ -14,6 +14,7 @@ const PATHS = {
   ecg: "M2 12h4l2-5 3 10 3-13 2 8h6v2h-7.5L14 10l-3 11-3-10-1 3H2z",
   share: "M18 16a3 3 0 0 0-2.4 1.2l-7-3.5a3 3 0 0 0 0-1.4l7-3.5A3 3 0 1 0 15 7l-7 3.5a3 3 0 1 0 0 3L15 17a3 3 0 1 0 3-1Z",
   series: "M4 6h4v4H4zm6 0h4v4h-4zm6 0h4v4h-4zM4 14h4v4H4zm6 0h4v4h-4zm6 0h4v4h-4z",
+  redact: "M3 5h18v14H3V5Zm2 2v10h14V7H5Zm2 2h10v3H7V9Z",
 } as const;
 
 export type ViewerIconName = keyof typeof PATHS;

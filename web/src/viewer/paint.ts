@@ -1,10 +1,12 @@
 //! Painting a frame onto the viewport canvas: the windowed image (kept in an off-screen
-//! canvas until the frame or window changes), then measurement lines and their lengths.
+//! canvas until the frame or window changes), redaction boxes, then measurement lines and their
+//! lengths.
 
 import { applyLut, buildLut, lutOffset, type VoiFunction, type Window } from "./lut";
 import { distance, labelPlace, toCanvas, type Point, type Size, type Transform } from "./geometry";
 import type { LoadedFrame } from "./frames";
 import type { FrameInfo } from "./wire";
+import type { Area } from "./redaction";
 
 export interface Line {
   a: Point;
@@ -69,6 +71,7 @@ export class Painter {
     fn: VoiFunction,
     lines: Line[],
     spacing: [number, number] | null,
+    boxes: Area[] = [],
   ) {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#000";
@@ -84,7 +87,19 @@ export class Painter {
     // Enlarged pixels stay crisp (what a radiologist expects); reduced images are smoothed.
     ctx.imageSmoothingEnabled = t.sx < 2;
     ctx.drawImage(source, 0, 0);
+    // Redaction boxes as they will be: black, outlined so that they can be seen on black.
+    ctx.fillStyle = "#000";
+    for (const b of boxes) ctx.fillRect(b.x, b.y, b.width, b.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.setLineDash([6, 4]);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#ff6b6b";
+    for (const b of boxes) {
+      const p = toCanvas(t, { x: b.x, y: b.y });
+      const q = toCanvas(t, { x: b.x + b.width, y: b.y + b.height });
+      ctx.strokeRect(p.x, p.y, q.x - p.x, q.y - p.y);
+    }
+    ctx.setLineDash([]);
     const view = { width: ctx.canvas.width / dpr, height: ctx.canvas.height / dpr };
     for (const line of lines) drawLine(ctx, t, line, lengthLabel(line, spacing), view);
   }

@@ -25,6 +25,7 @@ mod waveform;
 pub use error::RenderError;
 pub use frame::{DecodedFrame, MAX_FRAME_BYTES, Samples, decode_frame, frame_count};
 pub use info::{Photometric, Rescale, VoiFunction, WindowPreset};
+pub(crate) use native::le_bytes;
 pub use native::{EXPLICIT_VR_LITTLE_ENDIAN, FramesAs, frames_as, native_frame, stored_frame};
 pub use output::{
     DisplayImage, ImageFormat, RenderOptions, display_frame, encode, fitted_size, render,

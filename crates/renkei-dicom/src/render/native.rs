@@ -60,8 +60,13 @@ pub fn stored_frame(obj: &DefaultDicomObject, frame: u32) -> Result<Vec<u8>, Ren
 /// pixel-interleaved. Compressed colour frames come out as RGB.
 pub fn native_frame(obj: &DefaultDicomObject, frame: u32) -> Result<Vec<u8>, RenderError> {
     let decoded = decode_frame(obj, frame)?;
-    let wide = decoded.bits_allocated > 8;
-    Ok(match decoded.data {
+    Ok(le_bytes(decoded.data, decoded.bits_allocated))
+}
+
+/// Stored values as native little-endian bytes of `bits_allocated` each (8 or less: one byte).
+pub(crate) fn le_bytes(data: Samples, bits_allocated: u16) -> Vec<u8> {
+    let wide = bits_allocated > 8;
+    match data {
         Samples::U8(v) if wide => v.iter().flat_map(|s| u16::from(*s).to_le_bytes()).collect(),
         Samples::U8(v) => v,
         Samples::I16(v) if !wide => v.iter().map(|s| *s as i8 as u8).collect(),
@@ -69,7 +74,7 @@ pub fn native_frame(obj: &DefaultDicomObject, frame: u32) -> Result<Vec<u8>, Ren
         Samples::U16(v) => v.iter().flat_map(|s| s.to_le_bytes()).collect(),
         Samples::U32(v) => v.iter().flat_map(|s| s.to_le_bytes()).collect(),
         Samples::I32(v) => v.iter().flat_map(|s| s.to_le_bytes()).collect(),
-    })
+    }
 }
 
 #[cfg(test)]

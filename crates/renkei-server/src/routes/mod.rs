@@ -18,6 +18,7 @@ mod notify;
 mod ops;
 mod orgs;
 mod push;
+mod redaction;
 mod second_factor;
 mod sign_in_holds;
 mod stats;
@@ -144,6 +145,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::card))
         .routes(routes!(studies::instances))
         .routes(routes!(studies::instance_file))
+        .routes(routes!(redaction::redact))
+        .routes(routes!(redaction::rule_from_image))
+        .routes(routes!(redaction::list_rules, redaction::create_rule))
+        .routes(routes!(redaction::update_rule, redaction::delete_rule))
         .routes(routes!(studies::list_peers, studies::add_peer))
         .routes(routes!(studies::remove_peer, dicom_peers::update_peer))
         .routes(routes!(studies::rendered_frame))

@@ -39,6 +39,15 @@ pub struct DicomWebCache {
     pixel_views: Arc<Mutex<HashMap<(Uuid, Uuid), Instant>>>,
 }
 
+impl DicomWebCache {
+    /// Forgets what is kept of an instance that was destroyed.
+    pub fn forget(&self, study: Uuid, sop_uid: &str) {
+        if let Ok(mut metadata) = self.metadata.lock() {
+            metadata.remove(&(study, sop_uid.to_owned()));
+        }
+    }
+}
+
 /// The path of DICOMweb's resources for a study, series and instance.
 pub fn instance_url(study: &str, series: &str, sop: &str) -> String {
     format!("/dicomweb/studies/{study}/series/{series}/instances/{sop}")

@@ -161,3 +161,89 @@ pub fn dcmtk(tool: &str, args: &[&str]) -> Option<Output> {
         }
     }
 }
+
+/// Rows and columns of [`device_image`].
+pub const DEVICE_IMAGE_SIZE: (u32, u32) = (48, 64);
+
+/// An identified ultrasound-like RGB image from `manufacturer`'s `model`, every sample 200,
+/// written to `path` by pydicom (Explicit VR Little Endian).
+pub fn device_image(path: &Path, manufacturer: &str, model: &str) {
+    let (rows, columns) = DEVICE_IMAGE_SIZE;
+    let script = format!(
+        r#"
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import generate_uid, ExplicitVRLittleEndian
+us = '1.2.840.10008.5.1.4.1.1.6.1'
+meta = FileMetaDataset()
+meta.MediaStorageSOPClassUID, meta.TransferSyntaxUID = us, ExplicitVRLittleEndian
+ds = Dataset()
+ds.file_meta = meta
+ds.SOPClassUID, ds.SOPInstanceUID = us, generate_uid()
+meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+ds.PatientName, ds.PatientID, ds.StudyDate = 'YAMADA^TARO', 'P-0012345678', '20260101'
+ds.Modality, ds.Manufacturer, ds.ManufacturerModelName = 'US', {manufacturer:?}, {model:?}
+ds.BurnedInAnnotation = 'YES'
+ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, 'RGB', 0
+ds.Rows, ds.Columns = {rows}, {columns}
+ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+ds.PixelData = bytes([200]) * ({rows} * {columns} * 3)
+ds.save_as({path:?}, enforce_file_format=True)
+"#,
+        path = path.display().to_string(),
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A redaction rule for [`device_image`]'s device (ACME Medical Sono 5, ultrasound): the
+/// top band of 8 rows blanked.
+pub fn acme_rule() -> Value {
+    let (rows, columns) = DEVICE_IMAGE_SIZE;
+    serde_json::json!({
+        "manufacturer": "ACME Medical",
+        "model": "Sono 5",
+        "rows": rows,
+        "columns": columns,
+        "modality": "US",
+        "rectangles": [{"x": 0, "y": 0, "width": columns, "height": 8}],
+    })
+}
+
+/// Frame 1 of the only instance of the only study of `api`'s inbox, as native bytes
+/// (WADO-RS), with the instance's metadata.
+pub async fn only_frame(api: &Api) -> (Vec<u8>, Value) {
+    let (study, series, sops) = locate(api, "").await;
+    assert_eq!(sops.len(), 1);
+    let base = format!(
+        "/dicomweb/studies/{study}/series/{series}/instances/{}",
+        sops[0]
+    );
+    let (status, headers, body) = get_bytes(api, &format!("{base}/frames/1")).await;
+    assert_eq!(status, StatusCode::OK);
+    let found = parts(headers["content-type"].to_str().unwrap_or_default(), &body);
+    let (_, meta) = api.get(&format!("{base}/metadata")).await;
+    (found[0].1.clone(), meta[0].clone())
+}
+
+/// Checks an RGB frame of [`device_image`]: black inside `(x, y, width, height)`, 200 elsewhere.
+pub fn assert_blanked_rgb(frame: &[u8], (x, y, width, height): (usize, usize, usize, usize)) {
+    let (rows, columns) = (DEVICE_IMAGE_SIZE.0 as usize, DEVICE_IMAGE_SIZE.1 as usize);
+    assert_eq!(frame.len(), rows * columns * 3);
+    for row in 0..rows {
+        for column in 0..columns {
+            let inside = (x..x + width).contains(&column) && (y..y + height).contains(&row);
+            let i = (row * columns + column) * 3;
+            let expected = if inside { [0, 0, 0] } else { [200, 200, 200] };
+            assert_eq!(frame[i..i + 3], expected, "({column},{row})");
+        }
+    }
+}

@@ -560,6 +560,13 @@ impl Api {
         self.send(self.http.put(self.url(path)).json(&body)).await
     }
 
+    /// PUT naming the version edited in If-Match.
+    pub async fn put_if_match(&self, path: &str, body: Value, version: i64) -> (StatusCode, Value) {
+        let req = self.http.put(self.url(path)).json(&body);
+        self.send(req.header("if-match", format!("\"{version}\"")))
+            .await
+    }
+
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.http.delete(self.url(path))).await
     }

@@ -28,7 +28,7 @@ export function Composer(props: {
   const input = useRef<HTMLTextAreaElement>(null);
   const camera = useRef<HTMLInputElement>(null);
   const files = useRef<HTMLInputElement>(null);
-  const { uploads, add, remove, retry, clear } = useUploads();
+  const { uploads, add, remove, retry, replace, clear } = useUploads();
   const { editing } = props;
 
   useEffect(() => {
@@ -148,7 +148,7 @@ export function Composer(props: {
           </button>
         </div>
       )}
-      <UploadTray uploads={uploads} onRemove={remove} onRetry={retry} />
+      <UploadTray uploads={uploads} onRemove={remove} onRetry={retry} onReplace={replace} />
       {suggestions.length > 0 && (
         <ul className="mention-list" role="listbox" aria-label={t("chat.mentionPick")}>
           {suggestions.map((u, i) => (

@@ -10,10 +10,9 @@ use dicom_object::DefaultDicomObject;
 use super::error::RedactError;
 use super::pixels::{black, blank};
 use super::plan::{Edit, Plan};
-use crate::render::{DecodedFrame, RenderError, Samples, decode_frame, le_bytes};
-
-/// Explicit VR Little Endian.
-const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
+use crate::render::{
+    DecodedFrame, EXPLICIT_VR_LITTLE_ENDIAN, RenderError, Samples, decode_frame, le_bytes,
+};
 
 /// The instance derived from `obj` by `plan`.
 pub fn apply(obj: &DefaultDicomObject, plan: &Plan) -> Result<DefaultDicomObject, RedactError> {

@@ -4,7 +4,7 @@
 
 import { ApiError, request } from "../api";
 import type { CallClientFrame, CallFrame, LayerWant } from "../connection/frames";
-import { callScreen, joinable, joinedHere, nextShown, politeTowards, trackCalls, type CallInfo, type CallMedia, type CallScreen, type Self } from "../state/call";
+import { callScreen, joinable, joinedHere, nextShown, politeTowards, resumeSettled, toResume, trackCalls, type CallInfo, type CallMedia, type CallScreen, type Self } from "../state/call";
 import { afterViewShare, afterViewStop, changedFields, takeOver, Throttle, type SharedView, type ViewState, type ViewTarget } from "../state/sharedView";
 import type { Uuid } from "../types";
 import { Negotiator, type SignalData } from "./negotiation";
@@ -39,6 +39,8 @@ export interface CallSnapshot {
   /** the call screen is folded into the bar over the chat */
   minimized: boolean;
   shared: SharedView | null;
+  /** this socket dropped in a call it joined, and resumes it on the next socket */
+  reconnecting: boolean;
   /** a refusal or failure to show (catalogue key) */
   problem: string | null;
 }
@@ -74,6 +76,8 @@ export class CallController {
   private asking = false;
   /** the conversation this socket just called (its call may come back already ended: busy) */
   private startingIn: Uuid | null = null;
+  /** the call this socket's new conn is taking back (`call_resume` sent, not yet settled) */
+  private resuming: { call: Uuid; conn: string } | null = null;
   private listeners = new Set<() => void>();
   snapshot: CallSnapshot = empty();
 
@@ -105,10 +109,33 @@ export class CallController {
   }
 
   // ---- frames ----
-  /** `welcome`: this socket's id. A new socket is a new conn: a call joined on the old one is gone. */
+  /** `welcome`: this socket's id. A new socket is a new conn: a call joined on the old one is
+   * taken back (`call_resume`) with the local media kept, and its links negotiated anew. */
   welcome(conn: string | undefined) {
+    const resume = toResume(this.snapshot.shown, this.self(), conn ?? null);
+    if (resume && conn) {
+      // The conn stays the old one (the place the call frames show) until the server moves it.
+      this.resuming = { call: resume, conn };
+      this.closeLinks();
+      this.set({ reconnecting: true });
+      this.ports.send({ type: "call_resume", call_id: resume });
+      return;
+    }
     if (this.conn_ !== null && conn !== this.conn_ && this.snapshot.shown && joinedHere(this.snapshot.shown, this.self())) this.hangUpLocally();
     this.conn_ = conn ?? null;
+  }
+
+  /** The page closes: a call joined here is hung up (a socket that just drops keeps its place
+   * for a while, for a reconnect). */
+  pageClosing() {
+    const call = this.snapshot.shown;
+    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.ports.send({ type: "call_leave", call_id: call.id });
+  }
+
+  /** The socket dropped (or is reopening): a call joined here shows it reconnects. */
+  socketDown() {
+    const shown = this.snapshot.shown;
+    if (shown && shown.state !== "ended" && joinedHere(shown, this.self()) && !this.snapshot.reconnecting) this.set({ reconnecting: true });
   }
 
   frame(frame: CallFrame) {
@@ -139,6 +166,14 @@ export class CallController {
   error(code: string): boolean {
     if (!CALL_ERRORS.has(code)) return false;
     this.set({ problem: `call.error.${code}` });
+    // The place could not be taken back (the grace ran out, or the session may not call).
+    if (this.resuming) {
+      this.resuming = null;
+      this.conn_ = null;
+      this.set({ reconnecting: false });
+      this.hangUpLocally();
+      return true;
+    }
     // A start or join that was refused: nothing to show but the problem.
     if (this.asking) {
       this.asking = false;
@@ -148,6 +183,11 @@ export class CallController {
   }
 
   private callFrame(call: CallInfo) {
+    if (this.resuming && resumeSettled(call, this.resuming)) {
+      this.conn_ = this.resuming.conn;
+      this.resuming = null;
+      this.set({ reconnecting: false });
+    }
     const self = this.self();
     const before = this.snapshot.shown;
     // A join on its way keeps its call shown until the server has it (a running group call);
@@ -163,10 +203,12 @@ export class CallController {
     this.set({ shown, screen, joinable: joinable(this.calls, self) });
     if (shown && shown.state === "ended" && before?.state !== "ended") this.ended();
     else if (!shown && before) this.stopMedia();
-    else if (shown && joinedHere(shown, self)) this.connect(shown);
+    else if (shown && joinedHere(shown, self) && !this.resuming) this.connect(shown);
   }
 
   private ended() {
+    this.resuming = null;
+    this.set({ reconnecting: false });
     this.stopMedia();
     if (this.endTimer) clearTimeout(this.endTimer);
     this.endTimer = setTimeout(() => this.dismiss(), ENDED_MS);
@@ -342,6 +384,7 @@ export class CallController {
     if (this.endTimer) clearTimeout(this.endTimer);
     this.calls = {};
     this.conn_ = null;
+    this.resuming = null;
     this.snapshot = empty();
     this.listeners.forEach((l) => l());
   }
@@ -371,11 +414,16 @@ export class CallController {
   }
 
   private stopMedia() {
+    this.closeLinks();
+    this.ice = null;
+    this.releaseMedia();
+  }
+
+  /** Closes every peer connection (the local media stays). */
+  private closeLinks() {
     for (const p of this.peers.values()) void p.then((peer) => peer.pc.close()).catch(() => undefined);
     this.peers.clear();
-    this.ice = null;
     this.lastLayers = "";
-    this.releaseMedia();
     this.set({ remotes: {}, links: {} });
   }
 
@@ -508,6 +556,7 @@ function empty(): CallSnapshot {
     facing: "user",
     minimized: false,
     shared: null,
+    reconnecting: false,
     problem: null,
   };
 }

@@ -460,6 +460,7 @@ fn is_call_frame(frame: &ClientFrame) -> bool {
         frame,
         ClientFrame::CallStart { .. }
             | ClientFrame::CallJoin { .. }
+            | ClientFrame::CallResume { .. }
             | ClientFrame::CallDecline { .. }
             | ClientFrame::CallLeave { .. }
             | ClientFrame::CallSignal { .. }
@@ -497,6 +498,10 @@ async fn handle_call(
                 Err(e) => Err(e),
             }
         }
+        ClientFrame::CallResume { call_id } => match session_for_token(state, token, true).await {
+            Ok(me) => calls::resume(state, &me, conn, call_id).await.map(drop),
+            Err(e) => Err(e),
+        },
         ClientFrame::CallDecline { call_id } => {
             calls::decline(state, user, call_id).await.map(drop)
         }
@@ -605,6 +610,7 @@ async fn handle(
         }
         ClientFrame::CallStart { .. }
         | ClientFrame::CallJoin { .. }
+        | ClientFrame::CallResume { .. }
         | ClientFrame::CallDecline { .. }
         | ClientFrame::CallLeave { .. }
         | ClientFrame::CallSignal { .. }

@@ -47,6 +47,9 @@ pub enum ClientFrame {
     CallDecline { call_id: Uuid },
     /// Hang up (the caller's leave while ringing cancels the call).
     CallLeave { call_id: Uuid },
+    /// After a reconnect: this socket takes back the place the same session's old socket held
+    /// (within the resume grace).
+    CallResume { call_id: Uuid },
     /// SDP or ICE for another participant's socket, or `"sfu"`; relayed unchanged.
     CallSignal {
         call_id: Uuid,

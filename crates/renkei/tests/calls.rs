@@ -175,7 +175,8 @@ async fn two_sockets_call_each_other_over_the_server(storage: Storage) {
     assert_eq!(recorded["participants"].as_array().unwrap().len(), 2);
     assert_eq!(call_in(&mut b2, "ended").await["id"], json!(call_id));
 
-    // A socket that goes away leaves its call.
+    // A socket that goes away keeps its place for the resume grace (a phone changing
+    // networks): the other side sees it reconnecting, not an end; hanging up still ends it.
     a.send(json!({"type": "call_start", "conversation_id": conv, "media": "audio"}))
         .await;
     let second = call_in(&mut b, "ringing").await;
@@ -183,6 +184,18 @@ async fn two_sockets_call_each_other_over_the_server(storage: Storage) {
         .await;
     call_in(&mut a, "active").await;
     drop(b);
+    let waiting = loop {
+        let call = call_in(&mut a, "active").await;
+        if call["participants"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["reconnecting"] == true))
+        {
+            break call;
+        }
+    };
+    assert_eq!(waiting["id"], second["id"]);
+    a.send(json!({"type": "call_leave", "call_id": second["id"]}))
+        .await;
     let gone = call_in(&mut a, "ended").await;
     assert_eq!(gone["id"], second["id"]);
     assert_eq!(gone["end_reason"], "completed");

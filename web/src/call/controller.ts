@@ -78,13 +78,19 @@ export class CallController {
   private startingIn: Uuid | null = null;
   /** the call this socket's new conn is taking back (`call_resume` sent, not yet settled) */
   private resuming: { call: Uuid; conn: string } | null = null;
+  /** The socket of `conn_` is open and welcomed. Between a drop and the next `welcome` the
+   * server does not know the (new) socket as the call's participant: a call frame sent then
+   * would be refused, and a refusal while resuming hangs up. */
+  private welcomed = false;
+  /** Counts sockets: a peer connection signals only over the socket it was opened under. */
+  private socketEpoch = 0;
   private listeners = new Set<() => void>();
   snapshot: CallSnapshot = empty();
 
   constructor(private ports: CallPorts) {
     this.shareThrottle = new Throttle((v) => {
       const call = this.snapshot.shown;
-      if (call) this.ports.send({ type: "view_share", call_id: call.id, target: v.target, state: v.state });
+      if (call) this.send({ type: "view_share", call_id: call.id, target: v.target, state: v.state });
     });
   }
 
@@ -112,13 +118,15 @@ export class CallController {
   /** `welcome`: this socket's id. A new socket is a new conn: a call joined on the old one is
    * taken back (`call_resume`) with the local media kept, and its links negotiated anew. */
   welcome(conn: string | undefined) {
+    this.welcomed = true;
+    this.socketEpoch++;
     const resume = toResume(this.snapshot.shown, this.self(), conn ?? null);
     if (resume && conn) {
       // The conn stays the old one (the place the call frames show) until the server moves it.
       this.resuming = { call: resume, conn };
       this.closeLinks();
       this.set({ reconnecting: true });
-      this.ports.send({ type: "call_resume", call_id: resume });
+      this.send({ type: "call_resume", call_id: resume });
       return;
     }
     if (this.conn_ !== null && conn !== this.conn_ && this.snapshot.shown && joinedHere(this.snapshot.shown, this.self())) this.hangUpLocally();
@@ -129,11 +137,15 @@ export class CallController {
    * for a while, for a reconnect). */
   pageClosing() {
     const call = this.snapshot.shown;
-    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.ports.send({ type: "call_leave", call_id: call.id });
+    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.send({ type: "call_leave", call_id: call.id });
   }
 
-  /** The socket dropped (or is reopening): a call joined here shows it reconnects. */
+  /** The socket dropped (or is reopening): nothing about calls goes out until the next
+   * `welcome` (the links opened over the old socket stay quiet), and a call joined here shows
+   * it reconnects. */
   socketDown() {
+    this.welcomed = false;
+    this.socketEpoch++;
     const shown = this.snapshot.shown;
     if (shown && shown.state !== "ended" && joinedHere(shown, this.self()) && !this.snapshot.reconnecting) this.set({ reconnecting: true });
   }
@@ -187,6 +199,9 @@ export class CallController {
       this.conn_ = this.resuming.conn;
       this.resuming = null;
       this.set({ reconnecting: false });
+      // A mute changed while away did not reach the server: say it now.
+      const mine = call.participants.find((p) => p.conn === this.conn_);
+      if (mine && (mine.audio !== this.snapshot.audio || mine.video !== this.snapshot.video)) this.sendMedia(call);
     }
     const self = this.self();
     const before = this.snapshot.shown;
@@ -231,7 +246,7 @@ export class CallController {
     this.acquire(media);
     this.asking = true;
     this.startingIn = conversation;
-    if (!this.ports.send({ type: "call_start", conversation_id: conversation, media })) {
+    if (!this.send({ type: "call_start", conversation_id: conversation, media })) {
       this.asking = false;
       this.releaseMedia();
       this.set({ problem: "call.error.offline" });
@@ -245,13 +260,13 @@ export class CallController {
     this.set({ minimized: false, problem: null });
     this.acquire(media);
     this.asking = true;
-    this.ports.send({ type: "call_join", call_id: call.id, media });
+    this.send({ type: "call_join", call_id: call.id, media });
   }
 
   decline() {
     const call = this.snapshot.shown;
     if (!call) return;
-    this.ports.send({ type: "call_decline", call_id: call.id });
+    this.send({ type: "call_decline", call_id: call.id });
     this.hangUpLocally();
   }
 
@@ -259,7 +274,7 @@ export class CallController {
   leave() {
     const call = this.snapshot.shown;
     if (!call) return;
-    if (call.state !== "ended") this.ports.send({ type: "call_leave", call_id: call.id });
+    if (call.state !== "ended") this.send({ type: "call_leave", call_id: call.id });
     this.hangUpLocally();
   }
 
@@ -326,9 +341,13 @@ export class CallController {
     this.set({ minimized: on });
   }
 
-  private sendMedia() {
-    const call = this.snapshot.shown;
-    if (call && call.state !== "ended") this.ports.send({ type: "call_media", call_id: call.id, audio: this.snapshot.audio, video: this.snapshot.video });
+  private sendMedia(call = this.snapshot.shown) {
+    if (call && call.state !== "ended") this.send({ type: "call_media", call_id: call.id, audio: this.snapshot.audio, video: this.snapshot.video });
+  }
+
+  /** Sends a call frame over a welcomed socket; false when it could not go out. */
+  private send(frame: CallClientFrame): boolean {
+    return this.welcomed && this.ports.send(frame);
   }
 
   /** Group calls: what each shown tile needs (sent when it changes). */
@@ -337,8 +356,7 @@ export class CallController {
     if (!call || call.mode !== "sfu") return;
     const key = JSON.stringify(wants);
     if (key === this.lastLayers) return;
-    this.lastLayers = key;
-    this.ports.send({ type: "call_layers", call_id: call.id, wants });
+    if (this.send({ type: "call_layers", call_id: call.id, wants })) this.lastLayers = key;
   }
 
   /** The mid of the video coming from `conn` through the SFU, when known. */
@@ -369,7 +387,7 @@ export class CallController {
   stopSharing() {
     const call = this.snapshot.shown;
     this.shareThrottle.cancel();
-    if (call && this.snapshot.shared?.leading) this.ports.send({ type: "view_stop", call_id: call.id });
+    if (call && this.snapshot.shared?.leading) this.send({ type: "view_stop", call_id: call.id });
     this.set({ shared: null });
   }
 
@@ -378,7 +396,7 @@ export class CallController {
    * other devices (and the push) ring on, and it rings here again once unlocked. */
   reset() {
     const call = this.snapshot.shown;
-    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.ports.send({ type: "call_leave", call_id: call.id });
+    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.send({ type: "call_leave", call_id: call.id });
     this.stopMedia();
     this.shareThrottle.cancel();
     if (this.endTimer) clearTimeout(this.endTimer);
@@ -468,9 +486,13 @@ export class CallController {
   }
 
   private async openPeer(call: CallInfo, conn: string, polite: boolean): Promise<Peer> {
+    // Signals go only over the socket the link was opened under: after a drop its offers and
+    // candidates (an ICE restart, a late candidate) would reach the server from a socket not
+    // yet in the call, be refused, and end the resume.
+    const epoch = this.socketEpoch;
     const [iceServers, local] = await Promise.all([this.iceServers(), this.localReady ?? Promise.resolve(null)]);
     const pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-    const send = (data: SignalData) => this.ports.send({ type: "call_signal", call_id: call.id, to_conn: conn, data });
+    const send = (data: SignalData) => void (epoch === this.socketEpoch && this.send({ type: "call_signal", call_id: call.id, to_conn: conn, data }));
     const negotiator = new Negotiator(pc, polite, send, (e) => console.warn("call negotiation", e));
     const peer: Peer = { conn, pc, negotiator, mids: {} };
     pc.onnegotiationneeded = () => void negotiator.negotiationNeeded();

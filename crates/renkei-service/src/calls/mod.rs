@@ -381,23 +381,46 @@ pub async fn join(
     id: Uuid,
     media: CallMedia,
 ) -> ServiceResult<Call> {
+    take_place(svc, me, conn, id, Some(media)).await
+}
+
+/// Socket `conn` of `me` takes back the place its session held in call `id` (its old socket
+/// went away, or is going): signalling reaches `conn` from now on. The rules of joining hold.
+pub async fn resume(svc: &Services, me: &Authed, conn: u64, id: Uuid) -> ServiceResult<Call> {
+    take_place(svc, me, conn, id, None).await
+}
+
+/// Socket `conn` of `me` joins call `id` with `media`, or (`None`) resumes its session's place:
+/// both only while `me` may call in the conversation and `conn` is in no other call.
+async fn take_place(
+    svc: &Services,
+    me: &Authed,
+    conn: u64,
+    id: Uuid,
+    media: Option<CallMedia>,
+) -> ServiceResult<Call> {
     let call = svc.calls.get(id).ok_or_else(call_not_found)?;
     may_call(svc, me, call.conversation_id).await?;
     let conn = conn.to_string();
     if svc.calls.user_busy_conn(&conn, id) {
         return Err(busy());
     }
+    let (user_id, session) = (me.user.id, me.session.id);
+    let event = match media {
+        Some(media) => CallEvent::Join {
+            user_id,
+            session,
+            conn,
+            media,
+        },
+        None => CallEvent::Resume {
+            user_id,
+            session,
+            conn,
+        },
+    };
     svc.calls
-        .apply(
-            id,
-            svc.settings.call_max_participants,
-            CallEvent::Join {
-                user_id: me.user.id,
-                session: me.session.id,
-                conn,
-                media,
-            },
-        )
+        .apply(id, svc.settings.call_max_participants, event)
         .await
 }
 
@@ -441,28 +464,6 @@ pub async fn set_media(
             id,
             svc.settings.call_max_participants,
             CallEvent::Media { conn, audio, video },
-        )
-        .await
-}
-
-/// Socket `conn` of `me` takes back the place its session held in call `id` (its old socket
-/// went away, or is going): signalling reaches `conn` from now on. The rules of joining hold.
-pub async fn resume(svc: &Services, me: &Authed, conn: u64, id: Uuid) -> ServiceResult<Call> {
-    let call = svc.calls.get(id).ok_or_else(call_not_found)?;
-    may_call(svc, me, call.conversation_id).await?;
-    let conn = conn.to_string();
-    if svc.calls.user_busy_conn(&conn, id) {
-        return Err(busy());
-    }
-    svc.calls
-        .apply(
-            id,
-            svc.settings.call_max_participants,
-            CallEvent::Resume {
-                user_id: me.user.id,
-                session: me.session.id,
-                conn,
-            },
         )
         .await
 }

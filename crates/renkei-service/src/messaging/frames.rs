@@ -36,6 +36,16 @@ pub enum ClientFrame {
         #[serde(default)]
         active: bool,
     },
+    /// A call or shared-view frame (its own budget and handler); matched by its `type` when
+    /// no frame above has that name.
+    #[serde(untagged)]
+    Call(CallFrame),
+}
+
+/// What a client may send about a call: every frame whose `type` starts `call_` or `view_`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CallFrame {
     /// Start a call in a conversation (or join the one already there).
     CallStart {
         conversation_id: Uuid,

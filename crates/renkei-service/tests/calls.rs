@@ -17,7 +17,7 @@ use renkei_core::org::Organization;
 use renkei_service::Services;
 use renkei_service::accounts::own_secrets;
 use renkei_service::auth::session::Authed;
-use renkei_service::calls;
+use renkei_service::calls::{self, SocketEnd};
 use renkei_service::conversations::{self, NewConversation};
 use renkei_service::cooperation::agreements;
 use renkei_service::messaging::frames::{Pointer, ViewKind, ViewState, ViewTarget};
@@ -37,6 +37,7 @@ on_both_backends!(
     group_calls_go_through_the_relay_and_are_capped,
     a_dropped_socket_resumes_its_place_and_the_call_goes_on,
     a_dropped_socket_that_does_not_come_back_leaves_after_the_grace,
+    a_socket_whose_page_closed_leaves_at_once,
     only_the_same_unlocked_session_may_resume,
     a_resumed_group_participant_gets_a_new_relay_session,
 );
@@ -676,7 +677,7 @@ async fn a_dropped_socket_resumes_its_place_and_the_call_goes_on(world: &World) 
     // b's network changes: its socket goes without a call_leave.
     let old = conn(&b1);
     s.messaging.hub.unregister(b.user.id, b1.id);
-    calls::socket_gone(s, b.user.id, b1.id).await;
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::Dropped).await;
     let waiting = frame(&mut a1, "call", |v| {
         place(&v["call"], &old).is_some_and(|p| p["reconnecting"] == true)
     })
@@ -733,7 +734,7 @@ async fn a_dropped_socket_that_does_not_come_back_leaves_after_the_grace(world: 
         .await
         .unwrap();
     s.messaging.hub.unregister(b.user.id, b1.id);
-    calls::socket_gone(s, b.user.id, b1.id).await;
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::Dropped).await;
     assert!(s.calls.get(call.id).is_some(), "the place waits");
     let ended = call_in(&mut a1, "ended").await;
     assert_eq!(ended["end_reason"], "completed");
@@ -750,6 +751,29 @@ async fn a_dropped_socket_that_does_not_come_back_leaves_after_the_grace(world: 
     assert_eq!(events[1].1["end_reason"], "completed");
 }
 
+async fn a_socket_whose_page_closed_leaves_at_once(world: &World) {
+    let s = &world.services;
+    let (_, p) = people(world, &["aoki", "baba"]).await;
+    let (a, b) = (&p[0], &p[1]);
+    let conv = direct(s, a, b).await;
+    let mut a1 = socket(s, a);
+    let b1 = socket(s, b);
+    let call = calls::start(s, a, a1.id, conv, CallMedia::Audio)
+        .await
+        .unwrap();
+    calls::join(s, b, b1.id, call.id, CallMedia::Audio)
+        .await
+        .unwrap();
+    // b's page closed (the browser said "going away"): no grace, the call ends now.
+    s.messaging.hub.unregister(b.user.id, b1.id);
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::PageClosed).await;
+    assert!(
+        s.calls.get(call.id).is_none(),
+        "nothing waits for a closed page"
+    );
+    assert_eq!(call_in(&mut a1, "ended").await["end_reason"], "completed");
+}
+
 async fn only_the_same_unlocked_session_may_resume(world: &World) {
     let s = &world.services;
     let (_, p) = people(world, &["aoki", "baba", "chiba"]).await;
@@ -764,7 +788,7 @@ async fn only_the_same_unlocked_session_may_resume(world: &World) {
         .await
         .unwrap();
     s.messaging.hub.unregister(b.user.id, b1.id);
-    calls::socket_gone(s, b.user.id, b1.id).await;
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::Dropped).await;
 
     // b signed in on another device: that session cannot take the place.
     let (_, b_elsewhere) = world.sign_in("baba").await;
@@ -810,7 +834,7 @@ async fn a_resumed_group_participant_gets_a_new_relay_session(world: &World) {
         .await
         .unwrap();
     s.messaging.hub.unregister(b.user.id, b1.id);
-    calls::socket_gone(&s, b.user.id, b1.id).await;
+    calls::socket_gone(&s, b.user.id, b1.id, SocketEnd::Dropped).await;
     assert!(
         !relay.said().contains(&format!("leave {}", conn(&b1))),
         "the relay keeps the place while it waits"

@@ -131,10 +131,16 @@ pub async fn run(socket: WebSocket, state: AppState, cookie_token: Option<String
 /// How long a closed session waits for the client's answer to its close.
 const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The close code a browser sends when the page itself goes away (closed, reloaded, left).
+const GOING_AWAY: u16 = 1001;
+
 async fn next_text(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
 ) -> Result<Option<String>, Closing> {
     match stream.next().await {
+        Some(Ok(WsMessage::Close(Some(frame)))) if frame.code == GOING_AWAY => {
+            Err(Closing(GOING_AWAY, "bye"))
+        }
         None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => Err(Closing(1000, "bye")),
         Some(Ok(WsMessage::Text(text))) => Ok(Some(text.to_string())),
         Some(Ok(WsMessage::Binary(_))) => Err(Closing(
@@ -428,7 +434,13 @@ async fn live(
         }
     }
     .await;
-    calls::socket_gone(state, user, inbox.id).await;
+    // A page that closed hangs up; a socket that dropped keeps its calls for a resume.
+    let end = match &outcome {
+        Err(Closing(GOING_AWAY, _)) => calls::SocketEnd::PageClosed,
+        _ => calls::SocketEnd::Dropped,
+    };
+    tracing::debug!(conn = inbox.id, ?end, "socket ended");
+    calls::socket_gone(state, user, inbox.id, end).await;
     hub.unregister(user, inbox.id);
     match outcome {
         Ok(never) => match never {},

@@ -468,9 +468,19 @@ pub async fn set_media(
         .await
 }
 
-/// A socket went away without hanging up: in every call it was in, its place waits for the
-/// resume grace (the others see it `reconnecting`), then it leaves.
-pub async fn socket_gone(svc: &Services, user: Uuid, conn: u64) {
+/// How a socket ended, for the calls it was in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketEnd {
+    /// Its page closed or went elsewhere (the browser's close 1001, "going away"): it hangs up.
+    PageClosed,
+    /// Anything else (a network change, the browser offline, a lost connection): its place
+    /// waits for the resume grace (the others see it `reconnecting`), then it leaves.
+    Dropped,
+}
+
+/// Socket `conn` of `user` went away without `call_leave`: in every call it was in it leaves,
+/// or its place waits for a resume, as `end` says.
+pub async fn socket_gone(svc: &Services, user: Uuid, conn: u64, end: SocketEnd) {
     let conn_text = conn.to_string();
     let ids: Vec<Uuid> = svc
         .calls
@@ -485,10 +495,13 @@ pub async fn socket_gone(svc: &Services, user: Uuid, conn: u64) {
         .map(|e| e.call.id)
         .collect();
     for id in ids {
-        let dropped = CallEvent::Dropped {
-            conn: conn_text.clone(),
+        let conn = conn_text.clone();
+        let event = match end {
+            SocketEnd::PageClosed => CallEvent::Leave { conn },
+            SocketEnd::Dropped => CallEvent::Dropped { conn },
         };
-        if svc.calls.apply(id, usize::MAX, dropped).await.is_ok() {
+        let applied = svc.calls.apply(id, usize::MAX, event).await.is_ok();
+        if applied && end == SocketEnd::Dropped {
             grace::spawn(svc.clone(), id, conn_text.clone());
         }
     }

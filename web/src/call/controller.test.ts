@@ -252,6 +252,11 @@ describe("the call controller", () => {
     expect(calls.snapshot.problem).toBe("call.error.call_forbidden");
     expect(local.getTracks().every((t) => t.stopped)).toBe(true);
     expect(calls.error("version_conflict")).toBe(false);
+    // A frame that crossed the end of a call is refused call_not_found: nothing to show.
+    calls.dismiss();
+    calls.frame({ type: "call", call: call({ state: "active", ringing: [], participants: [...call().participants, { user_id: me, conn: "1", audio: true, video: true, joined_at: "2026-12-07T12:00:04Z" }] }) });
+    expect(calls.error("call_not_found")).toBe(true);
+    expect(calls.snapshot.problem).toBeNull();
   });
 
   it("locking while a call rings here does not decline it; locking in a call leaves it", () => {

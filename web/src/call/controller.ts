@@ -177,6 +177,8 @@ export class CallController {
   /** A refusal from the server; true when it was about calls. */
   error(code: string): boolean {
     if (!CALL_ERRORS.has(code)) return false;
+    // A frame that crossed the call's end (a candidate, the tiles' layers) is refused: no news.
+    if (code === "call_not_found" && !this.asking && !this.resuming) return true;
     this.set({ problem: `call.error.${code}` });
     // The place could not be taken back (the grace ran out, or the session may not call).
     if (this.resuming) {

@@ -101,15 +101,16 @@ export function received(page) {
 }
 
 /** Waits until the incoming video streams of the page decoded `by` more frames than now (the
- *  call goes on), counting only streams in both readings; returns the two readings and how
- *  long it took. */
+ *  call goes on), a stream that starts meanwhile (a link just negotiated) counting from 0;
+ *  returns the two readings and how long it took. */
 export async function framesRise(page, by = 15, timeout = 10_000) {
   const started = Date.now();
   const before = await received(page);
   const deadline = started + timeout;
   for (;;) {
     const now = await received(page);
-    const rise = Object.entries(now.videos).reduce((sum, [id, n]) => sum + (id in before.videos ? n - before.videos[id] : 0), 0);
+    // A video that was not there at first (its link was just negotiated) counts from 0.
+    const rise = Object.entries(now.videos).reduce((sum, [id, n]) => sum + n - (before.videos[id] ?? 0), 0);
     if (rise >= by) return { before, after: now, ms: Date.now() - started };
     if (Date.now() > deadline) throw new Error(`video frames did not rise by ${by} in ${timeout} ms: ${before.frames} → ${now.frames} (${JSON.stringify(now)})`);
     await page.waitForTimeout(200);

@@ -4,7 +4,8 @@
 // a declined call, a call nobody answers, looking at a CT together (the follower's viewer shows
 // the leader's slice and window, and the pointer), a 3-person group call through the SFU, busy
 // (the callee's own call goes on), a member removed from the group mid-call, a participant's
-// page closing, an ICE restart when the network comes back, a locked session (refused by the
+// page closing, an ICE restart when the network comes back, a dropped signalling socket that
+// resumes its place in the call, a locked session (refused by the
 // server; the ring comes in once unlocked), and a 1:1 call forced through coturn (relay
 // candidates only; its own server and coturn on loopback; skipped loudly without coturn,
 // failed under CI=true).
@@ -12,7 +13,7 @@
 //   node e2e/calls.journeys.mjs     (builds the binary with cargo unless RENKEI_BIN is set)
 //
 // Needs dcmtk (storescu) and pydicom for the shared view, coturn for the relay.
-// E2E_ONLY=p2p,decline,noanswer,shared,group,busy,removed,pageclose,ice,locked,relay runs
+// E2E_ONLY=p2p,decline,noanswer,shared,group,busy,removed,pageclose,ice,resume,locked,relay runs
 // some. Screenshots go to web/test-results/ (and SHOTS_DIR when set).
 
 import { spawnSync } from "node:child_process";
@@ -357,6 +358,8 @@ async function main() {
       await pageC.getByRole("dialog", { name: "この通話から外れました" }).getByRole("heading", { name: REVIEW }).waitFor();
       await pageC.waitForFunction(() => window.__pcs.every((pc) => pc.connectionState === "closed"));
       await pageC.screenshot({ path: join(shots, "call-ended-removed.png") });
+      // C closes it (an ended call's screen also goes by itself after 6 s).
+      await pageC.getByRole("button", { name: "閉じる", exact: true }).click();
       // A and B: C's tile goes, and they still see each other.
       await Promise.all([tiles(pageA, 1), tiles(pageB, 1)]);
       await Promise.all([framesRise(pageA), framesRise(pageB)]);
@@ -364,7 +367,6 @@ async function main() {
       await pageA.getByRole("button", { name: "終了", exact: true }).click();
       await pageB.getByText("通話終了").waitFor();
       await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
-      await pageC.getByRole("button", { name: "閉じる", exact: true }).click();
     });
 
     if (want("pageclose")) await check.run("a participant's page closes mid-call: the other two keep seeing each other, and its tile goes", async () => {
@@ -406,6 +408,38 @@ async function main() {
       }
       const after = await Promise.all([iceUfrags(pageA), iceUfrags(pageB)]);
       log(`ICE restarted: A ${before[0]} → ${after[0]}, B ${before[1]} → ${after[1]}`);
+      await Promise.all([framesRise(pageA), framesRise(pageB)]);
+      assert(!(await callEnded(pageA)) && !(await callEnded(pageB)), "the call was not hung up");
+      for (const page of [pageA, pageB]) await page.getByRole("dialog").getByRole("status").filter({ hasText: /^\d+:\d\d$/ }).waitFor();
+      await pageA.getByRole("button", { name: "終了", exact: true }).click();
+      await pageB.getByText("通話終了").waitFor();
+      await pageB.getByRole("button", { name: "閉じる", exact: true }).click();
+    });
+
+    if (want("resume")) await check.run("the network drops the signalling socket mid-call: both sides show 再接続中…, the socket resumes its place, the call is not hung up and video flows again", async () => {
+      await toList(pageA, pageB);
+      await openConversation(pageA, B.name);
+      await pageA.getByRole("button", { name: "ビデオ通話" }).click();
+      await pageB.getByRole("alertdialog", { name: A.name }).getByRole("button", { name: "ビデオで応答" }).click();
+      await Promise.all([remoteVideosPlay(pageA, 1), remoteVideosPlay(pageB, 1)]);
+      // B's network goes: the app closes its WebSocket at once (the browser says offline).
+      await pageB.context().setOffline(true);
+      const reconnecting = (page) => page.getByRole("dialog").getByRole("status").filter({ hasText: "再接続中…" }).waitFor();
+      // B sees itself reconnecting; A sees B's place waiting, not a hang-up.
+      await Promise.all([reconnecting(pageB), reconnecting(pageA)]);
+      await pageB.screenshot({ path: join(shots, "call-reconnecting-self.png") });
+      await pageA.screenshot({ path: join(shots, "call-reconnecting-peer.png") });
+      await pageB.waitForTimeout(2_000);
+      assert(!(await callEnded(pageA)) && !(await callEnded(pageB)), "the call was not hung up while B was away");
+      await pageB.context().setOffline(false);
+      // B's new socket takes its place back and the link is negotiated anew.
+      for (const page of [pageA, pageB]) {
+        await page.waitForFunction(() => {
+          const open = window.__pcs.filter((pc) => pc.connectionState !== "closed");
+          return open.length === 1 && open[0].connectionState === "connected";
+        }, null, { timeout: 20_000 });
+      }
+      await Promise.all([remoteVideosPlay(pageA, 1), remoteVideosPlay(pageB, 1)]);
       await Promise.all([framesRise(pageA), framesRise(pageB)]);
       assert(!(await callEnded(pageA)) && !(await callEnded(pageB)), "the call was not hung up");
       for (const page of [pageA, pageB]) await page.getByRole("dialog").getByRole("status").filter({ hasText: /^\d+:\d\d$/ }).waitFor();

@@ -2,10 +2,11 @@
 // port), the CLI, JSON calls, named checks with failure screenshots, and Debian's Chromium.
 //
 // Environment: RENKEI_BIN (server binary), CHROMIUM (default /usr/bin/chromium),
-// CARGO_TARGET_DIR (where cargo builds).
+// CARGO_TARGET_DIR (where cargo builds), E2E_RENKEI_LOG (the servers' log filter, default
+// `warn`; when set, each server's output is also written to test-results/server-<port>.log).
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, homedir } from "node:os";
 import { join, dirname, resolve } from "node:path";
@@ -59,10 +60,12 @@ export async function startServer(bin, extraArgs = [], env = {}) {
     stdio: ["ignore", "pipe", "pipe"],
     // RENKEI_CALL_UDP_LISTEN: servers started together (two hospitals) cannot share the
     // call relay's default UDP port.
-    env: { RENKEI_CALL_UDP_LISTEN: "127.0.0.1:0", ...process.env, ...env, RENKEI_LOG: "warn" },
+    env: { RENKEI_CALL_UDP_LISTEN: "127.0.0.1:0", ...process.env, ...env, RENKEI_LOG: process.env.E2E_RENKEI_LOG || "warn" },
   });
   let out = "";
   let err = "";
+  const logFile = process.env.E2E_RENKEI_LOG ? join(results, `server-${port}.log`) : null;
+  if (logFile) for (const s of [child.stdout, child.stderr]) s.on("data", (d) => appendFileSync(logFile, d));
   child.stderr.on("data", (d) => (err += d));
   const password = await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`server did not start:\n${out}\n${err}`)), 30_000);

@@ -28,13 +28,20 @@ export function App() {
         session.reconnectNow();
       }
     };
+    // A page that closes (not one kept for going back) hangs up: the server would otherwise
+    // hold its place for a reconnect.
+    const closing = (e: PageTransitionEvent) => {
+      if (!e.persisted) session.calls.pageClosing();
+    };
     window.addEventListener("online", online);
     window.addEventListener("offline", offline);
+    window.addEventListener("pagehide", closing);
     document.addEventListener("visibilitychange", visible);
     return () => {
       events.forEach((e) => window.removeEventListener(e, activity));
       window.removeEventListener("online", online);
       window.removeEventListener("offline", offline);
+      window.removeEventListener("pagehide", closing);
       document.removeEventListener("visibilitychange", visible);
     };
   }, []);

@@ -41,7 +41,10 @@ export class Session {
     positions: () => this.positions.snapshot(),
     activeSince: (since) => this.idle.activeSince(since),
     frame: (frame) => this.live.frame(frame),
-    status: (connection) => this.store.set({ connection }),
+    status: (connection) => {
+      this.store.set({ connection });
+      this.calls.socketDown();
+    },
     locked: () => this.lock("server"),
     signedOut: () => void this.start(),
   });

@@ -9,6 +9,9 @@ use uuid::Uuid;
 pub const RING_SECONDS: i64 = 45;
 /// Seconds between two ring alerts to a callee who has not answered.
 pub const RING_REPEAT_SECONDS: i64 = 10;
+/// Seconds a participant whose socket went away keeps its place, for the same session's new
+/// socket to take it back (`call_resume`) before it leaves.
+pub const RESUME_GRACE_SECONDS: i64 = 20;
 
 /// A media relay for group calls (the SFU). Calls are identified by `Uuid`, participants by conn.
 pub trait MediaRelay: Send + Sync + 'static {
@@ -83,6 +86,12 @@ pub struct Participant {
     pub audio: bool,
     pub video: bool,
     pub joined_at: Timestamp,
+    /// Its socket went away and it waits, for a grace period, for the same session to resume.
+    #[serde(default)]
+    pub reconnecting: bool,
+    /// The sign-in session of the socket (only that session may resume the place).
+    #[serde(skip)]
+    pub session: Uuid,
 }
 
 /// A call as every member's socket sees it.
@@ -116,13 +125,24 @@ pub enum CallEvent {
     /// A socket joins (accepts, or joins a running group call).
     Join {
         user_id: Uuid,
+        session: Uuid,
         conn: String,
         media: CallMedia,
     },
     /// A callee declines.
     Decline { user_id: Uuid },
-    /// A socket hangs up, or goes away.
+    /// A socket hangs up.
     Leave { conn: String },
+    /// A socket went away without hanging up: its place waits for a resume.
+    Dropped { conn: String },
+    /// A new socket `conn` of `user_id`'s `session` takes back that session's place.
+    Resume {
+        user_id: Uuid,
+        session: Uuid,
+        conn: String,
+    },
+    /// The grace of dropped participant `conn` is over: it leaves unless it resumed.
+    GraceOver { conn: String },
     /// A user is no longer a member (removed, or their agreement revoked).
     Removed { user_id: Uuid },
     /// A socket's mute state.
@@ -142,6 +162,11 @@ pub enum Outcome {
     Joined { user_id: Uuid, conn: String },
     /// A socket left (the relay forgets it).
     Left { conn: String },
+    /// A socket went away and its place waits (the service starts the grace timer).
+    Dropped { conn: String },
+    /// Participant `from` is socket `to` from now on (signalling goes to `to`; the relay
+    /// forgets `from`'s media session, and `to` negotiates a new one).
+    Resumed { from: String, to: String },
     /// A user's part ended because they are no longer a member: their sockets get the call
     /// as ended with `removed`.
     Removed { user_id: Uuid },
@@ -178,6 +203,7 @@ impl Call {
         media: CallMedia,
         mode: CallMode,
         caller: Uuid,
+        session: Uuid,
         conn: String,
         callees: Vec<Uuid>,
         now: Timestamp,
@@ -198,6 +224,8 @@ impl Call {
                 audio: true,
                 video: media == CallMedia::Video,
                 joined_at: now,
+                reconnecting: false,
+                session,
             }],
             ringing: callees.into_iter().filter(|u| *u != caller).collect(),
             declined: Vec::new(),
@@ -267,6 +295,7 @@ impl Call {
         match event {
             CallEvent::Join {
                 user_id,
+                session,
                 conn,
                 media,
             } => {
@@ -282,6 +311,8 @@ impl Call {
                     audio: true,
                     video: media == CallMedia::Video,
                     joined_at: now,
+                    reconnecting: false,
+                    session,
                 });
                 if !call.joined_users.contains(&user_id) {
                     call.joined_users.push(user_id);
@@ -308,14 +339,47 @@ impl Call {
                 if !call.has_conn(&conn) {
                     return Err(CallRefusal::NotAParticipant);
                 }
-                call.participants.retain(|p| p.conn != conn);
-                outcomes.push(Outcome::Left { conn });
-                if call.participants.is_empty() && call.state == CallState::Ringing {
-                    // The caller hung up before anyone answered.
-                    for user_id in std::mem::take(&mut call.ringing) {
-                        outcomes.push(Outcome::StopRinging { user_id });
-                    }
+                leave(&mut call, conn, &mut outcomes);
+            }
+            CallEvent::Dropped { conn } => {
+                let Some(p) = call.participants.iter_mut().find(|p| p.conn == conn) else {
+                    return Err(CallRefusal::NotAParticipant);
+                };
+                p.reconnecting = true;
+                outcomes.push(Outcome::Dropped { conn });
+            }
+            CallEvent::Resume {
+                user_id,
+                session,
+                conn,
+            } => {
+                if call.has_conn(&conn) {
+                    return Ok(Transition { call, outcomes });
                 }
+                // The session's waiting place first; else its live one (the server may not
+                // yet have seen the old socket go).
+                let mut places: Vec<&mut Participant> = call
+                    .participants
+                    .iter_mut()
+                    .filter(|p| p.user_id == user_id && p.session == session)
+                    .collect();
+                places.sort_by_key(|p| !p.reconnecting);
+                let Some(p) = places.into_iter().next() else {
+                    return Err(CallRefusal::NotAParticipant);
+                };
+                let from = std::mem::replace(&mut p.conn, conn.clone());
+                p.reconnecting = false;
+                outcomes.push(Outcome::Resumed { from, to: conn });
+            }
+            CallEvent::GraceOver { conn } => {
+                if !call
+                    .participants
+                    .iter()
+                    .any(|p| p.conn == conn && p.reconnecting)
+                {
+                    return Err(CallRefusal::NotAParticipant);
+                }
+                leave(&mut call, conn, &mut outcomes);
             }
             CallEvent::Removed { user_id } => {
                 let conns: Vec<String> = call
@@ -359,6 +423,18 @@ impl Call {
         }
         settle(&mut call, now, reason_if_over, &mut outcomes);
         Ok(Transition { call, outcomes })
+    }
+}
+
+/// Takes socket `conn` out of the call; the caller's leave while ringing stops the ring.
+fn leave(call: &mut Call, conn: String, outcomes: &mut Vec<Outcome>) {
+    call.participants.retain(|p| p.conn != conn);
+    outcomes.push(Outcome::Left { conn });
+    if call.participants.is_empty() && call.state == CallState::Ringing {
+        // The caller hung up before anyone answered.
+        for user_id in std::mem::take(&mut call.ringing) {
+            outcomes.push(Outcome::StopRinging { user_id });
+        }
     }
 }
 
@@ -410,6 +486,7 @@ mod tests {
     use super::*;
 
     const T0: Timestamp = Timestamp(1_800_000_000_000);
+    const SESSION: Uuid = Uuid::from_u128(77);
 
     fn users() -> (Uuid, Uuid, Uuid) {
         (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3))
@@ -423,6 +500,7 @@ mod tests {
             CallMedia::Video,
             CallMode::P2p,
             a,
+            SESSION,
             "1".into(),
             vec![a, b],
             T0,
@@ -437,6 +515,7 @@ mod tests {
             CallMedia::Audio,
             CallMode::Sfu,
             a,
+            SESSION,
             "1".into(),
             vec![a, b, c],
             T0,
@@ -446,9 +525,81 @@ mod tests {
     fn join(user_id: Uuid, conn: &str) -> CallEvent {
         CallEvent::Join {
             user_id,
+            session: SESSION,
             conn: conn.into(),
             media: CallMedia::Video,
         }
+    }
+
+    fn resume(user_id: Uuid, session: Uuid, conn: &str) -> CallEvent {
+        CallEvent::Resume {
+            user_id,
+            session,
+            conn: conn.into(),
+        }
+    }
+
+    #[test]
+    fn a_dropped_participant_waits_and_its_session_takes_the_place_back() {
+        let (_, b, c) = users();
+        let t = direct().step(join(b, "2"), T0, 8).unwrap();
+        let t = t
+            .call
+            .step(CallEvent::Dropped { conn: "2".into() }, T0, 8)
+            .unwrap();
+        assert_eq!(t.call.state, CallState::Active, "the call goes on");
+        assert!(t.call.participants[1].reconnecting);
+        assert_eq!(t.outcomes, vec![Outcome::Dropped { conn: "2".into() }]);
+        // Another user, or another session of the same user, cannot take it.
+        assert_eq!(
+            t.call.step(resume(c, SESSION, "5"), T0, 8).unwrap_err(),
+            CallRefusal::NotAParticipant
+        );
+        assert_eq!(
+            t.call
+                .step(resume(b, Uuid::from_u128(78), "5"), T0, 8)
+                .unwrap_err(),
+            CallRefusal::NotAParticipant
+        );
+        let t = t.call.step(resume(b, SESSION, "5"), T0, 8).unwrap();
+        assert_eq!(t.call.participants[1].conn, "5");
+        assert!(!t.call.participants[1].reconnecting);
+        assert_eq!(t.call.participants[1].joined_at, T0);
+        assert_eq!(
+            t.outcomes,
+            vec![Outcome::Resumed {
+                from: "2".into(),
+                to: "5".into()
+            }]
+        );
+        // The old socket's grace timer then finds nothing to do.
+        assert_eq!(
+            t.call
+                .step(CallEvent::GraceOver { conn: "2".into() }, T0, 8)
+                .unwrap_err(),
+            CallRefusal::NotAParticipant
+        );
+    }
+
+    #[test]
+    fn a_dropped_participant_that_does_not_come_back_leaves_after_the_grace() {
+        let (_, b, _) = users();
+        let t = direct().step(join(b, "2"), T0, 8).unwrap();
+        let t = t
+            .call
+            .step(CallEvent::Dropped { conn: "2".into() }, T0, 8)
+            .unwrap();
+        let t = t
+            .call
+            .step(
+                CallEvent::GraceOver { conn: "2".into() },
+                T0.plus_secs(RESUME_GRACE_SECONDS),
+                8,
+            )
+            .unwrap();
+        assert_eq!(t.call.state, CallState::Ended);
+        assert_eq!(t.call.end_reason, Some(EndReason::Completed));
+        assert!(t.outcomes.contains(&Outcome::Ended));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use renkei_core::org::Organization;
 use renkei_service::Services;
 use renkei_service::accounts::own_secrets;
 use renkei_service::auth::session::Authed;
-use renkei_service::calls;
+use renkei_service::calls::{self, SocketEnd};
 use renkei_service::conversations::{self, NewConversation};
 use renkei_service::cooperation::agreements;
 use renkei_service::messaging::frames::{Pointer, ViewKind, ViewState, ViewTarget};
@@ -35,6 +35,11 @@ on_both_backends!(
     a_revoked_agreement_ends_the_other_hospitals_side,
     the_shared_view_follows_the_study_rules_for_each_participant,
     group_calls_go_through_the_relay_and_are_capped,
+    a_dropped_socket_resumes_its_place_and_the_call_goes_on,
+    a_dropped_socket_that_does_not_come_back_leaves_after_the_grace,
+    a_socket_whose_page_closed_leaves_at_once,
+    only_the_same_unlocked_session_may_resume,
+    a_resumed_group_participant_gets_a_new_relay_session,
 );
 
 /// A notifier that remembers every alert.
@@ -642,4 +647,209 @@ async fn the_shared_view_follows_the_study_rules_for_each_participant(world: &Wo
     calls::view_stop(&s, lead.user.id, l1.id, call.id).unwrap();
     let stopped = frame(&mut c1, "view_stop", |_| true).await;
     assert_eq!(stopped["from_user"], json!(lead.user.id));
+}
+
+/// The participant of `conn` in a `call` frame.
+fn place<'a>(call: &'a Value, conn: &str) -> Option<&'a Value> {
+    call["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["conn"] == conn)
+}
+
+async fn a_dropped_socket_resumes_its_place_and_the_call_goes_on(world: &World) {
+    let s = &world.services;
+    s.calls.set_resume_grace(Duration::from_millis(1500));
+    let (_, p) = people(world, &["aoki", "baba"]).await;
+    let (a, b) = (&p[0], &p[1]);
+    let conv = direct(s, a, b).await;
+    let mut a1 = socket(s, a);
+    let b1 = socket(s, b);
+    let call = calls::start(s, a, a1.id, conv, CallMedia::Video)
+        .await
+        .unwrap();
+    calls::join(s, b, b1.id, call.id, CallMedia::Video)
+        .await
+        .unwrap();
+    call_in(&mut a1, "active").await;
+
+    // b's network changes: its socket goes without a call_leave.
+    let old = conn(&b1);
+    s.messaging.hub.unregister(b.user.id, b1.id);
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::Dropped).await;
+    let waiting = frame(&mut a1, "call", |v| {
+        place(&v["call"], &old).is_some_and(|p| p["reconnecting"] == true)
+    })
+    .await;
+    assert_eq!(
+        waiting["call"]["state"], "active",
+        "a sees b reconnecting, not gone"
+    );
+
+    // b's new socket (same session) takes the place back; signalling reaches it from now on.
+    let mut b2 = socket(s, b);
+    let resumed = calls::resume(s, b, b2.id, call.id).await.unwrap();
+    assert_eq!(resumed.state.as_str(), "active");
+    assert_eq!(resumed.participants.len(), 2);
+    let seen = frame(&mut a1, "call", |v| place(&v["call"], &conn(&b2)).is_some()).await;
+    assert_eq!(
+        place(&seen["call"], &conn(&b2)).unwrap()["reconnecting"],
+        false
+    );
+    assert!(place(&seen["call"], &old).is_none());
+    let offer = json!({"description": {"type": "offer", "sdp": "v=0..."}});
+    calls::signal(s, a.user.id, a1.id, call.id, &conn(&b2), offer.clone()).unwrap();
+    assert_eq!(frame(&mut b2, "call_signal", |_| true).await["data"], offer);
+    let err = calls::signal(s, a.user.id, a1.id, call.id, &old, offer).unwrap_err();
+    assert_eq!(err.code, "not_a_participant", "the old socket is out");
+
+    // Past the grace the call still runs; it ends once, when someone hangs up.
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert!(s.calls.get(call.id).is_some(), "the resumed call runs on");
+    calls::leave(s, b.user.id, b2.id, call.id).await.unwrap();
+    assert_eq!(call_in(&mut a1, "ended").await["end_reason"], "completed");
+    let events = call_events(s, conv).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(k, _)| *k == EventKind::CallEnded)
+            .count(),
+        1
+    );
+}
+
+async fn a_dropped_socket_that_does_not_come_back_leaves_after_the_grace(world: &World) {
+    let s = &world.services;
+    s.calls.set_resume_grace(Duration::from_millis(300));
+    let (_, p) = people(world, &["aoki", "baba"]).await;
+    let (a, b) = (&p[0], &p[1]);
+    let conv = direct(s, a, b).await;
+    let mut a1 = socket(s, a);
+    let b1 = socket(s, b);
+    let call = calls::start(s, a, a1.id, conv, CallMedia::Audio)
+        .await
+        .unwrap();
+    calls::join(s, b, b1.id, call.id, CallMedia::Audio)
+        .await
+        .unwrap();
+    s.messaging.hub.unregister(b.user.id, b1.id);
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::Dropped).await;
+    assert!(s.calls.get(call.id).is_some(), "the place waits");
+    let ended = call_in(&mut a1, "ended").await;
+    assert_eq!(ended["end_reason"], "completed");
+    let mut b2 = socket(s, b);
+    let err = calls::resume(s, b, b2.id, call.id).await.unwrap_err();
+    assert_eq!(err.code, "call_not_found", "too late to resume");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), b2.nudges.recv())
+            .await
+            .is_err()
+    );
+    let events = call_events(s, conv).await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].1["end_reason"], "completed");
+}
+
+async fn a_socket_whose_page_closed_leaves_at_once(world: &World) {
+    let s = &world.services;
+    let (_, p) = people(world, &["aoki", "baba"]).await;
+    let (a, b) = (&p[0], &p[1]);
+    let conv = direct(s, a, b).await;
+    let mut a1 = socket(s, a);
+    let b1 = socket(s, b);
+    let call = calls::start(s, a, a1.id, conv, CallMedia::Audio)
+        .await
+        .unwrap();
+    calls::join(s, b, b1.id, call.id, CallMedia::Audio)
+        .await
+        .unwrap();
+    // b's page closed (the browser said "going away"): no grace, the call ends now.
+    s.messaging.hub.unregister(b.user.id, b1.id);
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::PageClosed).await;
+    assert!(
+        s.calls.get(call.id).is_none(),
+        "nothing waits for a closed page"
+    );
+    assert_eq!(call_in(&mut a1, "ended").await["end_reason"], "completed");
+}
+
+async fn only_the_same_unlocked_session_may_resume(world: &World) {
+    let s = &world.services;
+    let (_, p) = people(world, &["aoki", "baba", "chiba"]).await;
+    let (a, b, stranger) = (&p[0], &p[1], &p[2]);
+    let conv = direct(s, a, b).await;
+    let mut a1 = socket(s, a);
+    let b1 = socket(s, b);
+    let call = calls::start(s, a, a1.id, conv, CallMedia::Audio)
+        .await
+        .unwrap();
+    calls::join(s, b, b1.id, call.id, CallMedia::Audio)
+        .await
+        .unwrap();
+    s.messaging.hub.unregister(b.user.id, b1.id);
+    calls::socket_gone(s, b.user.id, b1.id, SocketEnd::Dropped).await;
+
+    // b signed in on another device: that session cannot take the place.
+    let (_, b_elsewhere) = world.sign_in("baba").await;
+    let other = socket(s, &b_elsewhere);
+    let err = calls::resume(s, &b_elsewhere, other.id, call.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "not_a_participant");
+    // Nor can someone outside the conversation, nor b's own session once locked.
+    let outsider = socket(s, stranger);
+    let err = calls::resume(s, stranger, outsider.id, call.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "call_forbidden");
+    let mut locked = b.clone();
+    locked.locked = true;
+    let b2 = socket(s, b);
+    let err = calls::resume(s, &locked, b2.id, call.id).await.unwrap_err();
+    assert_eq!(err.code, "call_forbidden");
+    let now = s.calls.get(call.id).unwrap();
+    assert!(
+        now.participants
+            .iter()
+            .any(|p| p.conn == conn(&b1) && p.reconnecting)
+    );
+    // The session itself, unlocked, can.
+    calls::resume(s, b, b2.id, call.id).await.unwrap();
+    let seen = frame(&mut a1, "call", |v| place(&v["call"], &conn(&b2)).is_some()).await;
+    assert_eq!(seen["call"]["state"], "active");
+}
+
+async fn a_resumed_group_participant_gets_a_new_relay_session(world: &World) {
+    let (s, relay, _tx) = with_relay(world);
+    let (_, p) = people(world, &["aoki", "baba", "chiba"]).await;
+    let (a, b, c) = (&p[0], &p[1], &p[2]);
+    let conv = group(&s, a, &[b, c]).await;
+    let a1 = socket(&s, a);
+    let b1 = socket(&s, b);
+    let call = calls::start(&s, a, a1.id, conv, CallMedia::Audio)
+        .await
+        .unwrap();
+    calls::join(&s, b, b1.id, call.id, CallMedia::Audio)
+        .await
+        .unwrap();
+    s.messaging.hub.unregister(b.user.id, b1.id);
+    calls::socket_gone(&s, b.user.id, b1.id, SocketEnd::Dropped).await;
+    assert!(
+        !relay.said().contains(&format!("leave {}", conn(&b1))),
+        "the relay keeps the place while it waits"
+    );
+    let b2 = socket(&s, b);
+    calls::resume(&s, b, b2.id, call.id).await.unwrap();
+    assert!(relay.said().contains(&format!("leave {}", conn(&b1))));
+    let offer = json!({"description": {"type": "offer", "sdp": "v=0..."}});
+    calls::signal(&s, b.user.id, b2.id, call.id, "sfu", offer).unwrap();
+    assert!(
+        relay
+            .said()
+            .last()
+            .unwrap()
+            .starts_with(&format!("signal {} ", conn(&b2)))
+    );
+    assert!(!relay.said().contains(&"end".to_string()));
 }

@@ -7,6 +7,9 @@ mod common;
 use common::{Api, Server, Storage, Ws, active_user};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 on_both_backends!(two_sockets_call_each_other_over_the_server);
 
@@ -175,7 +178,8 @@ async fn two_sockets_call_each_other_over_the_server(storage: Storage) {
     assert_eq!(recorded["participants"].as_array().unwrap().len(), 2);
     assert_eq!(call_in(&mut b2, "ended").await["id"], json!(call_id));
 
-    // A socket that goes away leaves its call.
+    // A socket that goes away keeps its place for the resume grace (a phone changing
+    // networks): the other side sees it reconnecting, not an end; hanging up still ends it.
     a.send(json!({"type": "call_start", "conversation_id": conv, "media": "audio"}))
         .await;
     let second = call_in(&mut b, "ringing").await;
@@ -183,9 +187,37 @@ async fn two_sockets_call_each_other_over_the_server(storage: Storage) {
         .await;
     call_in(&mut a, "active").await;
     drop(b);
+    let waiting = loop {
+        let call = call_in(&mut a, "active").await;
+        if call["participants"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["reconnecting"] == true))
+        {
+            break call;
+        }
+    };
+    assert_eq!(waiting["id"], second["id"]);
+    a.send(json!({"type": "call_leave", "call_id": second["id"]}))
+        .await;
     let gone = call_in(&mut a, "ended").await;
     assert_eq!(gone["id"], second["id"]);
     assert_eq!(gone["end_reason"], "completed");
+
+    // A page that closes says so ("going away", 1001): its part ends at once, with no grace.
+    let (mut b3, _) = Ws::connect(&server, token(&bob), None).await;
+    a.send(json!({"type": "call_start", "conversation_id": conv, "media": "audio"}))
+        .await;
+    let third = call_in(&mut b3, "ringing").await;
+    b3.send(json!({"type": "call_join", "call_id": third["id"], "media": "audio"}))
+        .await;
+    call_in(&mut a, "active").await;
+    b3.send_raw(Message::Close(Some(CloseFrame {
+        code: CloseCode::Away,
+        reason: "".into(),
+    })))
+    .await;
+    let closed = call_in(&mut a, "ended").await;
+    assert_eq!(closed["id"], third["id"]);
 
     // TURN credentials need a secret this server was not given.
     let (status, body) = alice.get("/api/v1/calls/turn").await;

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState, type RefObject } from "react";
 import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
-import { durationLabel, endedKey, gridColumns, type CallInfo, type CallParticipant } from "../state/call";
+import { callStatus, durationLabel, endedKey, gridColumns, type CallInfo, type CallParticipant } from "../state/call";
 import { Avatar, conversationTitle } from "../screens/common";
 import { conversationAvatarId } from "../state/avatar";
 import type { MessageKey } from "../i18n/catalog";
@@ -137,12 +137,13 @@ function InCall({ calls, call, title, group, name }: { calls: CallSnapshot; call
   }, [minimized]);
   const other = others[0];
   const link = group ? calls.links.sfu : other ? calls.links[other.conn] : undefined;
+  const statusKey = callStatus(screen, link, calls.reconnecting);
   const status =
-    screen?.screen === "outgoing"
+    statusKey === "ringingOut"
       ? t("call.ringingOut")
-      : link === "disconnected" || link === "failed"
+      : statusKey === "reconnecting"
         ? t("call.reconnecting")
-        : link !== "connected"
+        : statusKey === "connecting"
           ? t("call.connecting")
           : since !== null
             ? durationLabel(now - since)

@@ -77,6 +77,7 @@ class FakePeer {
     return [];
   }
   restartIce() {}
+  onicecandidate: ((e: { candidate: { toJSON(): unknown } | null }) => void) | null = null;
 }
 
 const me = "u-a";
@@ -140,6 +141,49 @@ describe("the call controller", () => {
     await settle();
     expect(peers[0].closed).toBe(true);
     expect(local.getTracks().every((t) => t.stopped)).toBe(true);
+  });
+
+  it("after a drop nothing about the call goes out until the new socket resumes; then the link is negotiated anew and a mute made meanwhile is sent", async () => {
+    const { calls, sent } = setup();
+    const joined = (conn: string, audio = true) => call({ state: "active", ringing: [], participants: [...call().participants, { user_id: me, conn, audio, video: true, joined_at: "2026-12-07T12:00:04Z" }] });
+    calls.frame({ type: "call", call: call() });
+    calls.accept("video");
+    calls.frame({ type: "call", call: joined("1") });
+    calls.frame({ type: "call_signal", call_id: "k", from_user: "u-b", from_conn: "9", data: { description: { type: "offer", sdp: "v=0" } } });
+    for (let i = 0; i < 10; i++) await settle();
+    expect(peers).toHaveLength(1);
+    const old = peers[0];
+    const camera = calls.snapshot.local;
+    expect(camera).not.toBeNull();
+
+    // The socket drops: the old link's late candidate (or an ICE restart's offer) and a mute
+    // would reach the server from a socket it does not know in the call, and be refused.
+    calls.socketDown();
+    expect(calls.snapshot.reconnecting).toBe(true);
+    const before = sent.length;
+    old.onicecandidate?.({ candidate: { toJSON: () => ({ candidate: "candidate:1 1 udp 1 192.0.2.2 9 typ host" }) } });
+    calls.setAudio(false);
+    expect(sent.slice(before)).toEqual([]);
+
+    // The new socket: the first frame about the call is call_resume; the old link closes.
+    calls.welcome("5");
+    expect(sent.slice(before)).toEqual([{ type: "call_resume", call_id: "k" }]);
+    await settle();
+    expect(old.closed).toBe(true);
+    old.onicecandidate?.({ candidate: { toJSON: () => ({ candidate: "candidate:2 1 udp 1 192.0.2.2 9 typ host" }) } });
+    expect(sent.slice(before)).toHaveLength(1);
+    expect(calls.snapshot.shown?.id).toBe("k");
+
+    // The server moved the place: the mute goes out, and the caller's new offer is answered.
+    calls.frame({ type: "call", call: joined("5") });
+    expect(calls.snapshot.reconnecting).toBe(false);
+    expect(sent.at(-1)).toEqual({ type: "call_media", call_id: "k", audio: false, video: true });
+    calls.frame({ type: "call_signal", call_id: "k", from_user: "u-b", from_conn: "9", data: { description: { type: "offer", sdp: "v=0" } } });
+    for (let i = 0; i < 10; i++) await settle();
+    expect(peers).toHaveLength(2);
+    expect(sent.at(-1)).toMatchObject({ type: "call_signal", to_conn: "9", data: { description: { type: "answer" } } });
+    expect(calls.snapshot.local).toBe(camera);
+    expect(peers[1].tracks.map((t) => t.kind)).toEqual(["audio", "video"]);
   });
 
   it("joins a running group call: it stays shown until the server has the join", async () => {
@@ -208,6 +252,11 @@ describe("the call controller", () => {
     expect(calls.snapshot.problem).toBe("call.error.call_forbidden");
     expect(local.getTracks().every((t) => t.stopped)).toBe(true);
     expect(calls.error("version_conflict")).toBe(false);
+    // A frame that crossed the end of a call is refused call_not_found: nothing to show.
+    calls.dismiss();
+    calls.frame({ type: "call", call: call({ state: "active", ringing: [], participants: [...call().participants, { user_id: me, conn: "1", audio: true, video: true, joined_at: "2026-12-07T12:00:04Z" }] }) });
+    expect(calls.error("call_not_found")).toBe(true);
+    expect(calls.snapshot.problem).toBeNull();
   });
 
   it("locking while a call rings here does not decline it; locking in a call leaves it", () => {

@@ -4,7 +4,7 @@
 
 import { ApiError, request } from "../api";
 import type { CallClientFrame, CallFrame, LayerWant } from "../connection/frames";
-import { callScreen, joinable, joinedHere, nextShown, politeTowards, trackCalls, type CallInfo, type CallMedia, type CallScreen, type Self } from "../state/call";
+import { callScreen, joinable, joinedHere, nextShown, politeTowards, resumeSettled, toResume, trackCalls, type CallInfo, type CallMedia, type CallScreen, type Self } from "../state/call";
 import { afterViewShare, afterViewStop, changedFields, takeOver, Throttle, type SharedView, type ViewState, type ViewTarget } from "../state/sharedView";
 import type { Uuid } from "../types";
 import { Negotiator, type SignalData } from "./negotiation";
@@ -39,6 +39,8 @@ export interface CallSnapshot {
   /** the call screen is folded into the bar over the chat */
   minimized: boolean;
   shared: SharedView | null;
+  /** this socket dropped in a call it joined, and resumes it on the next socket */
+  reconnecting: boolean;
   /** a refusal or failure to show (catalogue key) */
   problem: string | null;
 }
@@ -74,13 +76,21 @@ export class CallController {
   private asking = false;
   /** the conversation this socket just called (its call may come back already ended: busy) */
   private startingIn: Uuid | null = null;
+  /** the call this socket's new conn is taking back (`call_resume` sent, not yet settled) */
+  private resuming: { call: Uuid; conn: string } | null = null;
+  /** The socket of `conn_` is open and welcomed. Between a drop and the next `welcome` the
+   * server does not know the (new) socket as the call's participant: a call frame sent then
+   * would be refused, and a refusal while resuming hangs up. */
+  private welcomed = false;
+  /** Counts sockets: a peer connection signals only over the socket it was opened under. */
+  private socketEpoch = 0;
   private listeners = new Set<() => void>();
   snapshot: CallSnapshot = empty();
 
   constructor(private ports: CallPorts) {
     this.shareThrottle = new Throttle((v) => {
       const call = this.snapshot.shown;
-      if (call) this.ports.send({ type: "view_share", call_id: call.id, target: v.target, state: v.state });
+      if (call) this.send({ type: "view_share", call_id: call.id, target: v.target, state: v.state });
     });
   }
 
@@ -105,10 +115,39 @@ export class CallController {
   }
 
   // ---- frames ----
-  /** `welcome`: this socket's id. A new socket is a new conn: a call joined on the old one is gone. */
+  /** `welcome`: this socket's id. A new socket is a new conn: a call joined on the old one is
+   * taken back (`call_resume`) with the local media kept, and its links negotiated anew. */
   welcome(conn: string | undefined) {
+    this.welcomed = true;
+    this.socketEpoch++;
+    const resume = toResume(this.snapshot.shown, this.self(), conn ?? null);
+    if (resume && conn) {
+      // The conn stays the old one (the place the call frames show) until the server moves it.
+      this.resuming = { call: resume, conn };
+      this.closeLinks();
+      this.set({ reconnecting: true });
+      this.send({ type: "call_resume", call_id: resume });
+      return;
+    }
     if (this.conn_ !== null && conn !== this.conn_ && this.snapshot.shown && joinedHere(this.snapshot.shown, this.self())) this.hangUpLocally();
     this.conn_ = conn ?? null;
+  }
+
+  /** The page closes: a call joined here is hung up (a socket that just drops keeps its place
+   * for a while, for a reconnect). */
+  pageClosing() {
+    const call = this.snapshot.shown;
+    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.send({ type: "call_leave", call_id: call.id });
+  }
+
+  /** The socket dropped (or is reopening): nothing about calls goes out until the next
+   * `welcome` (the links opened over the old socket stay quiet), and a call joined here shows
+   * it reconnects. */
+  socketDown() {
+    this.welcomed = false;
+    this.socketEpoch++;
+    const shown = this.snapshot.shown;
+    if (shown && shown.state !== "ended" && joinedHere(shown, this.self()) && !this.snapshot.reconnecting) this.set({ reconnecting: true });
   }
 
   frame(frame: CallFrame) {
@@ -138,7 +177,17 @@ export class CallController {
   /** A refusal from the server; true when it was about calls. */
   error(code: string): boolean {
     if (!CALL_ERRORS.has(code)) return false;
+    // A frame that crossed the call's end (a candidate, the tiles' layers) is refused: no news.
+    if (code === "call_not_found" && !this.asking && !this.resuming) return true;
     this.set({ problem: `call.error.${code}` });
+    // The place could not be taken back (the grace ran out, or the session may not call).
+    if (this.resuming) {
+      this.resuming = null;
+      this.conn_ = null;
+      this.set({ reconnecting: false });
+      this.hangUpLocally();
+      return true;
+    }
     // A start or join that was refused: nothing to show but the problem.
     if (this.asking) {
       this.asking = false;
@@ -148,6 +197,14 @@ export class CallController {
   }
 
   private callFrame(call: CallInfo) {
+    if (this.resuming && resumeSettled(call, this.resuming)) {
+      this.conn_ = this.resuming.conn;
+      this.resuming = null;
+      this.set({ reconnecting: false });
+      // A mute changed while away did not reach the server: say it now.
+      const mine = call.participants.find((p) => p.conn === this.conn_);
+      if (mine && (mine.audio !== this.snapshot.audio || mine.video !== this.snapshot.video)) this.sendMedia(call);
+    }
     const self = this.self();
     const before = this.snapshot.shown;
     // A join on its way keeps its call shown until the server has it (a running group call);
@@ -163,10 +220,12 @@ export class CallController {
     this.set({ shown, screen, joinable: joinable(this.calls, self) });
     if (shown && shown.state === "ended" && before?.state !== "ended") this.ended();
     else if (!shown && before) this.stopMedia();
-    else if (shown && joinedHere(shown, self)) this.connect(shown);
+    else if (shown && joinedHere(shown, self) && !this.resuming) this.connect(shown);
   }
 
   private ended() {
+    this.resuming = null;
+    this.set({ reconnecting: false });
     this.stopMedia();
     if (this.endTimer) clearTimeout(this.endTimer);
     this.endTimer = setTimeout(() => this.dismiss(), ENDED_MS);
@@ -189,7 +248,7 @@ export class CallController {
     this.acquire(media);
     this.asking = true;
     this.startingIn = conversation;
-    if (!this.ports.send({ type: "call_start", conversation_id: conversation, media })) {
+    if (!this.send({ type: "call_start", conversation_id: conversation, media })) {
       this.asking = false;
       this.releaseMedia();
       this.set({ problem: "call.error.offline" });
@@ -203,13 +262,13 @@ export class CallController {
     this.set({ minimized: false, problem: null });
     this.acquire(media);
     this.asking = true;
-    this.ports.send({ type: "call_join", call_id: call.id, media });
+    this.send({ type: "call_join", call_id: call.id, media });
   }
 
   decline() {
     const call = this.snapshot.shown;
     if (!call) return;
-    this.ports.send({ type: "call_decline", call_id: call.id });
+    this.send({ type: "call_decline", call_id: call.id });
     this.hangUpLocally();
   }
 
@@ -217,7 +276,7 @@ export class CallController {
   leave() {
     const call = this.snapshot.shown;
     if (!call) return;
-    if (call.state !== "ended") this.ports.send({ type: "call_leave", call_id: call.id });
+    if (call.state !== "ended") this.send({ type: "call_leave", call_id: call.id });
     this.hangUpLocally();
   }
 
@@ -284,9 +343,13 @@ export class CallController {
     this.set({ minimized: on });
   }
 
-  private sendMedia() {
-    const call = this.snapshot.shown;
-    if (call && call.state !== "ended") this.ports.send({ type: "call_media", call_id: call.id, audio: this.snapshot.audio, video: this.snapshot.video });
+  private sendMedia(call = this.snapshot.shown) {
+    if (call && call.state !== "ended") this.send({ type: "call_media", call_id: call.id, audio: this.snapshot.audio, video: this.snapshot.video });
+  }
+
+  /** Sends a call frame over a welcomed socket; false when it could not go out. */
+  private send(frame: CallClientFrame): boolean {
+    return this.welcomed && this.ports.send(frame);
   }
 
   /** Group calls: what each shown tile needs (sent when it changes). */
@@ -295,8 +358,7 @@ export class CallController {
     if (!call || call.mode !== "sfu") return;
     const key = JSON.stringify(wants);
     if (key === this.lastLayers) return;
-    this.lastLayers = key;
-    this.ports.send({ type: "call_layers", call_id: call.id, wants });
+    if (this.send({ type: "call_layers", call_id: call.id, wants })) this.lastLayers = key;
   }
 
   /** The mid of the video coming from `conn` through the SFU, when known. */
@@ -327,7 +389,7 @@ export class CallController {
   stopSharing() {
     const call = this.snapshot.shown;
     this.shareThrottle.cancel();
-    if (call && this.snapshot.shared?.leading) this.ports.send({ type: "view_stop", call_id: call.id });
+    if (call && this.snapshot.shared?.leading) this.send({ type: "view_stop", call_id: call.id });
     this.set({ shared: null });
   }
 
@@ -336,12 +398,13 @@ export class CallController {
    * other devices (and the push) ring on, and it rings here again once unlocked. */
   reset() {
     const call = this.snapshot.shown;
-    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.ports.send({ type: "call_leave", call_id: call.id });
+    if (call && call.state !== "ended" && joinedHere(call, this.self())) this.send({ type: "call_leave", call_id: call.id });
     this.stopMedia();
     this.shareThrottle.cancel();
     if (this.endTimer) clearTimeout(this.endTimer);
     this.calls = {};
     this.conn_ = null;
+    this.resuming = null;
     this.snapshot = empty();
     this.listeners.forEach((l) => l());
   }
@@ -371,11 +434,16 @@ export class CallController {
   }
 
   private stopMedia() {
+    this.closeLinks();
+    this.ice = null;
+    this.releaseMedia();
+  }
+
+  /** Closes every peer connection (the local media stays). */
+  private closeLinks() {
     for (const p of this.peers.values()) void p.then((peer) => peer.pc.close()).catch(() => undefined);
     this.peers.clear();
-    this.ice = null;
     this.lastLayers = "";
-    this.releaseMedia();
     this.set({ remotes: {}, links: {} });
   }
 
@@ -420,9 +488,13 @@ export class CallController {
   }
 
   private async openPeer(call: CallInfo, conn: string, polite: boolean): Promise<Peer> {
+    // Signals go only over the socket the link was opened under: after a drop its offers and
+    // candidates (an ICE restart, a late candidate) would reach the server from a socket not
+    // yet in the call, be refused, and end the resume.
+    const epoch = this.socketEpoch;
     const [iceServers, local] = await Promise.all([this.iceServers(), this.localReady ?? Promise.resolve(null)]);
     const pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
-    const send = (data: SignalData) => this.ports.send({ type: "call_signal", call_id: call.id, to_conn: conn, data });
+    const send = (data: SignalData) => void (epoch === this.socketEpoch && this.send({ type: "call_signal", call_id: call.id, to_conn: conn, data }));
     const negotiator = new Negotiator(pc, polite, send, (e) => console.warn("call negotiation", e));
     const peer: Peer = { conn, pc, negotiator, mids: {} };
     pc.onnegotiationneeded = () => void negotiator.negotiationNeeded();
@@ -508,6 +580,7 @@ function empty(): CallSnapshot {
     facing: "user",
     minimized: false,
     shared: null,
+    reconnecting: false,
     problem: null,
   };
 }

@@ -62,6 +62,7 @@ export type CallClientFrame =
   | { type: "call_join"; call_id: Uuid; media: CallMedia }
   | { type: "call_decline"; call_id: Uuid }
   | { type: "call_leave"; call_id: Uuid }
+  | { type: "call_resume"; call_id: Uuid }
   | { type: "call_signal"; call_id: Uuid; to_conn: string; data: SignalData }
   | { type: "call_media"; call_id: Uuid; audio: boolean; video: boolean }
   | { type: "call_layers"; call_id: Uuid; wants: LayerWant[] }

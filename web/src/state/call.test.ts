@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callScreen, durationLabel, endedKey, gridColumns, joinable, nextShown, politeTowards, trackCalls, type CallInfo, type CallParticipant, type Self } from "./call";
+import { callScreen, callStatus, durationLabel, resumeSettled, toResume, endedKey, gridColumns, joinable, nextShown, politeTowards, trackCalls, type CallInfo, type CallParticipant, type Self } from "./call";
 
 const caller: Self = { user: "u-a", conn: "1" };
 const callee: Self = { user: "u-b", conn: "7" };
@@ -115,5 +115,34 @@ describe("labels", () => {
     expect(durationLabel(65_400)).toBe("1:05");
     expect(durationLabel(3_725_000)).toBe("1:02:05");
     expect([1, 2, 3, 4, 5, 8].map(gridColumns)).toEqual([1, 2, 2, 2, 2, 3]);
+  });
+});
+
+describe("resuming after a reconnect", () => {
+  it("resumes the call joined on the old socket, not one that rings, ended, or the same socket", () => {
+    expect(toResume(answered(), callee, "9")).toBe("call-1");
+    expect(toResume(answered(), callee, "7")).toBeNull();
+    expect(toResume(ringing(), callee, "9")).toBeNull();
+    expect(toResume(ended("completed", answered()), callee, "9")).toBeNull();
+    expect(toResume(null, callee, "9")).toBeNull();
+  });
+
+  it("is settled when the server shows the new socket, or the call ended", () => {
+    const resuming = { call: "call-1", conn: "9" };
+    expect(resumeSettled(answered("7"), resuming)).toBe(false);
+    expect(resumeSettled(answered("9"), resuming)).toBe(true);
+    expect(resumeSettled(ended("completed", answered("7")), resuming)).toBe(true);
+    expect(resumeSettled({ ...answered("9"), id: "call-2" }, resuming)).toBe(false);
+  });
+
+  it("shows reconnecting for this socket, for a peer whose socket is away, and for a link that is down", () => {
+    const active = callScreen(answered(), caller);
+    expect(callStatus(active, "connected", false)).toBe("running");
+    expect(callStatus(active, "connected", true)).toBe("reconnecting");
+    expect(callStatus(active, "failed", false)).toBe("reconnecting");
+    expect(callStatus(active, "new", false)).toBe("connecting");
+    const away = { ...answered(), participants: [part("u-a", "1"), { ...part("u-b", "7", "2026-12-07T12:00:05Z"), reconnecting: true }] };
+    expect(callStatus(callScreen(away, caller), "connected", false)).toBe("reconnecting");
+    expect(callStatus(callScreen(ringing(), caller), undefined, false)).toBe("ringingOut");
   });
 });

@@ -15,6 +15,8 @@ export interface CallParticipant {
   audio: boolean;
   video: boolean;
   joined_at: string;
+  /** its socket went away; the place waits (a grace period) for the same session to resume */
+  reconnecting?: boolean;
 }
 
 /** A call as the server describes it in every `call` frame. */
@@ -165,4 +167,32 @@ export function gridColumns(n: number): number {
   if (n <= 1) return 1;
   if (n <= 4) return 2;
   return n <= 6 ? 2 : 3;
+}
+
+/**
+ * The call a new socket (`welcome` with another conn) resumes with `call_resume`: the shown
+ * call, when it was joined on the old socket and is not over (otherwise null).
+ */
+export function toResume(shown: CallInfo | null, self: Self, conn: string | null): Uuid | null {
+  if (!shown || shown.state === "ended" || conn === null || conn === self.conn) return null;
+  return joinedHere(shown, self) ? shown.id : null;
+}
+
+/** Whether `frame` settles a resume of call `resuming.call` on socket `resuming.conn`: the
+ * server shows the new socket in the call, or the call is over. */
+export function resumeSettled(frame: CallInfo, resuming: { call: Uuid; conn: string }): boolean {
+  return frame.id === resuming.call && (frame.state === "ended" || frame.participants.some((p) => p.conn === resuming.conn));
+}
+
+export type CallStatus = "ringingOut" | "reconnecting" | "connecting" | "running";
+
+/**
+ * The call's status line: reconnecting while this socket resumes, while another participant's
+ * socket is away, or while the media link is down; connecting until the link is up.
+ */
+export function callStatus(screen: CallScreen | null, link: RTCPeerConnectionState | undefined, selfReconnecting: boolean): CallStatus {
+  if (screen?.screen === "outgoing") return selfReconnecting ? "reconnecting" : "ringingOut";
+  const others = screen?.screen === "active" ? screen.others : [];
+  if (selfReconnecting || others.some((p) => p.reconnecting) || link === "disconnected" || link === "failed") return "reconnecting";
+  return link === "connected" ? "running" : "connecting";
 }

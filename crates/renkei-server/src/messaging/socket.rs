@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use renkei_core::Uuid;
 use renkei_service::{calls, messages};
 
-use super::frames::{ClientFrame, ServerFrame, close};
+use super::frames::{CallFrame, ClientFrame, ServerFrame, close};
 use super::hub::{Nudge, SocketInbox};
 use crate::AppState;
 use crate::auth::session::{member_gate, session_for_token};
@@ -131,10 +131,16 @@ pub async fn run(socket: WebSocket, state: AppState, cookie_token: Option<String
 /// How long a closed session waits for the client's answer to its close.
 const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The close code a browser sends when the page itself goes away (closed, reloaded, left).
+const GOING_AWAY: u16 = 1001;
+
 async fn next_text(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
 ) -> Result<Option<String>, Closing> {
     match stream.next().await {
+        Some(Ok(WsMessage::Close(Some(frame)))) if frame.code == GOING_AWAY => {
+            Err(Closing(GOING_AWAY, "bye"))
+        }
         None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => Err(Closing(1000, "bye")),
         Some(Ok(WsMessage::Text(text))) => Ok(Some(text.to_string())),
         Some(Ok(WsMessage::Binary(_))) => Err(Closing(
@@ -390,13 +396,13 @@ async fn live(
                     let Some(text) = incoming? else { continue };
                     let parsed = serde_json::from_str::<ClientFrame>(&text);
                     let within = match &parsed {
-                        Ok(ClientFrame::ViewShare { .. }) => {
+                        Ok(ClientFrame::Call(CallFrame::ViewShare { .. })) => {
                             if !view_budget.take() {
                                 continue;
                             }
                             true
                         }
-                        Ok(frame) if is_call_frame(frame) => call_budget.take(),
+                        Ok(ClientFrame::Call(_)) => call_budget.take(),
                         _ => budget.take(),
                     };
                     if !within {
@@ -405,26 +411,17 @@ async fn live(
                     match parsed {
                         Ok(frame) => {
                             active |= !matches!(frame, ClientFrame::Ping { active: false });
-                            if is_call_frame(&frame) {
-                                handle_call(sink, state, token, user, inbox.id, frame).await?;
-                            } else {
-                                handle(sink, state, &live, inbox.id, frame).await?;
-                            }
-                        }
-                        Err(e) if names_a_call_frame(&text) => {
-                            bad_frames += 1;
-                            if bad_frames > MAX_BAD_FRAMES {
-                                return Err(Closing(close::PROTOCOL, "too many malformed frames"));
-                            }
-                            let err = ServiceError::bad_request("invalid_call_frame", format!("the call frame is not valid: {e}"));
-                            send_error(sink, &err, None).await?;
+                            handle(sink, state, &live, token, inbox.id, frame).await?;
                         }
                         Err(_) => {
                             bad_frames += 1;
                             if bad_frames > MAX_BAD_FRAMES {
                                 return Err(Closing(close::PROTOCOL, "too many malformed frames"));
                             }
-                            let err = ServiceError::bad_request("invalid_frame", "the frame is not valid protocol JSON");
+                            let err = match call_frame_error(&text) {
+                                Some(e) => ServiceError::bad_request("invalid_call_frame", format!("the call frame is not valid: {e}")),
+                                None => ServiceError::bad_request("invalid_frame", "the frame is not valid protocol JSON"),
+                            };
                             send_error(sink, &err, None).await?;
                         }
                     }
@@ -437,7 +434,13 @@ async fn live(
         }
     }
     .await;
-    calls::socket_gone(state, user, inbox.id).await;
+    // A page that closed hangs up; a socket that dropped keeps its calls for a resume.
+    let end = match &outcome {
+        Err(Closing(GOING_AWAY, _)) => calls::SocketEnd::PageClosed,
+        _ => calls::SocketEnd::Dropped,
+    };
+    tracing::debug!(conn = inbox.id, ?end, "socket ended");
+    calls::socket_gone(state, user, inbox.id, end).await;
     hub.unregister(user, inbox.id);
     match outcome {
         Ok(never) => match never {},
@@ -445,29 +448,18 @@ async fn live(
     }
 }
 
-/// Whether malformed `text` was meant as a call frame (answered `invalid_call_frame`).
-fn names_a_call_frame(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
+/// Why malformed `text` is not a call frame, when it was meant as one (its `type` starts
+/// `call_` or `view_`): answered `invalid_call_frame` with that reason.
+fn call_frame_error(text: &str) -> Option<serde_json::Error> {
+    let meant = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
         v["type"]
             .as_str()
             .is_some_and(|t| t.starts_with("call_") || t.starts_with("view_"))
-    })
-}
-
-/// Whether a frame belongs to a call (its own budget, its own handler).
-fn is_call_frame(frame: &ClientFrame) -> bool {
-    matches!(
-        frame,
-        ClientFrame::CallStart { .. }
-            | ClientFrame::CallJoin { .. }
-            | ClientFrame::CallDecline { .. }
-            | ClientFrame::CallLeave { .. }
-            | ClientFrame::CallSignal { .. }
-            | ClientFrame::CallMedia { .. }
-            | ClientFrame::CallLayers { .. }
-            | ClientFrame::ViewShare { .. }
-            | ClientFrame::ViewStop { .. }
-    )
+    });
+    if !meant {
+        return None;
+    }
+    serde_json::from_str::<CallFrame>(text).err()
 }
 
 /// Acts on one call frame of socket `conn`; a refusal is answered with `error`.
@@ -477,10 +469,10 @@ async fn handle_call(
     token: &str,
     user: Uuid,
     conn: u64,
-    frame: ClientFrame,
+    frame: CallFrame,
 ) -> Result<(), Closing> {
     let done = match frame {
-        ClientFrame::CallStart {
+        CallFrame::CallStart {
             conversation_id,
             media,
         } => match session_for_token(state, token, true).await {
@@ -489,7 +481,7 @@ async fn handle_call(
                 .map(drop),
             Err(e) => Err(e),
         },
-        ClientFrame::CallJoin { call_id, media } => {
+        CallFrame::CallJoin { call_id, media } => {
             match session_for_token(state, token, true).await {
                 Ok(me) => calls::join(state, &me, conn, call_id, media)
                     .await
@@ -497,34 +489,35 @@ async fn handle_call(
                 Err(e) => Err(e),
             }
         }
-        ClientFrame::CallDecline { call_id } => {
-            calls::decline(state, user, call_id).await.map(drop)
-        }
-        ClientFrame::CallLeave { call_id } => {
+        CallFrame::CallResume { call_id } => match session_for_token(state, token, true).await {
+            Ok(me) => calls::resume(state, &me, conn, call_id).await.map(drop),
+            Err(e) => Err(e),
+        },
+        CallFrame::CallDecline { call_id } => calls::decline(state, user, call_id).await.map(drop),
+        CallFrame::CallLeave { call_id } => {
             calls::leave(state, user, conn, call_id).await.map(drop)
         }
-        ClientFrame::CallSignal {
+        CallFrame::CallSignal {
             call_id,
             to_conn,
             data,
         } => calls::signal(state, user, conn, call_id, &to_conn, data),
-        ClientFrame::CallMedia {
+        CallFrame::CallMedia {
             call_id,
             audio,
             video,
         } => calls::set_media(state, user, conn, call_id, audio, video)
             .await
             .map(drop),
-        ClientFrame::CallLayers { call_id, wants } => {
+        CallFrame::CallLayers { call_id, wants } => {
             calls::layers(state, user, conn, call_id, wants)
         }
-        ClientFrame::ViewShare {
+        CallFrame::ViewShare {
             call_id,
             target,
             state: view,
         } => calls::view_share(state, user, conn, call_id, target, view).await,
-        ClientFrame::ViewStop { call_id } => calls::view_stop(state, user, conn, call_id),
-        _ => Ok(()),
+        CallFrame::ViewStop { call_id } => calls::view_stop(state, user, conn, call_id),
     };
     match done {
         Ok(()) => Ok(()),
@@ -537,6 +530,7 @@ async fn handle(
     sink: &mut Sink,
     state: &AppState,
     live: &Live<'_>,
+    token: &str,
     socket_id: u64,
     frame: ClientFrame,
 ) -> Result<(), Closing> {
@@ -603,15 +597,7 @@ async fn handle(
                 Err(e) => send_error(sink, &e, None).await,
             }
         }
-        ClientFrame::CallStart { .. }
-        | ClientFrame::CallJoin { .. }
-        | ClientFrame::CallDecline { .. }
-        | ClientFrame::CallLeave { .. }
-        | ClientFrame::CallSignal { .. }
-        | ClientFrame::CallMedia { .. }
-        | ClientFrame::CallLayers { .. }
-        | ClientFrame::ViewShare { .. }
-        | ClientFrame::ViewStop { .. } => Ok(()),
+        ClientFrame::Call(frame) => handle_call(sink, state, token, user, socket_id, frame).await,
         ClientFrame::Typing { conversation_id } => {
             if !live.sent.contains_key(&conversation_id) {
                 return send_error(

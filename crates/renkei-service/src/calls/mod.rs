@@ -2,6 +2,7 @@
 //! join and signal, ringing, and what each change of a call sends, records and tells the relay.
 //! The rules of a call's life are `renkei_core::call`; this module applies them.
 
+mod grace;
 mod record;
 mod relay;
 mod ring;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use renkei_core::Uuid;
 use renkei_core::call::{
     Call, CallEvent, CallMedia, CallMode, CallRefusal, CallState, EndReason, LayerWant, MediaRelay,
-    Outcome, RING_REPEAT_SECONDS, RING_SECONDS, RelaySignal, Transition,
+    Outcome, RESUME_GRACE_SECONDS, RING_REPEAT_SECONDS, RING_SECONDS, RelaySignal, Transition,
 };
 use renkei_core::clock::Timestamp;
 use renkei_core::conversation::{Conversation, ConversationKind};
@@ -46,6 +47,8 @@ pub struct Calls {
     /// Milliseconds between ring alerts, and until a ringing call gives up (tests shorten them).
     ring_repeat_ms: AtomicU64,
     ring_timeout_ms: AtomicU64,
+    /// Milliseconds a dropped participant's place waits for a resume (tests shorten it).
+    resume_grace_ms: AtomicU64,
 }
 
 /// One call and what the node keeps beside it.
@@ -68,6 +71,7 @@ impl Calls {
             registry: Mutex::new(HashMap::new()),
             ring_repeat_ms: AtomicU64::new(RING_REPEAT_SECONDS as u64 * 1000),
             ring_timeout_ms: AtomicU64::new(RING_SECONDS as u64 * 1000),
+            resume_grace_ms: AtomicU64::new(RESUME_GRACE_SECONDS as u64 * 1000),
             messaging: messaging.clone(),
         });
         tokio::spawn(watch::removals(calls.clone(), messaging.subscribe()));
@@ -96,6 +100,16 @@ impl Calls {
             .store(repeat.as_millis() as u64, Ordering::Relaxed);
         self.ring_timeout_ms
             .store(timeout.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Holds a dropped participant's place for `grace` (instead of 20 s: tests).
+    pub fn set_resume_grace(&self, grace: Duration) {
+        self.resume_grace_ms
+            .store(grace.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    fn resume_grace(&self) -> Duration {
+        Duration::from_millis(self.resume_grace_ms.load(Ordering::Relaxed))
     }
 
     fn ring_times(&self) -> (Duration, Duration) {
@@ -173,11 +187,13 @@ impl Calls {
         for outcome in &transition.outcomes {
             match outcome {
                 Outcome::Joined { user_id, .. } => record::joined(self, call, *user_id).await,
-                Outcome::Left { conn } => {
+                Outcome::Left { conn } | Outcome::Resumed { from: conn, .. } => {
                     if let Some(relay) = &relay {
                         relay.leave(call.id, conn);
                     }
                 }
+                // The caller starts the grace timer (`socket_gone`).
+                Outcome::Dropped { .. } => {}
                 Outcome::Removed { user_id } => {
                     let mut theirs = call.clone();
                     theirs.state = CallState::Ended;
@@ -325,6 +341,7 @@ pub async fn start(
             media,
             mode,
             me.user.id,
+            me.session.id,
             conn_text.clone(),
             members,
             Timestamp::now(),
@@ -364,22 +381,46 @@ pub async fn join(
     id: Uuid,
     media: CallMedia,
 ) -> ServiceResult<Call> {
+    take_place(svc, me, conn, id, Some(media)).await
+}
+
+/// Socket `conn` of `me` takes back the place its session held in call `id` (its old socket
+/// went away, or is going): signalling reaches `conn` from now on. The rules of joining hold.
+pub async fn resume(svc: &Services, me: &Authed, conn: u64, id: Uuid) -> ServiceResult<Call> {
+    take_place(svc, me, conn, id, None).await
+}
+
+/// Socket `conn` of `me` joins call `id` with `media`, or (`None`) resumes its session's place:
+/// both only while `me` may call in the conversation and `conn` is in no other call.
+async fn take_place(
+    svc: &Services,
+    me: &Authed,
+    conn: u64,
+    id: Uuid,
+    media: Option<CallMedia>,
+) -> ServiceResult<Call> {
     let call = svc.calls.get(id).ok_or_else(call_not_found)?;
     may_call(svc, me, call.conversation_id).await?;
     let conn = conn.to_string();
     if svc.calls.user_busy_conn(&conn, id) {
         return Err(busy());
     }
+    let (user_id, session) = (me.user.id, me.session.id);
+    let event = match media {
+        Some(media) => CallEvent::Join {
+            user_id,
+            session,
+            conn,
+            media,
+        },
+        None => CallEvent::Resume {
+            user_id,
+            session,
+            conn,
+        },
+    };
     svc.calls
-        .apply(
-            id,
-            svc.settings.call_max_participants,
-            CallEvent::Join {
-                user_id: me.user.id,
-                conn,
-                media,
-            },
-        )
+        .apply(id, svc.settings.call_max_participants, event)
         .await
 }
 
@@ -427,18 +468,42 @@ pub async fn set_media(
         .await
 }
 
-/// A socket went away: it leaves every call it was in.
-pub async fn socket_gone(svc: &Services, user: Uuid, conn: u64) {
+/// How a socket ended, for the calls it was in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketEnd {
+    /// Its page closed or went elsewhere (the browser's close 1001, "going away"): it hangs up.
+    PageClosed,
+    /// Anything else (a network change, the browser offline, a lost connection): its place
+    /// waits for the resume grace (the others see it `reconnecting`), then it leaves.
+    Dropped,
+}
+
+/// Socket `conn` of `user` went away without `call_leave`: in every call it was in it leaves,
+/// or its place waits for a resume, as `end` says.
+pub async fn socket_gone(svc: &Services, user: Uuid, conn: u64, end: SocketEnd) {
     let conn_text = conn.to_string();
     let ids: Vec<Uuid> = svc
         .calls
         .registry()
         .values()
-        .filter(|e| e.call.has_conn(&conn_text))
+        .filter(|e| {
+            e.call
+                .participants
+                .iter()
+                .any(|p| p.conn == conn_text && p.user_id == user)
+        })
         .map(|e| e.call.id)
         .collect();
     for id in ids {
-        let _ = leave(svc, user, conn, id).await;
+        let conn = conn_text.clone();
+        let event = match end {
+            SocketEnd::PageClosed => CallEvent::Leave { conn },
+            SocketEnd::Dropped => CallEvent::Dropped { conn },
+        };
+        let applied = svc.calls.apply(id, usize::MAX, event).await.is_ok();
+        if applied && end == SocketEnd::Dropped {
+            grace::spawn(svc.clone(), id, conn_text.clone());
+        }
     }
 }
 

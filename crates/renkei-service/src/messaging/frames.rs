@@ -36,6 +36,16 @@ pub enum ClientFrame {
         #[serde(default)]
         active: bool,
     },
+    /// A call or shared-view frame (its own budget and handler); matched by its `type` when
+    /// no frame above has that name.
+    #[serde(untagged)]
+    Call(CallFrame),
+}
+
+/// What a client may send about a call: every frame whose `type` starts `call_` or `view_`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CallFrame {
     /// Start a call in a conversation (or join the one already there).
     CallStart {
         conversation_id: Uuid,
@@ -47,6 +57,9 @@ pub enum ClientFrame {
     CallDecline { call_id: Uuid },
     /// Hang up (the caller's leave while ringing cancels the call).
     CallLeave { call_id: Uuid },
+    /// After a reconnect: this socket takes back the place the same session's old socket held
+    /// (within the resume grace).
+    CallResume { call_id: Uuid },
     /// SDP or ICE for another participant's socket, or `"sfu"`; relayed unchanged.
     CallSignal {
         call_id: Uuid,

@@ -1,5 +1,5 @@
 //! What an accepted push records, gathered for a short interval: each subscription's
-//! `last_pushed_at` (one statement), then the members' `pushed` marks through the messaging's
+//! `last_pushed_at` (one statement, in the message writer's lane), then the members' `pushed` marks through the messaging's
 //! coalescer of member marks (with their live `delivery` frames). In that order, so a device
 //! shows its last push by the time its member's mark says pushed. The `delivered` marks noted
 //! by sockets are written just before the `pushed` ones: a member whose socket already got
@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
-use renkei_store::{MemberMark, Store};
+use renkei_store::MemberMark;
 use tokio::sync::mpsc;
 
 use crate::messaging::Messaging;
 use crate::messaging::delivery::MemberMarks;
+use crate::messaging::writer::Writer;
 
 /// How long accepted pushes are gathered before one write.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
@@ -38,11 +39,12 @@ pub struct Marks {
 
 impl Marks {
     /// Starts the task.
-    pub fn start(store: Store, messaging: Arc<Messaging>) -> Marks {
+    pub fn start(messaging: Arc<Messaging>) -> Marks {
         let (tx, rx) = mpsc::channel(65_536);
         let members = messaging.member_marks(MemberMark::Pushed);
         let delivered = messaging.delivery.clone();
-        tokio::spawn(record(store, members.clone(), delivered, rx));
+        let writer = messaging.writer().clone();
+        tokio::spawn(record(writer, members.clone(), delivered, rx));
         Marks {
             members,
             subscriptions: tx,
@@ -57,7 +59,7 @@ impl Marks {
 }
 
 async fn record(
-    store: Store,
+    writer: Writer,
     members: Arc<MemberMarks>,
     delivered: Arc<MemberMarks>,
     mut rx: mpsc::Receiver<Uuid>,
@@ -69,7 +71,10 @@ async fn record(
             subs.insert(id);
         }
         let ids: Vec<Uuid> = subs.into_iter().collect();
-        if let Err(e) = store.mark_pushed(&ids, Timestamp::now()).await {
+        let marked = writer
+            .exclusive(move |store| async move { store.mark_pushed(&ids, Timestamp::now()).await })
+            .await;
+        if let Err(e) = marked {
             tracing::warn!(error = %e, "recording last pushes failed");
         }
         delivered.flush().await;

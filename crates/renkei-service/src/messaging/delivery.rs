@@ -59,6 +59,12 @@ impl MemberMarks {
         *mark = (*mark).max(seq);
     }
 
+    /// The highest seq noted for `user` in `conversation` and not written yet.
+    pub fn noted(&self, conversation: Uuid, user: Uuid) -> Option<i64> {
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.get(&(conversation, user)).copied()
+    }
+
     /// Writes what was noted (marks only move forward) and tells the members; returns how
     /// many marks moved. A failed write is logged and dropped: the next delivery notes again.
     pub async fn flush(&self) -> usize {

@@ -1,9 +1,10 @@
 //! What an accepted push records, gathered for a short interval: each subscription's
-//! `last_pushed_at` (one statement, in the message writer's lane), then the members' `pushed` marks through the messaging's
-//! coalescer of member marks (with their live `delivery` frames). In that order, so a device
-//! shows its last push by the time its member's mark says pushed. The `delivered` marks noted
-//! by sockets are written just before the `pushed` ones: a member whose socket already got
-//! the message then costs no `pushed` row write (the store skips marks behind `delivered`).
+//! `last_pushed_at` (one statement, in the message writer's lane), then the members' `pushed`
+//! marks through the messaging's coalescer of member marks (with their live `delivery`
+//! frames). In that order, so a device shows its last push by the time its member's mark says
+//! pushed. A member whose socket already got the message costs nothing: a `pushed` mark behind
+//! the `delivered` mark noted in memory is not even noted, and the `delivered` marks are
+//! written just before the `pushed` ones (the store skips marks behind `delivered`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub struct Pushed {
 #[derive(Clone)]
 pub struct Marks {
     members: Arc<MemberMarks>,
+    delivered: Arc<MemberMarks>,
     subscriptions: mpsc::Sender<Uuid>,
 }
 
@@ -44,16 +46,22 @@ impl Marks {
         let members = messaging.member_marks(MemberMark::Pushed);
         let delivered = messaging.delivery.clone();
         let writer = messaging.writer().clone();
-        tokio::spawn(record(writer, members.clone(), delivered, rx));
+        tokio::spawn(record(writer, members.clone(), delivered.clone(), rx));
         Marks {
             members,
+            delivered,
             subscriptions: tx,
         }
     }
 
     /// Notes an accepted push (dropped, not waited for, if the task is far behind).
     pub fn pushed(&self, p: Pushed) {
-        self.members.note(p.conversation, p.user, p.seq);
+        // Usually the member's socket got the message first: its `delivered` mark, noted and
+        // not written yet, already passed this one, and the store would skip it anyway.
+        let delivered = self.delivered.noted(p.conversation, p.user);
+        if delivered.is_none_or(|d| d < p.seq) {
+            self.members.note(p.conversation, p.user, p.seq);
+        }
         let _ = self.subscriptions.try_send(p.subscription);
     }
 }

@@ -91,7 +91,7 @@ pub async fn session_for_token(
         && second_factor_needed(&user, &org, creds.second_factor_enrolled);
     // Activity noted but not written yet counts: the idle lock must not fall on a session
     // whose last request is still on its way to the database.
-    let last_seen = state
+    let mut last_seen = state
         .touches
         .seen(session.id)
         .map_or(session.last_seen_at, |noted| noted.max(session.last_seen_at));
@@ -113,6 +113,7 @@ pub async fn session_for_token(
     } else if active && !locked && now.millis() - last_seen.millis() >= TOUCH_EVERY_MS {
         // Written with others within a second, off this caller's path.
         state.touches.note(session.id, now);
+        last_seen = now;
     }
     let session = SessionRecord {
         last_seen_at: last_seen,

@@ -402,13 +402,26 @@ async fn a_request_is_served_while_another_writer_holds_the_lock(w: &World) {
     .expect("the request waited for the write lock")
     .expect("the request failed on the write lock");
     assert!(served.session.last_seen_at >= before, "seen now");
-    let stored = svc.store.session_by_token_hash(&me.session.token_hash).await;
-    assert_eq!(stored.unwrap().last_seen_at, Timestamp(stale), "not written yet");
+    let stored = svc
+        .store
+        .session_by_token_hash(&me.session.token_hash)
+        .await;
+    assert_eq!(
+        stored.unwrap().last_seen_at,
+        Timestamp(stale),
+        "not written yet"
+    );
 
     holder.execute("ROLLBACK").await.unwrap();
     drop(holder);
     pool.close().await;
     svc.touches.flush().await.unwrap();
-    let stored = svc.store.session_by_token_hash(&me.session.token_hash).await;
-    assert!(stored.unwrap().last_seen_at >= before, "written by the flush");
+    let stored = svc
+        .store
+        .session_by_token_hash(&me.session.token_hash)
+        .await;
+    assert!(
+        stored.unwrap().last_seen_at >= before,
+        "written by the flush"
+    );
 }

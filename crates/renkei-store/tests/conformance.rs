@@ -214,10 +214,7 @@ fn session_for(user: &User, token_hash: &str) -> SessionRecord {
     }
 }
 
-async fn sessions_seen_together_move_forward_and_a_locked_one_stays_put(
-    store: &Store,
-    _url: &str,
-) {
+async fn sessions_seen_together_move_forward_and_a_locked_one_stays_put(store: &Store, _url: &str) {
     let o = org(store, "oita-u").await;
     let u = user(store, &o, "tanaka").await;
     let at = |ms: i64| Timestamp(1_800_000_000_000 + ms);
@@ -246,11 +243,19 @@ async fn sessions_seen_together_move_forward_and_a_locked_one_stays_put(
         .unwrap();
     assert_eq!(moved, 1, "only the active, older, unlocked session moves");
     let seen = |hash: &'static str| async move {
-        store.session_by_token_hash(hash).await.unwrap().last_seen_at
+        store
+            .session_by_token_hash(hash)
+            .await
+            .unwrap()
+            .last_seen_at
     };
     assert_eq!(seen("active").await, at(60_000));
     assert_eq!(seen("newer").await, at(90_000), "never moved back");
-    assert_eq!(seen("locked").await, at(0), "a locked session is seen at its unlock");
+    assert_eq!(
+        seen("locked").await,
+        at(0),
+        "a locked session is seen at its unlock"
+    );
     assert_eq!(store.mark_sessions_seen(&[]).await.unwrap(), 0);
 }
 

@@ -94,14 +94,11 @@ pub async fn session_for_token(
     let mut last_seen = state
         .touches
         .seen(session.id)
-        .map_or(session.last_seen_at, |noted| noted.max(session.last_seen_at));
-    let locked = session.locked
-        || idle_locked(
-            last_seen,
-            now,
-            org.policy.idle_lock_minutes,
-            has_passcode,
-        );
+        .map_or(session.last_seen_at, |noted| {
+            noted.max(session.last_seen_at)
+        });
+    let locked =
+        session.locked || idle_locked(last_seen, now, org.policy.idle_lock_minutes, has_passcode);
     if locked && !session.locked {
         let id = session.id;
         state

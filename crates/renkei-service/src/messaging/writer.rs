@@ -172,7 +172,10 @@ async fn run_chore(store: &Store, chore: Chore) {
     let took = started.elapsed();
     metrics::histogram!("renkei_writer_chore_seconds").record(took.as_secs_f64());
     if took >= SLOW_WRITE {
-        tracing::debug!(ms = took.as_millis() as u64, "slow write in the writer's lane");
+        tracing::debug!(
+            ms = took.as_millis() as u64,
+            "slow write in the writer's lane"
+        );
     }
 }
 

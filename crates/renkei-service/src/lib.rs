@@ -139,6 +139,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub hasher: Hasher,
     pub messaging: Arc<Messaging>,
+    /// Sessions' activity, written together once a second in the message writer's lane.
+    pub touches: Arc<auth::touches::SessionTouches>,
     pub media: MediaService,
     pub dicom: DicomService,
     /// DICOMweb's metadata cache and pixel-view audit throttle.
@@ -172,6 +174,7 @@ impl Services {
     ) -> Self {
         let messaging = Messaging::start_on(store.clone(), bus);
         Services {
+            touches: auth::touches::SessionTouches::start(messaging.writer().clone()),
             calls: calls::Calls::start(store.clone(), messaging.clone()),
             dicom: DicomService::new(store.clone(), blobs.clone())
                 .with_hints(messaging.inbox.clone()),

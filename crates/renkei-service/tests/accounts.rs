@@ -23,6 +23,7 @@ on_both_backends!(
     a_second_factor_code_is_spent_once,
     sign_up_through_an_invite_link_makes_a_pending_user,
     a_csv_import_applies_every_row_or_none,
+    a_request_is_served_while_another_writer_holds_the_lock,
 );
 
 fn renamed(name: &str) -> UserPatch {
@@ -358,4 +359,69 @@ async fn a_csv_import_applies_every_row_or_none(w: &World) {
         .err()
         .unwrap();
     assert_eq!(refused.kind, Kind::Forbidden);
+}
+
+/// A request records its session's activity off its own path: it is served while another
+/// connection holds the database's write lock (on PostgreSQL, the sessions table), and the
+/// activity reaches the database with the next flush. (A socket's session re-check is the same
+/// call: a write there held that socket's deliveries for as long as the lock was busy.)
+async fn a_request_is_served_while_another_writer_holds_the_lock(w: &World) {
+    use sqlx::Executor;
+    let svc = &w.services;
+    let org = w.org("oita").await;
+    w.user(&org, "nurse", &[]).await;
+    let (token, me) = w.sign_in("nurse").await;
+    let id = me.session.id;
+    let stale = Timestamp::now().millis() - 60_000;
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&w.url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(stale)
+        .bind(id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut holder = pool.acquire().await.unwrap();
+    match svc.store.backend() {
+        renkei_store::Backend::Sqlite => holder.execute("BEGIN IMMEDIATE").await.unwrap(),
+        renkei_store::Backend::Postgres => holder
+            .execute("BEGIN; LOCK TABLE sessions IN EXCLUSIVE MODE")
+            .await
+            .unwrap(),
+    };
+
+    let before = Timestamp::now();
+    let served = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        session_for_token(svc, &token, true),
+    )
+    .await
+    .expect("the request waited for the write lock")
+    .expect("the request failed on the write lock");
+    assert!(served.session.last_seen_at >= before, "seen now");
+    let stored = svc
+        .store
+        .session_by_token_hash(&me.session.token_hash)
+        .await;
+    assert_eq!(
+        stored.unwrap().last_seen_at,
+        Timestamp(stale),
+        "not written yet"
+    );
+
+    holder.execute("ROLLBACK").await.unwrap();
+    drop(holder);
+    pool.close().await;
+    svc.touches.flush().await.unwrap();
+    let stored = svc
+        .store
+        .session_by_token_hash(&me.session.token_hash)
+        .await;
+    assert!(
+        stored.unwrap().last_seen_at >= before,
+        "written by the flush"
+    );
 }

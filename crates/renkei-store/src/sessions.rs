@@ -7,7 +7,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::rows::uuid;
+use crate::sql_builder::SqlBuilder;
 use crate::{Store, StoreError};
+
+/// Sessions per statement of [`Store::mark_sessions_seen`]: two placeholders each.
+const SEEN_CHUNK: usize = 500;
 
 /// A stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,20 +124,44 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Records activity and the lock state of a session.
-    pub async fn touch_session(
-        &self,
-        id: Uuid,
-        seen_at: Timestamp,
-        locked: bool,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1, locked = $2 WHERE id = $3")
-            .bind(seen_at.millis())
-            .bind(i64::from(locked))
+    /// Locks a session that was idle too long: no data until its passcode is entered.
+    pub async fn lock_session(&self, id: Uuid) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET locked = 1 WHERE id = $1")
             .bind(id.to_string())
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Records when sessions were last active, many in one transaction: `last_seen_at` only
+    /// moves forward, and a locked session's is left alone (its next activity is the unlock).
+    /// Returns how many sessions moved.
+    pub async fn mark_sessions_seen(&self, seen: &[(Uuid, Timestamp)]) -> Result<u64, StoreError> {
+        if seen.is_empty() {
+            return Ok(0);
+        }
+        let mut moved = 0;
+        let mut tx = self.write_tx().await?;
+        for chunk in seen.chunks(SEEN_CHUNK) {
+            let mut sql = SqlBuilder::new();
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|(id, at)| {
+                    let id = sql.bind(id.to_string());
+                    let at = sql.bind(at.millis());
+                    format!("({id}, {at})")
+                })
+                .collect();
+            sql.push(&format!(
+                "UPDATE sessions SET last_seen_at = v.column2 FROM (VALUES {}) AS v
+                 WHERE sessions.id = v.column1 AND sessions.locked = 0
+                   AND sessions.last_seen_at < v.column2",
+                rows.join(", ")
+            ));
+            moved += sql.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(moved)
     }
 
     /// Ends one session.

@@ -65,6 +65,7 @@ on_both_backends!(
     a_change_whose_audit_entry_fails_is_rolled_back_with_it,
     gateways_and_dicom_peers_are_not_kept_without_their_audit_entry,
     sign_in_sign_out_and_unlock_are_not_kept_without_their_audit_entry,
+    sessions_seen_together_move_forward_and_a_locked_one_stays_put,
     the_one_statement_list_reads_what_each_conversation_shows,
 );
 
@@ -211,6 +212,51 @@ fn session_for(user: &User, token_hash: &str) -> SessionRecord {
         locked: false,
         second_factor_done: false,
     }
+}
+
+async fn sessions_seen_together_move_forward_and_a_locked_one_stays_put(store: &Store, _url: &str) {
+    let o = org(store, "oita-u").await;
+    let u = user(store, &o, "tanaka").await;
+    let at = |ms: i64| Timestamp(1_800_000_000_000 + ms);
+    let [active, newer, locked] = ["active", "newer", "locked"].map(|hash| SessionRecord {
+        last_seen_at: at(0),
+        ..session_for(&u, hash)
+    });
+    let newer = SessionRecord {
+        last_seen_at: at(90_000),
+        ..newer
+    };
+    for s in [&active, &newer, &locked] {
+        store.insert_session(s).await.unwrap();
+    }
+    store.lock_session(locked.id).await.unwrap();
+    assert!(store.session_by_token_hash("locked").await.unwrap().locked);
+
+    let moved = store
+        .mark_sessions_seen(&[
+            (active.id, at(60_000)),
+            (newer.id, at(60_000)),
+            (locked.id, at(60_000)),
+            (renkei_core::new_id(), at(60_000)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(moved, 1, "only the active, older, unlocked session moves");
+    let seen = |hash: &'static str| async move {
+        store
+            .session_by_token_hash(hash)
+            .await
+            .unwrap()
+            .last_seen_at
+    };
+    assert_eq!(seen("active").await, at(60_000));
+    assert_eq!(seen("newer").await, at(90_000), "never moved back");
+    assert_eq!(
+        seen("locked").await,
+        at(0),
+        "a locked session is seen at its unlock"
+    );
+    assert_eq!(store.mark_sessions_seen(&[]).await.unwrap(), 0);
 }
 
 async fn retiring_a_user_ends_their_sessions(store: &Store, _url: &str) {

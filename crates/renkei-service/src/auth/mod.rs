@@ -1,5 +1,5 @@
 //! Authentication's rules: password hashing, tokens, the second factor, sign-in back-off, the
-//! per-address limit, and sessions with their gates.
+//! per-address limit, and sessions with their gates and their coalesced activity.
 
 pub mod address_limit;
 pub mod backoff;
@@ -7,3 +7,4 @@ pub mod password;
 pub mod second_factor;
 pub mod session;
 pub mod token;
+pub mod touches;

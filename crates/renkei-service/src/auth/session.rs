@@ -11,7 +11,7 @@ use crate::Services;
 use crate::auth::token::token_hash;
 use crate::error::{Kind, OrService, ServiceError};
 
-/// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
+/// How stale `last_seen_at` may get before a request refreshes it (saves a note per request).
 const TOUCH_EVERY_MS: i64 = 15_000;
 
 /// A signed-in caller.
@@ -89,25 +89,33 @@ pub async fn session_for_token(
     let has_passcode = creds.passcode_hash.is_some();
     let second_factor_pending = !session.second_factor_done
         && second_factor_needed(&user, &org, creds.second_factor_enrolled);
-    let locked = session.locked
-        || idle_locked(
-            session.last_seen_at,
-            now,
-            org.policy.idle_lock_minutes,
-            has_passcode,
-        );
-    let stale = now.millis() - session.last_seen_at.millis() >= TOUCH_EVERY_MS;
-    if locked != session.locked || (active && !locked && stale) {
-        let seen = if locked || !active {
-            session.last_seen_at
-        } else {
-            now
-        };
-        store
-            .touch_session(session.id, seen, locked)
+    // Activity noted but not written yet counts: the idle lock must not fall on a session
+    // whose last request is still on its way to the database.
+    let mut last_seen = state
+        .touches
+        .seen(session.id)
+        .map_or(session.last_seen_at, |noted| {
+            noted.max(session.last_seen_at)
+        });
+    let locked =
+        session.locked || idle_locked(last_seen, now, org.policy.idle_lock_minutes, has_passcode);
+    if locked && !session.locked {
+        let id = session.id;
+        state
+            .messaging
+            .writer()
+            .exclusive(move |store| async move { store.lock_session(id).await })
             .await
             .or_service("session")?;
+    } else if active && !locked && now.millis() - last_seen.millis() >= TOUCH_EVERY_MS {
+        // Written with others within a second, off this caller's path.
+        state.touches.note(session.id, now);
+        last_seen = now;
     }
+    let session = SessionRecord {
+        last_seen_at: last_seen,
+        ..session
+    };
     Ok(Authed {
         session,
         user,

@@ -2,24 +2,25 @@
 //! by one task every interval, with one `delivery` frame per mark that moved (a `pushed`
 //! mark the member's `delivered` mark already passed moves silently). The same coalescer
 //! serves `delivered` (live sockets, about once a second) and `pushed` (accepted pushes,
-//! every second).
+//! every second). The writes go through the message writer's lane ([`Writer::exclusive`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use renkei_core::Uuid;
-use renkei_store::{MemberMark, Store};
+use renkei_store::MemberMark;
 
 use super::bus::{Bus, Signal};
 use super::frames::ServerFrame;
+use super::writer::{Writer, flush_every};
 
 /// Most marks written in one transaction.
 const MAX_FLUSH: usize = 2_000;
 
 /// One mark's notes since the last flush: the highest seq per (conversation, user).
 pub struct MemberMarks {
-    store: Store,
+    writer: Writer,
     bus: Arc<dyn Bus>,
     mark: MemberMark,
     pending: Mutex<HashMap<(Uuid, Uuid), i64>>,
@@ -27,9 +28,9 @@ pub struct MemberMarks {
 
 impl MemberMarks {
     /// A coalescer of `mark` that its owner flushes.
-    pub fn new(store: Store, bus: Arc<dyn Bus>, mark: MemberMark) -> Arc<MemberMarks> {
+    pub fn new(writer: Writer, bus: Arc<dyn Bus>, mark: MemberMark) -> Arc<MemberMarks> {
         Arc::new(MemberMarks {
-            store,
+            writer,
             bus,
             mark,
             pending: Mutex::new(HashMap::new()),
@@ -38,23 +39,14 @@ impl MemberMarks {
 
     /// A coalescer of `mark` with its own task that flushes it every `every`.
     pub fn start(
-        store: Store,
+        writer: Writer,
         bus: Arc<dyn Bus>,
         mark: MemberMark,
         every: Duration,
     ) -> Arc<MemberMarks> {
-        let marks = Self::new(store, bus, mark);
-        let flusher = Arc::downgrade(&marks);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(marks) = flusher.upgrade() else {
-                    return;
-                };
-                marks.flush().await;
-            }
+        let marks = Self::new(writer, bus, mark);
+        flush_every(&marks, every, |marks| async move {
+            marks.flush().await;
         });
         marks
     }
@@ -65,6 +57,12 @@ impl MemberMarks {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         let mark = pending.entry((conversation, user)).or_default();
         *mark = (*mark).max(seq);
+    }
+
+    /// The highest seq noted for `user` in `conversation` and not written yet.
+    pub fn noted(&self, conversation: Uuid, user: Uuid) -> Option<i64> {
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.get(&(conversation, user)).copied()
     }
 
     /// Writes what was noted (marks only move forward) and tells the members; returns how
@@ -81,10 +79,14 @@ impl MemberMarks {
                 .collect()
         };
         let started = std::time::Instant::now();
-        let stored = self.store.raise_member_marks(self.mark, &batch).await;
+        let (mark, count) = (self.mark, batch.len());
+        let stored = self
+            .writer
+            .exclusive(move |store| async move { store.raise_member_marks(mark, &batch).await })
+            .await;
         let took = started.elapsed();
         if took >= crate::messaging::writer::SLOW_WRITE {
-            tracing::debug!(ms = took.as_millis() as u64, marks = batch.len(), mark = ?self.mark, "slow member marks write");
+            tracing::debug!(ms = took.as_millis() as u64, marks = count, mark = ?mark, "slow member marks write");
         }
         match stored {
             Ok(moved) => {
@@ -94,7 +96,7 @@ impl MemberMarks {
                 moved.len()
             }
             Err(e) => {
-                tracing::warn!(error = %e, marks = batch.len(), mark = ?self.mark, "could not store delivery marks");
+                tracing::warn!(error = %e, marks = count, mark = ?mark, "could not store delivery marks");
                 0
             }
         }

@@ -44,16 +44,16 @@ impl Messaging {
 
     /// Starts the writer and this node's hub on `bus` (NATS between nodes).
     pub fn start_on(store: Store, bus: Arc<dyn Bus>) -> Arc<Messaging> {
-        let delivery = delivery::MemberMarks::start(
-            store.clone(),
-            bus.clone(),
-            MemberMark::Delivered,
-            Duration::from_secs(1),
-        );
         let hub = Hub::new(store.clone());
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let push_tap = writer::PushTap::default();
         let writer = Writer::start(store.clone(), hub.clone(), bus.clone(), push_tap.clone());
+        let delivery = delivery::MemberMarks::start(
+            writer.clone(),
+            bus.clone(),
+            MemberMark::Delivered,
+            Duration::from_secs(1),
+        );
         let inbox = inbox::InboxHints::start(bus.clone());
         Arc::new(Messaging {
             store,
@@ -68,7 +68,13 @@ impl Messaging {
 
     /// A coalescer of members' `mark` on this messaging's bus, flushed by its owner.
     pub fn member_marks(&self, mark: MemberMark) -> Arc<delivery::MemberMarks> {
-        delivery::MemberMarks::new(self.store.clone(), self.bus.clone(), mark)
+        delivery::MemberMarks::new(self.writer.clone(), self.bus.clone(), mark)
+    }
+
+    /// The message writer, whose lane frequent background writes take
+    /// ([`Writer::exclusive`]) so that they never compete with it for SQLite's write lock.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
     }
 
     /// Posts a message and returns it once durable; a resend returns the original.

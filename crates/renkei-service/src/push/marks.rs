@@ -1,9 +1,10 @@
 //! What an accepted push records, gathered for a short interval: each subscription's
-//! `last_pushed_at` (one statement), then the members' `pushed` marks through the messaging's
-//! coalescer of member marks (with their live `delivery` frames). In that order, so a device
-//! shows its last push by the time its member's mark says pushed. The `delivered` marks noted
-//! by sockets are written just before the `pushed` ones: a member whose socket already got
-//! the message then costs no `pushed` row write (the store skips marks behind `delivered`).
+//! `last_pushed_at` (one statement, in the message writer's lane), then the members' `pushed`
+//! marks through the messaging's coalescer of member marks (with their live `delivery`
+//! frames). In that order, so a device shows its last push by the time its member's mark says
+//! pushed. A member whose socket already got the message costs nothing: a `pushed` mark behind
+//! the `delivered` mark noted in memory is not even noted, and the `delivered` marks are
+//! written just before the `pushed` ones (the store skips marks behind `delivered`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,11 +12,12 @@ use std::time::Duration;
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
-use renkei_store::{MemberMark, Store};
+use renkei_store::MemberMark;
 use tokio::sync::mpsc;
 
 use crate::messaging::Messaging;
 use crate::messaging::delivery::MemberMarks;
+use crate::messaging::writer::Writer;
 
 /// How long accepted pushes are gathered before one write.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
@@ -33,31 +35,39 @@ pub struct Pushed {
 #[derive(Clone)]
 pub struct Marks {
     members: Arc<MemberMarks>,
+    delivered: Arc<MemberMarks>,
     subscriptions: mpsc::Sender<Uuid>,
 }
 
 impl Marks {
     /// Starts the task.
-    pub fn start(store: Store, messaging: Arc<Messaging>) -> Marks {
+    pub fn start(messaging: Arc<Messaging>) -> Marks {
         let (tx, rx) = mpsc::channel(65_536);
         let members = messaging.member_marks(MemberMark::Pushed);
         let delivered = messaging.delivery.clone();
-        tokio::spawn(record(store, members.clone(), delivered, rx));
+        let writer = messaging.writer().clone();
+        tokio::spawn(record(writer, members.clone(), delivered.clone(), rx));
         Marks {
             members,
+            delivered,
             subscriptions: tx,
         }
     }
 
     /// Notes an accepted push (dropped, not waited for, if the task is far behind).
     pub fn pushed(&self, p: Pushed) {
-        self.members.note(p.conversation, p.user, p.seq);
+        // Usually the member's socket got the message first: its `delivered` mark, noted and
+        // not written yet, already passed this one, and the store would skip it anyway.
+        let delivered = self.delivered.noted(p.conversation, p.user);
+        if delivered.is_none_or(|d| d < p.seq) {
+            self.members.note(p.conversation, p.user, p.seq);
+        }
         let _ = self.subscriptions.try_send(p.subscription);
     }
 }
 
 async fn record(
-    store: Store,
+    writer: Writer,
     members: Arc<MemberMarks>,
     delivered: Arc<MemberMarks>,
     mut rx: mpsc::Receiver<Uuid>,
@@ -69,7 +79,10 @@ async fn record(
             subs.insert(id);
         }
         let ids: Vec<Uuid> = subs.into_iter().collect();
-        if let Err(e) = store.mark_pushed(&ids, Timestamp::now()).await {
+        let marked = writer
+            .exclusive(move |store| async move { store.mark_pushed(&ids, Timestamp::now()).await })
+            .await;
+        if let Err(e) = marked {
             tracing::warn!(error = %e, "recording last pushes failed");
         }
         delivered.flush().await;

@@ -34,7 +34,7 @@ pub async fn start(svc: &mut Services) -> ServiceResult<()> {
         .drop_failing_push_subscriptions(cutoff)
         .await
         .map_err(|e| ServiceError::internal(&e))?;
-    let marks = marks::Marks::start(svc.store.clone(), svc.messaging.clone());
+    let marks = marks::Marks::start(svc.messaging.clone());
     let web = dispatcher::WebPush::start(
         svc.store.clone(),
         sender::Sender::new(vapid),

@@ -25,6 +25,7 @@ pub mod notify;
 pub mod push;
 pub mod run_once;
 pub mod studies;
+pub mod text;
 pub mod thumbnail;
 pub mod urgent;
 

@@ -144,6 +144,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0021_address_attempts.sql"),
         postgres: include_str!("../migrations/0021_address_attempts.sql"),
     },
+    Migration {
+        version: 22,
+        name: "held_instances",
+        sqlite: include_str!("../migrations/0022_held_instances.sql"),
+        postgres: include_str!("../migrations/0022_held_instances.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

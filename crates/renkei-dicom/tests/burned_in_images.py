@@ -2,6 +2,7 @@
 """Generates the held-out burned-in text set: images with planted names, and clean ones.
 
 Usage: burned_in_images.py OUT_DIR COUNT [SEED]
+       burned_in_images.py dicom OUT.dcm KIND text|clean MODALITY [YES|NO]
 
 Writes COUNT images (half with text, half clean) as PNG files named
 `<text|clean>-<kind>-<n>.png`, deterministic for a given SEED. Kinds:
@@ -148,7 +149,37 @@ def band(rng, text):
 KINDS = {"us": us, "cr": cr, "band": band}
 
 
+def dicom(out, kind, text, modality, burned_in=None):
+    """One generated image as a single-frame DICOM file of `modality` (pydicom)."""
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    img = KINDS[kind](random.Random(7), text == "text").convert("L")
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = {"US": "1.2.840.10008.5.1.4.1.1.6.1", "CR": "1.2.840.10008.5.1.4.1.1.1",
+                      "CT": "1.2.840.10008.5.1.4.1.1.2"}.get(modality, "1.2.840.10008.5.1.4.1.1.7")
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.PatientName, ds.PatientID = "YAMADA^TARO", "12345678"
+    ds.Modality, ds.StudyDate = modality, "20260101"
+    if burned_in:
+        ds.BurnedInAnnotation = burned_in
+    ds.Rows, ds.Columns = img.height, img.width
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = img.tobytes()
+    pydicom.dcmwrite(out, ds, enforce_file_format=True)
+
+
 def main():
+    if sys.argv[1] == "dicom":
+        dicom(*sys.argv[2:])
+        return
     out, count = sys.argv[1], int(sys.argv[2])
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 23
     for n in range(count):

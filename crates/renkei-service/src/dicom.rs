@@ -138,16 +138,7 @@ fn text_found(prepared: &Prepared, detector: &dyn TextDetector) -> (bool, Vec<Te
     match scan_prepared(prepared, detector) {
         Ok(regions) => (
             !regions.is_empty(),
-            regions
-                .into_iter()
-                .map(|r| TextRegion {
-                    frame: r.frame,
-                    x: r.x,
-                    y: r.y,
-                    width: r.width,
-                    height: r.height,
-                })
-                .collect(),
+            regions.into_iter().map(crate::text::region).collect(),
         ),
         Err(e) => {
             tracing::warn!(code = e.code(), "text detection failed; the instance is held");

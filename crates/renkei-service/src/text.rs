@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
+use renkei_core::dicom::TextRegion;
 use renkei_dicom::text::tesseract::Tesseract;
 use renkei_dicom::text::{DetectError, GreyImage, Region, TextDetector};
 use renkei_store::StoreError;
@@ -45,6 +46,17 @@ pub fn detector() -> Arc<dyn TextDetector> {
             }
         })
         .clone()
+}
+
+/// A detected region as the API shows it.
+pub fn region(r: Region) -> TextRegion {
+    TextRegion {
+        frame: r.frame,
+        x: r.x,
+        y: r.y,
+        width: r.width,
+        height: r.height,
+    }
 }
 
 /// The answer to confirming a study clean.

@@ -177,6 +177,8 @@ mod tests {
             frames: 1,
             transfer_syntax: String::new(),
             size: 0,
+            held: false,
+            text_regions: Vec::new(),
         }
     }
 

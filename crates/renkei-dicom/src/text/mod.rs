@@ -290,7 +290,7 @@ pub fn scan_prepared(
 /// `image` (a frame shown `image.width` wide of one `columns` wide) with `regions` outlined
 /// in red, two pixels thick; grey images become RGB.
 pub fn outline(image: DisplayImage, regions: &[Region], columns: u32) -> DisplayImage {
-    if regions.is_empty() || columns == 0 {
+    if regions.is_empty() || columns == 0 || image.width == 0 || image.height == 0 {
         return image;
     }
     let mut rgb = match image.channels {
@@ -318,6 +318,21 @@ pub fn outline(image: DisplayImage, regions: &[Region], columns: u32) -> Display
         }
     }
     rgb
+}
+
+/// The text regions of an encoded photo (JPEG, PNG), in its pixel coordinates.
+pub fn scan_encoded(bytes: &[u8], detector: &dyn TextDetector) -> Result<Vec<Region>, DetectError> {
+    let decoded = image::load_from_memory(bytes).map_err(|_| DetectError::Undecodable)?;
+    let grey = decoded.to_luma8();
+    let (width, height) = grey.dimensions();
+    scan_image(
+        GreyImage {
+            width,
+            height,
+            pixels: grey.into_raw(),
+        },
+        detector,
+    )
 }
 
 /// The text regions of an image that is not DICOM (a photo), reduced first.

@@ -167,6 +167,7 @@ def dicom(out, kind, text, modality, burned_in=None):
     ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
     ds.PatientName, ds.PatientID = "YAMADA^TARO", "12345678"
     ds.Modality, ds.StudyDate = modality, "20260101"
+    ds.StudyDescription = {"us": "THYROID", "cr": "CHEST PA"}[kind]
     if burned_in:
         ds.BurnedInAnnotation = burned_in
     ds.Rows, ds.Columns = img.height, img.width

@@ -218,3 +218,4 @@ fn text_detection_cost() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+

@@ -115,7 +115,9 @@ impl Engine {
                 1,
                 image.width as c_int,
             );
-            TessBaseAPISetSourceResolution(api, 300);
+            // What the command line assumes of an image without a resolution. Claiming 300
+            // (a scan) makes it discard the label text of a phone photo as too small.
+            TessBaseAPISetSourceResolution(api, 70);
             if TessBaseAPIRecognize(api, std::ptr::null_mut()) != 0 {
                 TessBaseAPIClear(api);
                 return found;

@@ -75,7 +75,10 @@ fn planted_names_are_flagged_and_clean_images_are_not() {
         let flagged = !scan_image(grey(path), &detector).unwrap().is_empty();
         let (label, kind) = {
             let mut parts = name.split('-');
-            (parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned())
+            (
+                parts.next().unwrap().to_owned(),
+                parts.next().unwrap().to_owned(),
+            )
         };
         let slot = if label == "text" {
             &mut tally.text
@@ -123,13 +126,7 @@ fn planted_names_are_flagged_and_clean_images_are_not() {
 /// A DICOM file of a generated image.
 fn dicom(dir: &Path, kind: &str, text: &str, modality: &str) -> dicom_object::DefaultDicomObject {
     let path = dir.join(format!("{kind}-{text}-{modality}.dcm"));
-    run(&[
-        "dicom",
-        path.to_str().unwrap(),
-        kind,
-        text,
-        modality,
-    ]);
+    run(&["dicom", path.to_str().unwrap(), kind, text, modality]);
     OpenFileOptions::new().open_file(&path).unwrap()
 }
 
@@ -218,4 +215,3 @@ fn text_detection_cost() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
-

@@ -141,7 +141,10 @@ fn text_found(prepared: &Prepared, detector: &dyn TextDetector) -> (bool, Vec<Te
             regions.into_iter().map(crate::text::region).collect(),
         ),
         Err(e) => {
-            tracing::warn!(code = e.code(), "text detection failed; the instance is held");
+            tracing::warn!(
+                code = e.code(),
+                "text detection failed; the instance is held"
+            );
             (true, Vec::new())
         }
     }
@@ -149,7 +152,10 @@ fn text_found(prepared: &Prepared, detector: &dyn TextDetector) -> (bool, Vec<Te
 
 /// The index entry of a prepared instance, held when text was found or Burned In Annotation
 /// says YES.
-fn index_entry(prepared: &Prepared, (found, text_regions): (bool, Vec<TextRegion>)) -> IndexedInstance {
+fn index_entry(
+    prepared: &Prepared,
+    (found, text_regions): (bool, Vec<TextRegion>),
+) -> IndexedInstance {
     let report = &prepared.report;
     IndexedInstance {
         study_uid: report.study_instance_uid.clone().unwrap_or_default(),

@@ -140,8 +140,8 @@ impl DicomService {
             renkei_dicom::render::encode(&image, options.format)
         })
         .await
-                .map_err(|e| ServiceError::internal(&e))?
-                .map_err(|_| no_thumbnail())?;
+        .map_err(|e| ServiceError::internal(&e))?
+        .map_err(|_| no_thumbnail())?;
         let jpeg = Bytes::from(jpeg);
         if let Ok(mut thumbnails) = self.thumbnails.lock() {
             if thumbnails.0.len() >= CAPACITY {

@@ -417,11 +417,12 @@ impl Store {
             if owned.is_none() {
                 return Err(StoreError::NotFound);
             }
-            let released = sqlx::query("UPDATE instances SET held = 0 WHERE study_id = $1 AND held = 1")
-                .bind(study.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let released =
+                sqlx::query("UPDATE instances SET held = 0 WHERE study_id = $1 AND held = 1")
+                    .bind(study.to_string())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             Ok((tx, released))
         })
         .await

@@ -257,9 +257,9 @@ impl Store {
         }
         for attachment in attachments {
             let attachable = match attachment.kind.as_str() {
-                "media" => {
-                    Attachable::found(Self::media_attachable(tx, attachment.id, post.sender_id).await?)
-                }
+                "media" => Attachable::found(
+                    Self::media_attachable(tx, attachment.id, post.sender_id).await?,
+                ),
                 "study" => Self::study_attachable(tx, attachment.id, post.sender_id).await?,
                 _ => Attachable::NotFound,
             };

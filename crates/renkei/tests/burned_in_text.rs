@@ -19,7 +19,13 @@ fn generator() -> PathBuf {
 }
 
 /// A generated single-frame DICOM file: `kind` (us, cr), with text or clean, of `modality`.
-fn generated(dir: &Path, kind: &str, text: &str, modality: &str, burned_in: Option<&str>) -> Vec<u8> {
+fn generated(
+    dir: &Path,
+    kind: &str,
+    text: &str,
+    modality: &str,
+    burned_in: Option<&str>,
+) -> Vec<u8> {
     let path = dir.join(format!("{kind}-{text}-{modality}.dcm"));
     let mut args = vec![
         "dicom".to_owned(),
@@ -37,7 +43,6 @@ fn generated(dir: &Path, kind: &str, text: &str, modality: &str, burned_in: Opti
     assert!(status.success(), "the generator failed");
     std::fs::read(path).unwrap()
 }
-
 
 async fn study_of(api: &common::Api, modality: &str) -> Value {
     let (_, inbox) = api.get("/api/v1/studies").await;
@@ -67,7 +72,10 @@ async fn a_name_in_the_pixels_holds_the_study_until_confirmed_clean(storage: Sto
     assert_eq!(study["held_instances"], 1, "{study}");
     // The rectangle is kept, in the header band where the name is; no text anywhere.
     let (_, detail) = bob.get(&format!("/api/v1/studies/{id}")).await;
-    let series = detail["series"][0]["series_uid"].as_str().unwrap().to_owned();
+    let series = detail["series"][0]["series_uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, instances) = bob
         .get(&format!("/api/v1/studies/{id}/series/{series}/instances"))
         .await;
@@ -76,14 +84,18 @@ async fn a_name_in_the_pixels_holds_the_study_until_confirmed_clean(storage: Sto
     let regions = instance["text_regions"].as_array().unwrap();
     assert!(!regions.is_empty());
     for r in regions {
-        assert!(r["y"].as_u64().unwrap() + r["height"].as_u64().unwrap() <= 60, "{r}");
+        assert!(
+            r["y"].as_u64().unwrap() + r["height"].as_u64().unwrap() <= 60,
+            "{r}"
+        );
     }
     let shown = instance.to_string().to_uppercase();
     for planted in ["YAMADA", "TARO", "12345678"] {
         assert!(!shown.contains(planted), "no text is kept: {shown}");
     }
     // The thumbnail outlines the text in red.
-    let (status, _, jpeg) = common::dicom::get_bytes(&bob, &format!("/api/v1/studies/{id}/thumbnail")).await;
+    let (status, _, jpeg) =
+        common::dicom::get_bytes(&bob, &format!("/api/v1/studies/{id}/thumbnail")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(has_red(&jpeg), "the detected text is outlined");
 
@@ -95,11 +107,12 @@ async fn a_name_in_the_pixels_holds_the_study_until_confirmed_clean(storage: Sto
         )
         .await;
     let conv = conv["id"].as_str().unwrap().to_owned();
-    let share = |n: &str| {
-        json!({"client_msg_id": format!("held-{n}"), "body": "US", "attachments": [{"kind": "study", "id": id}]})
-    };
+    let share = |n: &str| json!({"client_msg_id": format!("held-{n}"), "body": "US", "attachments": [{"kind": "study", "id": id}]});
     let (status, refused) = bob
-        .post(&format!("/api/v1/conversations/{conv}/messages"), share("1"))
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            share("1"),
+        )
         .await;
     assert_eq!(
         (status, refused["code"].as_str()),
@@ -109,7 +122,11 @@ async fn a_name_in_the_pixels_holds_the_study_until_confirmed_clean(storage: Sto
     let (_, history) = bob
         .get(&format!("/api/v1/conversations/{conv}/messages"))
         .await;
-    assert_eq!(history.as_array().map(Vec::len), Some(0), "nothing was posted");
+    assert_eq!(
+        history.as_array().map(Vec::len),
+        Some(0),
+        "nothing was posted"
+    );
 
     // Another hospital's user cannot release it (it is not theirs to see).
     let dan = common::user_of_another_org(&server, &admin, "dan").await;
@@ -125,13 +142,21 @@ async fn a_name_in_the_pixels_holds_the_study_until_confirmed_clean(storage: Sto
     assert_eq!(status, StatusCode::OK, "{confirmed}");
     assert_eq!(confirmed["released"], 1);
     let (_, audit) = admin
-        .get(&format!("/api/v1/audit?action=study.confirmed_clean&target_id={id}"))
+        .get(&format!(
+            "/api/v1/audit?action=study.confirmed_clean&target_id={id}"
+        ))
         .await;
     assert_eq!(audit[0]["actor_id"], bob_user["id"], "{audit}");
-    assert_eq!(audit[0]["details"]["confirmed_by"], bob_user["display_name"]);
+    assert_eq!(
+        audit[0]["details"]["confirmed_by"],
+        bob_user["display_name"]
+    );
     assert_eq!(study_of(&bob, "US").await["held_instances"], 0);
     let (status, posted) = bob
-        .post(&format!("/api/v1/conversations/{conv}/messages"), share("2"))
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            share("2"),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
 }
@@ -139,8 +164,7 @@ async fn a_name_in_the_pixels_holds_the_study_until_confirmed_clean(storage: Sto
 /// Whether a JPEG has clearly red pixels (the outline; the image itself is grey).
 fn has_red(jpeg: &[u8]) -> bool {
     let img = image::load_from_memory(jpeg).unwrap().to_rgb8();
-    img.pixels()
-        .any(|p| p[0] > 160 && p[1] < 90 && p[2] < 90)
+    img.pixels().any(|p| p[0] > 160 && p[1] < 90 && p[2] < 90)
 }
 
 on_both_backends!(ct_is_never_scanned_and_burned_in_yes_holds_whatever_the_modality);
@@ -173,11 +197,21 @@ async fn a_photo_of_a_wristband_label_warns_its_sender(storage: Storage) {
         .unwrap();
     assert!(status.success());
     let mut warned = (0, 0);
-    for (name, text) in [("text-band-0004.png", true), ("clean-band-0005.png", false), ("text-band-0010.png", true), ("clean-band-0011.png", false)] {
+    for (name, text) in [
+        ("text-band-0004.png", true),
+        ("clean-band-0005.png", false),
+        ("text-band-0010.png", true),
+        ("clean-band-0011.png", false),
+    ] {
         let png = std::fs::read(dir.join(name)).unwrap();
         let jpeg = to_jpeg(&png);
         let (status, media) = admin
-            .raw(Method::POST, "/api/v1/media?name=ward.jpg", "image/jpeg", jpeg)
+            .raw(
+                Method::POST,
+                "/api/v1/media?name=ward.jpg",
+                "image/jpeg",
+                jpeg,
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{media}");
         assert_eq!(media["kind"], "photo");
@@ -189,7 +223,10 @@ async fn a_photo_of_a_wristband_label_warns_its_sender(storage: Storage) {
         }
         warned.1 += u32::from(text);
     }
-    assert!(warned.0 >= 1, "a printed name warns its sender ({warned:?})");
+    assert!(
+        warned.0 >= 1,
+        "a printed name warns its sender ({warned:?})"
+    );
 }
 
 fn to_jpeg(png: &[u8]) -> Vec<u8> {

@@ -98,8 +98,8 @@ impl GreyImage {
             3 => pixels
                 .chunks_exact(3)
                 .map(|p| {
-                    ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]))
-                        / 1000) as u8
+                    ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000)
+                        as u8
                 })
                 .collect(),
             _ => pixels.to_vec(),
@@ -236,7 +236,8 @@ pub fn scan(
     let mut regions = Vec::new();
     for &frame in frames {
         let shown = display_frame(obj, frame, &options).map_err(|_| DetectError::Undecodable)?;
-        let image = GreyImage::from_channels(shown.width, shown.height, shown.channels, &shown.pixels);
+        let image =
+            GreyImage::from_channels(shown.width, shown.height, shown.channels, &shown.pixels);
         let rows = obj
             .get(Tag(0x0028, 0x0010))
             .and_then(|e| e.to_int::<u32>().ok())
@@ -284,7 +285,12 @@ pub fn scan_prepared(
     if !is_scanned(modality, &prepared.sop_class_uid) {
         return Ok(Vec::new());
     }
-    scan_part10(&prepared.bytes.to_vec(), modality, &prepared.sop_class_uid, detector)
+    scan_part10(
+        &prepared.bytes.to_vec(),
+        modality,
+        &prepared.sop_class_uid,
+        detector,
+    )
 }
 
 /// `image` (a frame shown `image.width` wide of one `columns` wide) with `regions` outlined
@@ -306,7 +312,10 @@ pub fn outline(image: DisplayImage, regions: &[Region], columns: u32) -> Display
     let at = |v: u32| (f64::from(v) * scale).round() as u32;
     for r in regions {
         let (x0, y0) = (at(r.x).min(w - 1), at(r.y).min(h - 1));
-        let (x1, y1) = (at(r.x + r.width).clamp(x0, w - 1), at(r.y + r.height).clamp(y0, h - 1));
+        let (x1, y1) = (
+            at(r.x + r.width).clamp(x0, w - 1),
+            at(r.y + r.height).clamp(y0, h - 1),
+        );
         for y in y0..=y1 {
             for x in x0..=x1 {
                 let edge = x <= x0 + 1 || x + 1 >= x1 || y <= y0 + 1 || y + 1 >= y1;
@@ -336,7 +345,10 @@ pub fn scan_encoded(bytes: &[u8], detector: &dyn TextDetector) -> Result<Vec<Reg
 }
 
 /// The text regions of an image that is not DICOM (a photo), reduced first.
-pub fn scan_image(image: GreyImage, detector: &dyn TextDetector) -> Result<Vec<Region>, DetectError> {
+pub fn scan_image(
+    image: GreyImage,
+    detector: &dyn TextDetector,
+) -> Result<Vec<Region>, DetectError> {
     let (small, scale) = image.reduced(REDUCED_SIDE);
     let mut regions: Vec<Region> = detector
         .detect(&small)?
@@ -371,7 +383,11 @@ mod tests {
             (Some("CT"), sc, false),
         ];
         for (modality, class, expected) in cases {
-            assert_eq!(is_scanned(modality, class), expected, "{modality:?} {class}");
+            assert_eq!(
+                is_scanned(modality, class),
+                expected,
+                "{modality:?} {class}"
+            );
         }
     }
 

@@ -27,8 +27,11 @@ const RIL_WORD: c_int = 3;
 unsafe extern "C" {
     fn TessBaseAPICreate() -> *mut Api;
     fn TessBaseAPIDelete(handle: *mut Api);
-    fn TessBaseAPIInit3(handle: *mut Api, datapath: *const c_char, language: *const c_char)
-    -> c_int;
+    fn TessBaseAPIInit3(
+        handle: *mut Api,
+        datapath: *const c_char,
+        language: *const c_char,
+    ) -> c_int;
     fn TessBaseAPISetVariable(handle: *mut Api, name: *const c_char, value: *const c_char)
     -> c_int;
     fn TessBaseAPISetPageSegMode(handle: *mut Api, mode: c_int);
@@ -128,12 +131,15 @@ impl Engine {
                     let text = TessResultIteratorGetUTF8Text(it, RIL_WORD);
                     if !text.is_null() {
                         let confidence = TessResultIteratorConfidence(it, RIL_WORD);
-                        let judged = is_text(CStr::from_ptr(text).to_string_lossy().as_ref(), confidence);
+                        let judged =
+                            is_text(CStr::from_ptr(text).to_string_lossy().as_ref(), confidence);
                         TessDeleteText(text);
                         let page = TessResultIteratorGetPageIteratorConst(it);
                         let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
                         if judged
-                            && TessPageIteratorBoundingBox(page, RIL_WORD, &mut l, &mut t, &mut r, &mut b) != 0
+                            && TessPageIteratorBoundingBox(
+                                page, RIL_WORD, &mut l, &mut t, &mut r, &mut b,
+                            ) != 0
                         {
                             found.push(Region::from_edges(l, t, r, b));
                         }

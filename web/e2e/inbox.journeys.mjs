@@ -153,7 +153,7 @@ async function main() {
         return img && img.complete && img.naturalWidth > 0;
       });
       // The detected text is outlined in red on the key image.
-      const red = await row.locator(".study-thumb img").evaluate((img) => {
+      const redPixels = (img) => {
         const c = document.createElement("canvas");
         c.width = img.naturalWidth;
         c.height = img.naturalHeight;
@@ -163,7 +163,8 @@ async function main() {
         let n = 0;
         for (let i = 0; i < d.length; i += 4) if (d[i] > 160 && d[i + 1] < 90 && d[i + 2] < 90) n++;
         return n;
-      });
+      };
+      const red = await row.locator(".study-thumb img").evaluate(redPixels);
       assert(red > 10, `the text is outlined (${red} red pixels)`);
       await row.scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(shots, "inbox-held.png") });
@@ -174,6 +175,15 @@ async function main() {
       await ask.getByRole("button", { name: "実行" }).click();
       await row.getByRole("button", { name: "共有" }).waitFor();
       assert(!(await row.getByText("患者情報が写っている可能性があります").isVisible()), "released");
+      // Released: the key image is drawn again without the outline.
+      let left = -1;
+      for (let i = 0; i < 40 && left !== 0; i++) {
+        await page.waitForTimeout(250);
+        const thumb = row.locator(".study-thumb img");
+        const loaded = await thumb.evaluate((img) => img.complete && img.naturalWidth > 0);
+        if (loaded && (await thumb.getAttribute("src")).endsWith("h=0")) left = await thumb.evaluate(redPixels);
+      }
+      assert(left === 0, `the released key image has no outline (${left} red pixels)`);
       await page.screenshot({ path: join(shots, "inbox-released.png") });
     });
 

@@ -15,6 +15,10 @@ command -v node >/dev/null || need_apt+=(nodejs npm)   # the web client (web/): 
 command -v turnserver >/dev/null || need_apt+=(coturn)   # TURN for calls: the relay fallback, and its tests
 [[ -x /usr/sbin/haproxy ]] || need_apt+=(haproxy)   # the load balancer of several nodes (docs/DEPLOYMENT.md) and its test
 command -v nats-server >/dev/null || need_apt+=(nats-server)   # the bus between nodes, and its tests
+# Text in pixels (burned-in names): Tesseract with Japanese and English models, linked by renkei-dicom.
+[[ -e /usr/include/tesseract/capi.h ]] || need_apt+=(libtesseract-dev)
+[[ -e /usr/share/tesseract-ocr/5/tessdata/jpn.traineddata ]] || need_apt+=(tesseract-ocr-jpn)
+[[ -e /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ]] || need_apt+=(tesseract-ocr-eng)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)   # Japanese in screenshots
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"

@@ -1,7 +1,8 @@
 // End-to-end journeys of the live image inbox, in Japanese on a phone (390×844): a CT sent by
 // dcmtk's storescu appears in the open inbox without a reload, with a thumbnail; an ultrasound
 // cine is labelled by frames and opens on frame 1 with play; a measurement at the screen edge
-// keeps its label on screen; "あとで" on the passcode prompt survives a reload; the menu changes
+// keeps its label on screen; an ultrasound with a name burned into its pixels is held with the
+// text outlined and released by confirming it clean; "あとで" on the passcode prompt survives a reload; the menu changes
 // one's password and sets a passcode.
 //
 //   node e2e/inbox.journeys.mjs     (builds the binary with cargo unless RENKEI_BIN is set)
@@ -137,6 +138,53 @@ async function main() {
       await page.screenshot({ path: join(shots, "viewer-measure-edge.png") });
       await page.goBack();
       await viewer.waitFor({ state: "detached" });
+    });
+
+    await check.run("inbox journey: an ultrasound with a name in its pixels is held, outlined, and released by confirming it clean", async () => {
+      const file = join(work, "us-held.dcm");
+      run("python3", [join(here, "..", "..", "crates", "renkei-dicom", "tests", "burned_in_images.py"), "dicom", file, "us", "text", "US"]);
+      send(file);
+      const row = page.locator(".study-row", { hasText: "THYROID" });
+      await row.waitFor({ timeout: 15_000 });
+      await row.getByText("患者情報が写っている可能性があります").waitFor();
+      assert(!(await row.getByRole("button", { name: "共有" }).isVisible()), "a held study offers no share button");
+      await page.waitForFunction(() => {
+        const img = [...document.querySelectorAll(".study-row")].find((r) => r.textContent.includes("THYROID"))?.querySelector(".study-thumb img");
+        return img && img.complete && img.naturalWidth > 0;
+      });
+      // The detected text is outlined in red on the key image.
+      const redPixels = (img) => {
+        const c = document.createElement("canvas");
+        c.width = img.naturalWidth;
+        c.height = img.naturalHeight;
+        const g = c.getContext("2d");
+        g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 160 && d[i + 1] < 90 && d[i + 2] < 90) n++;
+        return n;
+      };
+      const red = await row.locator(".study-thumb img").evaluate(redPixels);
+      assert(red > 10, `the text is outlined (${red} red pixels)`);
+      await row.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(shots, "inbox-held.png") });
+      await row.getByRole("button", { name: "写っていないことを確認" }).click();
+      const ask = page.getByRole("alertdialog");
+      await ask.getByText("この確認はあなたの名前で記録されます").waitFor();
+      await page.screenshot({ path: join(shots, "inbox-held-confirm.png") });
+      await ask.getByRole("button", { name: "実行" }).click();
+      await row.getByRole("button", { name: "共有" }).waitFor();
+      assert(!(await row.getByText("患者情報が写っている可能性があります").isVisible()), "released");
+      // Released: the key image is drawn again without the outline.
+      let left = -1;
+      for (let i = 0; i < 40 && left !== 0; i++) {
+        await page.waitForTimeout(250);
+        const thumb = row.locator(".study-thumb img");
+        const loaded = await thumb.evaluate((img) => img.complete && img.naturalWidth > 0);
+        if (loaded && (await thumb.getAttribute("src")).endsWith("h=0")) left = await thumb.evaluate(redPixels);
+      }
+      assert(left === 0, `the released key image has no outline (${left} red pixels)`);
+      await page.screenshot({ path: join(shots, "inbox-released.png") });
     });
 
     await check.run("inbox journey: the menu changes one's password and sets a passcode", async () => {

@@ -150,6 +150,7 @@ export const api = {
   inbox: (offset = 0, limit = 50) => request<Study[]>("GET", `/api/v1/studies?offset=${offset}&limit=${limit}`),
   study: (id: Uuid) => request<StudyDetail>("GET", `/api/v1/studies/${id}`),
   studyCard: (id: Uuid) => request<Study>("GET", `/api/v1/studies/${id}/card`),
+  confirmClean: (id: Uuid) => request<Schemas["ConfirmedClean"]>("POST", `/api/v1/studies/${id}/confirm-clean`),
   instances: (id: Uuid, seriesUid: string) =>
     request<Instance[]>("GET", `/api/v1/studies/${id}/series/${enc(seriesUid)}/instances`),
   waveforms: (id: Uuid, sopUid: string) =>
@@ -162,7 +163,7 @@ export const api = {
   upload: async (file: Blob, name: string, signal?: AbortSignal) =>
     (await (
       await send("POST", `/api/v1/media?name=${enc(name)}`, file, file.type || "application/octet-stream", signal)
-    ).json()) as Media,
+    ).json()) as Schemas["Uploaded"],
 };
 
 /** URLs of a study's images (same origin; the session cookie authenticates them). */

@@ -250,7 +250,23 @@ pub struct IndexedInstance {
     pub instance_number: Option<i64>,
     pub frames: i64,
     pub burned_in_risk: bool,
+    /// Held: text was found in its pixels, or it says Burned In Annotation YES. Its study is
+    /// not shared until redacted or confirmed clean.
+    pub held: bool,
+    /// Where text was found (never the text itself).
+    pub text_regions: Vec<TextRegion>,
     pub size: i64,
+}
+
+/// A rectangle of text found in a frame, in that frame's pixel coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TextRegion {
+    /// The frame (0-based).
+    pub frame: u32,
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// A study in an organization's image inbox.
@@ -275,6 +291,9 @@ pub struct Study {
     pub expired: bool,
     /// Frames in all (a multi-frame instance, e.g. an ultrasound cine, counts each frame).
     pub frame_count: i64,
+    /// Instances held because they may show patient information (text found in the pixels,
+    /// or Burned In Annotation YES): while any is, the study is not shared.
+    pub held_instances: i64,
 }
 
 /// A series of a study.
@@ -298,6 +317,10 @@ pub struct Instance {
     pub frames: i64,
     pub transfer_syntax: String,
     pub size: i64,
+    /// Held (see [`Study::held_instances`]).
+    pub held: bool,
+    /// Where text was found, in its frames' pixel coordinates.
+    pub text_regions: Vec<TextRegion>,
 }
 
 #[cfg(test)]

@@ -82,6 +82,13 @@ pub const RISKY_SOP_CLASSES: &[(&str, &str)] = &[
     ("1.2.840.10008.5.1.4.1.1.104.2", "Encapsulated CDA Storage"),
 ];
 
+/// Whether the instance says Burned In Annotation `YES`: it is held whatever a detector finds.
+pub fn declares_burned_in(obj: &InMemDicomObject) -> bool {
+    obj.get(BURNED_IN_ANNOTATION)
+        .and_then(|e| e.value().to_str().ok())
+        .is_some_and(|s| s.trim_matches([' ', '\0']).eq_ignore_ascii_case("YES"))
+}
+
 /// Whether the instance may show identifying text in its pixels or document.
 pub fn burned_in_risk(obj: &InMemDicomObject) -> bool {
     let text = |tag: Tag| {

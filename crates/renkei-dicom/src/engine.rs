@@ -5,7 +5,7 @@ use dicom_core::value::{C, DataSetSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Length, Tag, VR};
 use dicom_object::{FileDicomObject, InMemDicomObject};
 
-use crate::burned_in::burned_in_risk;
+use crate::burned_in::{burned_in_risk, declares_burned_in};
 use crate::charset::{declare_utf8, has_non_ascii_text, is_charset_text, redecode_code_extensions};
 use crate::context::{DateMode, DeidContext};
 use crate::dates::{checked_tm, date_shift_days, shift_da, shift_dt};
@@ -149,6 +149,7 @@ pub(crate) fn describe(
         study_date: text_value(obj, STUDY_DATE),
         number_of_frames,
         burned_in_risk: burned_in_risk(obj),
+        burned_in_declared: declares_burned_in(obj),
         attributes_removed: 0,
         private_attributes_removed: 0,
         attributes_replaced: 0,

@@ -22,6 +22,7 @@ pub mod render;
 pub mod report;
 pub mod scp;
 pub mod scrub;
+pub mod text;
 pub mod uid;
 pub mod verify;
 

@@ -72,6 +72,14 @@ impl FileBytes {
         }
     }
 
+    /// The file's bytes, copied into one buffer (for a reader that needs them whole).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut whole = Vec::with_capacity(self.len());
+        whole.extend_from_slice(&self.head);
+        whole.extend_from_slice(&self.received[self.tail.clone()]);
+        whole
+    }
+
     /// The file's length in bytes.
     pub fn len(&self) -> usize {
         self.head.len() + self.tail.len()

@@ -25,6 +25,8 @@ pub struct DeidReport {
     pub number_of_frames: Option<u32>,
     /// Whether the pixels (or the encapsulated document) may show identifying text.
     pub burned_in_risk: bool,
+    /// Whether it says Burned In Annotation `YES` (it is then held, see `text`).
+    pub burned_in_declared: bool,
     /// Attributes removed, private ones included.
     pub attributes_removed: u32,
     /// Of those, private attributes.

@@ -12,7 +12,7 @@ use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use futures_util::stream::BoxStream;
 use renkei_core::clock::Timestamp;
-use renkei_core::dicom::{IndexedInstance, Study};
+use renkei_core::dicom::{IndexedInstance, Study, TextRegion};
 use renkei_core::media::expiry;
 use renkei_core::org::Organization;
 use renkei_core::redaction::RedactionRule;
@@ -21,6 +21,7 @@ use renkei_dicom::DeidContext;
 use renkei_dicom::inflight::InFlight;
 use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, apply_rules, prepare};
 use renkei_dicom::scp::may_block_here;
+use renkei_dicom::text::{TextDetector, scan_prepared};
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};
 
@@ -110,6 +111,8 @@ pub struct DicomService {
     pub inflight: Arc<InFlight>,
     /// Organizations' per-device redaction rules, as read at most [`RULES_FRESH`] ago.
     pub rules: Arc<Mutex<ReadRules>>,
+    /// Finds burned-in text at ingest (see `renkei_dicom::text`).
+    pub text: Arc<dyn TextDetector>,
 }
 
 /// Organizations' redaction rules, with when they were read.
@@ -141,8 +144,30 @@ fn prepare_failure(e: PrepareError) -> IngestFailure {
     }
 }
 
-/// The index entry of a prepared instance.
-fn index_entry(prepared: &Prepared) -> IndexedInstance {
+/// Looks for burned-in text in a prepared instance (modalities that carry it only). A scan that
+/// fails holds the instance as if text were found: it is not called clean unseen.
+fn text_found(prepared: &Prepared, detector: &dyn TextDetector) -> (bool, Vec<TextRegion>) {
+    match scan_prepared(prepared, detector) {
+        Ok(regions) => (
+            !regions.is_empty(),
+            regions.into_iter().map(crate::text::region).collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(
+                code = e.code(),
+                "text detection failed; the instance is held"
+            );
+            (true, Vec::new())
+        }
+    }
+}
+
+/// The index entry of a prepared instance, held when text was found or Burned In Annotation
+/// says YES.
+fn index_entry(
+    prepared: &Prepared,
+    (found, text_regions): (bool, Vec<TextRegion>),
+) -> IndexedInstance {
     let report = &prepared.report;
     IndexedInstance {
         study_uid: report.study_instance_uid.clone().unwrap_or_default(),
@@ -159,7 +184,9 @@ fn index_entry(prepared: &Prepared) -> IndexedInstance {
         series_number: prepared.series_number,
         instance_number: prepared.instance_number,
         frames: i64::from(report.number_of_frames.unwrap_or(1)),
-        burned_in_risk: report.burned_in_risk,
+        burned_in_risk: report.burned_in_risk || found,
+        held: found || report.burned_in_declared,
+        text_regions,
         size: prepared.bytes.len() as i64,
     }
 }
@@ -210,7 +237,7 @@ struct Readied {
 fn ready(
     bytes: Vec<u8>,
     rules: Rules,
-    blobs: &BlobStore,
+    (blobs, detector): (&BlobStore, &dyn TextDetector),
     (org_id, expires_at): (Uuid, Timestamp),
     started: std::time::Instant,
 ) -> Result<Readied, IngestFailure> {
@@ -221,8 +248,9 @@ fn ready(
         Rules::Check(digits) => accept_deidentified(bytes, digits),
     }
     .map_err(prepare_failure)?;
-    let entry = index_entry(&prepared);
     let at = stage("deidentify", started);
+    let entry = index_entry(&prepared, text_found(&prepared, detector));
+    let at = stage("text", at);
     let object = blobs.reserve_object_id(&format!("dicom-{}", new_id()), prepared.bytes.len());
     let (data_key, key) = blobs.new_object_key(&object).map_err(storage)?;
     let request = IndexRequest {
@@ -342,7 +370,14 @@ impl DicomService {
             thumbnails: Default::default(),
             inflight: InFlight::in_temp_dir(),
             rules: Default::default(),
+            text: crate::text::detector(),
         }
+    }
+
+    /// The same service, finding burned-in text with `detector`.
+    pub fn with_text_detector(mut self, detector: Arc<dyn TextDetector>) -> DicomService {
+        self.text = detector;
+        self
     }
 
     /// The same service, telling live inboxes through `hints` when a study arrives or grows.
@@ -449,14 +484,14 @@ impl DicomService {
         let policy = (org.id, expiry(Timestamp::now(), org.policy.retention_days));
         let handled = if may_block_here() {
             // On an association's own thread: the work runs here, between two awaits.
-            let readied = ready(bytes, rules, &self.blobs, policy, started)?;
+            let readied = ready(bytes, rules, (&self.blobs, &*self.text), policy, started)?;
             let pending = self.index.submit(readied.request.clone()).await;
             readied.write(&self.blobs, pending)
         } else {
             // One blocking task: de-identified, sent to the index, then written.
-            let (blobs, index) = (self.blobs.clone(), self.index.clone());
+            let (blobs, index, text) = (self.blobs.clone(), self.index.clone(), self.text.clone());
             tokio::task::spawn_blocking(move || {
-                let readied = ready(bytes, rules, &blobs, policy, started)?;
+                let readied = ready(bytes, rules, (&blobs, &*text), policy, started)?;
                 let pending = index.submit_blocking(readied.request.clone());
                 Ok(readied.write(&blobs, pending))
             })

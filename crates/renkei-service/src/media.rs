@@ -7,6 +7,7 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use renkei_core::agreement::Scope;
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
+use renkei_core::dicom::TextRegion;
 use renkei_core::media::{Media, MediaKind, expiry, thumbnail_object};
 use renkei_core::org::Organization;
 use renkei_core::user::User;
@@ -14,7 +15,9 @@ use renkei_core::{Uuid, new_id};
 use renkei_media::{Handling, Limits, MediaError, MediaKind as Sniffed};
 use renkei_store::blobs::{BlobError, BlobStore, StoredBlob, WrappedKey};
 use renkei_store::{Attached, Reach, Store};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::error::{OrService, ServiceError, ServiceResult};
 
@@ -29,6 +32,16 @@ pub struct MediaService {
     pub limits: Limits,
 }
 
+/// An upload's answer: the medium, and where text was seen in a photo, so the sender is
+/// warned before sending it (the regions are not stored; never the text).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Uploaded {
+    #[serde(flatten)]
+    pub media: Media,
+    /// Rectangles of text seen in a photo, in its pixel coordinates; empty for other kinds.
+    pub text_regions: Vec<TextRegion>,
+}
+
 /// An upload as it arrives: who, where, what it claims to be, and its bytes.
 pub struct Upload<S> {
     pub uploader: Uuid,
@@ -36,6 +49,18 @@ pub struct Upload<S> {
     pub name: String,
     pub declared_type: String,
     pub body: S,
+}
+
+/// Where text shows in a cleaned photo (a warning only: a photo is never held, and a detector
+/// that fails warns of nothing).
+fn photo_text(jpeg: &[u8]) -> Vec<TextRegion> {
+    match renkei_dicom::text::scan_encoded(jpeg, &*crate::text::detector()) {
+        Ok(regions) => regions.into_iter().map(crate::text::region).collect(),
+        Err(e) => {
+            tracing::warn!(code = e.code(), "text detection on a photo failed");
+            Vec::new()
+        }
+    }
 }
 
 fn media_error(e: MediaError) -> ServiceError {
@@ -114,7 +139,7 @@ impl MediaService {
     /// declared type; photos are re-encoded without metadata (orientation applied) and get a
     /// thumbnail; videos lose their metadata boxes; other files are streamed through. Every
     /// object is encrypted. A refused or cut-off upload leaves nothing behind.
-    pub async fn upload<S, E>(&self, upload: Upload<S>) -> ServiceResult<Media>
+    pub async fn upload<S, E>(&self, upload: Upload<S>) -> ServiceResult<Uploaded>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display + Send,
@@ -170,6 +195,7 @@ impl MediaService {
             expired: false,
         };
         let mut keys: Vec<(String, WrappedKey)> = Vec::new();
+        let mut text_regions = Vec::new();
         let stored = if handling != Handling::StoreAsIs {
             // These are cleaned whole: read them into memory, bounded by the limits.
             let photo = handling == Handling::SanitizePhoto;
@@ -181,7 +207,8 @@ impl MediaService {
             read_at_least(&mut body, &mut head, usize::MAX, cap).await?;
             let bytes = head.freeze();
             if photo {
-                let (photo, thumb) = self.clean_photo(bytes).await?;
+                let (photo, thumb, regions) = self.clean_photo(bytes).await?;
+                text_regions = regions;
                 media.kind = MediaKind::Photo;
                 media.mime = photo.mime.to_owned();
                 media.width = Some(i64::from(photo.width));
@@ -226,7 +253,10 @@ impl MediaService {
             }
             return Err(ServiceError::from_store(e, "media_not_found"));
         }
-        Ok(media)
+        Ok(Uploaded {
+            media,
+            text_regions,
+        })
     }
 
     async fn put_or_clean(
@@ -249,12 +279,13 @@ impl MediaService {
     async fn clean_photo(
         &self,
         bytes: Bytes,
-    ) -> ServiceResult<(renkei_media::SanitizedPhoto, Vec<u8>)> {
+    ) -> ServiceResult<(renkei_media::SanitizedPhoto, Vec<u8>, Vec<TextRegion>)> {
         let limits = self.limits.clone();
         tokio::task::spawn_blocking(move || {
             let (photo, thumb) =
                 renkei_media::sanitize_photo_with_thumbnail(&bytes, &limits, THUMBNAIL_SIDE)?;
-            Ok::<_, MediaError>((photo, thumb.bytes))
+            let regions = photo_text(&photo.bytes);
+            Ok::<_, MediaError>((photo, thumb.bytes, regions))
         })
         .await
         .map_err(|e| ServiceError::internal(&e))?

@@ -25,9 +25,9 @@ static RENDERING: Semaphore = Semaphore::const_new(2);
 /// Waveforms (ECG) have no pixels to show.
 const WAVEFORM_CLASSES: &str = "1.2.840.10008.5.1.4.1.1.9.";
 
-/// Rendered thumbnails by (study, instance count).
+/// Rendered thumbnails by (study, instance count, held instances).
 #[derive(Default)]
-pub struct Thumbnails(HashMap<(Uuid, i64), Bytes>);
+pub struct Thumbnails(HashMap<(Uuid, i64, i64), Bytes>);
 
 impl Thumbnails {
     pub fn clear(&mut self) {
@@ -62,6 +62,32 @@ pub fn key_instance(instances: &[Instance]) -> Option<&Instance> {
     ordered.get(middle).copied()
 }
 
+/// The regions to outline on an instance's first frame (none once it is released).
+fn outlines(instance: &Instance) -> Vec<renkei_dicom::text::Region> {
+    if !instance.held {
+        return Vec::new();
+    }
+    instance
+        .text_regions
+        .iter()
+        .filter(|r| r.frame == 0)
+        .map(|r| renkei_dicom::text::Region {
+            frame: r.frame,
+            x: r.x,
+            y: r.y,
+            width: r.width,
+            height: r.height,
+        })
+        .collect()
+}
+
+/// Columns (0028,0011): the width the regions are measured in.
+fn columns(obj: &dicom_object::DefaultDicomObject) -> u32 {
+    obj.get(dicom_dictionary_std::tags::COLUMNS)
+        .and_then(|e| e.to_int::<u32>().ok())
+        .unwrap_or(0)
+}
+
 fn no_thumbnail() -> ServiceError {
     ServiceError::not_found("thumbnail_unavailable")
 }
@@ -69,7 +95,7 @@ fn no_thumbnail() -> ServiceError {
 impl DicomService {
     /// The thumbnail of `study` (which the caller may see), rendered once per size of the study.
     pub async fn thumbnail(&self, study: &Study) -> ServiceResult<Bytes> {
-        let key = (study.id, study.instance_count);
+        let key = (study.id, study.instance_count, study.held_instances);
         if let Some(jpeg) = self
             .thumbnails
             .lock()
@@ -89,10 +115,13 @@ impl DicomService {
             .instances_of(study.id, Some(&main.series_uid))
             .await
             .or_service("study_not_found")?;
-        let sop_uid = key_instance(&instances)
-            .ok_or_else(no_thumbnail)?
-            .sop_uid
-            .clone();
+        // A held study shows a held instance, its text outlined.
+        let shown = instances
+            .iter()
+            .find(|i| i.held && !i.text_regions.is_empty())
+            .or_else(|| key_instance(&instances))
+            .ok_or_else(no_thumbnail)?;
+        let (sop_uid, outlined) = (shown.sop_uid.clone(), outlines(shown));
         let _turn = RENDERING
             .acquire()
             .await
@@ -105,11 +134,14 @@ impl DicomService {
             format: ImageFormat::Jpeg { quality: 80 },
             viewport: Some((SIDE, SIDE)),
         };
-        let jpeg =
-            tokio::task::spawn_blocking(move || renkei_dicom::render::render(&obj, 0, &options))
-                .await
-                .map_err(|e| ServiceError::internal(&e))?
-                .map_err(|_| no_thumbnail())?;
+        let jpeg = tokio::task::spawn_blocking(move || {
+            let image = renkei_dicom::render::display_frame(&obj, 0, &options)?;
+            let image = renkei_dicom::text::outline(image, &outlined, columns(&obj));
+            renkei_dicom::render::encode(&image, options.format)
+        })
+        .await
+        .map_err(|e| ServiceError::internal(&e))?
+        .map_err(|_| no_thumbnail())?;
         let jpeg = Bytes::from(jpeg);
         if let Ok(mut thumbnails) = self.thumbnails.lock() {
             if thumbnails.0.len() >= CAPACITY {
@@ -145,6 +177,8 @@ mod tests {
             frames: 1,
             transfer_syntax: String::new(),
             size: 0,
+            held: false,
+            text_regions: Vec::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
-use renkei_core::dicom::{DicomPeer, Instance, Series, Study};
+use renkei_core::dicom::{DicomPeer, Instance, Series, Study, TextRegion};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -32,7 +32,9 @@ pub(crate) const STUDY_COLUMNS: &str =
     "SELECT id, org_id, study_uid, patient_tail, study_date, modalities, body_part, description,
     burned_in_risk, series_count, instance_count, created_at, expires_at, expired_at,
     (SELECT CAST(COALESCE(SUM(CASE WHEN frames > 1 THEN frames ELSE 1 END), 0) AS BIGINT)
-     FROM instances WHERE instances.study_id = studies.id) AS frame_count FROM studies";
+     FROM instances WHERE instances.study_id = studies.id) AS frame_count,
+    (SELECT COUNT(*) FROM instances WHERE instances.study_id = studies.id AND held = 1)
+     AS held_instances FROM studies";
 
 pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
     let modalities: String = row.try_get("modalities")?;
@@ -56,6 +58,7 @@ pub(crate) fn study_from_row(row: &AnyRow) -> Result<Study, StoreError> {
         expires_at: Timestamp(row.try_get("expires_at")?),
         expired: row.try_get::<Option<i64>, _>("expired_at")?.is_some(),
         frame_count: row.try_get("frame_count")?,
+        held_instances: row.try_get("held_instances")?,
     })
 }
 
@@ -327,7 +330,8 @@ impl Store {
         series_uid: Option<&str>,
     ) -> Result<Vec<Instance>, StoreError> {
         let rows = sqlx::query(
-            "SELECT series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size FROM instances
+            "SELECT series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size,
+                    held, text_regions FROM instances
              WHERE study_id = $1 AND ($2 IS NULL OR series_uid = $2) ORDER BY series_uid, instance_number, sop_uid",
         )
         .bind(study.to_string())
@@ -344,6 +348,8 @@ impl Store {
                     frames: r.try_get("frames")?,
                     transfer_syntax: r.try_get("transfer_syntax")?,
                     size: r.try_get("size")?,
+                    held: r.try_get::<i64, _>("held")? != 0,
+                    text_regions: text_regions(r.try_get("text_regions")?)?,
                 })
             })
             .collect()
@@ -367,16 +373,49 @@ impl Store {
         Ok((row.try_get("object_id")?, key))
     }
 
+    /// Releases a study's held instances (a user of its organization confirmed them clean),
+    /// with the audit entry, in one commit; returns how many were held. `NotFound` when the
+    /// study is not the organization's or has expired.
+    pub async fn confirm_study_clean(
+        &self,
+        study: Uuid,
+        org_id: Uuid,
+        audit: &renkei_core::audit::AuditEvent,
+    ) -> Result<u64, StoreError> {
+        self.audited([audit], |mut tx| async move {
+            let owned = sqlx::query(
+                "SELECT 1 AS one FROM studies WHERE id = $1 AND org_id = $2 AND expired_at IS NULL",
+            )
+            .bind(study.to_string())
+            .bind(org_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if owned.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let released =
+                sqlx::query("UPDATE instances SET held = 0 WHERE study_id = $1 AND held = 1")
+                    .bind(study.to_string())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            Ok((tx, released))
+        })
+        .await
+    }
+
     /// Whether `sender` may share a study: it is live, and theirs to see (their organization's,
-    /// or shared with them in a conversation where it has not expired).
+    /// or shared with them in a conversation where it has not expired), and none of its
+    /// instances is held.
     pub(crate) async fn study_attachable(
         tx: &mut Tx,
         study: Uuid,
         sender: Uuid,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Attachable, StoreError> {
         let live = LIVE_LINK.replace("$NOW", "$3");
         let sql = format!(
-            "SELECT 1 AS one FROM studies s WHERE s.id = $1 AND s.expired_at IS NULL AND (
+            "SELECT EXISTS (SELECT 1 FROM instances i WHERE i.study_id = s.id AND i.held = 1)
+                 AS held FROM studies s WHERE s.id = $1 AND s.expired_at IS NULL AND (
                  s.org_id = (SELECT org_id FROM users WHERE id = $2)
                  OR EXISTS (SELECT 1 FROM study_links l JOIN conversation_members m
                             ON m.conversation_id = l.conversation_id AND m.user_id = $2
@@ -388,8 +427,48 @@ impl Store {
             .bind(Timestamp::now().millis())
             .fetch_optional(&mut **tx)
             .await?;
-        Ok(row.is_some())
+        Ok(match row {
+            None => Attachable::NotFound,
+            Some(row) if held_flag(&row)? => Attachable::Held,
+            Some(_) => Attachable::Yes,
+        })
     }
+}
+
+/// Whether an attachment may be shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attachable {
+    Yes,
+    /// Not there, or not the sender's to share.
+    NotFound,
+    /// A study that may show patient information (held).
+    Held,
+}
+
+impl Attachable {
+    /// `Yes` when found, else `NotFound`.
+    pub(crate) fn found(found: bool) -> Attachable {
+        if found {
+            Attachable::Yes
+        } else {
+            Attachable::NotFound
+        }
+    }
+}
+
+/// `EXISTS (…)` as read from either backend (a boolean on PostgreSQL, a number on SQLite).
+fn held_flag(row: &AnyRow) -> Result<bool, StoreError> {
+    Ok(match row.try_get::<bool, _>("held") {
+        Ok(held) => held,
+        Err(_) => row.try_get::<i64, _>("held")? != 0,
+    })
+}
+
+/// Stored text regions (a JSON array, or NULL).
+fn text_regions(stored: Option<String>) -> Result<Vec<TextRegion>, StoreError> {
+    stored.map_or(Ok(Vec::new()), |json| {
+        serde_json::from_str(&json).map_err(|_| StoreError::Corrupt("text regions".into()))
+    })
 }
 
 /// An instance row's sealed data key (`key_version`, `sealed_key`); none once destroyed.

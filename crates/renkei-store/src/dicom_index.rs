@@ -8,7 +8,7 @@ use std::path::Path;
 
 use renkei_core::Uuid;
 use renkei_core::clock::Timestamp;
-use renkei_core::dicom::IndexedInstance;
+use renkei_core::dicom::{IndexedInstance, TextRegion};
 use renkei_core::stats::Metric;
 
 use crate::blobs::WrappedKey;
@@ -45,7 +45,7 @@ pub enum Indexed {
 }
 
 /// Columns of one `instances` row, in insert order.
-const INSTANCE_COLUMNS: usize = 12;
+const INSTANCE_COLUMNS: usize = 14;
 
 /// Times a batch is run when PostgreSQL breaks a deadlock by failing it.
 const DEADLOCK_ATTEMPTS: u32 = 3;
@@ -325,7 +325,7 @@ async fn insert_instances(
         .collect();
     let sql = format!(
         "INSERT INTO instances (study_id, series_uid, sop_uid, sop_class, instance_number, frames, transfer_syntax, size,
-             object_id, key_version, sealed_key, created_at)
+             object_id, key_version, sealed_key, created_at, held, text_regions)
          VALUES {}
          ON CONFLICT (study_id, sop_uid) DO NOTHING
          RETURNING study_id, sop_uid",
@@ -347,6 +347,8 @@ async fn insert_instances(
             i64::from(request.key.version).into(),
             request.key.sealed.as_str().into(),
             now.millis().into(),
+            i64::from(entry.held).into(),
+            text_regions_json(&entry.text_regions)?.into(),
         ]);
     }
     conn.rows(&sql, &params, &[Kind::Text, Kind::Text])
@@ -358,6 +360,16 @@ async fn insert_instances(
             Ok((study.text("study id")?, sop.text("SOP Instance UID")?))
         })
         .collect()
+}
+
+/// Text regions as stored: a JSON array, or NULL when there are none.
+pub(crate) fn text_regions_json(regions: &[TextRegion]) -> Result<Option<String>, StoreError> {
+    if regions.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(regions)
+        .map(Some)
+        .map_err(|_| StoreError::Corrupt("text regions".into()))
 }
 
 /// An instance already indexed: its object of record and sealed key.
@@ -474,6 +486,8 @@ mod tests {
                 instance_number: Some(1),
                 frames: 1,
                 burned_in_risk: false,
+                held: false,
+                text_regions: Vec::new(),
                 size: 10,
             },
             object_id: format!("dicom-{sop}"),

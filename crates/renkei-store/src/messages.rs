@@ -38,6 +38,9 @@ pub enum PostRefusal {
     ClientIdReused,
     /// An attached medium does not exist, is not the sender's, or has expired.
     AttachmentNotFound,
+    /// An attached study is held: it may show patient information until it is redacted or
+    /// confirmed clean.
+    AttachmentHeld,
 }
 
 /// A stored post: the message, and whether it was stored earlier (a resend).

@@ -145,6 +145,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0021_address_attempts.sql"),
     },
     Migration {
+        version: 22,
+        name: "held_instances",
+        sqlite: include_str!("../migrations/0022_held_instances.sql"),
+        postgres: include_str!("../migrations/0022_held_instances.sql"),
+    },
+    Migration {
         version: 23,
         name: "redaction_rules",
         sqlite: include_str!("../migrations/0023_redaction_rules.sql"),

@@ -10,6 +10,7 @@ use renkei_core::conversation::{EventKind, Message, Priority};
 use sqlx::Row;
 
 use crate::attachments::{Attached, link_attachment};
+use crate::dicom::Attachable;
 use crate::messages::{MESSAGE_COLUMNS, Post, PostRefusal, Posted, message_from_row};
 use crate::rows::uuid;
 use crate::sql_builder::SqlBuilder;
@@ -256,12 +257,16 @@ impl Store {
         }
         for attachment in attachments {
             let attachable = match attachment.kind.as_str() {
-                "media" => Self::media_attachable(tx, attachment.id, post.sender_id).await?,
+                "media" => Attachable::found(
+                    Self::media_attachable(tx, attachment.id, post.sender_id).await?,
+                ),
                 "study" => Self::study_attachable(tx, attachment.id, post.sender_id).await?,
-                _ => false,
+                _ => Attachable::NotFound,
             };
-            if !attachable {
-                return Ok(Err(PostRefusal::AttachmentNotFound));
+            match attachable {
+                Attachable::Yes => {}
+                Attachable::NotFound => return Ok(Err(PostRefusal::AttachmentNotFound)),
+                Attachable::Held => return Ok(Err(PostRefusal::AttachmentHeld)),
             }
         }
         Ok(Ok(plan.accept(post)?))

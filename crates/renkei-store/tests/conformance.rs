@@ -865,6 +865,8 @@ fn instance(study: &str, series: &str, sop: &str) -> renkei_store::IndexRequest 
             instance_number: Some(1),
             frames: 1,
             burned_in_risk: false,
+            held: false,
+            text_regions: Vec::new(),
             size: 10,
         },
         object_id: format!("dicom-{sop}"),

@@ -743,6 +743,8 @@ export interface paths {
          * Upload a medium: send the raw bytes as the body with their type in `Content-Type`.
          *     Photos are re-encoded without metadata; everything is encrypted at rest and expires with
          *     the organization's retention. Attach it to a message with `{"kind":"media","id":…}`.
+         *     `text_regions` says where text (perhaps a name on a wristband) shows in a photo, so the
+         *     sender is warned before sending it.
          */
         post: operations["upload"];
         delete?: never;
@@ -1339,6 +1341,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/studies/{id}/confirm-clean": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirms that a held study shows no patient information in its images (a user of the
+         *     hospital that owns it, after looking at it): its held instances are released and it can be
+         *     shared. Audited with the user's name.
+         */
+        post: operations["confirm_clean"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/studies/{id}/instances/{sop_uid}": {
         parameters: {
             query?: never;
@@ -1812,6 +1835,14 @@ export interface components {
             romaji: string;
             status: components["schemas"]["UserStatus"];
         };
+        /** @description The answer to confirming a study clean. */
+        ConfirmedClean: {
+            /**
+             * Format: int64
+             * @description Instances that were held and are released.
+             */
+            released: number;
+        };
         /** @description A conversation; its events are numbered 1, 2, 3 … without gaps (`last_seq` is the newest). */
         Conversation: {
             created_at: components["schemas"]["Timestamp"];
@@ -2147,6 +2178,8 @@ export interface components {
         Instance: {
             /** Format: int64 */
             frames: number;
+            /** @description Held (see [`Study::held_instances`]). */
+            held: boolean;
             /** Format: int64 */
             instance_number?: number | null;
             series_uid: string;
@@ -2154,6 +2187,8 @@ export interface components {
             size: number;
             sop_class: string;
             sop_uid: string;
+            /** @description Where text was found, in its frames' pixel coordinates. */
+            text_regions: components["schemas"]["TextRegion"][];
             transfer_syntax: string;
         };
         Invitation: {
@@ -2762,6 +2797,12 @@ export interface components {
              * @description Frames in all (a multi-frame instance, e.g. an ultrasound cine, counts each frame).
              */
             frame_count: number;
+            /**
+             * Format: int64
+             * @description Instances held because they may show patient information (text found in the pixels,
+             *     or Burned In Annotation YES): while any is, the study is not shared.
+             */
+            held_instances: number;
             /** Format: uuid */
             id: string;
             /** Format: int64 */
@@ -2804,6 +2845,22 @@ export interface components {
             /** @description The push service's host. */
             push_service: string;
         };
+        /** @description A rectangle of text found in a frame, in that frame's pixel coordinates. */
+        TextRegion: {
+            /**
+             * Format: int32
+             * @description The frame (0-based).
+             */
+            frame: number;
+            /** Format: int32 */
+            height: number;
+            /** Format: int32 */
+            width: number;
+            /** Format: int32 */
+            x: number;
+            /** Format: int32 */
+            y: number;
+        };
         /** Format: date-time */
         Timestamp: string;
         /** @description What a client hands its `RTCPeerConnection` as a TURN server. */
@@ -2821,6 +2878,14 @@ export interface components {
         };
         UnlockRequest: {
             passcode: string;
+        };
+        /**
+         * @description An upload's answer: the medium, and where text was seen in a photo, so the sender is
+         *     warned before sending it (the regions are not stored; never the text).
+         */
+        Uploaded: components["schemas"]["Media"] & {
+            /** @description Rectangles of text seen in a photo, in its pixel coordinates; empty for other kinds. */
+            text_regions: components["schemas"]["TextRegion"][];
         };
         /** @description Usage of one or more organizations over a range of statistics days. */
         UsageReport: {
@@ -4672,7 +4737,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Media"];
+                    "application/json": components["schemas"]["Uploaded"];
                 };
             };
             /** @description upload_interrupted */
@@ -6128,6 +6193,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Study"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description study_expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm_clean: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmedClean"];
+                };
+            };
+            /** @description study_not_owned */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {

@@ -125,6 +125,8 @@ export interface Upload {
   preview: string | null;
   status: "uploading" | "done" | "failed";
   media?: Media;
+  /** text seen in a photo by the server (a name on a wristband?): the sender is warned */
+  textSeen?: boolean;
   error?: string;
   file: File;
 }
@@ -138,7 +140,7 @@ export function useUploads() {
     api.upload(u.file, u.name).then(
       (media) => {
         rememberMedia(media);
-        update(u.key, { status: "done", media });
+        update(u.key, { status: "done", media, textSeen: media.text_regions.length > 0 });
       },
       (e) => update(u.key, { status: "failed", error: e?.code ?? "network" }),
     );
@@ -230,12 +232,17 @@ export function UploadTray({
     )}
     <ul className="upload-tray" aria-label={t("attach.pending")}>
       {uploads.map((u) => (
-        <li key={u.key} className={`upload ${u.status}`}>
+        <li key={u.key} className={`upload ${u.status}${u.textSeen ? " text-seen" : ""}`}>
           {u.preview ? <img src={u.preview} alt="" /> : <Icon name="file" />}
           <span className="upload-name">{u.name}</span>
           <span className="upload-status" role={u.status === "failed" ? "alert" : undefined}>
             {u.status === "uploading" ? t("attach.uploading") : u.status === "failed" ? t(uploadProblem(u.error, u.file.type).key) : t("attach.ready")}
           </span>
+          {u.textSeen && (
+            <span className="upload-text-warning" role="alert">
+              <Icon name="alert" /> {t("attach.textSeen")}
+            </span>
+          )}
           {u.status === "failed" && !uploadProblem(u.error, u.file.type).permanent && (
             <button type="button" className="retry" onClick={() => onRetry(u.key)}>
               {t("common.retry")}

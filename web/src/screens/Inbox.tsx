@@ -8,6 +8,7 @@ import { coalesce, onInboxChanged } from "../state/inboxLive";
 import { nav } from "../state/nav";
 import { normalize } from "../state/people";
 import type { Study } from "../types";
+import { Confirm } from "../admin/Confirm";
 import { Icon } from "./common";
 import { ShareStudy } from "./ShareStudy";
 import { StudyRow } from "./StudyCard";
@@ -23,6 +24,7 @@ export function Inbox({ onShared }: { onShared: (conversation: string) => void }
   const [failed, setFailed] = useState(false);
   const [filter, setFilter] = useState("");
   const [sharing, setSharing] = useState<Study | null>(null);
+  const [confirming, setConfirming] = useState<Study | null>(null);
 
   const load = useCallback(async (offset: number) => {
     try {
@@ -48,6 +50,17 @@ export function Inbox({ onShared }: { onShared: (conversation: string) => void }
       clearInterval(timer);
     };
   }, [load]);
+
+  /** Releases a held study (the server records who confirmed it), then lists again. */
+  const confirmClean = async (study: Study) => {
+    setConfirming(null);
+    try {
+      await api.confirmClean(study.id);
+      await load(0);
+    } catch {
+      setFailed(true);
+    }
+  };
 
   const rows = useMemo(() => {
     const q = normalize(filter);
@@ -85,15 +98,31 @@ export function Inbox({ onShared }: { onShared: (conversation: string) => void }
       <ul className="study-list" aria-label={t("inbox.title")}>
         {rows.map((s) => (
           <li key={s.id}>
+            {confirming?.id === s.id && (
+              <>
+                <p className="held-hint">{t("study.heldHint")}</p>
+                <Confirm
+                  question={t("inbox.confirmCleanQuestion")}
+                  onYes={() => void confirmClean(s)}
+                  onNo={() => setConfirming(null)}
+                />
+              </>
+            )}
             <StudyRow
               study={s}
               thumbnail
               actions={
                 <>
                   <span className="study-received">{t("inbox.received", { time: shortTime(s.created_at) })}</span>
-                  <button type="button" className="secondary small" onClick={() => setSharing(s)}>
-                    <Icon name="send" /> {t("inbox.share")}
-                  </button>
+                  {s.held_instances > 0 ? (
+                    <button type="button" className="secondary small" onClick={() => setConfirming(s)}>
+                      <Icon name="check" /> {t("inbox.confirmClean")}
+                    </button>
+                  ) : (
+                    <button type="button" className="secondary small" onClick={() => setSharing(s)}>
+                      <Icon name="send" /> {t("inbox.share")}
+                    </button>
+                  )}
                   <button type="button" className="primary small" onClick={() => nav.open({ kind: "study", id: s.id })}>
                     {t("inbox.open")}
                   </button>

@@ -39,7 +39,11 @@ export function StudySummary({ study }: { study: Study }) {
           {countsLabel(t, study.series_count, imageCount(study))}
           <span className="patient-tail">{t("study.patientTail", { tail: study.patient_tail })}</span>
         </span>
-        {study.burned_in_risk && (
+        {study.held_instances > 0 ? (
+          <span className="held-tag" role="note">
+            <Icon name="alert" /> {t("study.held")}
+          </span>
+        ) : study.burned_in_risk && (
           <span className="burned-in-tag" title={t("study.burnedInHint")}>
             <Icon name="alert" /> {t("study.burnedIn")}
           </span>
@@ -101,9 +105,10 @@ export function StudyThumbnail({ study }: { study: Study }) {
       {failed ? (
         <Icon name="study" />
       ) : (
-        // Keyed by the instance count: a study that grows gets its new key frame.
+        // Keyed by the instance and held counts: a study that grows gets its new key frame, and a
+        // held one shows its detected text outlined until it is released.
         <img
-          src={`${studyUrls.thumbnail(study.id)}?n=${study.instance_count}`}
+          src={`${studyUrls.thumbnail(study.id)}?n=${study.instance_count}&h=${study.held_instances}`}
           alt={t("inbox.thumbnail")}
           width={72}
           height={72}

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, IdPath};
-use crate::media::Upload;
+use crate::media::{Upload, Uploaded};
 
 /// Where a medium is read: through one conversation (its retention applies) or anywhere.
 #[derive(Deserialize, IntoParams)]
@@ -37,9 +37,11 @@ pub struct UploadQuery {
 /// Upload a medium: send the raw bytes as the body with their type in `Content-Type`.
 /// Photos are re-encoded without metadata; everything is encrypted at rest and expires with
 /// the organization's retention. Attach it to a message with `{"kind":"media","id":…}`.
+/// `text_regions` says where text (perhaps a name on a wristband) shows in a photo, so the
+/// sender is warned before sending it.
 #[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])), params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Media),
+    responses((status = 201, body = Uploaded),
         (status = 413, body = ErrorBody, description = "payload_too_large, image_too_large"),
         (status = 415, body = ErrorBody, description = "type_mismatch, dangerous_type"),
         (status = 422, body = ErrorBody, description = "empty_file, truncated_image, invalid_name …"),
@@ -49,7 +51,7 @@ pub async fn upload(
     Member(me): Member,
     ApiQuery(q): ApiQuery<UploadQuery>,
     request: Request,
-) -> ApiResult<(StatusCode, Json<Media>)> {
+) -> ApiResult<(StatusCode, Json<Uploaded>)> {
     let declared_type = request
         .headers()
         .get(header::CONTENT_TYPE)

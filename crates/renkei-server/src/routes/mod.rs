@@ -143,6 +143,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::inbox))
         .routes(routes!(studies::study))
         .routes(routes!(studies::card))
+        .routes(routes!(studies::confirm_clean))
         .routes(routes!(studies::instances))
         .routes(routes!(studies::instance_file))
         .routes(routes!(redaction::redact))

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use renkei_core::Uuid;
 use renkei_core::dicom::{DicomPeer, Instance, NewDicomPeer, Study};
 pub use renkei_service::studies::StudyDetail;
-use renkei_service::{dicom_peers, studies};
+use renkei_service::text::ConfirmedClean;
+use renkei_service::{dicom_peers, studies, text};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -49,6 +50,20 @@ pub async fn study(
     IdPath(id): IdPath,
 ) -> ApiResult<Json<StudyDetail>> {
     Ok(Json(studies::detail(&state, &me, id).await?))
+}
+
+/// Confirms that a held study shows no patient information in its images (a user of the
+/// hospital that owns it, after looking at it): its held instances are released and it can be
+/// shared. Audited with the user's name.
+#[utoipa::path(post, path = "/api/v1/studies/{id}/confirm-clean", tag = "imaging", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConfirmedClean), (status = 403, body = ErrorBody, description = "study_not_owned"), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "study_expired")))]
+pub async fn confirm_clean(
+    State(state): State<AppState>,
+    Member(me): Member,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<ConfirmedClean>> {
+    Ok(Json(text::confirm_clean(&state, &me, id).await?))
 }
 
 /// A study's card as a conversation shows it: modality, body part, date, counts, patient-ID

@@ -191,6 +191,12 @@ pub fn refusal_error(refusal: PostRefusal) -> ServiceError {
             "attachment_not_found",
             "an attachment does not exist, is not yours to share, or has expired",
         ),
+        PostRefusal::AttachmentHeld => ServiceError::new(
+            Kind::Conflict,
+            "study_held",
+            "this study may show patient information in its images: a user of its hospital must \
+             redact it or confirm it is clean before it is shared",
+        ),
         PostRefusal::ClientIdReused => ServiceError::new(
             Kind::Conflict,
             "client_msg_id_reused",

@@ -57,6 +57,8 @@ impl World {
             instance_number: Some(1),
             frames: 1,
             burned_in_risk: false,
+            held: false,
+            text_regions: Vec::new(),
             size: 16,
         };
         let request = IndexRequest {

@@ -476,12 +476,14 @@ impl Sampler {
     /// Waits (at most 20 s) until `node` was seen running the sweep.
     async fn until_ran(&self, node: usize) {
         for _ in 0..200 {
-            let samples = self.samples.lock().unwrap();
             let runs = |s: &Sample| s[node].map(|(_, runs)| runs);
-            if samples.windows(2).any(|p| runs(&p[1]) > runs(&p[0])) {
+            let ran = {
+                let samples = self.samples.lock().unwrap();
+                samples.windows(2).any(|p| runs(&p[1]) > runs(&p[0]))
+            };
+            if ran {
                 return;
             }
-            drop(samples);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("node {node} was not seen running the sweep within 20 s");

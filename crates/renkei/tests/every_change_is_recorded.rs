@@ -418,6 +418,38 @@ impl World {
         )
     }
 
+    /// A study of the organization (pydicom's CT_small.dcm, sent by STOW-RS): its id and its
+    /// image's SOP Instance UID.
+    async fn study(&mut self) -> (String, String) {
+        let dir = common::pydicom_test_files().expect("pydicom (scripts/setup.sh installs it)");
+        let file = std::fs::read(dir.join("CT_small.dcm")).unwrap();
+        let (status, _) = common::dicom::stow(&self.admin, &[file]).await;
+        assert!(status.is_success(), "STOW-RS: {status}");
+        let (_, inbox) = self.admin.get("/api/v1/studies").await;
+        let id = inbox[0]["id"].as_str().unwrap().to_owned();
+        let (_, detail) = self.admin.get(&format!("/api/v1/studies/{id}")).await;
+        let series = detail["series"][0]["series_uid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, instances) = self
+            .admin
+            .get(&format!("/api/v1/studies/{id}/series/{series}/instances"))
+            .await;
+        (id, instances[0]["sop_uid"].as_str().unwrap().to_owned())
+    }
+
+    /// A new per-device redaction rule of the organization (a device of its own, so rules never
+    /// collide): its path.
+    async fn redaction_rule(&mut self) -> String {
+        let mut rule = common::dicom::acme_rule();
+        rule["model"] = json!(self.fresh("model"));
+        let rules = format!("/api/v1/orgs/{}/redaction-rules", self.org);
+        let (status, made) = self.admin.post(&rules, rule).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        format!("{rules}/{}", made["id"].as_str().unwrap())
+    }
+
     /// An admitted DICOM peer's AE title.
     async fn peer(&mut self) -> String {
         let ae = self.fresh("CT").to_uppercase().replace('-', "");
@@ -1016,6 +1048,76 @@ fn api_scenarios() -> Vec<Scenario> {
             async |w: &mut World| Call {
                 body: Body::Raw("text/plain", b"ward round notes".to_vec()),
                 ..Call::post(&w.sato.0, "/api/v1/media?name=notes.txt", Value::Null)
+            }
+        ),
+        (
+            "POST /api/v1/studies/{id}/confirm-clean",
+            audit(&["study.confirmed_clean"]),
+            async |w: &mut World| {
+                let (id, _) = w.study().await;
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/studies/{id}/confirm-clean"),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/orgs/{id}/redaction-rules",
+            audit(&["redaction_rule.create"]),
+            async |w: &mut World| {
+                let mut rule = common::dicom::acme_rule();
+                rule["model"] = json!(w.fresh("model"));
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/redaction-rules", w.org),
+                    rule,
+                )
+            }
+        ),
+        (
+            "PUT /api/v1/orgs/{id}/redaction-rules/{rule_id}",
+            audit(&["redaction_rule.update"]),
+            async |w: &mut World| {
+                let path = w.redaction_rule().await;
+                let mut rule = common::dicom::acme_rule();
+                rule["model"] = json!(w.fresh("model"));
+                Call {
+                    if_match: Some(1),
+                    ..Call::put(&w.admin, path, rule)
+                }
+            }
+        ),
+        (
+            "DELETE /api/v1/orgs/{id}/redaction-rules/{rule_id}",
+            audit(&["redaction_rule.delete"]),
+            async |w: &mut World| {
+                let path = w.redaction_rule().await;
+                Call::delete(&w.admin, path)
+            }
+        ),
+        (
+            "POST /api/v1/studies/{id}/instances/{sop_uid}/redaction-rule",
+            audit(&["redaction_rule.create"]),
+            async |w: &mut World| {
+                let (id, sop) = w.study().await;
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/studies/{id}/instances/{sop}/redaction-rule"),
+                    json!({"rectangles": [{"x": 0, "y": 0, "width": 8, "height": 8}]}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/studies/{id}/instances/{sop_uid}/redactions",
+            audit(&["dicom_instance.redact"]),
+            async |w: &mut World| {
+                let (id, sop) = w.study().await;
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/studies/{id}/instances/{sop}/redactions"),
+                    json!({"rectangles": [{"x": 0, "y": 0, "width": 8, "height": 8}]}),
+                )
             }
         ),
         (

@@ -78,7 +78,9 @@ server_pid=$!
 server_pids="$server_pid"
 pwfile=/var/lib/renkei/initial-admin-password
 for _ in $(seq 100); do
-  server_pids="$server_pid $(pgrep -P "$server_pid" | tr '\n' ' ')"   # runuser's child: renkei
+  # runuser's child, renkei (not there yet in the first instants: pgrep then fails, which
+  # set -e and pipefail would otherwise take for the test failing, silently).
+  server_pids="$server_pid $(pgrep -P "$server_pid" | tr '\n' ' ' || true)"
   curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/stderr" >&2; fail "server exited"; }
   sleep 0.2

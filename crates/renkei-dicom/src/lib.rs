@@ -7,6 +7,7 @@ pub mod charset;
 pub mod context;
 pub mod dates;
 pub mod engine;
+pub mod gsps;
 pub mod error;
 pub mod inflight;
 pub mod json;

@@ -9,6 +9,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
+use crate::engine::describe;
 use crate::layout::trailing_pixel_data;
 use crate::verify::verify_deidentified;
 use crate::{DeidContext, DeidError, DeidReport, deidentify};
@@ -173,6 +174,17 @@ pub fn accept_deidentified(
         }
         other => PrepareError::Deidentification(other.code().to_owned()),
     })?;
+    finish(&obj, report, FileBytes::whole(bytes))
+}
+
+/// Accepts a Part 10 file that renkei made itself from instances it stored de-identified (a
+/// presentation state, [`crate::gsps`]): its facts are read, nothing is checked or changed.
+/// Never for bytes a client sent.
+pub fn accept_derived(bytes: Vec<u8>) -> Result<Prepared, PrepareError> {
+    let obj = parse(&bytes)?;
+    let tail = text(&obj, tags::PATIENT_ID).unwrap_or_default();
+    let report = describe(&obj, tail, "")
+        .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
     finish(&obj, report, FileBytes::whole(bytes))
 }
 

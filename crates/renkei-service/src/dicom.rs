@@ -18,7 +18,9 @@ use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::inflight::InFlight;
-use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, prepare};
+use renkei_dicom::prepare::{
+    PrepareError, Prepared, accept_deidentified, accept_derived, prepare,
+};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};
@@ -51,6 +53,9 @@ pub enum IngestSource {
     /// From a gateway of the organization, which de-identified it with the organization's key
     /// and rules: checked, then stored as it is (de-identifying twice would remap UIDs again).
     Gateway,
+    /// Made by renkei from instances it stored (a presentation state of annotations): stored
+    /// as it is.
+    Derived,
 }
 
 impl IngestFailure {
@@ -158,6 +163,8 @@ enum Rules {
     Deidentify(DeidContext),
     /// Checked to be de-identified already, with at most this many patient ID digits.
     Check(u8),
+    /// Made here from stored instances: stored as it is.
+    Derived,
 }
 
 /// The bytes of an instance after its blocking work: written there (a local store), or still
@@ -204,6 +211,7 @@ fn ready(
     let prepared = match rules {
         Rules::Deidentify(ctx) => prepare(bytes, &ctx),
         Rules::Check(digits) => accept_deidentified(bytes, digits),
+        Rules::Derived => accept_derived(bytes),
     }
     .map_err(prepare_failure)?;
     let entry = index_entry(&prepared);
@@ -394,6 +402,7 @@ impl DicomService {
             IngestSource::Gateway => {
                 Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }
+            IngestSource::Derived => Rules::Derived,
         };
         let policy = (org.id, expiry(Timestamp::now(), org.policy.retention_days));
         let handled = if may_block_here() {

@@ -28,8 +28,14 @@ pub type Point = [f32; 2];
 pub enum Shape {
     /// An arrow pointing at `to`.
     Arrow { from: Point, to: Point },
-    /// A length measurement, with its label in mm (or pixels without Pixel Spacing).
-    Length { from: Point, to: Point },
+    /// A length measurement. Its label (mm, or pixels without Pixel Spacing) is written by
+    /// renkei and read back; one sent is ignored.
+    Length {
+        from: Point,
+        to: Point,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
+    },
     /// An axis-aligned ellipse (a circle when both radii are equal).
     Ellipse { center: Point, radius: Point },
     /// Free text whose left end and baseline are at `at`.
@@ -221,7 +227,7 @@ pub fn plan(image: &ImageRef, shapes: &[Shape]) -> Result<Vec<Annotation>, GspsE
                     points: vec![*from, *to, left, *to, right],
                 });
             }
-            Shape::Length { from, to } => {
+            Shape::Length { from, to, .. } => {
                 if !inside(from) || !inside(to) {
                     return Err(GspsError::Outside);
                 }
@@ -273,11 +279,17 @@ pub fn plan(image: &ImageRef, shapes: &[Shape]) -> Result<Vec<Annotation>, GspsE
 pub fn shapes_of(items: &[Annotation]) -> Vec<Shape> {
     let mut shapes = Vec::new();
     for item in items {
+        // A length's label is the text of the same place in its layer.
+        let mut labels = item.texts.iter().map(|t| t.value.clone());
         for g in &item.graphics {
             let p = &g.points;
             match (g.kind, item.layer) {
                 (GraphicType::Polyline, Layer::Arrows) if p.len() >= 2 => shapes.push(Shape::Arrow { from: p[0], to: p[1] }),
-                (GraphicType::Polyline, _) if p.len() >= 2 => shapes.push(Shape::Length { from: p[0], to: p[1] }),
+                (GraphicType::Polyline, _) if p.len() >= 2 => shapes.push(Shape::Length {
+                    from: p[0],
+                    to: p[1],
+                    label: if item.layer == Layer::Lengths { labels.next() } else { None },
+                }),
                 (GraphicType::Ellipse, _) if p.len() == 4 => {
                     let center = [(p[0][0] + p[1][0]) / 2.0, (p[0][1] + p[1][1]) / 2.0];
                     let half = |a: Point, b: Point| (a[0] - b[0]).hypot(a[1] - b[1]) / 2.0;
@@ -557,7 +569,7 @@ mod tests {
     fn every_shape() -> Vec<Shape> {
         vec![
             Shape::Arrow { from: [10.0, 10.0], to: [100.0, 50.0] },
-            Shape::Length { from: [0.0, 0.0], to: [40.0, 0.0] },
+            Shape::Length { from: [0.0, 0.0], to: [40.0, 0.0], label: None },
             Shape::Ellipse { center: [128.0, 256.0], radius: [20.0, 40.0] },
             Shape::Text { at: [5.0, 500.0], text: "右上葉 nodule".into() },
         ]
@@ -592,10 +604,10 @@ mod tests {
         let read = read(&obj);
         assert!(read.iter().all(|(sop, frame, _)| sop == "2.25.11" && *frame == Some(3)));
         let annotations: Vec<Annotation> = read.into_iter().map(|(_, _, a)| a).collect();
-        assert_eq!(shapes_of(&annotations), every_shape());
-        // The length's label is in mm from the column spacing.
-        let lengths = annotations.iter().find(|a| a.layer == Layer::Lengths).unwrap();
-        assert_eq!(lengths.texts[0].value, "10.0 mm");
+        // The same shapes, the length with its label in mm from the column spacing.
+        let mut expected = every_shape();
+        expected[1] = Shape::Length { from: [0.0, 0.0], to: [40.0, 0.0], label: Some("10.0 mm".into()) };
+        assert_eq!(shapes_of(&annotations), expected);
     }
 
     #[test]
@@ -604,10 +616,10 @@ mod tests {
             (vec![], GspsError::Empty),
             (vec![Shape::Arrow { from: [0.0, 0.0], to: [257.0, 1.0] }], GspsError::Outside),
             (vec![Shape::Ellipse { center: [10.0, 10.0], radius: [20.0, 5.0] }], GspsError::Outside),
-            (vec![Shape::Length { from: [f32::NAN, 0.0], to: [1.0, 1.0] }], GspsError::Outside),
+            (vec![Shape::Length { from: [f32::NAN, 0.0], to: [1.0, 1.0], label: None }], GspsError::Outside),
             (vec![Shape::Text { at: [1.0, 1.0], text: "  ".into() }], GspsError::BadText),
             (vec![Shape::Text { at: [1.0, 1.0], text: "a\\b".into() }], GspsError::BadText),
-            (vec![Shape::Length { from: [1.0, 1.0], to: [2.0, 2.0] }; MAX_SHAPES + 1], GspsError::TooMany),
+            (vec![Shape::Length { from: [1.0, 1.0], to: [2.0, 2.0], label: None }; MAX_SHAPES + 1], GspsError::TooMany),
         ];
         for (shapes, error) in cases {
             assert_eq!(plan(&image(), &shapes), Err(error));

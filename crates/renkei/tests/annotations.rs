@@ -55,7 +55,9 @@ async fn annotations_are_a_presentation_state_in_the_study(storage: Storage) {
 
     let (status, saved) = admin.post(&path, json!({"sop_uid": sops[0], "shapes": shapes})).await;
     assert_eq!(status, StatusCode::CREATED, "{saved}");
-    assert_eq!(saved["shapes"], shapes);
+    let mut expected = shapes.clone();
+    expected[1]["label"] = json!("66.1 mm");
+    assert_eq!(saved["shapes"], expected, "the shapes, the length labelled in mm");
     assert_eq!(saved["frame"], Value::Null);
     let presentation = saved["presentation_uid"].as_str().unwrap().to_owned();
     let (status, listed) = admin.get(&path).await;

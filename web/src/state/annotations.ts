@@ -6,7 +6,8 @@ export type Xy = [number, number];
 
 export type Shape =
   | { kind: "arrow"; from: Xy; to: Xy }
-  | { kind: "length"; from: Xy; to: Xy }
+  /** `label` is the server's (from the image's pixel spacing), on stored lengths only */
+  | { kind: "length"; from: Xy; to: Xy; label?: string }
   | { kind: "ellipse"; center: Xy; radius: Xy }
   | { kind: "text"; at: Xy; text: string };
 

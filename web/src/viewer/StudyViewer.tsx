@@ -1,6 +1,7 @@
 //! The study viewer (loaded lazily): the study's header with the patient-ID tail and the
-//! burned-in text flag, the series strip with thumbnails, and the series on screen — an image
-//! stack, or a 12-lead ECG for waveform objects.
+//! burned-in text flag, the series strip with thumbnails (presentation states are not series to
+//! show: their annotations are drawn on the frames they reference), and the series on screen —
+//! an image stack, or a 12-lead ECG for waveform objects; opened at a key image's frame.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, studyUrls } from "../api";
@@ -20,8 +21,18 @@ import { countsLabel, imagesLabel } from "../screens/StudyCard";
 import { ShareBar } from "../call/ShareBar";
 import { useSharedView } from "../call/useSharedView";
 import type { ViewState } from "../state/sharedView";
+import { byFrame, frameKey, type FrameAnnotations } from "../state/annotations";
+import type { Annotating } from "./annotate/AnnotateBar";
+import { ShareStudy } from "../screens/ShareStudy";
 
-export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => void }) {
+/** A key image to share: the frame and the presentation state with its annotations. */
+interface KeyImageDraft {
+  sop_uid: string;
+  frame: number;
+  presentation_uid?: string;
+}
+
+export default function StudyViewer({ id, onClose, at, onShared }: { id: Uuid; onClose: () => void; at?: { sop: string; frame: number }; onShared?: (conversation: Uuid) => void }) {
   const { t, lang } = useI18n();
   const [study, setStudy] = useState<StudyDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -32,6 +43,33 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
   const [seed, setSeed] = useState<{ index: number; frame: Promise<LoadedFrame> } | null>(null);
   const onFirstImage = useCallback(() => setShown(true), []);
   const root = useRef<HTMLDivElement>(null);
+  const [annotations, setAnnotations] = useState<FrameAnnotations[]>([]);
+  const [sharing, setSharing] = useState<KeyImageDraft | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.annotations(id).then(
+      (list) => live && setAnnotations(list),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  const annotating = useMemo<Annotating>(() => {
+    const presentations = new Map(annotations.map((a) => [frameKey(a.sop_uid, a.frame), a.presentation_uid]));
+    return {
+      saved: byFrame(annotations),
+      presentationOf: (key) => presentations.get(key) ?? null,
+      save: async (sop, frame, shapes) => {
+        const saved = await api.saveAnnotations(id, sop, frame, shapes);
+        setAnnotations((list) => [...list, saved]);
+        return saved.presentation_uid;
+      },
+      send: (sop, frame, presentation) => setSharing({ sop_uid: sop, frame, ...(presentation ? { presentation_uid: presentation } : {}) }),
+    };
+  }, [annotations, id]);
 
   useEffect(() => {
     let live = true;
@@ -39,7 +77,7 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
     opening.detail.then(
       async (s) => {
         if (!live) return;
-        const series = [...s.series].sort(seriesOrder);
+        const series = s.series.filter((x) => x.modality !== "PR").sort(seriesOrder);
         // Open on the main stack (the series with the most images), not on a scout.
         const main = mainSeries(series);
         setStudy({ ...s, series });
@@ -76,6 +114,17 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
     const i = study.series.findIndex((s) => s.series_uid === leaderSeries);
     if (i >= 0) setSelected(i);
   }, [study, leaderSeries]);
+
+  // A key image: its series, once the instances say which it is.
+  const found = useRef(false);
+  useEffect(() => {
+    if (!at || !study || found.current) return;
+    const i = study.series.findIndex((s) => instances[s.series_uid]?.some((x) => x.sop_uid === at.sop));
+    if (i >= 0) {
+      found.current = true;
+      setSelected(i);
+    }
+  }, [at, study, instances]);
 
   const series = study?.series[selected];
   const list = series ? instances[series.series_uid] : undefined;
@@ -151,9 +200,20 @@ export default function StudyViewer({ id, onClose }: { id: Uuid; onClose: () => 
           {!error && (!study || !items) && <div className="viewport-status" role="status">{t("common.loading")}</div>}
           {study && series && items && items.length === 0 && <div className="viewport-status">{t("viewer.emptySeries")}</div>}
           {study && series && waveform && <EcgView key={waveform.sop} study={id} sop={waveform.sop} />}
-          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} shareRef={shareRef} />}
+          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} shareRef={shareRef} annotating={annotating} startAt={at} />}
         </main>
       </div>
+      {sharing && study && (
+        <ShareStudy
+          study={study}
+          keyImage={sharing}
+          onClose={() => setSharing(null)}
+          onShared={(conversation) => {
+            setSharing(null);
+            onShared?.(conversation);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -156,6 +156,7 @@ impl World {
                     kind: "study".into(),
                     id,
                     name: None,
+                    key_image: None,
                 }],
             },
         };

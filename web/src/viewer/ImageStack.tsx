@@ -60,8 +60,17 @@ export function ImageStack(props: {
   annotating?: Annotating;
   /** open at this frame (a key image) */
   startAt?: { sop: string; frame: number } | null;
+  /** comparing: the view to take from the linked pane, what this one shows, and that the user touched it */
+  follow?: ViewState | null;
+  onView?: (view: ViewState, count: number) => void;
+  onActive?: () => void;
+  /** comparing: fewer tools (no annotations, no cine) */
+  compact?: boolean;
 }) {
-  const { study, series, items, onFirstImage, annotating, startAt } = props;
+  const { study, series, items, onFirstImage, annotating, startAt, compact } = props;
+  const onViewRef = useRef(props.onView);
+  onViewRef.current = props.onView;
+  const onActive = () => props.onActive?.();
   const seed = useRef(props.seed ?? null);
   const { t, lang } = useI18n();
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -162,6 +171,7 @@ export function ImageStack(props: {
       if (at) dot.style.transform = `translate(${at.x}px, ${at.y}px)`;
     }
     if (leading.current) session.calls.shareState(viewStateOf(tr));
+    onViewRef.current?.(viewStateOf(tr), itemsRef.current.length);
     if (!firstShown.current) {
       firstShown.current = true;
       // From the tap that opened the study (or this series) to its first image on screen.
@@ -278,7 +288,7 @@ export function ImageStack(props: {
   };
 
   // Following the leader: their slice, window, zoom and pan, and their pointer.
-  const followed = shared.role === "follower" ? shared.view?.state : undefined;
+  const followed = shared.role === "follower" ? shared.view?.state : (props.follow ?? undefined);
   useEffect(() => {
     if (!followed) {
       remotePointer.current = null;
@@ -393,6 +403,7 @@ export function ImageStack(props: {
   };
 
   const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {
+    onActive();
     const p = local(e);
     e.currentTarget.setPointerCapture(e.pointerId);
     pointers.current.set(e.pointerId, p);
@@ -505,6 +516,7 @@ export function ImageStack(props: {
   };
 
   const onWheel = (e: WheelEvent<HTMLCanvasElement>) => {
+    onActive();
     if (e.ctrlKey || e.metaKey) {
       const c = canvasRef.current!;
       viewRef.current = zoomAt(viewRef.current, Math.exp(-e.deltaY / 200), local(e), { width: c.clientWidth, height: c.clientHeight });
@@ -525,6 +537,7 @@ export function ImageStack(props: {
   }, []);
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    onActive();
     const keys: Record<string, () => void> = {
       ArrowDown: () => go(indexRef.current + 1),
       ArrowRight: () => go(indexRef.current + 1),
@@ -608,10 +621,13 @@ export function ImageStack(props: {
           value={index + 1}
           aria-label={t("viewer.slider")}
           aria-valuetext={position}
-          onChange={(e) => go(Number(e.target.value) - 1)}
+          onChange={(e) => {
+            onActive();
+            go(Number(e.target.value) - 1);
+          }}
         />
       )}
-      {annotating && (annotated || selected >= 0 || DRAWS[tool] || tool === "text") && (
+      {annotating && !compact && (annotated || selected >= 0 || DRAWS[tool] || tool === "text") && (
         <AnnotateBar unsaved={unsaved} annotated={annotated} selected={selected >= 0} onRemove={removeSelected} onSave={saveFrame} onSend={async () => {
           const presentation = await saveFrame();
           const item = items[indexRef.current];
@@ -620,7 +636,7 @@ export function ImageStack(props: {
       )}
       <div className="viewer-tools" role="toolbar" aria-label={t("viewer.tools")}>
         <div className="tool-group">
-          {TOOLS.map(({ tool: key, label }) => (
+          {TOOLS.filter(({ tool: key }) => !compact || key === "scroll" || key === "window" || key === "pan").map(({ tool: key, label }) => (
             <button
               key={key}
               type="button"
@@ -638,7 +654,7 @@ export function ImageStack(props: {
         <div className="tool-group">
           <label className="preset">
             <span className="visually-hidden">{t("viewer.preset")}</span>
-            <select value={preset} onChange={(e) => choosePreset(e.target.value)} disabled={!frameInfo}>
+            <select value={preset} onChange={(e) => { onActive(); choosePreset(e.target.value); }} disabled={!frameInfo}>
               {preset === "custom" && <option value="custom">{t("viewer.preset.custom")}</option>}
               {presetOptions.map((o) => (
                 <option key={o.key} value={o.key}>
@@ -647,7 +663,7 @@ export function ImageStack(props: {
               ))}
             </select>
           </label>
-          {multi && (
+          {multi && !compact && (
             <>
               <button
                 type="button"
@@ -671,7 +687,7 @@ export function ImageStack(props: {
               </label>
             </>
           )}
-          <button type="button" className="tool" aria-label={t("viewer.reset")} title={t("viewer.reset")} onClick={reset}>
+          <button type="button" className="tool" aria-label={t("viewer.reset")} title={t("viewer.reset")} onClick={() => { onActive(); reset(); }}>
             <ViewerIcon name="reset" />
           </button>
         </div>

@@ -24,6 +24,8 @@ import type { ViewState } from "../state/sharedView";
 import { byFrame, frameKey, type FrameAnnotations } from "../state/annotations";
 import type { Annotating } from "./annotate/AnnotateBar";
 import { ShareStudy } from "../screens/ShareStudy";
+import { CompareView, type Pane } from "./compare/CompareView";
+import { ComparePicker, type CompareChoice } from "./compare/ComparePicker";
 
 /** A key image to share: the frame and the presentation state with its annotations. */
 interface KeyImageDraft {
@@ -45,6 +47,8 @@ export default function StudyViewer({ id, onClose, at, onShared }: { id: Uuid; o
   const root = useRef<HTMLDivElement>(null);
   const [annotations, setAnnotations] = useState<FrameAnnotations[]>([]);
   const [sharing, setSharing] = useState<KeyImageDraft | null>(null);
+  const [picking, setPicking] = useState(false);
+  const [other, setOther] = useState<Pane | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -131,6 +135,23 @@ export default function StudyViewer({ id, onClose, at, onShared }: { id: Uuid; o
   const items = useMemo(() => (list ? stackOf(list) : null), [list]);
   const waveform = items && items[0] && isWaveform(items[0].sopClass) ? items[0] : null;
 
+  /** The chosen series (of this study, or the main one of a prior study) as the second pane. */
+  const compareWith = async (choice: CompareChoice) => {
+    setPicking(false);
+    if (!study) return;
+    if (choice.kind === "series") {
+      const list = instances[choice.series.series_uid] ?? (await api.instances(id, choice.series.series_uid));
+      setOther({ study, series: choice.series, items: stackOf(list) });
+      return;
+    }
+    const prior = await api.study(choice.study.id);
+    const shown = prior.series.filter((x) => x.modality !== "PR").sort(seriesOrder);
+    const main = shown[mainSeries(shown)];
+    if (!main) return;
+    const list = await api.instances(prior.id, main.series_uid);
+    setOther({ study: { ...prior, series: shown }, series: main, items: stackOf(list) });
+  };
+
   const title = study ? [...new Set([study.modalities.join("/"), study.body_part, study.description].filter(Boolean))].join(" · ") : t("viewer.title");
 
   return (
@@ -154,6 +175,12 @@ export default function StudyViewer({ id, onClose, at, onShared }: { id: Uuid; o
             <ViewerIcon name="warning" size={18} />
             <span>{t("study.burnedIn")}</span>
           </span>
+        )}
+        {study && series && items && items.length > 0 && !waveform && !other && (
+          <button type="button" className="icon-button on-dark compare-open" aria-label={t("compare.open")} title={t("compare.open")} onClick={() => setPicking(true)}>
+            <ViewerIcon name="compare" />
+            <span>{t("compare.open")}</span>
+          </button>
         )}
       </header>
       <ShareBar target={{ kind: "study", id }} current={() => shareRef.current?.() ?? {}} />
@@ -200,9 +227,11 @@ export default function StudyViewer({ id, onClose, at, onShared }: { id: Uuid; o
           {!error && (!study || !items) && <div className="viewport-status" role="status">{t("common.loading")}</div>}
           {study && series && items && items.length === 0 && <div className="viewport-status">{t("viewer.emptySeries")}</div>}
           {study && series && waveform && <EcgView key={waveform.sop} study={id} sop={waveform.sop} />}
-          {study && series && items && items.length > 0 && !waveform && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} shareRef={shareRef} annotating={annotating} startAt={at} />}
+          {study && series && items && items.length > 0 && !waveform && other && <CompareView panes={[{ study, series, items }, other]} onClose={() => setOther(null)} />}
+          {study && series && items && items.length > 0 && !waveform && !other && <ImageStack key={series.series_uid} study={study} series={series} items={items} seed={seed} onFirstImage={onFirstImage} shareRef={shareRef} annotating={annotating} startAt={at} />}
         </main>
       </div>
+      {picking && study && series && <ComparePicker study={study} current={series} onPick={(c) => void compareWith(c).catch(() => undefined)} onClose={() => setPicking(false)} />}
       {sharing && study && (
         <ShareStudy
           study={study}

@@ -27,19 +27,35 @@ pub type Point = [f32; 2];
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Shape {
     /// An arrow pointing at `to`.
-    Arrow { from: Point, to: Point },
+    Arrow {
+        #[schema(value_type = Vec<f32>)]
+        from: Point,
+        #[schema(value_type = Vec<f32>)]
+        to: Point,
+    },
     /// A length measurement. Its label (mm, or pixels without Pixel Spacing) is written by
     /// renkei and read back; one sent is ignored.
     Length {
+        #[schema(value_type = Vec<f32>)]
         from: Point,
+        #[schema(value_type = Vec<f32>)]
         to: Point,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         label: Option<String>,
     },
     /// An axis-aligned ellipse (a circle when both radii are equal).
-    Ellipse { center: Point, radius: Point },
+    Ellipse {
+        #[schema(value_type = Vec<f32>)]
+        center: Point,
+        #[schema(value_type = Vec<f32>)]
+        radius: Point,
+    },
     /// Free text whose left end and baseline are at `at`.
-    Text { at: Point, text: String },
+    Text {
+        #[schema(value_type = Vec<f32>)]
+        at: Point,
+        text: String,
+    },
 }
 
 /// The image (one frame of it) that annotations are drawn on, as the stored instance says.
@@ -205,7 +221,9 @@ pub fn plan(image: &ImageRef, shapes: &[Shape]) -> Result<Vec<Annotation>, GspsE
         return Err(GspsError::TooMany);
     }
     let (w, h) = (image.columns as f32, image.rows as f32);
-    let inside = |p: &Point| p.iter().all(|v| v.is_finite()) && (0.0..=w).contains(&p[0]) && (0.0..=h).contains(&p[1]);
+    let inside = |p: &Point| {
+        p.iter().all(|v| v.is_finite()) && (0.0..=w).contains(&p[0]) && (0.0..=h).contains(&p[1])
+    };
     let mut items: Vec<Annotation> = Layer::ALL
         .iter()
         .map(|&layer| Annotation {
@@ -215,7 +233,10 @@ pub fn plan(image: &ImageRef, shapes: &[Shape]) -> Result<Vec<Annotation>, GspsE
         })
         .collect();
     for shape in shapes {
-        let item = &mut items[Layer::ALL.iter().position(|&l| l == Layer::of(shape)).unwrap_or(0)];
+        let item = &mut items[Layer::ALL
+            .iter()
+            .position(|&l| l == Layer::of(shape))
+            .unwrap_or(0)];
         match shape {
             Shape::Arrow { from, to } => {
                 if !inside(from) || !inside(to) {
@@ -248,7 +269,11 @@ pub fn plan(image: &ImageRef, shapes: &[Shape]) -> Result<Vec<Annotation>, GspsE
                     return Err(GspsError::Outside);
                 }
                 // ELLIPSE: the major axis's two ends, then the minor axis's.
-                let (major, minor) = if rx >= ry { (&ends[..2], &ends[2..]) } else { (&ends[2..], &ends[..2]) };
+                let (major, minor) = if rx >= ry {
+                    (&ends[..2], &ends[2..])
+                } else {
+                    (&ends[2..], &ends[..2])
+                };
                 item.graphics.push(Graphic {
                     kind: GraphicType::Ellipse,
                     points: [major, minor].concat(),
@@ -284,11 +309,20 @@ pub fn shapes_of(items: &[Annotation]) -> Vec<Shape> {
         for g in &item.graphics {
             let p = &g.points;
             match (g.kind, item.layer) {
-                (GraphicType::Polyline, Layer::Arrows) if p.len() >= 2 => shapes.push(Shape::Arrow { from: p[0], to: p[1] }),
+                (GraphicType::Polyline, Layer::Arrows) if p.len() >= 2 => {
+                    shapes.push(Shape::Arrow {
+                        from: p[0],
+                        to: p[1],
+                    })
+                }
                 (GraphicType::Polyline, _) if p.len() >= 2 => shapes.push(Shape::Length {
                     from: p[0],
                     to: p[1],
-                    label: if item.layer == Layer::Lengths { labels.next() } else { None },
+                    label: if item.layer == Layer::Lengths {
+                        labels.next()
+                    } else {
+                        None
+                    },
                 }),
                 (GraphicType::Ellipse, _) if p.len() == 4 => {
                     let center = [(p[0][0] + p[1][0]) / 2.0, (p[0][1] + p[1][1]) / 2.0];
@@ -296,7 +330,11 @@ pub fn shapes_of(items: &[Annotation]) -> Vec<Shape> {
                     let (major, minor) = (half(p[0], p[1]), half(p[2], p[3]));
                     // Axis-aligned: which axis is horizontal decides which radius is x.
                     let horizontal = (p[0][1] - p[1][1]).abs() <= (p[0][0] - p[1][0]).abs();
-                    let radius = if horizontal { [major, minor] } else { [minor, major] };
+                    let radius = if horizontal {
+                        [major, minor]
+                    } else {
+                        [minor, major]
+                    };
                     shapes.push(Shape::Ellipse { center, radius });
                 }
                 _ => {}
@@ -359,7 +397,11 @@ fn text(tag: Tag, vr: VR, value: impl Into<String>) -> DataElement<InMemDicomObj
 }
 
 fn floats(tag: Tag, values: impl IntoIterator<Item = f32>) -> DataElement<InMemDicomObject> {
-    DataElement::new(tag, VR::FL, PrimitiveValue::F32(values.into_iter().collect()))
+    DataElement::new(
+        tag,
+        VR::FL,
+        PrimitiveValue::F32(values.into_iter().collect()),
+    )
 }
 
 fn ushort(tag: Tag, value: u16) -> DataElement<InMemDicomObject> {
@@ -378,7 +420,10 @@ fn referenced_image(image: &ImageRef) -> DataElement<InMemDicomObject> {
     if let Some(frame) = image.frame {
         item.push(text(Tag(0x0008, 0x1160), VR::IS, frame.to_string()));
     }
-    sequence(Tag(0x0008, 0x1140), vec![InMemDicomObject::from_element_iter(item)])
+    sequence(
+        Tag(0x0008, 0x1140),
+        vec![InMemDicomObject::from_element_iter(item)],
+    )
 }
 
 fn graphic_item(g: &Graphic) -> InMemDicomObject {
@@ -419,12 +464,21 @@ pub fn write(
     let annotations = items
         .iter()
         .map(|a| {
-            let mut item = vec![referenced_image(image), text(Tag(0x0070, 0x0002), VR::CS, a.layer.name())];
+            let mut item = vec![
+                referenced_image(image),
+                text(Tag(0x0070, 0x0002), VR::CS, a.layer.name()),
+            ];
             if !a.texts.is_empty() {
-                item.push(sequence(Tag(0x0070, 0x0008), a.texts.iter().map(text_item).collect()));
+                item.push(sequence(
+                    Tag(0x0070, 0x0008),
+                    a.texts.iter().map(text_item).collect(),
+                ));
             }
             if !a.graphics.is_empty() {
-                item.push(sequence(Tag(0x0070, 0x0009), a.graphics.iter().map(graphic_item).collect()));
+                item.push(sequence(
+                    Tag(0x0070, 0x0009),
+                    a.graphics.iter().map(graphic_item).collect(),
+                ));
             }
             InMemDicomObject::from_element_iter(item)
         })
@@ -443,7 +497,11 @@ pub fn write(
         .collect();
     let displayed_area = InMemDicomObject::from_element_iter([
         referenced_image(image),
-        DataElement::new(Tag(0x0070, 0x0052), VR::SL, PrimitiveValue::I32([1, 1].into())),
+        DataElement::new(
+            Tag(0x0070, 0x0052),
+            VR::SL,
+            PrimitiveValue::I32([1, 1].into()),
+        ),
         DataElement::new(
             Tag(0x0070, 0x0053),
             VR::SL,
@@ -453,7 +511,11 @@ pub fn write(
         text(Tag(0x0070, 0x0102), VR::IS, "1\\1"),
     ]);
     let series_item = InMemDicomObject::from_element_iter([
-        text(Tag(0x0020, 0x000E), VR::UI, series_of(source).unwrap_or_default()),
+        text(
+            Tag(0x0020, 0x000E),
+            VR::UI,
+            series_of(source).unwrap_or_default(),
+        ),
         referenced_image(image),
     ]);
     for element in [
@@ -476,7 +538,15 @@ pub fn write(
         sequence(Tag(0x0070, 0x0001), annotations),
         sequence(Tag(0x0070, 0x005A), vec![displayed_area]),
         sequence(Tag(0x0070, 0x0060), layers),
-        text(Tag(0x2050, 0x0020), VR::CS, if image.inverted { "INVERSE" } else { "IDENTITY" }),
+        text(
+            Tag(0x2050, 0x0020),
+            VR::CS,
+            if image.inverted {
+                "INVERSE"
+            } else {
+                "IDENTITY"
+            },
+        ),
     ] {
         obj.put(element);
     }
@@ -484,7 +554,8 @@ pub fn write(
         .with_meta(FileMetaTableBuilder::new().transfer_syntax(EXPLICIT_LE))
         .map_err(|_| GspsError::Unwritable)?;
     let mut bytes = Vec::with_capacity(4096);
-    file.write_all(&mut bytes).map_err(|_| GspsError::Unwritable)?;
+    file.write_all(&mut bytes)
+        .map_err(|_| GspsError::Unwritable)?;
     Ok(bytes)
 }
 
@@ -525,7 +596,10 @@ pub fn read(obj: &InMemDicomObject) -> Vec<(String, Option<u32>, Annotation)> {
                     Some("ELLIPSE") => GraphicType::Ellipse,
                     _ => return None,
                 };
-                let points = float_values(g, Tag(0x0070, 0x0022)).chunks_exact(2).map(|c| [c[0], c[1]]).collect();
+                let points = float_values(g, Tag(0x0070, 0x0022))
+                    .chunks_exact(2)
+                    .map(|c| [c[0], c[1]])
+                    .collect();
                 Some(Graphic { kind, points })
             })
             .collect();
@@ -533,11 +607,21 @@ pub fn read(obj: &InMemDicomObject) -> Vec<(String, Option<u32>, Annotation)> {
             .iter()
             .filter_map(|t| {
                 let anchor = point_of(&float_values(t, Tag(0x0070, 0x0014)))?;
-                let value = t.get(Tag(0x0070, 0x0006))?.value().to_str().ok()?.trim_end_matches([' ', '\0']).to_owned();
+                let value = t
+                    .get(Tag(0x0070, 0x0006))?
+                    .value()
+                    .to_str()
+                    .ok()?
+                    .trim_end_matches([' ', '\0'])
+                    .to_owned();
                 Some(Text { anchor, value })
             })
             .collect();
-        let annotation = Annotation { layer, graphics, texts };
+        let annotation = Annotation {
+            layer,
+            graphics,
+            texts,
+        };
         for reference in items_of(item, Tag(0x0008, 0x1140)) {
             let Some(sop) = text_value(reference, Tag(0x0008, 0x1155)) else {
                 continue;
@@ -568,10 +652,23 @@ mod tests {
 
     fn every_shape() -> Vec<Shape> {
         vec![
-            Shape::Arrow { from: [10.0, 10.0], to: [100.0, 50.0] },
-            Shape::Length { from: [0.0, 0.0], to: [40.0, 0.0], label: None },
-            Shape::Ellipse { center: [128.0, 256.0], radius: [20.0, 40.0] },
-            Shape::Text { at: [5.0, 500.0], text: "右上葉 nodule".into() },
+            Shape::Arrow {
+                from: [10.0, 10.0],
+                to: [100.0, 50.0],
+            },
+            Shape::Length {
+                from: [0.0, 0.0],
+                to: [40.0, 0.0],
+                label: None,
+            },
+            Shape::Ellipse {
+                center: [128.0, 256.0],
+                radius: [20.0, 40.0],
+            },
+            Shape::Text {
+                at: [5.0, 500.0],
+                text: "右上葉 nodule".into(),
+            },
         ]
     }
 
@@ -597,16 +694,36 @@ mod tests {
         };
         let bytes = write(&source(), &image(), &items, &identity).unwrap();
         let obj = OpenFileOptions::new().from_reader(&bytes[128..]).unwrap();
-        assert_eq!(text_value(&obj, Tag(0x0008, 0x0016)).as_deref(), Some(GSPS_SOP_CLASS));
-        assert_eq!(text_value(&obj, Tag(0x0020, 0x000D)).as_deref(), Some("2.25.1"));
-        assert_eq!(text_value(&obj, Tag(0x0010, 0x0020)).as_deref(), Some("3456"));
-        assert_eq!(text_value(&obj, Tag(0x0008, 0x0080)), None, "only the patient and study modules");
+        assert_eq!(
+            text_value(&obj, Tag(0x0008, 0x0016)).as_deref(),
+            Some(GSPS_SOP_CLASS)
+        );
+        assert_eq!(
+            text_value(&obj, Tag(0x0020, 0x000D)).as_deref(),
+            Some("2.25.1")
+        );
+        assert_eq!(
+            text_value(&obj, Tag(0x0010, 0x0020)).as_deref(),
+            Some("3456")
+        );
+        assert_eq!(
+            text_value(&obj, Tag(0x0008, 0x0080)),
+            None,
+            "only the patient and study modules"
+        );
         let read = read(&obj);
-        assert!(read.iter().all(|(sop, frame, _)| sop == "2.25.11" && *frame == Some(3)));
+        assert!(
+            read.iter()
+                .all(|(sop, frame, _)| sop == "2.25.11" && *frame == Some(3))
+        );
         let annotations: Vec<Annotation> = read.into_iter().map(|(_, _, a)| a).collect();
         // The same shapes, the length with its label in mm from the column spacing.
         let mut expected = every_shape();
-        expected[1] = Shape::Length { from: [0.0, 0.0], to: [40.0, 0.0], label: Some("10.0 mm".into()) };
+        expected[1] = Shape::Length {
+            from: [0.0, 0.0],
+            to: [40.0, 0.0],
+            label: Some("10.0 mm".into()),
+        };
         assert_eq!(shapes_of(&annotations), expected);
     }
 
@@ -614,12 +731,53 @@ mod tests {
     fn shapes_off_the_image_or_empty_text_are_refused() {
         let cases = [
             (vec![], GspsError::Empty),
-            (vec![Shape::Arrow { from: [0.0, 0.0], to: [257.0, 1.0] }], GspsError::Outside),
-            (vec![Shape::Ellipse { center: [10.0, 10.0], radius: [20.0, 5.0] }], GspsError::Outside),
-            (vec![Shape::Length { from: [f32::NAN, 0.0], to: [1.0, 1.0], label: None }], GspsError::Outside),
-            (vec![Shape::Text { at: [1.0, 1.0], text: "  ".into() }], GspsError::BadText),
-            (vec![Shape::Text { at: [1.0, 1.0], text: "a\\b".into() }], GspsError::BadText),
-            (vec![Shape::Length { from: [1.0, 1.0], to: [2.0, 2.0], label: None }; MAX_SHAPES + 1], GspsError::TooMany),
+            (
+                vec![Shape::Arrow {
+                    from: [0.0, 0.0],
+                    to: [257.0, 1.0],
+                }],
+                GspsError::Outside,
+            ),
+            (
+                vec![Shape::Ellipse {
+                    center: [10.0, 10.0],
+                    radius: [20.0, 5.0],
+                }],
+                GspsError::Outside,
+            ),
+            (
+                vec![Shape::Length {
+                    from: [f32::NAN, 0.0],
+                    to: [1.0, 1.0],
+                    label: None,
+                }],
+                GspsError::Outside,
+            ),
+            (
+                vec![Shape::Text {
+                    at: [1.0, 1.0],
+                    text: "  ".into(),
+                }],
+                GspsError::BadText,
+            ),
+            (
+                vec![Shape::Text {
+                    at: [1.0, 1.0],
+                    text: "a\\b".into(),
+                }],
+                GspsError::BadText,
+            ),
+            (
+                vec![
+                    Shape::Length {
+                        from: [1.0, 1.0],
+                        to: [2.0, 2.0],
+                        label: None
+                    };
+                    MAX_SHAPES + 1
+                ],
+                GspsError::TooMany,
+            ),
         ];
         for (shapes, error) in cases {
             assert_eq!(plan(&image(), &shapes), Err(error));

@@ -51,25 +51,46 @@ fn refused(e: GspsError) -> ServiceError {
 }
 
 fn number(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
-    obj.get(tag)?.value().to_multi_float64().ok()?.first().copied()
+    obj.get(tag)?
+        .value()
+        .to_multi_float64()
+        .ok()?
+        .first()
+        .copied()
 }
 
 /// The frame of `image` that annotations are drawn on, as the stored instance describes it.
-fn image_ref(image: &InMemDicomObject, sop_uid: &str, frame: Option<u32>) -> ServiceResult<ImageRef> {
+fn image_ref(
+    image: &InMemDicomObject,
+    sop_uid: &str,
+    frame: Option<u32>,
+) -> ServiceResult<ImageRef> {
     let text = |tag| {
         image
             .get(tag)
             .and_then(|e| e.to_str().ok())
             .map(|s| s.trim_matches([' ', '\0']).to_owned())
     };
-    let not_an_image = || ServiceError::new(Kind::Invalid, "annotation_not_an_image", "only an image can be annotated");
+    let not_an_image = || {
+        ServiceError::new(
+            Kind::Invalid,
+            "annotation_not_an_image",
+            "only an image can be annotated",
+        )
+    };
     let rows = number(image, Tag(0x0028, 0x0010)).ok_or_else(not_an_image)? as u32;
     let columns = number(image, Tag(0x0028, 0x0011)).ok_or_else(not_an_image)? as u32;
     let frames = number(image, Tag(0x0028, 0x0008)).map_or(1, |n| n as u32);
     let frame = match (frames, frame) {
         (1, None | Some(1)) => None,
         (n, Some(f)) if n > 1 && (1..=n).contains(&f) => Some(f),
-        _ => return Err(ServiceError::new(Kind::Invalid, "dicom_frame_out_of_range", "no such frame")),
+        _ => {
+            return Err(ServiceError::new(
+                Kind::Invalid,
+                "dicom_frame_out_of_range",
+                "no such frame",
+            ));
+        }
     };
     let spacing = image
         .get(Tag(0x0028, 0x0030))
@@ -89,8 +110,16 @@ fn image_ref(image: &InMemDicomObject, sop_uid: &str, frame: Option<u32>) -> Ser
 
 /// Stores what `me` drew on a frame of study `id` as a new presentation state in the study,
 /// audited as `study.annotate`; answers the annotations as stored.
-pub async fn save(state: &Services, me: &Authed, id: Uuid, new: NewAnnotations) -> ServiceResult<FrameAnnotations> {
-    let study = state.dicom.visible_study(id, me.user.id, me.user.org_id).await?;
+pub async fn save(
+    state: &Services,
+    me: &Authed,
+    id: Uuid,
+    new: NewAnnotations,
+) -> ServiceResult<FrameAnnotations> {
+    let study = state
+        .dicom
+        .visible_study(id, me.user.id, me.user.org_id)
+        .await?;
     let source = state.dicom.parsed_instance(id, &new.sop_uid).await?;
     let image = image_ref(&source, &new.sop_uid, new.frame)?;
     let items = gsps::plan(&image, &new.shapes).map_err(refused)?;
@@ -104,15 +133,29 @@ pub async fn save(state: &Services, me: &Authed, id: Uuid, new: NewAnnotations) 
         created: (digits(&created[..10]), digits(&created[11..19])),
     };
     let bytes = gsps::write(&source, &image, &items, &identity).map_err(refused)?;
-    let owner = state.store.org(study.org_id).await.or_service("study_not_found")?;
+    let owner = state
+        .store
+        .org(study.org_id)
+        .await
+        .or_service("study_not_found")?;
     let stored = state
         .dicom
         .ingest(&owner, bytes, IngestSource::Derived)
         .await
         .map_err(|f| f.error())?;
-    let event = AuditEvent::new("study.annotate", Some(me.user.org_id), Some(me.user.id), "study", Some(id))
-        .with_details(json!({"presentation_uid": stored.sop_uid, "shapes": new.shapes.len()}));
-    state.store.append_audit(&event).await.or_service("study_not_found")?;
+    let event = AuditEvent::new(
+        "study.annotate",
+        Some(me.user.org_id),
+        Some(me.user.id),
+        "study",
+        Some(id),
+    )
+    .with_details(json!({"presentation_uid": stored.sop_uid, "shapes": new.shapes.len()}));
+    state
+        .store
+        .append_audit(&event)
+        .await
+        .or_service("study_not_found")?;
     Ok(FrameAnnotations {
         presentation_uid: stored.sop_uid,
         sop_uid: new.sop_uid,
@@ -124,8 +167,15 @@ pub async fn save(state: &Services, me: &Authed, id: Uuid, new: NewAnnotations) 
 /// Every annotation stored in study `id` (renkei's and other viewers' presentation states),
 /// oldest first.
 pub async fn list(state: &Services, me: &Authed, id: Uuid) -> ServiceResult<Vec<FrameAnnotations>> {
-    state.dicom.visible_study(id, me.user.id, me.user.org_id).await?;
-    let instances = state.store.instances_of(id, None).await.or_service("study_not_found")?;
+    state
+        .dicom
+        .visible_study(id, me.user.id, me.user.org_id)
+        .await?;
+    let instances = state
+        .store
+        .instances_of(id, None)
+        .await
+        .or_service("study_not_found")?;
     let mut out = Vec::new();
     for instance in instances.iter().filter(|i| i.sop_class == GSPS_SOP_CLASS) {
         let obj = state.dicom.parsed_instance(id, &instance.sop_uid).await?;

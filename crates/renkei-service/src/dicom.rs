@@ -18,9 +18,7 @@ use renkei_core::org::Organization;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::inflight::InFlight;
-use renkei_dicom::prepare::{
-    PrepareError, Prepared, accept_deidentified, accept_derived, prepare,
-};
+use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, accept_derived, prepare};
 use renkei_dicom::scp::may_block_here;
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
 use renkei_store::{Attached, IndexRequest, Indexed, Reach, Store, StoreError};

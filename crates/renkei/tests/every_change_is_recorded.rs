@@ -428,7 +428,10 @@ impl World {
         let (_, inbox) = self.admin.get("/api/v1/studies").await;
         let id = inbox[0]["id"].as_str().unwrap().to_owned();
         let (_, detail) = self.admin.get(&format!("/api/v1/studies/{id}")).await;
-        let series = detail["series"][0]["series_uid"].as_str().unwrap().to_owned();
+        let series = detail["series"][0]["series_uid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let (_, instances) = self
             .admin
             .get(&format!("/api/v1/studies/{id}/series/{series}/instances"))

@@ -179,12 +179,21 @@ pub async fn list(state: &Services, me: &Authed, id: Uuid) -> ServiceResult<Vec<
     let mut out = Vec::new();
     for instance in instances.iter().filter(|i| i.sop_class == GSPS_SOP_CLASS) {
         let obj = state.dicom.parsed_instance(id, &instance.sop_uid).await?;
+        // One entry per referenced frame of the presentation state, its layers together.
+        let mut frames: Vec<((String, Option<u32>), Vec<gsps::Annotation>)> = Vec::new();
         for (sop_uid, frame, annotation) in gsps::read(&obj) {
+            let key = (sop_uid, frame);
+            match frames.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, items)) => items.push(annotation),
+                None => frames.push((key, vec![annotation])),
+            }
+        }
+        for ((sop_uid, frame), items) in frames {
             out.push(FrameAnnotations {
                 presentation_uid: instance.sop_uid.clone(),
                 sop_uid,
                 frame,
-                shapes: gsps::shapes_of(std::slice::from_ref(&annotation)),
+                shapes: gsps::shapes_of(&items),
             });
         }
     }

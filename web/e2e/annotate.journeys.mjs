@@ -118,7 +118,7 @@ async function main() {
         const id = (await (await fetch("/api/v1/studies")).json())[0].id;
         return (await fetch(`/api/v1/studies/${id}/annotations`)).json();
       });
-      assert(saved.length === 1 && saved[0].shapes.map((s) => s.kind).join() === "arrow,ellipse,length,text", `stored ${JSON.stringify(saved)}`);
+      assert(saved.length === 1 && saved[0].shapes.map((s) => s.kind).sort().join() === "arrow,ellipse,length,text", `stored ${JSON.stringify(saved)}`);
 
       // Sent as a key image: timed from the tap on "send" in the sheet to the drawn thumbnail on B.
       await pageB.getByRole("button", { name: new RegExp(A.name) }).click();
@@ -160,14 +160,16 @@ async function main() {
         await pageA.getByRole("button", { name: "画像" }).click();
       });
       await rows.nth(1).waitFor();
-      await pageA.locator(".study-row", { hasText: /2026/ }).first().getByRole("button", { name: "開く", exact: true }).click();
+      // Newest arrival first: the prior (sent second) is on top; open the current study below it.
+      await rows.nth(1).getByRole("button", { name: "開く", exact: true }).click();
       const viewer = pageA.getByRole("dialog", { name: /CT · CHEST/ });
       await viewer.waitFor();
       await pageA.locator(".viewport-canvas[data-index]").waitFor();
       await viewer.getByRole("button", { name: "比較" }).click();
       const picker = pageA.getByRole("dialog", { name: "比較する画像" });
       await picker.getByText("過去の検査").waitFor();
-      await picker.locator("button", { hasText: /2025/ }).first().click();
+      // Dates are shifted per patient by de-identification: the prior is the one listed under "過去の検査".
+      await picker.locator("li button").last().click();
       await pageA.locator(".compare-pane").nth(1).locator(".viewport-canvas[data-index]").waitFor();
       const index = (n) => pageA.locator(".compare-pane").nth(n).locator(".viewport-canvas").getAttribute("data-index");
       // Linked (the default): five slices down in the top pane moves the bottom one too.

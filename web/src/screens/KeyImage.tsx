@@ -8,6 +8,7 @@ import { useI18n } from "../i18n/i18n";
 import { annotationsCard, studyCard } from "../state/cards";
 import { nav } from "../state/nav";
 import { frameKey, type Shape } from "../state/annotations";
+import { modalityLabel } from "../state/study";
 import { drawShapes } from "../viewer/annotate/draw";
 import { useCard } from "../hooks";
 import type { Attachment } from "../types";
@@ -83,7 +84,7 @@ export function KeyImage({ a, keyImage }: { a: Attachment; keyImage: KeyImageRef
       <canvas ref={canvas} className={drawn ? "drawn" : ""} />
       <span className="key-image-caption">
         <strong>{t("keyImage.title")}</strong>
-        <span>{[study?.modalities.filter((m) => m !== "PR").join("/"), study?.body_part, t("study.patientTail", { tail: study?.patient_tail ?? "" })].filter(Boolean).join(" · ")}</span>
+        <span>{[(study ? modalityLabel(study) : null), study?.body_part, t("study.patientTail", { tail: study?.patient_tail ?? "" })].filter(Boolean).join(" · ")}</span>
       </span>
     </button>
   );

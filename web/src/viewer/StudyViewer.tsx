@@ -16,7 +16,7 @@ import { useFullScreen } from "../hooks";
 import { takeOpening } from "../state/nav";
 import { mainSeries, seriesOrder, startOpening } from "./opening";
 import type { LoadedFrame } from "./frames";
-import { imageCount, studyDateLabel } from "../state/study";
+import { imageCount, imageModalities, studyDateLabel } from "../state/study";
 import { countsLabel, imagesLabel } from "../screens/StudyCard";
 import { ShareBar } from "../call/ShareBar";
 import { useSharedView } from "../call/useSharedView";
@@ -152,7 +152,7 @@ export default function StudyViewer({ id, onClose, at, onShared }: { id: Uuid; o
     setOther({ study: { ...prior, series: shown }, series: main, items: stackOf(list) });
   };
 
-  const title = study ? [...new Set([study.modalities.join("/"), study.body_part, study.description].filter(Boolean))].join(" · ") : t("viewer.title");
+  const title = study ? [...new Set([imageModalities(study).join("/"), study.body_part, study.description].filter(Boolean))].join(" · ") : t("viewer.title");
 
   return (
     <div className="viewer" role="dialog" aria-modal="true" aria-labelledby="viewer-title" ref={root} tabIndex={-1}>
@@ -164,7 +164,7 @@ export default function StudyViewer({ id, onClose, at, onShared }: { id: Uuid; o
           <h2 id="viewer-title">{title}</h2>
           {study && (
             <span>
-              {[studyDateLabel(study.study_date, lang), t("study.patientTail", { tail: study.patient_tail }), countsLabel(t, study.series_count, imageCount(study))]
+              {[studyDateLabel(study.study_date, lang), t("study.patientTail", { tail: study.patient_tail }), countsLabel(t, study.series.length, imageCount(study))]
                 .filter(Boolean)
                 .join(" · ")}
             </span>

@@ -8,7 +8,7 @@ import { Sheet } from "../../screens/Sheet";
 import { session } from "../../session";
 import { studyCard } from "../../state/cards";
 import { priorCandidates, sharedStudyIds } from "../../state/compare";
-import { studyDateLabel } from "../../state/study";
+import { modalityLabel, studyDateLabel } from "../../state/study";
 import type { Series, Study, StudyDetail } from "../../types";
 import "./compare.css";
 
@@ -60,7 +60,7 @@ export function ComparePicker({ study, current, onPick, onClose }: { study: Stud
         {priors?.map((s) => (
           <li key={s.id}>
             <button type="button" onClick={() => onPick({ kind: "study", study: s })}>
-              <span>{[studyDateLabel(s.study_date, lang), s.modalities.filter((m) => m !== "PR").join("/"), s.body_part].filter(Boolean).join(" · ")}</span>
+              <span>{[studyDateLabel(s.study_date, lang), modalityLabel(s), s.body_part].filter(Boolean).join(" · ")}</span>
               <small>{[t("study.patientTail", { tail: s.patient_tail }), s.description].filter(Boolean).join(" · ")}</small>
             </button>
           </li>

@@ -152,7 +152,7 @@ async function main() {
 
     if (want("compare")) await check.run("comparison journey: a prior CT of the same patient side by side, linked scrolling", async () => {
       sendCt(work, dicomPort, "prior", "20250601");
-      await pageA.goBack().catch(() => undefined);
+      await pageA.goto(base + "/");
       await pageA.getByRole("button", { name: "画像" }).click();
       const rows = pageA.locator(".study-row", { hasText: "CT CHEST" });
       await pageA.waitForFunction(() => document.querySelectorAll(".study-row").length >= 2, null, { timeout: 60_000 }).catch(async () => {

@@ -265,7 +265,7 @@ pub fn plan(image: &ImageRef, shapes: &[Shape]) -> Result<Vec<Annotation>, GspsE
                 let [cx, cy] = *center;
                 let [rx, ry] = *radius;
                 let ends = [[cx - rx, cy], [cx + rx, cy], [cx, cy - ry], [cx, cy + ry]];
-                if !(rx > 0.0 && ry > 0.0) || !ends.iter().all(inside) {
+                if !(rx > 0.0 && ry > 0.0 && ends.iter().all(inside)) {
                     return Err(GspsError::Outside);
                 }
                 // ELLIPSE: the major axis's two ends, then the minor axis's.

@@ -39,6 +39,9 @@ pub struct FrameAnnotations {
     pub shapes: Vec<Shape>,
 }
 
+/// A referenced image: SOP Instance UID and frame (none for a single-frame image).
+type FrameRef = (String, Option<u32>);
+
 /// Content Label (0070,0080) of renkei's presentation states.
 const LABEL: &str = "ANNOTATIONS";
 
@@ -180,7 +183,7 @@ pub async fn list(state: &Services, me: &Authed, id: Uuid) -> ServiceResult<Vec<
     for instance in instances.iter().filter(|i| i.sop_class == GSPS_SOP_CLASS) {
         let obj = state.dicom.parsed_instance(id, &instance.sop_uid).await?;
         // One entry per referenced frame of the presentation state, its layers together.
-        let mut frames: Vec<((String, Option<u32>), Vec<gsps::Annotation>)> = Vec::new();
+        let mut frames: Vec<(FrameRef, Vec<gsps::Annotation>)> = Vec::new();
         for (sop_uid, frame, annotation) in gsps::read(&obj) {
             let key = (sop_uid, frame);
             match frames.iter_mut().find(|(k, _)| *k == key) {

@@ -418,6 +418,27 @@ impl World {
         )
     }
 
+    /// A study of the organization (pydicom's CT_small.dcm, sent by STOW-RS): its id and its
+    /// image's SOP Instance UID.
+    async fn study(&mut self) -> (String, String) {
+        let dir = common::pydicom_test_files().expect("pydicom (scripts/setup.sh installs it)");
+        let file = std::fs::read(dir.join("CT_small.dcm")).unwrap();
+        let (status, _) = common::dicom::stow(&self.admin, &[file]).await;
+        assert!(status.is_success(), "STOW-RS: {status}");
+        let (_, inbox) = self.admin.get("/api/v1/studies").await;
+        let id = inbox[0]["id"].as_str().unwrap().to_owned();
+        let (_, detail) = self.admin.get(&format!("/api/v1/studies/{id}")).await;
+        let series = detail["series"][0]["series_uid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, instances) = self
+            .admin
+            .get(&format!("/api/v1/studies/{id}/series/{series}/instances"))
+            .await;
+        (id, instances[0]["sop_uid"].as_str().unwrap().to_owned())
+    }
+
     /// An admitted DICOM peer's AE title.
     async fn peer(&mut self) -> String {
         let ae = self.fresh("CT").to_uppercase().replace('-', "");
@@ -1016,6 +1037,19 @@ fn api_scenarios() -> Vec<Scenario> {
             async |w: &mut World| Call {
                 body: Body::Raw("text/plain", b"ward round notes".to_vec()),
                 ..Call::post(&w.sato.0, "/api/v1/media?name=notes.txt", Value::Null)
+            }
+        ),
+        (
+            "POST /api/v1/studies/{id}/annotations",
+            audit(&["study.annotate"]),
+            async |w: &mut World| {
+                let (id, sop) = w.study().await;
+                let shapes = json!([{"kind": "arrow", "from": [1.0, 1.0], "to": [50.0, 50.0]}]);
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/studies/{id}/annotations"),
+                    json!({"sop_uid": sop, "shapes": shapes}),
+                )
             }
         ),
         (

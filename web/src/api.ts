@@ -3,6 +3,7 @@
 
 import type { components } from "./api/schema";
 import type { OutgoingMessage } from "./connection/frames";
+import type { FrameAnnotations, Shape } from "./state/annotations";
 import type {
   Conversation,
   Instance,
@@ -151,6 +152,9 @@ export const api = {
   study: (id: Uuid) => request<StudyDetail>("GET", `/api/v1/studies/${id}`),
   studyCard: (id: Uuid) => request<Study>("GET", `/api/v1/studies/${id}/card`),
   confirmClean: (id: Uuid) => request<Schemas["ConfirmedClean"]>("POST", `/api/v1/studies/${id}/confirm-clean`),
+  annotations: (id: Uuid) => request<FrameAnnotations[]>("GET", `/api/v1/studies/${id}/annotations`),
+  saveAnnotations: (id: Uuid, sopUid: string, frame: number, shapes: Shape[]) =>
+    request<FrameAnnotations>("POST", `/api/v1/studies/${id}/annotations`, { sop_uid: sopUid, frame, shapes }),
   instances: (id: Uuid, seriesUid: string) =>
     request<Instance[]>("GET", `/api/v1/studies/${id}/series/${enc(seriesUid)}/instances`),
   waveforms: (id: Uuid, sopUid: string) =>

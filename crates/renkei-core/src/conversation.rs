@@ -100,6 +100,28 @@ pub struct Attachment {
     /// Display name, e.g. a file name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A study attachment that points at one annotated frame: a key image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_image: Option<KeyImage>,
+}
+
+/// The frame a key image shows and the presentation state (GSPS) holding its annotations; who
+/// may see it is decided by the study it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyImage {
+    /// The image's SOP Instance UID.
+    pub sop_uid: String,
+    /// From 1.
+    pub frame: u32,
+    /// The presentation state's SOP Instance UID, when the frame is annotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentation_uid: Option<String>,
+}
+
+/// Whether `uid` has the shape of a DICOM UID (at most 64 digits and dots).
+fn is_uid(uid: &str) -> bool {
+    !uid.is_empty() && uid.len() <= 64 && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// A message as stored, in its current state (edited or deleted).
@@ -170,6 +192,15 @@ impl NewMessage {
             }
             if let Some(name) = &a.name {
                 validate::optional_text("attachment name", name, 255)?;
+            }
+            if let Some(key) = &a.key_image {
+                let uids = std::iter::once(&key.sop_uid).chain(&key.presentation_uid);
+                if a.kind != "study" || key.frame < 1 || !uids.into_iter().all(|u| is_uid(u)) {
+                    return Err(DomainError::invalid(
+                        "invalid_attachment",
+                        "a key image is a study's frame (from 1) named by UIDs",
+                    ));
+                }
             }
         }
         if self.mentions.len() > MAX_MEMBERS {
@@ -281,6 +312,7 @@ mod tests {
             kind: "media".into(),
             id: Uuid::nil(),
             name: None,
+            key_image: None,
         });
         assert!(with_photo.validate().is_ok());
     }

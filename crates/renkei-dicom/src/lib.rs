@@ -8,6 +8,7 @@ pub mod context;
 pub mod dates;
 pub mod engine;
 pub mod error;
+pub mod gsps;
 pub mod inflight;
 pub mod json;
 pub mod layout;

@@ -11,6 +11,7 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
 use renkei_core::redaction::{RedactionRule, rule_for};
 
+use crate::engine::describe;
 use crate::layout::trailing_pixel_data;
 use crate::redact::by_rule;
 use crate::verify::verify_deidentified;
@@ -215,6 +216,17 @@ pub fn apply_rules(
         .write_all(&mut bytes)
         .map_err(|_| PrepareError::Unwritable)?;
     accept_deidentified(bytes, max_patient_id_digits)
+}
+
+/// Accepts a Part 10 file that renkei made itself from instances it stored de-identified (a
+/// presentation state, [`crate::gsps`]): its facts are read, nothing is checked or changed.
+/// Never for bytes a client sent.
+pub fn accept_derived(bytes: Vec<u8>) -> Result<Prepared, PrepareError> {
+    let obj = parse(&bytes)?;
+    let tail = text(&obj, tags::PATIENT_ID).unwrap_or_default();
+    let report = describe(&obj, tail, "")
+        .map_err(|e| PrepareError::Deidentification(e.code().to_owned()))?;
+    finish(&obj, report, FileBytes::whole(bytes))
 }
 
 /// Native 16-bit pixel data, parsed as numbers, handed back as the little-endian bytes it was

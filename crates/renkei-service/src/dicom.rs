@@ -19,7 +19,9 @@ use renkei_core::redaction::RedactionRule;
 use renkei_core::{Uuid, new_id};
 use renkei_dicom::DeidContext;
 use renkei_dicom::inflight::InFlight;
-use renkei_dicom::prepare::{PrepareError, Prepared, accept_deidentified, apply_rules, prepare};
+use renkei_dicom::prepare::{
+    PrepareError, Prepared, accept_deidentified, accept_derived, apply_rules, prepare,
+};
 use renkei_dicom::scp::may_block_here;
 use renkei_dicom::text::{TextDetector, scan_prepared};
 use renkei_store::blobs::{BlobError, BlobStore, WrappedKey};
@@ -55,6 +57,9 @@ pub enum IngestSource {
     Gateway,
     /// Made here from a stored instance (a redaction): checked like a gateway's, stored as it is.
     Derived,
+    /// Made by renkei from instances it stored (a presentation state of annotations): stored
+    /// as it is.
+    Presentation,
 }
 
 impl IngestFailure {
@@ -198,6 +203,8 @@ enum Rules {
     Deidentify(DeidContext, Arc<Vec<RedactionRule>>),
     /// Checked to be de-identified already, with at most this many patient ID digits.
     Check(u8),
+    /// Made here from stored instances (a presentation state): stored as it is.
+    Presentation,
 }
 
 /// The bytes of an instance after its blocking work: written there (a local store), or still
@@ -246,6 +253,7 @@ fn ready(
             apply_rules(prepared, &redaction, &ctx.org_secret, ctx.patient_id_digits)
         }),
         Rules::Check(digits) => accept_deidentified(bytes, digits),
+        Rules::Presentation => accept_derived(bytes),
     }
     .map_err(prepare_failure)?;
     let at = stage("deidentify", started);
@@ -480,6 +488,7 @@ impl DicomService {
             IngestSource::Gateway | IngestSource::Derived => {
                 Rules::Check(u8::try_from(org.policy.patient_id_digits).unwrap_or(4))
             }
+            IngestSource::Presentation => Rules::Presentation,
         };
         let policy = (org.id, expiry(Timestamp::now(), org.policy.retention_days));
         let handled = if may_block_here() {

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod annotations;
 pub mod auth;
 pub mod bootstrap;
 pub mod calls;

@@ -1213,6 +1213,7 @@ async fn a_conversations_retention_expires_its_links_not_the_object(store: &Stor
             kind: "media".into(),
             id: media.id,
             name: None,
+            key_image: None,
         }];
         p
     };

@@ -1121,6 +1121,19 @@ fn api_scenarios() -> Vec<Scenario> {
             }
         ),
         (
+            "POST /api/v1/studies/{id}/annotations",
+            audit(&["study.annotate"]),
+            async |w: &mut World| {
+                let (id, sop) = w.study().await;
+                let shapes = json!([{"kind": "arrow", "from": [1.0, 1.0], "to": [50.0, 50.0]}]);
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/studies/{id}/annotations"),
+                    json!({"sop_uid": sop, "shapes": shapes}),
+                )
+            }
+        ),
+        (
             "POST /api/v1/orgs/{id}/dicom-peers",
             audit(&["dicom_peer.add"]),
             async |w: &mut World| {

@@ -1321,6 +1321,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/studies/{id}/annotations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every annotation stored in a study (its presentation states), oldest first. */
+        get: operations["list"];
+        put?: never;
+        /**
+         * Stores what was drawn on a frame as a Grayscale Softcopy Presentation State in the study
+         *     (retrievable through DICOMweb, expiring with the study). Audited as `study.annotate`.
+         */
+        post: operations["save"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/studies/{id}/card": {
         parameters: {
             query?: never;
@@ -1769,6 +1790,7 @@ export interface components {
         Attachment: {
             /** Format: uuid */
             id: string;
+            key_image?: null | components["schemas"]["KeyImage"];
             /** @description e.g. `media`, `study`. */
             kind: string;
             /** @description Display name, e.g. a file name. */
@@ -2118,6 +2140,18 @@ export interface components {
          * @enum {string}
          */
         EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended";
+        /** @description The annotations of one frame, from one presentation state. */
+        FrameAnnotations: {
+            /**
+             * Format: int32
+             * @description From 1; null for a single-frame image.
+             */
+            frame?: number | null;
+            /** @description The presentation state's SOP Instance UID. */
+            presentation_uid: string;
+            shapes: components["schemas"]["Shape"][];
+            sop_uid: string;
+        };
         /**
          * @description An edge gateway of an organization: receives DICOM inside the hospital, de-identifies it
          *     there and forwards it. Its token is shown once, when it is created.
@@ -2216,6 +2250,21 @@ export interface components {
              * @description Days the link works, 1–90 (default 14).
              */
             expires_in_days?: number | null;
+        };
+        /**
+         * @description The frame a key image shows and the presentation state (GSPS) holding its annotations; who
+         *     may see it is decided by the study it belongs to.
+         */
+        KeyImage: {
+            /**
+             * Format: int32
+             * @description From 1.
+             */
+            frame: number;
+            /** @description The presentation state's SOP Instance UID, when the frame is annotated. */
+            presentation_uid?: string | null;
+            /** @description The image's SOP Instance UID. */
+            sop_uid: string;
         };
         LoginRequest: {
             login: string;
@@ -2345,6 +2394,17 @@ export interface components {
             partner_org_id: string;
             /** @description What the two may do together. */
             scopes: components["schemas"]["Scope"][];
+        };
+        /** @description What a user drew on one frame of an image. */
+        NewAnnotations: {
+            /**
+             * Format: int32
+             * @description From 1; omitted (or 1) for a single-frame image.
+             */
+            frame?: number | null;
+            shapes: components["schemas"]["Shape"][];
+            /** @description The annotated image's SOP Instance UID (in this study). */
+            sop_uid: string;
         };
         NewConversation: {
             /** @description Members who manage the group besides the creator. */
@@ -2763,6 +2823,29 @@ export interface components {
             /** Format: int64 */
             series_number?: number | null;
             series_uid: string;
+        };
+        /** @description One thing drawn on a frame. */
+        Shape: {
+            from: number[];
+            /** @enum {string} */
+            kind: "arrow";
+            to: number[];
+        } | {
+            from: number[];
+            /** @enum {string} */
+            kind: "length";
+            label?: string | null;
+            to: number[];
+        } | {
+            center: number[];
+            /** @enum {string} */
+            kind: "ellipse";
+            radius: number[];
+        } | {
+            at: number[];
+            /** @enum {string} */
+            kind: "text";
+            text: string;
         };
         /** @description A user whose sign-in is slowed down or locked. */
         SignInHold: {
@@ -6176,6 +6259,86 @@ export interface operations {
             };
         };
     };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameAnnotations"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description study_expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAnnotations"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameAnnotations"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description annotation_outside_image, annotation_bad_text, … */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     card: {
         parameters: {
             query?: never;
@@ -6833,4 +6996,16 @@ export const pushPreviewValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["org_admin", "server_admin"];
 export const scopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Scope"]> = ["directory", "messaging", "images"];
 export const secondFactorStepValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SecondFactorStep"]> = ["verify", "enroll"];
+export const shapeOneOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Shape"], {
+    kind: unknown;
+}>["kind"]> = ["arrow"];
+export const shapeOneOf1KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Shape"], {
+    kind: unknown;
+}>["kind"]> = ["length"];
+export const shapeOneOf2KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Shape"], {
+    kind: unknown;
+}>["kind"]> = ["ellipse"];
+export const shapeOneOf3KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Shape"], {
+    kind: unknown;
+}>["kind"]> = ["text"];
 export const userStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserStatus"]> = ["pending", "active", "suspended", "retired"];

@@ -13,11 +13,13 @@ import type { Attachment, Media, Uuid } from "../types";
 import { Icon } from "./common";
 import { PhotoEditor } from "./PhotoEditor";
 import { StudyCardButton } from "./StudyCard";
+import { KeyImage } from "./KeyImage";
 import { ShareBar } from "../call/ShareBar";
 import { SharedPhoto } from "../call/SharedPhoto";
 
 /** An attachment of a message; `conversation` is where it is shown (its retention applies). */
 export function AttachmentView({ a, conversation }: { a: Attachment; conversation?: Uuid }) {
+  if (a.kind === "study" && a.key_image) return <KeyImage a={a} keyImage={a.key_image} />;
   if (a.kind === "study") return <StudyAttachment a={a} />;
   return <MediaAttachment a={a} conversation={conversation} />;
 }

@@ -213,7 +213,7 @@ export function Home() {
       {overlay?.kind === "study" && (
         <Suspense fallback={<div className="viewer" role="status"><span className="viewport-status">{t("common.loading")}</span></div>}>
           <ScreenBoundary name="viewer" overlay onBack={nav.close}>
-            <StudyViewer id={overlay.id} onClose={nav.close} />
+            <StudyViewer id={overlay.id} at={overlay.at} onClose={nav.close} onShared={(c) => { nav.close(); setTab("chats"); open(c); }} />
           </ScreenBoundary>
         </Suspense>
       )}

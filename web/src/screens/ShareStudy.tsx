@@ -1,5 +1,6 @@
-//! Sharing a study into a conversation: pick the conversation, add a note, send a message
-//! with the study attached (it arrives as a card that opens the viewer).
+//! Sharing a study (or one annotated frame of it, a key image) into a conversation: pick the
+//! conversation, add a note, send a message with the study attached (it arrives as a card, or
+//! a key image's thumbnail, that opens the viewer).
 
 import { useState, type FormEvent } from "react";
 import { session } from "../session";
@@ -11,7 +12,18 @@ import { Sheet } from "./Sheet";
 import { conversationAvatarId } from "../state/avatar";
 import { StudySummary } from "./StudyCard";
 
-export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose: () => void; onShared: (id: Uuid) => void }) {
+export function ShareStudy({
+  study,
+  keyImage,
+  onClose,
+  onShared,
+}: {
+  study: Study;
+  /** a key image: the study's frame with its annotations */
+  keyImage?: { sop_uid: string; frame: number; presentation_uid?: string };
+  onClose: () => void;
+  onShared: (id: Uuid) => void;
+}) {
   const { t } = useI18n();
   const state = useSession();
   const [picked, setPicked] = useState<Uuid | null>(null);
@@ -21,12 +33,12 @@ export function ShareStudy({ study, onClose, onShared }: { study: Study; onClose
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!picked) return;
-    session.sender.send(picked, note.trim(), "normal", null, { attachments: [{ kind: "study", id: study.id }] });
+    session.sender.send(picked, note.trim(), "normal", null, { attachments: [{ kind: "study", id: study.id, ...(keyImage ? { key_image: keyImage } : {}) }] });
     onShared(picked);
   };
 
   return (
-    <Sheet titleId="share-title" title={t("share.title")} onClose={onClose} onSubmit={submit}>
+    <Sheet titleId="share-title" title={keyImage ? t("keyImage.title") : t("share.title")} onClose={onClose} onSubmit={submit}>
       <div className="share-study">
         <StudySummary study={study} />
       </div>

@@ -4,16 +4,19 @@
 import { api, ApiError } from "../api";
 import { session } from "../session";
 import type { Media, Study, Uuid } from "../types";
+import type { FrameAnnotations } from "./annotations";
 
 export type Card<T> = { state: "loading" } | { state: "ok"; value: T } | { state: "expired" } | { state: "unavailable" };
 
 const studies = new Map<Uuid, Promise<Card<Study>>>();
 const media = new Map<Uuid, Promise<Card<Media>>>();
+const annotations = new Map<Uuid, Promise<Card<FrameAnnotations[]>>>();
 
 session.subscribe(() => {
   if (session.state.phase !== "ready") {
     studies.clear();
     media.clear();
+    annotations.clear();
   }
 });
 
@@ -29,6 +32,16 @@ export function studyCard(id: Uuid): Promise<Card<Study>> {
   if (!p) {
     p = settle(api.studyCard(id), "study_expired");
     studies.set(id, p);
+  }
+  return p;
+}
+
+/** A study's stored annotations, for key images (a new one is asked for again: `fresh`). */
+export function annotationsCard(id: Uuid, fresh = false): Promise<Card<FrameAnnotations[]>> {
+  let p = annotations.get(id);
+  if (!p || fresh) {
+    p = settle(api.annotations(id), "study_expired");
+    annotations.set(id, p);
   }
   return p;
 }

@@ -22,7 +22,8 @@ export function takeOpening(id: Uuid): Opening | null {
   return o && o.id === id ? o : null;
 }
 
-export type Overlay = { kind: "study"; id: Uuid } | { kind: "media"; media: Media } | null;
+/** The study viewer (at a key image's frame), or a photo. */
+export type Overlay = { kind: "study"; id: Uuid; at?: { sop: string; frame: number } } | { kind: "media"; media: Media } | null;
 
 let overlay: Overlay = null;
 const listeners = new Set<() => void>();

@@ -19,6 +19,7 @@ describe("study card text", () => {
   it("joins modalities", () => {
     expect(modalityLabel({ modalities: ["CT", "SR"] })).toBe("CT/SR");
     expect(modalityLabel({ modalities: [] })).toBe("—");
+    expect(modalityLabel({ modalities: ["CT", "PR"] })).toBe("CT");
   });
 
   it("counts a cine by its frames", () => {

@@ -19,9 +19,15 @@ export function studyDateLabel(raw: string | null | undefined, lang: "en" | "ja"
   return new Intl.DateTimeFormat(lang === "ja" ? "ja-JP" : "en-US", { year: "numeric", month: "short", day: "numeric" }).format(d);
 }
 
-/** "CT", "CT/SR", or "—" for a study without modalities. */
+/** The modalities of a study's images: presentation states (PR, its annotations) are not images. */
+export function imageModalities(study: Pick<Study, "modalities">): string[] {
+  return study.modalities.filter((m) => m !== "PR");
+}
+
+/** "CT", "CT/SR", or "—" for a study without modalities (annotations, PR, not counted). */
 export function modalityLabel(study: Pick<Study, "modalities">): string {
-  return study.modalities.length ? study.modalities.join("/") : "—";
+  const shown = imageModalities(study);
+  return shown.length ? shown.join("/") : "—";
 }
 
 /**

@@ -1,8 +1,8 @@
 //! The image viewport of a series: stack scrolling (wheel, drag, touch, keys, slider), window/
-//! level by drag and presets, zoom and pan (pinch, wheel, drag), cine, distance measurement,
-//! reset, redaction boxes (drawn on a frame, previewed black, applied to the whole instance by
-//! the server), and the overlay of study information. Drawing happens outside React, once per
-//! frame.
+//! level by drag and presets, zoom and pan (pinch, wheel, drag), cine, annotations (length,
+//! arrow, ellipse, text; saved to the study, sent as a key image), redaction boxes (drawn on a
+//! frame, previewed black, applied to the whole instance by the server), reset, and the overlay
+//! of study information. Drawing happens outside React, once per frame.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent, type WheelEvent } from "react";
 import { useI18n } from "../i18n/i18n";
@@ -11,7 +11,10 @@ import type { Series, StudyDetail } from "../types";
 import { FrameLoader, type LoadedFrame } from "./frames";
 import { FIT, panBy, pinch, scrollIndex, toCanvas, toImage, transformOf, zoomAt, type Point, type View } from "./geometry";
 import { dragWindow, type VoiFunction, type Window } from "./lut";
-import { ownWindow, lengthLabel, Painter, type Line } from "./paint";
+import { ownWindow, Painter } from "./paint";
+import { lengthText } from "./annotate/draw";
+import { AnnotateBar, TextInput, type Annotating } from "./annotate/AnnotateBar";
+import { frameKey, hitTest, shapeFromDrag, textAt as placeText, type Shape } from "../state/annotations";
 import { CT_PRESETS, hasHuPresets, type PresetKey } from "./presets";
 import { isCine, startIndex, type StackItem } from "./stack";
 import { ViewerIcon } from "./icons";
@@ -22,14 +25,19 @@ import type { ViewState } from "../state/sharedView";
 import { RedactionBar } from "./RedactionBar";
 import { boxBetween, MAX_BOXES, type Area } from "./redaction";
 
-type Tool = "scroll" | "window" | "pan" | "measure" | "redact";
+type Tool = "scroll" | "window" | "pan" | "measure" | "arrow" | "ellipse" | "text" | "redact";
 const TOOLS: { tool: Tool; label: MessageKey }[] = [
   { tool: "scroll", label: "viewer.tool.scroll" },
   { tool: "window", label: "viewer.tool.window" },
   { tool: "pan", label: "viewer.tool.pan" },
   { tool: "measure", label: "viewer.tool.measure" },
+  { tool: "arrow", label: "viewer.tool.arrow" },
+  { tool: "ellipse", label: "viewer.tool.ellipse" },
+  { tool: "text", label: "viewer.tool.text" },
   { tool: "redact", label: "viewer.tool.redact" },
 ];
+/** The shape a drag draws with each drawing tool. */
+const DRAWS: Partial<Record<Tool, "length" | "arrow" | "ellipse">> = { measure: "length", arrow: "arrow", ellipse: "ellipse" };
 const FPS = [5, 10, 15, 20, 30];
 
 interface Drag {
@@ -38,9 +46,11 @@ interface Drag {
   index: number;
   window: Window;
   view: View;
-  line?: Line;
+  /** where a drawing drag started (image pixels) */
+  anchor?: Point;
+  shape?: Shape | null;
   /** a redaction box being drawn, in image coordinates */
-  box?: Line;
+  box?: { a: Point; b: Point };
 }
 
 export function ImageStack(props: {
@@ -54,20 +64,49 @@ export function ImageStack(props: {
   shareRef?: { current: (() => ViewState) | null };
   /** an instance was redacted: the series must be listed again */
   onRedacted?: () => void;
+  /** stored annotations by frame (`frameKey`), and what saving and sending do */
+  annotating?: Annotating;
+  /** open at this frame (a key image) */
+  startAt?: { sop: string; frame: number } | null;
+  /** comparing: the view to take from the linked pane, what this one shows, and that the user touched it */
+  follow?: ViewState | null;
+  onView?: (view: ViewState, count: number) => void;
+  onActive?: () => void;
+  /** comparing: fewer tools (no annotations, no cine) */
+  compact?: boolean;
 }) {
-  const { study, series, items, onFirstImage } = props;
+  const { study, series, items, onFirstImage, annotating, startAt, compact } = props;
+  const onViewRef = useRef(props.onView);
+  onViewRef.current = props.onView;
+  const onActive = () => props.onActive?.();
   const seed = useRef(props.seed ?? null);
   const { t, lang } = useI18n();
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const painter = useRef<Painter | null>(null);
   const loader = useRef<FrameLoader | null>(null);
-  const indexRef = useRef(startIndex(items));
+  const startAtIndex = startAt ? items.findIndex((x) => x.sop === startAt.sop && x.frame === startAt.frame) : -1;
+  const indexRef = useRef(startAtIndex >= 0 ? startAtIndex : startIndex(items));
   const viewRef = useRef<View>(FIT);
   const windowRef = useRef<{ window: Window; fn: VoiFunction } | null>(null);
-  const lines = useRef(new Map<number, Line[]>());
   /** redaction boxes by instance (they apply to every frame of it) */
   const boxes = useRef(new Map<string, Area[]>());
   const [boxCount, setBoxCount] = useState(0);
+  // Shapes drawn here and not yet saved, by frame; the selected one (a tap on it) can be removed.
+  const drawn = useRef(new Map<string, Shape[]>());
+  const [selected, setSelected] = useState(-1);
+  const selectedRef = useRef(-1);
+  selectedRef.current = selected;
+  const [textAt, setTextAt] = useState<Point | null>(null);
+  const savedRef = useRef(annotating?.saved);
+  savedRef.current = annotating?.saved;
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  const keyOf = (i: number) => {
+    const item = itemsRef.current[i];
+    return item ? frameKey(item.sop, item.frame) : "";
+  };
+  const savedShapes = (i: number) => savedRef.current?.get(keyOf(i)) ?? [];
+  const drawnShapes = (i: number) => drawn.current.get(keyOf(i)) ?? [];
   const drag = useRef<Drag | null>(null);
   const pointers = useRef(new Map<number, Point>());
   const frameQueued = useRef(0);
@@ -129,12 +168,14 @@ export function ImageStack(props: {
     const sp = frame.kind === "raw" ? frame.info.pixel_spacing_mm : null;
     const tr = transformOf(viewRef.current, size, { width: canvas.clientWidth, height: canvas.clientHeight }, sp);
     const { window: win, fn } = currentWindow(frame);
-    const all = [...(lines.current.get(indexRef.current) ?? [])];
-    if (drag.current?.line) all.push(drag.current.line);
-    const shownBoxes = [...(boxes.current.get(items[indexRef.current]?.sop ?? "") ?? [])];
+    const saved = savedShapes(indexRef.current);
+    const all = [...saved, ...drawnShapes(indexRef.current)];
+    if (drag.current?.shape) all.push(drag.current.shape);
+    const sel = selectedRef.current >= 0 ? saved.length + selectedRef.current : -1;
+        const shownBoxes = [...(boxes.current.get(items[indexRef.current]?.sop ?? "") ?? [])];
     const pending = drag.current?.box && boxBetween(drag.current.box.a, drag.current.box.b, size);
     if (pending) shownBoxes.push(pending);
-    painter.current.paint(ctx, dpr, tr, indexRef.current, frame, win, fn, all, sp, shownBoxes);
+    painter.current.paint(ctx, dpr, tr, indexRef.current, frame, win, fn, all, sp, sel, shownBoxes);
     canvas.dataset.index = String(indexRef.current);
     const dot = pointerDot.current;
     const rp = remotePointer.current;
@@ -144,6 +185,7 @@ export function ImageStack(props: {
       if (at) dot.style.transform = `translate(${at.x}px, ${at.y}px)`;
     }
     if (leading.current) session.calls.shareState(viewStateOf(tr));
+    onViewRef.current?.(viewStateOf(tr), itemsRef.current.length);
     if (!firstShown.current) {
       firstShown.current = true;
       // From the tap that opened the study (or this series) to its first image on screen.
@@ -223,6 +265,8 @@ export function ImageStack(props: {
       const i = Math.min(items.length - 1, Math.max(0, next));
       if (i === indexRef.current) return;
       indexRef.current = i;
+      setSelected(-1);
+      setTextAt(null);
       setFailed(loader.current?.hasFailed(i) ?? false);
       loader.current?.focus(i);
       sync();
@@ -230,6 +274,14 @@ export function ImageStack(props: {
     },
     [items.length, sync, requestDraw],
   );
+
+  // A key image opened after the series: go to its frame.
+  useEffect(() => {
+    if (startAtIndex >= 0) go(startAtIndex);
+  }, [startAtIndex, go]);
+
+  // Stored annotations arrived or changed: draw them.
+  useEffect(() => requestDraw(), [annotating?.saved, requestDraw]);
 
   // Cine: advance at the chosen rate, waiting for frames that are still loading.
   useEffect(() => {
@@ -250,7 +302,7 @@ export function ImageStack(props: {
   };
 
   // Following the leader: their slice, window, zoom and pan, and their pointer.
-  const followed = shared.role === "follower" ? shared.view?.state : undefined;
+  const followed = shared.role === "follower" ? shared.view?.state : (props.follow ?? undefined);
   useEffect(() => {
     if (!followed) {
       remotePointer.current = null;
@@ -291,7 +343,7 @@ export function ImageStack(props: {
   const reset = () => {
     viewRef.current = FIT;
     windowRef.current = null;
-    lines.current.clear();
+    setSelected(-1);
     setPreset("own");
     setMeasured(0);
     setPlaying(false);
@@ -323,7 +375,49 @@ export function ImageStack(props: {
     return transformOf(viewRef.current, size, { width: c.clientWidth, height: c.clientHeight }, sp);
   }
 
+  function imageSize() {
+    const frame = loader.current?.get(indexRef.current);
+    if (!frame) return null;
+    return frame.kind === "raw" ? { width: frame.info.columns, height: frame.info.rows } : { width: frame.width, height: frame.height };
+  }
+
+  /** Adds the typed text where the text tool was tapped. */
+  const addText = (text: string) => {
+    const size = imageSize();
+    const shape = textAt && size ? placeText(textAt, text, size) : null;
+    setTextAt(null);
+    if (!shape) return;
+    const key = keyOf(indexRef.current);
+    drawn.current.set(key, [...(drawn.current.get(key) ?? []), shape]);
+    setMeasured((n) => n + 1);
+    requestDraw();
+  };
+
+  const removeSelected = () => {
+    const key = keyOf(indexRef.current);
+    drawn.current.set(key, drawnShapes(indexRef.current).filter((_, i) => i !== selectedRef.current));
+    setSelected(-1);
+    setMeasured((n) => n + 1);
+    requestDraw();
+  };
+
+  /** What is drawn and unsaved on the frame on screen is saved; answers the frame's presentation state. */
+  const saveFrame = async (): Promise<string | null> => {
+    const i = indexRef.current;
+    const item = items[i];
+    const shapes = drawnShapes(i);
+    if (!item || !annotating) return null;
+    if (!shapes.length) return annotating.presentationOf(keyOf(i));
+    const saved = await annotating.save(item.sop, item.frame, shapes);
+    drawn.current.delete(keyOf(i));
+    setSelected(-1);
+    setMeasured((n) => n + 1);
+    requestDraw();
+    return saved;
+  };
+
   const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {
+    onActive();
     const p = local(e);
     e.currentTarget.setPointerCapture(e.pointerId);
     pointers.current.set(e.pointerId, p);
@@ -334,12 +428,15 @@ export function ImageStack(props: {
     const frame = loader.current?.get(indexRef.current);
     const active: Drag["tool"] = e.button === 1 ? "pan" : e.button === 2 ? "zoom" : tool;
     const d: Drag = { tool: active, start: p, index: indexRef.current, window: currentWindow(frame).window, view: viewRef.current };
-    if (active === "measure" || active === "redact") {
+    if (DRAWS[active as Tool] || active === "text") {
+      const tr = transformNow();
+      if (!tr) return;
+      d.anchor = toImage(tr, p);
+    } else if (active === "redact") {
       const tr = transformNow();
       if (!tr) return;
       const a = toImage(tr, p);
-      if (active === "measure") d.line = { a, b: a };
-      else d.box = { a, b: a };
+      d.box = { a, b: a };
     }
     drag.current = d;
   };
@@ -401,10 +498,14 @@ export function ImageStack(props: {
         setZoom(viewRef.current.zoom);
         requestDraw();
         return;
-      case "measure": {
+      case "measure":
+      case "arrow":
+      case "ellipse": {
         const tr = transformNow();
-        if (!tr || !d.line) return;
-        d.line = { a: d.line.a, b: toImage(tr, p) };
+        const size = imageSize();
+        const kind = DRAWS[d.tool];
+        if (!tr || !d.anchor || !size || !kind) return;
+        d.shape = shapeFromDrag(kind, d.anchor, toImage(tr, p), size, tr.sx);
         requestDraw();
         return;
       }
@@ -422,14 +523,19 @@ export function ImageStack(props: {
     pointers.current.delete(e.pointerId);
     const d = drag.current;
     drag.current = null;
-    if (d?.tool === "measure" && d.line) {
-      const line = d.line;
-      const tr = transformNow();
-      // A tap is not a measurement: at least 6 screen pixels long.
-      if (tr && Math.hypot((line.b.x - line.a.x) * tr.sx, (line.b.y - line.a.y) * tr.sy) >= 6) {
-        const list = lines.current.get(indexRef.current) ?? [];
-        lines.current.set(indexRef.current, [...list, line]);
+    if (d?.anchor) {
+      const key = keyOf(indexRef.current);
+      const mine = drawn.current.get(key) ?? [];
+      if (d.shape) {
+        drawn.current.set(key, [...mine, d.shape]);
+        setSelected(-1);
         setMeasured((n) => n + 1);
+      } else {
+        // A tap: on a shape drawn here, selects it; with the text tool elsewhere, places text.
+        const tr = transformNow();
+        const hit = tr ? hitTest(mine, [d.anchor.x, d.anchor.y], 8 / tr.sx, (s) => ({ width: s.kind === "text" ? (s.text.length * 9) / tr.sx : 0, height: 14 / tr.sx })) : -1;
+        setSelected(hit);
+        if (hit < 0 && d.tool === "text") setTextAt(d.anchor);
       }
       requestDraw();
     }
@@ -456,6 +562,7 @@ export function ImageStack(props: {
   };
 
   const onWheel = (e: WheelEvent<HTMLCanvasElement>) => {
+    onActive();
     if (e.ctrlKey || e.metaKey) {
       const c = canvasRef.current!;
       viewRef.current = zoomAt(viewRef.current, Math.exp(-e.deltaY / 200), local(e), { width: c.clientWidth, height: c.clientHeight });
@@ -476,6 +583,7 @@ export function ImageStack(props: {
   }, []);
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    onActive();
     const keys: Record<string, () => void> = {
       ArrowDown: () => go(indexRef.current + 1),
       ArrowRight: () => go(indexRef.current + 1),
@@ -505,8 +613,10 @@ export function ImageStack(props: {
   const sopOnScreen = items[index]?.sop ?? "";
   const shownBoxCount = boxCount >= 0 ? (boxes.current.get(sopOnScreen)?.length ?? 0) : 0;
   // The newest measurement on the slice on screen (measurements belong to their slice).
-  const lastLine = lines.current.get(index)?.at(-1);
-  const readout = lastLine ? lengthLabel(lastLine, spacing) : "";
+  const lastLine = [...savedShapes(index), ...drawnShapes(index)].filter((s) => s.kind === "length").at(-1);
+  const readout = lastLine?.kind === "length" ? lengthText(lastLine.from, lastLine.to, spacing) : "";
+  const unsaved = drawnShapes(index).length;
+  const annotated = unsaved > 0 || savedShapes(index).length > 0;
   const windowText = shownWindow ? t("viewer.wl", { w: Math.round(shownWindow.width), l: Math.round(shownWindow.center) }) : "";
   const position = t(isCine(items) ? "viewer.framePosition" : "viewer.position", { n: index + 1, of: items.length });
 
@@ -548,6 +658,7 @@ export function ImageStack(props: {
         </div>
         {!info && !failed && <div className="viewport-status" role="status">{t("common.loading")}</div>}
         {failed && <div className="viewport-status error" role="alert">{t("viewer.frameFailed")}</div>}
+        {textAt && <TextInput onDone={addText} />}
       </div>
       {multi && (
         <input
@@ -558,7 +669,10 @@ export function ImageStack(props: {
           value={index + 1}
           aria-label={t("viewer.slider")}
           aria-valuetext={position}
-          onChange={(e) => go(Number(e.target.value) - 1)}
+          onChange={(e) => {
+            onActive();
+            go(Number(e.target.value) - 1);
+          }}
         />
       )}
       {tool === "redact" && (
@@ -575,9 +689,16 @@ export function ImageStack(props: {
           }}
         />
       )}
+      {annotating && !compact && (annotated || selected >= 0 || DRAWS[tool] || tool === "text") && (
+        <AnnotateBar unsaved={unsaved} annotated={annotated} selected={selected >= 0} onRemove={removeSelected} onSave={saveFrame} onSend={async () => {
+          const presentation = await saveFrame();
+          const item = items[indexRef.current];
+          if (item) annotating.send(item.sop, item.frame, presentation);
+        }} />
+      )}
       <div className="viewer-tools" role="toolbar" aria-label={t("viewer.tools")}>
         <div className="tool-group">
-          {TOOLS.map(({ tool: key, label }) => (
+          {TOOLS.filter(({ tool: key }) => !compact || key === "scroll" || key === "window" || key === "pan").map(({ tool: key, label }) => (
             <button
               key={key}
               type="button"
@@ -595,7 +716,7 @@ export function ImageStack(props: {
         <div className="tool-group">
           <label className="preset">
             <span className="visually-hidden">{t("viewer.preset")}</span>
-            <select value={preset} onChange={(e) => choosePreset(e.target.value)} disabled={!frameInfo}>
+            <select value={preset} onChange={(e) => { onActive(); choosePreset(e.target.value); }} disabled={!frameInfo}>
               {preset === "custom" && <option value="custom">{t("viewer.preset.custom")}</option>}
               {presetOptions.map((o) => (
                 <option key={o.key} value={o.key}>
@@ -604,7 +725,7 @@ export function ImageStack(props: {
               ))}
             </select>
           </label>
-          {multi && (
+          {multi && !compact && (
             <>
               <button
                 type="button"
@@ -628,7 +749,7 @@ export function ImageStack(props: {
               </label>
             </>
           )}
-          <button type="button" className="tool" aria-label={t("viewer.reset")} title={t("viewer.reset")} onClick={reset}>
+          <button type="button" className="tool" aria-label={t("viewer.reset")} title={t("viewer.reset")} onClick={() => { onActive(); reset(); }}>
             <ViewerIcon name="reset" />
           </button>
         </div>

@@ -1,29 +1,20 @@
 //! Painting a frame onto the viewport canvas: the windowed image (kept in an off-screen
-//! canvas until the frame or window changes), redaction boxes, then measurement lines and their
-//! lengths.
+//! canvas until the frame or window changes), redaction boxes, then its annotations
+//! (`annotate/draw`).
 
 import { applyLut, buildLut, lutOffset, type VoiFunction, type Window } from "./lut";
-import { distance, labelPlace, toCanvas, type Point, type Size, type Transform } from "./geometry";
+import { toCanvas, type Transform } from "./geometry";
+import type { Shape } from "../state/annotations";
+import { drawShapes } from "./annotate/draw";
 import type { LoadedFrame } from "./frames";
 import type { FrameInfo } from "./wire";
 import type { Area } from "./redaction";
-
-export interface Line {
-  a: Point;
-  b: Point;
-}
 
 /** The window a frame shows by default: its own first preset, else its full range. */
 export function ownWindow(info: FrameInfo): { window: Window; fn: VoiFunction } {
   const p = info.window_presets[0];
   if (p) return { window: { center: p.center, width: p.width }, fn: p.function };
   return { window: { center: (info.min_value + info.max_value) / 2, width: Math.max(1, info.max_value - info.min_value) }, fn: "Linear" };
-}
-
-/** Formats a measured length: mm with one decimal, or pixels without spacing. */
-export function lengthLabel(line: Line, spacing: [number, number] | null | undefined): string {
-  const d = distance(line.a, line.b, spacing);
-  return d.mm !== null ? `${d.mm.toFixed(1)} mm` : `${d.px.toFixed(0)} px`;
 }
 
 export class Painter {
@@ -69,8 +60,9 @@ export class Painter {
     frame: LoadedFrame,
     window: Window,
     fn: VoiFunction,
-    lines: Line[],
+    shapes: Shape[],
     spacing: [number, number] | null,
+    selected = -1,
     boxes: Area[] = [],
   ) {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -101,30 +93,6 @@ export class Painter {
     }
     ctx.setLineDash([]);
     const view = { width: ctx.canvas.width / dpr, height: ctx.canvas.height / dpr };
-    for (const line of lines) drawLine(ctx, t, line, lengthLabel(line, spacing), view);
+    drawShapes(ctx, t, shapes, spacing, view, selected);
   }
-}
-
-function drawLine(ctx: CanvasRenderingContext2D, t: Transform, line: Line, label: string, view: Size) {
-  const a = toCanvas(t, line.a);
-  const b = toCanvas(t, line.b);
-  ctx.lineWidth = 2;
-  ctx.strokeStyle = "#ffd54a";
-  ctx.fillStyle = "#ffd54a";
-  ctx.beginPath();
-  ctx.moveTo(a.x, a.y);
-  ctx.lineTo(b.x, b.y);
-  ctx.stroke();
-  for (const p of [a, b]) {
-    ctx.beginPath();
-    ctx.arc(p.x, p.y, 4, 0, Math.PI * 2);
-    ctx.fill();
-  }
-  ctx.font = "600 14px system-ui, sans-serif";
-  // The label stays on screen even when the line reaches the edge (14 px text, ~11 px above the baseline).
-  const { x, y } = labelPlace(a, b, { width: ctx.measureText(label).width, height: 11 }, view);
-  ctx.lineWidth = 4;
-  ctx.strokeStyle = "rgba(0,0,0,0.85)";
-  ctx.strokeText(label, x, y);
-  ctx.fillText(label, x, y);
 }

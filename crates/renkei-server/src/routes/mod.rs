@@ -1,6 +1,7 @@
 //! The route table: every API handler, its OpenAPI description, and the middleware stack.
 
 mod agreements;
+mod annotations;
 mod applications;
 mod audit;
 mod auth;
@@ -144,6 +145,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(studies::study))
         .routes(routes!(studies::card))
         .routes(routes!(studies::confirm_clean))
+        .routes(routes!(annotations::list, annotations::save))
         .routes(routes!(studies::instances))
         .routes(routes!(studies::instance_file))
         .routes(routes!(redaction::redact))

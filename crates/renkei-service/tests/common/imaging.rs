@@ -158,6 +158,7 @@ impl World {
                     kind: "study".into(),
                     id,
                     name: None,
+                    key_image: None,
                 }],
             },
         };

@@ -117,9 +117,9 @@ describe("delivery frames (issue 19)", () => {
 
   it("pushed, delivered and escalated marks go into a loaded chat, not into others", () => {
     const { live, store } = setup();
-    live.frame({ type: "delivery", conversation_id: "c", user_id: "u2", seq: 5, state: "delivered" });
+    live.frame({ type: "delivery", conversation_id: "c", state: "delivered", marks: [{ user_id: "u2", seq: 5 }] });
     live.frame({ type: "escalated", conversation_id: "c", seq: 5, user_id: "u3", covering_user_id: "z" });
-    live.frame({ type: "delivery", conversation_id: "other", user_id: "u2", seq: 9, state: "pushed" });
+    live.frame({ type: "delivery", conversation_id: "other", state: "pushed", marks: [{ user_id: "u2", seq: 9 }] });
     expect(store.state.chats.c.delivery.delivered).toEqual({ u2: 5 });
     expect(store.state.chats.c.delivery.escalated[5]).toEqual({ u3: "z" });
     expect(store.state.chats.other).toBeUndefined();

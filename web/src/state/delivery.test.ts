@@ -23,21 +23,42 @@ function frames(...fs: Parameters<typeof applyDeliveryFrame>[1][]): DeliveryMark
 describe("delivery marks", () => {
   it("move each step forward, never back", () => {
     let m = frames(
-      { type: "delivery", conversation_id: C, user_id: b, seq: 5, state: "pushed" },
-      { type: "delivery", conversation_id: C, user_id: b, seq: 5, state: "delivered" },
+      { type: "delivery", conversation_id: C, state: "pushed", marks: [{ user_id: b, seq: 5 }] },
+      { type: "delivery", conversation_id: C, state: "delivered", marks: [{ user_id: b, seq: 5 }] },
     );
     expect(personState(m, {}, b, 5)).toBe("delivered");
-    m = applyDeliveryFrame(m, { type: "delivery", conversation_id: C, user_id: b, seq: 3, state: "pushed" });
+    m = applyDeliveryFrame(m, { type: "delivery", conversation_id: C, state: "pushed", marks: [{ user_id: b, seq: 3 }] });
     expect(m.pushed[b]).toBe(5);
     // a delivered mark implies pushed
-    m = applyDeliveryFrame(m, { type: "delivery", conversation_id: C, user_id: c, seq: 7, state: "delivered" });
+    m = applyDeliveryFrame(m, { type: "delivery", conversation_id: C, state: "delivered", marks: [{ user_id: c, seq: 7 }] });
     expect(m.pushed[c]).toBe(7);
     // the same frame twice changes nothing (same object)
-    expect(applyDeliveryFrame(m, { type: "delivery", conversation_id: C, user_id: c, seq: 7, state: "delivered" })).toBe(m);
+    expect(applyDeliveryFrame(m, { type: "delivery", conversation_id: C, state: "delivered", marks: [{ user_id: c, seq: 7 }] })).toBe(m);
+  });
+
+  it("one frame carries every member whose mark moved", () => {
+    const m = frames(
+      { type: "delivery", conversation_id: C, state: "pushed", marks: [{ user_id: d, seq: 6 }] },
+      {
+        type: "delivery",
+        conversation_id: C,
+        state: "delivered",
+        marks: [
+          { user_id: b, seq: 5 },
+          { user_id: c, seq: 6 },
+          { user_id: d, seq: 4 },
+        ],
+      },
+    );
+    expect(personState(m, {}, b, 5)).toBe("delivered");
+    expect(personState(m, {}, c, 6)).toBe("delivered");
+    expect(personState(m, {}, d, 4)).toBe("delivered");
+    // d's push mark stays ahead of its delivered mark
+    expect(personState(m, {}, d, 6)).toBe("pushed");
   });
 
   it("a state covers earlier messages too, and a read mark beats delivery", () => {
-    const m = frames({ type: "delivery", conversation_id: C, user_id: b, seq: 9, state: "delivered" });
+    const m = frames({ type: "delivery", conversation_id: C, state: "delivered", marks: [{ user_id: b, seq: 9 }] });
     expect(personState(m, {}, b, 4)).toBe("delivered");
     expect(personState(m, {}, b, 10)).toBe("sent");
     expect(personState(m, { [b]: 4 }, b, 4)).toBe("read");
@@ -88,7 +109,7 @@ describe("the compact line", () => {
 
   it("lists each person furthest first, with the covering colleague", () => {
     const m = frames(
-      { type: "delivery", conversation_id: C, user_id: c, seq: 4, state: "pushed" },
+      { type: "delivery", conversation_id: C, state: "pushed", marks: [{ user_id: c, seq: 4 }] },
       { type: "ack", conversation_id: C, user_id: d, seq: 4, acknowledged_at: "t" },
       { type: "escalated", conversation_id: C, seq: 4, user_id: b, covering_user_id: z },
     );

@@ -9,7 +9,7 @@ export type PersonState = components["schemas"]["DeliveryState"];
 
 /** The live frames of delivery (besides the read `receipt` frame kept in read marks). */
 export type DeliveryFrame =
-  | { type: "delivery"; conversation_id: Uuid; user_id: Uuid; seq: number; state: "pushed" | "delivered" }
+  | { type: "delivery"; conversation_id: Uuid; state: "pushed" | "delivered"; marks: { user_id: Uuid; seq: number }[] }
   | { type: "ack"; conversation_id: Uuid; user_id: Uuid; seq: number; acknowledged_at: string }
   | { type: "escalated"; conversation_id: Uuid; seq: number; user_id: Uuid; covering_user_id: Uuid };
 
@@ -33,9 +33,11 @@ const forward = (marks: Record<Uuid, number>, user: Uuid, seq: number) =>
 export function applyDeliveryFrame(marks: DeliveryMarks, frame: DeliveryFrame): DeliveryMarks {
   switch (frame.type) {
     case "delivery": {
-      const pushed = forward(marks.pushed, frame.user_id, frame.seq);
-      if (frame.state === "pushed") return pushed === marks.pushed ? marks : { ...marks, pushed };
-      const delivered = forward(marks.delivered, frame.user_id, frame.seq);
+      let { pushed, delivered } = marks;
+      for (const { user_id, seq } of frame.marks) {
+        pushed = forward(pushed, user_id, seq);
+        if (frame.state === "delivered") delivered = forward(delivered, user_id, seq);
+      }
       if (delivered === marks.delivered && pushed === marks.pushed) return marks;
       return { ...marks, pushed, delivered };
     }
@@ -69,7 +71,7 @@ export function applyReceipts(marks: DeliveryMarks, seq: number, readers: Receip
   let next = marks;
   for (const r of readers) {
     const state = r.state ?? (r.read ? "read" : "sent");
-    if (state !== "sent") next = applyDeliveryFrame(next, { type: "delivery", conversation_id: "", user_id: r.user_id, seq, state: state === "pushed" ? "pushed" : "delivered" });
+    if (state !== "sent") next = applyDeliveryFrame(next, { type: "delivery", conversation_id: "", state: state === "pushed" ? "pushed" : "delivered", marks: [{ user_id: r.user_id, seq }] });
     if (r.acknowledged_at) next = applyDeliveryFrame(next, { type: "ack", conversation_id: "", user_id: r.user_id, seq, acknowledged_at: r.acknowledged_at });
     if (r.escalated_to) next = applyDeliveryFrame(next, { type: "escalated", conversation_id: "", seq, user_id: r.user_id, covering_user_id: r.escalated_to });
   }

@@ -12,7 +12,7 @@ use renkei_core::Uuid;
 use renkei_store::MemberMark;
 
 use super::bus::{Bus, Signal};
-use super::frames::ServerFrame;
+use super::frames::{MarkMoved, ServerFrame};
 use super::writer::{Writer, flush_every};
 
 /// Most marks written in one transaction.
@@ -90,10 +90,11 @@ impl MemberMarks {
         }
         match stored {
             Ok(moved) => {
-                for (conversation, user, seq) in &moved {
-                    self.announce(*conversation, *user, *seq);
+                let count = moved.len();
+                for (conversation, marks) in by_conversation(moved) {
+                    self.announce(conversation, &marks);
                 }
-                moved.len()
+                count
             }
             Err(e) => {
                 tracing::warn!(error = %e, marks = count, mark = ?mark, "could not store delivery marks");
@@ -102,22 +103,37 @@ impl MemberMarks {
         }
     }
 
-    /// Sends a `delivery` frame to the other members of `conversation`.
-    pub fn announce(&self, conversation: Uuid, user: Uuid, seq: i64) {
+    /// Sends one `delivery` frame with `marks` to the members of `conversation`: one frame per
+    /// conversation and write, not one per mark, so a group whose ten members all received
+    /// something costs each member's socket one frame a second instead of nine.
+    pub fn announce(&self, conversation: Uuid, marks: &[MarkMoved]) {
         let frame = ServerFrame::Delivery {
             conversation_id: conversation,
-            user_id: user,
-            seq,
             state: match self.mark {
                 MemberMark::Pushed => "pushed",
                 MemberMark::Delivered => "delivered",
             },
+            marks,
         }
         .text();
         self.bus.publish(Signal::Ephemeral {
             conversation,
             frame,
-            except: Some(user),
+            except: None,
         });
     }
+}
+
+/// The marks that moved, grouped by conversation (each conversation's in the order written).
+fn by_conversation(moved: Vec<(Uuid, Uuid, i64)>) -> Vec<(Uuid, Vec<MarkMoved>)> {
+    let mut groups: Vec<(Uuid, Vec<MarkMoved>)> = Vec::new();
+    let mut at: HashMap<Uuid, usize> = HashMap::new();
+    for (conversation, user_id, seq) in moved {
+        let i = *at.entry(conversation).or_insert_with(|| {
+            groups.push((conversation, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(MarkMoved { user_id, seq });
+    }
+    groups
 }

@@ -178,13 +178,13 @@ pub enum ServerFrame<'a> {
         conversation_id: Uuid,
         user_id: Uuid,
     },
-    /// How far a member's devices got with the conversation: `pushed` (a push service took
-    /// a push up to `seq`) or `delivered` (a device showed or received it).
+    /// How far members' devices got with the conversation: `pushed` (a push service took a
+    /// push up to `seq`) or `delivered` (a device showed or received it); every mark of one
+    /// conversation that moved in one write, in one frame.
     Delivery {
         conversation_id: Uuid,
-        user_id: Uuid,
-        seq: i64,
         state: &'a str,
+        marks: &'a [MarkMoved],
     },
     /// You were removed from this conversation: nothing more of it will come.
     Removed {
@@ -261,4 +261,11 @@ pub mod close {
     pub const PROTOCOL: u16 = 1008;
     /// Binary frames are not accepted.
     pub const UNSUPPORTED: u16 = 1003;
+}
+
+/// One member's mark in a `delivery` frame.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MarkMoved {
+    pub user_id: Uuid,
+    pub seq: i64,
 }

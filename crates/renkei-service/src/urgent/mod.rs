@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use crate::Services;
 use crate::conversations::membership;
 use crate::error::{OrService, ServiceError, ServiceResult};
-use crate::messaging::frames::ServerFrame;
+use crate::messaging::frames::{MarkMoved, ServerFrame};
 
 /// An acknowledged urgent message.
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,7 +114,13 @@ pub async fn push_receipt(
         ));
     }
     match services.store.mark_delivered(id, me.id, receipt.seq).await {
-        Ok(Some(seq)) => services.messaging.delivery.announce(id, me.id, seq),
+        Ok(Some(seq)) => {
+            let mark = MarkMoved {
+                user_id: me.id,
+                seq,
+            };
+            services.messaging.delivery.announce(id, &[mark])
+        }
         Ok(None) => {}
         Err(e) => return Err(ServiceError::from_store(e, "conversation_not_found")),
     }

@@ -95,8 +95,7 @@ async function main() {
       await viewer.waitFor();
       await pageA.locator(".viewport-canvas[data-index]").waitFor();
       // Scroll five slices on: the annotations belong to that frame.
-      for (let i = 0; i < 5; i++) await viewer.locator(".viewport").press("ArrowDown");
-      const frameIndex = await pageA.locator(".viewport-canvas").getAttribute("data-index");
+      const frameIndex = String(await scrollSlices(pageA, viewer.locator(".viewport"), pageA.locator(".viewport-canvas"), 5));
       const box = await pageA.locator(".viewport-canvas").boundingBox();
       const at = (fx, fy) => ({ x: box.x + box.width * fx, y: box.y + box.height * fy });
       await viewer.getByRole("button", { name: "矢印", exact: true }).click();
@@ -171,12 +170,19 @@ async function main() {
       // Dates are shifted per patient by de-identification: the prior is the one listed under "過去の検査".
       await picker.locator("li button").last().click();
       await pageA.locator(".compare-pane").nth(1).locator(".viewport-canvas[data-index]").waitFor();
+      await pageA.locator(".compare-pane").nth(0).locator(".viewport-canvas[data-index]").waitFor();
       const index = (n) => pageA.locator(".compare-pane").nth(n).locator(".viewport-canvas").getAttribute("data-index");
       // Linked (the default): five slices down in the top pane moves the bottom one too.
       const top = pageA.locator(".compare-pane").nth(0);
       const before = [await index(0), await index(1)];
-      for (let i = 0; i < 5; i++) await top.locator(".viewport").press("ArrowDown");
-      await pageA.waitForFunction(([b]) => document.querySelectorAll(".compare-pane .viewport-canvas")[1]?.dataset.index !== b, [before[1]]);
+      await scrollSlices(pageA, top.locator(".viewport"), top.locator(".viewport-canvas"), 5);
+      await pageA
+        .waitForFunction(
+          ([t]) => Number(document.querySelectorAll(".compare-pane .viewport-canvas")[1]?.dataset.index) === t,
+          [Number(before[0]) + 5],
+          { timeout: 15_000 },
+        )
+        .catch(() => {});
       const after = [await index(0), await index(1)];
       assert(Number(after[0]) === Number(before[0]) + 5, `top pane scrolled ${before[0]} → ${after[0]}`);
       assert(after[1] === after[0], `the same-length prior follows: ${after[1]} vs ${after[0]}`);
@@ -211,3 +217,14 @@ async function main() {
 }
 
 finishJourneys(main);
+
+/** Presses ArrowDown `n` times on `viewport`, then waits until `canvas` shows the slice `n` on
+ * (a slice is drawn once its pixels are in, which can lag the presses on a loaded machine);
+ * returns that slice's index. */
+async function scrollSlices(page, viewport, canvas, n) {
+  const start = Number(await canvas.getAttribute("data-index"));
+  for (let i = 0; i < n; i++) await viewport.press("ArrowDown");
+  const handle = await canvas.elementHandle();
+  await page.waitForFunction(([el, want]) => Number(el.dataset.index) === want, [handle, start + n], { timeout: 20_000 });
+  return start + n;
+}

@@ -221,11 +221,14 @@ async function main() {
       assert((await canvasHash(pageB)) !== windowed, "the lung preset repaints");
 
       // Measure 200 screen pixels: the length follows from 0.7 mm pixels and the fitted scale.
+      // (The tool's bar may take room from the image: the scale is read after choosing it.)
       await viewer.getByRole("button", { name: "Measure", exact: true }).click();
-      await drag(pageB, { x: box.cx - 100, y: box.cy + 40 }, { x: box.cx + 100, y: box.cy + 40 });
+      await pageB.waitForTimeout(100);
+      const measuring = await canvasBox(pageB);
+      await drag(pageB, { x: measuring.cx - 100, y: measuring.cy + 40 }, { x: measuring.cx + 100, y: measuring.cy + 40 });
       const readout = await viewer.locator(".measure-readout").innerText();
       const mm = Number(readout.match(/([\d.]+) mm/)?.[1]);
-      const expected = (200 / Math.min(box.width / 512, box.height / 512)) * 0.7;
+      const expected = (200 / Math.min(measuring.width / 512, measuring.height / 512)) * 0.7;
       assert(Math.abs(mm - expected) < 1.5, `measured ${readout}, expected about ${expected.toFixed(1)} mm`);
       log(`measured ${readout} (expected ${expected.toFixed(1)} mm)`);
 

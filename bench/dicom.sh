@@ -4,6 +4,8 @@
 # de-identification, encryption and a durable index) and, in the same run, to dcmtk's storescp
 # writing the files to disk. Needs dcmtk and pydicom (scripts/setup.sh). Usage: bench/dicom.sh
 # SERVER_BIN=path measures another renkei binary (e.g. an older build) without building.
+# MODALITY=US sends 300 ultrasound frames instead (640×480, 8-bit, a scanned modality: each
+# one's pixels go through burned-in text detection at ingest; clean, so each costs both passes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
@@ -15,19 +17,33 @@ bin="${SERVER_BIN:-$CARGO_TARGET_DIR/release/renkei}"
 work=$(mktemp -d -p "$PWD" bench-dicom.XXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-python3 - "$work/in" <<'PY'
+python3 - "$work/in" "${MODALITY:-CT}" <<'PY'
 import os, sys, pydicom
 from pydicom.uid import generate_uid
-out = sys.argv[1]; os.makedirs(out)
+out, modality = sys.argv[1], sys.argv[2]; os.makedirs(out)
 base = pydicom.dcmread(os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files", "CT_small.dcm"))
 study, series = generate_uid(), generate_uid()
+if modality == "US":
+    # A fan of grey speckle-free bands: an image like an ultrasound's, with no text in it.
+    w, h = 640, 480
+    us = bytes(((x // 8 + y // 6) * 7 if 80 < x < 560 and 60 < y < 440 else 0) % 200 for y in range(h) for x in range(w))
 for i in range(300):
     ds = base.copy()
     ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
     ds.SOPInstanceUID = generate_uid(); ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.Rows = ds.Columns = 512; ds.InstanceNumber = i + 1
-    ds.PixelData = os.urandom(512 * 512 * 2)
-    ds.save_as(os.path.join(out, f"ct{i:03}.dcm"), enforce_file_format=True)
+    ds.InstanceNumber = i + 1
+    if modality == "US":
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.6.1"
+        ds.Modality = "US"
+        ds.Rows, ds.Columns = h, w
+        ds.BitsAllocated = ds.BitsStored = 8; ds.HighBit = 7; ds.PixelRepresentation = 0
+        for k in ("RescaleIntercept", "RescaleSlope", "WindowCenter", "WindowWidth"):
+            if k in ds: delattr(ds, k)
+        ds.PixelData = us
+    else:
+        ds.Rows = ds.Columns = 512
+        ds.PixelData = os.urandom(512 * 512 * 2)
+    ds.save_as(os.path.join(out, f"{modality.lower()}{i:03}.dcm"), enforce_file_format=True)
 PY
 mkdir -p "$work/groups"
 for g in 0 1 2 3; do mkdir -p "$work/groups/$g"; done

@@ -66,7 +66,22 @@ impl Store {
             .bind(user.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(listed_from_row).collect()
+        let mut listed = rows
+            .iter()
+            .map(listed_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        for one in &mut listed {
+            self.open_listed(one).await?;
+        }
+        Ok(listed)
+    }
+
+    /// The newest message's body opened.
+    async fn open_listed(&self, listed: &mut ListedConversation) -> Result<(), StoreError> {
+        if let Some(message) = &mut listed.last_message {
+            self.open_message(message).await?;
+        }
+        Ok(())
     }
 
     /// Conversation `id` as `user`'s list shows it; `NotFound` when they are not a member.
@@ -80,9 +95,12 @@ impl Store {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref()
+        let mut listed = row
+            .as_ref()
             .map(listed_from_row)
             .transpose()?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        self.open_listed(&mut listed).await?;
+        Ok(listed)
     }
 }

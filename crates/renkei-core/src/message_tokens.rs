@@ -72,7 +72,7 @@ mod tests {
             body_grams("心筋心筋"),
             vec!["心", "心筋", "筋", "筋心"]
         );
-        assert_eq!(body_grams("a b"), vec!["a", "a ", "b", " b"]);
+        assert_eq!(body_grams("a b"), vec!["a", "a ", " b", "b"]);
     }
 
     #[test]

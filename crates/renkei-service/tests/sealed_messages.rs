@@ -157,7 +157,7 @@ async fn in_rows(world: &World, words: &[&str]) -> Vec<String> {
     .collect();
     let mut found = Vec::new();
     for table in tables {
-        let sql = format!("SELECT CAST(t.* AS TEXT) AS r FROM \"{table}\" t");
+        let sql = format!("SELECT t::text AS r FROM \"{table}\" t");
         for row in sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&mut conn)
             .await

@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::conversations::{SUMMARY_COLUMNS, SUMMARY_FROM, SUMMARY_ORDER, summary_from_row};
+use crate::message_keys::KeyMemo;
 use crate::messages::message_from_columns;
 use crate::rows::named;
 use crate::{ConversationSummary, Store, StoreError};
@@ -70,16 +71,22 @@ impl Store {
             .iter()
             .map(listed_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        for one in &mut listed {
-            self.open_listed(one).await?;
-        }
+        self.open_listed(&mut listed).await?;
         Ok(listed)
     }
 
-    /// The newest message's body opened.
-    async fn open_listed(&self, listed: &mut ListedConversation) -> Result<(), StoreError> {
-        if let Some(message) = &mut listed.last_message {
-            self.open_message(message).await?;
+    /// The newest messages' bodies opened, their keys read in one statement.
+    async fn open_listed(&self, listed: &mut [ListedConversation]) -> Result<(), StoreError> {
+        let mut memo = KeyMemo::new();
+        let texts = listed
+            .iter()
+            .filter_map(|l| l.last_message.as_ref())
+            .map(|m| (m.conversation_id, m.body.as_str()));
+        self.prefetch_keys(&mut memo, texts).await?;
+        for one in listed.iter_mut() {
+            if let Some(message) = &mut one.last_message {
+                self.open_message_in(&mut memo, message).await?;
+            }
         }
         Ok(())
     }
@@ -100,7 +107,7 @@ impl Store {
             .map(listed_from_row)
             .transpose()?
             .ok_or(StoreError::NotFound)?;
-        self.open_listed(&mut listed).await?;
+        self.open_listed(std::slice::from_mut(&mut listed)).await?;
         Ok(listed)
     }
 }

@@ -22,6 +22,8 @@ use sqlx::Row;
 
 use crate::blobs::keyring::DataKey;
 use crate::blobs::{KeyRing, WrappedKey};
+use crate::rows::uuid;
+use crate::sql_builder::SqlBuilder;
 use crate::{Store, StoreError, Tx};
 
 /// Milliseconds of one key epoch: a UTC day.
@@ -59,6 +61,9 @@ impl std::fmt::Debug for MessageKeys {
         f.debug_struct("MessageKeys").field("ring", &self.ring).finish()
     }
 }
+
+/// Day keys looked up during one read (`None`: destroyed).
+pub(crate) type KeyMemo = HashMap<(Uuid, i64), Option<DataKey>>;
 
 /// Keys fetched or made in a transaction: remembered only once it commits.
 #[derive(Default)]
@@ -356,6 +361,57 @@ impl Store {
         Ok(Some(key))
     }
 
+    /// Fills `memo` with the keys `texts` (conversation, text) are sealed with, in one
+    /// statement for those not in memory: a page or a list then opens without a read per text.
+    pub(crate) async fn prefetch_keys<'t>(
+        &self,
+        memo: &mut KeyMemo,
+        texts: impl IntoIterator<Item = (Uuid, &'t str)>,
+    ) -> Result<(), StoreError> {
+        let mut missing: Vec<(Uuid, i64)> = Vec::new();
+        for (conversation, text) in texts {
+            let Some((epoch, _)) = sealed_epoch(text) else {
+                continue;
+            };
+            if memo.contains_key(&(conversation, epoch)) {
+                continue;
+            }
+            match self.keys.cached_body(conversation, epoch) {
+                Some(key) => {
+                    memo.insert((conversation, epoch), Some(key));
+                }
+                None => {
+                    memo.insert((conversation, epoch), None);
+                    missing.push((conversation, epoch));
+                }
+            }
+        }
+        for chunk in missing.chunks(1_000) {
+            let mut sql = SqlBuilder::new();
+            let pairs: Vec<String> = chunk
+                .iter()
+                .map(|(c, e)| format!("({}, {})", sql.bind(c.to_string()), sql.bind(*e)))
+                .collect();
+            sql.push(&format!(
+                "SELECT k.conversation_id, k.epoch, k.key_version, k.sealed FROM (VALUES {}) AS v
+                 JOIN message_keys k ON k.conversation_id = v.column1 AND k.epoch = v.column2",
+                pairs.join(", ")
+            ));
+            let mut fresh = TxKeys::default();
+            for row in sql.build().fetch_all(&self.pool).await? {
+                let conversation = uuid(&row, "conversation_id")?;
+                let epoch: i64 = row.try_get("epoch")?;
+                let key = self
+                    .keys
+                    .unwrap_body(conversation, epoch, &wrapped_from(&row)?)?;
+                memo.insert((conversation, epoch), Some(key));
+                fresh.bodies.insert((conversation, epoch), key);
+            }
+            self.keys.remember(fresh);
+        }
+        Ok(())
+    }
+
     /// `text` of `conversation` opened: as is when it is not sealed, `None` when its key was
     /// destroyed (its retention ran out).
     pub(crate) async fn open_text(
@@ -363,10 +419,30 @@ impl Store {
         conversation: Uuid,
         text: &str,
     ) -> Result<Option<String>, StoreError> {
+        self.open_text_in(&mut KeyMemo::new(), conversation, text)
+            .await
+    }
+
+    /// [`Store::open_text`] with the keys of one read kept in `memo`: a page of old messages
+    /// (whose keys are not cached) reads each day's key once.
+    pub(crate) async fn open_text_in(
+        &self,
+        memo: &mut KeyMemo,
+        conversation: Uuid,
+        text: &str,
+    ) -> Result<Option<String>, StoreError> {
         let Some((epoch, b64)) = sealed_epoch(text) else {
             return Ok(Some(text.to_owned()));
         };
-        match self.body_key(conversation, epoch).await? {
+        let key = match memo.get(&(conversation, epoch)) {
+            Some(key) => *key,
+            None => {
+                let key = self.body_key(conversation, epoch).await?;
+                memo.insert((conversation, epoch), key);
+                key
+            }
+        };
+        match key {
             Some(key) => MessageKeys::open_with(&key, conversation, epoch, b64).map(Some),
             None => Ok(None),
         }

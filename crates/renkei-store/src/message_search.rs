@@ -8,9 +8,7 @@
 use renkei_core::Uuid;
 use renkei_core::conversation::Message;
 use renkei_core::message_tokens::{fold, query_grams};
-use sqlx::Row;
-
-use crate::message_keys::token;
+use crate::message_keys::{KeyMemo, token};
 use crate::messages::{MESSAGE_COLUMNS, message_from_row};
 use crate::rows::uuid;
 use crate::{Backend, Store, StoreError};
@@ -94,6 +92,7 @@ impl Store {
         // Grams may occur apart: candidates are checked, so read more than asked for.
         let page = (limit * 2).max(50);
         let mut found = Vec::new();
+        let mut memo = KeyMemo::new();
         let mut offset = 0;
         loop {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -105,9 +104,16 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
             let done = (rows.len() as i64) < page;
-            for row in &rows {
-                let mut message = message_from_row(row)?;
-                self.open_message(&mut message).await?;
+            let candidates = rows
+                .iter()
+                .map(message_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            let texts = candidates
+                .iter()
+                .map(|m| (m.conversation_id, m.body.as_str()));
+            self.prefetch_keys(&mut memo, texts).await?;
+            for mut message in candidates {
+                self.open_message_in(&mut memo, &mut message).await?;
                 let body = fold(&message.body);
                 if folded.iter().any(|f| body.contains(f.as_str())) {
                     found.push(message);

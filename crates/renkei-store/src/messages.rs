@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audited::one_row;
-use crate::message_keys::{MessageKeys, TxKeys, epoch_of};
+use crate::message_keys::{KeyMemo, MessageKeys, TxKeys, epoch_of};
 use crate::rows::{named, opt_uuid, uuid};
 use crate::{Store, StoreError};
 
@@ -109,8 +109,17 @@ impl Store {
 
     /// `message` with its body opened; a body whose key was destroyed reads as empty.
     pub(crate) async fn open_message(&self, message: &mut Message) -> Result<(), StoreError> {
+        self.open_message_in(&mut KeyMemo::new(), message).await
+    }
+
+    /// [`Store::open_message`] with the keys of one read kept in `memo`.
+    pub(crate) async fn open_message_in(
+        &self,
+        memo: &mut KeyMemo,
+        message: &mut Message,
+    ) -> Result<(), StoreError> {
         message.body = self
-            .open_text(message.conversation_id, &message.body)
+            .open_text_in(memo, message.conversation_id, &message.body)
             .await?
             .unwrap_or_default();
         Ok(())
@@ -118,8 +127,14 @@ impl Store {
 
     /// `messages` with their bodies opened.
     pub(crate) async fn open_messages(&self, messages: &mut [Message]) -> Result<(), StoreError> {
+        let mut memo = KeyMemo::new();
+        self.prefetch_keys(
+            &mut memo,
+            messages.iter().map(|m| (m.conversation_id, m.body.as_str())),
+        )
+        .await?;
         for message in messages {
-            self.open_message(message).await?;
+            self.open_message_in(&mut memo, message).await?;
         }
         Ok(())
     }
@@ -199,11 +214,19 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<Event>, StoreError>>()?;
+        let mut memo = KeyMemo::new();
+        let texts = events.iter().flat_map(|e| {
+            let body = e.message.as_ref().map(|m| m.body.as_str());
+            let edit = e.data.get("body").and_then(|b| b.as_str());
+            [body, edit].into_iter().flatten().map(|t| (conversation, t))
+        });
+        self.prefetch_keys(&mut memo, texts).await?;
         for event in &mut events {
             if let Some(message) = &mut event.message {
-                self.open_message(message).await?;
+                self.open_message_in(&mut memo, message).await?;
             }
-            self.open_event_body(conversation, &mut event.data).await?;
+            self.open_event_body(&mut memo, conversation, &mut event.data)
+                .await?;
         }
         Ok(events)
     }
@@ -211,6 +234,7 @@ impl Store {
     /// An edit event's `body` opened in `data`; removed when its key was destroyed.
     async fn open_event_body(
         &self,
+        memo: &mut KeyMemo,
         conversation: Uuid,
         data: &mut serde_json::Value,
     ) -> Result<(), StoreError> {
@@ -220,7 +244,7 @@ impl Store {
         let Some(text) = map.get("body").and_then(|b| b.as_str()).map(str::to_owned) else {
             return Ok(());
         };
-        match self.open_text(conversation, &text).await? {
+        match self.open_text_in(memo, conversation, &text).await? {
             Some(body) => map.insert("body".into(), body.into()),
             None => map.remove("body"),
         };

@@ -68,10 +68,7 @@ mod tests {
 
     #[test]
     fn a_body_is_indexed_by_characters_and_pairs_once_each() {
-        assert_eq!(
-            body_grams("心筋心筋"),
-            vec!["心", "心筋", "筋", "筋心"]
-        );
+        assert_eq!(body_grams("心筋心筋"), vec!["心", "心筋", "筋", "筋心"]);
         assert_eq!(body_grams("a b"), vec!["a", "a ", " b", "b"]);
     }
 

@@ -183,7 +183,12 @@ impl Policy {
             86_400,
         )?;
         match self.message_retention_days {
-            Some(days) => in_range("message_retention_days", days, 1, MAX_MESSAGE_RETENTION_DAYS),
+            Some(days) => in_range(
+                "message_retention_days",
+                days,
+                1,
+                MAX_MESSAGE_RETENTION_DAYS,
+            ),
             None => Ok(()),
         }
     }
@@ -331,7 +336,13 @@ mod tests {
             ..Policy::default()
         };
         assert!(p.validate().is_err());
-        for (days, ok) in [(None, true), (Some(1), true), (Some(3650), true), (Some(0), false), (Some(3651), false)] {
+        for (days, ok) in [
+            (None, true),
+            (Some(1), true),
+            (Some(3650), true),
+            (Some(0), false),
+            (Some(3651), false),
+        ] {
             let p = Policy {
                 message_retention_days: days,
                 ..Policy::default()

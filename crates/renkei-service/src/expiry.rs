@@ -198,7 +198,11 @@ pub async fn sweep_messages(store: &Store, now: Timestamp) -> ServiceResult<Vec<
             .await
             .map_err(|e| fail(Step::DestroyingKeys, &e))?;
         let count: i64 = expired.iter().map(|e| e.messages).sum();
-        tracing::info!(messages = count, conversations = expired.len(), "messages expired and destroyed");
+        tracing::info!(
+            messages = count,
+            conversations = expired.len(),
+            "messages expired and destroyed"
+        );
         metrics::counter!("renkei_messages_expired_total").increment(count as u64);
     }
     Ok(expired)

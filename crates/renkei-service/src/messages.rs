@@ -96,8 +96,8 @@ pub async fn edit(
     let body = clean_body(body);
     validate_body(&body, !original.attachments.is_empty())?;
     let before = sealed_copy(services, id, seq, &original.body).await?;
-    let audit = message_audit(me, id, "message.edit")
-        .with_details(json!({"seq": seq, "before": before}));
+    let audit =
+        message_audit(me, id, "message.edit").with_details(json!({"seq": seq, "before": before}));
     let event = services
         .store
         .edit_message(id, seq, &body, me.id, &audit)

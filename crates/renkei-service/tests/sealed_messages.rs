@@ -3,6 +3,7 @@
 //! backup (SQLite), nor in any row (PostgreSQL); once the organization's message retention
 //! runs out, nowhere at all. Bodies stored before sealing are sealed at the next start.
 
+#[macro_use]
 mod common;
 
 use common::World;
@@ -130,10 +131,7 @@ fn in_files(dir: &std::path::Path, words: &[&str]) -> Vec<String> {
             let ascii = word.trim_start_matches(|c: char| !c.is_ascii());
             let japanese = word.trim_end_matches(|c: char| c.is_ascii());
             for part in [*word, ascii, japanese] {
-                if bytes
-                    .windows(part.len())
-                    .any(|w| w == part.as_bytes())
-                {
+                if bytes.windows(part.len()).any(|w| w == part.as_bytes()) {
                     found.push(format!("{part} in {}", path.display()));
                 }
             }
@@ -245,9 +243,7 @@ async fn keep_messages_for(world: &World, org: &Organization, days: i64) {
     .unwrap();
 }
 
-async fn planted_words_are_read_through_the_services_only_and_nowhere_once_expired(
-    world: &World,
-) {
+async fn planted_words_are_read_through_the_services_only_and_nowhere_once_expired(world: &World) {
     let s = &world.services;
     let w = ward(world, "seal").await;
     let (kept, edited, _) = plant(s, &w).await;
@@ -259,9 +255,17 @@ async fn planted_words_are_read_through_the_services_only_and_nowhere_once_expir
     assert_eq!(found(s, &w.nurse, "検査結果").await, vec![POSTED]);
     assert_eq!(found(s, &w.nurse, "zqxposted").await, vec![POSTED]);
     assert_eq!(found(s, &w.nurse, "編集後").await, vec![AFTER_EDIT]);
-    assert!(found(s, &w.nurse, "編集前").await.is_empty(), "an edit replaces the text");
-    assert!(found(s, &w.nurse, "削除済").await.is_empty(), "a deletion removes it");
-    let events = messages::events(s, &w.nurse, w.conv, None, None).await.unwrap();
+    assert!(
+        found(s, &w.nurse, "編集前").await.is_empty(),
+        "an edit replaces the text"
+    );
+    assert!(
+        found(s, &w.nurse, "削除済").await.is_empty(),
+        "a deletion removes it"
+    );
+    let events = messages::events(s, &w.nurse, w.conv, None, None)
+        .await
+        .unwrap();
     let edit = events
         .iter()
         .find(|e| e.kind == EventKind::MessageEdited)
@@ -269,7 +273,10 @@ async fn planted_words_are_read_through_the_services_only_and_nowhere_once_expir
     assert_eq!(edit.data["body"], AFTER_EDIT);
     assert_eq!(audit_copy(s, &w.admin, "message.edit").await, BEFORE_EDIT);
     assert_eq!(audit_copy(s, &w.admin, "message.delete").await, DELETED);
-    assert_eq!(readable_at_rest(world, world.store(), &PLANTED).await, Vec::<String>::new());
+    assert_eq!(
+        readable_at_rest(world, world.store(), &PLANTED).await,
+        Vec::<String>::new()
+    );
 
     // The retention runs out: the day's key goes, and everything it sealed with it.
     keep_messages_for(world, &w.org, 1).await;
@@ -277,13 +284,17 @@ async fn planted_words_are_read_through_the_services_only_and_nowhere_once_expir
     s.sweep_expired(later).await.unwrap();
     let bodies = history_bodies(s, &w.nurse, w.conv).await;
     assert!(
-        PLANTED.iter().all(|p| !bodies.iter().any(|b| b.contains(p))),
+        PLANTED
+            .iter()
+            .all(|p| !bodies.iter().any(|b| b.contains(p))),
         "{bodies:?}"
     );
     for q in ["検査結果", "zqxposted", "編集後"] {
         assert!(found(s, &w.nurse, q).await.is_empty(), "{q}");
     }
-    let events = messages::events(s, &w.nurse, w.conv, None, None).await.unwrap();
+    let events = messages::events(s, &w.nurse, w.conv, None, None)
+        .await
+        .unwrap();
     let text = serde_json::to_string(&events).unwrap();
     assert!(PLANTED.iter().all(|p| !text.contains(p)), "{text}");
     let marker = events
@@ -306,7 +317,10 @@ async fn planted_words_are_read_through_the_services_only_and_nowhere_once_expir
     assert_eq!(expired.len(), 1, "who, when and which numbers are audited");
     assert_eq!(expired[0].target_id, Some(w.conv));
     assert!(PLANTED.iter().all(|p| !expired[0].details.contains(p)));
-    assert_eq!(readable_at_rest(world, world.store(), &PLANTED).await, Vec::<String>::new());
+    assert_eq!(
+        readable_at_rest(world, world.store(), &PLANTED).await,
+        Vec::<String>::new()
+    );
     assert!(world.store().verify_audit().await.unwrap().is_ok());
 
     // The conversation goes on with a new key.
@@ -390,25 +404,39 @@ async fn bodies_stored_before_sealing_are_sealed_at_the_next_start(world: &World
         .await
         .unwrap();
     if world.store().backend() == Backend::Postgres {
-        assert!(!in_rows(world, &PLANTED).await.is_empty(), "planted in the clear");
+        assert!(
+            !in_rows(world, &PLANTED).await.is_empty(),
+            "planted in the clear"
+        );
     }
 
     // The next start seals them, and chains the audit log again.
     world.store().close().await;
     let s = world.reopen().await;
-    assert_eq!(readable_at_rest(world, &s.store, &PLANTED).await, Vec::<String>::new());
+    assert_eq!(
+        readable_at_rest(world, &s.store, &PLANTED).await,
+        Vec::<String>::new()
+    );
     let bodies = history_bodies(&s, &w.nurse, w.conv).await;
     assert!(bodies.contains(&POSTED.to_owned()), "{bodies:?}");
     assert!(bodies.contains(&AFTER_EDIT.to_owned()), "{bodies:?}");
     assert_eq!(found(&s, &w.nurse, "検査結果").await, vec![POSTED]);
-    let events = messages::events(&s, &w.nurse, w.conv, None, None).await.unwrap();
+    let events = messages::events(&s, &w.nurse, w.conv, None, None)
+        .await
+        .unwrap();
     let edit = events
         .iter()
         .find(|e| e.kind == EventKind::MessageEdited)
         .unwrap();
     assert_eq!(edit.data["body"], AFTER_EDIT);
-    assert_eq!(audit_copy(&s, &w.admin, "message.delete").await, BEFORE_EDIT);
-    assert!(s.store.verify_audit().await.unwrap().is_ok(), "the chain holds");
+    assert_eq!(
+        audit_copy(&s, &w.admin, "message.delete").await,
+        BEFORE_EDIT
+    );
+    assert!(
+        s.store.verify_audit().await.unwrap().is_ok(),
+        "the chain holds"
+    );
     let resealed = s
         .store
         .audit_page(

@@ -143,7 +143,11 @@ impl Store {
         let Ok(mut details) = serde_json::from_str::<serde_json::Value>(&record.details) else {
             return Ok(());
         };
-        let Some(text) = details.get("before").and_then(|b| b.as_str()).map(str::to_owned) else {
+        let Some(text) = details
+            .get("before")
+            .and_then(|b| b.as_str())
+            .map(str::to_owned)
+        else {
             return Ok(());
         };
         details["before"] = self

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::conversations::{SUMMARY_COLUMNS, SUMMARY_FROM, SUMMARY_ORDER, summary_from_row};
-use crate::message_keys::KeyMemo;
+use crate::message_keys::{KeyMemo, key_days};
 use crate::messages::message_from_columns;
 use crate::rows::named;
 use crate::{ConversationSummary, Store, StoreError};
@@ -78,11 +78,13 @@ impl Store {
     /// The newest messages' bodies opened, their keys read in one statement.
     async fn open_listed(&self, listed: &mut [ListedConversation]) -> Result<(), StoreError> {
         let mut memo = KeyMemo::new();
-        let texts = listed
-            .iter()
-            .filter_map(|l| l.last_message.as_ref())
-            .map(|m| (m.conversation_id, m.body.as_str()));
-        self.prefetch_keys(&mut memo, texts).await?;
+        let days = key_days(
+            listed
+                .iter()
+                .filter_map(|l| l.last_message.as_ref())
+                .map(|m| (m.conversation_id, m.body.as_str())),
+        );
+        self.prefetch_keys(&mut memo, days).await?;
         for one in listed.iter_mut() {
             if let Some(message) = &mut one.last_message {
                 self.open_message_in(&mut memo, message).await?;

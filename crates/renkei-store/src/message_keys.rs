@@ -58,7 +58,9 @@ pub(crate) struct MessageKeys {
 
 impl std::fmt::Debug for MessageKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageKeys").field("ring", &self.ring).finish()
+        f.debug_struct("MessageKeys")
+            .field("ring", &self.ring)
+            .finish()
     }
 }
 
@@ -164,7 +166,12 @@ impl MessageKeys {
     }
 
     /// Opens `text` of `conversation` with `key`.
-    fn open_with(key: &DataKey, conversation: Uuid, epoch: i64, b64: &str) -> Result<String, StoreError> {
+    fn open_with(
+        key: &DataKey,
+        conversation: Uuid,
+        epoch: i64,
+        b64: &str,
+    ) -> Result<String, StoreError> {
         let bytes = STANDARD.decode(b64).map_err(crypto)?;
         if bytes.len() < 24 {
             return Err(crypto("sealed text too short"));
@@ -187,14 +194,22 @@ impl MessageKeys {
         grams_tokens(key, &body_grams(&fold(body)))
     }
 
-    fn unwrap_body(&self, conversation: Uuid, epoch: i64, wrapped: &WrappedKey) -> Result<DataKey, StoreError> {
+    fn unwrap_body(
+        &self,
+        conversation: Uuid,
+        epoch: i64,
+        wrapped: &WrappedKey,
+    ) -> Result<DataKey, StoreError> {
         self.ring
             .unwrap(wrapped, &body_object(conversation, epoch))
             .map_err(crypto)
     }
 
     fn unwrap_search(&self, org: Uuid, wrapped: &WrappedKey) -> Result<hmac::Key, StoreError> {
-        let key = self.ring.unwrap(wrapped, &search_object(org)).map_err(crypto)?;
+        let key = self
+            .ring
+            .unwrap(wrapped, &search_object(org))
+            .map_err(crypto)?;
         Ok(hmac::Key::new(hmac::HMAC_SHA256, &key))
     }
 }
@@ -221,6 +236,14 @@ pub(crate) fn token(key: &hmac::Key, gram: &str) -> String {
         let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// The (conversation, key epoch) of each sealed text of `texts` (conversation, text).
+pub(crate) fn key_days<'t>(texts: impl IntoIterator<Item = (Uuid, &'t str)>) -> Vec<(Uuid, i64)> {
+    texts
+        .into_iter()
+        .filter_map(|(conversation, text)| Some((conversation, sealed_epoch(text)?.0)))
+        .collect()
 }
 
 /// The epoch a sealed text names, if it is sealed.
@@ -340,7 +363,11 @@ impl Store {
     }
 
     /// The committed data key of `conversation` for `epoch`; `None` once destroyed.
-    async fn body_key(&self, conversation: Uuid, epoch: i64) -> Result<Option<DataKey>, StoreError> {
+    async fn body_key(
+        &self,
+        conversation: Uuid,
+        epoch: i64,
+    ) -> Result<Option<DataKey>, StoreError> {
         if let Some(key) = self.keys.cached_body(conversation, epoch) {
             return Ok(Some(key));
         }
@@ -361,30 +388,24 @@ impl Store {
         Ok(Some(key))
     }
 
-    /// Fills `memo` with the keys `texts` (conversation, text) are sealed with, in one
-    /// statement for those not in memory: a page or a list then opens without a read per text.
-    pub(crate) async fn prefetch_keys<'t>(
+    /// Fills `memo` with the keys of `days` (conversation, key epoch; see [`key_days`]), in
+    /// one statement for those not in memory: a page or a list then opens without a read per
+    /// text.
+    pub(crate) async fn prefetch_keys(
         &self,
         memo: &mut KeyMemo,
-        texts: impl IntoIterator<Item = (Uuid, &'t str)>,
+        days: Vec<(Uuid, i64)>,
     ) -> Result<(), StoreError> {
         let mut missing: Vec<(Uuid, i64)> = Vec::new();
-        for (conversation, text) in texts {
-            let Some((epoch, _)) = sealed_epoch(text) else {
-                continue;
-            };
+        for (conversation, epoch) in days {
             if memo.contains_key(&(conversation, epoch)) {
                 continue;
             }
-            match self.keys.cached_body(conversation, epoch) {
-                Some(key) => {
-                    memo.insert((conversation, epoch), Some(key));
-                }
-                None => {
-                    memo.insert((conversation, epoch), None);
-                    missing.push((conversation, epoch));
-                }
+            let cached = self.keys.cached_body(conversation, epoch);
+            if cached.is_none() {
+                missing.push((conversation, epoch));
             }
+            memo.insert((conversation, epoch), cached);
         }
         for chunk in missing.chunks(1_000) {
             let mut sql = SqlBuilder::new();
@@ -456,20 +477,21 @@ impl Store {
         seq: i64,
         text: &str,
     ) -> Result<String, StoreError> {
-        let row = sqlx::query(
-            "SELECT key_epoch FROM messages WHERE conversation_id = $1 AND seq = $2",
-        )
-        .bind(conversation.to_string())
-        .bind(seq)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row =
+            sqlx::query("SELECT key_epoch FROM messages WHERE conversation_id = $1 AND seq = $2")
+                .bind(conversation.to_string())
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         let epoch = row
             .try_get::<Option<i64>, _>("key_epoch")?
             .unwrap_or_else(|| epoch_of(Timestamp::now()));
         let mut tx = self.write_tx().await?;
         let mut fresh = TxKeys::default();
-        let key = self.body_key_in(&mut tx, &mut fresh, conversation, epoch).await?;
+        let key = self
+            .body_key_in(&mut tx, &mut fresh, conversation, epoch)
+            .await?;
         tx.commit().await?;
         self.keys.remember(fresh);
         MessageKeys::seal(&key, conversation, epoch, text)
@@ -498,7 +520,10 @@ mod tests {
         assert!(!sealed.contains("心筋梗塞"));
         let (epoch, b64) = sealed_epoch(&sealed).unwrap();
         assert_eq!(epoch, 20_000);
-        assert_eq!(MessageKeys::open_with(&key, c, epoch, b64).unwrap(), "心筋梗塞");
+        assert_eq!(
+            MessageKeys::open_with(&key, c, epoch, b64).unwrap(),
+            "心筋梗塞"
+        );
         assert!(MessageKeys::open_with(&key, Uuid::from_u128(2), epoch, b64).is_err());
         assert!(MessageKeys::open_with(&[8u8; 32], c, epoch, b64).is_err());
         assert_eq!(MessageKeys::seal(&key, c, 1, "").unwrap(), "");

@@ -112,13 +112,12 @@ impl Store {
         seq: Option<i64>,
         otherwise: Timestamp,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT key_epoch FROM messages WHERE conversation_id = $1 AND seq = $2",
-        )
-        .bind(conversation.to_string())
-        .bind(seq.unwrap_or(-1))
-        .fetch_optional(&mut **tx)
-        .await?;
+        let row =
+            sqlx::query("SELECT key_epoch FROM messages WHERE conversation_id = $1 AND seq = $2")
+                .bind(conversation.to_string())
+                .bind(seq.unwrap_or(-1))
+                .fetch_optional(&mut **tx)
+                .await?;
         Ok(match row {
             Some(row) => row
                 .try_get::<Option<i64>, _>("key_epoch")?
@@ -174,23 +173,26 @@ impl Store {
 
     /// Seals the audit copies of messages and chains the log again from the first one.
     async fn reseal_audit_copies(&self) -> Result<usize, StoreError> {
-        let first = sqlx::query(
-            "SELECT seq, details FROM audit_log WHERE action IN ($1, $2) ORDER BY seq",
-        )
-        .bind(COPY_ACTIONS[0])
-        .bind(COPY_ACTIONS[1])
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            let details: Value = serde_json::from_str(&row.try_get::<String, _>("details")?)
-                .unwrap_or(Value::Null);
-            Ok((row.try_get::<i64, _>("seq")?, unsealed_copy(&details).is_some()))
-        })
-        .collect::<Result<Vec<(i64, bool)>, StoreError>>()?
-        .into_iter()
-        .find(|(_, unsealed)| *unsealed)
-        .map(|(seq, _)| seq);
+        let first =
+            sqlx::query("SELECT seq, details FROM audit_log WHERE action IN ($1, $2) ORDER BY seq")
+                .bind(COPY_ACTIONS[0])
+                .bind(COPY_ACTIONS[1])
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| {
+                    let details: Value =
+                        serde_json::from_str(&row.try_get::<String, _>("details")?)
+                            .unwrap_or(Value::Null);
+                    Ok((
+                        row.try_get::<i64, _>("seq")?,
+                        unsealed_copy(&details).is_some(),
+                    ))
+                })
+                .collect::<Result<Vec<(i64, bool)>, StoreError>>()?
+                .into_iter()
+                .find(|(_, unsealed)| *unsealed)
+                .map(|(seq, _)| seq);
         let Some(first) = first else { return Ok(0) };
         let mut tx = self.write_tx().await?;
         let mut fresh = TxKeys::default();
@@ -226,9 +228,10 @@ impl Store {
                 prev_hash: prev_hash.clone(),
                 hash: String::new(),
             };
-            if let (true, Some(conversation)) =
-                (COPY_ACTIONS.contains(&record.action.as_str()), record.target_id)
-            {
+            if let (true, Some(conversation)) = (
+                COPY_ACTIONS.contains(&record.action.as_str()),
+                record.target_id,
+            ) {
                 let mut details: Value =
                     serde_json::from_str(&record.details).unwrap_or(Value::Null);
                 if let Some(text) = unsealed_copy(&details).map(str::to_owned) {
@@ -244,13 +247,15 @@ impl Store {
                 }
             }
             record.hash = record.compute_hash();
-            sqlx::query("UPDATE audit_log SET details = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
-                .bind(&record.details)
-                .bind(&record.prev_hash)
-                .bind(&record.hash)
-                .bind(record.seq)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE audit_log SET details = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
+            )
+            .bind(&record.details)
+            .bind(&record.prev_hash)
+            .bind(&record.hash)
+            .bind(record.seq)
+            .execute(&mut *tx)
+            .await?;
             prev_hash = record.hash;
         }
         sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")

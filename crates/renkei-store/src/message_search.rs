@@ -5,13 +5,13 @@
 //! The index (`message_tokens`, FTS5 over `messages.search_tokens` on SQLite; a GIN index of
 //! `to_tsvector('simple', search_tokens)` on PostgreSQL) holds HMAC tokens only, never text.
 
-use renkei_core::Uuid;
-use renkei_core::conversation::Message;
-use renkei_core::message_tokens::{fold, query_grams};
-use crate::message_keys::{KeyMemo, token};
+use crate::message_keys::{KeyMemo, key_days, token};
 use crate::messages::{MESSAGE_COLUMNS, message_from_row};
 use crate::rows::uuid;
 use crate::{Backend, Store, StoreError};
+use renkei_core::Uuid;
+use renkei_core::conversation::Message;
+use renkei_core::message_tokens::{fold, query_grams};
 
 /// How the index is asked for bodies holding every keyed gram of one form, any form.
 fn index_query(backend: Backend, forms: &[Vec<String>]) -> String {
@@ -108,10 +108,12 @@ impl Store {
                 .iter()
                 .map(message_from_row)
                 .collect::<Result<Vec<_>, _>>()?;
-            let texts = candidates
-                .iter()
-                .map(|m| (m.conversation_id, m.body.as_str()));
-            self.prefetch_keys(&mut memo, texts).await?;
+            let days = key_days(
+                candidates
+                    .iter()
+                    .map(|m| (m.conversation_id, m.body.as_str())),
+            );
+            self.prefetch_keys(&mut memo, days).await?;
             for mut message in candidates {
                 self.open_message_in(&mut memo, &mut message).await?;
                 let body = fold(&message.body);
@@ -155,10 +157,7 @@ mod tests {
     #[test]
     fn forms_are_and_within_and_or_between() {
         let forms = vec![vec!["ta".into(), "tb".into()], vec!["tc".into()]];
-        assert_eq!(
-            index_query(Backend::Sqlite, &forms),
-            "(ta AND tb) OR (tc)"
-        );
+        assert_eq!(index_query(Backend::Sqlite, &forms), "(ta AND tb) OR (tc)");
         assert_eq!(index_query(Backend::Postgres, &forms), "(ta & tb) | (tc)");
     }
 }

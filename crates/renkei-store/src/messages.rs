@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audited::one_row;
-use crate::message_keys::{KeyMemo, MessageKeys, TxKeys, epoch_of};
+use crate::message_keys::{KeyMemo, MessageKeys, TxKeys, epoch_of, key_days};
 use crate::rows::{named, opt_uuid, uuid};
 use crate::{Store, StoreError};
 
@@ -128,11 +128,12 @@ impl Store {
     /// `messages` with their bodies opened.
     pub(crate) async fn open_messages(&self, messages: &mut [Message]) -> Result<(), StoreError> {
         let mut memo = KeyMemo::new();
-        self.prefetch_keys(
-            &mut memo,
-            messages.iter().map(|m| (m.conversation_id, m.body.as_str())),
-        )
-        .await?;
+        let days = key_days(
+            messages
+                .iter()
+                .map(|m| (m.conversation_id, m.body.as_str())),
+        );
+        self.prefetch_keys(&mut memo, days).await?;
         for message in messages {
             self.open_message_in(&mut memo, message).await?;
         }
@@ -215,12 +216,15 @@ impl Store {
             })
             .collect::<Result<Vec<Event>, StoreError>>()?;
         let mut memo = KeyMemo::new();
-        let texts = events.iter().flat_map(|e| {
+        let days = key_days(events.iter().flat_map(|e| {
             let body = e.message.as_ref().map(|m| m.body.as_str());
             let edit = e.data.get("body").and_then(|b| b.as_str());
-            [body, edit].into_iter().flatten().map(|t| (conversation, t))
-        });
-        self.prefetch_keys(&mut memo, texts).await?;
+            [body, edit]
+                .into_iter()
+                .flatten()
+                .map(|t| (conversation, t))
+        }));
+        self.prefetch_keys(&mut memo, days).await?;
         for event in &mut events {
             if let Some(message) = &mut event.message {
                 self.open_message_in(&mut memo, message).await?;
@@ -263,27 +267,30 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let mut fresh = TxKeys::default();
         let fresh_keys = &mut fresh;
-        let event = self.audited([audit], |mut tx| async move {
-            let now = Timestamp::now();
-            let found = sqlx::query(
-                "SELECT m.key_epoch, c.org_id FROM messages m
+        let event = self
+            .audited([audit], |mut tx| async move {
+                let now = Timestamp::now();
+                let found = sqlx::query(
+                    "SELECT m.key_epoch, c.org_id FROM messages m
                  JOIN conversations c ON c.id = m.conversation_id
                  WHERE m.conversation_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL",
-            )
-            .bind(conversation.to_string())
-            .bind(seq)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-            // The edit is sealed with the message's own key: it expires with the message.
-            let epoch = found
-                .try_get::<Option<i64>, _>("key_epoch")?
-                .unwrap_or_else(|| epoch_of(now));
-            let org = uuid(&found, "org_id")?;
-            let key = self.body_key_in(&mut tx, fresh_keys, conversation, epoch).await?;
-            let search = self.search_key_in(&mut tx, fresh_keys, org).await?;
-            let sealed = MessageKeys::seal(&key, conversation, epoch, body)?;
-            let done = sqlx::query(
+                )
+                .bind(conversation.to_string())
+                .bind(seq)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                // The edit is sealed with the message's own key: it expires with the message.
+                let epoch = found
+                    .try_get::<Option<i64>, _>("key_epoch")?
+                    .unwrap_or_else(|| epoch_of(now));
+                let org = uuid(&found, "org_id")?;
+                let key = self
+                    .body_key_in(&mut tx, fresh_keys, conversation, epoch)
+                    .await?;
+                let search = self.search_key_in(&mut tx, fresh_keys, org).await?;
+                let sealed = MessageKeys::seal(&key, conversation, epoch, body)?;
+                let done = sqlx::query(
                 "UPDATE messages SET body = $1, edited_at = $2, key_epoch = $3, search_tokens = $4
                  WHERE conversation_id = $5 AND seq = $6 AND deleted_at IS NULL",
             )
@@ -295,20 +302,20 @@ impl Store {
             .bind(seq)
             .execute(&mut *tx)
             .await?;
-            one_row(done, StoreError::NotFound)?;
-            let data = json!({"target_seq": seq, "body": sealed});
-            let event = Self::append_event(
-                &mut tx,
-                conversation,
-                EventKind::MessageEdited,
-                Some(actor),
-                &data,
-                now,
-            )
+                one_row(done, StoreError::NotFound)?;
+                let data = json!({"target_seq": seq, "body": sealed});
+                let event = Self::append_event(
+                    &mut tx,
+                    conversation,
+                    EventKind::MessageEdited,
+                    Some(actor),
+                    &data,
+                    now,
+                )
+                .await?;
+                Ok((tx, event))
+            })
             .await?;
-            Ok((tx, event))
-        })
-        .await?;
         self.remember_keys(fresh);
         Ok(event)
     }
@@ -350,4 +357,3 @@ impl Store {
         .await
     }
 }
-

@@ -206,7 +206,10 @@ async fn measure(backend: &str, url: &str) {
 async fn message_posting_and_search() {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     measure("SQLite", &url).await;
     if let Some(scratch) = ScratchDatabase::create("message search bench").await {
         measure("PostgreSQL", scratch.url()).await;

@@ -32,6 +32,9 @@ DROP TRIGGER messages_fts_update;
 DROP TRIGGER messages_fts_delete;
 DROP TABLE messages_fts;
 CREATE VIRTUAL TABLE message_tokens USING fts5(search_tokens, content = 'messages', content_rowid = 'rowid', tokenize = 'ascii');
+-- Every existing row in the index (with no tokens yet), so the start-up sealing's updates
+-- delete what the index holds.
+INSERT INTO message_tokens (message_tokens) VALUES ('rebuild');
 CREATE TRIGGER message_tokens_insert AFTER INSERT ON messages BEGIN
     INSERT INTO message_tokens (rowid, search_tokens) VALUES (new.rowid, new.search_tokens);
 END;

@@ -49,6 +49,8 @@ string_enum!(
     /// (an urgent message escalated to the covering colleague): its facts are in `data`, with
     /// `notice` naming its kind. `call.started` (`{call_id, media}`) and `call.ended`
     /// (`{call_id, duration_seconds, participants, end_reason}`) frame a call.
+    /// `messages.expired` (`{up_to_seq, retention_days}`): the messages up to `up_to_seq` were
+    /// destroyed by the organization's message retention.
     EventKind {
         MessageCreated => "message.created",
         MessageEdited => "message.edited",
@@ -59,6 +61,7 @@ string_enum!(
         SystemNotice => "system.notice",
         CallStarted => "call.started",
         CallEnded => "call.ended",
+        MessagesExpired => "messages.expired",
     }
 );
 

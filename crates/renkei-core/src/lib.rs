@@ -41,6 +41,7 @@ pub mod kana;
 pub mod lock;
 pub mod media;
 pub mod message_search;
+pub mod message_tokens;
 pub mod notify;
 pub mod org;
 pub mod password_rules;

@@ -15,6 +15,9 @@ string_enum!(
     }
 );
 
+/// Longest message retention an organization may set, in days (ten years).
+pub const MAX_MESSAGE_RETENTION_DAYS: i64 = 3650;
+
 /// An organization's rules for its users and data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +51,10 @@ pub struct Policy {
     /// colleague is alerted (60–86400).
     #[serde(default = "default_urgent_escalate_after_seconds")]
     pub urgent_escalate_after_seconds: i64,
+    /// Days messages are kept (1–3650) before they are destroyed with their keys; none (the
+    /// default) keeps them.
+    #[serde(default)]
+    pub message_retention_days: Option<i64>,
 }
 
 string_enum!(
@@ -140,6 +147,7 @@ impl Default for Policy {
             urgent_realert_seconds: default_urgent_realert_seconds(),
             urgent_realert_max: default_urgent_realert_max(),
             urgent_escalate_after_seconds: default_urgent_escalate_after_seconds(),
+            message_retention_days: None,
         }
     }
 }
@@ -173,7 +181,16 @@ impl Policy {
             self.urgent_escalate_after_seconds,
             60,
             86_400,
-        )
+        )?;
+        match self.message_retention_days {
+            Some(days) => in_range(
+                "message_retention_days",
+                days,
+                1,
+                MAX_MESSAGE_RETENTION_DAYS,
+            ),
+            None => Ok(()),
+        }
     }
 
     /// The upload limit in bytes.
@@ -319,6 +336,19 @@ mod tests {
             ..Policy::default()
         };
         assert!(p.validate().is_err());
+        for (days, ok) in [
+            (None, true),
+            (Some(1), true),
+            (Some(3650), true),
+            (Some(0), false),
+            (Some(3651), false),
+        ] {
+            let p = Policy {
+                message_retention_days: days,
+                ..Policy::default()
+            };
+            assert_eq!(p.validate().is_ok(), ok, "{days:?}");
+        }
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! Expiry: one sweep for everything an organization's retention destroys (media, studies).
+//! Expiry: one sweep for everything an organization's retention destroys (media, studies,
+//! and messages with their day keys).
 //! Per kind, links past their conversation's retention are hidden there, due records lose
 //! their keys (unreadable from that commit on), then their objects are deleted; each step is
 //! resumable, so a crash or downtime is caught up by the next sweep.
 
 use renkei_core::clock::Timestamp;
 use renkei_store::blobs::BlobStore;
-use renkei_store::{Attached, Store};
+use renkei_store::{Attached, ExpiredMessages, Store, epoch_of};
 
 use crate::Services;
 use crate::error::{Kind, ServiceError, ServiceResult};
@@ -155,11 +156,72 @@ async fn sweep_kind(
     Ok(tally)
 }
 
+/// Conversations whose older messages expire per step.
+const MESSAGE_BATCH: i64 = 100;
+
+/// Destroys, for every organization with a message retention, the messages of the days it no
+/// longer keeps (with their keys), conversation by conversation; returns what expired. A day
+/// is destroyed once all of it is older than the retention: messages live `days` to `days`+1
+/// days.
+pub async fn sweep_messages(store: &Store, now: Timestamp) -> ServiceResult<Vec<ExpiredMessages>> {
+    let fail = |step: Step, e: &dyn std::fmt::Display| failed("messages", step, e);
+    let orgs = store
+        .list_orgs()
+        .await
+        .map_err(|e| fail(Step::ListingObjects, &e))?;
+    let mut expired = Vec::new();
+    for org in orgs {
+        let Some(days) = org.policy.message_retention_days else {
+            continue;
+        };
+        let first_kept = epoch_of(now) - days;
+        loop {
+            let due = store
+                .conversations_with_keys_before(org.id, first_kept, MESSAGE_BATCH)
+                .await
+                .map_err(|e| fail(Step::ListingObjects, &e))?;
+            for conversation in &due {
+                let done = store
+                    .expire_messages(org.id, *conversation, first_kept, days, now)
+                    .await
+                    .map_err(|e| fail(Step::DestroyingKeys, &e))?;
+                expired.extend(done);
+            }
+            if (due.len() as i64) < MESSAGE_BATCH {
+                break;
+            }
+        }
+    }
+    if !expired.is_empty() {
+        store
+            .truncate_wal()
+            .await
+            .map_err(|e| fail(Step::DestroyingKeys, &e))?;
+        let count: i64 = expired.iter().map(|e| e.messages).sum();
+        tracing::info!(
+            messages = count,
+            conversations = expired.len(),
+            "messages expired and destroyed"
+        );
+        metrics::counter!("renkei_messages_expired_total").increment(count as u64);
+    }
+    Ok(expired)
+}
+
 impl Services {
     /// One sweep of everything due at `now`; parsed instances and thumbnails kept in memory
-    /// are dropped first, so nothing expired is served from memory.
+    /// are dropped first, so nothing expired is served from memory. Members see the markers
+    /// of expired messages live.
     pub async fn sweep_expired(&self, now: Timestamp) -> ServiceResult<Swept> {
         self.dicom.forget_in_memory();
-        sweep(&self.store, &self.media.blobs, now).await
+        let swept = sweep(&self.store, &self.media.blobs, now).await;
+        let messages = sweep_messages(&self.store, now).await;
+        for expired in messages.iter().flatten() {
+            self.messaging
+                .advanced(expired.conversation_id, expired.event_seq);
+        }
+        let swept = swept?;
+        messages?;
+        Ok(swept)
     }
 }

@@ -79,7 +79,8 @@ pub async fn events(
     replay_page(services, id, after_seq.unwrap_or(0).max(0), limit).await
 }
 
-/// Edits `me`'s own message; everyone sees "edited", the original stays in the audit log.
+/// Edits `me`'s own message; everyone sees "edited", the original stays in the audit log
+/// (sealed like the message).
 pub async fn edit(
     services: &Services,
     me: &User,
@@ -94,8 +95,9 @@ pub async fn edit(
     }
     let body = clean_body(body);
     validate_body(&body, !original.attachments.is_empty())?;
-    let audit = message_audit(me, id, "message.edit")
-        .with_details(json!({"seq": seq, "before": original.body}));
+    let before = sealed_copy(services, id, seq, &original.body).await?;
+    let audit =
+        message_audit(me, id, "message.edit").with_details(json!({"seq": seq, "before": before}));
     let event = services
         .store
         .edit_message(id, seq, &body, me.id, &audit)
@@ -117,10 +119,11 @@ pub async fn delete(services: &Services, me: &User, id: Uuid, seq: i64) -> Servi
     if !access::may_delete_message(me.id, member.role, original.sender_id) {
         return Err(not_sender());
     }
+    let before = sealed_copy(services, id, seq, &original.body).await?;
     let audit = message_audit(me, id, "message.delete").with_details(json!({
         "seq": seq,
         "sender_id": original.sender_id,
-        "before": original.body,
+        "before": before,
         "attachments": original.attachments,
     }));
     let event = services
@@ -294,6 +297,16 @@ async fn live_message(services: &Services, id: Uuid, seq: i64) -> ServiceResult<
         return Err(ServiceError::not_found("message_not_found"));
     }
     Ok(message)
+}
+
+/// The original of message `seq` as its audit entry keeps it: sealed with the message's key,
+/// so it is destroyed with the message when retention runs out.
+async fn sealed_copy(services: &Services, id: Uuid, seq: i64, body: &str) -> ServiceResult<String> {
+    services
+        .store
+        .seal_for_message(id, seq, body)
+        .await
+        .or_service("message_not_found")
 }
 
 fn not_sender() -> ServiceError {

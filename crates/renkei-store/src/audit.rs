@@ -6,6 +6,7 @@ use renkei_core::clock::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::message_reseal::COPY_ACTIONS;
 use crate::rows::{id_text, opt_uuid};
 use crate::{Store, StoreError, Tx};
 
@@ -119,7 +120,42 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(record_from_row).collect()
+        let mut records = rows
+            .iter()
+            .map(record_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        for record in &mut records {
+            self.open_audit_copy(record).await?;
+        }
+        Ok(records)
+    }
+
+    /// The message text an edit's or deletion's entry keeps (`before`) opened for its reader,
+    /// or `null` once the message's retention destroyed its key. The entry as stored, and
+    /// hashed, holds it sealed: its `hash` is of that.
+    async fn open_audit_copy(&self, record: &mut AuditRecord) -> Result<(), StoreError> {
+        let Some(conversation) = record.target_id else {
+            return Ok(());
+        };
+        if !COPY_ACTIONS.contains(&record.action.as_str()) {
+            return Ok(());
+        }
+        let Ok(mut details) = serde_json::from_str::<serde_json::Value>(&record.details) else {
+            return Ok(());
+        };
+        let Some(text) = details
+            .get("before")
+            .and_then(|b| b.as_str())
+            .map(str::to_owned)
+        else {
+            return Ok(());
+        };
+        details["before"] = self
+            .open_text(conversation, &text)
+            .await?
+            .map_or(serde_json::Value::Null, Into::into);
+        record.details = details.to_string();
+        Ok(())
     }
 
     /// How many audit entries belong to `org_id`.

@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::conversations::{SUMMARY_COLUMNS, SUMMARY_FROM, SUMMARY_ORDER, summary_from_row};
+use crate::message_keys::{KeyMemo, key_days};
 use crate::messages::message_from_columns;
 use crate::rows::named;
 use crate::{ConversationSummary, Store, StoreError};
@@ -66,7 +67,30 @@ impl Store {
             .bind(user.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(listed_from_row).collect()
+        let mut listed = rows
+            .iter()
+            .map(listed_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.open_listed(&mut listed).await?;
+        Ok(listed)
+    }
+
+    /// The newest messages' bodies opened, their keys read in one statement.
+    async fn open_listed(&self, listed: &mut [ListedConversation]) -> Result<(), StoreError> {
+        let mut memo = KeyMemo::new();
+        let days = key_days(
+            listed
+                .iter()
+                .filter_map(|l| l.last_message.as_ref())
+                .map(|m| (m.conversation_id, m.body.as_str())),
+        );
+        self.prefetch_keys(&mut memo, days).await?;
+        for one in listed.iter_mut() {
+            if let Some(message) = &mut one.last_message {
+                self.open_message_in(&mut memo, message).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Conversation `id` as `user`'s list shows it; `NotFound` when they are not a member.
@@ -80,9 +104,12 @@ impl Store {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref()
+        let mut listed = row
+            .as_ref()
             .map(listed_from_row)
             .transpose()?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        self.open_listed(std::slice::from_mut(&mut listed)).await?;
+        Ok(listed)
     }
 }

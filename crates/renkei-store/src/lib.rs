@@ -26,6 +26,10 @@ pub mod leadership;
 mod media;
 mod member_marks;
 mod member_notify;
+mod message_expiry;
+mod message_keys;
+mod message_reseal;
+mod message_search;
 mod messages;
 mod migrate;
 mod orgs;
@@ -63,6 +67,8 @@ pub use directory_search::{DirectoryHit, DirectoryPage, DirectoryScope, TOTAL_CA
 pub use error::StoreError;
 pub use expiry::{Expired, Unpurged};
 pub use member_marks::MemberMark;
+pub use message_expiry::ExpiredMessages;
+pub use message_keys::{EPOCH_MILLIS, epoch_of};
 pub use messages::{Post, PostRefusal, Posted};
 pub use migrate::SCHEMA_VERSION;
 pub use push_subscriptions::{
@@ -98,6 +104,8 @@ pub struct Store {
     backend: Backend,
     /// The SQLite database file, when the database is one.
     file: Option<Arc<PathBuf>>,
+    /// The keys that seal message bodies and key their search grams.
+    keys: Arc<message_keys::MessageKeys>,
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -137,10 +145,14 @@ impl Store {
                     .max_connections(8)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
+                            // secure_delete: a deleted row (a destroyed message key, a
+                            // body's old sealed text) is overwritten with zeros instead
+                            // of lingering in a free page, so destroying a key destroys it
+                            // in the file too. It costs little: the page is written anyway.
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA wal_autocheckpoint = 10000;",
+                                 PRAGMA wal_autocheckpoint = 10000; PRAGMA secure_delete = ON;",
                             )
                             .await?;
                             Ok(())
@@ -155,10 +167,20 @@ impl Store {
             pool,
             backend,
             file: None,
+            keys: message_keys::MessageKeys::process_wide(),
         };
         migrate::run(&store).await?;
         store.file = sqlite_file(url).filter(|file| file.exists()).map(Arc::new);
         Ok(store)
+    }
+
+    /// This store sealing message bodies with `ring` (the server's master keys) instead of
+    /// the process-wide key of tests and tools; bodies stored before sealing existed are
+    /// sealed now, once (see `message_reseal`).
+    pub async fn with_message_keys(mut self, ring: blobs::KeyRing) -> Result<Store, StoreError> {
+        self.keys = message_keys::MessageKeys::new(ring);
+        self.reseal_plaintext().await?;
+        Ok(self)
     }
 
     /// Which database this is.

@@ -1,5 +1,5 @@
 //! Messages: what a post is and how it is answered (posting is in `posting`), history,
-//! edits, deletions, replay of timeline events, and search.
+//! edits, deletions and replay of timeline events, with bodies opened as they are read.
 
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
@@ -10,8 +10,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audited::one_row;
-use crate::rows::{like_escape, named, opt_uuid, uuid};
-use crate::{Backend, Store, StoreError};
+use crate::message_keys::{KeyMemo, MessageKeys, TxKeys, epoch_of, key_days};
+use crate::rows::{named, opt_uuid, uuid};
+use crate::{Store, StoreError};
 
 pub(crate) const MESSAGE_COLUMNS: &str =
     "m.id, m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.body, m.reply_to,
@@ -97,10 +98,46 @@ impl Store {
             .bind(seq)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref()
+        let mut message = row
+            .as_ref()
             .map(message_from_row)
             .transpose()?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        self.open_message(&mut message).await?;
+        Ok(message)
+    }
+
+    /// `message` with its body opened; a body whose key was destroyed reads as empty.
+    pub(crate) async fn open_message(&self, message: &mut Message) -> Result<(), StoreError> {
+        self.open_message_in(&mut KeyMemo::new(), message).await
+    }
+
+    /// [`Store::open_message`] with the keys of one read kept in `memo`.
+    pub(crate) async fn open_message_in(
+        &self,
+        memo: &mut KeyMemo,
+        message: &mut Message,
+    ) -> Result<(), StoreError> {
+        message.body = self
+            .open_text_in(memo, message.conversation_id, &message.body)
+            .await?
+            .unwrap_or_default();
+        Ok(())
+    }
+
+    /// `messages` with their bodies opened.
+    pub(crate) async fn open_messages(&self, messages: &mut [Message]) -> Result<(), StoreError> {
+        let mut memo = KeyMemo::new();
+        let days = key_days(
+            messages
+                .iter()
+                .map(|m| (m.conversation_id, m.body.as_str())),
+        );
+        self.prefetch_keys(&mut memo, days).await?;
+        for message in messages {
+            self.open_message_in(&mut memo, message).await?;
+        }
+        Ok(())
     }
 
     /// A page of messages in their current state: the newest `limit` before `before_seq`, or
@@ -133,6 +170,7 @@ impl Store {
         if newest_first {
             page.reverse();
         }
+        self.open_messages(&mut page).await?;
         Ok(page)
     }
 
@@ -156,7 +194,8 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
+        let mut events = rows
+            .iter()
             .map(|row| {
                 let data: String = row.try_get("data")?;
                 let has_message = row.try_get::<Option<String>, _>("id")?.is_some();
@@ -175,7 +214,45 @@ impl Store {
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<Event>, StoreError>>()?;
+        let mut memo = KeyMemo::new();
+        let days = key_days(events.iter().flat_map(|e| {
+            let body = e.message.as_ref().map(|m| m.body.as_str());
+            let edit = e.data.get("body").and_then(|b| b.as_str());
+            [body, edit]
+                .into_iter()
+                .flatten()
+                .map(|t| (conversation, t))
+        }));
+        self.prefetch_keys(&mut memo, days).await?;
+        for event in &mut events {
+            if let Some(message) = &mut event.message {
+                self.open_message_in(&mut memo, message).await?;
+            }
+            self.open_event_body(&mut memo, conversation, &mut event.data)
+                .await?;
+        }
+        Ok(events)
+    }
+
+    /// An edit event's `body` opened in `data`; removed when its key was destroyed.
+    async fn open_event_body(
+        &self,
+        memo: &mut KeyMemo,
+        conversation: Uuid,
+        data: &mut serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let Some(map) = data.as_object_mut() else {
+            return Ok(());
+        };
+        let Some(text) = map.get("body").and_then(|b| b.as_str()).map(str::to_owned) else {
+            return Ok(());
+        };
+        match self.open_text_in(memo, conversation, &text).await? {
+            Some(body) => map.insert("body".into(), body.into()),
+            None => map.remove("body"),
+        };
+        Ok(())
     }
 
     /// Replaces a message's body (an event) with its audit entry, in one commit. `NotFound` when
@@ -188,31 +265,59 @@ impl Store {
         actor: Uuid,
         audit: &AuditEvent,
     ) -> Result<i64, StoreError> {
-        self.audited([audit], |mut tx| async move {
-            let now = Timestamp::now();
-            let done = sqlx::query(
-                "UPDATE messages SET body = $1, edited_at = $2 WHERE conversation_id = $3 AND seq = $4 AND deleted_at IS NULL",
+        let mut fresh = TxKeys::default();
+        let fresh_keys = &mut fresh;
+        let event = self
+            .audited([audit], |mut tx| async move {
+                let now = Timestamp::now();
+                let found = sqlx::query(
+                    "SELECT m.key_epoch, c.org_id FROM messages m
+                 JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.conversation_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL",
+                )
+                .bind(conversation.to_string())
+                .bind(seq)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                // The edit is sealed with the message's own key: it expires with the message.
+                let epoch = found
+                    .try_get::<Option<i64>, _>("key_epoch")?
+                    .unwrap_or_else(|| epoch_of(now));
+                let org = uuid(&found, "org_id")?;
+                let key = self
+                    .body_key_in(&mut tx, fresh_keys, conversation, epoch)
+                    .await?;
+                let search = self.search_key_in(&mut tx, fresh_keys, org).await?;
+                let sealed = MessageKeys::seal(&key, conversation, epoch, body)?;
+                let done = sqlx::query(
+                "UPDATE messages SET body = $1, edited_at = $2, key_epoch = $3, search_tokens = $4
+                 WHERE conversation_id = $5 AND seq = $6 AND deleted_at IS NULL",
             )
-            .bind(body)
+            .bind(&sealed)
             .bind(now.millis())
+            .bind(epoch)
+            .bind(MessageKeys::tokens(&search, body))
             .bind(conversation.to_string())
             .bind(seq)
             .execute(&mut *tx)
             .await?;
-            one_row(done, StoreError::NotFound)?;
-            let data = json!({"target_seq": seq, "body": body});
-            let event = Self::append_event(
-                &mut tx,
-                conversation,
-                EventKind::MessageEdited,
-                Some(actor),
-                &data,
-                now,
-            )
+                one_row(done, StoreError::NotFound)?;
+                let data = json!({"target_seq": seq, "body": sealed});
+                let event = Self::append_event(
+                    &mut tx,
+                    conversation,
+                    EventKind::MessageEdited,
+                    Some(actor),
+                    &data,
+                    now,
+                )
+                .await?;
+                Ok((tx, event))
+            })
             .await?;
-            Ok((tx, event))
-        })
-        .await
+        self.remember_keys(fresh);
+        Ok(event)
     }
 
     /// Deletes a message's content (an event) with its audit entry, in one commit; the row stays
@@ -227,7 +332,8 @@ impl Store {
         self.audited([audit], |mut tx| async move {
             let now = Timestamp::now();
             let done = sqlx::query(
-                "UPDATE messages SET body = '', attachments = '[]', mentions = '[]', deleted_at = $1
+                "UPDATE messages SET body = '', search_tokens = '', attachments = '[]', mentions = '[]',
+                     deleted_at = $1
                  WHERE conversation_id = $2 AND seq = $3 AND deleted_at IS NULL",
             )
             .bind(now.millis())
@@ -249,87 +355,5 @@ impl Store {
             Ok((tx, event))
         })
         .await
-    }
-
-    /// Messages containing `query` in conversations `user` belongs to, newest first.
-    pub async fn search_messages(
-        &self,
-        user: Uuid,
-        query: &str,
-        limit: i64,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.search_messages_in(user, &[query.to_owned()], None, limit)
-            .await
-    }
-
-    /// Messages containing any of `variants` (forms of one query), in conversations `user`
-    /// belongs to (only `conversation`, when given), newest first.
-    pub async fn search_messages_in(
-        &self,
-        user: Uuid,
-        variants: &[String],
-        conversation: Option<Uuid>,
-        limit: i64,
-    ) -> Result<Vec<Message>, StoreError> {
-        if variants.is_empty() {
-            return Ok(Vec::new());
-        }
-        // FTS5 trigrams need three characters; shorter forms go through LIKE.
-        let use_fts =
-            self.backend == Backend::Sqlite && variants.iter().all(|v| v.chars().count() >= 3);
-        let scope = "cm.conversation_id = m.conversation_id AND cm.user_id = $1
-                 AND ($2 IS NULL OR m.conversation_id = $2)";
-        let sql = if use_fts {
-            format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
-                 JOIN conversation_members cm ON {scope}
-                 WHERE messages_fts MATCH $4 AND m.deleted_at IS NULL
-                 ORDER BY m.created_at DESC LIMIT $3"
-            )
-        } else {
-            let like = if self.backend == Backend::Postgres {
-                "ILIKE"
-            } else {
-                "LIKE"
-            };
-            let any = (0..variants.len())
-                .map(|i| format!("m.body {like} ${} ESCAPE '\\'", i + 4))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m
-                 JOIN conversation_members cm ON {scope}
-                 WHERE ({any}) AND m.deleted_at IS NULL
-                 ORDER BY m.created_at DESC LIMIT $3"
-            )
-        };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(user.to_string())
-            .bind(conversation.map(|c| c.to_string()))
-            .bind(limit);
-        if use_fts {
-            let any = variants
-                .iter()
-                .map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            q = q.bind(any);
-        } else {
-            for v in variants {
-                q = q.bind(format!("%{}%", like_escape(v)));
-            }
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(message_from_row).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_escape;
-
-    #[test]
-    fn like_patterns_are_escaped() {
-        assert_eq!(like_escape(r"100%_a\b"), r"100\%\_a\\b");
     }
 }

@@ -156,6 +156,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0023_redaction_rules.sql"),
         postgres: include_str!("../migrations/0023_redaction_rules.sql"),
     },
+    Migration {
+        version: 24,
+        name: "sealed_messages",
+        sqlite: include_str!("../migrations/0024_sealed_messages.sqlite.sql"),
+        postgres: include_str!("../migrations/0024_sealed_messages.postgres.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

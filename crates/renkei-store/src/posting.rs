@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use crate::attachments::{Attached, link_attachment};
 use crate::dicom::Attachable;
+use crate::message_keys::{MessageKeys, TxKeys, epoch_of};
 use crate::messages::{MESSAGE_COLUMNS, Post, PostRefusal, Posted, message_from_row};
 use crate::rows::uuid;
 use crate::sql_builder::SqlBuilder;
@@ -41,13 +42,22 @@ struct Plan {
     replyable: HashSet<(Uuid, i64)>,
     /// Accepted, in order, not written yet.
     pending: Vec<Message>,
+    /// Each existing conversation's organization (whose search key keys its grams).
+    orgs: HashMap<Uuid, Uuid>,
+    /// The key epoch every message of the batch is sealed in: the batch's start.
+    epoch: i64,
+    /// Keys fetched or made in the transaction, remembered once it commits.
+    keys: TxKeys,
 }
 
 impl Plan {
     /// Locks the batch's conversations (their numbers cannot move until the commit) and reads
     /// their members, the messages the batch resends and the messages it replies to.
     async fn read(tx: &mut Tx, backend: Backend, batch: &[Post]) -> Result<Plan, StoreError> {
-        let mut plan = Plan::default();
+        let mut plan = Plan {
+            epoch: epoch_of(Timestamp::now()),
+            ..Plan::default()
+        };
         let mut conversations: Vec<Uuid> = batch.iter().map(|p| p.conversation_id).collect();
         conversations.sort_unstable();
         conversations.dedup();
@@ -60,11 +70,12 @@ impl Plan {
             let mut sql = SqlBuilder::new();
             let ids = sql.bind_list(chunk.iter().map(|c| c.to_string()));
             sql.push(&format!(
-                "SELECT id, last_seq FROM conversations WHERE id IN ({ids}) ORDER BY id{lock}"
+                "SELECT id, last_seq, org_id FROM conversations WHERE id IN ({ids}) ORDER BY id{lock}"
             ));
             for row in sql.build().fetch_all(&mut **tx).await? {
                 let seq: i64 = row.try_get("last_seq")?;
                 let id = uuid(&row, "id")?;
+                plan.orgs.insert(id, uuid(&row, "org_id")?);
                 plan.written.insert(id, seq);
                 plan.numbered.insert(id, seq);
                 plan.members.insert(id, HashSet::new());
@@ -238,7 +249,36 @@ impl Store {
         }
         self.write_pending(&mut tx, &mut plan).await?;
         tx.commit().await?;
+        self.remember_keys(plan.keys);
+        // A resend answers with the message as stored: sealed.
+        for posted in results.iter_mut().flatten().filter(|p| p.duplicate) {
+            self.open_message(&mut posted.message).await?;
+        }
         Ok(results)
+    }
+
+    /// Each pending message's sealed body and keyed search grams, in order.
+    async fn seal_pending(
+        &self,
+        tx: &mut Tx,
+        plan: &mut Plan,
+        pending: &[Message],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let epoch = plan.epoch;
+        let mut out = Vec::with_capacity(pending.len());
+        for m in pending {
+            let conversation = m.conversation_id;
+            let org = *plan.orgs.get(&conversation).ok_or(StoreError::NotFound)?;
+            let key = self
+                .body_key_in(tx, &mut plan.keys, conversation, epoch)
+                .await?;
+            let search = self.search_key_in(tx, &mut plan.keys, org).await?;
+            out.push((
+                MessageKeys::seal(&key, conversation, epoch, &m.body)?,
+                MessageKeys::tokens(&search, &m.body),
+            ));
+        }
+        Ok(out)
     }
 
     /// Decides one post of the batch; only its attachments are checked in the database.
@@ -288,8 +328,9 @@ impl Store {
             }
         }
         Self::advance_conversations(tx, plan, &added, pending.iter().map(|m| m.created_at)).await?;
+        let sealed = self.seal_pending(tx, plan, &pending).await?;
         Self::insert_events(tx, &pending).await?;
-        Self::insert_messages(tx, &pending).await?;
+        Self::insert_messages(tx, &pending, &sealed, plan.epoch).await?;
         for m in &pending {
             for attachment in &m.attachments {
                 let kind = if attachment.kind == "media" {
@@ -393,32 +434,43 @@ impl Store {
         Ok(())
     }
 
-    /// The messages themselves, in as few statements as the bind limit allows.
-    async fn insert_messages(tx: &mut Tx, messages: &[Message]) -> Result<(), StoreError> {
-        for chunk in messages.chunks(rows_per_statement(11, 0)) {
+    /// The messages themselves, with their sealed bodies and keyed grams (`sealed`, in
+    /// order), in as few statements as the bind limit allows.
+    async fn insert_messages(
+        tx: &mut Tx,
+        messages: &[Message],
+        sealed: &[(String, String)],
+        epoch: i64,
+    ) -> Result<(), StoreError> {
+        let width = rows_per_statement(12, 1);
+        for (chunk, sealed) in messages.chunks(width).zip(sealed.chunks(width)) {
             let mut sql = SqlBuilder::new();
+            let epoch = sql.bind(epoch);
             let rows: Vec<String> = chunk
                 .iter()
-                .map(|m| {
+                .zip(sealed)
+                .map(|(m, (body, tokens))| {
                     let values = [
                         sql.bind(m.conversation_id.to_string()),
                         sql.bind(m.seq),
                         sql.bind(m.id.to_string()),
                         sql.bind(m.sender_id.to_string()),
                         sql.bind(&m.client_msg_id),
-                        sql.bind(&m.body),
+                        sql.bind(body),
                         sql.bind(m.reply_to),
                         sql.bind(m.priority.as_str()),
                         sql.bind(serde_json::to_string(&m.mentions).unwrap_or_default()),
                         sql.bind(serde_json::to_string(&m.attachments).unwrap_or_default()),
                         sql.bind(m.created_at.millis()),
+                        epoch.clone(),
+                        sql.bind(tokens),
                     ];
                     format!("({})", values.join(", "))
                 })
                 .collect();
             sql.push(&format!(
                 "INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body,
-                     reply_to, priority, mentions, attachments, created_at)
+                     reply_to, priority, mentions, attachments, created_at, key_epoch, search_tokens)
                  VALUES {}",
                 rows.join(", ")
             ));

@@ -49,3 +49,13 @@ pub(crate) fn like_escape(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::like_escape;
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_escape(r"100%_a\b"), r"100\%\_a\\b");
+    }
+}

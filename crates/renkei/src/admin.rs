@@ -510,6 +510,11 @@ async fn execute(
                 .map_err(describe)?;
             println!("{} media expired and destroyed", swept.media.expired);
             println!("{} studies expired and destroyed", swept.studies.expired);
+            let messages = renkei_service::expiry::sweep_messages(store, at)
+                .await
+                .map_err(describe)?;
+            let count: i64 = messages.iter().map(|m| m.messages).sum();
+            println!("{count} messages expired and destroyed");
         }
         AdminCommand::Backup { to, keys_to } => {
             backup::backup(store, config, &to, keys_to.as_deref()).await?;

@@ -164,32 +164,45 @@ pub fn load(file: Option<&Path>, flags: impl Serialize) -> Result<Config, String
 
 /// Opens the configured database (creating the data folder for SQLite) and migrates it;
 /// statistics days begin at the configured offset from UTC.
+/// Message bodies are sealed with the master keys (see [`master_keys`]); bodies stored before
+/// sealing existed are sealed on the first start.
 pub async fn open_store(config: &Config) -> Result<Store, String> {
     Store::set_stats_day_offset(config.stats_utc_offset_minutes).map_err(|e| e.to_string())?;
-    if let Some(url) = &config.database_url {
-        return Store::connect(url)
+    let keys = master_keys(config)?;
+    let store = if let Some(url) = &config.database_url {
+        Store::connect(url)
             .await
-            .map_err(|e| format!("cannot open {}: {e}", redact_url(url)));
-    }
-    create_private_dir(&config.data_dir)?;
-    let path = config.data_dir.join("renkei.db");
-    Store::open_sqlite(&path)
+            .map_err(|e| format!("cannot open {}: {e}", redact_url(url)))?
+    } else {
+        create_private_dir(&config.data_dir)?;
+        let path = config.data_dir.join("renkei.db");
+        Store::open_sqlite(&path)
+            .await
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?
+    };
+    store
+        .with_message_keys(keys)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+        .map_err(|e| format!("sealing stored messages: {e}"))
 }
 
-/// Opens the encrypted media store in `<data_dir>/blobs`, with the configured master key or
-/// the one kept in `<data_dir>/keys`.
-pub fn open_blobs(config: &Config) -> Result<BlobStore, String> {
+/// The master keys: the configured one, or those kept in `<data_dir>/keys`.
+fn master_keys(config: &Config) -> Result<KeyRing, String> {
     create_private_dir(&config.data_dir)?;
-    let keys = match &config.master_key {
+    match &config.master_key {
         Some(text) => KeyRing::from_keys([(
             1,
             keyring::parse_key(text.trim()).map_err(|e| format!("master_key: {e}"))?,
         )]),
         None => KeyRing::load_or_create(&config.data_dir.join("keys")),
     }
-    .map_err(|e| format!("media keys: {e}"))?;
+    .map_err(|e| format!("media keys: {e}"))
+}
+
+/// Opens the encrypted media store in `<data_dir>/blobs`, with the configured master key or
+/// the one kept in `<data_dir>/keys`.
+pub fn open_blobs(config: &Config) -> Result<BlobStore, String> {
+    let keys = master_keys(config)?;
     match &config.object_store_url {
         Some(url) if url.starts_with("s3://") => {
             BlobStore::s3(url, keys).map_err(|e| format!("object store {url}: {e}"))

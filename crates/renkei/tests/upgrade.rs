@@ -1,6 +1,6 @@
 //! Upgrades: every database kept in `tests/fixtures` (written by an earlier release with
 //! `scripts/make-upgrade-fixture.sh`) is migrated forward by this binary at start and still
-//! reads: its users sign in, their messages and their study are there.
+//! reads: its users sign in, their messages (sealed at that start) and their study are there.
 
 mod common;
 
@@ -107,6 +107,11 @@ async fn still_reads(storage: &Storage, fixture: &std::path::Path) {
             ],
             "{name}"
         );
+        // Sealed at the first start, and indexed: search finds them.
+        let (status, found) = api.get("/api/v1/search/messages?q=message%202").await;
+        assert_eq!(status, StatusCode::OK, "{name}: {found}");
+        assert_eq!(found[0]["body"], "fixture message 2", "{name}: {found}");
+        assert_eq!(found.as_array().map(Vec::len), Some(1), "{name}: {found}");
     }
     let doctor = server.login("doctor-a", PASSWORD).await;
     let (status, studies) = doctor.get("/api/v1/studies").await;

@@ -1,4 +1,5 @@
-// The organization's policy: retention, patient-ID digits, locks, second factor, uploads.
+// The organization's policy: retention (media, messages), patient-ID digits, locks, second
+// factor, uploads.
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
@@ -18,6 +19,8 @@ const NUMBERS = [
   ["max_upload_mb", 1, 4096],
 ] as const;
 const FLAGS = ["passcode_required", "second_factor_required"] as const;
+/** Days messages are kept; empty keeps them (the server's null). */
+const MESSAGE_DAYS = { min: 1, max: 3650 } as const;
 
 export function PolicyPage({ orgId }: { orgId: Uuid }) {
   const { t } = useI18n();
@@ -59,9 +62,10 @@ export function PolicyPage({ orgId }: { orgId: Uuid }) {
   const show = (p: Policy, k: string): string => {
     if (k === "allowed_file_kinds") return mediaKindValues.filter((x) => allows(p, x)).map((x) => label(`kind.${x}`)).join(", ");
     const v = p[k as keyof Policy];
+    if (v === null || v === undefined) return "—";
     return typeof v === "boolean" ? (v ? t("admin.yes") : t("admin.no")) : String(v);
   };
-  const keys = [...NUMBERS.map((n) => n[0]), ...FLAGS, "allowed_file_kinds"];
+  const keys = [...NUMBERS.map((n) => n[0]), "message_retention_days", ...FLAGS, "allowed_file_kinds"];
 
   return (
     <form className="admin-form" onSubmit={submit} aria-labelledby="policy-title">
@@ -87,6 +91,20 @@ export function PolicyPage({ orgId }: { orgId: Uuid }) {
             </small>
           </label>
         ))}
+        <label className="field">
+          <span>{label("message_retention_days")}</span>
+          <input
+            type="number"
+            name="message_retention_days"
+            min={MESSAGE_DAYS.min}
+            max={MESSAGE_DAYS.max}
+            value={draft.message_retention_days ?? ""}
+            onChange={(e) => set({ message_retention_days: e.target.value === "" ? null : Number(e.target.value) })}
+          />
+          <small>
+            {MESSAGE_DAYS.min}–{MESSAGE_DAYS.max}
+          </small>
+        </label>
       </div>
       <fieldset className="admin-checks">
         <legend>{t("admin.policy.security")}</legend>

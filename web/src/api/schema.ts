@@ -2137,9 +2137,11 @@ export interface components {
          *     (an urgent message escalated to the covering colleague): its facts are in `data`, with
          *     `notice` naming its kind. `call.started` (`{call_id, media}`) and `call.ended`
          *     (`{call_id, duration_seconds, participants, end_reason}`) frame a call.
+         *     `messages.expired` (`{up_to_seq, retention_days}`): the messages up to `up_to_seq` were
+         *     destroyed by the organization's message retention.
          * @enum {string}
          */
-        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended";
+        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended" | "messages.expired";
         /** @description The annotations of one frame, from one presentation state. */
         FrameAnnotations: {
             /**
@@ -2580,6 +2582,12 @@ export interface components {
              * @description Largest upload, in MiB (1–4096).
              */
             max_upload_mb?: number;
+            /**
+             * Format: int64
+             * @description Days messages are kept (1–3650) before they are destroyed with their keys; none (the
+             *     default) keeps them.
+             */
+            message_retention_days?: number | null;
             /** @description Whether every user must set a device passcode before seeing data. */
             passcode_required: boolean;
             /**
@@ -6983,7 +6991,7 @@ export const agreementStatusValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const conversationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationKind"]> = ["direct", "group"];
 export const councilStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CouncilStatus"]> = ["invited", "opted_in", "opted_out"];
 export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["sent", "pushed", "delivered", "read", "acknowledged"];
-export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice", "call.started", "call.ended"];
+export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice", "call.started", "call.ended", "messages.expired"];
 export const matchRankValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MatchRank"]> = ["exact", "prefix", "partial"];
 export const mediaKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MediaKind"]> = ["photo", "video", "pdf", "file"];
 export const memberRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberRole"]> = ["admin", "member"];

@@ -118,3 +118,23 @@ describe("a call's lines in the timeline", () => {
     expect(noticeLine(missed, "", () => "").key).toBe("notice.callNotAnswered");
   });
 });
+
+describe("where the organization's message retention destroyed messages", () => {
+  const expired = event(9, "messages.expired", { actor_id: null, data: { up_to_seq: 6, retention_days: 30 } });
+
+  it("is a notice with its own line, in Japanese too", () => {
+    const n = noticeOf(expired)!;
+    expect(n).toMatchObject({ seq: 9, notice: "messages_expired" });
+    const line = noticeLine(n, "", (iso) => iso);
+    expect(line).toEqual({ key: "notice.messagesExpired", vars: {} });
+    expect(translate("ja", "notice.messagesExpired")).toBe("以前のメッセージは保存期間を過ぎたため削除されました");
+  });
+
+  it("takes the destroyed messages off the screen and out of the list's last message", () => {
+    const patch = chatAfterEvent(chat({ messages: [msg(5), msg(6), msg(7)] }), expired, "me");
+    expect(patch.messages?.map((m) => m.seq)).toEqual([7]);
+    expect(patch.notices?.map((n) => n.seq)).toEqual([9]);
+    expect(summaryAfterEvent(conv({ last_seq: 6, last_message: msg(6) }), expired, "me", false)).toEqual({ last_seq: 9, last_message: null });
+    expect(summaryAfterEvent(conv({ last_seq: 7, last_message: msg(7) }), expired, "me", false).last_message?.seq).toBe(7);
+  });
+});

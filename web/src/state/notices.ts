@@ -1,12 +1,18 @@
 // The server's system notices in a timeline (`system.notice` events, e.g. an urgent message
 // escalated to the covering colleague; and the lines a call leaves, `call.started` and
-// `call.ended`): read from an event, merged by seq, placed between the
+// `call.ended`; where retention destroyed older messages, `messages.expired`): read from an event, merged by seq, placed between the
 // loaded messages, and the range of seqs whose events hold the notices of a loaded page.
 
 import type { Message, TimelineEvent } from "../types";
 import { durationLabel } from "./call";
 
-type NoticeKey = "notice.escalated" | "notice.callStartedVoice" | "notice.callStartedVideo" | "notice.callEnded" | "notice.callNotAnswered";
+type NoticeKey =
+  | "notice.escalated"
+  | "notice.callStartedVoice"
+  | "notice.callStartedVideo"
+  | "notice.callEnded"
+  | "notice.callNotAnswered"
+  | "notice.messagesExpired";
 
 /** A system notice the server wrote into a conversation; only who, when and how long. */
 export interface Notice {
@@ -40,6 +46,10 @@ export function noticeOf(event: TimelineEvent): Notice | null {
       text: "",
       call: { media: str(d.media) ?? "audio", seconds: typeof d.duration_seconds === "number" ? d.duration_seconds : 0, reason: str(d.end_reason) },
     };
+  }
+  if (event.kind === "messages.expired") {
+    // The organization's message retention destroyed the messages up to `up_to_seq`.
+    return { seq: event.seq, at: event.at, notice: "messages_expired", recipientName: "", senderId: null, sentAt: null, minutes: 0, text: "" };
   }
   if (event.kind !== "system.notice") return null;
   return {
@@ -138,6 +148,7 @@ export function noticeLine(
     if (n.call.seconds === 0 && n.call.reason !== "completed") return { key: "notice.callNotAnswered", vars: {} };
     return { key: "notice.callEnded", vars: { duration: durationLabel(n.call.seconds * 1000) } };
   }
+  if (n.notice === "messages_expired") return { key: "notice.messagesExpired", vars: {} };
   if (n.notice !== "urgent_escalated" || !n.sentAt) return { key: null, text: n.text };
   return {
     key: "notice.escalated",

@@ -185,12 +185,21 @@ export function summaryAfterEvent(c: Conversation, event: TimelineEvent, me: Uui
     const unread = message.sender_id !== me && !viewing && event.seq > c.last_read_seq ? c.unread + 1 : c.unread;
     return { last_seq, last_message: message, updated_at: event.at, unread };
   }
+  const expired = expiredUpTo(event);
+  if (expired !== null && c.last_message && c.last_message.seq <= expired) return { last_seq, last_message: null };
   let last = message && c.last_message?.seq === message.seq ? message : c.last_message;
   const target = changedSeq(event);
   if (target !== null && last?.seq === target) last = changedBy(last, event);
   // A system notice is activity: the conversation moves up the list (it counts as no message).
   if (event.kind === "system.notice") return { last_seq, last_message: last, updated_at: event.at };
   return { last_seq, last_message: last };
+}
+
+/** The newest number a `messages.expired` event destroyed; null for any other event. */
+export function expiredUpTo(event: TimelineEvent): number | null {
+  if (event.kind !== "messages.expired") return null;
+  const upTo = (event.data as Record<string, unknown> | undefined)?.up_to_seq;
+  return typeof upTo === "number" ? upTo : null;
 }
 
 /**
@@ -217,6 +226,8 @@ export function chatAfterEvent(chat: Chat, event: TimelineEvent, me: Uuid): Part
     const notices = mergeNotices(chat.notices, [notice]);
     if (notices !== chat.notices) patch.notices = notices;
   }
+  const expired = expiredUpTo(event);
+  if (expired !== null) messages = messages.filter((m) => m.seq > expired);
   const target = changedSeq(event);
   const old = target !== null && message?.seq !== target ? messages.find((m) => m.seq === target) : undefined;
   if (old) messages = mergeMessages(messages, [changedBy(old, event)]);

@@ -48,8 +48,13 @@ macro_rules! on_both_backends {
     )+};
 }
 
+/// `store` sealing messages with [`test_keys`], as a server's does with its master keys.
+async fn sealed(store: Store) -> Store {
+    store.with_message_keys(test_keys()).await.unwrap()
+}
+
 /// The master key every test node seals data keys with (nodes of one deployment share it).
-fn test_keys() -> KeyRing {
+pub fn test_keys() -> KeyRing {
     KeyRing::from_keys([(1, [7u8; 32])]).unwrap()
 }
 
@@ -72,14 +77,14 @@ impl World {
     pub async fn sqlite() -> World {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let store = Store::connect(&url).await.unwrap();
+        let store = sealed(Store::connect(&url).await.unwrap()).await;
         World::over(store, url, dir, None)
     }
 
     /// Services over a fresh PostgreSQL database, or `None` when none is configured.
     pub async fn postgres(purpose: &str) -> Option<World> {
         let database = ScratchDatabase::create(purpose).await?;
-        let store = Store::connect(database.url()).await.unwrap();
+        let store = sealed(Store::connect(database.url()).await.unwrap()).await;
         Some(World::over(
             store,
             database.url().to_owned(),
@@ -95,7 +100,7 @@ impl World {
     /// itself, to list what it holds; a second node is [`World::reopen`].
     pub async fn cluster(purpose: &str) -> Option<(World, Arc<dyn ObjectStore>)> {
         let database = ScratchDatabase::create(purpose).await?;
-        let store = Store::connect(database.url()).await.unwrap();
+        let store = sealed(Store::connect(database.url()).await.unwrap()).await;
         let dir = tempfile::tempdir().unwrap();
         let objects: Arc<dyn ObjectStore> = match std::env::var("RENKEI_TEST_S3_URL") {
             Ok(url) => {
@@ -159,7 +164,7 @@ impl World {
     /// New services over the same database and blobs, as a restarted process or a second
     /// node would have (close their store when done).
     pub async fn reopen(&self) -> Services {
-        let store = Store::connect(&self.url).await.unwrap();
+        let store = sealed(Store::connect(&self.url).await.unwrap()).await;
         World::services_over(store, self.blobs.clone())
     }
 
@@ -170,6 +175,11 @@ impl World {
 
     pub fn store(&self) -> &Store {
         &self.services.store
+    }
+
+    /// The scratch folder: the SQLite database and its write-ahead log, and the blobs.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// A new hospital `Hospital {slug}`, made from the command line's side (no actor).

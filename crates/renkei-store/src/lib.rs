@@ -34,6 +34,7 @@ mod push_subscriptions;
 mod redaction_rules;
 mod rows;
 pub mod scratch;
+mod scim;
 mod seats;
 mod second_factors;
 mod sessions;
@@ -69,6 +70,7 @@ pub use push_subscriptions::{
     NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,
     ServerKey,
 };
+pub use scim::{ScimMatch, ScimToken};
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
 pub use sign_in::{SignInFailures, SignInHold};

@@ -10,6 +10,7 @@ import { admin2En, admin2Ja } from "./admin2";
 import { accountsEn, accountsJa } from "./accounts";
 import { pushEn, pushJa } from "./push";
 import { callEn, callJa } from "./call";
+import { scimEn, scimJa } from "./scim";
 
 export const en = {
   ...adminEn,
@@ -178,6 +179,7 @@ export const en = {
   ...accountsEn,
   ...pushEn,
   ...callEn,
+  ...scimEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -349,6 +351,7 @@ export const ja: Record<MessageKey, string> = {
   ...accountsJa,
   ...pushJa,
   ...callJa,
+  ...scimJa,
 };
 
 export const catalogs = { en, ja } as const;

@@ -86,7 +86,7 @@ mod tests {
     fn other_filters_are_refused_as_invalid_filters() {
         for bad in [
             r#"userName sw "t""#,
-            r#"emails.value eq "x""#,
+            r#"name.familyName eq "x""#,
             "userName eq tanaka",
             "userName",
             r#"userName eq "a" and active eq true"#,

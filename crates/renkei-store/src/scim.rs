@@ -25,7 +25,8 @@ pub struct ScimToken {
     pub last_used_at: Option<Timestamp>,
 }
 
-const TOKEN_COLUMNS: &str = "SELECT id, org_id, created_by, created_at, last_used_at FROM scim_tokens";
+const TOKEN_COLUMNS: &str =
+    "SELECT id, org_id, created_by, created_at, last_used_at FROM scim_tokens";
 
 fn token_from_row(row: &AnyRow) -> Result<ScimToken, StoreError> {
     Ok(ScimToken {
@@ -161,7 +162,10 @@ impl Store {
     }
 
     /// Every provisioned user's `externalId` in `org_id`, by user.
-    pub async fn scim_external_ids(&self, org_id: Uuid) -> Result<HashMap<Uuid, String>, StoreError> {
+    pub async fn scim_external_ids(
+        &self,
+        org_id: Uuid,
+    ) -> Result<HashMap<Uuid, String>, StoreError> {
         let rows = sqlx::query("SELECT user_id, external_id FROM scim_users WHERE org_id = $1")
             .bind(org_id.to_string())
             .fetch_all(&self.pool)

@@ -110,9 +110,16 @@ async fn replay(provider: &Provider, fixture: &str) -> HashMap<String, String> {
         let body = step.get("body").cloned();
         let (status, got) = provider.send(method.clone(), path, body).await;
         let what = format!("{fixture} step {i} ({method} {path}, {})", step["note"]);
-        assert_eq!(status.as_u16() as u64, step["status"].as_u64().unwrap(), "{what}: {got}");
+        assert_eq!(
+            status.as_u16() as u64,
+            step["status"].as_u64().unwrap(),
+            "{what}: {got}"
+        );
         if let Some(expected) = step.get("expect") {
-            assert!(holds(&got, expected), "{what}: got {got}, expected {expected}");
+            assert!(
+                holds(&got, expected),
+                "{what}: got {got}, expected {expected}"
+            );
         }
         for absent in step["absent"].as_array().into_iter().flatten() {
             assert!(got.get(absent.as_str().unwrap()).is_none(), "{what}: {got}");
@@ -139,7 +146,9 @@ async fn token_id(admin: &Api, org: &str) -> String {
 /// The actions of the audit entries whose actor is `actor`.
 async fn actions_by(admin: &Api, org: &str, actor: &str) -> Vec<String> {
     let (status, entries) = admin
-        .get(&format!("/api/v1/audit?org_id={org}&actor_id={actor}&limit=1000"))
+        .get(&format!(
+            "/api/v1/audit?org_id={org}&actor_id={actor}&limit=1000"
+        ))
         .await;
     assert_eq!(status, StatusCode::OK, "{entries}");
     entries
@@ -179,8 +188,17 @@ async fn entra_id_requests_replay(storage: Storage) {
 
     let token = token_id(&admin, &org).await;
     let actions = actions_by(&admin, &org, &token).await;
-    for action in ["user.create", "user.update", "user.status", "department.create", "department.update"] {
-        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    for action in [
+        "user.create",
+        "user.update",
+        "user.status",
+        "department.create",
+        "department.update",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
     }
 }
 
@@ -234,17 +252,32 @@ async fn a_token_opens_only_its_own_organization(storage: Storage) {
     let (_, setup) = admin.get(&format!("/api/v1/orgs/{org}/scim")).await;
     assert_eq!(setup["path"], format!("/scim/v2/{org}"));
     assert!(setup["last_used_at"].is_string(), "{setup}");
-    assert!(setup.get("token").is_none(), "the token is shown once: {setup}");
+    assert!(
+        setup.get("token").is_none(),
+        "the token is shown once: {setup}"
+    );
 
     let rotated = provider(&server, &admin, &org).await;
     let (status, _) = ours.send(Method::GET, "/Users", None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a rotated token stops at once");
-    let (status, _) = rotated.send(Method::GET, "/ServiceProviderConfig", None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a rotated token stops at once"
+    );
+    let (status, _) = rotated
+        .send(Method::GET, "/ServiceProviderConfig", None)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = admin.delete(&format!("/api/v1/orgs/{org}/scim/token")).await;
+    let (status, _) = admin
+        .delete(&format!("/api/v1/orgs/{org}/scim/token"))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = rotated.send(Method::GET, "/Users", None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked token stops at once");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a revoked token stops at once"
+    );
     let (_, setup) = admin.get(&format!("/api/v1/orgs/{org}/scim")).await;
     assert_eq!(setup["status"], "none");
 
@@ -259,7 +292,11 @@ async fn a_token_opens_only_its_own_organization(storage: Storage) {
     let (_, me) = admin.get("/api/v1/me").await;
     let admin_id = me["user"]["id"].as_str().unwrap();
     let (status, body) = theirs_again
-        .send(Method::PATCH, &format!("/Users/{admin_id}"), Some(deactivate("False")))
+        .send(
+            Method::PATCH,
+            &format!("/Users/{admin_id}"),
+            Some(deactivate("False")),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["scimType"], "mutability");
@@ -299,27 +336,89 @@ async fn bad_bodies_are_refused_and_change_nothing(storage: Storage) {
     };
     let patch = |ops: Value| json!({"schemas": [PATCH], "Operations": ops});
     let bad: Vec<(Method, String, Value, &str)> = vec![
-        (Method::POST, "/Users".into(), json!("not an object"), "invalidSyntax"),
-        (Method::POST, "/Users".into(), json!({"displayName": "名無し"}), "invalidValue"),
-        (Method::POST, "/Users".into(), with("userName", json!("a b c")), "invalidValue"),
-        (Method::POST, "/Users".into(), with("emails", json!([{"value": "not-an-address"}])), "invalidValue"),
-        (Method::PUT, path.clone(), json!({"userName": "kato@hospital.example", "active": "maybe"}), "invalidValue"),
-        (Method::PATCH, path.clone(), patch(json!([{"op": "Replace", "path": "active", "value": "perhaps"}])), "invalidValue"),
-        (Method::PATCH, path.clone(), patch(json!([{"op": "Move", "path": "active", "value": false}])), "invalidSyntax"),
-        (Method::PATCH, path.clone(), patch(json!([
-            {"op": "Replace", "path": "displayName", "value": "変わってはいけない"},
-            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "broken"},
-        ])), "invalidValue"),
-        (Method::PATCH, path.clone(), json!({"Operations": []}), "invalidSyntax"),
-        (Method::POST, "/Groups".into(), json!({"displayName": "内科", "members": [{"value": "00000000-0000-7000-8000-000000000000"}]}), "invalidValue"),
-        (Method::POST, "/Groups".into(), json!({"members": []}), "invalidValue"),
+        (
+            Method::POST,
+            "/Users".into(),
+            json!("not an object"),
+            "invalidSyntax",
+        ),
+        (
+            Method::POST,
+            "/Users".into(),
+            json!({"displayName": "名無し"}),
+            "invalidValue",
+        ),
+        (
+            Method::POST,
+            "/Users".into(),
+            with("userName", json!("a b c")),
+            "invalidValue",
+        ),
+        (
+            Method::POST,
+            "/Users".into(),
+            with("emails", json!([{"value": "not-an-address"}])),
+            "invalidValue",
+        ),
+        (
+            Method::PUT,
+            path.clone(),
+            json!({"userName": "kato@hospital.example", "active": "maybe"}),
+            "invalidValue",
+        ),
+        (
+            Method::PATCH,
+            path.clone(),
+            patch(json!([{"op": "Replace", "path": "active", "value": "perhaps"}])),
+            "invalidValue",
+        ),
+        (
+            Method::PATCH,
+            path.clone(),
+            patch(json!([{"op": "Move", "path": "active", "value": false}])),
+            "invalidSyntax",
+        ),
+        (
+            Method::PATCH,
+            path.clone(),
+            patch(json!([
+                {"op": "Replace", "path": "displayName", "value": "変わってはいけない"},
+                {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "broken"},
+            ])),
+            "invalidValue",
+        ),
+        (
+            Method::PATCH,
+            path.clone(),
+            json!({"Operations": []}),
+            "invalidSyntax",
+        ),
+        (
+            Method::POST,
+            "/Groups".into(),
+            json!({"displayName": "内科", "members": [{"value": "00000000-0000-7000-8000-000000000000"}]}),
+            "invalidValue",
+        ),
+        (
+            Method::POST,
+            "/Groups".into(),
+            json!({"members": []}),
+            "invalidValue",
+        ),
     ];
     for (method, at, body, scim_type) in bad {
         let (status, answer) = scim.send(method.clone(), &at, Some(body.clone())).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {at} {body}: {answer}");
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{method} {at} {body}: {answer}"
+        );
         assert_eq!(answer["schemas"], json!([ERROR]), "{answer}");
         assert_eq!(answer["status"], "400");
-        assert_eq!(answer["scimType"], scim_type, "{method} {at} {body}: {answer}");
+        assert_eq!(
+            answer["scimType"], scim_type,
+            "{method} {at} {body}: {answer}"
+        );
         assert!(answer["detail"].is_string());
     }
     let (status, answer) = scim
@@ -329,7 +428,11 @@ async fn bad_bodies_are_refused_and_change_nothing(storage: Storage) {
     assert_eq!(answer["scimType"], "invalidFilter");
 
     assert_eq!(scim.send(Method::GET, &path, None).await.1, before);
-    assert_eq!(audit_len(&admin, &org).await, audit_before, "nothing audited");
+    assert_eq!(
+        audit_len(&admin, &org).await,
+        audit_before,
+        "nothing audited"
+    );
     let (_, list) = scim.send(Method::GET, "/Users", None).await;
     assert_eq!(list["totalResults"], 2, "the admin and kato only: {list}");
     let (_, groups) = scim.send(Method::GET, "/Groups", None).await;
@@ -380,12 +483,20 @@ async fn deactivating_a_linked_account_ends_its_sessions(storage: Storage) {
     let (status, _) = nurse.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "linking changes no session");
 
-    let (status, off) = scim.send(Method::PATCH, &path, Some(deactivate("False"))).await;
+    let (status, off) = scim
+        .send(Method::PATCH, &path, Some(deactivate("False")))
+        .await;
     assert_eq!(status, StatusCode::OK, "{off}");
     assert_eq!(off["active"], false);
     let (status, _) = nurse.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the session ended");
-    assert_eq!(ws.next_or_close().await.unwrap_err().0, 4001, "the socket closed");
-    let (_, user) = admin.get(&format!("/api/v1/users/{}", made["id"].as_str().unwrap())).await;
+    assert_eq!(
+        ws.next_or_close().await.unwrap_err().0,
+        4001,
+        "the socket closed"
+    );
+    let (_, user) = admin
+        .get(&format!("/api/v1/users/{}", made["id"].as_str().unwrap()))
+        .await;
     assert_eq!(user["status"], "retired");
 }

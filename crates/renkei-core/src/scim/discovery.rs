@@ -61,9 +61,17 @@ pub fn schemas() -> Value {
     let string = |n: &str| attribute(n, "string", false, "readWrite");
     let mut emails = attribute("emails", "complex", false, "readWrite");
     emails["multiValued"] = json!(true);
-    emails["subAttributes"] = json!([string("value"), string("type"), attribute("primary", "boolean", false, "readWrite")]);
+    emails["subAttributes"] = json!([
+        string("value"),
+        string("type"),
+        attribute("primary", "boolean", false, "readWrite")
+    ]);
     let mut name = attribute("name", "complex", false, "readWrite");
-    name["subAttributes"] = json!([string("formatted"), string("familyName"), string("givenName")]);
+    name["subAttributes"] = json!([
+        string("formatted"),
+        string("familyName"),
+        string("givenName")
+    ]);
     let mut members = attribute("members", "complex", false, "readWrite");
     members["multiValued"] = json!(true);
     members["subAttributes"] = json!([string("value"), string("display")]);
@@ -75,20 +83,36 @@ pub fn schemas() -> Value {
         })
     };
     list(vec![
-        schema(USER_SCHEMA, "User", vec![
-            attribute("userName", "string", true, "readWrite"),
-            string("externalId"),
-            string("displayName"),
-            name,
-            attribute("active", "boolean", false, "readWrite"),
-            emails,
-        ]),
-        schema(GROUP_SCHEMA, "Group", vec![
-            attribute("displayName", "string", true, "readWrite"),
-            members,
-        ]),
-        schema(ENTERPRISE_SCHEMA, "EnterpriseUser", vec![string("department"), string("employeeNumber")]),
-        schema(RENKEI_SCHEMA, "renkei User", vec![string("kana"), string("profession")]),
+        schema(
+            USER_SCHEMA,
+            "User",
+            vec![
+                attribute("userName", "string", true, "readWrite"),
+                string("externalId"),
+                string("displayName"),
+                name,
+                attribute("active", "boolean", false, "readWrite"),
+                emails,
+            ],
+        ),
+        schema(
+            GROUP_SCHEMA,
+            "Group",
+            vec![
+                attribute("displayName", "string", true, "readWrite"),
+                members,
+            ],
+        ),
+        schema(
+            ENTERPRISE_SCHEMA,
+            "EnterpriseUser",
+            vec![string("department"), string("employeeNumber")],
+        ),
+        schema(
+            RENKEI_SCHEMA,
+            "renkei User",
+            vec![string("kana"), string("profession")],
+        ),
     ])
 }
 

@@ -25,13 +25,19 @@ pub struct Filter {
 pub fn parse(text: &str) -> Result<Filter, Fault> {
     let text = text.trim();
     let unsupported = || {
-        Fault::filter("only `userName`, `externalId`, `displayName`, `id` or a work e-mail eq \"value\"")
+        Fault::filter(
+            "only `userName`, `externalId`, `displayName`, `id` or a work e-mail eq \"value\"",
+        )
     };
     // Entra ID may match on `emails[type eq "work"].value`: an e-mail is matched like a userName.
     let work_email = r#"emails[type eq "work"].value"#;
     let (attribute, rest) = match text.get(..work_email.len()) {
-        Some(head) if head.eq_ignore_ascii_case(work_email) => ("username", &text[work_email.len()..]),
-        _ => text.split_once(char::is_whitespace).ok_or_else(unsupported)?,
+        Some(head) if head.eq_ignore_ascii_case(work_email) => {
+            ("username", &text[work_email.len()..])
+        }
+        _ => text
+            .split_once(char::is_whitespace)
+            .ok_or_else(unsupported)?,
     };
     let (operator, value) = rest
         .trim_start()
@@ -47,8 +53,8 @@ pub fn parse(text: &str) -> Result<Filter, Fault> {
         "id" => Attribute::Id,
         _ => return Err(unsupported()),
     };
-    let value: String =
-        serde_json::from_str(value.trim()).map_err(|_| Fault::filter("the value must be a quoted string"))?;
+    let value: String = serde_json::from_str(value.trim())
+        .map_err(|_| Fault::filter("the value must be a quoted string"))?;
     Ok(Filter { attribute, value })
 }
 

@@ -41,8 +41,9 @@ pub fn steps(assignments: &[Assignment]) -> Result<Vec<Step>, Fault> {
             ("members", Op::Remove, None | Some(Value::Null)) => out.push(Step::RemoveAll),
             ("members", Op::Remove, Some(v)) => out.push(Step::Remove(member_ids(v)?)),
             (p, Op::Remove, _) if p.starts_with("members[") => {
-                let id = selected_value(&a.path, "members")
-                    .ok_or_else(|| Fault::no_target("members[value eq \"id\"] is the only filter"))?;
+                let id = selected_value(&a.path, "members").ok_or_else(|| {
+                    Fault::no_target("members[value eq \"id\"] is the only filter")
+                })?;
                 out.push(Step::Remove(vec![id]));
             }
             ("id" | "externalid" | "schemas" | "meta", _, _) => {}
@@ -156,7 +157,9 @@ mod tests {
     #[test]
     fn other_paths_and_bad_members_are_refused() {
         assert!(steps_of(json!([{"op": "add", "path": "owners", "value": []}])).is_err());
-        assert!(steps_of(json!([{"op": "add", "path": "members", "value": [{"id": "a"}]}])).is_err());
+        assert!(
+            steps_of(json!([{"op": "add", "path": "members", "value": [{"id": "a"}]}])).is_err()
+        );
         assert!(steps_of(json!([{"op": "remove", "path": "displayName"}])).is_err());
     }
 

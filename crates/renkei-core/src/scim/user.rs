@@ -91,9 +91,8 @@ impl UserAttrs {
         }
         match path {
             "username" => {
-                self.user_name = Some(
-                    text("userName", v)?.ok_or_else(|| Fault::value("userName is required"))?,
-                )
+                self.user_name =
+                    Some(text("userName", v)?.ok_or_else(|| Fault::value("userName is required"))?)
             }
             "externalid" => self.external_id = Some(text("externalId", v)?),
             "displayname" => self.display_name = text("displayName", v)?,
@@ -279,12 +278,12 @@ mod tests {
         let entra = patch(json!([{"op": "Replace", "path": "active", "value": "False"}]));
         let okta = patch(json!([{"op": "replace", "value": {"active": false}}]));
         assert_eq!(entra, okta);
-        assert_eq!(
-            entra.patch(&user(), None).status,
-            Some(UserStatus::Retired)
-        );
+        assert_eq!(entra.patch(&user(), None).status, Some(UserStatus::Retired));
         let back = patch(json!([{"op": "Replace", "path": "active", "value": "True"}]));
-        assert_eq!(back.status_after(UserStatus::Retired), Some(UserStatus::Active));
+        assert_eq!(
+            back.status_after(UserStatus::Retired),
+            Some(UserStatus::Active)
+        );
         assert_eq!(back.status_after(UserStatus::Active), None);
     }
 

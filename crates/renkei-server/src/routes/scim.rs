@@ -87,8 +87,10 @@ impl ListQuery {
             filter: get("filter"),
             start_index: get("startIndex").and_then(|v| v.parse().ok()),
             count: get("count").and_then(|v| v.parse().ok()),
-            without_members: get("excludedAttributes")
-                .is_some_and(|v| v.split(',').any(|a| a.trim().eq_ignore_ascii_case("members"))),
+            without_members: get("excludedAttributes").is_some_and(|v| {
+                v.split(',')
+                    .any(|a| a.trim().eq_ignore_ascii_case("members"))
+            }),
         }
     }
 

@@ -41,7 +41,9 @@ pub async fn list(
             _ => false,
         });
         if !matches!(f.attribute, Attribute::DisplayName | Attribute::Id) {
-            return Err(fault(Fault::filter("groups are filtered by displayName or id")));
+            return Err(fault(Fault::filter(
+                "groups are filtered by displayName or id",
+            )));
         }
     }
     let (start, count) = page(start_index, count);
@@ -88,7 +90,13 @@ pub async fn replace(
     body: &Value,
 ) -> ServiceResult<Value> {
     let (name, members) = scim_group::of_resource(body).map_err(fault)?;
-    change(svc, caller, id, vec![Step::Rename(name), Step::Replace(members)]).await
+    change(
+        svc,
+        caller,
+        id,
+        vec![Step::Rename(name), Step::Replace(members)],
+    )
+    .await
 }
 
 /// Applies a SCIM PatchOp to group `id`; every operation is read and checked first.
@@ -128,7 +136,11 @@ async fn change(
 
 /// The users every step names, checked to be of the caller's organization before anything
 /// changes (an unknown id refuses the whole request).
-async fn resolve(svc: &Services, caller: &ScimCaller, steps: &[Step]) -> ServiceResult<Vec<String>> {
+async fn resolve(
+    svc: &Services,
+    caller: &ScimCaller,
+    steps: &[Step],
+) -> ServiceResult<Vec<String>> {
     let mut ids = Vec::new();
     for step in steps {
         if let Step::Add(list) | Step::Remove(list) | Step::Replace(list) = step {
@@ -225,10 +237,7 @@ async fn place(
 }
 
 async fn members(svc: &Services, dept: Uuid) -> ServiceResult<Vec<User>> {
-    svc.store
-        .department_members(dept)
-        .await
-        .or_service("group")
+    svc.store.department_members(dept).await.or_service("group")
 }
 
 /// Department `id` of the caller's organization.

@@ -178,7 +178,11 @@ pub fn fault(f: Fault) -> ServiceError {
 
 /// A resource that is not there, or not this organization's.
 pub fn no_such(what: &'static str) -> ServiceError {
-    ServiceError::new(Kind::NotFound, what, format!("no such {what} in this organization"))
+    ServiceError::new(
+        Kind::NotFound,
+        what,
+        format!("no such {what} in this organization"),
+    )
 }
 
 /// The id in a resource path (any text that is not an id names nothing).

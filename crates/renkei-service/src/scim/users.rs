@@ -52,7 +52,9 @@ pub async fn list(
                 Err(_) => Ok(Vec::new()),
             },
             Attribute::DisplayName => {
-                return Err(fault(Fault::filter("users are filtered by userName or externalId")));
+                return Err(fault(Fault::filter(
+                    "users are filtered by userName or externalId",
+                )));
             }
         },
     }
@@ -90,7 +92,9 @@ pub async fn create(svc: &Services, caller: &ScimCaller, body: &Value) -> Servic
         .await
         .or_service("organization_not_found")?;
     if !same.is_empty() {
-        return Err(uniqueness("a user with this userName or e-mail address exists"));
+        return Err(uniqueness(
+            "a user with this userName or e-mail address exists",
+        ));
     }
     external_id_free(svc, caller, &attrs, None).await?;
     let mut new = NewUser::from(Applicant {

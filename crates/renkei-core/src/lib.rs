@@ -47,6 +47,7 @@ pub mod org;
 pub mod password_rules;
 pub mod patch;
 pub mod redaction;
+pub mod scim;
 pub mod sign_in;
 pub mod stats;
 pub mod text;

@@ -144,3 +144,80 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// The error of a SCIM answer (RFC 7644 §3.12): the one place where SCIM's error message
+/// replaces `{code, message}`. The status comes from [`status_of`], except that a rule's
+/// refusal is 400 as SCIM wants; `scimType` is the service's code when it is one of SCIM's,
+/// else derived from the kind.
+#[derive(Debug)]
+pub struct ScimError(pub ServiceError);
+
+/// What SCIM handlers return.
+pub type ScimResult<T> = Result<T, ScimError>;
+
+impl From<ServiceError> for ScimError {
+    fn from(err: ServiceError) -> Self {
+        ScimError(err)
+    }
+}
+
+impl From<DomainError> for ScimError {
+    fn from(err: DomainError) -> Self {
+        ScimError(err.into())
+    }
+}
+
+/// The `scimType`s of RFC 7644 §3.12.
+const SCIM_TYPES: &[&str] = &[
+    "invalidFilter",
+    "tooMany",
+    "uniqueness",
+    "mutability",
+    "invalidSyntax",
+    "invalidPath",
+    "noTarget",
+    "invalidValue",
+    "invalidVers",
+    "sensitive",
+];
+
+/// The `scimType` of a refusal, when SCIM has one for it.
+fn scim_type(err: &ServiceError) -> Option<&'static str> {
+    if let Some(t) = SCIM_TYPES.iter().find(|t| **t == err.code) {
+        return Some(*t);
+    }
+    match err.kind {
+        Kind::Invalid | Kind::BadRequest => Some("invalidValue"),
+        Kind::Conflict if err.code.ends_with("_taken") => Some("uniqueness"),
+        _ => None,
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        let status = match err.kind {
+            Kind::Invalid => StatusCode::BAD_REQUEST,
+            kind => status_of(kind),
+        };
+        let mut body = serde_json::json!({
+            "schemas": [renkei_core::scim::ERROR_SCHEMA],
+            "status": status.as_u16().to_string(),
+            "detail": err.message,
+        });
+        if let Some(t) = scim_type(&err) {
+            body["scimType"] = t.into();
+        }
+        let mut response = (status, axum::Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/scim+json"),
+        );
+        if let Some(secs) = err.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}

@@ -27,6 +27,7 @@ pub mod push;
 pub mod redaction;
 pub mod redaction_rules;
 pub mod run_once;
+pub mod scim;
 pub mod studies;
 pub mod text;
 pub mod thumbnail;

@@ -37,6 +37,7 @@ mod posting;
 mod push_subscriptions;
 mod redaction_rules;
 mod rows;
+mod scim;
 pub mod scratch;
 mod seats;
 mod second_factors;
@@ -75,6 +76,7 @@ pub use push_subscriptions::{
     NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,
     ServerKey,
 };
+pub use scim::{ScimMatch, ScimToken};
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
 pub use sign_in::{SignInFailures, SignInHold};

@@ -162,6 +162,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0024_sealed_messages.sqlite.sql"),
         postgres: include_str!("../migrations/0024_sealed_messages.postgres.sql"),
     },
+    Migration {
+        version: 25,
+        name: "scim",
+        sqlite: include_str!("../migrations/0025_scim.sql"),
+        postgres: include_str!("../migrations/0025_scim.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

@@ -724,6 +724,26 @@ fn api_scenarios() -> Vec<Scenario> {
             }
         ),
         (
+            "POST /api/v1/orgs/{id}/scim/token",
+            audit(&["scim.token_rotated"]),
+            async |w: &mut World| {
+                Call::post(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/scim/token", w.org),
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/orgs/{id}/scim/token",
+            audit(&["scim.token_revoked"]),
+            async |w: &mut World| {
+                let path = format!("/api/v1/orgs/{}/scim/token", w.org);
+                must(Call::post(&w.admin, &path, json!({})).send().await);
+                Call::delete(&w.admin, path)
+            }
+        ),
+        (
             "POST /api/v1/signup/{token}",
             audit(&["user.apply"]),
             async |w: &mut World| {

@@ -1030,6 +1030,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{id}/scim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's provisioning (SCIM) set-up: tenant URL path, token state, last use. */
+        get: operations["get_scim"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/scim/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create the SCIM token, or replace it: the previous token stops working at once. The
+         *     answer holds the token, shown once.
+         */
+        post: operations["rotate_scim_token"];
+        /** Revoke the SCIM token: provisioning stops at once. */
+        delete: operations["revoke_scim_token"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{id}/seats": {
         parameters: {
             query?: never;
@@ -1987,6 +2025,14 @@ export interface components {
             /** @description Give it to `renkei gateway --token`; the server keeps only its hash. */
             token: string;
         };
+        /** @description The set-up with the new token, shown only in this answer. */
+        CreatedScimToken: components["schemas"]["ScimSetup"] & {
+            /**
+             * @description Give it to the identity provider as the secret (bearer) token; the server keeps only
+             *     its hash.
+             */
+            token: string;
+        };
         /**
          * @description How far a message got to one reader, each state implying the ones before it.
          * @enum {string}
@@ -2771,6 +2817,18 @@ export interface components {
             rectangles: components["schemas"]["Area"][];
             /** @description Match the image's modality too (default: any modality). */
             same_modality?: boolean;
+        };
+        /** @description An organization's provisioning set-up as its administrators see it. */
+        ScimSetup: {
+            created_at?: null | components["schemas"]["Timestamp"];
+            last_used_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * @description The tenant URL's path, `/scim/v2/{org}`: the identity provider is given this URL
+             *     (after the server's origin) and the token.
+             */
+            path: string;
+            /** @description `none` or `active`. */
+            status: string;
         };
         /**
          * @description What an agreement lets two organizations do together.
@@ -5653,6 +5711,76 @@ export interface operations {
                 };
                 content?: never;
             };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_scim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScimSetup"];
+                };
+            };
+        };
+    };
+    rotate_scim_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedScimToken"];
+                };
+            };
+        };
+    };
+    revoke_scim_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description scim_token_not_found */
             404: {
                 headers: {
                     [name: string]: unknown;

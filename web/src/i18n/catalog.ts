@@ -11,6 +11,7 @@ import { accountsEn, accountsJa } from "./accounts";
 import { pushEn, pushJa } from "./push";
 import { callEn, callJa } from "./call";
 import { retentionEn, retentionJa } from "./retention";
+import { scimEn, scimJa } from "./scim";
 
 export const en = {
   ...adminEn,
@@ -180,6 +181,7 @@ export const en = {
   ...pushEn,
   ...callEn,
   ...retentionEn,
+  ...scimEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -352,6 +354,7 @@ export const ja: Record<MessageKey, string> = {
   ...pushJa,
   ...callJa,
   ...retentionJa,
+  ...scimJa,
 };
 
 export const catalogs = { en, ja } as const;

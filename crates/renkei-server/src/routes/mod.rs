@@ -20,6 +20,8 @@ mod ops;
 mod orgs;
 mod push;
 mod redaction;
+mod scim;
+mod scim_tokens;
 mod second_factor;
 mod sign_in_holds;
 mod stats;
@@ -95,6 +97,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::reset_password))
         .routes(routes!(users::reset_passcode))
         .routes(routes!(users::reset_second_factor))
+        .routes(routes!(scim_tokens::get_scim))
+        .routes(routes!(
+            scim_tokens::rotate_scim_token,
+            scim_tokens::revoke_scim_token
+        ))
         .routes(routes!(user_csv::import_users))
         .routes(routes!(user_csv::export_users))
         .routes(routes!(
@@ -212,6 +219,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(ops::router())
         .route("/ws", axum::routing::get(ws::websocket))
         .merge(dicomweb::router())
+        .merge(scim::router())
         .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(

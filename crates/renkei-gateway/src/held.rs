@@ -12,7 +12,7 @@ use renkei_core::redaction::Device;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::spool::{QUEUED, now_millis, sync_dir};
+use crate::spool::{QUEUED, json_notes, now_millis, sync_dir};
 use crate::verdict::HoldReason;
 
 /// The folder of held instances in a data folder.
@@ -100,22 +100,7 @@ pub fn write_note(data_dir: &Path, note: &HeldNote) -> Result<(), HeldError> {
 
 /// The held instances of `data_dir`, oldest first.
 pub fn notes(data_dir: &Path) -> Result<Vec<HeldNote>, HeldError> {
-    let mut found = Vec::new();
-    let entries = match fs::read_dir(dir(data_dir)) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
-        Err(e) => return Err(e.into()),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "json")
-            && let Ok(note) = serde_json::from_slice::<HeldNote>(&fs::read(&path)?)
-        {
-            found.push(note);
-        }
-    }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(found)
+    Ok(json_notes(&dir(data_dir), |n: &HeldNote| n.name.clone())?)
 }
 
 /// The held instance whose id starts with `id`.

@@ -238,22 +238,32 @@ impl Spool {
 
 /// The notes of the instances set aside in `data_dir`, oldest first.
 pub fn failed_notes(data_dir: &Path) -> Result<Vec<FailedNote>, SpoolError> {
-    let dir = data_dir.join("failed");
+    Ok(json_notes(&data_dir.join("failed"), |n: &FailedNote| {
+        n.name.clone()
+    })?)
+}
+
+/// The `.json` notes of a folder that read as `T` (none when it does not exist), sorted by
+/// `name`.
+pub(crate) fn json_notes<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: impl Fn(&T) -> String,
+) -> std::io::Result<Vec<T>> {
     let mut notes = Vec::new();
-    let entries = match fs::read_dir(&dir) {
+    let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(notes),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     for entry in entries {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "json")
-            && let Ok(note) = serde_json::from_slice::<FailedNote>(&fs::read(&path)?)
+            && let Ok(note) = serde_json::from_slice::<T>(&fs::read(&path)?)
         {
             notes.push(note);
         }
     }
-    notes.sort_by(|a, b| a.name.cmp(&b.name));
+    notes.sort_by_key(|n| name(n));
     Ok(notes)
 }
 

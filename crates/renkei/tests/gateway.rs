@@ -63,6 +63,15 @@ for i in range({count}):
         .collect()
 }
 
+/// Whether dcmtk's storescu is missing (said once; the test is then skipped).
+fn storescu_missing() -> bool {
+    let missing = Command::new("storescu").arg("--version").output().is_err();
+    if missing {
+        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    }
+    missing
+}
+
 /// A running `renkei gateway`.
 struct Gateway {
     child: Child,
@@ -192,8 +201,7 @@ async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: S
     let Some(_) = pydicom_test_files() else {
         return;
     };
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    if storescu_missing() {
         return;
     }
     let server = Server::start(&storage, &[]);
@@ -338,8 +346,7 @@ async fn a_gateway_uploads_over_https_trusting_the_hospital_ca() {
     let Some(test_files) = pydicom_test_files() else {
         return;
     };
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    if storescu_missing() {
         return;
     }
     let storage = Storage::sqlite();
@@ -396,8 +403,7 @@ async fn a_gateway_blanks_a_matching_device_before_it_leaves_the_hospital(storag
     if pydicom_test_files().is_none() {
         return;
     }
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    if storescu_missing() {
         return;
     }
     let server = Server::start(&storage, &[]);
@@ -466,8 +472,7 @@ fn held_from<'a>(status: &'a Value, manufacturer: &str) -> Vec<&'a Value> {
 async fn a_name_in_the_pixels_is_held_at_the_gateway_until_a_rule_or_its_it_clears_it(
     storage: Storage,
 ) {
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    if storescu_missing() {
         return;
     }
     let server = Server::start(&storage, &[]);

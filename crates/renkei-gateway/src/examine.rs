@@ -28,7 +28,11 @@ fn rule_key(rule: &RedactionRule) -> String {
 }
 
 /// The key (`id:version`) of the first of `rules` matching `device`, modality included.
-pub fn matching_rule(rules: &[RedactionRule], device: &HeldDevice, modality: &str) -> Option<String> {
+pub fn matching_rule(
+    rules: &[RedactionRule],
+    device: &HeldDevice,
+    modality: &str,
+) -> Option<String> {
     let device = Device {
         manufacturer: device.manufacturer.clone(),
         model: device.model.clone(),
@@ -51,7 +55,7 @@ pub fn examine(
     let device = HeldDevice::of(&prepared.device);
     let prepared = apply_rules(prepared, rules, org_secret, digits)?;
     let modality = prepared.report.modality.clone().unwrap_or_default();
-    let scan = if !is_scanned(Some(&modality), &prepared.sop_class_uid) {
+    let scan = if !is_scanned(Some(modality.as_str()), &prepared.sop_class_uid) {
         Scan::Skipped
     } else {
         match scan_prepared(&prepared, detector) {

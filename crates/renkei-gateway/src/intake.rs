@@ -14,11 +14,11 @@ use renkei_core::dicom::{DicomPeer, GatewayConfig, admitted_peer};
 use renkei_core::redaction::RedactionRule;
 use renkei_dicom::DeidContext;
 use renkei_dicom::prepare::{PrepareError, accept_deidentified, prepare};
-use renkei_dicom::text::TextDetector;
 use renkei_dicom::scp::{
     Caller, Gatekeeper, InstanceSink, ReceivedInstance, Rejection, StoreFailure, StoreFuture,
     StoreOutcome, run_blocking,
 };
+use renkei_dicom::text::TextDetector;
 use tokio::sync::Notify;
 
 use crate::examine::{Examined, examine, matching_rule};

@@ -33,6 +33,7 @@ use crate::seal::GatewayKey;
 use crate::spool::{Spool, now_millis};
 use crate::status::{Recorded, StatusBook};
 
+pub use config::REFRESH_EVERY;
 pub use status::{Report, report};
 
 /// How a gateway runs.

@@ -263,7 +263,7 @@ pub(crate) fn json_notes<T: serde::de::DeserializeOwned>(
             notes.push(note);
         }
     }
-    notes.sort_by_key(|n| name(n));
+    notes.sort_by_key(name);
     Ok(notes)
 }
 

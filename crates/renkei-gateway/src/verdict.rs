@@ -81,7 +81,11 @@ mod tests {
         let cases = [
             (facts(false, None), Scan::Skipped, Verdict::Forward),
             (facts(false, None), Scan::Regions(0), Verdict::Forward),
-            (facts(false, None), Scan::Regions(3), Verdict::Hold(TextFound)),
+            (
+                facts(false, None),
+                Scan::Regions(3),
+                Verdict::Hold(TextFound),
+            ),
             (
                 facts(false, Some("r:1")),
                 Scan::Regions(1),

@@ -92,12 +92,12 @@ struct RunArgs {
     #[arg(long, env = "RENKEI_GATEWAY_SERVER_CA")]
     server_ca: Option<PathBuf>,
     /// How often the configuration (DICOM peers, redaction rules) is fetched again, in seconds
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = renkei_gateway::REFRESH_EVERY.as_secs())]
     config_refresh: u64,
 }
 
 /// Lists, releases or discards held instances.
-fn held(command: HeldCommand) -> Result<(), String> {
+fn held_command(command: HeldCommand) -> Result<(), String> {
     let (data_dir, id, action) = match command {
         HeldCommand::List { data_dir, json } => {
             let notes = held::notes(&data_dir).map_err(|e| e.to_string())?;
@@ -155,7 +155,7 @@ pub async fn run(args: GatewayArgs) -> Result<(), String> {
         return Ok(());
     }
     if let Some(GatewayCommand::Held { command }) = args.command {
-        return held(command);
+        return held_command(command);
     }
     let run = args.run;
     let server = run

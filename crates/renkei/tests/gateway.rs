@@ -540,14 +540,17 @@ async fn a_name_in_the_pixels_is_held_at_the_gateway_until_a_rule_or_its_it_clea
     rule["rows"] = rows.into();
     rule["columns"] = columns.into();
     rule["rectangles"] = serde_json::json!([{"x": 0, "y": 0, "width": columns, "height": 60}]);
-    let (status, created) = admin
+    let (code, created) = admin
         .post(&format!("/api/v1/orgs/{org}/redaction-rules"), rule)
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(code, StatusCode::CREATED, "{created}");
     let cleared = wait_for(&data, "sent the redacted ultrasound", |s| {
         s["held"].as_array().map(Vec::len) == Some(2) && s["sent_total"] == 2
     });
-    assert!(held_from(&cleared, "ACME Medical").is_empty(), "{cleared:#}");
+    assert!(
+        held_from(&cleared, "ACME Medical").is_empty(),
+        "{cleared:#}"
+    );
     let arrived = studies_of(&admin, "US").await;
     assert_eq!(arrived.len(), 1, "{arrived:?}");
     assert_eq!(arrived[0]["held_instances"], 0, "{:?}", arrived[0]);
@@ -569,13 +572,21 @@ async fn a_name_in_the_pixels_is_held_at_the_gateway_until_a_rule_or_its_it_clea
         .into_iter()
         .filter(|s| s["held_instances"] == 1)
         .collect();
-    assert_eq!(server_held.len(), 1, "the server holds what it sees text in");
+    assert_eq!(
+        server_held.len(),
+        1,
+        "the server holds what it sees text in"
+    );
     let out = held_command(&data, &["discard", &discard[..8]], true);
     assert!(out.contains("discarded"), "{out}");
     let after = status(&data);
     assert_eq!(after["held"], serde_json::json!([]), "{after:#}");
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(status(&data)["sent_total"], 3, "a discarded one is never sent");
+    assert_eq!(
+        status(&data)["sent_total"],
+        3,
+        "a discarded one is never sent"
+    );
     assert_eq!(studies_of(&admin, "US").await.len(), 2);
     let log = std::fs::read_to_string(data.join("held.log")).unwrap();
     let lines: Vec<Value> = log
@@ -583,8 +594,14 @@ async fn a_name_in_the_pixels_is_held_at_the_gateway_until_a_rule_or_its_it_clea
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2, "{log}");
-    assert_eq!((lines[0]["action"].as_str(), lines[0]["id"].as_str()), (Some("released"), Some(release.as_str())));
-    assert_eq!((lines[1]["action"].as_str(), lines[1]["id"].as_str()), (Some("discarded"), Some(discard.as_str())));
+    assert_eq!(
+        (lines[0]["action"].as_str(), lines[0]["id"].as_str()),
+        (Some("released"), Some(release.as_str()))
+    );
+    assert_eq!(
+        (lines[1]["action"].as_str(), lines[1]["id"].as_str()),
+        (Some("discarded"), Some(discard.as_str()))
+    );
     assert!(!log.contains("YAMADA") && !log.contains("12345678"));
     gateway.kill();
     assert!(!server.logs().contains("YAMADA"));

@@ -2,7 +2,8 @@
 // burned-in header band, sent by dcmtk's storescu, is opened in the viewer; the band is boxed,
 // previewed black, and blacked out (the server replaces the image and destroys the original);
 // then one tap makes a device rule, and the next image from that device arrives blacked out.
-// A photo gets a black box and a blur on the device before it is sent.
+// In the admin console the rule made from the viewer is listed, and an admin adds a rule, edits
+// it and deletes it. A photo gets a black box and a blur on the device before it is sent.
 //
 //   node e2e/redaction.journeys.mjs     (builds the binary with cargo unless RENKEI_BIN is set)
 //
@@ -151,6 +152,60 @@ async function main() {
 
       const text = await page.evaluate(() => document.body.innerText);
       const keys = text.match(/\b(viewer|study|common)\.[a-zA-Z.]+\b/g);
+      assert(!keys, `untranslated keys: ${keys}`);
+      assert(problems.length === 0, problems.join("\n"));
+    });
+
+    await check.run("console rules journey: the rule made in the viewer is listed; a rule is added, edited and deleted", async () => {
+      await page.goto(`${base}/`);
+      await page.getByRole("button", { name: "メニュー" }).click();
+      await page.getByRole("menuitem", { name: "管理" }).click();
+      await page.getByRole("heading", { name: "管理コンソール" }).waitFor();
+      await page.locator(".admin-tabs").getByRole("button", { name: "画像連携", exact: true }).click();
+      const card = page.locator(".admin-card", { has: page.getByRole("heading", { name: "黒塗りルール" }) });
+      const rowOf = (device) => card.locator("tbody tr", { hasText: device });
+      await rowOf("ACME Medical").getByText("1か所").waitFor();
+      await card.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(results, "redaction-rules-listed-ja-phone.png") });
+
+      const fill = async (values) => {
+        for (const [key, value] of Object.entries(values)) await card.locator(`[name="rule-${key}"]`).fill(value);
+      };
+      await fill({ manufacturer: "Canon Medical", model: "Aplio i800", rows: "768", columns: "1024", modality: "US", rectangles: "0, 0, 1024, 56" });
+      await card.getByRole("button", { name: "ルールを追加" }).click();
+      await card.getByText("Canon Medical Aplio i800 のルールを追加しました。").waitFor();
+      await rowOf("Canon Medical").getByText("1か所").waitFor();
+      await rowOf("Canon Medical").getByText("1024 × 768 · US").waitFor();
+
+      // Edited: the form takes the rule's values; a second area is added and saved.
+      await rowOf("Canon Medical").getByRole("button", { name: "編集" }).click();
+      const rects = card.locator('[name="rule-rectangles"]');
+      assert((await card.locator('[name="rule-model"]').inputValue()) === "Aplio i800", "the form holds the rule");
+      await rects.fill("0, 0, 1024, 56\n880, 700, 144, 68");
+      await page.screenshot({ path: join(results, "redaction-rules-edit-ja-phone.png") });
+      await card.getByRole("button", { name: "保存", exact: true }).click();
+      await card.getByText("Canon Medical Aplio i800 のルールを保存しました。").waitFor();
+      await rowOf("Canon Medical").getByText("2か所").waitFor();
+      const me = await pageJson(page, "GET", "/api/v1/me");
+      const url = `/api/v1/orgs/${me.user.org_id}/redaction-rules`;
+      const saved = (await pageJson(page, "GET", url)).find((r) => r.manufacturer === "Canon Medical");
+      assert(saved.version === 2 && saved.rectangles.length === 2 && saved.rectangles[1].x === 880, "the edit is saved at the next version");
+
+      // A line that is not x, y, width, height is refused before anything is sent.
+      await fill({ manufacturer: "Hitachi", model: "Arietta", rows: "600", columns: "800", rectangles: "0, 0, 800" });
+      await card.getByRole("button", { name: "ルールを追加" }).click();
+      await card.getByText("1行目が x, y, 幅, 高さ になっていません。").waitFor();
+      assert((await pageJson(page, "GET", url)).length === 2, "nothing was added");
+
+      // Deleted after a second, explicit tap.
+      await rowOf("Canon Medical").getByRole("button", { name: "削除", exact: true }).click();
+      await page.screenshot({ path: join(results, "redaction-rules-remove-ja-phone.png") });
+      await rowOf("Canon Medical").getByRole("button", { name: "このルールを削除する" }).click();
+      await rowOf("Canon Medical").waitFor({ state: "detached" });
+      const left = await pageJson(page, "GET", url);
+      assert(left.length === 1 && left[0].manufacturer === "ACME Medical", "only the viewer's rule is left");
+      const text = await page.evaluate(() => document.body.innerText);
+      const keys = text.match(/\badmin\.[a-zA-Z.]+\b/g);
       assert(!keys, `untranslated keys: ${keys}`);
       assert(problems.length === 0, problems.join("\n"));
     });

@@ -2,7 +2,7 @@
 """Generates the held-out burned-in text set: images with planted names, and clean ones.
 
 Usage: burned_in_images.py OUT_DIR COUNT [SEED]
-       burned_in_images.py dicom OUT.dcm KIND text|clean MODALITY [YES|NO]
+       burned_in_images.py dicom OUT.dcm KIND text|clean MODALITY [YES|NO|-] [MANUFACTURER MODEL]
 
 Writes COUNT images (half with text, half clean) as PNG files named
 `<text|clean>-<kind>-<n>.png`, deterministic for a given SEED. Kinds:
@@ -149,7 +149,7 @@ def band(rng, text):
 KINDS = {"us": us, "cr": cr, "band": band}
 
 
-def dicom(out, kind, text, modality, burned_in=None):
+def dicom(out, kind, text, modality, burned_in=None, manufacturer=None, model=None):
     """One generated image as a single-frame DICOM file of `modality` (pydicom)."""
     import pydicom
     from pydicom.dataset import Dataset, FileMetaDataset
@@ -168,8 +168,10 @@ def dicom(out, kind, text, modality, burned_in=None):
     ds.PatientName, ds.PatientID = "YAMADA^TARO", "12345678"
     ds.Modality, ds.StudyDate = modality, "20260101"
     ds.StudyDescription = {"us": "THYROID", "cr": "CHEST PA"}[kind]
-    if burned_in:
+    if burned_in and burned_in != "-":
         ds.BurnedInAnnotation = burned_in
+    if manufacturer:
+        ds.Manufacturer, ds.ManufacturerModelName = manufacturer, model
     ds.Rows, ds.Columns = img.height, img.width
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0

@@ -1,4 +1,5 @@
-//! The gateway's configuration: fetched from the server at start and every minute, and kept
+//! The gateway's configuration: fetched from the server at start and every minute (by default),
+//! applied to the intake (held instances are looked at again under new rules), and kept
 //! sealed on disk so that a gateway restarted while the server is unreachable still receives,
 //! de-identifies and queues.
 
@@ -13,8 +14,9 @@ use crate::intake::Intake;
 use crate::link::ServerLink;
 use crate::seal::GatewayKey;
 
-/// How often the configuration is fetched again (new or removed DICOM peers).
-const REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// How often the configuration is fetched again (new or removed DICOM peers, redaction rules)
+/// unless told otherwise.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
 const CACHE_FILE: &str = "config.sealed";
 const CACHE_LABEL: &str = "gateway-config";
 
@@ -69,20 +71,25 @@ pub async fn obtain(
     }
 }
 
-/// Fetches the configuration every minute and applies it to the intake.
+/// Fetches the configuration every `every` and applies it to the intake, then looks at the
+/// held instances again (a new rule may clear them; at start too, for rules added while the
+/// gateway was down).
 pub async fn keep_fresh(
-    link: ServerLink,
-    key: GatewayKey,
-    data_dir: std::path::PathBuf,
+    (link, key, data_dir): (ServerLink, GatewayKey, std::path::PathBuf),
+    every: Duration,
     intake: Arc<Intake>,
 ) {
-    let mut tick = tokio::time::interval(REFRESH_EVERY);
+    intake.review_held().await;
+    let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
     tick.tick().await;
     loop {
         tick.tick().await;
         match link.config().await {
             Ok(config) => match intake.apply(&config) {
-                Ok(()) => save(&key, &data_dir, &config),
+                Ok(()) => {
+                    save(&key, &data_dir, &config);
+                    intake.review_held().await;
+                }
                 Err(e) => tracing::warn!(error = %e, "ignoring a configuration from the server"),
             },
             Err(retry) => {

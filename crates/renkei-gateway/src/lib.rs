@@ -1,20 +1,25 @@
 //! The edge gateway (`renkei gateway`): runs inside a hospital's network, receives DICOM from
 //! its PACS and modalities, de-identifies each instance there with the organization's key and
-//! rules (fetched from the server), keeps it sealed in an on-disk queue, and forwards it to the
-//! server over HTTPS (STOW-RS), surviving restarts and network loss.
+//! rules (fetched from the server), scans its pixels for burned-in text (holding what may show
+//! a patient), keeps it sealed in an on-disk queue, and forwards it to the server over HTTPS
+//! (STOW-RS), surviving restarts and network loss.
 
 mod config;
+mod examine;
 mod forward;
+pub mod held;
 mod intake;
 mod link;
 mod lock;
 pub mod seal;
 pub mod spool;
 pub mod status;
+pub mod verdict;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use renkei_dicom::inflight::{InFlight, InFlightLimits};
 use renkei_dicom::scp::ScpConfig;
@@ -28,6 +33,7 @@ use crate::seal::GatewayKey;
 use crate::spool::{Spool, now_millis};
 use crate::status::{Recorded, StatusBook};
 
+pub use config::REFRESH_EVERY;
 pub use status::{Report, report};
 
 /// How a gateway runs.
@@ -46,6 +52,8 @@ pub struct GatewayOptions {
     /// A PEM file of the CA(s) that signed the server's certificate (a hospital's private CA),
     /// trusted instead of the system's roots.
     pub server_ca: Option<PathBuf>,
+    /// How often the configuration (peers, redaction rules) is fetched again.
+    pub config_refresh: Duration,
 }
 
 /// Runs the gateway until `shutdown` resolves.
@@ -80,9 +88,8 @@ where
     let wake = Arc::new(Notify::new());
     let intake = Arc::new(Intake::new(
         &config,
-        spool.clone(),
-        book.clone(),
-        wake.clone(),
+        (spool.clone(), book.clone(), wake.clone()),
+        renkei_dicom::text::system_detector(),
     )?);
     let listener = TcpListener::bind(&options.dicom_listen)
         .await
@@ -108,7 +115,11 @@ where
     let spill = data_dir.join("spill");
     let inflight = InFlight::new(&InFlightLimits::default(), &spill)
         .map_err(|e| format!("cannot prepare {}: {e}", spill.display()))?;
-    tokio::spawn(config::keep_fresh(link, key, data_dir, intake.clone()));
+    tokio::spawn(config::keep_fresh(
+        (link, key, data_dir),
+        options.config_refresh,
+        intake.clone(),
+    ));
     let scp = ScpConfig {
         ae_title: options.ae_title,
         // An instance is worked on in memory: never larger than the budget.

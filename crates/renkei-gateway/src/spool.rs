@@ -1,7 +1,7 @@
 //! The store-and-forward queue on disk: one sealed file per de-identified instance, written
 //! durably (temporary file, fsync, rename, fsync of the folder) before the sender is told it
 //! was stored, removed only after the server has it. Failed instances move aside with their
-//! reason.
+//! reason; instances whose pixels may show a patient are held aside (`crate::held`).
 
 use std::fs;
 use std::io::Write;
@@ -11,9 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::held::{self, HELD_DIR, HeldError, HeldNote};
 use crate::seal::{GatewayKey, SealError};
 
-const QUEUED: &str = "rkq";
+/// The extension of a sealed instance file (queued, failed or held).
+pub(crate) const QUEUED: &str = "rkq";
 const PARTIAL: &str = "partial";
 
 /// Why the queue could not do something.
@@ -23,6 +25,8 @@ pub enum SpoolError {
     Io(#[from] std::io::Error),
     #[error("queued file: {0}")]
     Seal(#[from] SealError),
+    #[error("{0}")]
+    Held(#[from] HeldError),
 }
 
 /// One queued instance.
@@ -46,8 +50,10 @@ pub struct FailedNote {
 
 /// The queue in `<data_dir>/queue`, failures in `<data_dir>/failed`.
 pub struct Spool {
+    data_dir: PathBuf,
     queue: PathBuf,
     failed: PathBuf,
+    held: PathBuf,
     key: GatewayKey,
     counter: AtomicU64,
 }
@@ -60,8 +66,20 @@ pub fn now_millis() -> i64 {
         .unwrap_or_default()
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
+}
+
+/// Writes `sealed` as `<dir>/<name>.rkq` durably: temporary file, fsync, rename, fsync of the
+/// folder.
+fn write_durably(dir: &Path, name: &str, sealed: &[u8]) -> std::io::Result<()> {
+    let partial = dir.join(format!("{name}.{PARTIAL}"));
+    let mut file = fs::File::create(&partial)?;
+    file.write_all(sealed)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&partial, dir.join(format!("{name}.{QUEUED}")))?;
+    sync_dir(dir)
 }
 
 impl Spool {
@@ -70,38 +88,87 @@ impl Spool {
     pub fn open(data_dir: &Path, key: GatewayKey) -> Result<Spool, SpoolError> {
         let queue = data_dir.join("queue");
         let failed = data_dir.join("failed");
+        let held = data_dir.join(HELD_DIR);
         fs::create_dir_all(&queue)?;
         fs::create_dir_all(&failed)?;
-        for entry in fs::read_dir(&queue)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == PARTIAL) {
-                fs::remove_file(&path)?;
+        fs::create_dir_all(&held)?;
+        for dir in [&queue, &held] {
+            for entry in fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == PARTIAL) {
+                    fs::remove_file(&path)?;
+                }
             }
         }
         Ok(Spool {
+            data_dir: data_dir.to_owned(),
             queue,
             failed,
+            held,
             key,
             counter: AtomicU64::new(0),
         })
     }
 
-    /// Seals and stores one instance durably; returns its name.
-    pub fn push(&self, instance: &[u8]) -> Result<String, SpoolError> {
+    /// A new file name: names sort in the order instances arrived.
+    fn new_name(&self) -> String {
         let micros = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_micros())
             .unwrap_or_default();
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let name = format!("{micros:020}-{n:08}-{}", std::process::id());
+        format!("{micros:020}-{n:08}-{}", std::process::id())
+    }
+
+    /// Seals and stores one instance durably; returns its name.
+    pub fn push(&self, instance: &[u8]) -> Result<String, SpoolError> {
+        let name = self.new_name();
         let sealed = self.key.seal(&name, instance)?;
-        let partial = self.queue.join(format!("{name}.{PARTIAL}"));
-        let mut file = fs::File::create(&partial)?;
-        file.write_all(&sealed)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&partial, self.path(&name))?;
-        sync_dir(&self.queue)?;
+        write_durably(&self.queue, &name, &sealed)?;
+        Ok(name)
+    }
+
+    /// Seals and keeps one instance in `held/` with the note `note` makes for its name; an
+    /// instance already held under the same id (a resend) is kept once. Returns its note.
+    pub fn hold(
+        &self,
+        instance: &[u8],
+        note: impl FnOnce(&str) -> HeldNote,
+    ) -> Result<HeldNote, SpoolError> {
+        let note = note(&self.new_name());
+        if let Some(earlier) = held::notes(&self.data_dir)?
+            .into_iter()
+            .find(|n| n.id == note.id)
+        {
+            return Ok(earlier);
+        }
+        self.rehold(instance, &note)?;
+        Ok(note)
+    }
+
+    /// Replaces (or writes) the held file and note of `note.name`.
+    pub fn rehold(&self, instance: &[u8], note: &HeldNote) -> Result<(), SpoolError> {
+        let sealed = self.key.seal(&note.name, instance)?;
+        write_durably(&self.held, &note.name, &sealed)?;
+        held::write_note(&self.data_dir, note)?;
+        Ok(())
+    }
+
+    /// The notes of the held instances, oldest first.
+    pub fn held_notes(&self) -> Result<Vec<HeldNote>, SpoolError> {
+        Ok(held::notes(&self.data_dir)?)
+    }
+
+    /// The plain bytes of a held instance.
+    pub fn read_held(&self, note: &HeldNote) -> Result<Vec<u8>, SpoolError> {
+        let sealed = fs::read(self.held.join(format!("{}.{QUEUED}", note.name)))?;
+        Ok(self.key.open(&note.name, &sealed)?)
+    }
+
+    /// Queues `instance` (a held one, now clean) and forgets the held copy.
+    pub fn unhold(&self, instance: &[u8], note: &HeldNote) -> Result<String, SpoolError> {
+        let name = self.push(instance)?;
+        held::forget(&self.data_dir, &note.name)?;
         Ok(name)
     }
 
@@ -171,22 +238,32 @@ impl Spool {
 
 /// The notes of the instances set aside in `data_dir`, oldest first.
 pub fn failed_notes(data_dir: &Path) -> Result<Vec<FailedNote>, SpoolError> {
-    let dir = data_dir.join("failed");
+    Ok(json_notes(&data_dir.join("failed"), |n: &FailedNote| {
+        n.name.clone()
+    })?)
+}
+
+/// The `.json` notes of a folder that read as `T` (none when it does not exist), sorted by
+/// `name`.
+pub(crate) fn json_notes<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: impl Fn(&T) -> String,
+) -> std::io::Result<Vec<T>> {
     let mut notes = Vec::new();
-    let entries = match fs::read_dir(&dir) {
+    let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(notes),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     for entry in entries {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "json")
-            && let Ok(note) = serde_json::from_slice::<FailedNote>(&fs::read(&path)?)
+            && let Ok(note) = serde_json::from_slice::<T>(&fs::read(&path)?)
         {
             notes.push(note);
         }
     }
-    notes.sort_by(|a, b| a.name.cmp(&b.name));
+    notes.sort_by_key(name);
     Ok(notes)
 }
 

@@ -1,5 +1,6 @@
 //! What the gateway is doing, for `renkei gateway status`: counters and the last error kept in
-//! `<data_dir>/status.json` by the running gateway, plus what the queue folders hold.
+//! `<data_dir>/status.json` by the running gateway, plus what the queue folders hold (queued,
+//! failed and held instances).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::held::HeldNote;
 use crate::spool::{FailedNote, failed_notes, now_millis};
 
 /// The state of the link to the server.
@@ -47,6 +49,9 @@ pub struct Recorded {
     pub sent_total: u64,
     /// Instances the server refused (set aside with their reason).
     pub failed_total: u64,
+    /// Instances held at the gateway when they arrived (their pixels may show a patient).
+    #[serde(default)]
+    pub held_total: u64,
     pub last_sent_at: Option<i64>,
     pub last_error: Option<LinkError>,
     /// When the next attempt is due while retrying (Unix milliseconds).
@@ -68,6 +73,7 @@ impl StatusBook {
             received_total: earlier.received_total,
             sent_total: earlier.sent_total,
             failed_total: earlier.failed_total,
+            held_total: earlier.held_total,
             last_sent_at: earlier.last_sent_at,
             ..fresh
         };
@@ -113,6 +119,9 @@ pub struct Report {
     /// Age of the oldest queued instance, in seconds.
     pub oldest_queued_seconds: Option<i64>,
     pub failed: Vec<FailedNote>,
+    /// Instances held now: not sent until a redaction rule clears them or an operator releases
+    /// them (`renkei gateway held`).
+    pub held: Vec<HeldNote>,
     #[serde(flatten)]
     pub recorded: Recorded,
 }
@@ -153,6 +162,7 @@ pub fn report(data_dir: &Path) -> Result<Report, String> {
         queued_bytes,
         oldest_queued_seconds,
         failed: failed_notes(data_dir).map_err(|e| e.to_string())?,
+        held: crate::held::notes(data_dir).map_err(|e| e.to_string())?,
         recorded,
     })
 }
@@ -190,6 +200,30 @@ impl Report {
         for note in &self.failed {
             out.push_str(&format!("  failed {}: {}\n", note.name, note.reason));
         }
+        out.push_str(&format!("held      {}\n", self.held.len()));
+        for note in &self.held {
+            out.push_str(&format!("  {}\n", held_line(note)));
+        }
         out
     }
+}
+
+/// One held instance on one line, as `status` and `held list` print it.
+pub fn held_line(note: &HeldNote) -> String {
+    let d = &note.device;
+    let reason = serde_json::to_value(note.reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!(
+        "held {} {:<4} {} {} {}x{}  {reason}, {} region(s), held {} s ago",
+        note.id,
+        note.modality,
+        d.manufacturer,
+        d.model,
+        d.columns,
+        d.rows,
+        note.regions,
+        (now_millis() - note.held_at) / 1000
+    )
 }

@@ -9,8 +9,7 @@ use std::sync::{Arc, OnceLock};
 use renkei_core::Uuid;
 use renkei_core::audit::AuditEvent;
 use renkei_core::dicom::TextRegion;
-use renkei_dicom::text::tesseract::Tesseract;
-use renkei_dicom::text::{DetectError, GreyImage, Region, TextDetector};
+use renkei_dicom::text::{Region, TextDetector};
 use renkei_store::StoreError;
 use serde::Serialize;
 use serde_json::json;
@@ -20,31 +19,12 @@ use crate::Services;
 use crate::auth::session::Authed;
 use crate::error::{Kind, ServiceError, ServiceResult};
 
-/// A detector that cannot look: what runs when Tesseract or its models are missing. Every
-/// instance it would scan is then held (never called clean unseen).
-struct Missing;
-
-impl TextDetector for Missing {
-    fn detect(&self, _: &GreyImage) -> Result<Vec<Region>, DetectError> {
-        Err(DetectError::Unavailable)
-    }
-}
-
-/// The process's text detector: Tesseract (`jpn+eng`), loaded once.
+/// The process's text detector: Tesseract (`jpn+eng`), loaded once (see
+/// [`renkei_dicom::text::system_detector`]).
 pub fn detector() -> Arc<dyn TextDetector> {
     static DETECTOR: OnceLock<Arc<dyn TextDetector>> = OnceLock::new();
     DETECTOR
-        .get_or_init(|| match Tesseract::new() {
-            Ok(tesseract) => Arc::new(tesseract),
-            Err(e) => {
-                tracing::error!(
-                    code = e.code(),
-                    "Tesseract is missing (install tesseract-ocr-jpn and tesseract-ocr-eng): \
-                     every image of a scanned modality will be held"
-                );
-                Arc::new(Missing)
-            }
-        })
+        .get_or_init(renkei_dicom::text::system_detector)
         .clone()
 }
 

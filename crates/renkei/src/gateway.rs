@@ -1,10 +1,13 @@
 //! `renkei gateway`: the edge gateway (receive DICOM inside the hospital, de-identify, queue,
-//! forward), and `renkei gateway status`.
+//! forward), `renkei gateway status`, and `renkei gateway held` (instances held because their
+//! pixels may show a patient: list, release, discard).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use renkei_gateway::GatewayOptions;
+use renkei_gateway::held::{self, Action};
 
 /// Run an edge gateway, or show its state.
 #[derive(Args)]
@@ -26,6 +29,40 @@ enum GatewayCommand {
         /// Print JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Instances held because their pixels may show a patient: list, release or discard them.
+    Held {
+        #[command(subcommand)]
+        command: HeldCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HeldCommand {
+    /// List the held instances (no patient data: id, modality, device, regions, when).
+    List {
+        /// The gateway's data folder
+        #[arg(long, default_value = "renkei-gateway")]
+        data_dir: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a held instance clean: it is sent to the server (logged in held.log).
+    Release {
+        /// Its id from `held list` (or the start of it)
+        id: String,
+        /// The gateway's data folder
+        #[arg(long, default_value = "renkei-gateway")]
+        data_dir: PathBuf,
+    },
+    /// Delete a held instance at the gateway: it is never sent (logged in held.log).
+    Discard {
+        /// Its id from `held list` (or the start of it)
+        id: String,
+        /// The gateway's data folder
+        #[arg(long, default_value = "renkei-gateway")]
+        data_dir: PathBuf,
     },
 }
 
@@ -54,6 +91,54 @@ struct RunArgs {
     /// trusted instead of the system's roots
     #[arg(long, env = "RENKEI_GATEWAY_SERVER_CA")]
     server_ca: Option<PathBuf>,
+    /// How often the configuration (DICOM peers, redaction rules) is fetched again, in seconds
+    #[arg(long, default_value_t = renkei_gateway::REFRESH_EVERY.as_secs())]
+    config_refresh: u64,
+}
+
+/// Lists, releases or discards held instances.
+fn held_command(command: HeldCommand) -> Result<(), String> {
+    let (data_dir, id, action) = match command {
+        HeldCommand::List { data_dir, json } => {
+            let notes = held::notes(&data_dir).map_err(|e| e.to_string())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&notes).map_err(|e| e.to_string())?
+                );
+            } else {
+                for note in &notes {
+                    println!("{}", renkei_gateway::status::held_line(note));
+                }
+                println!("{} held", notes.len());
+            }
+            return Ok(());
+        }
+        HeldCommand::Release { id, data_dir } => (data_dir, id, Action::Released),
+        HeldCommand::Discard { id, data_dir } => (data_dir, id, Action::Discarded),
+    };
+    settle(&data_dir, &id, action)
+}
+
+fn settle(data_dir: &Path, id: &str, action: Action) -> Result<(), String> {
+    if !data_dir.is_dir() {
+        return Err(format!(
+            "{} is not a gateway data folder",
+            data_dir.display()
+        ));
+    }
+    let note = held::settle(data_dir, id, action).map_err(|e| e.to_string())?;
+    match action {
+        Action::Released => println!(
+            "released {} ({}): queued for the server (logged in held.log)",
+            note.id, note.modality
+        ),
+        Action::Discarded => println!(
+            "discarded {} ({}): never sent (logged in held.log)",
+            note.id, note.modality
+        ),
+    }
+    Ok(())
 }
 
 pub async fn run(args: GatewayArgs) -> Result<(), String> {
@@ -68,6 +153,9 @@ pub async fn run(args: GatewayArgs) -> Result<(), String> {
             print!("{}", report.human());
         }
         return Ok(());
+    }
+    if let Some(GatewayCommand::Held { command }) = args.command {
+        return held_command(command);
     }
     let run = args.run;
     let server = run
@@ -84,6 +172,7 @@ pub async fn run(args: GatewayArgs) -> Result<(), String> {
         dicom_listen: run.dicom_listen,
         ae_title: run.dicom_ae,
         server_ca: run.server_ca,
+        config_refresh: Duration::from_secs(run.config_refresh),
     };
     renkei_gateway::run(options, crate::serve::shutdown_signal()).await
 }

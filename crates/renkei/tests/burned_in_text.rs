@@ -6,43 +6,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::dicom::stow;
+use common::dicom::{burned_in_generator as generator, generated, stow};
 use common::{Server, Storage, active_user};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn generator() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../renkei-dicom/tests/burned_in_images.py")
-}
-
-/// A generated single-frame DICOM file: `kind` (us, cr), with text or clean, of `modality`.
-fn generated(
-    dir: &Path,
-    kind: &str,
-    text: &str,
-    modality: &str,
-    burned_in: Option<&str>,
-) -> Vec<u8> {
-    let path = dir.join(format!("{kind}-{text}-{modality}.dcm"));
-    let mut args = vec![
-        "dicom".to_owned(),
-        path.to_str().unwrap().to_owned(),
-        kind.into(),
-        text.into(),
-        modality.into(),
-    ];
-    args.extend(burned_in.map(str::to_owned));
-    let status = Command::new("python3")
-        .arg(generator())
-        .args(&args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "the generator failed");
-    std::fs::read(path).unwrap()
-}
 
 async fn study_of(api: &common::Api, modality: &str) -> Value {
     let (_, inbox) = api.get("/api/v1/studies").await;
@@ -64,7 +33,7 @@ async fn a_name_in_the_pixels_holds_the_study_until_confirmed_clean(storage: Sto
     let admin = server.first_admin().await;
     let org = admin.org_id().await;
     let (bob, bob_user) = active_user(&server, &admin, &org, "bob").await;
-    let us = generated(dir, "us", "text", "US", None);
+    let us = generated(dir, "us", "text", "US", None, None);
     let (status, answer) = stow(&admin, &[us]).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let study = study_of(&bob, "US").await;
@@ -175,8 +144,8 @@ async fn ct_is_never_scanned_and_burned_in_yes_holds_whatever_the_modality(stora
     let server = Server::start(&storage, &[]);
     let admin = server.first_admin().await;
     // Text in a CT's pixels is not looked for; a clean-looking CR saying YES is held.
-    let ct = generated(dir, "us", "text", "CT", None);
-    let cr = generated(dir, "cr", "clean", "CR", Some("YES"));
+    let ct = generated(dir, "us", "text", "CT", None, None);
+    let cr = generated(dir, "cr", "clean", "CR", Some("YES"), None);
     let (status, answer) = stow(&admin, &[ct, cr]).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(study_of(&admin, "CT").await["held_instances"], 0);

@@ -2,7 +2,9 @@
 //! the gateway with the organization's key, queued sealed on disk, and arrive exactly once
 //! through a server outage and a killed gateway; the server takes only de-identified instances
 //! from a gateway token, and a removed gateway's token stops working; an image from a device
-//! with a redaction rule leaves the gateway already blanked.
+//! with a redaction rule leaves the gateway already blanked; an image with a name in its pixels
+//! is held at the gateway until a new rule clears it or the hospital's IT releases or discards
+//! it.
 
 mod common;
 
@@ -11,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::dicom::{acme_rule, assert_blanked_rgb, device_image, only_frame};
+use common::dicom::{
+    acme_rule, assert_blanked_rgb, device_image, generated_file, only_frame, pydicom_eval,
+};
 use common::{Server, Storage, contains, pydicom_test_files};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -19,6 +23,7 @@ use serde_json::Value;
 on_both_backends!(
     instances_arrive_once_through_an_outage_and_a_killed_gateway,
     a_gateway_blanks_a_matching_device_before_it_leaves_the_hospital,
+    a_name_in_the_pixels_is_held_at_the_gateway_until_a_rule_or_its_it_clears_it,
 );
 
 const PATIENT_NAME: &str = "GATEWAY^HANAKO";
@@ -56,6 +61,15 @@ for i in range({count}):
     (0..count)
         .map(|i| dir.join(format!("ct{i:03}.dcm")))
         .collect()
+}
+
+/// Whether dcmtk's storescu is missing (said once; the test is then skipped).
+fn storescu_missing() -> bool {
+    let missing = Command::new("storescu").arg("--version").output().is_err();
+    if missing {
+        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    }
+    missing
 }
 
 /// A running `renkei gateway`.
@@ -187,8 +201,7 @@ async fn instances_arrive_once_through_an_outage_and_a_killed_gateway(storage: S
     let Some(_) = pydicom_test_files() else {
         return;
     };
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    if storescu_missing() {
         return;
     }
     let server = Server::start(&storage, &[]);
@@ -333,8 +346,7 @@ async fn a_gateway_uploads_over_https_trusting_the_hospital_ca() {
     let Some(test_files) = pydicom_test_files() else {
         return;
     };
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    if storescu_missing() {
         return;
     }
     let storage = Storage::sqlite();
@@ -391,8 +403,7 @@ async fn a_gateway_blanks_a_matching_device_before_it_leaves_the_hospital(storag
     if pydicom_test_files().is_none() {
         return;
     }
-    if Command::new("storescu").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: dcmtk's storescu is not installed (scripts/setup.sh installs it)");
+    if storescu_missing() {
         return;
     }
     let server = Server::start(&storage, &[]);
@@ -416,4 +427,182 @@ async fn a_gateway_blanks_a_matching_device_before_it_leaves_the_hospital(storag
     assert_blanked_rgb(&frame, (0, 0, 64, 8));
     assert_eq!(meta["00280301"]["Value"][0], "NO", "Burned In Annotation");
     gateway.kill();
+}
+
+/// `renkei gateway held …` on `data_dir`: its output, after checking it succeeded (or not).
+fn held_command(data_dir: &Path, args: &[&str], succeeds: bool) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(["gateway", "held"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.success(), succeeds, "{args:?}: {text}");
+    text
+}
+
+/// The studies of `api`'s inbox of `modality`.
+async fn studies_of(api: &common::Api, modality: &str) -> Vec<Value> {
+    let (_, inbox) = api.get("/api/v1/studies").await;
+    inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["modalities"] == serde_json::json!([modality]))
+        .cloned()
+        .collect()
+}
+
+/// The held instance of `status` from the device `manufacturer` (or without one: "").
+fn held_from<'a>(status: &'a Value, manufacturer: &str) -> Vec<&'a Value> {
+    status["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["device"]["manufacturer"] == manufacturer)
+        .collect()
+}
+
+async fn a_name_in_the_pixels_is_held_at_the_gateway_until_a_rule_or_its_it_clears_it(
+    storage: Storage,
+) {
+    if storescu_missing() {
+        return;
+    }
+    let server = Server::start(&storage, &[]);
+    let admin = server.first_admin().await;
+    let org = admin.org_id().await;
+    let token = create_gateway(&storage);
+    storage.add_dicom_peer("MODALITY", "127.0.0.0/8");
+    let files = tempfile::tempdir().unwrap();
+    let dir = files.path();
+    // Three ultrasounds with a name in their header band: one from a device a rule will be
+    // made for, two from a device without one. A CT with the same text is never scanned.
+    let device = ("ACME Medical", "Sono 9");
+    let ruled = generated_file(dir, ("us", "text", "US"), None, Some(device));
+    let unruled = [
+        generated_file(dir, ("us", "text", "US"), None, Some(("OTHER", "X1"))),
+        generated_file(dir, ("us", "text", "US"), None, Some(("OTHER", "X1"))),
+    ];
+    let ct = generated_file(dir, ("us", "text", "CT"), None, None);
+    let size = pydicom_eval(&ruled, &["d.Rows", "d.Columns"]);
+    let (rows, columns): (u32, u32) = (size[0].parse().unwrap(), size[1].parse().unwrap());
+    let gateway_dir = tempfile::tempdir().unwrap();
+    let data = gateway_dir.path().join("gw");
+    let gateway = Gateway::start_with(&server.base, &token, &data, &["--config-refresh", "1"]);
+    assert!(gateway.store(&[
+        ruled.clone(),
+        unruled[0].clone(),
+        unruled[1].clone(),
+        ct.clone()
+    ]));
+
+    // The CT goes; the ultrasounds stay at the gateway, listed without patient data.
+    let held = wait_for(&data, "held three and sent the CT", |s| {
+        s["held"].as_array().map(Vec::len) == Some(3) && s["sent_total"] == 1
+    });
+    assert_eq!(held["held_total"], 3, "{held:#}");
+    for h in held["held"].as_array().unwrap() {
+        assert_eq!(h["modality"], "US", "{h}");
+        assert_eq!(h["reason"], "text_found", "{h}");
+        assert!(h["regions"].as_u64().unwrap() > 0, "{h}");
+        assert_eq!(h["id"].as_str().unwrap().len(), 12, "{h}");
+    }
+    let shown = format!("{held}{}", held_command(&data, &["list"], true));
+    for secret in ["YAMADA", "TARO", "12345678"] {
+        assert!(!shown.contains(secret), "{secret} shown: {shown}");
+    }
+    for file in every_file_under(&data) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !contains(&bytes, b"YAMADA"),
+            "plaintext in {}",
+            file.display()
+        );
+    }
+    assert_eq!(studies_of(&admin, "CT").await.len(), 1);
+    assert!(
+        studies_of(&admin, "US").await.is_empty(),
+        "no pixels with a name reached the server"
+    );
+
+    // A rule for the first device, made on the server: the gateway gets it with its
+    // configuration, blanks the band, finds no text left, and sends it. The server's own scan
+    // agrees: it arrives not held.
+    let mut rule = acme_rule();
+    rule["model"] = "Sono 9".into();
+    rule["rows"] = rows.into();
+    rule["columns"] = columns.into();
+    rule["rectangles"] = serde_json::json!([{"x": 0, "y": 0, "width": columns, "height": 60}]);
+    let (code, created) = admin
+        .post(&format!("/api/v1/orgs/{org}/redaction-rules"), rule)
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let cleared = wait_for(&data, "sent the redacted ultrasound", |s| {
+        s["held"].as_array().map(Vec::len) == Some(2) && s["sent_total"] == 2
+    });
+    assert!(
+        held_from(&cleared, "ACME Medical").is_empty(),
+        "{cleared:#}"
+    );
+    let arrived = studies_of(&admin, "US").await;
+    assert_eq!(arrived.len(), 1, "{arrived:?}");
+    assert_eq!(arrived[0]["held_instances"], 0, "{:?}", arrived[0]);
+
+    // The hospital's IT releases one (it is sent, and the server, seeing the text, holds it
+    // for its users to confirm) and discards the other (never sent). Both are logged.
+    let others = held_from(&cleared, "OTHER");
+    let (release, discard) = (
+        others[0]["id"].as_str().unwrap().to_owned(),
+        others[1]["id"].as_str().unwrap().to_owned(),
+    );
+    let refused = held_command(&data, &["release", "0000000000ff"], false);
+    assert!(refused.contains("no held instance"), "{refused}");
+    held_command(&data, &["release", &release], true);
+    let released = wait_for(&data, "sent the released one", |s| s["sent_total"] == 3);
+    assert_eq!(released["held"].as_array().map(Vec::len), Some(1));
+    let server_held: Vec<Value> = studies_of(&admin, "US")
+        .await
+        .into_iter()
+        .filter(|s| s["held_instances"] == 1)
+        .collect();
+    assert_eq!(
+        server_held.len(),
+        1,
+        "the server holds what it sees text in"
+    );
+    let out = held_command(&data, &["discard", &discard[..8]], true);
+    assert!(out.contains("discarded"), "{out}");
+    let after = status(&data);
+    assert_eq!(after["held"], serde_json::json!([]), "{after:#}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        status(&data)["sent_total"],
+        3,
+        "a discarded one is never sent"
+    );
+    assert_eq!(studies_of(&admin, "US").await.len(), 2);
+    let log = std::fs::read_to_string(data.join("held.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(
+        (lines[0]["action"].as_str(), lines[0]["id"].as_str()),
+        (Some("released"), Some(release.as_str()))
+    );
+    assert_eq!(
+        (lines[1]["action"].as_str(), lines[1]["id"].as_str()),
+        (Some("discarded"), Some(discard.as_str()))
+    );
+    assert!(!log.contains("YAMADA") && !log.contains("12345678"));
+    gateway.kill();
+    assert!(!server.logs().contains("YAMADA"));
 }

@@ -2,11 +2,11 @@
 // from the addresses named), edge gateways (their token is shown once, at creation), and the
 // per-device redaction rules.
 
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { Uuid } from "../types";
-import { call, type Reply } from "./api";
-import { ReplyError } from "./parts";
+import { call } from "./api";
+import { CardMessages, Listing, RemoveButton, useList } from "./cardParts";
 import { addressText, parseAddresses } from "./peerAddresses";
 import { RedactionRules } from "./RedactionRules";
 
@@ -39,20 +39,12 @@ export function DicomPage({ orgId }: { orgId: Uuid }) {
 function Peers({ orgId }: { orgId: Uuid }) {
   const { t } = useI18n();
   const base = `/api/v1/orgs/${orgId}/dicom-peers`;
-  const [peers, setPeers] = useState<Peer[] | null>(null);
+  const { items: peers, load, reply, setReply } = useList<Peer>(base);
   const [form, setForm] = useState({ ae_title: "", allow: "" });
   const [editing, setEditing] = useState<{ ae: string; allow: string } | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
-  const [reply, setReply] = useState<Reply | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    const r = await call("GET", base);
-    if (r.status === 200) setPeers(r.body);
-    else setReply(r);
-  }, [base]);
-  useEffect(() => void load(), [load]);
 
   const reset = () => (setReply(null), setProblem(null), setNotice(null));
 
@@ -110,17 +102,7 @@ function Peers({ orgId }: { orgId: Uuid }) {
           </button>
         </div>
       </form>
-      {problem && (
-        <p className="admin-error" role="alert">
-          {problem}
-        </p>
-      )}
-      <ReplyError reply={reply} />
-      {notice && (
-        <p className="admin-ok" role="status">
-          {notice}
-        </p>
-      )}
+      <CardMessages problem={problem} reply={reply} notice={notice} />
       <Listing
         items={peers}
         empty={t("admin.dicom.noPeers")}
@@ -174,18 +156,10 @@ function Peers({ orgId }: { orgId: Uuid }) {
 function Gateways({ orgId }: { orgId: Uuid }) {
   const { t, day, time } = useI18n();
   const base = `/api/v1/orgs/${orgId}/gateways`;
-  const [gateways, setGateways] = useState<Gateway[] | null>(null);
+  const { items: gateways, load, reply, setReply } = useList<Gateway>(base);
   const [name, setName] = useState("");
   const [token, setToken] = useState<{ name: string; token: string } | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
-  const [reply, setReply] = useState<Reply | null>(null);
-
-  const load = useCallback(async () => {
-    const r = await call("GET", base);
-    if (r.status === 200) setGateways(r.body);
-    else setReply(r);
-  }, [base]);
-  useEffect(() => void load(), [load]);
 
   async function add(e: FormEvent) {
     e.preventDefault();
@@ -218,12 +192,16 @@ function Gateways({ orgId }: { orgId: Uuid }) {
           {t("admin.gateways.add")}
         </button>
       </form>
-      <ReplyError reply={reply} />
-      {token && (
-        <p className="admin-ok" role="status">
-          {t("admin.gateways.token", { name: token.name })} <code className="admin-secret">{token.token}</code>
-        </p>
-      )}
+      <CardMessages
+        reply={reply}
+        notice={
+          token && (
+            <>
+              {t("admin.gateways.token", { name: token.name })} <code className="admin-secret">{token.token}</code>
+            </>
+          )
+        }
+      />
       <Listing
         items={gateways}
         empty={t("admin.gateways.none")}
@@ -245,51 +223,6 @@ function Gateways({ orgId }: { orgId: Uuid }) {
         )}
       />
     </div>
-  );
-}
-
-/** "Remove", then a second, explicit button to confirm (or cancel) before anything goes. */
-export function RemoveButton(props: { confirming: boolean; confirmLabel: string; onAsk: () => void; onCancel: () => void; onConfirm: () => void }) {
-  const { t } = useI18n();
-  if (!props.confirming)
-    return (
-      <button type="button" className="secondary small" onClick={props.onAsk}>
-        {t("admin.remove")}
-      </button>
-    );
-  return (
-    <>
-      <button type="button" className="primary danger small" onClick={props.onConfirm}>
-        {props.confirmLabel}
-      </button>
-      <button type="button" className="secondary small" onClick={props.onCancel}>
-        {t("common.cancel")}
-      </button>
-    </>
-  );
-}
-
-/** A list as a table with a hidden "actions" column, or a line saying it is empty. */
-export function Listing<T>({ items, empty, columns, row }: { items: T[] | null; empty: string; columns: string[]; row: (item: T) => ReactNode }) {
-  const { t } = useI18n();
-  if (!items) return null;
-  if (items.length === 0) return <p>{empty}</p>;
-  return (
-    <table className="admin-table">
-      <thead>
-        <tr>
-          {columns.map((c) => (
-            <th scope="col" key={c}>
-              {c}
-            </th>
-          ))}
-          <th scope="col">
-            <span className="visually-hidden">{t("admin.dicom.actions")}</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>{items.map(row)}</tbody>
-    </table>
   );
 }
 

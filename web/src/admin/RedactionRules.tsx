@@ -2,12 +2,11 @@
 // (Manufacturer, Model, Rows × Columns, optionally Modality), at ingest on the server and on
 // the gateways. Added, edited at their version, removed.
 
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { useI18n } from "../i18n/i18n";
 import type { Uuid } from "../types";
-import { call, type Reply } from "./api";
-import { Listing, RemoveButton } from "./DicomPage";
-import { ReplyError } from "./parts";
+import { call } from "./api";
+import { CardMessages, Listing, RemoveButton, useList } from "./cardParts";
 import { parseRects, rectsText, type Rect } from "./redactionRects";
 
 interface Rule {
@@ -38,20 +37,12 @@ function draftOf(rule: Rule): Draft {
 export function RedactionRules({ orgId }: { orgId: Uuid }) {
   const { t } = useI18n();
   const base = `/api/v1/orgs/${orgId}/redaction-rules`;
-  const [rules, setRules] = useState<Rule[] | null>(null);
+  const { items: rules, load, reply, setReply } = useList<Rule>(base);
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [editing, setEditing] = useState<Rule | null>(null);
   const [removing, setRemoving] = useState<Uuid | null>(null);
-  const [reply, setReply] = useState<Reply | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    const r = await call("GET", base);
-    if (r.status === 200) setRules(r.body);
-    else setReply(r);
-  }, [base]);
-  useEffect(() => void load(), [load]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -119,17 +110,7 @@ export function RedactionRules({ orgId }: { orgId: Uuid }) {
           )}
         </div>
       </form>
-      {problem && (
-        <p className="admin-error" role="alert">
-          {problem}
-        </p>
-      )}
-      <ReplyError reply={reply} />
-      {notice && (
-        <p className="admin-ok" role="status">
-          {notice}
-        </p>
-      )}
+      <CardMessages problem={problem} reply={reply} notice={notice} />
       <Listing
         items={rules}
         empty={t("admin.redaction.none")}

@@ -170,6 +170,31 @@ pub trait TextDetector: Send + Sync {
     fn detect(&self, image: &GreyImage) -> Result<Vec<Region>, DetectError>;
 }
 
+/// A detector that cannot look: what runs when Tesseract or its models are missing. Every
+/// instance it would scan is then held (never called clean unseen).
+pub struct Unavailable;
+
+impl TextDetector for Unavailable {
+    fn detect(&self, _: &GreyImage) -> Result<Vec<Region>, DetectError> {
+        Err(DetectError::Unavailable)
+    }
+}
+
+/// This machine's detector: Tesseract (`jpn+eng`) when it loads, else [`Unavailable`] (logged).
+pub fn system_detector() -> std::sync::Arc<dyn TextDetector> {
+    match tesseract::Tesseract::new() {
+        Ok(tesseract) => std::sync::Arc::new(tesseract),
+        Err(e) => {
+            tracing::error!(
+                code = e.code(),
+                "Tesseract is missing (install tesseract-ocr-jpn and tesseract-ocr-eng): \
+                 every image of a scanned modality will be held"
+            );
+            std::sync::Arc::new(Unavailable)
+        }
+    }
+}
+
 /// What to scan in an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {

@@ -1,7 +1,7 @@
 //! Helpers for imaging tests: STOW-RS uploads, raw GETs, multipart answers, finding a study
 //! with QIDO-RS, what pydicom reads from a file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use reqwest::header::HeaderMap;
@@ -216,6 +216,61 @@ pub fn acme_rule() -> Value {
         "modality": "US",
         "rectangles": [{"x": 0, "y": 0, "width": columns, "height": 8}],
     })
+}
+
+/// The generator of burned-in text images (`renkei-dicom/tests/burned_in_images.py`).
+pub fn burned_in_generator() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../renkei-dicom/tests/burned_in_images.py")
+}
+
+/// A generated single-frame DICOM file (its path) of `kind` (us, cr), with text or clean, of
+/// `modality`, with Burned In Annotation `burned_in` and (Manufacturer, Model) `device` when
+/// given; a new SOP Instance UID each time.
+pub fn generated_file(
+    dir: &Path,
+    (kind, text, modality): (&str, &str, &str),
+    burned_in: Option<&str>,
+    device: Option<(&str, &str)>,
+) -> PathBuf {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("{kind}-{text}-{modality}-{n}.dcm"));
+    let mut args = vec![
+        "dicom".to_owned(),
+        path.to_str().unwrap().to_owned(),
+        kind.into(),
+        text.into(),
+        modality.into(),
+        burned_in.unwrap_or("-").to_owned(),
+    ];
+    if let Some((manufacturer, model)) = device {
+        args.extend([manufacturer.to_owned(), model.to_owned()]);
+    }
+    let status = Command::new("python3")
+        .arg(burned_in_generator())
+        .args(&args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the generator failed");
+    path
+}
+
+/// The bytes of [`generated_file`].
+pub fn generated(
+    dir: &Path,
+    kind: &str,
+    text: &str,
+    modality: &str,
+    burned_in: Option<&str>,
+    device: Option<(&str, &str)>,
+) -> Vec<u8> {
+    std::fs::read(generated_file(
+        dir,
+        (kind, text, modality),
+        burned_in,
+        device,
+    ))
+    .unwrap()
 }
 
 /// Frame 1 of the only instance of the only study of `api`'s inbox, as native bytes

@@ -29,6 +29,7 @@ mod member_notify;
 mod messages;
 mod migrate;
 mod orgs;
+mod passkeys;
 mod posting;
 mod push_subscriptions;
 mod redaction_rules;
@@ -69,6 +70,7 @@ pub use push_subscriptions::{
     NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,
     ServerKey,
 };
+pub use passkeys::{PasskeyChallenge, PasskeyUse, StoredPasskey};
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
 pub use sign_in::{SignInFailures, SignInHold};

@@ -156,6 +156,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0023_redaction_rules.sql"),
         postgres: include_str!("../migrations/0023_redaction_rules.sql"),
     },
+    Migration {
+        version: 27,
+        name: "passkeys",
+        sqlite: include_str!("../migrations/0027_passkeys.sql"),
+        postgres: include_str!("../migrations/0027_passkeys.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

@@ -66,11 +66,11 @@ pub use expiry::{Expired, Unpurged};
 pub use member_marks::MemberMark;
 pub use messages::{Post, PostRefusal, Posted};
 pub use migrate::SCHEMA_VERSION;
+pub use passkeys::{PasskeyChallenge, PasskeyUse, StoredPasskey};
 pub use push_subscriptions::{
     NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,
     ServerKey,
 };
-pub use passkeys::{PasskeyChallenge, PasskeyUse, StoredPasskey};
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
 pub use sign_in::{SignInFailures, SignInHold};

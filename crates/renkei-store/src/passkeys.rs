@@ -64,7 +64,9 @@ fn passkey_from_row(row: &AnyRow) -> Result<StoredPasskey, StoreError> {
         name: row.try_get("name")?,
         credential: row.try_get("credential")?,
         created_at: Timestamp(row.try_get("created_at")?),
-        last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(Timestamp),
+        last_used_at: row
+            .try_get::<Option<i64>, _>("last_used_at")?
+            .map(Timestamp),
         cloned_at: row.try_get::<Option<i64>, _>("cloned_at")?.map(Timestamp),
     })
 }
@@ -228,7 +230,11 @@ impl Store {
     }
 
     /// Flags a passkey whose counter went backwards: refused from now on, kept for review.
-    pub async fn flag_cloned_passkey(&self, id: Uuid, audit: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn flag_cloned_passkey(
+        &self,
+        id: Uuid,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         self.audited([audit], |mut tx| async move {
             sqlx::query("UPDATE passkeys SET cloned_at = $1 WHERE id = $2 AND cloned_at IS NULL")
                 .bind(Timestamp::now().millis())

@@ -726,7 +726,11 @@ fn api_scenarios() -> Vec<Scenario> {
                 "a sign-in challenge changes nothing; the sign-in or second factor it leads to is audited"
             ),
             async |w: &mut World| {
-                Call::post(&w.server.client(), "/api/v1/auth/passkey/challenge", json!({}))
+                Call::post(
+                    &w.server.client(),
+                    "/api/v1/auth/passkey/challenge",
+                    json!({}),
+                )
             }
         ),
         (

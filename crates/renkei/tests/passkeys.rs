@@ -41,7 +41,8 @@ async fn enroll(api: &Api, passkey: &mut SoftPasskey, name: &str) -> Value {
     assert_eq!(selection["userVerification"], "required", "{ceremony}");
     assert_eq!(ceremony["options"]["publicKey"]["rp"]["id"], "localhost");
     let answer = passkey.create(&ceremony["options"]);
-    let body = json!({"challenge_id": ceremony["challenge_id"], "name": name, "credential": answer});
+    let body =
+        json!({"challenge_id": ceremony["challenge_id"], "name": name, "credential": answer});
     let (status, added) = api.post("/api/v1/me/passkeys", body.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{added}");
     assert_eq!(added["name"], name);
@@ -82,7 +83,11 @@ async fn passkey_session(server: &Server, passkey: &mut SoftPasskey) -> Api {
     let ceremony = challenge(&server.client()).await;
     let (status, body) = sign_in_with(server, &ceremony, passkey.get(&ceremony["options"])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["second_factor"], Value::Null, "the passkey was the second factor");
+    assert_eq!(
+        body["second_factor"],
+        Value::Null,
+        "the passkey was the second factor"
+    );
     let mut api = server.client();
     api.token = Some(body["token"].as_str().unwrap().to_owned());
     api

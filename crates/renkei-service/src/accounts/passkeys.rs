@@ -143,8 +143,7 @@ fn parse_passkey(stored: &StoredPasskey) -> ServiceResult<Passkey> {
 
 fn passkey_name(name: &str) -> ServiceResult<String> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > NAME_CHARS || name.chars().any(char::is_control)
-    {
+    if name.is_empty() || name.chars().count() > NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ServiceError::invalid(
             "name_invalid",
             format!("name the passkey in 1 to {NAME_CHARS} characters"),

@@ -128,3 +128,30 @@ pub fn options(of: &impl Serialize, edit: impl FnOnce(&mut Value)) -> ServiceRes
     edit(&mut value);
     Ok(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(url: Option<&str>) -> ServiceResult<Webauthn> {
+        relying_party(&Settings {
+            public_url: url.map(str::to_owned),
+            ..Settings::default()
+        })
+    }
+
+    #[test]
+    fn the_relying_party_comes_from_an_https_public_url_or_localhost() {
+        assert!(at(Some("https://renkei.example-hospital.jp")).is_ok());
+        assert!(at(Some("http://localhost")).is_ok());
+        for refused in [
+            None,
+            Some("http://renkei.example-hospital.jp"),
+            Some("https://10.0.0.5"),
+            Some("not a url"),
+        ] {
+            let err = at(refused).err().expect("refused");
+            assert_eq!(err.code, "passkeys_unavailable", "{refused:?}");
+        }
+    }
+}

@@ -95,7 +95,11 @@ pub async fn session_for_token(
         .or_service("unauthenticated")?;
     let has_passcode = creds.passcode_hash.is_some();
     let second_factor_pending = !session.second_factor_done
-        && second_factor_needed(&user, &org, creds.second_factor_enrolled || creds.passkeys > 0);
+        && second_factor_needed(
+            &user,
+            &org,
+            creds.second_factor_enrolled || creds.passkeys > 0,
+        );
     // Activity noted but not written yet counts: the idle lock must not fall on a session
     // whose last request is still on its way to the database.
     let mut last_seen = state

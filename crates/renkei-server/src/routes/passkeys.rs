@@ -47,7 +47,7 @@ pub struct Assertion {
         (status = 403, body = ErrorBody, description = "second_factor_required"),
         (status = 423, body = ErrorBody, description = "session_locked"),
     ))]
-pub async fn list(
+pub async fn list_passkeys(
     State(state): State<AppState>,
     AnySession(authed): AnySession,
 ) -> ApiResult<Json<Vec<PasskeyView>>> {
@@ -62,7 +62,7 @@ pub async fn list(
         (status = 404, body = ErrorBody, description = "passkeys_unavailable: the server's public_url is not configured"),
         (status = 423, body = ErrorBody, description = "session_locked"),
     ))]
-pub async fn start_registration(
+pub async fn start_passkey_registration(
     State(state): State<AppState>,
     AnySession(authed): AnySession,
 ) -> ApiResult<Json<Ceremony>> {
@@ -80,7 +80,7 @@ pub async fn start_registration(
         (status = 422, body = ErrorBody, description = "name_invalid"),
         (status = 423, body = ErrorBody, description = "session_locked"),
     ))]
-pub async fn register(
+pub async fn add_passkey(
     State(state): State<AppState>,
     AnySession(authed): AnySession,
     ApiJson(req): ApiJson<NewPasskey>,
@@ -99,7 +99,7 @@ pub async fn register(
         (status = 404, body = ErrorBody, description = "passkey_not_found"),
         (status = 423, body = ErrorBody, description = "session_locked"),
     ))]
-pub async fn remove(
+pub async fn remove_passkey(
     State(state): State<AppState>,
     AnySession(authed): AnySession,
     IdPath(id): IdPath,
@@ -116,7 +116,7 @@ pub async fn remove(
         (status = 404, body = ErrorBody, description = "passkeys_unavailable: the server's public_url is not configured"),
         (status = 429, body = ErrorBody, description = "rate_limited"),
     ))]
-pub async fn challenge(
+pub async fn passkey_challenge(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
 ) -> ApiResult<Json<Ceremony>> {
@@ -133,7 +133,7 @@ pub async fn challenge(
         (status = 423, body = ErrorBody, description = "account_locked"),
         (status = 429, body = ErrorBody, description = "rate_limited"),
     ))]
-pub async fn sign_in(
+pub async fn passkey_sign_in(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<Assertion>,
@@ -152,7 +152,7 @@ pub async fn sign_in(
         (status = 423, body = ErrorBody, description = "account_locked: too many refused attempts; every session ended"),
         (status = 429, body = ErrorBody, description = "rate_limited"),
     ))]
-pub async fn pass_second_factor(
+pub async fn passkey_second_factor(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     AnySession(authed): AnySession,

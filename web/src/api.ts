@@ -116,6 +116,17 @@ export const api = {
     request<Schemas["Enrollment"]>("POST", "/api/v1/me/second-factor/enrollment"),
   confirmEnrollment: (code: string) =>
     request<Schemas["Enrolled"]>("POST", "/api/v1/me/second-factor/enrollment/confirm", { code }),
+  passkeyChallenge: () => request<Schemas["Ceremony"]>("POST", "/api/v1/auth/passkey/challenge"),
+  passkeySignIn: (challenge_id: Uuid, credential: Record<string, unknown>) =>
+    request<Schemas["LoginResponse"]>("POST", "/api/v1/auth/passkey", { challenge_id, credential }),
+  passkeySecondFactor: (challenge_id: Uuid, credential: Record<string, unknown>) =>
+    request<void>("POST", "/api/v1/auth/second-factor/passkey", { challenge_id, credential }),
+  passkeys: () => request<Schemas["PasskeyView"][]>("GET", "/api/v1/me/passkeys"),
+  startPasskeyRegistration: () =>
+    request<Schemas["Ceremony"]>("POST", "/api/v1/me/passkeys/registration"),
+  addPasskey: (challenge_id: Uuid, name: string, credential: Record<string, unknown>) =>
+    request<Schemas["PasskeyView"]>("POST", "/api/v1/me/passkeys", { challenge_id, name, credential }),
+  removePasskey: (id: Uuid) => request<void>("DELETE", `/api/v1/me/passkeys/${id}`),
   logout: () => request<void>("POST", "/api/v1/auth/logout"),
   unlock: (passcode: string) => request<void>("POST", "/api/v1/auth/unlock", { passcode }),
   me: () => request<Me>("GET", "/api/v1/me"),

@@ -13,6 +13,7 @@ import { People } from "./chat/people";
 import { Sender } from "./connection/sender";
 import { ServerSocket } from "./connection/socket";
 import { IdleTimer } from "./state/idle";
+import { createPasskey, getPasskey } from "./state/passkey";
 import { deferPasscode, forgetPasscodeDeferrals, passcodeDeferred } from "./state/passcodeLater";
 import { phaseAfterAuth } from "./state/phase";
 import { Positions } from "./state/positions";
@@ -123,7 +124,7 @@ export class Session {
   private async owesSecondFactor() {
     try {
       const status = await api.secondFactorStatus();
-      this.teardown({ phase: status.enrolled ? "secondFactor" : "enrollSecondFactor" });
+      this.teardown({ phase: status.enrolled || status.passkeys > 0 ? "secondFactor" : "enrollSecondFactor" });
     } catch {
       this.store.set({ phase: "signedOut" });
     }
@@ -147,7 +148,38 @@ export class Session {
   }
 
   async login(login: string, password: string): Promise<void> {
-    const result = await api.login(login, password);
+    await this.signedIn(await api.login(login, password));
+  }
+
+  /** Signs in with a passkey, no password (its user verification is the second factor). */
+  async loginWithPasskey(): Promise<void> {
+    const ceremony = await api.passkeyChallenge();
+    const credential = await getPasskey(ceremony.options as Record<string, unknown>);
+    await this.signedIn(await api.passkeySignIn(ceremony.challenge_id, credential));
+  }
+
+  /** Passes this session's second factor with a passkey. */
+  async verifyWithPasskey(): Promise<void> {
+    const ceremony = await api.passkeyChallenge();
+    const credential = await getPasskey(ceremony.options as Record<string, unknown>);
+    await api.passkeySecondFactor(ceremony.challenge_id, credential);
+    await this.afterSecondFactor();
+  }
+
+  /** Registers a new passkey named `name` on this device's authenticator. */
+  async addPasskey(name: string) {
+    const ceremony = await api.startPasskeyRegistration();
+    const credential = await createPasskey(ceremony.options as Record<string, unknown>);
+    return api.addPasskey(ceremony.challenge_id, name, credential);
+  }
+
+  /** Sets up a passkey as the second factor the session owes (or chose to set up). */
+  async enrollPasskey(name: string): Promise<void> {
+    await this.addPasskey(name);
+    await this.afterSecondFactor();
+  }
+
+  private async signedIn(result: Awaited<ReturnType<typeof api.login>>): Promise<void> {
     forgetPasscodeDeferrals();
     if (result.second_factor === "verify") return this.store.set({ ...initialState(), phase: "secondFactor" });
     if (result.second_factor === "enroll") return this.store.set({ ...initialState(), phase: "enrollSecondFactor" });

@@ -95,6 +95,10 @@ pub struct Settings {
     /// Load balancers (addresses or CIDRs, e.g. `10.0.0.0/24`) whose `X-Forwarded-For` names
     /// the client; from any other peer the header is ignored and the peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// The address people open renkei at, e.g. `https://renkei.example-hospital.jp`: passkeys
+    /// are bound to its host (the WebAuthn relying party) and accepted from this origin only
+    /// (any port on `localhost`, for tests). Without it passkeys are off.
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -130,6 +134,7 @@ impl Default for Settings {
             turn_secret: None,
             turn_ttl_seconds: 3600,
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }

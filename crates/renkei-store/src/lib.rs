@@ -33,6 +33,7 @@ mod message_search;
 mod messages;
 mod migrate;
 mod orgs;
+mod passkeys;
 mod posting;
 mod push_subscriptions;
 mod redaction_rules;
@@ -72,6 +73,7 @@ pub use message_expiry::ExpiredMessages;
 pub use message_keys::{EPOCH_MILLIS, epoch_of};
 pub use messages::{Post, PostRefusal, Posted};
 pub use migrate::SCHEMA_VERSION;
+pub use passkeys::{PasskeyChallenge, PasskeyUse, StoredPasskey};
 pub use push_subscriptions::{
     NewPushSubscription, NotificationSettings, PushDevices, PushRecipient, PushSubscription,
     ServerKey,

@@ -168,6 +168,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0025_scim.sql"),
         postgres: include_str!("../migrations/0025_scim.sql"),
     },
+    Migration {
+        version: 27,
+        name: "passkeys",
+        sqlite: include_str!("../migrations/0027_passkeys.sql"),
+        postgres: include_str!("../migrations/0027_passkeys.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

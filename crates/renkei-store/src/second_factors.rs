@@ -29,7 +29,7 @@ pub enum Proof<'a> {
     RecoveryCode(&'a str),
 }
 
-async fn mark_session_in(tx: &mut Tx, session_id: Uuid) -> Result<(), StoreError> {
+pub(crate) async fn mark_session_in(tx: &mut Tx, session_id: Uuid) -> Result<(), StoreError> {
     sqlx::query("UPDATE sessions SET second_factor_done = 1 WHERE id = $1")
         .bind(session_id.to_string())
         .execute(&mut **tx)
@@ -196,7 +196,7 @@ impl Store {
         .try_get("n")?)
     }
 
-    /// An administrator's reset: forgets the enrollment and recovery codes, clears the
+    /// An administrator's reset: forgets the enrollment, recovery codes and passkeys, clears the
     /// lockout and ends every session of the user, in one transaction with its audit entry.
     pub async fn reset_second_factor(
         &self,
@@ -209,6 +209,7 @@ impl Store {
         for sql in [
             "DELETE FROM second_factors WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM passkeys WHERE user_id = $1",
         ] {
             sqlx::query(sql)
                 .bind(user_id.to_string())

@@ -27,7 +27,7 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
     /// Locked sessions get no data until the passcode is entered.
     pub locked: bool,
-    /// The user entered a TOTP or recovery code (or enrolled) in this session.
+    /// The user entered a TOTP or recovery code, used a passkey (or enrolled) in this session.
     pub second_factor_done: bool,
 }
 
@@ -184,7 +184,9 @@ impl Store {
 }
 
 /// The statement that stores a new session.
-fn insert_session(s: &SessionRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+pub(crate) fn insert_session(
+    s: &SessionRecord,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at,
              expires_at, locked, second_factor_done)

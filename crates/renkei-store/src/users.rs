@@ -18,10 +18,12 @@ pub(crate) const USER_COLUMNS: &str =
         AND f.confirmed_at IS NOT NULL) AS second_factor_enrolled
     FROM users";
 
-/// The credentials columns, with whether a second factor is enrolled.
+/// The credentials columns, with whether a second factor is enrolled and the usable passkeys.
 const CREDENTIAL_COLUMNS: &str = "SELECT password_hash, passcode_hash, failed_attempts,
     locked_until, (SELECT COUNT(*) FROM second_factors f
-        WHERE f.user_id = credentials.user_id AND f.confirmed_at IS NOT NULL) AS second_factor_enrolled
+        WHERE f.user_id = credentials.user_id AND f.confirmed_at IS NOT NULL) AS second_factor_enrolled,
+    (SELECT COUNT(*) FROM passkeys p
+        WHERE p.user_id = credentials.user_id AND p.cloned_at IS NULL) AS passkeys
     FROM credentials WHERE user_id = $1";
 
 /// A user's secrets and failed-attempt state; never leaves the server.
@@ -37,6 +39,8 @@ pub struct Credentials {
     pub locked_until: Option<Timestamp>,
     /// A TOTP secret is confirmed (the secret itself is read with `Store::second_factor`).
     pub second_factor_enrolled: bool,
+    /// Passkeys registered and not flagged as cloned (each passes the second factor too).
+    pub passkeys: i64,
 }
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
@@ -75,6 +79,7 @@ fn credentials_from_row(row: &AnyRow) -> Result<Credentials, StoreError> {
             .try_get::<Option<i64>, _>("locked_until")?
             .map(Timestamp),
         second_factor_enrolled: flag(row, "second_factor_enrolled")?,
+        passkeys: row.try_get("passkeys")?,
     })
 }
 

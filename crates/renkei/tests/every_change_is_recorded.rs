@@ -10,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use common::partners::{org, org_admin};
+use common::passkey::SoftPasskey;
 use common::{Api, Server, Storage, active_user};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -539,6 +540,43 @@ async fn enrolled(w: &mut World) -> (Api, String, Vec<String>) {
     (api, id, codes)
 }
 
+/// A user with a passkey: their session, login, passkey and its id.
+async fn with_passkey(w: &mut World) -> (Api, String, SoftPasskey, String) {
+    let (api, _) = w.user().await;
+    let login = api.get("/api/v1/me").await.1["user"]["login"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let port = w.server.addr().rsplit(':').next().unwrap().to_owned();
+    let mut passkey = SoftPasskey::new(&login, &format!("http://localhost:{port}"));
+    let body = registration(&api, &mut passkey).await;
+    let added = must(Call::post(&api, "/api/v1/me/passkeys", body).send().await);
+    let id = added["id"].as_str().unwrap().to_owned();
+    (api, login, passkey, id)
+}
+
+/// A registration ceremony of `api` answered by `passkey`: the body that finishes it.
+async fn registration(api: &Api, passkey: &mut SoftPasskey) -> Value {
+    let ceremony = must(
+        Call::post(api, "/api/v1/me/passkeys/registration", json!({}))
+            .send()
+            .await,
+    );
+    let credential = passkey.create(&ceremony["options"]);
+    json!({"challenge_id": ceremony["challenge_id"], "name": "iPhone", "credential": credential})
+}
+
+/// An assertion ceremony answered by `passkey`: the body that finishes it.
+async fn assertion(api: &Api, passkey: &mut SoftPasskey) -> Value {
+    let ceremony = must(
+        Call::post(api, "/api/v1/auth/passkey/challenge", json!({}))
+            .send()
+            .await,
+    );
+    let credential = passkey.get(&ceremony["options"]);
+    json!({"challenge_id": ceremony["challenge_id"], "credential": credential})
+}
+
 type Prepared<'w> = Pin<Box<dyn Future<Output = Call> + 'w>>;
 
 /// A mutating route of the document, what one call must write, and how to set it up.
@@ -650,6 +688,69 @@ fn api_scenarios() -> Vec<Scenario> {
                     "/api/v1/me/second-factor/enrollment/confirm",
                     json!({"code": code_now(&start)}),
                 )
+            }
+        ),
+        (
+            "POST /api/v1/me/passkeys/registration",
+            Expect::Exempt(
+                "a registration challenge changes nothing about signing in; the passkey it leads to is audited"
+            ),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                Call::post(&api, "/api/v1/me/passkeys/registration", json!({}))
+            }
+        ),
+        (
+            "POST /api/v1/me/passkeys",
+            audit(&["auth.passkey_added"]),
+            async |w: &mut World| {
+                let (api, _) = w.user().await;
+                let port = w.server.addr().rsplit(':').next().unwrap().to_owned();
+                let mut passkey =
+                    SoftPasskey::new(&w.fresh("key"), &format!("http://localhost:{port}"));
+                let body = registration(&api, &mut passkey).await;
+                Call::post(&api, "/api/v1/me/passkeys", body)
+            }
+        ),
+        (
+            "DELETE /api/v1/me/passkeys/{id}",
+            audit(&["auth.passkey_removed"]),
+            async |w: &mut World| {
+                let (api, _, _, id) = with_passkey(w).await;
+                Call::delete(&api, format!("/api/v1/me/passkeys/{id}"))
+            }
+        ),
+        (
+            "POST /api/v1/auth/passkey/challenge",
+            Expect::Exempt(
+                "a sign-in challenge changes nothing; the sign-in or second factor it leads to is audited"
+            ),
+            async |w: &mut World| {
+                Call::post(
+                    &w.server.client(),
+                    "/api/v1/auth/passkey/challenge",
+                    json!({}),
+                )
+            }
+        ),
+        (
+            "POST /api/v1/auth/passkey",
+            audit(&["auth.login"]),
+            async |w: &mut World| {
+                let (_, _, mut passkey, _) = with_passkey(w).await;
+                let anonymous = w.server.client();
+                let body = assertion(&anonymous, &mut passkey).await;
+                Call::post(&anonymous, "/api/v1/auth/passkey", body)
+            }
+        ),
+        (
+            "POST /api/v1/auth/second-factor/passkey",
+            audit(&["auth.second_factor"]),
+            async |w: &mut World| {
+                let (_, login, mut passkey, _) = with_passkey(w).await;
+                let owing = w.server.login(&login, common::USER_PASSWORD).await;
+                let body = assertion(&owing, &mut passkey).await;
+                Call::post(&owing, "/api/v1/auth/second-factor/passkey", body)
             }
         ),
         (
@@ -1337,7 +1438,13 @@ async fn mutating_routes(server: &Server) -> BTreeSet<String> {
 }
 
 async fn every_mutating_route_leaves_its_record(storage: Storage) {
-    let server = Server::start(&storage, &[("RENKEI_LOGIN_ATTEMPTS_PER_MINUTE", "100000")]);
+    let server = Server::start(
+        &storage,
+        &[
+            ("RENKEI_LOGIN_ATTEMPTS_PER_MINUTE", "100000"),
+            common::passkey::PUBLIC_URL,
+        ],
+    );
     let documented = mutating_routes(&server).await;
     assert!(documented.len() > 40, "{documented:?}");
     let scenarios = api_scenarios();

@@ -15,6 +15,7 @@ import { SearchScreen } from "./chat/SearchScreen";
 import { countsInTotal } from "../state/notify";
 import { ScreenBoundary } from "./ScreenBoundary";
 import { NotificationSettings } from "./NotificationSettings";
+import { PasskeySettings } from "./PasskeySettings";
 import { pushDevice, usePushStatus } from "../push/device";
 import "./push.css";
 import { CallLayer } from "../call/CallLayer";
@@ -42,6 +43,7 @@ export function Home() {
   const [menu, setMenu] = useState(false);
   const [cooperation, setCooperation] = useState(false);
   const [notifications, setNotifications] = useState(false);
+  const [passkeys, setPasskeys] = useState(false);
   const push = usePushStatus();
   const [bannerGone, setBannerGone] = useState(bannerDismissed);
   /** the message search: null closed, "all", or a conversation's id */
@@ -156,6 +158,9 @@ export function Home() {
                   <button role="menuitem" type="button" onClick={() => session.changeVoluntarily("setPasscode")}>
                     <Icon name="lock" /> {t(me.has_passcode ? "nav.changePasscode" : "nav.setPasscode")}
                   </button>
+                  <button role="menuitem" type="button" onClick={() => (setMenu(false), setPasskeys(true))}>
+                    <Icon name="lock" /> {t("passkey.menu")}
+                  </button>
                   {me.has_passcode && (
                     <button role="menuitem" type="button" onClick={() => session.lock("manual")}>
                       <Icon name="lock" /> {t("nav.lockNow")}
@@ -232,6 +237,11 @@ export function Home() {
       {notifications && (
         <ScreenBoundary name="notifications" overlay onBack={() => setNotifications(false)}>
           <NotificationSettings onClose={() => setNotifications(false)} />
+        </ScreenBoundary>
+      )}
+      {passkeys && (
+        <ScreenBoundary name="passkeys" overlay onBack={() => setPasskeys(false)}>
+          <PasskeySettings onClose={() => setPasskeys(false)} />
         </ScreenBoundary>
       )}
       {searching !== null && (

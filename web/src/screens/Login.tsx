@@ -4,6 +4,9 @@ import { session } from "../session";
 import { useI18n } from "../i18n/i18n";
 import { signInNotice, type SignInNotice } from "../state/signIn";
 import { AuthLayout, FormError } from "./AuthLayout";
+import { passkeysSupported } from "../state/passkey";
+import { passkeyErrorKey } from "./PasskeySettings";
+import type { MessageKey } from "../i18n/catalog";
 
 /** The notice for a failed sign-in: attempts left, or when the wait or lock ends. */
 function noticeOf(e: unknown): SignInNotice {
@@ -17,6 +20,19 @@ export function Login() {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<SignInNotice | null>(null);
   const [busy, setBusy] = useState(false);
+  const [passkeyError, setPasskeyError] = useState<MessageKey | null>(null);
+
+  async function withPasskey() {
+    setBusy(true);
+    setError(null);
+    setPasskeyError(null);
+    try {
+      await session.loginWithPasskey();
+    } catch (err) {
+      setPasskeyError(passkeyErrorKey(err));
+      setBusy(false);
+    }
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -70,6 +86,17 @@ export function Login() {
           {t("login.submit")}
         </button>
       </form>
+      {passkeysSupported() && (
+        <div className="form passkey-sign-in">
+          <p className="divider">
+            <span>{t("passkey.or")}</span>
+          </p>
+          <button className="secondary" type="button" disabled={busy} onClick={() => void withPasskey()}>
+            {t("passkey.signIn")}
+          </button>
+          <FormError message={passkeyError && t(passkeyError)} />
+        </div>
+      )}
     </AuthLayout>
   );
 }

@@ -1,8 +1,11 @@
-// The second factor at sign-in: entering the authenticator's code (or a recovery code), and
-// setting up an authenticator app (key, otpauth link, first code, recovery codes shown once).
+// The second factor at sign-in: a passkey, or entering the authenticator's code (or a recovery
+// code), and setting up an authenticator app (key, otpauth link, first code, recovery codes
+// shown once) or a passkey.
 
 import { useEffect, useState, type FormEvent } from "react";
-import { ApiError } from "../api";
+import { ApiError, api } from "../api";
+import { passkeysSupported } from "../state/passkey";
+import { passkeyErrorKey } from "./PasskeySettings";
 import { session } from "../session";
 import { useSession } from "../hooks";
 import { useI18n } from "../i18n/i18n";
@@ -22,14 +25,55 @@ function codeErrorKey(e: unknown): MessageKey {
   return "common.error";
 }
 
-/** Enter the six digits of the authenticator app, or a recovery code. */
+/** Use a passkey (the user has one), or enter the six digits of the authenticator app or a
+ *  recovery code (the user has the app). */
 export function VerifySecondFactor() {
   const { t } = useI18n();
   const [code, setCode] = useState("");
   const [recovery, setRecovery] = useState(false);
   const [error, setError] = useState<MessageKey | null>(null);
   const [busy, setBusy] = useState(false);
+  const [factors, setFactors] = useState<{ app: boolean; passkeys: boolean } | null>(null);
   const toSend = codeToSend(code);
+
+  useEffect(() => {
+    let live = true;
+    api.secondFactorStatus().then(
+      (s) => live && setFactors({ app: s.enrolled, passkeys: s.passkeys > 0 }),
+      () => live && setFactors({ app: true, passkeys: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  async function withPasskey() {
+    setBusy(true);
+    setError(null);
+    try {
+      await session.verifyWithPasskey();
+    } catch (err) {
+      setError(passkeyErrorKey(err));
+      setBusy(false);
+    }
+  }
+
+  if (factors && !factors.app) {
+    return (
+      <AuthLayout title={t("twofa.title")} icon={<LockIcon />}>
+        <p className="intro">{t("passkey.verifyIntro")}</p>
+        <div className="form">
+          <FormError message={error && t(error)} />
+          <button className="primary" type="button" disabled={busy} onClick={() => void withPasskey()}>
+            {t("passkey.use")}
+          </button>
+          <button className="secondary" type="button" onClick={() => void session.signOut()}>
+            {t("lock.signOut")}
+          </button>
+        </div>
+      </AuthLayout>
+    );
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -74,6 +118,11 @@ export function VerifySecondFactor() {
         >
           {t(recovery ? "twofa.useApp" : "twofa.useRecovery")}
         </button>
+        {factors?.passkeys && passkeysSupported() && (
+          <button className="secondary" type="button" disabled={busy} onClick={() => void withPasskey()}>
+            {t("passkey.use")}
+          </button>
+        )}
         <button className="secondary" type="button" onClick={() => void session.signOut()}>
           {t("lock.signOut")}
         </button>
@@ -141,6 +190,17 @@ export function EnrollSecondFactor() {
       setCode("");
     }
     setBusy(false);
+  }
+
+  async function withPasskey() {
+    setBusy(true);
+    setError(null);
+    try {
+      await session.enrollPasskey(t("passkey.defaultName"));
+    } catch (err) {
+      setError(passkeyErrorKey(err));
+      setBusy(false);
+    }
   }
 
   async function done() {
@@ -225,6 +285,17 @@ export function EnrollSecondFactor() {
         <button className="primary" type="submit" disabled={busy || !secret || !code.trim()}>
           {t("twofa.confirm")}
         </button>
+        {passkeysSupported() && (
+          <>
+            <p className="divider">
+              <span>{t("passkey.or")}</span>
+            </p>
+            <p className="intro">{t("passkey.enrollHint")}</p>
+            <button className="secondary" type="button" disabled={busy} onClick={() => void withPasskey()}>
+              {t("passkey.enrollInstead")}
+            </button>
+          </>
+        )}
         {leave}
       </form>
     </AuthLayout>

@@ -1,4 +1,5 @@
-//! Sign-in, sign-out and passcode unlock (the second factor is in `second_factor`).
+//! Sign-in, sign-out and passcode unlock (the second factor is in `second_factor`, passkeys
+//! in `passkeys`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -107,6 +108,11 @@ pub async fn login(
 ) -> ApiResult<Response> {
     state.limiter.check(ip).await?;
     let signed_in = sign_in::login(&state, &req.login, &req.password).await?;
+    Ok(signed_in_response(&state, signed_in))
+}
+
+/// A new session's answer: its token, CSRF token and user, and the cookies that carry them.
+pub(super) fn signed_in_response(state: &AppState, signed_in: sign_in::SignedIn) -> Response {
     let (token, session) = (signed_in.token, signed_in.session);
     let ttl_secs = state.settings.session_ttl_hours * 3600;
     let secure = state.settings.cookies_secure();
@@ -121,7 +127,7 @@ pub async fn login(
         locked: session.locked,
         second_factor: signed_in.second_factor,
     };
-    Ok(with_cookies(Json(body).into_response(), cookies))
+    with_cookies(Json(body).into_response(), cookies)
 }
 
 /// End this session.

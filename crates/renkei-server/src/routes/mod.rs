@@ -18,6 +18,7 @@ mod messages;
 mod notify;
 mod ops;
 mod orgs;
+mod passkeys;
 mod push;
 mod redaction;
 mod scim;
@@ -48,7 +49,7 @@ use crate::{AppState, observe};
     info(title = "renkei API", description = "Secure communication for hospitals and regional medical networks."),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Sign-in, second factor (TOTP), sessions, passcode lock"),
+        (name = "auth", description = "Sign-in, second factor (TOTP or passkey), passkeys, sessions, passcode lock"),
         (name = "organizations", description = "Hospitals, councils and their departments"),
         (name = "users", description = "Accounts and their lifecycle"),
         (name = "audit", description = "The tamper-evident audit log"),
@@ -85,6 +86,12 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(second_factor::status, second_factor::verify))
         .routes(routes!(second_factor::start_enrollment))
         .routes(routes!(second_factor::confirm_enrollment))
+        .routes(routes!(passkeys::list_passkeys, passkeys::add_passkey))
+        .routes(routes!(passkeys::start_passkey_registration))
+        .routes(routes!(passkeys::remove_passkey))
+        .routes(routes!(passkeys::passkey_challenge))
+        .routes(routes!(passkeys::passkey_sign_in))
+        .routes(routes!(passkeys::passkey_second_factor))
         .routes(routes!(me::get_me))
         .routes(routes!(me::set_passcode))
         .routes(routes!(me::change_password))

@@ -19,6 +19,8 @@ pub struct SecondFactorStatus {
     required: bool,
     /// An authenticator app is set up.
     enrolled: bool,
+    /// Passkeys that pass it too (`POST /api/v1/auth/second-factor/passkey`).
+    passkeys: i64,
     /// This session has passed it (or none is needed).
     passed: bool,
     /// Unused recovery codes.
@@ -63,6 +65,7 @@ pub async fn status(
     Ok(Json(SecondFactorStatus {
         required: status.required,
         enrolled: status.enrolled,
+        passkeys: status.passkeys,
         passed: status.passed,
         recovery_codes_left: status.recovery_codes_left,
     }))

@@ -1,10 +1,11 @@
 //! Accounts: organizations and departments, users and their administration, signing in with
-//! its lockout and second factor, and a user's own secrets; every change audited in the same
+//! its lockout, second factor and passkeys, and a user's own secrets; every change audited in the same
 //! transaction.
 
 pub mod lockout;
 pub mod orgs;
 pub mod own_secrets;
+pub mod passkeys;
 pub mod second_factor;
 pub mod sign_in;
 pub mod user_admin;

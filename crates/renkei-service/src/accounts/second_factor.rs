@@ -12,7 +12,7 @@ use serde_json::json;
 use super::lockout::count_failure;
 use crate::Services;
 use crate::auth::second_factor::{self as factor, Typed};
-use crate::auth::session::{Authed, unlocked_gate};
+use crate::auth::session::{Authed, enroll_gate};
 use crate::error::{Kind, OrService, ServiceError, ServiceResult};
 
 /// Whether this session's second factor is needed, set up and passed.
@@ -22,6 +22,8 @@ pub struct Status {
     pub required: bool,
     /// An authenticator app is set up.
     pub enrolled: bool,
+    /// Passkeys that pass it (not flagged as cloned).
+    pub passkeys: i64,
     /// This session has passed it (or none is needed).
     pub passed: bool,
     /// Unused recovery codes.
@@ -120,6 +122,7 @@ pub async fn status(svc: &Services, caller: &Authed) -> ServiceResult<Status> {
     Ok(Status {
         required: caller.second_factor_needed(),
         enrolled: caller.second_factor_enrolled,
+        passkeys: caller.passkeys,
         passed: !caller.second_factor_pending,
         recovery_codes_left: left,
     })
@@ -157,12 +160,10 @@ pub async fn verify(svc: &Services, caller: &Authed, code: &str) -> ServiceResul
     }
 }
 
-/// A session may enroll while it owes its second factor (it has nothing else to do), or once
-/// it is fully unlocked (voluntary enrollment); not over a confirmed authenticator.
+/// A session may enroll while it owes its second factor and has none (it has nothing else to
+/// do), or once it is fully unlocked (voluntary enrollment); not over a confirmed authenticator.
 fn may_enroll(caller: &Authed) -> ServiceResult<()> {
-    if !caller.second_factor_pending {
-        unlocked_gate(caller)?;
-    }
+    enroll_gate(caller)?;
     if caller.second_factor_enrolled {
         return Err(ServiceError::new(
             Kind::Conflict,

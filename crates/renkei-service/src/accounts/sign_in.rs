@@ -36,7 +36,7 @@ pub struct SignedIn {
 }
 
 /// Why an account of this status may not sign in, if it may not.
-fn status_refusal(status: UserStatus) -> Option<ServiceError> {
+pub(crate) fn status_refusal(status: UserStatus) -> Option<ServiceError> {
     let (code, message) = match status {
         UserStatus::Active => return None,
         UserStatus::Pending => (
@@ -86,7 +86,7 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
         return Err(refusal);
     }
     let org = store.org(user.org_id).await.or_service("user_not_found")?;
-    let enrolled = creds.second_factor_enrolled;
+    let enrolled = creds.second_factor_enrolled || creds.passkeys > 0;
     let second_factor = match (second_factor_needed(&user, &org, enrolled), enrolled) {
         (false, _) => None,
         (true, true) => Some(SecondFactorStep::Verify),
@@ -100,19 +100,7 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
             .await
             .or_service("user_not_found")?;
     }
-    let now = Timestamp::now();
-    let token = random_token();
-    let session = SessionRecord {
-        id: renkei_core::new_id(),
-        user_id: user.id,
-        token_hash: token_hash(&token),
-        csrf_token: random_token(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now.plus_secs(svc.settings.session_ttl_hours * 3600),
-        locked: creds.passcode_hash.is_some(),
-        second_factor_done: false,
-    };
+    let (token, session) = new_session(svc, &user, creds.passcode_hash.is_some(), false);
     let event = AuditEvent::new(
         "auth.login",
         Some(user.org_id),
@@ -130,6 +118,30 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
         user,
         second_factor,
     })
+}
+
+/// A new session of `user` (not stored yet) and its token: locked when the user has a
+/// passcode, with its second factor `done` or not.
+pub(crate) fn new_session(
+    svc: &Services,
+    user: &User,
+    locked: bool,
+    done: bool,
+) -> (String, SessionRecord) {
+    let now = Timestamp::now();
+    let token = random_token();
+    let session = SessionRecord {
+        id: renkei_core::new_id(),
+        user_id: user.id,
+        token_hash: token_hash(&token),
+        csrf_token: random_token(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now.plus_secs(svc.settings.session_ttl_hours * 3600),
+        locked,
+        second_factor_done: done,
+    };
+    (token, session)
 }
 
 /// Ends the caller's session, audited; its sockets close on every node.

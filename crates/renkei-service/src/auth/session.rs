@@ -23,8 +23,10 @@ pub struct Authed {
     pub has_passcode: bool,
     /// Passcode-locked: no data until `POST /auth/unlock`.
     pub locked: bool,
-    /// The user has a confirmed authenticator.
+    /// The user has a confirmed authenticator app.
     pub second_factor_enrolled: bool,
+    /// The user's passkeys not flagged as cloned (each is a second factor too).
+    pub passkeys: i64,
     /// A second factor is needed (user, organization or own enrollment) and this session has
     /// not passed it yet: nothing but enrolling or entering a code until then.
     pub second_factor_pending: bool,
@@ -33,12 +35,17 @@ pub struct Authed {
 impl Authed {
     /// Whether this user must pass a second factor at sign-in.
     pub fn second_factor_needed(&self) -> bool {
-        second_factor_needed(&self.user, &self.org, self.second_factor_enrolled)
+        second_factor_needed(&self.user, &self.org, self.has_second_factor())
+    }
+
+    /// Whether the user has a second factor to pass: an authenticator app or a passkey.
+    pub fn has_second_factor(&self) -> bool {
+        self.second_factor_enrolled || self.passkeys > 0
     }
 }
 
 /// Whether `user` must pass a second factor: their own flag, their organization's policy, or
-/// an authenticator they enrolled themselves.
+/// an authenticator app or passkey they enrolled themselves (`enrolled`).
 pub fn second_factor_needed(user: &User, org: &Organization, enrolled: bool) -> bool {
     user.second_factor_required || org.policy.second_factor_required || enrolled
 }
@@ -88,7 +95,11 @@ pub async fn session_for_token(
         .or_service("unauthenticated")?;
     let has_passcode = creds.passcode_hash.is_some();
     let second_factor_pending = !session.second_factor_done
-        && second_factor_needed(&user, &org, creds.second_factor_enrolled);
+        && second_factor_needed(
+            &user,
+            &org,
+            creds.second_factor_enrolled || creds.passkeys > 0,
+        );
     // Activity noted but not written yet counts: the idle lock must not fall on a session
     // whose last request is still on its way to the database.
     let mut last_seen = state
@@ -123,6 +134,7 @@ pub async fn session_for_token(
         has_passcode,
         locked,
         second_factor_enrolled: creds.second_factor_enrolled,
+        passkeys: creds.passkeys,
         second_factor_pending,
     })
 }
@@ -157,13 +169,25 @@ pub fn unlocked_gate(authed: &Authed) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// Whether the caller may enroll a second factor (an authenticator app or a passkey): while
+/// the session owes one and the user has none yet (there is nothing else to do), or once the
+/// session is fully unlocked; never instead of passing the factor the user has.
+pub fn enroll_gate(authed: &Authed) -> Result<(), ServiceError> {
+    if !authed.second_factor_pending || authed.has_second_factor() {
+        unlocked_gate(authed)?;
+    }
+    Ok(())
+}
+
 /// Refuses a session that owes its second factor.
 pub fn second_factor_gate(authed: &Authed) -> Result<(), ServiceError> {
     if authed.second_factor_pending {
-        let message = if authed.second_factor_enrolled {
-            "enter the code of your authenticator app first (POST /api/v1/auth/second-factor)"
+        let message = if authed.has_second_factor() {
+            "enter the code of your authenticator app (POST /api/v1/auth/second-factor) or use \
+             your passkey (POST /api/v1/auth/second-factor/passkey) first"
         } else {
-            "set up an authenticator app first (POST /api/v1/me/second-factor/enrollment)"
+            "set up an authenticator app (POST /api/v1/me/second-factor/enrollment) or a passkey \
+             (POST /api/v1/me/passkeys/registration) first"
         };
         return Err(ServiceError::new(
             Kind::Forbidden,

@@ -8,6 +8,7 @@ pub mod dicom;
 pub mod lb;
 pub mod link;
 pub mod partners;
+pub mod passkey;
 pub mod tls;
 
 use std::io::{BufRead, BufReader, Write};

@@ -47,6 +47,7 @@ pub mod password_rules;
 pub mod patch;
 pub mod redaction;
 pub mod sign_in;
+pub mod sso;
 pub mod stats;
 pub mod text;
 pub mod totp;

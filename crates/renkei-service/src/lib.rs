@@ -94,6 +94,9 @@ pub struct Settings {
     /// Load balancers (addresses or CIDRs, e.g. `10.0.0.0/24`) whose `X-Forwarded-For` names
     /// the client; from any other peer the header is ignored and the peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// The address people reach renkei at (e.g. `https://renkei.hospital.jp`): single
+    /// sign-on's callback is under it. Without it, the sign-in request's own `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -129,6 +132,7 @@ impl Default for Settings {
             turn_secret: None,
             turn_ttl_seconds: 3600,
             trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -153,6 +157,8 @@ pub struct Services {
     pub clock: Arc<dyn renkei_core::clock::Clock>,
     /// The calls on this node, and the media relay (SFU) for group calls once wired.
     pub calls: Arc<calls::Calls>,
+    /// Single sign-on providers as discovered (kept a while) and the client that reaches them.
+    pub sso: Arc<auth::sso::provider::Providers>,
 }
 
 impl Services {
@@ -192,6 +198,7 @@ impl Services {
             store,
             settings: Arc::new(settings),
             hasher: Hasher::default(),
+            sso: Default::default(),
         }
     }
 

@@ -39,6 +39,7 @@ mod second_factors;
 mod sessions;
 mod sign_in;
 mod sql_builder;
+mod sso;
 mod statements;
 mod urgent;
 mod usage;
@@ -72,6 +73,7 @@ pub use push_subscriptions::{
 pub use second_factors::{Proof, SecondFactor};
 pub use sessions::SessionRecord;
 pub use sign_in::{SignInFailures, SignInHold};
+pub use sso::{SsoConfig, SsoFlow, SsoIdentity};
 pub use urgent::{Claimed, DueAlert, Planned, UrgentAlert};
 pub use user_admin::{ImportChange, Invite};
 pub use users::Credentials;

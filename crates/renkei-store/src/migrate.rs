@@ -156,6 +156,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0023_redaction_rules.sql"),
         postgres: include_str!("../migrations/0023_redaction_rules.sql"),
     },
+    Migration {
+        version: 26,
+        name: "single_sign_on",
+        sqlite: include_str!("../migrations/0026_single_sign_on.sql"),
+        postgres: include_str!("../migrations/0026_single_sign_on.sql"),
+    },
 ];
 
 /// The schema version this binary migrates to: its last migration's number.

@@ -4,6 +4,7 @@
 
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
+use renkei_core::org::Organization;
 use renkei_core::sign_in::login_key;
 use renkei_core::user::{User, UserStatus};
 use renkei_store::{SessionRecord, StoreError};
@@ -36,7 +37,7 @@ pub struct SignedIn {
 }
 
 /// Why an account of this status may not sign in, if it may not.
-fn status_refusal(status: UserStatus) -> Option<ServiceError> {
+pub(crate) fn status_refusal(status: UserStatus) -> Option<ServiceError> {
     let (code, message) = match status {
         UserStatus::Active => return None,
         UserStatus::Pending => (
@@ -86,12 +87,9 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
         return Err(refusal);
     }
     let org = store.org(user.org_id).await.or_service("user_not_found")?;
+    let break_glass = crate::auth::sso::config::password_allowed(svc, &user).await?;
     let enrolled = creds.second_factor_enrolled;
-    let second_factor = match (second_factor_needed(&user, &org, enrolled), enrolled) {
-        (false, _) => None,
-        (true, true) => Some(SecondFactorStep::Verify),
-        (true, false) => Some(SecondFactorStep::Enroll),
-    };
+    let second_factor = second_factor_step(&user, &org, enrolled, false);
     // With a second factor to come, only that success clears the count: otherwise signing
     // in again would give whoever knows the password endless guesses at the code.
     if second_factor.is_none() {
@@ -100,26 +98,17 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
             .await
             .or_service("user_not_found")?;
     }
-    let now = Timestamp::now();
-    let token = random_token();
-    let session = SessionRecord {
-        id: renkei_core::new_id(),
-        user_id: user.id,
-        token_hash: token_hash(&token),
-        csrf_token: random_token(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now.plus_secs(svc.settings.session_ttl_hours * 3600),
-        locked: creds.passcode_hash.is_some(),
-        second_factor_done: false,
-    };
-    let event = AuditEvent::new(
+    let (token, session) = new_session(svc, &user, creds.passcode_hash.is_some(), false);
+    let mut event = AuditEvent::new(
         "auth.login",
         Some(user.org_id),
         Some(user.id),
         "session",
         Some(session.id),
     );
+    if break_glass {
+        event = event.with_details(serde_json::json!({"break_glass": true}));
+    }
     store
         .open_session(&session, &event)
         .await
@@ -130,6 +119,44 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
         user,
         second_factor,
     })
+}
+
+/// What second factor a new session of `user` owes: none when not needed or already done
+/// (the identity provider's, trusted), else a code or an enrollment.
+pub(crate) fn second_factor_step(
+    user: &User,
+    org: &Organization,
+    enrolled: bool,
+    done: bool,
+) -> Option<SecondFactorStep> {
+    match (second_factor_needed(user, org, enrolled) && !done, enrolled) {
+        (false, _) => None,
+        (true, true) => Some(SecondFactorStep::Verify),
+        (true, false) => Some(SecondFactorStep::Enroll),
+    }
+}
+
+/// A new session of `user` (not stored yet) and its bearer token.
+pub(crate) fn new_session(
+    svc: &Services,
+    user: &User,
+    locked: bool,
+    second_factor_done: bool,
+) -> (String, SessionRecord) {
+    let now = Timestamp::now();
+    let token = random_token();
+    let session = SessionRecord {
+        id: renkei_core::new_id(),
+        user_id: user.id,
+        token_hash: token_hash(&token),
+        csrf_token: random_token(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now.plus_secs(svc.settings.session_ttl_hours * 3600),
+        locked,
+        second_factor_done,
+    };
+    (token, session)
 }
 
 /// Ends the caller's session, audited; its sockets close on every node.

@@ -6,5 +6,6 @@ pub mod backoff;
 pub mod password;
 pub mod second_factor;
 pub mod session;
+pub mod sso;
 pub mod token;
 pub mod touches;

@@ -15,10 +15,11 @@ import { AuditPage } from "./AuditPage";
 import { StatsPage } from "./StatsPage";
 import { DepartmentsPage } from "./DepartmentsPage";
 import { DicomPage } from "./DicomPage";
+import { SsoPage } from "./SsoPage";
 import { ScreenBoundary } from "../screens/ScreenBoundary";
 import "./admin.css";
 
-const TABS = ["users", "applications", "csv", "policy", "seats", "audit", "stats", "departments", "dicom"] as const;
+const TABS = ["users", "applications", "csv", "policy", "seats", "audit", "stats", "departments", "dicom", "sso"] as const;
 type Tab = (typeof TABS)[number];
 
 export default function AdminConsole({ onClose }: { onClose: () => void }) {
@@ -73,6 +74,7 @@ export default function AdminConsole({ onClose }: { onClose: () => void }) {
           {tab === "stats" && <StatsPage orgId={org.id} />}
           {tab === "departments" && <DepartmentsPage orgId={org.id} />}
           {tab === "dicom" && <DicomPage orgId={org.id} />}
+          {tab === "sso" && <SsoPage orgId={org.id} />}
         </ScreenBoundary>
       </main>
     </div>

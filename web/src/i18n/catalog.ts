@@ -5,6 +5,7 @@ import { adminEn, adminJa } from "./admin";
 import { imagingEn, imagingJa } from "./imaging";
 import { coopEn, coopJa } from "./cooperation";
 import { twofaEn, twofaJa } from "./secondFactor";
+import { ssoEn, ssoJa } from "./sso";
 import { chatEn, chatJa } from "./chat";
 import { admin2En, admin2Ja } from "./admin2";
 import { accountsEn, accountsJa } from "./accounts";
@@ -173,6 +174,7 @@ export const en = {
   "password.unchangedOwn": "Choose a password different from the current one.",
   ...imagingEn,
   ...twofaEn,
+  ...ssoEn,
   ...chatEn,
   ...admin2En,
   ...accountsEn,
@@ -344,6 +346,7 @@ export const ja: Record<MessageKey, string> = {
   "password.unchangedOwn": "現在とは異なるパスワードを設定してください。",
   ...imagingJa,
   ...twofaJa,
+  ...ssoJa,
   ...chatJa,
   ...admin2Ja,
   ...accountsJa,

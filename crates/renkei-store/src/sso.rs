@@ -123,28 +123,30 @@ impl Store {
         let settings = serde_json::to_string(&config.settings)
             .map_err(|e| StoreError::Corrupt(format!("sso settings: {e}")))?;
         self.audited([audit], |mut tx| async move {
-            let done = match expected {
-                None => sqlx::query(
+            let query = sqlx::query(match expected {
+                None => {
                     "INSERT INTO sso_configs (org_id, settings, key_version, wrapped_key,
                          sealed_secret, version, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id) DO NOTHING",
-                ),
-                Some(_) => sqlx::query(
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id) DO NOTHING"
+                }
+                Some(_) => {
                     "UPDATE sso_configs SET settings = $2, key_version = $3, wrapped_key = $4,
                          sealed_secret = $5, version = $6, updated_at = $7
-                     WHERE org_id = $1 AND version = $8",
-                ),
-            }
+                     WHERE org_id = $1 AND version = $8"
+                }
+            })
             .bind(config.org_id.to_string())
             .bind(settings)
             .bind(i64::from(config.key.version))
             .bind(&config.key.sealed)
             .bind(&config.sealed_secret)
             .bind(config.version)
-            .bind(config.updated_at.millis())
-            .bind(expected.unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
+            .bind(config.updated_at.millis());
+            let query = match expected {
+                Some(version) => query.bind(version),
+                None => query,
+            };
+            let done = query.execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::Stale);
             }

@@ -39,6 +39,7 @@ pub struct SsoChoices {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     state: Option<String>,
     code: Option<String>,

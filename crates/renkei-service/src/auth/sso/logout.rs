@@ -177,7 +177,7 @@ mod tests {
             "iat": now,
             "jti": "abc",
             "sid": "s1",
-            "events": {LOGOUT_EVENT: {}},
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
         })
         .as_object()
         .unwrap()

@@ -61,7 +61,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   conformIdTokenClaims: false,
   claims: {
-    openid: ['sub'],
+    openid: ['sub', 'acr', 'amr', 'sid'],
     email: ['email', 'email_verified'],
     profile: ['name', 'preferred_username', 'kana', 'department'],
   },
@@ -70,6 +70,12 @@ const provider = new Provider(issuer, {
     backchannelLogout: { enabled: true },
   },
   acrValues: ['urn:hospital:mfa'],
+  // Back-channel logout goes to renkei on loopback, which the package's SSRF guard refuses:
+  // this test provider talks to loopback only, so the guard's dispatcher is left out.
+  fetch: (url, options) => {
+    const { dispatcher: _loopbackRefused, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  },
   cookies: { keys: ['renkei-test-only-cookie-key'] },
   findAccount: async (_ctx, id) => account(id) && {
     accountId: id,

@@ -57,6 +57,19 @@ async fn configure(admin: &Api, org: &str, settings: Value) -> Value {
     body
 }
 
+/// Posts a back-channel logout request body to renkei, as the provider would.
+async fn deliver(server: &Server, org: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    server
+        .client()
+        .raw(
+            reqwest::Method::POST,
+            &format!("/api/v1/auth/sso/{org}/backchannel-logout"),
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await
+}
+
 async fn audit_actions(admin: &Api, org: &str) -> Vec<String> {
     let (status, page) = admin
         .get(&format!("/api/v1/audit?org_id={org}&limit=500"))
@@ -306,15 +319,7 @@ async fn back_channel_logout_ends_the_session_and_its_socket(storage: Storage) {
     // renkei as the provider sent it).
     sign_out_at_provider(&mut browser, &provider).await;
     let body = catcher.next().await;
-    let deliver = |body: Vec<u8>| {
-        server.client().raw(
-            reqwest::Method::POST,
-            &format!("/api/v1/auth/sso/{org}/backchannel-logout"),
-            "application/x-www-form-urlencoded",
-            body,
-        )
-    };
-    let (status, answer) = deliver(body.clone()).await;
+    let (status, answer) = deliver(&server, &org, body.clone()).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, _) = api.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the session ended");
@@ -341,11 +346,11 @@ async fn back_channel_logout_ends_the_session_and_its_socket(storage: Storage) {
     );
 
     // The same token again (its jti used): refused. A token nobody signed: refused.
-    let (status, answer) = deliver(body).await;
+    let (status, answer) = deliver(&server, &org, body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert_eq!(answer["code"], "invalid_logout_token");
     let forged = b"logout_token=eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.".to_vec();
-    let (status, answer) = deliver(forged).await;
+    let (status, answer) = deliver(&server, &org, forged).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert_eq!(survivor.get("/api/v1/me").await.0, StatusCode::OK);
 }

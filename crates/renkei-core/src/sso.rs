@@ -249,20 +249,14 @@ pub fn map_claims(claims: &Map<String, Value>, settings: &SsoSettings) -> Mapped
     Mapped {
         login,
         display_name: text(claims, &settings.name_claim),
-        kana: settings
-            .kana_claim
-            .as_deref()
-            .and_then(|c| text(claims, c)),
+        kana: settings.kana_claim.as_deref().and_then(|c| text(claims, c)),
         department: settings
             .department_claim
             .as_deref()
             .and_then(|c| text(claims, c)),
         email_verified: email.is_some() && truth(claims, "email_verified"),
         email,
-        link_value: settings
-            .link_claim
-            .as_deref()
-            .and_then(|c| text(claims, c)),
+        link_value: settings.link_claim.as_deref().and_then(|c| text(claims, c)),
         second_factor: second_factor_trusted(claims, settings),
     }
 }
@@ -372,7 +366,10 @@ mod tests {
     #[test]
     fn issuers_must_be_https_or_loopback() {
         assert!(issuer("https://idp.hospital.jp/adfs").is_ok());
-        assert_eq!(issuer("http://127.0.0.1:4000/").unwrap(), "http://127.0.0.1:4000");
+        assert_eq!(
+            issuer("http://127.0.0.1:4000/").unwrap(),
+            "http://127.0.0.1:4000"
+        );
         assert!(issuer("http://localhost:4000").is_ok());
         assert!(issuer("http://[::1]:4000").is_ok());
         assert!(issuer("http://idp.hospital.jp").is_err());
@@ -416,7 +413,10 @@ mod tests {
     fn entra_without_email_falls_back_to_preferred_username() {
         let claims = fixture("entra_no_email.json");
         let mapped = map_claims(&claims, &settings());
-        assert_eq!(mapped.login.as_deref(), Some("tanaka.hanako@hospital.onmicrosoft.com"));
+        assert_eq!(
+            mapped.login.as_deref(),
+            Some("tanaka.hanako@hospital.onmicrosoft.com")
+        );
         assert_eq!(mapped.email, None);
         assert!(!mapped.email_verified);
         assert_eq!(mapped.display_name.as_deref(), Some("田中 花子"));

@@ -184,7 +184,9 @@ impl Store {
 }
 
 /// The statement that stores a new session.
-pub(crate) fn insert_session(s: &SessionRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+pub(crate) fn insert_session(
+    s: &SessionRecord,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, csrf_token, created_at, last_seen_at,
              expires_at, locked, second_factor_done)

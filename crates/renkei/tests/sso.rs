@@ -7,9 +7,7 @@
 
 mod common;
 
-use common::oidc::{
-    Browser, LogoutCatcher, Provider, SECRET, session_of, sign_out_at_provider,
-};
+use common::oidc::{Browser, LogoutCatcher, Provider, SECRET, session_of, sign_out_at_provider};
 use common::{Api, Server, Storage, Ws, active_user};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -98,7 +96,10 @@ async fn signs_in_through_the_provider_and_links_the_verified_account(storage: S
     let provider = Provider::start(&server, &logout_uri(&server, &org), 0);
     let view = configure(&admin, &org, settings(&provider, json!({}))).await;
     assert_eq!(view["client_secret_set"], true);
-    assert!(!view.to_string().contains(SECRET), "the secret is never shown");
+    assert!(
+        !view.to_string().contains(SECRET),
+        "the secret is never shown"
+    );
     let (_, choices) = server.client().get("/api/v1/auth/sso").await;
     assert_eq!(choices["organizations"][0]["id"], org.as_str());
 
@@ -108,7 +109,10 @@ async fn signs_in_through_the_provider_and_links_the_verified_account(storage: S
     let me_api = session_of(&server, &browser);
     let (status, me) = me_api.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!(me["user"]["id"], existing["id"], "the existing account, linked");
+    assert_eq!(
+        me["user"]["id"], existing["id"],
+        "the existing account, linked"
+    );
     // Data is served: no code owed (the provider's mfa), no one-time password to replace.
     let (status, body) = me_api.get("/api/v1/conversations").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -125,7 +129,10 @@ async fn signs_in_through_the_provider_and_links_the_verified_account(storage: S
 
     let actions = audit_actions(&admin, &org).await;
     for action in ["org.sso_updated", "user.sso_linked", "auth.sso_login"] {
-        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
     }
     // The one-time password the administrator gave no longer signs in.
     let (status, _) = server
@@ -152,9 +159,7 @@ async fn unknown_people_apply_or_are_refused_by_policy(storage: Storage) {
         browser.callback(&callback).await,
         "/?sso_error=sso_application_pending"
     );
-    let (status, pending) = admin
-        .get(&format!("/api/v1/orgs/{org}/applications"))
-        .await;
+    let (status, pending) = admin.get(&format!("/api/v1/orgs/{org}/applications")).await;
     assert_eq!(status, StatusCode::OK, "{pending}");
     let applicant = pending
         .as_array()
@@ -163,13 +168,13 @@ async fn unknown_people_apply_or_are_refused_by_policy(storage: Storage) {
     assert_eq!(applicant["display_name"], "新人 花子");
     let mut before = Browser::new();
     let callback = before.through_provider(&server, &org, "newcomer").await;
-    assert_eq!(before.callback(&callback).await, "/?sso_error=account_pending");
+    assert_eq!(
+        before.callback(&callback).await,
+        "/?sso_error=account_pending"
+    );
     let id = applicant["id"].as_str().unwrap();
     let (status, body) = admin
-        .post(
-            &format!("/api/v1/users/{id}/approve"),
-            json!({}),
-        )
+        .post(&format!("/api/v1/users/{id}/approve"), json!({}))
         .await;
     assert!(status.is_success(), "{status} {body}");
     let mut after = Browser::new();
@@ -204,13 +209,18 @@ async fn unknown_people_apply_or_are_refused_by_policy(storage: Storage) {
     let (_, before_users) = admin.get(&format!("/api/v1/orgs/{org}/users")).await;
     let mut browser = Browser::new();
     let callback = browser.through_provider(&server, &org, "suzuki").await;
-    assert_eq!(browser.callback(&callback).await, "/?sso_error=sso_unknown_user");
+    assert_eq!(
+        browser.callback(&callback).await,
+        "/?sso_error=sso_unknown_user"
+    );
     let (_, after_users) = admin.get(&format!("/api/v1/orgs/{org}/users")).await;
     assert_eq!(before_users, after_users, "no account was created");
-    assert!(audit_actions(&admin, &org)
-        .await
-        .iter()
-        .any(|a| a == "auth.sso_refused"));
+    assert!(
+        audit_actions(&admin, &org)
+            .await
+            .iter()
+            .any(|a| a == "auth.sso_refused")
+    );
 }
 
 async fn a_provider_with_another_issuer_is_refused(storage: Storage) {
@@ -220,7 +230,12 @@ async fn a_provider_with_another_issuer_is_refused(storage: Storage) {
     let provider = Provider::start(&server, &logout_uri(&server, &org), 0);
     // The same provider under another name: its discovery document names 127.0.0.1.
     let other_name = provider.issuer.replace("127.0.0.1", "localhost");
-    configure(&admin, &org, settings(&provider, json!({"issuer": other_name}))).await;
+    configure(
+        &admin,
+        &org,
+        settings(&provider, json!({"issuer": other_name})),
+    )
+    .await;
     let mut browser = Browser::new();
     let start = browser
         .get(&format!("{}/api/v1/auth/sso/{org}/start", server.base))
@@ -388,7 +403,9 @@ async fn enforced_sso_refuses_passwords_but_for_break_glass(storage: Storage) {
     let again = server.login("admin", common::ADMIN_PASSWORD).await;
     assert_eq!(again.get("/api/v1/me").await.0, StatusCode::OK);
     let (_, page) = admin
-        .get(&format!("/api/v1/audit?org_id={org}&action=auth.login&limit=5"))
+        .get(&format!(
+            "/api/v1/audit?org_id={org}&action=auth.login&limit=5"
+        ))
         .await;
     assert!(
         page.to_string().contains("break_glass"),

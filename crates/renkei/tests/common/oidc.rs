@@ -25,7 +25,9 @@ impl Provider {
     pub fn start(server: &Server, logout_uri: &str, clock_offset: i64) -> Provider {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc");
         assert!(
-            std::path::Path::new(dir).join("node_modules/oidc-provider").exists(),
+            std::path::Path::new(dir)
+                .join("node_modules/oidc-provider")
+                .exists(),
             "oidc-provider is not installed: run `npm ci` in {dir} (scripts/setup.sh does)"
         );
         let mut child = Command::new("node")
@@ -163,7 +165,10 @@ impl Browser {
             .await;
         assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
         let authorize = start.location.unwrap();
-        assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
+        assert!(
+            authorize.contains("code_challenge_method=S256"),
+            "{authorize}"
+        );
         assert!(authorize.contains("nonce="), "{authorize}");
         let to_login = self.get(&authorize).await;
         let interaction = to_login.location.expect("to the login form");
@@ -188,7 +193,6 @@ impl Browser {
         location[origin_of(&location).len()..].to_string()
     }
 }
-
 
 /// An API client with the session the browser got from renkei.
 pub fn session_of(server: &Server, browser: &Browser) -> Api {

@@ -64,7 +64,11 @@ fn view(config: &SsoConfig) -> SsoConfigView {
 }
 
 /// Organization `org_id`'s provider, if any (its administrators).
-pub async fn get(svc: &Services, actor: &User, org_id: Uuid) -> ServiceResult<Option<SsoConfigView>> {
+pub async fn get(
+    svc: &Services,
+    actor: &User,
+    org_id: Uuid,
+) -> ServiceResult<Option<SsoConfigView>> {
     let org = administered_org(svc, actor, org_id).await?;
     let config = svc
         .store
@@ -153,7 +157,11 @@ pub async fn put(
     }));
     match svc.store.put_sso_config(&config, expected, &event).await {
         Err(StoreError::Stale) => {
-            let now = svc.store.sso_config(org.id).await.or_service("sso_not_configured")?;
+            let now = svc
+                .store
+                .sso_config(org.id)
+                .await
+                .or_service("sso_not_configured")?;
             return Err(match now {
                 Some(c) => ServiceError::version_conflict(view(&c)),
                 None => ServiceError::new(Kind::Conflict, "version_conflict", "removed meanwhile"),

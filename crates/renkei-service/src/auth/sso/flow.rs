@@ -190,9 +190,12 @@ async fn verify(
                 "the identity provider refused this sign-in; start again",
             )
         })?;
-    let id_token = response
-        .id_token()
-        .ok_or_else(|| refused("sso_token_invalid", "the identity provider sent no ID token"))?;
+    let id_token = response.id_token().ok_or_else(|| {
+        refused(
+            "sso_token_invalid",
+            "the identity provider sent no ID token",
+        )
+    })?;
     let unverified = token::payload(&id_token.to_string()).unwrap_or_default();
     let tid = unverified.get("tid").and_then(Value::as_str);
     let issuer = expected_issuer(metadata.issuer().as_str(), tid)
@@ -206,7 +209,12 @@ async fn verify(
     let expires = Timestamp(claims.expiration().timestamp_millis());
     match svc
         .store
-        .use_sso_token(&issuer, &format!("nonce:{}", flow.nonce), expires, Timestamp::now())
+        .use_sso_token(
+            &issuer,
+            &format!("nonce:{}", flow.nonce),
+            expires,
+            Timestamp::now(),
+        )
         .await
     {
         Err(StoreError::Duplicate(_)) => {
@@ -220,7 +228,10 @@ async fn verify(
     let identity = SsoIdentity {
         issuer,
         subject: claims.subject().as_str().to_string(),
-        sid: unverified.get("sid").and_then(Value::as_str).map(String::from),
+        sid: unverified
+            .get("sid")
+            .and_then(Value::as_str)
+            .map(String::from),
     };
     Ok(Verified {
         identity,
@@ -255,7 +266,12 @@ async fn candidate(
     }
 }
 
-fn sso_event(action: &'static str, org_id: Uuid, user: Option<Uuid>, target: Option<Uuid>) -> AuditEvent {
+fn sso_event(
+    action: &'static str,
+    org_id: Uuid,
+    user: Option<Uuid>,
+    target: Option<Uuid>,
+) -> AuditEvent {
     AuditEvent::new(action, Some(org_id), user, "session", target)
 }
 
@@ -327,7 +343,10 @@ async fn sign_in(
     if let Some(refusal) = status_refusal(user.status) {
         return Err(refusal);
     }
-    let creds = store.credentials(user.id).await.or_service("user_not_found")?;
+    let creds = store
+        .credentials(user.id)
+        .await
+        .or_service("user_not_found")?;
     if let Some(until) = creds.locked_until.filter(|u| *u > Timestamp::now()) {
         return Err(crate::accounts::lockout::account_locked(until));
     }
@@ -343,8 +362,14 @@ async fn sign_in(
     let mut events = Vec::new();
     if link {
         events.push(
-            AuditEvent::new("user.sso_linked", Some(org_id), Some(user.id), "user", Some(user.id))
-                .with_details(json!({"issuer": verified.identity.issuer})),
+            AuditEvent::new(
+                "user.sso_linked",
+                Some(org_id),
+                Some(user.id),
+                "user",
+                Some(user.id),
+            )
+            .with_details(json!({"issuer": verified.identity.issuer})),
         );
     }
     events.push(
@@ -401,7 +426,10 @@ async fn apply(
     let password = random_token();
     let applicant = |kana: String| Applicant {
         login: login.to_string(),
-        display_name: mapped.display_name.clone().unwrap_or_else(|| login.to_string()),
+        display_name: mapped
+            .display_name
+            .clone()
+            .unwrap_or_else(|| login.to_string()),
         kana,
         romaji: None,
         profession: Profession::Other,
@@ -412,11 +440,17 @@ async fn apply(
     };
     let now = Timestamp::now();
     // A kana claim that is not a reading is left out rather than refusing the person.
-    let user = NewUser::application(applicant(mapped.kana.clone().unwrap_or_default()), org_id, now)
-        .or_else(|_| NewUser::application(applicant(String::new()), org_id, now))?;
+    let user = NewUser::application(
+        applicant(mapped.kana.clone().unwrap_or_default()),
+        org_id,
+        now,
+    )
+    .or_else(|_| NewUser::application(applicant(String::new()), org_id, now))?;
     let hash = svc.hasher.hash(&password).await?;
     let event = AuditEvent::new("user.apply", Some(org_id), None, "user", Some(user.id))
-        .with_details(json!({"login": user.login, "via": "sso", "issuer": verified.identity.issuer}));
+        .with_details(
+            json!({"login": user.login, "via": "sso", "issuer": verified.identity.issuer}),
+        );
     match store
         .insert_sso_applicant(&user, &hash, &verified.identity, &event)
         .await

@@ -190,7 +190,10 @@ mod tests {
         let secs = now.millis() / 1000;
         let ok = check_claims(&token(secs), ISS, "renkei", now).unwrap();
         assert_eq!(ok.sid.as_deref(), Some("s1"));
-        assert_eq!(ok.issuer, format!("https://login.microsoftonline.com/{TID}/v2.0"));
+        assert_eq!(
+            ok.issuer,
+            format!("https://login.microsoftonline.com/{TID}/v2.0")
+        );
         let refused = |edit: &dyn Fn(&mut Map<String, Value>)| {
             let mut t = token(secs);
             edit(&mut t);

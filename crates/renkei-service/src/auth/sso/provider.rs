@@ -99,7 +99,10 @@ impl Providers {
             .await
             .map_err(unavailable)?;
         if !response.status().is_success() {
-            return Err(unavailable(format!("discovery answered {}", response.status())));
+            return Err(unavailable(format!(
+                "discovery answered {}",
+                response.status()
+            )));
         }
         let body = response.bytes().await.map_err(unavailable)?;
         let metadata: CoreProviderMetadata = serde_json::from_slice(&body).map_err(unavailable)?;

@@ -64,4 +64,9 @@ if command -v npm >/dev/null && [[ ! -d "$web_dir/node_modules" ]]; then
   echo "setup: installing the web client's packages (npm ci)"
   (cd "$web_dir" && npm ci --no-audit --no-fund)
 fi
+oidc_dir="$(cd "$(dirname "$0")/.." && pwd)/crates/renkei/tests/oidc"
+if command -v npm >/dev/null && [[ ! -d "$oidc_dir/node_modules" ]]; then
+  echo "setup: installing the single sign-on tests' identity provider (npm ci)"
+  (cd "$oidc_dir" && npm ci --no-audit --no-fund)
+fi
 echo "setup: ready"

@@ -54,6 +54,14 @@ if [[ -z "${RENKEI_TEST_NATS_URL:-}" ]] && ! (exec 3<>/dev/tcp/127.0.0.1/4222) 2
   echo "test: multi-node tests on a local nats-server on port $nats_port"
 fi
 
+# The single sign-on tests start a real OpenID provider (npm oidc-provider) on loopback; its
+# packages install exactly as locked, only when missing or older than the lock file.
+oidc_dir=crates/renkei/tests/oidc
+if [[ ! -f $oidc_dir/node_modules/.package-lock.json \
+  || $oidc_dir/package-lock.json -nt $oidc_dir/node_modules/.package-lock.json ]]; then
+  (cd "$oidc_dir" && npm ci --no-audit --no-fund)
+fi
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked

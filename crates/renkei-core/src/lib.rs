@@ -49,6 +49,7 @@ pub mod patch;
 pub mod redaction;
 pub mod scim;
 pub mod sign_in;
+pub mod sso;
 pub mod stats;
 pub mod text;
 pub mod totp;

@@ -95,9 +95,10 @@ pub struct Settings {
     /// Load balancers (addresses or CIDRs, e.g. `10.0.0.0/24`) whose `X-Forwarded-For` names
     /// the client; from any other peer the header is ignored and the peer is the client.
     pub trusted_proxies: Vec<String>,
-    /// The address people open renkei at, e.g. `https://renkei.example-hospital.jp`: passkeys
-    /// are bound to its host (the WebAuthn relying party) and accepted from this origin only
-    /// (any port on `localhost`, for tests). Without it passkeys are off.
+    /// The address people open renkei at, e.g. `https://renkei.example-hospital.jp`: single
+    /// sign-on's callback is under it (without it, the sign-in request's own `Host`), and
+    /// passkeys are bound to its host (the WebAuthn relying party) and accepted from this
+    /// origin only (any port on `localhost`, for tests). Without it passkeys are off.
     pub public_url: Option<String>,
 }
 
@@ -159,6 +160,8 @@ pub struct Services {
     pub clock: Arc<dyn renkei_core::clock::Clock>,
     /// The calls on this node, and the media relay (SFU) for group calls once wired.
     pub calls: Arc<calls::Calls>,
+    /// Single sign-on providers as discovered (kept a while) and the client that reaches them.
+    pub sso: Arc<auth::sso::provider::Providers>,
 }
 
 impl Services {
@@ -198,6 +201,7 @@ impl Services {
             store,
             settings: Arc::new(settings),
             hasher: Hasher::default(),
+            sso: Default::default(),
         }
     }
 

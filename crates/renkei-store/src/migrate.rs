@@ -169,6 +169,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0025_scim.sql"),
     },
     Migration {
+        version: 26,
+        name: "single_sign_on",
+        sqlite: include_str!("../migrations/0026_single_sign_on.sql"),
+        postgres: include_str!("../migrations/0026_single_sign_on.sql"),
+    },
+    Migration {
         version: 27,
         name: "passkeys",
         sqlite: include_str!("../migrations/0027_passkeys.sql"),

@@ -43,6 +43,13 @@ pub struct Credentials {
     pub passkeys: i64,
 }
 
+impl Credentials {
+    /// Some second factor is ready to be asked for: a TOTP secret or a usable passkey.
+    pub fn has_second_factor(&self) -> bool {
+        self.second_factor_enrolled || self.passkeys > 0
+    }
+}
+
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     let roles: String = row.try_get("roles")?;
     Ok(User {

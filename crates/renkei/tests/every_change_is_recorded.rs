@@ -1184,6 +1184,80 @@ fn api_scenarios() -> Vec<Scenario> {
             }
         ),
         (
+            "PUT /api/v1/orgs/{id}/sso",
+            audit(&["org.sso_updated"]),
+            async |w: &mut World| {
+                Call::put(
+                    &w.admin,
+                    format!("/api/v1/orgs/{}/sso", w.org),
+                    json!({"settings": {"issuer": "https://idp.example", "client_id": "renkei"},
+                           "client_secret": "secret"}),
+                )
+            }
+        ),
+        (
+            "DELETE /api/v1/orgs/{id}/sso",
+            audit(&["org.sso_removed"]),
+            async |w: &mut World| {
+                let path = format!("/api/v1/orgs/{}/sso", w.org);
+                let (status, _) = w.admin.get(&path).await;
+                if status == StatusCode::NOT_FOUND {
+                    must(
+                        Call::put(
+                            &w.admin,
+                            &path,
+                            json!({"settings": {"issuer": "https://idp.example",
+                                                "client_id": "renkei"},
+                                   "client_secret": "secret"}),
+                        )
+                        .send()
+                        .await,
+                    );
+                }
+                Call::delete(&w.admin, path)
+            }
+        ),
+        (
+            "POST /api/v1/auth/sso/{id}/backchannel-logout",
+            audit(&["auth.sso_logout"]),
+            async |w: &mut World| {
+                // A person signed in through the provider, who then signs out there: the
+                // provider's logout token, delivered to renkei, ends that session.
+                let path = format!("/api/v1/orgs/{}/sso", w.org);
+                if w.admin.get(&path).await.0 == StatusCode::OK {
+                    must(Call::delete(&w.admin, &path).send().await);
+                }
+                let login = w.fresh("sso-user");
+                active_user(&w.server, &w.admin, &w.org, &login).await;
+                let mut catcher = common::oidc::LogoutCatcher::start().await;
+                let provider = common::oidc::Provider::start(&w.server, &catcher.uri, 0);
+                must(
+                    Call::put(
+                        &w.admin,
+                        &path,
+                        json!({"settings": {"issuer": provider.issuer, "client_id": "renkei",
+                                            "link_claim": "preferred_username"},
+                               "client_secret": common::oidc::SECRET}),
+                    )
+                    .send()
+                    .await,
+                );
+                let mut browser = common::oidc::Browser::new();
+                let callback = browser.through_provider(&w.server, &w.org, &login).await;
+                assert_eq!(browser.callback(&callback).await, "/");
+                common::oidc::sign_out_at_provider(&mut browser, &provider).await;
+                let body = catcher.next().await;
+                Call {
+                    body: Body::Raw("application/x-www-form-urlencoded", body),
+                    ..Call::post(
+                        &w.server.client(),
+                        format!("/api/v1/auth/sso/{}/backchannel-logout", w.org),
+                        Value::Null,
+                    )
+                }
+            }
+        ),
+        (
             "POST /api/v1/orgs/{id}/redaction-rules",
             audit(&["redaction_rule.create"]),
             async |w: &mut World| {

@@ -16,10 +16,11 @@ import { StatsPage } from "./StatsPage";
 import { DepartmentsPage } from "./DepartmentsPage";
 import { DicomPage } from "./DicomPage";
 import { ScimPage } from "./ScimPage";
+import { SsoPage } from "./SsoPage";
 import { ScreenBoundary } from "../screens/ScreenBoundary";
 import "./admin.css";
 
-const TABS = ["users", "applications", "csv", "policy", "seats", "audit", "stats", "departments", "dicom", "scim"] as const;
+const TABS = ["users", "applications", "csv", "policy", "seats", "audit", "stats", "departments", "dicom", "sso", "scim"] as const;
 type Tab = (typeof TABS)[number];
 
 export default function AdminConsole({ onClose }: { onClose: () => void }) {
@@ -74,6 +75,7 @@ export default function AdminConsole({ onClose }: { onClose: () => void }) {
           {tab === "stats" && <StatsPage orgId={org.id} />}
           {tab === "departments" && <DepartmentsPage orgId={org.id} />}
           {tab === "dicom" && <DicomPage orgId={org.id} />}
+          {tab === "sso" && <SsoPage orgId={org.id} />}
           {tab === "scim" && <ScimPage orgId={org.id} />}
         </ScreenBoundary>
       </main>

@@ -166,6 +166,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Organizations whose people sign in with their hospital's identity provider. */
+        get: operations["choices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/{id}/backchannel-logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenID Connect Back-Channel Logout: the provider posts `logout_token`
+         *     (`application/x-www-form-urlencoded`); the sessions it names end, with their sockets.
+         */
+        post: operations["back_channel_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with the organization's identity provider: a redirect there (with state,
+         *     nonce and PKCE), and a cookie binding the sign-in to this browser for 10 minutes.
+         */
+        get: operations["start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the identity provider sends people back. Signed in: a redirect to `/` with the
+         *     session cookies. Refused: a redirect to `/?sso_error=CODE` (`sso_state_invalid`,
+         *     `sso_wrong_issuer`, `sso_token_expired`, `sso_nonce_mismatch`, `sso_nonce_replayed`,
+         *     `sso_token_invalid`, `sso_code_refused`, `sso_unknown_user`, `sso_unverified_match`,
+         *     `sso_login_taken`, `sso_no_login`, `sso_application_pending`, `account_pending`,
+         *     `account_suspended`, `account_retired`, `account_locked`, `sso_provider_unavailable`,
+         *     `sso_cancelled`).
+         */
+        get: operations["callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/unlock": {
         parameters: {
             query?: never;
@@ -1030,44 +1112,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/orgs/{id}/scim": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The organization's provisioning (SCIM) set-up: tenant URL path, token state, last use. */
-        get: operations["get_scim"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/orgs/{id}/scim/token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Create the SCIM token, or replace it: the previous token stops working at once. The
-         *     answer holds the token, shown once.
-         */
-        post: operations["rotate_scim_token"];
-        /** Revoke the SCIM token: provisioning stops at once. */
-        delete: operations["revoke_scim_token"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/orgs/{id}/seats": {
         parameters: {
             query?: never;
@@ -1100,6 +1144,29 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's single sign-on settings (its administrators); never the secret. */
+        get: operations["get_sso"];
+        /**
+         * Set the organization's identity provider (its administrators). The client secret is sealed
+         *     with the master key and never shown again; leave it out to keep the stored one. Give the
+         *     `version` read when editing.
+         */
+        put: operations["put_sso"];
+        post?: never;
+        /** Stop signing in with the identity provider (its administrators): passwords work again. */
+        delete: operations["delete_sso"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2025,14 +2092,6 @@ export interface components {
             /** @description Give it to `renkei gateway --token`; the server keeps only its hash. */
             token: string;
         };
-        /** @description The set-up with the new token, shown only in this answer. */
-        CreatedScimToken: components["schemas"]["ScimSetup"] & {
-            /**
-             * @description Give it to the identity provider as the secret (bearer) token; the server keeps only
-             *     its hash.
-             */
-            token: string;
-        };
         /**
          * @description How far a message got to one reader, each state implying the ones before it.
          * @enum {string}
@@ -2183,11 +2242,9 @@ export interface components {
          *     (an urgent message escalated to the covering colleague): its facts are in `data`, with
          *     `notice` naming its kind. `call.started` (`{call_id, media}`) and `call.ended`
          *     (`{call_id, duration_seconds, participants, end_reason}`) frame a call.
-         *     `messages.expired` (`{up_to_seq, retention_days}`): the messages up to `up_to_seq` were
-         *     destroyed by the organization's message retention.
          * @enum {string}
          */
-        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended" | "messages.expired";
+        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended";
         /** @description The annotations of one frame, from one presentation state. */
         FrameAnnotations: {
             /**
@@ -2314,6 +2371,11 @@ export interface components {
             /** @description The image's SOP Instance UID. */
             sop_uid: string;
         };
+        /**
+         * @description Which claim names the renkei login.
+         * @enum {string}
+         */
+        LoginClaim: "preferred_username" | "email";
         LoginRequest: {
             login: string;
             password: string;
@@ -2628,12 +2690,6 @@ export interface components {
              * @description Largest upload, in MiB (1–4096).
              */
             max_upload_mb?: number;
-            /**
-             * Format: int64
-             * @description Days messages are kept (1–3650) before they are destroyed with their keys; none (the
-             *     default) keeps them.
-             */
-            message_retention_days?: number | null;
             /** @description Whether every user must set a device passcode before seeing data. */
             passcode_required: boolean;
             /**
@@ -2818,18 +2874,6 @@ export interface components {
             /** @description Match the image's modality too (default: any modality). */
             same_modality?: boolean;
         };
-        /** @description An organization's provisioning set-up as its administrators see it. */
-        ScimSetup: {
-            created_at?: null | components["schemas"]["Timestamp"];
-            last_used_at?: null | components["schemas"]["Timestamp"];
-            /**
-             * @description The tenant URL's path, `/scim/v2/{org}`: the identity provider is given this URL
-             *     (after the server's origin) and the token.
-             */
-            path: string;
-            /** @description `none` or `active`. */
-            status: string;
-        };
         /**
          * @description What an agreement lets two organizations do together.
          * @enum {string}
@@ -2932,6 +2976,77 @@ export interface components {
             organization: string;
             professions: components["schemas"]["Profession"][];
         };
+        SsoChoice: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description Open this in the browser to sign in (a redirect to the provider). */
+            start_path: string;
+        };
+        SsoChoices: {
+            /** @description Organizations whose people sign in with their hospital's account. */
+            organizations: components["schemas"]["SsoChoice"][];
+        };
+        /** @description An administrator's settings for the organization's provider. */
+        SsoConfigInput: {
+            /** @description The client secret: required the first time, left out to keep the stored one. */
+            client_secret?: string | null;
+            settings: components["schemas"]["SsoSettings"];
+            /**
+             * Format: int64
+             * @description The version this edit was made against (left out when creating).
+             */
+            version?: number | null;
+        };
+        /** @description The organization's provider as its administrators see it: never the secret. */
+        SsoConfigView: {
+            /** @description The back-channel logout endpoint to register at the provider. */
+            backchannel_logout_path: string;
+            /** @description A client secret is stored (sealed with the master key). */
+            client_secret_set: boolean;
+            /** Format: uuid */
+            org_id: string;
+            /** @description The callback to register at the provider, under renkei's address. */
+            redirect_path: string;
+            settings: components["schemas"]["SsoSettings"];
+            updated_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            version: number;
+        };
+        /** @description An organization's OpenID Connect settings (the client secret is kept apart, sealed). */
+        SsoSettings: {
+            /**
+             * @description Accounts that keep signing in with password (and their authenticator app) while SSO
+             *     is enforced: the way in when the identity provider is down.
+             */
+            break_glass?: string[];
+            client_id: string;
+            /** @description The claim naming the department (matched to a renkei department by name). */
+            department_claim?: string | null;
+            /** @description Local passwords are refused for everyone but the break-glass accounts. */
+            enforced?: boolean;
+            /**
+             * @description The provider's issuer, e.g. `https://login.microsoftonline.com/<tenant id>/v2.0`, or
+             *     the multi-tenant `https://login.microsoftonline.com/organizations/v2.0`. `https` only,
+             *     except `http` to a loopback address (tests).
+             */
+            issuer: string;
+            /** @description The claim holding the kana reading, if the provider has one. */
+            kana_claim?: string | null;
+            /**
+             * @description A claim whose value equals the renkei login for an existing account to be linked
+             *     (e.g. `upn` or an employee number claim); `email_verified` matching is always allowed.
+             */
+            link_claim?: string | null;
+            login_claim?: components["schemas"]["LoginClaim"];
+            /** @description The claim holding the display name. */
+            name_claim?: string;
+            /** @description `acr` values that mean the same. */
+            trusted_acr?: string[];
+            /** @description `amr` values that mean the provider did a second factor (e.g. `mfa`, `otp`, `hwk`). */
+            trusted_amr?: string[];
+            unknown_users?: components["schemas"]["UnknownUsers"];
+        };
         /** @description A study in an organization's image inbox. */
         Study: {
             body_part?: string | null;
@@ -3025,6 +3140,11 @@ export interface components {
             /** @description `<unix expiry>:<user id>`. */
             username: string;
         };
+        /**
+         * @description What happens to someone the provider vouches for who has no renkei account.
+         * @enum {string}
+         */
+        UnknownUsers: "apply" | "refuse";
         UnlockRequest: {
             passcode: string;
         };
@@ -3437,7 +3557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description account_pending, account_suspended, account_retired */
+            /** @description account_pending, account_suspended, account_retired, sso_required (the organization signs in with its identity provider; only break-glass accounts use passwords) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3560,6 +3680,140 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+        };
+    };
+    choices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoChoices"];
+                };
+            };
+        };
+    };
+    back_channel_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description logout_token=<JWT> */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": string;
+            };
+        };
+        responses: {
+            /** @description The sessions named have ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_logout_token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description sso_provider_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider's sign-in page */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description sso_not_configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description sso_provider_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                /** @description Set by the provider when it refused or the person cancelled. */
+                error?: string;
+                /** @description The provider's issuer (RFC 9207); checked through the ID token instead. */
+                iss?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the app, signed in or with `sso_error` */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -5721,76 +5975,6 @@ export interface operations {
             };
         };
     };
-    get_scim: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScimSetup"];
-                };
-            };
-        };
-    };
-    rotate_scim_token: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CreatedScimToken"];
-                };
-            };
-        };
-    };
-    revoke_scim_token: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description scim_token_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     seats: {
         parameters: {
             query?: {
@@ -5846,6 +6030,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SignInHold"][];
+                };
+            };
+        };
+    };
+    get_sso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConfigView"];
+                };
+            };
+            /** @description sso_not_configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_sso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoConfigInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConfigView"];
+                };
+            };
+            /** @description version_conflict, with `current` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_issuer, invalid_client_id, invalid_claim_name, client_secret_required, invalid_client_secret, invalid_break_glass */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_sso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description sso_not_configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7119,7 +7405,8 @@ export const agreementStatusValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const conversationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationKind"]> = ["direct", "group"];
 export const councilStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CouncilStatus"]> = ["invited", "opted_in", "opted_out"];
 export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["sent", "pushed", "delivered", "read", "acknowledged"];
-export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice", "call.started", "call.ended", "messages.expired"];
+export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice", "call.started", "call.ended"];
+export const loginClaimValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LoginClaim"]> = ["preferred_username", "email"];
 export const matchRankValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MatchRank"]> = ["exact", "prefix", "partial"];
 export const mediaKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MediaKind"]> = ["photo", "video", "pdf", "file"];
 export const memberRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MemberRole"]> = ["admin", "member"];
@@ -7144,4 +7431,5 @@ export const shapeOneOf2KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<
 export const shapeOneOf3KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<components>["schemas"]["Shape"], {
     kind: unknown;
 }>["kind"]> = ["text"];
+export const unknownUsersValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UnknownUsers"]> = ["apply", "refuse"];
 export const userStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserStatus"]> = ["pending", "active", "suspended", "retired"];

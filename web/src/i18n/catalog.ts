@@ -6,6 +6,7 @@ import { imagingEn, imagingJa } from "./imaging";
 import { coopEn, coopJa } from "./cooperation";
 import { twofaEn, twofaJa } from "./secondFactor";
 import { passkeyEn, passkeyJa } from "./passkey";
+import { ssoEn, ssoJa } from "./sso";
 import { chatEn, chatJa } from "./chat";
 import { admin2En, admin2Ja } from "./admin2";
 import { accountsEn, accountsJa } from "./accounts";
@@ -177,6 +178,7 @@ export const en = {
   ...imagingEn,
   ...twofaEn,
   ...passkeyEn,
+  ...ssoEn,
   ...chatEn,
   ...admin2En,
   ...accountsEn,
@@ -351,6 +353,7 @@ export const ja: Record<MessageKey, string> = {
   ...imagingJa,
   ...twofaJa,
   ...passkeyJa,
+  ...ssoJa,
   ...chatJa,
   ...admin2Ja,
   ...accountsJa,

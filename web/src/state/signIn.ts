@@ -8,6 +8,7 @@ export type SignInKey =
   | "login.lockedUntil"
   | "login.rateLimited"
   | "login.refused"
+  | "sso.error.sso_required"
   | "common.networkError"
   | "common.error";
 

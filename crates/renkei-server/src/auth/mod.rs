@@ -6,4 +6,4 @@ pub mod gateway_token;
 pub mod scim_token;
 pub mod session;
 
-pub use renkei_service::auth::{address_limit, backoff, password, second_factor, token};
+pub use renkei_service::auth::{address_limit, backoff, password, second_factor, sso, token};

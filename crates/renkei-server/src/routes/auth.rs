@@ -85,6 +85,20 @@ fn cookie_header(
     HeaderValue::from_str(&cookie).ok()
 }
 
+/// The session and CSRF cookies of a new session.
+pub(super) fn session_cookies(
+    state: &AppState,
+    token: &str,
+    session: &renkei_store::SessionRecord,
+) -> [Option<HeaderValue>; 2] {
+    let ttl_secs = state.settings.session_ttl_hours * 3600;
+    let secure = state.settings.cookies_secure();
+    [
+        cookie_header(SESSION_COOKIE, token, ttl_secs, true, secure),
+        cookie_header(CSRF_COOKIE, &session.csrf_token, ttl_secs, false, secure),
+    ]
+}
+
 fn with_cookies(mut response: Response, cookies: [Option<HeaderValue>; 2]) -> Response {
     for cookie in cookies.into_iter().flatten() {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -97,7 +111,7 @@ fn with_cookies(mut response: Response, cookies: [Option<HeaderValue>; 2]) -> Re
     responses(
         (status = 200, body = LoginResponse, description = "Signed in; the session cookie is set too. When `second_factor` is set, the session serves nothing but that step (403 second_factor_required elsewhere)"),
         (status = 401, body = ErrorBody, description = "invalid_credentials, with `attempts_left` before sign-in slows down and, once it does, `retry_after` (the same for unknown logins)"),
-        (status = 403, body = ErrorBody, description = "account_pending, account_suspended, account_retired"),
+        (status = 403, body = ErrorBody, description = "account_pending, account_suspended, account_retired, sso_required (the organization signs in with its identity provider; only break-glass accounts use passwords)"),
         (status = 423, body = ErrorBody, description = "account_locked: the right password, but wrong passcodes or codes locked the account"),
         (status = 429, body = ErrorBody, description = "rate_limited (this address), or sign_in_delayed (this login: `retry_after` seconds); no password is checked"),
     ))]
@@ -114,12 +128,7 @@ pub async fn login(
 /// A new session's answer: its token, CSRF token and user, and the cookies that carry them.
 pub(super) fn signed_in_response(state: &AppState, signed_in: sign_in::SignedIn) -> Response {
     let (token, session) = (signed_in.token, signed_in.session);
-    let ttl_secs = state.settings.session_ttl_hours * 3600;
-    let secure = state.settings.cookies_secure();
-    let cookies = [
-        cookie_header(SESSION_COOKIE, &token, ttl_secs, true, secure),
-        cookie_header(CSRF_COOKIE, &session.csrf_token, ttl_secs, false, secure),
-    ];
+    let cookies = session_cookies(&state, &token, &session);
     let body = LoginResponse {
         token,
         csrf_token: session.csrf_token,

@@ -25,6 +25,7 @@ mod scim;
 mod scim_tokens;
 mod second_factor;
 mod sign_in_holds;
+mod sso;
 mod stats;
 mod studies;
 mod urgent;
@@ -83,6 +84,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::unlock))
+        .routes(routes!(sso::choices))
+        .routes(routes!(sso::start))
+        .routes(routes!(sso::callback))
+        .routes(routes!(sso::back_channel_logout))
+        .routes(routes!(sso::get_sso, sso::put_sso, sso::delete_sso))
         .routes(routes!(second_factor::status, second_factor::verify))
         .routes(routes!(second_factor::start_enrollment))
         .routes(routes!(second_factor::confirm_enrollment))

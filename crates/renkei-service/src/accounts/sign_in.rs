@@ -4,6 +4,7 @@
 
 use renkei_core::audit::AuditEvent;
 use renkei_core::clock::Timestamp;
+use renkei_core::org::Organization;
 use renkei_core::sign_in::login_key;
 use renkei_core::user::{User, UserStatus};
 use renkei_store::{SessionRecord, StoreError};
@@ -86,12 +87,9 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
         return Err(refusal);
     }
     let org = store.org(user.org_id).await.or_service("user_not_found")?;
-    let enrolled = creds.second_factor_enrolled || creds.passkeys > 0;
-    let second_factor = match (second_factor_needed(&user, &org, enrolled), enrolled) {
-        (false, _) => None,
-        (true, true) => Some(SecondFactorStep::Verify),
-        (true, false) => Some(SecondFactorStep::Enroll),
-    };
+    let break_glass = crate::auth::sso::config::password_allowed(svc, &user).await?;
+    let enrolled = creds.has_second_factor();
+    let second_factor = second_factor_step(&user, &org, enrolled, false);
     // With a second factor to come, only that success clears the count: otherwise signing
     // in again would give whoever knows the password endless guesses at the code.
     if second_factor.is_none() {
@@ -101,13 +99,16 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
             .or_service("user_not_found")?;
     }
     let (token, session) = new_session(svc, &user, creds.passcode_hash.is_some(), false);
-    let event = AuditEvent::new(
+    let mut event = AuditEvent::new(
         "auth.login",
         Some(user.org_id),
         Some(user.id),
         "session",
         Some(session.id),
     );
+    if break_glass {
+        event = event.with_details(serde_json::json!({"break_glass": true}));
+    }
     store
         .open_session(&session, &event)
         .await
@@ -120,13 +121,28 @@ pub async fn login(svc: &Services, login: &str, password: &str) -> ServiceResult
     })
 }
 
-/// A new session of `user` (not stored yet) and its token: locked when the user has a
-/// passcode, with its second factor `done` or not.
+/// What second factor a new session of `user` owes: none when not needed or already done
+/// (the identity provider's, trusted), else a code or an enrollment.
+pub(crate) fn second_factor_step(
+    user: &User,
+    org: &Organization,
+    enrolled: bool,
+    done: bool,
+) -> Option<SecondFactorStep> {
+    match (second_factor_needed(user, org, enrolled) && !done, enrolled) {
+        (false, _) => None,
+        (true, true) => Some(SecondFactorStep::Verify),
+        (true, false) => Some(SecondFactorStep::Enroll),
+    }
+}
+
+/// A new session of `user` (not stored yet) and its bearer token: locked when the user has a
+/// passcode, with its second factor done or not.
 pub(crate) fn new_session(
     svc: &Services,
     user: &User,
     locked: bool,
-    done: bool,
+    second_factor_done: bool,
 ) -> (String, SessionRecord) {
     let now = Timestamp::now();
     let token = random_token();
@@ -139,7 +155,7 @@ pub(crate) fn new_session(
         last_seen_at: now,
         expires_at: now.plus_secs(svc.settings.session_ttl_hours * 3600),
         locked,
-        second_factor_done: done,
+        second_factor_done,
     };
     (token, session)
 }

@@ -8,5 +8,6 @@ pub mod passkey;
 pub mod password;
 pub mod second_factor;
 pub mod session;
+pub mod sso;
 pub mod token;
 pub mod touches;

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod dicom;
 pub mod lb;
 pub mod link;
+pub mod oidc;
 pub mod partners;
 pub mod passkey;
 pub mod tls;

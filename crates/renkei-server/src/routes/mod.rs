@@ -20,6 +20,7 @@ mod ops;
 mod orgs;
 mod push;
 mod redaction;
+mod refusals;
 mod second_factor;
 mod sign_in_holds;
 mod stats;
@@ -195,7 +196,11 @@ pub(crate) async fn not_found() -> crate::error::ApiError {
 /// The OpenAPI document of the API.
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    SPEC.get_or_init(|| api_routes().split_for_parts().1)
+    SPEC.get_or_init(|| {
+        let mut doc = api_routes().split_for_parts().1;
+        refusals::document(&mut doc);
+        doc
+    })
 }
 
 /// Every route with its middleware.

@@ -12,6 +12,7 @@
 # operation (default 20); RENKEI_CONFORMANCE_KEEP=1 keeps the folder (logs, reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/renkei/target}"
 binary="${1:-$CARGO_TARGET_DIR/debug/renkei}"
 examples="${RENKEI_CONFORMANCE_EXAMPLES:-20}"
@@ -86,15 +87,15 @@ run_schemathesis() {
   # integration tests): logout ends it; a new password or passcode, the second factor's
   # enrollment and a wrong passcode at unlock (after a passcode was set) change what the
   # session may do or lock the account and end every session.
-  RENKEI_TOKEN="$token" SCHEMATHESIS_HOOKS=scripts/api-conformance-hooks.py \
-  st --no-color --config-file scripts/api-conformance.toml run "$base/api/openapi.json" \
+  # Run from the temporary folder: schemathesis leaves a .schemathesis/ cache where it runs.
+  (cd "$dir" && RENKEI_TOKEN="$token" SCHEMATHESIS_HOOKS="$root/scripts/api-conformance-hooks.py" \
+  st --no-color --config-file "$root/scripts/api-conformance.toml" run "$base/api/openapi.json" \
     --checks all \
     --max-examples "$examples" \
     --generation-deterministic \
     --workers 1 \
     --request-timeout 30 \
     --suppress-health-check all \
-    --generation-database none \
     --exclude-operation-id logout \
     --exclude-operation-id change_password \
     --exclude-operation-id set_passcode \
@@ -102,7 +103,7 @@ run_schemathesis() {
     --exclude-operation-id start_enrollment \
     --exclude-operation-id confirm_enrollment \
     --report junit,har --report-dir "$dir/report" \
-    >"$dir/schemathesis.log" 2>&1
+    >"$dir/schemathesis.log" 2>&1)
 }
 
 # One full run on one database: start, sign in, test, look for panics.

@@ -49,6 +49,11 @@ if ! python3 -c 'import websockets.asyncio.client' 2>/dev/null; then
   echo "setup: installing websockets (chat benchmark client)"
   python3 -m pip install --quiet --disable-pip-version-check 'websockets==15.*'
 fi
+# The API conformance run (scripts/api-conformance.sh): property-based tests from the OpenAPI document.
+if ! command -v st >/dev/null || ! python3 -c 'import schemathesis' 2>/dev/null; then
+  echo "setup: installing schemathesis (API conformance)"
+  python3 -m pip install --quiet --disable-pip-version-check 'schemathesis==4.*'
+fi
 # A local S3-compatible server for the object-store tests.
 if ! command -v moto_server >/dev/null; then
   echo "setup: installing moto (S3-compatible test server)"

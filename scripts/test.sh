@@ -65,6 +65,9 @@ fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked
+# schemathesis against the test build's binary, from the OpenAPI document: no 5xx, no response
+# the document does not describe (SQLite, then PostgreSQL when it is reachable).
+scripts/api-conformance.sh "$CARGO_TARGET_DIR/debug/renkei"
 # The Debian package, built around the test build's binary, installed, run and purged.
 scripts/package-test.sh "$CARGO_TARGET_DIR/debug/renkei"
 

@@ -8,8 +8,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// A JSON body: must say `application/json`, fit the body limit, be UTF-8, and match the
-/// type exactly (unknown fields are refused). Errors never echo the values sent.
+/// A JSON body: must say `application/json`, fit the body limit, be UTF-8, be an object (every
+/// request body is one; serde would also fill a struct from an array, by position) and match
+/// the type exactly (unknown fields are refused). Errors never echo the values sent.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -40,6 +41,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::bad_request("unreadable_body", "the request body could not be read")
             }
         })?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::bad_request(
+                "invalid_json",
+                "the body must be a JSON object",
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::bad_request("invalid_json", describe_json_error(&e)))
@@ -114,6 +121,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// Path parameters parsed into `T`; a value that does not parse (a malformed identifier or
+/// number) names nothing, so it is 404 `not_found` like an unknown one.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|_| ApiError::not_found("not_found"))
+    }
+}
+
 /// A UUID path parameter with a `{code, message}` error.
 pub struct IdPath(pub renkei_core::Uuid);
 
@@ -121,9 +143,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Path::<renkei_core::Uuid>::from_request_parts(parts, state)
+        ApiPath::<renkei_core::Uuid>::from_request_parts(parts, state)
             .await
             .map(|p| IdPath(p.0))
-            .map_err(|_| ApiError::not_found("not_found"))
     }
 }

@@ -12,6 +12,7 @@ on_both_backends!(
     enums_name_what_the_server_sends_and_accepts,
     real_bodies_match_the_documents_schemas,
     administration_bodies_and_refusals_match_the_document,
+    malformed_paths_bodies_and_missing_sessions_are_documented_json_refusals,
 );
 
 /// The served document.
@@ -240,8 +241,8 @@ async fn timeline(api: &Api, conv: &str) -> Vec<Value> {
 
 /// Where `value` breaks `schema`, with `$ref`s resolved into the document's components.
 ///
-/// A small subset of JSON Schema, the one utoipa writes: `$ref`, `allOf`, `oneOf`/`anyOf`
-/// (at least one branch), `type`, `enum`, `required`, `properties`, `items`, and no field
+/// A small subset of JSON Schema, the one utoipa writes: `$ref`, `allOf`, `oneOf` (exactly
+/// one branch), `anyOf` (at least one), `type`, `enum`, `required`, `properties`, `items`, and no field
 /// the schema does not declare when it declares its fields.
 fn violations(spec: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
     check(spec, schema, value, at, out, true);
@@ -262,13 +263,18 @@ fn check(
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(branches) = schema[key].as_array() {
-            let fits = branches.iter().any(|b| {
-                let mut found = Vec::new();
-                violations(spec, b, value, at, &mut found);
-                found.is_empty()
-            });
-            if !fits {
+            let fitting = branches
+                .iter()
+                .filter(|b| {
+                    let mut found = Vec::new();
+                    violations(spec, b, value, at, &mut found);
+                    found.is_empty()
+                })
+                .count();
+            if fitting == 0 {
                 out.push(format!("{at}: {value} fits no branch of {key}"));
+            } else if key == "oneOf" && fitting > 1 {
+                out.push(format!("{at}: {value} fits {fitting} branches of oneOf"));
             }
         }
     }
@@ -626,6 +632,82 @@ async fn administration_bodies_and_refusals_match_the_document(storage: Storage)
     c.finish();
 }
 
+/// A path parameter that does not parse (a malformed identifier, a sequence number or frame
+/// that is not a number) names nothing: 404 `not_found` as JSON, as the document says, not
+/// the framework's plain-text 400. A request without a session is the documented 401. A body
+/// that is not a JSON object is refused.
+async fn malformed_paths_bodies_and_missing_sessions_are_documented_json_refusals(
+    storage: Storage,
+) {
+    let mut s = Scene::start(storage).await;
+    let (c, admin, org) = (&mut s.c, &s.admin, s.org.as_str());
+    let anon = s.server.client();
+    let new = json!({"kind": "group", "title": "病棟連絡", "member_ids": [s.id]});
+    let view = c
+        .call(admin, "post", "/api/v1/conversations", Some(new))
+        .await;
+    let conv = view["id"].as_str().unwrap();
+    let study = renkei_core::new_id();
+    for (method, path) in [
+        (
+            "get",
+            format!("/api/v1/conversations/{conv}/messages/x/receipts"),
+        ),
+        (
+            "delete",
+            format!("/api/v1/conversations/{conv}/messages/1.5"),
+        ),
+        (
+            "post",
+            format!("/api/v1/conversations/{conv}/messages/seven/ack"),
+        ),
+        (
+            "delete",
+            format!("/api/v1/conversations/{conv}/members/not-a-uuid"),
+        ),
+        ("delete", format!("/api/v1/orgs/{org}/redaction-rules/f")),
+        (
+            "delete",
+            "/api/v1/orgs/not-a-uuid/dicom-peers/PACS".to_owned(),
+        ),
+        (
+            "get",
+            format!("/api/v1/studies/{study}/instances/1.2.3/frames/one/raw"),
+        ),
+        (
+            "get",
+            "/api/v1/studies/x/instances/1.2.3/waveforms".to_owned(),
+        ),
+    ] {
+        let reply = c.exchange(admin, method, &path, None, Some(404)).await;
+        assert_eq!(reply["code"], "not_found", "{method} {path}: {reply}");
+    }
+    for path in [
+        "/api/v1/conversations".to_owned(),
+        format!("/api/v1/orgs/{org}/users"),
+    ] {
+        let reply = c.exchange(&anon, "get", &path, None, Some(401)).await;
+        assert_eq!(reply["code"], "unauthenticated", "{path}: {reply}");
+    }
+    // A body must be a JSON object: an array is refused and changes nothing (serde would fill
+    // the settings from it by position, clearing them).
+    let settings = "/api/v1/me/notifications";
+    let (status, saved) = admin
+        .put(settings, json!({"utc_offset_minutes": 540}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (status, refused) = admin.put(settings, json!([null, null])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["code"], "invalid_json", "{refused}");
+    let (_, now) = admin.get(settings).await;
+    assert_eq!(now["utc_offset_minutes"], 540, "nothing changed: {now}");
+    // The directory of an organization lists full records to its administrator: exactly one
+    // of the documented shapes (a full record is also a directory entry).
+    c.call(admin, "get", &format!("/api/v1/orgs/{org}/users"), None)
+        .await;
+    c.finish();
+}
+
 /// The validator finds each kind of mismatch, so a passing check means something.
 #[test]
 fn the_validator_reports_each_kind_of_mismatch() {
@@ -636,6 +718,8 @@ fn the_validator_reports_each_kind_of_mismatch() {
             "required": ["kind"], "properties": {
                 "kind": {"$ref": "#/components/schemas/Kind"},
                 "last": {"oneOf": [{"type": "null"}, {"type": "integer"}]},
+                "list": {"oneOf": [{"type": "array", "items": {"type": "string"}},
+                    {"type": "array", "items": {"type": "integer"}}]},
                 "tags": {"type": "array", "items": {"type": "string"}}}}]}
     }}});
     let view = json!({"$ref": "#/components/schemas/View"});
@@ -659,6 +743,10 @@ fn the_validator_reports_each_kind_of_mismatch() {
         (
             json!({"id": "a", "kind": "group", "tags": [1]}),
             "v.tags[0]",
+        ),
+        (
+            json!({"id": "a", "kind": "group", "list": []}),
+            "fits 2 branches of oneOf",
         ),
         (
             json!({"id": "a", "kind": "group", "extra": 1}),

@@ -2,7 +2,7 @@
 //! queue of pending applicants to approve or reject.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::clock::Timestamp;
 use renkei_core::org::Department;
@@ -16,7 +16,7 @@ use crate::accounts::user_admin;
 use crate::admin::applications::{self, InviteOptions};
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, IdPath};
+use crate::extract::{ApiJson, ApiPath, IdPath};
 
 #[derive(Serialize, ToSchema)]
 pub struct InviteLink {
@@ -112,7 +112,7 @@ pub async fn revoke_invite(
 pub async fn signup_form(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
 ) -> ApiResult<Json<SignUpForm>> {
     state.limiter.check(ip).await?;
     let (org, departments) = applications::sign_up_form(&state, &token).await?;
@@ -134,7 +134,7 @@ pub async fn signup_form(
 pub async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
     ApiJson(input): ApiJson<Applicant>,
 ) -> ApiResult<(StatusCode, Json<Applied>)> {
     state.limiter.check(ip).await?;

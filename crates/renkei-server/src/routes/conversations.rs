@@ -3,7 +3,7 @@
 //! `renkei_service::conversations`'.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_core::conversation::{Member, MemberRole};
@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::session::Member as Signed;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, IdPath};
+use crate::extract::{ApiJson, ApiPath, IdPath};
 
 /// `me`'s membership of a conversation; 404 for everyone else.
 pub use renkei_service::conversations::{ConversationChange, ConversationView, NewConversation};
@@ -47,6 +47,7 @@ pub async fn list_conversations(
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", request_body = NewConversation, security(("bearer" = [])),
     responses((status = 201, body = ConversationView), (status = 200, body = ConversationView, description = "the existing direct conversation"),
         (status = 403, body = ErrorBody, description = "no_cooperation_agreement, or include_me=false without being an organization admin"),
+        (status = 404, body = ErrorBody, description = "user_not_found: a member named is not a user this session may see"),
         (status = 422, body = ErrorBody, description = "invalid members or title")))]
 pub async fn create_conversation(
     State(state): State<AppState>,
@@ -118,7 +119,7 @@ pub async fn add_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     Signed(me): Signed,
-    Path((id, user_id)): Path<(Uuid, Uuid)>,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     service::remove_member(&state, &me.user, id, user_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -130,7 +131,7 @@ pub async fn remove_member(
 pub async fn set_member_role(
     State(state): State<AppState>,
     Signed(me): Signed,
-    Path((id, user_id)): Path<(Uuid, Uuid)>,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(req): ApiJson<RoleChange>,
 ) -> ApiResult<Json<Vec<Member>>> {
     Ok(Json(

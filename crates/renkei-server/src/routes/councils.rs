@@ -2,7 +2,7 @@
 //! agreement among those that opted in; each hospital's admin opts in or out.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_core::agreement::{CouncilMembership, Scope};
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, IdPath};
+use crate::extract::{ApiJson, ApiPath, IdPath};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,7 +73,7 @@ pub async fn invite(
 pub async fn remove(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, org)): Path<(Uuid, Uuid)>,
+    ApiPath((id, org)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<CouncilView>> {
     Ok(Json(councils::remove(&state, &me.user, id, org).await?))
 }

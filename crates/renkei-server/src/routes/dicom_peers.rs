@@ -2,7 +2,7 @@
 //! removing peers are in `studies`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use renkei_core::Uuid;
 use renkei_core::dicom::DicomPeer;
 use renkei_service::dicom_peers;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 
 /// The addresses a peer may call from: at least one address or CIDR range.
 #[derive(Deserialize, ToSchema)]
@@ -29,7 +29,7 @@ pub struct PeerAddresses {
 pub async fn update_peer(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, ae_title)): Path<(Uuid, String)>,
+    ApiPath((id, ae_title)): ApiPath<(Uuid, String)>,
     ApiJson(input): ApiJson<PeerAddresses>,
 ) -> ApiResult<Json<DicomPeer>> {
     Ok(Json(

@@ -1,7 +1,7 @@
 //! Edge gateways: organization admins add and remove them; a gateway fetches its configuration.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_core::dicom::{Gateway, GatewayConfig, NewGateway};
@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::gateway_token::GatewayAuth;
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, IdPath};
+use crate::extract::{ApiJson, ApiPath, IdPath};
 
 /// A new gateway with its token, shown only in this answer.
 #[derive(Serialize, ToSchema)]
@@ -55,7 +55,7 @@ pub async fn add_gateway(
 pub async fn delete_gateway(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, name)): Path<(Uuid, String)>,
+    ApiPath((id, name)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<StatusCode> {
     gateway::delete_gateway(&state, &me, id, &name).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,7 +2,7 @@
 //! marks, receipts, typing, search. The rules are `renkei_service::messages`'.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_core::conversation::{Event, Message, NewMessage};
@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::session::Member as Signed;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, IdPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IdPath};
 
 use renkei_service::messages::Receipts;
 
@@ -136,11 +136,11 @@ pub async fn events(
 
 /// Edit your message; everyone sees "edited", the original stays in the audit log.
 #[utoipa::path(patch, path = "/api/v1/conversations/{id}/messages/{seq}", tag = "messages", request_body = Edit, security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("seq" = i64, Path)), responses((status = 200, body = Message)))]
+    params(("id" = uuid::Uuid, Path), ("seq" = i64, Path)), responses((status = 200, body = Message), (status = 422, body = ErrorBody, description = "invalid_seq: seq must be 1 or more")))]
 pub async fn edit_message(
     State(state): State<AppState>,
     Signed(me): Signed,
-    Path((id, seq)): Path<(Uuid, i64)>,
+    ApiPath((id, seq)): ApiPath<(Uuid, i64)>,
     ApiJson(req): ApiJson<Edit>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
@@ -151,11 +151,11 @@ pub async fn edit_message(
 /// Delete your message (group admins may delete any); everyone sees "deleted", the original
 /// stays in the audit log.
 #[utoipa::path(delete, path = "/api/v1/conversations/{id}/messages/{seq}", tag = "messages", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("seq" = i64, Path)), responses((status = 204)))]
+    params(("id" = uuid::Uuid, Path), ("seq" = i64, Path)), responses((status = 204), (status = 422, body = ErrorBody, description = "invalid_seq: seq must be 1 or more")))]
 pub async fn delete_message(
     State(state): State<AppState>,
     Signed(me): Signed,
-    Path((id, seq)): Path<(Uuid, i64)>,
+    ApiPath((id, seq)): ApiPath<(Uuid, i64)>,
 ) -> ApiResult<StatusCode> {
     service::delete(&state, &me.user, id, seq).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -176,11 +176,11 @@ pub async fn mark_read(
 
 /// Who has read a message: "read by N of M", and each member.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages/{seq}/receipts", tag = "messages", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path), ("seq" = i64, Path)), responses((status = 200, body = Receipts)))]
+    params(("id" = uuid::Uuid, Path), ("seq" = i64, Path)), responses((status = 200, body = Receipts), (status = 422, body = ErrorBody, description = "invalid_seq: seq must be 1 or more")))]
 pub async fn receipts(
     State(state): State<AppState>,
     Signed(me): Signed,
-    Path((id, seq)): Path<(Uuid, i64)>,
+    ApiPath((id, seq)): ApiPath<(Uuid, i64)>,
 ) -> ApiResult<Json<Receipts>> {
     Ok(Json(service::receipts(&state, &me.user, id, seq).await?))
 }

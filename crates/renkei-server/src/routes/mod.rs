@@ -21,6 +21,7 @@ mod orgs;
 mod passkeys;
 mod push;
 mod redaction;
+mod refusals;
 mod scim;
 mod scim_tokens;
 mod second_factor;
@@ -215,7 +216,11 @@ pub(crate) async fn not_found() -> crate::error::ApiError {
 /// The OpenAPI document of the API.
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    SPEC.get_or_init(|| api_routes().split_for_parts().1)
+    SPEC.get_or_init(|| {
+        let mut doc = api_routes().split_for_parts().1;
+        refusals::document(&mut doc);
+        doc
+    })
 }
 
 /// Every route with its middleware.

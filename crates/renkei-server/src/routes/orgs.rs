@@ -96,7 +96,8 @@ pub async fn create_department(
 #[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "organizations", request_body = DepartmentPatch, security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = Department), (status = 409, body = ErrorBody, description = "version_conflict"),
-        (status = 422, body = ErrorBody, description = "invalid_on_call_user")))]
+        (status = 422, body = ErrorBody, description = "invalid_on_call_user"),
+        (status = 428, body = ErrorBody, description = "version_required")))]
 pub async fn update_department(
     State(state): State<AppState>,
     Member(me): Member,

@@ -2,7 +2,7 @@
 //! per-device rules that blank them at ingest.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_core::redaction::{NewRedactionRule, RedactionRule};
@@ -12,7 +12,7 @@ use renkei_service::redaction_rules::{self, RuleFromImage};
 use crate::AppState;
 use crate::auth::session::Member;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, IdPath, IfMatch, expected_version};
+use crate::extract::{ApiJson, ApiPath, IdPath, IfMatch, expected_version};
 
 /// Blank rectangles in every frame of an instance (users of the hospital that owns the study):
 /// the server stores a derived instance in the same series (new SOP Instance UID, Burned In
@@ -26,7 +26,7 @@ use crate::extract::{ApiJson, IdPath, IfMatch, expected_version};
 pub async fn redact(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, sop_uid)): Path<(Uuid, String)>,
+    ApiPath((id, sop_uid)): ApiPath<(Uuid, String)>,
     ApiJson(input): ApiJson<NewRedaction>,
 ) -> ApiResult<(StatusCode, Json<Redacted>)> {
     let redacted = redaction::redact_instance(&state, &me, id, &sop_uid, input).await?;
@@ -44,7 +44,7 @@ pub async fn redact(
 pub async fn rule_from_image(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, sop_uid)): Path<(Uuid, String)>,
+    ApiPath((id, sop_uid)): ApiPath<(Uuid, String)>,
     ApiJson(input): ApiJson<RuleFromImage>,
 ) -> ApiResult<(StatusCode, Json<RedactionRule>)> {
     let rule = redaction_rules::create_from_image(&state, &me, (id, &sop_uid), &input).await?;
@@ -86,7 +86,7 @@ pub async fn create_rule(
 pub async fn update_rule(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, rule_id)): Path<(Uuid, Uuid)>,
+    ApiPath((id, rule_id)): ApiPath<(Uuid, Uuid)>,
     IfMatch(if_match): IfMatch,
     ApiJson(input): ApiJson<NewRedactionRule>,
 ) -> ApiResult<Json<RedactionRule>> {
@@ -103,7 +103,7 @@ pub async fn update_rule(
 pub async fn delete_rule(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, rule_id)): Path<(Uuid, Uuid)>,
+    ApiPath((id, rule_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     redaction_rules::remove(&state, &me, id, rule_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use renkei_core::Uuid;
@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::auth::session::Member;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, IdPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IdPath};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -85,7 +85,7 @@ pub async fn card(
 pub async fn instances(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, series_uid)): Path<(Uuid, String)>,
+    ApiPath((id, series_uid)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<Json<Vec<Instance>>> {
     Ok(Json(
         studies::instances(&state, &me, id, &series_uid).await?,
@@ -99,7 +99,7 @@ pub async fn instances(
 pub async fn instance_file(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, sop_uid)): Path<(Uuid, String)>,
+    ApiPath((id, sop_uid)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<Response> {
     let stream = studies::instance_file(&state, &me, id, &sop_uid).await?;
     let mut response = Body::from_stream(stream).into_response();
@@ -147,7 +147,7 @@ pub async fn add_peer(
 pub async fn remove_peer(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, ae_title)): Path<(Uuid, String)>,
+    ApiPath((id, ae_title)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<StatusCode> {
     dicom_peers::remove(&state, &me, id, &ae_title).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -198,7 +198,7 @@ pub(super) fn image_response(bytes: Vec<u8>, content_type: &'static str) -> Resp
 pub async fn rendered_frame(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, sop_uid, frame)): Path<(Uuid, String, u32)>,
+    ApiPath((id, sop_uid, frame)): ApiPath<(Uuid, String, u32)>,
     ApiQuery(q): ApiQuery<RenderQuery>,
 ) -> ApiResult<Response> {
     use renkei_dicom::render::{ImageFormat, RenderOptions};
@@ -230,7 +230,7 @@ pub async fn rendered_frame(
 pub async fn raw_frame(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, sop_uid, frame)): Path<(Uuid, String, u32)>,
+    ApiPath((id, sop_uid, frame)): ApiPath<(Uuid, String, u32)>,
 ) -> ApiResult<Response> {
     let raw = studies::raw_frame(&state, &me, (id, &sop_uid), frame).await?;
     let info = serde_json::to_string(&raw.info).map_err(|e| ApiError::internal(&e))?;
@@ -248,7 +248,7 @@ pub async fn raw_frame(
 pub async fn waveforms(
     State(state): State<AppState>,
     Member(me): Member,
-    Path((id, sop_uid)): Path<(Uuid, String)>,
+    ApiPath((id, sop_uid)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<Response> {
     let groups = studies::waveforms(&state, &me, (id, &sop_uid)).await?;
     let mut response = Json(groups).into_response();

@@ -2,7 +2,7 @@
 //! worker's report that it showed a push. The rules are `renkei_service::urgent`'s.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use renkei_core::Uuid;
 use renkei_service::urgent::{self as service, Acknowledged, PushReceipt};
@@ -10,7 +10,7 @@ use renkei_service::urgent::{self as service, Acknowledged, PushReceipt};
 use crate::AppState;
 use crate::auth::session::Member as Signed;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 
 /// Acknowledge an urgent message (its recipients): stops its re-alerts and escalation for
 /// you. Reading is not acknowledging. Idempotent: again returns the first time.
@@ -18,11 +18,11 @@ use crate::extract::ApiJson;
     params(("id" = uuid::Uuid, Path), ("seq" = i64, Path)),
     responses((status = 200, body = Acknowledged),
         (status = 404, body = ErrorBody, description = "conversation_not_found, message_not_found, urgent_recipient_not_found (the sender, or a member who joined later)"),
-        (status = 422, body = ErrorBody, description = "not_urgent")))]
+        (status = 422, body = ErrorBody, description = "not_urgent, invalid_seq")))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     Signed(me): Signed,
-    Path((id, seq)): Path<(Uuid, i64)>,
+    ApiPath((id, seq)): ApiPath<(Uuid, i64)>,
 ) -> ApiResult<Json<Acknowledged>> {
     Ok(Json(service::acknowledge(&state, &me.user, id, seq).await?))
 }

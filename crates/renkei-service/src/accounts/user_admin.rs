@@ -46,11 +46,43 @@ impl From<User> for Colleague {
 }
 
 /// The full records for the organization's administrators; the directory for its members.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize)]
 #[serde(untagged)]
 pub enum UserList {
     Full(Vec<User>),
     Directory(Vec<Colleague>),
+}
+
+/// `anyOf`, not the derived `oneOf`: a full record is also a valid directory entry, and an
+/// empty list is both, so exactly one could never match.
+impl utoipa::PartialSchema for UserList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder};
+        let list_of =
+            |name: &str| ArrayBuilder::new().items(utoipa::openapi::Ref::from_schema_name(name));
+        AnyOfBuilder::new()
+            .item(list_of("User"))
+            .item(list_of("Colleague"))
+            .description(Some(
+                "The full records for the organization's administrators; the directory for its members.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for UserList {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((User::name().into_owned(), User::schema()));
+        User::schemas(schemas);
+        schemas.push((Colleague::name().into_owned(), Colleague::schema()));
+        Colleague::schemas(schemas);
+    }
 }
 
 /// One user as the caller may see them: the full record (their organization's

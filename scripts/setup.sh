@@ -34,6 +34,11 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install --locked cargo-nextest
 fi
+# Fuzzing (scripts/fuzz.sh, the targets in fuzz/): libFuzzer, built with the C++ compiler above.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz"
+  cargo install --locked cargo-fuzz
+fi
 # Real DICOM test files (CT, MR, JPEG, RLE, ECG, ultrasound) come with pydicom.
 if ! python3 -c 'import pydicom' 2>/dev/null; then
   echo "setup: installing pydicom (test data)"

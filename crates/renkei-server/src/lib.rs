@@ -11,6 +11,13 @@ mod routes;
 pub mod tls;
 pub mod web;
 
+/// Parsers of untrusted input reachable without a server, for the fuzz targets (`fuzz/`).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The STOW-RS `multipart/related` body splitter.
+    pub use crate::routes::dicomweb::multipart::{Splitter, Step, boundary_of, parameter};
+}
+
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;

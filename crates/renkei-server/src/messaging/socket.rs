@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use renkei_core::Uuid;
 use renkei_service::{calls, messages};
 
-use super::frames::{CallFrame, ClientFrame, ServerFrame, close};
+use super::frames::{CallFrame, ClientFrame, ServerFrame, call_frame_error, close};
 use super::hub::{Nudge, SocketInbox};
 use crate::AppState;
 use crate::auth::session::{member_gate, session_for_token};
@@ -446,20 +446,6 @@ async fn live(
         Ok(never) => match never {},
         Err(closing) => closing,
     }
-}
-
-/// Why malformed `text` is not a call frame, when it was meant as one (its `type` starts
-/// `call_` or `view_`): answered `invalid_call_frame` with that reason.
-fn call_frame_error(text: &str) -> Option<serde_json::Error> {
-    let meant = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
-        v["type"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("call_") || t.starts_with("view_"))
-    });
-    if !meant {
-        return None;
-    }
-    serde_json::from_str::<CallFrame>(text).err()
 }
 
 /// Acts on one call frame of socket `conn`; a refusal is answered with `error`.

@@ -9,7 +9,7 @@ mod calls;
 mod conversations;
 mod councils;
 mod dicom_peers;
-mod dicomweb;
+pub(crate) mod dicomweb;
 mod directory;
 mod gateways;
 mod me;

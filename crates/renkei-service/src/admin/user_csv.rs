@@ -5,6 +5,7 @@
 //! otherwise it creates a user with a one-time password. Only the columns present change,
 //! so re-importing a file (or an export) changes nothing.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use renkei_core::access::{is_server_admin, touches_server_admin};
@@ -66,43 +67,10 @@ pub async fn plan(
     org: &Organization,
     bytes: &[u8],
 ) -> ServiceResult<Result<Plan, Vec<RowError>>> {
-    let (text, encoding) = match csv_codec::decode(bytes) {
-        Ok(decoded) => decoded,
-        Err(e) => {
-            let message = match e {
-                DecodeError::Unsupported => {
-                    "UTF-16 files are not accepted; save as UTF-8 or Shift_JIS"
-                }
-                DecodeError::Invalid => "the file is neither UTF-8 nor Shift_JIS text",
-            };
-            return Ok(Err(vec![RowError::new(
-                0,
-                None,
-                "invalid_encoding",
-                message,
-            )]));
-        }
+    let file = match CsvFile::read(bytes) {
+        Ok(file) => file,
+        Err(errors) => return Ok(Err(errors)),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(_)) | None => {
-            return Ok(Err(vec![RowError::new(
-                1,
-                None,
-                "missing_header",
-                "the file has no header row",
-            )]));
-        }
-    };
-    let (header, mut errors) = check_header(&header);
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
     let existing = store
         .users_of(org.id, None)
         .await
@@ -114,9 +82,113 @@ pub async fn plan(
         .into_iter()
         .map(|d| (d.name, d.id))
         .collect();
+    let Draft {
+        plan,
+        mut errors,
+        logins,
+    } = draft(&file, by_server_admin, org, &existing, &departments);
+    // Logins are unique across organizations.
+    for (login, (row, id)) in &logins {
+        if existing.iter().any(|u| &u.login == login) {
+            continue;
+        }
+        match store.user_by_login(login).await {
+            Ok(other) if other.id != *id => errors.push(RowError::new(
+                *row,
+                Some("login"),
+                "login_taken",
+                "this login is taken in another organization",
+            )),
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(ServiceError::from_store(e, "user_not_found")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Ok(plan))
+    } else {
+        errors.sort_by_key(|e| e.row);
+        Ok(Err(errors))
+    }
+}
+
+/// A CSV file decoded (UTF-8 or Shift_JIS), its header row checked.
+pub struct CsvFile<'a> {
+    text: Cow<'a, str>,
+    encoding: &'static str,
+    header: Vec<String>,
+}
+
+impl<'a> CsvFile<'a> {
+    /// Decodes `bytes` and checks the header row; `Err` lists what is wrong with either.
+    pub fn read(bytes: &'a [u8]) -> Result<CsvFile<'a>, Vec<RowError>> {
+        let (text, encoding) = match csv_codec::decode(bytes) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                let message = match e {
+                    DecodeError::Unsupported => {
+                        "UTF-16 files are not accepted; save as UTF-8 or Shift_JIS"
+                    }
+                    DecodeError::Invalid => "the file is neither UTF-8 nor Shift_JIS text",
+                };
+                return Err(vec![RowError::new(0, None, "invalid_encoding", message)]);
+            }
+        };
+        let header = match records(&text).next() {
+            Some(Ok(h)) => h,
+            Some(Err(_)) | None => {
+                return Err(vec![RowError::new(
+                    1,
+                    None,
+                    "missing_header",
+                    "the file has no header row",
+                )]);
+            }
+        };
+        let (header, errors) = check_header(&header);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(CsvFile {
+            text,
+            encoding,
+            header,
+        })
+    }
+}
+
+/// The records of CSV `text`, the header row first.
+fn records(text: &str) -> csv::StringRecordsIntoIter<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .into_records()
+}
+
+/// A plan checked against the organization's users, before the check of logins across
+/// organizations (which needs the store).
+pub struct Draft {
+    pub plan: Plan,
+    /// Every problem found, in the order found.
+    pub errors: Vec<RowError>,
+    /// Each row's final login → (row, user id).
+    pub logins: HashMap<String, (usize, Uuid)>,
+}
+
+/// Plans every data row of `file` for `org`, whose users are `existing` and whose departments
+/// are `departments` (name → id); decides only, reads and writes nothing.
+pub fn draft(
+    file: &CsvFile<'_>,
+    by_server_admin: bool,
+    org: &Organization,
+    existing: &[User],
+    departments: &HashMap<String, Uuid>,
+) -> Draft {
+    let header = &file.header;
+    let mut errors = Vec::new();
     let may_grant = by_server_admin;
     let mut plan = Plan {
-        encoding,
+        encoding: file.encoding,
         rows: Vec::new(),
         creates: Vec::new(),
         updates: Vec::new(),
@@ -125,7 +197,7 @@ pub async fn plan(
     let mut logins: HashMap<String, (usize, Uuid)> = HashMap::new();
     let mut staff: HashMap<String, (usize, Uuid)> = HashMap::new();
     let mut targeted: HashMap<Uuid, usize> = HashMap::new();
-    for (index, record) in records.enumerate() {
+    for (index, record) in records(&file.text).skip(1).enumerate() {
         let row = index + 2;
         if row - 1 > MAX_ROWS {
             let error = RowError::new(
@@ -168,11 +240,11 @@ pub async fn plan(
             continue;
         }
         let cells = Cells {
-            header: &header,
+            header,
             record: &record,
         };
         let before_row = errors.len();
-        let (patch, status) = row_patch(row, &cells, &departments, &mut errors);
+        let (patch, status) = row_patch(row, &cells, departments, &mut errors);
         let login = cells.get("login").and_then(|l| validate::login(l).ok());
         let staff_number = cells
             .get("staff_number")
@@ -320,27 +392,10 @@ pub async fn plan(
             ));
         }
     }
-    // Logins are unique across organizations.
-    for (login, (row, id)) in &logins {
-        if existing.iter().any(|u| &u.login == login) {
-            continue;
-        }
-        match store.user_by_login(login).await {
-            Ok(other) if other.id != *id => errors.push(RowError::new(
-                *row,
-                Some("login"),
-                "login_taken",
-                "this login is taken in another organization",
-            )),
-            Ok(_) | Err(StoreError::NotFound) => {}
-            Err(e) => return Err(ServiceError::from_store(e, "user_not_found")),
-        }
-    }
-    if errors.is_empty() {
-        Ok(Ok(plan))
-    } else {
-        errors.sort_by_key(|e| e.row);
-        Ok(Err(errors))
+    Draft {
+        plan,
+        errors,
+        logins,
     }
 }
 

@@ -42,6 +42,20 @@ pub enum ClientFrame {
     Call(CallFrame),
 }
 
+/// Why malformed `text` is not a call frame, when it was meant as one (its `type` starts
+/// `call_` or `view_`): answered `invalid_call_frame` with that reason.
+pub fn call_frame_error(text: &str) -> Option<serde_json::Error> {
+    let meant = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("call_") || t.starts_with("view_"))
+    });
+    if !meant {
+        return None;
+    }
+    serde_json::from_str::<CallFrame>(text).err()
+}
+
 /// What a client may send about a call: every frame whose `type` starts `call_` or `view_`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]

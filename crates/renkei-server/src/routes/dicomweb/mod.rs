@@ -2,7 +2,7 @@
 //! retrieval, metadata, frames and rendered frames, with the access rule of `/api/v1/studies`.
 
 mod frames;
-mod multipart;
+pub(crate) mod multipart;
 mod qido;
 mod stow;
 mod wado;

@@ -271,8 +271,7 @@ pub fn second_factor_trusted(claims: &Map<String, Value>, settings: &SsoSettings
             .any(|v| settings.trusted_amr.iter().any(|t| t == v)),
         _ => false,
     };
-    let acr_trusted =
-        text(claims, "acr").is_some_and(|acr| settings.trusted_acr.iter().any(|t| *t == acr));
+    let acr_trusted = text(claims, "acr").is_some_and(|acr| settings.trusted_acr.contains(&acr));
     amr_trusted || acr_trusted
 }
 

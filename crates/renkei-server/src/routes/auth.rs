@@ -128,7 +128,7 @@ pub async fn login(
 /// A new session's answer: its token, CSRF token and user, and the cookies that carry them.
 pub(super) fn signed_in_response(state: &AppState, signed_in: sign_in::SignedIn) -> Response {
     let (token, session) = (signed_in.token, signed_in.session);
-    let cookies = session_cookies(&state, &token, &session);
+    let cookies = session_cookies(state, &token, &session);
     let body = LoginResponse {
         token,
         csrf_token: session.csrf_token,

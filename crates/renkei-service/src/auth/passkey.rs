@@ -150,7 +150,9 @@ mod tests {
             Some("https://10.0.0.5"),
             Some("not a url"),
         ] {
-            let err = at(refused).err().expect("refused");
+            let Err(err) = at(refused) else {
+                panic!("{refused:?} was accepted")
+            };
             assert_eq!(err.code, "passkeys_unavailable", "{refused:?}");
         }
     }

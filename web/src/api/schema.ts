@@ -148,6 +148,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with a passkey, no password: its user verification counts as the second factor. */
+        post: operations["passkey_sign_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/passkey/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begin signing in with a passkey (or passing the second factor with one): the options for
+         *     `navigator.credentials.get()`. No session needed.
+         */
+        post: operations["passkey_challenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/second-factor": {
         parameters: {
             query?: never;
@@ -160,6 +197,23 @@ export interface paths {
         put?: never;
         /** Enter the authenticator app's code (or a recovery code, once) in this session. */
         post: operations["verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/second-factor/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pass this session's second factor with one of my passkeys. */
+        post: operations["passkey_second_factor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -758,6 +812,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My passkeys, oldest first. */
+        get: operations["list_passkeys"];
+        put?: never;
+        /**
+         * Finish registering a passkey with the browser's answer; a session that owed its second
+         *     factor (and had none) has passed it.
+         */
+        post: operations["add_passkey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/passkeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one of my passkeys: it signs in no more. */
+        delete: operations["remove_passkey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/passkeys/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Begin registering a passkey: the options for `navigator.credentials.create()`. */
+        post: operations["start_passkey_registration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/password": {
         parameters: {
             query?: never;
@@ -1107,6 +1216,44 @@ export interface paths {
         post?: never;
         /** Remove a rule. */
         delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/scim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's provisioning (SCIM) set-up: tenant URL path, token state, last use. */
+        get: operations["get_scim"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/scim/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create the SCIM token, or replace it: the previous token stops working at once. The
+         *     answer holds the token, shown once.
+         */
+        post: operations["rotate_scim_token"];
+        /** Revoke the SCIM token: provisioning stops at once. */
+        delete: operations["revoke_scim_token"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1888,6 +2035,15 @@ export interface components {
             /** Format: int32 */
             y: number;
         };
+        Assertion: {
+            /**
+             * Format: uuid
+             * @description From `POST /api/v1/auth/passkey/challenge`.
+             */
+            challenge_id: string;
+            /** @description `navigator.credentials.get()`'s answer as JSON (binary values in base64url). */
+            credential: Record<string, never>;
+        };
         /**
          * @description A reference to something carried by a message: a medium, a DICOM study, …
          *     Kept as given (validated for shape) so new kinds need no migration.
@@ -1940,6 +2096,16 @@ export interface components {
             reason?: string | null;
             /** @description `server` or `organization`: what `entries` counts. */
             scope: string;
+        };
+        /** @description A ceremony begun: its id (sent back with the answer) and the options for the browser. */
+        Ceremony: {
+            /** Format: uuid */
+            challenge_id: string;
+            /**
+             * @description `{"publicKey": …}` for `navigator.credentials.create` or `.get`, binary values in
+             *     base64url.
+             */
+            options: Record<string, never>;
         };
         CodeRequest: {
             /** @description Six digits from the authenticator app, or a recovery code (`xxxx-xxxx-xxxx-xxxx`). */
@@ -2092,6 +2258,14 @@ export interface components {
             /** @description Give it to `renkei gateway --token`; the server keeps only its hash. */
             token: string;
         };
+        /** @description The set-up with the new token, shown only in this answer. */
+        CreatedScimToken: components["schemas"]["ScimSetup"] & {
+            /**
+             * @description Give it to the identity provider as the secret (bearer) token; the server keeps only
+             *     its hash.
+             */
+            token: string;
+        };
         /**
          * @description How far a message got to one reader, each state implying the ones before it.
          * @enum {string}
@@ -2242,9 +2416,11 @@ export interface components {
          *     (an urgent message escalated to the covering colleague): its facts are in `data`, with
          *     `notice` naming its kind. `call.started` (`{call_id, media}`) and `call.ended`
          *     (`{call_id, duration_seconds, participants, end_reason}`) frame a call.
+         *     `messages.expired` (`{up_to_seq, retention_days}`): the messages up to `up_to_seq` were
+         *     destroyed by the organization's message retention.
          * @enum {string}
          */
-        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended";
+        EventKind: "message.created" | "message.edited" | "message.deleted" | "member.added" | "member.removed" | "conversation.updated" | "system.notice" | "call.started" | "call.ended" | "messages.expired";
         /** @description The annotations of one frame, from one presentation state. */
         FrameAnnotations: {
             /**
@@ -2568,6 +2744,17 @@ export interface components {
             /** @description Short URL-safe name; derived from the name when absent. */
             slug?: string | null;
         };
+        NewPasskey: {
+            /**
+             * Format: uuid
+             * @description From `POST /api/v1/me/passkeys/registration`.
+             */
+            challenge_id: string;
+            /** @description `navigator.credentials.create()`'s answer as JSON (binary values in base64url). */
+            credential: Record<string, never>;
+            /** @description What to call it, e.g. "iPhone" (1–60 characters). */
+            name: string;
+        };
         /** @description What to blank in every frame of an instance. */
         NewRedaction: {
             /** @description 1 to 64 rectangles, each inside the image. */
@@ -2664,6 +2851,17 @@ export interface components {
              */
             recovery_codes_left: number;
         };
+        /** @description A passkey as its owner sees it (never the key). */
+        PasskeyView: {
+            /** @description Its counter went backwards (a cloned authenticator): refused since; remove it. */
+            cloned: boolean;
+            created_at: components["schemas"]["Timestamp"];
+            /** Format: uuid */
+            id: string;
+            last_used_at?: null | components["schemas"]["Timestamp"];
+            /** @description What the user called it. */
+            name: string;
+        };
         PasswordChange: {
             current_password: string;
             new_password: string;
@@ -2690,6 +2888,12 @@ export interface components {
              * @description Largest upload, in MiB (1–4096).
              */
             max_upload_mb?: number;
+            /**
+             * Format: int64
+             * @description Days messages are kept (1–3650) before they are destroyed with their keys; none (the
+             *     default) keeps them.
+             */
+            message_retention_days?: number | null;
             /** @description Whether every user must set a device passcode before seeing data. */
             passcode_required: boolean;
             /**
@@ -2874,6 +3078,18 @@ export interface components {
             /** @description Match the image's modality too (default: any modality). */
             same_modality?: boolean;
         };
+        /** @description An organization's provisioning set-up as its administrators see it. */
+        ScimSetup: {
+            created_at?: null | components["schemas"]["Timestamp"];
+            last_used_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * @description The tenant URL's path, `/scim/v2/{org}`: the identity provider is given this URL
+             *     (after the server's origin) and the token.
+             */
+            path: string;
+            /** @description `none` or `active`. */
+            status: string;
+        };
         /**
          * @description What an agreement lets two organizations do together.
          * @enum {string}
@@ -2910,6 +3126,11 @@ export interface components {
             enrolled: boolean;
             /** @description This session has passed it (or none is needed). */
             passed: boolean;
+            /**
+             * Format: int64
+             * @description Passkeys that pass it too (`POST /api/v1/auth/second-factor/passkey`).
+             */
+            passkeys: number;
             /**
              * Format: int64
              * @description Unused recovery codes.
@@ -3874,6 +4095,131 @@ export interface operations {
             };
         };
     };
+    passkey_sign_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Assertion"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the session cookie is set too */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description credential_invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkey_refused (an unknown or removed passkey, another user's, or an answer that did not verify), passkey_cloned (the counter went backwards: the passkey is blocked), challenge_invalid, account_pending, account_suspended, account_retired */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field's value is refused (its code says which rule) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description account_locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    passkey_challenge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Answer within 5 minutes at `POST /api/v1/auth/passkey` or `POST /api/v1/auth/second-factor/passkey` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ceremony"];
+                };
+            };
+            /** @description passkeys_unavailable: the server's public_url is not configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     status: {
         parameters: {
             query?: never;
@@ -4025,6 +4371,100 @@ export interface operations {
             };
         };
     };
+    passkey_second_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Assertion"];
+            };
+        };
+        responses: {
+            /** @description Passed: the session may be used */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description credential_invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkey_refused, passkey_cloned (both counted towards the lockout), challenge_invalid */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field's value is refused (its code says which rule) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description account_locked: too many refused attempts; every session ended */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     choices: {
         parameters: {
             query?: never;
@@ -4069,6 +4509,33 @@ export interface operations {
             };
             /** @description invalid_logout_token */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: nothing by that identifier that this session may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body's content is refused (its code says which rule) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4156,6 +4623,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description invalid_query: a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -6764,6 +7240,259 @@ export interface operations {
             };
         };
     };
+    list_passkeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyView"][];
+                };
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description second_factor_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_passkey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPasskey"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyView"];
+                };
+            };
+            /** @description credential_invalid: not a WebAuthn answer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description challenge_invalid (expired, spent or someone else's), passkey_refused (the answer did not verify), second_factor_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkey_taken: this authenticator is registered already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description name_invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_passkey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (not allowed), csrf_failed, second_factor_required, password_change_required or passcode_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkey_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_passkey_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Answer within 5 minutes at `POST /api/v1/me/passkeys` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ceremony"];
+                };
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description second_factor_required (pass the one you have first) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkeys_unavailable: the server's public_url is not configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     change_password: {
         parameters: {
             query?: never;
@@ -8990,6 +9719,175 @@ export interface operations {
             };
         };
     };
+    get_scim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScimSetup"];
+                };
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (not allowed), csrf_failed, second_factor_required, password_change_required or passcode_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: nothing by that identifier that this session may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked: enter the passcode first */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_scim_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedScimToken"];
+                };
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (not allowed), csrf_failed, second_factor_required, password_change_required or passcode_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: nothing by that identifier that this session may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked: enter the passcode first */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_scim_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (not allowed), csrf_failed, second_factor_required, password_change_required or passcode_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description scim_token_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked: enter the passcode first */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     seats: {
         parameters: {
             query?: {
@@ -9140,8 +10038,35 @@ export interface operations {
                     "application/json": components["schemas"]["SsoConfigView"];
                 };
             };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (not allowed), csrf_failed, second_factor_required, password_change_required or passcode_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description sso_not_configured */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked: enter the passcode first */
+            423: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9174,6 +10099,42 @@ export interface operations {
                     "application/json": components["schemas"]["SsoConfigView"];
                 };
             };
+            /** @description invalid_json (the body does not match its schema) or unreadable_body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (not allowed), csrf_failed, second_factor_required, password_change_required or passcode_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: nothing by that identifier that this session may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description version_conflict, with `current` */
             409: {
                 headers: {
@@ -9183,8 +10144,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unsupported_media_type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description invalid_issuer, invalid_client_id, invalid_claim_name, client_secret_required, invalid_client_secret, invalid_break_glass */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked: enter the passcode first */
+            423: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9212,8 +10200,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description unauthenticated: no session, or it expired or ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (not allowed), csrf_failed, second_factor_required, password_change_required or passcode_required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description sso_not_configured */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description session_locked: enter the passcode first */
+            423: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11743,7 +12758,7 @@ export const agreementStatusValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const conversationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConversationKind"]> = ["direct", "group"];
 export const councilStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CouncilStatus"]> = ["invited", "opted_in", "opted_out"];
 export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["sent", "pushed", "delivered", "read", "acknowledged"];
-export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice", "call.started", "call.ended"];
+export const eventKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventKind"]> = ["message.created", "message.edited", "message.deleted", "member.added", "member.removed", "conversation.updated", "system.notice", "call.started", "call.ended", "messages.expired"];
 export const loginClaimValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LoginClaim"]> = ["preferred_username", "email"];
 export const matchRankValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MatchRank"]> = ["exact", "prefix", "partial"];
 export const mediaKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["MediaKind"]> = ["photo", "video", "pdf", "file"];

@@ -143,12 +143,13 @@ impl Store {
         passkey_from_row(&row)
     }
 
-    /// Registers a passkey; `pass_session` (a session that owed its second factor and enrolled
-    /// this one) passes it. `Duplicate("passkey_taken")` when the credential is registered.
+    /// Registers a passkey; the session that registered it has passed its second factor (the
+    /// ceremony verified the user on the authenticator), as a confirmed authenticator app does.
+    /// `Duplicate("passkey_taken")` when the credential is registered.
     pub async fn add_passkey(
         &self,
         p: &StoredPasskey,
-        pass_session: Option<Uuid>,
+        session: Uuid,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         self.audited([audit], |mut tx| async move {
@@ -165,9 +166,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::classify(e, "passkey_taken", "user_not_found"))?;
-            if let Some(session) = pass_session {
-                mark_session_in(&mut tx, session).await?;
-            }
+            mark_session_in(&mut tx, session).await?;
             Ok((tx, ()))
         })
         .await

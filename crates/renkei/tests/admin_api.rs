@@ -255,7 +255,7 @@ async fn organizations_and_departments_are_managed_with_versions(storage: Storag
     admin
         .put("/api/v1/me/passcode", json!({"passcode": "8642"}))
         .await;
-    let policy = json!({"retention_days": 7, "patient_id_digits": 3, "idle_lock_minutes": 5, "passcode_required": true, "second_factor_required": false, "max_upload_mb": 200, "allowed_file_kinds": {"photo": true, "video": true, "pdf": true, "file": true}, "push_preview": "sender", "urgent_realert_seconds": 60, "urgent_realert_max": 5, "urgent_escalate_after_seconds": 600});
+    let policy = json!({"retention_days": 7, "patient_id_digits": 3, "idle_lock_minutes": 5, "passcode_required": true, "second_factor_required": false, "max_upload_mb": 200, "allowed_file_kinds": {"photo": true, "video": true, "pdf": true, "file": true}, "push_preview": "sender", "urgent_realert_seconds": 60, "urgent_realert_max": 5, "urgent_escalate_after_seconds": 600, "message_retention_days": null});
     let (status, saved) = admin
         .patch(
             &path,

@@ -1512,13 +1512,8 @@ async fn mutating_routes(server: &Server) -> BTreeSet<String> {
 }
 
 async fn every_mutating_route_leaves_its_record(storage: Storage) {
-    let server = Server::start(
-        &storage,
-        &[
-            ("RENKEI_LOGIN_ATTEMPTS_PER_MINUTE", "100000"),
-            common::passkey::PUBLIC_URL,
-        ],
-    );
+    let server =
+        Server::start_at_localhost(&storage, &[("RENKEI_LOGIN_ATTEMPTS_PER_MINUTE", "100000")]);
     let documented = mutating_routes(&server).await;
     assert!(documented.len() > 40, "{documented:?}");
     let scenarios = api_scenarios();

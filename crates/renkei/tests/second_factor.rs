@@ -211,7 +211,7 @@ async fn a_required_user_enrolls_then_needs_a_fresh_code_at_every_sign_in(storag
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         state,
-        json!({"required": true, "enrolled": false, "passed": false, "recovery_codes_left": 0})
+        json!({"required": true, "enrolled": false, "passed": false, "recovery_codes_left": 0, "passkeys": 0})
     );
 
     // A first enrollment attempt is abandoned; the second one is confirmed. A wrong code
@@ -296,13 +296,14 @@ async fn a_required_user_enrolls_then_needs_a_fresh_code_at_every_sign_in(storag
         code_of(&enter(&again, &first).await),
         (StatusCode::FORBIDDEN, Some("code_already_used"))
     );
+    // Enrolling another app instead of entering the code owed is refused.
     assert_eq!(
         code_of(
             &again
                 .post("/api/v1/me/second-factor/enrollment", json!({}))
                 .await
         ),
-        (StatusCode::CONFLICT, Some("already_enrolled"))
+        (StatusCode::FORBIDDEN, Some("second_factor_required"))
     );
     let code = app.next_code().await;
     let (status, passed) = enter(&again, &code).await;
@@ -553,7 +554,7 @@ async fn voluntary_enrollment_and_the_administrator_reset(storage: Storage) {
     let (_, state) = api.get("/api/v1/auth/second-factor").await;
     assert_eq!(
         state,
-        json!({"required": true, "enrolled": true, "passed": true, "recovery_codes_left": 10})
+        json!({"required": true, "enrolled": true, "passed": true, "recovery_codes_left": 10, "passkeys": 0})
     );
     let (second, login) = sign_in(&server, "kimura", USER_PASSWORD).await;
     assert_eq!(login["second_factor"], "verify");

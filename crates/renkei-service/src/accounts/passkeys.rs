@@ -236,9 +236,8 @@ pub async fn finish_registration(
         "passkey",
         Some(stored.id),
     );
-    let pass = caller.second_factor_pending.then_some(caller.session.id);
     svc.store
-        .add_passkey(&stored, pass, &event)
+        .add_passkey(&stored, caller.session.id, &event)
         .await
         .or_service("user_not_found")?;
     Ok(stored.into())

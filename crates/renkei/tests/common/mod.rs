@@ -163,6 +163,22 @@ impl Server {
         Server::start_with(storage, env, listen, &[])
     }
 
+    /// Starts the server as people reach it at `http://localhost:PORT`, its `public_url`: what
+    /// passkeys (bound to that origin) and single sign-on (its callback under it) both need.
+    pub fn start_at_localhost(storage: &Storage, env: &[(&str, &str)]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let public_url = format!("http://localhost:{port}");
+        let mut env = env.to_vec();
+        env.push(("RENKEI_PUBLIC_URL", &public_url));
+        let mut server = Server::start_on(storage, &env, &format!("127.0.0.1:{port}"));
+        server.base = public_url;
+        server
+    }
+
     /// Starts the server with extra `serve` flags.
     pub fn start_with(
         storage: &Storage,

@@ -45,8 +45,9 @@ start_server() {
   mkdir -p "$dir"
   local args=(serve --data-dir "$dir/data" --listen 127.0.0.1:0)
   [[ -n "$database_url" ]] && args+=(--database-url "$database_url")
-  # The call relay's UDP port must not collide with a server already running here.
-  RENKEI_CALL_UDP_LISTEN=127.0.0.1:0 "$binary" "${args[@]}" >"$dir/stdout" 2>"$dir/stderr" &
+  # The call relay's UDP port must not collide with a server already running here. A public
+  # address on localhost turns passkeys on, so their operations are exercised too.
+  RENKEI_CALL_UDP_LISTEN=127.0.0.1:0 RENKEI_PUBLIC_URL=http://localhost "$binary" "${args[@]}" >"$dir/stdout" 2>"$dir/stderr" &
   server_pid=$!
   base=""
   for _ in $(seq 300); do

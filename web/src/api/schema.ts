@@ -4135,6 +4135,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description passkeys_unavailable: the server's public_url is not configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description payload_too_large */
             413: {
                 headers: {
@@ -4418,6 +4427,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description passkeys_unavailable: the server's public_url is not configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description payload_too_large */
             413: {
                 headers: {
@@ -4626,6 +4644,15 @@ export interface operations {
             };
             /** @description invalid_query: a query parameter does not parse */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: too many sign-in attempts from this address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7327,6 +7354,15 @@ export interface operations {
             };
             /** @description challenge_invalid (expired, spent or someone else's), passkey_refused (the answer did not verify), second_factor_required */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description passkeys_unavailable: the server's public_url is not configured */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -76,6 +76,7 @@ pub async fn start_passkey_registration(
         (status = 201, body = PasskeyView),
         (status = 400, body = ErrorBody, description = "credential_invalid: not a WebAuthn answer"),
         (status = 403, body = ErrorBody, description = "challenge_invalid (expired, spent or someone else's), passkey_refused (the answer did not verify), second_factor_required"),
+        (status = 404, body = ErrorBody, description = "passkeys_unavailable: the server's public_url is not configured"),
         (status = 409, body = ErrorBody, description = "passkey_taken: this authenticator is registered already"),
         (status = 422, body = ErrorBody, description = "name_invalid"),
         (status = 423, body = ErrorBody, description = "session_locked"),
@@ -130,6 +131,7 @@ pub async fn passkey_challenge(
         (status = 200, body = LoginResponse, description = "Signed in; the session cookie is set too"),
         (status = 400, body = ErrorBody, description = "credential_invalid"),
         (status = 403, body = ErrorBody, description = "passkey_refused (an unknown or removed passkey, another user's, or an answer that did not verify), passkey_cloned (the counter went backwards: the passkey is blocked), challenge_invalid, account_pending, account_suspended, account_retired"),
+        (status = 404, body = ErrorBody, description = "passkeys_unavailable: the server's public_url is not configured"),
         (status = 423, body = ErrorBody, description = "account_locked"),
         (status = 429, body = ErrorBody, description = "rate_limited"),
     ))]
@@ -149,6 +151,7 @@ pub async fn passkey_sign_in(
         (status = 204, description = "Passed: the session may be used"),
         (status = 400, body = ErrorBody, description = "credential_invalid"),
         (status = 403, body = ErrorBody, description = "passkey_refused, passkey_cloned (both counted towards the lockout), challenge_invalid"),
+        (status = 404, body = ErrorBody, description = "passkeys_unavailable: the server's public_url is not configured"),
         (status = 423, body = ErrorBody, description = "account_locked: too many refused attempts; every session ended"),
         (status = 429, body = ErrorBody, description = "rate_limited"),
     ))]

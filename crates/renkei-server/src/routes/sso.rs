@@ -142,7 +142,10 @@ pub async fn start(
 /// `account_suspended`, `account_retired`, `account_locked`, `sso_provider_unavailable`,
 /// `sso_cancelled`).
 #[utoipa::path(get, path = "/api/v1/auth/sso/callback", tag = "auth", params(CallbackQuery),
-    responses((status = 303, description = "To the app, signed in or with `sso_error`")))]
+    responses(
+        (status = 303, description = "To the app, signed in or with `sso_error`"),
+        (status = 429, body = ErrorBody, description = "rate_limited: too many sign-in attempts from this address"),
+    ))]
 pub async fn callback(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -65,7 +65,7 @@ async function main() {
       await signIn(page, base, USER, USER.password);
       await home();
       await menu("パスキー");
-      await page.getByRole("heading", { name: "パスキー" }).waitFor();
+      await page.getByRole("heading", { name: "パスキー", exact: true }).waitFor();
       await page.getByText("パスキーはまだ登録されていません。").waitFor();
       await page.getByLabel("新しいパスキーの名前").fill("iPhone");
       await page.getByRole("button", { name: "パスキーを追加" }).click();

@@ -21,9 +21,9 @@ pub struct AuditFilter {
     pub until: Option<Timestamp>,
 }
 
-const AUDIT_COLUMNS: &str = "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, details, prev_hash, hash FROM audit_log";
+pub(crate) const AUDIT_COLUMNS: &str = "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, details, prev_hash, hash FROM audit_log";
 
-fn record_from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
+pub(crate) fn record_from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         seq: row.try_get("seq")?,
         at: Timestamp(row.try_get("at")?),

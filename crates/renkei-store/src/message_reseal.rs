@@ -12,8 +12,9 @@ use renkei_core::clock::Timestamp;
 use serde_json::{Value, json};
 use sqlx::Row;
 
+use crate::audit::{AUDIT_COLUMNS, record_from_row};
 use crate::message_keys::{MessageKeys, TxKeys, epoch_of, sealed_epoch};
-use crate::rows::{opt_uuid, uuid};
+use crate::rows::uuid;
 use crate::{Backend, Store, StoreError, Tx};
 
 /// Rows sealed per transaction.
@@ -207,26 +208,19 @@ impl Store {
             .map(|r| r.try_get("hash"))
             .transpose()?
             .unwrap_or_else(|| renkei_core::audit::GENESIS_HASH.to_owned());
-        let rows = sqlx::query(
-            "SELECT seq, at, org_id, actor_id, action, target_kind, target_id, details
-             FROM audit_log WHERE seq >= $1 ORDER BY seq",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{AUDIT_COLUMNS} WHERE seq >= $1 ORDER BY seq"
+        )))
         .bind(first)
         .fetch_all(&mut *tx)
         .await?;
         let mut sealed = 0;
         for row in &rows {
+            // The chain is recomputed from the first row changed: hashes are set below.
             let mut record = AuditRecord {
-                seq: row.try_get("seq")?,
-                at: Timestamp(row.try_get("at")?),
-                org_id: opt_uuid(row, "org_id")?,
-                actor_id: opt_uuid(row, "actor_id")?,
-                action: row.try_get("action")?,
-                target_kind: row.try_get("target_kind")?,
-                target_id: opt_uuid(row, "target_id")?,
-                details: row.try_get("details")?,
                 prev_hash: prev_hash.clone(),
                 hash: String::new(),
+                ..record_from_row(row)?
             };
             if let (true, Some(conversation)) = (
                 COPY_ACTIONS.contains(&record.action.as_str()),

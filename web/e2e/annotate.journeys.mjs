@@ -8,22 +8,16 @@
 //
 // Needs dcmtk (storescu) and pydicom (scripts/setup.sh). E2E_ONLY=keyimage,compare runs some.
 
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword, freePort, here, pageJson, finishJourneys } from "./harness.mjs";
+import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, replaceOneTimePassword, freePort, here, pageJson, finishJourneys, run } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const A = { login: "kato", name: "加藤 美咲", kana: "かとう みさき", profession: "radiology_technologist", first: "Onetime-A-456", password: "A-strong-password-2" };
 const B = { login: "mori", name: "森 健一", kana: "もり けんいち", profession: "doctor", first: "Onetime-B-456", password: "B-strong-password-2" };
 const SLICES = 40;
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
-  return r.stdout;
-}
 
 /** Signs in a fresh user (one-time password replaced, passcode declined), then in Japanese. */
 async function firstSignIn(page, base, user) {

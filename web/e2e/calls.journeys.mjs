@@ -16,11 +16,10 @@
 // E2E_ONLY=p2p,decline,noanswer,shared,group,busy,removed,pageclose,ice,resume,locked,relay runs
 // some. Screenshots go to web/test-results/ (and SHOTS_DIR when set).
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, freePort, here, finishJourneys } from "./harness.mjs";
+import { serverBinary, cli, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, freePort, here, finishJourneys, run } from "./harness.mjs";
 import { A, B, C, D, MEDIA_FLAGS, apiUser, signInJa, callPage, received, framesRise, iceUfrags, selectedPairs, remoteVideosPlay, openConversation, coturnInstalled, startCoturn } from "./calls-helpers.mjs";
 
 const shots = process.env.SHOTS_DIR || results;
@@ -32,11 +31,6 @@ const REVIEW = "放射線科 読影相談";
 const OTHER_TILES = ".call-tile:not(.mine)";
 const SLICES = 24;
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
-  return r.stdout;
-}
 
 /** The 1:1 video call through TURN: its own coturn on loopback and its own server handing out
  *  coturn credentials (RENKEI_TURN_URLS, RENKEI_TURN_SECRET), and two contexts whose peer

@@ -8,22 +8,13 @@
 // The last screen of each side is saved in web/test-results/cooperation-*.png.
 
 import { join } from "node:path";
-import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys } from "./harness.mjs";
+import { serverBinary, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys, signInApi } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 780 };
 const PASSWORD = "Cooperation-pass-2026";
 const MESSAGE = "CT of the patient transferred to you: please look at the contrast phase.";
 const REPLY = "Seen. Aortic dissection Stanford B; call me when the patient arrives.";
 
-async function signInApi(base, user, password) {
-  const res = await fetch(base + "/api/v1/auth/login", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ login: user, password }),
-  });
-  assert(res.ok, `login ${user}: ${res.status}`);
-  return res.json();
-}
 
 async function main() {
   const bin = serverBinary();

@@ -192,6 +192,53 @@ export function createUsers(bin, server, users) {
   }
 }
 
+/** Runs a command line tool (dcmtk, Python) and returns its standard output; throws on failure. */
+export function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
+  return r.stdout;
+}
+
+/** Signs `login` in over the API: the login answer (token, user). */
+export async function signInApi(base, login, password) {
+  const res = await fetch(base + "/api/v1/auth/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ login, password }),
+  });
+  assert(res.ok, `login ${login}: ${res.status}`);
+  return res.json();
+}
+
+
+/** A created user's first sign-in over the API: the one-time password `u.first` replaced by
+ * `u.password`; their new session's token and id. */
+export async function apiUser(base, u) {
+  const first = await signInApi(base, u.login, u.first);
+  await json(base, "PUT", "/api/v1/me/password", first.token, { current_password: u.first, new_password: u.password });
+  const again = await signInApi(base, u.login, u.password);
+  return { token: again.token, id: again.user.id };
+}
+
+/** Past the notification prompt (あとで) to the conversation list. */
+export async function toList(page) {
+  const later = page.getByRole("button", { name: "あとで" });
+  const list = page.getByRole("heading", { name: "トーク" });
+  await later.or(list).first().waitFor();
+  if (await later.isVisible()) await later.click();
+  await list.waitFor();
+}
+
+/** Signs `u` in through the Japanese sign-in page, to the conversation list. */
+export async function signInJa(page, base, u) {
+  await page.goto(base + "/");
+  await page.getByLabel("ユーザーID").fill(u.login);
+  await page.getByLabel("パスワード", { exact: true }).fill(u.password);
+  await page.getByRole("button", { name: "ログイン" }).click();
+  await toList(page);
+}
+
+
 /** Runs a journeys file's `main` (which returns its `Check`): prints the closing count that
  *  test runners read and exits non-zero when a journey failed or `main` threw. */
 export function finishJourneys(main) {

@@ -9,11 +9,10 @@
 //
 // Needs dcmtk (storescu) and pydicom (scripts/setup.sh). Screenshots: SHOTS (default test-results).
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, freePort, here, finishJourneys } from "./harness.mjs";
+import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, log, signIn, freePort, here, finishJourneys, run } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const A = { login: "kato", name: "加藤 美咲", kana: "かとう みさき", profession: "doctor", first: "Onetime-A-456", password: "A-strong-password-2", next: "A-newer-password-3" };
@@ -21,11 +20,6 @@ const SLICES = 12;
 const shots = process.env.SHOTS || results;
 mkdirSync(shots, { recursive: true });
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
-  return r.stdout;
-}
 
 async function main() {
   const bin = serverBinary();

@@ -7,7 +7,7 @@
 // Screens (Japanese, phone size) are saved in web/test-results/message-retention-*.png.
 
 import { join } from "node:path";
-import { serverBinary, cli, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, signIn, finishJourneys } from "./harness.mjs";
+import { serverBinary, cli, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, signIn, finishJourneys, signInApi } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const PASSWORD = "Retention-pass-2026";
@@ -16,15 +16,6 @@ const GROUP = "病棟連絡";
 const SECRET = "退院は明日の予定です";
 const EXPIRED = "以前のメッセージは保存期間を過ぎたため削除されました";
 
-async function signInApi(base, login, password) {
-  const res = await fetch(base + "/api/v1/auth/login", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ login, password }),
-  });
-  assert(res.ok, `login ${login}: ${res.status}`);
-  return res.json();
-}
 
 async function main() {
   const bin = serverBinary();

@@ -12,7 +12,7 @@
 
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, finishJourneys, freePort, web } from "./harness.mjs";
+import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, Check, assert, launchBrowser, results, log, finishJourneys, freePort, web, apiUser } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const shots = process.env.SHOTS_DIR || results;
@@ -24,20 +24,6 @@ const D = { login: "takahashi", name: "高橋 美咲", kana: "たかはし み�
 const E = { login: "ito", name: "伊藤 誠", kana: "いとう まこと", profession: "doctor", first: "Onetime-E-123", password: "E-strong-password-1" };
 const SECRET = "山田太郎 1234567890 の血圧";
 
-async function apiUser(base, u) {
-  const login = async (password) =>
-    (
-      await fetch(base + "/api/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login: u.login, password }),
-      })
-    ).json();
-  const first = await login(u.first);
-  await json(base, "PUT", "/api/v1/me/password", first.token, { current_password: u.first, new_password: u.password });
-  const again = await login(u.password);
-  return { token: again.token, id: again.user.id };
-}
 
 /** The client: the binary's own, or this tree's through Vite (VITE_DEV) proxying to `api`. */
 async function clientBase(api) {

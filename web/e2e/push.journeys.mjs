@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { createDecipheriv, createECDH, createHmac, randomBytes } from "node:crypto";
-import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, pageJson, Check, assert, launchBrowser, results, log, finishJourneys, freePort } from "./harness.mjs";
+import { serverBinary, firstAdmin, createUsers, startServer, stopServer, json, pageJson, Check, assert, launchBrowser, results, log, finishJourneys, freePort, apiUser, toList, signInJa } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const shots = process.env.SHOTS_DIR || results;
@@ -28,36 +28,8 @@ const C = { login: "suzuki", name: "鈴木 健太", kana: "すずき けんた",
 const WARD = "5階東病棟";
 const PASSCODE = "246810";
 
-async function apiUser(base, u) {
-  const login = async (password) =>
-    (
-      await fetch(base + "/api/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login: u.login, password }),
-      })
-    ).json();
-  const first = await login(u.first);
-  await json(base, "PUT", "/api/v1/me/password", first.token, { current_password: u.first, new_password: u.password });
-  const again = await login(u.password);
-  return { token: again.token, id: again.user.id };
-}
 
-async function toList(page) {
-  const later = page.getByRole("button", { name: "あとで" });
-  const list = page.getByRole("heading", { name: "トーク" });
-  await later.or(list).first().waitFor();
-  if (await later.isVisible()) await later.click();
-  await list.waitFor();
-}
 
-async function signInJa(page, base, u) {
-  await page.goto(base + "/");
-  await page.getByLabel("ユーザーID").fill(u.login);
-  await page.getByLabel("パスワード", { exact: true }).fill(u.password);
-  await page.getByRole("button", { name: "ログイン" }).click();
-  await toList(page);
-}
 
 const post = (base, token, conv, id, body, extra = {}) =>
   json(base, "POST", `/api/v1/conversations/${conv}/messages`, token, { client_msg_id: id, body, ...extra });

@@ -9,11 +9,10 @@
 //
 // Needs dcmtk (storescu) and pydicom (scripts/setup.sh).
 
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, signIn, freePort, here, pageJson, finishJourneys } from "./harness.mjs";
+import { serverBinary, cli, startServer, stopServer, firstAdmin, createUsers, Check, assert, launchBrowser, results, signIn, freePort, here, pageJson, finishJourneys, run } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const ADMIN = { login: "admin" };
@@ -43,11 +42,6 @@ function areaStats(page, url, [x, y, width, height]) {
   );
 }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
-  return r.stdout;
-}
 
 /** The brightest value in rows 5..14 (the burned-in band) of frame 1 of an instance, rendered. */
 function bandBrightness(page, study, sop) {

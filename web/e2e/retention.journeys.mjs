@@ -8,7 +8,7 @@
 
 import { deflateSync, crc32 } from "node:zlib";
 import { join } from "node:path";
-import { serverBinary, cli, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys } from "./harness.mjs";
+import { serverBinary, cli, firstAdmin, startServer, stopServer, json, Check, assert, launchBrowser, results, log, signIn, finishJourneys, signInApi } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
 const PASSWORD = "Retention-pass-2026";
@@ -39,15 +39,6 @@ function png(width, height) {
   ]);
 }
 
-async function signInApi(base, login, password) {
-  const res = await fetch(base + "/api/v1/auth/login", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ login, password }),
-  });
-  assert(res.ok, `login ${login}: ${res.status}`);
-  return res.json();
-}
 
 async function main() {
   const bin = serverBinary();

@@ -38,6 +38,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    an_identity_providers_token_is_taken_once_until_it_expires,
     member_marks_rise_and_a_pushed_mark_behind_delivered_is_silent,
     a_devices_last_push_is_rewritten_once_a_minute_or_when_it_was_failing,
     organizations_round_trip_and_slugs_are_unique,
@@ -104,6 +105,42 @@ async fn user(store: &Store, org: &Organization, login: &str) -> User {
         .await
         .unwrap();
     user
+}
+
+/// Single sign-on remembers the nonces and logout-token ids it took: a second use is refused
+/// until the token expires, per issuer.
+async fn an_identity_providers_token_is_taken_once_until_it_expires(store: &Store, _url: &str) {
+    let issuer = "https://login.example-hospital.jp";
+    let now = Timestamp(1_000_000);
+    let expires = Timestamp(now.millis() + 60_000);
+    store
+        .use_sso_token(issuer, "nonce:abc", expires, now)
+        .await
+        .unwrap();
+    let again = store
+        .use_sso_token(issuer, "nonce:abc", expires, now)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, StoreError::Duplicate("token_replayed")),
+        "{again:?}"
+    );
+    // Another issuer's token of the same id is its own.
+    store
+        .use_sso_token("https://other.example.jp", "nonce:abc", expires, now)
+        .await
+        .unwrap();
+    // Once expired it is forgotten (the token itself is refused as expired before this).
+    let later = Timestamp(expires.millis() + 1);
+    store
+        .use_sso_token(
+            issuer,
+            "nonce:abc",
+            Timestamp(later.millis() + 60_000),
+            later,
+        )
+        .await
+        .unwrap();
 }
 
 async fn organizations_round_trip_and_slugs_are_unique(store: &Store, _url: &str) {

@@ -124,7 +124,7 @@ async function main() {
       const keyImage = pageB.locator(".msg.theirs .key-image canvas.drawn");
       await keyImage.waitFor();
       const ms = Date.now() - t0;
-      log(`first annotated key image on the other phone ${ms} ms after sending (loopback, debug server)`);
+      log(`first annotated key image on the other phone ${ms} ms after sending (loopback)`);
       assert((await keyImage.getAttribute("data-shapes")) === "4", "the key image draws the four shapes");
       await pageB.waitForTimeout(200);
       await pageB.screenshot({ path: join(results, "annotate-key-image-chat-phone-ja.png") });

@@ -89,8 +89,10 @@ impl Store {
             ),
         };
         let matched = index_query(self.backend, &forms);
-        // Grams may occur apart: candidates are checked, so read more than asked for.
-        let page = (limit * 2).max(50);
+        // Grams may occur apart: candidates are checked, so read more than asked for, and more
+        // each round (×4, up to 10,000): a query whose grams are common but whose text is rare
+        // reads every candidate in a few rounds, not in thousands of pages each sorted again.
+        let mut page = (limit * 2).max(50);
         let mut found = Vec::new();
         let mut memo = KeyMemo::new();
         let mut offset = 0;
@@ -128,6 +130,7 @@ impl Store {
                 return Ok(found);
             }
             offset += page;
+            page = (page * 4).min(10_000);
         }
     }
 

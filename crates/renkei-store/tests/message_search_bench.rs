@@ -19,6 +19,7 @@ const CONVERSATIONS: usize = 100;
 const MEMBERS: usize = 10;
 const MESSAGES: usize = 100_000;
 const BATCH: usize = 200;
+/// Searches measured; `RENKEI_BENCH_SEARCHES` sets another count.
 const SEARCHES: usize = 1_000;
 
 /// What the bodies are made of.
@@ -170,10 +171,14 @@ async fn measure(backend: &str, url: &str) {
     for q in QUERIES {
         store.search_messages(me, q, 30).await.unwrap();
     }
-    let mut times = Vec::with_capacity(SEARCHES);
+    let searches: usize = std::env::var("RENKEI_BENCH_SEARCHES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SEARCHES);
+    let mut times = Vec::with_capacity(searches);
     let mut by_query = vec![Duration::ZERO; QUERIES.len()];
     let mut found = 0usize;
-    for i in 0..SEARCHES {
+    for i in 0..searches {
         let q = QUERIES[i % QUERIES.len()];
         let t = Instant::now();
         found += store.search_messages(me, q, 30).await.unwrap().len();
@@ -182,13 +187,13 @@ async fn measure(backend: &str, url: &str) {
     }
     times.sort();
     println!(
-        "{backend}: {SEARCHES} searches over {MESSAGES} messages, p50 {:.1} ms, p95 {:.1} ms, \
+        "{backend}: {searches} searches over {MESSAGES} messages, p50 {:.1} ms, p95 {:.1} ms, \
          p99 {:.1} ms, max {:.1} ms ({} results on average, at most 30)",
         percentile(&times, 0.50),
         percentile(&times, 0.95),
         percentile(&times, 0.99),
         percentile(&times, 1.0),
-        found / SEARCHES
+        found / searches
     );
     let mut slowest: Vec<(Duration, &str)> =
         by_query.into_iter().zip(QUERIES.iter().copied()).collect();

@@ -2,11 +2,11 @@
 # Measures message posting and search for docs/BENCHMARKS.md ("Message search (issue 24)"):
 # 100,000 messages in 100 conversations posted through `Store::post_batch` in batches of 200,
 # then 1,000 searches, on a fresh SQLite database and a fresh PostgreSQL one (dropped after).
-# With BASE=<git ref> it also runs the same bench file on that ref (e.g. BASE=main before the
+# With BASE=<git ref> it also runs the same bench file on that ref (e.g. BASE=a18f3a4, the tree before the
 # sealed messages: plaintext FTS5/pg_trgm), in a temporary worktree, for the comparison.
 #
 # Usage: bench/message-search.sh            # this tree
-#        BASE=main bench/message-search.sh  # this tree, then main
+#        BASE=a18f3a4 bench/message-search.sh  # this tree, then a18f3a4
 # Settings (environment): RENKEI_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres;
 #   set it empty to skip PostgreSQL), CARGO_TARGET_DIR, PROFILE=release for an optimized build.
 set -euo pipefail
